@@ -1,0 +1,51 @@
+#include "cli/commands.hpp"
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* kUsage = R"(segforge-cli — build and check image-segmentation networks
+
+usage:
+  segforge-cli check FILE [--json] [--max-size N]
+      Infer the tensor type on every edge and report every mistake.
+      Exit 0: clean (warnings allowed), 1: errors found, 2: unreadable input.
+  segforge-cli template unet -o FILE [--depth D] [--filters F] [--size S]
+      [--channels C] [--classes K] [--batchnorm] [--up upsample|transpose]
+      Write a complete, clean U-Net project.
+  segforge-cli ops [--json]
+      List every op with its ports and attributes.
+  segforge-cli --version
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << kUsage;
+        return args.empty() ? segforge::cli::kExitBadInput : segforge::cli::kExitOk;
+    }
+    if (args[0] == "--version") {
+        std::cout << "segforge-cli 0.1.0\n";
+        return 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    try {
+        if (command == "check")
+            return segforge::cli::runCheck(args);
+        if (command == "template")
+            return segforge::cli::runTemplate(args);
+        if (command == "ops")
+            return segforge::cli::runOps(args);
+    } catch (const std::exception& e) {
+        std::cerr << "segforge-cli " << command << ": internal error: " << e.what() << "\n";
+        return segforge::cli::kExitBadInput;
+    }
+    std::cerr << "segforge-cli: unknown command '" << command << "'\n\n" << kUsage;
+    return segforge::cli::kExitBadInput;
+}

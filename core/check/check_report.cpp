@@ -1,0 +1,147 @@
+#include "check/check_report.hpp"
+
+#include "util/str_cat.hpp"
+
+#include <sstream>
+
+namespace segforge::core {
+
+using nlohmann::json;
+
+namespace {
+
+json shapeJson(const Shape& s) {
+    json dims = json::array();
+    for (std::int64_t d : s.dims()) {
+        if (d == Shape::kBatch)
+            dims.push_back(nullptr);
+        else
+            dims.push_back(d);
+    }
+    return dims;
+}
+
+json dimensionJson(const DimensionReport& d) {
+    json examples = json::array();
+    for (std::size_t i = 0; i < d.working.size() && i < 8; ++i)
+        examples.push_back(d.working[i]);
+    return {{"current", d.current},   {"works", d.currentWorks}, {"rule", d.rule},
+            {"period", d.period},     {"offset", d.offset},      {"nearest", d.nearest},
+            {"examples", examples}};
+}
+
+std::string nodeName(const Graph& g, NodeId id) {
+    const Node* n = g.findNode(id);
+    return n ? n->name : std::string();
+}
+
+} // namespace
+
+json checkReportToJson(const Graph& graph, const CheckResult& result, const InputSizeReport& sizes) {
+    json nodes = json::array();
+    for (const auto& [id, node] : graph.nodes()) {
+        json outputs = json::array();
+        auto it = result.nodes.find(id);
+        if (it != result.nodes.end()) {
+            const NodeCheck& nc = it->second;
+            for (std::size_t k = 0; k < nc.outputNames.size(); ++k) {
+                json o = {{"port", nc.outputNames[k]}};
+                if (nc.outputs[k]) {
+                    o["shape"] = shapeJson(nc.outputs[k]->shape);
+                    o["dtype"] = std::string(dtypeName(nc.outputs[k]->dtype));
+                    o["type"] = nc.outputs[k]->toString();
+                } else {
+                    o["shape"] = nullptr;
+                    o["dtype"] = nullptr;
+                }
+                outputs.push_back(std::move(o));
+            }
+        }
+        nodes.push_back({{"id", id},
+                         {"name", node.name},
+                         {"op", node.op},
+                         {"outputs", outputs},
+                         {"parameters", result.parameterCount(id)}});
+    }
+    json diagnostics = json::array();
+    for (const Diagnostic& d : result.diagnostics) {
+        json fixes = json::array();
+        for (const FixIt& f : d.fixes) {
+            json edits = json::array();
+            for (const GraphEdit& e : f.edits)
+                edits.push_back(describeEdit(graph, e));
+            fixes.push_back({{"description", f.description}, {"edits", edits}});
+        }
+        diagnostics.push_back({{"severity", std::string(severityName(d.severity))},
+                               {"code", d.code},
+                               {"node", d.node == kNoNode ? json(nullptr) : json(d.node)},
+                               {"node_name", d.node == kNoNode ? json(nullptr)
+                                                               : json(nodeName(graph, d.node))},
+                               {"port", d.port.empty() ? json(nullptr) : json(d.port)},
+                               {"message", d.message},
+                               {"fixes", fixes}});
+    }
+    json inputSizes = json::object();
+    if (sizes.applicable) {
+        json sources = json::array();
+        for (NodeId id : sizes.sources)
+            sources.push_back(nodeName(graph, id));
+        inputSizes = {{"sources", sources},
+                      {"height", dimensionJson(sizes.height)},
+                      {"width", dimensionJson(sizes.width)}};
+    }
+    return {{"nodes", nodes},
+            {"diagnostics", diagnostics},
+            {"input_sizes", inputSizes},
+            {"summary",
+             {{"errors", result.count(Severity::Error)},
+              {"warnings", result.count(Severity::Warning)}}}};
+}
+
+std::string checkReportToText(const Graph& graph, const CheckResult& result,
+                              const InputSizeReport& sizes, const std::string& fileLabel) {
+    std::ostringstream out;
+    out << fileLabel << ": " << graph.nodeCount() << " nodes, " << graph.edges().size()
+        << " edges\n";
+    std::int64_t params = 0;
+    for (NodeId id : result.order) {
+        const Node& node = *graph.findNode(id);
+        params += result.parameterCount(id);
+        auto it = result.nodes.find(id);
+        if (it == result.nodes.end())
+            continue;
+        const NodeCheck& nc = it->second;
+        for (std::size_t k = 0; k < nc.outputNames.size(); ++k) {
+            std::string label = node.name + "." + nc.outputNames[k];
+            out << "  " << label << std::string(label.size() < 32 ? 32 - label.size() : 1, ' ')
+                << (nc.outputs[k] ? nc.outputs[k]->toString() : std::string("?")) << "\n";
+        }
+    }
+    out << "  parameters: " << params << "\n";
+    if (sizes.applicable) {
+        out << "  input sizes that work: "
+            << (sizes.height.rule == sizes.width.rule
+                    ? sizes.height.rule
+                    : "height " + sizes.height.rule + "; width " + sizes.width.rule)
+            << "\n";
+    }
+    for (const Diagnostic& d : result.diagnostics) {
+        out << "\n" << fileLabel << ": " << severityName(d.severity) << "[" << d.code << "]";
+        if (d.node != kNoNode) {
+            out << " '" << nodeName(graph, d.node) << "'";
+            if (!d.port.empty())
+                out << "." << d.port;
+        }
+        out << ": " << d.message << "\n";
+        for (std::size_t i = 0; i < d.fixes.size(); ++i)
+            out << "  fix " << (i + 1) << ": " << d.fixes[i].description << "\n";
+    }
+    const std::size_t errors = result.count(Severity::Error);
+    const std::size_t warnings = result.count(Severity::Warning);
+    out << "\n"
+        << (errors == 0 ? "ok: " : "") << errors << (errors == 1 ? " error, " : " errors, ")
+        << warnings << (warnings == 1 ? " warning" : " warnings") << "\n";
+    return out.str();
+}
+
+} // namespace segforge::core

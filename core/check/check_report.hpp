@@ -1,0 +1,24 @@
+#pragma once
+
+#include "check/check_result.hpp"
+#include "check/input_size_sweep.hpp"
+#include "graph/graph.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace segforge::core {
+
+/// The stable JSON of `segforge-cli check --json`:
+/// {"nodes":[{"id","name","op","outputs":[{"port","shape":[null,128,128,16],"dtype"}]}],
+///  "diagnostics":[{"severity","code","node","port","message","fixes":[{"description"}]}],
+///  "input_sizes":{…}}
+nlohmann::json checkReportToJson(const Graph& graph, const CheckResult& result,
+                                 const InputSizeReport& sizes);
+
+/// Compiler-style text: one line per edge type, one block per diagnostic.
+std::string checkReportToText(const Graph& graph, const CheckResult& result,
+                              const InputSizeReport& sizes, const std::string& fileLabel);
+
+} // namespace segforge::core

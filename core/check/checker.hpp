@@ -1,0 +1,22 @@
+#pragma once
+
+#include "check/check_result.hpp"
+#include "graph/graph.hpp"
+#include "ops/op_registry.hpp"
+
+namespace segforge::core {
+
+struct CheckOptions {
+    /// When a shape error could be caused by the input size, sweep sizes to
+    /// find the ones that work (input-size-indivisible). Costs a few hundred
+    /// re-checks, only when such an error exists.
+    bool diagnoseInputSize = true;
+    int maxInputSize = 512;
+};
+
+/// Infers the type of every edge and collects every mistake in the graph.
+/// Never modifies the graph and never applies an implicit cast.
+CheckResult checkGraph(const Graph& graph, const CheckOptions& options = {},
+                       const OpRegistry& registry = OpRegistry::builtin());
+
+} // namespace segforge::core

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "graph/graph_edit.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace segforge::core {
+
+enum class Severity { Error, Warning, Info };
+std::string_view severityName(Severity severity);
+
+/// A proposed repair: a graph edit the UI applies as one undoable step and the
+/// CLI prints. It is computed against the graph that was checked.
+struct FixIt {
+    std::string description; ///< "Insert Rescale(scale=1/255) before 'conv1'"
+    EditScript edits;
+};
+
+/// One finding of the checker, located on a node and (usually) a port.
+struct Diagnostic {
+    Severity severity = Severity::Error;
+    std::string code;     ///< stable identifier, e.g. "dtype-mismatch"
+    NodeId node = kNoNode; ///< kNoNode for graph-level findings
+    std::string port;     ///< input or output port name, empty if node-level
+    std::string message;  ///< plain words naming the shapes/dtypes involved
+    std::vector<FixIt> fixes;
+};
+
+/// Stable diagnostic codes. Tools and tests match on these, never on prose.
+namespace codes {
+inline constexpr std::string_view kDTypeMismatch = "dtype-mismatch";
+inline constexpr std::string_view kConcatShapeMismatch = "concat-shape-mismatch";
+inline constexpr std::string_view kElementwiseShapeMismatch = "elementwise-shape-mismatch";
+inline constexpr std::string_view kLossShapeMismatch = "loss-shape-mismatch";
+inline constexpr std::string_view kLossChannelMismatch = "loss-channel-mismatch";
+inline constexpr std::string_view kInputSizeIndivisible = "input-size-indivisible";
+inline constexpr std::string_view kSpatialCollapse = "spatial-collapse";
+inline constexpr std::string_view kRankMismatch = "rank-mismatch";
+inline constexpr std::string_view kGraphCycle = "graph-cycle";
+inline constexpr std::string_view kUnconnectedInput = "unconnected-input";
+inline constexpr std::string_view kMultipleProducers = "multiple-producers";
+inline constexpr std::string_view kDanglingEdge = "dangling-edge";
+inline constexpr std::string_view kNoLoss = "no-loss";
+inline constexpr std::string_view kBadAttribute = "bad-attribute";
+inline constexpr std::string_view kDuplicateName = "duplicate-name";
+inline constexpr std::string_view kDiceNoEpsilon = "dice-no-epsilon";
+inline constexpr std::string_view kBatchNormSmallBatch = "batchnorm-small-batch";
+inline constexpr std::string_view kLossActivation = "loss-activation";
+} // namespace codes
+
+} // namespace segforge::core

@@ -1,0 +1,246 @@
+#include "check/graph_rules.hpp"
+
+#include "check/checker.hpp"
+#include "check/input_size_sweep.hpp"
+#include "ops/op_helpers.hpp"
+#include "util/str_cat.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <unordered_set>
+
+namespace segforge::core {
+namespace {
+
+std::string portName(const Graph& g, const PortRef& p) {
+    const Node* n = g.findNode(p.node);
+    return strCat("'", n ? n->name : "?", "'.", p.port);
+}
+
+/// Every node reachable from `start` following edges forward (or backward).
+std::unordered_set<NodeId> reachable(const Graph& graph, NodeId start, bool forward) {
+    std::unordered_set<NodeId> seen{start};
+    std::deque<NodeId> queue{start};
+    while (!queue.empty()) {
+        NodeId id = queue.front();
+        queue.pop_front();
+        for (const Edge& e : graph.edges()) {
+            NodeId from = forward ? e.from.node : e.to.node;
+            NodeId to = forward ? e.to.node : e.from.node;
+            if (from == id && seen.insert(to).second)
+                queue.push_back(to);
+        }
+    }
+    return seen;
+}
+
+bool hasConsumers(const Graph& graph, const PortRef& output) {
+    return std::any_of(graph.edges().begin(), graph.edges().end(),
+                       [&](const Edge& e) { return e.from == output; });
+}
+
+} // namespace
+
+std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const TensorType& have,
+                              DType want) {
+    std::vector<FixIt> fixes;
+    const std::string where = strCat(" between ", portName(graph, edge.from), " and ",
+                                     portName(graph, edge.to));
+    auto cast = [&](DType to) {
+        Node n = ops::makeNode("Cast", "cast", {{"dtype", std::string(dtypeName(to))}});
+        return FixIt{strCat("Insert Cast(", dtypeName(to), ")", where),
+                     insertNodeOnEdge(graph, edge, std::move(n), "input", "output")};
+    };
+    if (want != DType::Float32) {
+        fixes.push_back(cast(want));
+        return fixes;
+    }
+    Node rescaleNode = ops::makeNode("Rescale", "rescale", {{"scale", 1.0 / 255.0}});
+    FixIt rescale{strCat("Insert Rescale(scale=1/255)", where, " (0..255 → 0..1 float32)"),
+                  insertNodeOnEdge(graph, edge, std::move(rescaleNode), "input", "output")};
+    // 8-bit data is almost always 0..255 pixels or 0/255 masks: scale it. Integer
+    // masks (class indices, 0/1) keep their values: cast them.
+    const bool bytes = have.dtype == DType::UInt8 && (!have.range || have.range->hi > 1);
+    if (bytes) {
+        fixes.push_back(std::move(rescale));
+        fixes.push_back(cast(DType::Float32));
+    } else {
+        fixes.push_back(cast(DType::Float32));
+        if (have.dtype == DType::UInt8)
+            fixes.push_back(std::move(rescale));
+    }
+    return fixes;
+}
+
+void reportUnconnectedInputs(const Graph& graph, CheckResult& result,
+                             const std::vector<PendingInput>& pending) {
+    for (const PendingInput& p : pending) {
+        const Node& node = *graph.findNode(p.node);
+        const OpSchema* schema = OpRegistry::builtin().find(node.op);
+        Diagnostic d{Severity::Error, std::string(codes::kUnconnectedInput), p.node, p.port,
+                     strCat(node.op, " '", node.name, "': input '", p.port,
+                            "' is not connected; every input needs exactly one producer"),
+                     {}};
+        // Suggest producers that would not create a cycle, best first: a matching
+        // dtype, an output nobody consumes yet, a mask for a target, and recency.
+        const auto downstream = reachable(graph, p.node, true);
+        struct Candidate {
+            PortRef port;
+            TensorType type;
+            int score;
+        };
+        std::vector<Candidate> candidates;
+        std::size_t rank = 0;
+        for (NodeId id : result.order) {
+            ++rank;
+            if (downstream.count(id))
+                continue;
+            const auto& nc = result.nodes[id];
+            for (std::size_t k = 0; k < nc.outputNames.size(); ++k) {
+                if (!nc.outputs[k] || nc.outputs[k]->shape.rank() == 0)
+                    continue;
+                PortRef out{id, nc.outputNames[k]};
+                int score = static_cast<int>(rank);
+                const auto& ok = schema ? schema->acceptedDTypes(p.port) : std::vector<DType>{};
+                if (std::find(ok.begin(), ok.end(), nc.outputs[k]->dtype) != ok.end())
+                    score += 10000;
+                if (!hasConsumers(graph, out))
+                    score += 5000;
+                if ((p.port == "target") == (out.port == "mask"))
+                    score += 20000;
+                candidates.push_back({out, *nc.outputs[k], score});
+            }
+        }
+        std::stable_sort(candidates.begin(), candidates.end(),
+                         [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+        for (std::size_t i = 0; i < candidates.size() && i < 3; ++i) {
+            const Candidate& c = candidates[i];
+            d.fixes.push_back({strCat("Connect ", portName(graph, c.port), " (", c.type.toString(),
+                                      ") to '", node.name, "'.", p.port),
+                               {ConnectEdit{{c.port, {p.node, p.port}}}}});
+        }
+        result.diagnostics.push_back(std::move(d));
+    }
+}
+
+void checkHasLoss(const Graph& graph, const OpRegistry& registry, CheckResult& result) {
+    if (graph.nodeCount() == 0)
+        return;
+    for (const auto& [id, node] : graph.nodes()) {
+        const OpSchema* s = registry.find(node.op);
+        if (s && s->role == OpRole::Loss)
+            return;
+    }
+    Diagnostic d{Severity::Error, std::string(codes::kNoLoss), kNoNode, "",
+                 "the graph has no loss node, so it cannot be trained; connect the network's "
+                 "output and the target mask to a loss (e.g. BCEDice)",
+                 {}};
+    // The prediction is the last image-shaped float32 output nobody consumes.
+    std::optional<PortRef> prediction;
+    std::optional<TensorType> predType;
+    for (auto it = result.order.rbegin(); it != result.order.rend() && !prediction; ++it) {
+        const Node& node = *graph.findNode(*it);
+        const OpSchema* s = registry.find(node.op);
+        if (!s || s->role != OpRole::Layer)
+            continue;
+        const auto& nc = result.nodes[*it];
+        for (std::size_t k = 0; k < nc.outputNames.size(); ++k) {
+            PortRef out{*it, nc.outputNames[k]};
+            if (nc.outputs[k] && nc.outputs[k]->shape.rank() == 4 &&
+                nc.outputs[k]->dtype == DType::Float32 && !hasConsumers(graph, out)) {
+                prediction = out;
+                predType = nc.outputs[k];
+                break;
+            }
+        }
+    }
+    if (prediction) {
+        const Node& pn = *graph.findNode(prediction->node);
+        const bool binary = predType->shape.channels() == 1;
+        Node loss = ops::makeNode(binary ? "BCEDice" : "SparseCategoricalCrossentropy",
+                                  graph.uniqueName("loss"));
+        loss.id = graph.nextNodeId();
+        loss.position = {pn.position.x + 240, pn.position.y};
+        EditScript edits{AddNodeEdit{loss}, ConnectEdit{{*prediction, {loss.id, "prediction"}}}};
+        for (const auto& [id, node] : graph.nodes()) {
+            if (node.op == "Dataset") {
+                edits.push_back(ConnectEdit{{{id, "mask"}, {loss.id, "target"}}});
+                break;
+            }
+        }
+        d.fixes.push_back({strCat("Add a ", loss.op, " loss on ", portName(graph, *prediction)),
+                           std::move(edits)});
+    }
+    result.diagnostics.push_back(std::move(d));
+}
+
+void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
+    for (const auto& [id, node] : graph.nodes()) {
+        if (node.op != "BatchNormalization")
+            continue;
+        for (NodeId up : reachable(graph, id, false)) {
+            const Node* src = graph.findNode(up);
+            if (!src || (src->op != "Dataset" && src->op != "Input"))
+                continue;
+            auto batch = ops::resolvedAttr(*src, "batch_size");
+            if (!batch || std::get<std::int64_t>(*batch) != 1)
+                continue;
+            Diagnostic d{Severity::Warning, std::string(codes::kBatchNormSmallBatch), id, "input",
+                         strCat("BatchNormalization '", node.name, "' is trained with batch size 1 ('",
+                                src->name, "'.batch_size): its statistics come from a single image, "
+                                           "are noisy, and differ from the moving averages used at "
+                                           "inference, so validation results suffer. Use a batch of 8 "
+                                           "or more"),
+                         {}};
+            d.fixes.push_back({strCat("Set batch_size=8 on '", src->name, "'"),
+                               {SetAttributeEdit{src->id, "batch_size", AttrValue{std::int64_t{8}}}}});
+            result.diagnostics.push_back(std::move(d));
+            break;
+        }
+    }
+}
+
+void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& registry,
+                       CheckResult& result) {
+    const Diagnostic* symptom = nullptr;
+    for (const auto& d : result.diagnostics) {
+        if (isSizeDependentCode(d.code)) {
+            symptom = &d;
+            break;
+        }
+    }
+    if (!symptom)
+        return;
+    InputSizeReport report = sweepInputSizes(graph, maxSize, registry);
+    if (!report.applicable || (report.height.currentWorks && report.width.currentWorks) ||
+        report.height.working.empty() || report.width.working.empty())
+        return;
+
+    const Node& source = *graph.findNode(report.sources.front());
+    const Node* where = graph.findNode(symptom->node);
+    std::string rule = report.height.rule == report.width.rule
+                           ? "heights and widths that work: " + report.height.rule
+                           : "heights that work: " + report.height.rule +
+                                 "; widths that work: " + report.width.rule;
+    Diagnostic d{Severity::Error, std::string(codes::kInputSizeIndivisible), source.id, "",
+                 strCat("input size ", report.height.current, "×", report.width.current, " of '",
+                        source.name,
+                        "' does not survive the network's poolings and strides: the sizes no "
+                        "longer agree at '",
+                        where ? where->name : "?", "' (", symptom->code, "). ", rule,
+                        " (nearest: ", report.height.nearest, "×", report.width.nearest, ")"),
+                 {}};
+    FixIt fix{strCat("Set the input size to ", report.height.nearest, "×", report.width.nearest), {}};
+    for (NodeId id : report.sources) {
+        fix.edits.push_back(SetAttributeEdit{id, "height", AttrValue{report.height.nearest}});
+        fix.edits.push_back(SetAttributeEdit{id, "width", AttrValue{report.width.nearest}});
+    }
+    for (auto& other : result.diagnostics) {
+        if (other.code == codes::kSpatialCollapse)
+            other.fixes.push_back(fix);
+    }
+    d.fixes.push_back(std::move(fix));
+    result.diagnostics.push_back(std::move(d));
+}
+
+} // namespace segforge::core

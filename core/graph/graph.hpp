@@ -1,0 +1,100 @@
+#pragma once
+
+#include "graph/attribute.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segforge::core {
+
+/// Stable node identity: never reused within a graph, survives save/load.
+using NodeId = std::int64_t;
+inline constexpr NodeId kNoNode = 0;
+
+/// A named port on a node. Edges name ports, never indices.
+struct PortRef {
+    NodeId node = kNoNode;
+    std::string port;
+    friend auto operator<=>(const PortRef&, const PortRef&) = default;
+};
+
+/// A directed connection from an output port to an input port.
+struct Edge {
+    PortRef from;
+    PortRef to;
+    friend auto operator<=>(const Edge&, const Edge&) = default;
+};
+
+struct Point {
+    double x = 0;
+    double y = 0;
+    friend bool operator==(const Point&, const Point&) = default;
+};
+
+struct Node {
+    NodeId id = kNoNode;
+    std::string op;   ///< schema name, e.g. "Conv2D"
+    std::string name; ///< user-facing, unique in the graph, e.g. "enc1_conv1"
+    AttrMap attrs;    ///< explicitly set attributes only
+    Point position;   ///< canvas position, saved so a project re-opens as it was
+};
+
+/// The network as pure data. The graph accepts anything structurally
+/// expressible (even cycles or two producers for one input) so that a file
+/// with mistakes still opens; the checker reports those mistakes.
+class Graph {
+public:
+    /// Adds a node with a fresh id (or the given one if it is free) and returns it.
+    NodeId addNode(Node node);
+    /// Convenience: op + name, attributes, position.
+    NodeId addNode(std::string op, std::string name, AttrMap attrs = {}, Point position = {});
+    /// Removes the node and every edge touching it. Returns false if absent.
+    bool removeNode(NodeId id);
+
+    /// Adds an edge (no validation beyond both nodes existing). False if a node is missing
+    /// or the identical edge already exists.
+    bool connect(const PortRef& from, const PortRef& to);
+    bool disconnect(const Edge& edge);
+
+    const Node* findNode(NodeId id) const;
+    Node* findNode(NodeId id);
+    const Node* findNodeByName(std::string_view name) const;
+    bool hasNode(NodeId id) const { return m_nodes.count(id) != 0; }
+
+    const std::map<NodeId, Node>& nodes() const { return m_nodes; }
+    const std::vector<Edge>& edges() const { return m_edges; }
+    std::size_t nodeCount() const { return m_nodes.size(); }
+
+    /// Edges arriving at an input port (normally zero or one).
+    std::vector<Edge> edgesInto(const PortRef& input) const;
+    /// Edges leaving an output port.
+    std::vector<Edge> edgesFrom(const PortRef& output) const;
+    /// All edges touching a node, in either direction.
+    std::vector<Edge> edgesOf(NodeId id) const;
+    /// The producer of an input port when there is exactly one.
+    std::optional<PortRef> producerOf(const PortRef& input) const;
+
+    /// Id the next addNode() without an explicit id will receive.
+    NodeId nextNodeId() const { return m_nextId; }
+    /// A name not used by any node, derived from `base` ("conv" → "conv", "conv_2", …).
+    std::string uniqueName(std::string_view base) const;
+
+    /// Nodes in dependency order. Returns nullopt when the graph has a cycle.
+    std::optional<std::vector<NodeId>> topologicalOrder() const;
+    /// One cycle as a list of nodes (first == last omitted), or empty if acyclic.
+    std::vector<NodeId> findCycle() const;
+
+    friend bool operator==(const Graph& a, const Graph& b);
+
+private:
+    std::map<NodeId, Node> m_nodes;
+    std::vector<Edge> m_edges;
+    NodeId m_nextId = 1;
+};
+
+bool operator==(const Node& a, const Node& b);
+
+} // namespace segforge::core

@@ -1,0 +1,30 @@
+#include "ops/builtin_ops.hpp"
+#include "ops/loss_common.hpp"
+#include "ops/op_helpers.hpp"
+
+namespace segforge::core::ops {
+
+OpSchema bceDiceLossSchema() {
+    OpSchema s;
+    s.name = "BCEDice";
+    s.category = "Loss";
+    s.role = OpRole::Loss;
+    s.description = "bce_weight · BinaryCrossentropy + dice_weight · Dice: the usual loss for "
+                    "binary segmentation (stable gradients from BCE, overlap from Dice).";
+    s.contract = LossContract{kFloatOnly, TargetLayout::SameChannels, ValueKind::Probability,
+                              "float32 values in [0, 1]"};
+    s.inputs = predictionTargetPorts(kFloatOnly);
+    s.outputs = {{"loss", kFloatOnly, "scalar"}};
+    s.attrs = {
+        floatAttr("epsilon", 1e-6, 0, 1, "Dice smoothing"),
+        floatAttr("bce_weight", 1.0, 0, 100, "weight of the cross-entropy term"),
+        floatAttr("dice_weight", 1.0, 0, 100, "weight of the Dice term"),
+    };
+    s.infer = [](InferContext& ctx) {
+        checkDiceEpsilon(ctx);
+        return inferPredictionTarget(ctx);
+    };
+    return s;
+}
+
+} // namespace segforge::core::ops

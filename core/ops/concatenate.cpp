@@ -1,0 +1,72 @@
+#include "ops/builtin_ops.hpp"
+#include "ops/op_helpers.hpp"
+#include "util/str_cat.hpp"
+
+namespace segforge::core::ops {
+
+OpSchema concatenateSchema() {
+    OpSchema s;
+    s.name = "Concatenate";
+    s.category = "Merge";
+    s.description = "Joins tensors along an axis (keras.layers.Concatenate); in a U-Net it joins "
+                    "the skip connection with the upsampled path. Every other axis must match.";
+    s.inputs = {{"input", kFloatOnly, "N×H×W×Ci float32"}};
+    s.variadicInputs = true;
+    s.outputs = {{"output", kFloatOnly, "N×H×W×ΣCi float32"}};
+    s.attrs = {
+        intAttr("axis", -1, -3, 3, "axis to join along (-1: channels); the batch axis cannot be used"),
+        intAttr("num_inputs", 2, 2, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)"),
+    };
+    s.infer = [](InferContext& ctx) -> InferResult {
+        for (int i = 0; i < ctx.inputCount(); ++i) {
+            if (!requireImage(ctx, i))
+                return {std::nullopt};
+        }
+        std::int64_t axis = ctx.getInt("axis");
+        if (axis < 0)
+            axis += 4;
+        if (axis == 0) {
+            auto& d = ctx.error(codes::kBadAttribute, "",
+                                strCat(ctx.label(), ": axis 0 is the batch axis and cannot be "
+                                                    "concatenated in a segmentation network"));
+            d.fixes.push_back({"Set axis to -1 (channels)",
+                               {SetAttributeEdit{ctx.node().id, "axis", std::nullopt}}});
+            return {std::nullopt};
+        }
+        const int ax = static_cast<int>(axis);
+        Shape out = ctx.input(0).shape;
+        out[ax] = 0;
+        bool ok = true;
+        for (int i = 0; i < ctx.inputCount(); ++i) {
+            const Shape& si = ctx.input(i).shape;
+            out[ax] += si[ax];
+            if (i == 0)
+                continue;
+            const Shape& s0 = ctx.input(0).shape;
+            bool match = true;
+            for (int a = 1; a < 4; ++a)
+                match = match && (a == ax || si[a] == s0[a]);
+            if (match)
+                continue;
+            ok = false;
+            // The smaller of the pair is the one to bring up (or the larger to crop).
+            const bool iSmaller = si.height() * si.width() < s0.height() * s0.width();
+            const int small = iSmaller ? i : 0;
+            const int large = iSmaller ? 0 : i;
+            auto& d = ctx.error(
+                codes::kConcatShapeMismatch, ctx.inputName(i),
+                strCat(ctx.label(), ": input '", ctx.inputName(0), "' is ", s0.toString(),
+                       ", input '", ctx.inputName(i), "' is ", si.toString(), " — ",
+                       describeDifferingDims(s0, si, ax), " must match (only axis ", axis,
+                       " may differ). Keras: \"A Concatenate layer requires inputs with "
+                       "matching shapes except for the concatenation axis\""));
+            d.fixes = spatialMatchFixes(ctx, small, large);
+        }
+        if (!ok)
+            return {std::nullopt};
+        return {TensorType{out, DType::Float32}};
+    };
+    return s;
+}
+
+} // namespace segforge::core::ops

@@ -1,0 +1,26 @@
+#include "ops/builtin_ops.hpp"
+#include "ops/loss_common.hpp"
+#include "ops/op_helpers.hpp"
+
+namespace segforge::core::ops {
+
+OpSchema diceLossSchema() {
+    OpSchema s;
+    s.name = "Dice";
+    s.category = "Loss";
+    s.role = OpRole::Loss;
+    s.description = "Soft Dice loss 1 − (2·Σpt + ε) / (Σp + Σt + ε) per sample, averaged. "
+                    "Without ε an empty mask with an empty prediction gives 0/0 = NaN.";
+    s.contract = LossContract{kFloatOnly, TargetLayout::SameChannels, ValueKind::Probability,
+                              "float32 values in [0, 1]"};
+    s.inputs = predictionTargetPorts(kFloatOnly);
+    s.outputs = {{"loss", kFloatOnly, "scalar"}};
+    s.attrs = {floatAttr("epsilon", 1e-6, 0, 1, "smoothing added to numerator and denominator")};
+    s.infer = [](InferContext& ctx) {
+        checkDiceEpsilon(ctx);
+        return inferPredictionTarget(ctx);
+    };
+    return s;
+}
+
+} // namespace segforge::core::ops

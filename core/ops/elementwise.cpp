@@ -1,0 +1,77 @@
+#include "ops/builtin_ops.hpp"
+#include "ops/op_helpers.hpp"
+#include "util/str_cat.hpp"
+
+namespace segforge::core::ops {
+namespace {
+
+// Add and Multiply follow Keras' merge rule: each axis must be equal, or 1
+// (broadcast). Residual and attention blocks are where these go wrong.
+OpSchema elementwiseSchema(std::string name, std::string what) {
+    OpSchema s;
+    s.name = std::move(name);
+    s.category = "Merge";
+    s.description = what + " of tensors of the same shape (keras.layers." + s.name +
+                    "); an axis of size 1 broadcasts.";
+    s.inputs = {{"input", kFloatOnly, "N×H×W×C float32"}};
+    s.variadicInputs = true;
+    s.outputs = {{"output", kFloatOnly, "N×H×W×C float32"}};
+    s.attrs = {intAttr("num_inputs", 2, 2, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)")};
+    s.infer = [](InferContext& ctx) -> InferResult {
+        for (int i = 0; i < ctx.inputCount(); ++i) {
+            if (!requireImage(ctx, i))
+                return {std::nullopt};
+        }
+        Shape out = ctx.input(0).shape;
+        bool ok = true;
+        for (int i = 1; i < ctx.inputCount(); ++i) {
+            const Shape& si = ctx.input(i).shape;
+            bool match = true;
+            for (int a = 1; a < 4; ++a) {
+                if (out[a] == si[a] || si[a] == 1)
+                    continue;
+                if (out[a] == 1) {
+                    out[a] = si[a];
+                    continue;
+                }
+                match = false;
+            }
+            if (match)
+                continue;
+            ok = false;
+            const Shape& s0 = ctx.input(0).shape;
+            auto& d = ctx.error(
+                codes::kElementwiseShapeMismatch, ctx.inputName(i),
+                strCat(ctx.label(), ": input '", ctx.inputName(0), "' is ", s0.toString(),
+                       ", input '", ctx.inputName(i), "' is ", si.toString(), " — ",
+                       describeDifferingDims(s0, si, -1),
+                       " must be equal (or 1 to broadcast). Keras: \"Inputs have incompatible "
+                       "shapes\""));
+            if (s0.height() != si.height() || s0.width() != si.width()) {
+                const bool iSmaller = si.height() * si.width() < s0.height() * s0.width();
+                d.fixes = spatialMatchFixes(ctx, iSmaller ? i : 0, iSmaller ? 0 : i);
+            } else {
+                // Only channels differ: project with a 1×1 convolution.
+                d.fixes.push_back(insertOnInputFix(
+                    ctx, i,
+                    makeNode("Conv2D", "project",
+                             {{"filters", s0.channels()},
+                              {"kernel_size", std::vector<std::int64_t>{1, 1}}}),
+                    strCat("Insert Conv2D(", s0.channels(), ", 1×1) on input '",
+                           ctx.inputName(i), "' (", si.channels(), " → ", s0.channels(),
+                           " channels)")));
+            }
+        }
+        if (!ok)
+            return {std::nullopt};
+        return {TensorType{out, DType::Float32}};
+    };
+    return s;
+}
+
+} // namespace
+
+OpSchema addSchema() { return elementwiseSchema("Add", "Element-wise sum"); }
+OpSchema multiplySchema() { return elementwiseSchema("Multiply", "Element-wise product"); }
+
+} // namespace segforge::core::ops

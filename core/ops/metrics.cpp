@@ -1,0 +1,57 @@
+#include "ops/builtin_ops.hpp"
+#include "ops/loss_common.hpp"
+#include "ops/op_helpers.hpp"
+
+namespace segforge::core::ops {
+namespace {
+
+// The three metrics share their contract and ports; they differ only in the
+// formula, which the engine adds, and in whether a smoothing epsilon exists.
+OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon) {
+    const std::vector<DType> targets{DType::Float32, DType::Int32, DType::UInt8};
+    OpSchema s;
+    s.name = std::move(name);
+    s.category = "Metric";
+    s.role = OpRole::Metric;
+    s.description = std::move(description);
+    s.contract = LossContract{targets, TargetLayout::SameChannels, ValueKind::Probability,
+                              "binary values in [0, 1], or class indices"};
+    s.inputs = predictionTargetPorts(targets);
+    s.outputs = {{"value", kFloatOnly, "scalar"}};
+    s.attrs = {floatAttr("threshold", 0.5, 0, 1,
+                         "probability above which a pixel counts as foreground (K = 1)")};
+    if (hasEpsilon) {
+        s.attrs.push_back(
+            floatAttr("epsilon", 1e-6, 0, 1, "smoothing so that two empty masks score 1, not NaN"));
+        s.infer = [](InferContext& ctx) {
+            checkDiceEpsilon(ctx);
+            return inferPredictionTarget(ctx);
+        };
+    } else {
+        s.infer = inferPredictionTarget;
+    }
+    return s;
+}
+
+} // namespace
+
+OpSchema diceCoefficientSchema() {
+    return metricSchema("DiceCoefficient",
+                        "Dice coefficient 2·|P∩T| / (|P| + |T|) of the thresholded prediction "
+                        "(mean over classes for K > 1).",
+                        true);
+}
+
+OpSchema iouSchema() {
+    return metricSchema("IoU",
+                        "Intersection over union |P∩T| / |P∪T| of the thresholded prediction "
+                        "(mean over classes for K > 1).",
+                        true);
+}
+
+OpSchema pixelAccuracySchema() {
+    return metricSchema("PixelAccuracy",
+                        "Fraction of pixels whose predicted class equals the target.", false);
+}
+
+} // namespace segforge::core::ops

@@ -1,0 +1,202 @@
+#include "ops/op_helpers.hpp"
+
+#include "util/str_cat.hpp"
+
+#include <cmath>
+
+namespace segforge::core::ops {
+
+const std::vector<std::string>& activationChoices() {
+    static const std::vector<std::string> choices{"linear", "relu",    "leaky_relu",
+                                                  "sigmoid", "softmax", "tanh"};
+    return choices;
+}
+
+void applyActivationHint(TensorType& type, const std::string& activation) {
+    type.kind = ValueKind::Unknown;
+    type.range.reset();
+    if (activation == "sigmoid") {
+        type.kind = ValueKind::Probability;
+        type.range = ValueRange{0, 1};
+    } else if (activation == "softmax") {
+        type.kind = ValueKind::Distribution;
+        type.range = ValueRange{0, 1};
+    } else if (activation == "tanh") {
+        type.range = ValueRange{-1, 1};
+    } else if (activation == "relu") {
+        type.range = ValueRange{0, HUGE_VAL};
+    }
+}
+
+std::int64_t convOutputLength(std::int64_t input, std::int64_t kernel, std::int64_t stride,
+                              std::int64_t dilation, bool samePadding) {
+    const std::int64_t dilated = kernel + (kernel - 1) * (dilation - 1);
+    std::int64_t out = samePadding ? input : input - dilated + 1;
+    if (out <= 0)
+        return out;
+    return (out + stride - 1) / stride;
+}
+
+std::int64_t deconvOutputLength(std::int64_t input, std::int64_t kernel, std::int64_t stride,
+                                std::int64_t dilation, bool samePadding) {
+    const std::int64_t dilated = kernel + (kernel - 1) * (dilation - 1);
+    if (samePadding)
+        return input * stride;
+    return input * stride + std::max<std::int64_t>(dilated - stride, 0);
+}
+
+bool requireImage(InferContext& ctx, int i) {
+    const TensorType& t = ctx.input(i);
+    if (t.shape.rank() == 4)
+        return true;
+    ctx.error(codes::kRankMismatch, ctx.inputName(i),
+              strCat(ctx.label(), " needs an image tensor N×H×W×C on input '", ctx.inputName(i),
+                     "', but receives ", t.toString(), " (rank ", t.shape.rank(), ")"));
+    return false;
+}
+
+Node makeNode(std::string op, std::string name, AttrMap attrs) {
+    Node n;
+    n.op = std::move(op);
+    n.name = std::move(name);
+    n.attrs = std::move(attrs);
+    return n;
+}
+
+FixIt insertOnInputFix(const InferContext& ctx, int i, Node node, std::string description) {
+    FixIt fix;
+    fix.description = std::move(description);
+    if (const auto& edge = ctx.inputEdge(i))
+        fix.edits = insertNodeOnEdge(ctx.graph(), *edge, std::move(node), "input", "output");
+    return fix;
+}
+
+const Node* producerOfInput(const InferContext& ctx, int i, bool skipPassThrough) {
+    const auto& edge = ctx.inputEdge(i);
+    if (!edge)
+        return nullptr;
+    const Node* node = ctx.graph().findNode(edge->from.node);
+    int guard = 0;
+    while (skipPassThrough && node && guard++ < 64 &&
+           (node->op == "Dropout" || node->op == "BatchNormalization" || node->op == "Cast")) {
+        auto up = ctx.graph().producerOf({node->id, "input"});
+        if (!up)
+            break;
+        node = ctx.graph().findNode(up->node);
+    }
+    return node;
+}
+
+std::string describeDifferingDims(const Shape& a, const Shape& b, int ignoreAxis) {
+    static const char* names[] = {"batch", "height", "width", "channels"};
+    std::vector<std::string> differing;
+    for (int axis = 1; axis < std::min(a.rank(), b.rank()) && axis < 4; ++axis) {
+        if (axis != ignoreAxis && a[axis] != b[axis])
+            differing.emplace_back(names[axis]);
+    }
+    std::string out;
+    for (std::size_t k = 0; k < differing.size(); ++k)
+        out += (k == 0 ? "" : (k + 1 == differing.size() ? " and " : ", ")) + differing[k];
+    return out;
+}
+
+std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int large) {
+    std::vector<FixIt> fixes;
+    const Shape& s = ctx.input(small).shape;
+    const Shape& l = ctx.input(large).shape;
+    const std::int64_t dh = l.height() - s.height();
+    const std::int64_t dw = l.width() - s.width();
+    if (dh < 0 || dw < 0 || (dh == 0 && dw == 0))
+        return fixes;
+    const std::string smallPort = ctx.inputName(small);
+    const std::string largePort = ctx.inputName(large);
+
+    // An exact integer factor: the decoder forgot to upsample (or upsampled too little).
+    if (s.height() > 0 && s.width() > 0 && l.height() % s.height() == 0 &&
+        l.width() % s.width() == 0) {
+        const std::int64_t fh = l.height() / s.height();
+        const std::int64_t fw = l.width() / s.width();
+        if (fh > 1 || fw > 1) {
+            std::vector<std::int64_t> size{fh, fw};
+            fixes.push_back(insertOnInputFix(
+                ctx, small,
+                makeNode("UpSampling2D", "upsample", {{"size", size}}),
+                strCat("Insert UpSampling2D(size=", fh == fw ? std::to_string(fh)
+                                                           : strCat("(", fh, ", ", fw, ")"),
+                       ") on input '", smallPort, "' (", s.height(), "×", s.width(), " → ",
+                       l.height(), "×", l.width(), ")")));
+            fixes.push_back(insertOnInputFix(
+                ctx, small,
+                makeNode("Conv2DTranspose", "upconv",
+                         {{"filters", s.channels()}, {"kernel_size", size}, {"strides", size},
+                          {"padding", std::string("same")}}),
+                strCat("Insert Conv2DTranspose(", s.channels(), ", kernel ", fh, ", strides ", fh,
+                       ") on input '", smallPort, "'")));
+            return fixes;
+        }
+    }
+
+    // Off by a few pixels (typically valid convolutions or an odd size that a
+    // pooling floored): crop the larger one, as the original U-Net does.
+    const std::vector<std::int64_t> crop{dh / 2, dh - dh / 2, dw / 2, dw - dw / 2};
+    fixes.push_back(insertOnInputFix(
+        ctx, large, makeNode("Cropping2D", "crop", {{"cropping", crop}}),
+        strCat("Insert Cropping2D(", attrToString(crop), ") on input '", largePort, "' (",
+               l.height(), "×", l.width(), " → ", s.height(), "×", s.width(), ")")));
+    fixes.push_back(insertOnInputFix(
+        ctx, small, makeNode("ZeroPadding2D", "pad", {{"padding", crop}}),
+        strCat("Insert ZeroPadding2D(", attrToString(crop), ") on input '", smallPort, "' (",
+               s.height(), "×", s.width(), " → ", l.height(), "×", l.width(), ")")));
+    return fixes;
+}
+
+} // namespace segforge::core::ops
+
+#include "ops/op_registry.hpp"
+
+#include <deque>
+#include <set>
+
+namespace segforge::core::ops {
+
+std::optional<AttrValue> resolvedAttr(const Node& node, std::string_view name) {
+    const OpSchema* schema = OpRegistry::builtin().find(node.op);
+    if (!schema)
+        return std::nullopt;
+    const AttrSpec* spec = schema->findAttr(name);
+    if (!spec)
+        return std::nullopt;
+    auto it = node.attrs.find(name);
+    return coerceAttribute(*spec, it == node.attrs.end() ? spec->defaultValue : it->second);
+}
+
+std::vector<const Node*> shrinkingConvolutionsUpstream(const Graph& graph, NodeId start) {
+    std::vector<const Node*> found;
+    std::set<NodeId> seen{start};
+    std::deque<NodeId> queue{start};
+    while (!queue.empty()) {
+        NodeId id = queue.front();
+        queue.pop_front();
+        const Node* node = graph.findNode(id);
+        if (!node)
+            continue;
+        if (node->op == "Conv2D") {
+            auto padding = resolvedAttr(*node, "padding");
+            auto kernel = resolvedAttr(*node, "kernel_size");
+            if (padding && kernel && std::get<std::string>(*padding) == "valid") {
+                const auto& k = std::get<std::vector<std::int64_t>>(*kernel);
+                if (k[0] > 1 || k[1] > 1)
+                    found.push_back(node);
+            }
+        }
+        for (const Edge& e : graph.edges()) {
+            if (e.to.node == id && seen.insert(e.from.node).second)
+                queue.push_back(e.from.node);
+        }
+    }
+    std::sort(found.begin(), found.end(),
+              [](const Node* a, const Node* b) { return a->id < b->id; });
+    return found;
+}
+
+} // namespace segforge::core::ops

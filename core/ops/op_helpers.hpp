@@ -1,0 +1,62 @@
+#pragma once
+
+// Shared vocabulary for the op definitions: dtype sets, output-size formulas
+// with Keras semantics, and builders for the fixes ops propose.
+
+#include "ops/op_schema.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segforge::core::ops {
+
+inline const std::vector<DType> kFloatOnly{DType::Float32};
+inline const std::vector<DType> kAnyDType{DType::UInt8, DType::Int32, DType::Float32, DType::Bool};
+
+/// Activation names accepted by Conv2D/Conv2DTranspose/Activation.
+const std::vector<std::string>& activationChoices();
+/// Value kind and range an activation produces (sigmoid → probabilities, …).
+void applyActivationHint(TensorType& type, const std::string& activation);
+
+/// Keras conv_utils.conv_output_length. May return ≤ 0 (the checker reports the collapse).
+std::int64_t convOutputLength(std::int64_t input, std::int64_t kernel, std::int64_t stride,
+                              std::int64_t dilation, bool samePadding);
+/// Keras conv_utils.deconv_output_length without output_padding.
+std::int64_t deconvOutputLength(std::int64_t input, std::int64_t kernel, std::int64_t stride,
+                                std::int64_t dilation, bool samePadding);
+
+/// Reports rank-mismatch unless input i is rank-4 NHWC. Returns false on error.
+bool requireImage(InferContext& ctx, int i);
+
+/// A node value ready to be inserted by a FixIt.
+Node makeNode(std::string op, std::string name, AttrMap attrs = {});
+
+/// FixIt inserting `node` (ports input/output) on the edge feeding input i.
+FixIt insertOnInputFix(const InferContext& ctx, int i, Node node, std::string description);
+
+/// The node feeding input i, walking back through shape-preserving
+/// pass-through ops (Dropout, BatchNormalization, Cast) when `skipPassThrough`.
+const Node* producerOfInput(const InferContext& ctx, int i, bool skipPassThrough = false);
+
+/// Fixes for two spatial sizes that disagree: upsampling the smaller when it is
+/// an exact fraction, cropping the larger / padding the smaller when off by a few.
+/// `small` and `large` are input indices in ctx.
+std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int large);
+
+/// "height and width", "height", "width", "channels" — which NHWC dims differ.
+std::string describeDifferingDims(const Shape& a, const Shape& b, int ignoreAxis);
+
+} // namespace segforge::core::ops
+
+namespace segforge::core::ops {
+
+/// A node's attribute as the schema reads it (stored value coerced, else the
+/// default). nullopt if the op or attribute is unknown or the value invalid.
+std::optional<AttrValue> resolvedAttr(const Node& node, std::string_view name);
+
+/// Convolutions upstream of `start` (inclusive) that shrink the image:
+/// Conv2D with padding 'valid' and an effective kernel larger than 1.
+std::vector<const Node*> shrinkingConvolutionsUpstream(const Graph& graph, NodeId start);
+
+} // namespace segforge::core::ops

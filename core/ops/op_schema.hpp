@@ -1,0 +1,146 @@
+#pragma once
+
+#include "check/diagnostic.hpp"
+#include "graph/graph.hpp"
+#include "ops/attr_spec.hpp"
+#include "tensor/tensor_type.hpp"
+
+#include <array>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segforge::core {
+
+struct OpSchema;
+
+/// An input or output port and the dtypes it accepts (outputs: may produce).
+struct PortSpec {
+    std::string name{};
+    std::vector<DType> accepts{};
+    std::string description{};
+};
+
+enum class OpRole { Layer, Source, Loss, Metric };
+
+/// How a loss or metric reads its target.
+enum class TargetLayout {
+    SameChannels, ///< target has the prediction's channels (binary masks, one per channel)
+    OneHot,       ///< target has one channel per class, prediction is a distribution
+    ClassIndex,   ///< target has one channel of class indices, prediction one channel per class
+};
+
+/// What a loss or metric requires of its two inputs, declared once and used by
+/// the checker, the docs and the UI tooltips.
+struct LossContract {
+    std::vector<DType> targetDTypes{};
+    TargetLayout layout = TargetLayout::SameChannels;
+    ValueKind prediction = ValueKind::Probability; ///< unless the node has from_logits = true
+    std::string targetValues{};                     ///< "values in [0, 1]", "class indices in [0, C)"
+};
+
+/// A trainable (or running-statistics) tensor owned by a node.
+struct ParamSpec {
+    std::string name{};
+    std::vector<std::int64_t> shape{};
+    std::string initializer{};
+    bool trainable = true;
+    std::int64_t count() const;
+};
+
+/// Everything an op's `infer` may look at, and the channel for its diagnostics.
+/// Attributes are already validated, coerced and filled with defaults.
+class InferContext {
+public:
+    InferContext(const Graph& graph, const Node& node, const OpSchema& schema, const AttrMap& attrs,
+                 const std::vector<std::string>& inputNames,
+                 const std::vector<std::optional<TensorType>>& inputs,
+                 const std::vector<std::optional<Edge>>& inputEdges,
+                 std::vector<Diagnostic>& diagnostics);
+
+    const Graph& graph() const { return m_graph; }
+    const Node& node() const { return m_node; }
+    const OpSchema& schema() const { return m_schema; }
+
+    int inputCount() const { return static_cast<int>(m_inputs.size()); }
+    const std::string& inputName(int i) const { return m_inputNames[static_cast<std::size_t>(i)]; }
+    /// Type arriving at input i; infer is only called when every input is known.
+    const TensorType& input(int i) const { return *m_inputs[static_cast<std::size_t>(i)]; }
+    /// The edge feeding input i (absent for unconnected optional inputs).
+    const std::optional<Edge>& inputEdge(int i) const {
+        return m_inputEdges[static_cast<std::size_t>(i)];
+    }
+
+    std::int64_t getInt(std::string_view name) const;
+    double getFloat(std::string_view name) const;
+    bool getBool(std::string_view name) const;
+    const std::string& getString(std::string_view name) const;
+    std::array<std::int64_t, 2> getPair(std::string_view name) const;
+    const std::vector<std::int64_t>& getList(std::string_view name) const;
+
+    /// "Conv2D 'enc1_conv1'"
+    std::string label() const;
+    /// "'enc1_conv1'.input" style name of a port on this node.
+    std::string portLabel(const std::string& port) const;
+
+    Diagnostic& report(Severity severity, std::string_view code, std::string port,
+                       std::string message);
+    Diagnostic& error(std::string_view code, std::string port, std::string message) {
+        return report(Severity::Error, code, std::move(port), std::move(message));
+    }
+    Diagnostic& warning(std::string_view code, std::string port, std::string message) {
+        return report(Severity::Warning, code, std::move(port), std::move(message));
+    }
+    bool quiet() const { return m_quiet; }
+    void setQuiet(bool quiet) { m_quiet = quiet; }
+
+private:
+    const AttrValue& attr(std::string_view name) const;
+
+    const Graph& m_graph;
+    const Node& m_node;
+    const OpSchema& m_schema;
+    const AttrMap& m_attrs;
+    const std::vector<std::string>& m_inputNames;
+    const std::vector<std::optional<TensorType>>& m_inputs;
+    const std::vector<std::optional<Edge>>& m_inputEdges;
+    std::vector<Diagnostic>& m_diagnostics;
+    bool m_quiet = false;
+};
+
+/// Output types in output-port order; nullopt for an output that could not be
+/// inferred (a diagnostic has been reported).
+using InferResult = std::vector<std::optional<TensorType>>;
+using InferFn = std::function<InferResult(InferContext&)>;
+using ParamFn = std::function<std::vector<ParamSpec>(const InferContext&)>;
+
+/// The single description of an op. Palette, property editor, file format,
+/// checker (and later engine and import/export) all read this.
+struct OpSchema {
+    std::string name;     ///< "Conv2D"
+    std::string category; ///< palette group: "Input", "Convolution", …
+    std::string description;
+    OpRole role = OpRole::Layer;
+    std::vector<PortSpec> inputs;
+    std::vector<PortSpec> outputs;
+    std::vector<AttrSpec> attrs;
+    /// If set, the node has `num_inputs` copies of inputs[0], named a, b, c, ….
+    bool variadicInputs = false;
+    std::optional<LossContract> contract;
+    InferFn infer;
+    ParamFn params; ///< may be empty (no parameters)
+
+    const AttrSpec* findAttr(std::string_view attrName) const;
+    /// Input port names of a concrete node (expands variadic inputs).
+    std::vector<std::string> inputNames(const Node& node) const;
+    bool hasInput(const Node& node, std::string_view port) const;
+    bool hasOutput(std::string_view port) const;
+    /// Dtypes accepted on a named input.
+    const std::vector<DType>& acceptedDTypes(std::string_view port) const;
+};
+
+/// Maximum number of inputs of a variadic op (ports a … z).
+inline constexpr int kMaxVariadicInputs = 26;
+
+} // namespace segforge::core

@@ -1,0 +1,28 @@
+#include "ops/builtin_ops.hpp"
+#include "ops/loss_common.hpp"
+#include "ops/op_helpers.hpp"
+
+namespace segforge::core::ops {
+
+OpSchema sparseCategoricalCrossentropySchema() {
+    const std::vector<DType> integerTargets{DType::Int32, DType::UInt8};
+    OpSchema s;
+    s.name = "SparseCategoricalCrossentropy";
+    s.category = "Loss";
+    s.role = OpRole::Loss;
+    s.description = "Multi-class cross-entropy with class-index targets "
+                    "(keras.losses.SparseCategoricalCrossentropy): softmax over K channels vs a "
+                    "1-channel integer mask with values in [0, K).";
+    s.contract = LossContract{integerTargets, TargetLayout::ClassIndex, ValueKind::Distribution,
+                              "integer class indices in [0, K)"};
+    s.inputs = predictionTargetPorts(integerTargets);
+    s.outputs = {{"loss", kFloatOnly, "scalar mean over pixels and batch"}};
+    s.attrs = {
+        boolAttr("from_logits", false, "the prediction is raw logits (softmax applied inside)"),
+        intAttr("ignore_class", -1, -1, 65535, "class index excluded from the loss (-1: none)"),
+    };
+    s.infer = inferPredictionTarget;
+    return s;
+}
+
+} // namespace segforge::core::ops

@@ -1,0 +1,454 @@
+#include "project/project_file.hpp"
+
+#include "util/str_cat.hpp"
+
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+namespace segforge::core {
+
+using nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+nlohmann::json attrToJson(const AttrValue& value) {
+    return std::visit([](const auto& v) { return json(v); }, value);
+}
+
+std::optional<AttrValue> attrFromJson(const json& value) {
+    if (value.is_boolean())
+        return AttrValue{value.get<bool>()};
+    if (value.is_number_integer())
+        return AttrValue{value.get<std::int64_t>()};
+    if (value.is_number_float())
+        return AttrValue{value.get<double>()};
+    if (value.is_string())
+        return AttrValue{value.get<std::string>()};
+    if (value.is_array()) {
+        std::vector<std::int64_t> list;
+        for (const auto& item : value) {
+            if (item.is_number_integer()) {
+                list.push_back(item.get<std::int64_t>());
+            } else if (item.is_array()) {
+                for (const auto& inner : item) {
+                    if (!inner.is_number_integer())
+                        return std::nullopt;
+                    list.push_back(inner.get<std::int64_t>());
+                }
+            } else {
+                return std::nullopt;
+            }
+        }
+        return AttrValue{list};
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+/// Collects located errors while walking the document.
+class Reader {
+public:
+    explicit Reader(std::string file) : m_file(std::move(file)) {}
+
+    void error(const std::string& path, const std::string& what) {
+        m_errors.push_back(strCat(m_file, ":", path, ": ", what));
+    }
+    void warning(const std::string& path, const std::string& what) {
+        m_warnings.push_back(strCat(m_file, ":", path, ": ", what));
+    }
+
+    static std::string typeName(const json& v) {
+        if (v.is_number_integer())
+            return "an integer";
+        if (v.is_number())
+            return "a number";
+        if (v.is_string())
+            return "a string";
+        if (v.is_boolean())
+            return "a boolean";
+        if (v.is_array())
+            return "a list";
+        if (v.is_object())
+            return "an object";
+        return "null";
+    }
+
+    const json* field(const json& obj, const std::string& path, const char* key, bool required) {
+        auto it = obj.find(key);
+        if (it == obj.end()) {
+            if (required)
+                error(path, strCat("missing required field '", key, "'"));
+            return nullptr;
+        }
+        return &*it;
+    }
+
+    std::optional<std::string> str(const json& obj, const std::string& path, const char* key,
+                                   bool required) {
+        const json* v = field(obj, path, key, required);
+        if (!v)
+            return std::nullopt;
+        if (!v->is_string()) {
+            error(join(path, key), "expected a string, got " + typeName(*v));
+            return std::nullopt;
+        }
+        return v->get<std::string>();
+    }
+
+    std::optional<std::int64_t> integer(const json& obj, const std::string& path, const char* key,
+                                        bool required, std::int64_t min, std::int64_t max) {
+        const json* v = field(obj, path, key, required);
+        if (!v)
+            return std::nullopt;
+        if (!v->is_number_integer()) {
+            error(join(path, key), "expected an integer, got " + typeName(*v));
+            return std::nullopt;
+        }
+        auto i = v->get<std::int64_t>();
+        if (i < min || i > max) {
+            error(join(path, key), strCat(i, " is out of range [", min, ", ", max, "]"));
+            return std::nullopt;
+        }
+        return i;
+    }
+
+    std::optional<double> number(const json& obj, const std::string& path, const char* key,
+                                 double min, double max) {
+        const json* v = field(obj, path, key, false);
+        if (!v)
+            return std::nullopt;
+        if (!v->is_number()) {
+            error(join(path, key), "expected a number, got " + typeName(*v));
+            return std::nullopt;
+        }
+        double d = v->get<double>();
+        if (!(d >= min && d <= max)) {
+            error(join(path, key), strCat(formatNumber(d), " is out of range [", formatNumber(min),
+                                          ", ", formatNumber(max), "]"));
+            return std::nullopt;
+        }
+        return d;
+    }
+
+    void unknownKeys(const json& obj, const std::string& path, std::initializer_list<const char*> known) {
+        for (const auto& [key, value] : obj.items()) {
+            bool ok = false;
+            for (const char* k : known)
+                ok = ok || key == k;
+            if (!ok)
+                warning(join(path, key), "unknown field, ignored");
+        }
+    }
+
+    static std::string join(const std::string& path, const std::string& key) {
+        return path.empty() ? key : path + "." + key;
+    }
+
+    std::vector<std::string> takeErrors() { return std::move(m_errors); }
+    std::vector<std::string> takeWarnings() { return std::move(m_warnings); }
+    bool failed() const { return !m_errors.empty(); }
+
+private:
+    std::string m_file;
+    std::vector<std::string> m_errors;
+    std::vector<std::string> m_warnings;
+};
+
+void readNode(Reader& r, const json& jn, const std::string& path, Graph& graph,
+              std::set<NodeId>& ids) {
+    if (!jn.is_object()) {
+        r.error(path, "expected an object, got " + Reader::typeName(jn));
+        return;
+    }
+    r.unknownKeys(jn, path, {"id", "op", "name", "position", "attrs"});
+    Node node;
+    auto id = r.integer(jn, path, "id", true, 1, std::int64_t{1} << 52);
+    auto op = r.str(jn, path, "op", true);
+    auto name = r.str(jn, path, "name", false);
+    if (!id || !op)
+        return;
+    if (!ids.insert(*id).second) {
+        r.error(path + ".id", strCat("duplicate node id ", *id));
+        return;
+    }
+    if (op->empty()) {
+        r.error(path + ".op", "must not be empty");
+        return;
+    }
+    node.id = *id;
+    node.op = *op;
+    node.name = name ? *name : strCat(*op, "_", *id);
+    if (const json* pos = r.field(jn, path, "position", false)) {
+        if (pos->is_array() && pos->size() == 2 && (*pos)[0].is_number() && (*pos)[1].is_number())
+            node.position = {(*pos)[0].get<double>(), (*pos)[1].get<double>()};
+        else
+            r.error(path + ".position", "expected [x, y] numbers, got " + pos->dump());
+    }
+    if (const json* attrs = r.field(jn, path, "attrs", false)) {
+        if (!attrs->is_object()) {
+            r.error(path + ".attrs", "expected an object, got " + Reader::typeName(*attrs));
+        } else {
+            for (const auto& [key, value] : attrs->items()) {
+                if (auto v = attrFromJson(value))
+                    node.attrs.emplace(key, std::move(*v));
+                else
+                    r.error(path + ".attrs." + key, "expected a number, string, boolean or list of "
+                                                    "integers, got " + value.dump());
+            }
+        }
+    }
+    graph.addNode(std::move(node));
+}
+
+std::optional<PortRef> readPort(Reader& r, const json& je, const std::string& path, const char* key,
+                                const Graph& graph) {
+    const json* v = r.field(je, path, key, true);
+    if (!v)
+        return std::nullopt;
+    const std::string p = path + "." + key;
+    if (!v->is_object()) {
+        r.error(p, "expected {\"node\": id, \"port\": name}, got " + v->dump());
+        return std::nullopt;
+    }
+    auto node = r.integer(*v, p, "node", true, 1, std::int64_t{1} << 52);
+    auto port = r.str(*v, p, "port", true);
+    if (!node || !port)
+        return std::nullopt;
+    if (!graph.hasNode(*node)) {
+        r.error(p + ".node", strCat("no node with id ", *node));
+        return std::nullopt;
+    }
+    return PortRef{*node, *port};
+}
+
+void readTraining(Reader& r, const json& jt, TrainingSettings& t) {
+    const std::string path = "training";
+    if (!jt.is_object()) {
+        r.error(path, "expected an object, got " + Reader::typeName(jt));
+        return;
+    }
+    r.unknownKeys(jt, path, {"epochs", "learning_rate", "optimizer", "schedule", "momentum",
+                             "weight_decay", "validation_split", "seed", "threads"});
+    if (auto v = r.integer(jt, path, "epochs", false, 1, 1000000))
+        t.epochs = *v;
+    if (auto v = r.number(jt, path, "learning_rate", 1e-12, 10))
+        t.learningRate = *v;
+    if (auto v = r.number(jt, path, "momentum", 0, 1))
+        t.momentum = *v;
+    if (auto v = r.number(jt, path, "weight_decay", 0, 1))
+        t.weightDecay = *v;
+    if (auto v = r.number(jt, path, "validation_split", 0, 0.9))
+        t.validationSplit = *v;
+    if (auto v = r.integer(jt, path, "seed", false, 0, std::int64_t{1} << 52))
+        t.seed = *v;
+    if (auto v = r.integer(jt, path, "threads", false, 0, 1024))
+        t.threads = *v;
+    auto choose = [&](const char* key, std::initializer_list<const char*> allowed, std::string& out) {
+        auto v = r.str(jt, path, key, false);
+        if (!v)
+            return;
+        for (const char* a : allowed) {
+            if (*v == a) {
+                out = *v;
+                return;
+            }
+        }
+        std::string list;
+        for (const char* a : allowed)
+            list += (list.empty() ? "" : ", ") + std::string(a);
+        r.error(path + "." + key, strCat("'", *v, "' is not one of ", list));
+    };
+    choose("optimizer", {"sgd", "adam", "adamw"}, t.optimizer);
+    choose("schedule", {"constant", "step", "cosine"}, t.schedule);
+}
+
+/// Line and column of a byte offset, for syntax errors.
+std::string lineColumn(const std::string& text, std::size_t byte) {
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (std::size_t i = 0; i < text.size() && i + 1 < byte; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return strCat(line, ":", column);
+}
+
+} // namespace
+
+ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) {
+    ProjectLoad out;
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        std::string what = e.what();
+        if (auto pos = what.find("parse error"); pos != std::string::npos)
+            what = what.substr(pos);
+        out.errors.push_back(strCat(fileLabel, ":", lineColumn(text, e.byte),
+                                    ": not valid JSON: ", what));
+        return out;
+    }
+    Reader r(fileLabel);
+    if (!doc.is_object()) {
+        r.error("(root)", "expected a JSON object, got " + Reader::typeName(doc));
+        out.errors = r.takeErrors();
+        return out;
+    }
+    auto format = r.str(doc, "", "format", true);
+    if (format && *format != kProjectFormatName)
+        r.error("format", strCat("expected \"", kProjectFormatName, "\", got \"", *format,
+                                 "\" — this is not a SegForge project"));
+    auto version = r.integer(doc, "", "version", true, 1, 1000000);
+    if (version && *version > kProjectFormatVersion)
+        r.error("version", strCat("the file has format version ", *version,
+                                  ", written by a newer SegForge; this one reads up to version ",
+                                  kProjectFormatVersion));
+    if (r.failed()) {
+        out.errors = r.takeErrors();
+        return out;
+    }
+    r.unknownKeys(doc, "", {"format", "version", "name", "graph", "training", "view"});
+
+    Project project;
+    if (auto name = r.str(doc, "", "name", false))
+        project.name = *name;
+    if (const json* g = r.field(doc, "", "graph", true)) {
+        if (!g->is_object()) {
+            r.error("graph", "expected an object, got " + Reader::typeName(*g));
+        } else {
+            r.unknownKeys(*g, "graph", {"nodes", "edges"});
+            std::set<NodeId> ids;
+            if (const json* nodes = r.field(*g, "graph", "nodes", true)) {
+                if (!nodes->is_array())
+                    r.error("graph.nodes", "expected a list, got " + Reader::typeName(*nodes));
+                else
+                    for (std::size_t i = 0; i < nodes->size(); ++i)
+                        readNode(r, (*nodes)[i], strCat("graph.nodes[", i, "]"), project.graph, ids);
+            }
+            if (const json* edges = r.field(*g, "graph", "edges", false)) {
+                if (!edges->is_array()) {
+                    r.error("graph.edges", "expected a list, got " + Reader::typeName(*edges));
+                } else {
+                    for (std::size_t i = 0; i < edges->size(); ++i) {
+                        const json& je = (*edges)[i];
+                        const std::string path = strCat("graph.edges[", i, "]");
+                        if (!je.is_object()) {
+                            r.error(path, "expected an object, got " + Reader::typeName(je));
+                            continue;
+                        }
+                        auto from = readPort(r, je, path, "from", project.graph);
+                        auto to = readPort(r, je, path, "to", project.graph);
+                        if (from && to && !project.graph.connect(*from, *to))
+                            r.warning(path, "duplicate edge, ignored");
+                    }
+                }
+            }
+        }
+    }
+    if (const json* t = r.field(doc, "", "training", false))
+        readTraining(r, *t, project.training);
+    if (const json* v = r.field(doc, "", "view", false)) {
+        if (v->is_object())
+            project.view = *v;
+        else
+            r.warning("view", "expected an object, ignored");
+    }
+    out.warnings = r.takeWarnings();
+    if (r.failed()) {
+        out.errors = r.takeErrors();
+        return out;
+    }
+    out.project = std::move(project);
+    return out;
+}
+
+ProjectLoad loadProject(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        ProjectLoad out;
+        out.errors.push_back(strCat(path.string(), ": cannot open the file (",
+                                    std::filesystem::exists(path) ? "permission denied"
+                                                                  : "no such file",
+                                    ")"));
+        return out;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    ProjectLoad out = parseProject(buffer.str(), path.string());
+    if (out.project)
+        out.project->sourcePath = path;
+    return out;
+}
+
+nlohmann::ordered_json projectToJson(const Project& project) {
+    ojson nodes = ojson::array();
+    for (const auto& [id, node] : project.graph.nodes()) {
+        ojson attrs = ojson::object();
+        for (const auto& [key, value] : node.attrs)
+            attrs[key] = attrToJson(value);
+        nodes.push_back({{"id", id},
+                         {"op", node.op},
+                         {"name", node.name},
+                         {"position", {node.position.x, node.position.y}},
+                         {"attrs", attrs}});
+    }
+    ojson edges = ojson::array();
+    for (const Edge& e : project.graph.edges()) {
+        edges.push_back({{"from", {{"node", e.from.node}, {"port", e.from.port}}},
+                         {"to", {{"node", e.to.node}, {"port", e.to.port}}}});
+    }
+    const TrainingSettings& t = project.training;
+    ojson doc = {{"format", kProjectFormatName},
+                {"version", kProjectFormatVersion},
+                {"name", project.name},
+                {"graph", {{"nodes", nodes}, {"edges", edges}}},
+                {"training",
+                 {{"epochs", t.epochs},
+                  {"learning_rate", t.learningRate},
+                  {"optimizer", t.optimizer},
+                  {"schedule", t.schedule},
+                  {"momentum", t.momentum},
+                  {"weight_decay", t.weightDecay},
+                  {"validation_split", t.validationSplit},
+                  {"seed", t.seed},
+                  {"threads", t.threads}}}};
+    if (!project.view.empty())
+        doc["view"] = ojson::parse(project.view.dump());
+    return doc;
+}
+
+std::string saveProject(const Project& project, const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    const std::string text = projectToJson(project).dump(2) + "\n";
+    std::random_device rd;
+    fs::path tmp = path;
+    tmp += strCat(".tmp-", rd() % 1000000);
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out)
+            return strCat(path.string(), ": cannot write (", tmp.string(), " could not be created)");
+        out << text;
+        out.flush();
+        if (!out) {
+            std::error_code ignored;
+            fs::remove(tmp, ignored);
+            return strCat(path.string(), ": writing failed (disk full?)");
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        return strCat(path.string(), ": could not replace the file: ", ec.message());
+    }
+    return {};
+}
+
+} // namespace segforge::core

@@ -1,0 +1,144 @@
+#include "templates/unet_template.hpp"
+
+#include "util/str_cat.hpp"
+
+namespace segforge::core {
+namespace {
+
+constexpr double kColumn = 200; // canvas spacing between consecutive nodes
+constexpr double kLevel = 150;  // canvas drop per U-Net level
+
+/// Builds the graph column by column so the saved layout reads as a U.
+class UNetBuilder {
+public:
+    explicit UNetBuilder(const UNetOptions& o) : m_o(o) {}
+
+    Project build() {
+        Project p;
+        p.name = strCat("U-Net depth ", m_o.depth, ", ", m_o.filters, " filters, ", m_o.size, "×",
+                        m_o.size);
+        const bool binary = m_o.classes == 1;
+        NodeId data = add("Dataset", "data", 0,
+                          {{"images", std::string("data/images")},
+                           {"masks", std::string("data/masks")},
+                           {"height", std::int64_t{m_o.size}},
+                           {"width", std::int64_t{m_o.size}},
+                           {"channels", std::int64_t{m_o.channels}},
+                           {"mask_max", std::int64_t{binary ? 255 : m_o.classes - 1}},
+                           {"batch_size", std::int64_t{8}}});
+        PortRef x = next("Rescale", "scale_image", 0, {{"scale", 1.0 / 255.0}}, {data, "image"});
+
+        std::vector<PortRef> skips;
+        for (int level = 0; level < m_o.depth; ++level) {
+            x = convBlock(strCat("enc", level + 1), filtersAt(level), level, x);
+            skips.push_back(x);
+            x = next("MaxPool2D", strCat("enc", level + 1, "_pool"), level + 1, {}, x);
+        }
+        x = convBlock("bottleneck", filtersAt(m_o.depth), m_o.depth, x);
+        for (int level = m_o.depth - 1; level >= 0; --level) {
+            const std::string prefix = strCat("dec", level + 1);
+            if (m_o.up == UNetOptions::Up::Transpose) {
+                x = next("Conv2DTranspose", prefix + "_up", level,
+                         {{"filters", std::int64_t{filtersAt(level)}},
+                          {"kernel_size", std::int64_t{2}},
+                          {"strides", std::int64_t{2}},
+                          {"padding", std::string("same")}},
+                         x);
+            } else {
+                x = next("UpSampling2D", prefix + "_up", level, {{"size", std::int64_t{2}}}, x);
+            }
+            NodeId concat = add("Concatenate", prefix + "_concat", level, {});
+            m_graph.connect(skips[static_cast<std::size_t>(level)], {concat, "a"});
+            m_graph.connect(x, {concat, "b"});
+            x = convBlock(prefix, filtersAt(level), level, {concat, "output"});
+        }
+        PortRef prediction = next("Conv2D", "output", 0,
+                                  {{"filters", std::int64_t{m_o.classes}},
+                                   {"kernel_size", std::int64_t{1}},
+                                   {"activation", std::string(binary ? "sigmoid" : "softmax")}},
+                                  x);
+
+        // Targets: 0/255 masks scaled to 0/1 for the binary losses; class indices as they are.
+        PortRef target{data, "mask"};
+        const double lossY = -kLevel;
+        if (binary) {
+            NodeId scaleMask = m_graph.addNode("Rescale", "scale_mask", {{"scale", 1.0 / 255.0}},
+                                               {m_column * kColumn, lossY});
+            m_graph.connect({data, "mask"}, {scaleMask, "input"});
+            target = {scaleMask, "output"};
+        }
+        ++m_column;
+        auto head = [&](const std::string& op, const std::string& name, double y, AttrMap attrs) {
+            NodeId id = m_graph.addNode(op, name, std::move(attrs), {m_column * kColumn, y});
+            m_graph.connect(prediction, {id, "prediction"});
+            m_graph.connect(target, {id, "target"});
+        };
+        head(binary ? "BCEDice" : "SparseCategoricalCrossentropy", "loss", lossY, {});
+        head("DiceCoefficient", "dice", lossY + 110, {});
+        head("IoU", "iou", lossY + 220, {});
+        p.graph = std::move(m_graph);
+        return p;
+    }
+
+private:
+    int filtersAt(int level) const { return m_o.filters << level; }
+
+    NodeId add(const std::string& op, const std::string& name, int level, AttrMap attrs) {
+        return m_graph.addNode(op, name, std::move(attrs), {m_column++ * kColumn, level * kLevel});
+    }
+
+    PortRef next(const std::string& op, const std::string& name, int level, AttrMap attrs,
+                 const PortRef& from) {
+        NodeId id = add(op, name, level, std::move(attrs));
+        m_graph.connect(from, {id, "input"});
+        return {id, "output"};
+    }
+
+    /// Two 3×3 'same' convolutions, with BatchNorm + ReLU after each when asked.
+    PortRef convBlock(const std::string& prefix, int filters, int level, PortRef x) {
+        for (int i = 1; i <= 2; ++i) {
+            AttrMap conv{{"filters", std::int64_t{filters}},
+                         {"kernel_size", std::int64_t{3}},
+                         {"padding", std::string("same")},
+                         {"kernel_initializer", std::string("he_normal")}};
+            if (m_o.batchnorm) {
+                conv["use_bias"] = false; // BatchNorm's beta replaces the bias
+                x = next("Conv2D", strCat(prefix, "_conv", i), level, conv, x);
+                x = next("BatchNormalization", strCat(prefix, "_bn", i), level, {}, x);
+                x = next("Activation", strCat(prefix, "_relu", i), level,
+                         {{"activation", std::string("relu")}}, x);
+            } else {
+                conv["activation"] = std::string("relu");
+                x = next("Conv2D", strCat(prefix, "_conv", i), level, conv, x);
+            }
+        }
+        return x;
+    }
+
+    const UNetOptions& m_o;
+    Graph m_graph;
+    int m_column = 0;
+};
+
+} // namespace
+
+std::variant<Project, std::string> makeUNetProject(const UNetOptions& o) {
+    if (o.depth < 1 || o.depth > 6)
+        return strCat("depth ", o.depth, " is out of range [1, 6]");
+    if (o.filters < 1 || o.filters > 1024)
+        return strCat("filters ", o.filters, " is out of range [1, 1024]");
+    if (o.channels < 1 || o.channels > 4)
+        return strCat("channels ", o.channels, " is out of range [1, 4]");
+    if (o.classes < 1 || o.classes > 256)
+        return strCat("classes ", o.classes, " is out of range [1, 256]");
+    const int multiple = 1 << o.depth;
+    if (o.size < multiple || o.size > 8192 || o.size % multiple != 0) {
+        const int below = std::max(multiple, o.size / multiple * multiple);
+        return strCat("size ", o.size, " cannot pass through ", o.depth,
+                      " poolings and back: it must be a multiple of 2^", o.depth, " = ", multiple,
+                      " (try ", below, " or ", below + multiple, ")");
+    }
+    return UNetBuilder(o).build();
+}
+
+} // namespace segforge::core

@@ -1,0 +1,167 @@
+// End-to-end: run the real segforge-cli binary and check exit codes and output.
+
+#include <nlohmann/json.hpp>
+
+#include <gmock/gmock.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliRun {
+    int exitCode = -1;
+    std::string out;
+};
+
+/// Runs the CLI with arguments (shell-quoted by the caller); stdout only.
+CliRun cli(const std::string& args) {
+    CliRun r;
+    std::string command = std::string(SEGFORGE_CLI) + " " + args + " 2>/dev/null";
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe)
+        return r;
+    std::array<char, 4096> buf{};
+    while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe))
+        r.out.append(buf.data(), n);
+    int status = pclose(pipe);
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+CliRun cliWithStderr(const std::string& args) {
+    CliRun r;
+    std::string command = std::string(SEGFORGE_CLI) + " " + args + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    std::array<char, 4096> buf{};
+    while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe))
+        r.out.append(buf.data(), n);
+    int status = pclose(pipe);
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+fs::path scratch(const std::string& name) {
+    fs::path dir = fs::temp_directory_path() / "segforge_cli_tests";
+    fs::create_directories(dir);
+    return dir / name;
+}
+
+/// The Keras fixture as a project file: uint8 images, int32 masks, a valid conv.
+fs::path writeFixture() {
+    fs::path file = scratch("fixture.segforge");
+    std::ofstream(file) << R"({"format": "segforge-project", "version": 1, "name": "fixture",
+      "graph": {"nodes": [
+        {"id": 1, "op": "Dataset", "name": "data", "attrs": {"mask_dtype": "int32", "mask_max": 1}},
+        {"id": 2, "op": "Conv2D", "name": "conv1", "attrs": {"filters": 32, "kernel_size": 3, "activation": "relu"}},
+        {"id": 3, "op": "Conv2D", "name": "head", "attrs": {"filters": 1, "kernel_size": 1, "activation": "sigmoid"}},
+        {"id": 4, "op": "BinaryCrossentropy", "name": "loss"}],
+       "edges": [
+        {"from": {"node": 1, "port": "image"}, "to": {"node": 2, "port": "input"}},
+        {"from": {"node": 2, "port": "output"}, "to": {"node": 3, "port": "input"}},
+        {"from": {"node": 3, "port": "output"}, "to": {"node": 4, "port": "prediction"}},
+        {"from": {"node": 1, "port": "mask"}, "to": {"node": 4, "port": "target"}}]}})";
+    return file;
+}
+
+} // namespace
+
+TEST(Cli, TemplateThenCheckIsClean) {
+    fs::path file = scratch("unet.segforge");
+    CliRun t = cli("template unet --depth 3 --filters 8 --size 64 --batchnorm --up upsample -o " +
+                file.string());
+    ASSERT_EQ(t.exitCode, 0) << t.out;
+    EXPECT_THAT(t.out, HasSubstr("wrote"));
+    CliRun c = cli("check " + file.string());
+    EXPECT_EQ(c.exitCode, 0) << c.out;
+    EXPECT_THAT(c.out, HasSubstr("enc1_conv1.output"));
+    EXPECT_THAT(c.out, HasSubstr("N×64×64×8 f32"));
+    EXPECT_THAT(c.out, HasSubstr("input sizes that work: multiples of 8, from 8"));
+    EXPECT_THAT(c.out, HasSubstr("ok: 0 errors, 0 warnings"));
+}
+
+TEST(Cli, CheckJsonIsTheStableInterface) {
+    CliRun c = cli("check --json " + writeFixture().string());
+    EXPECT_EQ(c.exitCode, 1);
+    auto doc = nlohmann::json::parse(c.out);
+    ASSERT_TRUE(doc["nodes"].is_array());
+    const auto& conv = doc["nodes"][1];
+    EXPECT_EQ(conv["name"], "conv1");
+    EXPECT_EQ(conv["op"], "Conv2D");
+    EXPECT_EQ(conv["outputs"][0]["port"], "output");
+    EXPECT_EQ(conv["outputs"][0]["shape"], nlohmann::json::parse("[null, 126, 126, 32]"));
+    EXPECT_EQ(conv["outputs"][0]["dtype"], "float32");
+    ASSERT_EQ(doc["diagnostics"].size(), 3u);
+    std::vector<std::string> got;
+    for (const auto& d : doc["diagnostics"]) {
+        got.push_back(d["code"].get<std::string>() + "@" + d["node_name"].get<std::string>());
+        EXPECT_EQ(d["severity"], "error");
+        EXPECT_FALSE(d["fixes"].empty());
+        EXPECT_TRUE(d["fixes"][0]["description"].is_string());
+    }
+    EXPECT_THAT(got, ::testing::UnorderedElementsAre("dtype-mismatch@conv1", "dtype-mismatch@loss",
+                                                     "loss-shape-mismatch@loss"));
+    EXPECT_EQ(doc["summary"]["errors"], 3);
+    EXPECT_TRUE(doc["input_sizes"].is_object());
+}
+
+TEST(Cli, CheckHumanOutputIsCompilerStyle) {
+    fs::path file = writeFixture();
+    CliRun c = cli("check " + file.string());
+    EXPECT_EQ(c.exitCode, 1);
+    EXPECT_THAT(c.out, HasSubstr(file.string() + ": error[loss-shape-mismatch] 'loss'.prediction:"));
+    EXPECT_THAT(c.out, HasSubstr("fix 1: Set padding='same'"));
+    EXPECT_THAT(c.out, HasSubstr("3 errors, 0 warnings"));
+}
+
+TEST(Cli, UnreadableInputExitsTwoWithLocation) {
+    CliRun missing = cliWithStderr("check /nonexistent.segforge");
+    EXPECT_EQ(missing.exitCode, 2);
+    EXPECT_THAT(missing.out, HasSubstr("/nonexistent.segforge: cannot open the file"));
+    CliRun bad = cliWithStderr("check " + std::string(SEGFORGE_TEST_DATA) +
+                            "/bad_projects/dangling_edge.segforge");
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_THAT(bad.out, HasSubstr("graph.edges[0].to.node: no node with id 99"));
+}
+
+TEST(Cli, UsageErrors) {
+    EXPECT_EQ(cli("").exitCode, 2);
+    EXPECT_EQ(cli("frobnicate").exitCode, 2);
+    EXPECT_EQ(cli("check").exitCode, 2);
+    EXPECT_EQ(cli("check a b").exitCode, 2);
+    EXPECT_EQ(cli("template unet").exitCode, 2); // no -o
+    CliRun r = cliWithStderr("template unet --size 100 -o " + scratch("x.segforge").string());
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_THAT(r.out, HasSubstr("try 96 or 112"));
+    CliRun typo = cliWithStderr("template unet --dept 3 -o x.segforge");
+    EXPECT_EQ(typo.exitCode, 2);
+    EXPECT_THAT(typo.out, HasSubstr("unknown option --dept"));
+    CliRun notInt = cliWithStderr("template unet --depth three -o x.segforge");
+    EXPECT_THAT(notInt.out, HasSubstr("--depth expects an integer, got 'three'"));
+    EXPECT_EQ(cli("--help").exitCode, 0);
+}
+
+TEST(Cli, OpsListsEveryOpAsJson) {
+    CliRun r = cli("ops --json");
+    ASSERT_EQ(r.exitCode, 0);
+    auto ops = nlohmann::json::parse(r.out);
+    EXPECT_EQ(ops.size(), 26u);
+    bool sawConv = false;
+    for (const auto& op : ops) {
+        if (op["name"] != "Conv2D")
+            continue;
+        sawConv = true;
+        EXPECT_EQ(op["inputs"][0]["dtypes"], nlohmann::json::parse(R"(["float32"])"));
+        bool padding = false;
+        for (const auto& a : op["attributes"])
+            padding = padding || (a["name"] == "padding" && a["default"] == "valid");
+        EXPECT_TRUE(padding);
+    }
+    EXPECT_TRUE(sawConv);
+}
