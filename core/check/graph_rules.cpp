@@ -175,28 +175,42 @@ void checkHasLoss(const Graph& graph, const OpRegistry& registry, CheckResult& r
 }
 
 void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
-    for (const auto& [id, node] : graph.nodes()) {
+    // For each node, the first upstream source that feeds batches of one.
+    std::unordered_map<NodeId, NodeId> singleBatchSource;
+    std::unordered_map<NodeId, std::vector<NodeId>> successors;
+    bool anyBatchNorm = false;
+    for (const auto& [id, node] : graph.nodes())
+        anyBatchNorm = anyBatchNorm || node.op == "BatchNormalization";
+    if (!anyBatchNorm)
+        return;
+    for (const Edge& e : graph.edges())
+        successors[e.from.node].push_back(e.to.node);
+    for (NodeId id : result.order) {
+        const Node& node = *graph.findNode(id);
+        if (node.op == "Dataset" || node.op == "Input") {
+            auto batch = ops::resolvedAttr(node, "batch_size");
+            if (batch && std::get<std::int64_t>(*batch) == 1)
+                singleBatchSource.emplace(id, id);
+        }
+        auto it = singleBatchSource.find(id);
+        if (it == singleBatchSource.end())
+            continue;
+        const NodeId src = it->second;
+        for (NodeId next : successors[id])
+            singleBatchSource.emplace(next, src);
         if (node.op != "BatchNormalization")
             continue;
-        for (NodeId up : reachable(graph, id, false)) {
-            const Node* src = graph.findNode(up);
-            if (!src || (src->op != "Dataset" && src->op != "Input"))
-                continue;
-            auto batch = ops::resolvedAttr(*src, "batch_size");
-            if (!batch || std::get<std::int64_t>(*batch) != 1)
-                continue;
-            Diagnostic d{Severity::Warning, std::string(codes::kBatchNormSmallBatch), id, "input",
-                         strCat("BatchNormalization '", node.name, "' is trained with batch size 1 ('",
-                                src->name, "'.batch_size): its statistics come from a single image, "
-                                           "are noisy, and differ from the moving averages used at "
-                                           "inference, so validation results suffer. Use a batch of 8 "
-                                           "or more"),
-                         {}};
-            d.fixes.push_back({strCat("Set batch_size=8 on '", src->name, "'"),
-                               {SetAttributeEdit{src->id, "batch_size", AttrValue{std::int64_t{8}}}}});
-            result.diagnostics.push_back(std::move(d));
-            break;
-        }
+        const Node& source = *graph.findNode(src);
+        Diagnostic d{Severity::Warning, std::string(codes::kBatchNormSmallBatch), id, "input",
+                     strCat("BatchNormalization '", node.name, "' is trained with batch size 1 ('",
+                            source.name, "'.batch_size): its statistics come from a single image, "
+                                         "are noisy, and differ from the moving averages used at "
+                                         "inference, so validation results suffer. Use a batch of 8 "
+                                         "or more"),
+                     {}};
+        d.fixes.push_back({strCat("Set batch_size=8 on '", source.name, "'"),
+                           {SetAttributeEdit{source.id, "batch_size", AttrValue{std::int64_t{8}}}}});
+        result.diagnostics.push_back(std::move(d));
     }
 }
 

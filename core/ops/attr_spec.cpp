@@ -73,14 +73,15 @@ std::string describeAttrDomain(const AttrSpec& spec) {
 
 std::optional<AttrValue> coerceAttribute(const AttrSpec& spec, const AttrValue& value,
                                          std::string* why) {
-    const std::string domain = describeAttrDomain(spec);
+    // Built only on failure: this runs for every attribute on every re-check.
+    auto domain = [&spec] { return describeAttrDomain(spec); };
     switch (spec.type) {
     case AttrType::Int: {
         auto i = asInt(value);
         if (!i)
-            return fail(why, strCat("expected ", domain, ", got ", attrToString(value)));
+            return fail(why, strCat("expected ", domain(), ", got ", attrToString(value)));
         if (!inRange(spec, static_cast<double>(*i)))
-            return fail(why, strCat(*i, " is out of range: expected ", domain));
+            return fail(why, strCat(*i, " is out of range: expected ", domain()));
         return AttrValue{*i};
     }
     case AttrType::Float: {
@@ -90,9 +91,9 @@ std::optional<AttrValue> coerceAttribute(const AttrSpec& spec, const AttrValue& 
         else if (auto* q = std::get_if<std::int64_t>(&value))
             d = static_cast<double>(*q);
         else
-            return fail(why, strCat("expected ", domain, ", got ", attrToString(value)));
+            return fail(why, strCat("expected ", domain(), ", got ", attrToString(value)));
         if (!std::isfinite(d) || !inRange(spec, d))
-            return fail(why, strCat(formatNumber(d), " is out of range: expected ", domain));
+            return fail(why, strCat(formatNumber(d), " is out of range: expected ", domain()));
         return AttrValue{d};
     }
     case AttrType::Bool:
@@ -111,7 +112,7 @@ std::optional<AttrValue> coerceAttribute(const AttrSpec& spec, const AttrValue& 
                     return AttrValue{*s};
             }
         }
-        return fail(why, strCat(attrToString(value), " is not allowed: expected ", domain));
+        return fail(why, strCat(attrToString(value), " is not allowed: expected ", domain()));
     }
     case AttrType::IntList: {
         std::vector<std::int64_t> list;
@@ -123,13 +124,13 @@ std::optional<AttrValue> coerceAttribute(const AttrSpec& spec, const AttrValue& 
             else if (spec.listSize == 4 && v->size() == 2)
                 list = {(*v)[0], (*v)[0], (*v)[1], (*v)[1]}; // symmetric (height, width)
             else
-                return fail(why, strCat("expected ", domain, ", got ", attrToString(value)));
+                return fail(why, strCat("expected ", domain(), ", got ", attrToString(value)));
         } else {
-            return fail(why, strCat("expected ", domain, ", got ", attrToString(value)));
+            return fail(why, strCat("expected ", domain(), ", got ", attrToString(value)));
         }
         for (std::int64_t x : list) {
             if (!inRange(spec, static_cast<double>(x)))
-                return fail(why, strCat(attrToString(value), " is out of range: expected ", domain));
+                return fail(why, strCat(attrToString(value), " is out of range: expected ", domain()));
         }
         return AttrValue{list};
     }

@@ -9,15 +9,13 @@ namespace segforge::core {
 void OpRegistry::add(OpSchema schema) {
     if (find(schema.name))
         throw std::logic_error("op registered twice: " + schema.name);
+    m_index.emplace(schema.name, m_schemas.size());
     m_schemas.push_back(std::move(schema));
 }
 
 const OpSchema* OpRegistry::find(std::string_view name) const {
-    for (const auto& s : m_schemas) {
-        if (s.name == name)
-            return &s;
-    }
-    return nullptr;
+    auto it = m_index.find(std::string(name));
+    return it == m_index.end() ? nullptr : &m_schemas[it->second];
 }
 
 std::string OpRegistry::suggest(std::string_view name) const {

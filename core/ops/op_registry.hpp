@@ -3,7 +3,9 @@
 #include "ops/op_schema.hpp"
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace segforge::core {
@@ -23,6 +25,7 @@ public:
 
 private:
     std::vector<OpSchema> m_schemas;
+    std::unordered_map<std::string, std::size_t> m_index; ///< name → position in m_schemas
 };
 
 /// Lists every built-in op; adding an op means adding one line here.

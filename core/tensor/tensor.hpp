@@ -1,0 +1,60 @@
+#pragma once
+
+#include "tensor/dtype.hpp"
+#include "tensor/shape.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace segforge::core {
+
+/// A runtime value: NHWC, contiguous, row-major, with a concrete shape (no
+/// symbolic batch). Networks compute in float32; uint8/int32 appear only at the
+/// data boundary until an explicit Cast/Rescale converts them.
+class Tensor {
+public:
+    Tensor() = default;
+    /// Zero-filled tensor. Every dimension must be ≥ 0 (no symbolic batch).
+    Tensor(Shape shape, DType dtype);
+
+    const Shape& shape() const { return m_shape; }
+    DType dtype() const { return m_dtype; }
+    std::int64_t numel() const { return m_numel; }
+    bool empty() const { return m_numel == 0; }
+    std::size_t byteSize() const { return m_storage.size(); }
+
+    // NHWC accessors (rank-4 tensors).
+    std::int64_t batch() const { return m_shape[0]; }
+    std::int64_t height() const { return m_shape[1]; }
+    std::int64_t width() const { return m_shape[2]; }
+    std::int64_t channels() const { return m_shape[3]; }
+
+    /// Typed views; throw std::logic_error on a dtype mismatch (a programming
+    /// error: kernels are only called on checked graphs).
+    float* f32();
+    const float* f32() const;
+    std::uint8_t* u8();
+    const std::uint8_t* u8() const;
+    std::int32_t* i32();
+    const std::int32_t* i32() const;
+    std::byte* bytes() { return m_storage.data(); }
+    const std::byte* bytes() const { return m_storage.data(); }
+
+    /// Same data, new shape with the same element count.
+    Tensor reshaped(Shape shape) const;
+    void fill(float value);
+    /// "4×128×128×3 u8"
+    std::string describe() const;
+
+private:
+    void expect(DType dtype) const;
+
+    Shape m_shape;
+    DType m_dtype = DType::Float32;
+    std::int64_t m_numel = 0;
+    std::vector<std::byte> m_storage; // malloc alignment (16 bytes) suits Eigen's unaligned maps
+};
+
+} // namespace segforge::core
