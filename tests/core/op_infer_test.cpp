@@ -26,6 +26,8 @@ struct Case {
     std::string expectedCode; ///< diagnostic code that must appear ("" = no errors)
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.op << " → " << c.expected << c.expectedCode; }
+
 std::string run(const Case& c, CheckResult& r, NodeId& node) {
     GraphBuilder b;
     node = b.add(c.op, "under_test", c.attrs);
@@ -114,8 +116,6 @@ std::vector<Case> cases() {
 }
 
 } // namespace
-
-void PrintTo(const Case& c, std::ostream* os) { *os << c.op << " → " << c.expected << c.expectedCode; }
 
 class OpInfer : public ::testing::TestWithParam<Case> {};
 
