@@ -1,0 +1,109 @@
+#include "data/mask_codec.hpp"
+
+#include "util/str_cat.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+
+namespace segforge::core {
+
+std::string_view maskModeName(MaskMode mode) {
+    switch (mode) {
+    case MaskMode::AsStored: return "as_stored";
+    case MaskMode::Binary: return "binary";
+    case MaskMode::ClassIndex: return "class_index";
+    case MaskMode::Palette: return "palette";
+    }
+    return "as_stored";
+}
+
+std::optional<MaskMode> parseMaskMode(std::string_view text) {
+    for (MaskMode m : {MaskMode::AsStored, MaskMode::Binary, MaskMode::ClassIndex, MaskMode::Palette}) {
+        if (maskModeName(m) == text)
+            return m;
+    }
+    return std::nullopt;
+}
+
+std::string colourName(const Colour& c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c[0], c[1], c[2]);
+    return buf;
+}
+
+MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vector<Colour>& palette) {
+    MaskDecodeResult r;
+    if (stored.empty()) {
+        r.error = "empty mask";
+        return r;
+    }
+    cv::Mat first;
+    if (stored.channels() == 1) {
+        first = stored;
+    } else {
+        cv::extractChannel(stored, first, 0);
+    }
+    switch (mode) {
+    case MaskMode::AsStored:
+        r.mask = stored;
+        return r;
+    case MaskMode::ClassIndex:
+        if (first.depth() == CV_32F) {
+            first.convertTo(r.mask, CV_16U); // float class indices: round to integers
+            return r;
+        }
+        r.mask = first;
+        return r;
+    case MaskMode::Binary: {
+        // Any channel non-zero marks foreground, so coloured masks work too.
+        cv::Mat any = first != 0; // CV_8U 0/255
+        for (int c = 1; c < std::min(stored.channels(), 3); ++c) {
+            cv::Mat ch;
+            cv::extractChannel(stored, ch, c);
+            any |= (ch != 0);
+        }
+        r.mask = any / 255;
+        return r;
+    }
+    case MaskMode::Palette: {
+        if (stored.depth() != CV_8U) {
+            r.error = "palette masks must be 8-bit";
+            return r;
+        }
+        std::unordered_map<std::uint32_t, std::uint8_t> lookup;
+        for (std::size_t k = 0; k < palette.size() && k < 256; ++k) {
+            const Colour& c = palette[k];
+            lookup.emplace((std::uint32_t{c[0]} << 16) | (std::uint32_t{c[1]} << 8) | c[2],
+                           static_cast<std::uint8_t>(k));
+        }
+        r.mask.create(stored.rows, stored.cols, CV_8U);
+        const int channels = stored.channels();
+        for (int y = 0; y < stored.rows; ++y) {
+            const std::uint8_t* in = stored.ptr<std::uint8_t>(y);
+            std::uint8_t* out = r.mask.ptr<std::uint8_t>(y);
+            for (int x = 0; x < stored.cols; ++x, in += channels) {
+                const std::uint32_t key = channels >= 3
+                                              ? (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2]
+                                              : (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[0]} << 8) | in[0];
+                auto it = lookup.find(key);
+                if (it == lookup.end()) {
+                    Colour c{static_cast<std::uint8_t>(key >> 16), static_cast<std::uint8_t>(key >> 8),
+                             static_cast<std::uint8_t>(key)};
+                    r.error = strCat("colour ", colourName(c), " at (", x, ", ", y,
+                                     ") is not in the palette of ", palette.size(), " colours");
+                    r.mask.release();
+                    return r;
+                }
+                out[x] = it->second;
+            }
+        }
+        return r;
+    }
+    }
+    return r;
+}
+
+} // namespace segforge::core
