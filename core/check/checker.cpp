@@ -2,6 +2,7 @@
 
 #include "check/graph_rules.hpp"
 #include "check/input_size_sweep.hpp"
+#include "data/dataset_rules.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -23,6 +24,7 @@ struct Walk {
     std::unordered_map<NodeId, AttrMap> attrs;     ///< resolved, for nodes with valid attributes
     std::unordered_map<NodeId, std::vector<const Edge*>> incoming;
     std::vector<PendingInput> unconnected;
+    const std::unordered_map<NodeId, DataProbe>* probes = nullptr;
 
     Diagnostic& add(Severity sev, std::string_view code, NodeId node, std::string port,
                     std::string message) {
@@ -271,6 +273,12 @@ struct Walk {
             }
         }
         nc.outputs = std::move(out);
+        if (probes && node.op == "Dataset") {
+            if (auto it = probes->find(id); it != probes->end()) {
+                if (auto probed = datasetTypesFromProbe(node, it->second); !probed.empty())
+                    nc.outputs = std::move(probed);
+            }
+        }
         if (schema.params) {
             bool all = std::all_of(nc.outputs.begin(), nc.outputs.end(),
                                    [](const auto& t) { return t.has_value(); });
@@ -308,7 +316,8 @@ struct Walk {
 
 CheckResult checkGraph(const Graph& graph, const CheckOptions& options, const OpRegistry& registry) {
     CheckResult result;
-    Walk walk{graph, registry, result, {}, {}, {}, {}};
+    Walk walk{graph, registry, result, {}, {}, {}, {},
+              options.dataProbes.empty() ? nullptr : &options.dataProbes};
     walk.indexEdges();
     walk.validateNodes();
     walk.order();
@@ -318,6 +327,8 @@ CheckResult checkGraph(const Graph& graph, const CheckOptions& options, const Op
     reportUnconnectedInputs(graph, result, walk.unconnected);
     checkHasLoss(graph, registry, result);
     checkBatchNormBatchSize(graph, result);
+    if (!options.dataProbes.empty())
+        checkDatasets(graph, options.dataProbes, result);
     if (options.diagnoseInputSize)
         diagnoseInputSize(graph, options.maxInputSize, registry, result);
 

@@ -1,8 +1,11 @@
 #pragma once
 
 #include "check/check_result.hpp"
+#include "data/data_probe.hpp"
 #include "graph/graph.hpp"
 #include "ops/op_registry.hpp"
+
+#include <unordered_map>
 
 namespace segforge::core {
 
@@ -12,6 +15,10 @@ struct CheckOptions {
     /// re-checks, only when such an error exists.
     bool diagnoseInputSize = true;
     int maxInputSize = 512;
+    /// What the data of each Dataset node (by id) really is. A probed Dataset's
+    /// outputs carry the data's true types, and the data diagnostics run
+    /// (dataset-empty, mask-value-range, …). Empty: attributes only.
+    std::unordered_map<NodeId, DataProbe> dataProbes{};
 };
 
 /// Infers the type of every edge and collects every mistake in the graph.

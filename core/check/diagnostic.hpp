@@ -48,6 +48,13 @@ inline constexpr std::string_view kDuplicateName = "duplicate-name";
 inline constexpr std::string_view kDiceNoEpsilon = "dice-no-epsilon";
 inline constexpr std::string_view kBatchNormSmallBatch = "batchnorm-small-batch";
 inline constexpr std::string_view kLossActivation = "loss-activation";
+// Data diagnostics, from a probe of the Dataset node's folders (data/dataset_rules).
+inline constexpr std::string_view kMaskValueRange = "mask-value-range";
+inline constexpr std::string_view kMaskChannels = "mask-channels";
+inline constexpr std::string_view kImageSizeMismatch = "image-size-mismatch";
+inline constexpr std::string_view kDatasetEmpty = "dataset-empty";
+inline constexpr std::string_view kUnpairedFile = "unpaired-file";
+inline constexpr std::string_view kDataFileUnreadable = "data-file-unreadable";
 } // namespace codes
 
 } // namespace segforge::core

@@ -24,6 +24,16 @@ OpSchema datasetSchema() {
         intAttr("mask_max", 255, 0, 65535,
                 "largest mask value (255 for 0/255 masks, K-1 for class-index masks)"),
         intAttr("batch_size", 8, 1, 65536, "samples per training batch"),
+        enumAttr("mask_mode", "as_stored", {"as_stored", "binary", "class_index", "palette"},
+                 "how mask pixels become targets: as stored; binary (non-zero → 1); class "
+                 "index (first channel); palette (RGB colour → class index)"),
+        enumAttr("size_policy", "exact", {"exact", "resize", "crop_or_pad"},
+                 "samples must already be height×width (exact), or are resized / centre-cropped "
+                 "and zero-padded to it — never silently"),
+        enumAttr("on_error", "skip", {"skip", "stop"},
+                 "an unreadable file is skipped and reported, or stops training"),
+        stringAttr("mask_suffix", "_mask",
+                   "when masks share the images folder: x.png is paired with x<suffix>.png"),
     };
     s.infer = [](InferContext& ctx) -> InferResult {
         const auto h = ctx.getInt("height");
@@ -35,6 +45,11 @@ OpSchema datasetSchema() {
         TensorType mask{Shape::image(h, w, ctx.getInt("mask_channels")),
                         *parseDType(ctx.getString("mask_dtype"))};
         mask.range = ValueRange{0, static_cast<double>(ctx.getInt("mask_max"))};
+        if (ctx.getString("mask_mode") == "binary") {
+            mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown, ValueRange{0, 1}};
+        } else if (ctx.getString("mask_mode") != "as_stored") {
+            mask.shape = Shape::image(h, w, 1);
+        }
         return {image, mask};
     };
     return s;
