@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -20,6 +21,8 @@ OpSchema activationSchema() {
         applyActivationHint(out, ctx.getString("activation"));
         return {out};
     };
+    s.forward = kernels::activationForward;
+    s.backward = kernels::activationBackward;
     return s;
 }
 

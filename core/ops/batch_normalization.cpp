@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -36,6 +37,8 @@ OpSchema batchNormalizationSchema() {
         p.push_back({"moving_variance", {c}, "ones", false});
         return p;
     };
+    s.forward = kernels::batchNormForward;
+    s.backward = kernels::batchNormBackward;
     return s;
 }
 

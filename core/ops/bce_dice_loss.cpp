@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
@@ -24,6 +25,9 @@ OpSchema bceDiceLossSchema() {
         checkDiceEpsilon(ctx);
         return inferPredictionTarget(ctx);
     };
+    s.forward = kernels::bceDiceLossForward;
+    s.backward = kernels::bceDiceLossBackward;
+    s.explainNonFinite = kernels::diceLossExplain;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
@@ -20,6 +21,8 @@ OpSchema binaryCrossentropySchema() {
         floatAttr("label_smoothing", 0.0, 0, 1, "targets squeezed towards 0.5"),
     };
     s.infer = inferPredictionTarget;
+    s.forward = kernels::binaryCrossentropyForward;
+    s.backward = kernels::binaryCrossentropyBackward;
     return s;
 }
 

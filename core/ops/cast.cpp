@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -16,6 +17,8 @@ OpSchema castSchema() {
         t.dtype = *parseDType(ctx.getString("dtype"));
         return {t};
     };
+    s.forward = kernels::castForward;
+    s.backward = kernels::castBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
@@ -66,6 +67,8 @@ OpSchema concatenateSchema() {
             return {std::nullopt};
         return {TensorType{out, DType::Float32}};
     };
+    s.forward = kernels::concatenateForward;
+    s.backward = kernels::concatenateBackward;
     return s;
 }
 

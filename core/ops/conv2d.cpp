@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
@@ -59,6 +60,8 @@ OpSchema conv2dSchema() {
             p.push_back({"bias", {f}, ctx.getString("bias_initializer")});
         return p;
     };
+    s.forward = kernels::conv2dForward;
+    s.backward = kernels::conv2dBackward;
     return s;
 }
 

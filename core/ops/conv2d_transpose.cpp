@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -49,6 +50,8 @@ OpSchema conv2dTransposeSchema() {
             p.push_back({"bias", {f}, ctx.getString("bias_initializer")});
         return p;
     };
+    s.forward = kernels::conv2dTransposeForward;
+    s.backward = kernels::conv2dTransposeBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -21,6 +22,8 @@ OpSchema cropping2dSchema() {
         out.shape = Shape::image(in.height() - c[0] - c[1], in.width() - c[2] - c[3], in.channels());
         return {out};
     };
+    s.forward = kernels::cropping2dForward;
+    s.backward = kernels::cropping2dBackward;
     return s;
 }
 

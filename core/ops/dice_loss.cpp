@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
@@ -20,6 +21,9 @@ OpSchema diceLossSchema() {
         checkDiceEpsilon(ctx);
         return inferPredictionTarget(ctx);
     };
+    s.forward = kernels::diceLossForward;
+    s.backward = kernels::diceLossBackward;
+    s.explainNonFinite = kernels::diceLossExplain;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -20,6 +21,8 @@ OpSchema dropoutSchema() {
         out.range.reset();
         return {out};
     };
+    s.forward = kernels::dropoutForward;
+    s.backward = kernels::dropoutBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
@@ -71,7 +72,17 @@ OpSchema elementwiseSchema(std::string name, std::string what) {
 
 } // namespace
 
-OpSchema addSchema() { return elementwiseSchema("Add", "Element-wise sum"); }
-OpSchema multiplySchema() { return elementwiseSchema("Multiply", "Element-wise product"); }
+OpSchema addSchema() {
+    OpSchema s = elementwiseSchema("Add", "Element-wise sum");
+    s.forward = kernels::addForward;
+    s.backward = kernels::addBackward;
+    return s;
+}
+OpSchema multiplySchema() {
+    OpSchema s = elementwiseSchema("Multiply", "Element-wise product");
+    s.forward = kernels::multiplyForward;
+    s.backward = kernels::multiplyBackward;
+    return s;
+}
 
 } // namespace segforge::core::ops

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
@@ -22,6 +23,8 @@ OpSchema focalLossSchema() {
         boolAttr("from_logits", false, "the prediction is raw logits (sigmoid applied inside)"),
     };
     s.infer = inferPredictionTarget;
+    s.forward = kernels::focalLossForward;
+    s.backward = kernels::focalLossBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
@@ -36,22 +37,28 @@ OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon
 } // namespace
 
 OpSchema diceCoefficientSchema() {
-    return metricSchema("DiceCoefficient",
+    OpSchema s = metricSchema("DiceCoefficient",
                         "Dice coefficient 2·|P∩T| / (|P| + |T|) of the thresholded prediction "
                         "(mean over classes for K > 1).",
                         true);
+    s.forward = kernels::diceCoefficientForward;
+    return s;
 }
 
 OpSchema iouSchema() {
-    return metricSchema("IoU",
+    OpSchema s = metricSchema("IoU",
                         "Intersection over union |P∩T| / |P∪T| of the thresholded prediction "
                         "(mean over classes for K > 1).",
                         true);
+    s.forward = kernels::iouForward;
+    return s;
 }
 
 OpSchema pixelAccuracySchema() {
-    return metricSchema("PixelAccuracy",
-                        "Fraction of pixels whose predicted class equals the target.", false);
+    OpSchema s = metricSchema("PixelAccuracy",
+                              "Fraction of pixels whose predicted class equals the target.", false);
+    s.forward = kernels::pixelAccuracyForward;
+    return s;
 }
 
 } // namespace segforge::core::ops

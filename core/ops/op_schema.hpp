@@ -3,6 +3,7 @@
 #include "check/diagnostic.hpp"
 #include "graph/graph.hpp"
 #include "ops/attr_spec.hpp"
+#include "ops/op_kernel.hpp"
 #include "tensor/tensor_type.hpp"
 
 #include <array>
@@ -130,6 +131,12 @@ struct OpSchema {
     std::optional<LossContract> contract;
     InferFn infer;
     ParamFn params; ///< may be empty (no parameters)
+    /// Runtime kernels (core/engine/kernels). Sources have no forward (the
+    /// executor feeds them); an empty backward means no gradient flows
+    /// through the op (sources, metrics).
+    KernelFn forward;
+    KernelFn backward;
+    ExplainFn explainNonFinite; ///< optional: why an output became NaN/Inf
 
     const AttrSpec* findAttr(std::string_view attrName) const;
     /// Input port names of a concrete node (expands variadic inputs).

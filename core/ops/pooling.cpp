@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -41,10 +42,17 @@ OpSchema poolSchema(std::string name, std::string what) {
 
 } // namespace
 
-OpSchema maxPool2dSchema() { return poolSchema("MaxPool2D", "Maximum"); }
+OpSchema maxPool2dSchema() {
+    OpSchema s = poolSchema("MaxPool2D", "Maximum");
+    s.forward = kernels::maxPool2dForward;
+    s.backward = kernels::maxPool2dBackward;
+    return s;
+}
 OpSchema avgPool2dSchema() {
     OpSchema s = poolSchema("AvgPool2D", "Average");
     // Averaging keeps ranges but not kinds (an average of probabilities is one).
+    s.forward = kernels::avgPool2dForward;
+    s.backward = kernels::avgPool2dBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -31,6 +32,8 @@ OpSchema rescaleSchema() {
             t.kind = ValueKind::Unknown;
         return {t};
     };
+    s.forward = kernels::rescaleForward;
+    s.backward = kernels::rescaleBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
@@ -22,6 +23,8 @@ OpSchema sparseCategoricalCrossentropySchema() {
         intAttr("ignore_class", -1, -1, 65535, "class index excluded from the loss (-1: none)"),
     };
     s.infer = inferPredictionTarget;
+    s.forward = kernels::sparseCategoricalCrossentropyForward;
+    s.backward = kernels::sparseCategoricalCrossentropyBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -23,6 +24,8 @@ OpSchema upSampling2dSchema() {
         out.shape = Shape::image(in.height() * f[0], in.width() * f[1], in.channels());
         return {out};
     };
+    s.forward = kernels::upSampling2dForward;
+    s.backward = kernels::upSampling2dBackward;
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -22,6 +23,8 @@ OpSchema zeroPadding2dSchema() {
             out.range = ValueRange{std::min(0.0, out.range->lo), std::max(0.0, out.range->hi)};
         return {out};
     };
+    s.forward = kernels::zeroPadding2dForward;
+    s.backward = kernels::zeroPadding2dBackward;
     return s;
 }
 

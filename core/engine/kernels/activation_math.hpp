@@ -1,0 +1,30 @@
+#pragma once
+
+// Element-wise activations shared by the Activation op and the activation
+// fused into Conv2D/Conv2DTranspose. Every derivative is written in terms of
+// the activation's *output*, so backward needs no copy of the pre-activation.
+
+#include <cstdint>
+#include <string>
+
+namespace segforge::core::kernels {
+
+enum class ActKind { Linear, Relu, LeakyRelu, Sigmoid, Softmax, Tanh };
+
+ActKind parseActivation(const std::string& name);
+
+/// Keras' activations.leaky_relu default slope, used when the activation is
+/// fused into a convolution (the Activation op has its own alpha attribute).
+inline constexpr float kDefaultLeakySlope = 0.2f;
+
+// data:(pixels, channels) in place; softmax acts over channels.
+void activateInPlace(float* data, std::int64_t pixels, std::int64_t channels, ActKind kind,
+                     float alpha);
+
+// y, dy:(pixels, channels) -> dz (= or += when accumulate) : dz = dy · act'(z) written via y.
+void activationGrad(const float* y, const float* dy, float* dz, std::int64_t pixels,
+                    std::int64_t channels, ActKind kind, float alpha, bool accumulate);
+
+float sigmoid(float x);
+
+} // namespace segforge::core::kernels

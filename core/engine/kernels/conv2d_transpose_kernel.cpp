@@ -1,0 +1,90 @@
+// Conv2DTranspose is the adjoint of a Conv2D that maps the (large) output
+// grid to the (small) input grid with the same kernel, strides, dilation and
+// TensorFlow padding. Keras stores its kernel as (kh, kw, F, Cin), which is
+// exactly that Conv2D's kernel, a (kh·kw·F, Cin) matrix.
+
+#include "engine/kernels/activation_math.hpp"
+#include "engine/kernels/conv_geometry.hpp"
+#include "engine/kernels/eigen_maps.hpp"
+#include "engine/kernels/kernels.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace segforge::core::kernels {
+
+namespace {
+
+// Geometry of the adjoint Conv2D: large = output (N,H',W',F), positions = input grid.
+ConvGeometry transposeGeometry(const KernelContext& ctx) {
+    const Tensor& x = ctx.in(0);
+    const Tensor& y = ctx.out(0);
+    const auto k = ctx.getPair("kernel_size");
+    const auto s = ctx.getPair("strides");
+    const auto d = ctx.getPair("dilation_rate");
+    return makeConvGeometry(y.batch(), y.height(), y.width(), y.channels(), x.height(), x.width(),
+                            k[0], k[1], s[0], s[1], d[0], d[1], ctx.getString("padding") == "same");
+}
+
+} // namespace
+
+// in:(N,H,W,Cin) w:(kh,kw,F,Cin) b:(F) -> out:(N,H',W',F)
+void conv2dTransposeForward(const KernelContext& ctx) {
+    const Tensor& x = ctx.in(0);
+    Tensor& y = ctx.out(0);
+    const ConvGeometry g = transposeGeometry(ctx);
+    const std::int64_t cin = x.channels();
+    const std::int64_t patch = g.patch();
+    const auto w = matrix(ctx.param(0).f32(), patch, cin);
+    y.fill(0.0f);
+    const std::int64_t block = rowsPerBlock(g);
+    std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
+    for (std::int64_t n = 0; n < g.n; ++n) {
+        for (std::int64_t iy = 0; iy < g.oh; iy += block) {
+            const std::int64_t rows = std::min(block, g.oh - iy);
+            const auto xBlock = matrix(x.f32() + (n * g.oh + iy) * g.ow * cin, rows * g.ow, cin);
+            matrix(cols.data(), rows * g.ow, patch).noalias() = xBlock * w.transpose();
+            col2imRowsAdd(cols.data(), g, n, iy, rows, y.f32());
+        }
+    }
+    const std::int64_t pixels = y.numel() / g.c;
+    if (ctx.getBool("use_bias"))
+        matrix(y.f32(), pixels, g.c).rowwise() += ConstRowVectorMap(ctx.param(1).f32(), g.c);
+    activateInPlace(y.f32(), pixels, g.c, parseActivation(ctx.getString("activation")),
+                    kDefaultLeakySlope);
+}
+
+// dout:(N,H',W',F) -> din:(N,H,W,Cin) dw:(kh,kw,F,Cin) db:(F), all accumulated
+void conv2dTransposeBackward(const KernelContext& ctx) {
+    const Tensor& x = ctx.in(0);
+    const Tensor& y = ctx.out(0);
+    const ConvGeometry g = transposeGeometry(ctx);
+    const std::int64_t cin = x.channels();
+    const std::int64_t patch = g.patch();
+    const std::int64_t pixels = y.numel() / g.c;
+    std::vector<float> dz(static_cast<std::size_t>(y.numel()));
+    activationGrad(y.f32(), ctx.outGrad(0).f32(), dz.data(), pixels, g.c,
+                   parseActivation(ctx.getString("activation")), kDefaultLeakySlope, false);
+    if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
+        RowVectorMap(db->f32(), g.c) += matrix(dz.data(), pixels, g.c).colwise().sum();
+    Tensor* dwT = ctx.paramGrad(0);
+    Tensor* dxT = ctx.inGrad(0);
+    const auto w = matrix(ctx.param(0).f32(), patch, cin);
+    const std::int64_t block = rowsPerBlock(g);
+    std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
+    for (std::int64_t n = 0; n < g.n; ++n) {
+        for (std::int64_t iy = 0; iy < g.oh; iy += block) {
+            const std::int64_t rows = std::min(block, g.oh - iy);
+            im2colRows(dz.data(), g, n, iy, rows, cols.data());
+            const auto colsM = matrix(cols.data(), rows * g.ow, patch);
+            const std::int64_t offset = (n * g.oh + iy) * g.ow * cin;
+            if (dxT)
+                matrix(dxT->f32() + offset, rows * g.ow, cin).noalias() += colsM * w;
+            if (dwT)
+                matrix(dwT->f32(), patch, cin).noalias() +=
+                    colsM.transpose() * matrix(x.f32() + offset, rows * g.ow, cin);
+        }
+    }
+}
+
+} // namespace segforge::core::kernels

@@ -1,0 +1,92 @@
+// UpSampling2D as keras.layers.UpSampling2D: 'nearest' repeats pixels,
+// 'bilinear' is tf.image.resize(bilinear) with half-pixel centres
+// (source = (dst + 0.5) / size − 0.5, clamped at the borders).
+
+#include "engine/kernels/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace segforge::core::kernels {
+
+namespace {
+
+/// One output coordinate's two source taps and the weight of the second.
+struct Tap {
+    std::int64_t lo = 0, hi = 0;
+    float frac = 0;
+};
+
+std::vector<Tap> bilinearTaps(std::int64_t in, std::int64_t factor) {
+    std::vector<Tap> taps(static_cast<std::size_t>(in * factor));
+    for (std::int64_t o = 0; o < in * factor; ++o) {
+        const double src = (static_cast<double>(o) + 0.5) / static_cast<double>(factor) - 0.5;
+        const double base = std::floor(src);
+        Tap& t = taps[static_cast<std::size_t>(o)];
+        t.frac = static_cast<float>(src - base);
+        const auto b = static_cast<std::int64_t>(base);
+        t.lo = std::clamp<std::int64_t>(b, 0, in - 1);
+        t.hi = std::clamp<std::int64_t>(b + 1, 0, in - 1);
+    }
+    return taps;
+}
+
+/// Calls fn(outIndex, inIndex, weight) for every (output, source) pair.
+template <typename Fn> void forEachSource(const KernelContext& ctx, Fn&& fn) {
+    const Tensor& x = ctx.in(0);
+    const Tensor& y = ctx.out(0);
+    const std::int64_t h = x.height(), w = x.width(), c = x.channels();
+    const std::int64_t oh = y.height(), ow = y.width();
+    const auto size = ctx.getPair("size");
+    const bool nearest = ctx.getString("interpolation") == "nearest";
+    const auto ty = bilinearTaps(h, size[0]);
+    const auto tx = bilinearTaps(w, size[1]);
+    for (std::int64_t n = 0; n < x.batch(); ++n) {
+        for (std::int64_t oy = 0; oy < oh; ++oy) {
+            for (std::int64_t ox = 0; ox < ow; ++ox) {
+                const std::int64_t o = ((n * oh + oy) * ow + ox) * c;
+                if (nearest) {
+                    fn(o, ((n * h + oy / size[0]) * w + ox / size[1]) * c, 1.0f);
+                    continue;
+                }
+                const Tap& a = ty[static_cast<std::size_t>(oy)];
+                const Tap& b = tx[static_cast<std::size_t>(ox)];
+                fn(o, ((n * h + a.lo) * w + b.lo) * c, (1 - a.frac) * (1 - b.frac));
+                fn(o, ((n * h + a.lo) * w + b.hi) * c, (1 - a.frac) * b.frac);
+                fn(o, ((n * h + a.hi) * w + b.lo) * c, a.frac * (1 - b.frac));
+                fn(o, ((n * h + a.hi) * w + b.hi) * c, a.frac * b.frac);
+            }
+        }
+    }
+}
+
+} // namespace
+
+// in:(N,H,W,C) -> out:(N,H·sh,W·sw,C)
+void upSampling2dForward(const KernelContext& ctx) {
+    const float* x = ctx.in(0).f32();
+    float* y = ctx.out(0).f32();
+    const std::int64_t c = ctx.in(0).channels();
+    ctx.out(0).fill(0.0f);
+    forEachSource(ctx, [&](std::int64_t o, std::int64_t i, float weight) {
+        for (std::int64_t k = 0; k < c; ++k)
+            y[o + k] += weight * x[i + k];
+    });
+}
+
+// dout:(N,H·sh,W·sw,C) -> din:(N,H,W,C) += the weighted sum of the outputs each pixel fed
+void upSampling2dBackward(const KernelContext& ctx) {
+    Tensor* dx = ctx.inGrad(0);
+    if (!dx)
+        return;
+    const float* dy = ctx.outGrad(0).f32();
+    float* d = dx->f32();
+    const std::int64_t c = ctx.in(0).channels();
+    forEachSource(ctx, [&](std::int64_t o, std::int64_t i, float weight) {
+        for (std::int64_t k = 0; k < c; ++k)
+            d[i + k] += weight * dy[o + k];
+    });
+}
+
+} // namespace segforge::core::kernels
