@@ -13,5 +13,6 @@ inline constexpr int kExitBadInput = 2; ///< unreadable input or bad usage
 int runCheck(const std::vector<std::string>& args);
 int runTemplate(const std::vector<std::string>& args);
 int runOps(const std::vector<std::string>& args);
+int runSampleData(const std::vector<std::string>& args);
 
 } // namespace segforge::cli

@@ -18,6 +18,9 @@ usage:
       Write a complete, clean U-Net project.
   segforge-cli ops [--json]
       List every op with its ports and attributes.
+  segforge-cli sample-data -o DIR [--count N] [--size S] [--seed K]
+      Generate a binary segmentation dataset: DIR/images/*.png (RGB) and
+      DIR/masks/*.png (0/255). The same seed gives the same files.
   segforge-cli --version
 )";
 
@@ -42,6 +45,8 @@ int main(int argc, char** argv) {
             return segforge::cli::runTemplate(args);
         if (command == "ops")
             return segforge::cli::runOps(args);
+        if (command == "sample-data")
+            return segforge::cli::runSampleData(args);
     } catch (const std::exception& e) {
         std::cerr << "segforge-cli " << command << ": internal error: " << e.what() << "\n";
         return segforge::cli::kExitBadInput;
