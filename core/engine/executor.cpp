@@ -1,0 +1,431 @@
+#include "engine/executor.hpp"
+
+#include "check/checker.hpp"
+#include "engine/initializers.hpp"
+#include "engine/node_attributes.hpp"
+#include "util/str_cat.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace segforge::core {
+
+std::string_view phaseName(Phase phase) { return phase == Phase::Forward ? "forward" : "backward"; }
+
+std::string NonFiniteReport::message() const {
+    std::string out = strCat("NaN/Inf in the ", phaseName(phase), " pass at ", op, " '", name, "'");
+    if (sample >= 0)
+        out += strCat(" (sample ", sample, ")");
+    if (!reason.empty())
+        out += ": " + reason;
+    return out;
+}
+
+/// One wire's runtime value: the tensor an output port produces and its gradient.
+struct Executor::Value {
+    NodeId node = kNoNode;
+    std::string port;
+    TensorType type;
+    Tensor tensor;
+    Tensor grad;
+    bool requiresGrad = false;
+};
+
+/// One node of the plan.
+struct Executor::Step {
+    NodeId id = kNoNode;
+    std::string name, op;
+    const OpSchema* schema = nullptr;
+    AttrMap attrs;
+    std::vector<int> inputs;  ///< value indices, input-port order
+    std::vector<int> outputs; ///< value indices, output-port order
+    std::vector<int> params;  ///< parameter indices, ParamSpec order
+    std::vector<Tensor> saved;
+    bool backward = false; ///< gradient flows through this node
+};
+
+Executor::Executor() = default;
+Executor::~Executor() = default;
+
+std::unique_ptr<Executor> Executor::compile(const Graph& graph, std::string& error,
+                                            const OpRegistry& registry) {
+    const CheckResult check = checkGraph(graph, CheckOptions{false, 64}, registry);
+    if (check.hasErrors()) {
+        error = "the graph has errors and cannot run:";
+        for (const auto& d : check.diagnostics)
+            if (d.severity == Severity::Error)
+                error += "\n  error [" + d.code + "] " + d.message;
+        return nullptr;
+    }
+    std::unique_ptr<Executor> ex(new Executor());
+    std::map<std::pair<NodeId, std::string>, int> valueOf;
+    for (NodeId id : check.order) {
+        const Node& node = *graph.findNode(id);
+        Step step;
+        step.id = id;
+        step.name = node.name;
+        step.op = node.op;
+        step.schema = registry.find(node.op);
+        step.attrs = resolveAttributes(*step.schema, node);
+        const NodeCheck& nc = check.nodes.at(id);
+        for (const auto& inName : step.schema->inputNames(node)) {
+            auto producer = graph.producerOf({id, inName});
+            if (!producer) {
+                error = strCat("node '", node.name, "': input '", inName, "' is not connected");
+                return nullptr;
+            }
+            step.inputs.push_back(valueOf.at({producer->node, producer->port}));
+        }
+        for (std::size_t k = 0; k < nc.outputNames.size(); ++k) {
+            Value v;
+            v.node = id;
+            v.port = nc.outputNames[k];
+            v.type = *nc.outputs[k];
+            valueOf[{id, v.port}] = static_cast<int>(ex->m_values.size());
+            step.outputs.push_back(static_cast<int>(ex->m_values.size()));
+            ex->m_values.push_back(std::move(v));
+        }
+        bool trainable = false;
+        for (const auto& spec : nc.params) {
+            Parameter p;
+            p.name = node.name + "/" + spec.name;
+            p.node = id;
+            p.spec = spec;
+            p.value = Tensor(Shape(spec.shape), DType::Float32);
+            if (spec.trainable)
+                p.grad = Tensor(Shape(spec.shape), DType::Float32);
+            trainable = trainable || spec.trainable;
+            step.params.push_back(static_cast<int>(ex->m_params.size()));
+            ex->m_params.push_back(std::move(p));
+        }
+        bool inputNeedsGrad = false;
+        for (int in : step.inputs)
+            inputNeedsGrad = inputNeedsGrad || ex->m_values[static_cast<std::size_t>(in)].requiresGrad;
+        step.backward = static_cast<bool>(step.schema->backward) && (trainable || inputNeedsGrad);
+        for (int out : step.outputs)
+            ex->m_values[static_cast<std::size_t>(out)].requiresGrad = step.backward;
+        ex->m_steps.push_back(std::move(step));
+    }
+    // Backward visits, in reverse, the nodes that pass gradient and feed a loss.
+    std::vector<bool> feedsLoss(ex->m_steps.size(), false);
+    std::vector<bool> valueFeedsLoss(ex->m_values.size(), false);
+    for (std::size_t i = ex->m_steps.size(); i-- > 0;) {
+        Step& s = ex->m_steps[i];
+        bool reaches = s.schema->role == OpRole::Loss;
+        for (int out : s.outputs)
+            reaches = reaches || valueFeedsLoss[static_cast<std::size_t>(out)];
+        feedsLoss[i] = reaches;
+        if (reaches && s.schema->role != OpRole::Metric)
+            for (int in : s.inputs)
+                valueFeedsLoss[static_cast<std::size_t>(in)] = true;
+        if (s.backward && reaches)
+            ex->m_backwardOrder.push_back(i);
+    }
+    return ex;
+}
+
+void Executor::initializeParameters(std::uint64_t seed) {
+    for (std::size_t i = 0; i < m_params.size(); ++i)
+        initializeParameter(m_params[i].value, m_params[i].spec, seed * 1000003ull + i);
+}
+
+std::vector<ParamRef> Executor::trainableParameters() {
+    std::vector<ParamRef> refs;
+    for (auto& p : m_params)
+        if (p.spec.trainable)
+            refs.push_back({&p.value, &p.grad});
+    return refs;
+}
+
+void Executor::feed(const Batch& batch) {
+    for (const Step& s : m_steps) {
+        if (s.op != "Dataset")
+            continue;
+        m_feeds[s.name + ".image"] = batch.image;
+        m_feeds[s.name + ".mask"] = batch.mask;
+    }
+}
+
+void Executor::feedInput(const std::string& nodeName, Tensor value) {
+    m_feeds[nodeName + ".output"] = std::move(value);
+}
+
+void Executor::allocate(std::int64_t batch) {
+    if (batch == m_batch)
+        return;
+    for (Value& v : m_values) {
+        const Shape shape = concreteShape(v.type.shape, batch);
+        v.tensor = Tensor(shape, v.type.dtype);
+        v.grad = v.requiresGrad ? Tensor(shape, DType::Float32) : Tensor();
+    }
+    m_batch = batch;
+}
+
+void Executor::beginStep(bool training) {
+    m_training = training;
+    m_cursor = 0;
+    m_nonFinite.reset();
+    ++m_stepCounter;
+    // The batch size comes from the fed sources; every source must agree.
+    std::int64_t batch = -1;
+    for (const Step& s : m_steps) {
+        if (s.schema->role != OpRole::Source)
+            continue;
+        for (int out : s.outputs) {
+            const Value& v = m_values[static_cast<std::size_t>(out)];
+            auto it = m_feeds.find(s.name + "." + v.port);
+            if (it == m_feeds.end())
+                throw std::invalid_argument(strCat(s.op, " '", s.name, "' has no data for its output '", v.port, "'"));
+            const Tensor& t = it->second;
+            const Shape want = concreteShape(v.type.shape, t.shape().rank() ? t.shape()[0] : 0);
+            if (t.shape() != want || t.dtype() != v.type.dtype)
+                throw std::invalid_argument(strCat(s.op, " '", s.name, "' output '", v.port, "' was fed ",
+                                                   t.describe(), " but the graph expects ", v.type.toString()));
+            if (batch >= 0 && t.shape()[0] != batch)
+                throw std::invalid_argument(strCat("sources disagree on the batch size: ", batch, " and ",
+                                                   t.shape()[0], " ('", s.name, "')"));
+            batch = t.shape()[0];
+        }
+    }
+    allocate(batch < 0 ? 1 : batch);
+}
+
+bool Executor::stepDone() const {
+    return m_cursor >= m_steps.size() + (m_training ? m_backwardOrder.size() : 0);
+}
+
+RunStatus Executor::stepNode() {
+    if (stepDone())
+        return RunStatus::Finished;
+    const std::size_t position = m_cursor++;
+    std::size_t index = 0;
+    Phase phase = Phase::Forward;
+    if (position < m_steps.size()) {
+        index = position;
+        runForward(index);
+    } else {
+        phase = Phase::Backward;
+        index = m_backwardOrder[position - m_steps.size()];
+        if (position == m_steps.size()) { // backward starts: zero every gradient, seed the losses
+            for (Value& v : m_values)
+                if (!v.grad.empty())
+                    v.grad.fill(0.0f);
+            for (Parameter& p : m_params)
+                if (!p.grad.empty())
+                    p.grad.fill(0.0f);
+            for (const Step& s : m_steps)
+                if (s.schema->role == OpRole::Loss)
+                    for (int out : s.outputs)
+                        if (auto& g = m_values[static_cast<std::size_t>(out)].grad; !g.empty())
+                            g.fill(1.0f);
+        }
+        runBackward(index);
+    }
+    if (m_guard && !guard(index, phase))
+        return RunStatus::NonFinite;
+    if (m_breakpoints.count(m_steps[index].id))
+        return stepDone() ? RunStatus::Finished : RunStatus::Breakpoint;
+    return RunStatus::Finished;
+}
+
+RunStatus Executor::run() {
+    while (!stepDone()) {
+        const RunStatus status = stepNode();
+        if (status != RunStatus::Finished)
+            return status;
+    }
+    return RunStatus::Finished;
+}
+
+namespace {
+
+KernelContext makeContext(const AttrMap& attrs, bool training, std::uint64_t seed) {
+    KernelContext ctx;
+    ctx.attrs = &attrs;
+    ctx.training = training;
+    ctx.seed = seed;
+    return ctx;
+}
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+    std::uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
+    x ^= x >> 31;
+    return x * 0xBF58476D1CE4E5B9ull;
+}
+
+} // namespace
+
+void Executor::runForward(std::size_t index) {
+    Step& s = m_steps[index];
+    if (s.schema->role == OpRole::Source) {
+        for (int out : s.outputs) {
+            Value& v = m_values[static_cast<std::size_t>(out)];
+            v.tensor = m_feeds.at(s.name + "." + v.port);
+        }
+    } else {
+        KernelContext ctx = makeContext(s.attrs, m_training,
+                                        mix(mix(m_seed, static_cast<std::uint64_t>(s.id)), m_stepCounter));
+        for (int in : s.inputs)
+            ctx.inputs.push_back(&m_values[static_cast<std::size_t>(in)].tensor);
+        for (int out : s.outputs)
+            ctx.outputs.push_back(&m_values[static_cast<std::size_t>(out)].tensor);
+        for (int p : s.params)
+            ctx.params.push_back(&m_params[static_cast<std::size_t>(p)].value);
+        ctx.saved = &s.saved;
+        try {
+            s.schema->forward(ctx);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(strCat(s.op, " '", s.name, "' (forward): ", e.what()));
+        }
+    }
+    if (m_observer) {
+        NodeEvent e{s.id, s.name, s.op, Phase::Forward, {}, {}};
+        for (int out : s.outputs)
+            e.outputs.push_back(&m_values[static_cast<std::size_t>(out)].tensor);
+        m_observer(e);
+    }
+}
+
+void Executor::runBackward(std::size_t index) {
+    Step& s = m_steps[index];
+    KernelContext ctx = makeContext(s.attrs, m_training, 0);
+    for (int in : s.inputs) {
+        Value& v = m_values[static_cast<std::size_t>(in)];
+        ctx.inputs.push_back(&v.tensor);
+        ctx.inputGrads.push_back(v.requiresGrad ? &v.grad : nullptr);
+    }
+    for (int out : s.outputs) {
+        ctx.outputs.push_back(&m_values[static_cast<std::size_t>(out)].tensor);
+        ctx.outputGrads.push_back(&m_values[static_cast<std::size_t>(out)].grad);
+    }
+    for (int p : s.params) {
+        Parameter& param = m_params[static_cast<std::size_t>(p)];
+        ctx.params.push_back(&param.value);
+        ctx.paramGrads.push_back(param.spec.trainable ? &param.grad : nullptr);
+    }
+    ctx.saved = &s.saved;
+    try {
+        s.schema->backward(ctx);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(strCat(s.op, " '", s.name, "' (backward): ", e.what()));
+    }
+    if (m_observer) {
+        NodeEvent e{s.id, s.name, s.op, Phase::Backward, {}, {}};
+        for (Tensor* g : ctx.inputGrads)
+            e.gradients.push_back(g);
+        m_observer(e);
+    }
+}
+
+bool Executor::guard(std::size_t index, Phase phase) {
+    const Step& s = m_steps[index];
+    std::vector<const Tensor*> checked;
+    if (phase == Phase::Forward) {
+        for (int out : s.outputs)
+            checked.push_back(&m_values[static_cast<std::size_t>(out)].tensor);
+    } else {
+        for (int in : s.inputs)
+            if (m_values[static_cast<std::size_t>(in)].requiresGrad)
+                checked.push_back(&m_values[static_cast<std::size_t>(in)].grad);
+        for (int p : s.params)
+            if (!m_params[static_cast<std::size_t>(p)].grad.empty())
+                checked.push_back(&m_params[static_cast<std::size_t>(p)].grad);
+    }
+    for (const Tensor* t : checked) {
+        if (t->dtype() != DType::Float32)
+            continue;
+        const float* v = t->f32();
+        for (std::int64_t i = 0; i < t->numel(); ++i) {
+            if (std::isfinite(v[i]))
+                continue;
+            NonFiniteReport r;
+            r.node = s.id;
+            r.name = s.name;
+            r.op = s.op;
+            r.phase = phase;
+            const bool perSample = t->shape().rank() > 0 && t->shape()[0] == m_batch && m_batch > 0;
+            r.sample = perSample ? i / (t->numel() / m_batch) : -1;
+            // A scalar (loss) has no sample axis: ask the op which sample caused it.
+            if (phase == Phase::Forward && s.schema->explainNonFinite) {
+                KernelContext ctx = makeContext(s.attrs, m_training, 0);
+                for (int in : s.inputs)
+                    ctx.inputs.push_back(&m_values[static_cast<std::size_t>(in)].tensor);
+                for (int out : s.outputs)
+                    ctx.outputs.push_back(&m_values[static_cast<std::size_t>(out)].tensor);
+                for (std::int64_t b = 0; b < m_batch && r.reason.empty(); ++b) {
+                    r.reason = s.schema->explainNonFinite(ctx, b);
+                    if (!r.reason.empty())
+                        r.sample = b;
+                }
+            }
+            if (r.reason.empty())
+                r.reason = strCat(std::isnan(v[i]) ? "NaN" : "Inf", " at element ", i, " of ",
+                                  t->describe());
+            m_nonFinite = std::move(r);
+            return false;
+        }
+    }
+    return true;
+}
+
+void Executor::setBreakpoint(NodeId node, bool on) {
+    if (on)
+        m_breakpoints.insert(node);
+    else
+        m_breakpoints.erase(node);
+}
+
+RunStatus Executor::trainStep(const Batch& batch, Optimizer& optimizer, double learningRate) {
+    feed(batch);
+    beginStep(true);
+    const RunStatus status = run();
+    if (status == RunStatus::Finished)
+        optimizer.step(trainableParameters(), learningRate);
+    return status;
+}
+
+RunStatus Executor::evaluate(const Batch& batch) {
+    feed(batch);
+    beginStep(false);
+    return run();
+}
+
+double Executor::loss() const {
+    double sum = 0;
+    for (const Step& s : m_steps)
+        if (s.schema->role == OpRole::Loss)
+            for (int out : s.outputs)
+                sum += m_values[static_cast<std::size_t>(out)].tensor.f32()[0];
+    return sum;
+}
+
+std::map<std::string, double> Executor::scalars() const {
+    std::map<std::string, double> out;
+    for (const Step& s : m_steps)
+        if (s.schema->role == OpRole::Loss || s.schema->role == OpRole::Metric)
+            out[s.name] = m_values[static_cast<std::size_t>(s.outputs.at(0))].tensor.f32()[0];
+    return out;
+}
+
+const Tensor* Executor::output(NodeId node, const std::string& port) const {
+    for (const Value& v : m_values)
+        if (v.node == node && v.port == port)
+            return &v.tensor;
+    return nullptr;
+}
+
+const Tensor* Executor::gradient(NodeId node, const std::string& port) const {
+    for (const Value& v : m_values)
+        if (v.node == node && v.port == port)
+            return v.grad.empty() ? nullptr : &v.grad;
+    return nullptr;
+}
+
+std::vector<NodeId> Executor::order() const {
+    std::vector<NodeId> ids;
+    for (const Step& s : m_steps)
+        ids.push_back(s.id);
+    return ids;
+}
+
+} // namespace segforge::core

@@ -1,0 +1,130 @@
+#pragma once
+
+#include "data/batch_source.hpp"
+#include "engine/optimizer.hpp"
+#include "graph/graph.hpp"
+#include "ops/op_registry.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace segforge::core {
+
+enum class Phase { Forward, Backward };
+std::string_view phaseName(Phase phase);
+
+/// What an observer sees after one node ran: read-only views, valid until the
+/// next call into the executor.
+struct NodeEvent {
+    NodeId node = kNoNode;
+    std::string name;
+    std::string op;
+    Phase phase = Phase::Forward;
+    std::vector<const Tensor*> outputs;   ///< forward: the node's outputs
+    std::vector<const Tensor*> gradients; ///< backward: dLoss/dInput per input (nullptr if none)
+};
+
+/// The first NaN/Inf the guard found.
+struct NonFiniteReport {
+    NodeId node = kNoNode;
+    std::string name;
+    std::string op;
+    Phase phase = Phase::Forward;
+    std::int64_t sample = -1; ///< batch index, -1 if unknown
+    std::string reason;       ///< the op's explanation, or what was found
+    /// "NaN/Inf in the forward pass at Dice 'loss' (sample 1): denominator …"
+    std::string message() const;
+};
+
+enum class RunStatus { Finished, Breakpoint, NonFinite };
+
+/// One parameter tensor of the compiled graph.
+struct Parameter {
+    std::string name; ///< "<node>/<param>", the safetensors key
+    NodeId node = kNoNode;
+    ParamSpec spec;
+    Tensor value;
+    Tensor grad;
+};
+
+/// Compiles a checked graph into a plan and runs it: a whole training step,
+/// or one node at a time (forward in topological order, then backward in
+/// reverse), with an observer, breakpoints and a NaN/Inf guard.
+class Executor {
+public:
+    /// nullptr and `error` set (quoting every checker error) when the graph has errors.
+    static std::unique_ptr<Executor> compile(const Graph& graph, std::string& error,
+                                             const OpRegistry& registry = OpRegistry::builtin());
+    ~Executor();
+
+    /// Initialises every parameter from its initializer; deterministic in `seed`.
+    void initializeParameters(std::uint64_t seed);
+    std::vector<Parameter>& parameters() { return m_params; }
+    /// Trainable parameters and their gradients, for an Optimizer.
+    std::vector<ParamRef> trainableParameters();
+
+    /// Feeds the Dataset node(s) from a batch and every Input node named in `inputs`.
+    /// Throws std::invalid_argument when a shape or dtype disagrees with the graph.
+    void feed(const Batch& batch);
+    void feedInput(const std::string& nodeName, Tensor value);
+
+    /// Starts a step: forward, then backward when training.
+    void beginStep(bool training);
+    /// Runs until the step is done, a breakpoint node has run, or the guard fires.
+    RunStatus run();
+    /// Runs exactly one node (forward or backward). Finished once the step is complete.
+    RunStatus stepNode();
+    bool stepDone() const;
+
+    /// feed + beginStep(true) + run + optimizer step (skipped unless Finished).
+    RunStatus trainStep(const Batch& batch, Optimizer& optimizer, double learningRate);
+    /// feed + beginStep(false) + run.
+    RunStatus evaluate(const Batch& batch);
+
+    void setObserver(std::function<void(const NodeEvent&)> observer) { m_observer = std::move(observer); }
+    void setBreakpoint(NodeId node, bool on);
+    void setNanGuard(bool on) { m_guard = on; }
+    void setSeed(std::uint64_t seed) { m_seed = seed; }
+    const std::optional<NonFiniteReport>& nonFinite() const { return m_nonFinite; }
+
+    /// Sum of every loss node's output after the forward pass.
+    double loss() const;
+    /// Loss and metric values by node name, after the forward pass.
+    std::map<std::string, double> scalars() const;
+    /// A node's output / its gradient (nullptr if unknown or not computed).
+    const Tensor* output(NodeId node, const std::string& port) const;
+    const Tensor* gradient(NodeId node, const std::string& port) const;
+    /// Node ids in execution order.
+    std::vector<NodeId> order() const;
+
+private:
+    struct Value;
+    struct Step;
+    Executor();
+    void allocate(std::int64_t batch);
+    void runForward(std::size_t index);
+    void runBackward(std::size_t index);
+    bool guard(std::size_t index, Phase phase);
+
+    std::vector<Step> m_steps;
+    std::vector<Value> m_values;
+    std::vector<Parameter> m_params;
+    std::map<std::string, Tensor> m_feeds; ///< "<node>.<port>" → fed tensor
+    std::function<void(const NodeEvent&)> m_observer;
+    std::set<NodeId> m_breakpoints;
+    std::optional<NonFiniteReport> m_nonFinite;
+    std::int64_t m_batch = -1;
+    std::uint64_t m_seed = 42;
+    std::uint64_t m_stepCounter = 0;
+    bool m_guard = true;
+    bool m_training = true;
+    std::size_t m_cursor = 0; ///< position in forward+backward sequence
+    std::vector<std::size_t> m_backwardOrder;
+};
+
+} // namespace segforge::core

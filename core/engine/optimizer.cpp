@@ -1,0 +1,100 @@
+#include "engine/optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace segforge::core {
+
+namespace {
+
+std::vector<float>& slot(std::vector<std::vector<float>>& state, std::size_t i, std::int64_t n) {
+    if (state.size() <= i)
+        state.resize(i + 1);
+    if (state[i].size() != static_cast<std::size_t>(n))
+        state[i].assign(static_cast<std::size_t>(n), 0.0f);
+    return state[i];
+}
+
+class Sgd final : public Optimizer {
+public:
+    explicit Sgd(double momentum) : m_momentum(momentum) {}
+    void step(const std::vector<ParamRef>& params, double lr) override {
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            float* p = params[i].value->f32();
+            const float* g = params[i].grad->f32();
+            const std::int64_t n = params[i].value->numel();
+            auto& v = slot(m_velocity, i, n);
+            for (std::int64_t k = 0; k < n; ++k) {
+                v[static_cast<std::size_t>(k)] = static_cast<float>(m_momentum * v[static_cast<std::size_t>(k)] - lr * g[k]);
+                p[k] += v[static_cast<std::size_t>(k)];
+            }
+        }
+        ++m_iterations;
+    }
+
+private:
+    double m_momentum;
+    std::vector<std::vector<float>> m_velocity;
+};
+
+class Adam final : public Optimizer {
+public:
+    Adam(const OptimizerSettings& s, bool decoupledDecay) : m_s(s), m_decay(decoupledDecay) {}
+    void step(const std::vector<ParamRef>& params, double lr) override {
+        ++m_iterations;
+        const double t = static_cast<double>(m_iterations);
+        // Keras folds the bias corrections into the step size.
+        const double alpha = lr * std::sqrt(1 - std::pow(m_s.beta2, t)) / (1 - std::pow(m_s.beta1, t));
+        const auto b1 = static_cast<float>(m_s.beta1), b2 = static_cast<float>(m_s.beta2);
+        const auto eps = static_cast<float>(m_s.epsilon);
+        const auto decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            float* p = params[i].value->f32();
+            const float* g = params[i].grad->f32();
+            const std::int64_t n = params[i].value->numel();
+            auto& m = slot(m_m, i, n);
+            auto& v = slot(m_v, i, n);
+            for (std::int64_t k = 0; k < n; ++k) {
+                const auto j = static_cast<std::size_t>(k);
+                m[j] = b1 * m[j] + (1 - b1) * g[k];
+                v[j] = b2 * v[j] + (1 - b2) * g[k] * g[k];
+                p[k] -= decay * p[k];
+                p[k] -= static_cast<float>(alpha) * m[j] / (std::sqrt(v[j]) + eps);
+            }
+        }
+    }
+
+private:
+    OptimizerSettings m_s;
+    bool m_decay;
+    std::vector<std::vector<float>> m_m, m_v;
+};
+
+} // namespace
+
+std::unique_ptr<Optimizer> makeOptimizer(const OptimizerSettings& settings) {
+    if (settings.kind == "sgd")
+        return std::make_unique<Sgd>(settings.momentum);
+    if (settings.kind == "adam")
+        return std::make_unique<Adam>(settings, false);
+    if (settings.kind == "adamw")
+        return std::make_unique<Adam>(settings, true);
+    throw std::invalid_argument("unknown optimizer '" + settings.kind + "' (expected sgd, adam or adamw)");
+}
+
+double learningRateAt(const LrSchedule& s, std::int64_t step) {
+    if (s.kind == "constant")
+        return s.base;
+    if (s.kind == "step")
+        return s.base * std::pow(s.gamma, static_cast<double>(step / std::max<std::int64_t>(s.stepSize, 1)));
+    if (s.kind == "cosine") {
+        const double progress = std::min(1.0, static_cast<double>(step) /
+                                                  static_cast<double>(std::max<std::int64_t>(s.totalSteps, 1)));
+        return s.minimum + 0.5 * (s.base - s.minimum) * (1 + std::cos(M_PI * progress));
+    }
+    throw std::invalid_argument("unknown learning-rate schedule '" + s.kind +
+                                "' (expected constant, step or cosine)");
+}
+
+} // namespace segforge::core

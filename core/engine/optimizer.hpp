@@ -1,0 +1,53 @@
+#pragma once
+
+#include "tensor/tensor.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace segforge::core {
+
+/// A trainable tensor and its gradient, as the optimizer sees it.
+struct ParamRef {
+    Tensor* value = nullptr;
+    const Tensor* grad = nullptr;
+};
+
+struct OptimizerSettings {
+    std::string kind = "adam"; ///< sgd, adam, adamw
+    double momentum = 0.9;     ///< SGD
+    double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7; ///< Adam(W), Keras defaults
+    double weightDecay = 1e-4; ///< AdamW (decoupled)
+};
+
+/// Updates parameters from their gradients. Keeps per-parameter state (momenta)
+/// keyed by position, so the parameter list must keep its order between steps.
+class Optimizer {
+public:
+    virtual ~Optimizer() = default;
+    virtual void step(const std::vector<ParamRef>& params, double learningRate) = 0;
+    std::int64_t iterations() const { return m_iterations; }
+
+protected:
+    std::int64_t m_iterations = 0;
+};
+
+/// sgd (Keras: v = m·v − lr·g; p += v), adam, adamw (p −= lr·wd·p before the Adam update).
+/// Throws std::invalid_argument for an unknown kind.
+std::unique_ptr<Optimizer> makeOptimizer(const OptimizerSettings& settings);
+
+struct LrSchedule {
+    std::string kind = "constant"; ///< constant, step, cosine
+    double base = 1e-3;
+    std::int64_t stepSize = 1000;  ///< step: decay every stepSize steps
+    double gamma = 0.1;            ///< step: multiplier per decay
+    std::int64_t totalSteps = 1;   ///< cosine: steps to reach minimum
+    double minimum = 0;            ///< cosine: floor
+};
+
+/// Learning rate at optimizer step `step` (0-based).
+double learningRateAt(const LrSchedule& schedule, std::int64_t step);
+
+} // namespace segforge::core

@@ -1,0 +1,303 @@
+// The executor on small graphs: training reduces the loss, runs are
+// deterministic, stepping/observer/breakpoints, the NaN guard, refusing a
+// graph with errors, and whole-graph gradients against finite differences.
+
+#include "engine/executor.hpp"
+#include "engine/initializers.hpp"
+#include "engine_op_harness.hpp"
+#include "graph_builder.hpp"
+
+#include <cmath>
+#include <cstring>
+
+using namespace segforge::core;
+using namespace segforge::core::testing;
+
+namespace {
+
+struct Net {
+    GraphBuilder b;
+    NodeId image = 0, target = 0, conv = 0, head = 0, loss = 0, metric = 0;
+};
+
+// image(4×4×2) → Conv2D(4, 3×3, same, relu) → Conv2D(1, 1×1, sigmoid) → BCE vs target; Dice metric.
+Net smallNet(const std::string& lossOp = "BinaryCrossentropy", AttrMap lossAttrs = {}) {
+    Net n;
+    n.image = n.b.input(4, 4, 2, "float32", "image");
+    n.target = n.b.input(4, 4, 1, "float32", "target");
+    n.conv = n.b.then("Conv2D", "conv",
+                      out(n.image),
+                      {{"filters", std::int64_t{4}}, {"padding", std::string("same")},
+                       {"activation", std::string("relu")}, {"kernel_initializer", std::string("he_normal")}});
+    n.head = n.b.then("Conv2D", "head", out(n.conv),
+                      {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                       {"activation", std::string("sigmoid")}});
+    n.loss = n.b.add(lossOp, "loss", std::move(lossAttrs));
+    n.b.wire(out(n.head), {n.loss, "prediction"});
+    n.b.wire(out(n.target), {n.loss, "target"});
+    n.metric = n.b.add("DiceCoefficient", "dice");
+    n.b.wire(out(n.head), {n.metric, "prediction"});
+    n.b.wire(out(n.target), {n.metric, "target"});
+    return n;
+}
+
+void feedTask(Executor& ex, std::uint32_t seed) {
+    Tensor image = uniformTensor({3, 4, 4, 2}, -1, 1, seed);
+    Tensor target(Shape{3, 4, 4, 1}, DType::Float32);
+    for (std::int64_t i = 0; i < target.numel(); ++i)
+        target.f32()[i] = image.f32()[2 * i] > 0 ? 1.0f : 0.0f;
+    ex.feedInput("image", image);
+    ex.feedInput("target", target);
+}
+
+std::unique_ptr<Executor> compileOk(const Graph& g) {
+    std::string error;
+    auto ex = Executor::compile(g, error);
+    EXPECT_TRUE(ex) << error;
+    return ex;
+}
+
+std::vector<double> trainLosses(const Graph& g, int steps) {
+    auto ex = compileOk(g);
+    ex->initializeParameters(11);
+    auto adam = makeOptimizer({"adam"});
+    std::vector<double> losses;
+    for (int s = 0; s < steps; ++s) {
+        feedTask(*ex, 1);
+        ex->beginStep(true);
+        EXPECT_EQ(ex->run(), RunStatus::Finished);
+        losses.push_back(ex->loss());
+        adam->step(ex->trainableParameters(), 0.02);
+    }
+    return losses;
+}
+
+TEST(EngineExecutor, TrainingReducesTheLossDeterministically) {
+    Net n = smallNet();
+    const auto a = trainLosses(n.b.graph, 60);
+    ASSERT_EQ(a.size(), 60u);
+    EXPECT_LT(a.back(), 0.6 * a.front()) << "first " << a.front() << " last " << a.back();
+    const auto b = trainLosses(n.b.graph, 60);
+    for (std::size_t i = 0; i < a.size(); ++i)
+        ASSERT_EQ(a[i], b[i]) << "step " << i << " differs between identical runs";
+}
+
+TEST(EngineExecutor, WholeGraphGradientMatchesFiniteDifferences) {
+    Net n = smallNet("BCEDice");
+    auto ex = compileOk(n.b.graph);
+    ex->initializeParameters(5);
+    feedTask(*ex, 2);
+    ex->beginStep(true);
+    ASSERT_EQ(ex->run(), RunStatus::Finished);
+    auto& params = ex->parameters();
+    int checked = 0;
+    for (auto& p : params) {
+        if (!p.spec.trainable)
+            continue;
+        const Tensor grad = p.grad;
+        for (std::int64_t i = 0; i < p.value.numel(); i += 5) {
+            const float orig = p.value.f32()[i];
+            const float h = 1e-3f;
+            p.value.f32()[i] = orig + h;
+            ex->beginStep(false);
+            ex->run();
+            const double plus = ex->loss();
+            p.value.f32()[i] = orig - h;
+            ex->beginStep(false);
+            ex->run();
+            const double minus = ex->loss();
+            p.value.f32()[i] = orig;
+            const double numeric = (plus - minus) / (2.0 * h);
+            EXPECT_NEAR(grad.f32()[i], numeric, 2e-3 + 3e-2 * std::fabs(numeric)) << p.name << "[" << i << "]";
+            ++checked;
+        }
+    }
+    EXPECT_GT(checked, 10);
+}
+
+TEST(EngineExecutor, StepsNodeByNodeWithObserverAndBreakpoints) {
+    Net n = smallNet();
+    auto ex = compileOk(n.b.graph);
+    ex->initializeParameters(3);
+    std::vector<std::pair<NodeId, Phase>> events;
+    ex->setObserver([&](const NodeEvent& e) {
+        events.emplace_back(e.node, e.phase);
+        if (e.phase == Phase::Forward && e.node == n.head) {
+            ASSERT_EQ(e.outputs.size(), 1u);
+            EXPECT_EQ(e.outputs[0]->shape(), (Shape{3, 4, 4, 1}));
+        }
+    });
+    ex->setBreakpoint(n.conv, true);
+    feedTask(*ex, 3);
+    ex->beginStep(true);
+    // Forward stops right after conv.
+    EXPECT_EQ(ex->run(), RunStatus::Breakpoint);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back(), std::make_pair(n.conv, Phase::Forward));
+    // Resuming runs to the end: conv's backward is the step's last node, so
+    // its breakpoint coincides with the end of the step.
+    EXPECT_EQ(ex->run(), RunStatus::Finished);
+    EXPECT_EQ(events.back(), std::make_pair(n.conv, Phase::Backward));
+    EXPECT_TRUE(ex->stepDone());
+    // A breakpoint on head stops in both passes.
+    events.clear();
+    ex->setBreakpoint(n.conv, false);
+    ex->setBreakpoint(n.head, true);
+    ex->beginStep(true);
+    EXPECT_EQ(ex->run(), RunStatus::Breakpoint);
+    EXPECT_EQ(events.back(), std::make_pair(n.head, Phase::Forward));
+    EXPECT_EQ(ex->run(), RunStatus::Breakpoint);
+    EXPECT_EQ(events.back(), std::make_pair(n.head, Phase::Backward));
+    EXPECT_EQ(ex->run(), RunStatus::Finished);
+    // 6 nodes forward; backward through loss, head, conv (metric and sources pass none).
+    ASSERT_EQ(events.size(), 9u);
+    EXPECT_EQ(events[6], std::make_pair(n.loss, Phase::Backward));
+    EXPECT_EQ(events[7], std::make_pair(n.head, Phase::Backward));
+    // One node at a time.
+    events.clear();
+    ex->setBreakpoint(n.head, false);
+    ex->beginStep(false);
+    EXPECT_EQ(ex->stepNode(), RunStatus::Finished);
+    EXPECT_EQ(events.size(), 1u);
+    EXPECT_FALSE(ex->stepDone());
+    EXPECT_EQ(ex->run(), RunStatus::Finished);
+    EXPECT_EQ(events.size(), 6u) << "inference runs no backward";
+    EXPECT_TRUE(ex->scalars().count("dice"));
+}
+
+// The deterministic failure: empty target, prediction exactly zero.
+Graph diceGraph(double epsilon) {
+    GraphBuilder b;
+    const NodeId image = b.input(4, 4, 1, "float32", "image");
+    const NodeId target = b.input(4, 4, 1, "float32", "target");
+    const NodeId conv = b.then("Conv2D", "pred", out(image),
+                               {{"filters", std::int64_t{1}}, {"padding", std::string("same")},
+                                {"activation", std::string("relu")}, {"kernel_initializer", std::string("zeros")}});
+    const NodeId dice = b.add("Dice", "dice_loss", {{"epsilon", epsilon}});
+    b.wire(out(conv), {dice, "prediction"});
+    b.wire(out(target), {dice, "target"});
+    return b.graph;
+}
+
+TEST(EngineExecutor, NanGuardStopsAtDiceWithoutEpsilonAndNamesTheSample) {
+    auto ex = compileOk(diceGraph(0.0));
+    ex->initializeParameters(1);
+    Tensor image = uniformTensor({4, 4, 4, 1}, 0, 1, 4);
+    Tensor target(Shape{4, 4, 4, 1}, DType::Float32);
+    for (std::int64_t i = 0; i < 3 * 16; ++i) // samples 0–2 have foreground; sample 3 is empty
+        target.f32()[i] = 1;
+    ex->feedInput("image", image);
+    ex->feedInput("target", target);
+    ex->beginStep(true);
+    ASSERT_EQ(ex->run(), RunStatus::NonFinite);
+    const auto& r = *ex->nonFinite();
+    EXPECT_EQ(r.name, "dice_loss");
+    EXPECT_EQ(r.phase, Phase::Forward);
+    EXPECT_EQ(r.sample, 3);
+    EXPECT_EQ(r.reason, "denominator sum(target)+sum(prediction) = 0 for sample 3; set epsilon > 0");
+    EXPECT_NE(r.message().find("Dice 'dice_loss'"), std::string::npos) << r.message();
+
+    auto ok = compileOk(diceGraph(1e-6));
+    ok->initializeParameters(1);
+    auto sgd = makeOptimizer({"sgd"});
+    for (int s = 0; s < 3; ++s) {
+        ok->feedInput("image", image);
+        ok->feedInput("target", target);
+        ok->beginStep(true);
+        ASSERT_EQ(ok->run(), RunStatus::Finished);
+        EXPECT_TRUE(std::isfinite(ok->loss()));
+        sgd->step(ok->trainableParameters(), 0.1);
+    }
+}
+
+TEST(EngineExecutor, RefusesAGraphWithErrorsQuotingThem) {
+    GraphBuilder b;
+    const NodeId a = b.input(8, 8, 3, "float32", "a");
+    const NodeId c = b.input(4, 4, 3, "float32", "c");
+    const NodeId cat = b.add("Concatenate", "join");
+    b.wire(out(a), {cat, "a"});
+    b.wire(out(c), {cat, "b"});
+    std::string error;
+    EXPECT_FALSE(Executor::compile(b.graph, error));
+    EXPECT_NE(error.find("[concat-shape-mismatch]"), std::string::npos) << error;
+    EXPECT_NE(error.find("'join'"), std::string::npos) << error;
+}
+
+TEST(EngineExecutor, RejectsFeedsThatDisagreeWithTheGraph) {
+    Net n = smallNet();
+    auto ex = compileOk(n.b.graph);
+    ex->feedInput("image", Tensor(Shape{2, 5, 4, 2}, DType::Float32));
+    ex->feedInput("target", Tensor(Shape{2, 4, 4, 1}, DType::Float32));
+    try {
+        ex->beginStep(true);
+        FAIL() << "expected a shape error";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("2×5×4×2"), std::string::npos) << e.what();
+    }
+}
+
+TEST(EngineOptimizer, SgdMomentumAdamAdamWAndSchedules) {
+    Tensor p = tensorOf({1}, {1.0f});
+    Tensor g = tensorOf({1}, {0.5f});
+    auto sgd = makeOptimizer({"sgd", 0.9});
+    sgd->step({{&p, &g}}, 0.1); // v = −0.05
+    EXPECT_FLOAT_EQ(p.f32()[0], 0.95f);
+    sgd->step({{&p, &g}}, 0.1); // v = 0.9·(−0.05) − 0.05 = −0.095
+    EXPECT_NEAR(p.f32()[0], 0.855f, 1e-6);
+
+    Tensor q = tensorOf({1}, {1.0f});
+    auto adam = makeOptimizer({"adam"});
+    adam->step({{&q, &g}}, 0.01); // first Adam step moves by ≈ lr
+    EXPECT_NEAR(q.f32()[0], 0.99f, 1e-5);
+
+    Tensor w = tensorOf({1}, {1.0f});
+    Tensor zero = tensorOf({1}, {0.0f});
+    OptimizerSettings s;
+    s.kind = "adamw";
+    s.weightDecay = 0.5;
+    auto adamw = makeOptimizer(s);
+    adamw->step({{&w, &zero}}, 0.1); // only the decay acts: 1 − 0.1·0.5
+    EXPECT_NEAR(w.f32()[0], 0.95f, 1e-6);
+    EXPECT_THROW(makeOptimizer({"rmsprop"}), std::invalid_argument);
+
+    EXPECT_DOUBLE_EQ(learningRateAt({"constant", 0.1}, 500), 0.1);
+    EXPECT_NEAR(learningRateAt({"step", 0.1, 10, 0.5}, 25), 0.025, 1e-12);
+    LrSchedule cosine{"cosine", 0.1, 0, 0, 100, 0.0};
+    EXPECT_NEAR(learningRateAt(cosine, 0), 0.1, 1e-12);
+    EXPECT_NEAR(learningRateAt(cosine, 50), 0.05, 1e-12);
+    EXPECT_NEAR(learningRateAt(cosine, 100), 0.0, 1e-12);
+    EXPECT_NEAR(learningRateAt(cosine, 200), 0.0, 1e-12);
+}
+
+TEST(EngineInitializers, KerasDistributionsFromASeed) {
+    const ParamSpec glorot{"kernel", {3, 3, 8, 16}, "glorot_uniform"};
+    Tensor a(Shape(glorot.shape), DType::Float32), b(Shape(glorot.shape), DType::Float32);
+    initializeParameter(a, glorot, 9);
+    initializeParameter(b, glorot, 9);
+    EXPECT_EQ(0, std::memcmp(a.bytes(), b.bytes(), a.byteSize()));
+    const double limit = std::sqrt(6.0 / (72 + 144));
+    double maxAbs = 0;
+    for (std::int64_t i = 0; i < a.numel(); ++i)
+        maxAbs = std::max(maxAbs, static_cast<double>(std::fabs(a.f32()[i])));
+    EXPECT_LE(maxAbs, limit);
+    EXPECT_GT(maxAbs, 0.9 * limit);
+
+    const ParamSpec he{"kernel", {3, 3, 32, 64}, "he_normal"};
+    Tensor h(Shape(he.shape), DType::Float32);
+    initializeParameter(h, he, 1);
+    double sq = 0, mx = 0;
+    for (std::int64_t i = 0; i < h.numel(); ++i) {
+        sq += h.f32()[i] * h.f32()[i];
+        mx = std::max(mx, static_cast<double>(std::fabs(h.f32()[i])));
+    }
+    const double want = std::sqrt(2.0 / (9 * 32));
+    EXPECT_NEAR(std::sqrt(sq / static_cast<double>(h.numel())), want, 0.05 * want);
+    EXPECT_LE(mx, 2 * want / 0.87962566103423978 + 1e-6); // truncated at two (corrected) stddevs
+
+    Tensor ones(Shape{4}, DType::Float32);
+    initializeParameter(ones, {"gamma", {4}, "ones"}, 0);
+    EXPECT_EQ(ones.f32()[3], 1.0f);
+    EXPECT_THROW(initializeParameter(ones, {"gamma", {4}, "lecun"}, 0), std::invalid_argument);
+}
+
+} // namespace
