@@ -5,8 +5,8 @@
 namespace segforge::core {
 namespace {
 
-constexpr double kColumn = 200; // canvas spacing between consecutive nodes
-constexpr double kLevel = 150;  // canvas drop per U-Net level
+constexpr double kColumn = 300; // node width + room for the wire's type label
+constexpr double kLevel = 170;  // canvas drop per U-Net level
 
 /// Builds the graph column by column so the saved layout reads as a U.
 class UNetBuilder {

@@ -1,0 +1,292 @@
+// Drives the real editor widgets offscreen: palette drops, wire drags with
+// simulated mouse events, the diagnostics panel's Fix button, undo/redo and files.
+
+#include "document/document.hpp"
+#include "panels/diagnostics_panel.hpp"
+#include "panels/palette_panel.hpp"
+#include "panels/properties_panel.hpp"
+#include "panels/quick_add_popup.hpp"
+#include "panels/summary_panel.hpp"
+#include "project/project_file.hpp"
+#include "scene/edge_item.hpp"
+#include "scene/graph_scene.hpp"
+#include "scene/graph_view.hpp"
+#include "scene/node_item.hpp"
+#include "templates/unet_template.hpp"
+#include "window/main_window.hpp"
+#include "window/template_dialog.hpp"
+
+#include <QLineEdit>
+#include <QMimeData>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QToolButton>
+#include <QTreeWidget>
+#include <QtTest>
+
+using namespace segforge;
+using namespace segforge::ui;
+
+namespace {
+
+core::Project unet(core::UNetOptions::Up up = core::UNetOptions::Up::Upsample) {
+    core::UNetOptions o;
+    o.depth = 3;
+    o.filters = 8;
+    o.size = 64;
+    o.up = up;
+    return std::get<core::Project>(core::makeUNetProject(o));
+}
+
+core::NodeId idOf(MainWindow& w, const char* name) {
+    const core::Node* n = w.document()->graph().findNodeByName(name);
+    return n ? n->id : core::kNoNode;
+}
+
+/// Viewport coordinates of a port, after making sure it is on screen.
+QPoint portPoint(MainWindow& w, core::NodeId id, const std::string& port, bool output) {
+    NodeItem* item = w.scene()->nodeItem(id);
+    std::optional<QPointF> p = output ? item->outputPos(port) : item->inputPos(port);
+    return w.view()->mapFromScene(*p);
+}
+
+/// Press on one port, move, release on another: the way a user wires.
+void dragWire(MainWindow& w, QPoint from, QPoint to) {
+    QWidget* vp = w.view()->viewport();
+    QTest::mousePress(vp, Qt::LeftButton, Qt::NoModifier, from);
+    QTest::mouseMove(vp, (from + to) / 2);
+    QTest::mouseMove(vp, to);
+    QTest::mouseRelease(vp, Qt::LeftButton, Qt::NoModifier, to);
+}
+
+EdgeItem* edgeInto(MainWindow& w, core::NodeId node, const std::string& port) {
+    for (EdgeItem* e : w.scene()->edgeItems()) {
+        if (e->edge().to.node == node && e->edge().to.port == port)
+            return e;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+class EditorTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void init() {
+        m_window = std::make_unique<MainWindow>();
+        m_window->resize(1600, 1000);
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    }
+    void cleanup() {
+        m_window->document()->undoStack()->setClean(); // no "save changes?" prompt
+        m_window.reset();
+    }
+
+    void newFromTemplateHasNoDiagnostics() {
+        QTimer::singleShot(0, [] {
+            auto* dialog = qobject_cast<TemplateDialog*>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            core::UNetOptions o;
+            o.depth = 3;
+            o.size = 96;
+            dialog->setOptions(o);
+            QVERIFY(dialog->previewText().contains("multiples of 8"));
+            dialog->accept();
+        });
+        m_window->newFromTemplate();
+        const auto& check = m_window->document()->check();
+        QVERIFY(m_window->document()->graph().nodeCount() > 20);
+        QCOMPARE(check.diagnostics.size(), std::size_t{0});
+        QCOMPARE(m_window->diagnostics()->tree()->topLevelItemCount(), 0);
+        QVERIFY(m_window->summary()->totals().contains("parameters"));
+    }
+
+    void dragConv2DFromPalette() {
+        QTreeWidget* tree = m_window->palette()->tree();
+        const auto found = tree->findItems("Conv2D", Qt::MatchExactly | Qt::MatchRecursive);
+        QCOMPARE(found.size(), 1);
+        std::unique_ptr<QMimeData> mime(tree->model()->mimeData({tree->indexFromItem(found.front())}));
+        QVERIFY(mime && mime->hasFormat(kOpMimeType));
+        QWidget* vp = m_window->view()->viewport();
+        const QPoint at = vp->rect().center();
+        QDragEnterEvent enter(at, Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &enter);
+        QDropEvent drop(QPointF(at), Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &drop);
+        const core::Node* conv = m_window->document()->graph().findNodeByName("conv2d");
+        QVERIFY(conv);
+        QCOMPARE(conv->op, std::string("Conv2D"));
+        QVERIFY(m_window->scene()->nodeItem(conv->id));
+        // The new node is selected and the properties panel shows its schema.
+        QCOMPARE(m_window->properties()->node(), conv->id);
+        QVERIFY(m_window->properties()->editor("filters"));
+        // Palette search filters by name.
+        m_window->palette()->searchField()->setText("pool");
+        QCOMPARE(m_window->palette()->visibleOps(), (QStringList{"MaxPool2D", "AvgPool2D"}));
+    }
+
+    void connectTwoPortsWithTheMouse() {
+        core::Project p;
+        core::NodeId in = p.graph.addNode("Input", "image", {}, {0, 0});
+        core::NodeId conv = p.graph.addNode("Conv2D", "conv", {{"filters", std::int64_t{16}}}, {300, 0});
+        m_window->document()->reset(std::move(p), QString());
+        m_window->view()->resetTransform();
+        m_window->view()->centerOn(230, 40);
+        QApplication::processEvents();
+
+        dragWire(*m_window, portPoint(*m_window, in, "output", true), portPoint(*m_window, conv, "input", false));
+        QCOMPARE(m_window->document()->graph().edges().size(), std::size_t{1});
+        EdgeItem* edge = edgeInto(*m_window, conv, "input");
+        QVERIFY(edge);
+        QCOMPARE(edge->label(), QString("N×128×128×3 f32"));
+        QVERIFY(!edge->isRejected());
+
+        // The label follows the graph the instant an attribute changes.
+        m_window->scene()->selectNode(in);
+        auto* height = qobject_cast<QSpinBox*>(m_window->properties()->editor("height"));
+        QVERIFY(height);
+        height->setValue(64);
+        QCOMPARE(edgeInto(*m_window, conv, "input")->label(), QString("N×64×128×3 f32"));
+        QVERIFY(m_window->properties()->typesText().contains("N×64×128×3 f32"));
+
+        // Grabbing the connected input and dropping it on empty canvas disconnects it.
+        const QPoint input = portPoint(*m_window, conv, "input", false);
+        dragWire(*m_window, input, input + QPoint(0, 200));
+        QCOMPARE(m_window->document()->graph().edges().size(), std::size_t{0});
+        QVERIFY(m_window->document()->check().has(core::codes::kUnconnectedInput));
+    }
+
+    void unetSkipWithoutUpsamplingIsRedAndFixable() {
+        m_window->document()->reset(unet(), QString());
+        const core::Graph before = m_window->document()->graph();
+        const core::NodeId up = idOf(*m_window, "dec3_up");
+        const core::NodeId bottleneck = idOf(*m_window, "bottleneck_conv2");
+        const core::NodeId concat = idOf(*m_window, "dec3_concat");
+        QVERIFY(up && bottleneck && concat);
+
+        // Delete the UpSampling2D with the Delete key.
+        m_window->scene()->selectNode(up);
+        m_window->view()->setFocus();
+        QTest::keyClick(m_window->view()->viewport(), Qt::Key_Delete);
+        QVERIFY(!m_window->document()->graph().hasNode(up));
+
+        // Reconnect its input straight to the Concatenate.
+        m_window->view()->resetTransform();
+        m_window->view()->scale(0.5, 0.5);
+        const auto* a = m_window->document()->graph().findNode(bottleneck);
+        const auto* b = m_window->document()->graph().findNode(concat);
+        m_window->view()->centerOn((a->position.x + b->position.x) / 2 + 80, (a->position.y + b->position.y) / 2);
+        QApplication::processEvents();
+        dragWire(*m_window, portPoint(*m_window, bottleneck, "output", true), portPoint(*m_window, concat, "b", false));
+
+        EdgeItem* wire = edgeInto(*m_window, concat, "b");
+        QVERIFY(wire);
+        QVERIFY(wire->isRejected());
+        QVERIFY(wire->toolTip().contains("N×16×16×32"));
+        QVERIFY(wire->toolTip().contains("N×8×8×64"));
+        QVERIFY(m_window->scene()->nodeItem(concat)->hasError());
+        const int row = m_window->diagnostics()->rowOf("concat-shape-mismatch");
+        QVERIFY(row >= 0);
+        const core::Graph broken = m_window->document()->graph();
+
+        // One click on Fix: the UpSampling2D is back and the graph is clean.
+        QToolButton* fix = m_window->diagnostics()->fixButton(row);
+        QVERIFY(fix);
+        QVERIFY(fix->toolTip().contains("UpSampling2D"));
+        QTest::mouseClick(fix, Qt::LeftButton, Qt::NoModifier, QPoint(8, fix->height() / 2));
+        QVERIFY(!m_window->document()->check().hasErrors());
+        QCOMPARE(m_window->diagnostics()->tree()->topLevelItemCount(), 0);
+        QVERIFY(!edgeInto(*m_window, concat, "b")->isRejected());
+        const core::Graph fixed = m_window->document()->graph();
+
+        // Undo restores the exact previous graph; redo re-applies.
+        QUndoStack* undo = m_window->document()->undoStack();
+        undo->undo();
+        QVERIFY(m_window->document()->graph() == broken);
+        QVERIFY(edgeInto(*m_window, concat, "b")->isRejected());
+        undo->redo();
+        QVERIFY(m_window->document()->graph() == fixed);
+        // All the way back to the template.
+        while (undo->canUndo())
+            undo->undo();
+        QVERIFY(m_window->document()->graph() == before);
+    }
+
+    void saveThenOpenGivesTheSameGraph() {
+        m_window->document()->reset(unet(core::UNetOptions::Up::Transpose), QString());
+        m_window->scene()->selectNode(idOf(*m_window, "enc1_conv1"));
+        m_window->scene()->duplicateSelection(); // an edit so the document is dirty
+        QVERIFY(m_window->document()->isDirty());
+        QVERIFY(m_window->windowTitle().contains("Untitled"));
+        QTemporaryDir dir;
+        const QString path = dir.filePath("net.segforge");
+        QVERIFY(m_window->saveFile(path));
+        QVERIFY(!m_window->document()->isDirty());
+        const core::Graph saved = m_window->document()->graph();
+
+        MainWindow other;
+        QVERIFY(other.openFile(path, nullptr, true));
+        QVERIFY(other.document()->graph() == saved);
+        QVERIFY(other.windowTitle().startsWith("net.segforge"));
+    }
+
+    void malformedFileKeepsTheOpenDocument() {
+        m_window->document()->reset(unet(), QString());
+        const core::Graph before = m_window->document()->graph();
+        QTemporaryDir dir;
+        const QString path = dir.filePath("broken.segforge");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"format": "segforge-project", "version": 1, "graph": {"nodes": [{"id": 1}]}})");
+        f.close();
+        QString error;
+        QVERIFY(!m_window->openFile(path, &error, /*quiet=*/true));
+        QVERIFY2(error.contains(path + ":graph.nodes[0]: missing required field 'op'"), qPrintable(error));
+        QVERIFY(m_window->document()->graph() == before);
+        QVERIFY(m_window->document()->filePath().isEmpty());
+    }
+
+    void quickAddOffersOnlyCompatibleOps() {
+        core::Project p;
+        core::NodeId in = p.graph.addNode("Input", "mask", {{"dtype", std::string("int32")}});
+        m_window->document()->reset(std::move(p), QString());
+        // A wire dropped on empty canvas opens quick-add filtered by its dtype.
+        emit m_window->scene()->quickAddRequested(QPointF(400, 0), core::PortRef{in, "output"});
+        const QStringList ops = m_window->quickAdd()->visibleOps();
+        QVERIFY(ops.contains("Cast"));
+        QVERIFY(ops.contains("Rescale"));
+        QVERIFY(!ops.contains("Conv2D")); // needs float32
+        m_window->quickAdd()->searchField()->setText("cast");
+        QTest::keyClick(m_window->quickAdd()->searchField(), Qt::Key_Return);
+        const core::Node* cast = m_window->document()->graph().findNodeByName("cast");
+        QVERIFY(cast);
+        QCOMPARE(m_window->document()->graph().producerOf({cast->id, "input"})->node, in);
+    }
+
+    void copyPasteAndAutoLayout() {
+        m_window->document()->reset(unet(), QString());
+        const std::size_t count = m_window->document()->graph().nodeCount();
+        for (const char* name : {"enc1_conv1", "enc1_conv2"})
+            m_window->scene()->nodeItem(idOf(*m_window, name))->setSelected(true);
+        m_window->scene()->copySelection();
+        m_window->scene()->pasteAt(QPointF(0, 800));
+        QCOMPARE(m_window->document()->graph().nodeCount(), count + 2);
+        QVERIFY(m_window->document()->graph().findNodeByName("enc1_conv2_2"));
+        // The wire between the two copies came along.
+        const auto* copy = m_window->document()->graph().findNodeByName("enc1_conv2_2");
+        const auto producer = m_window->document()->graph().producerOf({copy->id, "input"});
+        QVERIFY(producer);
+        QCOMPARE(m_window->document()->graph().findNode(producer->node)->name, std::string("enc1_conv1_2"));
+        m_window->document()->undoStack()->undo();
+        QCOMPARE(m_window->document()->graph().nodeCount(), count);
+    }
+
+private:
+    std::unique_ptr<MainWindow> m_window;
+};
+
+QTEST_MAIN(EditorTest)
+#include "editor_test.moc"

@@ -1,0 +1,99 @@
+#include "document/document.hpp"
+
+#include "document/graph_edit_command.hpp"
+#include "project/project_file.hpp"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+
+namespace segforge::ui {
+
+Document::Document(QObject* parent) : QObject(parent) {
+    connect(&m_undo, &QUndoStack::cleanChanged, this, [this](bool clean) { emit dirtyChanged(!clean); });
+    recheck();
+}
+
+bool Document::applyEdits(const core::EditScript& edits, const QString& text, QString* error) {
+    if (edits.empty())
+        return false;
+    // Dry run on a copy so a failing script never reaches the undo stack.
+    core::Graph probe = m_project.graph;
+    core::EditOutcome trial = core::applyEdits(probe, edits);
+    if (!trial.ok) {
+        if (error)
+            *error = QString::fromStdString(trial.error);
+        return false;
+    }
+    m_undo.push(new GraphEditCommand(this, edits, text));
+    return true;
+}
+
+bool Document::applyFix(const core::FixIt& fix) {
+    return applyEdits(fix.edits, QString::fromStdString(fix.description));
+}
+
+core::EditOutcome Document::applyRaw(const core::EditScript& edits) {
+    core::EditOutcome outcome = core::applyEdits(m_project.graph, edits);
+    recheck();
+    return outcome;
+}
+
+void Document::recheck() {
+    QElapsedTimer timer;
+    timer.start();
+    m_check = core::checkGraph(m_project.graph);
+    m_lastCheckMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    emit changed();
+}
+
+void Document::reset(core::Project project, const QString& filePath) {
+    m_project = std::move(project);
+    m_undo.clear();
+    m_undo.setClean();
+    m_filePath = filePath;
+    emit projectReplaced();
+    emit filePathChanged(m_filePath);
+    emit dirtyChanged(false);
+    recheck();
+}
+
+bool Document::open(const QString& filePath, QString* error) {
+    core::ProjectLoad load = core::loadProject(filePath.toStdString());
+    if (!load.ok()) {
+        if (error) {
+            QStringList lines;
+            for (const auto& e : load.errors)
+                lines << QString::fromStdString(e);
+            *error = lines.join('\n');
+        }
+        return false;
+    }
+    reset(std::move(*load.project), QFileInfo(filePath).absoluteFilePath());
+    return true;
+}
+
+bool Document::save(const QString& filePath, QString* error) {
+    std::string err = core::saveProject(m_project, filePath.toStdString());
+    if (!err.empty()) {
+        if (error)
+            *error = QString::fromStdString(err);
+        return false;
+    }
+    m_project.sourcePath = filePath.toStdString();
+    if (m_filePath != filePath) {
+        m_filePath = filePath;
+        emit filePathChanged(m_filePath);
+    }
+    m_undo.setClean();
+    return true;
+}
+
+QString Document::displayName() const {
+    return m_filePath.isEmpty() ? QStringLiteral("Untitled") : QFileInfo(m_filePath).fileName();
+}
+
+void Document::setTraining(const core::TrainingSettings& settings) {
+    m_project.training = settings;
+}
+
+} // namespace segforge::ui

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "check/check_result.hpp"
+#include "check/checker.hpp"
+#include "graph/graph_edit.hpp"
+#include "project/project.hpp"
+
+#include <QObject>
+#include <QString>
+#include <QUndoStack>
+
+namespace segforge::ui {
+
+/// The open project: owns the core Project, its undo stack and the latest
+/// check. Every change goes through applyEdits() as one undoable command; after
+/// each change the checker re-runs and `changed` tells the views to refresh.
+class Document : public QObject {
+    Q_OBJECT
+public:
+    explicit Document(QObject* parent = nullptr);
+
+    const core::Project& project() const { return m_project; }
+    const core::Graph& graph() const { return m_project.graph; }
+    const core::CheckResult& check() const { return m_check; }
+    QUndoStack* undoStack() { return &m_undo; }
+
+    /// Applies `edits` as one undoable step named `text`. Returns false (and
+    /// changes nothing) if the edits cannot be applied; `error` says why.
+    bool applyEdits(const core::EditScript& edits, const QString& text, QString* error = nullptr);
+    /// Applies the i-th fix of a diagnostic from the latest check.
+    bool applyFix(const core::FixIt& fix);
+
+    /// Replaces the whole project (open, new): clears undo, marks clean.
+    void reset(core::Project project, const QString& filePath);
+    /// Loads a project; on failure the current document is untouched and
+    /// `error` holds every message (file:path: what).
+    bool open(const QString& filePath, QString* error);
+    bool save(const QString& filePath, QString* error);
+
+    QString filePath() const { return m_filePath; }
+    QString displayName() const;
+    bool isDirty() const { return !m_undo.isClean(); }
+
+    void setTraining(const core::TrainingSettings& settings);
+    void setView(const nlohmann::json& view) { m_project.view = view; }
+
+    /// Re-runs the checker (called automatically after every edit).
+    void recheck();
+    /// Time the last re-check took, for the status bar and benchmarks.
+    double lastCheckMilliseconds() const { return m_lastCheckMs; }
+
+    /// Used by the undo command: apply raw edits without pushing a command.
+    core::EditOutcome applyRaw(const core::EditScript& edits);
+
+signals:
+    /// The graph or the check result changed; views refresh from graph()/check().
+    void changed();
+    /// A different project was loaded or created.
+    void projectReplaced();
+    void filePathChanged(const QString& path);
+    void dirtyChanged(bool dirty);
+
+private:
+    core::Project m_project;
+    core::CheckResult m_check;
+    QUndoStack m_undo;
+    QString m_filePath;
+    double m_lastCheckMs = 0;
+};
+
+} // namespace segforge::ui

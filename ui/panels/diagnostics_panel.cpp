@@ -1,0 +1,106 @@
+#include "panels/diagnostics_panel.hpp"
+
+#include "document/document.hpp"
+#include "scene/theme.hpp"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenu>
+#include <QToolButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace segforge::ui {
+
+DiagnosticsPanel::DiagnosticsPanel(Document* document, QWidget* parent)
+    : QWidget(parent), m_document(document) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    m_summary = new QLabel(this);
+    m_tree = new QTreeWidget(this);
+    m_tree->setColumnCount(5);
+    m_tree->setHeaderLabels({tr("Severity"), tr("Code"), tr("Node"), tr("Message"), tr("Fix")});
+    m_tree->setRootIsDecorated(false);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setWordWrap(true);
+    m_tree->header()->setSectionResizeMode(3, QHeaderView::Stretch);
+    m_tree->header()->setStretchLastSection(false);
+    m_tree->setColumnWidth(0, 70);
+    m_tree->setColumnWidth(1, 170);
+    m_tree->setColumnWidth(2, 120);
+    m_tree->setColumnWidth(4, 90);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_tree);
+    connect(document, &Document::changed, this, &DiagnosticsPanel::refresh);
+    connect(m_tree, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+        const auto id = item->data(0, Qt::UserRole).toLongLong();
+        if (id != core::kNoNode)
+            emit nodeActivated(id);
+    });
+    refresh();
+}
+
+int DiagnosticsPanel::rowOf(const QString& code) const {
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+        if (m_tree->topLevelItem(i)->text(1) == code)
+            return i;
+    }
+    return -1;
+}
+
+QToolButton* DiagnosticsPanel::fixButton(int row) const {
+    QTreeWidgetItem* item = m_tree->topLevelItem(row);
+    return item ? qobject_cast<QToolButton*>(m_tree->itemWidget(item, 4)) : nullptr;
+}
+
+bool DiagnosticsPanel::applyFirstFix(int row) {
+    const auto& diags = m_document->check().diagnostics;
+    if (row < 0 || row >= static_cast<int>(diags.size()) || diags[static_cast<std::size_t>(row)].fixes.empty())
+        return false;
+    const core::FixIt fix = diags[static_cast<std::size_t>(row)].fixes.front();
+    return m_document->applyFix(fix);
+}
+
+void DiagnosticsPanel::refresh() {
+    m_tree->clear();
+    const Theme& t = Theme::current();
+    const auto& r = m_document->check();
+    const std::size_t errors = r.count(core::Severity::Error);
+    const std::size_t warnings = r.count(core::Severity::Warning);
+    m_summary->setText(errors + warnings == 0
+                           ? tr("✔ No problems: every wire has a type and every consumer accepts it.")
+                           : tr("%n error(s)", "", static_cast<int>(errors)) + ", " +
+                                 tr("%n warning(s)", "", static_cast<int>(warnings)));
+    for (std::size_t i = 0; i < r.diagnostics.size(); ++i) {
+        const core::Diagnostic& d = r.diagnostics[i];
+        const core::Node* n = m_document->graph().findNode(d.node);
+        auto* item = new QTreeWidgetItem(m_tree);
+        item->setText(0, QString::fromUtf8(core::severityName(d.severity).data()));
+        item->setForeground(0, d.severity == core::Severity::Error ? t.error : t.warning);
+        item->setText(1, QString::fromStdString(d.code));
+        item->setText(2, n ? QString::fromStdString(n->name + (d.port.empty() ? "" : "." + d.port))
+                           : tr("(graph)"));
+        item->setText(3, QString::fromStdString(d.message));
+        item->setToolTip(3, QString::fromStdString(d.message));
+        item->setData(0, Qt::UserRole, static_cast<qlonglong>(d.node));
+        if (d.fixes.empty())
+            continue;
+        auto* button = new QToolButton(m_tree);
+        button->setText(tr("Fix"));
+        button->setToolTip(QString::fromStdString(d.fixes.front().description));
+        const std::vector<core::FixIt> fixes = d.fixes; // the check result changes on apply
+        connect(button, &QToolButton::clicked, this, [this, fixes] { m_document->applyFix(fixes.front()); });
+        if (fixes.size() > 1) {
+            auto* menu = new QMenu(button);
+            for (const auto& fix : fixes) {
+                menu->addAction(QString::fromStdString(fix.description), this,
+                                [this, fix] { m_document->applyFix(fix); });
+            }
+            button->setMenu(menu);
+            button->setPopupMode(QToolButton::MenuButtonPopup);
+        }
+        m_tree->setItemWidget(item, 4, button);
+    }
+}
+
+} // namespace segforge::ui

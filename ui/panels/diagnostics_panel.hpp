@@ -1,0 +1,40 @@
+#pragma once
+
+#include "graph/graph.hpp"
+
+#include <QWidget>
+
+class QTreeWidget;
+class QLabel;
+class QToolButton;
+
+namespace segforge::ui {
+
+class Document;
+
+/// Every diagnostic of the latest check: severity, code, node, message, and a
+/// Fix button (a menu when there are several fixes). Clicking a row selects
+/// and centres its node.
+class DiagnosticsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit DiagnosticsPanel(Document* document, QWidget* parent = nullptr);
+    QTreeWidget* tree() const { return m_tree; }
+    /// Applies the first fix of the row (for keyboard use and tests).
+    bool applyFirstFix(int row);
+    int rowOf(const QString& code) const;
+    /// The Fix button of a row (nullptr if that diagnostic has no fix).
+    QToolButton* fixButton(int row) const;
+
+signals:
+    void nodeActivated(core::NodeId id);
+
+private:
+    void refresh();
+
+    Document* m_document;
+    QTreeWidget* m_tree;
+    QLabel* m_summary;
+};
+
+} // namespace segforge::ui

@@ -1,0 +1,95 @@
+#pragma once
+
+#include "graph/graph.hpp"
+
+#include <QGraphicsScene>
+#include <QPointer>
+
+#include <map>
+#include <optional>
+
+class QGraphicsPathItem;
+class QGraphicsSimpleTextItem;
+
+namespace segforge::ui {
+
+class Document;
+class NodeItem;
+class EdgeItem;
+
+/// The canvas: a QGraphicsScene whose items are views of the Document's graph.
+/// Every user action becomes a core EditScript applied through the Document
+/// (one undoable command); the scene then re-syncs from the graph.
+class GraphScene : public QGraphicsScene {
+    Q_OBJECT
+public:
+    explicit GraphScene(Document* document, QObject* parent = nullptr);
+
+    Document* document() const { return m_document; }
+    NodeItem* nodeItem(core::NodeId id) const;
+    EdgeItem* edgeItem(const core::Edge& edge) const;
+    std::vector<EdgeItem*> edgeItems() const;
+    std::vector<core::NodeId> selectedNodes() const;
+    void selectNode(core::NodeId id);
+
+    /// Adds a node of `op` at a scene position; connects `from` to its first
+    /// accepting input when given. Returns the new id (kNoNode on failure).
+    core::NodeId addNodeAt(const std::string& op, QPointF scenePos,
+                           std::optional<core::PortRef> from = std::nullopt);
+    /// Connects an output to an input, replacing the input's current producer.
+    bool connectPorts(const core::PortRef& from, const core::PortRef& to);
+    /// Why `from` should not feed `to` ("" when it may): cycles are refused, a
+    /// dtype the input does not accept is allowed but explained.
+    QString connectionProblem(const core::PortRef& from, const core::PortRef& to, bool* refused = nullptr) const;
+
+    void deleteSelection();
+    void copySelection();
+    void pasteAt(QPointF scenePos);
+    void duplicateSelection();
+
+    bool snapToGrid() const { return m_snap; }
+    void setSnapToGrid(bool snap) { m_snap = snap; }
+    QPointF snapped(QPointF p) const;
+
+    /// Keeps wires attached while a node is dragged (called by NodeItem).
+    void nodeMoving(core::NodeId id);
+    bool isSyncing() const { return m_syncing; }
+
+signals:
+    /// Single selected node, or kNoNode.
+    void currentNodeChanged(core::NodeId id);
+    /// A wire was dropped on empty canvas (from set) or the user asked to add a node.
+    void quickAddRequested(QPointF scenePos, std::optional<core::PortRef> from);
+    void statusMessage(const QString& text);
+
+public slots:
+    void sync();
+
+protected:
+    void drawBackground(QPainter* painter, const QRectF& rect) override;
+    void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
+    void mouseMoveEvent(QGraphicsSceneMouseEvent* event) override;
+    void mouseReleaseEvent(QGraphicsSceneMouseEvent* event) override;
+
+private:
+    NodeItem* nodeAt(QPointF scenePos) const;
+    void beginWireDrag(const core::PortRef& from, std::optional<core::Edge> detaching, QPointF start);
+    void endWireDrag();
+    void refreshEdge(EdgeItem* item);
+    void commitMoves();
+
+    Document* m_document;
+    std::map<core::NodeId, NodeItem*> m_nodes;
+    std::map<core::Edge, EdgeItem*> m_edges;
+    bool m_syncing = false;
+    bool m_snap = true;
+
+    // Wire being dragged from an output port.
+    std::optional<core::PortRef> m_dragFrom;
+    std::optional<core::Edge> m_detaching;
+    QGraphicsPathItem* m_dragWire = nullptr;
+    QGraphicsSimpleTextItem* m_dragHint = nullptr;
+    QPointF m_dragStart;
+};
+
+} // namespace segforge::ui

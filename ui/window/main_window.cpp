@@ -1,0 +1,375 @@
+#include "window/main_window.hpp"
+
+#include "document/document.hpp"
+#include "graph/auto_layout.hpp"
+#include "panels/diagnostics_panel.hpp"
+#include "panels/palette_panel.hpp"
+#include "panels/properties_panel.hpp"
+#include "panels/quick_add_popup.hpp"
+#include "panels/summary_panel.hpp"
+#include "project/project_file.hpp"
+#include "scene/graph_scene.hpp"
+#include "scene/graph_view.hpp"
+#include "scene/theme.hpp"
+#include "window/style.hpp"
+#include "window/template_dialog.hpp"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGraphicsItem>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTimer>
+#include <QToolBar>
+
+namespace segforge::ui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    m_document = new Document(this);
+    m_scene = new GraphScene(m_document, this);
+    m_view = new GraphView(m_scene, this);
+    setCentralWidget(m_view);
+    m_quickAdd = new QuickAddPopup(this);
+    createDocks();
+    createActions();
+
+    m_statusCounts = new QLabel(this);
+    m_statusZoom = new QLabel(this);
+    statusBar()->addPermanentWidget(m_statusCounts);
+    statusBar()->addPermanentWidget(m_statusZoom);
+
+    connect(m_document, &Document::changed, this, &MainWindow::updateStatus);
+    connect(m_document, &Document::dirtyChanged, this, &MainWindow::updateTitle);
+    connect(m_document, &Document::filePathChanged, this, &MainWindow::updateTitle);
+    connect(m_document, &Document::projectReplaced, this, [this] { QTimer::singleShot(0, m_view, &GraphView::showStart); });
+    connect(m_scene, &GraphScene::currentNodeChanged, m_properties, &PropertiesPanel::showNode);
+    connect(m_scene, &GraphScene::statusMessage, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+    connect(m_diagnostics, &DiagnosticsPanel::nodeActivated, this, [this](core::NodeId id) {
+        m_scene->selectNode(id);
+        m_view->centerOnNode(id);
+    });
+    connect(m_palette, &PalettePanel::opActivated, this, [this](const QString& op) {
+        m_scene->addNodeAt(op.toStdString(), m_view->mapToScene(m_view->viewport()->rect().center()));
+    });
+    connect(m_view, &GraphView::quickAddAt, this, [this](QPointF p) { showQuickAdd(p, std::nullopt, {}); });
+    connect(m_scene, &GraphScene::quickAddRequested, this, [this](QPointF p, std::optional<core::PortRef> from) {
+        if (from)
+            showQuickAdd(p, from->node, QString::fromStdString(from->port));
+        else
+            showQuickAdd(p, std::nullopt, {});
+    });
+    connect(m_quickAdd, &QuickAddPopup::opChosen, this, [this](const QString& op) {
+        std::optional<core::PortRef> from;
+        if (m_quickAddFrom)
+            from = core::PortRef{m_quickAddFrom->first, m_quickAddFrom->second.toStdString()};
+        m_scene->addNodeAt(op.toStdString(), m_quickAddScenePos, from);
+    });
+
+    m_autosave = new QTimer(this);
+    m_autosave->setInterval(30'000);
+    connect(m_autosave, &QTimer::timeout, this, &MainWindow::autosave);
+    m_autosave->start();
+
+    resize(1500, 920);
+    setDarkTheme(true);
+    updateTitle();
+    updateStatus();
+    QTimer::singleShot(0, this, &MainWindow::offerRecovery);
+}
+
+void MainWindow::createDocks() {
+    auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area, const QString& name) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(w);
+        addDockWidget(area, d);
+        return d;
+    };
+    m_palette = new PalettePanel(this);
+    m_properties = new PropertiesPanel(m_document, this);
+    m_diagnostics = new DiagnosticsPanel(m_document, this);
+    m_summary = new SummaryPanel(m_document, this);
+    dock(tr("Palette"), m_palette, Qt::LeftDockWidgetArea, "palette")->setMinimumWidth(200);
+    dock(tr("Properties"), m_properties, Qt::RightDockWidgetArea, "properties")->setMinimumWidth(280);
+    auto* diag = dock(tr("Diagnostics"), m_diagnostics, Qt::BottomDockWidgetArea, "diagnostics");
+    auto* summary = dock(tr("Model summary"), m_summary, Qt::BottomDockWidgetArea, "summary");
+    tabifyDockWidget(diag, summary);
+    diag->raise();
+    resizeDocks({diag}, {210}, Qt::Vertical);
+}
+
+void MainWindow::createActions() {
+    auto add = [this](QMenu* menu, const QString& text, QKeySequence key, auto slot) {
+        QAction* a = menu->addAction(text);
+        a->setShortcut(key);
+        a->setShortcutContext(Qt::WindowShortcut);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* newAct = add(file, tr("&New from Template…"), QKeySequence::New, [this] { newFromTemplate(); });
+    QAction* openAct = add(file, tr("&Open…"), QKeySequence::Open, [this] { openDialog(); });
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    QAction* saveAct = add(file, tr("&Save"), QKeySequence::Save, [this] { save(); });
+    add(file, tr("Save &As…"), QKeySequence::SaveAs, [this] { saveAs(); });
+    file->addSeparator();
+    add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_document->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = m_document->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    add(edit, tr("&Copy"), QKeySequence::Copy, [this] { m_scene->copySelection(); });
+    add(edit, tr("&Paste"), QKeySequence::Paste, [this] { m_scene->pasteAt(m_view->cursorScenePos()); });
+    add(edit, tr("D&uplicate"), QKeySequence(Qt::CTRL | Qt::Key_D), [this] { m_scene->duplicateSelection(); });
+    QAction* del = add(edit, tr("&Delete"), QKeySequence::Delete, [this] { m_scene->deleteSelection(); });
+    del->setShortcuts({QKeySequence::Delete, QKeySequence(Qt::Key_Backspace)});
+    add(edit, tr("Select &All"), QKeySequence::SelectAll, [this] {
+        for (QGraphicsItem* item : m_scene->items())
+            item->setSelected(true);
+    });
+    add(edit, tr("Add &Node…"), QKeySequence(Qt::Key_A | Qt::SHIFT), [this] {
+        showQuickAdd(m_view->cursorScenePos(), std::nullopt, {});
+    });
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* fit = add(view, tr("&Fit Graph"), QKeySequence(Qt::Key_F), [this] { m_view->fitAll(); });
+    add(view, tr("Zoom &In"), QKeySequence::ZoomIn, [this] { m_view->zoomBy(1.2); });
+    add(view, tr("Zoom &Out"), QKeySequence::ZoomOut, [this] { m_view->zoomBy(1 / 1.2); });
+    add(view, tr("Actual &Size"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] { m_view->resetTransform(); });
+    view->addSeparator();
+    QAction* layout = add(view, tr("Auto &Layout"), QKeySequence(Qt::CTRL | Qt::Key_L), [this] { autoLayout(); });
+    QAction* snap = view->addAction(tr("Snap to &Grid"));
+    snap->setCheckable(true);
+    snap->setChecked(true);
+    connect(snap, &QAction::toggled, this, [this](bool on) { m_scene->setSnapToGrid(on); });
+    QAction* theme = view->addAction(tr("&Dark Theme"));
+    theme->setCheckable(true);
+    theme->setChecked(true);
+    connect(theme, &QAction::toggled, this, [this](bool dark) { setDarkTheme(dark); });
+    view->addSeparator();
+    for (QDockWidget* d : findChildren<QDockWidget*>())
+        view->addAction(d->toggleViewAction());
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About SegForge"), this, [this] {
+        QMessageBox::about(this, tr("About SegForge"),
+                           tr("<b>SegForge</b> 0.1<br>Build segmentation networks as graphs and see the "
+                              "tensor type on every wire. Mistakes are caught on the canvas, explained, "
+                              "and fixable with one click."));
+    });
+
+    QToolBar* bar = addToolBar(tr("Main"));
+    bar->setObjectName("main-toolbar");
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    for (QAction* a : {newAct, openAct, saveAct})
+        bar->addAction(a);
+    bar->addSeparator();
+    bar->addAction(undo);
+    bar->addAction(redo);
+    bar->addSeparator();
+    bar->addAction(fit);
+    bar->addAction(layout);
+    updateRecentMenu();
+}
+
+void MainWindow::setDarkTheme(bool dark) {
+    m_dark = dark;
+    Theme::setDark(dark);
+    applyApplicationStyle(dark);
+    m_document->recheck(); // repaint everything in the new colours
+}
+
+void MainWindow::showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode, const QString& fromPort) {
+    m_quickAddScenePos = scenePos;
+    std::optional<core::TensorType> type;
+    if (fromNode) {
+        m_quickAddFrom = std::make_pair(*fromNode, fromPort);
+        type = m_document->check().typeOf({*fromNode, fromPort.toStdString()});
+    } else {
+        m_quickAddFrom.reset();
+    }
+    const QPoint global = m_view->viewport()->mapToGlobal(m_view->mapFromScene(scenePos));
+    m_quickAdd->open(global, type);
+}
+
+void MainWindow::updateTitle() {
+    setWindowTitle(QString("%1[*] — SegForge").arg(m_document->displayName()));
+    setWindowModified(m_document->isDirty());
+}
+
+void MainWindow::updateStatus() {
+    const auto& r = m_document->check();
+    const auto errors = r.count(core::Severity::Error);
+    const auto warnings = r.count(core::Severity::Warning);
+    m_statusCounts->setText(tr("%1 nodes · %2 · %3 · checked in %4 ms")
+                                .arg(m_document->graph().nodeCount())
+                                .arg(tr("%n error(s)", "", static_cast<int>(errors)))
+                                .arg(tr("%n warning(s)", "", static_cast<int>(warnings)))
+                                .arg(m_document->lastCheckMilliseconds(), 0, 'f', 2));
+    m_statusZoom->setText(tr("zoom %1%").arg(qRound(m_view->zoom() * 100)));
+}
+
+bool MainWindow::maybeSave() {
+    if (!m_document->isDirty())
+        return true;
+    const auto answer = QMessageBox::warning(
+        this, tr("Unsaved changes"), tr("%1 has unsaved changes. Save them?").arg(m_document->displayName()),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    if (answer == QMessageBox::Save)
+        return save();
+    return answer == QMessageBox::Discard;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!maybeSave()) {
+        event->ignore();
+        return;
+    }
+    QFile::remove(recoveryPath()); // a clean exit leaves nothing to recover
+    event->accept();
+}
+
+bool MainWindow::openFile(const QString& path, QString* error, bool quiet) {
+    QString why;
+    if (!m_document->open(path, &why)) {
+        if (error)
+            *error = why;
+        if (!quiet)
+            QMessageBox::critical(this, tr("Cannot open %1").arg(QFileInfo(path).fileName()),
+                                  tr("The file was not opened; your current document is unchanged.\n\n%1").arg(why));
+        statusBar()->showMessage(tr("Could not open %1").arg(path), 6000);
+        return false;
+    }
+    addRecent(m_document->filePath());
+    statusBar()->showMessage(tr("Opened %1").arg(path), 4000);
+    return true;
+}
+
+void MainWindow::openDialog() {
+    if (!maybeSave())
+        return;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+                                                      tr("SegForge projects (*.segforge);;All files (*)"));
+    if (!path.isEmpty())
+        openFile(path);
+}
+
+bool MainWindow::saveFile(const QString& path, QString* error) {
+    QString why;
+    if (!m_document->save(path, &why)) {
+        if (error)
+            *error = why;
+        QMessageBox::critical(this, tr("Save failed"), why);
+        return false;
+    }
+    addRecent(path);
+    statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
+    return true;
+}
+
+bool MainWindow::save() {
+    if (m_document->filePath().isEmpty())
+        return saveAs();
+    return saveFile(m_document->filePath());
+}
+
+bool MainWindow::saveAs() {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save project"), m_document->filePath(),
+                                                tr("SegForge projects (*.segforge)"));
+    if (path.isEmpty())
+        return false;
+    if (!path.endsWith(".segforge"))
+        path += ".segforge";
+    return saveFile(path);
+}
+
+void MainWindow::newFromTemplate() {
+    if (!maybeSave())
+        return;
+    TemplateDialog dialog(this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    auto made = core::makeUNetProject(dialog.options());
+    if (auto* project = std::get_if<core::Project>(&made))
+        m_document->reset(std::move(*project), QString());
+}
+
+void MainWindow::autoLayout() {
+    core::EditScript moves = core::autoLayout(m_document->graph());
+    if (m_document->applyEdits(moves, tr("Auto layout")))
+        QTimer::singleShot(0, m_view, &GraphView::fitAll);
+}
+
+QString MainWindow::recoveryPath() {
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QDir().mkpath(dir);
+    return dir + "/recovery.segforge";
+}
+
+void MainWindow::autosave() {
+    if (!m_document->isDirty())
+        return;
+    core::Project copy = m_document->project();
+    copy.view["recovered_from"] = m_document->filePath().toStdString();
+    core::saveProject(copy, recoveryPath().toStdString());
+}
+
+void MainWindow::offerRecovery() {
+    const QString path = recoveryPath();
+    if (!QFileInfo::exists(path) || QGuiApplication::platformName() == "offscreen")
+        return;
+    const auto answer = QMessageBox::question(
+        this, tr("Recover unsaved work?"),
+        tr("SegForge did not close cleanly last time. Recover the unsaved project from %1?")
+            .arg(QFileInfo(path).lastModified().toString()));
+    if (answer == QMessageBox::Yes) {
+        QString why;
+        if (m_document->open(path, &why))
+            m_document->reset(core::Project(m_document->project()), QString()); // unsaved, untitled
+    }
+    QFile::remove(path);
+}
+
+void MainWindow::addRecent(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("recentFiles").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > 10)
+        recent.removeLast();
+    settings.setValue("recentFiles", recent);
+    updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value("recentFiles").toStringList();
+    for (const QString& path : recent) {
+        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] {
+            if (maybeSave())
+                openFile(path);
+        })->setToolTip(path);
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+bool MainWindow::saveScreenshot(const QString& path) {
+    return grab().save(path);
+}
+
+} // namespace segforge::ui

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <QMainWindow>
+
+class QLabel;
+class QTimer;
+
+namespace segforge::ui {
+
+class Document;
+class GraphScene;
+class GraphView;
+class PalettePanel;
+class PropertiesPanel;
+class DiagnosticsPanel;
+class SummaryPanel;
+class QuickAddPopup;
+
+/// The editor window: canvas in the centre, palette, properties, diagnostics
+/// and model summary as docks, menus, toolbar and status bar. File handling
+/// (open/save/recent/autosave/recovery) lives here too, on top of Document.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+
+    Document* document() const { return m_document; }
+    GraphScene* scene() const { return m_scene; }
+    GraphView* view() const { return m_view; }
+    PalettePanel* palette() const { return m_palette; }
+    PropertiesPanel* properties() const { return m_properties; }
+    DiagnosticsPanel* diagnostics() const { return m_diagnostics; }
+    SummaryPanel* summary() const { return m_summary; }
+    QuickAddPopup* quickAdd() const { return m_quickAdd; }
+
+    /// Opens a file; on failure shows the errors (unless `quiet`) and keeps the current document.
+    bool openFile(const QString& path, QString* error = nullptr, bool quiet = false);
+    bool saveFile(const QString& path, QString* error = nullptr);
+    /// Replaces the document with a U-Net made from the template (asks first if dirty).
+    void newFromTemplate();
+    /// Renders the window into a PNG (used by --screenshot).
+    bool saveScreenshot(const QString& path);
+    void setDarkTheme(bool dark);
+    /// Where autosave writes the recovery copy.
+    static QString recoveryPath();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createActions();
+    void createDocks();
+    void updateTitle();
+    void updateStatus();
+    void updateRecentMenu();
+    void addRecent(const QString& path);
+    bool maybeSave();
+    void openDialog();
+    bool saveAs();
+    bool save();
+    void autoLayout();
+    void autosave();
+    void offerRecovery();
+    void showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode, const QString& fromPort);
+
+    Document* m_document;
+    GraphScene* m_scene;
+    GraphView* m_view;
+    PalettePanel* m_palette;
+    PropertiesPanel* m_properties;
+    DiagnosticsPanel* m_diagnostics;
+    SummaryPanel* m_summary;
+    QuickAddPopup* m_quickAdd;
+    QMenu* m_recentMenu = nullptr;
+    QLabel* m_statusCounts;
+    QLabel* m_statusZoom;
+    QTimer* m_autosave;
+    QPointF m_quickAddScenePos;
+    std::optional<std::pair<qint64, QString>> m_quickAddFrom;
+    bool m_dark = true;
+};
+
+} // namespace segforge::ui
