@@ -2,6 +2,7 @@
 // renders the window offscreen and exits (for the README, tests and reviews).
 
 #include "document/document.hpp"
+#include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
 #include "window/main_window.hpp"
 
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
     QCommandLineOption shotOpt("screenshot", "Render the window to OUT.png and exit.", "OUT.png");
     QCommandLineOption sizeOpt("size", "Window size for --screenshot, e.g. 1600x1000.", "WxH", "1600x1000");
     QCommandLineOption lightOpt("light", "Use the light theme.");
-    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt});
+    QCommandLineOption selectOpt("select", "Select the node NAME (for screenshots).", "NAME");
+    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
@@ -74,6 +76,8 @@ int main(int argc, char** argv) {
         window.show();
         QApplication::processEvents();
         window.view()->showStart();
+        if (const auto* node = window.document()->graph().findNodeByName(parser.value(selectOpt).toStdString()))
+            window.scene()->selectNode(node->id);
         QApplication::processEvents();
         if (!window.saveScreenshot(parser.value(shotOpt))) {
             std::fprintf(stderr, "segforge: cannot write %s\n", qPrintable(parser.value(shotOpt)));

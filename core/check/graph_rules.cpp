@@ -225,7 +225,33 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
     }
     if (!symptom)
         return;
-    InputSizeReport report = sweepInputSizes(graph, maxSize, registry);
+    // Only poolings and strides make some input sizes fail where others work;
+    // without them every size fails the same way and the sweep can be skipped.
+    bool downsamples = false;
+    for (const auto& [id, node] : graph.nodes()) {
+        if (node.op == "MaxPool2D" || node.op == "AvgPool2D") {
+            downsamples = true;
+        } else if (node.op == "Conv2D" || node.op == "Conv2DTranspose") {
+            auto strides = ops::resolvedAttr(node, "strides");
+            if (strides && std::get<std::vector<std::int64_t>>(*strides) != std::vector<std::int64_t>{1, 1})
+                downsamples = true;
+        }
+    }
+    if (!downsamples)
+        return;
+    // Twice the current size is enough to see the pattern and to offer the
+    // nearest working size; it halves the cost of a re-check with this error.
+    std::int64_t largest = 0;
+    for (const auto& [id, node] : graph.nodes()) {
+        for (const char* dim : {"height", "width"}) {
+            if (node.op != "Dataset" && node.op != "Input")
+                continue;
+            if (auto v = ops::resolvedAttr(node, dim))
+                largest = std::max(largest, std::get<std::int64_t>(*v));
+        }
+    }
+    const int range = static_cast<int>(std::min<std::int64_t>(maxSize, std::max<std::int64_t>(64, 2 * largest)));
+    InputSizeReport report = sweepInputSizes(graph, range, registry);
     if (!report.applicable || (report.height.currentWorks && report.width.currentWorks) ||
         report.height.working.empty() || report.width.working.empty())
         return;

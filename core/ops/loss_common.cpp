@@ -186,8 +186,9 @@ InferResult inferPredictionTarget(InferContext& ctx) {
                     names += (names.empty() ? "'" : ", '") + c->name + "'";
                 }
                 fix.description = strCat("Set padding='same' on the ", convs.size(),
-                                         convs.size() == 1 ? " convolution" : " convolutions",
-                                         " that shrink the image: ", names);
+                                         convs.size() == 1 ? " convolution that shrinks"
+                                                           : " convolutions that shrink",
+                                         " the image: ", names);
                 d.fixes.push_back(std::move(fix));
             }
         }

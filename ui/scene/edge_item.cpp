@@ -26,8 +26,6 @@ QPainterPath EdgeItem::wirePath(QPointF from, QPointF to) {
 }
 
 void EdgeItem::refresh(QPointF from, QPointF to, const core::CheckResult& check) {
-    prepareGeometryChange();
-    m_path = wirePath(from, to);
     const Theme& t = Theme::current();
     auto type = check.edgeType(m_edge);
     m_known = type.has_value();
@@ -46,6 +44,15 @@ void EdgeItem::refresh(QPointF from, QPointF to, const core::CheckResult& check)
         reasons << QString::fromStdString(d->message);
     }
     m_reason = reasons.join("\n");
+    const QString signature = QString("%1,%2,%3,%4|%5|%6|%7%8|%9")
+                                  .arg(from.x()).arg(from.y()).arg(to.x()).arg(to.y())
+                                  .arg(m_label, m_color.name())
+                                  .arg(m_rejected).arg(m_warned).arg(m_reason);
+    if (signature == m_signature)
+        return; // nothing visible changed: no geometry change, no repaint
+    m_signature = signature;
+    prepareGeometryChange();
+    m_path = wirePath(from, to);
     setToolTip(m_reason.isEmpty() ? m_label : m_label + "\n\n" + m_reason);
 
     QFont f;

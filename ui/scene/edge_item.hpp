@@ -44,6 +44,7 @@ private:
     bool m_warned = false;
     QString m_reason;
     QRectF m_labelRect;
+    QString m_signature; ///< endpoints + look last painted
 };
 
 } // namespace segforge::ui

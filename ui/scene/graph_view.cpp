@@ -27,6 +27,7 @@ void GraphView::zoomBy(double factor) {
     if (z < 0.08 || z > 4.0)
         return;
     scale(factor, factor);
+    emit zoomChanged(zoom());
 }
 
 void GraphView::fitAll() {
@@ -45,11 +46,12 @@ void GraphView::fitAll() {
         const double f = 1.5 / zoom();
         scale(f, f);
     }
+    emit zoomChanged(zoom());
 }
 
 void GraphView::showStart() {
     fitAll();
-    constexpr double kReadable = 0.8;
+    constexpr double kReadable = 0.66; // wire labels still show (they hide below 0.55)
     if (zoom() >= 0.6)
         return;
     QRectF bounds;
@@ -61,6 +63,7 @@ void GraphView::showStart() {
     scale(kReadable, kReadable);
     const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
     centerOn(bounds.left() - 40 + visible.width() / 2, bounds.top() - 60 + visible.height() / 2);
+    emit zoomChanged(zoom());
 }
 
 void GraphView::centerOnNode(qint64 id) {

@@ -26,6 +26,7 @@ public:
 
 signals:
     void quickAddAt(QPointF scenePos);
+    void zoomChanged(double zoom);
 
 protected:
     void wheelEvent(QWheelEvent* event) override;

@@ -67,6 +67,7 @@ private:
     QString m_badgeText;
     std::map<std::string, bool> m_dragAcceptance;
     bool m_flagged = false;
+    QString m_signature; ///< what was last painted; refresh() repaints only on change
 };
 
 } // namespace segforge::ui

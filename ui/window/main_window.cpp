@@ -48,6 +48,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addPermanentWidget(m_statusZoom);
 
     connect(m_document, &Document::changed, this, &MainWindow::updateStatus);
+    connect(m_view, &GraphView::zoomChanged, this, &MainWindow::updateStatus);
     connect(m_document, &Document::dirtyChanged, this, &MainWindow::updateTitle);
     connect(m_document, &Document::filePathChanged, this, &MainWindow::updateTitle);
     connect(m_document, &Document::projectReplaced, this, [this] { QTimer::singleShot(0, m_view, &GraphView::showStart); });
@@ -149,7 +150,10 @@ void MainWindow::createActions() {
     QAction* fit = add(view, tr("&Fit Graph"), QKeySequence(Qt::Key_F), [this] { m_view->fitAll(); });
     add(view, tr("Zoom &In"), QKeySequence::ZoomIn, [this] { m_view->zoomBy(1.2); });
     add(view, tr("Zoom &Out"), QKeySequence::ZoomOut, [this] { m_view->zoomBy(1 / 1.2); });
-    add(view, tr("Actual &Size"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] { m_view->resetTransform(); });
+    add(view, tr("Actual &Size"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] {
+        m_view->resetTransform();
+        updateStatus();
+    });
     view->addSeparator();
     QAction* layout = add(view, tr("Auto &Layout"), QKeySequence(Qt::CTRL | Qt::Key_L), [this] { autoLayout(); });
     QAction* snap = view->addAction(tr("Snap to &Grid"));
