@@ -1,6 +1,7 @@
 // segforge: the node editor. `--open FILE --screenshot OUT.png [--size WxH]`
 // renders the window offscreen and exits (for the README, tests and reviews).
 
+#include "data/sample_data.hpp"
 #include "document/document.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
@@ -10,6 +11,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QStandardPaths>
 #include <QTimer>
 
 #include <chrono>
@@ -20,11 +22,32 @@
 namespace {
 
 /// The bundled sample project: next to the executable when installed, else in the source tree.
-QString sampleProject() {
+QString bundledSampleProject() {
     const QString beside = QCoreApplication::applicationDirPath() + "/../resources/projects/sample_unet.segforge";
     if (QFileInfo::exists(beside))
         return QFileInfo(beside).absoluteFilePath();
     return QStringLiteral(SEGFORGE_RESOURCES "/projects/sample_unet.segforge");
+}
+
+/// The default project lives in the user's data directory with its data,
+/// which is generated on first run (nothing is downloaded). Falls back to the
+/// bundled copy if the directory is not writable.
+QString sampleProject() {
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/sample";
+    const QString project = dir + "/sample_unet.segforge";
+    if (!QDir().mkpath(dir))
+        return bundledSampleProject();
+    if (!QFileInfo::exists(project) && !QFile::copy(bundledSampleProject(), project))
+        return bundledSampleProject();
+    QFile::setPermissions(project, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
+    if (!QFileInfo::exists(dir + "/data/masks")) {
+        std::fprintf(stderr, "segforge: generating the sample dataset in %s/data …\n", qPrintable(dir));
+        segforge::core::SampleDataOptions options; // 200 images, 128×128, seed 1
+        const std::string err = segforge::core::writeSampleData((dir + "/data").toStdString(), options);
+        if (!err.empty())
+            std::fprintf(stderr, "segforge: %s\n", err.c_str());
+    }
+    return project;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Drives the real editor widgets offscreen: palette drops, wire drags with
 // simulated mouse events, the diagnostics panel's Fix button, undo/redo and files.
 
+#include "data/sample_data.hpp"
 #include "document/document.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "panels/palette_panel.hpp"
@@ -264,6 +265,30 @@ private slots:
         const core::Node* cast = m_window->document()->graph().findNodeByName("cast");
         QVERIFY(cast);
         QCOMPARE(m_window->document()->graph().producerOf({cast->id, "input"})->node, in);
+    }
+
+    void datasetWiresShowTheRealData() {
+        QTemporaryDir dir;
+        core::SampleDataOptions sample;
+        sample.count = 6;
+        sample.size = 32;
+        QCOMPARE(core::writeSampleData((dir.path() + "/data").toStdString(), sample), std::string());
+        core::Project p;
+        // The attributes still say 128×128: the probe must win.
+        core::NodeId data = p.graph.addNode("Dataset", "data",
+                                            {{"images", std::string("data/images")}, {"masks", std::string("data/masks")}});
+        core::NodeId scale = p.graph.addNode("Rescale", "scale", {}, {300, 0});
+        p.graph.connect({data, "image"}, {scale, "input"});
+        const QString path = dir.filePath("probe.segforge");
+        QCOMPARE(core::saveProject(p, path.toStdString()), std::string());
+        QVERIFY(m_window->openFile(path, nullptr, true));
+        EdgeItem* wire = edgeInto(*m_window, scale, "input");
+        QVERIFY(wire);
+        QCOMPARE(wire->label(), QString("N×32×32×3 u8"));
+        m_window->scene()->selectNode(data);
+        QVERIFY2(m_window->properties()->typesText().contains("6 image/mask pairs"),
+                 qPrintable(m_window->properties()->typesText()));
+        QVERIFY(m_window->properties()->typesText().contains("{0, 255}"));
     }
 
     void copyPasteAndAutoLayout() {

@@ -1,6 +1,9 @@
 #include "document/document.hpp"
 
 #include "document/graph_edit_command.hpp"
+#include "data/data_probe.hpp"
+#include "ops/op_helpers.hpp"
+#include "project/dataset_location.hpp"
 #include "project/project_file.hpp"
 
 #include <QElapsedTimer>
@@ -41,13 +44,47 @@ core::EditOutcome Document::applyRaw(const core::EditScript& edits) {
 void Document::recheck() {
     QElapsedTimer timer;
     timer.start();
-    m_check = core::checkGraph(m_project.graph);
+    core::CheckOptions options;
+    options.dataProbes = probeDatasets();
+    m_check = core::checkGraph(m_project.graph, options);
     m_lastCheckMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
     emit changed();
 }
 
+std::unordered_map<core::NodeId, core::DataProbe> Document::probeDatasets() {
+    std::unordered_map<core::NodeId, core::DataProbe> probes;
+    const std::filesystem::path file = m_filePath.toStdString();
+    for (const auto& [id, node] : m_project.graph.nodes()) {
+        if (node.op != "Dataset")
+            continue;
+        auto spec = core::datasetSpecOf(node, file);
+        // An unsaved project has no folder to resolve relative paths against:
+        // until it is saved, its wires follow the Dataset's attributes.
+        const auto images = core::ops::resolvedAttr(node, "images");
+        const bool relative = images && std::filesystem::path(std::get<std::string>(*images)).is_relative();
+        if (!spec || (file.empty() && relative))
+            continue;
+        const std::string key = spec->imagesDir.string() + "|" + spec->masksDir.string() + "|" + spec->maskSuffix;
+        CachedProbe& cached = m_probes[id];
+        if (cached.key != key) {
+            // Headers of every file plus a decoded sample: milliseconds for
+            // hundreds of images, and only when the folders change.
+            cached.key = key;
+            cached.probe = core::probeDataset(*spec);
+        }
+        probes.emplace(id, cached.probe);
+    }
+    return probes;
+}
+
+const core::DataProbe* Document::probeOf(core::NodeId id) const {
+    auto it = m_probes.find(id);
+    return it == m_probes.end() ? nullptr : &it->second.probe;
+}
+
 void Document::reset(core::Project project, const QString& filePath) {
     m_project = std::move(project);
+    m_probes.clear();
     m_undo.clear();
     m_undo.setClean();
     m_filePath = filePath;
@@ -83,6 +120,7 @@ bool Document::save(const QString& filePath, QString* error) {
     if (m_filePath != filePath) {
         m_filePath = filePath;
         emit filePathChanged(m_filePath);
+        recheck(); // dataset folders are relative to the project file
     }
     m_undo.setClean();
     return true;

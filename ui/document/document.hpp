@@ -9,6 +9,8 @@
 #include <QString>
 #include <QUndoStack>
 
+#include <unordered_map>
+
 namespace segforge::ui {
 
 /// The open project: owns the core Project, its undo stack and the latest
@@ -46,6 +48,8 @@ public:
 
     /// Re-runs the checker (called automatically after every edit).
     void recheck();
+    /// What the last probe found in a Dataset node's folders (nullptr if none).
+    const core::DataProbe* probeOf(core::NodeId id) const;
     /// Time the last re-check took, for the status bar and benchmarks.
     double lastCheckMilliseconds() const { return m_lastCheckMs; }
 
@@ -61,6 +65,15 @@ signals:
     void dirtyChanged(bool dirty);
 
 private:
+    /// Probes (or reuses the probe of) every Dataset node's folders, so its
+    /// wires show what the data really is.
+    std::unordered_map<core::NodeId, core::DataProbe> probeDatasets();
+
+    struct CachedProbe {
+        std::string key; ///< resolved folders; a new key means a new probe
+        core::DataProbe probe;
+    };
+    std::unordered_map<core::NodeId, CachedProbe> m_probes;
     core::Project m_project;
     core::CheckResult m_check;
     QUndoStack m_undo;

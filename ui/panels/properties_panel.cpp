@@ -1,5 +1,6 @@
 #include "panels/properties_panel.hpp"
 
+#include "data/data_probe.hpp"
 #include "document/document.hpp"
 #include "ops/op_registry.hpp"
 
@@ -263,6 +264,21 @@ void PropertiesPanel::refreshValues() {
         rows << QString("<tr><td>out&nbsp;<b>%1</b></td><td><code>%2</code></td></tr>")
                     .arg(QString::fromStdString(out.name),
                          t ? QString::fromStdString(t->toString()).toHtmlEscaped() : QStringLiteral("?"));
+    }
+    if (const core::DataProbe* probe = m_document->probeOf(m_node)) {
+        // What the folders really hold, so value-range mistakes are visible here too.
+        if (!probe->folderError.empty()) {
+            rows << QString("<tr><td>data</td><td>%1</td></tr>")
+                        .arg(QString::fromStdString(probe->folderError).toHtmlEscaped());
+        } else {
+            rows << tr("<tr><td>data</td><td>%L1 image/mask pairs</td></tr>").arg(static_cast<qulonglong>(probe->pairCount));
+            rows << tr("<tr><td>mask values</td><td><code>%1</code></td></tr>")
+                        .arg(QString::fromStdString(probe->maskValuesText()).toHtmlEscaped());
+            if (!probe->unreadable.empty() || !probe->unpaired.empty())
+                rows << tr("<tr><td>problems</td><td>%1 unreadable, %2 unpaired</td></tr>")
+                            .arg(probe->unreadable.size())
+                            .arg(probe->unpaired.size());
+        }
     }
     const auto params = r.parameterCount(m_node);
     if (params > 0)
