@@ -12,7 +12,9 @@ cmake --build "$BUILD_DIR" --parallel "$(nproc)"
 
 SAMPLE=resources/projects/sample_unet.segforge
 if [ -x "$BUILD_DIR/app/segforge" ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  exec "$BUILD_DIR/app/segforge" --open "$SAMPLE" "$@"
+  # Without a file the app opens the sample U-Net from the user's data
+  # directory, generating its sample dataset there on first run.
+  exec "$BUILD_DIR/app/segforge" "$@"
 fi
 # No GUI (yet, or no display): check the sample project on the command line.
 if [ $# -gt 0 ]; then

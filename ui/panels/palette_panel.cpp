@@ -59,6 +59,8 @@ PalettePanel::PalettePanel(QWidget* parent) : QWidget(parent) {
     QMap<QString, QTreeWidgetItem*> groups;
     for (const auto& s : core::OpRegistry::builtin().all()) {
         const QString category = QString::fromStdString(s.category);
+        if (category == "Interop")
+            continue; // placeholders for imported layers are not built by hand
         QTreeWidgetItem*& group = groups[category];
         if (!group) {
             group = new QTreeWidgetItem(m_tree, {category});

@@ -34,7 +34,7 @@ PropertiesPanel::PropertiesPanel(Document* document, QWidget* parent)
     m_header->setFont(f);
     m_description = new QLabel(this);
     m_description->setWordWrap(true);
-    m_description->setStyleSheet("color: palette(mid);");
+    m_description->setForegroundRole(QPalette::PlaceholderText);
     m_name = new QLineEdit(this);
     m_name->setPlaceholderText(tr("node name"));
     m_types = new QLabel(this);

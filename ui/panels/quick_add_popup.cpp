@@ -47,6 +47,8 @@ void QuickAddPopup::refilter() {
     for (const auto& s : core::OpRegistry::builtin().all()) {
         const QString name = QString::fromStdString(s.name);
         const QString category = QString::fromStdString(s.category);
+        if (category == "Interop")
+            continue; // placeholders for imported layers are not built by hand
         if (!needle.isEmpty() && !name.contains(needle, Qt::CaseInsensitive) &&
             !category.contains(needle, Qt::CaseInsensitive))
             continue;
