@@ -3,6 +3,7 @@
 #include "check/input_size_sweep.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "interop/keras_import.hpp"
 #include "project/project_file.hpp"
 
 #include <iostream>
@@ -18,22 +19,39 @@ int runCheck(const std::vector<std::string>& raw) {
         return kExitBadInput;
     }
     const std::string file = args.positionals().front();
-    core::ProjectLoad load = core::loadProject(file);
-    for (const auto& w : load.warnings)
-        std::cerr << w << " (warning)\n";
-    if (!load.ok()) {
+    // A Keras model JSON (class_name/config at its root) or .keras archive is
+    // checked directly; it carries no loss (that is in model.compile()), so
+    // no-loss is only a warning for it.
+    const bool keras = core::looksLikeKerasFile(file);
+    std::optional<core::Project> project;
+    std::vector<std::string> errors;
+    if (keras) {
+        core::KerasImport imported = core::importKerasFile(file);
+        for (const auto& w : imported.warnings)
+            std::cerr << w << " (warning)\n";
+        project = std::move(imported.project);
+        errors = std::move(imported.errors);
+    } else {
+        core::ProjectLoad load = core::loadProject(file);
+        for (const auto& w : load.warnings)
+            std::cerr << w << " (warning)\n";
+        project = std::move(load.project);
+        errors = std::move(load.errors);
+    }
+    if (!project) {
         if (args.flag("--json")) {
-            nlohmann::json errors = nlohmann::json::array();
-            for (const auto& e : load.errors)
-                errors.push_back(e);
-            std::cout << nlohmann::json{{"errors", errors}}.dump(2) << "\n";
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto& e : errors)
+                list.push_back(e);
+            std::cout << nlohmann::json{{"errors", list}}.dump(2) << "\n";
         }
-        for (const auto& e : load.errors)
+        for (const auto& e : errors)
             std::cerr << e << "\n";
         return kExitBadInput;
     }
-    const core::Graph& graph = load.project->graph;
+    const core::Graph& graph = project->graph;
     core::CheckOptions options;
+    options.requireLoss = !keras;
     if (maxSize)
         options.maxInputSize = std::max(1, *maxSize);
     core::CheckResult result = core::checkGraph(graph, options);

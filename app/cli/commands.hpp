@@ -14,5 +14,7 @@ int runCheck(const std::vector<std::string>& args);
 int runTemplate(const std::vector<std::string>& args);
 int runOps(const std::vector<std::string>& args);
 int runSampleData(const std::vector<std::string>& args);
+int runImport(const std::vector<std::string>& args);
+int runExport(const std::vector<std::string>& args);
 
 } // namespace segforge::cli

@@ -11,7 +11,8 @@ constexpr const char* kUsage = R"(segforge-cli — build and check image-segment
 
 usage:
   segforge-cli check FILE [--json] [--max-size N]
-      Infer the tensor type on every edge and report every mistake.
+      Infer the tensor type on every edge and report every mistake. FILE is a
+      project or a Keras model (model.to_json() or .keras; no-loss is then a warning).
       Exit 0: clean (warnings allowed), 1: errors found, 2: unreadable input.
   segforge-cli template unet -o FILE [--depth D] [--filters F] [--size S]
       [--channels C] [--classes K] [--batchnorm] [--up upsample|transpose]
@@ -21,6 +22,11 @@ usage:
   segforge-cli sample-data -o DIR [--count N] [--size S] [--seed K]
       Generate a binary segmentation dataset: DIR/images/*.png (RGB) and
       DIR/masks/*.png (0/255). The same seed gives the same files.
+  segforge-cli import MODEL.json|MODEL.keras -o PROJECT.segforge
+      Import a Keras model; unsupported layers become KerasLayer placeholders.
+  segforge-cli export PROJECT --to keras|pytorch|keras-json -o FILE [--weights W]
+      Write a self-contained Python training script (Keras 3 or PyTorch) that
+      builds the same network with the same layer names, or Keras 3 model JSON.
   segforge-cli --version
 )";
 
@@ -47,6 +53,10 @@ int main(int argc, char** argv) {
             return segforge::cli::runOps(args);
         if (command == "sample-data")
             return segforge::cli::runSampleData(args);
+        if (command == "import")
+            return segforge::cli::runImport(args);
+        if (command == "export")
+            return segforge::cli::runExport(args);
     } catch (const std::exception& e) {
         std::cerr << "segforge-cli " << command << ": internal error: " << e.what() << "\n";
         return segforge::cli::kExitBadInput;

@@ -326,6 +326,12 @@ CheckResult checkGraph(const Graph& graph, const CheckOptions& options, const Op
 
     reportUnconnectedInputs(graph, result, walk.unconnected);
     checkHasLoss(graph, registry, result);
+    if (!options.requireLoss) {
+        for (Diagnostic& d : result.diagnostics) {
+            if (d.code == codes::kNoLoss)
+                d.severity = Severity::Warning;
+        }
+    }
     checkBatchNormBatchSize(graph, result);
     if (!options.dataProbes.empty())
         checkDatasets(graph, options.dataProbes, result);

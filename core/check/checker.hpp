@@ -19,6 +19,10 @@ struct CheckOptions {
     /// outputs carry the data's true types, and the data diagnostics run
     /// (dataset-empty, mask-value-range, …). Empty: attributes only.
     std::unordered_map<NodeId, DataProbe> dataProbes{};
+    /// false: a graph without a loss gets `no-loss` as a warning, not an error.
+    /// For models checked as they were written elsewhere (a Keras model JSON
+    /// carries no loss: that lives in model.compile()).
+    bool requireLoss = true;
 };
 
 /// Infers the type of every edge and collects every mistake in the graph.

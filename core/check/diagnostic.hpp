@@ -48,6 +48,8 @@ inline constexpr std::string_view kDuplicateName = "duplicate-name";
 inline constexpr std::string_view kDiceNoEpsilon = "dice-no-epsilon";
 inline constexpr std::string_view kBatchNormSmallBatch = "batchnorm-small-batch";
 inline constexpr std::string_view kLossActivation = "loss-activation";
+/// An imported Keras layer with no SegForge op (a KerasLayer placeholder).
+inline constexpr std::string_view kUnsupportedLayer = "unsupported-layer";
 // Data diagnostics, from a probe of the Dataset node's folders (data/dataset_rules).
 inline constexpr std::string_view kMaskValueRange = "mask-value-range";
 inline constexpr std::string_view kMaskChannels = "mask-channels";

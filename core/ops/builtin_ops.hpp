@@ -23,6 +23,8 @@ OpSchema dropoutSchema();
 OpSchema activationSchema();
 OpSchema cropping2dSchema();
 OpSchema zeroPadding2dSchema();
+/// Placeholder for an imported Keras layer without a SegForge op (reported, never run).
+OpSchema kerasLayerSchema();
 
 OpSchema binaryCrossentropySchema();
 OpSchema categoricalCrossentropySchema();

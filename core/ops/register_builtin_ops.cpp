@@ -25,6 +25,8 @@ void registerBuiltinOps(OpRegistry& registry) {
     registry.add(activationSchema());
     registry.add(cropping2dSchema());
     registry.add(zeroPadding2dSchema());
+    // Interop: what a Keras import could not map
+    registry.add(kerasLayerSchema());
     // Losses
     registry.add(binaryCrossentropySchema());
     registry.add(categoricalCrossentropySchema());

@@ -237,6 +237,8 @@ TEST(OpGradient, EveryDifferentiableOpHasACase) {
     for (const auto& c : gradCases())
         covered.insert(c.op);
     for (const auto& s : OpRegistry::builtin().all()) {
+        if (s.name == "KerasLayer") // an import placeholder, reported by the checker, never run
+            continue;
         if (s.role == OpRole::Source) {
             EXPECT_FALSE(s.forward) << s.name << ": sources are fed by the executor";
             continue;

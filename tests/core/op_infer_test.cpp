@@ -89,6 +89,7 @@ std::vector<Case> cases() {
         {"Cropping2D", {{"cropping", std::int64_t{4}}}, {{"input", 8, 8, 3}}, "", "spatial-collapse"},
         {"ZeroPadding2D", {}, {{"input", 32, 32, 3, "uint8"}}, "N×34×34×3 u8", ""},
         {"ZeroPadding2D", {{"padding", V{0, 1, 2, 3}}}, {{"input", 8, 8, 3}}, "N×9×13×3 f32", ""},
+        {"KerasLayer", {{"class_name", std::string("Dense")}, {"num_inputs", std::int64_t{1}}}, {{"a", 8, 8, 3}}, "", "unsupported-layer"},
         {"BinaryCrossentropy", {{"from_logits", true}}, {{"prediction", 8, 8, 1}, {"target", 8, 8, 1}},
          "scalar f32", ""},
         {"BinaryCrossentropy", {{"from_logits", true}}, {{"prediction", 8, 8, 1}, {"target", 8, 8, 1, "int32"}},
@@ -149,8 +150,11 @@ TEST(OpRegistry, EveryOpHasAValidShapeCase) {
         if (c.expectedCode.empty())
             covered.insert(c.op);
     }
-    for (const OpSchema& s : OpRegistry::builtin().all())
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (s.name == "KerasLayer") // a placeholder that exists to be reported: no valid case
+            continue;
         EXPECT_TRUE(covered.count(s.name)) << "op " << s.name << " has no shape test case";
+    }
 }
 
 TEST(OpRegistry, SchemasAreWellFormed) {

@@ -1,0 +1,111 @@
+#include "cli/arguments.hpp"
+#include "cli/commands.hpp"
+#include "interop/keras_import.hpp"
+#include "interop/keras_json_export.hpp"
+#include "interop/python_script_export.hpp"
+#include "project/project_file.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace segforge::cli {
+
+namespace {
+
+/// Temp file beside the target, then rename: never a half-written script.
+std::string writeAtomically(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        if (!(out << text) || !out.flush())
+            return "cannot write " + tmp.string();
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::filesystem::remove(tmp, ec);
+        return "cannot write " + path.string();
+    }
+    return "";
+}
+
+} // namespace
+
+int runExport(const std::vector<std::string>& raw) {
+    Arguments args(raw, {"--to", "-o", "--output", "--weights"}, {});
+    auto out = args.value("-o") ? args.value("-o") : args.value("--output");
+    auto to = args.value("--to");
+    const char* usage = "usage: segforge-cli export PROJECT --to keras|pytorch|keras-json -o FILE "
+                        "[--weights W]\n";
+    if (!args.ok() || args.positionals().size() != 1 || !out || !to) {
+        std::cerr << "segforge-cli export: "
+                  << (!args.ok() ? args.error()
+                      : !to      ? std::string("missing --to keras|pytorch|keras-json")
+                      : !out     ? std::string("missing -o FILE")
+                                 : std::string("expected one PROJECT"))
+                  << "\n" << usage;
+        return kExitBadInput;
+    }
+    if (*to == "onnx") {
+        std::cerr << "segforge-cli export: ONNX export is not implemented yet\n";
+        return kExitBadInput;
+    }
+    if (*to != "keras" && *to != "pytorch" && *to != "keras-json") {
+        std::cerr << "segforge-cli export: --to must be keras, pytorch or keras-json, got '" << *to
+                  << "'\n" << usage;
+        return kExitBadInput;
+    }
+    const std::string file = args.positionals().front();
+    std::optional<core::Project> project;
+    std::vector<std::string> errors;
+    if (core::looksLikeKerasFile(file)) {
+        core::KerasImport imported = core::importKerasFile(file);
+        project = std::move(imported.project);
+        errors = std::move(imported.errors);
+    } else {
+        core::ProjectLoad load = core::loadProject(file);
+        project = std::move(load.project);
+        errors = std::move(load.errors);
+    }
+    if (!project) {
+        for (const auto& e : errors)
+            std::cerr << e << "\n";
+        return kExitBadInput;
+    }
+    const std::string weights = args.value("--weights").value_or("");
+    if (!weights.empty() && !std::filesystem::exists(weights)) {
+        std::cerr << "segforge-cli export: weights file " << weights << " does not exist\n";
+        return kExitBadInput;
+    }
+    std::string text;
+    std::vector<std::string> warnings;
+    if (*to == "keras-json") {
+        core::KerasJsonExport e = core::exportKerasJson(project->graph, project->name);
+        errors = e.errors;
+        warnings = e.warnings;
+        text = e.model.dump(1) + "\n";
+    } else {
+        core::ScriptExport e = *to == "keras" ? core::exportKerasScript(*project, weights)
+                                              : core::exportPyTorchScript(*project, weights);
+        errors = e.errors;
+        warnings = e.warnings;
+        text = e.text;
+    }
+    for (const auto& w : warnings)
+        std::cerr << file << ": " << w << " (warning)\n";
+    if (!errors.empty()) {
+        for (const auto& e : errors)
+            std::cerr << file << ": cannot export: " << e << "\n";
+        return kExitBadInput;
+    }
+    if (std::string err = writeAtomically(*out, text); !err.empty()) {
+        std::cerr << "segforge-cli export: " << err << "\n";
+        return kExitBadInput;
+    }
+    std::cout << "wrote " << *out << ": " << project->name << " as " << *to << "\n";
+    return kExitOk;
+}
+
+} // namespace segforge::cli

@@ -1,0 +1,25 @@
+// Fuzz target for the Keras model importer: any bytes must give a project or
+// errors, never a crash, a hang or undefined behaviour. A successful import is
+// also checked and exported, since those walk whatever graph the importer made.
+
+#include "check/checker.hpp"
+#include "interop/keras_import.hpp"
+#include "interop/keras_json_export.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace segforge::core;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    KerasImport imported = importKerasJson(text, "fuzz.json");
+    if (!imported.ok())
+        return 0;
+    CheckOptions options;
+    options.diagnoseInputSize = false;
+    options.requireLoss = false;
+    (void)checkGraph(imported.project->graph, options);
+    (void)exportKerasJson(imported.project->graph, imported.project->name);
+    return 0;
+}
