@@ -176,7 +176,8 @@ TEST(DataChecker, ImageSizeMismatchAmongImages) {
     writeOrFail(t / "masks" / "s200.png", halfMask(20, 20, 0, 1));
     DataGraph g = makeGraph(t);
     CheckOptions o = probed(g.b.graph, g.data);
-    const Diagnostic& d = expectDiagnostic(checkGraph(g.b.graph, o), codes::kImageSizeMismatch);
+    const CheckResult r = checkGraph(g.b.graph, o); // keep it alive: d refers into it
+    const Diagnostic& d = expectDiagnostic(r, codes::kImageSizeMismatch);
     EXPECT_THAT(d.message, HasSubstr("20×20 (1), 32×32 (3)"));
     CheckResult after = applyFirstFixWith(g.b.graph, o, codes::kImageSizeMismatch);
     EXPECT_FALSE(after.has(codes::kImageSizeMismatch)) << codesOf(after);
