@@ -16,5 +16,8 @@ int runOps(const std::vector<std::string>& args);
 int runSampleData(const std::vector<std::string>& args);
 int runImport(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
+int runTrain(const std::vector<std::string>& args);
+int runBench(const std::vector<std::string>& args);
+int runPredict(const std::vector<std::string>& args);
 
 } // namespace segforge::cli

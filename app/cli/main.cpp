@@ -22,6 +22,17 @@ usage:
   segforge-cli sample-data -o DIR [--count N] [--size S] [--seed K]
       Generate a binary segmentation dataset: DIR/images/*.png (RGB) and
       DIR/masks/*.png (0/255). The same seed gives the same files.
+  segforge-cli train PROJECT [--data DIR] [--epochs N] [--batch B] [--lr X]
+      [--seed S] [--threads T] [--out DIR] [--resume]
+      Train on the Dataset node's folders (or DIR/images, DIR/masks); write
+      OUT/metrics.csv, OUT/weights.safetensors and OUT/checkpoint.safetensors.
+      Exit 3 naming the node if training hits NaN/Inf.
+  segforge-cli bench PROJECT [--batch 8] [--steps 20] [--threads 2] [--json]
+      Median training-step and single-image inference time, GFLOP/s, peak RSS.
+  segforge-cli predict PROJECT --weights W --images DIR --out DIR
+      [--masks DIR] [--threshold T]
+      Write DIR/<stem>_mask.png and <stem>_overlay.png for every image (and
+      <stem>_compare.png against ground-truth masks).
   segforge-cli import MODEL.json|MODEL.keras -o PROJECT.segforge
       Import a Keras model; unsupported layers become KerasLayer placeholders.
   segforge-cli export PROJECT --to keras|pytorch|keras-json -o FILE [--weights W]
@@ -57,6 +68,12 @@ int main(int argc, char** argv) {
             return segforge::cli::runImport(args);
         if (command == "export")
             return segforge::cli::runExport(args);
+        if (command == "train")
+            return segforge::cli::runTrain(args);
+        if (command == "bench")
+            return segforge::cli::runBench(args);
+        if (command == "predict")
+            return segforge::cli::runPredict(args);
     } catch (const std::exception& e) {
         std::cerr << "segforge-cli " << command << ": internal error: " << e.what() << "\n";
         return segforge::cli::kExitBadInput;

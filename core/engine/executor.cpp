@@ -407,6 +407,14 @@ std::map<std::string, double> Executor::scalars() const {
     return out;
 }
 
+std::vector<std::string> Executor::metricNames() const {
+    std::vector<std::string> names;
+    for (const Step& s : m_steps)
+        if (s.schema->role == OpRole::Metric)
+            names.push_back(s.name);
+    return names;
+}
+
 const Tensor* Executor::output(NodeId node, const std::string& port) const {
     for (const Value& v : m_values)
         if (v.node == node && v.port == port)

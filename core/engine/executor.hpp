@@ -90,12 +90,17 @@ public:
     void setBreakpoint(NodeId node, bool on);
     void setNanGuard(bool on) { m_guard = on; }
     void setSeed(std::uint64_t seed) { m_seed = seed; }
+    /// With the seed, the counter makes each step's randomness (Dropout) distinct; the
+    /// trainer sets it from its position so that a resumed run repeats the same masks.
+    void setStepCounter(std::uint64_t counter) { m_stepCounter = counter; }
     const std::optional<NonFiniteReport>& nonFinite() const { return m_nonFinite; }
 
     /// Sum of every loss node's output after the forward pass.
     double loss() const;
     /// Loss and metric values by node name, after the forward pass.
     std::map<std::string, double> scalars() const;
+    /// Names of the metric nodes (DiceCoefficient, IoU, …), in execution order.
+    std::vector<std::string> metricNames() const;
     /// A node's output / its gradient (nullptr if unknown or not computed).
     const Tensor* output(NodeId node, const std::string& port) const;
     const Tensor* gradient(NodeId node, const std::string& port) const;

@@ -33,6 +33,8 @@ public:
         ++m_iterations;
     }
 
+    std::map<std::string, std::vector<std::vector<float>>*> state() override { return {{"velocity", &m_velocity}}; }
+
 private:
     double m_momentum;
     std::vector<std::vector<float>> m_velocity;
@@ -64,6 +66,8 @@ public:
             }
         }
     }
+
+    std::map<std::string, std::vector<std::vector<float>>*> state() override { return {{"m", &m_m}, {"v", &m_v}}; }
 
 private:
     OptimizerSettings m_s;

@@ -3,6 +3,7 @@
 #include "tensor/tensor.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ public:
     virtual ~Optimizer() = default;
     virtual void step(const std::vector<ParamRef>& params, double learningRate) = 0;
     std::int64_t iterations() const { return m_iterations; }
+    /// For checkpoints: the step count and the per-parameter state by slot name
+    /// ("velocity"; "m", "v"), each a vector per parameter, in parameter order.
+    void setIterations(std::int64_t iterations) { m_iterations = iterations; }
+    virtual std::map<std::string, std::vector<std::vector<float>>*> state() = 0;
 
 protected:
     std::int64_t m_iterations = 0;

@@ -6,6 +6,7 @@
 #include "engine/kernels/conv_geometry.hpp"
 #include "engine/kernels/eigen_maps.hpp"
 #include "engine/kernels/kernels.hpp"
+#include "engine/parallel.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -31,9 +32,14 @@ bool isPointwise(const ConvGeometry& g) {
 
 float fusedSlope(const KernelContext&) { return kDefaultLeakySlope; }
 
+/// Pixels per task of a 1×1 convolution: fixed, so results do not depend on the thread count.
+constexpr std::int64_t kPointwiseRows = 4096;
+
 } // namespace
 
 // in:(N,H,W,Cin) w:(kh,kw,Cin,F) b:(F) -> out:(N,H',W',F)
+// Blocks of output rows are independent, so threads split them; a block's result
+// does not depend on which thread computes it.
 void conv2dForward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     Tensor& y = ctx.out(0);
@@ -43,27 +49,42 @@ void conv2dForward(const KernelContext& ctx) {
     const auto w = matrix(ctx.param(0).f32(), patch, f);
     const float* xp = x.f32();
     float* yp = y.f32();
+    const std::int64_t pixels = g.n * g.oh * g.ow;
     if (isPointwise(g)) {
-        matrix(yp, g.n * g.oh * g.ow, f).noalias() = matrix(xp, g.n * g.h * g.w, g.c) * w;
+        const std::int64_t blocks = (pixels + kPointwiseRows - 1) / kPointwiseRows;
+        parallelFor(blocks, [&](std::int64_t b0, std::int64_t b1, int) {
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const std::int64_t r0 = b * kPointwiseRows, rows = std::min(kPointwiseRows, pixels - r0);
+                matrix(yp + r0 * f, rows, f).noalias() = matrix(xp + r0 * g.c, rows, g.c) * w;
+            }
+        });
     } else {
         const std::int64_t block = rowsPerBlock(g);
-        std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
-        for (std::int64_t n = 0; n < g.n; ++n) {
-            for (std::int64_t oy = 0; oy < g.oh; oy += block) {
+        const std::int64_t perImage = (g.oh + block - 1) / block;
+        parallelFor(g.n * perImage, [&](std::int64_t t0, std::int64_t t1, int) {
+            std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
+            for (std::int64_t t = t0; t < t1; ++t) {
+                const std::int64_t n = t / perImage, oy = (t % perImage) * block;
                 const std::int64_t rows = std::min(block, g.oh - oy);
                 im2colRows(xp, g, n, oy, rows, cols.data());
                 matrix(yp + (n * g.oh + oy) * g.ow * f, rows * g.ow, f).noalias() =
                     matrix(cols.data(), rows * g.ow, patch) * w;
             }
-        }
+        });
     }
-    const std::int64_t pixels = g.n * g.oh * g.ow;
-    if (ctx.getBool("use_bias"))
-        matrix(yp, pixels, f).rowwise() += ConstRowVectorMap(ctx.param(1).f32(), f);
-    activateInPlace(yp, pixels, f, parseActivation(ctx.getString("activation")), fusedSlope(ctx));
+    const bool bias = ctx.getBool("use_bias");
+    const ActKind act = parseActivation(ctx.getString("activation"));
+    parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
+        if (bias)
+            matrix(yp + p0 * f, p1 - p0, f).rowwise() += ConstRowVectorMap(ctx.param(1).f32(), f);
+        activateInPlace(yp + p0 * f, p1 - p0, f, act, fusedSlope(ctx));
+    });
 }
 
 // dout:(N,H',W',F) -> din:(N,H,W,Cin) dw:(kh,kw,Cin,F) db:(F), all accumulated
+// Threads split the batch: images write disjoint parts of din, and each thread sums
+// its images' dw in a buffer of its own; the buffers are added in thread order, so
+// the result depends on the thread count but never on timing.
 void conv2dBackward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     const Tensor& y = ctx.out(0);
@@ -72,8 +93,11 @@ void conv2dBackward(const KernelContext& ctx) {
     const std::int64_t patch = g.patch();
     const std::int64_t pixels = g.n * g.oh * g.ow;
     std::vector<float> dz(static_cast<std::size_t>(y.numel()));
-    activationGrad(y.f32(), ctx.outGrad(0).f32(), dz.data(), pixels, f,
-                   parseActivation(ctx.getString("activation")), fusedSlope(ctx), false);
+    const ActKind act = parseActivation(ctx.getString("activation"));
+    parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
+        activationGrad(y.f32() + p0 * f, ctx.outGrad(0).f32() + p0 * f, dz.data() + p0 * f, p1 - p0, f, act,
+                       fusedSlope(ctx), false);
+    });
     const auto dzAll = matrix(dz.data(), pixels, f);
     if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
         RowVectorMap(db->f32(), f) += dzAll.colwise().sum();
@@ -81,32 +105,50 @@ void conv2dBackward(const KernelContext& ctx) {
     Tensor* dxT = ctx.inGrad(0);
     const auto w = matrix(ctx.param(0).f32(), patch, f);
     const float* xp = x.f32();
-    if (isPointwise(g)) {
-        const auto xm = matrix(xp, pixels, g.c);
-        if (dwT)
-            matrix(dwT->f32(), patch, f).noalias() += xm.transpose() * dzAll;
-        if (dxT)
-            matrix(dxT->f32(), pixels, g.c).noalias() += dzAll * w.transpose();
-        return;
-    }
-    const std::int64_t block = rowsPerBlock(g);
-    std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
-    std::vector<float> dcols(dxT ? cols.size() : 0);
-    for (std::int64_t n = 0; n < g.n; ++n) {
-        for (std::int64_t oy = 0; oy < g.oh; oy += block) {
-            const std::int64_t rows = std::min(block, g.oh - oy);
-            const auto dzBlock = matrix(dz.data() + (n * g.oh + oy) * g.ow * f, rows * g.ow, f);
-            if (dwT) {
-                im2colRows(xp, g, n, oy, rows, cols.data());
-                matrix(dwT->f32(), patch, f).noalias() +=
-                    matrix(cols.data(), rows * g.ow, patch).transpose() * dzBlock;
-            }
-            if (dxT) {
-                matrix(dcols.data(), rows * g.ow, patch).noalias() = dzBlock * w.transpose();
-                col2imRowsAdd(dcols.data(), g, n, oy, rows, dxT->f32());
+    const bool pointwise = isPointwise(g);
+    // Pointwise: rows of the pixel matrix; otherwise whole images.
+    const std::int64_t units = pointwise ? pixels : g.n;
+    const int chunks = parallelChunks(units);
+    std::vector<std::vector<float>> partial(static_cast<std::size_t>(dwT ? chunks - 1 : 0));
+    parallelFor(units, [&](std::int64_t u0, std::int64_t u1, int chunk) {
+        float* dw = nullptr;
+        if (dwT) {
+            if (chunk == 0) {
+                dw = dwT->f32();
+            } else {
+                auto& mine = partial[static_cast<std::size_t>(chunk - 1)];
+                mine.assign(static_cast<std::size_t>(patch * f), 0.0f);
+                dw = mine.data();
             }
         }
-    }
+        if (pointwise) {
+            const auto dzRows = matrix(dz.data() + u0 * f, u1 - u0, f);
+            if (dw)
+                matrix(dw, patch, f).noalias() += matrix(xp + u0 * g.c, u1 - u0, g.c).transpose() * dzRows;
+            if (dxT)
+                matrix(dxT->f32() + u0 * g.c, u1 - u0, g.c).noalias() += dzRows * w.transpose();
+            return;
+        }
+        const std::int64_t block = rowsPerBlock(g);
+        std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
+        std::vector<float> dcols(dxT ? cols.size() : 0);
+        for (std::int64_t n = u0; n < u1; ++n) {
+            for (std::int64_t oy = 0; oy < g.oh; oy += block) {
+                const std::int64_t rows = std::min(block, g.oh - oy);
+                const auto dzBlock = matrix(dz.data() + (n * g.oh + oy) * g.ow * f, rows * g.ow, f);
+                if (dw) {
+                    im2colRows(xp, g, n, oy, rows, cols.data());
+                    matrix(dw, patch, f).noalias() += matrix(cols.data(), rows * g.ow, patch).transpose() * dzBlock;
+                }
+                if (dxT) {
+                    matrix(dcols.data(), rows * g.ow, patch).noalias() = dzBlock * w.transpose();
+                    col2imRowsAdd(dcols.data(), g, n, oy, rows, dxT->f32());
+                }
+            }
+        }
+    });
+    for (const auto& p : partial)
+        matrix(dwT->f32(), patch, f) += matrix(p.data(), patch, f);
 }
 
 } // namespace segforge::core::kernels

@@ -7,6 +7,7 @@
 #include "engine/kernels/conv_geometry.hpp"
 #include "engine/kernels/eigen_maps.hpp"
 #include "engine/kernels/kernels.hpp"
+#include "engine/parallel.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -29,6 +30,7 @@ ConvGeometry transposeGeometry(const KernelContext& ctx) {
 } // namespace
 
 // in:(N,H,W,Cin) w:(kh,kw,F,Cin) b:(F) -> out:(N,H',W',F)
+// Threads split the batch: each image scatters into its own part of the output.
 void conv2dTransposeForward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     Tensor& y = ctx.out(0);
@@ -38,23 +40,29 @@ void conv2dTransposeForward(const KernelContext& ctx) {
     const auto w = matrix(ctx.param(0).f32(), patch, cin);
     y.fill(0.0f);
     const std::int64_t block = rowsPerBlock(g);
-    std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
-    for (std::int64_t n = 0; n < g.n; ++n) {
-        for (std::int64_t iy = 0; iy < g.oh; iy += block) {
-            const std::int64_t rows = std::min(block, g.oh - iy);
-            const auto xBlock = matrix(x.f32() + (n * g.oh + iy) * g.ow * cin, rows * g.ow, cin);
-            matrix(cols.data(), rows * g.ow, patch).noalias() = xBlock * w.transpose();
-            col2imRowsAdd(cols.data(), g, n, iy, rows, y.f32());
+    parallelFor(g.n, [&](std::int64_t n0, std::int64_t n1, int) {
+        std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
+        for (std::int64_t n = n0; n < n1; ++n) {
+            for (std::int64_t iy = 0; iy < g.oh; iy += block) {
+                const std::int64_t rows = std::min(block, g.oh - iy);
+                const auto xBlock = matrix(x.f32() + (n * g.oh + iy) * g.ow * cin, rows * g.ow, cin);
+                matrix(cols.data(), rows * g.ow, patch).noalias() = xBlock * w.transpose();
+                col2imRowsAdd(cols.data(), g, n, iy, rows, y.f32());
+            }
         }
-    }
+    });
     const std::int64_t pixels = y.numel() / g.c;
-    if (ctx.getBool("use_bias"))
-        matrix(y.f32(), pixels, g.c).rowwise() += ConstRowVectorMap(ctx.param(1).f32(), g.c);
-    activateInPlace(y.f32(), pixels, g.c, parseActivation(ctx.getString("activation")),
-                    kDefaultLeakySlope);
+    const bool bias = ctx.getBool("use_bias");
+    const ActKind act = parseActivation(ctx.getString("activation"));
+    parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
+        if (bias)
+            matrix(y.f32() + p0 * g.c, p1 - p0, g.c).rowwise() += ConstRowVectorMap(ctx.param(1).f32(), g.c);
+        activateInPlace(y.f32() + p0 * g.c, p1 - p0, g.c, act, kDefaultLeakySlope);
+    });
 }
 
 // dout:(N,H',W',F) -> din:(N,H,W,Cin) dw:(kh,kw,F,Cin) db:(F), all accumulated
+// Threads split the batch; dw is summed per thread and the sums added in thread order.
 void conv2dTransposeBackward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     const Tensor& y = ctx.out(0);
@@ -63,28 +71,46 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
     const std::int64_t patch = g.patch();
     const std::int64_t pixels = y.numel() / g.c;
     std::vector<float> dz(static_cast<std::size_t>(y.numel()));
-    activationGrad(y.f32(), ctx.outGrad(0).f32(), dz.data(), pixels, g.c,
-                   parseActivation(ctx.getString("activation")), kDefaultLeakySlope, false);
+    const ActKind act = parseActivation(ctx.getString("activation"));
+    parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
+        activationGrad(y.f32() + p0 * g.c, ctx.outGrad(0).f32() + p0 * g.c, dz.data() + p0 * g.c, p1 - p0, g.c, act,
+                       kDefaultLeakySlope, false);
+    });
     if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
         RowVectorMap(db->f32(), g.c) += matrix(dz.data(), pixels, g.c).colwise().sum();
     Tensor* dwT = ctx.paramGrad(0);
     Tensor* dxT = ctx.inGrad(0);
     const auto w = matrix(ctx.param(0).f32(), patch, cin);
     const std::int64_t block = rowsPerBlock(g);
-    std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
-    for (std::int64_t n = 0; n < g.n; ++n) {
-        for (std::int64_t iy = 0; iy < g.oh; iy += block) {
-            const std::int64_t rows = std::min(block, g.oh - iy);
-            im2colRows(dz.data(), g, n, iy, rows, cols.data());
-            const auto colsM = matrix(cols.data(), rows * g.ow, patch);
-            const std::int64_t offset = (n * g.oh + iy) * g.ow * cin;
-            if (dxT)
-                matrix(dxT->f32() + offset, rows * g.ow, cin).noalias() += colsM * w;
-            if (dwT)
-                matrix(dwT->f32(), patch, cin).noalias() +=
-                    colsM.transpose() * matrix(x.f32() + offset, rows * g.ow, cin);
+    const int chunks = parallelChunks(g.n);
+    std::vector<std::vector<float>> partial(static_cast<std::size_t>(dwT ? chunks - 1 : 0));
+    parallelFor(g.n, [&](std::int64_t n0, std::int64_t n1, int chunk) {
+        float* dw = nullptr;
+        if (dwT) {
+            if (chunk == 0) {
+                dw = dwT->f32();
+            } else {
+                auto& mine = partial[static_cast<std::size_t>(chunk - 1)];
+                mine.assign(static_cast<std::size_t>(patch * cin), 0.0f);
+                dw = mine.data();
+            }
         }
-    }
+        std::vector<float> cols(static_cast<std::size_t>(block * g.ow * patch));
+        for (std::int64_t n = n0; n < n1; ++n) {
+            for (std::int64_t iy = 0; iy < g.oh; iy += block) {
+                const std::int64_t rows = std::min(block, g.oh - iy);
+                im2colRows(dz.data(), g, n, iy, rows, cols.data());
+                const auto colsM = matrix(cols.data(), rows * g.ow, patch);
+                const std::int64_t offset = (n * g.oh + iy) * g.ow * cin;
+                if (dxT)
+                    matrix(dxT->f32() + offset, rows * g.ow, cin).noalias() += colsM * w;
+                if (dw)
+                    matrix(dw, patch, cin).noalias() += colsM.transpose() * matrix(x.f32() + offset, rows * g.ow, cin);
+            }
+        }
+    });
+    for (const auto& p : partial)
+        matrix(dwT->f32(), patch, cin) += matrix(p.data(), patch, cin);
 }
 
 } // namespace segforge::core::kernels

@@ -1,0 +1,56 @@
+#include "cli/engine_support.hpp"
+
+#include "project/project_file.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace segforge::cli {
+
+std::optional<core::Project> loadProjectOrReport(const std::string& command, const std::string& file) {
+    core::ProjectLoad load = core::loadProject(file);
+    for (const auto& w : load.warnings)
+        std::cerr << w << " (warning)\n";
+    if (!load.ok()) {
+        for (const auto& e : load.errors)
+            std::cerr << "segforge-cli " << command << ": " << e << "\n";
+        return std::nullopt;
+    }
+    return std::move(*load.project);
+}
+
+std::unique_ptr<core::Executor> compileOrReport(const std::string& command, const core::Graph& graph) {
+    std::string error;
+    auto executor = core::Executor::compile(graph, error);
+    if (!executor)
+        std::cerr << "segforge-cli " << command << ": " << error << "\n";
+    return executor;
+}
+
+std::optional<double> parseDouble(const std::string& option, const std::string& text, std::string& error) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || !end || *end != '\0' || !std::isfinite(v)) {
+        error = "option " + option + " expects a number, got '" + text + "'";
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::string formatDuration(double seconds) {
+    char buf[64];
+    if (!std::isfinite(seconds) || seconds < 0)
+        return "?";
+    if (seconds < 60)
+        std::snprintf(buf, sizeof buf, "%.1fs", seconds);
+    else if (seconds < 3600)
+        std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(seconds) / 3600,
+                      static_cast<int>(seconds) % 3600 / 60);
+    return buf;
+}
+
+} // namespace segforge::cli

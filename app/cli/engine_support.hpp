@@ -1,0 +1,29 @@
+#pragma once
+
+// What train, bench and predict share: loading a project and compiling its
+// graph with messages on stderr, and number options.
+
+#include "engine/executor.hpp"
+#include "project/project.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace segforge::cli {
+
+inline constexpr int kExitTrainingFailed = 3; ///< train: NaN/Inf or a data error mid-run
+
+/// The project, or nullopt after printing why (`command` prefixes messages).
+std::optional<core::Project> loadProjectOrReport(const std::string& command, const std::string& file);
+
+/// The compiled graph, or nullptr after printing the checker's errors.
+std::unique_ptr<core::Executor> compileOrReport(const std::string& command, const core::Graph& graph);
+
+/// Parses a floating-point option value; nullopt (and `error` set) when it is not a number.
+std::optional<double> parseDouble(const std::string& option, const std::string& text, std::string& error);
+
+/// "1m05s", "12.3s"
+std::string formatDuration(double seconds);
+
+} // namespace segforge::cli

@@ -1,0 +1,226 @@
+#include "check/checker.hpp"
+#include "cli/arguments.hpp"
+#include "cli/commands.hpp"
+#include "cli/engine_support.hpp"
+#include "data/image_io.hpp"
+#include "data/overlay.hpp"
+#include "engine/node_attributes.hpp"
+#include "engine/training_setup.hpp"
+#include "engine/weights.hpp"
+#include "ops/op_registry.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+namespace segforge::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage =
+    "usage: segforge-cli predict PROJECT --weights W --images DIR --out DIR [--masks DIR] [--threshold T]\n";
+
+/// The output the network's loss (or, failing that, a metric) judges: the prediction.
+std::optional<core::PortRef> predictionPort(const core::Graph& graph) {
+    const auto& registry = core::OpRegistry::builtin();
+    for (core::OpRole role : {core::OpRole::Loss, core::OpRole::Metric})
+        for (const auto& [id, node] : graph.nodes()) {
+            const core::OpSchema* s = registry.find(node.op);
+            if (s && s->role == role)
+                if (auto producer = graph.producerOf({id, "prediction"}))
+                    return producer;
+        }
+    return std::nullopt;
+}
+
+/// The image brought to what the Dataset node reads: channels, depth and size.
+/// Returns "" or why it cannot be.
+std::string conform(cv::Mat& image, const core::TensorType& type, bool resize) {
+    const auto h = static_cast<int>(type.shape[1]), w = static_cast<int>(type.shape[2]);
+    const auto c = static_cast<int>(type.shape[3]);
+    if (image.channels() != c) {
+        if (c == 3 && image.channels() == 1)
+            cv::cvtColor(image, image, cv::COLOR_GRAY2RGB);
+        else if (c == 3 && image.channels() == 4)
+            cv::cvtColor(image, image, cv::COLOR_RGBA2RGB);
+        else if (c == 1 && (image.channels() == 3 || image.channels() == 4))
+            cv::cvtColor(image, image, image.channels() == 3 ? cv::COLOR_RGB2GRAY : cv::COLOR_RGBA2GRAY);
+        else
+            return "has " + std::to_string(image.channels()) + " channels, the network reads " + std::to_string(c);
+    }
+    if (type.dtype == core::DType::UInt8 && image.depth() != CV_8U)
+        return "is not 8-bit, the network reads uint8 images";
+    if (type.dtype == core::DType::Float32 && image.depth() != CV_32F)
+        image.convertTo(image, CV_32F);
+    if (image.rows != h || image.cols != w) {
+        if (!resize)
+            return "is " + std::to_string(image.rows) + "×" + std::to_string(image.cols) + ", the network reads " +
+                   std::to_string(h) + "×" + std::to_string(w) + " (set the Dataset's size_policy to resize)";
+        cv::resize(image, image, {w, h}, 0, 0, cv::INTER_AREA);
+    }
+    return {};
+}
+
+core::Tensor tensorFrom(const cv::Mat& m, core::DType dtype) {
+    core::Tensor t(core::Shape{1, m.rows, m.cols, m.channels()}, dtype);
+    const std::size_t row = static_cast<std::size_t>(m.cols) * static_cast<std::size_t>(m.channels()) * m.elemSize1();
+    for (int y = 0; y < m.rows; ++y)
+        std::memcpy(t.bytes() + static_cast<std::size_t>(y) * row, m.ptr(y), row);
+    return t;
+}
+
+cv::Mat toRgb8(const cv::Mat& image) {
+    cv::Mat out = image;
+    if (out.depth() != CV_8U)
+        out.convertTo(out, CV_8U, out.depth() == CV_16U ? 1.0 / 257 : 255.0);
+    if (out.channels() == 1)
+        cv::cvtColor(out, out, cv::COLOR_GRAY2RGB);
+    else if (out.channels() == 4)
+        cv::cvtColor(out, out, cv::COLOR_RGBA2RGB);
+    return out;
+}
+
+/// Dice of two masks (non-zero = foreground); 1 when both are empty.
+double dice(const cv::Mat& a, const cv::Mat& b) {
+    const double pa = cv::countNonZero(a), pb = cv::countNonZero(b);
+    cv::Mat both;
+    cv::bitwise_and(a != 0, b != 0, both);
+    return pa + pb == 0 ? 1.0 : 2.0 * cv::countNonZero(both) / (pa + pb);
+}
+
+} // namespace
+
+int runPredict(const std::vector<std::string>& raw) {
+    Arguments args(raw, {"--weights", "--images", "--out", "-o", "--masks", "--threshold"}, {});
+    std::string error = args.ok() ? "" : args.error();
+    const auto weights = args.value("--weights");
+    const auto images = args.value("--images");
+    const auto out = args.value("--out") ? args.value("--out") : args.value("-o");
+    double threshold = 0.5;
+    if (auto t = args.value("--threshold"); t && error.empty())
+        threshold = parseDouble("--threshold", *t, error).value_or(0.5);
+    if (error.empty() && (args.positionals().size() != 1 || !weights || !images || !out))
+        error = "expected PROJECT, --weights, --images and --out";
+    if (!error.empty()) {
+        std::cerr << "segforge-cli predict: " << error << "\n" << kUsage;
+        return kExitBadInput;
+    }
+    auto project = loadProjectOrReport("predict", args.positionals().front());
+    if (!project)
+        return kExitBadInput;
+    const core::Node* dataset = core::findDatasetNode(project->graph, error);
+    const auto prediction = predictionPort(project->graph);
+    if (!dataset || !prediction) {
+        std::cerr << "segforge-cli predict: " << (dataset ? "the graph has no loss or metric whose prediction to use" : error)
+                  << "\n";
+        return kExitFindings;
+    }
+    auto ex = compileOrReport("predict", project->graph);
+    if (!ex)
+        return kExitFindings;
+    if (std::string err = core::loadWeights(*ex, *weights); !err.empty()) {
+        std::cerr << "segforge-cli predict: " << err << "\n";
+        return kExitBadInput;
+    }
+    const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions{false, 64});
+    const core::TensorType imageType = *check.typeOf({dataset->id, "image"});
+    const core::TensorType maskType = *check.typeOf({dataset->id, "mask"});
+    const auto policy = core::pipelineOptionsFor(*project, *dataset).sizePolicy;
+
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(*images, ec))
+        if (entry.is_regular_file() && core::isImageFile(entry.path()))
+            files.push_back(entry.path());
+    if (ec || files.empty()) {
+        std::cerr << "segforge-cli predict: no images in " << *images << (ec ? ": " + ec.message() : "") << "\n";
+        return kExitBadInput;
+    }
+    std::sort(files.begin(), files.end());
+    fs::create_directories(*out, ec);
+    if (ec) {
+        std::cerr << "segforge-cli predict: cannot create " << *out << ": " << ec.message() << "\n";
+        return kExitBadInput;
+    }
+
+    int written = 0, failed = 0;
+    double diceSum = 0;
+    int compared = 0;
+    for (const fs::path& file : files) {
+        core::ImageReadResult read = core::readImage(file);
+        cv::Mat input = read.image;
+        if (read.ok())
+            error = conform(input, imageType, policy != core::SizePolicy::Exact);
+        if (!read.ok() || !error.empty()) {
+            std::cerr << "segforge-cli predict: " << file.filename().string() << ": "
+                      << (read.ok() ? error : read.error) << "\n";
+            ++failed;
+            continue;
+        }
+        core::Batch batch;
+        batch.image = tensorFrom(input, imageType.dtype);
+        batch.mask = core::Tensor(core::concreteShape(maskType.shape, 1), maskType.dtype);
+        if (ex->evaluate(batch) != core::RunStatus::Finished) {
+            std::cerr << "segforge-cli predict: " << file.filename().string() << ": "
+                      << (ex->nonFinite() ? ex->nonFinite()->message() : "did not finish") << "\n";
+            ++failed;
+            continue;
+        }
+        const core::Tensor& scores = *ex->output(prediction->node, prediction->port);
+        const int k = static_cast<int>(scores.channels());
+        cv::Mat scoreMat(static_cast<int>(scores.height()), static_cast<int>(scores.width()), CV_32FC(k),
+                         const_cast<float*>(scores.f32()));
+        cv::Mat mask = core::maskFromScores(scoreMat, static_cast<float>(threshold));
+        const cv::Mat original = toRgb8(read.image);
+        if (mask.size() != original.size())
+            cv::resize(mask, mask, original.size(), 0, 0, cv::INTER_NEAREST);
+        const std::string stem = file.stem().string();
+        cv::Mat maskImage = mask;
+        if (k == 1)
+            maskImage = mask * 255;
+        cv::Mat overlay = core::overlayMask(original, mask);
+        core::drawMaskContours(overlay, mask);
+        std::string err = core::writeImage(fs::path(*out) / (stem + "_mask.png"), maskImage);
+        if (err.empty())
+            err = core::writeImage(fs::path(*out) / (stem + "_overlay.png"), overlay);
+        if (auto masks = args.value("--masks"); masks && err.empty()) {
+            for (const char* ext : {".png", ".tif", ".tiff", ".bmp", ".jpg"}) {
+                const fs::path truthFile = fs::path(*masks) / (stem + ext);
+                if (!fs::exists(truthFile))
+                    continue;
+                core::ImageReadResult truth = core::readImage(truthFile);
+                if (!truth.ok())
+                    break;
+                cv::Mat t = truth.image;
+                if (t.channels() > 1)
+                    cv::extractChannel(t, t, 0);
+                if (t.size() != original.size())
+                    break;
+                diceSum += dice(mask, t);
+                ++compared;
+                err = core::writeImage(fs::path(*out) / (stem + "_compare.png"), core::overlayComparison(original, mask, t));
+                break;
+            }
+        }
+        if (!err.empty()) {
+            std::cerr << "segforge-cli predict: " << err << "\n";
+            return kExitBadInput;
+        }
+        ++written;
+    }
+    std::cout << "wrote masks and overlays for " << written << " of " << files.size() << " images to " << *out;
+    if (compared > 0) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.4f", diceSum / compared);
+        std::cout << "; mean Dice against " << compared << " ground-truth masks: " << buf;
+    }
+    std::cout << "\n";
+    return written > 0 ? (failed > 0 ? kExitFindings : kExitOk) : kExitBadInput;
+}
+
+} // namespace segforge::cli

@@ -1,0 +1,248 @@
+#include "cli/arguments.hpp"
+#include "cli/commands.hpp"
+#include "cli/engine_support.hpp"
+#include "engine/parallel.hpp"
+#include "engine/trainer.hpp"
+#include "engine/training_setup.hpp"
+#include "engine/weights.hpp"
+#include "ops/op_registry.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace segforge::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage =
+    "usage: segforge-cli train PROJECT [--data DIR] [--epochs N] [--batch B] [--lr X] [--seed S]\n"
+    "                          [--threads T] [--out DIR] [--resume]\n";
+
+std::string num(double v, int digits = 6) {
+    if (!std::isfinite(v))
+        return std::isnan(v) ? "" : (v > 0 ? "inf" : "-inf");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    return buf;
+}
+
+/// metrics.csv: epoch,train_loss,val_loss,val_dice,val_iou,seconds, then val_<name> for
+/// every other metric node. Dice and IoU are the first DiceCoefficient / IoU nodes.
+class MetricsCsv {
+public:
+    explicit MetricsCsv(const core::Graph& graph) {
+        const auto& registry = core::OpRegistry::builtin();
+        for (const auto& [id, node] : graph.nodes()) {
+            const core::OpSchema* s = registry.find(node.op);
+            if (!s || s->role != core::OpRole::Metric)
+                continue;
+            if (node.op == "DiceCoefficient" && m_dice.empty())
+                m_dice = node.name;
+            else if (node.op == "IoU" && m_iou.empty())
+                m_iou = node.name;
+            else
+                m_extra.push_back(node.name);
+        }
+    }
+    std::string header() const {
+        std::string h = "epoch,train_loss,val_loss,val_dice,val_iou,seconds";
+        for (const auto& name : m_extra)
+            h += ",val_" + name;
+        return h;
+    }
+    std::string row(const core::TrainEvent& e) const {
+        auto metric = [&](const std::string& name) {
+            auto it = e.valMetrics.find(name);
+            return it == e.valMetrics.end() ? std::string() : num(it->second);
+        };
+        std::string r = std::to_string(e.epoch + 1) + "," + num(e.trainLoss) + "," + num(e.valLoss) + "," +
+                        metric(m_dice) + "," + metric(m_iou) + "," + num(e.epochSeconds, 4);
+        for (const auto& name : m_extra)
+            r += "," + metric(name);
+        return r;
+    }
+
+private:
+    std::string m_dice, m_iou;
+    std::vector<std::string> m_extra;
+};
+
+std::string metricSummary(const std::map<std::string, double>& metrics, const char* prefix) {
+    std::string out;
+    for (const auto& [name, value] : metrics)
+        out += std::string(" ") + prefix + name + " " + num(value, 4);
+    return out;
+}
+
+/// A progress bar redrawn in place on a terminal; one line per epoch otherwise.
+class Progress {
+public:
+    explicit Progress(bool tty) : m_tty(tty) {}
+
+    void batch(const core::TrainEvent& e, std::int64_t firstStep) {
+        if (!m_tty)
+            return;
+        const std::int64_t total = static_cast<std::int64_t>(e.epochs) * static_cast<std::int64_t>(e.batches);
+        const std::int64_t done = e.step - firstStep;
+        const double eta = done > 0 ? e.elapsedSeconds / static_cast<double>(done) *
+                                          static_cast<double>(total - e.step)
+                                    : std::nan("");
+        constexpr int kWidth = 24;
+        const int filled = static_cast<int>(kWidth * (e.batch + 1) / std::max<std::size_t>(1, e.batches));
+        std::string bar(static_cast<std::size_t>(filled), '=');
+        bar.resize(kWidth, ' ');
+        std::cout << "\r\033[K"
+                  << "epoch " << e.epoch + 1 << "/" << e.epochs << " [" << bar << "] " << e.batch + 1 << "/"
+                  << e.batches << " loss " << num(e.trainLoss, 4) << metricSummary(e.trainMetrics, "")
+                  << "  " << num(e.msPerStep, 4) << " ms/step  ETA " << formatDuration(eta) << std::flush;
+    }
+
+    void line(const std::string& text) {
+        if (m_tty)
+            std::cout << "\r\033[K";
+        std::cout << text << "\n" << std::flush;
+    }
+
+private:
+    bool m_tty;
+};
+
+} // namespace
+
+int runTrain(const std::vector<std::string>& raw) {
+    Arguments args(raw, {"--data", "--epochs", "--batch", "--lr", "--seed", "--threads", "--out", "-o"},
+                   {"--resume"});
+    const auto epochs = args.integer("--epochs");
+    const auto batch = args.integer("--batch");
+    const auto seed = args.integer("--seed");
+    const auto threads = args.integer("--threads");
+    std::string error = args.ok() ? "" : args.error();
+    std::optional<double> lr;
+    if (auto text = args.value("--lr"); text && error.empty())
+        lr = parseDouble("--lr", *text, error);
+    if (error.empty() && args.positionals().size() != 1)
+        error = "expected one PROJECT file";
+    if (error.empty() && ((epochs && *epochs < 1) || (batch && *batch < 1) || (threads && *threads < 0) ||
+                          (seed && *seed < 0) || (lr && *lr <= 0)))
+        error = "--epochs and --batch must be ≥ 1, --threads and --seed ≥ 0, --lr > 0";
+    if (!error.empty()) {
+        std::cerr << "segforge-cli train: " << error << "\n" << kUsage;
+        return kExitBadInput;
+    }
+    auto project = loadProjectOrReport("train", args.positionals().front());
+    if (!project)
+        return kExitBadInput;
+    const fs::path out = args.value("--out").value_or(args.value("-o").value_or("segforge-run"));
+
+    core::TrainingOverrides o;
+    if (auto d = args.value("--data"))
+        o.dataDir = fs::path(*d);
+    o.epochs = epochs;
+    o.batchSize = batch;
+    o.learningRate = lr;
+    if (seed)
+        o.seed = static_cast<std::uint64_t>(*seed);
+    o.threads = threads;
+
+    const core::Node* dataset = core::findDatasetNode(project->graph, error);
+    if (!dataset) {
+        std::cerr << "segforge-cli train: " << error << "\n";
+        return kExitFindings;
+    }
+    auto executor = compileOrReport("train", project->graph);
+    if (!executor)
+        return kExitFindings;
+    std::unique_ptr<core::ImageFolderSource> source;
+    std::size_t batchSize = 0;
+    try {
+        const core::PipelineOptions pipeline = core::pipelineOptionsFor(*project, *dataset, o);
+        batchSize = pipeline.batchSize;
+        source = std::make_unique<core::ImageFolderSource>(pipeline);
+    } catch (const std::exception& e) {
+        std::cerr << "segforge-cli train: data: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (source->trainBatchCount() == 0) {
+        std::cerr << "segforge-cli train: " << source->trainSize() << " training samples make no full batch of "
+                  << batchSize << "; lower --batch\n";
+        return kExitBadInput;
+    }
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) {
+        std::cerr << "segforge-cli train: cannot create " << out.string() << ": " << ec.message() << "\n";
+        return kExitBadInput;
+    }
+    core::TrainerSettings settings = core::trainerSettingsFor(project->training, o, source->trainBatchCount());
+    settings.checkpointPath = out / "checkpoint.safetensors";
+    core::Trainer trainer(*executor, *source, settings);
+    const bool resume = args.flag("--resume") && fs::exists(settings.checkpointPath);
+    if (resume) {
+        if (std::string err = trainer.loadCheckpoint(settings.checkpointPath); !err.empty()) {
+            std::cerr << "segforge-cli train: cannot resume: " << err << "\n";
+            return kExitBadInput;
+        }
+    }
+    const MetricsCsv csvFormat(project->graph);
+    const fs::path csvPath = out / "metrics.csv";
+    std::ofstream csv(csvPath, resume ? std::ios::app : std::ios::trunc);
+    if (!csv) {
+        std::cerr << "segforge-cli train: cannot write " << csvPath.string() << "\n";
+        return kExitBadInput;
+    }
+    if (!resume)
+        csv << csvFormat.header() << "\n" << std::flush;
+
+    core::setEngineThreads(settings.threads);
+    Progress progress(::isatty(::fileno(stdout)) != 0);
+    progress.line("training '" + project->name + "': " + std::to_string(source->trainSize()) + " training / " +
+                  std::to_string(source->validationSize()) + " validation samples, " +
+                  std::to_string(source->trainBatchCount()) + " batches of " +
+                  std::to_string(batchSize) +
+                  ", " + std::to_string(settings.epochs) + " epochs, " + std::to_string(core::engineThreads()) +
+                  " threads" + (resume ? ", resumed at step " + std::to_string(trainer.step()) : ""));
+    const std::int64_t firstStep = trainer.step();
+    trainer.setCallback([&](const core::TrainEvent& e) {
+        if (e.kind == core::TrainEventKind::Batch) {
+            progress.batch(e, firstStep);
+        } else if (e.kind == core::TrainEventKind::Epoch) {
+            csv << csvFormat.row(e) << "\n" << std::flush;
+            progress.line("epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs) + ": train_loss " +
+                          num(e.trainLoss, 4) + " val_loss " + num(e.valLoss, 4) + metricSummary(e.valMetrics, "val_") +
+                          " (" + num(e.epochSeconds, 3) + " s, " + num(e.msPerStep, 4) + " ms/step)");
+        }
+    });
+    core::TrainResult result;
+    try {
+        result = trainer.run();
+    } catch (const std::exception& e) {
+        progress.line("");
+        std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": " << e.what() << "\n";
+        return kExitTrainingFailed;
+    }
+    for (const auto& p : source->problems())
+        std::cerr << "segforge-cli train: skipped " << p.name << ": " << p.reason << "\n";
+    if (result.status == core::TrainEventKind::NonFinite) {
+        progress.line("");
+        std::cerr << "segforge-cli train: stopped at step " << result.steps << " (epoch "
+                  << trainer.epoch() + 1 << "): " << result.nonFinite->message() << "\n";
+        return kExitTrainingFailed;
+    }
+    if (!result.checkpointError.empty())
+        std::cerr << "segforge-cli train: checkpoint not written: " << result.checkpointError << "\n";
+    const fs::path weights = out / "weights.safetensors";
+    if (std::string err = core::saveWeights(*executor, weights); !err.empty()) {
+        std::cerr << "segforge-cli train: " << err << "\n";
+        return kExitBadInput;
+    }
+    progress.line("wrote " + weights.string() + " and " + csvPath.string());
+    return kExitOk;
+}
+
+} // namespace segforge::cli

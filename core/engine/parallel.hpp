@@ -1,0 +1,27 @@
+#pragma once
+
+// One small pool of worker threads for the engine's hot loops. Work is cut
+// into chunks that depend only on the problem size and the thread count, never
+// on timing, so a kernel that reduces per chunk and then sums the chunks in
+// order gives the same bits on every run with the same thread count.
+
+#include <cstdint>
+#include <functional>
+
+namespace segforge::core {
+
+/// Sets how many threads kernels use: 1 runs everything on the caller,
+/// 0 means one per hardware thread. Must not be called while a kernel runs.
+void setEngineThreads(int threads);
+int engineThreads();
+
+/// Calls fn(begin, end, chunk) for the chunks of [0, n): min(n, engineThreads())
+/// contiguous, nearly equal ranges, chunk 0 on the calling thread. Returns when
+/// every chunk is done; rethrows the first exception a chunk threw. A nested call
+/// (from inside a chunk) runs serially as a single chunk.
+void parallelFor(std::int64_t n, const std::function<void(std::int64_t, std::int64_t, int)>& fn);
+
+/// How many chunks parallelFor(n, …) uses, for kernels that keep per-chunk partial sums.
+int parallelChunks(std::int64_t n);
+
+} // namespace segforge::core
