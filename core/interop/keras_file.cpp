@@ -42,6 +42,8 @@ KerasImport importKerasJson(std::string_view text, const std::string& fileLabel)
             doc = json::parse(text.begin(), text.end());
         } catch (const json::parse_error& e) {
             out.errors.push_back(strCat(fileLabel, ": not valid JSON (byte ", e.byte, "): ", e.what()));
+        } catch (const json::exception& e) { // e.g. out_of_range: a number too large (found by fuzzing)
+            out.errors.push_back(strCat(fileLabel, ": not valid JSON: ", e.what()));
         }
         if (out.errors.empty())
             out.errors.push_back(fileLabel + ": not valid JSON");

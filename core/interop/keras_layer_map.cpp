@@ -310,8 +310,9 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
     }
     if (cls == "Reshape") {
         const auto target = cfg.shape("target_shape");
-        if (!target || target->size() != 3 ||
-            std::any_of(target->begin(), target->end(), [](const auto& d) { return !d; }))
+        // Sizes are -1 (inferred) or positive; anything else cannot keep an image.
+        const auto odd = [](const auto& d) { return !d || *d == 0 || *d < -1 || *d > (1 << 30); };
+        if (!target || target->size() != 3 || std::any_of(target->begin(), target->end(), odd))
             return placeholderMapping(cls, name, "it leaves the N×H×W×C layout", numInputs);
         KerasLayerMapping m = placeholderMapping(cls, name, "it changes the N×H×W×C shape", numInputs);
         m.reshapeTarget = std::vector<std::int64_t>{*(*target)[0], *(*target)[1], *(*target)[2]};

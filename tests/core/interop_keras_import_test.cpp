@@ -264,6 +264,12 @@ TEST(KerasImport, ReshapeAndPermuteOnlyWhereTheyKeepNHWC) {
     EXPECT_THAT(std::get<std::string>(node(moved.project->graph, "l").attrs.at("reason")),
                 HasSubstr("to (4, 16, 4)"));
 
+    // Absurd sizes stay a placeholder (and must not overflow while being resolved).
+    KerasImport huge = importText(
+        keras3With("Reshape", R"({"name": "l", "target_shape": [1000000000000000, 1000000000000000, -1]})"));
+    ASSERT_TRUE(huge.ok());
+    EXPECT_EQ(node(huge.project->graph, "l").op, "KerasLayer");
+
     KerasImport id = importText(keras3With("Permute", R"({"name": "l", "dims": [1, 2, 3]})"));
     ASSERT_TRUE(id.ok());
     EXPECT_EQ(node(id.project->graph, "l").op, "Activation");
@@ -340,6 +346,8 @@ TEST(KerasImport, StructuralMistakesInline) {
     const std::vector<Bad> cases = {
         {R"({"class_name": "Functional", "config": {"layers": 3}})", "config.layers: a Functional model needs a 'layers' list"},
         {R"({"class_name": "Sequential", "config": {"layers": []}})", "has no layers"},
+        // nlohmann throws out_of_range, not parse_error, for this (found by fuzzing).
+        {"55555555555555555555555e55555102", "not valid JSON"},
         {R"({"class_name": "Dense", "config": {}})", "expected a model"},
         {keras3With("Conv2D", R"({"name": "l", "kernel_size": 3})"), "missing required field 'filters'"},
         {keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": [1, 2, 3]})"), "expected a pair"},
