@@ -51,6 +51,10 @@ GraphScene::GraphScene(Document* document, QObject* parent)
     sync();
 }
 
+GraphScene::~GraphScene() {
+    blockSignals(true);
+}
+
 NodeItem* GraphScene::nodeItem(core::NodeId id) const {
     auto it = m_nodes.find(id);
     return it == m_nodes.end() ? nullptr : it->second;

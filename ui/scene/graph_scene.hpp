@@ -24,6 +24,9 @@ class GraphScene : public QGraphicsScene {
     Q_OBJECT
 public:
     explicit GraphScene(Document* document, QObject* parent = nullptr);
+    /// Items are destroyed by the base destructor, which emits selectionChanged:
+    /// nobody may react to that while the window is being torn down.
+    ~GraphScene() override;
 
     Document* document() const { return m_document; }
     NodeItem* nodeItem(core::NodeId id) const;
