@@ -293,6 +293,9 @@ ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) 
         out.errors.push_back(strCat(fileLabel, ":", lineColumn(text, e.byte),
                                     ": not valid JSON: ", what));
         return out;
+    } catch (const json::out_of_range& e) { // a number too large to represent
+        out.errors.push_back(strCat(fileLabel, ": not valid JSON: ", e.what()));
+        return out;
     }
     Reader r(fileLabel);
     if (!doc.is_object()) {
