@@ -1,50 +1,27 @@
 // End-to-end: run the real segforge-cli binary and check exit codes and output.
 
+#include "cli_runner.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-    int exitCode = -1;
-    std::string out;
-};
+using CliRun = segforge::testing::CliResult;
 
-/// Runs the CLI with arguments (shell-quoted by the caller); stdout only.
-CliRun cli(const std::string& args) {
-    CliRun r;
-    std::string command = std::string(SEGFORGE_CLI) + " " + args + " 2>/dev/null";
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe)
-        return r;
-    std::array<char, 4096> buf{};
-    while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe))
-        r.out.append(buf.data(), n);
-    int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
+/// stdout only.
+CliRun cli(const std::string& args) { return segforge::testing::runCli(args); }
+/// stdout and stderr.
 CliRun cliWithStderr(const std::string& args) {
-    CliRun r;
-    std::string command = std::string(SEGFORGE_CLI) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    std::array<char, 4096> buf{};
-    while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe))
-        r.out.append(buf.data(), n);
-    int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return segforge::testing::runCli(args, segforge::testing::Stderr::Merge);
 }
 
 fs::path scratch(const std::string& name) {

@@ -1,38 +1,26 @@
 // End-to-end: segforge-cli check/import/export on Keras files.
 
+#include "cli_runner.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-    int exitCode = -1;
-    std::string out;
-};
+using segforge::testing::CliResult;
 
 /// Runs the CLI; `stderrToo` merges stderr into the output.
 CliResult run(const std::string& args, bool stderrToo = false) {
-    CliResult r;
-    const std::string cmd = std::string(SEGFORGE_CLI) + " " + args + (stderrToo ? " 2>&1" : " 2>/dev/null");
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (!pipe)
-        return r;
-    std::array<char, 4096> buf{};
-    while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe))
-        r.out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return segforge::testing::runCli(args, stderrToo ? segforge::testing::Stderr::Merge
+                                                     : segforge::testing::Stderr::Discard);
 }
 
 std::string keras(const std::string& file) { return std::string(SEGFORGE_TEST_DATA) + "/keras/" + file; }

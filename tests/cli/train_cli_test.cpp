@@ -1,6 +1,7 @@
 // End-to-end: sample-data → template → train → bench → predict with the real
 // segforge-cli binary, on a tiny U-Net (depth 2, 4 filters, 32×32, 8 images).
 
+#include "cli_runner.hpp"
 #include "data/image_io.hpp"
 #include "io/safetensors.hpp"
 
@@ -9,12 +10,10 @@
 #include <gmock/gmock.h>
 #include <opencv2/core.hpp>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 #include <unistd.h>
 
 using ::testing::HasSubstr;
@@ -22,23 +21,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-    int exitCode = -1;
-    std::string out; ///< stdout, then stderr
-};
+using CliRun = segforge::testing::CliResult;
 
+/// stdout, then stderr.
 CliRun cli(const std::string& args) {
-    CliRun r;
-    const std::string command = std::string(SEGFORGE_CLI) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe)
-        return r;
-    std::array<char, 4096> buf{};
-    while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe))
-        r.out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return segforge::testing::runCli(args, segforge::testing::Stderr::Merge);
 }
 
 /// A directory per test process (ctest runs each test on its own), removed at exit.
