@@ -1,5 +1,6 @@
 // Multi-class cross-entropies over the channel axis, tf.keras 2 semantics:
-// probabilities are renormalised (categorical) and clipped to [eps, 1 − eps];
+// probabilities are renormalised and clipped to [eps, 1 − eps] (categorical:
+// renormalised, then clipped; sparse: clipped, then renormalised);
 // from_logits uses a numerically stable log-softmax. Mean over pixels and batch.
 
 #include "engine/kernels/kernels.hpp"
@@ -16,9 +17,31 @@ namespace {
 
 constexpr double kEps = 1e-7;
 
+/// Sparse, from probabilities: Keras clips first and renormalises after
+/// (log, then sparse_softmax_cross_entropy_with_logits), so the loss is
+/// Σt·log Σclip(x) − Σ t·log clip(x). Differs from the categorical order only
+/// when a probability is outside [eps, 1 − eps] or the inputs are not normalised.
+double clippedThenNormalised(const float* x, const double* t, std::int64_t k, double* grad) {
+    double s = 0, sumT = 0, loss = 0;
+    for (std::int64_t c = 0; c < k; ++c) {
+        s += std::clamp<double>(x[c], kEps, 1 - kEps);
+        sumT += t[c];
+    }
+    for (std::int64_t c = 0; c < k; ++c) {
+        const double clipped = std::clamp<double>(x[c], kEps, 1 - kEps);
+        loss -= t[c] * std::log(clipped);
+        if (grad) // the clip stops the gradient outside [eps, 1 − eps]
+            grad[c] = (x[c] >= kEps && x[c] <= 1 - kEps) ? sumT / s - t[c] / clipped : 0.0;
+    }
+    return loss + sumT * std::log(s);
+}
+
 /// One pixel's loss and (optionally) gradient w.r.t. its K inputs, given
 /// per-class target weights t (one-hot, smoothed, or an index as one-hot).
-double pixelCrossEntropy(const float* x, const double* t, std::int64_t k, bool logits, double* grad) {
+double pixelCrossEntropy(const float* x, const double* t, std::int64_t k, bool logits, bool sparse,
+                         double* grad) {
+    if (!logits && sparse)
+        return clippedThenNormalised(x, t, k, grad);
     if (logits) {
         const double mx = *std::max_element(x, x + k);
         double sumExp = 0, sumT = 0, dot = 0;
@@ -97,7 +120,7 @@ void crossEntropyForward(const KernelContext& ctx, bool sparse) {
     const bool logits = ctx.getBool("from_logits");
     double sum = 0;
     const std::int64_t n = forEachPixel(ctx, sparse, [&](std::int64_t i, const double* t) {
-        sum += pixelCrossEntropy(pred.f32() + i * k, t, k, logits, nullptr);
+        sum += pixelCrossEntropy(pred.f32() + i * k, t, k, logits, sparse, nullptr);
     });
     ctx.out(0).f32()[0] = n ? static_cast<float>(sum / static_cast<double>(n)) : 0.0f;
 }
@@ -117,7 +140,7 @@ void crossEntropyBackward(const KernelContext& ctx, bool sparse) {
     const double g = ctx.outGrad(0).f32()[0] / static_cast<double>(n);
     float* d = dp->f32();
     forEachPixel(ctx, sparse, [&](std::int64_t i, const double* t) {
-        pixelCrossEntropy(pred.f32() + i * k, t, k, logits, grad.data());
+        pixelCrossEntropy(pred.f32() + i * k, t, k, logits, sparse, grad.data());
         for (std::int64_t c = 0; c < k; ++c)
             d[i * k + c] += static_cast<float>(g * grad[static_cast<std::size_t>(c)]);
     });
