@@ -32,8 +32,10 @@ NCHW / (out, in, kh, kw) happens inside the helpers below, never in C++:
   moving variance (Keras 3 semantics; tf.keras 2's fused kernel would use the
   unbiased one for the moving average only), moving = m·moving + (1 − m)·batch.
 - Losses: Keras' epsilon 1e-7; BCE clips p to [eps, 1 − eps] and takes
-  log(p + eps); categorical CE renormalises p over the channels first;
-  sparse CE does not renormalise (tf.keras 2 backend); label smoothing as Keras.
+  log(p + eps); categorical CE renormalises p over the channels, then clips;
+  sparse CE clips, then renormalises (log_softmax of log p, as Keras' TF
+  backend does); the two agree unless a probability is below 1e-7.
+  Label smoothing as Keras.
   Dice / BCEDice are our own definitions (core/ops/dice_loss.cpp).
 - Adam is Keras' (and ours): alpha = lr·sqrt(1 − b2^t)/(1 − b1^t),
   p −= alpha·m / (sqrt(v) + eps) with the *uncorrected* v. torch.optim.Adam
@@ -288,7 +290,9 @@ def scce_loss(p, t, a):
     if a.get("from_logits", False):
         logp = torch.log_softmax(p, dim=-1)
     else:
-        logp = torch.log(clip(p))  # tf.keras 2: no renormalisation for the sparse loss
+        # Keras (2 and 3, TF backend): clip, log, then sparse_softmax_cross_entropy_with_logits,
+        # i.e. renormalised *after* clipping (the categorical loss renormalises before).
+        logp = torch.log_softmax(torch.log(clip(p)), dim=-1)
     per_pixel = -(onehot * logp).sum(-1)
     return per_pixel[keep].sum() / keep.sum()
 
