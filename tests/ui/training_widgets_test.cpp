@@ -390,9 +390,13 @@ private slots:
         QCOMPARE(inspector.statText("nan"), QStringLiteral("1"));
         QCOMPARE(inspector.stats().finiteCount, 47);
 
-        // Histogram bins and the channel grid (3 channels: 2×2 tiles of 4×4 + 1 px gap).
+        // Histogram bins and the channel grid: 3 channels in 2×2 cells; 4×4 maps are
+        // enlarged to 48×48 tiles in the grid so the 1 px separators stay thin on screen.
         QCOMPARE(inspector.stats().histogram.size(), std::size_t{64});
-        QCOMPARE(inspector.channelGridImage().size(), QSize(9, 9));
+        QCOMPARE(inspector.channelGridLayout().channels, 3);
+        QCOMPARE(inspector.channelGridLayout().columns, 2);
+        QCOMPARE(inspector.channelGridLayout().rows, 2);
+        QCOMPARE(inspector.channelGridImage().size(), QSize(2 * 48 + 1, 2 * 48 + 1));
 
         // Gradient view.
         inspector.setShowGradient(true);
@@ -468,6 +472,10 @@ private slots:
             shoot(overlays, "overlays_" + theme);
             overlays.openRow(0);
             shoot(*overlays.detailDialog(), "overlay_detail_" + theme);
+            overlays.detailDialog()->close();
+            const std::vector<OverlaySample> extra = realisticSamples(14);
+            overlays.showPrediction("my_photo.png", extra[13].image, extra[13].scores);
+            shoot(*overlays.detailDialog(), "overlay_predict_" + theme);
             overlays.detailDialog()->close();
 
             OverlayPanel empty;

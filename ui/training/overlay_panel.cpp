@@ -1,6 +1,7 @@
 #include "training/overlay_panel.hpp"
 
 #include "data/overlay.hpp"
+#include "training/image_view.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -285,7 +286,8 @@ private:
     OverlayPanel* m_panel;
 };
 
-/// Large view of one sample (or of a predicted file without truth).
+/// Large view of one sample (2×2: image, truth, prediction, errors) or of a
+/// predicted file without truth (image, prediction, scores); pictures scale with the dialog.
 class OverlayDetailDialog : public QDialog {
 public:
     explicit OverlayDetailDialog(QWidget* parent) : QDialog(parent) {
@@ -295,55 +297,59 @@ public:
         QFont f = m_info->font();
         f.setBold(true);
         m_info->setFont(f);
+        m_info->setWordWrap(true);
         layout->addWidget(m_info);
-        auto* grid = new QGridLayout;
+        m_grid = new QGridLayout;
+        m_grid->setSpacing(6);
         for (int i = 0; i < 4; ++i) {
             m_titles[i] = new QLabel(this);
             m_titles[i]->setAlignment(Qt::AlignCenter);
-            m_pictures[i] = new QLabel(this);
-            m_pictures[i]->setAlignment(Qt::AlignCenter);
-            m_pictures[i]->setMinimumSize(64, 64);
-            grid->addWidget(m_titles[i], 0, i);
-            grid->addWidget(m_pictures[i], 1, i);
+            m_pictures[i] = new ImageView(this);
+            m_pictures[i]->setPreferredSize(QSize(kDetailPanel, kDetailPanel));
         }
-        layout->addLayout(grid);
+        layout->addLayout(m_grid, 1);
         auto* close = new QPushButton(OverlayPanel::tr("Close"), this);
         connect(close, &QPushButton::clicked, this, &QDialog::close);
         auto* buttons = new QHBoxLayout;
         buttons->addStretch();
         buttons->addWidget(close);
         layout->addLayout(buttons);
+        resize(2 * kDetailPanel + 40, 2 * kDetailPanel + 120);
     }
 
     void showPanels(const QString& info, const std::vector<std::pair<QString, cv::Mat>>& panels) {
         m_info->setText(info);
+        const int n = static_cast<int>(panels.size());
+        const int columns = n == 4 ? 2 : std::max(n, 1);
+        for (int r = 0; r < 4; ++r)
+            m_grid->setRowStretch(r, 0);
         for (int i = 0; i < 4; ++i) {
-            const bool used = i < static_cast<int>(panels.size());
+            m_grid->removeWidget(m_titles[i]);
+            m_grid->removeWidget(m_pictures[i]);
+            const bool used = i < n;
             m_titles[i]->setVisible(used);
             m_pictures[i]->setVisible(used);
             if (!used)
                 continue;
+            m_grid->addWidget(m_titles[i], (i / columns) * 2, i % columns);
+            m_grid->addWidget(m_pictures[i], (i / columns) * 2 + 1, i % columns);
+            m_grid->setRowStretch((i / columns) * 2 + 1, 1);
             m_titles[i]->setText(panels[static_cast<std::size_t>(i)].first);
             const QImage img = toQImage(panels[static_cast<std::size_t>(i)].second);
-            if (img.isNull()) {
-                m_pictures[i]->setText(OverlayPanel::tr("—"));
-                continue;
-            }
-            // Enlarge small images with nearest pixels (masks stay crisp), shrink large ones smoothly.
-            const QSize s = img.size().scaled(kDetailPanel, kDetailPanel, Qt::KeepAspectRatio);
-            m_pictures[i]->setPixmap(QPixmap::fromImage(img.scaled(
-                s, Qt::KeepAspectRatio,
-                s.width() > img.width() ? Qt::FastTransformation : Qt::SmoothTransformation)));
+            m_pictures[i]->setImage(img);
+            m_pictures[i]->setToolTip(img.isNull() ? OverlayPanel::tr("no ground truth for this image") : QString());
         }
-        adjustSize();
+        if (!isVisible())
+            resize(columns * (kDetailPanel + 6) + 30, (n == 4 ? 2 : 1) * (kDetailPanel + 30) + 90);
         show();
         raise();
     }
 
 private:
     QLabel* m_info;
+    QGridLayout* m_grid;
     std::array<QLabel*, 4> m_titles{};
-    std::array<QLabel*, 4> m_pictures{};
+    std::array<ImageView*, 4> m_pictures{};
 };
 
 // ---------------------------------------------------------------------------

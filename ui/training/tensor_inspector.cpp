@@ -1,5 +1,6 @@
 #include "training/tensor_inspector.hpp"
 
+#include "training/image_view.hpp"
 #include "training/overlay_panel.hpp" // toQImage
 
 #include <qcustomplot.h>
@@ -11,19 +12,14 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QMouseEvent>
-#include <QPainter>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QToolButton>
-#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 
 namespace segforge::ui {
 namespace {
@@ -45,71 +41,6 @@ QString number(double v) {
 }
 
 } // namespace
-
-/// The channel grid scaled to fit (crisp pixels when enlarged); hover names the
-/// channel, a click opens it large.
-class ChannelGridView : public QWidget {
-public:
-    ChannelGridView(QWidget* parent, std::function<void(int)> onClick)
-        : QWidget(parent), m_onClick(std::move(onClick)) {
-        setMouseTracking(true);
-        setMinimumHeight(80);
-        setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
-    }
-    void setGrid(QImage image, core::ChannelGridLayout layout) {
-        m_image = std::move(image);
-        m_layout = layout;
-        update();
-    }
-    const QImage& image() const { return m_image; }
-    QSize sizeHint() const override { return {240, 240}; }
-    bool hasHeightForWidth() const override { return !m_image.isNull(); }
-    int heightForWidth(int w) const override {
-        return m_image.isNull() ? 80 : std::max(80, w * m_image.height() / std::max(1, m_image.width()));
-    }
-
-protected:
-    void paintEvent(QPaintEvent*) override {
-        if (m_image.isNull())
-            return;
-        QPainter p(this);
-        const QRect t = target();
-        // Enlarging: nearest pixels show the feature map honestly; shrinking: smooth.
-        p.setRenderHint(QPainter::SmoothPixmapTransform, t.width() < m_image.width());
-        p.drawImage(t, m_image);
-    }
-    void mouseMoveEvent(QMouseEvent* e) override {
-        const int c = channelAt(e->position().toPoint());
-        if (c >= 0)
-            QToolTip::showText(e->globalPosition().toPoint(), TensorInspector::tr("channel %1 — click to enlarge").arg(c), this);
-        else
-            QToolTip::hideText();
-        setCursor(c >= 0 ? Qt::PointingHandCursor : Qt::ArrowCursor);
-    }
-    void mouseReleaseEvent(QMouseEvent* e) override {
-        const int c = channelAt(e->position().toPoint());
-        if (c >= 0 && e->button() == Qt::LeftButton)
-            m_onClick(c);
-    }
-
-private:
-    QRect target() const {
-        const QSize s = m_image.size().scaled(size(), Qt::KeepAspectRatio);
-        return {(width() - s.width()) / 2, 0, s.width(), s.height()};
-    }
-    int channelAt(QPoint pos) const {
-        const QRect t = target();
-        if (m_image.isNull() || !t.contains(pos) || t.width() == 0 || t.height() == 0)
-            return -1;
-        const int x = (pos.x() - t.left()) * m_image.width() / t.width();
-        const int y = (pos.y() - t.top()) * m_image.height() / t.height();
-        return m_layout.channelAt(x, y);
-    }
-
-    QImage m_image;
-    core::ChannelGridLayout m_layout;
-    std::function<void(int)> m_onClick;
-};
 
 TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
@@ -135,20 +66,28 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     m_sample->setValue(-1);
     m_sample->setToolTip(tr("Batch sample to look at; 'all' pools the whole batch"));
     row->addWidget(m_sample);
-    m_valueButton = new QToolButton(this);
-    m_valueButton->setText(tr("Value"));
+    // Push buttons: the app style draws their checked state clearly (tool buttons look flat).
+    m_valueButton = new QPushButton(tr("Value"), this);
     m_valueButton->setCheckable(true);
     m_valueButton->setChecked(true);
-    m_gradientButton = new QToolButton(this);
-    m_gradientButton->setText(tr("Gradient"));
+    m_gradientButton = new QPushButton(tr("Gradient"), this);
     m_gradientButton->setCheckable(true);
     m_gradientButton->setToolTip(tr("The gradient of the loss on this wire (after a backward pass)"));
     auto* group = new QButtonGroup(this);
     group->setExclusive(true);
     group->addButton(m_valueButton);
     group->addButton(m_gradientButton);
-    row->addWidget(m_valueButton);
-    row->addWidget(m_gradientButton);
+    // A segmented toggle: the checked half in the selection colour, in both themes.
+    for (QPushButton* b : {m_valueButton, m_gradientButton})
+        b->setStyleSheet(QStringLiteral(
+            "QPushButton { padding: 3px 10px; border: 1px solid palette(mid); background: palette(button); }"
+            "QPushButton:checked { background: palette(highlight); color: palette(highlighted-text); }"
+            "QPushButton:disabled { color: palette(mid); }"));
+    auto* toggle = new QHBoxLayout;
+    toggle->setSpacing(0);
+    toggle->addWidget(m_valueButton);
+    toggle->addWidget(m_gradientButton);
+    row->addLayout(toggle);
     layout->addLayout(row);
 
     m_stack = new QStackedWidget(this);
@@ -194,6 +133,7 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     pageLayout->addLayout(histRow);
     m_histogram = new QCustomPlot(page);
     m_histogram->setMinimumHeight(120);
+    m_histogram->setMinimumWidth(160); // never 0 wide: QCustomPlot cannot paint into an empty buffer
     m_histogram->setMaximumHeight(170);
     m_histogram->axisRect()->setAutoMargins(QCP::msLeft | QCP::msBottom);
     m_histogram->axisRect()->setMargins(QMargins(0, 6, 10, 0));
@@ -210,7 +150,17 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
 
     m_gridTitle = new QLabel(page);
     pageLayout->addWidget(m_gridTitle);
-    m_grid = new ChannelGridView(page, [this](int c) { openChannel(c); });
+    m_grid = new ImageView(page);
+    m_grid->setMaxScale(3);
+    m_grid->setClickHandler([this](QPoint px) {
+        if (const int c = m_gridLayout.channelAt(px.x(), px.y()); c >= 0)
+            openChannel(c);
+    });
+    m_grid->setHoverHandler([this](QPoint px, bool* clickable) {
+        const int c = m_gridLayout.channelAt(px.x(), px.y());
+        *clickable = c >= 0;
+        return c >= 0 ? tr("channel %1 — click to enlarge").arg(c) : QString();
+    });
     pageLayout->addWidget(m_grid, 1);
     m_stack->addWidget(page);
     layout->addWidget(m_stack, 1);
@@ -219,7 +169,7 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
         refresh();
         emit sampleChanged(v);
     });
-    connect(m_gradientButton, &QToolButton::toggled, this, &TensorInspector::setShowGradient);
+    connect(m_gradientButton, &QPushButton::toggled, this, &TensorInspector::setShowGradient);
     connect(m_logCounts, &QCheckBox::toggled, this, [this] { refresh(); });
     applyColours();
     clear();
@@ -261,7 +211,7 @@ void TensorInspector::clear() {
     m_gradientButton->setEnabled(false);
     m_message->setText(tr("Select a wire on the canvas to inspect the tensor it carries."));
     m_stack->setCurrentIndex(0);
-    m_grid->setGrid({}, {});
+    m_grid->setImage({});
 }
 
 std::string TensorInspector::shownShape() const { return m_value ? m_value->describe() : std::string(); }
@@ -295,6 +245,7 @@ bool TensorInspector::statAlarmed(const QString& key) const {
 }
 
 QImage TensorInspector::channelGridImage() const { return m_grid->image(); }
+
 QString TensorInspector::message() const { return m_stack->currentIndex() == 0 ? m_message->text() : QString(); }
 
 void TensorInspector::refresh() {
@@ -361,15 +312,16 @@ void TensorInspector::refresh() {
         m_histogram->xAxis->setRange(s.histMin - w, s.histMax + w);
     else
         m_histogram->xAxis->setRange(0, 1);
-    m_histogram->replot(QCustomPlot::rpQueuedReplot);
+    replotHistogram();
 
     // Feature maps of one sample (the first when 'all' is chosen).
     if (t->shape().rank() == 4 && t->channels() > 0 && t->height() > 0 && t->width() > 0 && t->batch() > 0) {
         const int side = static_cast<int>(std::max(t->height(), t->width()));
-        const int tile = side > 96 ? 96 : 0;
+        // Small maps are enlarged in the grid itself so the 1 px separators stay thin on screen.
+        const int tile = side > 96 ? 96 : side < 48 ? 48 : 0;
         const std::int64_t gridSample = std::max<std::int64_t>(sample, 0);
         m_gridLayout = core::channelGridLayout(*t, kMaxChannels, tile);
-        m_grid->setGrid(toQImage(core::channelGrid(*t, gridSample, kMaxChannels, tile)), m_gridLayout);
+        m_grid->setImage(toQImage(core::channelGrid(*t, gridSample, kMaxChannels, tile)));
         const QString which = sample < 0 ? tr("sample 0") : tr("sample %1").arg(sample);
         m_gridTitle->setText(t->channels() > kMaxChannels
                                  ? tr("Channels (first %1 of %2, %3; each scaled to its own range)")
@@ -379,7 +331,7 @@ void TensorInspector::refresh() {
         m_grid->setVisible(true);
     } else {
         m_gridLayout = {};
-        m_grid->setGrid({}, {});
+        m_grid->setImage({});
         m_gridTitle->setVisible(false);
         m_grid->setVisible(false);
     }
@@ -434,6 +386,18 @@ void TensorInspector::applyColours() {
     m_bars->setBrush(QBrush(fill));
 }
 
+void TensorInspector::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    replotHistogram();
+}
+
+void TensorInspector::replotHistogram() {
+    // Hidden or not laid out yet: QCustomPlot has no paint buffer to draw into, and
+    // replots by itself on its first resize.
+    if (m_histogram->isVisible() && !m_histogram->size().isEmpty())
+        m_histogram->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void TensorInspector::changeEvent(QEvent* event) {
     QWidget::changeEvent(event);
     if (event->type() == QEvent::PaletteChange && m_histogram) {
@@ -441,7 +405,7 @@ void TensorInspector::changeEvent(QEvent* event) {
         if (m_value)
             refresh();
         else
-            m_histogram->replot(QCustomPlot::rpQueuedReplot);
+            replotHistogram();
     }
 }
 
@@ -463,6 +427,7 @@ TensorInspectorPanel::TensorInspectorPanel(QWidget* parent) : QWidget(parent) {
     layout->addLayout(bar);
 
     auto* splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->setChildrenCollapsible(false);
     m_primary = new TensorInspector(splitter);
     m_secondary = new TensorInspector(splitter);
     splitter->addWidget(m_primary);
@@ -474,6 +439,8 @@ TensorInspectorPanel::TensorInspectorPanel(QWidget* parent) : QWidget(parent) {
 
 void TensorInspectorPanel::showWire(const QString& title, const core::Tensor* value, const core::Tensor* gradient) {
     (pinned() ? m_secondary : m_primary)->showTensor(title, value, gradient);
+    if (pinned())
+        m_hint->setText(tr("Comparing with pinned '%1'").arg(m_primary->title()));
 }
 
 bool TensorInspectorPanel::pinned() const { return m_pin->isChecked(); }

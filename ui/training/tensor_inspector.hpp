@@ -20,11 +20,10 @@ class QLabel;
 class QPushButton;
 class QSpinBox;
 class QStackedWidget;
-class QToolButton;
 
 namespace segforge::ui {
 
-class ChannelGridView;
+class ImageView;
 
 /// Everything about the tensor on one wire: shape and dtype, summary numbers
 /// (NaN/Inf in red when present), a histogram and the feature maps as a
@@ -63,6 +62,7 @@ public:
     /// Whether a stat is drawn as an alarm (NaN/Inf counts > 0).
     bool statAlarmed(const QString& key) const;
     QImage channelGridImage() const;
+    const core::ChannelGridLayout& channelGridLayout() const { return m_gridLayout; }
     QString message() const;
     QCustomPlot* histogramPlot() const { return m_histogram; }
 
@@ -71,11 +71,13 @@ signals:
 
 protected:
     void changeEvent(QEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     const core::Tensor* shownTensor() const;
     void refresh();
     void applyColours();
+    void replotHistogram();
     void openChannel(int channel);
 
     QString m_title;
@@ -87,8 +89,8 @@ private:
     QLabel* m_titleLabel = nullptr;
     QLabel* m_typeLabel = nullptr;
     QSpinBox* m_sample = nullptr;
-    QToolButton* m_valueButton = nullptr;
-    QToolButton* m_gradientButton = nullptr;
+    QPushButton* m_valueButton = nullptr;
+    QPushButton* m_gradientButton = nullptr;
     QStackedWidget* m_stack = nullptr;
     QLabel* m_message = nullptr;
     std::map<QString, QLabel*> m_statLabels;
@@ -97,7 +99,7 @@ private:
     QCPBars* m_bars = nullptr;
     QCheckBox* m_logCounts = nullptr;
     QLabel* m_gridTitle = nullptr;
-    ChannelGridView* m_grid = nullptr;
+    ImageView* m_grid = nullptr;
 };
 
 /// Two inspectors side by side: wires go to the first until it is pinned,
