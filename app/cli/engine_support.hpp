@@ -4,6 +4,7 @@
 // graph with messages on stderr, and number options.
 
 #include "engine/executor.hpp"
+#include "engine/train_event.hpp"
 #include "project/project.hpp"
 
 #include <memory>
@@ -23,7 +24,6 @@ std::unique_ptr<core::Executor> compileOrReport(const std::string& command, cons
 /// Parses a floating-point option value; nullopt (and `error` set) when it is not a number.
 std::optional<double> parseDouble(const std::string& option, const std::string& text, std::string& error);
 
-/// "1m05s", "12.3s"
-std::string formatDuration(double seconds);
+using core::formatDuration;
 
 } // namespace segforge::cli

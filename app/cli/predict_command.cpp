@@ -5,6 +5,7 @@
 #include "data/image_io.hpp"
 #include "data/overlay.hpp"
 #include "engine/node_attributes.hpp"
+#include "engine/prediction.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
 #include "ops/op_registry.hpp"
@@ -24,74 +25,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: segforge-cli predict PROJECT --weights W --images DIR --out DIR [--masks DIR] [--threshold T]\n";
-
-/// The output the network's loss (or, failing that, a metric) judges: the prediction.
-std::optional<core::PortRef> predictionPort(const core::Graph& graph) {
-    const auto& registry = core::OpRegistry::builtin();
-    for (core::OpRole role : {core::OpRole::Loss, core::OpRole::Metric})
-        for (const auto& [id, node] : graph.nodes()) {
-            const core::OpSchema* s = registry.find(node.op);
-            if (s && s->role == role)
-                if (auto producer = graph.producerOf({id, "prediction"}))
-                    return producer;
-        }
-    return std::nullopt;
-}
-
-/// The image brought to what the Dataset node reads: channels, depth and size.
-/// Returns "" or why it cannot be.
-std::string conform(cv::Mat& image, const core::TensorType& type, bool resize) {
-    const auto h = static_cast<int>(type.shape[1]), w = static_cast<int>(type.shape[2]);
-    const auto c = static_cast<int>(type.shape[3]);
-    if (image.channels() != c) {
-        if (c == 3 && image.channels() == 1)
-            cv::cvtColor(image, image, cv::COLOR_GRAY2RGB);
-        else if (c == 3 && image.channels() == 4)
-            cv::cvtColor(image, image, cv::COLOR_RGBA2RGB);
-        else if (c == 1 && (image.channels() == 3 || image.channels() == 4))
-            cv::cvtColor(image, image, image.channels() == 3 ? cv::COLOR_RGB2GRAY : cv::COLOR_RGBA2GRAY);
-        else
-            return "has " + std::to_string(image.channels()) + " channels, the network reads " + std::to_string(c);
-    }
-    if (type.dtype == core::DType::UInt8 && image.depth() != CV_8U)
-        return "is not 8-bit, the network reads uint8 images";
-    if (type.dtype == core::DType::Float32 && image.depth() != CV_32F)
-        image.convertTo(image, CV_32F);
-    if (image.rows != h || image.cols != w) {
-        if (!resize)
-            return "is " + std::to_string(image.rows) + "×" + std::to_string(image.cols) + ", the network reads " +
-                   std::to_string(h) + "×" + std::to_string(w) + " (set the Dataset's size_policy to resize)";
-        cv::resize(image, image, {w, h}, 0, 0, cv::INTER_AREA);
-    }
-    return {};
-}
-
-core::Tensor tensorFrom(const cv::Mat& m, core::DType dtype) {
-    core::Tensor t(core::Shape{1, m.rows, m.cols, m.channels()}, dtype);
-    const std::size_t row = static_cast<std::size_t>(m.cols) * static_cast<std::size_t>(m.channels()) * m.elemSize1();
-    for (int y = 0; y < m.rows; ++y)
-        std::memcpy(t.bytes() + static_cast<std::size_t>(y) * row, m.ptr(y), row);
-    return t;
-}
-
-cv::Mat toRgb8(const cv::Mat& image) {
-    cv::Mat out = image;
-    if (out.depth() != CV_8U)
-        out.convertTo(out, CV_8U, out.depth() == CV_16U ? 1.0 / 257 : 255.0);
-    if (out.channels() == 1)
-        cv::cvtColor(out, out, cv::COLOR_GRAY2RGB);
-    else if (out.channels() == 4)
-        cv::cvtColor(out, out, cv::COLOR_RGBA2RGB);
-    return out;
-}
-
-/// Dice of two masks (non-zero = foreground); 1 when both are empty.
-double dice(const cv::Mat& a, const cv::Mat& b) {
-    const double pa = cv::countNonZero(a), pb = cv::countNonZero(b);
-    cv::Mat both;
-    cv::bitwise_and(a != 0, b != 0, both);
-    return pa + pb == 0 ? 1.0 : 2.0 * cv::countNonZero(both) / (pa + pb);
-}
 
 } // namespace
 
@@ -114,7 +47,7 @@ int runPredict(const std::vector<std::string>& raw) {
     if (!project)
         return kExitBadInput;
     const core::Node* dataset = core::findDatasetNode(project->graph, error);
-    const auto prediction = predictionPort(project->graph);
+    const auto prediction = core::predictionPort(project->graph);
     if (!dataset || !prediction) {
         std::cerr << "segforge-cli predict: " << (dataset ? "the graph has no loss or metric whose prediction to use" : error)
                   << "\n";
@@ -155,7 +88,7 @@ int runPredict(const std::vector<std::string>& raw) {
         core::ImageReadResult read = core::readImage(file);
         cv::Mat input = read.image;
         if (read.ok())
-            error = conform(input, imageType, policy != core::SizePolicy::Exact);
+            error = core::conformImage(input, imageType, policy != core::SizePolicy::Exact);
         if (!read.ok() || !error.empty()) {
             std::cerr << "segforge-cli predict: " << file.filename().string() << ": "
                       << (read.ok() ? error : read.error) << "\n";
@@ -163,7 +96,7 @@ int runPredict(const std::vector<std::string>& raw) {
             continue;
         }
         core::Batch batch;
-        batch.image = tensorFrom(input, imageType.dtype);
+        batch.image = core::tensorFromImage(input, imageType.dtype);
         batch.mask = core::Tensor(core::concreteShape(maskType.shape, 1), maskType.dtype);
         if (ex->evaluate(batch) != core::RunStatus::Finished) {
             std::cerr << "segforge-cli predict: " << file.filename().string() << ": "
@@ -176,7 +109,7 @@ int runPredict(const std::vector<std::string>& raw) {
         cv::Mat scoreMat(static_cast<int>(scores.height()), static_cast<int>(scores.width()), CV_32FC(k),
                          const_cast<float*>(scores.f32()));
         cv::Mat mask = core::maskFromScores(scoreMat, static_cast<float>(threshold));
-        const cv::Mat original = toRgb8(read.image);
+        const cv::Mat original = core::displayRgb(read.image);
         if (mask.size() != original.size())
             cv::resize(mask, mask, original.size(), 0, 0, cv::INTER_NEAREST);
         const std::string stem = file.stem().string();
@@ -201,7 +134,7 @@ int runPredict(const std::vector<std::string>& raw) {
                     cv::extractChannel(t, t, 0);
                 if (t.size() != original.size())
                     break;
-                diceSum += dice(mask, t);
+                diceSum += core::maskDice(mask, t);
                 ++compared;
                 err = core::writeImage(fs::path(*out) / (stem + "_compare.png"), core::overlayComparison(original, mask, t));
                 break;

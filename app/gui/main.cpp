@@ -5,11 +5,14 @@
 #include "document/document.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
+#include "training/training_controller.hpp"
 #include "window/main_window.hpp"
+#include "window/training_workbench.hpp"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <QTimer>
@@ -18,6 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
 
 namespace {
 
@@ -50,6 +55,36 @@ QString sampleProject() {
     return project;
 }
 
+/// Trains `steps` steps in the window (the worker thread runs, the event loop
+/// turns), stops, predicts the validation samples for the overlays, and returns
+/// "" or what went wrong. NaN stops early and is not an error: it is rendered.
+std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps) {
+    using segforge::ui::TrainingController;
+    TrainingController* c = window.training()->controller();
+    std::string error;
+    QEventLoop loop;
+    QObject::connect(c, &TrainingController::batchDone, &loop, [c, steps](const segforge::core::TrainEvent& e) {
+        if (e.step >= steps)
+            c->stop();
+    });
+    QObject::connect(c, &TrainingController::runEnded, &loop, [&](segforge::core::TrainEventKind status) {
+        QString why; // after a NaN stop, keep the tensors that show it: no new predictions
+        if (status == segforge::core::TrainEventKind::NonFinite || !c->refreshOverlays(&why))
+            loop.quit();
+    });
+    QObject::connect(c, &TrainingController::overlaysReady, &loop, [&] { QTimer::singleShot(50, &loop, &QEventLoop::quit); });
+    QObject::connect(c, &TrainingController::failed, &loop, [&](const QString& message) {
+        error = message.toStdString();
+        loop.quit();
+    });
+    QString why;
+    if (!c->start(false, &why))
+        return why.toStdString();
+    loop.exec();
+    std::printf("trained %lld steps\n", static_cast<long long>(c->step()));
+    return error;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -73,7 +108,10 @@ int main(int argc, char** argv) {
     QCommandLineOption sizeOpt("size", "Window size for --screenshot, e.g. 1600x1000.", "WxH", "1600x1000");
     QCommandLineOption lightOpt("light", "Use the light theme.");
     QCommandLineOption selectOpt("select", "Select the node NAME (for screenshots).", "NAME");
-    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt});
+    QCommandLineOption dataOpt("data", "Train on DIR/images and DIR/masks instead of the Dataset node's folders.", "DIR");
+    QCommandLineOption stepsOpt("train-steps",
+                                "With --screenshot: train N steps first, then render the plots and predictions.", "N");
+    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
@@ -91,6 +129,12 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    if (parser.isSet(dataOpt)) {
+        segforge::core::TrainingOverrides overrides;
+        overrides.dataDir = std::filesystem::path(parser.value(dataOpt).toStdString());
+        window.training()->controller()->setDefaultOverrides(overrides);
+    }
+
     if (screenshot) {
         const QStringList wh = parser.value(sizeOpt).split('x');
         const int w = wh.size() == 2 ? wh[0].toInt() : 1600;
@@ -102,6 +146,19 @@ int main(int argc, char** argv) {
         if (const auto* node = window.document()->graph().findNodeByName(parser.value(selectOpt).toStdString()))
             window.scene()->selectNode(node->id);
         QApplication::processEvents();
+        if (parser.isSet(stepsOpt)) {
+            bool ok = false;
+            const int steps = parser.value(stepsOpt).toInt(&ok);
+            if (!ok || steps < 1) {
+                std::fprintf(stderr, "segforge: --train-steps needs a number ≥ 1\n");
+                return 2;
+            }
+            const std::string err = trainForScreenshot(window, steps);
+            if (!err.empty()) {
+                std::fprintf(stderr, "segforge: %s\n", err.c_str());
+                return 3;
+            }
+        }
         if (!window.saveScreenshot(parser.value(shotOpt))) {
             std::fprintf(stderr, "segforge: cannot write %s\n", qPrintable(parser.value(shotOpt)));
             return 2;

@@ -25,6 +25,9 @@ enum class TrainEventKind {
 
 std::string_view trainEventKindName(TrainEventKind kind);
 
+/// "12.3s", "1m05s", "2h03m"; "?" when not finite (an ETA before the first step).
+std::string formatDuration(double seconds);
+
 struct TrainEvent {
     TrainEventKind kind = TrainEventKind::Batch;
     std::int64_t step = 0;       ///< optimizer steps completed so far (whole run, resumes included)

@@ -90,7 +90,7 @@ double Trainer::seconds() const {
     return static_cast<double>(nowNs() - m_runStartNs) * 1e-9 - m_pausedSeconds;
 }
 
-void Trainer::emit(const TrainEvent& event) {
+void Trainer::publish(const TrainEvent& event) {
     if (m_callback)
         m_callback(event);
 }
@@ -135,7 +135,7 @@ Trainer::Flow Trainer::control(bool insideStep, bool validation) {
             e.phase = m_lastPhase;
             e.validation = validation;
             lock.unlock();
-            emit(e);
+            publish(e);
             lock.lock();
             continue;
         }
@@ -169,7 +169,7 @@ TrainResult Trainer::finish(TrainEventKind status, std::optional<NonFiniteReport
             m_checkpointError = err;
     TrainEvent e = baseEvent(status);
     e.nonFinite = report;
-    emit(e);
+    publish(e);
     {
         std::lock_guard lock(m_mutex);
         m_stop = false;
@@ -244,7 +244,7 @@ TrainResult Trainer::run() {
                 if (m_paused && m_stepBatches > 0)
                     --m_stepBatches;
             }
-            emit(e);
+            publish(e);
         }
         double valLoss = 0;
         std::map<std::string, double> valMetrics;
@@ -283,7 +283,7 @@ TrainResult Trainer::run() {
         if (!m_settings.checkpointPath.empty())
             if (std::string err = saveCheckpoint(m_settings.checkpointPath); !err.empty())
                 m_checkpointError = err;
-        emit(e);
+        publish(e);
     }
     return finish(TrainEventKind::Finished);
 }

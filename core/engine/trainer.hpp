@@ -102,7 +102,7 @@ private:
     StepOutcome runStep(const Batch& batch, bool training, std::uint64_t counter);
     /// Between nodes (insideStep) or batches: waits while paused; Stop when asked to.
     Flow control(bool insideStep, bool validation);
-    void emit(const TrainEvent& event);
+    void publish(const TrainEvent& event);
     TrainEvent baseEvent(TrainEventKind kind) const;
     std::map<std::string, double> metrics() const;
     double seconds() const;

@@ -204,14 +204,27 @@ bool operator==(const Node& a, const Node& b) {
            a.position == b.position;
 }
 
+namespace {
+
+bool sameEdges(std::vector<Edge> a, std::vector<Edge> b) {
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    return a == b;
+}
+
+} // namespace
+
 bool operator==(const Graph& a, const Graph& b) {
-    if (a.m_nodes != b.m_nodes)
-        return false;
-    auto ea = a.m_edges;
-    auto eb = b.m_edges;
-    std::sort(ea.begin(), ea.end());
-    std::sort(eb.begin(), eb.end());
-    return ea == eb;
+    return a.m_nodes == b.m_nodes && sameEdges(a.m_edges, b.m_edges);
+}
+
+bool sameNetwork(const Graph& a, const Graph& b) {
+    const auto samePurpose = [](const auto& x, const auto& y) {
+        return x.first == y.first && x.second.op == y.second.op && x.second.name == y.second.name &&
+               x.second.attrs == y.second.attrs;
+    };
+    return std::equal(a.nodes().begin(), a.nodes().end(), b.nodes().begin(), b.nodes().end(), samePurpose) &&
+           sameEdges(a.edges(), b.edges());
 }
 
 } // namespace segforge::core

@@ -97,4 +97,8 @@ private:
 
 bool operator==(const Node& a, const Node& b);
 
+/// Same network: the same nodes (id, op, name, attributes) and edges; positions
+/// on the canvas do not matter. A compiled graph stays valid while this holds.
+bool sameNetwork(const Graph& a, const Graph& b);
+
 } // namespace segforge::core

@@ -9,6 +9,9 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 
+#include <algorithm>
+#include <functional>
+
 namespace segforge::ui {
 
 Document::Document(QObject* parent) : QObject(parent) {
@@ -19,6 +22,17 @@ Document::Document(QObject* parent) : QObject(parent) {
 bool Document::applyEdits(const core::EditScript& edits, const QString& text, QString* error) {
     if (edits.empty())
         return false;
+    if (isLocked()) {
+        const bool onlyMoves = std::all_of(edits.begin(), edits.end(), [](const core::GraphEdit& e) {
+            return std::holds_alternative<core::MoveNodeEdit>(e);
+        });
+        if (!onlyMoves) {
+            if (error)
+                *error = m_lockReason;
+            emit editRefused(m_lockReason);
+            return false;
+        }
+    }
     // Dry run on a copy so a failing script never reaches the undo stack.
     core::Graph probe = m_project.graph;
     core::EditOutcome trial = core::applyEdits(probe, edits);
@@ -33,6 +47,15 @@ bool Document::applyEdits(const core::EditScript& edits, const QString& text, QS
 
 bool Document::applyFix(const core::FixIt& fix) {
     return applyEdits(fix.edits, QString::fromStdString(fix.description));
+}
+
+void Document::setLocked(const QString& reason) {
+    if (reason == m_lockReason)
+        return;
+    const bool was = isLocked();
+    m_lockReason = reason;
+    if (was != isLocked())
+        emit lockChanged(isLocked());
 }
 
 core::EditOutcome Document::applyRaw(const core::EditScript& edits) {
@@ -130,8 +153,37 @@ QString Document::displayName() const {
     return m_filePath.isEmpty() ? QStringLiteral("Untitled") : QFileInfo(m_filePath).fileName();
 }
 
+namespace {
+
+/// Swaps the project's training section; undo swaps it back.
+class TrainingSettingsCommand : public QUndoCommand {
+public:
+    TrainingSettingsCommand(Document* document, core::TrainingSettings settings, std::function<void(const core::TrainingSettings&)> apply)
+        : QUndoCommand(QObject::tr("Change training settings")), m_before(document->project().training),
+          m_after(std::move(settings)), m_apply(std::move(apply)) {}
+    void redo() override { m_apply(m_after); }
+    void undo() override { m_apply(m_before); }
+    int id() const override { return 0x7e41; }
+    bool mergeWith(const QUndoCommand* other) override {
+        // Spinning a value is one undo step, not one per click.
+        m_after = static_cast<const TrainingSettingsCommand*>(other)->m_after;
+        return true;
+    }
+
+private:
+    core::TrainingSettings m_before, m_after;
+    std::function<void(const core::TrainingSettings&)> m_apply;
+};
+
+} // namespace
+
 void Document::setTraining(const core::TrainingSettings& settings) {
-    m_project.training = settings;
+    if (settings == m_project.training)
+        return;
+    m_undo.push(new TrainingSettingsCommand(this, settings, [this](const core::TrainingSettings& s) {
+        m_project.training = s;
+        emit trainingChanged();
+    }));
 }
 
 } // namespace segforge::ui

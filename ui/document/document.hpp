@@ -43,7 +43,14 @@ public:
     QString displayName() const;
     bool isDirty() const { return !m_undo.isClean(); }
 
+    /// Changes the training section as one undoable step (marks the document dirty).
     void setTraining(const core::TrainingSettings& settings);
+
+    /// While training runs the network is read-only: every edit except moving
+    /// nodes is refused with `reason` (and editRefused). Empty reason unlocks.
+    void setLocked(const QString& reason);
+    bool isLocked() const { return !m_lockReason.isEmpty(); }
+    QString lockReason() const { return m_lockReason; }
     void setView(const nlohmann::json& view) { m_project.view = view; }
 
     /// Re-runs the checker (called automatically after every edit).
@@ -63,6 +70,10 @@ signals:
     void projectReplaced();
     void filePathChanged(const QString& path);
     void dirtyChanged(bool dirty);
+    void lockChanged(bool locked);
+    void trainingChanged();
+    /// An edit was refused because the document is locked.
+    void editRefused(const QString& reason);
 
 private:
     /// Probes (or reuses the probe of) every Dataset node's folders, so its
@@ -79,6 +90,7 @@ private:
     QUndoStack m_undo;
     QString m_filePath;
     double m_lastCheckMs = 0;
+    QString m_lockReason;
 };
 
 } // namespace segforge::ui

@@ -53,12 +53,27 @@ QToolButton* DiagnosticsPanel::fixButton(int row) const {
     return item ? qobject_cast<QToolButton*>(m_tree->itemWidget(item, 4)) : nullptr;
 }
 
-bool DiagnosticsPanel::applyFirstFix(int row) {
+const core::Diagnostic* DiagnosticsPanel::diagnosticAt(int row) const {
+    if (m_runtime) {
+        if (row == 0)
+            return &*m_runtime;
+        --row;
+    }
     const auto& diags = m_document->check().diagnostics;
-    if (row < 0 || row >= static_cast<int>(diags.size()) || diags[static_cast<std::size_t>(row)].fixes.empty())
+    return row >= 0 && row < static_cast<int>(diags.size()) ? &diags[static_cast<std::size_t>(row)] : nullptr;
+}
+
+bool DiagnosticsPanel::applyFirstFix(int row) {
+    const core::Diagnostic* d = diagnosticAt(row);
+    if (!d || d->fixes.empty())
         return false;
-    const core::FixIt fix = diags[static_cast<std::size_t>(row)].fixes.front();
+    const core::FixIt fix = d->fixes.front();
     return m_document->applyFix(fix);
+}
+
+void DiagnosticsPanel::setRuntimeDiagnostic(std::optional<core::Diagnostic> diagnostic) {
+    m_runtime = std::move(diagnostic);
+    refresh();
 }
 
 void DiagnosticsPanel::refresh() {
@@ -71,36 +86,41 @@ void DiagnosticsPanel::refresh() {
                            ? tr("✔ No problems: every wire has a type and every consumer accepts it.")
                            : tr("%n error(s)", "", static_cast<int>(errors)) + ", " +
                                  tr("%n warning(s)", "", static_cast<int>(warnings)));
-    for (std::size_t i = 0; i < r.diagnostics.size(); ++i) {
-        const core::Diagnostic& d = r.diagnostics[i];
-        const core::Node* n = m_document->graph().findNode(d.node);
-        auto* item = new QTreeWidgetItem(m_tree);
-        item->setText(0, QString::fromUtf8(core::severityName(d.severity).data()));
-        item->setForeground(0, d.severity == core::Severity::Error ? t.error : t.warning);
-        item->setText(1, QString::fromStdString(d.code));
-        item->setText(2, n ? QString::fromStdString(n->name + (d.port.empty() ? "" : "." + d.port))
-                           : tr("(graph)"));
-        item->setText(3, QString::fromStdString(d.message));
-        item->setToolTip(3, QString::fromStdString(d.message));
-        item->setData(0, Qt::UserRole, static_cast<qlonglong>(d.node));
-        if (d.fixes.empty())
-            continue;
-        auto* button = new QToolButton(m_tree);
-        button->setText(tr("Fix"));
-        button->setToolTip(QString::fromStdString(d.fixes.front().description));
-        const std::vector<core::FixIt> fixes = d.fixes; // the check result changes on apply
-        connect(button, &QToolButton::clicked, this, [this, fixes] { m_document->applyFix(fixes.front()); });
-        if (fixes.size() > 1) {
-            auto* menu = new QMenu(button);
-            for (const auto& fix : fixes) {
-                menu->addAction(QString::fromStdString(fix.description), this,
-                                [this, fix] { m_document->applyFix(fix); });
-            }
-            button->setMenu(menu);
-            button->setPopupMode(QToolButton::MenuButtonPopup);
-        }
-        m_tree->setItemWidget(item, 4, button);
+    if (m_runtime) {
+        m_summary->setText(tr("Training stopped on NaN/Inf — see the first row. ") + m_summary->text());
+        addRow(*m_runtime, tr("runtime"), t.error);
     }
+    for (const core::Diagnostic& d : r.diagnostics)
+        addRow(d, QString::fromUtf8(core::severityName(d.severity).data()),
+               d.severity == core::Severity::Error ? t.error : t.warning);
+}
+
+void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity, const QColor& colour) {
+    const core::Node* n = m_document->graph().findNode(d.node);
+    auto* item = new QTreeWidgetItem(m_tree);
+    item->setText(0, severity);
+    item->setForeground(0, colour);
+    item->setText(1, QString::fromStdString(d.code));
+    item->setText(2, n ? QString::fromStdString(n->name + (d.port.empty() ? "" : "." + d.port)) : tr("(graph)"));
+    item->setText(3, QString::fromStdString(d.message));
+    item->setToolTip(3, QString::fromStdString(d.message));
+    item->setData(0, Qt::UserRole, static_cast<qlonglong>(d.node));
+    if (d.fixes.empty())
+        return;
+    auto* button = new QToolButton(m_tree);
+    button->setText(tr("Fix"));
+    button->setToolTip(QString::fromStdString(d.fixes.front().description));
+    const std::vector<core::FixIt> fixes = d.fixes; // the check result changes on apply
+    connect(button, &QToolButton::clicked, this, [this, fixes] { m_document->applyFix(fixes.front()); });
+    if (fixes.size() > 1) {
+        auto* menu = new QMenu(button);
+        for (const auto& fix : fixes) {
+            menu->addAction(QString::fromStdString(fix.description), this, [this, fix] { m_document->applyFix(fix); });
+        }
+        button->setMenu(menu);
+        button->setPopupMode(QToolButton::MenuButtonPopup);
+    }
+    m_tree->setItemWidget(item, 4, button);
 }
 
 } // namespace segforge::ui

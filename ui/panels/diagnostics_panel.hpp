@@ -1,6 +1,9 @@
 #pragma once
 
+#include "check/diagnostic.hpp"
 #include "graph/graph.hpp"
+
+#include <optional>
 
 #include <QWidget>
 
@@ -25,16 +28,22 @@ public:
     int rowOf(const QString& code) const;
     /// The Fix button of a row (nullptr if that diagnostic has no fix).
     QToolButton* fixButton(int row) const;
+    /// A finding of a training run (NaN/Inf), listed first until cleared with nullopt.
+    void setRuntimeDiagnostic(std::optional<core::Diagnostic> diagnostic);
 
 signals:
     void nodeActivated(core::NodeId id);
 
 private:
     void refresh();
+    /// The row's diagnostic: the runtime one first, then the check's.
+    const core::Diagnostic* diagnosticAt(int row) const;
+    void addRow(const core::Diagnostic& d, const QString& severity, const QColor& colour);
 
     Document* m_document;
     QTreeWidget* m_tree;
     QLabel* m_summary;
+    std::optional<core::Diagnostic> m_runtime;
 };
 
 } // namespace segforge::ui

@@ -18,6 +18,19 @@ EdgeItem::EdgeItem(core::Edge edge) : m_edge(std::move(edge)) {
     setFlags(ItemIsSelectable);
 }
 
+void EdgeItem::setGradient(std::optional<double> norm, double position) {
+    if (norm == m_gradNorm && position == m_gradPosition)
+        return;
+    prepareGeometryChange();
+    m_gradNorm = norm;
+    m_gradPosition = position;
+    QString tip = m_reason.isEmpty() ? m_label : m_label + "\n\n" + m_reason;
+    if (norm)
+        tip += QStringLiteral("\n‖∂loss/∂x‖ = %1").arg(*norm, 0, 'g', 3);
+    setToolTip(tip);
+    update();
+}
+
 QPainterPath EdgeItem::wirePath(QPointF from, QPointF to) {
     QPainterPath path(from);
     const double dx = std::max(50.0, std::abs(to.x() - from.x()) * 0.5);
@@ -82,6 +95,15 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     painter->setRenderHint(QPainter::Antialiasing);
     QColor c = m_rejected ? t.error : m_color;
     double width = m_rejected ? 3.0 : 2.0;
+    if (m_gradNorm) {
+        // Vanishing gradients thin and blue, exploding ones thick and orange.
+        const QColor low(0x3b, 0x82, 0xf6), high(0xf9, 0x73, 0x16);
+        const double u = std::clamp(m_gradPosition, 0.0, 1.0);
+        c = QColor::fromRgbF(low.redF() + (high.redF() - low.redF()) * u,
+                             low.greenF() + (high.greenF() - low.greenF()) * u,
+                             low.blueF() + (high.blueF() - low.blueF()) * u);
+        width = 1.0 + 7.0 * u;
+    }
     if (isSelected()) {
         painter->setPen(QPen(t.nodeSelected, width + 4, Qt::SolidLine, Qt::RoundCap));
         painter->drawPath(m_path);

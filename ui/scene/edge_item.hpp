@@ -31,6 +31,13 @@ public:
     QPainterPath shape() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
+    /// Gradient view: the L2 norm of the loss gradient on this wire after a step,
+    /// and where it sits between the smallest and largest norm of the graph
+    /// (0…1, log scale) — drawn as the wire's width and a blue→orange tint.
+    /// nullopt turns the view off.
+    void setGradient(std::optional<double> norm, double position = 0);
+    std::optional<double> gradientNorm() const { return m_gradNorm; }
+
     /// The cubic curve used for every wire (also the one being dragged).
     static QPainterPath wirePath(QPointF from, QPointF to);
 
@@ -45,6 +52,8 @@ private:
     QString m_reason;
     QRectF m_labelRect;
     QString m_signature; ///< endpoints + look last painted
+    std::optional<double> m_gradNorm;
+    double m_gradPosition = 0;
 };
 
 } // namespace segforge::ui

@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <set>
 
 namespace segforge::ui {
@@ -47,6 +48,7 @@ GraphScene::GraphScene(Document* document, QObject* parent)
     connect(this, &QGraphicsScene::selectionChanged, this, [this] {
         auto nodes = selectedNodes();
         emit currentNodeChanged(nodes.size() == 1 ? nodes.front() : core::kNoNode);
+        emit currentEdgeChanged(selectedEdge());
     });
     sync();
 }
@@ -135,7 +137,66 @@ void GraphScene::sync() {
         }
         refreshEdge(item);
     }
+    applyTrainingLook();
     m_syncing = false;
+}
+
+std::optional<core::Edge> GraphScene::selectedEdge() const {
+    std::optional<core::Edge> found;
+    for (QGraphicsItem* item : selectedItems()) {
+        if (item->type() == NodeItem::Type)
+            return std::nullopt;
+        if (item->type() == EdgeItem::Type) {
+            if (found)
+                return std::nullopt;
+            found = static_cast<EdgeItem*>(item)->edge();
+        }
+    }
+    return found;
+}
+
+void GraphScene::setRunMark(core::NodeId node, NodeItem::RunMark mark) {
+    m_runMarkNode = mark == NodeItem::RunMark::None ? core::kNoNode : node;
+    m_runMark = mark;
+    applyTrainingLook();
+}
+
+void GraphScene::setBreakpoints(const std::set<core::NodeId>& nodes) {
+    m_breakpoints = nodes;
+    applyTrainingLook();
+}
+
+void GraphScene::setGradientNorms(const std::map<core::PortRef, double>& norms) {
+    m_gradNorms = norms;
+    applyTrainingLook();
+}
+
+void GraphScene::applyTrainingLook() {
+    for (auto& [id, item] : m_nodes) {
+        item->setRunMark(id == m_runMarkNode ? m_runMark : NodeItem::RunMark::None);
+        item->setBreakpoint(m_breakpoints.count(id) != 0);
+    }
+    // Gradient norms span decades: place each on a log scale between the extremes.
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
+    for (const auto& [port, norm] : m_gradNorms)
+        if (norm > 0 && std::isfinite(norm)) {
+            lo = std::min(lo, norm);
+            hi = std::max(hi, norm);
+        }
+    for (auto& [edge, item] : m_edges) {
+        auto it = m_gradNorms.find(edge.from);
+        if (it == m_gradNorms.end()) {
+            item->setGradient(std::nullopt);
+            continue;
+        }
+        const double n = it->second;
+        double u = 0;
+        if (n > 0 && std::isfinite(n) && hi > lo)
+            u = (std::log10(n) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
+        else if (!std::isfinite(n))
+            u = 1;
+        item->setGradient(n, u);
+    }
 }
 
 void GraphScene::refreshEdge(EdgeItem* item) {

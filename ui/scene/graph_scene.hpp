@@ -1,12 +1,14 @@
 #pragma once
 
 #include "graph/graph.hpp"
+#include "scene/node_item.hpp"
 
 #include <QGraphicsScene>
 #include <QPointer>
 
 #include <map>
 #include <optional>
+#include <set>
 
 class QGraphicsPathItem;
 class QGraphicsSimpleTextItem;
@@ -54,6 +56,15 @@ public:
     void setSnapToGrid(bool snap) { m_snap = snap; }
     QPointF snapped(QPointF p) const;
 
+    /// Training marks: the node that ran last while stepping or produced NaN
+    /// (kNoNode clears), breakpoint dots, and the gradient view (empty: off).
+    void setRunMark(core::NodeId node, NodeItem::RunMark mark);
+    core::NodeId runMarkNode() const { return m_runMarkNode; }
+    void setBreakpoints(const std::set<core::NodeId>& nodes);
+    void setGradientNorms(const std::map<core::PortRef, double>& norms);
+    /// The single selected wire, if exactly one wire and no node is selected.
+    std::optional<core::Edge> selectedEdge() const;
+
     /// Keeps wires attached while a node is dragged (called by NodeItem).
     void nodeMoving(core::NodeId id);
     bool isSyncing() const { return m_syncing; }
@@ -61,6 +72,8 @@ public:
 signals:
     /// Single selected node, or kNoNode.
     void currentNodeChanged(core::NodeId id);
+    /// Single selected wire, or nullopt.
+    void currentEdgeChanged(std::optional<core::Edge> edge);
     /// A wire was dropped on empty canvas (from set) or the user asked to add a node.
     void quickAddRequested(QPointF scenePos, std::optional<core::PortRef> from);
     void statusMessage(const QString& text);
@@ -81,7 +94,13 @@ private:
     void refreshEdge(EdgeItem* item);
     void commitMoves();
 
+    void applyTrainingLook();
+
     Document* m_document;
+    core::NodeId m_runMarkNode = core::kNoNode;
+    NodeItem::RunMark m_runMark = NodeItem::RunMark::None;
+    std::set<core::NodeId> m_breakpoints;
+    std::map<core::PortRef, double> m_gradNorms;
     std::map<core::NodeId, NodeItem*> m_nodes;
     std::map<core::Edge, EdgeItem*> m_edges;
     bool m_syncing = false;

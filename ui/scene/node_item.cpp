@@ -129,7 +129,8 @@ double NodeItem::height() const {
 }
 
 QRectF NodeItem::boundingRect() const {
-    return QRectF(-kPortRadius - 4, -12, kNodeWidth + 2 * kPortRadius + 8, height() + 16);
+    // Room for the ports, the run glow and the breakpoint dot.
+    return QRectF(-kPortRadius - 14, -14, kNodeWidth + 2 * kPortRadius + 28, height() + 28);
 }
 
 QPointF NodeItem::localInput(int i) const { return {0, kTitleHeight + 18 + kPortRow * (i + 0.5)}; }
@@ -185,10 +186,17 @@ void NodeItem::setDragHighlight(const std::map<std::string, bool>& acceptance) {
     update();
 }
 
-void NodeItem::setFlagged(bool flagged) {
-    if (flagged == m_flagged)
+void NodeItem::setRunMark(RunMark mark) {
+    if (mark == m_runMark)
         return;
-    m_flagged = flagged;
+    m_runMark = mark;
+    update();
+}
+
+void NodeItem::setBreakpoint(bool on) {
+    if (on == m_breakpoint)
+        return;
+    m_breakpoint = on;
     update();
 }
 
@@ -202,13 +210,24 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     painter->setPen(Qt::NoPen);
     painter->setBrush(QColor(0, 0, 0, t.dark ? 90 : 35));
     painter->drawRoundedRect(body.translated(0, 3), 7, 7);
+    if (m_runMark != RunMark::None) {
+        const QColor glow = m_runMark == RunMark::Current ? t.running : t.error;
+        for (int i = 3; i >= 1; --i) {
+            QColor c = glow;
+            c.setAlpha(40 + 25 * (3 - i));
+            painter->setBrush(Qt::NoBrush);
+            painter->setPen(QPen(c, 3.0 * i));
+            painter->drawRoundedRect(body.adjusted(-2, -2, 2, 2), 9, 9);
+        }
+    }
     painter->setBrush(t.nodeBody);
-    QColor border = isSelected() ? t.nodeSelected
-                    : m_worst == 2 ? t.error
-                    : m_worst == 1 ? t.warning
-                    : m_flagged    ? t.error
-                                   : t.nodeBorder;
-    painter->setPen(QPen(border, isSelected() || m_worst ? 2.0 : 1.0));
+    QColor border = m_runMark == RunMark::NonFinite ? t.error
+                    : m_runMark == RunMark::Current ? t.running
+                    : isSelected()                  ? t.nodeSelected
+                    : m_worst == 2                  ? t.error
+                    : m_worst == 1                  ? t.warning
+                                                    : t.nodeBorder;
+    painter->setPen(QPen(border, m_runMark != RunMark::None ? 3.0 : isSelected() || m_worst ? 2.0 : 1.0));
     painter->drawRoundedRect(body, 7, 7);
     QPainterPath title;
     title.addRoundedRect(QRectF(0, 0, kNodeWidth, kTitleHeight), 7, 7);
@@ -266,6 +285,12 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     }
     for (std::size_t i = 0; i < m_outputs.size(); ++i)
         drawPort(localOutput(static_cast<int>(i)), m_outputs[i], std::nullopt);
+
+    if (m_breakpoint) {
+        painter->setPen(QPen(t.nodeBody, 1.5));
+        painter->setBrush(QColor(0xe5, 0x39, 0x35));
+        painter->drawEllipse(QPointF(-8, kTitleHeight / 2 - 14), 6, 6);
+    }
 
     // Error/warning badge in the title's corner.
     if (m_worst) {

@@ -47,8 +47,14 @@ public:
     /// Highlight while a wire is dragged: inputs that accept it (green) or not (red).
     void setDragHighlight(const std::map<std::string, bool>& acceptance);
     bool hasError() const { return m_worst == 2; }
-    /// Glow used when the node is being executed or flagged (later: stepping).
-    void setFlagged(bool flagged);
+    /// How training sees the node: the one that ran last while stepping (a
+    /// glow), or the one that produced NaN/Inf (a thick red outline).
+    enum class RunMark { None, Current, NonFinite };
+    void setRunMark(RunMark mark);
+    RunMark runMark() const { return m_runMark; }
+    /// A breakpoint: a red dot left of the title.
+    void setBreakpoint(bool on);
+    bool hasBreakpoint() const { return m_breakpoint; }
 
 protected:
     QVariant itemChange(GraphicsItemChange change, const QVariant& value) override;
@@ -66,7 +72,8 @@ private:
     int m_worst = 0; ///< 0 none, 1 warning, 2 error
     QString m_badgeText;
     std::map<std::string, bool> m_dragAcceptance;
-    bool m_flagged = false;
+    RunMark m_runMark = RunMark::None;
+    bool m_breakpoint = false;
     QString m_signature; ///< what was last painted; refresh() repaints only on change
 };
 

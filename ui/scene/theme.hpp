@@ -15,6 +15,7 @@ struct Theme {
     QColor canvas, gridMinor, gridMajor;
     QColor nodeBody, nodeBorder, nodeSelected, nodeTitleText, text, textDim;
     QColor wire, wireLabelBack, error, warning, ok;
+    QColor running; ///< the node being executed while stepping
 
     QColor categoryColor(const QString& category) const;
     QColor dtypeColor(core::DType dtype) const;

@@ -13,6 +13,7 @@
 #include "scene/theme.hpp"
 #include "window/style.hpp"
 #include "window/template_dialog.hpp"
+#include "window/training_workbench.hpp"
 
 #include <QAction>
 #include <QApplication>
@@ -105,7 +106,17 @@ void MainWindow::createDocks() {
     auto* summary = dock(tr("Model summary"), m_summary, Qt::BottomDockWidgetArea, "summary");
     tabifyDockWidget(diag, summary);
     diag->raise();
-    resizeDocks({diag}, {210}, Qt::Vertical);
+    m_training = new TrainingWorkbench(this, m_document, m_scene, m_view, m_diagnostics);
+    tabifyDockWidget(summary, m_training->plotsDock());
+    tabifyDockWidget(m_training->plotsDock(), m_training->overlaysDock());
+    auto* properties = findChild<QDockWidget*>("properties");
+    tabifyDockWidget(properties, m_training->trainingDock());
+    properties->raise();
+    diag->raise();
+    resizeDocks({diag}, {250}, Qt::Vertical);
+    connect(m_training, &TrainingWorkbench::statusText, this,
+            [this](const QString& text, int ms) { statusBar()->showMessage(text, ms); });
+    connect(m_document, &Document::projectReplaced, m_training, &TrainingWorkbench::projectReplaced);
 }
 
 void MainWindow::createActions() {
@@ -126,12 +137,22 @@ void MainWindow::createActions() {
     add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = m_document->undoStack()->createUndoAction(this, tr("&Undo"));
-    undo->setShortcut(QKeySequence::Undo);
-    QAction* redo = m_document->undoStack()->createRedoAction(this, tr("&Redo"));
+    // Undo and redo follow the stack, and are off while training locks the graph.
+    QUndoStack* stack = m_document->undoStack();
+    QAction* undo = add(edit, tr("&Undo"), QKeySequence::Undo, [stack] { stack->undo(); });
+    QAction* redo = add(edit, tr("&Redo"), QKeySequence::Redo, [stack] { stack->redo(); });
     redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::Key_Y)});
-    edit->addAction(undo);
-    edit->addAction(redo);
+    auto updateUndo = [this, stack, undo, redo] {
+        const bool locked = m_document->isLocked();
+        undo->setEnabled(stack->canUndo() && !locked);
+        redo->setEnabled(stack->canRedo() && !locked);
+        undo->setText(stack->canUndo() ? tr("&Undo %1").arg(stack->undoText()) : tr("&Undo"));
+        redo->setText(stack->canRedo() ? tr("&Redo %1").arg(stack->redoText()) : tr("&Redo"));
+    };
+    connect(stack, &QUndoStack::indexChanged, this, updateUndo);
+    connect(stack, &QUndoStack::cleanChanged, this, updateUndo);
+    connect(m_document, &Document::lockChanged, this, updateUndo);
+    updateUndo();
     edit->addSeparator();
     add(edit, tr("&Copy"), QKeySequence::Copy, [this] { m_scene->copySelection(); });
     add(edit, tr("&Paste"), QKeySequence::Paste, [this] { m_scene->pasteAt(m_view->cursorScenePos()); });
@@ -168,6 +189,8 @@ void MainWindow::createActions() {
     for (QDockWidget* d : findChildren<QDockWidget*>())
         view->addAction(d->toggleViewAction());
 
+    menuBar()->addMenu(m_training->createMenu(this));
+
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About SegForge"), this, [this] {
         QMessageBox::about(this, tr("About SegForge"),
@@ -188,6 +211,8 @@ void MainWindow::createActions() {
     bar->addSeparator();
     bar->addAction(fit);
     bar->addAction(layout);
+    bar->addSeparator();
+    m_training->addToolBarActions(bar);
     updateRecentMenu();
 }
 
@@ -240,7 +265,7 @@ bool MainWindow::maybeSave() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    if (!maybeSave()) {
+    if (!m_training->stopTraining(true) || !maybeSave()) {
         event->ignore();
         return;
     }
@@ -249,6 +274,11 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 bool MainWindow::openFile(const QString& path, QString* error, bool quiet) {
+    if (!m_training->stopTraining(!quiet)) {
+        if (error)
+            *error = tr("training is running");
+        return false;
+    }
     QString why;
     if (!m_document->open(path, &why)) {
         if (error)
@@ -303,7 +333,7 @@ bool MainWindow::saveAs() {
 }
 
 void MainWindow::newFromTemplate() {
-    if (!maybeSave())
+    if (!m_training->stopTraining(true) || !maybeSave())
         return;
     TemplateDialog dialog(this);
     if (dialog.exec() != QDialog::Accepted)

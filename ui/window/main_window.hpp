@@ -15,6 +15,7 @@ class PropertiesPanel;
 class DiagnosticsPanel;
 class SummaryPanel;
 class QuickAddPopup;
+class TrainingWorkbench;
 
 /// The editor window: canvas in the centre, palette, properties, diagnostics
 /// and model summary as docks, menus, toolbar and status bar. File handling
@@ -32,6 +33,7 @@ public:
     DiagnosticsPanel* diagnostics() const { return m_diagnostics; }
     SummaryPanel* summary() const { return m_summary; }
     QuickAddPopup* quickAdd() const { return m_quickAdd; }
+    TrainingWorkbench* training() const { return m_training; }
 
     /// Opens a file; on failure shows the errors (unless `quiet`) and keeps the current document.
     bool openFile(const QString& path, QString* error = nullptr, bool quiet = false);
@@ -71,6 +73,7 @@ private:
     DiagnosticsPanel* m_diagnostics;
     SummaryPanel* m_summary;
     QuickAddPopup* m_quickAdd;
+    TrainingWorkbench* m_training = nullptr;
     QMenu* m_recentMenu = nullptr;
     QLabel* m_statusCounts;
     QLabel* m_statusZoom;

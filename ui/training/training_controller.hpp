@@ -1,0 +1,165 @@
+#pragma once
+
+#include "engine/executor.hpp"
+#include "engine/prediction.hpp"
+#include "engine/train_event.hpp"
+#include "engine/training_setup.hpp"
+
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace segforge::core {
+class ImageFolderSource;
+class Trainer;
+} // namespace segforge::core
+
+namespace segforge::ui {
+
+class Document;
+
+/// Trains the document's graph on a worker thread and lets the GUI steer it:
+/// pause, resume, step one batch or one node, stop, breakpoints. Everything the
+/// worker reports arrives as signals on the GUI thread; the GUI never waits on
+/// the engine. Tensors can be inspected whenever the worker is not computing
+/// (paused, stopped, finished).
+///
+/// Weights survive a stop: training again continues the same run when the
+/// network is unchanged, and otherwise starts a new run that keeps the weights
+/// of every node whose op and attributes did not change.
+class TrainingController : public QObject {
+    Q_OBJECT
+public:
+    enum class State {
+        Idle,     ///< nothing runs; weights (if any) can be inspected and used
+        Running,  ///< the worker trains
+        Paused,   ///< the worker waits between batches or between two nodes
+        Stopping, ///< stop requested, the worker is finishing
+        Busy,     ///< an inference job (overlays, predict file) runs
+    };
+    Q_ENUM(State)
+
+    explicit TrainingController(Document* document, QObject* parent = nullptr);
+    ~TrainingController() override;
+
+    State state() const { return m_state; }
+    /// Training is in progress (running, paused or stopping): the graph is locked.
+    bool trainingActive() const;
+    /// Weights exist (a run happened) and nothing computes: tensors can be read.
+    bool canInspect() const;
+
+    /// Starts (or continues) training with the project's settings and `overrides`.
+    /// With `paused`, the worker waits before the first batch (for stepping).
+    /// Returns false and sets `error` when the graph has errors, the Dataset
+    /// node is missing or the data cannot be read.
+    bool start(const core::TrainingOverrides& overrides, bool paused, QString* error);
+    /// start() with the default overrides (e.g. the --data folder given on the command line).
+    bool start(bool paused, QString* error) { return start(m_defaults, paused, error); }
+    void setDefaultOverrides(core::TrainingOverrides overrides) { m_defaults = std::move(overrides); }
+    void pause();
+    void resume();
+    void stepBatch();
+    /// Runs one node (forward, then backward); starts paused training if idle.
+    void stepNode();
+    void stop();
+    /// Forgets the weights: the next start initialises them from the seed.
+    void resetWeights();
+    /// Blocks until the worker has finished (for tests and shutdown); false on timeout.
+    bool waitForIdle(int timeoutMs);
+
+    void setBreakpoint(core::NodeId node, bool on);
+    bool hasBreakpoint(core::NodeId node) const { return m_breakpoints.count(node) != 0; }
+    const std::set<core::NodeId>& breakpoints() const { return m_breakpoints; }
+
+    /// The value on an output port / the loss gradient arriving at it, from the
+    /// latest step; nullptr unless canInspect() or the tensor was never computed.
+    const core::Tensor* value(const core::PortRef& output) const;
+    const core::Tensor* gradient(const core::PortRef& output) const;
+
+    /// A parameter ("<node>/<param>") of the current weights; nullptr unless canInspect().
+    const core::Tensor* parameter(const std::string& name) const;
+    /// Node ids in the order the executor runs them (empty before the first run).
+    std::vector<core::NodeId> executionOrder() const;
+
+    /// Records the gradient norm of every wire after each training step.
+    void setGradientTracking(bool on) { m_trackGradients = on; }
+    /// L2 norm of the loss gradient on each output port after the latest step.
+    std::map<core::PortRef, double> gradientNorms() const;
+
+    /// Predicts the first validation samples with the current weights (when idle).
+    bool refreshOverlays(QString* error = nullptr);
+    /// Runs the current weights on an image file (when idle); answers with predictionReady.
+    bool predictImage(const QString& path, QString* error = nullptr);
+    /// How many validation samples the overlays show.
+    void setOverlaySamples(int count) { m_overlaySamples = count; }
+
+    const std::optional<core::NonFiniteReport>& nonFinite() const { return m_nonFinite; }
+    std::int64_t step() const { return m_step; }
+    /// "160 training / 40 validation images, 20 batches of 8" after start.
+    QString datasetSummary() const { return m_datasetSummary; }
+
+signals:
+    void stateChanged(segforge::ui::TrainingController::State state);
+    void runStarted(int epochs, qint64 batchesPerEpoch, qint64 firstStep);
+    void batchDone(const segforge::core::TrainEvent& event);
+    void epochDone(const segforge::core::TrainEvent& event);
+    /// The worker waits. `node` is the node that ran last (kNoNode between batches).
+    void pausedAt(segforge::core::NodeId node, segforge::core::Phase phase, bool validation);
+    /// The NaN/Inf guard fired; training has stopped.
+    void nonFiniteFound(const segforge::core::NonFiniteReport& report);
+    /// The run ended: Finished, Stopped or NonFinite (message for the status bar).
+    void runEnded(segforge::core::TrainEventKind status, const QString& message);
+    /// A data or engine error stopped the run or a job.
+    void failed(const QString& message);
+    void overlaysReady(const std::vector<segforge::core::SamplePrediction>& samples, int epoch);
+    void predictionReady(const QString& name, const segforge::core::FilePrediction& prediction);
+
+private:
+    void setState(State state);
+    /// Compiles the document's graph, keeping compatible weights. "" or an error.
+    QString prepareExecutor();
+    void onEvent(const core::TrainEvent& event); ///< on the worker thread
+    void finishWorker();                         ///< on the GUI thread, after the worker returned
+    void runJob(std::function<void()> job);      ///< inference on the worker thread
+    void applyBreakpoints();
+    /// Posts `fn` to the GUI thread.
+    template <typename F> void post(F&& fn);
+
+    Document* m_document;
+    State m_state = State::Idle;
+    std::thread m_worker;
+
+    core::Graph m_graph; ///< the network m_executor was compiled from
+    std::unique_ptr<core::Executor> m_executor;
+    std::unique_ptr<core::ImageFolderSource> m_source;
+    std::unique_ptr<core::Trainer> m_trainer;
+    core::TrainingOverrides m_overrides; ///< of the current run
+    core::TrainingOverrides m_defaults;
+    core::TrainingSettings m_settings;
+    bool m_keepWeights = false; ///< weights exist: a new trainer must not re-initialise them
+    bool m_runComplete = true; ///< the trainer reached its last epoch (or NaN): next start is a new run
+    std::optional<core::PortRef> m_prediction;
+    QString m_datasetSummary;
+
+    std::set<core::NodeId> m_breakpoints;
+    std::optional<core::NonFiniteReport> m_nonFinite;
+    std::atomic<std::int64_t> m_step{0};
+    std::atomic<bool> m_trackGradients{false};
+    std::atomic<bool> m_breakpointsDirty{false};
+    int m_overlaySamples = 12;
+    int m_lastEpoch = -1;
+
+    mutable std::mutex m_mutex; ///< guards the two members below (shared with the worker)
+    std::map<core::PortRef, double> m_gradNorms;
+    std::set<core::NodeId> m_pendingBreakpoints; ///< set while running, applied by the worker
+};
+
+} // namespace segforge::ui

@@ -1,0 +1,324 @@
+#include "window/training_workbench.hpp"
+
+#include "document/document.hpp"
+#include "ops/op_registry.hpp"
+#include "panels/diagnostics_panel.hpp"
+#include "scene/graph_scene.hpp"
+#include "scene/graph_view.hpp"
+#include "training/overlay_panel.hpp"
+#include "training/tensor_inspector.hpp"
+#include "training/training_controller.hpp"
+#include "training/training_panel.hpp"
+#include "training/training_plots.hpp"
+
+#include <QAction>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QMainWindow>
+#include <QMenu>
+#include <QMessageBox>
+#include <QToolBar>
+
+namespace segforge::ui {
+
+namespace {
+
+QString portTitle(const core::Graph& graph, const core::PortRef& port) {
+    const core::Node* n = graph.findNode(port.node);
+    return n ? QString::fromStdString(n->name + "." + port.port) : QString::fromStdString(port.port);
+}
+
+/// The first output port of a node (what the inspector shows for a node).
+std::optional<core::PortRef> firstOutput(const core::Graph& graph, core::NodeId id) {
+    const core::Node* n = graph.findNode(id);
+    const core::OpSchema* s = n ? core::OpRegistry::builtin().find(n->op) : nullptr;
+    if (!s || s->outputs.empty())
+        return std::nullopt;
+    return core::PortRef{id, s->outputs.front().name};
+}
+
+/// The producer of the first connected input of a node (its input tensor).
+std::optional<core::PortRef> firstInputProducer(const core::Graph& graph, core::NodeId id) {
+    const core::Node* n = graph.findNode(id);
+    const core::OpSchema* s = n ? core::OpRegistry::builtin().find(n->op) : nullptr;
+    if (!s)
+        return std::nullopt;
+    for (const auto& input : s->inputs)
+        if (auto producer = graph.producerOf({id, input.name}))
+            return producer;
+    return std::nullopt;
+}
+
+const char* kLockReason = "Training is running: stop it (Shift+F5) to edit the graph. Nodes can still be moved.";
+
+} // namespace
+
+TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, GraphScene* scene, GraphView* view,
+                                     DiagnosticsPanel* diagnostics)
+    : QObject(window), m_window(window), m_document(document), m_scene(scene), m_view(view),
+      m_diagnostics(diagnostics), m_controller(new TrainingController(document, this)) {
+    createDocks(window);
+
+    connect(m_controller, &TrainingController::stateChanged, this, &TrainingWorkbench::onStateChanged);
+    connect(m_controller, &TrainingController::runStarted, this, [this](int, qint64, qint64 firstStep) {
+        if (firstStep == 0)
+            m_plots->clear();
+        showTrainingDocks();
+        m_diagnostics->setRuntimeDiagnostic(std::nullopt);
+        m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
+    });
+    connect(m_controller, &TrainingController::batchDone, this, [this](const core::TrainEvent& e) {
+        m_plots->addStep(e.step, e.trainLoss, e.learningRate);
+        if (m_panel->gradientViewAction()->isChecked())
+            m_scene->setGradientNorms(m_controller->gradientNorms());
+    });
+    connect(m_controller, &TrainingController::epochDone, this, [this](const core::TrainEvent& e) {
+        m_plots->addEpoch(e.epoch, e.step, e.trainLoss, e.valLoss, e.valMetrics);
+    });
+    connect(m_controller, &TrainingController::overlaysReady, this,
+            [this](const std::vector<core::SamplePrediction>& samples, int epoch) {
+                std::vector<OverlaySample> rows;
+                rows.reserve(samples.size());
+                for (const auto& s : samples)
+                    rows.push_back({QString::fromStdString(s.name), s.image, s.truth, s.scores});
+                m_overlays->setSamples(std::move(rows), epoch);
+            });
+    connect(m_controller, &TrainingController::predictionReady, this,
+            [this](const QString& name, const core::FilePrediction& p) {
+                m_overlays->showPrediction(name, p.rgb, p.scores);
+            });
+    connect(m_controller, &TrainingController::pausedAt, this,
+            [this](core::NodeId node, core::Phase phase, bool) { onPaused(node, phase); });
+    connect(m_controller, &TrainingController::nonFiniteFound, this, &TrainingWorkbench::onNonFinite);
+    connect(m_controller, &TrainingController::runEnded, this, [this](core::TrainEventKind, const QString& message) {
+        emit statusText(message, 10000);
+        refreshInspector();
+    });
+    connect(m_controller, &TrainingController::failed, this, [this](const QString& message) {
+        emit statusText(message, 15000);
+        auto* box = new QMessageBox(QMessageBox::Warning, tr("Training"), message, QMessageBox::Ok, m_window);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open(); // never blocks the event loop
+    });
+    connect(m_panel, &TrainingPanel::statusText, this, [this](const QString& text) { emit statusText(text, 0); });
+    connect(m_panel->gradientViewAction(), &QAction::toggled, this, [this](bool on) {
+        m_scene->setGradientNorms(on ? m_controller->gradientNorms() : std::map<core::PortRef, double>{});
+        if (on && m_controller->gradientNorms().empty())
+            emit statusText(tr("Gradient view: wires are drawn by gradient norm after the next training step."), 6000);
+    });
+
+    connect(m_scene, &GraphScene::currentEdgeChanged, this, [this](std::optional<core::Edge> edge) {
+        if (edge)
+            inspect(edge->from);
+    });
+    connect(m_overlays, &OverlayPanel::refreshRequested, this, [this] {
+        QString error;
+        if (!m_controller->refreshOverlays(&error))
+            emit statusText(error, 6000);
+    });
+    connect(m_overlays, &OverlayPanel::predictImageRequested, this, [this](const QString& path) {
+        QString error;
+        if (!m_controller->predictImage(path, &error))
+            emit statusText(error, 6000);
+    });
+    connect(m_document, &Document::editRefused, this, [this](const QString& why) { emit statusText(why, 6000); });
+}
+
+void TrainingWorkbench::showTrainingDocks() {
+    if (!m_docksArranged) {
+        // Loss curves and predictions side by side under the canvas, next to
+        // the diagnostics (a dock in a tab group cannot be split: take them out).
+        m_window->removeDockWidget(m_plotsDock);
+        m_window->removeDockWidget(m_overlaysDock);
+        m_window->addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock, Qt::Horizontal);
+        m_window->addDockWidget(Qt::BottomDockWidgetArea, m_overlaysDock, Qt::Horizontal);
+        const int w = m_window->width();
+        if (auto* diag = m_window->findChild<QDockWidget*>("diagnostics"))
+            m_window->resizeDocks({diag, m_plotsDock, m_overlaysDock}, {w / 4, w * 3 / 8, w * 3 / 8}, Qt::Horizontal);
+        m_docksArranged = true;
+    }
+    for (QDockWidget* d : {m_plotsDock, m_overlaysDock, m_trainingDock}) {
+        d->show();
+        d->raise();
+    }
+}
+
+void TrainingWorkbench::createDocks(QMainWindow* window) {
+    auto dock = [window](const QString& title, QWidget* w, const QString& name) {
+        auto* d = new QDockWidget(title, window);
+        d->setObjectName(name);
+        d->setWidget(w);
+        return d;
+    };
+    m_panel = new TrainingPanel(m_document, m_controller, window);
+    m_plots = new TrainingPlots(window);
+    m_overlays = new OverlayPanel(window);
+    m_inspector = new TensorInspectorPanel(window);
+    m_trainingDock = dock(tr("Training"), m_panel, "training");
+    m_plotsDock = dock(tr("Plots"), m_plots, "plots");
+    m_overlaysDock = dock(tr("Predictions"), m_overlays, "predictions");
+    m_inspectorDock = dock(tr("Tensor Inspector"), m_inspector, "inspector");
+    window->addDockWidget(Qt::RightDockWidgetArea, m_trainingDock);
+    window->addDockWidget(Qt::RightDockWidgetArea, m_inspectorDock);
+    window->addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
+    window->addDockWidget(Qt::BottomDockWidgetArea, m_overlaysDock);
+}
+
+QMenu* TrainingWorkbench::createMenu(QWidget* parent) {
+    auto* menu = new QMenu(tr("&Train"), parent);
+    menu->addAction(m_panel->trainAction());
+    menu->addAction(m_panel->pauseAction());
+    menu->addAction(m_panel->stopAction());
+    menu->addSeparator();
+    menu->addAction(m_panel->stepBatchAction());
+    menu->addAction(m_panel->stepNodeAction());
+    menu->addAction(m_panel->runToBreakpointAction());
+    QAction* breakpoint = menu->addAction(tr("Toggle &Breakpoint"));
+    breakpoint->setShortcut(Qt::Key_F9);
+    breakpoint->setShortcutContext(Qt::WindowShortcut);
+    breakpoint->setToolTip(tr("Pause after the selected nodes run (F9)"));
+    connect(breakpoint, &QAction::triggered, this, &TrainingWorkbench::toggleBreakpoints);
+    menu->addSeparator();
+    menu->addAction(m_panel->gradientViewAction());
+    QAction* refresh = menu->addAction(tr("Refresh &Predictions"));
+    connect(refresh, &QAction::triggered, m_overlays, &OverlayPanel::refreshRequested);
+    QAction* predict = menu->addAction(tr("Predict &Image…"));
+    connect(predict, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(m_window, tr("Predict image"), QString(),
+                                                          tr("Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp)"));
+        if (path.isEmpty())
+            return;
+        QString error;
+        if (!m_controller->predictImage(path, &error))
+            emit statusText(error, 6000);
+    });
+    menu->addSeparator();
+    menu->addAction(m_panel->resetWeightsAction());
+    return menu;
+}
+
+void TrainingWorkbench::addToolBarActions(QToolBar* bar) {
+    for (QAction* a : {m_panel->trainAction(), m_panel->pauseAction(), m_panel->stopAction(),
+                       m_panel->stepBatchAction(), m_panel->stepNodeAction()})
+        bar->addAction(a);
+}
+
+void TrainingWorkbench::toggleBreakpoints() {
+    const auto nodes = m_scene->selectedNodes();
+    if (nodes.empty()) {
+        emit statusText(tr("Select a node to toggle its breakpoint (F9)."), 4000);
+        return;
+    }
+    for (core::NodeId id : nodes)
+        m_controller->setBreakpoint(id, !m_controller->hasBreakpoint(id));
+    m_scene->setBreakpoints(m_controller->breakpoints());
+    m_panel->runToBreakpointAction()->setEnabled(!m_controller->breakpoints().empty() &&
+                                                  (m_controller->state() == TrainingController::State::Idle ||
+                                                   m_controller->state() == TrainingController::State::Paused));
+}
+
+void TrainingWorkbench::inspect(const core::PortRef& output) {
+    m_inspected = output;
+    refreshInspector();
+}
+
+void TrainingWorkbench::refreshInspector() {
+    if (!m_inspected)
+        return;
+    const QString title = portTitle(m_document->graph(), *m_inspected);
+    if (!m_controller->canInspect()) {
+        m_inspector->showWire(title, nullptr, nullptr);
+        return;
+    }
+    m_inspector->showWire(title, m_controller->value(*m_inspected), m_controller->gradient(*m_inspected));
+}
+
+void TrainingWorkbench::onStateChanged() {
+    using State = TrainingController::State;
+    const bool active = m_controller->trainingActive();
+    m_document->setLocked(active ? tr(kLockReason) : QString());
+    if (m_controller->state() == State::Running && m_scene->runMarkNode() != core::kNoNode &&
+        !m_controller->nonFinite())
+        m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
+    if (m_controller->state() == State::Idle && !m_controller->nonFinite())
+        m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
+}
+
+void TrainingWorkbench::onPaused(core::NodeId node, core::Phase phase) {
+    m_phase = phase;
+    if (node == core::kNoNode) {
+        m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
+        emit statusText(tr("Paused between batches, at step %1.").arg(m_controller->step()), 0);
+        refreshInspector();
+        return;
+    }
+    m_scene->setRunMark(node, NodeItem::RunMark::Current);
+    if (NodeItem* item = m_scene->nodeItem(node))
+        m_view->ensureVisible(item, 60, 60);
+    const core::Node* n = m_document->graph().findNode(node);
+    emit statusText(tr("Paused after %1 %2 of step %3. Step Node (F11) runs the next one.")
+                        .arg(phase == core::Phase::Forward ? tr("forward") : tr("backward"))
+                        .arg(n ? QString::fromStdString(n->name) : QString())
+                        .arg(m_controller->step() + 1),
+                    0);
+    // Follow the node being stepped unless the user picked a wire.
+    if (!m_scene->selectedEdge()) {
+        auto port = phase == core::Phase::Forward ? firstOutput(m_document->graph(), node)
+                                                  : firstInputProducer(m_document->graph(), node);
+        if (port)
+            m_inspected = port;
+    }
+    refreshInspector();
+}
+
+void TrainingWorkbench::onNonFinite(const core::NonFiniteReport& report) {
+    m_scene->setRunMark(report.node, NodeItem::RunMark::NonFinite);
+    m_view->centerOnNode(report.node);
+    core::Diagnostic d;
+    d.severity = core::Severity::Error;
+    d.code = "non-finite-at-runtime";
+    d.node = report.node;
+    d.message = report.message();
+    // The checker's fixes for that node (a Dice without epsilon: set epsilon) apply here too.
+    for (const core::Diagnostic& c : m_document->check().diagnostics)
+        if (c.node == report.node)
+            d.fixes.insert(d.fixes.end(), c.fixes.begin(), c.fixes.end());
+    m_diagnostics->setRuntimeDiagnostic(d);
+    if (auto input = firstInputProducer(m_document->graph(), report.node))
+        m_inspected = input;
+    m_inspectorDock->show();
+    m_inspectorDock->raise();
+    emit statusText(QString::fromStdString(report.message()), 0);
+    refreshInspector();
+}
+
+bool TrainingWorkbench::stopTraining(bool ask) {
+    if (!m_controller->trainingActive() && m_controller->state() != TrainingController::State::Busy)
+        return true;
+    if (ask && m_controller->trainingActive()) {
+        const auto answer = QMessageBox::question(m_window, tr("Training is running"),
+                                                  tr("Stop training? The weights of the last finished step are kept "
+                                                     "until another project is opened."));
+        if (answer != QMessageBox::Yes)
+            return false;
+    }
+    m_controller->stop();
+    m_controller->waitForIdle(60'000);
+    return true;
+}
+
+void TrainingWorkbench::projectReplaced() {
+    m_controller->resetWeights();
+    for (core::NodeId id : std::set<core::NodeId>(m_controller->breakpoints()))
+        m_controller->setBreakpoint(id, false);
+    m_scene->setBreakpoints({});
+    m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
+    m_scene->setGradientNorms({});
+    m_diagnostics->setRuntimeDiagnostic(std::nullopt);
+    m_plots->clear();
+    m_overlays->setSamples({}, -1);
+    m_inspector->showWire(QString(), nullptr, nullptr);
+    m_inspected.reset();
+}
+
+} // namespace segforge::ui

@@ -1,0 +1,95 @@
+#pragma once
+
+#include "engine/executor.hpp"
+#include "graph/graph.hpp"
+
+#include <QObject>
+#include <QString>
+
+#include <optional>
+
+class QDockWidget;
+class QMainWindow;
+class QMenu;
+class QToolBar;
+
+namespace segforge::ui {
+
+class DiagnosticsPanel;
+class Document;
+class GraphScene;
+class GraphView;
+class OverlayPanel;
+class TensorInspectorPanel;
+class TrainingController;
+class TrainingPanel;
+class TrainingPlots;
+
+/// Training inside the editor window: the controller, its docks (Training,
+/// Plots, Predictions, Tensor inspector), the Train menu, and the wiring
+/// between them and the canvas — the graph locks while training runs, the
+/// node being stepped glows, a NaN stop outlines its node in red and opens the
+/// inspector on its inputs, wires show gradient norms on request.
+class TrainingWorkbench : public QObject {
+    Q_OBJECT
+public:
+    TrainingWorkbench(QMainWindow* window, Document* document, GraphScene* scene, GraphView* view,
+                      DiagnosticsPanel* diagnostics);
+
+    TrainingController* controller() const { return m_controller; }
+    TrainingPanel* panel() const { return m_panel; }
+    TrainingPlots* plots() const { return m_plots; }
+    OverlayPanel* overlays() const { return m_overlays; }
+    TensorInspectorPanel* inspector() const { return m_inspector; }
+    QDockWidget* trainingDock() const { return m_trainingDock; }
+    QDockWidget* plotsDock() const { return m_plotsDock; }
+    QDockWidget* overlaysDock() const { return m_overlaysDock; }
+    QDockWidget* inspectorDock() const { return m_inspectorDock; }
+
+    /// The Train menu with every training action and shortcut.
+    QMenu* createMenu(QWidget* parent);
+    void addToolBarActions(QToolBar* bar);
+
+    /// F9: toggles a breakpoint on every selected node.
+    void toggleBreakpoints();
+    /// Shows the tensor on an output port (and its gradient) in the inspector.
+    void inspect(const core::PortRef& output);
+    /// Before the document is replaced or the window closes: stops training
+    /// (after asking, unless `ask` is false) and waits for the worker. False if
+    /// the user declined.
+    bool stopTraining(bool ask);
+    /// The document now holds another project: forget weights, plots and marks.
+    void projectReplaced();
+    /// Shows the Training dock, and the plots and predictions side by side.
+    void showTrainingDocks();
+
+signals:
+    void statusText(const QString& text, int timeoutMs);
+
+private:
+    void createDocks(QMainWindow* window);
+    void onStateChanged();
+    void onPaused(core::NodeId node, core::Phase phase);
+    void onNonFinite(const core::NonFiniteReport& report);
+    void refreshInspector();
+
+    QMainWindow* m_window;
+    Document* m_document;
+    GraphScene* m_scene;
+    GraphView* m_view;
+    DiagnosticsPanel* m_diagnostics;
+    TrainingController* m_controller;
+    TrainingPanel* m_panel = nullptr;
+    TrainingPlots* m_plots = nullptr;
+    OverlayPanel* m_overlays = nullptr;
+    TensorInspectorPanel* m_inspector = nullptr;
+    QDockWidget* m_trainingDock = nullptr;
+    QDockWidget* m_plotsDock = nullptr;
+    QDockWidget* m_overlaysDock = nullptr;
+    QDockWidget* m_inspectorDock = nullptr;
+    std::optional<core::PortRef> m_inspected; ///< the output port whose tensor the inspector shows
+    core::Phase m_phase = core::Phase::Forward;
+    bool m_docksArranged = false;
+};
+
+} // namespace segforge::ui
