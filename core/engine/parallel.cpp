@@ -1,11 +1,16 @@
 #include "engine/parallel.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace segforge::core {
 
@@ -13,7 +18,56 @@ namespace {
 
 thread_local bool t_insideChunk = false;
 
-/// Workers sleep on a generation counter; each job hands worker k chunk k + 1.
+void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#else
+    std::this_thread::yield();
+#endif
+}
+
+/// Pause iterations a thread spins before it sleeps: a training step runs hundreds of
+/// kernels back to back, and waking a sleeping thread costs more than a short spin.
+constexpr int kSpin = 4000;
+
+using ChunkFn = std::function<void(std::int64_t, std::int64_t, int)>;
+
+/// One parallelFor call. Chunks are claimed from a counter by whichever thread
+/// is free — the caller included — so a worker that the OS has not scheduled
+/// yet (the machine is shared) delays nothing: the caller runs its chunk. What
+/// a chunk computes depends only on its index, never on the thread running it.
+struct Job {
+    const ChunkFn* fn = nullptr;
+    std::int64_t n = 0;
+    int chunks = 1;
+    std::atomic<int> next{0};
+    std::atomic<int> remaining{0};
+    std::atomic<int> users{
+        0}; ///< workers holding a pointer to this job (changed under the pool mutex)
+    std::mutex errorMutex;
+    std::exception_ptr error;
+
+    void runChunks() {
+        for (;;) {
+            const int k = next.fetch_add(1, std::memory_order_relaxed);
+            if (k >= chunks)
+                return;
+            const std::int64_t begin = n * k / chunks;
+            const std::int64_t end = n * (k + 1) / chunks;
+            t_insideChunk = true;
+            try {
+                (*fn)(begin, end, k);
+            } catch (...) {
+                std::lock_guard lock(errorMutex);
+                if (!error)
+                    error = std::current_exception();
+            }
+            t_insideChunk = false;
+            remaining.fetch_sub(1, std::memory_order_acq_rel);
+        }
+    }
+};
+
 class Pool {
 public:
     ~Pool() { resize(0); }
@@ -24,7 +78,7 @@ public:
         {
             std::lock_guard lock(m_mutex);
             m_quit = true;
-            ++m_generation;
+            m_generation.fetch_add(1);
         }
         m_wake.notify_all();
         for (auto& t : m_workers)
@@ -32,74 +86,71 @@ public:
         m_workers.clear();
         m_quit = false;
         m_threads = std::max(1, threads);
-        // A new worker must wait for the next job, not take the generation bump of this resize for one.
-        const std::uint64_t now = m_generation;
+        // A new worker must wait for the next job, not take the generation bump of this resize for
+        // one.
+        const std::uint64_t now = m_generation.load();
         for (int k = 1; k < m_threads; ++k)
-            m_workers.emplace_back([this, k, now] { work(k, now); });
+            m_workers.emplace_back([this, now] { work(now); });
     }
 
-    void run(std::int64_t n, int chunks, const std::function<void(std::int64_t, std::int64_t, int)>& fn) {
-        std::unique_lock lock(m_mutex);
-        m_fn = &fn;
-        m_n = n;
-        m_chunks = chunks;
-        m_pending = chunks - 1;
-        m_error = nullptr;
-        ++m_generation;
-        lock.unlock();
+    void run(std::int64_t n, int chunks, const ChunkFn& fn) {
+        Job job;
+        job.fn = &fn;
+        job.n = n;
+        job.chunks = chunks;
+        job.remaining = chunks;
+        {
+            std::lock_guard lock(m_mutex);
+            m_job = &job;
+            m_generation.fetch_add(1, std::memory_order_release);
+        }
         m_wake.notify_all();
-        runChunk(0);
-        lock.lock();
-        m_done.wait(lock, [this] { return m_pending == 0; });
-        m_fn = nullptr;
-        if (m_error)
-            std::rethrow_exception(m_error);
+        job.runChunks();
+        // Chunks claimed by workers may still run: spin a little, then sleep.
+        for (int i = 0; i < kSpin && job.remaining.load(std::memory_order_acquire) != 0; ++i)
+            cpuRelax();
+        {
+            std::unique_lock lock(m_mutex);
+            m_done.wait(lock, [&] { return job.remaining.load() == 0 && job.users.load() == 0; });
+            m_job = nullptr; // under the lock: no worker can pick the finished job up any more
+        }
+        if (job.error)
+            std::rethrow_exception(job.error);
     }
 
 private:
-    void work(int k, std::uint64_t seen) {
+    void work(std::uint64_t seen) {
         for (;;) {
-            std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [&] { return m_generation != seen; });
-            seen = m_generation;
-            if (m_quit)
-                return;
-            if (k >= m_chunks)
-                continue;
-            lock.unlock();
-            runChunk(k);
-            lock.lock();
-            if (--m_pending == 0)
-                m_done.notify_one();
+            for (int i = 0; i < kSpin && m_generation.load(std::memory_order_acquire) == seen; ++i)
+                cpuRelax();
+            Job* job = nullptr;
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [&] { return m_generation.load() != seen; });
+                seen = m_generation.load();
+                if (m_quit)
+                    return;
+                job = m_job;
+                if (!job)
+                    continue;
+                job->users.fetch_add(1);
+            }
+            job->runChunks();
+            {
+                std::lock_guard lock(m_mutex);
+                job->users.fetch_sub(1);
+            }
+            m_done.notify_all();
         }
-    }
-
-    void runChunk(int k) {
-        const std::int64_t begin = m_n * k / m_chunks;
-        const std::int64_t end = m_n * (k + 1) / m_chunks;
-        t_insideChunk = true;
-        try {
-            (*m_fn)(begin, end, k);
-        } catch (...) {
-            std::lock_guard lock(m_errorMutex);
-            if (!m_error)
-                m_error = std::current_exception();
-        }
-        t_insideChunk = false;
     }
 
     std::mutex m_mutex;
-    std::mutex m_errorMutex;
     std::condition_variable m_wake, m_done;
     std::vector<std::thread> m_workers;
-    const std::function<void(std::int64_t, std::int64_t, int)>* m_fn = nullptr;
-    std::int64_t m_n = 0;
-    int m_chunks = 1;
-    int m_pending = 0;
+    Job* m_job = nullptr;
     int m_threads = 1;
-    std::uint64_t m_generation = 0;
+    std::atomic<std::uint64_t> m_generation{0};
     bool m_quit = false;
-    std::exception_ptr m_error;
 };
 
 Pool& pool() {
@@ -119,7 +170,9 @@ void setEngineThreads(int threads) {
         pool().resize(threads);
 }
 
-int engineThreads() { return pool().threads(); }
+int engineThreads() {
+    return pool().threads();
+}
 
 int parallelChunks(std::int64_t n) {
     if (t_insideChunk || n <= 1)
@@ -127,7 +180,7 @@ int parallelChunks(std::int64_t n) {
     return static_cast<int>(std::min<std::int64_t>(n, pool().threads()));
 }
 
-void parallelFor(std::int64_t n, const std::function<void(std::int64_t, std::int64_t, int)>& fn) {
+void parallelFor(std::int64_t n, const ChunkFn& fn) {
     if (n <= 0)
         return;
     if (parallelChunks(n) == 1) {

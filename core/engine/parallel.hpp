@@ -16,9 +16,11 @@ void setEngineThreads(int threads);
 int engineThreads();
 
 /// Calls fn(begin, end, chunk) for the chunks of [0, n): min(n, engineThreads())
-/// contiguous, nearly equal ranges, chunk 0 on the calling thread. Returns when
-/// every chunk is done; rethrows the first exception a chunk threw. A nested call
-/// (from inside a chunk) runs serially as a single chunk.
+/// contiguous, nearly equal ranges. The calling thread takes part: free threads
+/// claim chunks in order, so any chunk may run on any thread (a chunk's result must
+/// depend on its index only). Returns when every chunk is done; rethrows the first
+/// exception a chunk threw. A nested call (from inside a chunk) runs serially as a
+/// single chunk.
 void parallelFor(std::int64_t n, const std::function<void(std::int64_t, std::int64_t, int)>& fn);
 
 /// How many chunks parallelFor(n, …) uses, for kernels that keep per-chunk partial sums.
