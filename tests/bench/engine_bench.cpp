@@ -1,7 +1,11 @@
-// Conv2D forward and backward at U-Net layer shapes (batch 8, 3×3, same).
+// Conv2D forward and backward at U-Net layer shapes (batch 8, 3×3, same), on
+// one thread, for each convolution path: 0 = what Auto picks (direct AVX2 when
+// the CPU has it), 1 = im2col + GEMM, 2 = direct portable.
 // Reports GFLOP/s counting 2·N·H·W·Cin·Cout·9 per pass (backward: input + weight grads, 2×).
 
 #include "engine/executor.hpp"
+#include "engine/kernels/conv_direct.hpp"
+#include "engine/parallel.hpp"
 #include "ops/op_registry.hpp"
 
 #include <benchmark/benchmark.h>
@@ -45,6 +49,9 @@ struct ConvSetup {
 
 void convBench(benchmark::State& state, bool backward) {
     const std::int64_t hw = state.range(0), cin = state.range(1), cout = state.range(2);
+    const auto path = static_cast<segforge::core::kernels::ConvPath>(state.range(3));
+    segforge::core::kernels::setConvPath(path);
+    setEngineThreads(1);
     ConvSetup s(8, hw, cin, cout);
     const OpSchema* conv = OpRegistry::builtin().find("Conv2D");
     conv->forward(s.ctx);
@@ -58,6 +65,15 @@ void convBench(benchmark::State& state, bool backward) {
     const double flops = 2.0 * 8 * static_cast<double>(hw * hw * cin * cout) * 9 * (backward ? 2 : 1);
     state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
                                                    benchmark::Counter::kIsRate);
+    state.SetLabel(path == segforge::core::kernels::ConvPath::Gemm ? "gemm" : segforge::core::kernels::convPathName());
+    segforge::core::kernels::setConvPath(segforge::core::kernels::ConvPath::Auto);
+}
+
+/// {H=W, Cin, Cout} × every path.
+void convShapes(benchmark::internal::Benchmark* b) {
+    for (std::int64_t path : {0, 1, 2})
+        for (auto shape : {std::vector<std::int64_t>{128, 16, 16}, {64, 32, 32}, {32, 64, 64}, {8, 256, 256}})
+            b->Args({shape[0], shape[1], shape[2], path});
 }
 
 void BM_Conv3x3Forward(benchmark::State& state) { convBench(state, false); }
@@ -65,5 +81,5 @@ void BM_Conv3x3Backward(benchmark::State& state) { convBench(state, true); }
 
 } // namespace
 
-BENCHMARK(BM_Conv3x3Forward)->Args({128, 16, 16})->Args({32, 64, 64})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Conv3x3Backward)->Args({128, 16, 16})->Args({32, 64, 64})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Conv3x3Forward)->Apply(convShapes)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Conv3x3Backward)->Apply(convShapes)->Unit(benchmark::kMillisecond);

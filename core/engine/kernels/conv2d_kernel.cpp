@@ -1,8 +1,11 @@
-// Conv2D forward/backward: im2col over blocks of output rows, then one GEMM
-// per block (Eigen). 1×1 stride-1 convolutions skip im2col: NHWC pixels are
-// already the rows of the patch matrix.
+// Conv2D forward/backward. Stride-1 undilated convolutions (the U-Net's 3×3
+// and 1×1 layers) run the direct kernels of conv_direct.cpp, with bias and
+// ReLU fused into the output tile. Everything else: im2col over blocks of
+// output rows, then one GEMM per block (Eigen); 1×1 stride-1 convolutions
+// skip im2col, since NHWC pixels are already the rows of the patch matrix.
 
 #include "engine/kernels/activation_math.hpp"
+#include "engine/kernels/conv_direct.hpp"
 #include "engine/kernels/conv_geometry.hpp"
 #include "engine/kernels/eigen_maps.hpp"
 #include "engine/kernels/kernels.hpp"
@@ -35,6 +38,15 @@ float fusedSlope(const KernelContext&) { return kDefaultLeakySlope; }
 /// Pixels per task of a 1×1 convolution: fixed, so results do not depend on the thread count.
 constexpr std::int64_t kPointwiseRows = 4096;
 
+/// dLoss/d(pre-activation) of the last backward on this thread; grows, never shrinks,
+/// so a warm training step does not allocate it.
+std::vector<float>& preActivationGrad(std::int64_t n) {
+    thread_local std::vector<float> dz;
+    if (dz.size() < static_cast<std::size_t>(n))
+        dz.resize(static_cast<std::size_t>(n));
+    return dz;
+}
+
 } // namespace
 
 // in:(N,H,W,Cin) w:(kh,kw,Cin,F) b:(F) -> out:(N,H',W',F)
@@ -50,6 +62,15 @@ void conv2dForward(const KernelContext& ctx) {
     const float* xp = x.f32();
     float* yp = y.f32();
     const std::int64_t pixels = g.n * g.oh * g.ow;
+    const bool bias = ctx.getBool("use_bias");
+    const ActKind act = parseActivation(ctx.getString("activation"));
+    if (useDirectConv(g)) {
+        if (!convDirectForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp, g, f, act))
+            parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
+                activateInPlace(yp + p0 * f, p1 - p0, f, act, fusedSlope(ctx));
+            });
+        return;
+    }
     if (isPointwise(g)) {
         const std::int64_t blocks = (pixels + kPointwiseRows - 1) / kPointwiseRows;
         parallelFor(blocks, [&](std::int64_t b0, std::int64_t b1, int) {
@@ -72,8 +93,6 @@ void conv2dForward(const KernelContext& ctx) {
             }
         });
     }
-    const bool bias = ctx.getBool("use_bias");
-    const ActKind act = parseActivation(ctx.getString("activation"));
     parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
         if (bias)
             matrix(yp + p0 * f, p1 - p0, f).rowwise() += ConstRowVectorMap(ctx.param(1).f32(), f);
@@ -92,19 +111,31 @@ void conv2dBackward(const KernelContext& ctx) {
     const std::int64_t f = y.channels();
     const std::int64_t patch = g.patch();
     const std::int64_t pixels = g.n * g.oh * g.ow;
-    std::vector<float> dz(static_cast<std::size_t>(y.numel()));
     const ActKind act = parseActivation(ctx.getString("activation"));
-    parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
-        activationGrad(y.f32() + p0 * f, ctx.outGrad(0).f32() + p0 * f, dz.data() + p0 * f, p1 - p0, f, act,
-                       fusedSlope(ctx), false);
-    });
-    const auto dzAll = matrix(dz.data(), pixels, f);
+    // A linear convolution's pre-activation gradient is the output gradient itself.
+    const float* dzp = ctx.outGrad(0).f32();
+    if (act != ActKind::Linear) {
+        float* scratch = preActivationGrad(y.numel()).data();
+        parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
+            activationGrad(y.f32() + p0 * f, ctx.outGrad(0).f32() + p0 * f, scratch + p0 * f, p1 - p0, f, act,
+                           fusedSlope(ctx), false);
+        });
+        dzp = scratch;
+    }
+    const auto dzAll = matrix(dzp, pixels, f);
     if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
         RowVectorMap(db->f32(), f) += dzAll.colwise().sum();
     Tensor* dwT = ctx.paramGrad(0);
     Tensor* dxT = ctx.inGrad(0);
-    const auto w = matrix(ctx.param(0).f32(), patch, f);
     const float* xp = x.f32();
+    if (useDirectConv(g)) {
+        if (dwT)
+            convDirectBackwardWeights(xp, dzp, dwT->f32(), g, f);
+        if (dxT)
+            convDirectBackwardData(dzp, ctx.param(0).f32(), dxT->f32(), g, f);
+        return;
+    }
+    const auto w = matrix(ctx.param(0).f32(), patch, f);
     const bool pointwise = isPointwise(g);
     // Pointwise: rows of the pixel matrix; otherwise whole images.
     const std::int64_t units = pointwise ? pixels : g.n;
@@ -122,7 +153,7 @@ void conv2dBackward(const KernelContext& ctx) {
             }
         }
         if (pointwise) {
-            const auto dzRows = matrix(dz.data() + u0 * f, u1 - u0, f);
+            const auto dzRows = matrix(dzp + u0 * f, u1 - u0, f);
             if (dw)
                 matrix(dw, patch, f).noalias() += matrix(xp + u0 * g.c, u1 - u0, g.c).transpose() * dzRows;
             if (dxT)
@@ -135,7 +166,7 @@ void conv2dBackward(const KernelContext& ctx) {
         for (std::int64_t n = u0; n < u1; ++n) {
             for (std::int64_t oy = 0; oy < g.oh; oy += block) {
                 const std::int64_t rows = std::min(block, g.oh - oy);
-                const auto dzBlock = matrix(dz.data() + (n * g.oh + oy) * g.ow * f, rows * g.ow, f);
+                const auto dzBlock = matrix(dzp + (n * g.oh + oy) * g.ow * f, rows * g.ow, f);
                 if (dw) {
                     im2colRows(xp, g, n, oy, rows, cols.data());
                     matrix(dw, patch, f).noalias() += matrix(cols.data(), rows * g.ow, patch).transpose() * dzBlock;

@@ -1,0 +1,194 @@
+// The direct convolution kernels (portable and AVX2) against the im2col + GEMM
+// path on random data: forward output, input, weight and bias gradients, for
+// odd channel counts, padding edges, several kernel sizes and batch > 1, on one
+// and two threads. The GEMM path itself is checked against naive loops and
+// finite differences elsewhere (engine_forward_test, engine_gradient_test).
+
+#include "engine/kernels/conv_direct.hpp"
+#include "engine/parallel.hpp"
+#include "ops/op_registry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <gtest/gtest.h>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace segforge::core;
+using kernels::ConvPath;
+
+namespace {
+
+struct ConvCase {
+    const char* name;
+    std::int64_t n, h, w, cin, cout, kh, kw;
+    const char* padding;
+    const char* activation;
+    bool bias;
+};
+
+std::ostream& operator<<(std::ostream& os, const ConvCase& c) {
+    return os << c.name;
+}
+
+/// What one run of Conv2D forward + backward produced.
+struct ConvRun {
+    std::vector<float> y, dx, dw, db;
+};
+
+void fillRandom(Tensor& t, std::mt19937& rng, float scale) {
+    std::uniform_real_distribution<float> u(-scale, scale);
+    for (std::int64_t i = 0; i < t.numel(); ++i)
+        t.f32()[i] = u(rng);
+}
+
+std::vector<float> values(const Tensor& t) {
+    return {t.f32(), t.f32() + t.numel()};
+}
+
+ConvRun runConv(const ConvCase& c, ConvPath path, int threads) {
+    kernels::setConvPath(path);
+    setEngineThreads(threads);
+    const bool same = std::string(c.padding) == "same";
+    const std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
+    Tensor x(Shape{c.n, c.h, c.w, c.cin}, DType::Float32),
+        y(Shape{c.n, oh, ow, c.cout}, DType::Float32);
+    Tensor w(Shape{c.kh, c.kw, c.cin, c.cout}, DType::Float32), b(Shape{c.cout}, DType::Float32);
+    Tensor dy(y.shape(), DType::Float32), dx(x.shape(), DType::Float32);
+    Tensor dw(w.shape(), DType::Float32), db(b.shape(), DType::Float32);
+    std::mt19937 rng(17);
+    fillRandom(x, rng, 1.0f);
+    fillRandom(w, rng, 1.0f / std::sqrt(static_cast<float>(c.kh * c.kw * c.cin)));
+    fillRandom(b, rng, 0.5f);
+    fillRandom(dy, rng, 1.0f);
+    // Backward accumulates: start the gradients from non-zero values.
+    dx.fill(0.25f);
+    dw.fill(-0.5f);
+    db.fill(0.125f);
+    AttrMap attrs{{"filters", c.cout},
+                  {"kernel_size", std::vector<std::int64_t>{c.kh, c.kw}},
+                  {"strides", std::vector<std::int64_t>{1, 1}},
+                  {"padding", std::string(c.padding)},
+                  {"dilation_rate", std::vector<std::int64_t>{1, 1}},
+                  {"activation", std::string(c.activation)},
+                  {"use_bias", c.bias}};
+    std::vector<Tensor> saved;
+    KernelContext ctx;
+    ctx.attrs = &attrs;
+    ctx.inputs = {&x};
+    ctx.outputs = {&y};
+    ctx.params = {&w, &b};
+    ctx.saved = &saved;
+    ctx.outputGrads = {&dy};
+    ctx.inputGrads = {&dx};
+    ctx.paramGrads = {&dw, &db};
+    const OpSchema* conv = OpRegistry::builtin().find("Conv2D");
+    conv->forward(ctx);
+    conv->backward(ctx);
+    kernels::setConvPath(ConvPath::Auto);
+    setEngineThreads(1);
+    return {values(y), values(dx), values(dw), values(db)};
+}
+
+/// |a − b| ≤ tol · max(1, max |b|): float sums of up to a few thousand terms.
+void expectClose(const std::vector<float>& a, const std::vector<float>& b, const char* what) {
+    ASSERT_EQ(a.size(), b.size()) << what;
+    float scale = 1.0f;
+    for (float v : b)
+        scale = std::max(scale, std::abs(v));
+    std::size_t worst = 0;
+    float worstDiff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const float d = std::abs(a[i] - b[i]);
+        if (!(d <= worstDiff)) { // also catches NaN
+            worstDiff = d;
+            worst = i;
+        }
+    }
+    EXPECT_LE(worstDiff, 2e-5f * scale)
+        << what << ": element " << worst << " is " << a[worst] << ", GEMM gives " << b[worst]
+        << " (scale " << scale << ")";
+}
+
+void expectSameAsGemm(const ConvRun& got, const ConvRun& ref) {
+    expectClose(got.y, ref.y, "output");
+    expectClose(got.dx, ref.dx, "input gradient");
+    expectClose(got.dw, ref.dw, "weight gradient");
+    expectClose(got.db, ref.db, "bias gradient");
+}
+
+class ConvDirectTest : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvDirectTest, PortableMatchesGemm) {
+    const ConvCase& c = GetParam();
+    const ConvRun ref = runConv(c, ConvPath::Gemm, 1);
+    for (int threads : {1, 2}) {
+        SCOPED_TRACE(::testing::Message() << threads << " thread(s)");
+        expectSameAsGemm(runConv(c, ConvPath::DirectPortable, threads), ref);
+    }
+}
+
+TEST_P(ConvDirectTest, Avx2MatchesGemm) {
+    if (!kernels::convAvx2Available())
+        GTEST_SKIP() << "no AVX2/FMA on this CPU";
+    const ConvCase& c = GetParam();
+    const ConvRun ref = runConv(c, ConvPath::Gemm, 1);
+    for (int threads : {1, 2}) {
+        SCOPED_TRACE(::testing::Message() << threads << " thread(s)");
+        expectSameAsGemm(runConv(c, ConvPath::DirectAvx2, threads), ref);
+    }
+}
+
+TEST_P(ConvDirectTest, RepeatsBitForBit) {
+    const ConvCase& c = GetParam();
+    const ConvPath path =
+        kernels::convAvx2Available() ? ConvPath::DirectAvx2 : ConvPath::DirectPortable;
+    const ConvRun a = runConv(c, path, 2);
+    const ConvRun b = runConv(c, path, 2);
+    EXPECT_EQ(a.y, b.y);
+    EXPECT_EQ(a.dx, b.dx);
+    EXPECT_EQ(a.dw, b.dw);
+    EXPECT_EQ(a.db, b.db);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ConvDirectTest,
+    ::testing::Values(
+        // name, n, h, w, cin, cout, kh, kw, padding, activation, bias
+        ConvCase{"unet_like_16", 2, 12, 12, 16, 16, 3, 3, "same", "relu", true},
+        ConvCase{"odd_channels", 2, 9, 7, 5, 11, 3, 3, "same", "relu", true},
+        ConvCase{"rgb_in", 3, 8, 10, 3, 16, 3, 3, "same", "relu", true},
+        ConvCase{"wide_out_tail", 2, 6, 13, 17, 37, 3, 3, "same", "linear", true},
+        ConvCase{"deep_small", 2, 4, 4, 64, 48, 3, 3, "same", "relu", true},
+        ConvCase{"one_pixel_wide", 2, 7, 1, 9, 8, 3, 3, "same", "relu", false},
+        ConvCase{"valid_tanh", 1, 9, 11, 7, 20, 3, 3, "valid", "tanh", true},
+        ConvCase{"even_kernel_same", 2, 5, 6, 6, 9, 2, 2, "same", "linear", true},
+        ConvCase{"kernel_wider_than_image", 1, 3, 3, 4, 5, 5, 5, "same", "relu", true},
+        ConvCase{"rect_kernel", 2, 7, 8, 5, 12, 1, 3, "same", "leaky_relu", true},
+        ConvCase{"pointwise", 2, 10, 10, 13, 24, 1, 1, "valid", "relu", true},
+        ConvCase{"sigmoid_head", 2, 8, 8, 16, 1, 1, 1, "same", "sigmoid", true}),
+    [](const ::testing::TestParamInfo<ConvCase>& c) { return std::string(c.param.name); });
+
+TEST(ConvDirect, AutoUsesAvx2WhenTheCpuHasIt) {
+    kernels::setConvPath(ConvPath::Auto);
+    const std::string name = kernels::convPathName();
+    if (std::getenv("SEGFORGE_CONV_PORTABLE"))
+        GTEST_SKIP() << "portable path forced by the environment";
+    EXPECT_EQ(name, kernels::convAvx2Available() ? "avx2" : "portable");
+}
+
+TEST(ConvDirect, StridedAndDilatedStayOnGemm) {
+    kernels::ConvGeometry g = kernels::makeConvGeometry(1, 8, 8, 4, 4, 4, 3, 3, 2, 2, 1, 1, true);
+    EXPECT_FALSE(kernels::useDirectConv(g));
+    g = kernels::makeConvGeometry(1, 8, 8, 4, 8, 8, 3, 3, 1, 1, 2, 2, true);
+    EXPECT_FALSE(kernels::useDirectConv(g));
+    g = kernels::makeConvGeometry(1, 8, 8, 4, 8, 8, 3, 3, 1, 1, 1, 1, true);
+    EXPECT_TRUE(kernels::useDirectConv(g));
+    kernels::setConvPath(ConvPath::Gemm);
+    EXPECT_FALSE(kernels::useDirectConv(g));
+    kernels::setConvPath(ConvPath::Auto);
+}
+
+} // namespace
