@@ -1,5 +1,6 @@
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/engine_support.hpp"
 #include "data/sample_data.hpp"
 
 #include <iostream>
@@ -7,8 +8,9 @@
 namespace segforge::cli {
 
 int runSampleData(const std::vector<std::string>& raw) {
-    Arguments args(raw, {"-o", "--output", "--count", "--size", "--seed"}, {});
-    const char* usage = "usage: segforge-cli sample-data -o DIR [--count N] [--size S] [--seed K]\n";
+    Arguments args(raw, {"-o", "--output", "--count", "--size", "--seed", "--empty"}, {});
+    const char* usage = "usage: segforge-cli sample-data -o DIR [--count N] [--size S] [--seed K] [--empty F]\n"
+                        "  --empty F   share of images without foreground, 0…1 (default 0.1; 1: all masks empty)\n";
     auto out = args.value("-o") ? args.value("-o") : args.value("--output");
     auto count = args.integer("--count");
     auto size = args.integer("--size");
@@ -29,6 +31,15 @@ int runSampleData(const std::vector<std::string>& raw) {
         return kExitBadInput;
     }
     o.seed = seed ? static_cast<std::uint64_t>(*seed) : o.seed;
+    if (auto empty = args.value("--empty")) {
+        std::string error;
+        const auto share = parseDouble("--empty", *empty, error);
+        if (!share || *share < 0 || *share > 1) {
+            std::cerr << "segforge-cli sample-data: --empty needs a share between 0 and 1\n";
+            return kExitBadInput;
+        }
+        o.emptyFraction = *share;
+    }
     if (std::string err = core::writeSampleData(*out, o); !err.empty()) {
         std::cerr << "segforge-cli sample-data: " << err << "\n";
         return kExitBadInput;

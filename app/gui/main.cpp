@@ -17,6 +17,7 @@
 #include <QStandardPaths>
 #include <QTimer>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -58,14 +59,25 @@ QString sampleProject() {
 /// Trains `steps` steps in the window (the worker thread runs, the event loop
 /// turns), stops, predicts the validation samples for the overlays, and returns
 /// "" or what went wrong. NaN stops early and is not an error: it is rendered.
-std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps) {
+/// With `stepNodes` > 0 it pauses instead and steps that many nodes of the
+/// next step, so the window shows a node mid-step and its tensor.
+std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps, int stepNodes) {
     using segforge::ui::TrainingController;
     TrainingController* c = window.training()->controller();
     std::string error;
     QEventLoop loop;
-    QObject::connect(c, &TrainingController::batchDone, &loop, [c, steps](const segforge::core::TrainEvent& e) {
+    QObject::connect(c, &TrainingController::batchDone, &loop, [c, steps, stepNodes](const segforge::core::TrainEvent& e) {
         if (e.step >= steps)
-            c->stop();
+            stepNodes > 0 ? c->pause() : c->stop();
+    });
+    int stepped = 0;
+    QObject::connect(c, &TrainingController::pausedAt, &loop, [&](segforge::core::NodeId node) {
+        if (node != segforge::core::kNoNode)
+            ++stepped;
+        if (stepped < stepNodes)
+            c->stepNode();
+        else
+            QTimer::singleShot(50, &loop, &QEventLoop::quit);
     });
     QObject::connect(c, &TrainingController::runEnded, &loop, [&](segforge::core::TrainEventKind status) {
         QString why; // after a NaN stop, keep the tensors that show it: no new predictions
@@ -111,7 +123,8 @@ int main(int argc, char** argv) {
     QCommandLineOption dataOpt("data", "Train on DIR/images and DIR/masks instead of the Dataset node's folders.", "DIR");
     QCommandLineOption stepsOpt("train-steps",
                                 "With --screenshot: train N steps first, then render the plots and predictions.", "N");
-    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt});
+    QCommandLineOption nodesOpt("step-nodes", "With --train-steps: then pause and step K nodes of the next step.", "K");
+    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
@@ -153,7 +166,8 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "segforge: --train-steps needs a number ≥ 1\n");
                 return 2;
             }
-            const std::string err = trainForScreenshot(window, steps);
+            const int nodes = parser.isSet(nodesOpt) ? parser.value(nodesOpt).toInt() : 0;
+            const std::string err = trainForScreenshot(window, steps, std::max(0, nodes));
             if (!err.empty()) {
                 std::fprintf(stderr, "segforge: %s\n", err.c_str());
                 return 3;

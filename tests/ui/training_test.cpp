@@ -79,42 +79,6 @@ QString writeSmallUNet(const QString& dir, int epochs) {
     return err.empty() ? path : QString();
 }
 
-/// Dataset → Rescale → Conv2D (zero kernel, ReLU: the prediction is exactly 0)
-/// → Dice without epsilon, on masks that are all empty: 0/0 on the first batch.
-QString writeDiceProject(const QString& dir) {
-    const char* json = R"({
-  "format": "segforge-project", "version": 1, "name": "Dice without epsilon",
-  "training": {"epochs": 1, "learning_rate": 0.001, "optimizer": "adam", "schedule": "constant",
-               "validation_split": 0.25, "seed": 1, "threads": 1},
-  "graph": {
-    "nodes": [
-      {"id": 1, "op": "Dataset", "name": "data", "position": [0, 0],
-       "attrs": {"images": "data/images", "masks": "data/masks", "height": 16, "width": 16,
-                 "batch_size": 2, "mask_max": 255}},
-      {"id": 2, "op": "Rescale", "name": "scale_image", "position": [300, 0], "attrs": {"scale": 0.00392156862745098}},
-      {"id": 3, "op": "Conv2D", "name": "pred", "position": [600, 0],
-       "attrs": {"filters": 1, "kernel_size": 3, "padding": "same", "activation": "relu",
-                 "kernel_initializer": "zeros"}},
-      {"id": 4, "op": "Rescale", "name": "scale_mask", "position": [300, 200], "attrs": {"scale": 0.00392156862745098}},
-      {"id": 5, "op": "Dice", "name": "dice_loss", "position": [900, 100], "attrs": {"epsilon": 0.0}}
-    ],
-    "edges": [
-      {"from": {"node": 1, "port": "image"}, "to": {"node": 2, "port": "input"}},
-      {"from": {"node": 2, "port": "output"}, "to": {"node": 3, "port": "input"}},
-      {"from": {"node": 1, "port": "mask"}, "to": {"node": 4, "port": "input"}},
-      {"from": {"node": 3, "port": "output"}, "to": {"node": 5, "port": "prediction"}},
-      {"from": {"node": 4, "port": "output"}, "to": {"node": 5, "port": "target"}}
-    ]
-  }
-})";
-    const QString path = dir + "/dice_nan.segforge";
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write(json);
-    return path;
-}
-
 /// Turns the event loop until `done` or the timeout; records the longest gap
 /// between two timer ticks (the GUI's worst wait while the engine trains).
 template <typename F> bool pumpUntil(F done, int timeoutMs, double* worstGapMs = nullptr) {
@@ -240,10 +204,16 @@ private slots:
     }
 
     void diceWithoutEpsilonStopsOnTheDiceNode() {
+        // The bundled demo: Dataset → Rescale → Conv2D (zero kernel, ReLU: the
+        // prediction is exactly 0) → Dice without epsilon, here on masks that
+        // are all empty: 0/0 on the first batch.
         writeData(m_dir.path(), 8, 16, /*emptyFraction=*/1.0);
-        QVERIFY(m_window->openFile(writeDiceProject(m_dir.path()), nullptr, true));
+        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/dice_nan.segforge", nullptr, true));
         TrainingWorkbench* wb = m_window->training();
         TrainingController* c = wb->controller();
+        core::TrainingOverrides data;
+        data.dataDir = (m_dir.path() + "/data").toStdString();
+        c->setDefaultOverrides(data);
         QSignalSpy ended(c, &TrainingController::runEnded);
         wb->panel()->trainAction()->trigger();
         QVERIFY(pumpUntil([&] { return ended.count() > 0; }, 60'000));

@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QLabel>
 #include <QMessageBox>
@@ -159,17 +160,20 @@ void TrainingPanel::buildForm() {
     form->addRow(tr("Seed"), m_seed);
     form->addRow(tr("Threads"), m_threads);
     form->addRow(tr("Validation split"), m_split);
-    layout->addWidget(box);
 
-    auto* buttons = new QHBoxLayout();
+    auto* buttons = new QGridLayout();
+    buttons->setSpacing(2);
+    int i = 0;
     for (QAction* a : {m_train, m_pause, m_stop, m_stepBatch, m_stepNode, m_runToBreak}) {
         auto* b = new QToolButton(this);
         b->setDefaultAction(a);
         b->setAutoRaise(true);
-        b->setIconSize({20, 20});
-        buttons->addWidget(b);
+        b->setIconSize({16, 16});
+        b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        buttons->addWidget(b, i / 3, i % 3);
+        ++i;
     }
-    buttons->addStretch();
     layout->addLayout(buttons);
 
     m_progress = new QProgressBar(this);
@@ -184,6 +188,7 @@ void TrainingPanel::buildForm() {
     m_lastEpoch = new QLabel(this);
     m_lastEpoch->setWordWrap(true);
     layout->addWidget(m_lastEpoch);
+    layout->addWidget(box); // settings last: the controls stay in view in a short dock
     layout->addStretch();
 
     auto changed = [this] { storeSettings(); };
@@ -244,27 +249,32 @@ void TrainingPanel::storeSettings() {
 void TrainingPanel::updateDatasetSummary() {
     if (m_controller->trainingActive())
         return;
+    const QString lastRun = m_controller->datasetSummary().isEmpty()
+                                ? QString()
+                                : tr("<br>Last run: %1").arg(m_controller->datasetSummary());
     const core::Node* dataset = datasetNode(m_document->graph());
     if (!dataset) {
         m_dataset->setText(tr("<b>No Dataset node.</b> Add one (Input category) and point it at a folder of "
-                              "images and a folder of masks."));
+                              "images and a folder of masks.") + lastRun);
         return;
     }
     const core::DataProbe* probe = m_document->probeOf(dataset->id);
     if (!probe) {
-        m_dataset->setText(tr("<b>%1</b>: no folders set.").arg(QString::fromStdString(dataset->name)));
+        m_dataset->setText(tr("<b>%1</b>: no folders set.").arg(QString::fromStdString(dataset->name)) + lastRun);
         return;
     }
     if (!probe->folderError.empty()) {
         m_dataset->setText(tr("<b>%1</b>: %2")
                                .arg(QString::fromStdString(dataset->name),
-                                    QString::fromStdString(probe->folderError).toHtmlEscaped()));
+                                    QString::fromStdString(probe->folderError).toHtmlEscaped()) +
+                           lastRun);
         return;
     }
     m_dataset->setText(tr("<b>%1</b>: %2 image/mask pairs; mask values %3")
                            .arg(QString::fromStdString(dataset->name))
                            .arg(probe->pairCount)
-                           .arg(QString::fromStdString(probe->maskValuesText()).toHtmlEscaped()));
+                           .arg(QString::fromStdString(probe->maskValuesText()).toHtmlEscaped()) +
+                       lastRun);
 }
 
 void TrainingPanel::updateActions() {

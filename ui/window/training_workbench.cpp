@@ -17,6 +17,7 @@
 #include <QMainWindow>
 #include <QMenu>
 #include <QMessageBox>
+#include <QScrollArea>
 #include <QToolBar>
 
 namespace segforge::ui {
@@ -135,6 +136,7 @@ void TrainingWorkbench::showTrainingDocks() {
         const int w = m_window->width();
         if (auto* diag = m_window->findChild<QDockWidget*>("diagnostics"))
             m_window->resizeDocks({diag, m_plotsDock, m_overlaysDock}, {w / 4, w * 3 / 8, w * 3 / 8}, Qt::Horizontal);
+        m_window->resizeDocks({m_plotsDock}, {m_window->height() * 2 / 5}, Qt::Vertical);
         m_docksArranged = true;
     }
     for (QDockWidget* d : {m_plotsDock, m_overlaysDock, m_trainingDock}) {
@@ -144,22 +146,33 @@ void TrainingWorkbench::showTrainingDocks() {
 }
 
 void TrainingWorkbench::createDocks(QMainWindow* window) {
-    auto dock = [window](const QString& title, QWidget* w, const QString& name) {
+    auto dock = [window](const QString& title, QWidget* w, const QString& name, bool scroll) {
         auto* d = new QDockWidget(title, window);
         d->setObjectName(name);
-        d->setWidget(w);
+        if (scroll) { // tall content scrolls instead of forcing the window taller
+            auto* area = new QScrollArea(d);
+            area->setWidgetResizable(true);
+            area->setFrameShape(QFrame::NoFrame);
+            area->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+            area->setWidget(w);
+            d->setWidget(area);
+        } else {
+            d->setWidget(w);
+        }
         return d;
     };
     m_panel = new TrainingPanel(m_document, m_controller, window);
     m_plots = new TrainingPlots(window);
     m_overlays = new OverlayPanel(window);
     m_inspector = new TensorInspectorPanel(window);
-    m_trainingDock = dock(tr("Training"), m_panel, "training");
-    m_plotsDock = dock(tr("Plots"), m_plots, "plots");
-    m_overlaysDock = dock(tr("Predictions"), m_overlays, "predictions");
-    m_inspectorDock = dock(tr("Tensor Inspector"), m_inspector, "inspector");
+    m_trainingDock = dock(tr("Training"), m_panel, "training", true);
+    m_plotsDock = dock(tr("Plots"), m_plots, "plots", false);
+    m_overlaysDock = dock(tr("Predictions"), m_overlays, "predictions", false);
+    m_inspectorDock = dock(tr("Tensor Inspector"), m_inspector, "inspector", true);
     window->addDockWidget(Qt::RightDockWidgetArea, m_trainingDock);
     window->addDockWidget(Qt::RightDockWidgetArea, m_inspectorDock);
+    m_trainingDock->setMinimumWidth(340);
+    m_inspectorDock->setMinimumWidth(340);
     window->addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
     window->addDockWidget(Qt::BottomDockWidgetArea, m_overlaysDock);
 }
