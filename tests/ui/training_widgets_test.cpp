@@ -255,9 +255,16 @@ private slots:
             plots.flush();
             worst = std::max(worst, static_cast<double>(timer.nsecsElapsed()) / 1e6);
         }
+        // Let the throttling timer run as during training.
+        for (int i = 0; i < 5; ++i) {
+            plots.addStep(100011 + i, 0.1, 1e-5);
+            QTest::qWait(60);
+        }
         qDebug().nospace() << "100k points: adding took " << addMs << " ms, first replot " << firstReplotMs
                            << " ms, replot with one new step: QCustomPlot " << plots.plot()->replotTime(true)
-                           << " ms average, worst wall " << worst << " ms";
+                           << " ms average, worst wall " << worst << " ms; timer interval now "
+                           << plots.replotInterval() << " ms";
+        QVERIFY(plots.replotInterval() >= 33);
         shoot(plots, "plots_100k_dark");
     }
 
@@ -478,6 +485,14 @@ private slots:
             shoot(*overlays.detailDialog(), "overlay_predict_" + theme);
             overlays.detailDialog()->close();
 
+            // Dock-sized: narrow panels must still read.
+            plots.resize(460, 380);
+            plots.flush();
+            shoot(plots, "plots_narrow_" + theme);
+            QVERIFY(overlays.minimumSizeHint().width() < 400);
+            overlays.resize(400, 520);
+            shoot(overlays, "overlays_narrow_" + theme);
+
             OverlayPanel empty;
             empty.resize(560, 300);
             shoot(empty, "overlays_empty_" + theme);
@@ -494,6 +509,11 @@ private slots:
             const core::Tensor small = inspectorTensor();
             inspectors.showWire("logits → sigmoid", &small, nullptr);
             shoot(inspectors, "inspector_" + theme);
+            inspectors.setPinned(false);
+            inspectors.resize(400, 680);
+            inspectors.primary()->setSample(2);
+            shoot(inspectors, "inspector_narrow_" + theme);
+            QVERIFY(inspectors.minimumSizeHint().width() < 320); // fits a narrow dock
         }
         setTheme(true);
     }

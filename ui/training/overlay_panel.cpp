@@ -368,7 +368,6 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent) {
     top->addStretch();
     m_worstFirst = new QCheckBox(tr("Worst first"), this);
     m_worstFirst->setToolTip(tr("Sort by Dice, lowest first, so failures are on top"));
-    top->addWidget(m_worstFirst);
     auto* refresh = new QPushButton(tr("Refresh"), this);
     refresh->setToolTip(tr("Predict the validation samples with the current weights"));
     top->addWidget(refresh);
@@ -397,11 +396,17 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent) {
 
     auto* legend = new QLabel(this);
     legend->setTextFormat(Qt::RichText);
-    legend->setText(tr("Errors: %1 &nbsp; %2 &nbsp; %3")
+    legend->setToolTip(tr("Colours of the Errors column"));
+    legend->setText(tr("%1 &nbsp; %2 &nbsp; %3")
                         .arg(swatch(core::kTruePositive, tr("true positive")),
                              swatch(core::kFalsePositive, tr("false positive")),
                              swatch(core::kFalseNegative, tr("missed"))));
-    layout->addWidget(legend);
+    // Legend and sorting share a row so the panel fits a narrow dock.
+    auto* legendRow = new QHBoxLayout;
+    legendRow->addWidget(legend);
+    legendRow->addStretch();
+    legendRow->addWidget(m_worstFirst);
+    layout->addLayout(legendRow);
 
     m_stack = new QStackedWidget(this);
     m_empty = new QLabel(tr("No predictions yet — train one epoch or press Refresh"), this);

@@ -14,7 +14,6 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QSplitter>
 #include <QStackedWidget>
 #include <QVBoxLayout>
 
@@ -52,7 +51,12 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     bold.setBold(true);
     m_titleLabel->setFont(bold);
     m_titleLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    layout->addWidget(m_titleLabel);
+    // Long wire names must not make the dock wide: the title may be cut, its tooltip is whole.
+    m_titleLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_titleLabel->setMinimumWidth(40);
+    auto* titleRow = new QHBoxLayout;
+    titleRow->addWidget(m_titleLabel, 1);
+    layout->addLayout(titleRow);
 
     auto* row = new QHBoxLayout;
     m_typeLabel = new QLabel(this);
@@ -87,7 +91,7 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     toggle->setSpacing(0);
     toggle->addWidget(m_valueButton);
     toggle->addWidget(m_gradientButton);
-    row->addLayout(toggle);
+    titleRow->addLayout(toggle);
     layout->addLayout(row);
 
     m_stack = new QStackedWidget(this);
@@ -104,9 +108,9 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     stats->setHorizontalSpacing(10);
     stats->setVerticalSpacing(2);
     const std::pair<const char*, QString> names[] = {
-        {"min", tr("min")},   {"max", tr("max")},        {"mean", tr("mean")},
-        {"std", tr("std")},   {"zeros", tr("zeros")},    {"l2", tr("L2 norm")},
-        {"nan", tr("NaN")},   {"inf", tr("Inf")},        {"count", tr("values")}};
+        {"min", tr("min")},     {"max", tr("max")},   {"mean", tr("mean")}, {"std", tr("std")},
+        {"nan", tr("NaN")},     {"inf", tr("Inf")},   {"zeros", tr("zeros")}, {"l2", tr("L2 norm")},
+        {"count", tr("values")}};
     int i = 0;
     for (const auto& [key, label] : names) {
         auto* name = new QLabel(label, page);
@@ -114,12 +118,12 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
         auto* value = new QLabel(page);
         value->setTextInteractionFlags(Qt::TextSelectableByMouse);
         value->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-        stats->addWidget(name, i / 3, (i % 3) * 2);
-        stats->addWidget(value, i / 3, (i % 3) * 2 + 1);
+        stats->addWidget(name, i / 2, (i % 2) * 2);
+        stats->addWidget(value, i / 2, (i % 2) * 2 + 1);
         m_statLabels[QString::fromLatin1(key)] = value;
         ++i;
     }
-    for (int c = 1; c < 6; c += 2)
+    for (int c = 1; c < 4; c += 2)
         stats->setColumnStretch(c, 1);
     pageLayout->addLayout(stats);
 
@@ -149,6 +153,7 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     pageLayout->addWidget(m_histogram);
 
     m_gridTitle = new QLabel(page);
+    m_gridTitle->setWordWrap(true);
     pageLayout->addWidget(m_gridTitle);
     m_grid = new ImageView(page);
     m_grid->setMaxScale(3);
@@ -250,6 +255,7 @@ QString TensorInspector::message() const { return m_stack->currentIndex() == 0 ?
 
 void TensorInspector::refresh() {
     m_titleLabel->setText(m_title.isEmpty() ? tr("Tensor inspector") : m_title);
+    m_titleLabel->setToolTip(m_title);
     const core::Tensor* t = shownTensor();
     if (!t) {
         m_typeLabel->clear();
@@ -426,14 +432,16 @@ TensorInspectorPanel::TensorInspectorPanel(QWidget* parent) : QWidget(parent) {
     bar->addWidget(m_hint, 1);
     layout->addLayout(bar);
 
-    auto* splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->setChildrenCollapsible(false);
-    m_primary = new TensorInspector(splitter);
-    m_secondary = new TensorInspector(splitter);
-    splitter->addWidget(m_primary);
-    splitter->addWidget(m_secondary);
+    // A plain layout, not a QSplitter: the hidden second inspector must not count
+    // towards the minimum width of the dock.
+    auto* pair = new QHBoxLayout;
+    pair->setSpacing(6);
+    m_primary = new TensorInspector(this);
+    m_secondary = new TensorInspector(this);
+    pair->addWidget(m_primary, 1);
+    pair->addWidget(m_secondary, 1);
     m_secondary->hide();
-    layout->addWidget(splitter, 1);
+    layout->addLayout(pair, 1);
     connect(m_pin, &QPushButton::toggled, this, &TensorInspectorPanel::setPinned);
 }
 

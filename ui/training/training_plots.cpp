@@ -456,6 +456,10 @@ void TrainingPlots::onTimer() {
     m_dirty = false;
     updateRanges();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+    // A slow machine or a huge plot: keep redraws to about a third of the GUI thread's
+    // time so the window stays responsive (the interval never drops below ~30 Hz).
+    const double last = m_plot->replotTime(false);
+    m_timer->setInterval(std::clamp(static_cast<int>(3 * last), kReplotIntervalMs, 500));
 }
 
 void TrainingPlots::flush() {
@@ -463,6 +467,8 @@ void TrainingPlots::flush() {
     updateRanges();
     m_plot->replot(QCustomPlot::rpImmediateRefresh);
 }
+
+int TrainingPlots::replotInterval() const { return m_timer->interval(); }
 
 bool TrainingPlots::exportPng(const QString& path, int w, int h) {
     updateRanges();

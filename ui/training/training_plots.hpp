@@ -58,6 +58,8 @@ public:
     void fitView();
     /// Redraws now if data arrived since the last redraw (tests, screenshots).
     void flush();
+    /// Current redraw interval: ~33 ms, longer while redraws are slow.
+    int replotInterval() const;
 
     QCustomPlot* plot() const { return m_plot; }
     QToolBar* toolBar() const { return m_toolBar; }
