@@ -86,6 +86,36 @@ private slots:
         m_window.reset();
     }
 
+    void importKerasModelShowsTheConcatBugOnTheCanvas() {
+        QString error;
+        QVERIFY2(m_window->importKeras(SEGFORGE_TEST_DATA "/keras/unet_keras2_concat_bug.json", &error, true),
+                 qPrintable(error));
+        QVERIFY(m_window->document()->isDirty());           // an import is unsaved work
+        QVERIFY(m_window->document()->filePath().isEmpty()); // and has no file yet
+        QVERIFY(m_window->document()->graph().nodeCount() > 10);
+        const int row = m_window->diagnostics()->rowOf("concat-shape-mismatch");
+        QVERIFY(row >= 0);
+        // The rejected wire is red on the canvas, with the reason as its tooltip.
+        bool red = false;
+        for (EdgeItem* e : m_window->scene()->edgeItems())
+            red = red || (e->isRejected() && e->reason().contains("Concatenate"));
+        QVERIFY(red);
+    }
+
+    void importOfABrokenKerasFileKeepsTheDocument() {
+        const std::size_t nodes = m_window->document()->graph().nodeCount();
+        QTemporaryDir dir;
+        const QString bad = dir.path() + "/broken.json";
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"class_name": "Functional", "config": {"layers": [)");
+        f.close();
+        QString error;
+        QVERIFY(!m_window->importKeras(bad, &error, true));
+        QVERIFY2(error.contains("broken.json"), qPrintable(error)); // the message names the file
+        QCOMPARE(m_window->document()->graph().nodeCount(), nodes);
+    }
+
     void newFromTemplateHasNoDiagnostics() {
         QTimer::singleShot(0, [] {
             auto* dialog = qobject_cast<TemplateDialog*>(QApplication::activeModalWidget());

@@ -132,7 +132,10 @@ private slots:
         QSignalSpy ended(c, &TrainingController::runEnded);
         QSignalSpy overlays(c, &TrainingController::overlaysReady);
 
+        QElapsedTimer startTime;
+        startTime.start();
         wb->panel()->trainAction()->trigger();
+        qInfo("starting took %lld ms", static_cast<long long>(startTime.elapsed()));
         QCOMPARE(c->state(), TrainingController::State::Running);
         QVERIFY(m_window->document()->isLocked());
         double worstGap = 0;

@@ -117,6 +117,12 @@ void Document::reset(core::Project project, const QString& filePath) {
     recheck();
 }
 
+void Document::resetUnsaved(core::Project project) {
+    reset(std::move(project), QString());
+    m_undo.resetClean();
+    emit dirtyChanged(true);
+}
+
 bool Document::open(const QString& filePath, QString* error) {
     core::ProjectLoad load = core::loadProject(filePath.toStdString());
     if (!load.ok()) {

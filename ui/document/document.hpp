@@ -37,6 +37,9 @@ public:
     /// Loads a project; on failure the current document is untouched and
     /// `error` holds every message (file:path: what).
     bool open(const QString& filePath, QString* error);
+    /// Replaces the project with one that has no file yet (an import): untitled
+    /// and modified, so closing asks to save it.
+    void resetUnsaved(core::Project project);
     bool save(const QString& filePath, QString* error);
 
     QString filePath() const { return m_filePath; }

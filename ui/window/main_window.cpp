@@ -2,6 +2,7 @@
 
 #include "document/document.hpp"
 #include "graph/auto_layout.hpp"
+#include "interop/keras_import.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "panels/palette_panel.hpp"
 #include "panels/properties_panel.hpp"
@@ -131,6 +132,7 @@ void MainWindow::createActions() {
     QAction* newAct = add(file, tr("&New from Template…"), QKeySequence::New, [this] { newFromTemplate(); });
     QAction* openAct = add(file, tr("&Open…"), QKeySequence::Open, [this] { openDialog(); });
     m_recentMenu = file->addMenu(tr("Open &Recent"));
+    add(file, tr("&Import Keras Model…"), QKeySequence(Qt::CTRL | Qt::Key_I), [this] { importKerasDialog(); });
     QAction* saveAct = add(file, tr("&Save"), QKeySequence::Save, [this] { save(); });
     add(file, tr("Save &As…"), QKeySequence::SaveAs, [this] { saveAs(); });
     file->addSeparator();
@@ -301,6 +303,45 @@ void MainWindow::openDialog() {
                                                       tr("SegForge projects (*.segforge);;All files (*)"));
     if (!path.isEmpty())
         openFile(path);
+}
+
+void MainWindow::importKerasDialog() {
+    if (!maybeSave())
+        return;
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Import Keras model"), QString(),
+        tr("Keras models (*.json *.keras);;All files (*)"));
+    if (!path.isEmpty())
+        importKeras(path);
+}
+
+bool MainWindow::importKeras(const QString& path, QString* error, bool quiet) {
+    if (!m_training->stopTraining(!quiet)) {
+        if (error)
+            *error = tr("training is running");
+        return false;
+    }
+    core::KerasImport imported = core::importKerasFile(path.toStdString());
+    if (!imported.ok()) {
+        QStringList lines;
+        for (const auto& e : imported.errors)
+            lines << QString::fromStdString(e);
+        if (error)
+            *error = lines.join('\n');
+        if (!quiet)
+            QMessageBox::critical(this, tr("Cannot import %1").arg(QFileInfo(path).fileName()),
+                                  tr("The model was not imported; your current document is unchanged.\n\n%1")
+                                      .arg(lines.join('\n')));
+        statusBar()->showMessage(tr("Could not import %1").arg(path), 6000);
+        return false;
+    }
+    m_document->resetUnsaved(std::move(*imported.project));
+    QString note = tr("Imported %1: %2 layers").arg(QFileInfo(path).fileName()).arg(m_document->graph().nodeCount());
+    if (!imported.warnings.empty())
+        note += tr(" — %n warning(s), first: %1", "", static_cast<int>(imported.warnings.size()))
+                    .arg(QString::fromStdString(imported.warnings.front()));
+    statusBar()->showMessage(note, 10000);
+    return true;
 }
 
 bool MainWindow::saveFile(const QString& path, QString* error) {

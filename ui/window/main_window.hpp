@@ -38,6 +38,10 @@ public:
     /// Opens a file; on failure shows the errors (unless `quiet`) and keeps the current document.
     bool openFile(const QString& path, QString* error = nullptr, bool quiet = false);
     bool saveFile(const QString& path, QString* error = nullptr);
+    /// Imports a Keras model (model.to_json() or .keras) as a new, unsaved
+    /// project; on failure shows the located errors (unless `quiet`) and keeps
+    /// the current document. Import warnings go to the status bar.
+    bool importKeras(const QString& path, QString* error = nullptr, bool quiet = false);
     /// Replaces the document with a U-Net made from the template (asks first if dirty).
     void newFromTemplate();
     /// Renders the window into a PNG (used by --screenshot).
@@ -58,6 +62,7 @@ private:
     void addRecent(const QString& path);
     bool maybeSave();
     void openDialog();
+    void importKerasDialog();
     bool saveAs();
     bool save();
     void autoLayout();
