@@ -191,4 +191,17 @@ void parallelFor(std::int64_t n, const ChunkFn& fn) {
     pool().run(n, parallelChunks(n), fn);
 }
 
+void parallelForFine(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& fn) {
+    if (n <= 0)
+        return;
+    if (parallelChunks(n) == 1) {
+        fn(0, n);
+        return;
+    }
+    const int chunks = static_cast<int>(std::min<std::int64_t>(n, 8 * pool().threads()));
+    const ChunkFn wrapped = [&fn](std::int64_t begin, std::int64_t end, int) { fn(begin, end); };
+    std::lock_guard lock(g_runMutex);
+    pool().run(n, chunks, wrapped);
+}
+
 } // namespace segforge::core

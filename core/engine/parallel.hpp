@@ -23,6 +23,11 @@ int engineThreads();
 /// single chunk.
 void parallelFor(std::int64_t n, const std::function<void(std::int64_t, std::int64_t, int)>& fn);
 
+/// For loops whose iterations are independent and keep no per-chunk state: like
+/// parallelFor, but cut into up to 8 chunks per thread, so that a thread the OS
+/// pauses (the machine is shared) holds back little of the work.
+void parallelForFine(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& fn);
+
 /// How many chunks parallelFor(n, …) uses, for kernels that keep per-chunk partial sums.
 int parallelChunks(std::int64_t n);
 

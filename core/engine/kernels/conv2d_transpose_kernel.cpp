@@ -70,14 +70,23 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
     const std::int64_t cin = x.channels();
     const std::int64_t patch = g.patch();
     const std::int64_t pixels = y.numel() / g.c;
-    std::vector<float> dz(static_cast<std::size_t>(y.numel()));
     const ActKind act = parseActivation(ctx.getString("activation"));
-    parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
-        activationGrad(y.f32() + p0 * g.c, ctx.outGrad(0).f32() + p0 * g.c, dz.data() + p0 * g.c, p1 - p0, g.c, act,
-                       kDefaultLeakySlope, false);
-    });
+    // A linear layer's pre-activation gradient is the output gradient itself; otherwise
+    // it goes to a thread-local buffer that only grows (no allocation once warm).
+    const float* dz = ctx.outGrad(0).f32();
+    if (act != ActKind::Linear) {
+        thread_local std::vector<float> scratch;
+        if (scratch.size() < static_cast<std::size_t>(y.numel()))
+            scratch.resize(static_cast<std::size_t>(y.numel()));
+        float* out = scratch.data();
+        parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
+            activationGrad(y.f32() + p0 * g.c, ctx.outGrad(0).f32() + p0 * g.c, out + p0 * g.c, p1 - p0, g.c, act,
+                           kDefaultLeakySlope, false);
+        });
+        dz = out;
+    }
     if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
-        RowVectorMap(db->f32(), g.c) += matrix(dz.data(), pixels, g.c).colwise().sum();
+        RowVectorMap(db->f32(), g.c) += matrix(dz, pixels, g.c).colwise().sum();
     Tensor* dwT = ctx.paramGrad(0);
     Tensor* dxT = ctx.inGrad(0);
     const auto w = matrix(ctx.param(0).f32(), patch, cin);
@@ -99,7 +108,7 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
         for (std::int64_t n = n0; n < n1; ++n) {
             for (std::int64_t iy = 0; iy < g.oh; iy += block) {
                 const std::int64_t rows = std::min(block, g.oh - iy);
-                im2colRows(dz.data(), g, n, iy, rows, cols.data());
+                im2colRows(dz, g, n, iy, rows, cols.data());
                 const auto colsM = matrix(cols.data(), rows * g.ow, patch);
                 const std::int64_t offset = (n * g.oh + iy) * g.ow * cin;
                 if (dxT)

@@ -177,7 +177,7 @@ bool convDirectForward(const float* x, const float* w, const float* bias, float*
     job.ow = g.ow;
     job.relu = act == ActKind::Relu;
     // One task per output row: every row is computed the same way whoever runs it.
-    parallelFor(g.n * g.oh, [&](std::int64_t t0, std::int64_t t1, int) {
+    parallelForFine(g.n * g.oh, [&](std::int64_t t0, std::int64_t t1) {
         direct::RowJob j = job;
         for (std::int64_t t = t0; t < t1; ++t) {
             const std::int64_t n = t / g.oh;
@@ -212,7 +212,7 @@ void convDirectBackwardData(const float* dz, const float* w, float* dx, const Co
     job.f = g.c;
     job.ow = g.w;
     job.accumulate = true;
-    parallelFor(g.n * g.h, [&](std::int64_t t0, std::int64_t t1, int) {
+    parallelForFine(g.n * g.h, [&](std::int64_t t0, std::int64_t t1) {
         direct::RowJob j = job;
         for (std::int64_t t = t0; t < t1; ++t) {
             const std::int64_t n = t / g.h;
