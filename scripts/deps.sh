@@ -9,7 +9,7 @@ PACKAGES=(
   libopencv-dev libeigen3-dev nlohmann-json3-dev libzip-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   fonts-dejavu-core xvfb xauth
-  python3-torch python3-onnx python3-numpy
+  python3-torch python3-onnx python3-numpy python3-pil
 )
 
 missing=()

@@ -2,12 +2,17 @@
 #include "cli/commands.hpp"
 #include "interop/keras_import.hpp"
 #include "interop/keras_json_export.hpp"
+#include "interop/onnx_export.hpp"
 #include "interop/python_script_export.hpp"
+#include "check/checker.hpp"
+#include "engine/initializers.hpp"
+#include "io/safetensors.hpp"
 #include "project/project_file.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 namespace segforge::cli {
 
@@ -31,29 +36,78 @@ std::string writeAtomically(const std::filesystem::path& path, const std::string
     return "";
 }
 
+/// The parameters as `segforge-cli train` starts from them: the executor's
+/// initialisers, in its order (topological, then per node), from the project's seed.
+std::map<std::string, core::Tensor> initialWeights(const core::Graph& graph, std::uint64_t seed) {
+    core::CheckOptions options;
+    options.diagnoseInputSize = false;
+    options.requireLoss = false;
+    const core::CheckResult check = core::checkGraph(graph, options);
+    std::map<std::string, core::Tensor> weights;
+    std::uint64_t index = 0;
+    for (core::NodeId id : check.order) {
+        auto nc = check.nodes.find(id);
+        if (nc == check.nodes.end())
+            continue;
+        for (const core::ParamSpec& spec : nc->second.params) {
+            core::Tensor value(core::Shape(spec.shape), core::DType::Float32);
+            core::initializeParameter(value, spec, seed * 1000003ull + index++);
+            weights.emplace(graph.findNode(id)->name + "/" + spec.name, std::move(value));
+        }
+    }
+    return weights;
+}
+
+/// The ONNX model with weights from `weightsFile`, or the seeded initial weights.
+core::OnnxExport exportOnnxFile(const core::Project& project, const std::string& weightsFile) {
+    std::map<std::string, core::Tensor> weights;
+    std::vector<std::string> warnings;
+    if (weightsFile.empty()) {
+        try {
+            weights = initialWeights(project.graph, static_cast<std::uint64_t>(project.training.seed));
+        } catch (const std::exception& e) { // an initializer the engine does not know
+            core::OnnxExport failed;
+            failed.errors.push_back(std::string("cannot make the initial weights: ") + e.what());
+            return failed;
+        }
+        warnings.push_back("no --weights: the model carries the initial weights (seed " +
+                           std::to_string(project.training.seed) + ")");
+    } else {
+        std::string error;
+        weights = core::loadSafetensors(weightsFile, error).tensors;
+        if (!error.empty()) {
+            core::OnnxExport failed;
+            failed.errors.push_back(error);
+            return failed;
+        }
+    }
+    core::OnnxExport e = core::exportOnnx(project.graph, project.name, [&](const std::string& name) {
+        auto it = weights.find(name);
+        return it == weights.end() ? nullptr : &it->second;
+    });
+    e.warnings.insert(e.warnings.end(), warnings.begin(), warnings.end());
+    return e;
+}
+
 } // namespace
 
 int runExport(const std::vector<std::string>& raw) {
     Arguments args(raw, {"--to", "-o", "--output", "--weights"}, {});
     auto out = args.value("-o") ? args.value("-o") : args.value("--output");
     auto to = args.value("--to");
-    const char* usage = "usage: segforge-cli export PROJECT --to keras|pytorch|keras-json -o FILE "
+    const char* usage = "usage: segforge-cli export PROJECT --to keras|pytorch|keras-json|onnx -o FILE "
                         "[--weights W]\n";
     if (!args.ok() || args.positionals().size() != 1 || !out || !to) {
         std::cerr << "segforge-cli export: "
                   << (!args.ok() ? args.error()
-                      : !to      ? std::string("missing --to keras|pytorch|keras-json")
+                      : !to      ? std::string("missing --to keras|pytorch|keras-json|onnx")
                       : !out     ? std::string("missing -o FILE")
                                  : std::string("expected one PROJECT"))
                   << "\n" << usage;
         return kExitBadInput;
     }
-    if (*to == "onnx") {
-        std::cerr << "segforge-cli export: ONNX export is not implemented yet\n";
-        return kExitBadInput;
-    }
-    if (*to != "keras" && *to != "pytorch" && *to != "keras-json") {
-        std::cerr << "segforge-cli export: --to must be keras, pytorch or keras-json, got '" << *to
+    if (*to != "keras" && *to != "pytorch" && *to != "keras-json" && *to != "onnx") {
+        std::cerr << "segforge-cli export: --to must be keras, pytorch, keras-json or onnx, got '" << *to
                   << "'\n" << usage;
         return kExitBadInput;
     }
@@ -86,6 +140,11 @@ int runExport(const std::vector<std::string>& raw) {
         errors = e.errors;
         warnings = e.warnings;
         text = e.model.dump(1) + "\n";
+    } else if (*to == "onnx") {
+        core::OnnxExport e = exportOnnxFile(*project, weights);
+        errors = e.errors;
+        warnings = e.warnings;
+        text = std::move(e.bytes);
     } else {
         core::ScriptExport e = *to == "keras" ? core::exportKerasScript(*project, weights)
                                               : core::exportPyTorchScript(*project, weights);

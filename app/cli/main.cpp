@@ -35,9 +35,11 @@ usage:
       <stem>_compare.png against ground-truth masks).
   segforge-cli import MODEL.json|MODEL.keras -o PROJECT.segforge
       Import a Keras model; unsupported layers become KerasLayer placeholders.
-  segforge-cli export PROJECT --to keras|pytorch|keras-json -o FILE [--weights W]
+  segforge-cli export PROJECT --to keras|pytorch|keras-json|onnx -o FILE [--weights W]
       Write a self-contained Python training script (Keras 3 or PyTorch) that
-      builds the same network with the same layer names, or Keras 3 model JSON.
+      builds the same network with the same layer names, Keras 3 model JSON,
+      or an ONNX model (opset 13, NHWC inputs/outputs) with the weights of W
+      (default: the seeded initial weights).
   segforge-cli --version
 )";
 

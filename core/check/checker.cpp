@@ -252,7 +252,7 @@ struct Walk {
             }
             checkDType(node, schema, inputNames[i], *inputs[i], *feeding.front());
         }
-        if (!known || !schema.infer)
+        if ((!known && !schema.inferWithUnknownInputs) || !schema.infer)
             return;
 
         InferContext ctx(graph, node, schema, ait->second, inputNames, inputs, inputEdges,

@@ -38,6 +38,25 @@ struct ExportGraph {
 /// placeholder or an attribute that does not resolve gives errors.
 ExportGraph collectExportGraph(const Graph& graph);
 
+/// The same, with its errors and warnings appended to an exporter's result
+/// (anything with `errors` and `warnings`), which is not ok() if it cannot be exported.
+template <typename Result> ExportGraph collectExportGraph(const Graph& graph, Result& result) {
+    ExportGraph g = collectExportGraph(graph);
+    result.errors.insert(result.errors.end(), g.errors.begin(), g.errors.end());
+    result.warnings.insert(result.warnings.end(), g.warnings.begin(), g.warnings.end());
+    return g;
+}
+
+/// Typed reads of an ExportLayer's resolved attributes (every schema attribute is
+/// present there, with its schema type).
+inline std::int64_t attrInt(const AttrMap& a, const char* key) { return std::get<std::int64_t>(a.at(key)); }
+inline double attrFloat(const AttrMap& a, const char* key) { return std::get<double>(a.at(key)); }
+inline bool attrBool(const AttrMap& a, const char* key) { return std::get<bool>(a.at(key)); }
+inline const std::string& attrText(const AttrMap& a, const char* key) { return std::get<std::string>(a.at(key)); }
+inline const std::vector<std::int64_t>& attrInts(const AttrMap& a, const char* key) {
+    return std::get<std::vector<std::int64_t>>(a.at(key));
+}
+
 /// Keras initializer class for our names: glorot_uniform → GlorotUniform.
 std::string kerasInitializerClass(const std::string& name);
 

@@ -45,29 +45,23 @@ struct Mapped {
     ordered_json config;
 };
 
-std::int64_t i64(const AttrMap& a, const char* k) { return std::get<std::int64_t>(a.at(k)); }
-double f64(const AttrMap& a, const char* k) { return std::get<double>(a.at(k)); }
-bool flag(const AttrMap& a, const char* k) { return std::get<bool>(a.at(k)); }
-const std::string& str(const AttrMap& a, const char* k) { return std::get<std::string>(a.at(k)); }
-const List& list(const AttrMap& a, const char* k) { return std::get<List>(a.at(k)); }
-
 Mapped convLayer(const ExportLayer& l, bool transpose) {
     const AttrMap& a = l.attrs;
     ordered_json c;
-    c["filters"] = i64(a, "filters");
-    c["kernel_size"] = list(a, "kernel_size");
-    c["strides"] = list(a, "strides");
-    c["padding"] = str(a, "padding");
+    c["filters"] = attrInt(a, "filters");
+    c["kernel_size"] = attrInts(a, "kernel_size");
+    c["strides"] = attrInts(a, "strides");
+    c["padding"] = attrText(a, "padding");
     c["data_format"] = "channels_last";
-    c["dilation_rate"] = list(a, "dilation_rate");
+    c["dilation_rate"] = attrInts(a, "dilation_rate");
     if (transpose)
         c["output_padding"] = nullptr;
     else
         c["groups"] = 1;
-    c["activation"] = str(a, "activation");
-    c["use_bias"] = flag(a, "use_bias");
-    c["kernel_initializer"] = initializer(str(a, "kernel_initializer"));
-    c["bias_initializer"] = initializer(str(a, "bias_initializer"));
+    c["activation"] = attrText(a, "activation");
+    c["use_bias"] = attrBool(a, "use_bias");
+    c["kernel_initializer"] = initializer(attrText(a, "kernel_initializer"));
+    c["bias_initializer"] = initializer(attrText(a, "bias_initializer"));
     for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
                           "kernel_constraint", "bias_constraint"})
         c[k] = nullptr;
@@ -76,12 +70,12 @@ Mapped convLayer(const ExportLayer& l, bool transpose) {
 
 Mapped poolLayer(const ExportLayer& l, const char* cls) {
     const AttrMap& a = l.attrs;
-    List strides = list(a, "strides");
+    List strides = attrInts(a, "strides");
     for (std::size_t i = 0; i < 2; ++i) {
         if (strides[i] == 0) // 0 is Keras' None: the pool size
-            strides[i] = list(a, "pool_size")[i];
+            strides[i] = attrInts(a, "pool_size")[i];
     }
-    return {cls, {{"pool_size", list(a, "pool_size")}, {"padding", str(a, "padding")},
+    return {cls, {{"pool_size", attrInts(a, "pool_size")}, {"padding", attrText(a, "padding")},
                   {"strides", strides}, {"data_format", "channels_last"}}};
 }
 
@@ -96,15 +90,15 @@ std::optional<Mapped> mapLayer(const ExportLayer& l) {
     if (op == "AvgPool2D")
         return poolLayer(l, "AveragePooling2D");
     if (op == "UpSampling2D")
-        return Mapped{op, {{"size", list(a, "size")}, {"data_format", "channels_last"},
-                           {"interpolation", str(a, "interpolation")}}};
+        return Mapped{op, {{"size", attrInts(a, "size")}, {"data_format", "channels_last"},
+                           {"interpolation", attrText(a, "interpolation")}}};
     if (op == "Concatenate")
-        return Mapped{op, {{"axis", i64(a, "axis")}}};
+        return Mapped{op, {{"axis", attrInt(a, "axis")}}};
     if (op == "Add" || op == "Multiply")
         return Mapped{op, ordered_json::object()};
     if (op == "BatchNormalization") {
-        ordered_json c{{"axis", -1}, {"momentum", f64(a, "momentum")}, {"epsilon", f64(a, "epsilon")},
-                       {"center", flag(a, "center")}, {"scale", flag(a, "scale")}};
+        ordered_json c{{"axis", -1}, {"momentum", attrFloat(a, "momentum")}, {"epsilon", attrFloat(a, "epsilon")},
+                       {"center", attrBool(a, "center")}, {"scale", attrBool(a, "scale")}};
         c["beta_initializer"] = initializer("zeros");
         c["gamma_initializer"] = initializer("ones");
         c["moving_mean_initializer"] = initializer("zeros");
@@ -115,22 +109,22 @@ std::optional<Mapped> mapLayer(const ExportLayer& l) {
         return Mapped{op, c};
     }
     if (op == "Dropout") {
-        const std::int64_t seed = i64(a, "seed");
-        return Mapped{op, {{"rate", f64(a, "rate")},
+        const std::int64_t seed = attrInt(a, "seed");
+        return Mapped{op, {{"rate", attrFloat(a, "rate")},
                            {"seed", seed == 0 ? ordered_json(nullptr) : ordered_json(seed)},
                            {"noise_shape", nullptr}}};
     }
     if (op == "Activation") {
-        if (str(a, "activation") == "leaky_relu")
-            return Mapped{"LeakyReLU", {{"negative_slope", f64(a, "alpha")}}};
-        return Mapped{op, {{"activation", str(a, "activation")}}};
+        if (attrText(a, "activation") == "leaky_relu")
+            return Mapped{"LeakyReLU", {{"negative_slope", attrFloat(a, "alpha")}}};
+        return Mapped{op, {{"activation", attrText(a, "activation")}}};
     }
     if (op == "Cropping2D")
-        return Mapped{op, {{"cropping", pairsOf(list(a, "cropping"))}, {"data_format", "channels_last"}}};
+        return Mapped{op, {{"cropping", pairsOf(attrInts(a, "cropping"))}, {"data_format", "channels_last"}}};
     if (op == "ZeroPadding2D")
-        return Mapped{op, {{"padding", pairsOf(list(a, "padding"))}, {"data_format", "channels_last"}}};
+        return Mapped{op, {{"padding", pairsOf(attrInts(a, "padding"))}, {"data_format", "channels_last"}}};
     if (op == "Rescale")
-        return Mapped{"Rescaling", {{"scale", f64(a, "scale")}, {"offset", f64(a, "offset")}}};
+        return Mapped{"Rescaling", {{"scale", attrFloat(a, "scale")}, {"offset", attrFloat(a, "offset")}}};
     return std::nullopt;
 }
 
@@ -149,10 +143,10 @@ ordered_json kerasTensor(const std::string& producer, const std::map<std::string
 ordered_json inputLayer(const ExportLayer& l) {
     const AttrMap& a = l.attrs;
     const bool dataset = l.node->op == "Dataset";
-    const std::int64_t batch = dataset ? 0 : i64(a, "batch_size");
-    const std::string dtype = dataset ? str(a, "image_dtype") : str(a, "dtype");
+    const std::int64_t batch = dataset ? 0 : attrInt(a, "batch_size");
+    const std::string dtype = dataset ? attrText(a, "image_dtype") : attrText(a, "dtype");
     ordered_json shape = ordered_json::array({batch == 0 ? ordered_json(nullptr) : ordered_json(batch),
-                                              i64(a, "height"), i64(a, "width"), i64(a, "channels")});
+                                              attrInt(a, "height"), attrInt(a, "width"), attrInt(a, "channels")});
     return {{"module", "keras.layers"},
             {"class_name", "InputLayer"},
             {"config", {{"batch_shape", shape}, {"dtype", dtype}, {"sparse", false},
@@ -166,9 +160,7 @@ ordered_json inputLayer(const ExportLayer& l) {
 
 KerasJsonExport exportKerasJson(const Graph& graph, const std::string& modelName) {
     KerasJsonExport out;
-    ExportGraph eg = collectExportGraph(graph);
-    out.errors = eg.errors;
-    out.warnings = eg.warnings;
+    ExportGraph eg = collectExportGraph(graph, out);
     if (!out.errors.empty())
         return out;
     std::map<std::string, const ExportLayer*> byName;

@@ -14,12 +14,6 @@ namespace {
 
 using List = std::vector<std::int64_t>;
 
-std::int64_t i64(const AttrMap& a, const char* k) { return std::get<std::int64_t>(a.at(k)); }
-double f64(const AttrMap& a, const char* k) { return std::get<double>(a.at(k)); }
-std::string py(bool b) { return b ? "True" : "False"; }
-bool flag(const AttrMap& a, const char* k) { return std::get<bool>(a.at(k)); }
-std::string str(const AttrMap& a, const char* k) { return pythonString(std::get<std::string>(a.at(k))); }
-std::string tuple(const AttrMap& a, const char* k) { return pyTuple(std::get<List>(a.at(k))); }
 std::string pairs(const AttrMap& a, const char* k) {
     const List& q = std::get<List>(a.at(k));
     return strCat("((", q[0], ", ", q[1], "), (", q[2], ", ", q[3], "))");
@@ -31,56 +25,56 @@ std::string layerCall(const ExportLayer& l) {
     const std::string& op = l.node->op;
     const std::string name = "name=" + pythonString(l.node->name);
     if (op == "Conv2D" || op == "Conv2DTranspose")
-        return strCat("layers.", op, "(", i64(a, "filters"), ", kernel_size=", tuple(a, "kernel_size"),
-                      ", strides=", tuple(a, "strides"), ", padding=", str(a, "padding"),
-                      ", dilation_rate=", tuple(a, "dilation_rate"), ", activation=", str(a, "activation"),
-                      ", use_bias=", py(flag(a, "use_bias")), ", kernel_initializer=",
-                      str(a, "kernel_initializer"), ", bias_initializer=", str(a, "bias_initializer"),
+        return strCat("layers.", op, "(", attrInt(a, "filters"), ", kernel_size=", pyInts(a, "kernel_size"),
+                      ", strides=", pyInts(a, "strides"), ", padding=", pyText(a, "padding"),
+                      ", dilation_rate=", pyInts(a, "dilation_rate"), ", activation=", pyText(a, "activation"),
+                      ", use_bias=", pyBool(attrBool(a, "use_bias")), ", kernel_initializer=",
+                      pyText(a, "kernel_initializer"), ", bias_initializer=", pyText(a, "bias_initializer"),
                       ", ", name, ")");
     if (op == "MaxPool2D" || op == "AvgPool2D") {
         const List& st = std::get<List>(a.at("strides"));
         return strCat("layers.", op == "MaxPool2D" ? "MaxPooling2D" : "AveragePooling2D",
-                      "(pool_size=", tuple(a, "pool_size"), ", strides=",
+                      "(pool_size=", pyInts(a, "pool_size"), ", strides=",
                       st[0] == 0 && st[1] == 0 ? std::string("None") : pyTuple(st),
-                      ", padding=", str(a, "padding"), ", ", name, ")");
+                      ", padding=", pyText(a, "padding"), ", ", name, ")");
     }
     if (op == "UpSampling2D")
-        return strCat("layers.UpSampling2D(size=", tuple(a, "size"), ", interpolation=",
-                      str(a, "interpolation"), ", ", name, ")");
+        return strCat("layers.UpSampling2D(size=", pyInts(a, "size"), ", interpolation=",
+                      pyText(a, "interpolation"), ", ", name, ")");
     if (op == "Concatenate")
-        return strCat("layers.Concatenate(axis=", i64(a, "axis"), ", ", name, ")");
+        return strCat("layers.Concatenate(axis=", attrInt(a, "axis"), ", ", name, ")");
     if (op == "Add" || op == "Multiply")
         return strCat("layers.", op, "(", name, ")");
     if (op == "BatchNormalization")
-        return strCat("layers.BatchNormalization(axis=-1, momentum=", pyFloat(f64(a, "momentum")),
-                      ", epsilon=", pyFloat(f64(a, "epsilon")), ", center=", py(flag(a, "center")),
-                      ", scale=", py(flag(a, "scale")), ", ", name, ")");
+        return strCat("layers.BatchNormalization(axis=-1, momentum=", pyFloat(attrFloat(a, "momentum")),
+                      ", epsilon=", pyFloat(attrFloat(a, "epsilon")), ", center=", pyBool(attrBool(a, "center")),
+                      ", scale=", pyBool(attrBool(a, "scale")), ", ", name, ")");
     if (op == "Dropout")
-        return strCat("layers.Dropout(", pyFloat(f64(a, "rate")), ", seed=",
-                      i64(a, "seed") == 0 ? std::string("None") : std::to_string(i64(a, "seed")),
+        return strCat("layers.Dropout(", pyFloat(attrFloat(a, "rate")), ", seed=",
+                      attrInt(a, "seed") == 0 ? std::string("None") : std::to_string(attrInt(a, "seed")),
                       ", ", name, ")");
     if (op == "Activation") {
         if (std::get<std::string>(a.at("activation")) == "leaky_relu")
-            return strCat("layers.LeakyReLU(negative_slope=", pyFloat(f64(a, "alpha")), ", ", name, ")");
-        return strCat("layers.Activation(", str(a, "activation"), ", ", name, ")");
+            return strCat("layers.LeakyReLU(negative_slope=", pyFloat(attrFloat(a, "alpha")), ", ", name, ")");
+        return strCat("layers.Activation(", pyText(a, "activation"), ", ", name, ")");
     }
     if (op == "Cropping2D")
         return strCat("layers.Cropping2D(cropping=", pairs(a, "cropping"), ", ", name, ")");
     if (op == "ZeroPadding2D")
         return strCat("layers.ZeroPadding2D(padding=", pairs(a, "padding"), ", ", name, ")");
     if (op == "Rescale")
-        return strCat("layers.Rescaling(scale=", pyFloat(f64(a, "scale")), ", offset=",
-                      pyFloat(f64(a, "offset")), ", ", name, ")");
+        return strCat("layers.Rescaling(scale=", pyFloat(attrFloat(a, "scale")), ", offset=",
+                      pyFloat(attrFloat(a, "offset")), ", ", name, ")");
     return "";
 }
 
 std::string inputCall(const ExportLayer& l) {
     const AttrMap& a = l.attrs;
     const bool dataset = l.node->op == "Dataset";
-    const std::int64_t batch = dataset ? 0 : i64(a, "batch_size");
-    return strCat("keras.Input(shape=", pyTuple({i64(a, "height"), i64(a, "width"), i64(a, "channels")}),
+    const std::int64_t batch = dataset ? 0 : attrInt(a, "batch_size");
+    return strCat("keras.Input(shape=", pyTuple({attrInt(a, "height"), attrInt(a, "width"), attrInt(a, "channels")}),
                   batch ? strCat(", batch_size=", batch) : std::string(), ", dtype=",
-                  str(a, dataset ? "image_dtype" : "dtype"), ", name=", pythonString(l.node->name), ")");
+                  pyText(a, dataset ? "image_dtype" : "dtype"), ", name=", pythonString(l.node->name), ")");
 }
 
 /// Parameter names in Keras' get_weights() order.
@@ -88,13 +82,13 @@ std::vector<std::string> paramNames(const ExportLayer& l) {
     const AttrMap& a = l.attrs;
     const std::string& op = l.node->op;
     if (op == "Conv2D" || op == "Conv2DTranspose")
-        return flag(a, "use_bias") ? std::vector<std::string>{"kernel", "bias"}
+        return attrBool(a, "use_bias") ? std::vector<std::string>{"kernel", "bias"}
                                    : std::vector<std::string>{"kernel"};
     if (op == "BatchNormalization") {
         std::vector<std::string> p;
-        if (flag(a, "scale"))
+        if (attrBool(a, "scale"))
             p.push_back("gamma");
-        if (flag(a, "center"))
+        if (attrBool(a, "center"))
             p.push_back("beta");
         p.push_back("moving_mean");
         p.push_back("moving_variance");
@@ -107,25 +101,25 @@ std::string lossCode(const ExportGraph& g, std::vector<std::string>& warnings) {
     const AttrMap& a = g.lossAttrs;
     const std::string& op = g.lossOp;
     if (op == "BinaryCrossentropy")
-        return strCat("keras.losses.BinaryCrossentropy(from_logits=", py(flag(a, "from_logits")),
-                      ", label_smoothing=", pyFloat(f64(a, "label_smoothing")), ")");
+        return strCat("keras.losses.BinaryCrossentropy(from_logits=", pyBool(attrBool(a, "from_logits")),
+                      ", label_smoothing=", pyFloat(attrFloat(a, "label_smoothing")), ")");
     if (op == "CategoricalCrossentropy")
-        return strCat("keras.losses.CategoricalCrossentropy(from_logits=", py(flag(a, "from_logits")),
-                      ", label_smoothing=", pyFloat(f64(a, "label_smoothing")), ")");
+        return strCat("keras.losses.CategoricalCrossentropy(from_logits=", pyBool(attrBool(a, "from_logits")),
+                      ", label_smoothing=", pyFloat(attrFloat(a, "label_smoothing")), ")");
     if (op == "SparseCategoricalCrossentropy")
-        return strCat("keras.losses.SparseCategoricalCrossentropy(from_logits=", py(flag(a, "from_logits")),
-                      ", ignore_class=", i64(a, "ignore_class") < 0 ? std::string("None")
-                                                                    : std::to_string(i64(a, "ignore_class")),
+        return strCat("keras.losses.SparseCategoricalCrossentropy(from_logits=", pyBool(attrBool(a, "from_logits")),
+                      ", ignore_class=", attrInt(a, "ignore_class") < 0 ? std::string("None")
+                                                                    : std::to_string(attrInt(a, "ignore_class")),
                       ")");
     if (op == "Focal")
         return strCat("keras.losses.BinaryFocalCrossentropy(apply_class_balancing=",
-                      py(flag(a, "apply_class_balancing")), ", alpha=", pyFloat(f64(a, "alpha")),
-                      ", gamma=", pyFloat(f64(a, "gamma")), ", from_logits=", py(flag(a, "from_logits")), ")");
+                      pyBool(attrBool(a, "apply_class_balancing")), ", alpha=", pyFloat(attrFloat(a, "alpha")),
+                      ", gamma=", pyFloat(attrFloat(a, "gamma")), ", from_logits=", pyBool(attrBool(a, "from_logits")), ")");
     if (op == "Dice")
-        return strCat("dice_loss(epsilon=", pyFloat(f64(a, "epsilon")), ")");
+        return strCat("dice_loss(epsilon=", pyFloat(attrFloat(a, "epsilon")), ")");
     if (op == "BCEDice")
-        return strCat("bce_dice_loss(epsilon=", pyFloat(f64(a, "epsilon")), ", bce_weight=",
-                      pyFloat(f64(a, "bce_weight")), ", dice_weight=", pyFloat(f64(a, "dice_weight")), ")");
+        return strCat("bce_dice_loss(epsilon=", pyFloat(attrFloat(a, "epsilon")), ", bce_weight=",
+                      pyFloat(attrFloat(a, "bce_weight")), ", dice_weight=", pyFloat(attrFloat(a, "dice_weight")), ")");
     warnings.push_back("the project has no loss; the script trains with binary cross-entropy");
     return "keras.losses.BinaryCrossentropy()";
 }
@@ -142,7 +136,6 @@ def dice_loss(epsilon=1e-6):
         return 1.0 - (2.0 * inter + epsilon) / (total + epsilon)
     return loss
 
-
 def bce_dice_loss(epsilon=1e-6, bce_weight=1.0, dice_weight=1.0):
     bce = keras.losses.BinaryCrossentropy()
     dice = dice_loss(epsilon)
@@ -151,22 +144,11 @@ def bce_dice_loss(epsilon=1e-6, bce_weight=1.0, dice_weight=1.0):
     return loss
 )";
 
-std::string optimizerCode(const Project& p) {
-    const TrainingSettings& t = p.training;
-    if (t.optimizer == "sgd")
-        return strCat("keras.optimizers.SGD(learning_rate=args.lr, momentum=", pyFloat(t.momentum), ")");
-    if (t.optimizer == "adamw")
-        return strCat("keras.optimizers.AdamW(learning_rate=args.lr, weight_decay=", pyFloat(t.weightDecay), ")");
-    return "keras.optimizers.Adam(learning_rate=args.lr)";
-}
-
 } // namespace
 
 ScriptExport exportKerasScript(const Project& project, const std::string& weights) {
     ScriptExport out;
-    ExportGraph g = collectExportGraph(project.graph);
-    out.errors = g.errors;
-    out.warnings = g.warnings;
+    ExportGraph g = collectExportGraph(project.graph, out);
     if (!out.ok())
         return out;
     std::map<std::string, std::string> var; // layer name → Python variable
@@ -180,7 +162,7 @@ ScriptExport exportKerasScript(const Project& project, const std::string& weight
         if (l.isInput()) {
             build += strCat("    ", v, " = ", inputCall(l), "\n");
             inputs += (inputs.empty() ? "" : ", ") + v;
-            inputDtype = str(l.attrs, l.node->op == "Dataset" ? "image_dtype" : "dtype");
+            inputDtype = pyText(l.attrs, l.node->op == "Dataset" ? "image_dtype" : "dtype");
             continue;
         }
         const std::string call = layerCall(l);
@@ -232,7 +214,7 @@ def load_weights(model, path):
     model = build_model()
     if args.weights:
         load_weights(model, args.weights)
-    model.compile(optimizer=)", optimizerCode(project), R"(, loss=)", lossCode(g, out.warnings), R"()
+    model.compile(optimizer=)", optimizerCall(project.training, "keras.optimizers.", "learning_rate=args.lr"), R"(, loss=)", lossCode(g, out.warnings), R"()
     model.summary()
     pairs = load_pairs(args.data)
     for epoch in range(args.epochs):

@@ -14,13 +14,6 @@ namespace {
 
 using List = std::vector<std::int64_t>;
 
-std::int64_t i64(const AttrMap& a, const char* k) { return std::get<std::int64_t>(a.at(k)); }
-double f64(const AttrMap& a, const char* k) { return std::get<double>(a.at(k)); }
-std::string py(bool b) { return b ? "True" : "False"; }
-bool flag(const AttrMap& a, const char* k) { return std::get<bool>(a.at(k)); }
-std::string str(const AttrMap& a, const char* k) { return pythonString(std::get<std::string>(a.at(k))); }
-std::string tuple(const AttrMap& a, const char* k) { return pyTuple(std::get<List>(a.at(k))); }
-
 /// Helpers that give PyTorch Keras' semantics (TF 'same' padding with the extra
 /// pixel at the bottom/right, transposed-convolution output sizes, fused
 /// activations, batch normalization with optional gamma/beta).
@@ -39,7 +32,6 @@ def activate(x, name, alpha=0.2):
         return torch.tanh(x)
     return x  # linear
 
-
 def tf_same_pad(size_hw, kernel, stride, dilation):
     """F.pad argument for Keras/TF 'same' padding: the odd pixel goes bottom/right."""
     pads = []
@@ -50,7 +42,6 @@ def tf_same_pad(size_hw, kernel, stride, dilation):
         pads.append((total // 2, total - total // 2))
     (top, bottom), (left, right) = pads
     return (left, right, top, bottom)
-
 
 class KerasConv2d(nn.Conv2d):
     """keras.layers.Conv2D: weight (out, in, kh, kw) = Keras kernel (kh, kw, in, out) permuted."""
@@ -64,7 +55,6 @@ class KerasConv2d(nn.Conv2d):
         if self.keras_padding == "same":
             x = F.pad(x, tf_same_pad(x.shape[2:], self.kernel_size, self.stride, self.dilation))
         return activate(super().forward(x), self.activation)
-
 
 class KerasConvTranspose2d(nn.ConvTranspose2d):
     """keras.layers.Conv2DTranspose: weight (in, out, kh, kw) = Keras kernel (kh, kw, out, in) permuted."""
@@ -92,7 +82,6 @@ class KerasConvTranspose2d(nn.ConvTranspose2d):
             y = y + self.bias.view(1, -1, 1, 1)
         return activate(y, self.activation)
 
-
 class KerasPool2d(nn.Module):
     """MaxPooling2D / AveragePooling2D; 'same' averages only over real pixels, as Keras does."""
 
@@ -110,7 +99,6 @@ class KerasPool2d(nn.Module):
         ones = F.pad(torch.ones_like(x[:, :1]), pad)
         return F.avg_pool2d(F.pad(x, pad), self.pool_size, self.strides) / F.avg_pool2d(ones, self.pool_size, self.strides)
 
-
 class KerasBatchNorm(nn.Module):
     """keras.layers.BatchNormalization over channels; gamma/beta only when scale/center."""
 
@@ -126,7 +114,6 @@ class KerasBatchNorm(nn.Module):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training, 1.0 - self.momentum, self.epsilon)
 
-
 class Lambda(nn.Module):
     """A parameter-free layer, kept as a module so that every layer has its name."""
 
@@ -137,7 +124,6 @@ class Lambda(nn.Module):
     def forward(self, *xs):
         return self.fn(*xs)
 
-
 def concat_axis(axis):
     return {-1: 1, 3: 1, -3: 2, 1: 2, -2: 3, 2: 3}[axis]
 )";
@@ -146,12 +132,12 @@ std::string moduleCode(const ExportLayer& l, std::int64_t cin) {
     const AttrMap& a = l.attrs;
     const std::string& op = l.node->op;
     if (op == "Conv2D" || op == "Conv2DTranspose")
-        return strCat(op == "Conv2D" ? "KerasConv2d(" : "KerasConvTranspose2d(", cin, ", ", i64(a, "filters"),
-                      ", ", tuple(a, "kernel_size"), ", ", tuple(a, "strides"), ", ", str(a, "padding"), ", ",
-                      tuple(a, "dilation_rate"), ", ", str(a, "activation"), ", ", py(flag(a, "use_bias")), ")");
+        return strCat(op == "Conv2D" ? "KerasConv2d(" : "KerasConvTranspose2d(", cin, ", ", attrInt(a, "filters"),
+                      ", ", pyInts(a, "kernel_size"), ", ", pyInts(a, "strides"), ", ", pyText(a, "padding"), ", ",
+                      pyInts(a, "dilation_rate"), ", ", pyText(a, "activation"), ", ", pyBool(attrBool(a, "use_bias")), ")");
     if (op == "MaxPool2D" || op == "AvgPool2D")
-        return strCat("KerasPool2d(", op == "MaxPool2D" ? "\"max\"" : "\"avg\"", ", ", tuple(a, "pool_size"),
-                      ", ", tuple(a, "strides"), ", ", str(a, "padding"), ")");
+        return strCat("KerasPool2d(", op == "MaxPool2D" ? "\"max\"" : "\"avg\"", ", ", pyInts(a, "pool_size"),
+                      ", ", pyInts(a, "strides"), ", ", pyText(a, "padding"), ")");
     if (op == "UpSampling2D") {
         const List& s = std::get<List>(a.at("size"));
         const bool nearest = std::get<std::string>(a.at("interpolation")) == "nearest";
@@ -159,18 +145,18 @@ std::string moduleCode(const ExportLayer& l, std::int64_t cin) {
                       nearest ? "\"nearest\"" : "\"bilinear\", align_corners=False", "))");
     }
     if (op == "Concatenate")
-        return strCat("Lambda(lambda *xs: torch.cat(xs, dim=concat_axis(", i64(a, "axis"), ")))");
+        return strCat("Lambda(lambda *xs: torch.cat(xs, dim=concat_axis(", attrInt(a, "axis"), ")))");
     if (op == "Add")
         return "Lambda(lambda *xs: sum(xs[1:], xs[0]))";
     if (op == "Multiply")
         return "Lambda(lambda *xs: torch.stack(torch.broadcast_tensors(*xs)).prod(dim=0))";
     if (op == "BatchNormalization")
-        return strCat("KerasBatchNorm(", cin, ", ", pyFloat(f64(a, "momentum")), ", ", pyFloat(f64(a, "epsilon")),
-                      ", ", py(flag(a, "center")), ", ", py(flag(a, "scale")), ")");
+        return strCat("KerasBatchNorm(", cin, ", ", pyFloat(attrFloat(a, "momentum")), ", ", pyFloat(attrFloat(a, "epsilon")),
+                      ", ", pyBool(attrBool(a, "center")), ", ", pyBool(attrBool(a, "scale")), ")");
     if (op == "Dropout")
-        return strCat("nn.Dropout(", pyFloat(f64(a, "rate")), ")");
+        return strCat("nn.Dropout(", pyFloat(attrFloat(a, "rate")), ")");
     if (op == "Activation")
-        return strCat("Lambda(lambda x: activate(x, ", str(a, "activation"), ", ", pyFloat(f64(a, "alpha")), "))");
+        return strCat("Lambda(lambda x: activate(x, ", pyText(a, "activation"), ", ", pyFloat(attrFloat(a, "alpha")), "))");
     if (op == "Cropping2D") {
         const List& c = std::get<List>(a.at("cropping"));
         return strCat("Lambda(lambda x: x[:, :, ", c[0], ":x.shape[2] - ", c[1], ", ", c[2], ":x.shape[3] - ",
@@ -181,7 +167,7 @@ std::string moduleCode(const ExportLayer& l, std::int64_t cin) {
         return strCat("Lambda(lambda x: F.pad(x, (", p[2], ", ", p[3], ", ", p[0], ", ", p[1], ")))");
     }
     if (op == "Rescale")
-        return strCat("Lambda(lambda x: x.float() * ", pyFloat(f64(a, "scale")), " + ", pyFloat(f64(a, "offset")), ")");
+        return strCat("Lambda(lambda x: x.float() * ", pyFloat(attrFloat(a, "scale")), " + ", pyFloat(attrFloat(a, "offset")), ")");
     return "";
 }
 
@@ -232,7 +218,7 @@ std::string lossArgs(const ExportGraph& g) {
     for (const auto& [key, value] : g.lossAttrs) {
         s += ", " + key + "=";
         if (auto* b = std::get_if<bool>(&value))
-            s += py(*b);
+            s += pyBool(*b);
         else if (auto* d = std::get_if<double>(&value))
             s += pyFloat(*d);
         else if (auto* i = std::get_if<std::int64_t>(&value))
@@ -243,22 +229,11 @@ std::string lossArgs(const ExportGraph& g) {
     return s;
 }
 
-std::string optimizerCode(const Project& p) {
-    const TrainingSettings& t = p.training;
-    if (t.optimizer == "sgd")
-        return strCat("torch.optim.SGD(model.parameters(), lr=args.lr, momentum=", pyFloat(t.momentum), ")");
-    if (t.optimizer == "adamw")
-        return strCat("torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=", pyFloat(t.weightDecay), ")");
-    return "torch.optim.Adam(model.parameters(), lr=args.lr)";
-}
-
 } // namespace
 
 ScriptExport exportPyTorchScript(const Project& project, const std::string& weights) {
     ScriptExport out;
-    ExportGraph g = collectExportGraph(project.graph);
-    out.errors = g.errors;
-    out.warnings = g.warnings;
+    ExportGraph g = collectExportGraph(project.graph, out);
     if (!out.ok())
         return out;
     std::map<std::string, const ExportLayer*> byName;
@@ -346,7 +321,7 @@ def load_weights(model, path):
     if args.weights:
         load_weights(model, args.weights)
     loss_fn = make_loss()", lossArgs(g), R"()
-    optimizer = )", optimizerCode(project), R"(
+    optimizer = )", optimizerCall(project.training, "torch.optim.", "model.parameters(), lr=args.lr"), R"(
     pairs = load_pairs(args.data)
     to_nchw = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float()
     for epoch in range(args.epochs):

@@ -27,6 +27,14 @@ std::string pyTuple(const std::vector<std::int64_t>& values) {
     return s + (values.size() == 1 ? ",)" : ")");
 }
 
+std::string optimizerCall(const TrainingSettings& t, const std::string& module, const std::string& leadingArgs) {
+    if (t.optimizer == "sgd")
+        return strCat(module, "SGD(", leadingArgs, ", momentum=", pyFloat(t.momentum), ")");
+    if (t.optimizer == "adamw")
+        return strCat(module, "AdamW(", leadingArgs, ", weight_decay=", pyFloat(t.weightDecay), ")");
+    return strCat(module, "Adam(", leadingArgs, ")");
+}
+
 ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
     ScriptData d;
     for (const ExportLayer& l : graph.layers) {

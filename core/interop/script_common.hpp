@@ -35,5 +35,15 @@ std::string scriptMain(const Project& project, const std::string& weights, const
 std::string pyFloat(double value);
 /// (a, b) / [a, b, c] tuples of ints.
 std::string pyTuple(const std::vector<std::int64_t>& values);
+/// True / False.
+inline std::string pyBool(bool value) { return value ? "True" : "False"; }
+/// A string attribute as a quoted Python string, an int-list attribute as a tuple.
+inline std::string pyText(const AttrMap& a, const char* key) { return pythonString(attrText(a, key)); }
+inline std::string pyInts(const AttrMap& a, const char* key) { return pyTuple(attrInts(a, key)); }
+
+/// The project's optimizer constructed in Python: `module` + SGD/Adam/AdamW +
+/// "(" + `leadingArgs` + the settings. leadingArgs names the learning rate.
+std::string optimizerCall(const TrainingSettings& training, const std::string& module,
+                          const std::string& leadingArgs);
 
 } // namespace segforge::core::interop

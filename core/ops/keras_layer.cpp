@@ -17,6 +17,9 @@ OpSchema kerasLayerSchema() {
                     "it have no type until then.";
     s.inputs = {{"input", kAnyDType, "whatever the Keras layer received"}};
     s.variadicInputs = true;
+    // Reported even behind another placeholder: a user replacing unsupported
+    // layers wants the whole list at once, not one per check.
+    s.inferWithUnknownInputs = true;
     s.outputs = {{"output", kAnyDType, "unknown"}};
     s.attrs = {
         stringAttr("class_name", "", "the Keras layer class, e.g. Dense"),

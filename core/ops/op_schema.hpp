@@ -128,6 +128,10 @@ struct OpSchema {
     std::vector<AttrSpec> attrs;
     /// If set, the node has `num_inputs` copies of inputs[0], named a, b, c, ….
     bool variadicInputs = false;
+    /// Run `infer` even when an input's type is unknown (upstream error). Only
+    /// for ops whose infer never reads input types: a placeholder that must be
+    /// reported wherever it stands, also behind another one.
+    bool inferWithUnknownInputs = false;
     std::optional<LossContract> contract;
     InferFn infer;
     ParamFn params; ///< may be empty (no parameters)

@@ -113,7 +113,13 @@ TEST(InteropCli, ExportScriptsAndKerasJson) {
     EXPECT_EQ(c.exitCode, 0) << c.out;
     EXPECT_THAT(c.out, HasSubstr("\"enc1_conv1\""));
 
-    EXPECT_EQ(run("export " + project.string() + " --to onnx -o " + scratch("x.onnx").string()).exitCode, 2);
+    // Without --weights, ONNX carries the seeded initial weights (and says so).
+    CliResult onnx = run("export " + project.string() + " --to onnx -o " + scratch("x.onnx").string(), true);
+    EXPECT_EQ(onnx.exitCode, 0) << onnx.out;
+    EXPECT_THAT(onnx.out, HasSubstr("initial weights (seed 42)"));
+    EXPECT_GT(fs::file_size(scratch("x.onnx")), 1000u);
+    EXPECT_EQ(run("export " + project.string() + " --to onnx --weights /no/such.safetensors -o " +
+                  scratch("z.onnx").string()).exitCode, 2);
     EXPECT_EQ(run("export " + project.string() + " --to pytorch --weights /no/such.safetensors -o " +
                   scratch("y.py").string()).exitCode, 2);
 }

@@ -230,6 +230,36 @@ TEST(KerasImport, UnsupportedLayerBecomesAReportedPlaceholder) {
     EXPECT_EQ(typeOf(g, r, "up1"), "(none)");
 }
 
+TEST(KerasImport, EveryPlaceholderOfAChainIsReported) {
+    // Input → GroupNormalization → Dense → LayerNormalization → Conv2D: three
+    // unsupported layers in a row; the check must name all three, not only the
+    // first (the others see an untyped input).
+    const std::string text = R"({"class_name": "Functional", "config": {"name": "chain", "layers": [
+      {"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
+       "config": {"batch_input_shape": [null, 8, 8, 4], "dtype": "float32", "name": "in"}},
+      {"class_name": "GroupNormalization", "name": "gn", "config": {"name": "gn", "groups": 2},
+       "inbound_nodes": [[["in", 0, 0, {}]]]},
+      {"class_name": "Dense", "name": "dense", "config": {"name": "dense", "units": 4},
+       "inbound_nodes": [[["gn", 0, 0, {}]]]},
+      {"class_name": "LayerNormalization", "name": "ln", "config": {"name": "ln"},
+       "inbound_nodes": [[["dense", 0, 0, {}]]]},
+      {"class_name": "Conv2D", "name": "conv", "config": {"name": "conv", "filters": 2, "kernel_size": [1, 1]},
+       "inbound_nodes": [[["ln", 0, 0, {}]]]}],
+      "input_layers": [["in", 0, 0]], "output_layers": [["conv", 0, 0]]}})";
+    KerasImport imported = importKerasJson(text, "chain.json");
+    ASSERT_TRUE(imported.ok()) << joined(imported.errors);
+    const Graph& g = imported.project->graph;
+    CheckResult r = checkImported(g);
+    std::vector<std::string> reported;
+    for (const Diagnostic* d : r.find(codes::kUnsupportedLayer))
+        reported.push_back(g.findNode(d->node)->name);
+    EXPECT_THAT(reported, ::testing::UnorderedElementsAre("gn", "dense", "ln")) << codesOf(r);
+    EXPECT_EQ(r.count(Severity::Error), 3u) << codesOf(r);
+    for (const char* cls : {"GroupNormalization", "Dense", "LayerNormalization"})
+        EXPECT_THAT(joined(imported.warnings), HasSubstr(cls));
+    EXPECT_EQ(typeOf(g, r, "conv"), "(none)");
+}
+
 namespace {
 
 /// A Keras 3 functional model: Input 8×8×4, then `layer` on it.
