@@ -5,6 +5,8 @@
 #include "check/checker.hpp"
 #include "interop/keras_import.hpp"
 #include "interop/keras_json_export.hpp"
+#include "interop/onnx_export.hpp"
+#include "interop/python_script_export.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -21,5 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     options.requireLoss = false;
     (void)checkGraph(imported.project->graph, options);
     (void)exportKerasJson(imported.project->graph, imported.project->name);
+    // No weights: every parameter is reported missing, and the emission goes on.
+    (void)exportOnnx(imported.project->graph, imported.project->name, [](const std::string&) { return nullptr; });
+    (void)exportPyTorchScript(*imported.project, "");
     return 0;
 }
