@@ -6,6 +6,7 @@
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
 #include "training/training_controller.hpp"
+#include "training/training_plots.hpp"
 #include "window/main_window.hpp"
 #include "window/training_workbench.hpp"
 
@@ -79,12 +80,17 @@ std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps, int 
         else
             QTimer::singleShot(50, &loop, &QEventLoop::quit);
     });
+    bool ended = false;
     QObject::connect(c, &TrainingController::runEnded, &loop, [&](segforge::core::TrainEventKind status) {
+        ended = true;
         QString why; // after a NaN stop, keep the tensors that show it: no new predictions
         if (status == segforge::core::TrainEventKind::NonFinite || !c->refreshOverlays(&why))
             loop.quit();
     });
-    QObject::connect(c, &TrainingController::overlaysReady, &loop, [&] { QTimer::singleShot(50, &loop, &QEventLoop::quit); });
+    QObject::connect(c, &TrainingController::overlaysReady, &loop, [&] {
+        if (ended) // not the predictions of an epoch end while training goes on
+            QTimer::singleShot(50, &loop, &QEventLoop::quit);
+    });
     QObject::connect(c, &TrainingController::failed, &loop, [&](const QString& message) {
         error = message.toStdString();
         loop.quit();
@@ -93,6 +99,7 @@ std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps, int 
     if (!c->start(false, &why))
         return why.toStdString();
     loop.exec();
+    window.training()->plots()->flush(); // draw what the redraw timer would draw a moment later
     std::printf("trained %lld steps\n", static_cast<long long>(c->step()));
     return error;
 }

@@ -6,7 +6,6 @@
 #include "util/str_cat.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <unordered_set>
 
 namespace segforge::core {
@@ -15,23 +14,6 @@ namespace {
 std::string portName(const Graph& g, const PortRef& p) {
     const Node* n = g.findNode(p.node);
     return strCat("'", n ? n->name : "?", "'.", p.port);
-}
-
-/// Every node reachable from `start` following edges forward (or backward).
-std::unordered_set<NodeId> reachable(const Graph& graph, NodeId start, bool forward) {
-    std::unordered_set<NodeId> seen{start};
-    std::deque<NodeId> queue{start};
-    while (!queue.empty()) {
-        NodeId id = queue.front();
-        queue.pop_front();
-        for (const Edge& e : graph.edges()) {
-            NodeId from = forward ? e.from.node : e.to.node;
-            NodeId to = forward ? e.to.node : e.from.node;
-            if (from == id && seen.insert(to).second)
-                queue.push_back(to);
-        }
-    }
-    return seen;
 }
 
 bool hasConsumers(const Graph& graph, const PortRef& output) {
@@ -83,7 +65,7 @@ void reportUnconnectedInputs(const Graph& graph, CheckResult& result,
                      {}};
         // Suggest producers that would not create a cycle, best first: a matching
         // dtype, an output nobody consumes yet, a mask for a target, and recency.
-        const auto downstream = reachable(graph, p.node, true);
+        const auto downstream = graph.downstreamOf(p.node);
         struct Candidate {
             PortRef port;
             TensorType type;

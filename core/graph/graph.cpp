@@ -1,6 +1,7 @@
 #include "graph/graph.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <unordered_map>
 
@@ -197,6 +198,19 @@ std::vector<NodeId> Graph::findCycle() const {
         }
     }
     return cycle;
+}
+
+std::unordered_set<NodeId> Graph::downstreamOf(NodeId start) const {
+    std::unordered_set<NodeId> seen{start};
+    std::deque<NodeId> queue{start};
+    while (!queue.empty()) {
+        const NodeId id = queue.front();
+        queue.pop_front();
+        for (const Edge& e : m_edges)
+            if (e.from.node == id && seen.insert(e.to.node).second)
+                queue.push_back(e.to.node);
+    }
+    return seen;
 }
 
 bool operator==(const Node& a, const Node& b) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace segforge::core {
@@ -81,6 +82,10 @@ public:
     NodeId nextNodeId() const { return m_nextId; }
     /// A name not used by any node, derived from `base` ("conv" → "conv", "conv_2", …).
     std::string uniqueName(std::string_view base) const;
+
+    /// `start` and every node reachable from it along edges (its consumers, their
+    /// consumers, …). Connecting x → start would close a cycle iff x is in it.
+    std::unordered_set<NodeId> downstreamOf(NodeId start) const;
 
     /// Nodes in dependency order. Returns nullopt when the graph has a cycle.
     std::optional<std::vector<NodeId>> topologicalOrder() const;

@@ -127,3 +127,30 @@ TEST(GraphEdit, InsertNodeOnEdgeSplicesAndPlacesBetween) {
     EXPECT_TRUE(g.producerOf({cast->id, "input"}) == (PortRef{a, "output"}));
     EXPECT_TRUE(g.producerOf({b, "input"}) == (PortRef{cast->id, "output"}));
 }
+
+TEST(Graph, DownstreamOfFollowsConsumersOnly) {
+    Graph g;
+    const NodeId a = g.addNode("Input", "a");
+    const NodeId b = g.addNode("Conv2D", "b");
+    const NodeId c = g.addNode("Conv2D", "c");
+    const NodeId d = g.addNode("Concatenate", "d");
+    const NodeId side = g.addNode("Input", "side");
+    g.connect({a, "output"}, {b, "input"});
+    g.connect({b, "output"}, {c, "input"});
+    g.connect({c, "output"}, {d, "input_0"});
+    g.connect({side, "output"}, {d, "input_1"});
+    EXPECT_EQ(g.downstreamOf(b), (std::unordered_set<NodeId>{b, c, d}));
+    EXPECT_EQ(g.downstreamOf(side), (std::unordered_set<NodeId>{side, d}));
+    EXPECT_EQ(g.downstreamOf(d), (std::unordered_set<NodeId>{d}));
+}
+
+TEST(Graph, SameNetworkIgnoresPositionsButNotAttributes) {
+    Graph a;
+    const NodeId x = a.addNode("Conv2D", "x", {{"filters", std::int64_t{8}}}, {0, 0});
+    Graph b = a;
+    b.findNode(x)->position = {100, 50};
+    EXPECT_TRUE(sameNetwork(a, b));
+    EXPECT_FALSE(a == b);
+    b.findNode(x)->attrs["filters"] = std::int64_t{16};
+    EXPECT_FALSE(sameNetwork(a, b));
+}

@@ -10,6 +10,7 @@
 #include "ops/op_registry.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "project/project_file.hpp"
+#include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/node_item.hpp"
 #include "templates/unet_template.hpp"
@@ -30,6 +31,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace segforge;
 using namespace segforge::ui;
@@ -286,6 +288,38 @@ private slots:
         QVERIFY(std::equal(kept->f32(), kept->f32() + kept->numel(), keptKernel.f32()));
         const core::Tensor* fresh = c->parameter("output/kernel");
         QVERIFY(fresh && !std::equal(fresh->f32(), fresh->f32() + fresh->numel(), oldHead.f32()));
+    }
+
+    void gradientViewDrawsWiresByGradientNorm() {
+        writeData(m_dir.path(), 12, 32);
+        QVERIFY(m_window->openFile(writeSmallUNet(m_dir.path(), 1), nullptr, true));
+        TrainingWorkbench* wb = m_window->training();
+        TrainingController* c = wb->controller();
+        wb->panel()->gradientViewAction()->setChecked(true);
+        QSignalSpy batches(c, &TrainingController::batchDone);
+        QSignalSpy ended(c, &TrainingController::runEnded);
+        wb->panel()->trainAction()->trigger();
+        QVERIFY(pumpUntil([&] { return batches.count() >= 1; }, 60'000));
+        wb->panel()->stopAction()->trigger();
+        QVERIFY(pumpUntil([&] { return ended.count() > 0; }, 60'000));
+
+        int withNorm = 0, total = 0;
+        double lo = 1e300, hi = 0;
+        for (EdgeItem* e : m_window->scene()->edgeItems()) {
+            ++total;
+            if (auto n = e->gradientNorm()) {
+                ++withNorm;
+                QVERIFY(std::isfinite(*n) && *n >= 0);
+                lo = std::min(lo, *n);
+                hi = std::max(hi, *n);
+                QVERIFY(e->toolTip().contains("∂loss/∂x"));
+            }
+        }
+        QVERIFY2(withNorm * 2 >= total, qPrintable(QString("%1 of %2 wires").arg(withNorm).arg(total)));
+        QVERIFY(hi > lo); // norms differ along the network: the view has something to show
+        wb->panel()->gradientViewAction()->setChecked(false);
+        for (EdgeItem* e : m_window->scene()->edgeItems())
+            QVERIFY(!e->gradientNorm());
     }
 
     void breakpointPausesAfterItsNode() {

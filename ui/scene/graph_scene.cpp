@@ -16,7 +16,6 @@
 #include <QPainter>
 
 #include <cmath>
-#include <deque>
 #include <limits>
 #include <set>
 
@@ -394,20 +393,8 @@ QString GraphScene::connectionProblem(const core::PortRef& from, const core::Por
     };
     if (from.node == to.node)
         return refuse(tr("A node cannot feed itself"));
-    // A cycle would appear if `from` is downstream of `to`.
-    std::set<core::NodeId> seen{to.node};
-    std::deque<core::NodeId> queue{to.node};
-    while (!queue.empty()) {
-        core::NodeId id = queue.front();
-        queue.pop_front();
-        for (const core::Edge& e : g.edges()) {
-            if (e.from.node == id && seen.insert(e.to.node).second) {
-                if (e.to.node == from.node)
-                    return refuse(tr("This connection would create a cycle"));
-                queue.push_back(e.to.node);
-            }
-        }
-    }
+    if (g.downstreamOf(to.node).count(from.node))
+        return refuse(tr("This connection would create a cycle"));
     const core::Node* target = g.findNode(to.node);
     const core::OpSchema* schema = target ? core::OpRegistry::builtin().find(target->op) : nullptr;
     auto type = m_document->check().typeOf(from);

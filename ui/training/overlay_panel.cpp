@@ -470,7 +470,7 @@ void OverlayPanel::setSamples(std::vector<OverlaySample> samples, int epoch) {
         m_entries.push_back(std::move(e));
     }
     m_epoch = epoch;
-    m_epochLabel->setText(epoch >= 0 ? tr("Epoch %1 · %n sample(s)", nullptr, sampleCount()).arg(epoch)
+    m_epochLabel->setText(epoch > 0 ? tr("Epoch %1 · %n sample(s)", nullptr, sampleCount()).arg(epoch)
                                      : tr("%n sample(s)", nullptr, sampleCount()));
     m_stack->setCurrentIndex(m_entries.empty() ? 0 : 1);
     rerender(true);

@@ -42,6 +42,7 @@ public:
     explicit OverlayPanel(QWidget* parent = nullptr);
     ~OverlayPanel() override;
 
+    /// `epoch`: the 1-based epoch the predictions belong to (0 or less: none, e.g. a refresh before training).
     void setSamples(std::vector<OverlaySample> samples, int epoch);
     void clear();
     int sampleCount() const;

@@ -151,7 +151,7 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
         }
         m_settings = project.training;
         m_overrides = overrides;
-        m_lastEpoch = -1;
+        m_lastEpoch = 0;
     }
     m_runComplete = false;
     m_nonFinite.reset();
@@ -241,10 +241,10 @@ void TrainingController::onEvent(const core::TrainEvent& e) {
             }
         }
         post([this, e, samples = std::move(samples)] {
-            m_lastEpoch = e.epoch;
+            m_lastEpoch = e.epoch + 1;
             emit epochDone(e);
             if (!samples.empty())
-                emit overlaysReady(samples, e.epoch);
+                emit overlaysReady(samples, e.epoch + 1);
         });
         break;
     }

@@ -119,6 +119,7 @@ signals:
     void runEnded(segforge::core::TrainEventKind status, const QString& message);
     /// A data or engine error stopped the run or a job.
     void failed(const QString& message);
+    /// Predictions of the first validation samples; `epoch` is 1-based (0: before any epoch ended).
     void overlaysReady(const std::vector<segforge::core::SamplePrediction>& samples, int epoch);
     void predictionReady(const QString& name, const segforge::core::FilePrediction& prediction);
 
@@ -155,7 +156,7 @@ private:
     std::atomic<bool> m_trackGradients{false};
     std::atomic<bool> m_breakpointsDirty{false};
     int m_overlaySamples = 12;
-    int m_lastEpoch = -1;
+    int m_lastEpoch = 0; ///< 1-based number of the last finished epoch
 
     mutable std::mutex m_mutex; ///< guards the two members below (shared with the worker)
     std::map<core::PortRef, double> m_gradNorms;
