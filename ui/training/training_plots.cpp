@@ -20,7 +20,14 @@
 #include <set>
 
 namespace segforge::ui {
+
 namespace {
+
+/// Steps are whole numbers: never a tick between two of them ("1 1 1 2 2 2").
+class StepTicker : public QCPAxisTicker {
+protected:
+    double getTickStep(const QCPRange& range) override { return std::max(1.0, QCPAxisTicker::getTickStep(range)); }
+};
 
 constexpr int kReplotIntervalMs = 33; // ~30 redraws a second at most
 
@@ -86,6 +93,7 @@ void TrainingPlots::buildPlot() {
         r->axis(QCPAxis::atLeft)->ticker()->setTickCount(4);
         r->axis(QCPAxis::atBottom)->setNumberFormat("f");
         r->axis(QCPAxis::atBottom)->setNumberPrecision(0);
+        r->axis(QCPAxis::atBottom)->setTicker(QSharedPointer<QCPAxisTicker>(new StepTicker));
         // The step axis is shared: panning or zooming one pane moves all three.
         for (QCPAxisRect* other : rects) {
             if (other != r)
