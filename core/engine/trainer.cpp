@@ -146,6 +146,8 @@ Trainer::Flow Trainer::control(bool insideStep, bool validation) {
 }
 
 Trainer::StepOutcome Trainer::runStep(const Batch& batch, bool training, std::uint64_t counter) {
+    m_lastNode.clear(); // a pause before this step's first node names no node of the last step
+    m_lastPhase = Phase::Forward;
     m_executor.feed(batch);
     m_executor.setStepCounter(counter);
     m_executor.beginStep(training);
