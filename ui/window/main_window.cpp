@@ -89,6 +89,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     QTimer::singleShot(0, this, &MainWindow::offerRecovery);
 }
 
+MainWindow::~MainWindow() {
+    m_document->undoStack()->disconnect(this);
+    m_document->disconnect(this);
+}
+
 void MainWindow::createDocks() {
     auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area, const QString& name) {
         auto* d = new QDockWidget(title, this);

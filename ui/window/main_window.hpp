@@ -24,6 +24,9 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    /// Disconnects from the document first: its undo stack signals while the
+    /// children are destroyed, when this is no longer a MainWindow.
+    ~MainWindow() override;
 
     Document* document() const { return m_document; }
     GraphScene* scene() const { return m_scene; }
