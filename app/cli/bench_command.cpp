@@ -27,25 +27,15 @@ constexpr const char* kUsage =
 /// only the values the type allows ({0, max} for 0/max masks, 0..max for labels).
 core::Tensor syntheticTensor(const core::TensorType& type, std::int64_t batch, bool isMask, std::mt19937& rng) {
     core::Tensor t(core::concreteShape(type.shape, batch), type.dtype);
-    const double hi = type.range ? type.range->hi : (type.dtype == core::DType::UInt8 ? 255.0 : 1.0);
+    const double typeMax = core::unsignedMax(type.dtype);
+    const double hi = type.range ? type.range->hi : (typeMax > 0 ? typeMax : 1.0);
+    const bool labels = type.dtype == core::DType::Int32 || type.dtype == core::DType::UInt16;
     std::uniform_real_distribution<double> u(0.0, 1.0);
     for (std::int64_t i = 0; i < t.numel(); ++i) {
         double v = u(rng) * hi;
         if (isMask)
-            v = type.dtype == core::DType::Int32 ? std::floor(u(rng) * (hi + 1)) : (u(rng) < 0.5 ? 0.0 : hi);
-        switch (type.dtype) {
-        case core::DType::UInt8:
-            t.u8()[i] = static_cast<std::uint8_t>(std::min(255.0, v));
-            break;
-        case core::DType::Int32:
-            t.i32()[i] = static_cast<std::int32_t>(std::min(hi, v));
-            break;
-        case core::DType::Float32:
-            t.f32()[i] = static_cast<float>(v);
-            break;
-        default:
-            break;
-        }
+            v = labels ? std::floor(u(rng) * (hi + 1)) : (u(rng) < 0.5 ? 0.0 : hi);
+        t.setValueAt(i, std::min(hi, v)); // integer dtypes truncate and saturate
     }
     return t;
 }

@@ -37,18 +37,23 @@ std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const Tensor
         fixes.push_back(cast(want));
         return fixes;
     }
-    Node rescaleNode = ops::makeNode("Rescale", "rescale", {{"scale", 1.0 / 255.0}});
-    FixIt rescale{strCat("Insert Rescale(scale=1/255)", where, " (0..255 → 0..1 float32)"),
+    // Unsigned pixels (u8, u16) are scaled by their type's maximum.
+    const double typeMax = unsignedMax(have.dtype);
+    const std::string maxText = typeMax == 255.0 ? "255" : "65535";
+    Node rescaleNode = ops::makeNode("Rescale", "rescale", {{"scale", typeMax > 0 ? 1.0 / typeMax : 1.0}});
+    FixIt rescale{strCat("Insert Rescale(scale=1/", maxText, ")", where, " (0..", maxText, " → 0..1 float32)"),
                   insertNodeOnEdge(graph, edge, std::move(rescaleNode), "input", "output")};
-    // 8-bit data is almost always 0..255 pixels or 0/255 masks: scale it. Integer
-    // masks (class indices, 0/1) keep their values: cast them.
-    const bool bytes = have.dtype == DType::UInt8 && (!have.range || have.range->hi > 1);
-    if (bytes) {
+    // 8-bit data is almost always 0..255 pixels or 0/255 masks, 16-bit data
+    // 0..65535 pixels: scale it. Integer masks (class indices, 0/1) keep their
+    // values: cast them.
+    const bool pixels = (have.dtype == DType::UInt8 && (!have.range || have.range->hi > 1)) ||
+                        (have.dtype == DType::UInt16 && (!have.range || have.range->hi > 255));
+    if (pixels) {
         fixes.push_back(std::move(rescale));
         fixes.push_back(cast(DType::Float32));
     } else {
         fixes.push_back(cast(DType::Float32));
-        if (have.dtype == DType::UInt8)
+        if (typeMax > 0)
             fixes.push_back(std::move(rescale));
     }
     return fixes;

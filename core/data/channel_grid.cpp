@@ -24,16 +24,6 @@ std::int64_t checkedSample(const Tensor& t, std::int64_t sample) {
     return sample;
 }
 
-double valueAt(const Tensor& t, std::int64_t i) {
-    switch (t.dtype()) {
-    case DType::Float32: return t.f32()[i];
-    case DType::UInt8: return t.u8()[i];
-    case DType::Int32: return t.i32()[i];
-    case DType::Bool: return t.bytes()[i] != std::byte{0} ? 1.0 : 0.0;
-    }
-    return 0.0;
-}
-
 /// Channel `c` of sample `n` as grey levels (0..255 over its finite range) and
 /// a mask of its non-finite pixels.
 void channelToGrey(const Tensor& t, std::int64_t n, int c, cv::Mat& grey, cv::Mat& bad) {
@@ -45,7 +35,7 @@ void channelToGrey(const Tensor& t, std::int64_t n, int c, cv::Mat& grey, cv::Ma
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x) {
-            const double v = valueAt(t, base + (static_cast<std::int64_t>(y) * w + x) * channels);
+            const double v = t.valueAt(base + (static_cast<std::int64_t>(y) * w + x) * channels);
             values.at<double>(y, x) = v;
             if (!std::isfinite(v)) {
                 bad.at<std::uint8_t>(y, x) = 255;

@@ -81,7 +81,7 @@ void scanColours(const cv::Mat& mask, DataProbe& probe, std::set<std::array<std:
 DType ProbedSide::dtype() const {
     if (bitDepth == 32)
         return DType::Float32;
-    return bitDepth == 16 ? DType::Int32 : DType::UInt8;
+    return bitDepth == 16 ? DType::UInt16 : DType::UInt8;
 }
 
 std::string DataProbe::maskValuesText() const {
@@ -149,7 +149,11 @@ DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options) {
         for (int side = 0; side < 2; ++side) {
             ProbedSide& s = side == 0 ? probe.images : probe.masks;
             ++s.sizes[{headers[side]->height, headers[side]->width}];
-            ++headerChannels[side][headers[side]->channels];
+            // Palette PNG masks are read as their indices: one channel.
+            const bool indices = side == 1 && headers[side]->indexed;
+            ++headerChannels[side][indices ? 1 : headers[side]->channels];
+            if (indices)
+                probe.maskIndexed = true;
             s.bitDepth = std::max(s.bitDepth, headers[side]->bitDepth);
         }
         if (headers[0]->height != headers[1]->height || headers[0]->width != headers[1]->width) {
@@ -158,7 +162,7 @@ DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options) {
         }
         if (!sample.count(i))
             continue;
-        ImageReadResult decoded[2] = {readImage(pair.image), readImage(pair.mask)};
+        ImageReadResult decoded[2] = {readImage(pair.image), readMaskImage(pair.mask)};
         for (int side = 0; side < 2; ++side) {
             if (!decoded[side].ok()) {
                 probe.unreadable.push_back({paths[side]->filename().string(), decoded[side].error});

@@ -72,6 +72,9 @@ struct DataProbe {
     /// Distinct RGB colours of multi-channel masks, sorted (at most kMaxColours).
     std::vector<std::array<std::uint8_t, 3>> maskColours;
     bool tooManyColours = false;
+    /// Palette PNG masks: read as their palette indices (one channel, index k
+    /// = class k), so the histogram holds indices, not colours.
+    bool maskIndexed = false;
     static constexpr std::size_t kMaxColours = 256;
 
     std::vector<std::string> unpaired;         ///< file names without a partner

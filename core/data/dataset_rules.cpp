@@ -274,16 +274,18 @@ std::vector<std::optional<TensorType>> datasetTypesFromProbe(const Node& dataset
         mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown, ValueRange{0, 1}};
     } else if (mode == "class_index") {
         mask.shape = Shape::image(h, w, 1);
-        if (mask.dtype == DType::Float32)
-            mask.dtype = DType::Int32;
+        if (mask.dtype == DType::Float32) // float class indices are rounded to 16-bit (mask_codec)
+            mask.dtype = DType::UInt16;
         if (!probe.maskHistogram.empty())
             mask.range = ValueRange{static_cast<double>(probe.maskHistogram.begin()->first),
                                     static_cast<double>(probe.maskHistogram.rbegin()->first)};
     } else if (mode == "palette") {
-        const double colours = probe.masks.channels >= 3 ? static_cast<double>(probe.maskColours.size())
-                                                         : static_cast<double>(probe.maskHistogram.size());
-        mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown,
-                          ValueRange{0, std::max(0.0, colours - 1)}};
+        // Colour masks number their distinct colours; palette PNGs and grey
+        // masks keep their stored indices (the largest is the top class).
+        const double top = probe.masks.channels >= 3 ? static_cast<double>(probe.maskColours.size()) - 1
+                           : probe.maskHistogram.empty() ? 0.0
+                                                         : static_cast<double>(probe.maskHistogram.rbegin()->first);
+        mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown, ValueRange{0, std::max(0.0, top)}};
     }
     return {image, mask};
 }

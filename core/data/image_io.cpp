@@ -1,5 +1,6 @@
 #include "data/image_io.hpp"
 
+#include "data/indexed_png.hpp"
 #include "util/str_cat.hpp"
 
 #include <opencv2/imgcodecs.hpp>
@@ -46,7 +47,11 @@ std::optional<ImageHeader> pngHeader(const std::vector<unsigned char>& b, std::s
     switch (colour) {
     case 0: h.channels = 1; break;
     case 2: h.channels = 3; break;
-    case 3: h.channels = 3; h.bitDepth = 8; break; // palette: OpenCV expands to colours
+    case 3: // palette: readImage expands it to colours, readMaskImage keeps the indices
+        h.channels = 3;
+        h.bitDepth = 8;
+        h.indexed = true;
+        break;
     case 4: h.channels = 4; break;                 // grey + alpha decodes as RGBA
     case 6: h.channels = 4; break;
     default: *error = strCat("PNG colour type ", colour, " is invalid"); return std::nullopt;
@@ -144,6 +149,20 @@ ImageReadResult readImage(const std::filesystem::path& path) {
         r.error = strCat("unsupported channel count ", raw.channels(), " (1, 3 or 4 expected)");
         return r;
     }
+    return r;
+}
+
+ImageReadResult readMaskImage(const std::filesystem::path& path) {
+    if (lowerExtension(path) != ".png" || !isIndexedPng(path))
+        return readImage(path);
+    IndexedPng png = readIndexedPng(path);
+    ImageReadResult r;
+    if (!png.ok()) {
+        r.error = png.error;
+        return r;
+    }
+    r.image = png.indices;
+    r.palette = std::move(png.palette);
     return r;
 }
 

@@ -52,35 +52,25 @@ cv::Mat centreFit(const cv::Mat& m, int h, int w) {
 }
 
 DType tensorDType(int depth) {
-    if (depth == CV_8U)
-        return DType::UInt8;
-    return depth == CV_32F ? DType::Float32 : DType::Int32;
+    switch (depth) {
+    case CV_8U: return DType::UInt8;
+    case CV_16U: return DType::UInt16;
+    case CV_32F: return DType::Float32;
+    default: return DType::Int32;
+    }
 }
 
-/// Copies one HWC matrix into slot `b` of an NHWC tensor, widening 16-bit to int32.
+/// Copies one HWC matrix into slot `b` of an NHWC tensor of the matching dtype
+/// (see tensorDType): 8- and 16-bit samples keep their type, other integer
+/// depths are widened to int32.
 void copyInto(Tensor& t, std::size_t b, const cv::Mat& m) {
-    const std::size_t per = static_cast<std::size_t>(m.rows) * m.cols * m.channels();
-    if (t.dtype() == DType::UInt8) {
-        std::uint8_t* dst = t.u8() + b * per;
-        for (int y = 0; y < m.rows; ++y) {
-            const std::size_t row = static_cast<std::size_t>(m.cols) * m.channels();
-            std::memcpy(dst + y * row, m.ptr<std::uint8_t>(y), row);
-        }
-    } else if (t.dtype() == DType::Float32) {
-        float* dst = t.f32() + b * per;
-        for (int y = 0; y < m.rows; ++y) {
-            const std::size_t row = static_cast<std::size_t>(m.cols) * m.channels();
-            std::memcpy(dst + y * row, m.ptr<float>(y), row * sizeof(float));
-        }
-    } else {
-        cv::Mat wide;
-        m.convertTo(wide, CV_32S);
-        std::int32_t* dst = t.i32() + b * per;
-        for (int y = 0; y < wide.rows; ++y) {
-            const std::size_t row = static_cast<std::size_t>(wide.cols) * wide.channels();
-            std::memcpy(dst + y * row, wide.ptr<std::int32_t>(y), row * sizeof(std::int32_t));
-        }
-    }
+    cv::Mat src = m;
+    if (m.depth() != CV_8U && m.depth() != CV_16U && m.depth() != CV_32F)
+        m.convertTo(src, CV_32S);
+    const std::size_t row = static_cast<std::size_t>(src.cols) * src.channels() * src.elemSize1();
+    std::byte* dst = t.bytes() + b * row * static_cast<std::size_t>(src.rows);
+    for (int y = 0; y < src.rows; ++y)
+        std::memcpy(dst + y * row, src.ptr(y), row);
 }
 
 void augment(cv::Mat& image, cv::Mat& mask, const AugmentOptions& a, SplitMix& rng) {
@@ -235,12 +225,12 @@ ImageFolderSource::Sample ImageFolderSource::decodeSample(std::size_t pair, std:
         error = strCat(p.image.filename().string(), ": ", image.error);
         return s;
     }
-    ImageReadResult stored = readImage(p.mask);
+    ImageReadResult stored = readMaskImage(p.mask);
     if (!stored.ok()) {
         error = strCat(p.mask.filename().string(), ": ", stored.error);
         return s;
     }
-    MaskDecodeResult mask = decodeMask(stored.image, m_options.maskMode, m_options.palette);
+    MaskDecodeResult mask = decodeMask(stored.image, m_options.maskMode, m_options.palette, stored.palette);
     if (!mask.ok()) {
         error = strCat(p.mask.filename().string(), ": ", mask.error);
         return s;

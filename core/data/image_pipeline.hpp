@@ -43,7 +43,9 @@ enum class SizePolicy { Exact, Resize, CropOrPad };
 struct PipelineOptions {
     DatasetSpec spec;
     MaskMode maskMode = MaskMode::AsStored;
-    std::vector<Colour> palette; ///< Palette mode; empty: all colours of a full probe, sorted
+    /// Palette mode; empty: palette PNGs keep their own indices, colour masks
+    /// number all colours of a full probe in sorted order
+    std::vector<Colour> palette;
     SizePolicy sizePolicy = SizePolicy::Exact;
     int height = 0; ///< target size for Resize / CropOrPad; Exact: 0 = the first sample's size
     int width = 0;

@@ -34,11 +34,50 @@ std::string colourName(const Colour& c) {
     return buf;
 }
 
-MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vector<Colour>& palette) {
+namespace {
+
+/// Palette indices (CV_8UC1) → RGB colours of the file's palette; an index
+/// past the palette's end is an error naming the pixel.
+MaskDecodeResult expandIndices(const cv::Mat& indices, const std::vector<Colour>& filePalette) {
+    MaskDecodeResult r;
+    cv::Mat rgb(indices.rows, indices.cols, CV_8UC3);
+    for (int y = 0; y < indices.rows; ++y) {
+        const std::uint8_t* in = indices.ptr<std::uint8_t>(y);
+        std::uint8_t* out = rgb.ptr<std::uint8_t>(y);
+        for (int x = 0; x < indices.cols; ++x, out += 3) {
+            if (in[x] >= filePalette.size()) {
+                r.error = strCat("palette index ", int{in[x]}, " at (", x, ", ", y, ") is past the file's ",
+                                 filePalette.size(), "-colour palette");
+                return r;
+            }
+            const Colour& c = filePalette[in[x]];
+            out[0] = c[0];
+            out[1] = c[1];
+            out[2] = c[2];
+        }
+    }
+    r.mask = rgb;
+    return r;
+}
+
+} // namespace
+
+MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vector<Colour>& palette,
+                            const std::vector<Colour>& filePalette) {
     MaskDecodeResult r;
     if (stored.empty()) {
         r.error = "empty mask";
         return r;
+    }
+    if (mode == MaskMode::Palette && stored.channels() == 1) {
+        // One channel already holds indices (a palette PNG's, or grey levels).
+        if (palette.empty())
+            return decodeMask(stored, MaskMode::ClassIndex);
+        if (!filePalette.empty()) {
+            MaskDecodeResult rgb = expandIndices(stored, filePalette);
+            return rgb.ok() ? decodeMask(rgb.mask, MaskMode::Palette, palette) : rgb;
+        }
+        // A grey mask with a palette: grey level v is the colour (v, v, v), below.
     }
     cv::Mat first;
     if (stored.channels() == 1) {

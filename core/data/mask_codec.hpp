@@ -36,7 +36,12 @@ struct MaskDecodeResult {
 };
 
 /// `palette` is used by Palette mode only: colour k becomes class k.
-MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vector<Colour>& palette = {});
+/// `filePalette` is set when `stored` holds the indices of a palette PNG
+/// (readMaskImage): in Palette mode without a palette of its own, index k is
+/// class k (the file's numbering, as in Pascal VOC); with one, the indices
+/// are expanded to the file's colours and those looked up.
+MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vector<Colour>& palette = {},
+                            const std::vector<Colour>& filePalette = {});
 
 /// "#rrggbb"
 std::string colourName(const Colour& c);

@@ -39,6 +39,8 @@ std::string conformImage(cv::Mat& image, const TensorType& type, bool resize) {
     }
     if (type.dtype == DType::UInt8 && image.depth() != CV_8U)
         return "is not 8-bit, the network reads uint8 images";
+    if (type.dtype == DType::UInt16 && image.depth() != CV_16U)
+        return "is not 16-bit, the network reads uint16 images";
     if (type.dtype == DType::Float32 && image.depth() != CV_32F)
         image.convertTo(image, CV_32F);
     if (image.rows != h || image.cols != w) {
@@ -98,6 +100,9 @@ cv::Mat sampleImage(const Tensor& images, std::int64_t sample) {
             f.convertTo(out, CV_8U, 255.0);
         else
             f.convertTo(out, CV_8U, hi > lo ? 255.0 / (hi - lo) : 1.0, hi > lo ? -lo * 255.0 / (hi - lo) : 0.0);
+    } else if (images.dtype() == DType::UInt16) {
+        cv::Mat i(h, w, CV_16UC(c), const_cast<std::uint16_t*>(images.u16() + sample * plane));
+        i.convertTo(out, CV_8U, 1.0 / 257);
     } else {
         cv::Mat i(h, w, CV_32SC(c), const_cast<std::int32_t*>(images.i32() + sample * plane));
         i.convertTo(out, CV_8U);
@@ -123,13 +128,7 @@ cv::Mat sampleMask(const Tensor& masks, std::int64_t sample) {
         std::uint8_t* o = out.ptr<std::uint8_t>(y);
         for (int x = 0; x < w; ++x) {
             const std::int64_t at = sample * plane + (static_cast<std::int64_t>(y) * w + x) * c;
-            auto value = [&](std::int64_t k) -> double {
-                switch (masks.dtype()) {
-                case DType::UInt8: return masks.u8()[at + k];
-                case DType::Int32: return masks.i32()[at + k];
-                default: return masks.f32()[at + k];
-                }
-            };
+            auto value = [&](std::int64_t k) { return masks.valueAt(at + k); };
             if (c == 1) {
                 const double v = value(0);
                 o[x] = static_cast<std::uint8_t>(v >= 255 ? 1 : std::clamp(v + 0.5, 0.0, 254.0));

@@ -39,6 +39,12 @@ template <typename F> void forEachValue(const Tensor& t, Range r, F&& f) {
             f(static_cast<double>(p[i]));
         return;
     }
+    case DType::UInt16: {
+        const std::uint16_t* p = t.u16();
+        for (std::int64_t i = r.begin; i < r.end; ++i)
+            f(static_cast<double>(p[i]));
+        return;
+    }
     case DType::Int32: {
         const std::int32_t* p = t.i32();
         for (std::int64_t i = r.begin; i < r.end; ++i)

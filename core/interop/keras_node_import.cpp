@@ -44,7 +44,7 @@ PortRef Importer::addInput(const std::string& name, const json& config, const st
     std::string dtype = "float32";
     if (const json* d = cfg.raw("dtype"); d && d->is_string())
         dtype = d->get<std::string>();
-    if (dtype != "float32" && dtype != "uint8" && dtype != "int32" && dtype != "bool") {
+    if (dtype != "float32" && dtype != "uint8" && dtype != "uint16" && dtype != "int32" && dtype != "bool") {
         m_log.warning(cfg.pathOf("dtype"), "input '" + name + "' has dtype " + dtype +
                                                "; SegForge computes in float32 and uses that");
         dtype = "float32";

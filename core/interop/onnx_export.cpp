@@ -21,6 +21,8 @@ OnnxType onnxType(DType d) {
     switch (d) {
     case DType::UInt8:
         return OnnxType::UInt8;
+    case DType::UInt16:
+        return OnnxType::UInt16;
     case DType::Int32:
         return OnnxType::Int32;
     case DType::Bool:

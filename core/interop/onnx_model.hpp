@@ -12,7 +12,7 @@
 namespace segforge::core::interop {
 
 /// onnx.TensorProto.DataType values.
-enum class OnnxType : int { Float = 1, UInt8 = 2, Int32 = 6, Int64 = 7, Bool = 9 };
+enum class OnnxType : int { Float = 1, UInt8 = 2, UInt16 = 4, Int32 = 6, Int64 = 7, Bool = 9 };
 
 /// One node attribute: INT, FLOAT, STRING or INTS.
 struct OnnxAttr {

@@ -18,9 +18,9 @@ OpSchema datasetSchema() {
         intAttr("height", 128, 1, 65536, "image height in pixels"),
         intAttr("width", 128, 1, 65536, "image width in pixels"),
         intAttr("channels", 3, 1, 4, "image channels (1 grey, 3 RGB, 4 RGBA)"),
-        enumAttr("image_dtype", "uint8", {"uint8", "float32"}, "element type of the images"),
+        enumAttr("image_dtype", "uint8", {"uint8", "uint16", "float32"}, "element type of the images"),
         intAttr("mask_channels", 1, 1, 4, "mask channels"),
-        enumAttr("mask_dtype", "uint8", {"uint8", "int32", "float32"}, "element type of the masks"),
+        enumAttr("mask_dtype", "uint8", {"uint8", "uint16", "int32", "float32"}, "element type of the masks"),
         intAttr("mask_max", 255, 0, 65535,
                 "largest mask value (255 for 0/255 masks, K-1 for class-index masks)"),
         intAttr("batch_size", 8, 1, 65536, "samples per training batch"),
@@ -40,8 +40,8 @@ OpSchema datasetSchema() {
         const auto w = ctx.getInt("width");
         TensorType image{Shape::image(h, w, ctx.getInt("channels")),
                          *parseDType(ctx.getString("image_dtype"))};
-        if (image.dtype == DType::UInt8)
-            image.range = ValueRange{0, 255};
+        if (image.dtype == DType::UInt8 || image.dtype == DType::UInt16)
+            image.range = ValueRange{0, unsignedMax(image.dtype)};
         TensorType mask{Shape::image(h, w, ctx.getInt("mask_channels")),
                         *parseDType(ctx.getString("mask_dtype"))};
         mask.range = ValueRange{0, static_cast<double>(ctx.getInt("mask_max"))};

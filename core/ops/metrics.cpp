@@ -9,7 +9,7 @@ namespace {
 // The three metrics share their contract and ports; they differ only in the
 // formula, which the engine adds, and in whether a smoothing epsilon exists.
 OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon) {
-    const std::vector<DType> targets{DType::Float32, DType::Int32, DType::UInt8};
+    const std::vector<DType> targets{DType::Float32, DType::Int32, DType::UInt16, DType::UInt8};
     OpSchema s;
     s.name = std::move(name);
     s.category = "Metric";

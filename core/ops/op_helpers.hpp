@@ -12,7 +12,7 @@
 namespace segforge::core::ops {
 
 inline const std::vector<DType> kFloatOnly{DType::Float32};
-inline const std::vector<DType> kAnyDType{DType::UInt8, DType::Int32, DType::Float32, DType::Bool};
+inline const std::vector<DType> kAnyDType{DType::UInt8, DType::UInt16, DType::Int32, DType::Float32, DType::Bool};
 
 /// Activation names accepted by Conv2D/Conv2DTranspose/Activation.
 const std::vector<std::string>& activationChoices();

@@ -6,7 +6,7 @@
 namespace segforge::core::ops {
 
 OpSchema sparseCategoricalCrossentropySchema() {
-    const std::vector<DType> integerTargets{DType::Int32, DType::UInt8};
+    const std::vector<DType> integerTargets{DType::Int32, DType::UInt16, DType::UInt8};
     OpSchema s;
     s.name = "SparseCategoricalCrossentropy";
     s.category = "Loss";

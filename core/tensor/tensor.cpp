@@ -3,6 +3,8 @@
 #include "util/str_cat.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstring>
 #include <stdexcept>
 
@@ -40,6 +42,14 @@ const std::uint8_t* Tensor::u8() const {
     expect(DType::UInt8);
     return reinterpret_cast<const std::uint8_t*>(m_storage.data());
 }
+std::uint16_t* Tensor::u16() {
+    expect(DType::UInt16);
+    return reinterpret_cast<std::uint16_t*>(m_storage.data());
+}
+const std::uint16_t* Tensor::u16() const {
+    expect(DType::UInt16);
+    return reinterpret_cast<const std::uint16_t*>(m_storage.data());
+}
 std::int32_t* Tensor::i32() {
     expect(DType::Int32);
     return reinterpret_cast<std::int32_t*>(m_storage.data());
@@ -47,6 +57,44 @@ std::int32_t* Tensor::i32() {
 const std::int32_t* Tensor::i32() const {
     expect(DType::Int32);
     return reinterpret_cast<const std::int32_t*>(m_storage.data());
+}
+
+double Tensor::valueAt(std::int64_t i) const {
+    const std::byte* p = m_storage.data();
+    switch (m_dtype) {
+    case DType::Float32: return reinterpret_cast<const float*>(p)[i];
+    case DType::UInt8:
+    case DType::Bool: return reinterpret_cast<const std::uint8_t*>(p)[i];
+    case DType::UInt16: return reinterpret_cast<const std::uint16_t*>(p)[i];
+    case DType::Int32: return reinterpret_cast<const std::int32_t*>(p)[i];
+    }
+    return 0.0;
+}
+
+namespace {
+template <typename T>
+T saturate(double v) {
+    // NaN becomes 0, like the other out-of-range values becoming the nearest bound.
+    if (!(v == v))
+        return T{0};
+    const double t = std::trunc(v);
+    if (t <= static_cast<double>(std::numeric_limits<T>::lowest()))
+        return std::numeric_limits<T>::lowest();
+    if (t >= static_cast<double>(std::numeric_limits<T>::max()))
+        return std::numeric_limits<T>::max();
+    return static_cast<T>(t);
+}
+} // namespace
+
+void Tensor::setValueAt(std::int64_t i, double v) {
+    std::byte* p = m_storage.data();
+    switch (m_dtype) {
+    case DType::Float32: reinterpret_cast<float*>(p)[i] = static_cast<float>(v); return;
+    case DType::UInt8: reinterpret_cast<std::uint8_t*>(p)[i] = saturate<std::uint8_t>(v); return;
+    case DType::Bool: reinterpret_cast<std::uint8_t*>(p)[i] = v != 0.0 ? 1 : 0; return;
+    case DType::UInt16: reinterpret_cast<std::uint16_t*>(p)[i] = saturate<std::uint16_t>(v); return;
+    case DType::Int32: reinterpret_cast<std::int32_t*>(p)[i] = saturate<std::int32_t>(v); return;
+    }
 }
 
 Tensor Tensor::reshaped(Shape shape) const {

@@ -11,8 +11,8 @@
 namespace segforge::core {
 
 /// A runtime value: NHWC, contiguous, row-major, with a concrete shape (no
-/// symbolic batch). Networks compute in float32; uint8/int32 appear only at the
-/// data boundary until an explicit Cast/Rescale converts them.
+/// symbolic batch). Networks compute in float32; uint8/uint16/int32 appear only at
+/// the data boundary until an explicit Cast/Rescale converts them.
 class Tensor {
 public:
     Tensor() = default;
@@ -37,10 +37,19 @@ public:
     const float* f32() const;
     std::uint8_t* u8();
     const std::uint8_t* u8() const;
+    std::uint16_t* u16();
+    const std::uint16_t* u16() const;
     std::int32_t* i32();
     const std::int32_t* i32() const;
     std::byte* bytes() { return m_storage.data(); }
     const std::byte* bytes() const { return m_storage.data(); }
+
+    /// Element i of any dtype as a double, for code that is not a hot loop
+    /// (statistics, metrics on targets, casts); bool reads as 0/1.
+    double valueAt(std::int64_t i) const;
+    /// Stores v into element i, truncating toward zero and saturating for the
+    /// integer dtypes (as a C cast would, without its undefined behaviour).
+    void setValueAt(std::int64_t i, double v);
 
     /// Same data, new shape with the same element count.
     Tensor reshaped(Shape shape) const;

@@ -34,7 +34,7 @@ TEST(DataProbe, BinaryPngSetReportsTrueTypesAndHistogram) {
     EXPECT_TRUE(p.sizeMismatches.empty());
 }
 
-TEST(DataProbe, SixteenBitClassMasksAreInt32WithClassHistogram) {
+TEST(DataProbe, SixteenBitClassMasksAreUInt16WithClassHistogram) {
     TempDir t;
     auto images = t.dir("i");
     auto masks = t.dir("m");
@@ -45,7 +45,7 @@ TEST(DataProbe, SixteenBitClassMasksAreInt32WithClassHistogram) {
     }
     DataProbe p = probeDataset({images, masks});
     EXPECT_EQ(p.masks.bitDepth, 16);
-    EXPECT_EQ(p.masks.dtype(), DType::Int32);
+    EXPECT_EQ(p.masks.dtype(), DType::UInt16);
     EXPECT_EQ(p.masks.range.lo, 2);
     EXPECT_EQ(p.masks.range.hi, 1002);
     EXPECT_EQ(p.maskHistogram.size(), 4u);

@@ -75,7 +75,7 @@ double pixelCrossEntropy(const float* x, const double* t, std::int64_t k, bool l
 }
 
 std::int64_t classAt(const Tensor& target, std::int64_t i) {
-    return target.dtype() == DType::UInt8 ? target.u8()[i] : target.i32()[i];
+    return static_cast<std::int64_t>(target.valueAt(i));
 }
 
 /// Runs `pixel(index, targetWeights)` for every pixel that counts; returns how many did.

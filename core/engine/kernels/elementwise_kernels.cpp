@@ -11,26 +11,6 @@ namespace segforge::core::kernels {
 
 namespace {
 
-double readElement(const Tensor& t, std::int64_t i) {
-    switch (t.dtype()) {
-    case DType::Float32: return t.f32()[i];
-    case DType::UInt8: return t.u8()[i];
-    case DType::Int32: return t.i32()[i];
-    case DType::Bool: return std::to_integer<int>(t.bytes()[i]) != 0 ? 1.0 : 0.0;
-    }
-    return 0;
-}
-
-void writeElement(Tensor& t, std::int64_t i, double v) {
-    switch (t.dtype()) {
-    case DType::Float32: t.f32()[i] = static_cast<float>(v); return;
-    // tf.cast truncates towards zero; out-of-range integers are the user's to avoid.
-    case DType::UInt8: t.u8()[i] = static_cast<std::uint8_t>(static_cast<std::int64_t>(std::trunc(v))); return;
-    case DType::Int32: t.i32()[i] = static_cast<std::int32_t>(std::trunc(v)); return;
-    case DType::Bool: t.bytes()[i] = std::byte{static_cast<unsigned char>(v != 0 ? 1 : 0)}; return;
-    }
-}
-
 /// Element strides of `in` as seen from an output of shape `out` (0 on broadcast axes).
 std::array<std::int64_t, 4> broadcastStrides(const Shape& in, const Shape& out) {
     std::array<std::int64_t, 4> s{};
@@ -64,7 +44,7 @@ void castForward(const KernelContext& ctx) {
         return;
     }
     for (std::int64_t i = 0; i < x.numel(); ++i)
-        writeElement(y, i, readElement(x, i));
+        y.setValueAt(i, x.valueAt(i)); // truncates like tf.cast, saturating
 }
 
 // Only a float32 → float32 cast passes a gradient (integers are not differentiable).
@@ -91,7 +71,7 @@ void rescaleForward(const KernelContext& ctx) {
         return;
     }
     for (std::int64_t i = 0; i < x.numel(); ++i)
-        y[i] = static_cast<float>(readElement(x, i) * scale + offset);
+        y[i] = static_cast<float>(x.valueAt(i) * scale + offset);
 }
 
 void rescaleBackward(const KernelContext& ctx) {

@@ -20,16 +20,6 @@ std::int64_t argmax(const float* v, std::int64_t k) {
     return static_cast<std::int64_t>(std::max_element(v, v + k) - v);
 }
 
-double valueAt(const Tensor& t, std::int64_t i) {
-    switch (t.dtype()) {
-    case DType::Float32: return t.f32()[i];
-    case DType::UInt8: return t.u8()[i];
-    case DType::Int32: return t.i32()[i];
-    case DType::Bool: return std::to_integer<int>(t.bytes()[i]);
-    }
-    return 0;
-}
-
 /// Predicted and true class of every pixel.
 struct Labels {
     std::int64_t classes = 2; ///< 2 for binary
@@ -53,9 +43,9 @@ Labels labels(const KernelContext& ctx) {
         if (t.channels() > 1)
             tr = argmax(t.f32() + i * k, k);
         else if (k == 1)
-            tr = t.dtype() == DType::Float32 ? (t.f32()[i] > 0.5f ? 1 : 0) : (valueAt(t, i) != 0 ? 1 : 0);
+            tr = t.dtype() == DType::Float32 ? (t.f32()[i] > 0.5f ? 1 : 0) : (t.valueAt(i) != 0 ? 1 : 0);
         else
-            tr = static_cast<std::int64_t>(std::lround(valueAt(t, i)));
+            tr = static_cast<std::int64_t>(std::lround(t.valueAt(i)));
     }
     return l;
 }
