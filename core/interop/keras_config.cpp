@@ -174,6 +174,11 @@ void KerasConfig::accept(std::initializer_list<const char*> keys) {
         m_read.insert(k);
 }
 
+void KerasConfig::acceptAll() {
+    for (auto it = m_config.begin(); it != m_config.end(); ++it)
+        m_read.insert(it.key());
+}
+
 void KerasConfig::ignoreIfSet(const std::string& key, const std::string& why, const json& neutral) {
     const json* v = raw(key);
     if (!v || v->is_null() || *v == neutral)

@@ -75,6 +75,8 @@ public:
 
     /// Fields a layer may carry that do not change what it computes here.
     void accept(std::initializer_list<const char*> keys);
+    /// Every field: for layers whose settings do not matter here at all.
+    void acceptAll();
     /// Warns when the field is set (not null, not `neutral`): SegForge ignores it.
     void ignoreIfSet(const std::string& key, const std::string& why,
                      const nlohmann::json& neutral = nullptr);

@@ -83,11 +83,29 @@ void readInitializer(KerasConfig& cfg, Node& node, const std::string& key, const
     if (!v || v->is_null())
         return setNonDefaultAttr(node, key, def);
     std::string init = initializerOf(*v);
+    // The attribute may not offer every name we recognise: a bias initialised
+    // with GlorotUniform (seen in real files) maps to glorot_uniform, which a
+    // bias does not take. Kept, it would fail the checker as a bad attribute
+    // and leave everything after the layer untyped.
+    const OpSchema* schema = OpRegistry::builtin().find(node.op);
+    const AttrSpec* spec = schema ? schema->findAttr(key) : nullptr;
+    if (!init.empty() && spec && !coerceAttribute(*spec, AttrValue(init)))
+        init.clear();
     if (init.empty()) {
         // Only the starting point of training differs; the network is the same.
         return setNonDefaultAttr(node, key, def);
     }
     setNonDefaultAttr(node, key, init);
+}
+
+/// Layers that Keras runs only when training and that keep the input shape:
+/// random augmentation (RandomCrop is not one: it changes the size) and noise.
+bool isTrainingOnlyLayer(const std::string& cls) {
+    static const std::vector<std::string> kLayers{
+        "RandomFlip",        "RandomRotation",  "RandomZoom",
+        "RandomTranslation", "RandomContrast",  "RandomBrightness",
+        "GaussianNoise",     "GaussianDropout", "AlphaDropout"};
+    return std::find(kLayers.begin(), kLayers.end(), cls) != kLayers.end();
 }
 
 void requireChannelsLast(KerasConfig& cfg, const std::string& label) {
@@ -307,6 +325,16 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
             return activation(name, "linear", 0);
         }
         return placeholderMapping(cls, name, "it reorders the NHWC axes", numInputs);
+    }
+    if (isTrainingOnlyLayer(cls)) {
+        // Identity at inference and shape-preserving: a placeholder here would
+        // leave every tensor after it (often the whole network) untyped.
+        cfg.acceptAll();
+        log.warning(cfg.path(),
+                    strCat(label, " acts only during training (augmentation or noise) and keeps the "
+                                  "shape: imported as a linear Activation. Augment in the data "
+                                  "pipeline instead, applying the same transform to image and mask"));
+        return activation(name, "linear", 0);
     }
     if (cls == "Reshape") {
         const auto target = cfg.shape("target_shape");

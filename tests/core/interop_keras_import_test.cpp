@@ -335,6 +335,54 @@ TEST(KerasImport, KerasDefaultsNotSegForgeDefaults) {
     EXPECT_EQ(node(grouped.project->graph, "l").op, "KerasLayer");
 }
 
+TEST(KerasImport, InitializersOnlyWhereTheAttributeTakesThem) {
+    // Seen in a real file: a bias initialised with GlorotUniform. The bias
+    // takes zeros or ones only; keeping glorot_uniform made the checker reject
+    // the convolution (bad-attribute) and untyped everything after it.
+    KerasImport r = importText(keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": 3,
+        "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": 12}},
+        "bias_initializer": {"class_name": "GlorotUniform", "config": {"seed": 12}}})"));
+    ASSERT_TRUE(r.ok()) << joined(r.errors);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(attr(g, "l", "bias_initializer"), AttrValue{std::string("zeros")});
+    CheckResult c = checkImported(g);
+    EXPECT_FALSE(c.hasErrors()) << codesOf(c);
+    EXPECT_EQ(typeOf(g, c, "l"), "N×6×6×2 f32");
+
+    // A kernel still gets the initializer it names.
+    KerasImport he = importText(keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": 3,
+        "kernel_initializer": {"class_name": "HeNormal", "config": {"seed": null}},
+        "bias_initializer": {"class_name": "Ones", "config": {}}})"));
+    ASSERT_TRUE(he.ok());
+    EXPECT_EQ(attr(he.project->graph, "l", "kernel_initializer"), AttrValue{std::string("he_normal")});
+    EXPECT_EQ(attr(he.project->graph, "l", "bias_initializer"), AttrValue{std::string("ones")});
+}
+
+TEST(KerasImport, TrainingOnlyLayersAreIdentityAndKeepTypesFlowing) {
+    // Augmentation and noise layers do nothing at inference and keep the shape.
+    // As placeholders they untyped the whole network behind them.
+    for (const char* cls : {"RandomFlip", "RandomRotation", "RandomZoom", "GaussianNoise"}) {
+        SCOPED_TRACE(cls);
+        KerasImport r = importText(keras3With(cls, R"({"name": "l", "trainable": true, "mode": "vertical",
+            "factor": 0.2, "fill_mode": "reflect", "stddev": 0.1, "seed": null})"));
+        ASSERT_TRUE(r.ok()) << joined(r.errors);
+        const Graph& g = r.project->graph;
+        EXPECT_EQ(node(g, "l").op, "Activation");
+        EXPECT_EQ(attr(g, "l", "activation"), AttrValue{std::string("linear")});
+        CheckResult c = checkImported(g);
+        EXPECT_FALSE(c.hasErrors()) << codesOf(c);
+        EXPECT_EQ(typeOf(g, c, "l"), "N×8×8×4 f32");
+        // One warning that says what was dropped, none about its fields.
+        ASSERT_EQ(r.warnings.size(), 1u) << joined(r.warnings);
+        EXPECT_THAT(r.warnings[0], HasSubstr("only during training"));
+        EXPECT_THAT(r.warnings[0], HasSubstr("image and mask"));
+    }
+    // RandomCrop changes the size: it stays a placeholder.
+    KerasImport crop = importText(keras3With("RandomCrop", R"({"name": "l", "height": 4, "width": 4})"));
+    ASSERT_TRUE(crop.ok());
+    EXPECT_EQ(node(crop.project->graph, "l").op, "KerasLayer");
+}
+
 TEST(KerasImport, BadFilesSayWhatAndWhere) {
     struct Bad {
         std::string file;
