@@ -5,6 +5,7 @@
 #include "engine/flop_count.hpp"
 #include "engine/node_attributes.hpp"
 #include "engine/parallel.hpp"
+#include "engine/step_profile.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,8 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <random>
 #include <sys/resource.h>
 
@@ -21,7 +24,8 @@ namespace segforge::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: segforge-cli bench PROJECT [--batch 8] [--steps 20] [--threads 2] [--json]\n";
+    "usage: segforge-cli bench PROJECT [--batch 8] [--steps 20] [--threads 2] [--json] [--profile]\n"
+    "  --profile   also time every node's forward and backward pass (medians per step)\n";
 
 /// Random data of a source's type: images over the dtype's range, masks holding
 /// only the values the type allows ({0, max} for 0/max masks, 0..max for labels).
@@ -72,10 +76,35 @@ double peakRssMib() {
     return static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
 }
 
+/// The per-node table of --profile, slowest first, with each convolution's
+/// achieved GFLOP/s (forward, and both backward passes together).
+void printProfile(std::vector<core::NodeTiming> timings, const std::map<core::NodeId, double>& flops,
+                  double optimizerMs, double stepMs) {
+    std::sort(timings.begin(), timings.end(),
+              [](const core::NodeTiming& a, const core::NodeTiming& b) { return a.totalMs() > b.totalMs(); });
+    double nodesMs = 0;
+    for (const auto& t : timings)
+        nodesMs += t.totalMs();
+    std::printf("  per node (medians; nodes %.1f ms + optimizer %.1f ms of the %.1f ms step):\n", nodesMs,
+                optimizerMs, stepMs);
+    std::printf("    %-24s %-20s %9s %9s %6s %8s %8s\n", "node", "op", "fwd ms", "bwd ms", "share", "fwd GF/s",
+                "bwd GF/s");
+    for (const auto& t : timings) {
+        auto f = flops.find(t.node);
+        char fwd[16] = "", bwd[16] = "";
+        if (f != flops.end() && t.forwardMs > 0 && t.backwardMs > 0) {
+            std::snprintf(fwd, sizeof fwd, "%.1f", f->second / (t.forwardMs * 1e6));
+            std::snprintf(bwd, sizeof bwd, "%.1f", 2 * f->second / (t.backwardMs * 1e6));
+        }
+        std::printf("    %-24.24s %-20.20s %9.2f %9.2f %5.1f%% %8s %8s\n", t.name.c_str(), t.op.c_str(), t.forwardMs,
+                    t.backwardMs, stepMs > 0 ? 100.0 * t.totalMs() / stepMs : 0.0, fwd, bwd);
+    }
+}
+
 } // namespace
 
 int runBench(const std::vector<std::string>& raw) {
-    Arguments args(raw, {"--batch", "--steps", "--threads"}, {"--json"});
+    Arguments args(raw, {"--batch", "--steps", "--threads"}, {"--json", "--profile"});
     const int batch = args.integer("--batch").value_or(8);
     const int steps = args.integer("--steps").value_or(20);
     const int threads = args.integer("--threads").value_or(2);
@@ -101,18 +130,30 @@ int runBench(const std::vector<std::string>& raw) {
 
     // Training steps, after one warm-up step (first-touch allocation, caches).
     feedSynthetic(*ex, project->graph, check, batch);
-    std::vector<double> trainMs;
+    std::vector<double> trainMs, optimizerMs;
+    std::optional<core::StepProfile> profile;
+    if (args.flag("--profile"))
+        profile.emplace(*ex);
     for (int s = 0; s <= steps; ++s) {
+        if (s == 1 && profile) // the warm-up step is not part of the profile
+            profile.emplace(*ex);
         const auto t0 = std::chrono::steady_clock::now();
+        if (profile)
+            profile->startStep();
         ex->beginStep(true);
         if (ex->run() != core::RunStatus::Finished) {
             std::cerr << "segforge-cli bench: " << (ex->nonFinite() ? ex->nonFinite()->message() : "stopped") << "\n";
             return kExitTrainingFailed;
         }
+        const auto t1 = std::chrono::steady_clock::now();
         optimizer->step(ex->trainableParameters(), lr);
-        if (s > 0)
+        if (s > 0) {
             trainMs.push_back(msSince(t0));
+            optimizerMs.push_back(msSince(t1));
+        }
     }
+    const std::vector<core::NodeTiming> timings = profile ? profile->medians() : std::vector<core::NodeTiming>{};
+    profile.reset();
     // Single-image inference.
     feedSynthetic(*ex, project->graph, check, 1);
     std::vector<double> inferMs;
@@ -137,6 +178,20 @@ int runBench(const std::vector<std::string>& raw) {
                                  {"steps", steps},
                                  {"threads", core::engineThreads()},
                                  {"train_gflop_per_step", stepFlops * 1e-9}};
+        if (!timings.empty()) {
+            const auto flops = core::convolutionFlopsByNode(project->graph, batch);
+            nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+            for (const core::NodeTiming& t : timings) {
+                auto f = flops.find(t.node);
+                nodes.push_back({{"name", t.name},
+                                 {"op", t.op},
+                                 {"forward_ms", t.forwardMs},
+                                 {"backward_ms", t.backwardMs},
+                                 {"gflop", f == flops.end() ? 0.0 : 3 * f->second * 1e-9}});
+            }
+            j["optimizer_ms_median"] = median(optimizerMs);
+            j["profile"] = std::move(nodes);
+        }
         std::cout << j.dump() << "\n";
         return kExitOk;
     }
@@ -150,6 +205,8 @@ int runBench(const std::vector<std::string>& raw) {
                   project->name.c_str(), batch, core::engineThreads(), trainMedian, steps, inferMedian,
                   stepFlops * 1e-9, gflops, rss);
     std::cout << buf;
+    if (!timings.empty())
+        printProfile(timings, core::convolutionFlopsByNode(project->graph, batch), median(optimizerMs), trainMedian);
     return kExitOk;
 }
 

@@ -15,8 +15,15 @@ double pixels(const std::optional<TensorType>& type, std::int64_t batch) {
 } // namespace
 
 double convolutionFlops(const Graph& graph, std::int64_t batch) {
-    const CheckResult check = checkGraph(graph, CheckOptions{false, 64});
     double flops = 0;
+    for (const auto& [id, f] : convolutionFlopsByNode(graph, batch))
+        flops += f;
+    return flops;
+}
+
+std::map<NodeId, double> convolutionFlopsByNode(const Graph& graph, std::int64_t batch) {
+    const CheckResult check = checkGraph(graph, CheckOptions{false, 64});
+    std::map<NodeId, double> flops;
     for (const auto& [id, node] : graph.nodes()) {
         const bool transposed = node.op == "Conv2DTranspose";
         if (node.op != "Conv2D" && !transposed)
@@ -34,7 +41,7 @@ double convolutionFlops(const Graph& graph, std::int64_t batch) {
         } else {
             where = check.typeOf({id, "output"});
         }
-        flops += 2 * kernel * pixels(where, batch);
+        flops[id] = 2 * kernel * pixels(where, batch);
     }
     return flops;
 }

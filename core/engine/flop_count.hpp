@@ -3,6 +3,7 @@
 #include "graph/graph.hpp"
 
 #include <cstdint>
+#include <map>
 
 namespace segforge::core {
 
@@ -12,5 +13,8 @@ namespace segforge::core {
 /// input pixel. A training step costs about three times this (forward, input
 /// gradient, weight gradient). Nodes whose types are unknown count zero.
 double convolutionFlops(const Graph& graph, std::int64_t batch);
+
+/// The same per convolution node (other nodes are absent).
+std::map<NodeId, double> convolutionFlopsByNode(const Graph& graph, std::int64_t batch);
 
 } // namespace segforge::core

@@ -1,7 +1,8 @@
 // The direct convolution kernels (portable and AVX2) against the im2col + GEMM
 // path on random data: forward output, input, weight and bias gradients, for
 // odd channel counts, padding edges, several kernel sizes and batch > 1, on one
-// and two threads. The GEMM path itself is checked against naive loops and
+// and two threads. Conv2DTranspose with kernel == strides runs as a 1×1 direct
+// convolution plus a shuffle, checked the same way. The GEMM path itself is checked against naive loops and
 // finite differences elsewhere (engine_forward_test, engine_gradient_test).
 
 #include "engine/kernels/conv_direct.hpp"
@@ -27,6 +28,8 @@ struct ConvCase {
     const char* padding;
     const char* activation;
     bool bias;
+    const char* op = "Conv2D";
+    std::int64_t stride = 1;
 };
 
 std::ostream& operator<<(std::ostream& os, const ConvCase& c) {
@@ -52,10 +55,16 @@ ConvRun runConv(const ConvCase& c, ConvPath path, int threads) {
     kernels::setConvPath(path);
     setEngineThreads(threads);
     const bool same = std::string(c.padding) == "same";
-    const std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
+    const bool transposed = std::string(c.op) == "Conv2DTranspose";
+    std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
+    if (transposed) { // Keras: 'same' gives in·s, 'valid' (in−1)·s + max(k, s)
+        oh = same ? c.h * c.stride : (c.h - 1) * c.stride + std::max(c.kh, c.stride);
+        ow = same ? c.w * c.stride : (c.w - 1) * c.stride + std::max(c.kw, c.stride);
+    }
     Tensor x(Shape{c.n, c.h, c.w, c.cin}, DType::Float32),
         y(Shape{c.n, oh, ow, c.cout}, DType::Float32);
-    Tensor w(Shape{c.kh, c.kw, c.cin, c.cout}, DType::Float32), b(Shape{c.cout}, DType::Float32);
+    Tensor w(transposed ? Shape{c.kh, c.kw, c.cout, c.cin} : Shape{c.kh, c.kw, c.cin, c.cout}, DType::Float32),
+        b(Shape{c.cout}, DType::Float32);
     Tensor dy(y.shape(), DType::Float32), dx(x.shape(), DType::Float32);
     Tensor dw(w.shape(), DType::Float32), db(b.shape(), DType::Float32);
     std::mt19937 rng(17);
@@ -69,7 +78,7 @@ ConvRun runConv(const ConvCase& c, ConvPath path, int threads) {
     db.fill(0.125f);
     AttrMap attrs{{"filters", c.cout},
                   {"kernel_size", std::vector<std::int64_t>{c.kh, c.kw}},
-                  {"strides", std::vector<std::int64_t>{1, 1}},
+                  {"strides", std::vector<std::int64_t>{c.stride, c.stride}},
                   {"padding", std::string(c.padding)},
                   {"dilation_rate", std::vector<std::int64_t>{1, 1}},
                   {"activation", std::string(c.activation)},
@@ -84,7 +93,7 @@ ConvRun runConv(const ConvCase& c, ConvPath path, int threads) {
     ctx.outputGrads = {&dy};
     ctx.inputGrads = {&dx};
     ctx.paramGrads = {&dw, &db};
-    const OpSchema* conv = OpRegistry::builtin().find("Conv2D");
+    const OpSchema* conv = OpRegistry::builtin().find(c.op);
     conv->forward(ctx);
     conv->backward(ctx);
     kernels::setConvPath(ConvPath::Auto);
@@ -168,7 +177,13 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"kernel_wider_than_image", 1, 3, 3, 4, 5, 5, 5, "same", "relu", true},
         ConvCase{"rect_kernel", 2, 7, 8, 5, 12, 1, 3, "same", "leaky_relu", true},
         ConvCase{"pointwise", 2, 10, 10, 13, 24, 1, 1, "valid", "relu", true},
-        ConvCase{"sigmoid_head", 2, 8, 8, 16, 1, 1, 1, "same", "sigmoid", true}),
+        ConvCase{"sigmoid_head", 2, 8, 8, 16, 1, 1, 1, "same", "sigmoid", true},
+        // Conv2DTranspose, kernel == strides: 1×1 direct convolution + shuffle.
+        ConvCase{"transpose_unet_up", 2, 6, 5, 32, 16, 2, 2, "same", "linear", true, "Conv2DTranspose", 2},
+        ConvCase{"transpose_odd_relu", 3, 5, 7, 7, 11, 2, 2, "valid", "relu", true, "Conv2DTranspose", 2},
+        ConvCase{"transpose_3x3_sigmoid", 1, 4, 3, 5, 20, 3, 3, "valid", "sigmoid", false, "Conv2DTranspose", 3},
+        // Overlapping windows stay on the GEMM path (both runs agree trivially; shapes checked).
+        ConvCase{"transpose_overlapping", 2, 4, 4, 6, 5, 3, 3, "same", "relu", true, "Conv2DTranspose", 2}),
     [](const ::testing::TestParamInfo<ConvCase>& c) { return std::string(c.param.name); });
 
 TEST(ConvDirect, AutoUsesAvx2WhenTheCpuHasIt) {

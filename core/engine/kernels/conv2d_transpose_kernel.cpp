@@ -2,14 +2,21 @@
 // grid to the (small) input grid with the same kernel, strides, dilation and
 // TensorFlow padding. Keras stores its kernel as (kh, kw, F, Cin), which is
 // exactly that Conv2D's kernel, a (kh·kw·F, Cin) matrix.
+//
+// When the kernel equals the strides (the U-Net's 2×2, stride 2), the windows
+// do not overlap: every input pixel writes its own kh×kw block of output
+// pixels. Then the layer is a 1×1 convolution to kh·kw·F channels followed by
+// a depth-to-space shuffle, and runs on the direct 1×1 kernels.
 
 #include "engine/kernels/activation_math.hpp"
+#include "engine/kernels/conv_direct.hpp"
 #include "engine/kernels/conv_geometry.hpp"
 #include "engine/kernels/eigen_maps.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/parallel.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace segforge::core::kernels {
@@ -27,6 +34,91 @@ ConvGeometry transposeGeometry(const KernelContext& ctx) {
                             k[0], k[1], s[0], s[1], d[0], d[1], ctx.getString("padding") == "same");
 }
 
+/// Kernel == strides, undilated, unpadded: non-overlapping windows (see the top).
+bool isDepthToSpace(const ConvGeometry& g) {
+    return g.kh == g.sh && g.kw == g.sw && g.dh == 1 && g.dw == 1 && g.padTop == 0 && g.padLeft == 0 &&
+           g.h == g.oh * g.sh && g.w == g.ow * g.sw;
+}
+
+/// The 1×1 convolution over the input grid: Cin → kh·kw·F channels.
+ConvGeometry pointwiseGeometry(const ConvGeometry& g, std::int64_t cin) {
+    return makeConvGeometry(g.n, g.oh, g.ow, cin, g.oh, g.ow, 1, 1, 1, 1, 1, 1, false);
+}
+
+/// A buffer of this thread's that only grows, so warm steps do not allocate.
+/// `slot` tells the buffers of one kernel apart.
+float* scratch(int slot, std::int64_t n) {
+    thread_local std::vector<float> buffers[5];
+    auto& b = buffers[slot];
+    if (b.size() < static_cast<std::size_t>(n))
+        b.resize(static_cast<std::size_t>(n));
+    return b.data();
+}
+
+/// w:(kh·kw·F, Cin) -> (Cin, kh·kw·F): the 1×1 kernel, output channel q = (ky·kw + kx)·F + f.
+const float* pointwiseWeights(const float* w, std::int64_t patch, std::int64_t cin) {
+    float* wp = scratch(0, patch * cin);
+    matrix(wp, cin, patch).noalias() = matrix(w, patch, cin).transpose();
+    return wp;
+}
+
+/// Moves between the output (N,H',W',F) and its blocks (N,H,W,kh·kw·F), where
+/// block channel (ky·kw + kx)·F + f of input pixel (iy, ix) is output pixel
+/// (iy·kh + ky, ix·kw + kx), channel f. ToBlocks gathers, otherwise it scatters.
+template <bool ToBlocks> void shuffle(const ConvGeometry& g, const float* src, float* dst) {
+    const std::int64_t f = g.c, patch = g.patch();
+    const std::size_t bytes = static_cast<std::size_t>(f) * sizeof(float);
+    parallelForFine(g.n * g.oh, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+            const std::int64_t n = r / g.oh, iy = r % g.oh;
+            for (std::int64_t ix = 0; ix < g.ow; ++ix) {
+                std::int64_t b = (r * g.ow + ix) * patch;
+                for (std::int64_t ky = 0; ky < g.kh; ++ky) {
+                    std::int64_t o = ((n * g.h + iy * g.kh + ky) * g.w + ix * g.kw) * f;
+                    for (std::int64_t kx = 0; kx < g.kw; ++kx, b += f, o += f)
+                        std::memcpy(dst + (ToBlocks ? b : o), src + (ToBlocks ? o : b), bytes);
+                }
+            }
+        }
+    });
+}
+
+void depthToSpaceForward(const KernelContext& ctx, const ConvGeometry& g, const ConvGeometry& pw) {
+    const std::int64_t cin = pw.c, patch = g.patch(), f = g.c;
+    const float* wp = pointwiseWeights(ctx.param(0).f32(), patch, cin);
+    const float* bias = nullptr;
+    if (ctx.getBool("use_bias")) {
+        float* b = scratch(1, patch);
+        for (std::int64_t q = 0; q < patch; ++q)
+            b[q] = ctx.param(1).f32()[q % f];
+        bias = b;
+    }
+    Tensor& y = ctx.out(0);
+    float* blocks = scratch(2, y.numel());
+    const ActKind act = parseActivation(ctx.getString("activation"));
+    const bool activated = convDirectForward(ctx.in(0).f32(), wp, bias, blocks, pw, patch, act);
+    shuffle<false>(g, blocks, y.f32());
+    if (!activated)
+        parallelFor(y.numel() / f, [&](std::int64_t p0, std::int64_t p1, int) {
+            activateInPlace(y.f32() + p0 * f, p1 - p0, f, act, kDefaultLeakySlope);
+        });
+}
+
+void depthToSpaceBackward(const KernelContext& ctx, const ConvGeometry& g, const ConvGeometry& pw, const float* dz) {
+    const std::int64_t cin = pw.c, patch = g.patch();
+    float* blocks = scratch(2, ctx.out(0).numel());
+    shuffle<true>(g, dz, blocks);
+    const float* wp = pointwiseWeights(ctx.param(0).f32(), patch, cin);
+    if (Tensor* dx = ctx.inGrad(0))
+        convDirectBackwardData(blocks, wp, dx->f32(), pw, patch);
+    if (Tensor* dw = ctx.paramGrad(0)) {
+        float* dwp = scratch(3, cin * patch);
+        std::fill(dwp, dwp + cin * patch, 0.0f);
+        convDirectBackwardWeights(ctx.in(0).f32(), blocks, dwp, pw, patch);
+        matrix(dw->f32(), patch, cin) += matrix(dwp, cin, patch).transpose();
+    }
+}
+
 } // namespace
 
 // in:(N,H,W,Cin) w:(kh,kw,F,Cin) b:(F) -> out:(N,H',W',F)
@@ -36,6 +128,10 @@ void conv2dTransposeForward(const KernelContext& ctx) {
     Tensor& y = ctx.out(0);
     const ConvGeometry g = transposeGeometry(ctx);
     const std::int64_t cin = x.channels();
+    if (const ConvGeometry pw = pointwiseGeometry(g, cin); isDepthToSpace(g) && useDirectConv(pw)) {
+        depthToSpaceForward(ctx, g, pw);
+        return;
+    }
     const std::int64_t patch = g.patch();
     const auto w = matrix(ctx.param(0).f32(), patch, cin);
     y.fill(0.0f);
@@ -75,10 +171,7 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
     // it goes to a thread-local buffer that only grows (no allocation once warm).
     const float* dz = ctx.outGrad(0).f32();
     if (act != ActKind::Linear) {
-        thread_local std::vector<float> scratch;
-        if (scratch.size() < static_cast<std::size_t>(y.numel()))
-            scratch.resize(static_cast<std::size_t>(y.numel()));
-        float* out = scratch.data();
+        float* out = scratch(4, y.numel());
         parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
             activationGrad(y.f32() + p0 * g.c, ctx.outGrad(0).f32() + p0 * g.c, out + p0 * g.c, p1 - p0, g.c, act,
                            kDefaultLeakySlope, false);
@@ -87,6 +180,10 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
     }
     if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
         RowVectorMap(db->f32(), g.c) += matrix(dz, pixels, g.c).colwise().sum();
+    if (const ConvGeometry pw = pointwiseGeometry(g, cin); isDepthToSpace(g) && useDirectConv(pw)) {
+        depthToSpaceBackward(ctx, g, pw, dz);
+        return;
+    }
     Tensor* dwT = ctx.paramGrad(0);
     Tensor* dxT = ctx.inGrad(0);
     const auto w = matrix(ctx.param(0).f32(), patch, cin);

@@ -1,0 +1,47 @@
+#include "engine/step_profile.hpp"
+
+#include <algorithm>
+
+namespace segforge::core {
+
+namespace {
+
+double median(std::vector<double> v) {
+    if (v.empty())
+        return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+} // namespace
+
+StepProfile::StepProfile(Executor& executor) : m_executor(executor), m_last(std::chrono::steady_clock::now()) {
+    m_executor.setObserver([this](const NodeEvent& e) {
+        const auto now = std::chrono::steady_clock::now();
+        const double ms = std::chrono::duration<double, std::milli>(now - m_last).count();
+        Samples& s = m_samples[e.node];
+        s.name = e.name;
+        s.op = e.op;
+        (e.phase == Phase::Forward ? s.forward : s.backward).push_back(ms);
+        // The observer's own time counts toward the next node; it is tiny.
+        m_last = std::chrono::steady_clock::now();
+    });
+}
+
+StepProfile::~StepProfile() { m_executor.setObserver(nullptr); }
+
+void StepProfile::startStep() { m_last = std::chrono::steady_clock::now(); }
+
+std::vector<NodeTiming> StepProfile::medians() const {
+    std::vector<NodeTiming> out;
+    for (NodeId id : m_executor.order()) {
+        auto it = m_samples.find(id);
+        if (it == m_samples.end())
+            continue;
+        out.push_back({id, it->second.name, it->second.op, median(it->second.forward), median(it->second.backward)});
+    }
+    return out;
+}
+
+} // namespace segforge::core
