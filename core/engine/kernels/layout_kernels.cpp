@@ -2,6 +2,7 @@
 // ZeroPadding2D. Cropping and padding accept any dtype (they may act on masks).
 
 #include "engine/kernels/kernels.hpp"
+#include "engine/parallel.hpp"
 
 #include <cstring>
 
@@ -72,14 +73,17 @@ void concatenateForward(const KernelContext& ctx) {
     const std::int64_t outer = outerSize(y.shape(), axis);
     const std::int64_t inner = innerSize(y.shape(), axis);
     const std::int64_t outRow = y.shape()[axis] * inner;
-    std::int64_t offset = 0;
-    for (const Tensor* x : ctx.inputs) {
-        const std::int64_t row = x->shape()[axis] * inner;
-        for (std::int64_t o = 0; o < outer; ++o)
-            std::memcpy(y.f32() + o * outRow + offset, x->f32() + o * row,
-                        static_cast<std::size_t>(row) * sizeof(float));
-        offset += row;
-    }
+    // Along channels a row is one pixel's channels: many short copies, so threads split them.
+    parallelForFine(outer, [&](std::int64_t o0, std::int64_t o1) {
+        std::int64_t offset = 0;
+        for (const Tensor* x : ctx.inputs) {
+            const std::int64_t row = x->shape()[axis] * inner;
+            for (std::int64_t o = o0; o < o1; ++o)
+                std::memcpy(y.f32() + o * outRow + offset, x->f32() + o * row,
+                            static_cast<std::size_t>(row) * sizeof(float));
+            offset += row;
+        }
+    });
 }
 
 // dout:(N,H,W,ΣC_i) -> din_i:(N,H,W,C_i) += its slice
@@ -89,19 +93,21 @@ void concatenateBackward(const KernelContext& ctx) {
     const std::int64_t outer = outerSize(dy.shape(), axis);
     const std::int64_t inner = innerSize(dy.shape(), axis);
     const std::int64_t outRow = dy.shape()[axis] * inner;
-    std::int64_t offset = 0;
-    for (std::size_t i = 0; i < ctx.inputs.size(); ++i) {
-        const std::int64_t row = ctx.inputs[i]->shape()[axis] * inner;
-        if (Tensor* dx = ctx.inGrad(static_cast<int>(i))) {
-            for (std::int64_t o = 0; o < outer; ++o) {
-                const float* src = dy.f32() + o * outRow + offset;
-                float* dst = dx->f32() + o * row;
-                for (std::int64_t k = 0; k < row; ++k)
-                    dst[k] += src[k];
+    parallelForFine(outer, [&](std::int64_t o0, std::int64_t o1) {
+        std::int64_t offset = 0;
+        for (std::size_t i = 0; i < ctx.inputs.size(); ++i) {
+            const std::int64_t row = ctx.inputs[i]->shape()[axis] * inner;
+            if (Tensor* dx = ctx.inGrad(static_cast<int>(i))) {
+                for (std::int64_t o = o0; o < o1; ++o) {
+                    const float* src = dy.f32() + o * outRow + offset;
+                    float* dst = dx->f32() + o * row;
+                    for (std::int64_t k = 0; k < row; ++k)
+                        dst[k] += src[k];
+                }
             }
+            offset += row;
         }
-        offset += row;
-    }
+    });
 }
 
 // in:(N,H,W,C) -> out:(N,H−top−bottom,W−left−right,C), any dtype

@@ -4,6 +4,7 @@
 
 #include "engine/kernels/conv_geometry.hpp"
 #include "engine/kernels/kernels.hpp"
+#include "engine/parallel.hpp"
 
 #include <limits>
 
@@ -40,15 +41,19 @@ void forEachTap(const ConvGeometry& g, std::int64_t n, std::int64_t oy, std::int
 } // namespace
 
 // in:(N,H,W,C) -> out:(N,H',W',C); saved[0]: argmax input index per output (int32)
+// Output rows are independent: threads split them. The argmax buffer is kept
+// from step to step (every element is rewritten).
 void maxPool2dForward(const KernelContext& ctx) {
     const ConvGeometry g = poolGeometry(ctx);
     const float* x = ctx.in(0).f32();
     float* y = ctx.out(0).f32();
     auto& saved = ctx.state();
-    saved.assign(1, Tensor(ctx.out(0).shape(), DType::Int32));
+    if (saved.size() != 1 || saved[0].shape() != ctx.out(0).shape() || saved[0].dtype() != DType::Int32)
+        saved.assign(1, Tensor(ctx.out(0).shape(), DType::Int32));
     std::int32_t* arg = saved[0].i32();
-    for (std::int64_t n = 0; n < g.n; ++n) {
-        for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+    parallelForFine(g.n * g.oh, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+            const std::int64_t n = r / g.oh, oy = r % g.oh;
             for (std::int64_t ox = 0; ox < g.ow; ++ox) {
                 const std::int64_t o = ((n * g.oh + oy) * g.ow + ox) * g.c;
                 for (std::int64_t c = 0; c < g.c; ++c) {
@@ -67,7 +72,7 @@ void maxPool2dForward(const KernelContext& ctx) {
                 });
             }
         }
-    }
+    });
 }
 
 // dout:(N,H',W',C) -> din:(N,H,W,C) += dout at each window's argmax
@@ -79,10 +84,18 @@ void maxPool2dBackward(const KernelContext& ctx) {
     const float* dy = ctx.outGrad(0).f32();
     float* d = dx->f32();
     const std::int64_t n = ctx.out(0).numel();
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (arg[i] >= 0)
-            d[arg[i]] += dy[i];
-    }
+    auto scatter = [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i) {
+            if (arg[i] >= 0)
+                d[arg[i]] += dy[i];
+        }
+    };
+    // Windows that do not overlap never share an input pixel: threads may split them.
+    const ConvGeometry g = poolGeometry(ctx);
+    if (g.sh >= g.kh && g.sw >= g.kw)
+        parallelForFine(n, scatter);
+    else
+        scatter(0, n);
 }
 
 // in:(N,H,W,C) -> out:(N,H',W',C), mean of the in-bounds taps
