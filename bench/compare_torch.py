@@ -231,6 +231,9 @@ def main():
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--channels", type=int, default=3)
     ap.add_argument("--classes", type=int, default=1)
+    ap.add_argument("--up", default="upsample_conv", choices=["upsample_conv", "transpose", "upsample"],
+                    help="decoder upsampling (default: UpSampling2D + 3×3 conv, the reference network "
+                         "of the engine issue: 2,158,705 parameters)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
@@ -249,7 +252,7 @@ def main():
         project_path = os.path.join(tmp, "unet.segforge")
         run([args.cli, "template", "unet", "--depth", str(args.depth), "--filters", str(args.filters),
              "--size", str(args.size), "--channels", str(args.channels), "--classes", str(args.classes),
-             "-o", project_path])
+             "--up", args.up, "-o", project_path])
         ours_params = sum(n["parameters"] for n in json.loads(run([args.cli, "check", project_path, "--json"]))["nodes"])
         with open(project_path) as f:
             torch_params = sum(p.numel() for p in GraphNet(json.load(f)["graph"]).parameters())
@@ -286,7 +289,7 @@ def main():
         print(json.dumps(result, indent=2))
         return
 
-    print(f"U-Net depth {args.depth}, {args.filters} filters, {args.size}×{args.size}×{args.channels}: "
+    print(f"U-Net depth {args.depth}, {args.filters} filters, {args.size}×{args.size}×{args.channels}, up={args.up}: "
           f"{ours_params} parameters (both), {result['gflop_per_step']:.1f} GFLOP per training step")
     print(f"batch {args.batch}, {args.threads} threads, median of {args.steps} steps"
           f"{f' × {args.repeat} runs' if args.repeat > 1 else ''}; torch {torch.__version__}"

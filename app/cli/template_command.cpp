@@ -36,15 +36,13 @@ int runTemplate(const std::vector<std::string>& raw) {
     o.classes = classes.value_or(o.classes);
     o.batchnorm = args.flag("--batchnorm");
     if (auto up = args.value("--up")) {
-        if (*up == "upsample") {
-            o.up = core::UNetOptions::Up::Upsample;
-        } else if (*up == "transpose") {
-            o.up = core::UNetOptions::Up::Transpose;
-        } else {
-            std::cerr << "segforge-cli template: --up must be 'upsample' or 'transpose', got '" << *up
-                      << "'\n";
+        auto mode = core::parseUpMode(*up);
+        if (!mode) {
+            std::cerr << "segforge-cli template: --up must be 'transpose', 'upsample' or 'upsample_conv', got '"
+                      << *up << "'\n";
             return kExitBadInput;
         }
+        o.up = *mode;
     }
     auto made = core::makeUNetProject(o);
     if (auto* err = std::get_if<std::string>(&made)) {

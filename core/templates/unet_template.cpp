@@ -46,6 +46,14 @@ public:
                          x);
             } else {
                 x = next("UpSampling2D", prefix + "_up", level, {{"size", std::int64_t{2}}}, x);
+                if (m_o.up == UNetOptions::Up::UpsampleConv)
+                    x = next("Conv2D", prefix + "_upconv", level,
+                             {{"filters", std::int64_t{filtersAt(level)}},
+                              {"kernel_size", std::int64_t{3}},
+                              {"padding", std::string("same")},
+                              {"activation", std::string("relu")},
+                              {"kernel_initializer", std::string("he_normal")}},
+                             x);
             }
             NodeId concat = add("Concatenate", prefix + "_concat", level, {});
             m_graph.connect(skips[static_cast<std::size_t>(level)], {concat, "a"});
@@ -121,6 +129,22 @@ private:
 };
 
 } // namespace
+
+std::string_view upModeName(UNetOptions::Up up) {
+    switch (up) {
+    case UNetOptions::Up::Upsample: return "upsample";
+    case UNetOptions::Up::Transpose: return "transpose";
+    case UNetOptions::Up::UpsampleConv: return "upsample_conv";
+    }
+    return "transpose";
+}
+
+std::optional<UNetOptions::Up> parseUpMode(std::string_view text) {
+    for (auto up : {UNetOptions::Up::Upsample, UNetOptions::Up::Transpose, UNetOptions::Up::UpsampleConv})
+        if (upModeName(up) == text)
+            return up;
+    return std::nullopt;
+}
 
 std::variant<Project, std::string> makeUNetProject(const UNetOptions& o) {
     if (o.depth < 1 || o.depth > 6)

@@ -3,6 +3,8 @@
 #include "project/project.hpp"
 
 #include <string>
+#include <optional>
+#include <string_view>
 #include <variant>
 
 namespace segforge::core {
@@ -14,8 +16,15 @@ struct UNetOptions {
     int channels = 3;    ///< image channels
     int classes = 1;     ///< 1: binary (sigmoid + BCEDice); K > 1: softmax + sparse categorical
     bool batchnorm = false;
-    enum class Up { Upsample, Transpose } up = Up::Transpose;
+    /// How the decoder goes up a level: Conv2DTranspose 2×2/2; nearest
+    /// UpSampling2D alone; or UpSampling2D then a 3×3 ReLU convolution halving
+    /// the channels (the classic Keras U-Net).
+    enum class Up { Upsample, Transpose, UpsampleConv } up = Up::Transpose;
 };
+
+/// "upsample", "transpose", "upsample_conv" (CLI and dialog spelling).
+std::string_view upModeName(UNetOptions::Up up);
+std::optional<UNetOptions::Up> parseUpMode(std::string_view text);
 
 /// A complete, clean U-Net project: Dataset → Rescale → encoder/decoder with
 /// skip connections → output → loss and metrics, laid out left to right as a U.

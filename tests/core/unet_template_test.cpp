@@ -53,7 +53,9 @@ INSTANTIATE_TEST_SUITE_P(
                       TemplateCase{4, 16, 128, 3, 1, true, UNetOptions::Up::Upsample},
                       TemplateCase{1, 4, 32, 1, 1, false, UNetOptions::Up::Upsample},
                       TemplateCase{5, 8, 256, 3, 4, true, UNetOptions::Up::Transpose},
-                      TemplateCase{3, 8, 64, 4, 3, false, UNetOptions::Up::Upsample}));
+                      TemplateCase{3, 8, 64, 4, 3, false, UNetOptions::Up::Upsample},
+                      TemplateCase{4, 16, 128, 3, 1, false, UNetOptions::Up::UpsampleConv},
+                      TemplateCase{2, 4, 32, 1, 5, true, UNetOptions::Up::UpsampleConv}));
 
 TEST(UNetTemplateOptions, RejectsSizesThatCannotWork) {
     UNetOptions o;
@@ -75,4 +77,25 @@ TEST(UNetTemplateOptions, ParameterCountMatchesKeras) {
     for (const auto& [id, node] : g.nodes())
         total += r.parameterCount(id);
     EXPECT_EQ(total, 1941105);
+}
+
+TEST(UNetTemplateOptions, UpsampleConvIsTheClassicKerasUNet) {
+    // UpSampling2D(2) then Conv2D(F, 3, relu) before each concatenation: the 3×3
+    // up-convolutions have 391,920 parameters where the 2×2 transposed ones have
+    // 174,320, so 1,941,105 + 217,600 = 2,158,705.
+    UNetOptions o;
+    o.up = UNetOptions::Up::UpsampleConv;
+    Graph g = std::get<Project>(makeUNetProject(o)).graph;
+    CheckResult r = checkGraph(g);
+    std::int64_t total = 0;
+    for (const auto& [id, node] : g.nodes())
+        total += r.parameterCount(id);
+    EXPECT_EQ(total, 2158705);
+    const Node* up = g.findNodeByName("dec4_upconv");
+    ASSERT_NE(up, nullptr);
+    EXPECT_EQ(r.typeOf({up->id, "output"})->toString(), "N×16×16×128 f32");
+    EXPECT_EQ(r.typeOf({g.findNodeByName("dec1_upconv")->id, "output"})->toString(), "N×128×128×16 f32");
+    for (auto mode : {UNetOptions::Up::Upsample, UNetOptions::Up::Transpose, UNetOptions::Up::UpsampleConv})
+        EXPECT_EQ(parseUpMode(upModeName(mode)), mode);
+    EXPECT_FALSE(parseUpMode("bilinear"));
 }

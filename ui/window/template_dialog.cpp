@@ -33,6 +33,7 @@ TemplateDialog::TemplateDialog(QWidget* parent) : QDialog(parent) {
     m_up = new QComboBox(this);
     m_up->addItem(tr("Conv2DTranspose (learned)"), "transpose");
     m_up->addItem(tr("UpSampling2D (nearest)"), "upsample");
+    m_up->addItem(tr("UpSampling2D + 3×3 convolution"), "upsample_conv");
     connect(m_up, &QComboBox::currentIndexChanged, this, &TemplateDialog::updatePreview);
     form->addRow(tr("Depth (poolings)"), m_depth);
     form->addRow(tr("Filters (first level)"), m_filters);
@@ -61,8 +62,7 @@ core::UNetOptions TemplateDialog::options() const {
     o.channels = m_channels->value();
     o.classes = m_classes->value();
     o.batchnorm = m_batchnorm->isChecked();
-    o.up = m_up->currentData().toString() == "upsample" ? core::UNetOptions::Up::Upsample
-                                                         : core::UNetOptions::Up::Transpose;
+    o.up = core::parseUpMode(m_up->currentData().toString().toStdString()).value_or(core::UNetOptions::Up::Transpose);
     return o;
 }
 
@@ -73,7 +73,7 @@ void TemplateDialog::setOptions(const core::UNetOptions& o) {
     m_channels->setValue(o.channels);
     m_classes->setValue(o.classes);
     m_batchnorm->setChecked(o.batchnorm);
-    m_up->setCurrentIndex(o.up == core::UNetOptions::Up::Transpose ? 0 : 1);
+    m_up->setCurrentIndex(std::max(0, m_up->findData(QString::fromUtf8(core::upModeName(o.up)))));
 }
 
 QString TemplateDialog::previewText() const { return m_preview->text(); }
