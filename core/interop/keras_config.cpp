@@ -44,7 +44,9 @@ std::int64_t asInt(const json& v, const std::string& path, const char* what) {
     // Keras writes some integers as floats (2.0) after a round trip through Python.
     if (v.is_number_float()) {
         const double d = v.get<double>();
-        if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -1e15 && d < 1e15)
+        // Range first: converting a double outside int64 is undefined (UBSan,
+        // found by fuzzing with "filters": 1e112).
+        if (d > -1e15 && d < 1e15 && d == static_cast<double>(static_cast<std::int64_t>(d)))
             return static_cast<std::int64_t>(d);
     }
     throw KerasFormatError(path, strCat("expected ", what, ", got ", jsonTypeName(v)));

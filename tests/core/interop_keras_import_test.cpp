@@ -429,6 +429,8 @@ TEST(KerasImport, StructuralMistakesInline) {
         {R"({"class_name": "Dense", "config": {}})", "expected a model"},
         {keras3With("Conv2D", R"({"name": "l", "kernel_size": 3})"), "missing required field 'filters'"},
         {keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": [1, 2, 3]})"), "expected a pair"},
+        // A float far outside int64 (undefined to convert; found by fuzzing).
+        {keras3With("Conv2D", R"({"name": "l", "filters": 1e112, "kernel_size": 3})"), "expected an integer"},
         {replaced(keras3With("Add", R"({"name": "l"})"), R"("keras_history": ["in", 0, 0])",
                   R"("keras_history": ["in", 3, 0])"),
          "call #3 of 'in'"},
