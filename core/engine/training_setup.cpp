@@ -69,6 +69,10 @@ PipelineOptions pipelineOptionsFor(const Project& project, const Node& dataset, 
     o.height = static_cast<int>(intAttr(attrs, "height"));
     o.width = static_cast<int>(intAttr(attrs, "width"));
     o.stopOnError = stringAttr(attrs, "on_error") == "stop";
+    o.augment.flips = std::get<bool>(attrs.at("augment_flips"));
+    o.augment.rotate90 = std::get<bool>(attrs.at("augment_rotate90"));
+    o.augment.brightness = std::get<double>(attrs.at("augment_brightness"));
+    o.augment.contrast = std::get<double>(attrs.at("augment_contrast"));
     o.batchSize = static_cast<std::size_t>(overrides.batchSize.value_or(static_cast<int>(intAttr(attrs, "batch_size"))));
     o.validationFraction = project.training.validationSplit;
     o.seed = overrides.seed.value_or(static_cast<std::uint64_t>(project.training.seed));

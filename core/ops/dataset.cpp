@@ -26,7 +26,8 @@ OpSchema datasetSchema() {
         intAttr("batch_size", 8, 1, 65536, "samples per training batch"),
         enumAttr("mask_mode", "as_stored", {"as_stored", "binary", "class_index", "palette"},
                  "how mask pixels become targets: as stored; binary (non-zero → 1); class "
-                 "index (first channel); palette (RGB colour → class index)"),
+                 "index (first channel); palette (RGB colour → class index; a palette PNG "
+                 "keeps its own indices)"),
         enumAttr("size_policy", "exact", {"exact", "resize", "crop_or_pad"},
                  "samples must already be height×width (exact), or are resized / centre-cropped "
                  "and zero-padded to it — never silently"),
@@ -34,6 +35,13 @@ OpSchema datasetSchema() {
                  "an unreadable file is skipped and reported, or stops training"),
         stringAttr("mask_suffix", "_mask",
                    "when masks share the images folder: x.png is paired with x<suffix>.png"),
+        // Training batches only, seeded: the same seed gives the same augmented samples.
+        boolAttr("augment_flips", false, "training: flip image and mask horizontally and vertically, each p = 0.5"),
+        boolAttr("augment_rotate90", false, "training: rotate image and mask by k·90° (square samples)"),
+        floatAttr("augment_brightness", 0.0, 0.0, 1.0,
+                  "training: shift the image by U(−b, b) of its full range (0 = off)"),
+        floatAttr("augment_contrast", 0.0, 0.0, 1.0,
+                  "training: scale the image about its mean by U(1−c, 1+c) (0 = off)"),
     };
     s.infer = [](InferContext& ctx) -> InferResult {
         const auto h = ctx.getInt("height");

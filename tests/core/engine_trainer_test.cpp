@@ -244,7 +244,19 @@ TEST(EngineTrainer, TrainsAUNetOnSampleImageFolders) {
     o.batchSize = 4;
     o.epochs = 2;
     o.learningRate = 3e-3;
-    ImageFolderSource source(pipelineOptionsFor(project, *dataset, o));
+    const PipelineOptions plain = pipelineOptionsFor(project, *dataset, o);
+    EXPECT_FALSE(plain.augment.flips);
+    EXPECT_EQ(plain.augment.brightness, 0.0);
+    // The Dataset node's augmentation attributes reach the pipeline.
+    project.graph.findNode(dataset->id)->attrs["augment_flips"] = true;
+    project.graph.findNode(dataset->id)->attrs["augment_rotate90"] = true;
+    project.graph.findNode(dataset->id)->attrs["augment_contrast"] = 0.2;
+    const PipelineOptions augmented = pipelineOptionsFor(project, *dataset, o);
+    EXPECT_TRUE(augmented.augment.flips);
+    EXPECT_TRUE(augmented.augment.rotate90);
+    EXPECT_DOUBLE_EQ(augmented.augment.contrast, 0.2);
+    EXPECT_EQ(augmented.augment.brightness, 0.0);
+    ImageFolderSource source(augmented);
     EXPECT_EQ(source.trainSize(), 16u);
     EXPECT_EQ(source.validationSize(), 4u);
     auto ex = compileTrainerGraph(project.graph);

@@ -6,6 +6,7 @@
 #include "engine/kernels/kernels.hpp"
 #include "engine/parallel.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace segforge::core::kernels {
@@ -56,20 +57,30 @@ void maxPool2dForward(const KernelContext& ctx) {
             const std::int64_t n = r / g.oh, oy = r % g.oh;
             for (std::int64_t ox = 0; ox < g.ow; ++ox) {
                 const std::int64_t o = ((n * g.oh + oy) * g.ow + ox) * g.c;
-                for (std::int64_t c = 0; c < g.c; ++c) {
-                    y[o + c] = -std::numeric_limits<float>::infinity();
-                    arg[o + c] = -1;
-                }
-                forEachTap(g, n, oy, ox, [&](std::int64_t pixel) {
-                    const float* xp = x + pixel * g.c;
-                    for (std::int64_t c = 0; c < g.c; ++c) {
-                        // NaN wins so that the guard sees it downstream.
-                        if (xp[c] > y[o + c] || arg[o + c] < 0 || xp[c] != xp[c]) {
-                            y[o + c] = xp[c];
-                            arg[o + c] = static_cast<std::int32_t>(pixel * g.c + c);
-                        }
+                // Blocks of channels in local arrays: the compiler can keep them out of
+                // memory (y and arg might alias x as far as it knows) and vectorise.
+                constexpr std::int64_t kBlock = 64;
+                for (std::int64_t c0 = 0; c0 < g.c; c0 += kBlock) {
+                    const std::int64_t nc = std::min(kBlock, g.c - c0);
+                    float best[kBlock];
+                    std::int32_t at[kBlock];
+                    for (std::int64_t c = 0; c < nc; ++c) {
+                        best[c] = -std::numeric_limits<float>::infinity();
+                        at[c] = -1;
                     }
-                });
+                    forEachTap(g, n, oy, ox, [&](std::int64_t pixel) {
+                        const float* xp = x + pixel * g.c + c0;
+                        const auto base = static_cast<std::int32_t>(pixel * g.c + c0);
+                        for (std::int64_t c = 0; c < nc; ++c) {
+                            // NaN wins so that the guard sees it downstream.
+                            const bool take = xp[c] > best[c] || at[c] < 0 || xp[c] != xp[c];
+                            best[c] = take ? xp[c] : best[c];
+                            at[c] = take ? base + static_cast<std::int32_t>(c) : at[c];
+                        }
+                    });
+                    std::copy(best, best + nc, y + o + c0);
+                    std::copy(at, at + nc, arg + o + c0);
+                }
             }
         }
     });
