@@ -10,12 +10,14 @@ namespace {
 constexpr const char* kUsage = R"(segforge-cli — build and check image-segmentation networks
 
 usage:
-  segforge-cli check FILE [--json] [--max-size N]
+  segforge-cli check FILE [--json] [--max-size N] [--data DIR | --no-data]
       Infer the tensor type on every edge and report every mistake. FILE is a
       project or a Keras model (model.to_json() or .keras; no-loss is then a warning).
+      A project's Dataset folders (or DIR/images, DIR/masks) are probed so the
+      report shows the data's real types and data mistakes; --no-data skips that.
       Exit 0: clean (warnings allowed), 1: errors found, 2: unreadable input.
   segforge-cli template unet -o FILE [--depth D] [--filters F] [--size S]
-      [--channels C] [--classes K] [--batchnorm] [--up upsample|transpose]
+      [--channels C] [--classes K] [--batchnorm] [--up transpose|upsample|upsample_conv]
       Write a complete, clean U-Net project.
   segforge-cli ops [--json]
       List every op with its ports and attributes.

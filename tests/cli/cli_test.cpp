@@ -142,3 +142,24 @@ TEST(Cli, OpsListsEveryOpAsJson) {
     }
     EXPECT_TRUE(sawConv);
 }
+
+TEST(Cli, CheckProbesTheDatasetFolders) {
+    const fs::path dir = scratch("probe_data");
+    fs::remove_all(dir);
+    ASSERT_EQ(cli("sample-data -o " + dir.string() + " --count 4 --size 24").exitCode, 0);
+    const fs::path file = scratch("probe_unet.segforge");
+    ASSERT_EQ(cli("template unet --depth 4 --filters 4 --size 64 -o " + file.string()).exitCode, 0);
+    // The template's own folder does not exist: a note, and the attributes' types.
+    CliRun plain = cliWithStderr("check " + file.string());
+    EXPECT_EQ(plain.exitCode, 0) << plain.out;
+    EXPECT_THAT(plain.out, HasSubstr("note: Dataset 'data': no folder"));
+    EXPECT_THAT(plain.out, HasSubstr("N×64×64×3 u8"));
+    // With the data: its real size, which four poolings cannot take.
+    CliRun probed = cli("check " + file.string() + " --data " + dir.string());
+    EXPECT_EQ(probed.exitCode, 1) << probed.out;
+    EXPECT_THAT(probed.out, HasSubstr("N×24×24×3 u8"));
+    EXPECT_THAT(probed.out, HasSubstr("error[concat-shape-mismatch] 'dec4_concat'"));
+    EXPECT_THAT(probed.out, HasSubstr("input sizes that work: multiples of 16"));
+    CliRun skipped = cli("check " + file.string() + " --data " + dir.string() + " --no-data");
+    EXPECT_EQ(skipped.exitCode, 0) << skipped.out;
+}
