@@ -12,6 +12,13 @@ struct TemplateCase {
     UNetOptions::Up up;
 };
 
+std::int64_t totalParameters(const Graph& g, const CheckResult& r) {
+    std::int64_t total = 0;
+    for (const auto& [id, node] : g.nodes())
+        total += r.parameterCount(id);
+    return total;
+}
+
 class UNetTemplate : public ::testing::TestWithParam<TemplateCase> {};
 
 TEST_P(UNetTemplate, IsCompleteAndClean) {
@@ -73,9 +80,7 @@ TEST(UNetTemplateOptions, ParameterCountMatchesKeras) {
     UNetOptions o;
     Graph g = std::get<Project>(makeUNetProject(o)).graph;
     CheckResult r = checkGraph(g);
-    std::int64_t total = 0;
-    for (const auto& [id, node] : g.nodes())
-        total += r.parameterCount(id);
+    const std::int64_t total = totalParameters(g, r);
     EXPECT_EQ(total, 1941105);
 }
 
@@ -87,9 +92,7 @@ TEST(UNetTemplateOptions, UpsampleConvIsTheClassicKerasUNet) {
     o.up = UNetOptions::Up::UpsampleConv;
     Graph g = std::get<Project>(makeUNetProject(o)).graph;
     CheckResult r = checkGraph(g);
-    std::int64_t total = 0;
-    for (const auto& [id, node] : g.nodes())
-        total += r.parameterCount(id);
+    const std::int64_t total = totalParameters(g, r);
     EXPECT_EQ(total, 2158705);
     const Node* up = g.findNodeByName("dec4_upconv");
     ASSERT_NE(up, nullptr);
