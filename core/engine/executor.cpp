@@ -2,14 +2,13 @@
 
 #include "check/checker.hpp"
 #include "engine/initializers.hpp"
+#include "engine/kernels/tensor_sweeps.hpp"
 #include "engine/node_attributes.hpp"
 #include "engine/parallel.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 namespace segforge::core {
@@ -194,40 +193,6 @@ void Executor::beginStep(bool training) {
     allocate(batch < 0 ? 1 : batch);
 }
 
-namespace {
-
-/// Elements per parallel task of the whole-tensor loops below (zeroing, NaN scan).
-constexpr std::int64_t kSweepBlock = 1 << 16;
-
-/// True when no element is NaN or ±Inf: an exponent field of all ones. Integer
-/// arithmetic, so the loop vectorises (std::isfinite on floats does not).
-bool allFinite(const float* v, std::int64_t n) {
-    std::atomic<bool> bad{false};
-    parallelForFine((n + kSweepBlock - 1) / kSweepBlock, [&](std::int64_t b0, std::int64_t b1) {
-        const std::int64_t i0 = b0 * kSweepBlock, i1 = std::min(n, b1 * kSweepBlock);
-        std::uint32_t found = 0;
-        for (std::int64_t i = i0; i < i1; ++i) {
-            std::uint32_t bits;
-            std::memcpy(&bits, v + i, sizeof bits);
-            found |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-        }
-        if (found)
-            bad = true;
-    });
-    return !bad;
-}
-
-void zeroInParallel(Tensor& t) {
-    float* p = t.f32();
-    const std::int64_t n = t.numel();
-    parallelForFine((n + kSweepBlock - 1) / kSweepBlock, [&](std::int64_t b0, std::int64_t b1) {
-        const std::int64_t i0 = b0 * kSweepBlock, i1 = std::min(n, b1 * kSweepBlock);
-        std::memset(p + i0, 0, static_cast<std::size_t>(i1 - i0) * sizeof(float));
-    });
-}
-
-} // namespace
-
 bool Executor::stepDone() const {
     return m_cursor >= m_steps.size() + (m_training ? m_backwardOrder.size() : 0);
 }
@@ -247,7 +212,7 @@ RunStatus Executor::stepNode() {
         if (position == m_steps.size()) { // backward starts: zero every gradient, seed the losses
             for (Value& v : m_values)
                 if (!v.grad.empty())
-                    zeroInParallel(v.grad);
+                    kernels::zeroFill(v.grad.f32(), v.grad.numel());
             for (Parameter& p : m_params)
                 if (!p.grad.empty())
                     p.grad.fill(0.0f);
@@ -373,7 +338,7 @@ bool Executor::guard(std::size_t index, Phase phase) {
         if (t->dtype() != DType::Float32)
             continue;
         const float* v = t->f32();
-        if (allFinite(v, t->numel()))
+        if (kernels::allFinite(v, t->numel()))
             continue;
         for (std::int64_t i = 0; i < t->numel(); ++i) {
             if (std::isfinite(v[i]))

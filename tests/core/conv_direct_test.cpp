@@ -2,10 +2,13 @@
 // path on random data: forward output, input, weight and bias gradients, for
 // odd channel counts, padding edges, several kernel sizes and batch > 1, on one
 // and two threads. Conv2DTranspose with kernel == strides runs as a 1×1 direct
-// convolution plus a shuffle, checked the same way. The GEMM path itself is checked against naive loops and
-// finite differences elsewhere (engine_forward_test, engine_gradient_test).
+// convolution plus a shuffle, checked the same way; 3×3 layers with channels in
+// multiples of 8 run Winograd F(4×4, 3×3), also checked against the direct
+// kernels. The GEMM path itself is checked against naive loops and finite
+// differences elsewhere (engine_forward_test, engine_gradient_test).
 
 #include "engine/kernels/conv_direct.hpp"
+#include "engine/kernels/conv_winograd.hpp"
 #include "engine/parallel.hpp"
 #include "ops/op_registry.hpp"
 
@@ -171,6 +174,7 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"rgb_in", 3, 8, 10, 3, 16, 3, 3, "same", "relu", true},
         ConvCase{"wide_out_tail", 2, 6, 13, 17, 37, 3, 3, "same", "linear", true},
         ConvCase{"deep_small", 2, 4, 4, 64, 48, 3, 3, "same", "relu", true},
+        ConvCase{"winograd_narrow_in", 2, 9, 8, 8, 64, 3, 3, "same", "relu", true},
         ConvCase{"one_pixel_wide", 2, 7, 1, 9, 8, 3, 3, "same", "relu", false},
         ConvCase{"valid_tanh", 1, 9, 11, 7, 20, 3, 3, "valid", "tanh", true},
         ConvCase{"even_kernel_same", 2, 5, 6, 6, 9, 2, 2, "same", "linear", true},
@@ -178,6 +182,11 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"rect_kernel", 2, 7, 8, 5, 12, 1, 3, "same", "leaky_relu", true},
         ConvCase{"pointwise", 2, 10, 10, 13, 24, 1, 1, "valid", "relu", true},
         ConvCase{"sigmoid_head", 2, 8, 8, 16, 1, 1, 1, "same", "sigmoid", true},
+        // 3×3 with channels in multiples of 8: Winograd F(4×4, 3×3) for the output and
+        // the input gradient, tiles cut by the image edge, half-used channel blocks.
+        ConvCase{"winograd_valid", 2, 11, 9, 16, 32, 3, 3, "valid", "relu", true},
+        ConvCase{"winograd_partial_tiles", 3, 7, 13, 24, 40, 3, 3, "same", "linear", true},
+        ConvCase{"winograd_unet_32", 2, 16, 16, 32, 32, 3, 3, "same", "relu", false},
         // Conv2DTranspose, kernel == strides: 1×1 direct convolution + shuffle.
         ConvCase{"transpose_unet_up", 2, 6, 5, 32, 16, 2, 2, "same", "linear", true, "Conv2DTranspose", 2},
         ConvCase{"transpose_odd_relu", 3, 5, 7, 7, 11, 2, 2, "valid", "relu", true, "Conv2DTranspose", 2},
@@ -185,6 +194,46 @@ INSTANTIATE_TEST_SUITE_P(
         // Overlapping windows stay on the GEMM path (both runs agree trivially; shapes checked).
         ConvCase{"transpose_overlapping", 2, 4, 4, 6, 5, 3, 3, "same", "relu", true, "Conv2DTranspose", 2}),
     [](const ::testing::TestParamInfo<ConvCase>& c) { return std::string(c.param.name); });
+
+/// The same case with Winograd off: the direct kernels for every 3×3 layer.
+ConvRun runWithoutWinograd(const ConvCase& c, ConvPath path, int threads) {
+    kernels::setConvWinograd(false);
+    ConvRun r = runConv(c, path, threads);
+    kernels::setConvWinograd(true);
+    return r;
+}
+
+TEST_P(ConvDirectTest, WinogradMatchesDirectAndIgnoresTheThreadCount) {
+    const ConvCase& c = GetParam();
+    for (ConvPath path : {ConvPath::DirectPortable, ConvPath::DirectAvx2}) {
+        if (path == ConvPath::DirectAvx2 && !kernels::convAvx2Available())
+            continue;
+        SCOPED_TRACE(path == ConvPath::DirectAvx2 ? "avx2" : "portable");
+        const ConvRun direct = runWithoutWinograd(c, path, 1);
+        const ConvRun one = runConv(c, path, 1);
+        expectSameAsGemm(one, direct);
+        // Each tile is computed the same way whichever group or thread takes it.
+        const ConvRun two = runConv(c, path, 2);
+        EXPECT_EQ(one.y, two.y);
+        EXPECT_EQ(one.dx, two.dx);
+    }
+}
+
+TEST(ConvDirect, WinogradTakesOnly3x3StrideOneWithChannelsInEights) {
+    using kernels::makeConvGeometry;
+    EXPECT_TRUE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 12));
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 4, 4, 3, 3, 2, 2, 1, 1, true), 16));
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 1, 1, 1, 1, 1, 1, true), 16));
+    kernels::setConvWinograd(false);
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
+    kernels::setConvWinograd(true);
+    kernels::setConvPath(ConvPath::Gemm);
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
+    kernels::setConvPath(ConvPath::Auto);
+}
 
 TEST(ConvDirect, AutoUsesAvx2WhenTheCpuHasIt) {
     kernels::setConvPath(ConvPath::Auto);

@@ -70,36 +70,40 @@ void activateInPlace(float* data, std::int64_t pixels, std::int64_t channels, Ac
     }
 }
 
+namespace {
+
+/// dz[i] (+)= fn(i) for i < n; the two loops are separate so each vectorises.
+template <typename Fn> void putAll(float* dz, std::int64_t n, bool accumulate, Fn&& fn) {
+    if (accumulate) {
+        for (std::int64_t i = 0; i < n; ++i)
+            dz[i] += fn(i);
+    } else {
+        for (std::int64_t i = 0; i < n; ++i)
+            dz[i] = fn(i);
+    }
+}
+
+} // namespace
+
 void activationGrad(const float* y, const float* dy, float* dz, std::int64_t pixels,
                     std::int64_t channels, ActKind kind, float alpha, bool accumulate) {
     const std::int64_t n = pixels * channels;
-    auto put = [&](std::int64_t i, float v) {
-        if (accumulate)
-            dz[i] += v;
-        else
-            dz[i] = v;
-    };
     switch (kind) {
     case ActKind::Linear:
-        for (std::int64_t i = 0; i < n; ++i)
-            put(i, dy[i]);
+        putAll(dz, n, accumulate, [&](std::int64_t i) { return dy[i]; });
         return;
     case ActKind::Relu:
-        for (std::int64_t i = 0; i < n; ++i)
-            put(i, y[i] > 0 ? dy[i] : 0.0f);
+        putAll(dz, n, accumulate, [&](std::int64_t i) { return y[i] > 0 ? dy[i] : 0.0f; });
         return;
     case ActKind::LeakyRelu:
         // y ≤ 0 exactly when z ≤ 0 for a positive slope.
-        for (std::int64_t i = 0; i < n; ++i)
-            put(i, y[i] > 0 ? dy[i] : alpha * dy[i]);
+        putAll(dz, n, accumulate, [&](std::int64_t i) { return y[i] > 0 ? dy[i] : alpha * dy[i]; });
         return;
     case ActKind::Sigmoid:
-        for (std::int64_t i = 0; i < n; ++i)
-            put(i, dy[i] * y[i] * (1.0f - y[i]));
+        putAll(dz, n, accumulate, [&](std::int64_t i) { return dy[i] * y[i] * (1.0f - y[i]); });
         return;
     case ActKind::Tanh:
-        for (std::int64_t i = 0; i < n; ++i)
-            put(i, dy[i] * (1.0f - y[i] * y[i]));
+        putAll(dz, n, accumulate, [&](std::int64_t i) { return dy[i] * (1.0f - y[i] * y[i]); });
         return;
     case ActKind::Softmax:
         for (std::int64_t p = 0; p < pixels; ++p) {
@@ -108,8 +112,7 @@ void activationGrad(const float* y, const float* dy, float* dz, std::int64_t pix
             float dot = 0;
             for (std::int64_t c = 0; c < channels; ++c)
                 dot += yr[c] * dyr[c];
-            for (std::int64_t c = 0; c < channels; ++c)
-                put(p * channels + c, yr[c] * (dyr[c] - dot));
+            putAll(dz + p * channels, channels, accumulate, [&](std::int64_t c) { return yr[c] * (dyr[c] - dot); });
         }
         return;
     }

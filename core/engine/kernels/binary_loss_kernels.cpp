@@ -4,6 +4,7 @@
 
 #include "engine/kernels/activation_math.hpp"
 #include "engine/kernels/kernels.hpp"
+#include "engine/parallel.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>
@@ -23,18 +24,47 @@ struct Term {
 };
 
 // tf.keras backend.binary_crossentropy: clip, then log(p + eps); the clip stops the gradient.
+double bceGrad(double p, double t, bool logits) {
+    if (logits)
+        return static_cast<double>(sigmoid(static_cast<float>(p))) - t;
+    if (p < kEps || p > 1 - kEps)
+        return 0;
+    return -t / (p + kEps) + (1 - t) / (1 - p + kEps);
+}
+
 Term bce(double p, double t, bool logits) {
     if (logits) {
         const double x = p;
-        return {std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x))),
-                static_cast<double>(sigmoid(static_cast<float>(x))) - t};
+        return {std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x))), bceGrad(p, t, true)};
     }
     const double c = std::clamp(p, kEps, 1 - kEps);
-    Term r;
-    r.loss = -(t * std::log(c + kEps) + (1 - t) * std::log(1 - c + kEps));
-    if (p >= kEps && p <= 1 - kEps)
-        r.grad = -t / (c + kEps) + (1 - t) / (1 - c + kEps);
-    return r;
+    return {-(t * std::log(c + kEps) + (1 - t) * std::log(1 - c + kEps)), bceGrad(p, t, false)};
+}
+
+/// Σ over samples of Σ fn(i) over the sample's elements: each sample summed on one
+/// thread in order, the samples added in order, so the value ignores the thread count.
+template <typename Fn> double sumBySample(std::int64_t batch, std::int64_t per, Fn&& fn) {
+    std::vector<double> sums(static_cast<std::size_t>(batch));
+    parallelForFine(batch, [&](std::int64_t b0, std::int64_t b1) {
+        for (std::int64_t b = b0; b < b1; ++b) {
+            double s = 0;
+            for (std::int64_t i = b * per; i < (b + 1) * per; ++i)
+                s += fn(i);
+            sums[static_cast<std::size_t>(b)] = s;
+        }
+    });
+    double total = 0;
+    for (double s : sums)
+        total += s;
+    return total;
+}
+
+/// Calls fn(i) for every element, in parallel (fn must only write element i).
+template <typename Fn> void forEachElement(std::int64_t n, Fn&& fn) {
+    parallelForFine(n, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i)
+            fn(i);
+    });
 }
 
 // keras.losses.binary_focal_crossentropy: (1 − p_t)^γ · bce, optionally α-balanced.
@@ -57,17 +87,22 @@ Term focal(double p, double t, bool logits, double gamma, double alpha, bool bal
     return r;
 }
 
-template <typename TermFn> void meanForward(const KernelContext& ctx, TermFn&& term) {
+/// Mean of loss(p, t) over all elements.
+template <typename LossFn> double meanOf(const KernelContext& ctx, LossFn&& loss) {
     const float* p = ctx.in(0).f32();
     const float* t = ctx.in(1).f32();
     const std::int64_t n = ctx.in(0).numel();
-    double sum = 0;
-    for (std::int64_t i = 0; i < n; ++i)
-        sum += term(p[i], t[i]).loss;
-    ctx.out(0).f32()[0] = static_cast<float>(sum / static_cast<double>(n));
+    const std::int64_t batch = std::max<std::int64_t>(ctx.in(0).batch(), 1);
+    const double sum = sumBySample(batch, n / batch, [&](std::int64_t i) { return loss(p[i], t[i]); });
+    return n ? sum / static_cast<double>(n) : 0.0;
 }
 
-template <typename TermFn> void meanBackward(const KernelContext& ctx, double weight, TermFn&& term) {
+template <typename TermFn> void meanForward(const KernelContext& ctx, TermFn&& term) {
+    ctx.out(0).f32()[0] = static_cast<float>(meanOf(ctx, [&](double p, double t) { return term(p, t).loss; }));
+}
+
+/// dp += weight · d(mean loss)/dp, with grad(p, t) the derivative of one element's loss.
+template <typename GradFn> void meanBackward(const KernelContext& ctx, double weight, GradFn&& grad) {
     Tensor* dp = ctx.inGrad(0);
     if (!dp)
         return;
@@ -76,8 +111,7 @@ template <typename TermFn> void meanBackward(const KernelContext& ctx, double we
     const std::int64_t n = ctx.in(0).numel();
     const double g = weight * ctx.outGrad(0).f32()[0] / static_cast<double>(n);
     float* d = dp->f32();
-    for (std::int64_t i = 0; i < n; ++i)
-        d[i] += static_cast<float>(g * term(p[i], t[i]).grad);
+    forEachElement(n, [&](std::int64_t i) { d[i] += static_cast<float>(g * grad(p[i], t[i])); });
 }
 
 /// Per-sample sums Σp·t and Σp + Σt.
@@ -93,11 +127,17 @@ DiceSums diceSums(const KernelContext& ctx) {
     const float* t = ctx.in(1).f32();
     DiceSums s{std::vector<double>(static_cast<std::size_t>(batch)),
                std::vector<double>(static_cast<std::size_t>(batch))};
-    for (std::int64_t b = 0; b < batch; ++b)
-        for (std::int64_t i = b * per; i < (b + 1) * per; ++i) {
-            s.inter[static_cast<std::size_t>(b)] += static_cast<double>(p[i]) * t[i];
-            s.total[static_cast<std::size_t>(b)] += static_cast<double>(p[i]) + t[i];
+    parallelForFine(batch, [&](std::int64_t b0, std::int64_t b1) { // a sample per task
+        for (std::int64_t b = b0; b < b1; ++b) {
+            double inter = 0, total = 0;
+            for (std::int64_t i = b * per; i < (b + 1) * per; ++i) {
+                inter += static_cast<double>(p[i]) * t[i];
+                total += static_cast<double>(p[i]) + t[i];
+            }
+            s.inter[static_cast<std::size_t>(b)] = inter;
+            s.total[static_cast<std::size_t>(b)] = total;
         }
+    });
     return s;
 }
 
@@ -122,12 +162,12 @@ void diceGrad(const KernelContext& ctx, double weight) {
     const float* t = ctx.in(1).f32();
     float* d = dp->f32();
     const double g = weight * ctx.outGrad(0).f32()[0] / static_cast<double>(batch);
-    for (std::int64_t b = 0; b < batch; ++b) {
-        const double num = 2 * s.inter[static_cast<std::size_t>(b)] + eps;
-        const double den = s.total[static_cast<std::size_t>(b)] + eps;
-        for (std::int64_t i = b * per; i < (b + 1) * per; ++i)
-            d[i] += static_cast<float>(-g * (2 * t[i] * den - num) / (den * den));
-    }
+    forEachElement(batch * per, [&](std::int64_t i) {
+        const auto b = static_cast<std::size_t>(i / per);
+        const double num = 2 * s.inter[b] + eps;
+        const double den = s.total[b] + eps;
+        d[i] += static_cast<float>(-g * (2 * t[i] * den - num) / (den * den));
+    });
 }
 
 } // namespace
@@ -142,7 +182,7 @@ void binaryCrossentropyForward(const KernelContext& ctx) {
 void binaryCrossentropyBackward(const KernelContext& ctx) {
     const bool logits = ctx.getBool("from_logits");
     const double ls = ctx.getFloat("label_smoothing");
-    meanBackward(ctx, 1.0, [&](double p, double t) { return bce(p, t * (1 - ls) + 0.5 * ls, logits); });
+    meanBackward(ctx, 1.0, [&](double p, double t) { return bceGrad(p, t * (1 - ls) + 0.5 * ls, logits); });
 }
 
 // pred:(N,H,W,C) target:(N,H,W,C) -> loss:() mean over samples of the soft Dice loss
@@ -165,18 +205,13 @@ std::string diceLossExplain(const KernelContext& ctx, std::int64_t sample) {
 
 // pred, target:(N,H,W,C) -> loss:() = bce_weight·BCE + dice_weight·Dice
 void bceDiceLossForward(const KernelContext& ctx) {
-    double bceSum = 0;
-    const float* p = ctx.in(0).f32();
-    const float* t = ctx.in(1).f32();
-    const std::int64_t n = ctx.in(0).numel();
-    for (std::int64_t i = 0; i < n; ++i)
-        bceSum += bce(p[i], t[i], false).loss;
-    ctx.out(0).f32()[0] = static_cast<float>(ctx.getFloat("bce_weight") * bceSum / static_cast<double>(n) +
-                                             ctx.getFloat("dice_weight") * diceValue(ctx));
+    const double bceMean = meanOf(ctx, [](double p, double t) { return bce(p, t, false).loss; });
+    ctx.out(0).f32()[0] =
+        static_cast<float>(ctx.getFloat("bce_weight") * bceMean + ctx.getFloat("dice_weight") * diceValue(ctx));
 }
 
 void bceDiceLossBackward(const KernelContext& ctx) {
-    meanBackward(ctx, ctx.getFloat("bce_weight"), [](double p, double t) { return bce(p, t, false); });
+    meanBackward(ctx, ctx.getFloat("bce_weight"), [](double p, double t) { return bceGrad(p, t, false); });
     diceGrad(ctx, ctx.getFloat("dice_weight"));
 }
 
@@ -192,7 +227,7 @@ void focalLossBackward(const KernelContext& ctx) {
     const bool logits = ctx.getBool("from_logits");
     const double gamma = ctx.getFloat("gamma"), alpha = ctx.getFloat("alpha");
     const bool balance = ctx.getBool("apply_class_balancing");
-    meanBackward(ctx, 1.0, [&](double p, double t) { return focal(p, t, logits, gamma, alpha, balance); });
+    meanBackward(ctx, 1.0, [&](double p, double t) { return focal(p, t, logits, gamma, alpha, balance).grad; });
 }
 
 } // namespace segforge::core::kernels

@@ -7,6 +7,7 @@
 #include "engine/kernels/activation_math.hpp"
 #include "engine/kernels/conv_direct.hpp"
 #include "engine/kernels/conv_geometry.hpp"
+#include "engine/kernels/conv_winograd.hpp"
 #include "engine/kernels/eigen_maps.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/parallel.hpp"
@@ -34,6 +35,12 @@ bool isPointwise(const ConvGeometry& g) {
 }
 
 float fusedSlope(const KernelContext&) { return kDefaultLeakySlope; }
+
+/// The direct kernels compute 16 output channels at a time: a 1×1 head with one or
+/// a few classes runs faster as Eigen's matrix-vector products.
+bool useDirect(const ConvGeometry& g, std::int64_t f) {
+    return useDirectConv(g) && !(isPointwise(g) && f < 8);
+}
 
 /// Pixels per task of a 1×1 convolution: fixed, so results do not depend on the thread count.
 constexpr std::int64_t kPointwiseRows = 4096;
@@ -64,7 +71,12 @@ void conv2dForward(const KernelContext& ctx) {
     const std::int64_t pixels = g.n * g.oh * g.ow;
     const bool bias = ctx.getBool("use_bias");
     const ActKind act = parseActivation(ctx.getString("activation"));
-    if (useDirectConv(g)) {
+    if (useWinogradConv(g, f) && (act == ActKind::Linear || act == ActKind::Relu)) {
+        convWinogradForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp, g, f,
+                            act == ActKind::Relu);
+        return;
+    }
+    if (useDirect(g, f)) {
         if (!convDirectForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp, g, f, act))
             parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
                 activateInPlace(yp + p0 * f, p1 - p0, f, act, fusedSlope(ctx));
@@ -128,10 +140,14 @@ void conv2dBackward(const KernelContext& ctx) {
     Tensor* dwT = ctx.paramGrad(0);
     Tensor* dxT = ctx.inGrad(0);
     const float* xp = x.f32();
-    if (useDirectConv(g)) {
-        if (dwT)
+    if (useDirect(g, f)) {
+        if (dwT && useWinogradConv(g, f))
+            convWinogradBackwardWeights(xp, dzp, dwT->f32(), g, f);
+        else if (dwT)
             convDirectBackwardWeights(xp, dzp, dwT->f32(), g, f);
-        if (dxT)
+        if (dxT && useWinogradConv(g, f))
+            convWinogradBackwardData(dzp, ctx.param(0).f32(), dxT->f32(), g, f);
+        else if (dxT)
             convDirectBackwardData(dzp, ctx.param(0).f32(), dxT->f32(), g, f);
         return;
     }

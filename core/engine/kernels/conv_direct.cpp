@@ -54,12 +54,7 @@ bool portableRequestedByEnvironment() {
 }
 
 const direct::MicroKernels& microKernels() {
-    const ConvPath path = g_path.load();
-    if (path == ConvPath::DirectPortable)
-        return direct::portableKernels();
-    if (path == ConvPath::DirectAvx2 || (convAvx2Available() && !portableRequestedByEnvironment()))
-        return *direct::avx2Kernels();
-    return direct::portableKernels();
+    return direct::activeKernels();
 }
 
 struct Scratch {
@@ -113,6 +108,15 @@ void pack(const float* w, std::int64_t kh, std::int64_t kw, std::int64_t c, std:
 }
 
 } // namespace
+
+const direct::MicroKernels& direct::activeKernels() {
+    const ConvPath path = g_path.load();
+    if (path == ConvPath::DirectPortable)
+        return portableKernels();
+    if (path == ConvPath::DirectAvx2 || (convAvx2Available() && !portableRequestedByEnvironment()))
+        return *avx2Kernels();
+    return portableKernels();
+}
 
 bool convAvx2Available() {
     return cpuHasAvx2Fma() && direct::avx2Kernels() != nullptr;

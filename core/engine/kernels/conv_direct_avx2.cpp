@@ -22,16 +22,20 @@ struct Avx2Vec {
     static Reg broadcast(const float* p) { return _mm256_broadcast_ss(p); }
     static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
     static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+    static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
     // max(r, 0) answers 0 for NaN, like the portable r > 0 ? r : 0.
     static Reg max0(Reg r) { return _mm256_max_ps(r, _mm256_setzero_ps()); }
 };
 
 #include "engine/kernels/conv_direct_body.hpp"
+#include "engine/kernels/conv_winograd_body.hpp"
 
 } // namespace
 
 namespace {
-constexpr MicroKernels kAvx2{&rowKernel<Avx2Vec>, &weightKernel<Avx2Vec>};
+constexpr MicroKernels kAvx2{&rowKernel<Avx2Vec>, &weightKernel<Avx2Vec>, &winogradInput<Avx2Vec>,
+                            &winogradOutput<Avx2Vec>, &winogradFilter<Avx2Vec>,
+                            &winogradGradient<Avx2Vec>, &winogradFilterGradient<Avx2Vec>};
 }
 
 // Only a constant's address: safe to call before the CPU check.

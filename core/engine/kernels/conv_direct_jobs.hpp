@@ -39,14 +39,74 @@ struct WeightJob {
     float* dw = nullptr; ///< (kh, kw, C, F), accumulated
 };
 
+/// Winograd F(4×4, 3×3) (conv_winograd.cpp): a range of 4×4 output tiles, numbered
+/// image by image, row by row. Channel counts are multiples of 8.
+struct WinogradTiles {
+    std::int64_t tilesH = 0, tilesW = 0; ///< tiles per image
+    std::int64_t t0 = 0, count = 0;      ///< the range [t0, t0 + count)
+};
+
+/// Input transform: 6×6 input patches of the tiles -> v[36][count][c] = Bᵀ d B.
+struct WinogradInputJob {
+    WinogradTiles tiles;
+    const float* in = nullptr; ///< (N, H, W, C)
+    std::int64_t h = 0, w = 0, c = 0, padTop = 0, padLeft = 0;
+    const float* zeros = nullptr; ///< at least C zeros, read for pixels in the padding
+    float* v = nullptr;
+};
+
+/// Output transform: m[36][count][f] -> the tiles' 4×4 outputs Aᵀ m A (+ bias, ReLU),
+/// clipped to OH × OW.
+struct WinogradOutputJob {
+    WinogradTiles tiles;
+    const float* m = nullptr;
+    std::int64_t f = 0, oh = 0, ow = 0;
+    float* out = nullptr;          ///< (N, OH, OW, F)
+    const float* bias = nullptr;   ///< F values, or nullptr
+    bool accumulate = false;       ///< out += result (no bias, no activation)
+    bool relu = false;
+};
+
+/// Filter transform: w (3, 3, C, F) for input channels [c0, c1) -> u = G g Gᵀ, packed
+/// [36][F/16][C][16] as the row kernel's 1×1 weights (tail lanes left untouched).
+struct WinogradFilterJob {
+    const float* w = nullptr;
+    std::int64_t c = 0, f = 0, c0 = 0, c1 = 0;
+    float* u = nullptr;
+};
+
+/// Weight gradient, first half: the output gradient's 4×4 tiles -> w[36][count][f] =
+/// A dy Aᵀ (rows and columns past OH × OW read zero).
+struct WinogradGradientJob {
+    WinogradTiles tiles;
+    const float* dz = nullptr; ///< (N, OH, OW, F)
+    std::int64_t f = 0, oh = 0, ow = 0;
+    float* w = nullptr;
+};
+
+/// Weight gradient, second half: m[36][C][F] (the products summed over tiles) ->
+/// dw (3, 3, C, F) += Gᵀ m G, for input channels [c0, c1).
+struct WinogradFilterGradientJob {
+    const float* m = nullptr;
+    std::int64_t c = 0, f = 0, c0 = 0, c1 = 0;
+    float* dw = nullptr;
+};
+
 struct MicroKernels {
     void (*row)(const RowJob& job) = nullptr;
     void (*weights)(const WeightJob& job) = nullptr;
+    void (*winogradInput)(const WinogradInputJob& job) = nullptr;
+    void (*winogradOutput)(const WinogradOutputJob& job) = nullptr;
+    void (*winogradFilter)(const WinogradFilterJob& job) = nullptr;
+    void (*winogradGradient)(const WinogradGradientJob& job) = nullptr;
+    void (*winogradFilterGradient)(const WinogradFilterGradientJob& job) = nullptr;
 };
 
 /// The portable set (always present).
 const MicroKernels& portableKernels();
 /// The AVX2+FMA set, or nullptr when it was not compiled in.
 const MicroKernels* avx2Kernels();
+/// The set the current ConvPath and CPU select (conv_direct.cpp).
+const MicroKernels& activeKernels();
 
 } // namespace segforge::core::kernels::direct

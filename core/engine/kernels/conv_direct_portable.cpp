@@ -38,6 +38,7 @@ struct PortableVec {
         return Reg{a.lo * b.lo + c.lo, a.hi * b.hi + c.hi};
     }
     static Reg add(const Reg& a, const Reg& b) { return Reg{a.lo + b.lo, a.hi + b.hi}; }
+    static Reg sub(const Reg& a, const Reg& b) { return Reg{a.lo - b.lo, a.hi - b.hi}; }
     static Reg max0(const Reg& a) {
         float v[8];
         store(v, a);
@@ -80,6 +81,12 @@ struct PortableVec {
             r.v[i] = a.v[i] + b.v[i];
         return r;
     }
+    static Reg sub(const Reg& a, const Reg& b) {
+        Reg r;
+        for (int i = 0; i < 8; ++i)
+            r.v[i] = a.v[i] - b.v[i];
+        return r;
+    }
     static Reg max0(const Reg& a) {
         Reg r;
         for (int i = 0; i < 8; ++i)
@@ -90,11 +97,14 @@ struct PortableVec {
 #endif
 
 #include "engine/kernels/conv_direct_body.hpp"
+#include "engine/kernels/conv_winograd_body.hpp"
 
 } // namespace
 
 namespace {
-constexpr MicroKernels kPortable{&rowKernel<PortableVec>, &weightKernel<PortableVec>};
+constexpr MicroKernels kPortable{&rowKernel<PortableVec>, &weightKernel<PortableVec>, &winogradInput<PortableVec>,
+                            &winogradOutput<PortableVec>, &winogradFilter<PortableVec>,
+                            &winogradGradient<PortableVec>, &winogradFilterGradient<PortableVec>};
 }
 
 const MicroKernels& portableKernels() {

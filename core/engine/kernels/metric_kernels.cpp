@@ -7,6 +7,7 @@
 // or score the foreground (K = 1).
 
 #include "engine/kernels/kernels.hpp"
+#include "engine/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -36,17 +37,19 @@ Labels labels(const KernelContext& ctx) {
     l.classes = k == 1 ? 2 : k;
     l.pred.resize(static_cast<std::size_t>(pixels));
     l.truth.resize(static_cast<std::size_t>(pixels));
-    for (std::int64_t i = 0; i < pixels; ++i) {
-        auto& pr = l.pred[static_cast<std::size_t>(i)];
-        auto& tr = l.truth[static_cast<std::size_t>(i)];
-        pr = k == 1 ? (p.f32()[i] > threshold ? 1 : 0) : argmax(p.f32() + i * k, k);
-        if (t.channels() > 1)
-            tr = argmax(t.f32() + i * k, k);
-        else if (k == 1)
-            tr = t.dtype() == DType::Float32 ? (t.f32()[i] > 0.5f ? 1 : 0) : (t.valueAt(i) != 0 ? 1 : 0);
-        else
-            tr = static_cast<std::int64_t>(std::lround(t.valueAt(i)));
-    }
+    parallelForFine(pixels, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i) {
+            auto& pr = l.pred[static_cast<std::size_t>(i)];
+            auto& tr = l.truth[static_cast<std::size_t>(i)];
+            pr = k == 1 ? (p.f32()[i] > threshold ? 1 : 0) : argmax(p.f32() + i * k, k);
+            if (t.channels() > 1)
+                tr = argmax(t.f32() + i * k, k);
+            else if (k == 1)
+                tr = t.dtype() == DType::Float32 ? (t.f32()[i] > 0.5f ? 1 : 0) : (t.valueAt(i) != 0 ? 1 : 0);
+            else
+                tr = static_cast<std::int64_t>(std::lround(t.valueAt(i)));
+        }
+    });
     return l;
 }
 
@@ -54,17 +57,29 @@ Labels labels(const KernelContext& ctx) {
 template <typename Score> void overlapMetric(const KernelContext& ctx, Score&& score) {
     const Labels l = labels(ctx);
     const double eps = ctx.getFloat("epsilon");
-    std::vector<double> inter(static_cast<std::size_t>(l.classes)), predCount(inter.size()),
-        trueCount(inter.size());
-    for (std::size_t i = 0; i < l.pred.size(); ++i) {
-        const auto pc = l.pred[i], tc = l.truth[i];
-        if (pc >= 0 && pc < l.classes)
-            predCount[static_cast<std::size_t>(pc)] += 1;
-        if (tc >= 0 && tc < l.classes)
-            trueCount[static_cast<std::size_t>(tc)] += 1;
-        if (pc == tc && pc >= 0 && pc < l.classes)
-            inter[static_cast<std::size_t>(pc)] += 1;
-    }
+    // Whole counts per chunk, added afterwards: exact, whatever the thread count.
+    const auto k = static_cast<std::size_t>(l.classes);
+    const auto pixels = static_cast<std::int64_t>(l.pred.size());
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(parallelChunks(pixels)) * 3 * k);
+    parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
+        std::int64_t* c = counts.data() + static_cast<std::size_t>(chunk) * 3 * k; // inter | pred | true
+        for (std::int64_t i = i0; i < i1; ++i) {
+            const auto pc = l.pred[static_cast<std::size_t>(i)], tc = l.truth[static_cast<std::size_t>(i)];
+            if (pc >= 0 && pc < l.classes)
+                ++c[k + static_cast<std::size_t>(pc)];
+            if (tc >= 0 && tc < l.classes)
+                ++c[2 * k + static_cast<std::size_t>(tc)];
+            if (pc == tc && pc >= 0 && pc < l.classes)
+                ++c[static_cast<std::size_t>(pc)];
+        }
+    });
+    std::vector<double> inter(k), predCount(k), trueCount(k);
+    for (std::size_t at = 0; at < counts.size(); at += 3 * k)
+        for (std::size_t c = 0; c < k; ++c) {
+            inter[c] += static_cast<double>(counts[at + c]);
+            predCount[c] += static_cast<double>(counts[at + k + c]);
+            trueCount[c] += static_cast<double>(counts[at + 2 * k + c]);
+        }
     const std::size_t first = ctx.in(0).channels() == 1 ? 1 : 0; // binary: foreground only
     double sum = 0;
     for (std::size_t c = first; c < inter.size(); ++c)

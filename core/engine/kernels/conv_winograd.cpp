@@ -1,0 +1,307 @@
+// Driver of the Winograd convolution: transforming the filters, cutting the
+// tiles into groups, and per group the input transform, 36 products on the
+// row kernel and the output transform. Scratch lives in thread-local vectors
+// that only grow: a warm training step allocates nothing.
+
+#include "engine/kernels/conv_winograd.hpp"
+
+#include "engine/kernels/conv_direct.hpp"
+#include "engine/kernels/conv_direct_jobs.hpp"
+#include "engine/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace segforge::core::kernels {
+
+namespace {
+
+using direct::kBlock;
+constexpr std::int64_t kPositions = 36; // 6×6 transformed values per tile
+constexpr std::int64_t kMinChannelPairs = 16 * 32;
+
+bool winogradFromEnvironment() {
+    const char* v = std::getenv("SEGFORGE_WINOGRAD");
+    return !(v && std::strcmp(v, "0") == 0);
+}
+
+std::atomic<bool> g_winograd{winogradFromEnvironment()};
+
+float* atLeast(std::vector<float>& v, std::int64_t n) {
+    if (v.size() < static_cast<std::size_t>(n))
+        v.resize(static_cast<std::size_t>(n));
+    return v.data();
+}
+
+/// A stride-1 3×3 convolution as the Winograd driver sees it.
+struct WinogradConv {
+    const float* in = nullptr; ///< (N, H, W, C)
+    std::int64_t n = 0, h = 0, w = 0, c = 0, padTop = 0, padLeft = 0;
+    const float* kernel = nullptr; ///< (3, 3, C, F)
+    std::int64_t f = 0;
+    float* out = nullptr; ///< (N, OH, OW, F)
+    std::int64_t oh = 0, ow = 0;
+    const float* bias = nullptr;
+    bool relu = false, accumulate = false;
+};
+
+/// Tiles per group: the group's transformed inputs and products (36 × tiles × channels
+/// each) stay near 256 KiB, and there are enough groups to keep every thread busy.
+std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t f) {
+    const std::int64_t byCache = (64 * 1024) / (kPositions * std::max(c, f));
+    const std::int64_t byThreads = (totalTiles + 4 * engineThreads() - 1) / (4 * engineThreads());
+    return std::clamp<std::int64_t>(std::min(byCache, byThreads), 1, 64);
+}
+
+void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
+                    const direct::WinogradTiles& tiles, const float* zeros, float* v);
+
+void run(const WinogradConv& p) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    thread_local std::vector<float> packedStore, zerosStore;
+    const std::int64_t blocks = (p.f + kBlock - 1) / kBlock;
+    const std::int64_t plane = blocks * p.c * kBlock;
+    float* u = atLeast(packedStore, kPositions * plane);
+    if (p.f % kBlock != 0) // the tail block's unused lanes must read zero
+        std::fill(u, u + kPositions * plane, 0.0f);
+    parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
+        direct::WinogradFilterJob job;
+        job.w = p.kernel;
+        job.c = p.c;
+        job.f = p.f;
+        job.c0 = c0;
+        job.c1 = c1;
+        job.u = u;
+        mk.winogradFilter(job);
+    });
+    float* zeros = atLeast(zerosStore, p.c);
+    std::fill(zeros, zeros + p.c, 0.0f);
+
+    direct::WinogradTiles all;
+    all.tilesH = (p.oh + 3) / 4;
+    all.tilesW = (p.ow + 3) / 4;
+    const std::int64_t total = p.n * all.tilesH * all.tilesW;
+    const std::int64_t group = tilesPerGroup(total, p.c, p.f);
+    parallelForFine((total + group - 1) / group, [&](std::int64_t g0, std::int64_t g1) {
+        thread_local std::vector<float> vStore, mStore;
+        float* v = atLeast(vStore, kPositions * group * p.c);
+        float* m = atLeast(mStore, kPositions * group * p.f);
+        for (std::int64_t g = g0; g < g1; ++g) {
+            direct::WinogradTiles tiles = all;
+            tiles.t0 = g * group;
+            tiles.count = std::min(group, total - tiles.t0);
+
+            transformInput(mk, p, tiles, zeros, v);
+
+            direct::RowJob product; // 36 products: (tiles × C) · (C × F), as 1×1 convolutions
+            product.h = 1;
+            product.w = tiles.count;
+            product.c = p.c;
+            product.zeros = zeros;
+            product.f = p.f;
+            product.ow = tiles.count;
+            for (std::int64_t pos = 0; pos < kPositions; ++pos) {
+                product.in = v + pos * tiles.count * p.c;
+                product.packed = u + pos * plane;
+                product.out = m + pos * tiles.count * p.f;
+                mk.row(product);
+            }
+
+            direct::WinogradOutputJob out;
+            out.tiles = tiles;
+            out.m = m;
+            out.f = p.f;
+            out.oh = p.oh;
+            out.ow = p.ow;
+            out.out = p.out;
+            out.bias = p.bias;
+            out.accumulate = p.accumulate;
+            out.relu = p.relu;
+            mk.winogradOutput(out);
+        }
+    });
+}
+
+/// Fills a group's transformed input patches (the same for the output and the weight
+/// gradient).
+void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
+                    const direct::WinogradTiles& tiles, const float* zeros, float* v) {
+    direct::WinogradInputJob in;
+    in.tiles = tiles;
+    in.in = p.in;
+    in.h = p.h;
+    in.w = p.w;
+    in.c = p.c;
+    in.padTop = p.padTop;
+    in.padLeft = p.padLeft;
+    in.zeros = zeros;
+    in.v = v;
+    mk.winogradInput(in);
+}
+
+} // namespace
+
+void setConvWinograd(bool on) {
+    g_winograd = on;
+}
+
+bool convWinograd() {
+    return g_winograd.load();
+}
+
+bool useWinogradConv(const ConvGeometry& g, std::int64_t f) {
+    // Below 16×32 channel pairs the transforms cost more than the products they save
+    // (measured on the U-Net's 16→16 layers at 128×128: the direct kernels win by 10–20 %).
+    return g_winograd.load() && useDirectConv(g) && g.kh == 3 && g.kw == 3 && g.c % 8 == 0 &&
+           f % 8 == 0 && g.c * f >= kMinChannelPairs;
+}
+
+void convWinogradForward(const float* x, const float* w, const float* bias, float* y,
+                         const ConvGeometry& g, std::int64_t f, bool relu) {
+    WinogradConv p;
+    p.in = x;
+    p.n = g.n;
+    p.h = g.h;
+    p.w = g.w;
+    p.c = g.c;
+    p.padTop = g.padTop;
+    p.padLeft = g.padLeft;
+    p.kernel = w;
+    p.f = f;
+    p.out = y;
+    p.oh = g.oh;
+    p.ow = g.ow;
+    p.bias = bias;
+    p.relu = relu;
+    run(p);
+}
+
+void convWinogradBackwardData(const float* dz, const float* w, float* dx, const ConvGeometry& g,
+                              std::int64_t f) {
+    // The adjoint: dz convolved with the kernel flipped in space and transposed in
+    // channels, w'[ky][kx][f][c] = w[2−ky][2−kx][c][f], padded by 2 − pad.
+    thread_local std::vector<float> adjointStore;
+    float* adjoint = atLeast(adjointStore, 9 * g.c * f);
+    parallelForFine(9, [&](std::int64_t t0, std::int64_t t1) {
+        for (std::int64_t tap = t0; tap < t1; ++tap) {
+            const float* src = w + (8 - tap) * g.c * f;
+            float* dst = adjoint + tap * f * g.c;
+            for (std::int64_t ci = 0; ci < g.c; ++ci)
+                for (std::int64_t fi = 0; fi < f; ++fi)
+                    dst[fi * g.c + ci] = src[ci * f + fi];
+        }
+    });
+    WinogradConv p;
+    p.in = dz;
+    p.n = g.n;
+    p.h = g.oh;
+    p.w = g.ow;
+    p.c = f;
+    p.padTop = 2 - g.padTop;
+    p.padLeft = 2 - g.padLeft;
+    p.kernel = adjoint;
+    p.f = g.c;
+    p.out = dx;
+    p.oh = g.h;
+    p.ow = g.w;
+    p.accumulate = true;
+    run(p);
+}
+
+
+void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, const ConvGeometry& g,
+                                 std::int64_t f) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    WinogradConv p;
+    p.in = x;
+    p.n = g.n;
+    p.h = g.h;
+    p.w = g.w;
+    p.c = g.c;
+    p.padTop = g.padTop;
+    p.padLeft = g.padLeft;
+    p.f = f;
+    p.oh = g.oh;
+    p.ow = g.ow;
+    thread_local std::vector<float> zerosStore;
+    thread_local std::vector<std::vector<float>> partialStore;
+    std::vector<std::vector<float>>& partials = partialStore; // the workers use the caller's
+    float* zeros = atLeast(zerosStore, g.c);
+    std::fill(zeros, zeros + g.c, 0.0f);
+
+    direct::WinogradTiles all;
+    all.tilesH = (g.oh + 3) / 4;
+    all.tilesW = (g.ow + 3) / 4;
+    const std::int64_t total = g.n * all.tilesH * all.tilesW;
+    const std::int64_t group = std::clamp<std::int64_t>((64 * 1024) / (kPositions * std::max(g.c, f)), 8, 64);
+    const std::int64_t groups = (total + group - 1) / group;
+    // Each chunk sums its groups' products m[36][C][F] in a buffer of its own; the
+    // buffers are added in chunk order, then transformed back once.
+    const std::int64_t size = kPositions * g.c * f;
+    const int chunks = parallelChunks(groups);
+    if (partials.size() < static_cast<std::size_t>(chunks))
+        partials.resize(static_cast<std::size_t>(chunks));
+    for (int k = 0; k < chunks; ++k) {
+        float* m = atLeast(partials[static_cast<std::size_t>(k)], size);
+        std::fill(m, m + size, 0.0f);
+    }
+    parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
+        thread_local std::vector<float> vStore, wStore;
+        float* v = atLeast(vStore, kPositions * group * g.c);
+        float* wt = atLeast(wStore, kPositions * group * f);
+        float* m = partials[static_cast<std::size_t>(chunk)].data();
+        for (std::int64_t gi = g0; gi < g1; ++gi) {
+            direct::WinogradTiles tiles = all;
+            tiles.t0 = gi * group;
+            tiles.count = std::min(group, total - tiles.t0);
+            transformInput(mk, p, tiles, zeros, v);
+
+            direct::WinogradGradientJob gj;
+            gj.tiles = tiles;
+            gj.dz = dz;
+            gj.f = f;
+            gj.oh = g.oh;
+            gj.ow = g.ow;
+            gj.w = wt;
+            mk.winogradGradient(gj);
+
+            direct::WeightJob product; // 36 products (C × tiles) · (tiles × F), summed into m
+            product.h = 1;
+            product.w = tiles.count;
+            product.c = g.c;
+            product.f = f;
+            product.ow = tiles.count;
+            product.oy0 = 0;
+            product.oy1 = 1;
+            for (std::int64_t pos = 0; pos < kPositions; ++pos) {
+                product.in = v + pos * tiles.count * g.c;
+                product.dz = wt + pos * tiles.count * f;
+                product.dw = m + pos * g.c * f;
+                mk.weights(product);
+            }
+        }
+    });
+    float* m = partials[0].data();
+    for (int k = 1; k < chunks; ++k) {
+        const float* other = partials[static_cast<std::size_t>(k)].data();
+        parallelForFine(size, [&](std::int64_t i0, std::int64_t i1) {
+            for (std::int64_t i = i0; i < i1; ++i)
+                m[i] += other[i];
+        });
+    }
+    parallelForFine(g.c, [&](std::int64_t c0, std::int64_t c1) {
+        direct::WinogradFilterGradientJob job;
+        job.m = m;
+        job.c = g.c;
+        job.f = f;
+        job.c0 = c0;
+        job.c1 = c1;
+        job.dw = dw;
+        mk.winogradFilterGradient(job);
+    });
+}
+
+} // namespace segforge::core::kernels
