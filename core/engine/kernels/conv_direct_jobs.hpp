@@ -44,9 +44,14 @@ struct WeightJob {
 struct WinogradTiles {
     std::int64_t tilesH = 0, tilesW = 0; ///< tiles per image
     std::int64_t t0 = 0, count = 0;      ///< the range [t0, t0 + count)
+    /// Floats between two positions' planes of transformed values (each count ×
+    /// channels): padded to an odd number of cache lines, so that the 36 planes a
+    /// transform reads or writes at once do not crowd into a few L1 sets.
+    std::int64_t stride = 0;
 };
 
-/// Input transform: 6×6 input patches of the tiles -> v[36][count][c] = Bᵀ d B.
+/// Input transform: 6×6 input patches of the tiles -> v[36][count][c] = Bᵀ d B
+/// (positions tiles.stride apart).
 struct WinogradInputJob {
     WinogradTiles tiles;
     const float* in = nullptr; ///< (N, H, W, C)
@@ -55,7 +60,7 @@ struct WinogradInputJob {
     float* v = nullptr;
 };
 
-/// Output transform: m[36][count][f] -> the tiles' 4×4 outputs Aᵀ m A (+ bias, ReLU),
+/// Output transform: m[36][count][f] (positions tiles.stride apart) -> the tiles' 4×4 outputs Aᵀ m A (+ bias, ReLU),
 /// clipped to OH × OW.
 struct WinogradOutputJob {
     WinogradTiles tiles;
@@ -76,7 +81,7 @@ struct WinogradFilterJob {
 };
 
 /// Weight gradient, first half: the output gradient's 4×4 tiles -> w[36][count][f] =
-/// A dy Aᵀ (rows and columns past OH × OW read zero).
+/// A dy Aᵀ, positions tiles.stride apart (rows and columns past OH × OW read zero).
 struct WinogradGradientJob {
     WinogradTiles tiles;
     const float* dz = nullptr; ///< (N, OH, OW, F)

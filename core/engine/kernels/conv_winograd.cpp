@@ -36,6 +36,16 @@ float* atLeast(std::vector<float>& v, std::int64_t n) {
     return v.data();
 }
 
+/// Floats between positions for `count` tiles of `channels`: whole cache lines, an odd
+/// number of them (see WinogradTiles::stride).
+std::int64_t planeStride(std::int64_t count, std::int64_t channels) {
+    constexpr std::int64_t kLine = 16; // floats per 64-byte line
+    std::int64_t lines = (count * channels + kLine - 1) / kLine;
+    if (lines % 2 == 0)
+        ++lines;
+    return lines * kLine;
+}
+
 /// A stride-1 3×3 convolution as the Winograd driver sees it.
 struct WinogradConv {
     const float* in = nullptr; ///< (N, H, W, C)
@@ -87,13 +97,15 @@ void run(const WinogradConv& p) {
     const std::int64_t group = tilesPerGroup(total, p.c, p.f);
     parallelForFine((total + group - 1) / group, [&](std::int64_t g0, std::int64_t g1) {
         thread_local std::vector<float> vStore, mStore;
-        float* v = atLeast(vStore, kPositions * group * p.c);
-        float* m = atLeast(mStore, kPositions * group * p.f);
+        const std::int64_t vStride = planeStride(group, p.c), mStride = planeStride(group, p.f);
+        float* v = atLeast(vStore, kPositions * vStride);
+        float* m = atLeast(mStore, kPositions * mStride);
         for (std::int64_t g = g0; g < g1; ++g) {
             direct::WinogradTiles tiles = all;
             tiles.t0 = g * group;
             tiles.count = std::min(group, total - tiles.t0);
 
+            tiles.stride = vStride;
             transformInput(mk, p, tiles, zeros, v);
 
             direct::RowJob product; // 36 products: (tiles × C) · (C × F), as 1×1 convolutions
@@ -104,14 +116,15 @@ void run(const WinogradConv& p) {
             product.f = p.f;
             product.ow = tiles.count;
             for (std::int64_t pos = 0; pos < kPositions; ++pos) {
-                product.in = v + pos * tiles.count * p.c;
+                product.in = v + pos * vStride;
                 product.packed = u + pos * plane;
-                product.out = m + pos * tiles.count * p.f;
+                product.out = m + pos * mStride;
                 mk.row(product);
             }
 
             direct::WinogradOutputJob out;
             out.tiles = tiles;
+            out.tiles.stride = mStride;
             out.m = m;
             out.f = p.f;
             out.oh = p.oh;
@@ -185,13 +198,17 @@ void convWinogradBackwardData(const float* dz, const float* w, float* dx, const 
     // channels, w'[ky][kx][f][c] = w[2−ky][2−kx][c][f], padded by 2 − pad.
     thread_local std::vector<float> adjointStore;
     float* adjoint = atLeast(adjointStore, 9 * g.c * f);
-    parallelForFine(9, [&](std::int64_t t0, std::int64_t t1) {
-        for (std::int64_t tap = t0; tap < t1; ++tap) {
+    constexpr std::int64_t kTile = 16; // transposed in 16 × 16 blocks that stay in L1
+    const std::int64_t cTiles = (g.c + kTile - 1) / kTile;
+    parallelForFine(9 * cTiles, [&](std::int64_t t0, std::int64_t t1) {
+        for (std::int64_t t = t0; t < t1; ++t) {
+            const std::int64_t tap = t / cTiles, c0 = (t % cTiles) * kTile, c1 = std::min(g.c, c0 + kTile);
             const float* src = w + (8 - tap) * g.c * f;
             float* dst = adjoint + tap * f * g.c;
-            for (std::int64_t ci = 0; ci < g.c; ++ci)
-                for (std::int64_t fi = 0; fi < f; ++fi)
-                    dst[fi * g.c + ci] = src[ci * f + fi];
+            for (std::int64_t f0 = 0; f0 < f; f0 += kTile)
+                for (std::int64_t ci = c0; ci < c1; ++ci)
+                    for (std::int64_t fi = f0; fi < std::min(f, f0 + kTile); ++fi)
+                        dst[fi * g.c + ci] = src[ci * f + fi];
         }
     });
     WinogradConv p;
@@ -250,17 +267,20 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
     }
     parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
         thread_local std::vector<float> vStore, wStore;
-        float* v = atLeast(vStore, kPositions * group * g.c);
-        float* wt = atLeast(wStore, kPositions * group * f);
+        const std::int64_t vStride = planeStride(group, g.c), wStride = planeStride(group, f);
+        float* v = atLeast(vStore, kPositions * vStride);
+        float* wt = atLeast(wStore, kPositions * wStride);
         float* m = partials[static_cast<std::size_t>(chunk)].data();
         for (std::int64_t gi = g0; gi < g1; ++gi) {
             direct::WinogradTiles tiles = all;
             tiles.t0 = gi * group;
             tiles.count = std::min(group, total - tiles.t0);
+            tiles.stride = vStride;
             transformInput(mk, p, tiles, zeros, v);
 
             direct::WinogradGradientJob gj;
             gj.tiles = tiles;
+            gj.tiles.stride = wStride;
             gj.dz = dz;
             gj.f = f;
             gj.oh = g.oh;
@@ -277,8 +297,8 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
             product.oy0 = 0;
             product.oy1 = 1;
             for (std::int64_t pos = 0; pos < kPositions; ++pos) {
-                product.in = v + pos * tiles.count * g.c;
-                product.dz = wt + pos * tiles.count * f;
+                product.in = v + pos * vStride;
+                product.dz = wt + pos * wStride;
                 product.dw = m + pos * g.c * f;
                 mk.weights(product);
             }

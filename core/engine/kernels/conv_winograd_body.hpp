@@ -114,7 +114,7 @@ inline WinoTilePos winoTilePos(const WinogradTiles& tiles, std::int64_t t) {
 
 template <class V> void winogradInput(const WinogradInputJob& j) {
     using R = typename V::Reg;
-    const std::int64_t plane = j.tiles.count * j.c; // v's stride between positions
+    const std::int64_t plane = j.tiles.stride;
     for (std::int64_t k = 0; k < j.tiles.count; ++k) {
         const WinoTilePos pos = winoTilePos(j.tiles, j.tiles.t0 + k);
         const float* image = j.in + pos.n * j.h * j.w * j.c;
@@ -154,7 +154,7 @@ template <class V> void winogradInput(const WinogradInputJob& j) {
 
 template <class V> void winogradOutput(const WinogradOutputJob& j) {
     using R = typename V::Reg;
-    const std::int64_t plane = j.tiles.count * j.f;
+    const std::int64_t plane = j.tiles.stride;
     for (std::int64_t k = 0; k < j.tiles.count; ++k) {
         const WinoTilePos pos = winoTilePos(j.tiles, j.tiles.t0 + k);
         const std::int64_t oy0 = pos.ty * kWinoTile, ox0 = pos.tx * kWinoTile;
@@ -199,8 +199,11 @@ template <class V> void winogradFilter(const WinogradFilterJob& j) {
     using R = typename V::Reg;
     const std::int64_t blocks = (j.f + kBlock - 1) / kBlock;
     const std::int64_t plane = blocks * j.c * kBlock; // u's stride between positions
-    for (std::int64_t ci = j.c0; ci < j.c1; ++ci) {
-        for (std::int64_t f0 = 0; f0 < j.f; f0 += 8) {
+    // Block by block, so the stores run along 36 sequential streams (one per position),
+    // not 36 per block.
+    for (std::int64_t fb = 0; fb < j.f; fb += kBlock)
+        for (std::int64_t ci = j.c0; ci < j.c1; ++ci)
+            for (std::int64_t f0 = fb; f0 < minI(fb + kBlock, j.f); f0 += 8) {
             R rows[kWinoPatch][3]; // rows[i][kx]: row i of G g
             SEGFORGE_UNROLL
             for (int kx = 0; kx < 3; ++kx) {
@@ -222,13 +225,12 @@ template <class V> void winogradFilter(const WinogradFilterJob& j) {
                 for (int jj = 0; jj < kWinoPatch; ++jj)
                     V::store(dst + (i * kWinoPatch + jj) * plane, t[jj]);
             }
-        }
-    }
+            }
 }
 
 template <class V> void winogradGradient(const WinogradGradientJob& j) {
     using R = typename V::Reg;
-    const std::int64_t plane = j.tiles.count * j.f;
+    const std::int64_t plane = j.tiles.stride;
     for (std::int64_t k = 0; k < j.tiles.count; ++k) {
         const WinoTilePos pos = winoTilePos(j.tiles, j.tiles.t0 + k);
         const std::int64_t oy0 = pos.ty * kWinoTile, ox0 = pos.tx * kWinoTile;
