@@ -224,7 +224,8 @@ TEST(ConvDirect, WinogradTakesOnly3x3StrideOneWithChannelsInEights) {
     EXPECT_TRUE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
     EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
     EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 12));
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
+    EXPECT_TRUE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
+    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
     EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 4, 4, 3, 3, 2, 2, 1, 1, true), 16));
     EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 1, 1, 1, 1, 1, 1, true), 16));
     kernels::setConvWinograd(false);

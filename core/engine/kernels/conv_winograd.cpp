@@ -21,7 +21,7 @@ namespace {
 
 using direct::kBlock;
 constexpr std::int64_t kPositions = 36; // 6×6 transformed values per tile
-constexpr std::int64_t kMinChannelPairs = 16 * 32;
+constexpr std::int64_t kMinChannelPairs = 16 * 16;
 
 bool winogradFromEnvironment() {
     const char* v = std::getenv("SEGFORGE_WINOGRAD");
@@ -58,12 +58,17 @@ struct WinogradConv {
     bool relu = false, accumulate = false;
 };
 
-/// Tiles per group: the group's transformed inputs and products (36 × tiles × channels
-/// each) stay near 256 KiB, and there are enough groups to keep every thread busy.
-std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t f) {
+/// Tiles per group. A group's transformed inputs and products should stay near 256 KiB,
+/// but every group reads all 36 × C × F transformed weights once, so a group also
+/// needs enough tiles that this is not the larger stream (C·F/(C+F) tiles: the deep,
+/// low-resolution layers take all their tiles at once), and the groups should keep
+/// every thread busy.
+std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t f, std::int64_t perThread) {
     const std::int64_t byCache = (64 * 1024) / (kPositions * std::max(c, f));
-    const std::int64_t byThreads = (totalTiles + 4 * engineThreads() - 1) / (4 * engineThreads());
-    return std::clamp<std::int64_t>(std::min(byCache, byThreads), 1, 64);
+    const std::int64_t byReuse = (c * f + c + f - 1) / (c + f);
+    const std::int64_t threads = engineThreads();
+    const std::int64_t byThreads = (totalTiles + perThread * threads - 1) / (perThread * threads);
+    return std::clamp<std::int64_t>(std::min(std::max(byCache, byReuse), byThreads), 1, 256);
 }
 
 void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
@@ -94,7 +99,7 @@ void run(const WinogradConv& p) {
     all.tilesH = (p.oh + 3) / 4;
     all.tilesW = (p.ow + 3) / 4;
     const std::int64_t total = p.n * all.tilesH * all.tilesW;
-    const std::int64_t group = tilesPerGroup(total, p.c, p.f);
+    const std::int64_t group = tilesPerGroup(total, p.c, p.f, 4);
     parallelForFine((total + group - 1) / group, [&](std::int64_t g0, std::int64_t g1) {
         thread_local std::vector<float> vStore, mStore;
         const std::int64_t vStride = planeStride(group, p.c), mStride = planeStride(group, p.f);
@@ -166,8 +171,8 @@ bool convWinograd() {
 }
 
 bool useWinogradConv(const ConvGeometry& g, std::int64_t f) {
-    // Below 16×32 channel pairs the transforms cost more than the products they save
-    // (measured on the U-Net's 16→16 layers at 128×128: the direct kernels win by 10–20 %).
+    // Below 16×16 channel pairs the transforms cost about what the products save (the
+    // U-Net's 16→16 layers at 128×128 already run 25–30 % faster than direct).
     return g_winograd.load() && useDirectConv(g) && g.kh == 3 && g.kw == 3 && g.c % 8 == 0 &&
            f % 8 == 0 && g.c * f >= kMinChannelPairs;
 }
@@ -253,7 +258,7 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
     all.tilesH = (g.oh + 3) / 4;
     all.tilesW = (g.ow + 3) / 4;
     const std::int64_t total = g.n * all.tilesH * all.tilesW;
-    const std::int64_t group = std::clamp<std::int64_t>((64 * 1024) / (kPositions * std::max(g.c, f)), 8, 64);
+    const std::int64_t group = tilesPerGroup(total, g.c, f, 1);
     const std::int64_t groups = (total + group - 1) / group;
     // Each chunk sums its groups' products m[36][C][F] in a buffer of its own; the
     // buffers are added in chunk order, then transformed back once.

@@ -23,7 +23,7 @@ void setConvWinograd(bool on);
 bool convWinograd();
 
 /// True for a 3×3, stride-1, undilated convolution with channel counts that are
-/// multiples of 8 and C·F ≥ 512, when Winograd is on and the direct kernels are in use.
+/// multiples of 8 and C·F ≥ 256, when Winograd is on and the direct kernels are in use.
 bool useWinogradConv(const ConvGeometry& g, std::int64_t f);
 
 // in:(N,H,W,C) w:(3,3,C,F) bias:(F) or nullptr -> out:(N,OH,OW,F) = conv + bias,
