@@ -1,6 +1,7 @@
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/engine_support.hpp"
+#include "cli/interrupt_watch.hpp"
 #include "engine/parallel.hpp"
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"
@@ -219,8 +220,13 @@ int runTrain(const std::vector<std::string>& raw) {
         }
     });
     core::TrainResult result;
+    int interruptedBy = 0;
     try {
+        // Ctrl-C or SIGTERM: the trainer stops between two nodes and keeps the last
+        // finished step, which is saved below like the end of a run.
+        const InterruptWatch watch([&trainer] { trainer.requestStop(); });
         result = trainer.run();
+        interruptedBy = watch.signal();
     } catch (const std::exception& e) {
         progress.line("");
         std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": " << e.what() << "\n";
@@ -242,6 +248,14 @@ int runTrain(const std::vector<std::string>& raw) {
         return kExitBadInput;
     }
     progress.line("wrote " + weights.string() + " and " + csvPath.string());
+    if (result.status == core::TrainEventKind::Stopped && interruptedBy != 0) {
+        std::cerr << "segforge-cli train: interrupted at step " << trainer.step() << " (epoch " << trainer.epoch() + 1
+                  << ", batch " << trainer.batch() + 1 << ")";
+        if (result.checkpointError.empty())
+            std::cerr << "; continue with --resume (" << settings.checkpointPath.string() << ")";
+        std::cerr << "\n";
+        return 128 + interruptedBy; // the shell convention for "ended by signal N"
+    }
     return kExitOk;
 }
 

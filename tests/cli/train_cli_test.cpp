@@ -199,6 +199,53 @@ TEST(TrainCli, NanExitsNonZeroNamingTheNode) {
     EXPECT_FALSE(fs::exists(workDir() / "run_nan" / "weights.safetensors"));
 }
 
+std::string readText(const fs::path& file) {
+    std::ifstream in(file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+TEST(TrainCli, SigtermStopsBetweenNodesSavesAndResumes) {
+    const fs::path project = tinyProject();
+    const fs::path out = workDir() / "run_interrupted";
+    const fs::path log = workDir() / "interrupted.log";
+    // A run of 100 000 epochs, stopped by SIGTERM once its second epoch has begun
+    // (SIGINT would be ignored in a background job of a non-interactive shell).
+    const fs::path script = workDir() / "interrupt.sh";
+    std::ofstream(script) << SEGFORGE_CLI << " train " << project.string()
+                          << " --epochs 100000 --batch 2 --threads 1 --out " << out.string() << " > " << log.string()
+                          << " 2>&1 &\n"
+                          << "pid=$!; i=0\n"
+                          << "while ! grep -q 'epoch 1/100000:' " << log.string() << " && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
+                          << "kill -TERM $pid; wait $pid; echo \"exit=$?\"\n";
+    FILE* pipe = popen(("sh " + script.string()).c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string status;
+    char buf[256];
+    while (fgets(buf, sizeof buf, pipe))
+        status += buf;
+    pclose(pipe);
+    const std::string text = readText(log);
+    EXPECT_THAT(status, HasSubstr("exit=143")) << text;
+    EXPECT_THAT(text, HasSubstr("interrupted at step"));
+    EXPECT_THAT(text, HasSubstr("continue with --resume"));
+    EXPECT_TRUE(fs::exists(out / "weights.safetensors"));
+    EXPECT_TRUE(fs::exists(out / "checkpoint.safetensors"));
+    const auto rows = readCsv(out / "metrics.csv");
+    ASSERT_GE(rows.size(), 2u) << "the first epoch finished before the signal";
+
+    // --resume continues from the checkpoint to the end of the next epoch.
+    const std::string epochs = std::to_string(rows.size()); // one more than completed
+    const CliRun resumed = cli("train " + project.string() + " --resume --epochs " + epochs +
+                               " --batch 2 --threads 1 --out " + out.string());
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.out;
+    EXPECT_THAT(resumed.out, HasSubstr("resumed at step"));
+    const auto after = readCsv(out / "metrics.csv");
+    ASSERT_EQ(after.size(), rows.size() + 1);
+    EXPECT_EQ(after.back()[0], epochs);
+}
+
 TEST(TrainCli, BenchJsonCountsConvolutionFlops) {
     const fs::path project = smallProject("bench.segforge", "Dice", "glorot_uniform", "sigmoid");
     const CliRun r = cli("bench " + project.string() + " --batch 2 --steps 3 --threads 1 --json");
