@@ -122,6 +122,7 @@ int runBench(const std::vector<std::string>& raw) {
     auto ex = compileOrReport("bench", project->graph);
     if (!ex)
         return kExitFindings;
+    ex->setKeepValueGradients(false); // as `train` runs it
     core::setEngineThreads(threads);
     const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions{false, 64});
     ex->initializeParameters(static_cast<std::uint64_t>(project->training.seed));

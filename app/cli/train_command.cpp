@@ -159,6 +159,7 @@ int runTrain(const std::vector<std::string>& raw) {
     auto executor = compileOrReport("train", project->graph);
     if (!executor)
         return kExitFindings;
+    executor->setKeepValueGradients(false); // nothing inspects them here: half the gradient memory
     std::unique_ptr<core::ImageFolderSource> source;
     std::size_t batchSize = 0;
     try {

@@ -156,12 +156,64 @@ void Executor::feedInput(const std::string& nodeName, Tensor value) {
 void Executor::allocate(std::int64_t batch) {
     if (batch == m_batch)
         return;
+    m_gradPool.clear();
     for (Value& v : m_values) {
         const Shape shape = concreteShape(v.type.shape, batch);
         v.tensor = Tensor(shape, v.type.dtype);
-        v.grad = v.requiresGrad ? Tensor(shape, DType::Float32) : Tensor();
+        v.grad = v.requiresGrad && m_keepGradients ? Tensor(shape, DType::Float32) : Tensor();
     }
     m_batch = batch;
+}
+
+void Executor::setKeepValueGradients(bool keep) {
+    if (keep == m_keepGradients)
+        return;
+    m_keepGradients = keep;
+    m_batch = -1; // the next step allocates afresh
+}
+
+void Executor::acquireGrad(Value& v) {
+    if (!v.grad.empty())
+        return;
+    const Shape shape = v.tensor.shape();
+    auto it = std::find_if(m_gradPool.begin(), m_gradPool.end(), [&](const Tensor& t) { return t.shape() == shape; });
+    if (it == m_gradPool.end()) {
+        v.grad = Tensor(shape, DType::Float32);
+    } else {
+        v.grad = std::move(*it);
+        m_gradPool.erase(it);
+    }
+    kernels::zeroFill(v.grad.f32(), v.grad.numel());
+}
+
+void Executor::releaseGrad(Value& v) {
+    if (!v.grad.empty())
+        m_gradPool.push_back(std::move(v.grad));
+    v.grad = Tensor();
+}
+
+// Zeroes every gradient and seeds the losses with 1. Without kept gradients the
+// buffers go back to the pool and come out, zeroed, as the pass reaches them.
+void Executor::startBackward() {
+    for (Value& v : m_values) {
+        if (m_keepGradients && !v.grad.empty())
+            kernels::zeroFill(v.grad.f32(), v.grad.numel());
+        else if (!m_keepGradients)
+            releaseGrad(v);
+    }
+    for (Parameter& p : m_params)
+        if (!p.grad.empty())
+            p.grad.fill(0.0f);
+    for (const Step& s : m_steps)
+        if (s.schema->role == OpRole::Loss)
+            for (int out : s.outputs) {
+                Value& v = m_values[static_cast<std::size_t>(out)];
+                if (!v.requiresGrad)
+                    continue;
+                if (!m_keepGradients)
+                    acquireGrad(v);
+                v.grad.fill(1.0f);
+            }
 }
 
 void Executor::beginStep(bool training) {
@@ -209,23 +261,15 @@ RunStatus Executor::stepNode() {
     } else {
         phase = Phase::Backward;
         index = m_backwardOrder[position - m_steps.size()];
-        if (position == m_steps.size()) { // backward starts: zero every gradient, seed the losses
-            for (Value& v : m_values)
-                if (!v.grad.empty())
-                    kernels::zeroFill(v.grad.f32(), v.grad.numel());
-            for (Parameter& p : m_params)
-                if (!p.grad.empty())
-                    p.grad.fill(0.0f);
-            for (const Step& s : m_steps)
-                if (s.schema->role == OpRole::Loss)
-                    for (int out : s.outputs)
-                        if (auto& g = m_values[static_cast<std::size_t>(out)].grad; !g.empty())
-                            g.fill(1.0f);
-        }
+        if (position == m_steps.size())
+            startBackward();
         runBackward(index);
     }
     if (m_guard && !guard(index, phase))
         return RunStatus::NonFinite;
+    if (phase == Phase::Backward && !m_keepGradients) // the producer was the last to read them
+        for (int out : m_steps[index].outputs)
+            releaseGrad(m_values[static_cast<std::size_t>(out)]);
     if (m_breakpoints.count(m_steps[index].id))
         return stepDone() ? RunStatus::Finished : RunStatus::Breakpoint;
     return RunStatus::Finished;
@@ -294,12 +338,17 @@ void Executor::runBackward(std::size_t index) {
     KernelContext ctx = makeContext(s.attrs, m_training, 0);
     for (int in : s.inputs) {
         Value& v = m_values[static_cast<std::size_t>(in)];
+        if (v.requiresGrad && !m_keepGradients)
+            acquireGrad(v);
         ctx.inputs.push_back(&v.tensor);
         ctx.inputGrads.push_back(v.requiresGrad ? &v.grad : nullptr);
     }
     for (int out : s.outputs) {
-        ctx.outputs.push_back(&m_values[static_cast<std::size_t>(out)].tensor);
-        ctx.outputGrads.push_back(&m_values[static_cast<std::size_t>(out)].grad);
+        Value& v = m_values[static_cast<std::size_t>(out)];
+        if (v.requiresGrad && !m_keepGradients) // an output no consumer differentiated: zeros
+            acquireGrad(v);
+        ctx.outputs.push_back(&v.tensor);
+        ctx.outputGrads.push_back(&v.grad);
     }
     for (int p : s.params) {
         Parameter& param = m_params[static_cast<std::size_t>(p)];

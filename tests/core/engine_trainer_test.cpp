@@ -278,3 +278,64 @@ TEST(EngineTrainer, TrainsAUNetOnSampleImageFolders) {
     }
     EXPECT_LT(epochs[1].trainLoss, epochs[0].trainLoss);
 }
+
+namespace {
+
+/// Losses of `steps` training steps of a depth-2 U-Net (skip connections: values with
+/// two consumers) on sample images, and its parameters at the end.
+struct UNetSteps {
+    std::vector<double> losses;
+    std::vector<std::vector<float>> params;
+    bool gradientsAfter = false; ///< gradient() still answers after the last step
+};
+
+UNetSteps runUNetSteps(bool keepValueGradients, int steps) {
+    TempDir t;
+    SampleDataOptions data;
+    data.count = 8;
+    data.size = 32;
+    EXPECT_EQ(writeSampleData(t.path(), data), "");
+    UNetOptions u;
+    u.depth = 2;
+    u.filters = 8;
+    u.size = 32;
+    u.up = UNetOptions::Up::UpsampleConv;
+    Project project = std::get<Project>(makeUNetProject(u));
+    std::string error;
+    const Node* dataset = findDatasetNode(project.graph, error);
+    EXPECT_TRUE(dataset) << error;
+    TrainingOverrides o;
+    o.dataDir = t.path();
+    o.batchSize = 4;
+    ImageFolderSource source(pipelineOptionsFor(project, *dataset, o));
+    auto ex = compileTrainerGraph(project.graph);
+    ex->setKeepValueGradients(keepValueGradients);
+    ex->initializeParameters(7);
+    auto adam = makeOptimizer({"adam"});
+    UNetSteps r;
+    source.beginEpoch(0);
+    for (int s = 0; s < steps; ++s) {
+        EXPECT_EQ(ex->trainStep(source.trainBatch(0), *adam, 1e-3), RunStatus::Finished);
+        r.losses.push_back(ex->loss());
+    }
+    for (const Parameter& p : ex->parameters())
+        r.params.emplace_back(p.value.f32(), p.value.f32() + p.value.numel());
+    for (NodeId id : ex->order())
+        r.gradientsAfter = r.gradientsAfter || ex->gradient(id, "output") != nullptr;
+    return r;
+}
+
+} // namespace
+
+TEST(EngineExecutor, PooledGradientsGiveTheSameBitsAsKeptOnes) {
+    const UNetSteps kept = runUNetSteps(true, 3);
+    const UNetSteps pooled = runUNetSteps(false, 3);
+    ASSERT_EQ(kept.losses.size(), 3u);
+    EXPECT_EQ(kept.losses, pooled.losses);
+    ASSERT_EQ(kept.params.size(), pooled.params.size());
+    for (std::size_t i = 0; i < kept.params.size(); ++i)
+        ASSERT_EQ(kept.params[i], pooled.params[i]) << "parameter " << i;
+    EXPECT_NE(kept.losses[0], kept.losses[2]) << "the steps changed something";
+    EXPECT_TRUE(kept.gradientsAfter);
+    EXPECT_FALSE(pooled.gradientsAfter) << "pooled gradients are not kept after the step";
+}
