@@ -22,6 +22,9 @@
 //   in the step, scaled by lr = 1e-2. 1e-4 is 1 % of one step; getting eps's
 //   place (torch's) or a bias correction wrong moves a parameter by far more.
 //
+// - parameters after SGD (momentum): kNet, an SGD step is lr·g and carries
+//   only the gradient's error.
+//
 // Measured (float32 ours vs float64 torch): single ops ≤ 7e-7, U-Net loss
 // ≤ 2e-7, gradients ≤ 1.3e-6, parameters after 3 Adam steps ≤ 2.2e-5.
 
@@ -271,8 +274,9 @@ void checkUNet(const std::string& fileName) {
     options.channels = o.at("channels").get<int>();
     options.classes = o.at("classes").get<int>();
     options.batchnorm = o.at("batchnorm").get<bool>();
-    options.up = o.at("up").get<std::string>() == "transpose" ? UNetOptions::Up::Transpose
-                                                              : UNetOptions::Up::Upsample;
+    const auto up = parseUpMode(o.at("up").get<std::string>());
+    ASSERT_TRUE(up) << o.at("up");
+    options.up = *up;
     auto made = makeUNetProject(options);
     ASSERT_TRUE(std::holds_alternative<Project>(made)) << std::get<std::string>(made);
     std::string error;
@@ -294,7 +298,13 @@ void checkUNet(const std::string& fileName) {
 
     const double lr = std::stod(file.metadata.at("lr"));
     const int steps = std::stoi(file.metadata.at("steps"));
-    auto adam = makeOptimizer(OptimizerSettings{}); // adam, Keras defaults: epsilon 1e-7
+    // Keras semantics and defaults (Adam's epsilon 1e-7); the kind and its settings from the file.
+    const auto opt = nlohmann::json::parse(file.metadata.at("optimizer"));
+    OptimizerSettings settings;
+    settings.kind = opt.at("kind").get<std::string>();
+    settings.momentum = opt.value("momentum", settings.momentum);
+    settings.weightDecay = opt.value("weight_decay", settings.weightDecay);
+    auto optimizer = makeOptimizer(settings);
     for (int step = 1; step <= steps; ++step) {
         ex->feed(batch);
         ex->beginStep(true);
@@ -309,13 +319,13 @@ void checkUNet(const std::string& fileName) {
                     << "gradient of " << p.name;
             }
         }
-        adam->step(ex->trainableParameters(), lr);
+        optimizer->step(ex->trainableParameters(), lr);
         if (step != 1 && step != steps)
             continue;
         for (const Parameter& p : ex->parameters()) {
             EXPECT_TRUE(near(p.value, need(file, "step" + std::to_string(step) + "/" + p.name),
-                             p.spec.trainable ? kAdam : kNet))
-                << p.name << " after Adam step " << step;
+                             p.spec.trainable && settings.kind != "sgd" ? kAdam : kNet))
+                << p.name << " after " << settings.kind << " step " << step;
         }
     }
 }
@@ -326,6 +336,16 @@ TEST(ReferenceUNet, TransposeUpsamplingAdamSteps) {
 
 TEST(ReferenceUNet, BatchNormNearestUpsamplingAdamSteps) {
     checkUNet("unet_bn_upsample.safetensors");
+}
+
+// UpSampling2D + 3×3 ReLU conv (the classic Keras decoder); 16 filters, so every
+// 3×3 layer but the first runs Winograd F(4×4, 3×3). SGD with momentum 0.9.
+TEST(ReferenceUNet, UpsampleConvWinogradSgdMomentumSteps) {
+    checkUNet("unet_upsample_conv_sgd.safetensors");
+}
+
+TEST(ReferenceUNet, UpsampleConvAdamWSteps) {
+    checkUNet("unet_upsample_conv_adamw.safetensors");
 }
 
 } // namespace

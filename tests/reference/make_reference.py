@@ -679,6 +679,9 @@ def unet_params(o, rng):
             p[k] = f32(torch.randn((2, 2, f << level, cin), generator=rng.g) * std)  # (kh, kw, F, Cin)
             p[f"{prefix}_up/bias"] = rng.uniform((f << level,), -0.1, 0.1)
             up_channels = f << level
+        elif o["up"] == "upsample_conv":  # UpSampling2D, then a 3×3 ReLU conv halving the channels
+            conv(f"{prefix}_upconv", cin, f << level)
+            up_channels = f << level
         else:
             up_channels = cin
         block(prefix, (f << level) + up_channels, f << level)
@@ -717,6 +720,9 @@ def unet_forward(o, p, image, mask, training=True):
                                  {"kernel_size": 2, "strides": 2, "padding": "same"})
         else:
             x = upsampling(x, [], {"size": 2})
+            if o["up"] == "upsample_conv":
+                x = conv2d(x, [p[f"{prefix}_upconv/kernel"], p[f"{prefix}_upconv/bias"]],
+                           {"padding": "same", "activation": "relu"})
         x = torch.cat([skips[level], x], dim=-1)
         x = block(prefix, x)
     binary = o["classes"] == 1
@@ -727,7 +733,7 @@ def unet_forward(o, p, image, mask, training=True):
     return scce_loss(pred, mask, {})
 
 
-def make_unet_file(path, o, lr, steps, seed):
+def make_unet_file(path, o, lr, steps, seed, optimizer):
     rng = Rng(seed)
     size = o["size"]
     params = unet_params(o, rng)
@@ -747,6 +753,7 @@ def make_unet_file(path, o, lr, steps, seed):
     trainable = [k for k in params if not k.endswith(("moving_mean", "moving_variance"))]
     state = {k: (torch.zeros_like(params[k]), torch.zeros_like(params[k])) for k in trainable}
     b1, b2, eps = 0.9, 0.999, 1e-7
+    kind = optimizer["kind"]
     for step in range(1, steps + 1):
         leaves = {k: v.clone().requires_grad_(k in trainable) for k, v in params.items()}
         loss = unet_forward(o, leaves, image, mask)
@@ -762,6 +769,12 @@ def make_unet_file(path, o, lr, steps, seed):
                 if step == 1:
                     tensors[f"grad/{k}"] = npy(g)
                 m, v = state[k]
+                if kind == "sgd":  # Keras: velocity = momentum·velocity − lr·g; p += velocity
+                    m.mul_(optimizer["momentum"]).sub_(lr * g)
+                    params[k] = params[k] + m
+                    continue
+                if kind == "adamw":  # Keras: the decoupled decay first, p −= lr·wd·p
+                    params[k] = params[k] - lr * optimizer["weight_decay"] * params[k]
                 m.mul_(b1).add_((1 - b1) * g)
                 v.mul_(b2).add_((1 - b2) * g * g)
                 params[k] = params[k] - alpha * m / (v.sqrt() + eps)
@@ -769,7 +782,8 @@ def make_unet_file(path, o, lr, steps, seed):
             for k, v in params.items():
                 tensors[f"step{step}/{k}"] = npy(v)
     meta = {"options": json.dumps(o), "lr": repr(lr), "steps": str(steps),
-            "optimizer": "adam beta1=0.9 beta2=0.999 epsilon=1e-7 (Keras semantics)",
+            "optimizer": json.dumps(optimizer),
+            "optimizer_note": "Keras semantics; adam(w): beta1=0.9 beta2=0.999 epsilon=1e-7",
             "generator": "tests/reference/make_reference.py", "torch": torch.__version__}
     save_safetensors(path, tensors, meta)
     return sum(v.numel() for k, v in params.items() if k in trainable)
@@ -779,14 +793,25 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     n = make_ops_file(os.path.join(OUT_DIR, "ops.safetensors"))
     print(f"ops.safetensors: {n} cases")
+    adam = {"kind": "adam"}
     variants = [
         ("unet_transpose", dict(depth=2, filters=4, size=16, channels=3, classes=1, batchnorm=False,
-                                up="transpose"), 11),
+                                up="transpose"), 11, adam),
         ("unet_bn_upsample", dict(depth=2, filters=4, size=16, channels=3, classes=1, batchnorm=True,
-                                  up="upsample"), 12),
+                                  up="upsample"), 12, adam),
+        # The engine issue's reference architecture in small; 16 filters, so that every
+        # 3×3 layer but the first runs the Winograd kernels. SGD with momentum.
+        ("unet_upsample_conv_sgd", dict(depth=1, filters=16, size=16, channels=3, classes=1, batchnorm=False,
+                                        up="upsample_conv"), 13, {"kind": "sgd", "momentum": 0.9}),
+        # Depth 1: at depth 2 with 4 filters the 4×4 bottleneck has units whose gradient is
+        # exactly 0 in float32 but ~1e-9 in float64 after a step, and Adam's normalised
+        # step turns that difference into a whole step for one side only.
+        ("unet_upsample_conv_adamw", dict(depth=1, filters=8, size=16, channels=3, classes=1, batchnorm=False,
+                                          up="upsample_conv"), 14, {"kind": "adamw", "weight_decay": 0.05}),
     ]
-    for name, o, seed in variants:
-        count = make_unet_file(os.path.join(OUT_DIR, name + ".safetensors"), o, lr=0.01, steps=3, seed=seed)
+    for name, o, seed, optimizer in variants:
+        count = make_unet_file(os.path.join(OUT_DIR, name + ".safetensors"), o, lr=0.01, steps=3, seed=seed,
+                               optimizer=optimizer)
         print(f"{name}.safetensors: {count} trainable parameters")
     total = sum(os.path.getsize(os.path.join(OUT_DIR, f)) for f in os.listdir(OUT_DIR))
     print(f"total {total / 1024:.1f} KiB in {os.path.relpath(OUT_DIR)}")
