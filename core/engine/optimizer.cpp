@@ -1,5 +1,7 @@
 #include "engine/optimizer.hpp"
 
+#include "engine/parallel.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -24,11 +26,11 @@ public:
             float* p = params[i].value->f32();
             const float* g = params[i].grad->f32();
             const std::int64_t n = params[i].value->numel();
-            auto& v = slot(m_velocity, i, n);
-            for (std::int64_t k = 0; k < n; ++k) {
-                v[static_cast<std::size_t>(k)] = static_cast<float>(m_momentum * v[static_cast<std::size_t>(k)] - lr * g[k]);
-                p[k] += v[static_cast<std::size_t>(k)];
-            }
+            float* v = slot(m_velocity, i, n).data();
+            parallelForEach(n, [&](std::int64_t k) {
+                v[k] = static_cast<float>(m_momentum * v[k] - lr * g[k]);
+                p[k] += v[k];
+            });
         }
         ++m_iterations;
     }
@@ -55,15 +57,14 @@ public:
             float* p = params[i].value->f32();
             const float* g = params[i].grad->f32();
             const std::int64_t n = params[i].value->numel();
-            auto& m = slot(m_m, i, n);
-            auto& v = slot(m_v, i, n);
-            for (std::int64_t k = 0; k < n; ++k) {
-                const auto j = static_cast<std::size_t>(k);
-                m[j] = b1 * m[j] + (1 - b1) * g[k];
-                v[j] = b2 * v[j] + (1 - b2) * g[k] * g[k];
+            float* m = slot(m_m, i, n).data();
+            float* v = slot(m_v, i, n).data();
+            parallelForEach(n, [&](std::int64_t k) {
+                m[k] = b1 * m[k] + (1 - b1) * g[k];
+                v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
                 p[k] -= decay * p[k];
-                p[k] -= static_cast<float>(alpha) * m[j] / (std::sqrt(v[j]) + eps);
-            }
+                p[k] -= static_cast<float>(alpha) * m[k] / (std::sqrt(v[k]) + eps);
+            });
         }
     }
 

@@ -31,4 +31,18 @@ void parallelForFine(std::int64_t n, const std::function<void(std::int64_t, std:
 /// How many chunks parallelFor(n, …) uses, for kernels that keep per-chunk partial sums.
 int parallelChunks(std::int64_t n);
 
+/// fn(i) for every i in [0, n), for loops where iteration i writes only element i:
+/// serially below `serialBelow` (not worth waking the pool), else as parallelForFine.
+template <typename Fn> void parallelForEach(std::int64_t n, Fn&& fn, std::int64_t serialBelow = 1 << 14) {
+    if (n < serialBelow) {
+        for (std::int64_t i = 0; i < n; ++i)
+            fn(i);
+        return;
+    }
+    parallelForFine(n, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i)
+            fn(i);
+    });
+}
+
 } // namespace segforge::core

@@ -59,13 +59,6 @@ template <typename Fn> double sumBySample(std::int64_t batch, std::int64_t per, 
     return total;
 }
 
-/// Calls fn(i) for every element, in parallel (fn must only write element i).
-template <typename Fn> void forEachElement(std::int64_t n, Fn&& fn) {
-    parallelForFine(n, [&](std::int64_t i0, std::int64_t i1) {
-        for (std::int64_t i = i0; i < i1; ++i)
-            fn(i);
-    });
-}
 
 // keras.losses.binary_focal_crossentropy: (1 − p_t)^γ · bce, optionally α-balanced.
 Term focal(double p, double t, bool logits, double gamma, double alpha, bool balance) {
@@ -111,7 +104,7 @@ template <typename GradFn> void meanBackward(const KernelContext& ctx, double we
     const std::int64_t n = ctx.in(0).numel();
     const double g = weight * ctx.outGrad(0).f32()[0] / static_cast<double>(n);
     float* d = dp->f32();
-    forEachElement(n, [&](std::int64_t i) { d[i] += static_cast<float>(g * grad(p[i], t[i])); });
+    parallelForEach(n, [&](std::int64_t i) { d[i] += static_cast<float>(g * grad(p[i], t[i])); });
 }
 
 /// Per-sample sums Σp·t and Σp + Σt.
@@ -162,7 +155,7 @@ void diceGrad(const KernelContext& ctx, double weight) {
     const float* t = ctx.in(1).f32();
     float* d = dp->f32();
     const double g = weight * ctx.outGrad(0).f32()[0] / static_cast<double>(batch);
-    forEachElement(batch * per, [&](std::int64_t i) {
+    parallelForEach(batch * per, [&](std::int64_t i) {
         const auto b = static_cast<std::size_t>(i / per);
         const double num = 2 * s.inter[b] + eps;
         const double den = s.total[b] + eps;
