@@ -180,6 +180,10 @@ int main(int argc, char** argv) {
                 return 3;
             }
         }
+        // Let cascaded layout requests settle, as they do within a frame on screen.
+        QEventLoop settle;
+        QTimer::singleShot(100, &settle, &QEventLoop::quit);
+        settle.exec();
         if (!window.saveScreenshot(parser.value(shotOpt))) {
             std::fprintf(stderr, "segforge: cannot write %s\n", qPrintable(parser.value(shotOpt)));
             return 2;

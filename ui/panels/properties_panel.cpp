@@ -25,8 +25,16 @@ using core::AttrValue;
 
 PropertiesPanel::PropertiesPanel(Document* document, QWidget* parent)
     : QWidget(parent), m_document(document) {
+    // Everything scrolls together: in a short dock the attribute rows stay reachable
+    // instead of being squeezed under the header and the type summary.
     auto* outer = new QVBoxLayout(this);
-    outer->setContentsMargins(8, 8, 8, 8);
+    outer->setContentsMargins(0, 0, 0, 0);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* content = new QWidget(scroll);
+    auto* column = new QVBoxLayout(content);
+    column->setContentsMargins(8, 8, 8, 8);
     m_header = new QLabel(this);
     QFont f = m_header->font();
     f.setBold(true);
@@ -42,15 +50,14 @@ PropertiesPanel::PropertiesPanel(Document* document, QWidget* parent)
     m_types->setWordWrap(true);
     m_types->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_formHost = new QWidget(this);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setWidget(m_formHost);
-    outer->addWidget(m_header);
-    outer->addWidget(m_description);
-    outer->addWidget(m_name);
-    outer->addWidget(m_types);
-    outer->addWidget(scroll, 1);
+    column->addWidget(m_header);
+    column->addWidget(m_description);
+    column->addWidget(m_name);
+    column->addWidget(m_types);
+    column->addWidget(m_formHost);
+    column->addStretch(1);
+    scroll->setWidget(content);
+    outer->addWidget(scroll);
 
     connect(m_name, &QLineEdit::editingFinished, this, [this] {
         const core::Node* n = m_document->graph().findNode(m_node);
