@@ -78,6 +78,7 @@ struct WinogradFilterJob {
     const float* w = nullptr;
     std::int64_t c = 0, f = 0, c0 = 0, c1 = 0;
     float* u = nullptr;
+    std::int64_t stride = 0; ///< floats between positions (≥ F/16·C·16; see WinogradTiles)
 };
 
 /// Weight gradient, first half: the output gradient's 4×4 tiles -> w[36][count][f] =
@@ -93,6 +94,7 @@ struct WinogradGradientJob {
 /// dw (3, 3, C, F) += Gᵀ m G, for input channels [c0, c1).
 struct WinogradFilterGradientJob {
     const float* m = nullptr;
+    std::int64_t stride = 0; ///< floats between m's positions (≥ C·F)
     std::int64_t c = 0, f = 0, c0 = 0, c1 = 0;
     float* dw = nullptr;
 };

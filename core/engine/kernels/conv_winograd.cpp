@@ -78,7 +78,7 @@ void run(const WinogradConv& p) {
     const direct::MicroKernels& mk = direct::activeKernels();
     thread_local std::vector<float> packedStore, zerosStore;
     const std::int64_t blocks = (p.f + kBlock - 1) / kBlock;
-    const std::int64_t plane = blocks * p.c * kBlock;
+    const std::int64_t plane = planeStride(1, blocks * p.c * kBlock);
     float* u = atLeast(packedStore, kPositions * plane);
     if (p.f % kBlock != 0) // the tail block's unused lanes must read zero
         std::fill(u, u + kPositions * plane, 0.0f);
@@ -90,6 +90,7 @@ void run(const WinogradConv& p) {
         job.c0 = c0;
         job.c1 = c1;
         job.u = u;
+        job.stride = plane;
         mk.winogradFilter(job);
     });
     float* zeros = atLeast(zerosStore, p.c);
@@ -262,7 +263,8 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
     const std::int64_t groups = (total + group - 1) / group;
     // Each chunk sums its groups' products m[36][C][F] in a buffer of its own; the
     // buffers are added in chunk order, then transformed back once.
-    const std::int64_t size = kPositions * g.c * f;
+    const std::int64_t mStride = planeStride(1, g.c * f);
+    const std::int64_t size = kPositions * mStride;
     const int chunks = parallelChunks(groups);
     if (partials.size() < static_cast<std::size_t>(chunks))
         partials.resize(static_cast<std::size_t>(chunks));
@@ -304,7 +306,7 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
             for (std::int64_t pos = 0; pos < kPositions; ++pos) {
                 product.in = v + pos * vStride;
                 product.dz = wt + pos * wStride;
-                product.dw = m + pos * g.c * f;
+                product.dw = m + pos * mStride;
                 mk.weights(product);
             }
         }
@@ -320,6 +322,7 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
     parallelForFine(g.c, [&](std::int64_t c0, std::int64_t c1) {
         direct::WinogradFilterGradientJob job;
         job.m = m;
+        job.stride = mStride;
         job.c = g.c;
         job.f = f;
         job.c0 = c0;

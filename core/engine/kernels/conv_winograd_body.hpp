@@ -197,8 +197,7 @@ template <class V> void winogradOutput(const WinogradOutputJob& j) {
 
 template <class V> void winogradFilter(const WinogradFilterJob& j) {
     using R = typename V::Reg;
-    const std::int64_t blocks = (j.f + kBlock - 1) / kBlock;
-    const std::int64_t plane = blocks * j.c * kBlock; // u's stride between positions
+    const std::int64_t plane = j.stride; // u's stride between positions
     // Block by block, so the stores run along 36 sequential streams (one per position),
     // not 36 per block.
     for (std::int64_t fb = 0; fb < j.f; fb += kBlock)
@@ -265,7 +264,7 @@ template <class V> void winogradGradient(const WinogradGradientJob& j) {
 
 template <class V> void winogradFilterGradient(const WinogradFilterGradientJob& j) {
     using R = typename V::Reg;
-    const std::int64_t plane = j.c * j.f; // m's stride between positions
+    const std::int64_t plane = j.stride;
     for (std::int64_t ci = j.c0; ci < j.c1; ++ci) {
         for (std::int64_t f0 = 0; f0 < j.f; f0 += 8) {
             const float* src = j.m + ci * j.f + f0;
