@@ -124,6 +124,20 @@ void conv2dBackward(const KernelContext& ctx) {
     const std::int64_t patch = g.patch();
     const std::int64_t pixels = g.n * g.oh * g.ow;
     const ActKind act = parseActivation(ctx.getString("activation"));
+    Tensor* dwT = ctx.paramGrad(0);
+    Tensor* dxT = ctx.inGrad(0);
+    Tensor* dbT = ctx.getBool("use_bias") ? ctx.paramGrad(1) : nullptr;
+    const float* xp = x.f32();
+    // Winograd applies the ReLU derivative while it transforms the output gradient, and
+    // the bias gradient falls out of that transform: no pass over a pre-activation copy.
+    if (dwT && useDirect(g, f) && useWinogradConv(g, f) && (act == ActKind::Linear || act == ActKind::Relu)) {
+        const float* mask = act == ActKind::Relu ? y.f32() : nullptr;
+        const float* dy = ctx.outGrad(0).f32();
+        convWinogradBackwardWeights(xp, dy, mask, dwT->f32(), dbT ? dbT->f32() : nullptr, g, f);
+        if (dxT)
+            convWinogradBackwardData(dy, mask, ctx.param(0).f32(), dxT->f32(), g, f);
+        return;
+    }
     // A linear convolution's pre-activation gradient is the output gradient itself.
     const float* dzp = ctx.outGrad(0).f32();
     if (act != ActKind::Linear) {
@@ -135,18 +149,13 @@ void conv2dBackward(const KernelContext& ctx) {
         dzp = scratch;
     }
     const auto dzAll = matrix(dzp, pixels, f);
-    if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
-        RowVectorMap(db->f32(), f) += dzAll.colwise().sum();
-    Tensor* dwT = ctx.paramGrad(0);
-    Tensor* dxT = ctx.inGrad(0);
-    const float* xp = x.f32();
+    if (dbT)
+        RowVectorMap(dbT->f32(), f) += dzAll.colwise().sum();
     if (useDirect(g, f)) {
-        if (dwT && useWinogradConv(g, f))
-            convWinogradBackwardWeights(xp, dzp, dwT->f32(), g, f);
-        else if (dwT)
+        if (dwT)
             convDirectBackwardWeights(xp, dzp, dwT->f32(), g, f);
         if (dxT && useWinogradConv(g, f))
-            convWinogradBackwardData(dzp, ctx.param(0).f32(), dxT->f32(), g, f);
+            convWinogradBackwardData(dzp, nullptr, ctx.param(0).f32(), dxT->f32(), g, f);
         else if (dxT)
             convDirectBackwardData(dzp, ctx.param(0).f32(), dxT->f32(), g, f);
         return;

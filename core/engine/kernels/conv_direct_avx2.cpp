@@ -25,6 +25,10 @@ struct Avx2Vec {
     static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
     // max(r, 0) answers 0 for NaN, like the portable r > 0 ? r : 0.
     static Reg max0(Reg r) { return _mm256_max_ps(r, _mm256_setzero_ps()); }
+    // v where m > 0, else 0 (NaN in m gives 0): ReLU's derivative applied to v.
+    static Reg wherePositive(Reg m, Reg v) {
+        return _mm256_and_ps(v, _mm256_cmp_ps(m, _mm256_setzero_ps(), _CMP_GT_OQ));
+    }
 };
 
 #include "engine/kernels/conv_direct_body.hpp"

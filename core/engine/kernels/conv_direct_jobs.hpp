@@ -57,6 +57,9 @@ struct WinogradInputJob {
     const float* in = nullptr; ///< (N, H, W, C)
     std::int64_t h = 0, w = 0, c = 0, padTop = 0, padLeft = 0;
     const float* zeros = nullptr; ///< at least C zeros, read for pixels in the padding
+    /// Optional, laid out as `in`: inputs count only where the mask is > 0 (the ReLU
+    /// derivative, when `in` is an output gradient and `mask` that ReLU's output).
+    const float* mask = nullptr;
     float* v = nullptr;
 };
 
@@ -86,8 +89,12 @@ struct WinogradFilterJob {
 struct WinogradGradientJob {
     WinogradTiles tiles;
     const float* dz = nullptr; ///< (N, OH, OW, F)
+    const float* mask = nullptr; ///< optional, as dz: dz counts only where mask > 0
     std::int64_t f = 0, oh = 0, ow = 0;
     float* w = nullptr;
+    /// Optional: += the sum of the (masked) dz over the tiles, the bias gradient; it
+    /// is position (1, 1) of A dy Aᵀ, whose row of A is all ones.
+    float* biasSum = nullptr;
 };
 
 /// Weight gradient, second half: m[36][C][F] (the products summed over tiles) ->

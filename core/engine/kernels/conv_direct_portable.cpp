@@ -46,6 +46,14 @@ struct PortableVec {
             x = x > 0 ? x : 0.0f;
         return load(v);
     }
+    static Reg wherePositive(const Reg& m, const Reg& a) {
+        float mv[8], v[8];
+        store(mv, m);
+        store(v, a);
+        for (int i = 0; i < 8; ++i)
+            v[i] = mv[i] > 0 ? v[i] : 0.0f;
+        return load(v);
+    }
 };
 #else
 struct PortableVec {
@@ -91,6 +99,12 @@ struct PortableVec {
         Reg r;
         for (int i = 0; i < 8; ++i)
             r.v[i] = a.v[i] > 0 ? a.v[i] : 0.0f;
+        return r;
+    }
+    static Reg wherePositive(const Reg& m, const Reg& a) {
+        Reg r;
+        for (int i = 0; i < 8; ++i)
+            r.v[i] = m.v[i] > 0 ? a.v[i] : 0.0f;
         return r;
     }
 };

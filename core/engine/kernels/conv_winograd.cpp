@@ -48,7 +48,8 @@ std::int64_t planeStride(std::int64_t count, std::int64_t channels) {
 
 /// A stride-1 3×3 convolution as the Winograd driver sees it.
 struct WinogradConv {
-    const float* in = nullptr; ///< (N, H, W, C)
+    const float* in = nullptr;   ///< (N, H, W, C)
+    const float* mask = nullptr; ///< optional, as `in`: in counts only where mask > 0
     std::int64_t n = 0, h = 0, w = 0, c = 0, padTop = 0, padLeft = 0;
     const float* kernel = nullptr; ///< (3, 3, C, F)
     std::int64_t f = 0;
@@ -157,6 +158,7 @@ void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
     in.padTop = p.padTop;
     in.padLeft = p.padLeft;
     in.zeros = zeros;
+    in.mask = p.mask;
     in.v = v;
     mk.winogradInput(in);
 }
@@ -198,8 +200,8 @@ void convWinogradForward(const float* x, const float* w, const float* bias, floa
     run(p);
 }
 
-void convWinogradBackwardData(const float* dz, const float* w, float* dx, const ConvGeometry& g,
-                              std::int64_t f) {
+void convWinogradBackwardData(const float* dz, const float* reluOut, const float* w, float* dx,
+                              const ConvGeometry& g, std::int64_t f) {
     // The adjoint: dz convolved with the kernel flipped in space and transposed in
     // channels, w'[ky][kx][f][c] = w[2−ky][2−kx][c][f], padded by 2 − pad.
     thread_local std::vector<float> adjointStore;
@@ -219,6 +221,7 @@ void convWinogradBackwardData(const float* dz, const float* w, float* dx, const 
     });
     WinogradConv p;
     p.in = dz;
+    p.mask = reluOut;
     p.n = g.n;
     p.h = g.oh;
     p.w = g.ow;
@@ -235,8 +238,8 @@ void convWinogradBackwardData(const float* dz, const float* w, float* dx, const 
 }
 
 
-void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, const ConvGeometry& g,
-                                 std::int64_t f) {
+void convWinogradBackwardWeights(const float* x, const float* dz, const float* reluOut, float* dw,
+                                 float* db, const ConvGeometry& g, std::int64_t f) {
     const direct::MicroKernels& mk = direct::activeKernels();
     WinogradConv p;
     p.in = x;
@@ -251,6 +254,7 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
     p.ow = g.ow;
     thread_local std::vector<float> zerosStore;
     thread_local std::vector<std::vector<float>> partialStore;
+    thread_local std::vector<float> biasStore;
     std::vector<std::vector<float>>& partials = partialStore; // the workers use the caller's
     float* zeros = atLeast(zerosStore, g.c);
     std::fill(zeros, zeros + g.c, 0.0f);
@@ -272,6 +276,8 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
         float* m = atLeast(partials[static_cast<std::size_t>(k)], size);
         std::fill(m, m + size, 0.0f);
     }
+    float* biasSums = atLeast(biasStore, chunks * f); // one row of F per chunk
+    std::fill(biasSums, biasSums + chunks * f, 0.0f);
     parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
         thread_local std::vector<float> vStore, wStore;
         const std::int64_t vStride = planeStride(group, g.c), wStride = planeStride(group, f);
@@ -289,6 +295,8 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
             gj.tiles = tiles;
             gj.tiles.stride = wStride;
             gj.dz = dz;
+            gj.mask = reluOut;
+            gj.biasSum = db ? biasSums + chunk * f : nullptr;
             gj.f = f;
             gj.oh = g.oh;
             gj.ow = g.ow;
@@ -311,6 +319,10 @@ void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, con
             }
         }
     });
+    if (db)
+        for (int k = 0; k < chunks; ++k)
+            for (std::int64_t i = 0; i < f; ++i)
+                db[i] += biasSums[k * f + i];
     float* m = partials[0].data();
     for (int k = 1; k < chunks; ++k) {
         const float* other = partials[static_cast<std::size_t>(k)].data();

@@ -31,14 +31,17 @@ bool useWinogradConv(const ConvGeometry& g, std::int64_t f);
 void convWinogradForward(const float* x, const float* w, const float* bias, float* y,
                          const ConvGeometry& g, std::int64_t f, bool relu);
 
-// dz:(N,OH,OW,F) w:(3,3,C,F) -> dx:(N,H,W,C) += the input gradient.
-void convWinogradBackwardData(const float* dz, const float* w, float* dx, const ConvGeometry& g,
-                              std::int64_t f);
+// dz:(N,OH,OW,F) w:(3,3,C,F) -> dx:(N,H,W,C) += the input gradient. With `reluOut`
+// (the layer's output, after its fused ReLU), dz is the gradient of that output and
+// counts only where reluOut > 0; nullptr for a linear layer.
+void convWinogradBackwardData(const float* dz, const float* reluOut, const float* w, float* dx,
+                              const ConvGeometry& g, std::int64_t f);
 
-// in:(N,H,W,C) dz:(N,OH,OW,F) -> dw:(3,3,C,F) += the weight gradient. The products
-// are summed per chunk of tiles and the chunks added in order: the result depends on
-// the thread count, never on timing.
-void convWinogradBackwardWeights(const float* x, const float* dz, float* dw, const ConvGeometry& g,
-                                 std::int64_t f);
+// in:(N,H,W,C) dz:(N,OH,OW,F) -> dw:(3,3,C,F) += the weight gradient, and db:(F) +=
+// the bias gradient unless db is nullptr; `reluOut` as for the input gradient. The
+// products are summed per chunk of tiles and the chunks added in order: the result
+// depends on the thread count, never on timing.
+void convWinogradBackwardWeights(const float* x, const float* dz, const float* reluOut, float* dw,
+                                 float* db, const ConvGeometry& g, std::int64_t f);
 
 } // namespace segforge::core::kernels

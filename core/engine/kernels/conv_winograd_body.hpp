@@ -117,13 +117,17 @@ template <class V> void winogradInput(const WinogradInputJob& j) {
     const std::int64_t plane = j.tiles.stride;
     for (std::int64_t k = 0; k < j.tiles.count; ++k) {
         const WinoTilePos pos = winoTilePos(j.tiles, j.tiles.t0 + k);
-        const float* image = j.in + pos.n * j.h * j.w * j.c;
+        const std::int64_t image = pos.n * j.h * j.w * j.c;
         const float* src[kWinoPatch][kWinoPatch];
+        const float* msk[kWinoPatch][kWinoPatch];
         for (int a = 0; a < kWinoPatch; ++a) {
             const std::int64_t iy = pos.ty * kWinoTile - j.padTop + a;
             for (int b = 0; b < kWinoPatch; ++b) {
                 const std::int64_t ix = pos.tx * kWinoTile - j.padLeft + b;
-                src[a][b] = iy >= 0 && iy < j.h && ix >= 0 && ix < j.w ? image + (iy * j.w + ix) * j.c : j.zeros;
+                const bool inside = iy >= 0 && iy < j.h && ix >= 0 && ix < j.w;
+                const std::int64_t at = image + (iy * j.w + ix) * j.c;
+                src[a][b] = inside ? j.in + at : j.zeros;
+                msk[a][b] = inside && j.mask ? j.mask + at : j.zeros;
             }
         }
         float* dst = j.v + k * j.c;
@@ -135,6 +139,11 @@ template <class V> void winogradInput(const WinogradInputJob& j) {
                 SEGFORGE_UNROLL
                 for (int a = 0; a < kWinoPatch; ++a)
                     d[a] = V::load(src[a][b] + c0);
+                if (j.mask) {
+                    SEGFORGE_UNROLL
+                    for (int a = 0; a < kWinoPatch; ++a)
+                        d[a] = V::wherePositive(V::load(msk[a][b] + c0), d[a]);
+                }
                 winoInput1d<V>(d, t);
                 SEGFORGE_UNROLL
                 for (int i = 0; i < kWinoPatch; ++i)
@@ -234,7 +243,7 @@ template <class V> void winogradGradient(const WinogradGradientJob& j) {
         const WinoTilePos pos = winoTilePos(j.tiles, j.tiles.t0 + k);
         const std::int64_t oy0 = pos.ty * kWinoTile, ox0 = pos.tx * kWinoTile;
         const std::int64_t rows = minI(kWinoTile, j.oh - oy0), colsIn = minI(kWinoTile, j.ow - ox0);
-        const float* image = j.dz + pos.n * j.oh * j.ow * j.f;
+        const std::int64_t image = pos.n * j.oh * j.ow * j.f;
         float* dst = j.w + k * j.f;
         for (std::int64_t f0 = 0; f0 < j.f; f0 += 8) {
             R cols[kWinoPatch][kWinoTile]; // cols[i][x]: row i of A dy, column x
@@ -242,9 +251,12 @@ template <class V> void winogradGradient(const WinogradGradientJob& j) {
             for (int x = 0; x < kWinoTile; ++x) {
                 R g[kWinoTile], t[kWinoPatch];
                 SEGFORGE_UNROLL
-                for (int y = 0; y < kWinoTile; ++y)
-                    g[y] = y < rows && x < colsIn ? V::load(image + ((oy0 + y) * j.ow + ox0 + x) * j.f + f0)
-                                                  : V::zero();
+                for (int y = 0; y < kWinoTile; ++y) {
+                    const std::int64_t at = image + ((oy0 + y) * j.ow + ox0 + x) * j.f + f0;
+                    g[y] = V::zero();
+                    if (y < rows && x < colsIn)
+                        g[y] = j.mask ? V::wherePositive(V::load(j.mask + at), V::load(j.dz + at)) : V::load(j.dz + at);
+                }
                 winoGradient1d<V>(g, t);
                 SEGFORGE_UNROLL
                 for (int i = 0; i < kWinoPatch; ++i)
@@ -257,6 +269,8 @@ template <class V> void winogradGradient(const WinogradGradientJob& j) {
                 SEGFORGE_UNROLL
                 for (int jj = 0; jj < kWinoPatch; ++jj)
                     V::store(dst + (i * kWinoPatch + jj) * plane + f0, t[jj]);
+                if (i == 1 && j.biasSum)
+                    V::store(j.biasSum + f0, V::add(V::load(j.biasSum + f0), t[1]));
             }
         }
     }
