@@ -21,55 +21,49 @@ std::int64_t argmax(const float* v, std::int64_t k) {
     return static_cast<std::int64_t>(std::max_element(v, v + k) - v);
 }
 
-/// Predicted and true class of every pixel.
-struct Labels {
-    std::int64_t classes = 2; ///< 2 for binary
-    std::vector<std::int64_t> pred, truth;
-};
+/// The predicted and the true class of pixel i, read straight from the tensors (no
+/// per-pixel label arrays: a metric allocates nothing per step).
+class Labels {
+public:
+    explicit Labels(const KernelContext& ctx)
+        : m_p(ctx.in(0)), m_t(ctx.in(1)), m_k(ctx.in(0).channels()), m_threshold(ctx.getFloat("threshold")) {}
+    std::int64_t classes() const { return m_k == 1 ? 2 : m_k; } ///< 2 for binary
+    std::int64_t pixels() const { return m_p.numel() / m_k; }
+    std::int64_t predicted(std::int64_t i) const {
+        return m_k == 1 ? (m_p.f32()[i] > m_threshold ? 1 : 0) : argmax(m_p.f32() + i * m_k, m_k);
+    }
+    std::int64_t truth(std::int64_t i) const {
+        if (m_t.channels() > 1)
+            return argmax(m_t.f32() + i * m_k, m_k);
+        if (m_k == 1)
+            return m_t.dtype() == DType::Float32 ? (m_t.f32()[i] > 0.5f ? 1 : 0) : (m_t.valueAt(i) != 0 ? 1 : 0);
+        return static_cast<std::int64_t>(std::lround(m_t.valueAt(i)));
+    }
 
-Labels labels(const KernelContext& ctx) {
-    const Tensor& p = ctx.in(0);
-    const Tensor& t = ctx.in(1);
-    const std::int64_t k = p.channels();
-    const std::int64_t pixels = p.numel() / k;
-    const double threshold = ctx.getFloat("threshold");
-    Labels l;
-    l.classes = k == 1 ? 2 : k;
-    l.pred.resize(static_cast<std::size_t>(pixels));
-    l.truth.resize(static_cast<std::size_t>(pixels));
-    parallelForFine(pixels, [&](std::int64_t i0, std::int64_t i1) {
-        for (std::int64_t i = i0; i < i1; ++i) {
-            auto& pr = l.pred[static_cast<std::size_t>(i)];
-            auto& tr = l.truth[static_cast<std::size_t>(i)];
-            pr = k == 1 ? (p.f32()[i] > threshold ? 1 : 0) : argmax(p.f32() + i * k, k);
-            if (t.channels() > 1)
-                tr = argmax(t.f32() + i * k, k);
-            else if (k == 1)
-                tr = t.dtype() == DType::Float32 ? (t.f32()[i] > 0.5f ? 1 : 0) : (t.valueAt(i) != 0 ? 1 : 0);
-            else
-                tr = static_cast<std::int64_t>(std::lround(t.valueAt(i)));
-        }
-    });
-    return l;
-}
+private:
+    const Tensor& m_p;
+    const Tensor& m_t;
+    std::int64_t m_k;
+    double m_threshold;
+};
 
 /// Mean over scored classes of (num(c) + ε) / (den(c) + ε).
 template <typename Score> void overlapMetric(const KernelContext& ctx, Score&& score) {
-    const Labels l = labels(ctx);
+    const Labels l(ctx);
     const double eps = ctx.getFloat("epsilon");
     // Whole counts per chunk, added afterwards: exact, whatever the thread count.
-    const auto k = static_cast<std::size_t>(l.classes);
-    const auto pixels = static_cast<std::int64_t>(l.pred.size());
+    const auto k = static_cast<std::size_t>(l.classes());
+    const std::int64_t pixels = l.pixels();
     std::vector<std::int64_t> counts(static_cast<std::size_t>(parallelChunks(pixels)) * 3 * k);
     parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
         std::int64_t* c = counts.data() + static_cast<std::size_t>(chunk) * 3 * k; // inter | pred | true
         for (std::int64_t i = i0; i < i1; ++i) {
-            const auto pc = l.pred[static_cast<std::size_t>(i)], tc = l.truth[static_cast<std::size_t>(i)];
-            if (pc >= 0 && pc < l.classes)
+            const std::int64_t pc = l.predicted(i), tc = l.truth(i);
+            if (pc >= 0 && pc < l.classes())
                 ++c[k + static_cast<std::size_t>(pc)];
-            if (tc >= 0 && tc < l.classes)
+            if (tc >= 0 && tc < l.classes())
                 ++c[2 * k + static_cast<std::size_t>(tc)];
-            if (pc == tc && pc >= 0 && pc < l.classes)
+            if (pc == tc && pc >= 0 && pc < l.classes())
                 ++c[static_cast<std::size_t>(pc)];
         }
     });
@@ -99,12 +93,20 @@ void iouForward(const KernelContext& ctx) {
 }
 
 void pixelAccuracyForward(const KernelContext& ctx) {
-    const Labels l = labels(ctx);
-    std::int64_t correct = 0;
-    for (std::size_t i = 0; i < l.pred.size(); ++i)
-        correct += l.pred[i] == l.truth[i] ? 1 : 0;
+    const Labels l(ctx);
+    const std::int64_t pixels = l.pixels();
+    std::vector<std::int64_t> correct(static_cast<std::size_t>(parallelChunks(pixels)));
+    parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
+        std::int64_t n = 0;
+        for (std::int64_t i = i0; i < i1; ++i)
+            n += l.predicted(i) == l.truth(i) ? 1 : 0;
+        correct[static_cast<std::size_t>(chunk)] = n;
+    });
+    std::int64_t total = 0;
+    for (std::int64_t n : correct)
+        total += n;
     ctx.out(0).f32()[0] =
-        l.pred.empty() ? 0.0f : static_cast<float>(static_cast<double>(correct) / static_cast<double>(l.pred.size()));
+        pixels == 0 ? 0.0f : static_cast<float>(static_cast<double>(total) / static_cast<double>(pixels));
 }
 
 } // namespace segforge::core::kernels
