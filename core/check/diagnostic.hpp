@@ -48,6 +48,8 @@ inline constexpr std::string_view kDuplicateName = "duplicate-name";
 inline constexpr std::string_view kDiceNoEpsilon = "dice-no-epsilon";
 inline constexpr std::string_view kBatchNormSmallBatch = "batchnorm-small-batch";
 inline constexpr std::string_view kLossActivation = "loss-activation";
+/// A Rescale that leaves integer pixels far above 1 (1/255 on 16-bit data).
+inline constexpr std::string_view kRescaleRange = "rescale-range";
 /// An imported Keras layer with no SegForge op (a KerasLayer placeholder).
 inline constexpr std::string_view kUnsupportedLayer = "unsupported-layer";
 // Data diagnostics, from a probe of the Dataset node's folders (data/dataset_rules).

@@ -1,10 +1,37 @@
 #include "engine/kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
+#include "util/str_cat.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace segforge::core::ops {
+
+namespace {
+
+// Unsigned pixels scaled by the wrong maximum (1/255 on uint16: up to 257) reach
+// the network far above 1; Keras trains on, slowly or to NaN. The data's own
+// maximum counts when a probe knows it (a 0/1 mask is not pixels).
+void warnIfPixelsStayLarge(InferContext& ctx, const TensorType& in) {
+    const double typeMax = unsignedMax(in.dtype);
+    if (typeMax <= 0)
+        return;
+    const double hi = in.range ? in.range->hi : typeMax;
+    const double scale = ctx.getFloat("scale"), offset = ctx.getFloat("offset");
+    const double reach = std::max(std::abs(offset), std::abs(hi * scale + offset));
+    if (hi <= 1 || reach <= 2)
+        return;
+    const std::string maxText = typeMax == 255.0 ? "255" : "65535";
+    auto& d = ctx.warning(codes::kRescaleRange, "input",
+                          strCat(ctx.label(), " maps ", dtypeName(in.dtype), " values up to ", hi, " to ",
+                                 hi * scale + offset, ": the network sees values far above 1 (", dtypeName(in.dtype),
+                                 " pixels are scaled by 1/", maxText, ")"));
+    d.fixes.push_back({strCat("Set scale=1/", maxText, " on '", ctx.node().name, "'"),
+                       {SetAttributeEdit{ctx.node().id, "scale", AttrValue{1.0 / typeMax}}}});
+}
+
+} // namespace
 
 OpSchema rescaleSchema() {
     OpSchema s;
@@ -20,6 +47,7 @@ OpSchema rescaleSchema() {
     };
     s.infer = [](InferContext& ctx) -> InferResult {
         TensorType t = ctx.input(0);
+        warnIfPixelsStayLarge(ctx, t);
         t.dtype = DType::Float32;
         if (t.range) {
             const double scale = ctx.getFloat("scale");

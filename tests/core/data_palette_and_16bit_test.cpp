@@ -275,6 +275,46 @@ TEST(SixteenBit, CheckerShowsU16AndOffersRescaleBy65535) {
     EXPECT_NEAR(std::get<double>(rescale->attrs.at("scale")), 1.0 / 65535.0, 1e-15);
 }
 
+TEST(SixteenBit, RescaleBy255OnU16IsAWarningWithTheRightScaleAsFix) {
+    TempDir t;
+    const auto images = t.dir("images");
+    const auto masks = t.dir("masks");
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(cv::imwrite((images / ("s" + std::to_string(i) + ".png")).string(),
+                                cv::Mat(16, 16, CV_16UC1, cv::Scalar(1000 * (i + 1)))));
+        writeOrFail(masks / ("s" + std::to_string(i) + ".png"), halfMask(16, 16, 0, 255));
+    }
+    GraphBuilder b;
+    NodeId data = b.add("Dataset", "data",
+                        {{"images", images.string()}, {"masks", masks.string()}, {"mask_mode", std::string("binary")}});
+    NodeId scale = b.then("Rescale", "scale", out(data, "image"), {{"scale", 1.0 / 255.0}});
+    NodeId head = b.then("Conv2D", "head", out(scale),
+                         {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                          {"activation", std::string("sigmoid")}});
+    NodeId loss = b.add("BinaryCrossentropy", "loss");
+    b.wire(out(head), {loss, "prediction"});
+    NodeId maskScale = b.then("Rescale", "mask_scale", out(data, "mask"), {{"scale", 1.0 / 255.0}});
+    b.wire(out(maskScale), {loss, "target"});
+    CheckOptions o;
+    o.dataProbes[data] = probeDataset({images, masks});
+    Graph& g = b.graph;
+    CheckResult r = checkGraph(g, o);
+    EXPECT_FALSE(r.hasErrors()) << codesOf(r);
+    // The images (u16, up to 2000 here) reach 7.8; the u8 mask (0/255) reaches 1: no finding.
+    const Diagnostic& d = expectDiagnostic(r, codes::kRescaleRange);
+    EXPECT_EQ(d.node, scale);
+    EXPECT_EQ(d.severity, Severity::Warning);
+    EXPECT_THAT(d.message, HasSubstr("uint16 values up to 2000"));
+    EXPECT_THAT(d.message, HasSubstr("1/65535"));
+    ASSERT_EQ(d.fixes.size(), 1u);
+    EditOutcome applied = applyEdits(g, d.fixes[0].edits);
+    ASSERT_TRUE(applied.ok) << applied.error;
+    EXPECT_NEAR(std::get<double>(g.findNode(scale)->attrs.at("scale")), 1.0 / 65535.0, 1e-15);
+    CheckResult after = checkGraph(g, o);
+    for (const Diagnostic& other : after.diagnostics)
+        EXPECT_NE(other.code, codes::kRescaleRange) << other.message;
+}
+
 TEST(TensorValues, ValueAtReadsEveryDTypeAndSetValueAtSaturates) {
     Tensor u16(Shape{1, 1, 1, 3}, DType::UInt16);
     u16.setValueAt(0, 65535.9);
