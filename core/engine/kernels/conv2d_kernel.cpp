@@ -1,8 +1,12 @@
-// Conv2D forward/backward. Stride-1 undilated convolutions (the U-Net's 3×3
-// and 1×1 layers) run the direct kernels of conv_direct.cpp, with bias and
-// ReLU fused into the output tile. Everything else: im2col over blocks of
-// output rows, then one GEMM per block (Eigen); 1×1 stride-1 convolutions
-// skip im2col, since NHWC pixels are already the rows of the patch matrix.
+// Conv2D forward/backward. 3×3 stride-1 layers with channels in multiples of 8
+// run Winograd F(4×4, 3×3) (conv_winograd.cpp), with bias and ReLU fused into
+// the output transform and the ReLU derivative and bias gradient into the
+// backward transforms. Other stride-1 undilated convolutions (the first 3×3
+// layer, 1×1 layers) run the direct kernels of conv_direct.cpp, bias and ReLU
+// fused into the output tile. Everything else: im2col over blocks of output
+// rows, then one GEMM per block (Eigen); 1×1 stride-1 convolutions and heads
+// with a few classes skip im2col, since NHWC pixels are already the rows of the
+// patch matrix.
 
 #include "engine/kernels/activation_math.hpp"
 #include "engine/kernels/conv_direct.hpp"

@@ -72,8 +72,23 @@ std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t
     return std::clamp<std::int64_t>(std::min(std::max(byCache, byReuse), byThreads), 1, 256);
 }
 
+/// Fills a group's transformed input patches (the same for the output and the weight
+/// gradient).
 void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
-                    const direct::WinogradTiles& tiles, const float* zeros, float* v);
+                    const direct::WinogradTiles& tiles, const float* zeros, float* v) {
+    direct::WinogradInputJob in;
+    in.tiles = tiles;
+    in.in = p.in;
+    in.h = p.h;
+    in.w = p.w;
+    in.c = p.c;
+    in.padTop = p.padTop;
+    in.padLeft = p.padLeft;
+    in.zeros = zeros;
+    in.mask = p.mask;
+    in.v = v;
+    mk.winogradInput(in);
+}
 
 void run(const WinogradConv& p) {
     const direct::MicroKernels& mk = direct::activeKernels();
@@ -143,24 +158,6 @@ void run(const WinogradConv& p) {
             mk.winogradOutput(out);
         }
     });
-}
-
-/// Fills a group's transformed input patches (the same for the output and the weight
-/// gradient).
-void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
-                    const direct::WinogradTiles& tiles, const float* zeros, float* v) {
-    direct::WinogradInputJob in;
-    in.tiles = tiles;
-    in.in = p.in;
-    in.h = p.h;
-    in.w = p.w;
-    in.c = p.c;
-    in.padTop = p.padTop;
-    in.padLeft = p.padLeft;
-    in.zeros = zeros;
-    in.mask = p.mask;
-    in.v = v;
-    mk.winogradInput(in);
 }
 
 } // namespace
