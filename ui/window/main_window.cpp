@@ -120,9 +120,7 @@ void MainWindow::createDocks() {
     properties->raise();
     diag->raise();
     resizeDocks({diag}, {250}, Qt::Vertical);
-    // The right column (attributes, inspector) runs the window's full height, beside the
-    // bottom panels rather than above them; the attributes get most of it.
-    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    // The attributes get most of the right column; the inspector is empty until a wire is pinned.
     resizeDocks({properties, m_training->inspectorDock()}, {640, 360}, Qt::Vertical);
     connect(m_training, &TrainingWorkbench::statusText, this,
             [this](const QString& text, int ms) { statusBar()->showMessage(text, ms); });
