@@ -171,7 +171,7 @@ void TrainingPanel::buildForm() {
         b->setIconSize({16, 16});
         b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
         b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
-        buttons->addWidget(b, i / 3, i % 3);
+        buttons->addWidget(b, i / 2, i % 2); // two columns: the labels fit a narrow dock
         ++i;
     }
     layout->addLayout(buttons);
