@@ -3,6 +3,7 @@
 
 #include "data/sample_data.hpp"
 #include "document/document.hpp"
+#include "ops/op_registry.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "panels/palette_panel.hpp"
 #include "panels/properties_panel.hpp"
@@ -19,6 +20,8 @@
 
 #include <QLineEdit>
 #include <QMimeData>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -319,6 +322,43 @@ private slots:
         QVERIFY2(m_window->properties()->typesText().contains("6 image/mask pairs"),
                  qPrintable(m_window->properties()->typesText()));
         QVERIFY(m_window->properties()->typesText().contains("{0, 255}"));
+    }
+
+    void propertiesOfABigNodeScrollInAShortWindow() {
+        core::Project p;
+        core::NodeId data = p.graph.addNode("Dataset", "data");
+        QTemporaryDir dir;
+        const QString path = dir.filePath("short.segforge");
+        QCOMPARE(core::saveProject(p, path.toStdString()), std::string());
+        QVERIFY(m_window->openFile(path, nullptr, true));
+        m_window->resize(1280, 460);
+        m_window->scene()->selectNode(data);
+        QTest::qWait(100); // let the rebuilt form's layout settle
+
+        // Every attribute has an editor, and no two editors overlap.
+        const core::OpSchema* schema = core::OpRegistry::builtin().find("Dataset");
+        QVERIFY(schema);
+        std::vector<QRect> rects;
+        for (const core::AttrSpec& spec : schema->attrs) {
+            QWidget* e = m_window->properties()->editor(spec.name);
+            QVERIFY2(e, spec.name.c_str());
+            rects.push_back(QRect(e->mapTo(m_window->properties(), QPoint(0, 0)), e->size()));
+        }
+        for (std::size_t i = 0; i < rects.size(); ++i)
+            for (std::size_t j = i + 1; j < rects.size(); ++j)
+                QVERIFY2(!rects[i].intersects(rects[j]),
+                         qPrintable(QString("%1 overlaps %2").arg(QString::fromStdString(schema->attrs[i].name),
+                                                                   QString::fromStdString(schema->attrs[j].name))));
+        // The dock is shorter than the form: it scrolls, and scrolling reaches the last row.
+        auto* scroll = m_window->properties()->findChild<QScrollArea*>();
+        QVERIFY(scroll);
+        QVERIFY(scroll->verticalScrollBar()->maximum() > 0);
+        QWidget* last = m_window->properties()->editor(schema->attrs.back().name);
+        scroll->ensureWidgetVisible(last);
+        QTest::qWait(20);
+        const QRect inViewport(last->mapTo(scroll->viewport(), QPoint(0, 0)), last->size());
+        QVERIFY2(scroll->viewport()->rect().contains(inViewport),
+                 qPrintable(QString("viewport %1 px tall").arg(scroll->viewport()->height())));
     }
 
     void copyPasteAndAutoLayout() {
