@@ -187,6 +187,8 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"winograd_valid", 2, 11, 9, 16, 32, 3, 3, "valid", "relu", true},
         ConvCase{"winograd_partial_tiles", 3, 7, 13, 24, 40, 3, 3, "same", "linear", true},
         ConvCase{"winograd_unet_32", 2, 16, 16, 32, 32, 3, 3, "same", "relu", false},
+        // Deep and low-resolution (the bottleneck's shape): one group takes all tiles.
+        ConvCase{"winograd_deep_low_res", 2, 8, 8, 128, 96, 3, 3, "same", "relu", true},
         // Conv2DTranspose, kernel == strides: 1×1 direct convolution + shuffle.
         ConvCase{"transpose_unet_up", 2, 6, 5, 32, 16, 2, 2, "same", "linear", true, "Conv2DTranspose", 2},
         ConvCase{"transpose_odd_relu", 3, 5, 7, 7, 11, 2, 2, "valid", "relu", true, "Conv2DTranspose", 2},
