@@ -19,7 +19,7 @@ int runTemplate(const std::vector<std::string>& raw) {
     auto out = args.value("-o") ? args.value("-o") : args.value("--output");
     const char* usage = "usage: segforge-cli template unet -o FILE [--depth D] [--filters F] "
                         "[--size S] [--channels C] [--classes K] [--batchnorm] "
-                        "[--up upsample|transpose]\n";
+                        "[--up upsample|transpose|upsample_conv]\n";
     if (!args.ok() || args.positionals().size() != 1 || args.positionals()[0] != "unet" || !out) {
         std::cerr << "segforge-cli template: "
                   << (!args.ok() ? args.error()
