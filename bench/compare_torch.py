@@ -12,7 +12,7 @@ and builds the same network in PyTorch (the parameter count must equal the one
 and prints both and the ratios (SegForge / PyTorch: below 1 means we are
 faster). Needs Debian's python3-torch, so run it with /usr/bin/python3:
 
-    /usr/bin/python3 bench/compare_torch.py --cli build/speed-rel/app/segforge-cli
+    /usr/bin/python3 bench/compare_torch.py [--cli build/bench/app/segforge-cli]
 
 Timings on a shared machine are noisy: the script reports medians, and
 --repeat runs the whole comparison several times.
@@ -225,7 +225,8 @@ def child_main(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cli", default="build/speed-rel/app/segforge-cli", help="segforge-cli to run")
+    ap.add_argument("--cli", default=None,
+                    help="segforge-cli to run (default: build/bench's, else build/test's, as the README builds them)")
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--filters", type=int, default=16)
     ap.add_argument("--size", type=int, default=128)
@@ -247,6 +248,11 @@ def main():
     args = ap.parse_args()
     if args.torch_child:
         return child_main(args)
+    if args.cli is None:
+        candidates = ["build/bench/app/segforge-cli", "build/test/app/segforge-cli"]
+        args.cli = next((c for c in candidates if os.path.exists(c)), None)
+        if args.cli is None:
+            raise SystemExit("no segforge-cli in " + " or ".join(candidates) + "; build one or pass --cli")
 
     with tempfile.TemporaryDirectory() as tmp:
         project_path = os.path.join(tmp, "unet.segforge")
