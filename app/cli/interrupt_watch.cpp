@@ -9,7 +9,8 @@ namespace segforge::cli {
 namespace {
 
 std::atomic<int> g_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free, "the handler may only touch lock-free atomics");
+static_assert(std::atomic<int>::is_always_lock_free,
+              "the handler may only touch lock-free atomics");
 
 struct sigaction g_previousInt, g_previousTerm;
 bool g_watchingInt = false;

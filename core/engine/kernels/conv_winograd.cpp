@@ -64,7 +64,8 @@ struct WinogradConv {
 /// needs enough tiles that this is not the larger stream (C·F/(C+F) tiles: the deep,
 /// low-resolution layers take all their tiles at once), and the groups should keep
 /// every thread busy.
-std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t f, std::int64_t perThread) {
+std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t f,
+                           std::int64_t perThread) {
     const std::int64_t byCache = (64 * 1024) / (kPositions * std::max(c, f));
     const std::int64_t byReuse = (c * f + c + f - 1) / (c + f);
     const std::int64_t threads = engineThreads();
@@ -207,7 +208,8 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
     const std::int64_t cTiles = (g.c + kTile - 1) / kTile;
     parallelForFine(9 * cTiles, [&](std::int64_t t0, std::int64_t t1) {
         for (std::int64_t t = t0; t < t1; ++t) {
-            const std::int64_t tap = t / cTiles, c0 = (t % cTiles) * kTile, c1 = std::min(g.c, c0 + kTile);
+            const std::int64_t tap = t / cTiles, c0 = (t % cTiles) * kTile,
+                               c1 = std::min(g.c, c0 + kTile);
             const float* src = w + (8 - tap) * g.c * f;
             float* dst = adjoint + tap * f * g.c;
             for (std::int64_t f0 = 0; f0 < f; f0 += kTile)
@@ -233,7 +235,6 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
     p.accumulate = true;
     run(p);
 }
-
 
 void convWinogradBackwardWeights(const float* x, const float* dz, const float* reluOut, float* dw,
                                  float* db, const ConvGeometry& g, std::int64_t f) {

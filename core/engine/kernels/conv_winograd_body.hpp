@@ -49,7 +49,8 @@ template <class V> void winoInput1d(const typename V::Reg* d, typename V::Reg* t
 /// Aᵀ m for one column of six vectors.
 template <class V> void winoOutput1d(const typename V::Reg* m, typename V::Reg* o) {
     using R = typename V::Reg;
-    const R c2 = V::broadcast(&kWino.c2), c4 = V::broadcast(&kWino.c4), c8 = V::broadcast(&kWino.c8);
+    const R c2 = V::broadcast(&kWino.c2), c4 = V::broadcast(&kWino.c4),
+            c8 = V::broadcast(&kWino.c8);
     const R a = V::add(m[1], m[2]), b = V::sub(m[1], m[2]);
     const R c = V::add(m[3], m[4]), d = V::sub(m[3], m[4]);
     o[0] = V::add(V::add(m[0], a), c);
@@ -78,7 +79,8 @@ template <class V> void winoFilter1d(const typename V::Reg* g, typename V::Reg* 
 /// by the transposition principle, dW = Gᵀ[(A dY Aᵀ) ⊙ (Bᵀ D B)]G summed over tiles).
 template <class V> void winoGradient1d(const typename V::Reg* g, typename V::Reg* w) {
     using R = typename V::Reg;
-    const R c2 = V::broadcast(&kWino.c2), c4 = V::broadcast(&kWino.c4), c8 = V::broadcast(&kWino.c8);
+    const R c2 = V::broadcast(&kWino.c2), c4 = V::broadcast(&kWino.c4),
+            c8 = V::broadcast(&kWino.c8);
     const R even = V::fma(c4, g[2], g[0]), odd = V::add(g[1], g[3]);
     const R even2 = V::add(g[0], g[2]), odd2 = V::fma(c8, g[3], V::fma(c2, g[1], V::zero()));
     w[0] = g[0];
@@ -167,7 +169,8 @@ template <class V> void winogradOutput(const WinogradOutputJob& j) {
     for (std::int64_t k = 0; k < j.tiles.count; ++k) {
         const WinoTilePos pos = winoTilePos(j.tiles, j.tiles.t0 + k);
         const std::int64_t oy0 = pos.ty * kWinoTile, ox0 = pos.tx * kWinoTile;
-        const std::int64_t rows = minI(kWinoTile, j.oh - oy0), colsOut = minI(kWinoTile, j.ow - ox0);
+        const std::int64_t rows = minI(kWinoTile, j.oh - oy0),
+                           colsOut = minI(kWinoTile, j.ow - ox0);
         float* image = j.out + pos.n * j.oh * j.ow * j.f;
         const float* src = j.m + k * j.f;
         for (std::int64_t f0 = 0; f0 < j.f; f0 += 8) {
@@ -209,31 +212,33 @@ template <class V> void winogradFilter(const WinogradFilterJob& j) {
     const std::int64_t plane = j.stride; // u's stride between positions
     // Block by block, so the stores run along 36 sequential streams (one per position),
     // not 36 per block.
-    for (std::int64_t fb = 0; fb < j.f; fb += kBlock)
-        for (std::int64_t ci = j.c0; ci < j.c1; ++ci)
+    for (std::int64_t fb = 0; fb < j.f; fb += kBlock) {
+        for (std::int64_t ci = j.c0; ci < j.c1; ++ci) {
             for (std::int64_t f0 = fb; f0 < minI(fb + kBlock, j.f); f0 += 8) {
-            R rows[kWinoPatch][3]; // rows[i][kx]: row i of G g
-            SEGFORGE_UNROLL
-            for (int kx = 0; kx < 3; ++kx) {
-                R g[3], t[kWinoPatch];
+                R rows[kWinoPatch][3]; // rows[i][kx]: row i of G g
                 SEGFORGE_UNROLL
-                for (int ky = 0; ky < 3; ++ky)
-                    g[ky] = V::load(j.w + ((ky * 3 + kx) * j.c + ci) * j.f + f0);
-                winoFilter1d<V>(g, t);
+                for (int kx = 0; kx < 3; ++kx) {
+                    R g[3], t[kWinoPatch];
+                    SEGFORGE_UNROLL
+                    for (int ky = 0; ky < 3; ++ky)
+                        g[ky] = V::load(j.w + ((ky * 3 + kx) * j.c + ci) * j.f + f0);
+                    winoFilter1d<V>(g, t);
+                    SEGFORGE_UNROLL
+                    for (int i = 0; i < kWinoPatch; ++i)
+                        rows[i][kx] = t[i];
+                }
+                float* dst = j.u + ((f0 / kBlock) * j.c + ci) * kBlock + f0 % kBlock;
                 SEGFORGE_UNROLL
-                for (int i = 0; i < kWinoPatch; ++i)
-                    rows[i][kx] = t[i];
+                for (int i = 0; i < kWinoPatch; ++i) {
+                    R t[kWinoPatch];
+                    winoFilter1d<V>(rows[i], t);
+                    SEGFORGE_UNROLL
+                    for (int jj = 0; jj < kWinoPatch; ++jj)
+                        V::store(dst + (i * kWinoPatch + jj) * plane, t[jj]);
+                }
             }
-            float* dst = j.u + ((f0 / kBlock) * j.c + ci) * kBlock + f0 % kBlock;
-            SEGFORGE_UNROLL
-            for (int i = 0; i < kWinoPatch; ++i) {
-                R t[kWinoPatch];
-                winoFilter1d<V>(rows[i], t);
-                SEGFORGE_UNROLL
-                for (int jj = 0; jj < kWinoPatch; ++jj)
-                    V::store(dst + (i * kWinoPatch + jj) * plane, t[jj]);
-            }
-            }
+        }
+    }
 }
 
 template <class V> void winogradGradient(const WinogradGradientJob& j) {
@@ -255,7 +260,8 @@ template <class V> void winogradGradient(const WinogradGradientJob& j) {
                     const std::int64_t at = image + ((oy0 + y) * j.ow + ox0 + x) * j.f + f0;
                     g[y] = V::zero();
                     if (y < rows && x < colsIn)
-                        g[y] = j.mask ? V::wherePositive(V::load(j.mask + at), V::load(j.dz + at)) : V::load(j.dz + at);
+                        g[y] = j.mask ? V::wherePositive(V::load(j.mask + at), V::load(j.dz + at))
+                                      : V::load(j.dz + at);
                 }
                 winoGradient1d<V>(g, t);
                 SEGFORGE_UNROLL
