@@ -8,6 +8,7 @@ namespace segforge::core::ops {
 OpSchema concatenateSchema() {
     OpSchema s;
     s.name = "Concatenate";
+    s.keepsValuesFinite = true;
     s.category = "Merge";
     s.description = "Joins tensors along an axis (keras.layers.Concatenate); in a U-Net it joins "
                     "the skip connection with the upsampled path. Every other axis must match.";

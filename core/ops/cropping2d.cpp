@@ -7,6 +7,7 @@ namespace segforge::core::ops {
 OpSchema cropping2dSchema() {
     OpSchema s;
     s.name = "Cropping2D";
+    s.keepsValuesFinite = true;
     s.category = "Resize";
     s.description = "Removes rows and columns at the borders (keras.layers.Cropping2D), e.g. to "
                     "match a skip connection to a smaller decoder tensor.";

@@ -132,6 +132,11 @@ struct OpSchema {
     /// for ops whose infer never reads input types: a placeholder that must be
     /// reported wherever it stands, also behind another one.
     bool inferWithUnknownInputs = false;
+    /// The outputs are copies, maxima or convex combinations of the inputs (Concatenate,
+    /// MaxPool2D, UpSampling2D, Cropping2D, ZeroPadding2D): finite inputs give finite
+    /// outputs, so the NaN/Inf guard, which has checked every input already, skips
+    /// their outputs in the forward pass.
+    bool keepsValuesFinite = false;
     std::optional<LossContract> contract;
     InferFn infer;
     ParamFn params; ///< may be empty (no parameters)

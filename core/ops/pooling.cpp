@@ -44,6 +44,7 @@ OpSchema poolSchema(std::string name, std::string what) {
 
 OpSchema maxPool2dSchema() {
     OpSchema s = poolSchema("MaxPool2D", "Maximum");
+    s.keepsValuesFinite = true;
     s.forward = kernels::maxPool2dForward;
     s.backward = kernels::maxPool2dBackward;
     return s;

@@ -7,6 +7,7 @@ namespace segforge::core::ops {
 OpSchema upSampling2dSchema() {
     OpSchema s;
     s.name = "UpSampling2D";
+    s.keepsValuesFinite = true;
     s.category = "Resize";
     s.description = "Repeats rows and columns (keras.layers.UpSampling2D): H×size, W×size.";
     s.inputs = {{"input", kFloatOnly, "N×H×W×C float32"}};

@@ -7,6 +7,7 @@ namespace segforge::core::ops {
 OpSchema zeroPadding2dSchema() {
     OpSchema s;
     s.name = "ZeroPadding2D";
+    s.keepsValuesFinite = true;
     s.category = "Resize";
     s.description = "Adds rows and columns of zeros at the borders (keras.layers.ZeroPadding2D).";
     s.inputs = {{"input", kAnyDType, "N×H×W×C"}};

@@ -4,6 +4,7 @@
 
 #include "engine/executor.hpp"
 #include "engine/initializers.hpp"
+#include "ops/op_registry.hpp"
 #include "engine_op_harness.hpp"
 #include "graph_builder.hpp"
 
@@ -208,6 +209,57 @@ TEST(EngineExecutor, NanGuardStopsAtDiceWithoutEpsilonAndNamesTheSample) {
         EXPECT_TRUE(std::isfinite(ok->loss()));
         sgd->step(ok->trainableParameters(), 0.1);
     }
+}
+
+TEST(EngineExecutor, NanGuardSkipsOnlyOpsThatCannotMakeANaN) {
+    // image → Conv2D (linear) → MaxPool2D → UpSampling2D → Concatenate(·, conv) → BCE.
+    GraphBuilder b;
+    const NodeId image = b.input(4, 4, 1, "float32", "image");
+    const NodeId target = b.input(4, 4, 1, "float32", "target");
+    const NodeId conv = b.then("Conv2D", "conv", out(image),
+                               {{"filters", std::int64_t{2}}, {"padding", std::string("same")}});
+    const NodeId pool = b.then("MaxPool2D", "pool", out(conv));
+    const NodeId up = b.then("UpSampling2D", "up", out(pool));
+    const NodeId cat = b.add("Concatenate", "cat");
+    b.wire(out(up), {cat, "a"});
+    b.wire(out(conv), {cat, "b"});
+    const NodeId head = b.then("Conv2D", "head", out(cat),
+                               {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                                {"activation", std::string("sigmoid")}});
+    const NodeId loss = b.add("BinaryCrossentropy", "loss");
+    b.wire(out(head), {loss, "prediction"});
+    b.wire(out(target), {loss, "target"});
+    for (const char* op : {"Concatenate", "MaxPool2D", "UpSampling2D", "Cropping2D", "ZeroPadding2D"})
+        EXPECT_TRUE(OpRegistry::builtin().find(op)->keepsValuesFinite) << op;
+    for (const char* op : {"Conv2D", "AvgPool2D", "Dropout", "Rescale", "Add", "BatchNormalization"})
+        EXPECT_FALSE(OpRegistry::builtin().find(op)->keepsValuesFinite) << op;
+
+    // A NaN pixel is still caught where it first appears (the Input), and a weight
+    // that overflows is caught at the convolution, before the pooling that copies it.
+    auto ex = compileOk(b.graph);
+    ex->initializeParameters(3);
+    Tensor image_(Shape{2, 4, 4, 1}, DType::Float32);
+    image_.fill(0.5f);
+    Tensor target_(Shape{2, 4, 4, 1}, DType::Float32);
+    target_.fill(1.0f);
+    image_.f32()[16 + 5] = std::nanf("");
+    ex->feedInput("image", image_);
+    ex->feedInput("target", target_);
+    ex->beginStep(true);
+    ASSERT_EQ(ex->run(), RunStatus::NonFinite);
+    EXPECT_EQ(ex->nonFinite()->name, "image");
+    EXPECT_EQ(ex->nonFinite()->sample, 1);
+
+    image_.f32()[16 + 5] = 0.5f;
+    for (int tap = 0; tap < 9; ++tap) // conv/kernel (3,3,1,2), filter 0: 9 · 0.5 · 3e38 overflows
+        ex->parameters()[0].value.f32()[tap * 2] = 3e38f;
+    ex->feedInput("image", image_);
+    ex->beginStep(true);
+    ASSERT_EQ(ex->run(), RunStatus::NonFinite);
+    EXPECT_EQ(ex->nonFinite()->name, "conv");
+    EXPECT_EQ(ex->nonFinite()->phase, Phase::Forward);
+    (void)pool;
+    (void)up;
 }
 
 TEST(EngineExecutor, RefusesAGraphWithErrorsQuotingThem) {
