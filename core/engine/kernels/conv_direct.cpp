@@ -6,6 +6,7 @@
 #include "engine/kernels/conv_direct.hpp"
 
 #include "engine/kernels/conv_direct_jobs.hpp"
+#include "engine/kernels/scratch_buffers.hpp"
 #include "engine/parallel.hpp"
 
 #include <algorithm>
@@ -67,12 +68,6 @@ Scratch& scratch() {
     return s;
 }
 
-float* atLeast(std::vector<float>& v, std::int64_t n) {
-    if (v.size() < static_cast<std::size_t>(n))
-        v.resize(static_cast<std::size_t>(n));
-    return v.data();
-}
-
 std::int64_t roundUp(std::int64_t f) {
     return (f + kBlock - 1) / kBlock * kBlock;
 }
@@ -85,8 +80,7 @@ void pack(const float* w, std::int64_t kh, std::int64_t kw, std::int64_t c, std:
     const std::int64_t cin = adjoint ? f : c, cout = adjoint ? c : f;
     const std::int64_t blocks = roundUp(cout) / kBlock;
     const std::int64_t blockSize = kh * kw * cin * kBlock;
-    float* p = atLeast(out, blocks * blockSize);
-    std::fill(p, p + blocks * blockSize, 0.0f);
+    float* p = zeroed(out, blocks * blockSize);
     for (std::int64_t b = 0; b < blocks; ++b) {
         const std::int64_t o0 = b * kBlock, no = std::min(kBlock, cout - o0);
         for (std::int64_t ky = 0; ky < kh; ++ky) {
@@ -158,13 +152,11 @@ bool convDirectForward(const float* x, const float* w, const float* bias, float*
     pack(w, g.kh, g.kw, g.c, f, false, s.packed);
     const float* paddedBias = nullptr;
     if (bias) {
-        float* b = atLeast(s.bias, roundUp(f));
-        std::fill(b, b + roundUp(f), 0.0f);
+        float* b = zeroed(s.bias, roundUp(f));
         std::copy(bias, bias + f, b);
         paddedBias = b;
     }
-    float* zeros = atLeast(s.zeros, g.c);
-    std::fill(zeros, zeros + g.c, 0.0f);
+    const float* zeros = zeroed(s.zeros, g.c);
     const bool fused = act == ActKind::Linear || act == ActKind::Relu;
     direct::RowJob job;
     job.h = g.h;
@@ -199,8 +191,7 @@ void convDirectBackwardData(const float* dz, const float* w, float* dx, const Co
     const direct::MicroKernels& mk = microKernels();
     Scratch& s = scratch();
     pack(w, g.kh, g.kw, g.c, f, true, s.packed);
-    float* zeros = atLeast(s.zeros, f);
-    std::fill(zeros, zeros + f, 0.0f);
+    const float* zeros = zeroed(s.zeros, f);
     // The adjoint is a stride-1 convolution of dz (OH×OW×F) with the flipped kernel,
     // padded by k−1−pad, producing H×W×C.
     direct::RowJob job;
@@ -240,12 +231,8 @@ void convDirectBackwardWeights(const float* x, const float* dz, float* dw, const
     const std::int64_t units = g.n * perImage;
     const std::int64_t size = g.kh * g.kw * g.c * f;
     const int chunks = parallelChunks(units);
-    if (s.partial.size() < static_cast<std::size_t>(chunks))
-        s.partial.resize(static_cast<std::size_t>(chunks));
-    for (int k = 1; k < chunks; ++k) {
-        float* p = atLeast(s.partial[static_cast<std::size_t>(k)], size);
-        std::fill(p, p + size, 0.0f);
-    }
+    for (int k = 1; k < chunks; ++k)
+        zeroedPartial(s.partial, k, size);
     direct::WeightJob job;
     job.h = g.h;
     job.w = g.w;

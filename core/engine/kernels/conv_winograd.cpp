@@ -7,6 +7,7 @@
 
 #include "engine/kernels/conv_direct.hpp"
 #include "engine/kernels/conv_direct_jobs.hpp"
+#include "engine/kernels/scratch_buffers.hpp"
 #include "engine/parallel.hpp"
 
 #include <algorithm>
@@ -30,12 +31,6 @@ bool winogradFromEnvironment() {
 
 std::atomic<bool> g_winograd{winogradFromEnvironment()};
 
-float* atLeast(std::vector<float>& v, std::int64_t n) {
-    if (v.size() < static_cast<std::size_t>(n))
-        v.resize(static_cast<std::size_t>(n));
-    return v.data();
-}
-
 /// Floats between positions for `count` tiles of `channels`: whole cache lines, an odd
 /// number of them (see WinogradTiles::stride).
 std::int64_t planeStride(std::int64_t count, std::int64_t channels) {
@@ -58,6 +53,31 @@ struct WinogradConv {
     const float* bias = nullptr;
     bool relu = false, accumulate = false;
 };
+
+/// The convolution g describes, of `in` with F output channels (its adjoint swaps roles).
+WinogradConv convolutionOf(const float* in, const ConvGeometry& g, std::int64_t f) {
+    WinogradConv p;
+    p.in = in;
+    p.n = g.n;
+    p.h = g.h;
+    p.w = g.w;
+    p.c = g.c;
+    p.padTop = g.padTop;
+    p.padLeft = g.padLeft;
+    p.f = f;
+    p.oh = g.oh;
+    p.ow = g.ow;
+    return p;
+}
+
+/// Every 4×4 output tile of p's images (the range to cut into groups).
+direct::WinogradTiles allTiles(const WinogradConv& p) {
+    direct::WinogradTiles all;
+    all.tilesH = (p.oh + 3) / 4;
+    all.tilesW = (p.ow + 3) / 4;
+    all.count = p.n * all.tilesH * all.tilesW;
+    return all;
+}
 
 /// Tiles per group. A group's transformed inputs and products should stay near 256 KiB,
 /// but every group reads all 36 × C × F transformed weights once, so a group also
@@ -96,9 +116,9 @@ void run(const WinogradConv& p) {
     thread_local std::vector<float> packedStore, zerosStore;
     const std::int64_t blocks = (p.f + kBlock - 1) / kBlock;
     const std::int64_t plane = planeStride(1, blocks * p.c * kBlock);
-    float* u = atLeast(packedStore, kPositions * plane);
-    if (p.f % kBlock != 0) // the tail block's unused lanes must read zero
-        std::fill(u, u + kPositions * plane, 0.0f);
+    // The tail block's unused lanes must read zero.
+    float* u = p.f % kBlock != 0 ? zeroed(packedStore, kPositions * plane)
+                                 : grownTo(packedStore, kPositions * plane);
     parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
         direct::WinogradFilterJob job;
         job.w = p.kernel;
@@ -110,19 +130,16 @@ void run(const WinogradConv& p) {
         job.stride = plane;
         mk.winogradFilter(job);
     });
-    float* zeros = atLeast(zerosStore, p.c);
-    std::fill(zeros, zeros + p.c, 0.0f);
+    const float* zeros = zeroed(zerosStore, p.c);
 
-    direct::WinogradTiles all;
-    all.tilesH = (p.oh + 3) / 4;
-    all.tilesW = (p.ow + 3) / 4;
-    const std::int64_t total = p.n * all.tilesH * all.tilesW;
+    const direct::WinogradTiles all = allTiles(p);
+    const std::int64_t total = all.count;
     const std::int64_t group = tilesPerGroup(total, p.c, p.f, 4);
     parallelForFine((total + group - 1) / group, [&](std::int64_t g0, std::int64_t g1) {
         thread_local std::vector<float> vStore, mStore;
         const std::int64_t vStride = planeStride(group, p.c), mStride = planeStride(group, p.f);
-        float* v = atLeast(vStore, kPositions * vStride);
-        float* m = atLeast(mStore, kPositions * mStride);
+        float* v = grownTo(vStore, kPositions * vStride);
+        float* m = grownTo(mStore, kPositions * mStride);
         for (std::int64_t g = g0; g < g1; ++g) {
             direct::WinogradTiles tiles = all;
             tiles.t0 = g * group;
@@ -180,19 +197,9 @@ bool useWinogradConv(const ConvGeometry& g, std::int64_t f) {
 
 void convWinogradForward(const float* x, const float* w, const float* bias, float* y,
                          const ConvGeometry& g, std::int64_t f, bool relu) {
-    WinogradConv p;
-    p.in = x;
-    p.n = g.n;
-    p.h = g.h;
-    p.w = g.w;
-    p.c = g.c;
-    p.padTop = g.padTop;
-    p.padLeft = g.padLeft;
+    WinogradConv p = convolutionOf(x, g, f);
     p.kernel = w;
-    p.f = f;
     p.out = y;
-    p.oh = g.oh;
-    p.ow = g.ow;
     p.bias = bias;
     p.relu = relu;
     run(p);
@@ -203,7 +210,7 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
     // The adjoint: dz convolved with the kernel flipped in space and transposed in
     // channels, w'[ky][kx][f][c] = w[2−ky][2−kx][c][f], padded by 2 − pad.
     thread_local std::vector<float> adjointStore;
-    float* adjoint = atLeast(adjointStore, 9 * g.c * f);
+    float* adjoint = grownTo(adjointStore, 9 * g.c * f);
     constexpr std::int64_t kTile = 16; // transposed in 16 × 16 blocks that stay in L1
     const std::int64_t cTiles = (g.c + kTile - 1) / kTile;
     parallelForFine(9 * cTiles, [&](std::int64_t t0, std::int64_t t1) {
@@ -239,28 +246,15 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
 void convWinogradBackwardWeights(const float* x, const float* dz, const float* reluOut, float* dw,
                                  float* db, const ConvGeometry& g, std::int64_t f) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    WinogradConv p;
-    p.in = x;
-    p.n = g.n;
-    p.h = g.h;
-    p.w = g.w;
-    p.c = g.c;
-    p.padTop = g.padTop;
-    p.padLeft = g.padLeft;
-    p.f = f;
-    p.oh = g.oh;
-    p.ow = g.ow;
+    const WinogradConv p = convolutionOf(x, g, f);
     thread_local std::vector<float> zerosStore;
     thread_local std::vector<std::vector<float>> partialStore;
     thread_local std::vector<float> biasStore;
     std::vector<std::vector<float>>& partials = partialStore; // the workers use the caller's
-    float* zeros = atLeast(zerosStore, g.c);
-    std::fill(zeros, zeros + g.c, 0.0f);
+    const float* zeros = zeroed(zerosStore, g.c);
 
-    direct::WinogradTiles all;
-    all.tilesH = (g.oh + 3) / 4;
-    all.tilesW = (g.ow + 3) / 4;
-    const std::int64_t total = g.n * all.tilesH * all.tilesW;
+    const direct::WinogradTiles all = allTiles(p);
+    const std::int64_t total = all.count;
     const std::int64_t group = tilesPerGroup(total, g.c, f, 1);
     const std::int64_t groups = (total + group - 1) / group;
     // Each chunk sums its groups' products m[36][C][F] in a buffer of its own; the
@@ -268,19 +262,14 @@ void convWinogradBackwardWeights(const float* x, const float* dz, const float* r
     const std::int64_t mStride = planeStride(1, g.c * f);
     const std::int64_t size = kPositions * mStride;
     const int chunks = parallelChunks(groups);
-    if (partials.size() < static_cast<std::size_t>(chunks))
-        partials.resize(static_cast<std::size_t>(chunks));
-    for (int k = 0; k < chunks; ++k) {
-        float* m = atLeast(partials[static_cast<std::size_t>(k)], size);
-        std::fill(m, m + size, 0.0f);
-    }
-    float* biasSums = atLeast(biasStore, chunks * f); // one row of F per chunk
-    std::fill(biasSums, biasSums + chunks * f, 0.0f);
+    for (int k = 0; k < chunks; ++k)
+        zeroedPartial(partials, k, size);
+    float* biasSums = zeroed(biasStore, chunks * f); // one row of F per chunk
     parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
         thread_local std::vector<float> vStore, wStore;
         const std::int64_t vStride = planeStride(group, g.c), wStride = planeStride(group, f);
-        float* v = atLeast(vStore, kPositions * vStride);
-        float* wt = atLeast(wStore, kPositions * wStride);
+        float* v = grownTo(vStore, kPositions * vStride);
+        float* wt = grownTo(wStore, kPositions * wStride);
         float* m = partials[static_cast<std::size_t>(chunk)].data();
         for (std::int64_t gi = g0; gi < g1; ++gi) {
             direct::WinogradTiles tiles = all;
