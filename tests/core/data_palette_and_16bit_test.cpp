@@ -235,15 +235,24 @@ TEST(SixteenBit, ImagesAndMasksBatchAsU16WithTheirValues) {
     EXPECT_EQ(b.mask.u16()[0], 2);
 }
 
-TEST(SixteenBit, CheckerShowsU16AndOffersRescaleBy65535) {
-    TempDir t;
-    const auto images = t.dir("images");
-    const auto masks = t.dir("masks");
+namespace {
+
+/// Two 16×16 grey uint16 images (values 1000 and 2000) with 0/255 uint8 half masks.
+void writeU16ImagesWithU8Masks(const std::filesystem::path& images, const std::filesystem::path& masks) {
     for (int i = 0; i < 2; ++i) {
         ASSERT_TRUE(cv::imwrite((images / ("s" + std::to_string(i) + ".png")).string(),
                                 cv::Mat(16, 16, CV_16UC1, cv::Scalar(1000 * (i + 1)))));
         writeOrFail(masks / ("s" + std::to_string(i) + ".png"), halfMask(16, 16, 0, 255));
     }
+}
+
+} // namespace
+
+TEST(SixteenBit, CheckerShowsU16AndOffersRescaleBy65535) {
+    TempDir t;
+    const auto images = t.dir("images");
+    const auto masks = t.dir("masks");
+    ASSERT_NO_FATAL_FAILURE(writeU16ImagesWithU8Masks(images, masks));
     GraphBuilder b;
     NodeId data = b.add("Dataset", "data",
                         {{"images", images.string()}, {"masks", masks.string()}, {"mask_mode", std::string("binary")}});
@@ -279,11 +288,7 @@ TEST(SixteenBit, RescaleBy255OnU16IsAWarningWithTheRightScaleAsFix) {
     TempDir t;
     const auto images = t.dir("images");
     const auto masks = t.dir("masks");
-    for (int i = 0; i < 2; ++i) {
-        ASSERT_TRUE(cv::imwrite((images / ("s" + std::to_string(i) + ".png")).string(),
-                                cv::Mat(16, 16, CV_16UC1, cv::Scalar(1000 * (i + 1)))));
-        writeOrFail(masks / ("s" + std::to_string(i) + ".png"), halfMask(16, 16, 0, 255));
-    }
+    ASSERT_NO_FATAL_FAILURE(writeU16ImagesWithU8Masks(images, masks));
     GraphBuilder b;
     NodeId data = b.add("Dataset", "data",
                         {{"images", images.string()}, {"masks", masks.string()}, {"mask_mode", std::string("binary")}});
