@@ -46,6 +46,11 @@ bool useDirect(const ConvGeometry& g, std::int64_t f) {
     return useDirectConv(g) && !(isPointwise(g) && f < 8);
 }
 
+/// Winograd takes the layer, its ReLU (or none) fused into the transforms.
+bool useWinograd(const ConvGeometry& g, std::int64_t f, ActKind act) {
+    return useWinogradConv(g, f) && (act == ActKind::Linear || act == ActKind::Relu);
+}
+
 /// Pixels per task of a 1×1 convolution: fixed, so results do not depend on the thread count.
 constexpr std::int64_t kPointwiseRows = 4096;
 
@@ -75,7 +80,7 @@ void conv2dForward(const KernelContext& ctx) {
     const std::int64_t pixels = g.n * g.oh * g.ow;
     const bool bias = ctx.getBool("use_bias");
     const ActKind act = parseActivation(ctx.getString("activation"));
-    if (useWinogradConv(g, f) && (act == ActKind::Linear || act == ActKind::Relu)) {
+    if (useWinograd(g, f, act)) {
         convWinogradForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp, g, f,
                             act == ActKind::Relu);
         return;
@@ -134,7 +139,7 @@ void conv2dBackward(const KernelContext& ctx) {
     const float* xp = x.f32();
     // Winograd applies the ReLU derivative while it transforms the output gradient, and
     // the bias gradient falls out of that transform: no pass over a pre-activation copy.
-    if (dwT && useDirect(g, f) && useWinogradConv(g, f) && (act == ActKind::Linear || act == ActKind::Relu)) {
+    if (dwT && useWinograd(g, f, act)) {
         const float* mask = act == ActKind::Relu ? y.f32() : nullptr;
         const float* dy = ctx.outGrad(0).f32();
         convWinogradBackwardWeights(xp, dy, mask, dwT->f32(), dbT ? dbT->f32() : nullptr, g, f);
