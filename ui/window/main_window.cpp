@@ -120,8 +120,11 @@ void MainWindow::createDocks() {
     properties->raise();
     diag->raise();
     resizeDocks({diag}, {250}, Qt::Vertical);
-    // The attributes get most of the right column; the inspector is empty until a wire is pinned.
-    resizeDocks({properties, m_training->inspectorDock()}, {640, 360}, Qt::Vertical);
+    // The attributes get most of the right column; the inspector is empty until a wire is
+    // pinned. Deferred: before the first show the column has no height to share.
+    QTimer::singleShot(0, this, [this, properties] {
+        resizeDocks({properties, m_training->inspectorDock()}, {height() * 2 / 3, height() / 3}, Qt::Vertical);
+    });
     connect(m_training, &TrainingWorkbench::statusText, this,
             [this](const QString& text, int ms) { statusBar()->showMessage(text, ms); });
     connect(m_document, &Document::projectReplaced, m_training, &TrainingWorkbench::projectReplaced);
