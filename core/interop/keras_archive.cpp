@@ -2,6 +2,10 @@
 
 #include "util/str_cat.hpp"
 
+#include <algorithm>
+#include <fstream>
+#include <string_view>
+
 #ifdef SEGFORGE_HAVE_LIBZIP
 #include <zip.h>
 #endif
@@ -9,11 +13,21 @@
 namespace segforge::core::interop {
 
 namespace {
-/// config.json of a real model is a few hundred kilobytes; refuse absurd sizes.
-constexpr std::uint64_t kMaxConfigBytes = 256ull << 20;
+/// config.json of a real model is a few hundred kilobytes (a 300-layer model
+/// about 2 MB); the limit is checked against the entry's declared size before
+/// anything is inflated, and zip_fread never inflates past it.
+constexpr std::uint64_t kMaxConfigBytes = 32ull << 20;
+/// JSON deflates about 10:1; deflate cannot exceed about 1032:1. A large entry
+/// far beyond JSON's ratio is a decompression bomb, whatever it declares.
+constexpr std::uint64_t kMaxConfigRatio = 200;
+constexpr std::uint64_t kRatioCheckedFrom = 1ull << 20;
 } // namespace
 
-bool looksLikeZip(const std::string& bytes) { return bytes.rfind("PK\x03\x04", 0) == 0; }
+bool looksLikeZipFile(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    char magic[4] = {};
+    return in.read(magic, 4) && std::string_view(magic, 4) == std::string_view("PK\x03\x04", 4);
+}
 
 #ifdef SEGFORGE_HAVE_LIBZIP
 
@@ -35,7 +49,12 @@ std::optional<std::string> readKerasArchiveConfig(const std::filesystem::path& p
     if (zip_stat(archive, "config.json", 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
         error = strCat(path.string(), ": the archive has no config.json (is it a Keras 3 .keras file?)");
     } else if (st.size > kMaxConfigBytes) {
-        error = strCat(path.string(), ":config.json: ", st.size, " bytes is too large for a model config");
+        error = strCat(path.string(), ":config.json: declares ", st.size, " bytes, more than the ",
+                       kMaxConfigBytes >> 20, " MiB a model config can be (refused before inflating)");
+    } else if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size >= kRatioCheckedFrom &&
+               st.size / std::max<std::uint64_t>(st.comp_size, 1) > kMaxConfigRatio) {
+        error = strCat(path.string(), ":config.json: ", st.comp_size, " compressed bytes declare ", st.size,
+                       " — a ratio no model config has (a decompression bomb?); refused");
     } else if (zip_file_t* file = zip_fopen(archive, "config.json", 0)) {
         std::string buf(static_cast<std::size_t>(st.size), '\0');
         const zip_int64_t n = buf.empty() ? 0 : zip_fread(file, buf.data(), buf.size());

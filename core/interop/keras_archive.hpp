@@ -9,8 +9,8 @@
 
 namespace segforge::core::interop {
 
-/// True when the bytes start like a zip archive.
-bool looksLikeZip(const std::string& bytes);
+/// True when the file starts like a zip archive (reads its first four bytes).
+bool looksLikeZipFile(const std::filesystem::path& path);
 
 /// False when SegForge was built without a zip reader (libzip).
 bool kerasArchivesSupported();

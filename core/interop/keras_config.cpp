@@ -1,5 +1,6 @@
 #include "interop/keras_config.hpp"
 
+#include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
 namespace segforge::core::interop {
@@ -185,7 +186,7 @@ void KerasConfig::ignoreIfSet(const std::string& key, const std::string& why, co
     const json* v = raw(key);
     if (!v || v->is_null() || *v == neutral)
         return;
-    m_log.warning(pathOf(key), strCat("'", key, "' = ", v->dump(), " is ignored: ", why));
+    m_log.warning(pathOf(key), strCat("'", key, "' = ", jsonExcerpt(*v), " is ignored: ", why));
 }
 
 void KerasConfig::finish(const std::string& label) {

@@ -1,10 +1,10 @@
 #include "interop/keras_import.hpp"
 
 #include "interop/keras_archive.hpp"
+#include "util/bounded_json.hpp"
+#include "util/file_text.hpp"
 #include "util/str_cat.hpp"
 
-#include <fstream>
-#include <sstream>
 
 // Reading Keras files: JSON text or a .keras archive, told apart by content.
 
@@ -15,16 +15,9 @@ using namespace interop;
 
 namespace {
 
-std::optional<std::string> readFile(const std::filesystem::path& path, std::string& error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        error = path.string() + ": cannot open the file";
-        return std::nullopt;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+/// A Keras model JSON is at most a few megabytes; a .keras archive is opened
+/// by libzip and only its config.json is read (keras_archive.cpp).
+constexpr std::uint64_t kMaxKerasJsonBytes = 256ull << 20;
 
 } // namespace
 
@@ -34,49 +27,43 @@ bool isKerasModelJson(const json& doc) {
 }
 
 KerasImport importKerasJson(std::string_view text, const std::string& fileLabel) {
-    json doc = json::parse(text.begin(), text.end(), nullptr, false);
-    if (doc.is_discarded()) {
-        // Parse again with exceptions for the position and reason.
+    BoundedJson parsed = parseBoundedJson(text);
+    if (!parsed.ok()) {
         KerasImport out;
-        try {
-            doc = json::parse(text.begin(), text.end());
-        } catch (const json::parse_error& e) {
-            out.errors.push_back(strCat(fileLabel, ": not valid JSON (byte ", e.byte, "): ", e.what()));
-        } catch (const json::exception& e) { // e.g. out_of_range: a number too large (found by fuzzing)
-            out.errors.push_back(strCat(fileLabel, ": not valid JSON: ", e.what()));
-        }
-        if (out.errors.empty())
-            out.errors.push_back(fileLabel + ": not valid JSON");
+        out.errors.push_back(strCat(fileLabel, ":", parsed.error));
         return out;
     }
-    return importKerasModel(doc, fileLabel);
+    return importKerasModel(parsed.value, fileLabel);
 }
 
 KerasImport importKerasFile(const std::filesystem::path& path) {
     std::string error;
-    auto bytes = readFile(path, error);
-    if (bytes && looksLikeZip(*bytes)) {
-        bytes = readKerasArchiveConfig(path, error);
-        if (bytes)
-            return importKerasJson(*bytes, path.string() + ":config.json");
+    std::optional<std::string> text;
+    std::string label = path.string();
+    if (looksLikeZipFile(path)) {
+        text = readKerasArchiveConfig(path, error);
+        label += ":config.json";
+    } else {
+        text = readFileText(path, kMaxKerasJsonBytes, error);
     }
-    if (!bytes) {
+    if (!text) {
         KerasImport out;
         out.errors.push_back(error);
         return out;
     }
-    return importKerasJson(*bytes, path.string());
+    return importKerasJson(*text, label);
 }
 
 bool looksLikeKerasFile(const std::filesystem::path& path) {
-    std::string error;
-    auto bytes = readFile(path, error);
-    if (!bytes)
-        return false;
-    if (looksLikeZip(*bytes))
+    if (looksLikeZipFile(path))
         return true;
-    json doc = json::parse(*bytes, nullptr, false);
-    return !doc.is_discarded() && isKerasModelJson(doc) &&
+    std::string error;
+    const auto text = readFileText(path, kMaxKerasJsonBytes, error);
+    if (!text)
+        return false;
+    const BoundedJson parsed = parseBoundedJson(*text);
+    const json& doc = parsed.value;
+    return parsed.ok() && isKerasModelJson(doc) &&
            !(doc.contains("format") && doc["format"] == kProjectFormatName);
 }
 

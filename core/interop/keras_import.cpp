@@ -1,5 +1,6 @@
 #include "graph/auto_layout.hpp"
 #include "interop/keras_importer.hpp"
+#include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
 #include <set>
@@ -53,6 +54,8 @@ KerasImport Importer::run(const json& doc) {
         out.project = std::move(project);
     } catch (const KerasFormatError& e) {
         m_log.error(e.path(), e.what());
+    } catch (const json::exception& e) { // a value of a type the mapping did not expect
+        m_log.error(m_reading, strCat("malformed value: ", jsonExceptionReason(e)));
     }
     out.errors = m_log.errors();
     out.warnings = m_log.warnings();

@@ -91,6 +91,9 @@ private:
     void resolveReshapes();
 
     ImportLog m_log;
+    /// The JSON path of the layer being read, so that a value of an
+    /// unexpected type met anywhere below it is reported there.
+    std::string m_reading;
     Graph m_graph;
     std::vector<std::pair<NodeId, std::vector<std::int64_t>>> m_reshapes;
 };

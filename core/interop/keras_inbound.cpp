@@ -1,6 +1,7 @@
 #include "interop/keras_inbound.hpp"
 
 #include "interop/keras_config.hpp"
+#include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
 namespace segforge::core::interop {
@@ -15,7 +16,7 @@ constexpr int kMaxArgDepth = 32;
 
 std::int64_t refIndex(const json& v, const std::string& path) {
     if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 1000000)
-        throw KerasFormatError(path, "expected a non-negative index, got " + v.dump());
+        throw KerasFormatError(path, "expected a non-negative index, got " + jsonExcerpt(v));
     return v.get<std::int64_t>();
 }
 
@@ -23,7 +24,7 @@ std::int64_t refIndex(const json& v, const std::string& path) {
 KerasTensorRef refFromTriple(const json& v, const std::string& path) {
     if (!v.is_array() || v.size() < 3 || !v[0].is_string())
         throw KerasFormatError(path, "expected [layer_name, node_index, tensor_index], got " +
-                                         (v.is_array() ? v.dump() : jsonTypeName(v)));
+                                         (v.is_array() ? jsonExcerpt(v) : jsonTypeName(v)));
     return {v[0].get<std::string>(), refIndex(v[1], jsonPath(path, 1)),
             refIndex(v[2], jsonPath(path, 2)), path};
 }

@@ -1,6 +1,7 @@
 #include "interop/keras_layer_map.hpp"
 
 #include "ops/op_registry.hpp"
+#include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>
@@ -162,7 +163,7 @@ KerasLayerMapping conv(const std::string& cls, const std::string& name, KerasCon
         m.node = kerasPlaceholder(cls, name, strCat("grouped convolution, groups=", groups), 1);
     if (transpose && cfg.has("output_padding"))
         m.node = kerasPlaceholder(cls, name,
-                                  "output_padding " + cfg.raw("output_padding")->dump(), 1);
+                                  "output_padding " + jsonExcerpt(*cfg.raw("output_padding")), 1);
     return m;
 }
 
@@ -243,7 +244,7 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
         if (a.is_array() && a.size() == 1)
             a = a[0];
         if (!(a == json(-1) || a == json(3)))
-            return placeholderMapping(cls, name, "normalises axis " + a.dump() + ", not the channels",
+            return placeholderMapping(cls, name, "normalises axis " + jsonExcerpt(a) + ", not the channels",
                                       numInputs);
         KerasLayerMapping m = simple("BatchNormalization", name);
         setNonDefaultAttr(m.node, "momentum", cfg.number("momentum", 0.99));

@@ -12,6 +12,7 @@ namespace segforge::core::interop {
 using nlohmann::json;
 
 PortRef Importer::addInput(const std::string& name, const json& config, const std::string& path) {
+    m_reading = path;
     KerasConfig cfg(config, path, m_log);
     auto shape = cfg.shape("batch_shape");
     if (!shape)
@@ -59,6 +60,7 @@ PortRef Importer::addInput(const std::string& name, const json& config, const st
 
 Outputs Importer::addLayer(const json& layer, const std::string& path, const std::string& cls,
                            const std::string& name, const Outputs& inputs, int nesting) {
+    m_reading = path;
     if (isKerasModelClass(cls)) {
         if (!layer.contains("config"))
             throw KerasFormatError(jsonPath(path, "config"), "the nested model has no config");

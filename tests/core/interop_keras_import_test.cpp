@@ -389,7 +389,7 @@ TEST(KerasImport, BadFilesSayWhatAndWhere) {
         std::vector<std::string> expected;
     };
     const std::vector<Bad> cases = {
-        {"bad/truncated.json", {"bad/truncated.json: not valid JSON"}},
+        {"bad/truncated.json", {"bad/truncated.json:1:4563: not valid JSON: syntax error while parsing object key"}},
         {"bad/dangling.json",
          {"config.layers[4].inbound_nodes[0][0]", "'max_pool_2d', which is not a layer"}},
         {"bad/cycle.json", {"the model has a cycle", "'enc1'", "'dec1'"}},

@@ -1,8 +1,9 @@
 // Fuzz target for the Keras model importer: any bytes must give a project or
-// errors, never a crash, a hang or undefined behaviour. A successful import is
+// located errors (fuzz_checks.hpp), never a crash, a hang or undefined behaviour. A successful import is
 // also checked and exported, since those walk whatever graph the importer made.
 
 #include "check/checker.hpp"
+#include "fuzz_checks.hpp"
 #include "interop/keras_import.hpp"
 #include "interop/keras_json_export.hpp"
 #include "interop/onnx_export.hpp"
@@ -16,6 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace segforge::core;
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     KerasImport imported = importKerasJson(text, "fuzz.json");
+    segforge::fuzz::requireLocated(imported.errors, "fuzz.json");
+    segforge::fuzz::requireLocated(imported.warnings, "fuzz.json");
     if (!imported.ok())
         return 0;
     CheckOptions options;
