@@ -282,10 +282,13 @@ TrainResult Trainer::run() {
         ++m_epochsCompleted;
         m_batch = 0;
         m_acc = Accumulator{};
+        // Listeners record the epoch (metrics.csv) before the checkpoint that
+        // claims it is renamed into place: a crash between the two leaves a record
+        // the resumed run drops and repeats, never a finished epoch without one.
+        publish(e);
         if (!m_settings.checkpointPath.empty())
             if (std::string err = saveCheckpoint(m_settings.checkpointPath); !err.empty())
                 m_checkpointError = err;
-        publish(e);
     }
     return finish(TrainEventKind::Finished);
 }

@@ -20,8 +20,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace segforge::core {
+
+struct SafetensorsData;
 
 struct TrainerSettings {
     int epochs = 1;
@@ -78,9 +81,16 @@ public:
     /// Not while run() is inside a step: between runs, or from the callback.
     /// Returns "" or an error message.
     std::string saveCheckpoint(const std::filesystem::path& path) const;
-    /// Restores what saveCheckpoint wrote; nothing changes unless the whole file
-    /// fits this graph and optimizer. Returns "" or an error message.
+    /// Restores what saveCheckpoint wrote. Every field is validated first: the
+    /// position (epoch, batch, step, optimizer iterations, batches) must be whole
+    /// numbers in range for this run and consistent with each other, the sums
+    /// finite, the tensors those of this graph and optimizer and finite. Nothing
+    /// changes unless the whole file passes. Returns "" or a message naming the
+    /// file and the field ("checkpoint.safetensors: metadata 'epoch' = 'nan' is
+    /// not a whole number in [0, 20]").
     std::string loadCheckpoint(const std::filesystem::path& path);
+    /// The same from the bytes of a checkpoint file; `name` stands for the file in messages.
+    std::string loadCheckpointBytes(std::string_view bytes, const std::string& name);
 
     int epoch() const { return m_epoch; }              ///< epoch in progress (== epochs when done)
     std::size_t batch() const { return m_batch; }      ///< next training batch of that epoch
@@ -107,6 +117,7 @@ private:
     std::map<std::string, double> metrics() const;
     double seconds() const;
     TrainResult finish(TrainEventKind status, std::optional<NonFiniteReport> report = std::nullopt);
+    std::string restoreCheckpoint(SafetensorsData data, const std::string& file);
 
     Executor& m_executor;
     BatchSource& m_source;

@@ -11,6 +11,20 @@ std::int64_t Shape::elementsPerSample() const {
     return n;
 }
 
+std::optional<std::int64_t> Shape::checkedNumel() const {
+    std::int64_t n = 1;
+    bool zero = false;
+    for (std::int64_t d : m_dims) {
+        if (d < 0)
+            return std::nullopt;
+        if (d == 0)
+            zero = true;
+        else if (__builtin_mul_overflow(n, d, &n))
+            return std::nullopt;
+    }
+    return zero ? 0 : n;
+}
+
 std::string Shape::toString() const {
     if (m_dims.empty())
         return "scalar";

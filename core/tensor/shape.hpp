@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,13 @@ public:
 
     /// Elements per sample (every dimension but a symbolic batch).
     std::int64_t elementsPerSample() const;
+
+    /// The element count of a concrete shape, or nullopt when a dimension is
+    /// negative (symbolic) or the product of the non-zero dimensions overflows
+    /// int64. The order of the dimensions does not matter (2^62×2^62×0 is
+    /// refused like 0×2^62×2^62), so any code that multiplies the dimensions
+    /// one by one afterwards cannot overflow either.
+    std::optional<std::int64_t> checkedNumel() const;
 
     /// "N×128×128×16"; a scalar prints as "scalar".
     std::string toString() const;

@@ -11,14 +11,18 @@
 namespace segforge::core {
 
 Tensor::Tensor(Shape shape, DType dtype) : m_shape(std::move(shape)), m_dtype(dtype) {
-    m_numel = 1;
-    for (std::int64_t d : m_shape.dims()) {
+    for (std::int64_t d : m_shape.dims())
         if (d < 0)
             throw std::invalid_argument("Tensor needs a concrete shape, got " + m_shape.toString());
-        m_numel *= d;
-    }
-    m_storage.assign(static_cast<std::size_t>(m_numel) * static_cast<std::size_t>(dtypeSize(dtype)),
-                     std::byte{0});
+    const std::optional<std::int64_t> numel = m_shape.checkedNumel();
+    std::int64_t bytes = 0;
+    // Both products are checked: a signed overflow here is undefined behaviour, and a
+    // wrapped size would allocate a small buffer that every kernel then overruns.
+    if (!numel || __builtin_mul_overflow(*numel, static_cast<std::int64_t>(dtypeSize(dtype)), &bytes) ||
+        static_cast<std::uint64_t>(bytes) > std::numeric_limits<std::size_t>::max())
+        throw std::invalid_argument("Tensor shape " + m_shape.toString() + " has too many elements to address");
+    m_numel = *numel;
+    m_storage.assign(static_cast<std::size_t>(bytes), std::byte{0});
 }
 
 void Tensor::expect(DType dtype) const {
@@ -99,10 +103,8 @@ void Tensor::setValueAt(std::int64_t i, double v) {
 
 Tensor Tensor::reshaped(Shape shape) const {
     Tensor t = *this;
-    std::int64_t n = 1;
-    for (std::int64_t d : shape.dims())
-        n *= d;
-    if (n != m_numel)
+    const std::optional<std::int64_t> n = shape.checkedNumel();
+    if (!n || *n != m_numel)
         throw std::invalid_argument(strCat("cannot reshape ", describe(), " to ", shape.toString()));
     t.m_shape = std::move(shape);
     return t;

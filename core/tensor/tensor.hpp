@@ -16,7 +16,10 @@ namespace segforge::core {
 class Tensor {
 public:
     Tensor() = default;
-    /// Zero-filled tensor. Every dimension must be ≥ 0 (no symbolic batch).
+    /// Zero-filled tensor. Every dimension must be ≥ 0 (no symbolic batch) and
+    /// the byte size must be representable; otherwise throws
+    /// std::invalid_argument (before allocating anything). Readers of files
+    /// check sizes against the file first and never get here with absurd shapes.
     Tensor(Shape shape, DType dtype);
 
     const Shape& shape() const { return m_shape; }
