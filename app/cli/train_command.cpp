@@ -6,6 +6,7 @@
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
+#include "io/atomic_file.hpp"
 #include "ops/op_registry.hpp"
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <unistd.h>
 
 namespace segforge::cli {
@@ -23,7 +25,12 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: segforge-cli train PROJECT [--data DIR] [--epochs N] [--batch B] [--lr X] [--seed S]\n"
-    "                          [--threads T] [--out DIR] [--resume]\n";
+    "                          [--threads T] [--out DIR] [--resume | --overwrite]\n";
+
+/// What a run writes into its folder; a folder holding one of them is a run.
+constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+constexpr const char* kMetricsFile = "metrics.csv";
+constexpr const char* kWeightsFile = "weights.safetensors";
 
 std::string num(double v, int digits = 6) {
     if (!std::isfinite(v))
@@ -74,6 +81,34 @@ private:
     std::vector<std::string> m_extra;
 };
 
+/// metrics.csv as a resumed run must continue it: the header and exactly one
+/// row per epoch the checkpoint has finished. A row written before a crash
+/// whose checkpoint never landed is dropped (the epoch runs again); rows are
+/// kept only while they number the epochs 1, 2, … in order. Replaced
+/// atomically. Returns "" or a message; `kept` is the number of rows kept.
+std::string rebuildMetricsCsv(const fs::path& csvPath, const std::string& header, int finishedEpochs, int& kept) {
+    std::string text;
+    {
+        std::ifstream in(csvPath, std::ios::binary);
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::string out = header + "\n";
+    kept = 0;
+    std::size_t pos = text.find('\n'); // the old header is replaced by this run's
+    while (pos != std::string::npos && kept < finishedEpochs) {
+        const std::size_t next = text.find('\n', pos + 1);
+        if (next == std::string::npos) // a row cut short by a crash
+            break;
+        const std::string row = text.substr(pos + 1, next - pos - 1);
+        if (row.rfind(std::to_string(kept + 1) + ",", 0) != 0)
+            break;
+        out += row + "\n";
+        ++kept;
+        pos = next;
+    }
+    return core::writeFileAtomically(csvPath, out);
+}
+
 std::string metricSummary(const std::map<std::string, double>& metrics, const char* prefix) {
     std::string out;
     for (const auto& [name, value] : metrics)
@@ -118,7 +153,7 @@ private:
 
 int runTrain(const std::vector<std::string>& raw) {
     Arguments args(raw, {"--data", "--epochs", "--batch", "--lr", "--seed", "--threads", "--out", "-o"},
-                   {"--resume"});
+                   {"--resume", "--overwrite"});
     const auto epochs = args.integer("--epochs");
     const auto batch = args.integer("--batch");
     const auto seed = args.integer("--seed");
@@ -129,6 +164,8 @@ int runTrain(const std::vector<std::string>& raw) {
         lr = parseDouble("--lr", *text, error);
     if (error.empty() && args.positionals().size() != 1)
         error = "expected one PROJECT file";
+    if (error.empty() && args.flag("--resume") && args.flag("--overwrite"))
+        error = "--resume continues the run in --out and --overwrite replaces it: give one of them";
     if (error.empty() && ((epochs && *epochs < 1) || (batch && *batch < 1) || (threads && *threads < 0) ||
                           (seed && *seed < 0) || (lr && *lr <= 0)))
         error = "--epochs and --batch must be ≥ 1, --threads and --seed ≥ 0, --lr > 0";
@@ -140,6 +177,20 @@ int runTrain(const std::vector<std::string>& raw) {
     if (!project)
         return kExitBadInput;
     const fs::path out = args.value("--out").value_or(args.value("-o").value_or("segforge-run"));
+    const bool resumeAsked = args.flag("--resume"), overwrite = args.flag("--overwrite");
+    if (!resumeAsked && !overwrite) {
+        // A run folder is never truncated by accident: its metrics and checkpoint
+        // are the record of hours of training.
+        std::string found;
+        for (const char* name : {kCheckpointFile, kMetricsFile})
+            if (std::error_code ec; fs::exists(out / name, ec))
+                found += std::string(found.empty() ? "" : " and ") + name;
+        if (!found.empty()) {
+            std::cerr << "segforge-cli train: " << out.string() << " already holds a training run (" << found
+                      << "); continue it with --resume, or start over in it with --overwrite\n";
+            return kExitBadInput;
+        }
+    }
 
     core::TrainingOverrides o;
     if (auto d = args.value("--data"))
@@ -181,10 +232,22 @@ int runTrain(const std::vector<std::string>& raw) {
         std::cerr << "segforge-cli train: cannot create " << out.string() << ": " << ec.message() << "\n";
         return kExitBadInput;
     }
+    // What a killed run left half-written; the finished files are all renamed into place.
+    core::removeStaleTemporaries(out);
+    if (overwrite) {
+        // The old checkpoint must go now: a run stopped before its first checkpoint
+        // would otherwise resume the replaced run.
+        for (const char* name : {kCheckpointFile, kMetricsFile, kWeightsFile})
+            if (fs::remove(out / name, ec); ec) {
+                std::cerr << "segforge-cli train: cannot remove " << (out / name).string() << ": " << ec.message()
+                          << "\n";
+                return kExitBadInput;
+            }
+    }
     core::TrainerSettings settings = core::trainerSettingsFor(project->training, o, source->trainBatchCount());
-    settings.checkpointPath = out / "checkpoint.safetensors";
+    settings.checkpointPath = out / kCheckpointFile;
     core::Trainer trainer(*executor, *source, settings);
-    const bool resume = args.flag("--resume") && fs::exists(settings.checkpointPath);
+    const bool resume = resumeAsked && fs::exists(settings.checkpointPath);
     if (resume) {
         if (std::string err = trainer.loadCheckpoint(settings.checkpointPath); !err.empty()) {
             std::cerr << "segforge-cli train: cannot resume: " << err << "\n";
@@ -192,14 +255,24 @@ int runTrain(const std::vector<std::string>& raw) {
         }
     }
     const MetricsCsv csvFormat(project->graph);
-    const fs::path csvPath = out / "metrics.csv";
-    std::ofstream csv(csvPath, resume ? std::ios::app : std::ios::trunc);
-    if (!csv) {
-        std::cerr << "segforge-cli train: cannot write " << csvPath.string() << "\n";
+    const fs::path csvPath = out / kMetricsFile;
+    std::string csvError;
+    if (resume) {
+        int kept = 0;
+        csvError = rebuildMetricsCsv(csvPath, csvFormat.header(), trainer.epoch(), kept);
+        if (csvError.empty() && kept < trainer.epoch())
+            std::cerr << "segforge-cli train: " << csvPath.string() << " has rows for " << kept << " of the "
+                      << trainer.epoch() << " finished epochs; the missing rows are not recovered\n";
+    } else {
+        if (resumeAsked)
+            std::cerr << "segforge-cli train: no " << kCheckpointFile << " in " << out.string()
+                      << " to resume; starting from the beginning\n";
+        csvError = core::writeFileAtomically(csvPath, csvFormat.header() + "\n");
+    }
+    if (!csvError.empty()) {
+        std::cerr << "segforge-cli train: " << csvError << "\n";
         return kExitBadInput;
     }
-    if (!resume)
-        csv << csvFormat.header() << "\n" << std::flush;
 
     core::setEngineThreads(settings.threads);
     Progress progress(::isatty(::fileno(stdout)) != 0);
@@ -214,7 +287,9 @@ int runTrain(const std::vector<std::string>& raw) {
         if (e.kind == core::TrainEventKind::Batch) {
             progress.batch(e, firstStep);
         } else if (e.kind == core::TrainEventKind::Epoch) {
-            csv << csvFormat.row(e) << "\n" << std::flush;
+            // On disk before the trainer writes the checkpoint that counts this epoch.
+            if (std::string err = core::appendToFileDurably(csvPath, csvFormat.row(e) + "\n"); !err.empty())
+                std::cerr << "segforge-cli train: " << err << "\n";
             progress.line("epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs) + ": train_loss " +
                           num(e.trainLoss, 4) + " val_loss " + num(e.valLoss, 4) + metricSummary(e.valMetrics, "val_") +
                           " (" + num(e.epochSeconds, 3) + " s, " + num(e.msPerStep, 4) + " ms/step)");
@@ -243,7 +318,7 @@ int runTrain(const std::vector<std::string>& raw) {
     }
     if (!result.checkpointError.empty())
         std::cerr << "segforge-cli train: checkpoint not written: " << result.checkpointError << "\n";
-    const fs::path weights = out / "weights.safetensors";
+    const fs::path weights = out / kWeightsFile;
     if (std::string err = core::saveWeights(*executor, weights); !err.empty()) {
         std::cerr << "segforge-cli train: " << err << "\n";
         return kExitBadInput;
