@@ -3,9 +3,8 @@
 #include "check/input_size_sweep.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/preflight.hpp"
 #include "interop/keras_import.hpp"
-#include "data/data_probe.hpp"
-#include "project/dataset_location.hpp"
 #include "project/project_file.hpp"
 
 #include <filesystem>
@@ -14,38 +13,6 @@
 #include <unordered_map>
 
 namespace segforge::cli {
-
-namespace {
-
-/// Probes the folders of every Dataset node (or DIR/images and DIR/masks), so
-/// the report shows the data's real types and the data diagnostics, as the
-/// editor does. A folder that does not exist is noted and left out: the
-/// node's wires then follow its attributes.
-std::unordered_map<core::NodeId, core::DataProbe> probeDatasets(const core::Graph& graph, const std::string& file,
-                                                                const std::optional<std::string>& dataDir) {
-    std::unordered_map<core::NodeId, core::DataProbe> probes;
-    for (const auto& [id, node] : graph.nodes()) {
-        if (node.op != "Dataset")
-            continue;
-        std::optional<core::DatasetSpec> spec = core::datasetSpecOf(node, file);
-        if (dataDir) {
-            spec = spec.value_or(core::DatasetSpec{});
-            spec->imagesDir = std::filesystem::path(*dataDir) / "images";
-            spec->masksDir = std::filesystem::path(*dataDir) / "masks";
-        }
-        std::error_code ec;
-        if (!spec || !std::filesystem::is_directory(spec->imagesDir, ec)) {
-            std::cerr << file << ": note: Dataset '" << node.name << "': "
-                      << (spec ? "no folder " + spec->imagesDir.string() : std::string("no images folder set"))
-                      << "; its types follow the node's attributes\n";
-            continue;
-        }
-        probes.emplace(id, core::probeDataset(*spec));
-    }
-    return probes;
-}
-
-} // namespace
 
 int runCheck(const std::vector<std::string>& raw) {
     Arguments args(raw, {"--max-size", "--data"}, {"--json", "--no-data"});
@@ -88,11 +55,15 @@ int runCheck(const std::vector<std::string>& raw) {
     }
     const core::Graph& graph = project->graph;
     core::CheckOptions options;
+    // With data, the check is the one train runs before it starts (preflight):
+    // --data naming a missing folder is an error, as it is for train.
+    if (!keras && !args.flag("--no-data")) {
+        const auto dataDir = args.value("--data");
+        options = trainingCheckOptions(probeProjectData(*project, dataDir, dataDir.has_value(), file, std::cerr));
+    }
     options.requireLoss = !keras;
     if (maxSize)
         options.maxInputSize = std::max(1, *maxSize);
-    if (!keras && !args.flag("--no-data"))
-        options.dataProbes = probeDatasets(graph, file, args.value("--data"));
     core::CheckResult result = core::checkGraph(graph, options);
     core::InputSizeReport sizes = core::sweepInputSizes(graph, options.maxInputSize);
     if (args.flag("--json"))

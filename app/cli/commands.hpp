@@ -5,9 +5,17 @@
 
 namespace segforge::cli {
 
-/// Exit codes shared by all commands.
+/// Exit codes shared by all commands:
+///   0  success (warnings may have been printed)
+///   1  kExitFindings: the checker found errors — `check`, and `train`, which runs
+///      the same check on its data first and does not start
+///   2  kExitBadInput: bad usage, or input that cannot be read — a missing project
+///      or data folder, or a data file that changed or vanished while training
+///      ran (on_error='stop')
+///   3  kExitTrainingFailed (engine_support.hpp): training met NaN or Inf
+///   128+N  train stopped by signal N (Ctrl-C: 130), after saving its state
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFindings = 1; ///< the input has errors (check)
+inline constexpr int kExitFindings = 1; ///< the input has errors (check, train's pre-flight)
 inline constexpr int kExitBadInput = 2; ///< unreadable input or bad usage
 
 int runCheck(const std::vector<std::string>& args);

@@ -13,7 +13,7 @@
 
 namespace segforge::cli {
 
-inline constexpr int kExitTrainingFailed = 3; ///< train: NaN/Inf or a data error mid-run
+inline constexpr int kExitTrainingFailed = 3; ///< train: NaN/Inf (data errors are kExitBadInput)
 
 /// The project, or nullopt after printing why (`command` prefixes messages).
 std::optional<core::Project> loadProjectOrReport(const std::string& command, const std::string& file);

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/engine_support.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "cli/preflight.hpp"
 #include "engine/parallel.hpp"
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"
@@ -207,6 +208,10 @@ int runTrain(const std::vector<std::string>& raw) {
         std::cerr << "segforge-cli train: " << error << "\n";
         return kExitFindings;
     }
+    // The checker `check --data` runs, over every file: train never starts on
+    // data that check reports an error for.
+    if (const int refused = preflightTraining(*project, args.positionals().front(), args.value("--data")))
+        return refused;
     auto executor = compileOrReport("train", project->graph);
     if (!executor)
         return kExitFindings;
@@ -303,6 +308,10 @@ int runTrain(const std::vector<std::string>& raw) {
         const InterruptWatch watch([&trainer] { trainer.requestStop(); });
         result = trainer.run();
         interruptedBy = watch.signal();
+    } catch (const core::DataError& e) { // a file changed or vanished after the pre-flight
+        progress.line("");
+        std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": data: " << e.what() << "\n";
+        return kExitBadInput;
     } catch (const std::exception& e) {
         progress.line("");
         std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": " << e.what() << "\n";

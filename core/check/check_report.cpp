@@ -98,6 +98,20 @@ json checkReportToJson(const Graph& graph, const CheckResult& result, const Inpu
               {"warnings", result.count(Severity::Warning)}}}};
 }
 
+std::string diagnosticToText(const Graph& graph, const Diagnostic& d, const std::string& fileLabel) {
+    std::ostringstream out;
+    out << fileLabel << ": " << severityName(d.severity) << "[" << d.code << "]";
+    if (d.node != kNoNode) {
+        out << " '" << nodeName(graph, d.node) << "'";
+        if (!d.port.empty())
+            out << "." << d.port;
+    }
+    out << ": " << d.message << "\n";
+    for (std::size_t i = 0; i < d.fixes.size(); ++i)
+        out << "  fix " << (i + 1) << ": " << d.fixes[i].description << "\n";
+    return out.str();
+}
+
 std::string checkReportToText(const Graph& graph, const CheckResult& result,
                               const InputSizeReport& sizes, const std::string& fileLabel) {
     std::ostringstream out;
@@ -125,17 +139,8 @@ std::string checkReportToText(const Graph& graph, const CheckResult& result,
                     : "height " + sizes.height.rule + "; width " + sizes.width.rule)
             << "\n";
     }
-    for (const Diagnostic& d : result.diagnostics) {
-        out << "\n" << fileLabel << ": " << severityName(d.severity) << "[" << d.code << "]";
-        if (d.node != kNoNode) {
-            out << " '" << nodeName(graph, d.node) << "'";
-            if (!d.port.empty())
-                out << "." << d.port;
-        }
-        out << ": " << d.message << "\n";
-        for (std::size_t i = 0; i < d.fixes.size(); ++i)
-            out << "  fix " << (i + 1) << ": " << d.fixes[i].description << "\n";
-    }
+    for (const Diagnostic& d : result.diagnostics)
+        out << "\n" << diagnosticToText(graph, d, fileLabel);
     const std::size_t errors = result.count(Severity::Error);
     const std::size_t warnings = result.count(Severity::Warning);
     out << "\n"

@@ -17,6 +17,10 @@ namespace segforge::core {
 nlohmann::json checkReportToJson(const Graph& graph, const CheckResult& result,
                                  const InputSizeReport& sizes);
 
+/// One diagnostic as the text report shows it:
+/// "FILE: error[code] 'node'.port: message" and a "  fix N: …" line per fix.
+std::string diagnosticToText(const Graph& graph, const Diagnostic& d, const std::string& fileLabel);
+
 /// Compiler-style text: one line per edge type, one block per diagnostic.
 std::string checkReportToText(const Graph& graph, const CheckResult& result,
                               const InputSizeReport& sizes, const std::string& fileLabel);

@@ -334,7 +334,7 @@ CheckResult checkGraph(const Graph& graph, const CheckOptions& options, const Op
     }
     checkBatchNormBatchSize(graph, result);
     if (!options.dataProbes.empty())
-        checkDatasets(graph, options.dataProbes, result);
+        checkDatasets(graph, options.dataProbes, result, options.forTraining);
     if (options.diagnoseInputSize)
         diagnoseInputSize(graph, options.maxInputSize, registry, result);
 

@@ -23,6 +23,12 @@ struct CheckOptions {
     /// For models checked as they were written elsewhere (a Keras model JSON
     /// carries no loss: that lives in model.compile()).
     bool requireLoss = true;
+    /// The check gates a training run (`segforge-cli check` with data, and
+    /// `train`'s pre-flight): the probed data must then also fit the types the
+    /// Dataset's attributes declare, since the engine compiles those and the
+    /// saved weights carry them (dataset-type-mismatch). The editor leaves it
+    /// off: its wires show the data as it is.
+    bool forTraining = false;
 };
 
 /// Infers the type of every edge and collects every mistake in the graph.

@@ -59,6 +59,19 @@ inline constexpr std::string_view kImageSizeMismatch = "image-size-mismatch";
 inline constexpr std::string_view kDatasetEmpty = "dataset-empty";
 inline constexpr std::string_view kUnpairedFile = "unpaired-file";
 inline constexpr std::string_view kDataFileUnreadable = "data-file-unreadable";
+/// A file whose header declares more pixels than the limit (a decompression bomb or a huge scan).
+inline constexpr std::string_view kImageTooLarge = "image-too-large";
+/// Images (or masks) that differ in channel count or bit depth: a batch holds one type.
+inline constexpr std::string_view kMixedSampleTypes = "mixed-sample-types";
+/// mask_mode 'binary' on masks that are not two levels (a ramp, class indices, noise).
+inline constexpr std::string_view kMaskNotBinary = "mask-not-binary";
+/// A palette PNG mask using indices past the end of its own palette.
+inline constexpr std::string_view kMaskPaletteIndex = "mask-palette-index";
+/// mask_mode 'palette' on colour masks it cannot number (over 256 colours, 16-bit).
+inline constexpr std::string_view kMaskColours = "mask-colours";
+/// For training: the data's types differ from those the Dataset's attributes
+/// declare, which the engine compiles and the saved weights carry.
+inline constexpr std::string_view kDatasetTypeMismatch = "dataset-type-mismatch";
 } // namespace codes
 
 } // namespace segforge::core

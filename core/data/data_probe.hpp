@@ -6,6 +6,7 @@
 // Deliberately free of OpenCV types: checker headers include this one.
 
 #include "data/dataset_index.hpp"
+#include "data/image_limits.hpp"
 #include "tensor/dtype.hpp"
 #include "tensor/tensor_type.hpp"
 
@@ -23,11 +24,52 @@ struct ProbeOptions {
     int sampleCount = 16;
     /// Decode every file (slow on big sets; "full scan" in the UI).
     bool fullScan = false;
+    /// Files declaring more pixels are listed in DataProbe::tooLarge, never decoded.
+    std::uint64_t maxImagePixels = defaultMaxImagePixels();
 };
 
 struct UnreadableFile {
     std::string name; ///< file name, e.g. "cat_07.png"
     std::string reason;
+};
+
+/// A file whose header declares more pixels than the limit; it is not decoded.
+struct OversizedFile {
+    std::string name;
+    bool mask = false;  ///< a mask file, not an image
+    std::string reason; ///< "declares 30000×30000 pixels, more than the limit of …"
+};
+
+/// A decoded mask whose first channel holds more than two values: what
+/// binary mode would make of it. Levels near an end are within 1/8 of the
+/// value range from the smallest or largest value.
+struct MultiLevelMask {
+    std::string name;
+    std::size_t distinct = 0; ///< distinct values
+    std::int64_t lo = 0, hi = 0;
+    double betweenShare = 0; ///< pixels near neither end (a ramp, a photo, class indices)
+    double faintShare = 0;   ///< non-zero pixels near 0 (compression noise): foreground in binary mode
+};
+
+/// A palette PNG mask using indices its palette does not have.
+struct PaletteOverflow {
+    std::string name;
+    int maxIndex = 0;
+    int paletteSize = 0;
+    std::int64_t pixels = 0; ///< pixels whose index is past the palette
+};
+
+/// The channel count and bit depth a decoded file has.
+struct FileType {
+    int channels = 0;
+    int bitDepth = 8;
+    auto operator<=>(const FileType&) const = default;
+};
+
+/// How many decoded files have one FileType, and the first of them.
+struct FileGroup {
+    int count = 0;
+    std::string example;
 };
 
 /// An image and its mask that differ in size.
@@ -49,6 +91,9 @@ struct ProbedSide {
     std::map<int, int> channelCounts; ///< channels → decoded file count
     ValueRange range{};               ///< over decoded (sampled) files
     bool rangeKnown = false;
+    /// Decoded files by channels and bit depth: more than one entry means a
+    /// batch could mix types, which the engine cannot take.
+    std::map<FileType, FileGroup> types;
 
     /// The dtype batches carry: u8 for 8-bit, i32 for 16-bit (no u16 on wires), f32 for float.
     DType dtype() const;
@@ -80,6 +125,17 @@ struct DataProbe {
     std::vector<std::string> unpaired;         ///< file names without a partner
     std::vector<PairSizeMismatch> sizeMismatches;
     std::vector<UnreadableFile> unreadable;
+    std::vector<OversizedFile> tooLarge;
+    /// Pairs training cannot use: a side unreadable or too large. When this
+    /// is pairCount, nothing can be trained on.
+    std::size_t badPairs = 0;
+    /// The first kMaxListed decoded masks with more than two values, and how many there are.
+    std::vector<MultiLevelMask> multiLevelMasks;
+    std::size_t multiLevelMaskCount = 0;
+    /// Palette PNG masks with indices past their palette (first kMaxListed), and how many.
+    std::vector<PaletteOverflow> paletteOverflows;
+    std::size_t paletteOverflowCount = 0;
+    static constexpr std::size_t kMaxListed = 16;
 
     /// "{0, 255}" or "{0, 1, 2, …, 20} (21 values)" from the histogram.
     std::string maskValuesText() const;
@@ -88,7 +144,8 @@ struct DataProbe {
 };
 
 /// Scans a dataset. Never throws and never crashes on bad files: they are
-/// listed in `unreadable` by name.
+/// listed in `unreadable` or `tooLarge` by name, and left out of the sizes,
+/// types and histograms.
 DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options = {});
 
 } // namespace segforge::core

@@ -1,5 +1,6 @@
 #include "data/image_io.hpp"
 
+#include "data/image_header.hpp"
 #include "data/indexed_png.hpp"
 #include "util/str_cat.hpp"
 
@@ -9,7 +10,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
+#include <climits>
+#include <cstdlib>
 #include <fstream>
+#include <new>
 #include <vector>
 
 namespace segforge::core {
@@ -22,117 +27,117 @@ std::string lowerExtension(const std::filesystem::path& path) {
     return ext;
 }
 
-std::uint32_t bigEndian32(const unsigned char* p) {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-           std::uint32_t{p[3]};
-}
-std::uint32_t littleEndian32(const unsigned char* p) {
-    return (std::uint32_t{p[3]} << 24) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[1]} << 8) |
-           std::uint32_t{p[0]};
-}
-
-std::optional<ImageHeader> pngHeader(const std::vector<unsigned char>& b, std::string* error) {
-    static constexpr std::array<unsigned char, 8> kSig{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (b.size() < 26 || !std::equal(kSig.begin(), kSig.end(), b.begin()) ||
-        std::string(b.begin() + 12, b.begin() + 16) != "IHDR") {
-        *error = "not a valid PNG file (bad signature or missing IHDR header)";
-        return std::nullopt;
-    }
-    ImageHeader h;
-    h.width = static_cast<int>(bigEndian32(&b[16]));
-    h.height = static_cast<int>(bigEndian32(&b[20]));
-    const int depth = b[24];
-    const int colour = b[25];
-    h.bitDepth = depth == 16 ? 16 : 8;
-    switch (colour) {
-    case 0: h.channels = 1; break;
-    case 2: h.channels = 3; break;
-    case 3: // palette: readImage expands it to colours, readMaskImage keeps the indices
-        h.channels = 3;
-        h.bitDepth = 8;
-        h.indexed = true;
-        break;
-    case 4: h.channels = 4; break;                 // grey + alpha decodes as RGBA
-    case 6: h.channels = 4; break;
-    default: *error = strCat("PNG colour type ", colour, " is invalid"); return std::nullopt;
-    }
-    if (h.width <= 0 || h.height <= 0) {
-        *error = strCat("PNG header gives an invalid size ", h.width, "×", h.height);
-        return std::nullopt;
-    }
-    return h;
+/// No image within the pixel limit needs a larger file: 4 channels of float32
+/// per pixel, uncompressed, plus room for metadata.
+std::uint64_t maxFileBytes(const ImageLimits& limits) {
+    const std::uint64_t pixels = saturatingMultiply(limits.maxPixels, 16);
+    return pixels > UINT64_MAX - (std::uint64_t{64} << 20) ? UINT64_MAX
+                                                           : pixels + (std::uint64_t{64} << 20);
 }
 
-std::optional<ImageHeader> jpegHeader(const std::vector<unsigned char>& b, std::string* error) {
-    if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) {
-        *error = "not a valid JPEG file (bad signature)";
-        return std::nullopt;
-    }
-    std::size_t i = 2;
-    while (i + 9 < b.size()) {
-        if (b[i] != 0xFF) {
-            ++i;
-            continue;
-        }
-        const unsigned char marker = b[i + 1];
-        if (marker == 0xFF) {
-            ++i;
-            continue;
-        }
-        const std::size_t length = (std::size_t{b[i + 2]} << 8) | b[i + 3];
-        const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                         marker != 0xCC;
-        if (sof) {
-            ImageHeader h;
-            h.bitDepth = b[i + 4] > 8 ? 16 : 8;
-            h.height = (b[i + 5] << 8) | b[i + 6];
-            h.width = (b[i + 7] << 8) | b[i + 8];
-            h.channels = b[i + 9] == 1 ? 1 : 3;
-            return h;
-        }
-        i += 2 + length;
-    }
-    *error = "JPEG file has no frame header (truncated?)";
-    return std::nullopt;
-}
-
-std::optional<ImageHeader> bmpHeader(const std::vector<unsigned char>& b, std::string* error) {
-    if (b.size() < 30 || b[0] != 'B' || b[1] != 'M') {
-        *error = "not a valid BMP file (bad signature)";
-        return std::nullopt;
-    }
-    ImageHeader h;
-    h.width = static_cast<int>(littleEndian32(&b[18]));
-    h.height = std::abs(static_cast<int>(littleEndian32(&b[22])));
-    const int bpp = b[28] | (b[29] << 8);
-    h.channels = bpp == 32 ? 4 : (bpp == 8 ? 1 : 3);
-    return h;
-}
-
-} // namespace
-
-bool isImageFile(const std::filesystem::path& path) {
-    static const std::array<std::string_view, 6> kExts{".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"};
-    const std::string ext = lowerExtension(path);
-    return std::find(kExts.begin(), kExts.end(), ext) != kExts.end();
-}
-
-ImageReadResult readImage(const std::filesystem::path& path) {
-    ImageReadResult r;
+/// The first `limit` bytes of a file (all of it when shorter). `whole` tells
+/// whether that is the entire file.
+bool readFileBytes(const std::filesystem::path& path, std::uint64_t limit,
+                   std::vector<std::uint8_t>& out, bool& whole, std::string& error) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
-        r.error = "file does not exist or is not a regular file";
-        return r;
+        error = "file does not exist or is not a regular file";
+        return false;
     }
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (ec) {
+        error = strCat("cannot read the file size: ", ec.message());
+        return false;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot open the file";
+        return false;
+    }
+    const std::uint64_t n = std::min<std::uint64_t>(size, limit);
+    try {
+        out.resize(static_cast<std::size_t>(n));
+    } catch (const std::bad_alloc&) {
+        error = strCat("not enough memory to read its ", n, " bytes");
+        return false;
+    }
+    in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n));
+    out.resize(static_cast<std::size_t>(in.gcount()));
+    whole = out.size() >= size;
+    return true;
+}
+
+/// The whole file, unless it is larger than any image within `limits` can be.
+bool readWholeFile(const std::filesystem::path& path, const ImageLimits& limits,
+                   std::vector<std::uint8_t>& out, std::string& error) {
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > maxFileBytes(limits)) {
+        error = strCat("the file has ", size, " bytes, more than an image within the limit of ",
+                       limits.maxPixels, " pixels can take");
+        return false;
+    }
+    bool whole = false;
+    return readFileBytes(path, maxFileBytes(limits), out, whole, error);
+}
+
+/// The header, or an error: what every reader checks before decoding.
+std::optional<ImageHeader> admit(std::span<const std::uint8_t> bytes, const ImageLimits& limits,
+                                 ImageReadResult& r) {
+    std::string error;
+    const ParsedHeader p = parseImageHeader(bytes, error);
+    if (p.status == HeaderParse::NeedMore) {
+        r.error =
+            strCat("the file is truncated: its ", bytes.size(), " bytes end inside the header");
+        return std::nullopt;
+    }
+    if (p.status == HeaderParse::Bad) {
+        r.error = error;
+        return std::nullopt;
+    }
+    if (std::string e = pixelLimitError(p.header, limits); !e.empty()) {
+        r.error = std::move(e);
+        r.tooLarge = true;
+        return std::nullopt;
+    }
+    if (p.minFileBytes > bytes.size()) {
+        r.error = strCat("declares ", p.header.width, "×", p.header.height,
+                         " pixels, which need a file of at least ", p.minFileBytes,
+                         " bytes, but it has ", bytes.size(), " (truncated or forged)");
+        return std::nullopt;
+    }
+    if (bytes.size() > static_cast<std::size_t>(INT_MAX)) { // cv::Mat's columns are an int
+        r.error = strCat("the file has ", bytes.size(), " bytes, more than 2 GiB");
+        return std::nullopt;
+    }
+    return p.header;
+}
+
+ImageReadResult decode(std::span<const std::uint8_t> bytes, const ImageHeader& header) {
+    ImageReadResult r;
     cv::Mat raw;
     try {
-        raw = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception& e) { // OpenCV throws on some malformed headers
+        // imdecode only reads the buffer; the Mat header merely wraps it.
+        const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1,
+                             const_cast<std::uint8_t*>(bytes.data()));
+        raw = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) { // OpenCV throws on some malformed files
         r.error = strCat("OpenCV could not decode it: ", e.what());
+        return r;
+    } catch (const std::bad_alloc&) {
+        r.error =
+            strCat("not enough memory to decode its ", header.width, "×", header.height, " pixels");
         return r;
     }
     if (raw.empty()) {
         r.error = "OpenCV could not decode it (corrupt, truncated or unsupported)";
+        return r;
+    }
+    // The limit was checked on the header; an image of another size would mean
+    // the decoder read a different header than we did.
+    if (raw.cols != header.width || raw.rows != header.height) {
+        r.error = strCat("decoded as ", raw.cols, "×", raw.rows, " pixels but its header declares ",
+                         header.width, "×", header.height);
         return r;
     }
     const int depth = raw.depth();
@@ -141,24 +146,86 @@ ImageReadResult readImage(const std::filesystem::path& path) {
                          "); supported are 8-bit, 16-bit unsigned and 32-bit float");
         return r;
     }
-    switch (raw.channels()) {
-    case 1: r.image = raw; break;
-    case 3: cv::cvtColor(raw, r.image, cv::COLOR_BGR2RGB); break;
-    case 4: cv::cvtColor(raw, r.image, cv::COLOR_BGRA2RGBA); break;
-    default:
-        r.error = strCat("unsupported channel count ", raw.channels(), " (1, 3 or 4 expected)");
-        return r;
+    try {
+        switch (raw.channels()) {
+        case 1:
+            r.image = raw;
+            break;
+        case 3:
+            cv::cvtColor(raw, r.image, cv::COLOR_BGR2RGB);
+            break;
+        case 4:
+            cv::cvtColor(raw, r.image, cv::COLOR_BGRA2RGBA);
+            break;
+        default:
+            r.error = strCat("unsupported channel count ", raw.channels(), " (1, 3 or 4 expected)");
+            return r;
+        }
+    } catch (const cv::Exception& e) {
+        r.error = strCat("OpenCV could not convert it: ", e.what());
+    } catch (const std::bad_alloc&) {
+        r.error = "not enough memory to convert it to RGB";
     }
     return r;
 }
 
-ImageReadResult readMaskImage(const std::filesystem::path& path) {
-    if (lowerExtension(path) != ".png" || !isIndexedPng(path))
-        return readImage(path);
-    IndexedPng png = readIndexedPng(path);
+} // namespace
+
+std::uint64_t defaultMaxImagePixels() {
+    static const std::uint64_t value = [] {
+        const char* text = std::getenv(kMaxImagePixelsVariable);
+        if (!text || !*text)
+            return kDefaultMaxImagePixels;
+        std::uint64_t v = 0;
+        const char* end = text + std::char_traits<char>::length(text);
+        const auto [ptr, ec] = std::from_chars(text, end, v);
+        return ec == std::errc() && ptr == end && v > 0 ? v : kDefaultMaxImagePixels;
+    }();
+    return value;
+}
+
+std::string pixelLimitError(const ImageHeader& h, const ImageLimits& limits) {
+    if (h.width > kMaxImageSide || h.height > kMaxImageSide)
+        return strCat("declares ", h.width, "×", h.height, " pixels, more than the limit of ",
+                      kMaxImageSide, " pixels per side");
+    if (h.pixels() > limits.maxPixels)
+        return strCat("declares ", h.width, "×", h.height, " pixels, more than the limit of ",
+                      limits.maxPixels, " (", kMaxImagePixelsVariable, ")");
+    return {};
+}
+
+bool isImageFile(const std::filesystem::path& path) {
+    static const std::array<std::string_view, 6> kExts{".png", ".jpg",  ".jpeg",
+                                                       ".tif", ".tiff", ".bmp"};
+    const std::string ext = lowerExtension(path);
+    return std::find(kExts.begin(), kExts.end(), ext) != kExts.end();
+}
+
+ImageReadResult readImage(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {
     ImageReadResult r;
+    const auto header = admit(bytes, limits, r);
+    return header ? decode(bytes, *header) : r;
+}
+
+ImageReadResult readImage(const std::filesystem::path& path, const ImageLimits& limits) {
+    ImageReadResult r;
+    std::vector<std::uint8_t> bytes;
+    if (!readWholeFile(path, limits, bytes, r.error))
+        return r;
+    return readImage(bytes, limits);
+}
+
+ImageReadResult readMaskImage(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {
+    ImageReadResult r;
+    const auto header = admit(bytes, limits, r);
+    if (!header)
+        return r;
+    if (!header->indexed)
+        return decode(bytes, *header);
+    IndexedPng png = readIndexedPng(bytes, limits);
     if (!png.ok()) {
         r.error = png.error;
+        r.tooLarge = png.tooLarge;
         return r;
     }
     r.image = png.indices;
@@ -166,50 +233,63 @@ ImageReadResult readMaskImage(const std::filesystem::path& path) {
     return r;
 }
 
+ImageReadResult readMaskImage(const std::filesystem::path& path, const ImageLimits& limits) {
+    ImageReadResult r;
+    std::vector<std::uint8_t> bytes;
+    if (!readWholeFile(path, limits, bytes, r.error))
+        return r;
+    return readMaskImage(bytes, limits);
+}
+
+std::optional<ImageHeader> readImageHeader(std::span<const std::uint8_t> bytes,
+                                           std::string* error) {
+    std::string scratch;
+    std::string& err = error ? *error : scratch;
+    const ParsedHeader p = parseImageHeader(bytes, err);
+    if (p.status == HeaderParse::NeedMore)
+        err = strCat("the file is truncated: its ", bytes.size(), " bytes end inside the header");
+    if (p.status != HeaderParse::Ok)
+        return std::nullopt;
+    return p.header;
+}
+
 std::optional<ImageHeader> readImageHeader(const std::filesystem::path& path, std::string* error) {
     std::string scratch;
     std::string& err = error ? *error : scratch;
-    const std::string ext = lowerExtension(path);
-    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp") {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-            err = "cannot open the file";
-            return std::nullopt;
-        }
-        // JPEG frame headers can follow large EXIF blocks; 64 KiB covers nearly all.
-        std::vector<unsigned char> bytes(ext == ".png" || ext == ".bmp" ? 32 : 65536);
-        in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        bytes.resize(static_cast<std::size_t>(in.gcount()));
-        if (ext == ".png")
-            return pngHeader(bytes, &err);
-        if (ext == ".bmp")
-            return bmpHeader(bytes, &err);
-        if (auto h = jpegHeader(bytes, &err))
-            return h;
-        if (bytes.size() < 65536)
-            return std::nullopt;
-        // Frame header beyond the first 64 KiB: fall through to a decode.
-    }
-    ImageReadResult r = readImage(path);
-    if (!r.ok()) {
-        err = r.error;
+    // JPEG frame headers can follow large EXIF blocks; 64 KiB covers nearly all.
+    std::vector<std::uint8_t> bytes;
+    bool whole = false;
+    if (!readFileBytes(path, 65536, bytes, whole, err))
         return std::nullopt;
+    ParsedHeader p = parseImageHeader(bytes, err);
+    if (p.status == HeaderParse::NeedMore && !whole) {
+        // A TIFF directory usually sits at the end of the file; a JPEG frame
+        // header may follow a large thumbnail.
+        if (!readWholeFile(path, ImageLimits{}, bytes, err))
+            return std::nullopt;
+        p = parseImageHeader(bytes, err);
     }
-    ImageHeader h;
-    h.width = r.image.cols;
-    h.height = r.image.rows;
-    h.channels = r.image.channels();
-    h.bitDepth = r.image.depth() == CV_8U ? 8 : (r.image.depth() == CV_16U ? 16 : 32);
-    return h;
+    if (p.status == HeaderParse::NeedMore)
+        err = strCat("the file is truncated: its ", bytes.size(), " bytes end inside the header");
+    if (p.status != HeaderParse::Ok)
+        return std::nullopt;
+    return p.header;
 }
 
 std::string writeImage(const std::filesystem::path& path, const cv::Mat& rgb) {
     cv::Mat bgr;
     switch (rgb.channels()) {
-    case 1: bgr = rgb; break;
-    case 3: cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR); break;
-    case 4: cv::cvtColor(rgb, bgr, cv::COLOR_RGBA2BGRA); break;
-    default: return strCat("cannot write a ", rgb.channels(), "-channel image");
+    case 1:
+        bgr = rgb;
+        break;
+    case 3:
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        break;
+    case 4:
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGBA2BGRA);
+        break;
+    default:
+        return strCat("cannot write a ", rgb.channels(), "-channel image");
     }
     try {
         if (!cv::imwrite(path.string(), bgr))

@@ -119,7 +119,10 @@ ImageFolderSource::ImageFolderSource(PipelineOptions options) : m_options(std::m
     if (m_index.pairs.empty())
         throw DataError(strCat("no image/mask pairs in '", m_options.spec.imagesDir.string(), "'"));
     if (m_options.maskMode == MaskMode::Palette && m_options.palette.empty()) {
-        DataProbe probe = probeDataset(m_options.spec, {0, true});
+        ProbeOptions all;
+        all.fullScan = true;
+        all.maxImagePixels = m_options.maxImagePixels;
+        DataProbe probe = probeDataset(m_options.spec, all);
         if (probe.tooManyColours)
             throw DataError("palette masks with more than 256 colours");
         m_options.palette = probe.maskColours;
@@ -143,11 +146,13 @@ ImageFolderSource::ImageFolderSource(PipelineOptions options) : m_options(std::m
     std::sort(m_train.begin(), m_train.end());
     if (m_options.sizePolicy == SizePolicy::Exact && m_refHeight <= 0) {
         // The first readable pair fixes the size every other sample must have.
+        const ImageLimits limits{m_options.maxImagePixels};
         for (std::size_t i = 0; i < m_index.pairs.size() && m_refHeight <= 0; ++i) {
             std::string err;
-            if (auto h = readImageHeader(m_index.pairs[i].image, &err)) {
-                m_refHeight = h->height;
-                m_refWidth = h->width;
+            auto h = readImageHeader(m_index.pairs[i].image, &err);
+            if (h && pixelLimitError(*h, limits).empty()) {
+                m_refHeight = static_cast<int>(h->height);
+                m_refWidth = static_cast<int>(h->width);
             }
         }
     }
@@ -219,43 +224,51 @@ std::vector<UnreadableFile> ImageFolderSource::problems() const {
 
 ImageFolderSource::Sample ImageFolderSource::decodeSample(std::size_t pair, std::string& error) const {
     const SamplePair& p = m_index.pairs[pair];
+    const ImageLimits limits{m_options.maxImagePixels};
+    const std::string imageName = p.image.filename().string();
+    const std::string maskName = p.mask.filename().string();
     Sample s;
-    ImageReadResult image = readImage(p.image);
+    ImageReadResult image = readImage(p.image, limits);
     if (!image.ok()) {
-        error = strCat(p.image.filename().string(), ": ", image.error);
+        error = strCat("image ", imageName, ": ", image.error);
         return s;
     }
-    ImageReadResult stored = readMaskImage(p.mask);
+    ImageReadResult stored = readMaskImage(p.mask, limits);
     if (!stored.ok()) {
-        error = strCat(p.mask.filename().string(), ": ", stored.error);
+        error = strCat("mask ", maskName, ": ", stored.error);
         return s;
     }
-    MaskDecodeResult mask = decodeMask(stored.image, m_options.maskMode, m_options.palette, stored.palette);
-    if (!mask.ok()) {
-        error = strCat(p.mask.filename().string(), ": ", mask.error);
-        return s;
-    }
-    s.image = image.image;
-    s.mask = mask.mask;
-    switch (m_options.sizePolicy) {
-    case SizePolicy::Exact:
-        if (s.image.size() != s.mask.size() || s.image.rows != m_refHeight || s.image.cols != m_refWidth) {
-            error = strCat(p.image.filename().string(), ": image ", s.image.rows, "×", s.image.cols, ", mask ",
-                           s.mask.rows, "×", s.mask.cols, ", but every sample must be ", m_refHeight, "×",
-                           m_refWidth, " (size_policy 'exact')");
-            return {};
+    try {
+        MaskDecodeResult mask = decodeMask(stored.image, m_options.maskMode, m_options.palette, stored.palette);
+        if (!mask.ok()) {
+            error = strCat("mask ", maskName, ": ", mask.error);
+            return s;
         }
-        break;
-    case SizePolicy::Resize:
-        if (s.image.rows != m_refHeight || s.image.cols != m_refWidth)
-            cv::resize(s.image, s.image, {m_refWidth, m_refHeight}, 0, 0, cv::INTER_AREA);
-        if (s.mask.rows != m_refHeight || s.mask.cols != m_refWidth)
-            cv::resize(s.mask, s.mask, {m_refWidth, m_refHeight}, 0, 0, cv::INTER_NEAREST);
-        break;
-    case SizePolicy::CropOrPad:
-        s.image = centreFit(s.image, m_refHeight, m_refWidth);
-        s.mask = centreFit(s.mask, m_refHeight, m_refWidth);
-        break;
+        s.image = image.image;
+        s.mask = mask.mask;
+        switch (m_options.sizePolicy) {
+        case SizePolicy::Exact:
+            if (s.image.size() != s.mask.size() || s.image.rows != m_refHeight || s.image.cols != m_refWidth) {
+                error = strCat("image ", imageName, ": image ", s.image.rows, "×", s.image.cols, ", mask ",
+                               s.mask.rows, "×", s.mask.cols, ", but every sample must be ", m_refHeight, "×",
+                               m_refWidth, " (size_policy 'exact')");
+                return {};
+            }
+            break;
+        case SizePolicy::Resize:
+            if (s.image.rows != m_refHeight || s.image.cols != m_refWidth)
+                cv::resize(s.image, s.image, {m_refWidth, m_refHeight}, 0, 0, cv::INTER_AREA);
+            if (s.mask.rows != m_refHeight || s.mask.cols != m_refWidth)
+                cv::resize(s.mask, s.mask, {m_refWidth, m_refHeight}, 0, 0, cv::INTER_NEAREST);
+            break;
+        case SizePolicy::CropOrPad:
+            s.image = centreFit(s.image, m_refHeight, m_refWidth);
+            s.mask = centreFit(s.mask, m_refHeight, m_refWidth);
+            break;
+        }
+    } catch (const std::exception& e) { // cv::Exception or std::bad_alloc from a conversion
+        error = strCat("image ", imageName, ": cannot bring it to ", m_refHeight, "×", m_refWidth, ": ", e.what());
+        return {};
     }
     return s;
 }
@@ -294,7 +307,9 @@ ImageFolderSource::SamplePtr ImageFolderSource::loadOrSubstitute(const std::vect
         if (SamplePtr s = loadSample(used))
             return s;
     }
-    throw DataError(strCat("none of the ", order.size(), " samples could be read"));
+    std::lock_guard lock(m_mutex);
+    throw DataError(strCat("none of the ", order.size(), " samples of this split can be read",
+                           m_problems.empty() ? std::string() : "; the first: " + m_problems.front().reason));
 }
 
 Batch ImageFolderSource::buildBatch(const std::vector<std::size_t>& order, std::size_t batchIndex, bool train,
@@ -329,7 +344,8 @@ Batch ImageFolderSource::buildBatch(const std::vector<std::size_t>& order, std::
         else if (m.channels() == 3 && channels == 4)
             cv::cvtColor(m, fixed, cv::COLOR_RGB2RGBA);
         else
-            throw DataError(strCat("cannot batch a ", m.channels(), "-channel image with ", channels, "-channel ones"));
+            throw DataError(strCat("sample '", batch.names[static_cast<std::size_t>(&m - images.data())], "': cannot batch a ",
+                                   m.channels(), "-channel image with ", channels, "-channel ones"));
         m = fixed;
     }
     const auto n = static_cast<std::int64_t>(count);

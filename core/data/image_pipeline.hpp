@@ -22,7 +22,7 @@
 
 namespace segforge::core {
 
-/// A data problem fit for the user ("masks/cat_07.png: OpenCV could not decode it").
+/// A data problem fit for the user ("mask cat_07.png: OpenCV could not decode it").
 class DataError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -57,6 +57,9 @@ struct PipelineOptions {
     bool dropLastPartial = true;     ///< training only; validation keeps its last, smaller batch
     std::size_t cacheBytes = std::size_t{1} << 30; ///< decoded samples kept in memory
     bool prefetch = true;            ///< build the next training batch on a background thread
+    /// Files declaring more pixels (width × height) are refused from their
+    /// header, before anything is decoded (skipped, or an error with stopOnError).
+    std::uint64_t maxImagePixels = defaultMaxImagePixels();
 };
 
 class ImageFolderSource final : public BatchSource {

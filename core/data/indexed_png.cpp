@@ -1,9 +1,11 @@
 #include "data/indexed_png.hpp"
 
+#include "data/image_header.hpp"
 #include "util/str_cat.hpp"
 
 #include <png.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -11,10 +13,6 @@
 
 namespace segforge::core {
 namespace {
-
-// Larger than any mask a U-Net trains on, small enough that a forged header
-// cannot make us allocate gigabytes.
-constexpr std::uint64_t kMaxPixels = std::uint64_t{1} << 28;
 
 struct MemoryReader {
     const unsigned char* data;
@@ -39,10 +37,6 @@ void readFromMemory(png_structp png, png_bytep out, std::size_t n) {
 
 void onWarning(png_structp, png_const_charp) {}
 
-std::uint32_t bigEndian32(const unsigned char* p) {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
-
 /// libpng reports errors by longjmp, so nothing with a destructor may live in
 /// this frame: the caller owns the buffers, this function only fills them.
 bool decodeIndices(MemoryReader* reader, unsigned char* out, png_uint_32 width, png_uint_32 height,
@@ -63,7 +57,12 @@ bool decodeIndices(MemoryReader* reader, unsigned char* out, png_uint_32 width, 
         return false;
     }
     png_set_read_fn(png, reader, readFromMemory);
+    // The caller allocated exactly width×height from the checked header: any
+    // other size is an error, and no ancillary chunk (text, ICC profile) may
+    // inflate to more than 1 MiB or come by the thousand.
     png_set_user_limits(png, width, height);
+    png_set_chunk_malloc_max(png, png_alloc_size_t{1} << 20);
+    png_set_chunk_cache_max(png, 128);
     png_read_info(png, info);
     png_uint_32 w = 0, h = 0;
     int depth = 0, colour = 0;
@@ -80,6 +79,8 @@ bool decodeIndices(MemoryReader* reader, unsigned char* out, png_uint_32 width, 
         png_set_packing(png); // 1/2/4-bit indices to one byte each
     const int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
+    if (png_get_rowbytes(png, info) != w)
+        png_error(png, "unexpected row size");
     for (int pass = 0; pass < passes; ++pass)
         for (png_uint_32 y = 0; y < h; ++y)
             png_read_row(png, out + static_cast<std::size_t>(y) * w, nullptr);
@@ -88,46 +89,58 @@ bool decodeIndices(MemoryReader* reader, unsigned char* out, png_uint_32 width, 
     return true;
 }
 
-std::vector<unsigned char> readBytes(const std::filesystem::path& path, std::size_t limit) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return {};
-    std::vector<unsigned char> bytes(limit);
-    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(limit));
-    bytes.resize(static_cast<std::size_t>(in.gcount()));
-    return bytes;
-}
-
-bool indexedHeader(const std::vector<unsigned char>& b) {
+bool indexedHeader(std::span<const std::uint8_t> b) {
     static constexpr unsigned char kSig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    return b.size() >= 26 && std::memcmp(b.data(), kSig, 8) == 0 && std::memcmp(&b[12], "IHDR", 4) == 0 &&
-           b[25] == PNG_COLOR_TYPE_PALETTE;
+    return b.size() >= 26 && std::memcmp(b.data(), kSig, 8) == 0 &&
+           std::memcmp(&b[12], "IHDR", 4) == 0 && b[25] == PNG_COLOR_TYPE_PALETTE;
 }
 
 } // namespace
 
-bool isIndexedPng(const std::filesystem::path& path) { return indexedHeader(readBytes(path, 32)); }
+bool isIndexedPng(std::span<const std::uint8_t> bytes) {
+    return indexedHeader(bytes);
+}
 
-IndexedPng readIndexedPng(const std::filesystem::path& path) {
-    IndexedPng r;
+bool isIndexedPng(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        r.error = "cannot open the file";
-        return r;
-    }
-    const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::array<std::uint8_t, 32> bytes{};
+    in.read(reinterpret_cast<char*>(bytes.data()), bytes.size());
+    return in.gcount() >= 26 &&
+           indexedHeader(std::span(bytes.data(), static_cast<std::size_t>(in.gcount())));
+}
+
+IndexedPng readIndexedPng(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {
+    IndexedPng r;
     if (!indexedHeader(bytes)) {
         r.error = "not a palette (indexed) PNG file";
         return r;
     }
-    const std::uint32_t width = bigEndian32(&bytes[16]);
-    const std::uint32_t height = bigEndian32(&bytes[20]);
-    if (width == 0 || height == 0 || width > 0x7fffffffu || height > 0x7fffffffu ||
-        std::uint64_t{width} * height > kMaxPixels) {
-        r.error = strCat("PNG header gives an invalid or too large size ", width, "×", height);
+    const ParsedHeader parsed = parseImageHeader(bytes, r.error);
+    if (parsed.status != HeaderParse::Ok) {
+        if (r.error.empty())
+            r.error = "the file is truncated inside its header";
         return r;
     }
-    cv::Mat indices(static_cast<int>(height), static_cast<int>(width), CV_8UC1);
+    if (std::string e = pixelLimitError(parsed.header, limits); !e.empty()) {
+        r.error = std::move(e);
+        r.tooLarge = true;
+        return r;
+    }
+    const auto width = static_cast<std::uint32_t>(parsed.header.width);
+    const auto height = static_cast<std::uint32_t>(parsed.header.height);
+    if (parsed.minFileBytes > bytes.size()) {
+        r.error = strCat("declares ", width, "×", height, " pixels, which need a file of at least ",
+                         parsed.minFileBytes, " bytes, but it has ", bytes.size(),
+                         " (truncated or forged)");
+        return r;
+    }
+    cv::Mat indices;
+    try {
+        indices.create(static_cast<int>(height), static_cast<int>(width), CV_8UC1);
+    } catch (const std::exception&) { // cv::Exception or std::bad_alloc
+        r.error = strCat("not enough memory for its ", width, "×", height, " pixels");
+        return r;
+    }
     png_color palette[256];
     int paletteSize = 0;
     MemoryReader reader{bytes.data(), bytes.size(), 0, {}};
@@ -140,6 +153,18 @@ IndexedPng readIndexedPng(const std::filesystem::path& path) {
     for (int k = 0; k < paletteSize; ++k)
         r.palette.push_back({palette[k].red, palette[k].green, palette[k].blue});
     return r;
+}
+
+IndexedPng readIndexedPng(const std::filesystem::path& path, const ImageLimits& limits) {
+    IndexedPng r;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        r.error = "cannot open the file";
+        return r;
+    }
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                          std::istreambuf_iterator<char>());
+    return readIndexedPng(bytes, limits);
 }
 
 } // namespace segforge::core

@@ -1,0 +1,88 @@
+#include "cli/preflight.hpp"
+
+#include "check/check_report.hpp"
+#include "cli/commands.hpp"
+#include "engine/training_setup.hpp"
+
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+
+namespace segforge::cli {
+
+std::unordered_map<core::NodeId, core::DataProbe>
+probeProjectData(const core::Project& project, const std::optional<std::string>& dataDir,
+                 bool requireData, const std::string& fileLabel, std::ostream& notes) {
+    std::unordered_map<core::NodeId, core::DataProbe> probes;
+    core::TrainingOverrides overrides;
+    if (dataDir)
+        overrides.dataDir = std::filesystem::path(*dataDir);
+    for (const auto& [id, node] : project.graph.nodes()) {
+        if (node.op != "Dataset")
+            continue;
+        core::PipelineOptions pipeline;
+        try {
+            pipeline = core::pipelineOptionsFor(project, node, overrides);
+        } catch (const std::invalid_argument&) { // no images folder set
+            if (requireData) {
+                core::DataProbe missing;
+                missing.folderError =
+                    "no images folder is set (its 'images' attribute, or --data DIR)";
+                probes.emplace(id, std::move(missing));
+            } else {
+                notes << fileLabel << ": note: Dataset '" << node.name
+                      << "': no images folder set; its types follow the node's attributes\n";
+            }
+            continue;
+        } catch (const std::exception&) { // a malformed attribute: the checker names it
+            continue;
+        }
+        std::error_code ec;
+        if (!requireData && !std::filesystem::is_directory(pipeline.spec.imagesDir, ec)) {
+            notes << fileLabel << ": note: Dataset '" << node.name << "': no folder "
+                  << pipeline.spec.imagesDir.string()
+                  << "; its types follow the node's attributes\n";
+            continue;
+        }
+        // Every file, as training will decode every file: a sample could miss
+        // the one bad file that training then skips or stops at.
+        core::ProbeOptions options;
+        options.fullScan = true;
+        options.maxImagePixels = pipeline.maxImagePixels;
+        probes.emplace(id, core::probeDataset(pipeline.spec, options));
+    }
+    return probes;
+}
+
+core::CheckOptions trainingCheckOptions(std::unordered_map<core::NodeId, core::DataProbe> probes) {
+    core::CheckOptions options;
+    options.forTraining = !probes.empty();
+    options.dataProbes = std::move(probes);
+    return options;
+}
+
+int preflightTraining(const core::Project& project, const std::string& file,
+                      const std::optional<std::string>& dataDir) {
+    const core::CheckOptions options =
+        trainingCheckOptions(probeProjectData(project, dataDir, true, file, std::cerr));
+    // A folder that is missing or cannot be listed is input that cannot be
+    // read (exit 2, as for a missing project file); anything else the check
+    // finds in readable data is a finding (exit 1, as check exits).
+    bool unreadableFolder = false;
+    for (const auto& [id, probe] : options.dataProbes)
+        unreadableFolder = unreadableFolder || !probe.folderError.empty();
+    const core::CheckResult result = core::checkGraph(project.graph, options);
+    for (const core::Diagnostic& d : result.diagnostics) {
+        if (d.severity != core::Severity::Info)
+            std::cerr << core::diagnosticToText(project.graph, d, file);
+    }
+    const std::size_t errors = result.count(core::Severity::Error);
+    if (errors == 0)
+        return kExitOk;
+    std::cerr << "segforge-cli train: not started: the check found " << errors
+              << (errors == 1 ? " error" : " errors") << " (segforge-cli check " << file
+              << (dataDir ? " --data " + *dataDir : std::string()) << " shows the whole report)\n";
+    return unreadableFolder ? kExitBadInput : kExitFindings;
+}
+
+} // namespace segforge::cli
