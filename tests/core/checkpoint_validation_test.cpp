@@ -5,6 +5,7 @@
 #include "engine/trainer.hpp"
 #include "engine_trainer_fixture.hpp"
 #include "io/safetensors.hpp"
+#include "templates/unet_template.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <iterator>
 #include <limits>
 #include <unistd.h>
+#include <variant>
 
 using namespace segforge::core;
 using namespace segforge::core::testing;
@@ -246,4 +248,45 @@ TEST(CheckpointValidation, ACheckpointOfAFinishedRunLoadsAtTheEnd) {
     EXPECT_EQ(shorter.loadCheckpoint(file), "finished.safetensors: metadata 'epoch' = '1' is not a "
                                             "whole number in [0, 0] (this run has 0 epochs)");
     fs::remove(file);
+}
+
+// The fuzz seeds (tests/fuzz/make_seeds.sh) are what their names say, in the
+// trainer checkpoint_fuzz.cpp loads them into: a small U-Net, 2 batches per
+// epoch, 5 epochs. A seed that no longer fits (the template or the format
+// changed) would quietly stop exercising the code behind the validation.
+TEST(CheckpointValidation, FuzzSeedsAreWhatTheirNamesSay) {
+    class TwoBatches final : public BatchSource {
+    public:
+        std::size_t trainBatchCount() const override { return 2; }
+        std::size_t validationBatchCount() const override { return 1; }
+        void beginEpoch(int) override {}
+        Batch trainBatch(std::size_t) override { return {}; }
+        Batch validationBatch(std::size_t) override { return {}; }
+    };
+    UNetOptions o;
+    o.depth = 1;
+    o.filters = 2;
+    o.size = 16;
+    auto made = makeUNetProject(o);
+    ASSERT_TRUE(std::holds_alternative<Project>(made));
+    const fs::path dir = fs::path(SEGFORGE_TEST_DATA) / ".." / "fuzz" / "checkpoint";
+    int valid = 0, bad = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        auto ex = compileTrainerGraph(std::get<Project>(made).graph);
+        TwoBatches source;
+        TrainerSettings s;
+        s.epochs = 5;
+        Trainer trainer(*ex, source, s);
+        const std::string error = trainer.loadCheckpointBytes(readAll(entry.path()), name);
+        if (name.rfind("valid_", 0) == 0) {
+            EXPECT_EQ(error, "") << name;
+            ++valid;
+        } else if (name.rfind("bad_", 0) == 0) {
+            EXPECT_NE(error, "") << name;
+            ++bad;
+        }
+    }
+    EXPECT_GE(valid, 2);
+    EXPECT_GE(bad, 10);
 }

@@ -298,3 +298,23 @@ TEST(SafetensorsTensorSizes, ShapesThatCannotBeAddressedAreRefused) {
     EXPECT_THROW((void)t.reshaped(Shape({k32, k32})), std::invalid_argument);
     EXPECT_EQ(t.reshaped(Shape({3, 2})).describe(), "3×2 f32");
 }
+
+// The fuzz seeds (tests/fuzz/make_seeds.sh) are what their names say.
+TEST(SafetensorsHostile, FuzzSeedsAreWhatTheirNamesSay) {
+    const fs::path dir = fs::path(SEGFORGE_TEST_DATA) / ".." / "fuzz" / "safetensors";
+    int valid = 0, bad = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        std::string error;
+        loadSafetensors(entry.path(), error);
+        if (name.rfind("valid_", 0) == 0) {
+            EXPECT_EQ(error, "") << name;
+            ++valid;
+        } else if (name.rfind("bad_", 0) == 0) {
+            EXPECT_EQ(error.rfind(name + ": ", 0), 0u) << name << ": " << error;
+            ++bad;
+        }
+    }
+    EXPECT_GE(valid, 3);
+    EXPECT_GE(bad, 10);
+}
