@@ -11,7 +11,9 @@ namespace segforge::cli {
 ///      the same check on its data first and does not start
 ///   2  kExitBadInput: bad usage, or input that cannot be read — a missing project
 ///      or data folder, or a data file that changed or vanished while training
-///      ran (on_error='stop')
+///      ran (on_error='stop'); for `train` also a checkpoint that --resume
+///      refuses (each field is validated) and an --out folder that already
+///      holds a run when neither --resume nor --overwrite is given
 ///   3  kExitTrainingFailed (engine_support.hpp): training met NaN or Inf
 ///   128+N  train stopped by signal N (Ctrl-C: 130), after saving its state
 inline constexpr int kExitOk = 0;
