@@ -128,7 +128,7 @@ int waitFor(pid_t pid) {
 
 TEST(TrainCrashCli, KillNineAnywhereThenResumeIsBitExact) {
     const fs::path project = tinyProject();
-    constexpr int kEpochs = 30;
+    constexpr int kEpochs = 40;
     const std::vector<std::string> common{"train",     project.string(),
                                           "--epochs",  std::to_string(kEpochs),
                                           "--batch",   "2",
@@ -155,10 +155,10 @@ TEST(TrainCrashCli, KillNineAnywhereThenResumeIsBitExact) {
     const fs::path out = workDir() / "killed";
     const fs::path log = workDir() / "killed.log";
     std::mt19937 rng(20240611);
-    std::uniform_real_distribution<double> delay(0.05 * refSeconds, 0.6 * refSeconds);
+    std::uniform_real_distribution<double> delay(0.05 * refSeconds, 0.4 * refSeconds);
     int kills = 0, leftTemporaries = 0, finishedBeforeKill = 0;
     bool done = false;
-    for (int attempt = 0; attempt < 40 && !done; ++attempt) {
+    for (int attempt = 0; attempt < 60 && !done; ++attempt) {
         const pid_t pid = spawnCli(withOut(out, true), log);
         std::this_thread::sleep_for(std::chrono::duration<double>(delay(rng)));
         ::kill(pid, SIGKILL);
