@@ -132,9 +132,21 @@ ImageFolderSource::ImageFolderSource(PipelineOptions options) : m_options(std::m
     if (m_options.sizePolicy != SizePolicy::Exact && (m_refHeight <= 0 || m_refWidth <= 0))
         throw DataError("resize and crop_or_pad need a target height and width");
 
-    std::vector<std::size_t> all(m_index.pairs.size());
-    for (std::size_t i = 0; i < all.size(); ++i)
-        all[i] = i;
+    // Skipping: a pair whose header is unreadable or over the pixel limit is
+    // left out before the split, as the probe leaves it out of check's
+    // findings — otherwise it could be a validation split's only sample.
+    // Stopping: it stays, and training stops when it comes up.
+    std::vector<std::size_t> all;
+    for (std::size_t i = 0; i < m_index.pairs.size(); ++i) {
+        std::string problem = m_options.stopOnError ? std::string() : headerProblem(m_index.pairs[i]);
+        if (problem.empty())
+            all.push_back(i);
+        else if (m_bad.insert(i).second)
+            m_problems.push_back({m_index.pairs[i].stem, std::move(problem)});
+    }
+    if (all.empty())
+        throw DataError(strCat("none of the ", m_index.pairs.size(), " image/mask pairs can be read; the first: ",
+                               m_problems.front().reason));
     shuffle(all, mix(m_options.seed, 0x5EED5EEDull));
     std::size_t nVal = static_cast<std::size_t>(std::lround(m_options.validationFraction * static_cast<double>(all.size())));
     if (m_options.validationFraction > 0 && nVal == 0 && all.size() >= 2)
@@ -160,6 +172,19 @@ ImageFolderSource::ImageFolderSource(PipelineOptions options) : m_options(std::m
 }
 
 ImageFolderSource::~ImageFolderSource() { waitForPrefetch(); }
+
+std::string ImageFolderSource::headerProblem(const SamplePair& pair) const {
+    const ImageLimits limits{m_options.maxImagePixels};
+    for (const auto& [what, path] : {std::pair{"image ", &pair.image}, std::pair{"mask ", &pair.mask}}) {
+        std::string why;
+        const auto header = readImageHeader(*path, &why);
+        if (header)
+            why = pixelLimitError(*header, limits);
+        if (!why.empty())
+            return strCat(what, path->filename().string(), ": ", why);
+    }
+    return {};
+}
 
 void ImageFolderSource::waitForPrefetch() {
     if (m_next.valid()) {

@@ -97,6 +97,8 @@ private:
     /// The sample, or a good stand-in (the next good one in `order`) if it is bad.
     SamplePtr loadOrSubstitute(const std::vector<std::size_t>& order, std::size_t position, std::size_t& used);
     Sample decodeSample(std::size_t pair, std::string& error) const;
+    /// Why the pair's headers rule it out (unreadable, over the pixel limit), or "".
+    std::string headerProblem(const SamplePair& pair) const;
     void waitForPrefetch();
 
     PipelineOptions m_options;

@@ -402,12 +402,15 @@ TEST(DataHostile, NoReadablePairIsAnEmptyDatasetLikeTheTrainingRefusal) {
     EXPECT_THAT(
         d.message,
         HasSubstr("none of its 2 pairs can be read — image s101.png: declares 40000×40000"));
-    ImageFolderSource source(pipelineFor(t, MaskMode::Binary, 8));
+    // Skipping, the pipeline leaves both out before the split, and has nothing.
     try {
-        runEpoch(source);
+        ImageFolderSource source(pipelineFor(t, MaskMode::Binary, 8));
         ADD_FAILURE() << "no DataError";
     } catch (const DataError& e) {
-        EXPECT_THAT(e.what(), HasSubstr("none of the 2 samples of this split can be read"));
+        EXPECT_THAT(
+            e.what(),
+            HasSubstr("none of the 2 image/mask pairs can be read; the first: image s100.png: "
+                      "not a PNG, JPEG, BMP or TIFF file"));
     }
 }
 
@@ -422,5 +425,23 @@ TEST(DataHostile, AFileVanishingDuringTrainingIsALocatedDataError) {
     } catch (const DataError& e) {
         EXPECT_EQ(std::string(e.what()),
                   "mask s102.png: file does not exist or is not a regular file");
+    }
+}
+
+TEST(DataHostile, SkippedFilesAreLeftOutBeforeTheSplitSoValidationKeepsReadableSamples) {
+    TempDir t;
+    writeBinarySet(t, 4, 8, 8, 1);
+    writeBytes(t / "images" / "s101.png", bombPng(50000, 50000));
+    PipelineOptions o = pipelineFor(t, MaskMode::Binary, 8);
+    o.validationFraction = 0.25;
+    for (std::uint64_t seed = 0; seed < 8; ++seed) { // whichever sample the split would have picked
+        o.seed = seed;
+        ImageFolderSource source(o);
+        EXPECT_EQ(source.trainSize() + source.validationSize(), 3u);
+        ASSERT_EQ(source.validationBatchCount(), 1u);
+        EXPECT_NO_THROW((void)source.validationBatch(0));
+        runEpoch(source);
+        ASSERT_EQ(source.problems().size(), 1u);
+        EXPECT_THAT(source.problems()[0].reason, HasSubstr("image s101.png: declares 50000×50000 pixels"));
     }
 }
