@@ -136,8 +136,15 @@ ImageReadResult decode(std::span<const std::uint8_t> bytes, const ImageHeader& h
     // The limit was checked on the header; an image of another size would mean
     // the decoder read a different header than we did.
     if (raw.cols != header.width || raw.rows != header.height) {
-        r.error = strCat("decoded as ", raw.cols, "×", raw.rows, " pixels but its header declares ",
-                         header.width, "×", header.height);
+        // OpenCV turns some TIFFs by their orientation tag: the same pixels,
+        // but check (which reads headers) and training would see other sizes.
+        const bool turned = raw.cols == header.height && raw.rows == header.width;
+        r.error = turned ? strCat("decoded as ", raw.cols, "×", raw.rows, " pixels, its header's ",
+                                  header.width, "×", header.height,
+                                  " turned by an orientation tag, which is not supported")
+                         : strCat("decoded as ", raw.cols, "×", raw.rows,
+                                  " pixels but its header declares ", header.width, "×",
+                                  header.height);
         return r;
     }
     const int depth = raw.depth();

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <span>
+#include <string>
 
 namespace {
 
@@ -34,6 +35,10 @@ void checkRead(const ImageReadResult& r, const std::optional<ImageHeader>& heade
     if (!r.ok()) {
         require(r.image.empty(), "a failed read returns no image");
         require(!r.error.empty(), "a failed read says why");
+        // The decoder allocating for a size other than the one our parser
+        // checked against the limit would be a way around the limit.
+        require(r.error.find("but its header declares") == std::string::npos,
+                "the header parser and the decoder agree on the size");
         return;
     }
     require(header.has_value(), "a decoded image has a readable header");
