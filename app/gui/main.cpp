@@ -3,6 +3,7 @@
 
 #include "data/sample_data.hpp"
 #include "document/document.hpp"
+#include "panels/diagnostics_panel.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
 #include "training/training_controller.hpp"
@@ -11,6 +12,7 @@
 #include "window/training_workbench.hpp"
 
 #include <QApplication>
+#include <QTreeWidget>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
@@ -131,11 +133,25 @@ int main(int argc, char** argv) {
     QCommandLineOption stepsOpt("train-steps",
                                 "With --screenshot: train N steps first, then render the plots and predictions.", "N");
     QCommandLineOption nodesOpt("step-nodes", "With --train-steps: then pause and step K nodes of the next step.", "K");
-    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt});
+    QCommandLineOption recoverOpt("recover",
+                                  "Answer the start-up question about work left by a crash: accept or discard.",
+                                  "ANSWER");
+    QCommandLineOption fixesOpt("apply-fixes", "Apply the first fix of the first fixable diagnostic, N times "
+                                               "(each one undoable step, as a click on Fix).", "N");
+    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt, recoverOpt,
+                       fixesOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
     segforge::ui::MainWindow window;
+    if (parser.isSet(recoverOpt)) {
+        const QString answer = parser.value(recoverOpt);
+        if (answer != "accept" && answer != "discard") {
+            std::fprintf(stderr, "segforge: --recover takes accept or discard, not '%s'\n", qPrintable(answer));
+            return 2;
+        }
+        window.setRecoveryAnswer(answer == "accept");
+    }
     if (parser.isSet(lightOpt))
         window.setDarkTheme(false);
     QString file = parser.value(openOpt);
@@ -147,6 +163,21 @@ int main(int argc, char** argv) {
     if (!window.openFile(file, nullptr, /*quiet=*/screenshot) && screenshot) {
         std::fprintf(stderr, "segforge: cannot open %s\n", qPrintable(file));
         return 2;
+    }
+
+    if (parser.isSet(fixesOpt)) {
+        // Applied once the start-up recovery question is settled, as a user's clicks would be.
+        const int fixes = parser.value(fixesOpt).toInt();
+        QTimer::singleShot(0, &window, [&window, fixes] {
+            for (int i = 0; i < fixes; ++i) {
+                segforge::ui::DiagnosticsPanel* panel = window.diagnostics();
+                bool applied = false;
+                for (int row = 0; row < panel->tree()->topLevelItemCount() && !applied; ++row)
+                    applied = panel->applyFirstFix(row);
+                std::printf("%s\n", applied ? "applied a fix" : "no fix to apply");
+                std::fflush(stdout);
+            }
+        });
     }
 
     if (parser.isSet(dataOpt)) {
@@ -191,6 +222,8 @@ int main(int argc, char** argv) {
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         std::printf("wrote %s (%dx%d) in %.0f ms\n", qPrintable(parser.value(shotOpt)), window.width(),
                     window.height(), ms);
+        std::printf("title: %s\n", qPrintable(window.windowTitle().replace(
+                                        "[*]", window.isWindowModified() ? "*" : "")));
         return 0;
     }
     window.show();

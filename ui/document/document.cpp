@@ -117,8 +117,8 @@ void Document::reset(core::Project project, const QString& filePath) {
     recheck();
 }
 
-void Document::resetUnsaved(core::Project project) {
-    reset(std::move(project), QString());
+void Document::resetUnsaved(core::Project project, const QString& filePath) {
+    reset(std::move(project), filePath);
     m_undo.resetClean();
     emit dirtyChanged(true);
 }

@@ -37,9 +37,10 @@ public:
     /// Loads a project; on failure the current document is untouched and
     /// `error` holds every message (file:path: what).
     bool open(const QString& filePath, QString* error);
-    /// Replaces the project with one that has no file yet (an import): untitled
-    /// and modified, so closing asks to save it.
-    void resetUnsaved(core::Project project);
+    /// Replaces the project with one whose content is not on disk (an import:
+    /// untitled; recovered work: the file it belongs to) and marks it modified,
+    /// so closing asks to save it.
+    void resetUnsaved(core::Project project, const QString& filePath = {});
     bool save(const QString& filePath, QString* error);
 
     QString filePath() const { return m_filePath; }

@@ -1,6 +1,7 @@
 #include "window/main_window.hpp"
 
 #include "document/document.hpp"
+#include "document/recovery_store.hpp"
 #include "graph/auto_layout.hpp"
 #include "interop/keras_import.hpp"
 #include "panels/diagnostics_panel.hpp"
@@ -27,11 +28,14 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
 #include <QToolBar>
+
+#include <algorithm>
 
 namespace segforge::ui {
 
@@ -77,10 +81,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_scene->addNodeAt(op.toStdString(), m_quickAddScenePos, from);
     });
 
+    m_recovery = std::make_unique<RecoveryStore>();
     m_autosave = new QTimer(this);
-    m_autosave->setInterval(30'000);
+    m_autosave->setSingleShot(true);
     connect(m_autosave, &QTimer::timeout, this, &MainWindow::autosave);
-    m_autosave->start();
+    connect(m_document, &Document::changed, this, &MainWindow::scheduleAutosave);
+    connect(m_document, &Document::trainingChanged, this, &MainWindow::scheduleAutosave);
+    connect(m_document, &Document::dirtyChanged, this, &MainWindow::scheduleAutosave);
 
     resize(1500, 920);
     setDarkTheme(true);
@@ -90,6 +97,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
+    if (m_autosave->isActive()) // closed without closeEvent (scripts, tests): keep the pending edits
+        autosave();
     m_document->undoStack()->disconnect(this);
     m_document->disconnect(this);
 }
@@ -281,7 +290,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         event->ignore();
         return;
     }
-    QFile::remove(recoveryPath()); // a clean exit leaves nothing to recover
+    m_autosave->stop();
+    m_recovery->discard(); // saved or discarded on purpose: nothing to recover
     event->accept();
 }
 
@@ -400,34 +410,68 @@ void MainWindow::autoLayout() {
         QTimer::singleShot(0, m_view, &GraphView::fitAll);
 }
 
-QString MainWindow::recoveryPath() {
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    QDir().mkpath(dir);
-    return dir + "/recovery.segforge";
+QString MainWindow::recoveryPath() const { return m_recovery->path(); }
+
+void MainWindow::scheduleAutosave() {
+    if (!m_recoveryDecided)
+        return;
+    if (!m_document->isDirty()) {
+        m_autosave->stop();
+        m_recovery->discard();
+        return;
+    }
+    if (!m_autosave->isActive())
+        m_unsavedSince.start();
+    const qint64 waited = m_unsavedSince.elapsed();
+    m_autosave->start(static_cast<int>(std::clamp<qint64>(kAutosaveMaxDelayMs - waited, 0, kAutosaveDelayMs)));
 }
 
 void MainWindow::autosave() {
-    if (!m_document->isDirty())
-        return;
-    core::Project copy = m_document->project();
-    copy.view["recovered_from"] = m_document->filePath().toStdString();
-    core::saveProject(copy, recoveryPath().toStdString());
+    if (m_recoveryDecided && m_document->isDirty()) // the copy is serialised and written off the GUI thread
+        m_recovery->write(m_document->project(), m_document->filePath());
 }
 
 void MainWindow::offerRecovery() {
-    const QString path = recoveryPath();
-    if (!QFileInfo::exists(path) || QGuiApplication::platformName() == "offscreen")
+    if (!m_recovery->hasLeftover()) {
+        m_recoveryDecided = true;
+        scheduleAutosave(); // edits made before the event loop started
         return;
-    const auto answer = QMessageBox::question(
-        this, tr("Recover unsaved work?"),
-        tr("SegForge did not close cleanly last time. Recover the unsaved project from %1?")
-            .arg(QFileInfo(path).lastModified().toString()));
-    if (answer == QMessageBox::Yes) {
-        QString why;
-        if (m_document->open(path, &why))
-            m_document->reset(core::Project(m_document->project()), QString()); // unsaved, untitled
     }
-    QFile::remove(path);
+    QString source;
+    QString why;
+    std::optional<core::Project> recovered = m_recovery->read(&source, &why);
+    std::optional<bool> recover = m_recoveryAnswer;
+    if (!recover && QGuiApplication::platformName() == "offscreen")
+        return; // nobody to ask: leave the work where it is
+    if (!recover) {
+        const QString what = source.isEmpty() ? tr("an untitled project") : QFileInfo(source).fileName();
+        QMessageBox box(QMessageBox::Question, tr("Recover unsaved work?"),
+                        recovered ? tr("SegForge did not close cleanly. Unsaved work on %1 was kept (%2).\n\n"
+                                       "Recover it? It opens as modified; the recovery copy is kept until you "
+                                       "save.")
+                                        .arg(what, QFileInfo(recoveryPath()).lastModified().toString())
+                                  : tr("SegForge did not close cleanly, but the recovery copy cannot be read:\n%1")
+                                        .arg(why),
+                        QMessageBox::NoButton, this);
+        QPushButton* yes = recovered ? box.addButton(tr("Recover"), QMessageBox::AcceptRole) : nullptr;
+        box.addButton(tr("Discard"), QMessageBox::DestructiveRole);
+        if (yes)
+            box.setDefaultButton(yes);
+        box.exec();
+        recover = yes && box.clickedButton() == yes;
+    }
+    if (*recover && recovered) {
+        // Still undecided while the document is replaced: the replacement passes
+        // through "clean", which would otherwise forget the copy being recovered.
+        m_document->resetUnsaved(std::move(*recovered), source);
+        statusBar()->showMessage(tr("Recovered unsaved work%1 — save to keep it")
+                                     .arg(source.isEmpty() ? QString() : tr(" on %1").arg(source)),
+                                 8000);
+    } else {
+        m_recovery->discard();
+    }
+    m_recoveryDecided = true;
+    scheduleAutosave();
 }
 
 void MainWindow::addRecent(const QString& path) {

@@ -2,6 +2,11 @@
 
 #include <QMainWindow>
 
+#include <QElapsedTimer>
+
+#include <memory>
+#include <optional>
+
 class QLabel;
 class QTimer;
 
@@ -16,6 +21,7 @@ class DiagnosticsPanel;
 class SummaryPanel;
 class QuickAddPopup;
 class TrainingWorkbench;
+class RecoveryStore;
 
 /// The editor window: canvas in the centre, palette, properties, diagnostics
 /// and model summary as docks, menus, toolbar and status bar. File handling
@@ -50,8 +56,17 @@ public:
     /// Renders the window into a PNG (used by --screenshot).
     bool saveScreenshot(const QString& path);
     void setDarkTheme(bool dark);
-    /// Where autosave writes the recovery copy.
-    static QString recoveryPath();
+    /// Where autosave writes the recovery copy of this window's work.
+    QString recoveryPath() const;
+    RecoveryStore* recovery() const { return m_recovery.get(); }
+    /// Answers the start-up recovery question without asking (--recover, tests):
+    /// true recovers, false discards. Without an answer an offscreen window
+    /// leaves leftover work untouched.
+    void setRecoveryAnswer(std::optional<bool> recover) { m_recoveryAnswer = recover; }
+    /// Milliseconds autosave waits after an edit; a burst of edits is written
+    /// at most kAutosaveMaxDelayMs after its first.
+    static constexpr int kAutosaveDelayMs = 1000;
+    static constexpr int kAutosaveMaxDelayMs = 2000;
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -69,6 +84,9 @@ private:
     bool saveAs();
     bool save();
     void autoLayout();
+    /// Called on every change: writes the recovery copy soon (see kAutosaveDelayMs),
+    /// or forgets it once the document is clean.
+    void scheduleAutosave();
     void autosave();
     void offerRecovery();
     void showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode, const QString& fromPort);
@@ -86,6 +104,11 @@ private:
     QLabel* m_statusCounts;
     QLabel* m_statusZoom;
     QTimer* m_autosave;
+    QElapsedTimer m_unsavedSince; ///< first change not yet in the recovery copy
+    std::unique_ptr<RecoveryStore> m_recovery;
+    std::optional<bool> m_recoveryAnswer;
+    /// Until the start-up question is answered, leftover work is not touched.
+    bool m_recoveryDecided = false;
     QPointF m_quickAddScenePos;
     std::optional<std::pair<qint64, QString>> m_quickAddFrom;
     bool m_dark = true;
