@@ -1,13 +1,11 @@
 #include "project/project_file.hpp"
 
+#include "io/atomic_file.hpp"
 #include "util/bounded_json.hpp"
 #include "util/file_text.hpp"
 #include "util/str_cat.hpp"
 
-#include <fstream>
-#include <random>
 #include <set>
-#include <sstream>
 
 namespace segforge::core {
 
@@ -407,31 +405,10 @@ nlohmann::ordered_json projectToJson(const Project& project) {
 }
 
 std::string saveProject(const Project& project, const std::filesystem::path& path) {
-    namespace fs = std::filesystem;
-    const std::string text = projectToJson(project).dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
-    std::random_device rd;
-    fs::path tmp = path;
-    tmp += strCat(".tmp-", rd() % 1000000);
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            return strCat(path.string(), ": cannot write (", tmp.string(), " could not be created)");
-        out << text;
-        out.flush();
-        if (!out) {
-            std::error_code ignored;
-            fs::remove(tmp, ignored);
-            return strCat(path.string(), ": writing failed (disk full?)");
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        return strCat(path.string(), ": could not replace the file: ", ec.message());
-    }
-    return {};
+    // Temp file, fsync, rename, directory fsync: a crash or a power cut leaves
+    // the old project or the new one, never half of either.
+    return writeFileAtomically(
+        path, projectToJson(project).dump(2, ' ', false, ojson::error_handler_t::replace) + "\n");
 }
 
 } // namespace segforge::core

@@ -25,8 +25,8 @@ ProjectLoad loadProject(const std::filesystem::path& path);
 
 /// Keys in a fixed, readable order (format and version first) so diffs stay small.
 nlohmann::ordered_json projectToJson(const Project& project);
-/// Writes atomically: a temp file beside the target, then rename. Returns an
-/// error message, or an empty string on success.
+/// Writes atomically and durably (io/atomic_file: temp file, fsync, rename,
+/// directory fsync). Returns an error message, or an empty string on success.
 std::string saveProject(const Project& project, const std::filesystem::path& path);
 
 /// AttrValue ⇄ JSON (lists of lists of ints are flattened: cropping ((1, 1), (2, 2))).
