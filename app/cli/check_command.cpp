@@ -47,7 +47,7 @@ int runCheck(const std::vector<std::string>& raw) {
             nlohmann::json list = nlohmann::json::array();
             for (const auto& e : errors)
                 list.push_back(e);
-            std::cout << nlohmann::json{{"errors", list}}.dump(2) << "\n";
+            std::cout << nlohmann::json{{"errors", list}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         }
         for (const auto& e : errors)
             std::cerr << e << "\n";
@@ -67,7 +67,8 @@ int runCheck(const std::vector<std::string>& raw) {
     core::CheckResult result = core::checkGraph(graph, options);
     core::InputSizeReport sizes = core::sweepInputSizes(graph, options.maxInputSize);
     if (args.flag("--json"))
-        std::cout << core::checkReportToJson(graph, result, sizes).dump(2) << "\n";
+        std::cout << core::checkReportToJson(graph, result, sizes).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
     else
         std::cout << core::checkReportToText(graph, result, sizes, file);
     return result.hasErrors() ? kExitFindings : kExitOk;
