@@ -3,6 +3,8 @@
 #include "io/safetensors.hpp"
 #include "util/str_cat.hpp"
 
+#include <cmath>
+
 namespace segforge::core {
 
 std::string saveWeights(Executor& executor, const std::filesystem::path& path) {
@@ -10,6 +12,18 @@ std::string saveWeights(Executor& executor, const std::filesystem::path& path) {
     for (const Parameter& p : executor.parameters())
         tensors.emplace_back(p.name, &p.value);
     return saveSafetensors(path, tensors, {{"format", "segforge"}});
+}
+
+std::string saveWeights(Executor& executor, const std::filesystem::path& path,
+                        const std::map<std::string, std::string>& metadata,
+                        const std::function<std::optional<std::string>(const Parameter&)>& keyOf) {
+    std::vector<std::pair<std::string, const Tensor*>> tensors;
+    for (const Parameter& p : executor.parameters())
+        if (auto key = keyOf(p))
+            tensors.emplace_back(std::move(*key), &p.value);
+    std::map<std::string, std::string> meta = metadata;
+    meta.emplace("format", "segforge");
+    return saveSafetensors(path, tensors, meta);
 }
 
 std::string loadWeights(Executor& executor, const std::filesystem::path& path) {
@@ -37,6 +51,68 @@ std::string loadWeights(Executor& executor, const std::filesystem::path& path) {
     for (Parameter& p : executor.parameters())
         p.value = std::move(data.tensors.at(p.name));
     return {};
+}
+
+WeightsMatch loadMatchingWeights(Executor& executor, const std::filesystem::path& path,
+                                 const WeightsFilter& accept) {
+    WeightsMatch m;
+    SafetensorsData data = loadSafetensors(path, m.error);
+    if (!m.error.empty())
+        return m;
+    m.metadata = data.metadata;
+    std::map<std::string, bool> used;
+    for (const auto& [name, t] : data.tensors)
+        used[name] = false;
+    for (Parameter& p : executor.parameters()) {
+        auto it = data.tensors.find(p.name);
+        if (it == data.tensors.end()) {
+            m.missing.push_back(p.name);
+            continue;
+        }
+        used[p.name] = true;
+        Tensor& t = it->second;
+        if (t.shape() != p.value.shape() || t.dtype() != p.value.dtype()) {
+            m.mismatched.push_back(
+                strCat(p.name, ": file ", t.shape().toString(), ", graph ", p.value.shape().toString()));
+            continue;
+        }
+        bool finite = true;
+        for (std::int64_t i = 0; i < t.numel() && finite; ++i)
+            finite = std::isfinite(t.f32()[i]);
+        if (!finite) { // NaN weights would only move the failure to the first step
+            m.mismatched.push_back(strCat(p.name, ": holds NaN or Inf"));
+            continue;
+        }
+        if (accept && !accept(p, m.metadata)) {
+            m.refused.push_back(p.name);
+            continue;
+        }
+        p.value = std::move(t);
+        m.loaded.push_back(p.name);
+    }
+    for (const auto& [name, wasUsed] : used)
+        if (!wasUsed)
+            m.unused.push_back(name);
+    return m;
+}
+
+std::string describeWeightsMatch(const WeightsMatch& m) {
+    if (!m.error.empty())
+        return m.error;
+    const std::size_t total = m.loaded.size() + m.missing.size() + m.mismatched.size() + m.refused.size();
+    std::string out = strCat(m.loaded.size(), " of ", total, " tensors loaded");
+    auto list = [&out](const char* what, const std::vector<std::string>& names) {
+        if (names.empty())
+            return;
+        out += strCat("; ", what, ": ");
+        for (std::size_t i = 0; i < names.size(); ++i)
+            out += (i ? ", " : "") + names[i];
+    };
+    list("changed layers", m.refused);
+    list("other shape", m.mismatched);
+    list("not in the file", m.missing);
+    list("not in the graph", m.unused);
+    return out;
 }
 
 } // namespace segforge::core

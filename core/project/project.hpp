@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace segforge::core {
@@ -25,6 +26,18 @@ struct TrainingSettings {
     friend bool operator==(const TrainingSettings&, const TrainingSettings&) = default;
 };
 
+/// The trained weights saved with a project (the file's `weights` section):
+/// which files beside the project hold them and which network they belong to.
+/// File names are plain names in the project's directory, never paths, so a
+/// project cannot make SegForge read or overwrite a file elsewhere.
+struct WeightsSection {
+    std::string file;          ///< safetensors with "<node>/<param>" tensors: NAME.weights.safetensors
+    std::string checkpoint;    ///< "" or the optimizer state for continuing exactly (NAME.checkpoint.safetensors)
+    std::string graphRevision; ///< graphRevision() of the network the weights were trained for
+    std::int64_t step = 0;     ///< optimizer steps the weights have had
+    friend bool operator==(const WeightsSection&, const WeightsSection&) = default;
+};
+
 /// A *.segforge document: the graph with node positions, training settings,
 /// and opaque view state the GUI keeps (zoom, open panels).
 struct Project {
@@ -32,6 +45,8 @@ struct Project {
     Graph graph;
     TrainingSettings training;
     nlohmann::json view = nlohmann::json::object();
+    /// Trained weights saved beside the project, if any.
+    std::optional<WeightsSection> weights;
     /// Where it was loaded from; dataset folders are relative to its directory.
     std::filesystem::path sourcePath;
 };

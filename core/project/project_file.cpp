@@ -1,6 +1,7 @@
 #include "project/project_file.hpp"
 
 #include "io/atomic_file.hpp"
+#include "project/graph_revision.hpp"
 #include "util/bounded_json.hpp"
 #include "util/file_text.hpp"
 #include "util/str_cat.hpp"
@@ -269,7 +270,50 @@ void readTraining(Reader& r, const json& jt, TrainingSettings& t) {
     choose("schedule", {"constant", "step", "cosine"}, t.schedule);
 }
 
+/// A file the weights section names: a plain name in the project's directory.
+std::optional<std::string> readSiblingName(Reader& r, const json& jw, const char* key, bool required) {
+    auto v = r.str(jw, "weights", key, required);
+    if (!v)
+        return std::nullopt;
+    if (!isPlainFileName(*v)) {
+        r.error(strCat("weights.", key), strCat("'", validUtf8(v->substr(0, 80)),
+                                                "' is not a file name in the project's folder (no folders, no '..')"));
+        return std::nullopt;
+    }
+    return v;
+}
+
+void readWeights(Reader& r, const json& jw, std::optional<WeightsSection>& out) {
+    if (!jw.is_object()) {
+        r.error("weights", "expected an object, got " + Reader::typeName(jw));
+        return;
+    }
+    r.unknownKeys(jw, "weights", {"file", "checkpoint", "graph_revision", "step"});
+    WeightsSection w;
+    auto file = readSiblingName(r, jw, "file", true);
+    auto checkpoint = readSiblingName(r, jw, "checkpoint", false);
+    auto revision = r.str(jw, "weights", "graph_revision", true);
+    auto step = r.integer(jw, "weights", "step", false, 0, std::int64_t{1} << 53);
+    if (revision && !isGraphRevision(*revision)) {
+        r.error("weights.graph_revision", strCat("'", validUtf8(revision->substr(0, 40)), "' is not ",
+                                                 kGraphRevisionDigits, " hexadecimal digits"));
+        revision.reset();
+    }
+    if (!file || !revision)
+        return;
+    w.file = *file;
+    w.checkpoint = checkpoint.value_or("");
+    w.graphRevision = *revision;
+    w.step = step.value_or(0);
+    out = std::move(w);
+}
+
 } // namespace
+
+bool isPlainFileName(const std::string& name) {
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+           name.find('\\') == std::string::npos && name.find('\0') == std::string::npos;
+}
 
 ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) {
     ProjectLoad out;
@@ -298,7 +342,7 @@ ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) 
         out.errors = r.takeErrors();
         return out;
     }
-    r.unknownKeys(doc, "", {"format", "version", "name", "graph", "training", "view"});
+    r.unknownKeys(doc, "", {"format", "version", "name", "graph", "training", "view", "weights"});
 
     Project project;
     if (auto name = r.str(doc, "", "name", false))
@@ -344,6 +388,8 @@ ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) 
         else
             r.warning("view", "expected an object, ignored");
     }
+    if (const json* w = r.field(doc, "", "weights", false))
+        readWeights(r, *w, project.weights);
     out.warnings = r.takeWarnings();
     if (r.failed()) {
         out.errors = r.takeErrors();
@@ -401,6 +447,14 @@ nlohmann::ordered_json projectToJson(const Project& project) {
                   {"threads", t.threads}}}};
     if (!project.view.empty())
         doc["view"] = ojson::parse(project.view.dump());
+    if (const auto& w = project.weights) {
+        ojson jw = {{"file", w->file}};
+        if (!w->checkpoint.empty())
+            jw["checkpoint"] = w->checkpoint;
+        jw["graph_revision"] = w->graphRevision;
+        jw["step"] = w->step;
+        doc["weights"] = std::move(jw);
+    }
     return doc;
 }
 

@@ -29,6 +29,10 @@ nlohmann::ordered_json projectToJson(const Project& project);
 /// directory fsync). Returns an error message, or an empty string on success.
 std::string saveProject(const Project& project, const std::filesystem::path& path);
 
+/// A name the weights section may hold: a file in the project's own folder
+/// (not empty, not "." or "..", no '/', '\\' or NUL).
+bool isPlainFileName(const std::string& name);
+
 /// AttrValue ⇄ JSON (lists of lists of ints are flattened: cropping ((1, 1), (2, 2))).
 nlohmann::json attrToJson(const AttrValue& value);
 std::optional<AttrValue> attrFromJson(const nlohmann::json& value);
