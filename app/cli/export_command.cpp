@@ -6,6 +6,7 @@
 #include "interop/python_script_export.hpp"
 #include "check/checker.hpp"
 #include "engine/initializers.hpp"
+#include "engine/project_weights.hpp"
 #include "io/safetensors.hpp"
 #include "project/project_file.hpp"
 
@@ -96,7 +97,8 @@ int runExport(const std::vector<std::string>& raw) {
     auto out = args.value("-o") ? args.value("-o") : args.value("--output");
     auto to = args.value("--to");
     const char* usage = "usage: segforge-cli export PROJECT --to keras|pytorch|keras-json|onnx -o FILE "
-                        "[--weights W]\n";
+                        "[--weights W]\n"
+                        "       without --weights: the project's saved weights, if any (else initial ones)\n";
     if (!args.ok() || args.positionals().size() != 1 || !out || !to) {
         std::cerr << "segforge-cli export: "
                   << (!args.ok() ? args.error()
@@ -128,7 +130,12 @@ int runExport(const std::vector<std::string>& raw) {
             std::cerr << e << "\n";
         return kExitBadInput;
     }
-    const std::string weights = args.value("--weights").value_or("");
+    std::string weights = args.value("--weights").value_or("");
+    // Without --weights, the weights saved with the project (not for a Keras file).
+    if (weights.empty() && project->weights && !project->sourcePath.empty()) {
+        weights = core::projectSibling(project->sourcePath, project->weights->file).string();
+        std::cerr << file << ": using the weights saved with the project: " << project->weights->file << "\n";
+    }
     if (!weights.empty() && !std::filesystem::exists(weights)) {
         std::cerr << "segforge-cli export: weights file " << weights << " does not exist\n";
         return kExitBadInput;

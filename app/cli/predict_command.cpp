@@ -6,6 +6,7 @@
 #include "data/overlay.hpp"
 #include "engine/node_attributes.hpp"
 #include "engine/prediction.hpp"
+#include "engine/project_weights.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
 #include "ops/op_registry.hpp"
@@ -24,7 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
-    "usage: segforge-cli predict PROJECT --weights W --images DIR --out DIR [--masks DIR] [--threshold T]\n";
+    "usage: segforge-cli predict PROJECT [--weights W] --images DIR --out DIR [--masks DIR] [--threshold T]\n"
+    "       without --weights: the weights saved with the project (PROJECT's weights section)\n";
 
 } // namespace
 
@@ -37,8 +39,8 @@ int runPredict(const std::vector<std::string>& raw) {
     double threshold = 0.5;
     if (auto t = args.value("--threshold"); t && error.empty())
         threshold = parseDouble("--threshold", *t, error).value_or(0.5);
-    if (error.empty() && (args.positionals().size() != 1 || !weights || !images || !out))
-        error = "expected PROJECT, --weights, --images and --out";
+    if (error.empty() && (args.positionals().size() != 1 || !images || !out))
+        error = "expected PROJECT, --images and --out";
     if (!error.empty()) {
         std::cerr << "segforge-cli predict: " << error << "\n" << kUsage;
         return kExitBadInput;
@@ -56,9 +58,33 @@ int runPredict(const std::vector<std::string>& raw) {
     auto ex = compileOrReport("predict", project->graph);
     if (!ex)
         return kExitFindings;
-    if (std::string err = core::loadWeights(*ex, *weights); !err.empty()) {
-        std::cerr << "segforge-cli predict: " << err << "\n";
+    if (weights) {
+        if (std::string err = core::loadWeights(*ex, *weights); !err.empty()) {
+            std::cerr << "segforge-cli predict: " << err << "\n";
+            return kExitBadInput;
+        }
+    } else if (!project->weights) {
+        std::cerr << "segforge-cli predict: " << args.positionals().front()
+                  << " has no saved weights; give --weights W (or save the project after training in the app)\n";
         return kExitBadInput;
+    } else {
+        // Predictions from a partly untrained network would look like results
+        // and be noise: every tensor must load.
+        const core::LoadedWeights loaded =
+            core::readProjectWeights(project->sourcePath, *project->weights, *ex, project->graph);
+        for (const auto& note : loaded.notes)
+            std::cerr << "segforge-cli predict: " << note << " (warning)\n";
+        if (!loaded.match.complete()) {
+            std::cerr << "segforge-cli predict: "
+                      << (loaded.match.error.empty()
+                              ? "the saved weights do not fit the graph (edited since training?): " +
+                                    core::describeNotLoaded(loaded.match) + "; train again and save"
+                              : loaded.match.error)
+                      << "\n";
+            return kExitBadInput;
+        }
+        std::cerr << "using the weights saved with the project: " << project->weights->file << " (step "
+                  << project->weights->step << ")\n";
     }
     const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions{false, 64});
     const core::TensorType imageType = *check.typeOf({dataset->id, "image"});

@@ -1,5 +1,6 @@
 // segforge: the node editor. `--open FILE --screenshot OUT.png [--size WxH]`
-// renders the window offscreen and exits (for the README, tests and reviews).
+// renders the window offscreen and exits (for the README, tests and reviews);
+// `--train-steps N --save` trains and saves the project with its weights.
 
 #include "data/sample_data.hpp"
 #include "document/document.hpp"
@@ -112,7 +113,8 @@ int main(int argc, char** argv) {
     const auto started = std::chrono::steady_clock::now();
     // Screenshots need no display: pick the offscreen platform before Qt starts.
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--screenshot") == 0 && !std::getenv("QT_QPA_PLATFORM"))
+        if ((std::strcmp(argv[i], "--screenshot") == 0 || std::strcmp(argv[i], "--save") == 0) &&
+            !std::getenv("QT_QPA_PLATFORM"))
             setenv("QT_QPA_PLATFORM", "offscreen", 1);
     }
     QApplication app(argc, argv);
@@ -131,15 +133,16 @@ int main(int argc, char** argv) {
     QCommandLineOption selectOpt("select", "Select the node NAME (for screenshots).", "NAME");
     QCommandLineOption dataOpt("data", "Train on DIR/images and DIR/masks instead of the Dataset node's folders.", "DIR");
     QCommandLineOption stepsOpt("train-steps",
-                                "With --screenshot: train N steps first, then render the plots and predictions.", "N");
+                                "With --screenshot or --save: train N steps first.", "N");
     QCommandLineOption nodesOpt("step-nodes", "With --train-steps: then pause and step K nodes of the next step.", "K");
     QCommandLineOption recoverOpt("recover",
                                   "Answer the start-up question about work left by a crash: accept or discard.",
                                   "ANSWER");
+    QCommandLineOption saveOpt("save", "Save the project (with its trained weights, after --train-steps) and exit.");
     QCommandLineOption fixesOpt("apply-fixes", "Apply the first fix of the first fixable diagnostic, N times "
                                                "(each one undoable step, as a click on Fix).", "N");
     parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt, recoverOpt,
-                       fixesOpt});
+                       fixesOpt, saveOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
@@ -159,8 +162,14 @@ int main(int argc, char** argv) {
         file = parser.positionalArguments().front();
     if (file.isEmpty())
         file = sampleProject();
+    if (parser.isSet(dataOpt)) {
+        segforge::core::TrainingOverrides overrides;
+        overrides.dataDir = std::filesystem::path(parser.value(dataOpt).toStdString());
+        window.training()->controller()->setDefaultOverrides(overrides);
+    }
     const bool screenshot = parser.isSet(shotOpt);
-    if (!window.openFile(file, nullptr, /*quiet=*/screenshot) && screenshot) {
+    const bool saveAndExit = parser.isSet(saveOpt);
+    if (!window.openFile(file, nullptr, /*quiet=*/screenshot || saveAndExit) && (screenshot || saveAndExit)) {
         std::fprintf(stderr, "segforge: cannot open %s\n", qPrintable(file));
         return 2;
     }
@@ -180,13 +189,9 @@ int main(int argc, char** argv) {
         });
     }
 
-    if (parser.isSet(dataOpt)) {
-        segforge::core::TrainingOverrides overrides;
-        overrides.dataDir = std::filesystem::path(parser.value(dataOpt).toStdString());
-        window.training()->controller()->setDefaultOverrides(overrides);
-    }
-
-    if (screenshot) {
+    if (screenshot || saveAndExit) {
+        // Saved weights load on the worker: show them as a user would see them.
+        window.training()->controller()->waitForIdle(120'000);
         const QStringList wh = parser.value(sizeOpt).split('x');
         const int w = wh.size() == 2 ? wh[0].toInt() : 1600;
         const int h = wh.size() == 2 ? wh[1].toInt() : 1000;
@@ -210,6 +215,22 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "segforge: %s\n", err.c_str());
                 return 3;
             }
+        }
+        if (saveAndExit) {
+            QString why;
+            const QString path = window.document()->filePath();
+            if (path.isEmpty() || !window.saveFile(path, &why, /*quiet=*/true)) {
+                std::fprintf(stderr, "segforge: cannot save %s: %s\n", qPrintable(path), qPrintable(why));
+                return 2;
+            }
+            const auto& weights = window.document()->project().weights;
+            std::printf("saved %s%s\n", qPrintable(path),
+                        weights ? qPrintable(QString(" with %1 (step %2)")
+                                                 .arg(QString::fromStdString(weights->file))
+                                                 .arg(weights->step))
+                                : "");
+            if (!screenshot)
+                return 0;
         }
         // Let cascaded layout requests settle, as they do within a frame on screen.
         QEventLoop settle;

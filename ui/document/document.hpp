@@ -56,6 +56,8 @@ public:
     bool isLocked() const { return !m_lockReason.isEmpty(); }
     QString lockReason() const { return m_lockReason; }
     void setView(const nlohmann::json& view) { m_project.view = view; }
+    /// Which weights file the project names (set by a save that writes them; not an undoable edit).
+    void setWeights(std::optional<core::WeightsSection> weights) { m_project.weights = std::move(weights); }
 
     /// Re-runs the checker (called automatically after every edit).
     void recheck();

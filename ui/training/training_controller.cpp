@@ -87,6 +87,8 @@ QString TrainingController::prepareExecutor() {
         }
     }
     m_trainer.reset(); // it refers to the old executor
+    if (m_executor)
+        bumpWeights(); // edited layers start afresh
     m_executor = std::move(executor);
     m_graph = graph;
     m_runComplete = true;
@@ -158,6 +160,10 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
     {
         std::lock_guard lock(m_mutex);
         m_gradNorms.clear();
+        m_frozenAtStep.clear();
+        for (const core::Parameter& p : m_executor->parameters())
+            if (!p.spec.trainable)
+                m_frozenAtStep.push_back(p.value);
     }
     applyBreakpoints();
     m_trainer->setCallback([this](const core::TrainEvent& e) { onEvent(e); });
@@ -167,6 +173,8 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
     const auto batches = static_cast<qint64>(m_source->trainBatchCount());
     const qint64 firstStep = m_trainer->step();
     m_step = firstStep;
+    if (firstStep == 0)
+        m_history = {};
     setState(paused ? State::Paused : State::Running);
     emit runStarted(epochs, batches, firstStep);
 
@@ -227,7 +235,19 @@ void TrainingController::onEvent(const core::TrainEvent& e) {
             std::lock_guard lock(m_mutex);
             m_gradNorms = std::move(norms);
         }
-        post([this, e] { emit batchDone(e); });
+        {
+            // The state of this finished step, for a save while paused inside the next one.
+            std::lock_guard lock(m_mutex);
+            std::size_t k = 0;
+            for (const core::Parameter& p : m_executor->parameters())
+                if (!p.spec.trainable && k < m_frozenAtStep.size())
+                    m_frozenAtStep[k++] = p.value;
+        }
+        post([this, e] {
+            m_history.steps.push_back({e.step, e.trainLoss, e.learningRate});
+            bumpWeights();
+            emit batchDone(e);
+        });
         break;
     }
     case core::TrainEventKind::Epoch: {
@@ -242,6 +262,7 @@ void TrainingController::onEvent(const core::TrainEvent& e) {
         }
         post([this, e, samples = std::move(samples)] {
             m_lastEpoch = e.epoch + 1;
+            m_history.epochs.push_back({e.epoch, e.step, e.trainLoss, e.valLoss, e.valMetrics});
             emit epochDone(e);
             if (!samples.empty())
                 emit overlaysReady(samples, e.epoch + 1);
@@ -318,6 +339,9 @@ void TrainingController::stop() {
 void TrainingController::resetWeights() {
     if (m_state != State::Idle)
         return;
+    if (m_executor)
+        bumpWeights();
+    m_history = {};
     m_trainer.reset();
     m_source.reset();
     m_executor.reset();

@@ -2,6 +2,7 @@
 
 #include "engine/executor.hpp"
 #include "engine/prediction.hpp"
+#include "engine/project_weights.hpp"
 #include "engine/train_event.hpp"
 #include "engine/training_setup.hpp"
 
@@ -9,6 +10,7 @@
 #include <QString>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -101,6 +103,35 @@ public:
     /// How many validation samples the overlays show.
     void setOverlaySamples(int count) { m_overlaySamples = count; }
 
+    // --- Weights saved with the project (core/engine/project_weights.hpp) ---
+
+    /// Weights exist (trained, restored or imported).
+    bool hasWeights() const { return m_executor != nullptr; }
+    /// The weights changed since they were last saved or loaded (a step, a
+    /// reset, an import): closing should offer to save them.
+    bool weightsModified() const;
+    /// The current weights are those on disk now (after a save or a load).
+    void markWeightsSaved();
+    /// Writes the weights, the checkpoint (when a trainer exists) and the run's
+    /// history beside `projectPath`, off the GUI thread while the event loop
+    /// turns (user input waits). A running training is paused around it.
+    /// Returns the section to record in the project, or an error.
+    core::SavedWeights saveWeights(const QString& projectPath);
+    /// Loads the weights a project was saved with, on the worker: the executor,
+    /// the data (for overlays and continuing), the checkpoint when the graph is
+    /// the one trained. Answers with weightsRestored (and overlaysReady,
+    /// historyRestored); the state is Busy meanwhile.
+    bool restoreWeights(const QString& projectPath, const core::WeightsSection& section);
+    /// Writes the current weights as safetensors under the graph's node names.
+    QString exportWeights(const QString& path);
+    /// Loads a safetensors file by tensor name and shape into the document's
+    /// graph (compiling it if needed); what did not fit is reported, not loaded.
+    core::WeightsMatch importWeights(const QString& path);
+    /// Loss and metric curves of the current run, as saved with the weights.
+    const core::RunHistory& history() const { return m_history; }
+    /// The longest the event loop waited during the last saveWeights/exportWeights (ms).
+    double lastSaveGapMs() const { return m_lastSaveGapMs; }
+
     const std::optional<core::NonFiniteReport>& nonFinite() const { return m_nonFinite; }
     std::int64_t step() const { return m_step; }
     /// "160 training / 40 validation images, 20 batches of 8" after start.
@@ -122,6 +153,13 @@ signals:
     /// Predictions of the first validation samples; `epoch` is 1-based (0: before any epoch ended).
     void overlaysReady(const std::vector<segforge::core::SamplePrediction>& samples, int epoch);
     void predictionReady(const QString& name, const segforge::core::FilePrediction& prediction);
+    /// restoreWeights finished. `complete`: every tensor loaded; `report` says
+    /// what was restored and names what was not.
+    void weightsRestored(bool ok, bool complete, const QString& report);
+    /// The curves of a restored run (the plots redraw them).
+    void historyRestored(const segforge::core::RunHistory& history);
+    /// weightsModified() may have changed.
+    void weightsChanged();
 
 private:
     void setState(State state);
@@ -133,6 +171,13 @@ private:
     void applyBreakpoints();
     /// Posts `fn` to the GUI thread.
     template <typename F> void post(F&& fn);
+    /// Runs `fn` on a thread of its own while the event loop turns (without
+    /// user input); records the longest event-loop gap in m_lastSaveGapMs.
+    void runWhileResponsive(const std::function<void()>& fn);
+    /// Pauses a running training and waits until the worker rests (between
+    /// nodes or batches). Returns true if it was running (resume afterwards).
+    bool pauseForAccess();
+    void bumpWeights();
 
     Document* m_document;
     State m_state = State::Idle;
@@ -158,8 +203,17 @@ private:
     int m_overlaySamples = 12;
     int m_lastEpoch = 0; ///< 1-based number of the last finished epoch
 
-    mutable std::mutex m_mutex; ///< guards the two members below (shared with the worker)
+    core::RunHistory m_history;
+    std::uint64_t m_weightsGeneration = 0; ///< bumped whenever the weights change
+    std::uint64_t m_savedGeneration = 0;
+    bool m_savedHadWeights = false; ///< the last save/load had weights
+    double m_lastSaveGapMs = 0;
+
+    mutable std::mutex m_mutex; ///< guards the members below (shared with the worker)
     std::map<core::PortRef, double> m_gradNorms;
+    /// Non-trainable parameters (BatchNorm statistics) after the last finished
+    /// step: a pause mid-step has already moved them, a save must not keep that.
+    std::vector<core::Tensor> m_frozenAtStep;
     std::set<core::NodeId> m_pendingBreakpoints; ///< set while running, applied by the worker
 };
 

@@ -2,6 +2,7 @@
 
 #include "document/document.hpp"
 #include "document/recovery_store.hpp"
+#include "engine/project_weights.hpp"
 #include "graph/auto_layout.hpp"
 #include "interop/keras_import.hpp"
 #include "panels/diagnostics_panel.hpp"
@@ -13,6 +14,7 @@
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
 #include "scene/theme.hpp"
+#include "training/training_controller.hpp"
 #include "window/style.hpp"
 #include "window/template_dialog.hpp"
 #include "window/training_workbench.hpp"
@@ -57,6 +59,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_view, &GraphView::zoomChanged, this, &MainWindow::updateStatus);
     connect(m_document, &Document::dirtyChanged, this, &MainWindow::updateTitle);
     connect(m_document, &Document::filePathChanged, this, &MainWindow::updateTitle);
+    connect(m_training->controller(), &TrainingController::weightsChanged, this, &MainWindow::updateTitle);
     connect(m_document, &Document::projectReplaced, this, [this] { QTimer::singleShot(0, m_view, &GraphView::showStart); });
     connect(m_scene, &GraphScene::currentNodeChanged, m_properties, &PropertiesPanel::showNode);
     connect(m_scene, &GraphScene::statusMessage, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
@@ -154,6 +157,11 @@ void MainWindow::createActions() {
     add(file, tr("&Import Keras Model…"), QKeySequence(Qt::CTRL | Qt::Key_I), [this] { importKerasDialog(); });
     QAction* saveAct = add(file, tr("&Save"), QKeySequence::Save, [this] { save(); });
     add(file, tr("Save &As…"), QKeySequence::SaveAs, [this] { saveAs(); });
+    file->addSeparator();
+    add(file, tr("&Export Weights…"), QKeySequence(), [this] { m_training->exportWeightsDialog(); })
+        ->setStatusTip(tr("Write the trained weights as safetensors, under the graph's layer names"));
+    add(file, tr("Im&port Weights…"), QKeySequence(), [this] { m_training->importWeightsDialog(); })
+        ->setStatusTip(tr("Load safetensors weights by layer name; what does not fit is reported"));
     file->addSeparator();
     add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
 
@@ -259,7 +267,7 @@ void MainWindow::showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode, 
 
 void MainWindow::updateTitle() {
     setWindowTitle(QString("%1[*] — SegForge").arg(m_document->displayName()));
-    setWindowModified(m_document->isDirty());
+    setWindowModified(m_document->isDirty() || m_training->controller()->weightsModified());
 }
 
 void MainWindow::updateStatus() {
@@ -275,18 +283,50 @@ void MainWindow::updateStatus() {
 }
 
 bool MainWindow::maybeSave() {
-    if (!m_document->isDirty())
+    TrainingController* c = m_training->controller();
+    const bool running = c->trainingActive();
+    const bool edits = m_document->isDirty();
+    const bool weights = c->weightsModified() && c->hasWeights();
+    const bool weightsDropped = c->weightsModified() && !c->hasWeights(); // Reset Weights since the save
+    if (!running && !edits && !weights && !weightsDropped)
         return true;
-    const auto answer = QMessageBox::warning(
-        this, tr("Unsaved changes"), tr("%1 has unsaved changes. Save them?").arg(m_document->displayName()),
-        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    const QString name = m_document->displayName();
+    QStringList what;
+    if (edits)
+        what << tr("unsaved changes");
+    if (weights)
+        what << tr("trained weights (step %1) that are not saved").arg(c->step());
+    if (weightsDropped && what.isEmpty())
+        what << tr("weights reset since the last save");
+    QString text = what.isEmpty() ? tr("Training is running on %1.").arg(name)
+                                  : tr("%1 has %2.").arg(name, what.join(tr(" and ")));
+    if (running)
+        text += "\n\n" + tr("Training is running: it stops first (the weights of the last finished step are kept).");
+    text += "\n\n" + tr("Save the project%1?").arg(c->hasWeights() ? tr(" with its weights") : QString());
+    const QString title = running ? tr("Training is running") : tr("Unsaved work");
+    QMessageBox::StandardButton answer;
+    if (m_savePrompt) {
+        answer = m_savePrompt(title, text);
+    } else {
+        QMessageBox box(QMessageBox::Warning, title, text, QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
+                        this);
+        box.setObjectName("save-prompt");
+        box.setDefaultButton(QMessageBox::Save);
+        box.button(QMessageBox::Discard)->setText(running ? tr("Stop and Discard") : tr("Discard"));
+        box.button(QMessageBox::Save)->setText(running ? tr("Stop and Save") : tr("Save"));
+        answer = static_cast<QMessageBox::StandardButton>(box.exec());
+    }
+    if (answer != QMessageBox::Save && answer != QMessageBox::Discard)
+        return false;
+    if (running)
+        m_training->stopTraining(false);
     if (answer == QMessageBox::Save)
         return save();
-    return answer == QMessageBox::Discard;
+    return true;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    if (!m_training->stopTraining(true) || !maybeSave()) {
+    if (!maybeSave() || !m_training->stopTraining(false)) {
         event->ignore();
         return;
     }
@@ -313,6 +353,7 @@ bool MainWindow::openFile(const QString& path, QString* error, bool quiet) {
     }
     addRecent(m_document->filePath());
     statusBar()->showMessage(tr("Opened %1").arg(path), 4000);
+    m_training->restoreSavedWeights();
     return true;
 }
 
@@ -364,16 +405,43 @@ bool MainWindow::importKeras(const QString& path, QString* error, bool quiet) {
     return true;
 }
 
-bool MainWindow::saveFile(const QString& path, QString* error) {
-    QString why;
-    if (!m_document->save(path, &why)) {
+bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {
+    auto fail = [&](const QString& why) {
         if (error)
             *error = why;
-        QMessageBox::critical(this, tr("Save failed"), why);
+        if (!quiet)
+            QMessageBox::critical(this, tr("Save failed"), why);
+        statusBar()->showMessage(tr("Save failed: %1").arg(why), 10000);
         return false;
+    };
+    TrainingController* c = m_training->controller();
+    const bool samePlace = QFileInfo(path).absoluteFilePath() == QFileInfo(m_document->filePath()).absoluteFilePath();
+    std::optional<core::WeightsSection> section = m_document->project().weights;
+    QString note;
+    if (c->hasWeights()) {
+        // Unchanged weights already beside this very file need no second write.
+        if (c->weightsModified() || !samePlace || !section) {
+            core::SavedWeights saved = c->saveWeights(path);
+            if (!saved.section)
+                return fail(tr("The weights were not saved, nor the project: %1").arg(QString::fromStdString(saved.error)));
+            section = saved.section;
+            note = QString::fromStdString(saved.note);
+        }
+    } else if (c->weightsModified() || !samePlace) {
+        section.reset(); // reset since the last save, or nothing to put beside the new file
     }
+    m_document->setWeights(section);
+    QString why;
+    if (!m_document->save(path, &why))
+        return fail(why);
+    if (c->hasWeights() || !section)
+        c->markWeightsSaved();
     addRecent(path);
-    statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
+    QString message = section ? tr("Saved %1 with its weights (step %2)").arg(path).arg(section->step)
+                              : tr("Saved %1").arg(path);
+    if (!note.isEmpty())
+        message += " — " + note;
+    statusBar()->showMessage(message, 6000);
     return true;
 }
 
@@ -394,7 +462,7 @@ bool MainWindow::saveAs() {
 }
 
 void MainWindow::newFromTemplate() {
-    if (!m_training->stopTraining(true) || !maybeSave())
+    if (!maybeSave() || !m_training->stopTraining(false))
         return;
     TemplateDialog dialog(this);
     if (dialog.exec() != QDialog::Accepted)

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QMessageBox>
 
 #include <QElapsedTimer>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -46,7 +48,17 @@ public:
 
     /// Opens a file; on failure shows the errors (unless `quiet`) and keeps the current document.
     bool openFile(const QString& path, QString* error = nullptr, bool quiet = false);
-    bool saveFile(const QString& path, QString* error = nullptr);
+    /// Saves the project and, when there are trained weights, the weights and
+    /// checkpoint beside it (weights first: the project names only complete
+    /// files). Failures show a message box unless `quiet`.
+    bool saveFile(const QString& path, QString* error = nullptr, bool quiet = false);
+    /// Asks Save / Discard / Cancel when edits or trained weights are unsaved or
+    /// training runs (which it then stops). False: the user cancelled, or the save failed.
+    bool maybeSave();
+    /// Replaces the Save / Discard / Cancel question (tests, scripts). It gets
+    /// the title and the text and answers Save, Discard or Cancel.
+    using SavePrompt = std::function<QMessageBox::StandardButton(const QString& title, const QString& text)>;
+    void setSavePrompt(SavePrompt prompt) { m_savePrompt = std::move(prompt); }
     /// Imports a Keras model (model.to_json() or .keras) as a new, unsaved
     /// project; on failure shows the located errors (unless `quiet`) and keeps
     /// the current document. Import warnings go to the status bar.
@@ -78,7 +90,6 @@ private:
     void updateStatus();
     void updateRecentMenu();
     void addRecent(const QString& path);
-    bool maybeSave();
     void openDialog();
     void importKerasDialog();
     bool saveAs();
@@ -112,6 +123,7 @@ private:
     QPointF m_quickAddScenePos;
     std::optional<std::pair<qint64, QString>> m_quickAddFrom;
     bool m_dark = true;
+    SavePrompt m_savePrompt;
 };
 
 } // namespace segforge::ui

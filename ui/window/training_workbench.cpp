@@ -1,6 +1,7 @@
 #include "window/training_workbench.hpp"
 
 #include "document/document.hpp"
+#include "engine/project_weights.hpp"
 #include "ops/op_registry.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "scene/graph_scene.hpp"
@@ -14,6 +15,7 @@
 #include <QAction>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QMainWindow>
 #include <QMenu>
 #include <QMessageBox>
@@ -123,6 +125,98 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
             emit statusText(error, 6000);
     });
     connect(m_document, &Document::editRefused, this, [this](const QString& why) { emit statusText(why, 6000); });
+    connect(m_controller, &TrainingController::historyRestored, this, [this](const core::RunHistory& h) {
+        m_plots->clear();
+        for (const auto& s : h.steps)
+            m_plots->addStep(s.step, s.loss, s.learningRate);
+        for (const auto& e : h.epochs)
+            m_plots->addEpoch(e.epoch, e.step, e.trainLoss, e.valLoss, e.metrics);
+        m_plots->flush();
+        showTrainingDocks();
+    });
+    connect(m_controller, &TrainingController::weightsRestored, this,
+            [this](bool ok, bool complete, const QString& report) {
+                emit statusText(report, complete ? 10000 : 0);
+                if (ok && complete)
+                    return;
+                // Layers that lost their weights are worth a look, not a modal question.
+                auto* box = new QMessageBox(QMessageBox::Information, tr("Saved weights"), report, QMessageBox::Ok,
+                                            m_window);
+                box->setAttribute(Qt::WA_DeleteOnClose);
+                box->open();
+            });
+}
+
+void TrainingWorkbench::restoreSavedWeights() {
+    const auto& section = m_document->project().weights;
+    if (!section || m_document->filePath().isEmpty())
+        return;
+    emit statusText(tr("Loading the saved weights…"), 0);
+    m_controller->restoreWeights(m_document->filePath(), *section);
+}
+
+void TrainingWorkbench::exportWeightsDialog() {
+    if (!m_controller->hasWeights()) {
+        emit statusText(tr("No weights yet: train first."), 6000);
+        return;
+    }
+    const QString base = m_document->filePath().isEmpty() ? QStringLiteral("weights.safetensors")
+                                                          : QString::fromStdString(core::weightsFileNameFor(
+                                                                m_document->filePath().toStdString()));
+    const QString path = QFileDialog::getSaveFileName(m_window, tr("Export weights"), base,
+                                                      tr("safetensors (*.safetensors);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    const QString error = m_controller->exportWeights(path);
+    if (!error.isEmpty()) {
+        QMessageBox::critical(m_window, tr("Export failed"), error);
+        return;
+    }
+    emit statusText(tr("Exported the weights of step %1 to %2").arg(m_controller->step()).arg(path), 8000);
+}
+
+QString TrainingWorkbench::importWeightsFile(const QString& path, QString* error) {
+    const core::WeightsMatch m = m_controller->importWeights(path);
+    if (!m.error.empty()) {
+        if (error)
+            *error = QString::fromStdString(m.error);
+        return {};
+    }
+    auto list = [](const std::vector<std::string>& names) {
+        QStringList out;
+        for (const auto& n : names)
+            out << QString::fromStdString(n);
+        return out.join(", ");
+    };
+    const std::size_t total = m.loaded.size() + m.missing.size() + m.mismatched.size() + m.refused.size();
+    QString report = tr("%1 of %2 tensors loaded from %3.").arg(m.loaded.size()).arg(total).arg(QFileInfo(path).fileName());
+    if (!m.mismatched.empty())
+        report += "\n" + tr("Other shape (kept as they were): %1").arg(list(m.mismatched));
+    if (!m.missing.empty())
+        report += "\n" + tr("Not in the file (kept as they were): %1").arg(list(m.missing));
+    if (!m.unused.empty())
+        report += "\n" + tr("In the file but not in the graph: %1").arg(list(m.unused));
+    refreshInspector();
+    return report;
+}
+
+void TrainingWorkbench::importWeightsDialog() {
+    const QString path = QFileDialog::getOpenFileName(m_window, tr("Import weights"), QString(),
+                                                      tr("safetensors (*.safetensors);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    const QString report = importWeightsFile(path, &error);
+    if (report.isEmpty()) {
+        QMessageBox::critical(m_window, tr("Import failed"), error);
+        return;
+    }
+    emit statusText(report.section('\n', 0, 0), 10000);
+    auto* box = new QMessageBox(QMessageBox::Information, tr("Imported weights"), report, QMessageBox::Ok, m_window);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    QString why;
+    m_controller->refreshOverlays(&why); // new weights, new predictions (when there is data)
 }
 
 void TrainingWorkbench::showTrainingDocks() {
@@ -310,8 +404,8 @@ bool TrainingWorkbench::stopTraining(bool ask) {
         return true;
     if (ask && m_controller->trainingActive()) {
         const auto answer = QMessageBox::question(m_window, tr("Training is running"),
-                                                  tr("Stop training? The weights of the last finished step are kept "
-                                                     "until another project is opened."));
+                                                  tr("Stop training? The weights of the last finished step are kept; "
+                                                     "save the project to keep them with it."));
         if (answer != QMessageBox::Yes)
             return false;
     }
@@ -322,6 +416,7 @@ bool TrainingWorkbench::stopTraining(bool ask) {
 
 void TrainingWorkbench::projectReplaced() {
     m_controller->resetWeights();
+    m_controller->markWeightsSaved(); // another project: nothing of it is unsaved yet
     for (core::NodeId id : std::set<core::NodeId>(m_controller->breakpoints()))
         m_controller->setBreakpoint(id, false);
     m_scene->setBreakpoints({});

@@ -62,6 +62,14 @@ public:
     void projectReplaced();
     /// Shows the Training dock, and the plots and predictions side by side.
     void showTrainingDocks();
+    /// After an open: loads the weights the project was saved with, if any
+    /// (on the worker; the report goes to the status bar).
+    void restoreSavedWeights();
+    /// File → Export Weights… / Import Weights… (dialogs, then a report).
+    void exportWeightsDialog();
+    void importWeightsDialog();
+    /// Imports `path` and returns the report shown to the user ("" on error: see `error`).
+    QString importWeightsFile(const QString& path, QString* error = nullptr);
 
 signals:
     void statusText(const QString& text, int timeoutMs);
