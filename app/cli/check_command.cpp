@@ -59,7 +59,7 @@ int runCheck(const std::vector<std::string>& raw) {
     // --data naming a missing folder is an error, as it is for train.
     if (!keras && !args.flag("--no-data")) {
         const auto dataDir = args.value("--data");
-        options = trainingCheckOptions(probeProjectData(*project, dataDir, dataDir.has_value(), file, std::cerr));
+        options = trainingCheckOptions(probeProjectData(*project, dataDir, dataDir.has_value()));
     }
     options.requireLoss = !keras;
     if (maxSize)

@@ -15,10 +15,13 @@ namespace segforge::cli {
 ///      refuses (each field is validated) and an --out folder that already
 ///      holds a run when neither --resume nor --overwrite is given
 ///   3  kExitTrainingFailed (engine_support.hpp): training met NaN or Inf
+///   4  kExitInternalError: a failure no input explains — out of memory, a bug;
+///      the message says what happened (bad input never ends here)
 ///   128+N  train stopped by signal N (Ctrl-C: 130), after saving its state
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFindings = 1; ///< the input has errors (check, train's pre-flight)
 inline constexpr int kExitBadInput = 2; ///< unreadable input or bad usage
+inline constexpr int kExitInternalError = 4; ///< out of memory or a bug, never bad input
 
 int runCheck(const std::vector<std::string>& args);
 int runTemplate(const std::vector<std::string>& args);

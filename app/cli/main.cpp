@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
             return segforge::cli::runPredict(args);
     } catch (const std::exception& e) {
         std::cerr << "segforge-cli " << command << ": internal error: " << e.what() << "\n";
-        return segforge::cli::kExitBadInput;
+        return segforge::cli::kExitInternalError;
     }
     std::cerr << "segforge-cli: unknown command '" << command << "'\n\n" << kUsage;
     return segforge::cli::kExitBadInput;

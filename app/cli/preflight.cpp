@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "engine/training_setup.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -12,7 +13,7 @@ namespace segforge::cli {
 
 std::unordered_map<core::NodeId, core::DataProbe>
 probeProjectData(const core::Project& project, const std::optional<std::string>& dataDir,
-                 bool requireData, const std::string& fileLabel, std::ostream& notes) {
+                 bool requireData) {
     std::unordered_map<core::NodeId, core::DataProbe> probes;
     core::TrainingOverrides overrides;
     if (dataDir)
@@ -24,24 +25,12 @@ probeProjectData(const core::Project& project, const std::optional<std::string>&
         try {
             pipeline = core::pipelineOptionsFor(project, node, overrides);
         } catch (const std::invalid_argument&) { // no images folder set
-            if (requireData) {
-                core::DataProbe missing;
-                missing.folderError =
-                    "no images folder is set (its 'images' attribute, or --data DIR)";
-                probes.emplace(id, std::move(missing));
-            } else {
-                notes << fileLabel << ": note: Dataset '" << node.name
-                      << "': no images folder set; its types follow the node's attributes\n";
-            }
+            core::DataProbe missing;
+            missing.folderError = "no images folder is set (its 'images' attribute, or --data DIR)";
+            missing.folderOptional = !requireData;
+            probes.emplace(id, std::move(missing));
             continue;
         } catch (const std::exception&) { // a malformed attribute: the checker names it
-            continue;
-        }
-        std::error_code ec;
-        if (!requireData && !std::filesystem::is_directory(pipeline.spec.imagesDir, ec)) {
-            notes << fileLabel << ": note: Dataset '" << node.name << "': no folder "
-                  << pipeline.spec.imagesDir.string()
-                  << "; its types follow the node's attributes\n";
             continue;
         }
         // Every file, as training will decode every file: a sample could miss
@@ -49,14 +38,19 @@ probeProjectData(const core::Project& project, const std::optional<std::string>&
         core::ProbeOptions options;
         options.fullScan = true;
         options.maxImagePixels = pipeline.maxImagePixels;
-        probes.emplace(id, core::probeDataset(pipeline.spec, options));
+        core::DataProbe probe = core::probeDataset(pipeline.spec, options);
+        probe.folderOptional = !requireData;
+        probes.emplace(id, std::move(probe));
     }
     return probes;
 }
 
 core::CheckOptions trainingCheckOptions(std::unordered_map<core::NodeId, core::DataProbe> probes) {
     core::CheckOptions options;
-    options.forTraining = !probes.empty();
+    // Only data at hand is held to the Dataset's declared types.
+    options.forTraining = std::any_of(probes.begin(), probes.end(), [](const auto& entry) {
+        return entry.second.folderError.empty() || !entry.second.folderOptional;
+    });
     options.dataProbes = std::move(probes);
     return options;
 }
@@ -64,7 +58,7 @@ core::CheckOptions trainingCheckOptions(std::unordered_map<core::NodeId, core::D
 int preflightTraining(const core::Project& project, const std::string& file,
                       const std::optional<std::string>& dataDir) {
     const core::CheckOptions options =
-        trainingCheckOptions(probeProjectData(project, dataDir, true, file, std::cerr));
+        trainingCheckOptions(probeProjectData(project, dataDir, true));
     // A folder that is missing or cannot be listed is input that cannot be
     // read (exit 2, as for a missing project file); anything else the check
     // finds in readable data is a finding (exit 1, as check exits).

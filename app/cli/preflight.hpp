@@ -9,20 +9,18 @@
 #include "project/project.hpp"
 
 #include <optional>
-#include <ostream>
 #include <string>
 #include <unordered_map>
 
 namespace segforge::cli {
 
 /// Probes of the project's Dataset nodes over the folders training would read
-/// (core::pipelineOptionsFor, with `dataDir` as --data). When a node names no
-/// folder or its folder does not exist: with `requireData`, a probe carrying
-/// the reason (the checker reports it as dataset-empty on the node); without,
-/// a note on `notes` and no probe (its types follow its attributes).
+/// (core::pipelineOptionsFor, with `dataDir` as --data), every file decoded.
+/// A node that names no folder, or whose folder does not exist, gets a probe
+/// carrying the reason: an error (dataset-empty) with `requireData`, else the
+/// same code as a warning that training will refuse (DataProbe::folderOptional).
 std::unordered_map<core::NodeId, core::DataProbe>
-probeProjectData(const core::Project& project, const std::optional<std::string>& dataDir,
-                 bool requireData, const std::string& fileLabel, std::ostream& notes);
+probeProjectData(const core::Project& project, const std::optional<std::string>& dataDir, bool requireData);
 
 /// The options `check` uses when it has data, and `train` always: the data
 /// must also fit the Dataset's declared types (CheckOptions::forTraining).

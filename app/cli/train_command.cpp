@@ -312,10 +312,11 @@ int runTrain(const std::vector<std::string>& raw) {
         progress.line("");
         std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": data: " << e.what() << "\n";
         return kExitBadInput;
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) { // not NaN (a result), not data (DataError): out of memory, a bug
         progress.line("");
-        std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": " << e.what() << "\n";
-        return kExitTrainingFailed;
+        std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": internal error: " << e.what()
+                  << "\n";
+        return kExitInternalError;
     }
     for (const auto& p : source->problems())
         std::cerr << "segforge-cli train: skipped " << p.name << ": " << p.reason << "\n";

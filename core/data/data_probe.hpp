@@ -102,6 +102,9 @@ struct ProbedSide {
 struct DataProbe {
     DatasetSpec spec;
     std::string folderError;       ///< a folder is missing; nothing else is known
+    /// Probed without data at hand (`check` without --data, the editor): a
+    /// missing folder is then a warning that training will refuse, not an error.
+    bool folderOptional = false;
     std::size_t pairCount = 0;
     std::size_t decodedCount = 0;  ///< pairs fully decoded (the sample)
     bool fullScan = false;

@@ -115,6 +115,14 @@ struct SkipPolicy {
 /// false when nothing else can be said: no pair at all, or none readable.
 bool checkEmptyAndFiles(const Node& node, const DataProbe& p, CheckResult& r) {
     const bool noneReadable = p.pairCount > 0 && p.badPairs >= p.pairCount;
+    if (!p.folderError.empty() && p.folderOptional) {
+        // Same code and reason as the error training stops at: said first, here.
+        add(r, Severity::Warning, codes::kDatasetEmpty, node.id, "",
+            strCat(dataLabel(node), " has no data yet: ", p.folderError,
+                   ". Training refuses to start until it exists (set the node's 'images' and 'masks' "
+                   "folders, or give --data DIR); until then its wires follow its attributes"));
+        return false;
+    }
     if (!p.folderError.empty() || p.pairCount == 0 || noneReadable) {
         std::string why = !p.folderError.empty() ? p.folderError
                           : noneReadable

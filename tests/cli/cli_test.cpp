@@ -55,7 +55,9 @@ TEST(Cli, TemplateThenCheckIsClean) {
                 file.string());
     ASSERT_EQ(t.exitCode, 0) << t.out;
     EXPECT_THAT(t.out, HasSubstr("wrote"));
-    CliRun c = cli("check " + file.string());
+    // The graph alone (--no-data): without it, the template's missing data folder
+    // is a dataset-empty warning (CheckProbesTheDatasetFolders).
+    CliRun c = cli("check --no-data " + file.string());
     EXPECT_EQ(c.exitCode, 0) << c.out;
     EXPECT_THAT(c.out, HasSubstr("enc1_conv1.output"));
     EXPECT_THAT(c.out, HasSubstr("N×64×64×8 f32"));
@@ -64,7 +66,7 @@ TEST(Cli, TemplateThenCheckIsClean) {
 }
 
 TEST(Cli, CheckJsonIsTheStableInterface) {
-    CliRun c = cli("check --json " + writeFixture().string());
+    CliRun c = cli("check --json --no-data " + writeFixture().string());
     EXPECT_EQ(c.exitCode, 1);
     auto doc = nlohmann::json::parse(c.out);
     ASSERT_TRUE(doc["nodes"].is_array());
@@ -90,7 +92,7 @@ TEST(Cli, CheckJsonIsTheStableInterface) {
 
 TEST(Cli, CheckHumanOutputIsCompilerStyle) {
     fs::path file = writeFixture();
-    CliRun c = cli("check " + file.string());
+    CliRun c = cli("check --no-data " + file.string());
     EXPECT_EQ(c.exitCode, 1);
     EXPECT_THAT(c.out, HasSubstr(file.string() + ": error[loss-shape-mismatch] 'loss'.prediction:"));
     EXPECT_THAT(c.out, HasSubstr("fix 1: Set padding='same'"));
@@ -149,10 +151,14 @@ TEST(Cli, CheckProbesTheDatasetFolders) {
     ASSERT_EQ(cli("sample-data -o " + dir.string() + " --count 4 --size 24").exitCode, 0);
     const fs::path file = scratch("probe_unet.segforge");
     ASSERT_EQ(cli("template unet --depth 4 --filters 4 --size 64 -o " + file.string()).exitCode, 0);
-    // The template's own folder does not exist: a note, and the attributes' types.
+    // The template's own folder does not exist: the warning that train will
+    // refuse (same code, same folder), and the attributes' types.
     CliRun plain = cliWithStderr("check " + file.string());
     EXPECT_EQ(plain.exitCode, 0) << plain.out;
-    EXPECT_THAT(plain.out, HasSubstr("note: Dataset 'data': no folder"));
+    EXPECT_THAT(plain.out, HasSubstr("warning[dataset-empty] 'data': Dataset 'data' has no data yet: folder '"));
+    CliRun train = cliWithStderr("train " + file.string() + " --out " + scratch("probe_run").string());
+    EXPECT_EQ(train.exitCode, 2) << train.out;
+    EXPECT_THAT(train.out, HasSubstr("error[dataset-empty] 'data': Dataset 'data' has no image/mask pairs: folder '"));
     EXPECT_THAT(plain.out, HasSubstr("N×64×64×3 u8"));
     // With the data: its real size, which four poolings cannot take.
     CliRun probed = cli("check " + file.string() + " --data " + dir.string());
