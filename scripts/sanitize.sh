@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR="${SEGFORGE_ASAN_BUILD_DIR:-build/asan}"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGFORGE_SANITIZE=ON \
       -DSEGFORGE_BUILD_TESTS=ON -DSEGFORGE_BUILD_GUI=OFF -DSEGFORGE_BUILD_BENCHMARKS=OFF \
-      -DSEGFORGE_WERROR=ON >/dev/null
+      -DSEGFORGE_WERROR=OFF >/dev/null  # GCC's -Wmaybe-uninitialized misfires under ASan; test.sh holds -Werror
 cmake --build "$BUILD_DIR" --parallel "$(nproc)"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
