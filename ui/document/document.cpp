@@ -85,8 +85,16 @@ std::unordered_map<core::NodeId, core::DataProbe> Document::probeDatasets() {
         // until it is saved, its wires follow the Dataset's attributes.
         const auto images = core::ops::resolvedAttr(node, "images");
         const bool relative = images && std::filesystem::path(std::get<std::string>(*images)).is_relative();
-        if (!spec || (file.empty() && relative))
+        if (!spec || (file.empty() && relative)) {
+            // Nothing to read yet: said on the node (a warning that training will
+            // refuse), rather than found out by pressing Train.
+            core::DataProbe missing;
+            missing.folderOptional = true;
+            missing.folderError = !spec ? "no images folder is set (its 'images' attribute)"
+                                        : "its folders are relative to the project file, which is not saved yet";
+            probes.emplace(id, std::move(missing));
             continue;
+        }
         const std::string key = spec->imagesDir.string() + "|" + spec->masksDir.string() + "|" + spec->maskSuffix;
         CachedProbe& cached = m_probes[id];
         if (cached.key != key) {
@@ -94,6 +102,7 @@ std::unordered_map<core::NodeId, core::DataProbe> Document::probeDatasets() {
             // hundreds of images, and only when the folders change.
             cached.key = key;
             cached.probe = core::probeDataset(*spec);
+            cached.probe.folderOptional = true; // the editor checks the graph; Train requires the data
         }
         probes.emplace(id, cached.probe);
     }
