@@ -4,8 +4,10 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace segforge::testing {
 
@@ -31,5 +33,26 @@ inline CliResult runCli(const std::string& args, Stderr stderrMode = Stderr::Dis
     r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
 }
+
+/// A folder of this test process's own (ctest runs each test in a process of
+/// its own, and several may run at once), created empty and removed at exit.
+class ScratchDir {
+public:
+    explicit ScratchDir(const std::string& prefix)
+        : m_path(std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()))) {
+        std::filesystem::remove_all(m_path);
+        std::filesystem::create_directories(m_path);
+    }
+    ~ScratchDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(m_path, ignored);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
 
 } // namespace segforge::testing

@@ -25,21 +25,10 @@ CliResult cli(const std::string& args) {
     return segforge::testing::runCli(args, segforge::testing::Stderr::Merge);
 }
 
+/// A folder per test process, removed at exit.
 const fs::path& workDir() {
-    static const fs::path dir = [] {
-        fs::path d =
-            fs::temp_directory_path() / ("segforge_agree_cli_" + std::to_string(::getpid()));
-        fs::remove_all(d);
-        fs::create_directories(d);
-        return d;
-    }();
-    static const struct Cleanup {
-        ~Cleanup() {
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
-    } cleanup;
-    return dir;
+    static const segforge::testing::ScratchDir dir("segforge_agree_cli_");
+    return dir.path();
 }
 
 /// Dataset(8×8, `attrs`) → Rescale → Conv2D(1×1, sigmoid) → BCE, mask → Cast → target.

@@ -28,21 +28,10 @@ CliRun cli(const std::string& args) {
     return segforge::testing::runCli(args, segforge::testing::Stderr::Merge);
 }
 
-/// A directory per test process (ctest runs each test on its own), removed at exit.
+/// A folder per test process, removed at exit.
 const fs::path& workDir() {
-    static const fs::path dir = [] {
-        fs::path d = fs::temp_directory_path() / ("segforge_train_cli_" + std::to_string(::getpid()));
-        fs::remove_all(d);
-        fs::create_directories(d);
-        return d;
-    }();
-    static const struct Cleanup {
-        ~Cleanup() {
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
-    } cleanup;
-    return dir;
+    static const segforge::testing::ScratchDir dir("segforge_train_cli_");
+    return dir.path();
 }
 
 /// sample-data into DIR/data and the tiny U-Net at DIR/unet.segforge, whose

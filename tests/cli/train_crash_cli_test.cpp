@@ -34,21 +34,10 @@ CliRun cli(const std::string& args) {
     return segforge::testing::runCli(args, segforge::testing::Stderr::Merge);
 }
 
+/// A folder per test process, removed at exit.
 const fs::path& workDir() {
-    static const fs::path dir = [] {
-        fs::path d =
-            fs::temp_directory_path() / ("segforge_train_crash_" + std::to_string(::getpid()));
-        fs::remove_all(d);
-        fs::create_directories(d);
-        return d;
-    }();
-    static const struct Cleanup {
-        ~Cleanup() {
-            std::error_code ec;
-            fs::remove_all(dir, ec);
-        }
-    } cleanup;
-    return dir;
+    static const segforge::testing::ScratchDir dir("segforge_train_crash_");
+    return dir.path();
 }
 
 /// 5 samples of 16×16 (4 train, 1 validation) and a depth-1 U-Net with 2 filters:
