@@ -127,6 +127,11 @@ public:
     /// Loads a safetensors file by tensor name and shape into the document's
     /// graph (compiling it if needed); what did not fit is reported, not loaded.
     core::WeightsMatch importWeights(const QString& path);
+    /// Epochs and batches per epoch of the current run (0 when there is none).
+    int runEpochs() const;
+    qint64 runBatchesPerEpoch() const;
+    /// The current run can continue (Train resumes it rather than starting anew).
+    bool canContinueRun() const { return m_trainer && !m_runComplete; }
     /// Loss and metric curves of the current run, as saved with the weights.
     const core::RunHistory& history() const { return m_history; }
     /// The longest the event loop waited during the last saveWeights/exportWeights (ms).

@@ -30,6 +30,12 @@ QString joined(const std::vector<std::string>& lines) {
 
 } // namespace
 
+int TrainingController::runEpochs() const { return m_trainer ? m_trainer->settings().epochs : 0; }
+
+qint64 TrainingController::runBatchesPerEpoch() const {
+    return m_source ? static_cast<qint64>(m_source->trainBatchCount()) : 0;
+}
+
 bool TrainingController::weightsModified() const {
     return hasWeights() ? m_weightsGeneration != m_savedGeneration : m_savedHadWeights;
 }
@@ -312,8 +318,9 @@ bool TrainingController::restoreWeights(const QString& projectPath,
                     m_prediction = r->prediction;
                     m_step = r->step;
                     m_lastEpoch = m_trainer ? m_trainer->epoch() : 0;
-                    m_runComplete =
-                        !m_trainer || m_trainer->epoch() >= m_trainer->settings().epochs;
+                    // Without its optimizer state the run cannot continue: Train starts a new one.
+                    m_runComplete = !m_trainer || m_trainer->step() == 0 ||
+                                    m_trainer->epoch() >= m_trainer->settings().epochs;
                     m_history = r->history.value_or(core::RunHistory{});
                     m_nonFinite.reset();
                     markWeightsSaved();

@@ -119,6 +119,21 @@ TrainingPanel::TrainingPanel(Document* document, TrainingController* controller,
         m_progressLabel->setText(message);
         emit statusText(message);
     });
+    // A reopened project with saved weights: the dock says where its run stands.
+    connect(m_controller, &TrainingController::weightsRestored, this, [this](bool ok, bool, const QString&) {
+        if (!ok)
+            return;
+        const qint64 step = m_controller->step();
+        const qint64 total = m_controller->runEpochs() * m_controller->runBatchesPerEpoch();
+        m_progress->setRange(0, static_cast<int>(std::max<qint64>(1, std::max(total, step))));
+        m_progress->setValue(static_cast<int>(step));
+        m_progressLabel->setText(m_controller->canContinueRun()
+                                     ? tr("Saved weights of step %1 loaded. Train (F5) continues the run.").arg(step)
+                                     : tr("Saved weights of step %1 loaded. Train (F5) starts a new run from them.")
+                                           .arg(step));
+        if (!m_controller->datasetSummary().isEmpty())
+            m_dataset->setText(m_controller->datasetSummary());
+    });
 }
 
 void TrainingPanel::buildForm() {
