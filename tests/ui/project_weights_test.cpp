@@ -26,6 +26,7 @@
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QMessageBox>
+#include <QPainter>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -468,6 +469,43 @@ private slots:
         QVERIFY(w->close());
         QVERIFY2(text.contains("trained weights (step 1)"), qPrintable(text));
         QVERIFY(QFileInfo::exists(m_dir.path() + "/real.weights.safetensors"));
+    }
+
+    void renderSavePromptForReview() {
+        // SEGFORGE_SHOT_DIR, SEGFORGE_SHOT_PROJECT and SEGFORGE_SHOT_DATA: the window
+        // with the save prompt over it, at 1280×720 and 1920×1080, for a person to look at.
+        const QString dir = qEnvironmentVariable("SEGFORGE_SHOT_DIR");
+        const QString project = qEnvironmentVariable("SEGFORGE_SHOT_PROJECT");
+        if (dir.isEmpty() || project.isEmpty())
+            QSKIP("set SEGFORGE_SHOT_DIR and SEGFORGE_SHOT_PROJECT (and SEGFORGE_SHOT_DATA) to render");
+        auto w = makeWindow();
+        core::TrainingOverrides overrides;
+        if (const QString data = qEnvironmentVariable("SEGFORGE_SHOT_DATA"); !data.isEmpty())
+            overrides.dataDir = data.toStdString();
+        w->training()->controller()->setDefaultOverrides(overrides);
+        QVERIFY(w->openFile(project, nullptr, true));
+        pumpUntil([&] { return w->training()->controller()->state() == TrainingController::State::Idle; }, 60'000);
+        trainTo(*w, w->training()->controller()->step() + 3);
+        for (const QSize size : {QSize(1280, 720), QSize(1920, 1080)}) {
+            w->resize(size);
+            pumpUntil([] { return false; }, 300);
+            QTimer::singleShot(300, w.get(), [&] {
+                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                if (!box)
+                    return;
+                // Offscreen, a dialog is its own top-level: draw it where it would appear.
+                QPixmap shot = w->grab();
+                const QPixmap dialog = box->grab();
+                QPainter painter(&shot);
+                painter.fillRect(shot.rect(), QColor(0, 0, 0, 60));
+                painter.drawPixmap((shot.width() - dialog.width()) / 2, (shot.height() - dialog.height()) / 2, dialog);
+                painter.end();
+                shot.save(QStringLiteral("%1/save_prompt_%2x%3.png").arg(dir).arg(size.width()).arg(size.height()));
+                box->button(QMessageBox::Cancel)->click();
+            });
+            QVERIFY(!w->close());
+        }
+        w->setSavePrompt([](const QString&, const QString&) { return QMessageBox::Discard; });
     }
 
     void writingThirtyMegabytesKeepsTheEventLoopTurning() {

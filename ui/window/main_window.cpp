@@ -300,17 +300,21 @@ bool MainWindow::maybeSave() {
         what << tr("weights reset since the last save");
     QString text = what.isEmpty() ? tr("Training is running on %1.").arg(name)
                                   : tr("%1 has %2.").arg(name, what.join(tr(" and ")));
+    QString details;
     if (running)
-        text += "\n\n" + tr("Training is running: it stops first (the weights of the last finished step are kept).");
-    text += "\n\n" + tr("Save the project%1?").arg(c->hasWeights() ? tr(" with its weights") : QString());
+        details = tr("Training stops first; the weights of the last finished step are kept.") + "\n";
+    details += c->hasWeights() ? tr("Save writes the project and its weights beside it; Discard loses what is not saved.")
+                               : tr("Discard loses what is not saved.");
+    const QString question = tr("Save the project%1?").arg(c->hasWeights() ? tr(" with its weights") : QString());
     const QString title = running ? tr("Training is running") : tr("Unsaved work");
     QMessageBox::StandardButton answer;
     if (m_savePrompt) {
-        answer = m_savePrompt(title, text);
+        answer = m_savePrompt(title, text + "\n\n" + question + "\n" + details);
     } else {
-        QMessageBox box(QMessageBox::Warning, title, text, QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
-                        this);
+        QMessageBox box(QMessageBox::Warning, title, text + " " + question,
+                        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
         box.setObjectName("save-prompt");
+        box.setInformativeText(details);
         box.setDefaultButton(QMessageBox::Save);
         box.button(QMessageBox::Discard)->setText(running ? tr("Stop and Discard") : tr("Discard"));
         box.button(QMessageBox::Save)->setText(running ? tr("Stop and Save") : tr("Save"));
