@@ -98,10 +98,13 @@ std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps, int 
         error = message.toStdString();
         loop.quit();
     });
+    if (stepNodes == 0)
+        c->setStopAtStep(steps); // exactly N steps: a stop from batchDone lands a step or two late
     QString why;
     if (!c->start(false, &why))
         return why.toStdString();
     loop.exec();
+    c->setStopAtStep(-1);
     window.training()->plots()->flush(); // draw what the redraw timer would draw a moment later
     std::printf("trained %lld steps\n", static_cast<long long>(c->step()));
     return error;

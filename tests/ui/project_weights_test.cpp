@@ -27,6 +27,7 @@
 #include <QElapsedTimer>
 #include <QMessageBox>
 #include <QPainter>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -108,8 +109,12 @@ std::vector<double> trainTo(MainWindow& w, std::int64_t steps) {
         pumpUntil([&] { return c->state() == State::Paused || c->state() == State::Idle; }, 60'000);
         const std::int64_t before = c->step();
         c->stepBatch();
-        pumpUntil([&] { return (c->step() > before && c->state() == State::Paused) || c->state() == State::Idle; },
-                  60'000);
+        pumpUntil(
+            [&] {
+                return (c->step() > before && c->state() == State::Paused) ||
+                       c->state() == State::Idle;
+            },
+            60'000);
     }
     c->stop();
     pumpUntil([&] { return c->state() == State::Idle; }, 120'000);
@@ -471,20 +476,89 @@ private slots:
         QVERIFY(QFileInfo::exists(m_dir.path() + "/real.weights.safetensors"));
     }
 
+    void saveWhileTrainingRunsPausesAroundIt() {
+        writeData(m_dir.path(), 24, 32);
+        const QString path = save(smallUNet(50), m_dir.path() + "/running.segforge");
+        std::int64_t savedStep = 0;
+        {
+            auto w = makeWindow();
+            w->setSavePrompt([](const QString&, const QString&) { return QMessageBox::Discard; });
+            QVERIFY(w->openFile(path, nullptr, true));
+            TrainingController* c = w->training()->controller();
+            QString why;
+            QVERIFY(c->start(false, &why));
+            QVERIFY(pumpUntil([&] { return c->step() >= 2; }, 60'000));
+            QVERIFY2(w->saveFile(path, &why, true), qPrintable(why));
+            QCOMPARE(c->state(), TrainingController::State::Running); // resumed after the save
+            savedStep = core::loadProject(path.toStdString()).project->weights->step;
+            QVERIFY(savedStep >= 2);
+            c->stop();
+            QVERIFY(c->waitForIdle(60'000));
+        }
+        // What was written mid-run is a consistent checkpoint: it restores and continues.
+        auto w = makeWindow();
+        w->setSavePrompt([](const QString&, const QString&) { return QMessageBox::Discard; });
+        TrainingController* c = w->training()->controller();
+        QSignalSpy restored(c, &TrainingController::weightsRestored);
+        QVERIFY(w->openFile(path, nullptr, true));
+        QVERIFY(pumpUntil(
+            [&] { return restored.count() > 0 && c->state() == TrainingController::State::Idle; },
+            60'000));
+        QVERIFY2(restored.first().at(1).toBool(), qPrintable(restored.first().at(2).toString()));
+        QVERIFY2(!restored.first().at(2).toString().contains("not restored"),
+                 qPrintable(restored.first().at(2).toString()));
+        QCOMPARE(c->step(), savedStep);
+        QVERIFY(c->canContinueRun());
+    }
+
+    void guiSavesAfterTrainingAndPredictUsesIt() {
+        // segforge --open FILE --data DIR --train-steps N --save, then segforge-cli predict without
+        // --weights.
+        writeData(m_dir.path(), 12, 32);
+        const QString path = save(smallUNet(5), m_dir.path() + "/scripted.segforge");
+        QProcess gui;
+        gui.setProcessChannelMode(QProcess::MergedChannels);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        gui.setProcessEnvironment(env);
+        gui.start(SEGFORGE_GUI, {"--open", path, "--data", m_dir.path() + "/data", "--train-steps",
+                                 "3", "--save"});
+        QVERIFY(gui.waitForFinished(120'000));
+        const QString out = QString::fromUtf8(gui.readAll());
+        QCOMPARE(gui.exitCode(), 0);
+        QVERIFY2(out.contains("saved " + path + " with scripted.weights.safetensors (step 3)"),
+                 qPrintable(out));
+        QProcess cli;
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(SEGFORGE_CLI, {"predict", path, "--images", m_dir.path() + "/data/images",
+                                 "--out", m_dir.path() + "/pred"});
+        QVERIFY(cli.waitForFinished(120'000));
+        const QString predicted = QString::fromUtf8(cli.readAll());
+        QCOMPARE(cli.exitCode(), 0);
+        QVERIFY2(
+            predicted.contains(
+                "using the weights saved with the project: scripted.weights.safetensors (step 3)"),
+            qPrintable(predicted));
+        QVERIFY(QFileInfo::exists(m_dir.path() + "/pred/sample_0000_mask.png"));
+    }
+
     void renderSavePromptForReview() {
         // SEGFORGE_SHOT_DIR, SEGFORGE_SHOT_PROJECT and SEGFORGE_SHOT_DATA: the window
         // with the save prompt over it, at 1280×720 and 1920×1080, for a person to look at.
         const QString dir = qEnvironmentVariable("SEGFORGE_SHOT_DIR");
         const QString project = qEnvironmentVariable("SEGFORGE_SHOT_PROJECT");
         if (dir.isEmpty() || project.isEmpty())
-            QSKIP("set SEGFORGE_SHOT_DIR and SEGFORGE_SHOT_PROJECT (and SEGFORGE_SHOT_DATA) to render");
+            QSKIP("set SEGFORGE_SHOT_DIR and SEGFORGE_SHOT_PROJECT (and SEGFORGE_SHOT_DATA) to "
+                  "render");
         auto w = makeWindow();
         core::TrainingOverrides overrides;
         if (const QString data = qEnvironmentVariable("SEGFORGE_SHOT_DATA"); !data.isEmpty())
             overrides.dataDir = data.toStdString();
         w->training()->controller()->setDefaultOverrides(overrides);
         QVERIFY(w->openFile(project, nullptr, true));
-        pumpUntil([&] { return w->training()->controller()->state() == TrainingController::State::Idle; }, 60'000);
+        pumpUntil(
+            [&] { return w->training()->controller()->state() == TrainingController::State::Idle; },
+            60'000);
         trainTo(*w, w->training()->controller()->step() + 3);
         for (const QSize size : {QSize(1280, 720), QSize(1920, 1080)}) {
             w->resize(size);
@@ -498,9 +572,13 @@ private slots:
                 const QPixmap dialog = box->grab();
                 QPainter painter(&shot);
                 painter.fillRect(shot.rect(), QColor(0, 0, 0, 60));
-                painter.drawPixmap((shot.width() - dialog.width()) / 2, (shot.height() - dialog.height()) / 2, dialog);
+                painter.drawPixmap((shot.width() - dialog.width()) / 2,
+                                   (shot.height() - dialog.height()) / 2, dialog);
                 painter.end();
-                shot.save(QStringLiteral("%1/save_prompt_%2x%3.png").arg(dir).arg(size.width()).arg(size.height()));
+                shot.save(QStringLiteral("%1/save_prompt_%2x%3.png")
+                              .arg(dir)
+                              .arg(size.width())
+                              .arg(size.height()));
                 box->button(QMessageBox::Cancel)->click();
             });
             QVERIFY(!w->close());

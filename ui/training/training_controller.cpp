@@ -227,6 +227,8 @@ void TrainingController::onEvent(const core::TrainEvent& e) {
     switch (e.kind) {
     case core::TrainEventKind::Batch: {
         m_step = e.step;
+        if (const std::int64_t last = m_stopAtStep; last >= 0 && e.step >= last)
+            m_trainer->requestStop(); // lands before the next batch: exactly `last` steps
         if (m_trackGradients) {
             std::map<core::PortRef, double> norms;
             for (const core::Edge& edge : m_graph.edges())

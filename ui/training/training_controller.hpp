@@ -91,6 +91,9 @@ public:
     /// Node ids in the order the executor runs them (empty before the first run).
     std::vector<core::NodeId> executionOrder() const;
 
+    /// Stops training right after step `step` (the worker stops itself, so it is
+    /// exact, unlike a stop() in answer to batchDone); -1: no limit.
+    void setStopAtStep(std::int64_t step) { m_stopAtStep = step; }
     /// Records the gradient norm of every wire after each training step.
     void setGradientTracking(bool on) { m_trackGradients = on; }
     /// L2 norm of the loss gradient on each output port after the latest step.
@@ -204,6 +207,7 @@ private:
     std::optional<core::NonFiniteReport> m_nonFinite;
     std::atomic<std::int64_t> m_step{0};
     std::atomic<bool> m_trackGradients{false};
+    std::atomic<std::int64_t> m_stopAtStep{-1};
     std::atomic<bool> m_breakpointsDirty{false};
     int m_overlaySamples = 12;
     int m_lastEpoch = 0; ///< 1-based number of the last finished epoch
