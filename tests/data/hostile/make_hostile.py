@@ -70,3 +70,31 @@ def zip_with(name, entry, payload, declared=None):
 zip_with("bomb_ratio.keras", "config.json", b" " * (4 << 20))
 # An entry that declares 2 GiB before anything is inflated.
 zip_with("bomb_declared.keras", "config.json", text.encode(), declared=0x7FFFFFFF)
+
+
+def safetensors(name, header_text):
+    header = header_text.encode()
+    header += b" " * (-len(header) % 8)
+    write(name, struct.pack("<Q", len(header)) + header)
+
+
+# Weights whose header declares 2^64 elements, and one nested past the limit:
+# refused before anything is allocated.
+safetensors("huge_shape.safetensors",
+            '{"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}}')
+safetensors("deep_header.safetensors", '{"__metadata__": {"a": ' + "[" * 600 + "]" * 600 + "}}")
+
+
+def png_declaring(width, height):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+    idat = zlib.compress(b"\0" * 64)  # far too little for what IHDR declares
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+# A data folder whose only pair declares 30000x30000 pixels: named from its
+# header, never decoded (it used to cost 5.3 GB and 50 s in check).
+for side in ("images", "masks"):
+    os.makedirs(os.path.join(HERE, "bomb_data", side), exist_ok=True)
+    write(os.path.join("bomb_data", side, "huge.png"), png_declaring(30000, 30000))
