@@ -110,13 +110,18 @@ LoadedWeights readProjectWeights(const std::filesystem::path& projectPath,
     LoadedWeights out;
     const std::filesystem::path file = projectSibling(projectPath, section.file);
     const std::string revision = graphRevision(graph);
-    out.sameNetwork = revision == section.graphRevision;
+    // The file's own record of its network wins over the project's (a project
+    // may name a file another save or an autosave wrote since).
+    auto trainedFor = [&](const std::map<std::string, std::string>& meta) {
+        auto it = meta.find(kRevisionKey);
+        return it != meta.end() ? it->second : section.graphRevision;
+    };
     // The layer signatures are in the file's metadata, parsed at the first
     // parameter (the metadata is read with the header, before any tensor is set).
     std::optional<std::map<std::string, std::string>> signatures;
     std::string layersError;
     auto accept = [&](const Parameter& p, const std::map<std::string, std::string>& meta) {
-        if (out.sameNetwork)
+        if (revision == trainedFor(meta))
             return true;
         if (!signatures) {
             signatures.emplace();
@@ -142,12 +147,16 @@ LoadedWeights readProjectWeights(const std::filesystem::path& projectPath,
     if (!layersError.empty())
         out.notes.push_back(strCat(section.file, ": ", layersError));
     const auto& meta = out.match.metadata;
-    if (auto it = meta.find(kRevisionKey); it != meta.end() && it->second != section.graphRevision)
+    out.sameNetwork = revision == trainedFor(meta);
+    // An empty revision: a recovery copy, which the file alone describes.
+    const bool checkAgainstProject = !section.graphRevision.empty();
+    if (auto it = meta.find(kRevisionKey);
+        checkAgainstProject && it != meta.end() && it->second != section.graphRevision)
         out.notes.push_back(strCat(section.file,
                                    " was written by another save than the project (graph revision ",
                                    it->second, ", the project says ", section.graphRevision, ")"));
     if (auto it = meta.find(kStepKey);
-        it != meta.end() && it->second != std::to_string(section.step))
+        checkAgainstProject && it != meta.end() && it->second != std::to_string(section.step))
         out.notes.push_back(strCat(section.file, " holds the weights of step ", it->second,
                                    ", the project says ", section.step));
     if (auto it = meta.find(kHistoryKey); it != meta.end()) {

@@ -66,7 +66,10 @@ struct LoadedWeights {
 
 /// Loads the section's weights file into `executor` (compiled from `graph`)
 /// as far as it fits: tensors by name and shape, and only for layers whose
-/// signature is the one they were trained with.
+/// signature is the one they were trained with. The network they were trained
+/// for is the one the file's metadata names (else the section's revision); a
+/// section with an empty graphRevision (a recovery copy) is not compared with
+/// the file.
 LoadedWeights readProjectWeights(const std::filesystem::path& projectPath,
                                  const WeightsSection& section, Executor& executor,
                                  const Graph& graph);

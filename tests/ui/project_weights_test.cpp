@@ -542,6 +542,50 @@ private slots:
         QVERIFY(QFileInfo::exists(m_dir.path() + "/pred/sample_0000_mask.png"));
     }
 
+    void trainedWeightsAreAutosavedAndOfferedBack() {
+        writeData(m_dir.path(), 24, 32);
+        const QString path = save(smallUNet(3), m_dir.path() + "/crash.segforge");
+        std::map<std::string, std::vector<float>> trained;
+        std::int64_t step = 0;
+        QString slotWeights;
+        {
+            auto w = makeWindow();
+            w->setRecoveryAnswer(false);          // leftovers of other cases are not this one's
+            pumpUntil([] { return false; }, 100); // the start-up recovery question is answered
+            QVERIFY(w->openFile(path, nullptr, true));
+            TrainingController* c = w->training()->controller();
+            QSignalSpy autosaved(c, &TrainingController::autosavePoint);
+            trainTo(*w, 6); // an epoch ends at step 4; the run ends (stop) at 6
+            QVERIFY(autosaved.count() > 0);
+            slotWeights = w->recoveryPath();
+            slotWeights.replace(".segforge", ".weights.safetensors");
+            QVERIFY2(QFileInfo::exists(slotWeights), qPrintable(slotWeights));
+            QVERIFY(QFileInfo::exists(w->recoveryPath())); // the copy that makes the next start ask
+            step = c->step();
+            trained = weightsOf(*w, path);
+            // A crash: no close event, nothing saved.
+        }
+        auto w = makeWindow();
+        w->setRecoveryAnswer(true);
+        w->setSavePrompt([](const QString&, const QString&) { return QMessageBox::Discard; });
+        TrainingController* c = w->training()->controller();
+        QSignalSpy restored(c, &TrainingController::weightsRestored);
+        QVERIFY(pumpUntil(
+            [&] { return restored.count() > 0 && c->state() == TrainingController::State::Idle; },
+            60'000));
+        QVERIFY2(restored.first().at(1).toBool(), qPrintable(restored.first().at(2).toString()));
+        QCOMPARE(c->step(), step);
+        QVERIFY(c->canContinueRun());  // the checkpoint came back too
+        QVERIFY(c->weightsModified()); // not in the project's file yet
+        QVERIFY(w->isWindowModified());
+        QCOMPARE(weightsOf(*w, path), trained);
+        // Saved: the project now has them, the slot forgets them.
+        QString why;
+        QVERIFY2(w->saveFile(path, &why, true), qPrintable(why));
+        QVERIFY(!QFileInfo::exists(slotWeights));
+        QVERIFY(!c->weightsModified());
+    }
+
     void renderSavePromptForReview() {
         // SEGFORGE_SHOT_DIR, SEGFORGE_SHOT_PROJECT and SEGFORGE_SHOT_DATA: the window
         // with the save prompt over it, at 1280×720 and 1920×1080, for a person to look at.

@@ -173,6 +173,7 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
     const auto batches = static_cast<qint64>(m_source->trainBatchCount());
     const qint64 firstStep = m_trainer->step();
     m_step = firstStep;
+    m_stepping = false;
     if (firstStep == 0)
         m_history = {};
     setState(paused ? State::Paused : State::Running);
@@ -212,6 +213,7 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
             }
             setState(State::Idle);
             emit runEnded(result.status, message);
+            emit autosavePoint();
         });
     });
     return true;
@@ -264,6 +266,7 @@ void TrainingController::onEvent(const core::TrainEvent& e) {
         }
         post([this, e, samples = std::move(samples)] {
             m_lastEpoch = e.epoch + 1;
+            QMetaObject::invokeMethod(this, &TrainingController::autosavePoint, Qt::QueuedConnection);
             m_history.epochs.push_back({e.epoch, e.step, e.trainLoss, e.valLoss, e.valMetrics});
             emit epochDone(e);
             if (!samples.empty())
@@ -277,8 +280,10 @@ void TrainingController::onEvent(const core::TrainEvent& e) {
         post([this, id, phase = e.phase, validation = e.validation] {
             if (m_state == State::Running)
                 setState(State::Paused);
-            if (m_state == State::Paused)
+            if (m_state == State::Paused) {
                 emit pausedAt(id, phase, validation);
+                emit autosavePoint();
+            }
         });
         break;
     }
@@ -302,6 +307,7 @@ void TrainingController::pause() {
 
 void TrainingController::resume() {
     if (m_trainer && m_state == State::Paused) {
+        m_stepping = false;
         applyBreakpoints();
         setState(State::Running);
         m_trainer->requestResume();
@@ -310,6 +316,7 @@ void TrainingController::resume() {
 
 void TrainingController::stepBatch() {
     if (m_trainer && m_state == State::Paused) {
+        m_stepping = true;
         setState(State::Running);
         m_trainer->requestStepBatch();
     }
@@ -325,6 +332,7 @@ void TrainingController::stepNode() {
         return;
     }
     if (m_trainer && m_state == State::Paused) {
+        m_stepping = true;
         applyBreakpoints();
         setState(State::Running);
         m_trainer->requestStepNode();

@@ -113,6 +113,8 @@ public:
     /// The weights changed since they were last saved or loaded (a step, a
     /// reset, an import): closing should offer to save them.
     bool weightsModified() const;
+    /// Changes whenever the weights change (a step, a reset, an import, a load).
+    std::uint64_t weightsGeneration() const { return m_weightsGeneration; }
     /// The current weights are those on disk now (after a save or a load).
     void markWeightsSaved();
     /// Writes the weights, the checkpoint (when a trainer exists) and the run's
@@ -124,7 +126,9 @@ public:
     /// the data (for overlays and continuing), the checkpoint when the graph is
     /// the one trained. Answers with weightsRestored (and overlaysReady,
     /// historyRestored); the state is Busy meanwhile.
-    bool restoreWeights(const QString& projectPath, const core::WeightsSection& section);
+    /// `unsaved`: the weights are not those of the project's file (a recovery
+    /// copy), so closing asks to save them.
+    bool restoreWeights(const QString& projectPath, const core::WeightsSection& section, bool unsaved = false);
     /// Writes the current weights as safetensors under the graph's node names.
     QString exportWeights(const QString& path);
     /// Loads a safetensors file by tensor name and shape into the document's
@@ -168,6 +172,8 @@ signals:
     void historyRestored(const segforge::core::RunHistory& history);
     /// weightsModified() may have changed.
     void weightsChanged();
+    /// A moment to autosave the weights: an epoch ended, training paused or ended.
+    void autosavePoint();
 
 private:
     void setState(State state);
@@ -217,6 +223,8 @@ private:
     std::uint64_t m_savedGeneration = 0;
     bool m_savedHadWeights = false; ///< the last save/load had weights
     double m_lastSaveGapMs = 0;
+    bool m_stepping = false; ///< running one batch or node only: it pauses by itself
+    bool m_writingWeights = false; ///< a save runs (its event loop may deliver another request)
 
     mutable std::mutex m_mutex; ///< guards the members below (shared with the worker)
     std::map<core::PortRef, double> m_gradNorms;

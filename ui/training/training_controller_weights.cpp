@@ -30,7 +30,9 @@ QString joined(const std::vector<std::string>& lines) {
 
 } // namespace
 
-int TrainingController::runEpochs() const { return m_trainer ? m_trainer->settings().epochs : 0; }
+int TrainingController::runEpochs() const {
+    return m_trainer ? m_trainer->settings().epochs : 0;
+}
 
 qint64 TrainingController::runBatchesPerEpoch() const {
     return m_source ? static_cast<qint64>(m_source->trainBatchCount()) : 0;
@@ -83,14 +85,18 @@ bool TrainingController::pauseForAccess() {
         waitForIdle(60'000);
     if (m_state != State::Running)
         return false;
-    pause();
+    // A step in progress (F10/F11) pauses by itself; resuming after the save
+    // would turn it into a free run.
+    const bool stepping = m_stepping;
+    if (!stepping)
+        pause();
     QElapsedTimer timer;
     timer.start();
     while (m_state == State::Running && timer.elapsed() < 60'000) {
         QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents, 20);
         QThread::msleep(1);
     }
-    return m_state == State::Paused;
+    return !stepping && m_state == State::Paused;
 }
 
 core::SavedWeights TrainingController::saveWeights(const QString& projectPath) {
@@ -99,6 +105,15 @@ core::SavedWeights TrainingController::saveWeights(const QString& projectPath) {
         out.error = tr("There are no weights to save.").toStdString();
         return out;
     }
+    if (m_writingWeights) { // asked again from inside the event loop of a save
+        out.error = tr("The weights are being saved already.").toStdString();
+        return out;
+    }
+    m_writingWeights = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{m_writingWeights};
     const bool resumeAfter = pauseForAccess();
     const State before = m_state;
     if (before != State::Idle && before != State::Paused) {
@@ -203,7 +218,7 @@ core::WeightsMatch TrainingController::importWeights(const QString& path) {
 }
 
 bool TrainingController::restoreWeights(const QString& projectPath,
-                                        const core::WeightsSection& section) {
+                                        const core::WeightsSection& section, bool unsaved) {
     if (m_state != State::Idle)
         return false;
     if (m_worker.joinable())
@@ -213,7 +228,7 @@ bool TrainingController::restoreWeights(const QString& projectPath,
     const std::filesystem::path path = projectPath.toStdString();
     const int overlaySamples = m_overlaySamples;
     setState(State::Busy);
-    m_worker = std::thread([this, project, overrides, path, section, overlaySamples] {
+    m_worker = std::thread([this, project, overrides, path, section, overlaySamples, unsaved] {
         // Built here, handed to the GUI thread whole: nothing is shared while it runs.
         struct Restored {
             std::unique_ptr<core::Executor> executor;
@@ -305,7 +320,7 @@ bool TrainingController::restoreWeights(const QString& projectPath,
         }
         QMetaObject::invokeMethod(
             this,
-            [this, r, project, overrides, section] {
+            [this, r, project, overrides, section, unsaved] {
                 if (m_worker.joinable())
                     m_worker.join();
                 if (r->executor) {
@@ -324,6 +339,8 @@ bool TrainingController::restoreWeights(const QString& projectPath,
                     m_history = r->history.value_or(core::RunHistory{});
                     m_nonFinite.reset();
                     markWeightsSaved();
+                    if (unsaved)
+                        bumpWeights(); // what the file of the project does not hold
                 }
                 setState(State::Idle);
                 QString report;

@@ -24,6 +24,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGraphicsItem>
@@ -60,6 +61,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_document, &Document::dirtyChanged, this, &MainWindow::updateTitle);
     connect(m_document, &Document::filePathChanged, this, &MainWindow::updateTitle);
     connect(m_training->controller(), &TrainingController::weightsChanged, this, &MainWindow::updateTitle);
+    connect(m_training->controller(), &TrainingController::autosavePoint, this, &MainWindow::autosaveWeights);
     connect(m_document, &Document::projectReplaced, this, [this] { QTimer::singleShot(0, m_view, &GraphView::showStart); });
     connect(m_scene, &GraphScene::currentNodeChanged, m_properties, &PropertiesPanel::showNode);
     connect(m_scene, &GraphScene::statusMessage, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
@@ -336,6 +338,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     }
     m_autosave->stop();
     m_recovery->discard(); // saved or discarded on purpose: nothing to recover
+    forgetRecoveryWeights();
     event->accept();
 }
 
@@ -440,6 +443,7 @@ bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {
         return fail(why);
     if (c->hasWeights() || !section)
         c->markWeightsSaved();
+    scheduleAutosave(); // nothing unsaved now: the recovery copy and its weights go
     addRecent(path);
     QString message = section ? tr("Saved %1 with its weights (step %2)").arg(path).arg(section->step)
                               : tr("Saved %1").arg(path);
@@ -489,7 +493,14 @@ void MainWindow::scheduleAutosave() {
         return;
     if (!m_document->isDirty()) {
         m_autosave->stop();
+        if (m_training->controller()->weightsModified()) {
+            // Unsaved weights keep the slot; its copy follows the (now clean) project.
+            if (m_autosavedWeights != 0)
+                m_recovery->write(m_document->project(), m_document->filePath());
+            return;
+        }
         m_recovery->discard();
+        forgetRecoveryWeights();
         return;
     }
     if (!m_autosave->isActive())
@@ -505,6 +516,7 @@ void MainWindow::autosave() {
 
 void MainWindow::offerRecovery() {
     if (!m_recovery->hasLeftover()) {
+        forgetRecoveryWeights(); // left beside a copy that was discarded
         m_recoveryDecided = true;
         scheduleAutosave(); // edits made before the event loop started
         return;
@@ -536,14 +548,71 @@ void MainWindow::offerRecovery() {
         // Still undecided while the document is replaced: the replacement passes
         // through "clean", which would otherwise forget the copy being recovered.
         m_document->resetUnsaved(std::move(*recovered), source);
+        restoreRecoveredWeights();
         statusBar()->showMessage(tr("Recovered unsaved work%1 — save to keep it")
                                      .arg(source.isEmpty() ? QString() : tr(" on %1").arg(source)),
                                  8000);
     } else {
         m_recovery->discard();
+        forgetRecoveryWeights();
     }
     m_recoveryDecided = true;
     scheduleAutosave();
+}
+
+QString MainWindow::recoveryWeightsPath() const {
+    return QString::fromStdString(
+        core::projectSibling(m_recovery->path().toStdString(), core::weightsFileNameFor(m_recovery->path().toStdString()))
+            .string());
+}
+
+void MainWindow::autosaveWeights() {
+    TrainingController* c = m_training->controller();
+    if (!m_recoveryDecided || m_autosavingWeights || !c->hasWeights() || !c->weightsModified() ||
+        c->weightsGeneration() == m_autosavedWeights)
+        return;
+    // Stepping batch by batch pauses after each one: a copy at most every 10 s
+    // then (epoch ends and the end of a run are always written).
+    if (c->state() == TrainingController::State::Paused && m_weightsAutosavedAt.isValid() &&
+        m_weightsAutosavedAt.elapsed() < 10'000)
+        return;
+    m_autosavingWeights = true; // the save's own pause is an autosave point too
+    const core::SavedWeights saved = c->saveWeights(m_recovery->path());
+    m_autosavingWeights = false;
+    if (!saved.section) {
+        statusBar()->showMessage(tr("Autosave of the weights failed: %1").arg(QString::fromStdString(saved.error)), 8000);
+        return;
+    }
+    m_autosavedWeights = c->weightsGeneration();
+    m_weightsAutosavedAt.start();
+    // The slot's project copy is what the next start looks for; a clean
+    // document has none of its own.
+    if (!m_document->isDirty())
+        m_recovery->write(m_document->project(), m_document->filePath());
+}
+
+void MainWindow::forgetRecoveryWeights() {
+    const std::string project = m_recovery->path().toStdString();
+    QFile::remove(recoveryWeightsPath());
+    QFile::remove(QString::fromStdString(
+        core::projectSibling(project, core::checkpointFileNameFor(project)).string()));
+    m_autosavedWeights = 0;
+}
+
+void MainWindow::restoreRecoveredWeights() {
+    const std::string project = m_recovery->path().toStdString();
+    if (!QFileInfo::exists(recoveryWeightsPath())) {
+        m_training->restoreSavedWeights(); // the recovered project's own saved weights, if any
+        return;
+    }
+    // Described by the file alone (its metadata names the network it was trained for).
+    core::WeightsSection section;
+    section.file = core::weightsFileNameFor(project);
+    const std::string checkpoint = core::checkpointFileNameFor(project);
+    if (QFileInfo::exists(QString::fromStdString(core::projectSibling(project, checkpoint).string())))
+        section.checkpoint = checkpoint;
+    m_training->controller()->restoreWeights(m_recovery->path(), section, /*unsaved=*/true);
+    m_autosavedWeights = ~std::uint64_t{0}; // in the slot already: keep them until saved
 }
 
 void MainWindow::addRecent(const QString& path) {

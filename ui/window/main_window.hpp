@@ -5,6 +5,7 @@
 
 #include <QElapsedTimer>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -100,6 +101,15 @@ private:
     void scheduleAutosave();
     void autosave();
     void offerRecovery();
+    /// Trained weights in the recovery slot (RecoveryStore::path() with
+    /// .segforge → .weights.safetensors, and its checkpoint): written at epoch
+    /// ends and when training pauses or ends, offered back with the recovered
+    /// project, forgotten with the recovery copy.
+    QString recoveryWeightsPath() const;
+    void autosaveWeights();
+    void forgetRecoveryWeights();
+    /// After an accepted recovery: the slot's weights, else the project's saved ones.
+    void restoreRecoveredWeights();
     void showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode, const QString& fromPort);
 
     Document* m_document;
@@ -124,6 +134,9 @@ private:
     std::optional<std::pair<qint64, QString>> m_quickAddFrom;
     bool m_dark = true;
     SavePrompt m_savePrompt;
+    std::uint64_t m_autosavedWeights = 0; ///< weights generation in the recovery slot (0: none)
+    bool m_autosavingWeights = false;
+    QElapsedTimer m_weightsAutosavedAt;
 };
 
 } // namespace segforge::ui
