@@ -172,6 +172,8 @@ int main(int argc, char** argv) {
     }
     const bool screenshot = parser.isSet(shotOpt);
     const bool saveAndExit = parser.isSet(saveOpt);
+    if (screenshot || saveAndExit)
+        window.setWeightsAutosave(false); // a scripted run leaves no work to recover
     if (!window.openFile(file, nullptr, /*quiet=*/screenshot || saveAndExit) && (screenshot || saveAndExit)) {
         std::fprintf(stderr, "segforge: cannot open %s\n", qPrintable(file));
         return 2;

@@ -568,7 +568,7 @@ QString MainWindow::recoveryWeightsPath() const {
 
 void MainWindow::autosaveWeights() {
     TrainingController* c = m_training->controller();
-    if (!m_recoveryDecided || m_autosavingWeights || !c->hasWeights() || !c->weightsModified() ||
+    if (!m_weightsAutosave || !m_recoveryDecided || m_autosavingWeights || !c->hasWeights() || !c->weightsModified() ||
         c->weightsGeneration() == m_autosavedWeights)
         return;
     // Stepping batch by batch pauses after each one: a copy at most every 10 s

@@ -60,6 +60,10 @@ public:
     /// the title and the text and answers Save, Discard or Cancel.
     using SavePrompt = std::function<QMessageBox::StandardButton(const QString& title, const QString& text)>;
     void setSavePrompt(SavePrompt prompt) { m_savePrompt = std::move(prompt); }
+    /// Whether trained weights are autosaved into the recovery slot (on by
+    /// default; off for scripted runs such as --screenshot, which are no work
+    /// to recover).
+    void setWeightsAutosave(bool on) { m_weightsAutosave = on; }
     /// Imports a Keras model (model.to_json() or .keras) as a new, unsaved
     /// project; on failure shows the located errors (unless `quiet`) and keeps
     /// the current document. Import warnings go to the status bar.
@@ -136,6 +140,7 @@ private:
     SavePrompt m_savePrompt;
     std::uint64_t m_autosavedWeights = 0; ///< weights generation in the recovery slot (0: none)
     bool m_autosavingWeights = false;
+    bool m_weightsAutosave = true;
     QElapsedTimer m_weightsAutosavedAt;
 };
 
