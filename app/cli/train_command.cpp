@@ -4,6 +4,7 @@
 #include "cli/interrupt_watch.hpp"
 #include "cli/preflight.hpp"
 #include "engine/parallel.hpp"
+#include "engine/project_weights.hpp"
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
@@ -252,12 +253,24 @@ int runTrain(const std::vector<std::string>& raw) {
     core::TrainerSettings settings = core::trainerSettingsFor(project->training, o, source->trainBatchCount());
     settings.checkpointPath = out / kCheckpointFile;
     core::Trainer trainer(*executor, *source, settings);
-    const bool resume = resumeAsked && fs::exists(settings.checkpointPath);
+    // --resume continues the run in --out; a new run folder continues the run
+    // saved with the project (the app's Save writes its checkpoint beside it).
+    fs::path resumeFrom;
+    if (resumeAsked && fs::exists(settings.checkpointPath))
+        resumeFrom = settings.checkpointPath;
+    else if (resumeAsked && project->weights && !project->weights->checkpoint.empty())
+        if (fs::path saved = core::projectSibling(args.positionals().front(), project->weights->checkpoint);
+            fs::exists(saved))
+            resumeFrom = saved;
+    const bool resume = !resumeFrom.empty();
     if (resume) {
-        if (std::string err = trainer.loadCheckpoint(settings.checkpointPath); !err.empty()) {
+        if (std::string err = trainer.loadCheckpoint(resumeFrom); !err.empty()) {
             std::cerr << "segforge-cli train: cannot resume: " << err << "\n";
             return kExitBadInput;
         }
+        if (resumeFrom != settings.checkpointPath)
+            std::cerr << "segforge-cli train: continuing the run saved with the project (" << resumeFrom.string()
+                      << ", step " << trainer.step() << ")\n";
     }
     const MetricsCsv csvFormat(project->graph);
     const fs::path csvPath = out / kMetricsFile;

@@ -6,6 +6,7 @@
 #include "cli_runner.hpp"
 #include "engine/executor.hpp"
 #include "engine/project_weights.hpp"
+#include "project/graph_revision.hpp"
 #include "project/project_file.hpp"
 #include "templates/unet_template.hpp"
 
@@ -146,4 +147,34 @@ TEST_F(ProjectWeightsCli, ExportToOnnxUsesTheSavedWeights) {
             (m_dir / "n.onnx").string() + " --weights " + (m_dir / "plain.safetensors").string());
     ASSERT_EQ(given.exitCode, 0) << given.out;
     EXPECT_EQ(readAll(m_dir / "m.onnx"), readAll(m_dir / "n.onnx"));
+}
+
+// `train --resume` into a new run folder continues the run saved with the
+// project (its checkpoint), and ends where an uninterrupted run ends.
+TEST_F(ProjectWeightsCli, TrainResumeContinuesTheRunSavedWithTheProject) {
+    const fs::path plain = m_dir / "plain.segforge";
+    ASSERT_EQ(core::saveProject(m_project, plain), "");
+    const std::string common = " --batch 2 --seed 5 --threads 1";
+    const auto first =
+        cli("train " + plain.string() + " --epochs 2 --out " + (m_dir / "first").string() + common);
+    ASSERT_EQ(first.exitCode, 0) << first.out;
+    const auto whole =
+        cli("train " + plain.string() + " --epochs 3 --out " + (m_dir / "whole").string() + common);
+    ASSERT_EQ(whole.exitCode, 0) << whole.out;
+
+    // The project as the app saves it after those two epochs.
+    fs::copy_file(m_dir / "first/weights.safetensors", m_dir / "net.weights.safetensors");
+    fs::copy_file(m_dir / "first/checkpoint.safetensors", m_dir / "net.checkpoint.safetensors");
+    m_project.weights =
+        core::WeightsSection{"net.weights.safetensors", "net.checkpoint.safetensors",
+                             core::graphRevision(m_project.graph), 2};
+    ASSERT_EQ(core::saveProject(m_project, m_dir / "net.segforge"), "");
+
+    const auto resumed = cli("train " + (m_dir / "net.segforge").string() +
+                             " --epochs 3 --resume --out " + (m_dir / "resumed").string() + common);
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.out;
+    EXPECT_THAT(resumed.out, HasSubstr("continuing the run saved with the project"));
+    EXPECT_THAT(resumed.out, HasSubstr("resumed at step 2")); // one batch of 2 per epoch
+    EXPECT_EQ(readAll(m_dir / "resumed/weights.safetensors"),
+              readAll(m_dir / "whole/weights.safetensors"));
 }
