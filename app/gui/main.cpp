@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
         segforge::core::TrainingOverrides overrides;
         overrides.dataDir = std::filesystem::path(parser.value(dataOpt).toStdString());
         window.training()->controller()->setDefaultOverrides(overrides);
+        window.document()->setDataOverride(overrides.dataDir); // the checker probes what training reads
     }
     const bool screenshot = parser.isSet(shotOpt);
     const bool saveAndExit = parser.isSet(saveOpt);

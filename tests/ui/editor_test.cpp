@@ -304,6 +304,41 @@ private slots:
         QCOMPARE(m_window->document()->graph().producerOf({cast->id, "input"})->node, in);
     }
 
+    /// `segforge --data DIR`: the checker probes DIR, as training reads it, so
+    /// the editor and Train agree (issue 14); a missing DIR is an error, as
+    /// for `check --data`.
+    void dataOverrideIsWhatTheCheckerProbes() {
+        QTemporaryDir dir;
+        core::SampleDataOptions sample;
+        sample.count = 4;
+        sample.size = 32;
+        QCOMPARE(core::writeSampleData((dir.path() + "/given").toStdString(), sample), std::string());
+        core::Project p;
+        core::NodeId data = p.graph.addNode("Dataset", "data",
+                                            {{"images", std::string("nowhere/images")}, {"masks", std::string("nowhere/masks")}});
+        const QString path = dir.filePath("override.segforge");
+        QCOMPARE(core::saveProject(p, path.toStdString()), std::string());
+        QVERIFY(m_window->openFile(path, nullptr, true));
+        Document* doc = m_window->document();
+        auto datasetEmpty = [doc]() -> const core::Diagnostic* {
+            for (const auto& d : doc->check().diagnostics)
+                if (d.code == "dataset-empty")
+                    return &d;
+            return nullptr;
+        };
+        QVERIFY(datasetEmpty() && datasetEmpty()->severity == core::Severity::Warning);
+
+        doc->setDataOverride(std::filesystem::path(dir.filePath("given").toStdString()));
+        QVERIFY(!datasetEmpty());
+        QVERIFY(doc->probeOf(data));
+        QCOMPARE(doc->probeOf(data)->pairCount, std::size_t{4});
+
+        doc->setDataOverride(std::filesystem::path(dir.filePath("missing").toStdString()));
+        QVERIFY(datasetEmpty() && datasetEmpty()->severity == core::Severity::Error);
+        doc->setDataOverride(std::nullopt);
+        QVERIFY(datasetEmpty() && datasetEmpty()->severity == core::Severity::Warning);
+    }
+
     void datasetWiresShowTheRealData() {
         QTemporaryDir dir;
         core::SampleDataOptions sample;

@@ -81,10 +81,16 @@ std::unordered_map<core::NodeId, core::DataProbe> Document::probeDatasets() {
         if (node.op != "Dataset")
             continue;
         auto spec = core::datasetSpecOf(node, file);
+        if (m_dataOverride) { // --data: the folders training reads, as the CLI's check and train do
+            spec = spec.value_or(core::DatasetSpec{});
+            spec->imagesDir = *m_dataOverride / "images";
+            spec->masksDir = *m_dataOverride / "masks";
+        }
         // An unsaved project has no folder to resolve relative paths against:
         // until it is saved, its wires follow the Dataset's attributes.
         const auto images = core::ops::resolvedAttr(node, "images");
-        const bool relative = images && std::filesystem::path(std::get<std::string>(*images)).is_relative();
+        const bool relative =
+            !m_dataOverride && images && std::filesystem::path(std::get<std::string>(*images)).is_relative();
         if (!spec || (file.empty() && relative)) {
             // Nothing to read yet: said on the node (a warning that training will
             // refuse), rather than found out by pressing Train.
@@ -102,11 +108,19 @@ std::unordered_map<core::NodeId, core::DataProbe> Document::probeDatasets() {
             // hundreds of images, and only when the folders change.
             cached.key = key;
             cached.probe = core::probeDataset(*spec);
-            cached.probe.folderOptional = true; // the editor checks the graph; Train requires the data
+            // The editor checks the graph; Train requires the data. Data given
+            // on purpose (--data) must exist, as for `check --data`.
+            cached.probe.folderOptional = !m_dataOverride;
         }
         probes.emplace(id, cached.probe);
     }
     return probes;
+}
+
+void Document::setDataOverride(std::optional<std::filesystem::path> dir) {
+    m_dataOverride = std::move(dir);
+    m_probes.clear();
+    recheck();
 }
 
 const core::DataProbe* Document::probeOf(core::NodeId id) const {

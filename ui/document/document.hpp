@@ -9,6 +9,8 @@
 #include <QString>
 #include <QUndoStack>
 
+#include <filesystem>
+#include <optional>
 #include <unordered_map>
 
 namespace segforge::ui {
@@ -61,6 +63,9 @@ public:
 
     /// Re-runs the checker (called automatically after every edit).
     void recheck();
+    /// Reads DIR/images and DIR/masks instead of every Dataset node's folders
+    /// (`segforge --data DIR`), so the checker probes what training will read.
+    void setDataOverride(std::optional<std::filesystem::path> dir);
     /// What the last probe found in a Dataset node's folders (nullptr if none).
     const core::DataProbe* probeOf(core::NodeId id) const;
     /// Time the last re-check took, for the status bar and benchmarks.
@@ -97,6 +102,7 @@ private:
     QString m_filePath;
     double m_lastCheckMs = 0;
     QString m_lockReason;
+    std::optional<std::filesystem::path> m_dataOverride;
 };
 
 } // namespace segforge::ui
