@@ -28,6 +28,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QTreeWidget>
+#include <QStatusBar>
 #include <QtTest>
 
 #include <algorithm>
@@ -190,6 +191,9 @@ private slots:
                 QCOMPARE(m_window->scene()->nodeItem(seen.back())->runMark(), NodeItem::RunMark::Current);
             }
         }
+        // The dock and the status bar say the same thing about where the run stands.
+        QVERIFY(m_window->statusBar()->currentMessage().startsWith("Paused after"));
+        QCOMPARE(wb->panel()->runStateText(), m_window->statusBar()->currentMessage());
         // The nodes ran in the executor's order, which is a topological order of the graph.
         const std::vector<core::NodeId> exec = c->executionOrder();
         QVERIFY(exec.size() >= 3);

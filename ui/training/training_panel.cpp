@@ -353,6 +353,10 @@ void TrainingPanel::onEpoch(const core::TrainEvent& e) {
 
 QString TrainingPanel::progressText() const { return m_progressText; }
 
+void TrainingPanel::showRunState(const QString& text) { m_progressLabel->setText(text); }
+
+QString TrainingPanel::runStateText() const { return m_progressLabel->text(); }
+
 int TrainingPanel::progressValue() const { return m_progress->value(); }
 
 } // namespace segforge::ui

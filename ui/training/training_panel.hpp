@@ -36,6 +36,11 @@ public:
 
     /// "Epoch 2/8 · batch 5/20 · loss 0.2310 · 2.9 s/step · ETA 1m05s"
     QString progressText() const;
+    /// Where the run stands when no batch reports it (paused at a node), in the
+    /// words the status bar uses: the dock and the status bar never disagree.
+    void showRunState(const QString& text);
+    /// What the dock says about the run now.
+    QString runStateText() const;
     int progressValue() const;
 
 signals:

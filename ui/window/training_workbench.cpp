@@ -355,7 +355,9 @@ void TrainingWorkbench::onPaused(core::NodeId node, core::Phase phase) {
     m_phase = phase;
     if (node == core::kNoNode) {
         m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
-        emit statusText(tr("Paused between batches, at step %1.").arg(m_controller->step()), 0);
+        const QString text = tr("Paused between batches, at step %1.").arg(m_controller->step());
+        m_panel->showRunState(text);
+        emit statusText(text, 0);
         refreshInspector();
         return;
     }
@@ -363,11 +365,12 @@ void TrainingWorkbench::onPaused(core::NodeId node, core::Phase phase) {
     if (NodeItem* item = m_scene->nodeItem(node))
         m_view->ensureVisible(item, 60, 60);
     const core::Node* n = m_document->graph().findNode(node);
-    emit statusText(tr("Paused after %1 %2 of step %3. Step Node (F11) runs the next one.")
-                        .arg(phase == core::Phase::Forward ? tr("forward") : tr("backward"))
-                        .arg(n ? QString::fromStdString(n->name) : QString())
-                        .arg(m_controller->step() + 1),
-                    0);
+    const QString text = tr("Paused after %1 %2 of step %3. Step Node (F11) runs the next one.")
+                             .arg(phase == core::Phase::Forward ? tr("forward") : tr("backward"))
+                             .arg(n ? QString::fromStdString(n->name) : QString())
+                             .arg(m_controller->step() + 1);
+    m_panel->showRunState(text);
+    emit statusText(text, 0);
     // Follow the node being stepped unless the user picked a wire.
     if (!m_scene->selectedEdge()) {
         auto port = phase == core::Phase::Forward ? firstOutput(m_document->graph(), node)
