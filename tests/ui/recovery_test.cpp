@@ -77,10 +77,13 @@ private slots:
         QElapsedTimer since;
         QVERIFY(applyOneFix(w));
         since.start();
-        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 3000);
+        // Scheduled, not timed: the write is due within a second of the edit
+        // (the latency on disk is reported, never asserted).
+        const int due = w.autosaveDueInMs();
+        QVERIFY2(due >= 0 && due <= MainWindow::kAutosaveDelayMs, qPrintable(QString::number(due)));
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 10000);
         qInfo("recovery copy on disk %lld ms after the edit",
               static_cast<long long>(since.elapsed()));
-        QVERIFY(since.elapsed() <= MainWindow::kAutosaveMaxDelayMs + 500);
         w.recovery()->flush();
         QVERIFY(sameGraph(graphIn(w.recoveryPath()), w.document()->graph()));
         QVERIFY(!sameGraph(graphIn(w.recoveryPath()),
@@ -102,7 +105,7 @@ private slots:
             QVERIFY(applyOneFix(w));
             QVERIFY(applyOneFix(w));
             edited = w.document()->graph();
-            QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 3000);
+            QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 10000);
             w.recovery()->flush();
             // Destroyed without closeEvent: as a crash leaves it (the process-level test kills -9).
         }
@@ -113,7 +116,8 @@ private slots:
         QVERIFY(sameGraph(w.document()->graph(), edited));
         QCOMPARE(w.document()->filePath(), QFileInfo(file).absoluteFilePath());
         QVERIFY(w.isWindowModified());
-        QTest::qWait(MainWindow::kAutosaveMaxDelayMs + 200);
+        QTRY_VERIFY_WITH_TIMEOUT(w.autosaveDueInMs() < 0, 10000); // the recovered work's own autosave ran
+        w.recovery()->flush();
         QVERIFY2(QFile::exists(w.recoveryPath()), "the recovery copy is kept until the user saves");
         QString error;
         QVERIFY2(w.saveFile(w.document()->filePath(), &error), qPrintable(error));
@@ -130,7 +134,7 @@ private slots:
             QVERIFY(load.ok());
             w.document()->resetUnsaved(std::move(*load.project)); // an import: untitled, modified
             made = w.document()->graph();
-            QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 3000);
+            QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 10000);
             w.recovery()->flush();
         }
         MainWindow w;
@@ -146,7 +150,7 @@ private slots:
             QTest::qWait(50);
             core::ProjectLoad load = core::loadProject(kMistakes.toStdString());
             w.document()->resetUnsaved(std::move(*load.project));
-            QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 3000);
+            QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 10000);
             w.recovery()->flush();
         }
         MainWindow w;
@@ -193,7 +197,7 @@ private slots:
             last = clock.elapsed();
         });
         tick.start();
-        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.recoveryPath()), 10000);
         w.recovery()->flush();
         QTest::qWait(100);
         tick.stop();
@@ -226,17 +230,23 @@ private slots:
             out += app.readAllStandardOutput();
         }
         QVERIFY2(out.contains("applied a fix\napplied a fix"), out.constData());
-        QTest::qWait(MainWindow::kAutosaveMaxDelayMs + 300);
-        app.kill(); // SIGKILL: no closeEvent, no destructor
-        QVERIFY(app.waitForFinished());
-        QVERIFY2(QFile::exists(recovery), "the edits reached the recovery copy before the kill");
-
         // What the same two clicks give in this process.
         MainWindow reference;
         QVERIFY(reference.openFile(file, nullptr, true));
         QVERIFY(applyOneFix(reference));
         QVERIFY(applyOneFix(reference));
-        QVERIFY(sameGraph(graphIn(recovery), reference.document()->graph()));
+        // Killed as soon as both edits are in the copy (about a second on a quiet
+        // machine; polled, not timed, so a loaded machine only waits longer).
+        QElapsedTimer since;
+        since.start();
+        while (!sameGraph(graphIn(recovery), reference.document()->graph()) && since.elapsed() < 30000)
+            QTest::qWait(50);
+        qInfo("both edits on disk %lld ms after the program reported them",
+              static_cast<long long>(since.elapsed()));
+        app.kill(); // SIGKILL: no closeEvent, no destructor
+        QVERIFY(app.waitForFinished());
+        QVERIFY2(sameGraph(graphIn(recovery), reference.document()->graph()),
+                 "the edits reached the recovery copy before the kill");
 
         QProcess again;
         again.setProcessEnvironment(env);

@@ -89,6 +89,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_recovery = std::make_unique<RecoveryStore>();
     m_autosave = new QTimer(this);
     m_autosave->setSingleShot(true);
+    m_autosave->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5 % late: 2 s means 2 s
     connect(m_autosave, &QTimer::timeout, this, &MainWindow::autosave);
     connect(m_document, &Document::changed, this, &MainWindow::scheduleAutosave);
     connect(m_document, &Document::trainingChanged, this, &MainWindow::scheduleAutosave);
@@ -508,6 +509,8 @@ void MainWindow::scheduleAutosave() {
     const qint64 waited = m_unsavedSince.elapsed();
     m_autosave->start(static_cast<int>(std::clamp<qint64>(kAutosaveMaxDelayMs - waited, 0, kAutosaveDelayMs)));
 }
+
+int MainWindow::autosaveDueInMs() const { return m_autosave->isActive() ? m_autosave->remainingTime() : -1; }
 
 void MainWindow::autosave() {
     if (m_recoveryDecided && m_document->isDirty()) // the copy is serialised and written off the GUI thread

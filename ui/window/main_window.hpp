@@ -84,6 +84,8 @@ public:
     /// at most kAutosaveMaxDelayMs after its first.
     static constexpr int kAutosaveDelayMs = 1000;
     static constexpr int kAutosaveMaxDelayMs = 2000;
+    /// Milliseconds until the pending autosave runs, or -1 when none is pending.
+    int autosaveDueInMs() const;
 
 protected:
     void closeEvent(QCloseEvent* event) override;
