@@ -301,7 +301,7 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
 }
 
 std::string typeText(const FileType& t) {
-    return strCat(t.channels, t.channels == 1 ? "-channel " : "-channel ", t.bitDepth == 32 ? "float" : std::to_string(t.bitDepth) + "-bit");
+    return strCat(t.channels, "-channel ", t.bitDepth == 32 ? "float" : std::to_string(t.bitDepth) + "-bit");
 }
 
 /// Decoded files of one side grouped by what must agree within a batch; a

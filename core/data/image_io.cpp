@@ -81,18 +81,23 @@ bool readWholeFile(const std::filesystem::path& path, const ImageLimits& limits,
     return readFileBytes(path, maxFileBytes(limits), out, whole, error);
 }
 
+/// The parsed header, or why there is none (`err` holds the parser's reason
+/// for a bad one; a header cut short is said here).
+std::optional<ImageHeader> headerOf(const ParsedHeader& p, std::size_t bytes, std::string& err) {
+    if (p.status == HeaderParse::NeedMore)
+        err = strCat("the file is truncated: its ", bytes, " bytes end inside the header");
+    if (p.status != HeaderParse::Ok)
+        return std::nullopt;
+    return p.header;
+}
+
 /// The header, or an error: what every reader checks before decoding.
 std::optional<ImageHeader> admit(std::span<const std::uint8_t> bytes, const ImageLimits& limits,
                                  ImageReadResult& r) {
     std::string error;
     const ParsedHeader p = parseImageHeader(bytes, error);
-    if (p.status == HeaderParse::NeedMore) {
-        r.error =
-            strCat("the file is truncated: its ", bytes.size(), " bytes end inside the header");
-        return std::nullopt;
-    }
-    if (p.status == HeaderParse::Bad) {
-        r.error = error;
+    if (!headerOf(p, bytes.size(), error)) {
+        r.error = std::move(error);
         return std::nullopt;
     }
     if (std::string e = pixelLimitError(p.header, limits); !e.empty()) {
@@ -252,12 +257,7 @@ std::optional<ImageHeader> readImageHeader(std::span<const std::uint8_t> bytes,
                                            std::string* error) {
     std::string scratch;
     std::string& err = error ? *error : scratch;
-    const ParsedHeader p = parseImageHeader(bytes, err);
-    if (p.status == HeaderParse::NeedMore)
-        err = strCat("the file is truncated: its ", bytes.size(), " bytes end inside the header");
-    if (p.status != HeaderParse::Ok)
-        return std::nullopt;
-    return p.header;
+    return headerOf(parseImageHeader(bytes, err), bytes.size(), err);
 }
 
 std::optional<ImageHeader> readImageHeader(const std::filesystem::path& path, std::string* error) {
@@ -276,11 +276,7 @@ std::optional<ImageHeader> readImageHeader(const std::filesystem::path& path, st
             return std::nullopt;
         p = parseImageHeader(bytes, err);
     }
-    if (p.status == HeaderParse::NeedMore)
-        err = strCat("the file is truncated: its ", bytes.size(), " bytes end inside the header");
-    if (p.status != HeaderParse::Ok)
-        return std::nullopt;
-    return p.header;
+    return headerOf(p, bytes.size(), err);
 }
 
 std::string writeImage(const std::filesystem::path& path, const cv::Mat& rgb) {

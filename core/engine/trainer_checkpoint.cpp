@@ -31,17 +31,8 @@ std::string exact(double v) {
     return buf;
 }
 
-/// A metadata value as messages quote it: bounded and printable.
-std::string quotedValue(const std::string& text) {
-    constexpr std::size_t kMax = 40;
-    std::string out;
-    for (char c : std::string_view(text).substr(0, kMax))
-        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    out = validUtf8(out);
-    if (text.size() > kMax)
-        out += "…";
-    return "'" + out + "'";
-}
+/// A metadata value as messages quote it.
+std::string quotedValue(const std::string& text) { return quotedText(text, 40); }
 
 /// Reads the checkpoint's metadata with messages that name the field. A
 /// checkpoint is trusted for nothing: every number is parsed strictly (a

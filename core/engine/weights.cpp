@@ -1,17 +1,14 @@
 #include "engine/weights.hpp"
 
+#include "engine/kernels/tensor_sweeps.hpp"
 #include "io/safetensors.hpp"
 #include "util/str_cat.hpp"
-
-#include <cmath>
 
 namespace segforge::core {
 
 std::string saveWeights(Executor& executor, const std::filesystem::path& path) {
-    std::vector<std::pair<std::string, const Tensor*>> tensors;
-    for (const Parameter& p : executor.parameters())
-        tensors.emplace_back(p.name, &p.value);
-    return saveSafetensors(path, tensors, {{"format", "segforge"}});
+    return saveWeights(executor, path, {},
+                       [](const Parameter& p) { return std::optional<std::string>(p.name); });
 }
 
 std::string saveWeights(Executor& executor, const std::filesystem::path& path,
@@ -36,8 +33,9 @@ std::string loadWeights(Executor& executor, const std::filesystem::path& path) {
         if (it == data.tensors.end())
             return strCat(path.filename().string(), " has no tensor '", p.name, "'");
         if (it->second.shape() != p.value.shape())
-            return strCat(path.filename().string(), ": '", p.name, "' is ", it->second.shape().toString(),
-                          " but the graph needs ", p.value.shape().toString());
+            return strCat(path.filename().string(), ": '", p.name, "' is ",
+                          it->second.shape().toString(), " but the graph needs ",
+                          p.value.shape().toString());
     }
     if (data.tensors.size() != executor.parameters().size()) {
         for (const auto& [name, t] : data.tensors) {
@@ -45,7 +43,8 @@ std::string loadWeights(Executor& executor, const std::filesystem::path& path) {
             for (const Parameter& p : executor.parameters())
                 known = known || p.name == name;
             if (!known)
-                return strCat(path.filename().string(), " holds '", name, "', which this graph does not have");
+                return strCat(path.filename().string(), " holds '", name,
+                              "', which this graph does not have");
         }
     }
     for (Parameter& p : executor.parameters())
@@ -72,14 +71,12 @@ WeightsMatch loadMatchingWeights(Executor& executor, const std::filesystem::path
         used[p.name] = true;
         Tensor& t = it->second;
         if (t.shape() != p.value.shape() || t.dtype() != p.value.dtype()) {
-            m.mismatched.push_back(
-                strCat(p.name, ": file ", t.shape().toString(), ", graph ", p.value.shape().toString()));
+            m.mismatched.push_back(strCat(p.name, ": file ", t.shape().toString(), ", graph ",
+                                          p.value.shape().toString()));
             continue;
         }
-        bool finite = true;
-        for (std::int64_t i = 0; i < t.numel() && finite; ++i)
-            finite = std::isfinite(t.f32()[i]);
-        if (!finite) { // NaN weights would only move the failure to the first step
+        if (!kernels::allFinite(
+                t.f32(), t.numel())) { // NaN weights would only move the failure to the first step
             m.mismatched.push_back(strCat(p.name, ": holds NaN or Inf"));
             continue;
         }
@@ -99,7 +96,8 @@ WeightsMatch loadMatchingWeights(Executor& executor, const std::filesystem::path
 std::string describeWeightsMatch(const WeightsMatch& m) {
     if (!m.error.empty())
         return m.error;
-    const std::size_t total = m.loaded.size() + m.missing.size() + m.mismatched.size() + m.refused.size();
+    const std::size_t total =
+        m.loaded.size() + m.missing.size() + m.mismatched.size() + m.refused.size();
     std::string out = strCat(m.loaded.size(), " of ", total, " tensors loaded");
     auto list = [&out](const char* what, const std::vector<std::string>& names) {
         if (names.empty())

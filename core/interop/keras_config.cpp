@@ -23,20 +23,6 @@ std::string jsonPath(const std::string& base, std::size_t index) {
     return strCat(base, "[", index, "]");
 }
 
-std::string jsonTypeName(const json& value) {
-    switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_float: return "a number";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    default: return "an unsupported value";
-    }
-}
-
 namespace {
 
 std::int64_t asInt(const json& v, const std::string& path, const char* what) {

@@ -4,6 +4,8 @@
 // every message naming its JSON path, and a record of which fields were read
 // so that the ones nobody understood are reported, not silently dropped.
 
+#include "util/bounded_json.hpp" // jsonTypeName
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -45,8 +47,6 @@ private:
 /// "a.b" + "c" → "a.b.c"; "a" + 3 → "a[3]".
 std::string jsonPath(const std::string& base, const std::string& key);
 std::string jsonPath(const std::string& base, std::size_t index);
-/// "a string", "null", "an array", … for messages.
-std::string jsonTypeName(const nlohmann::json& value);
 
 class KerasConfig {
 public:

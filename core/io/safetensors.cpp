@@ -31,38 +31,9 @@ void putU64(std::string& out, std::uint64_t v) {
 /// print a shape short.
 constexpr std::size_t kMaxRank = 64;
 
-/// A tensor name or metadata key as messages quote it: bounded, printable.
+/// A tensor name or metadata key as messages quote it.
 std::string quotedName(std::string_view name) {
-    constexpr std::size_t kMax = 120;
-    std::string out;
-    for (char c : name.substr(0, kMax))
-        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    out = validUtf8(out); // the cut may have split a character
-    if (name.size() > kMax)
-        out += "…";
-    return "'" + out + "'";
-}
-
-const char* kindOf(const json& v) {
-    switch (v.type()) {
-    case json::value_t::null:
-        return "null";
-    case json::value_t::object:
-        return "an object";
-    case json::value_t::array:
-        return "an array";
-    case json::value_t::string:
-        return "a string";
-    case json::value_t::boolean:
-        return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-        return "an integer";
-    case json::value_t::number_float:
-        return "a number";
-    default:
-        return "not a JSON value";
-    }
+    return quotedText(name, 120);
 }
 
 /// A non-negative integer of the JSON text, or false (floats, negatives and
@@ -102,15 +73,16 @@ std::string checkEntry(const std::string& where, const std::string& name, const 
                        std::uint64_t dataSize, Entry& out) {
     out.name = name;
     if (!entry.is_object())
-        return entryError(
-            where, name, "",
-            strCat("is ", kindOf(entry), ", not an object with dtype, shape and data_offsets"));
+        return entryError(where, name, "",
+                          strCat("is ", jsonTypeName(entry),
+                                 ", not an object with dtype, shape and data_offsets"));
     for (const char* field : {"dtype", "shape", "data_offsets"})
         if (!entry.contains(field))
             return entryError(where, name, (std::string(".") + field).c_str(), "missing");
     const json& dtype = entry.at("dtype");
     if (!dtype.is_string())
-        return entryError(where, name, ".dtype", strCat("is ", kindOf(dtype), ", not a string"));
+        return entryError(where, name, ".dtype",
+                          strCat("is ", jsonTypeName(dtype), ", not a string"));
     if (dtype.get_ref<const std::string&>() != "F32")
         return entryError(where, name, ".dtype",
                           strCat(quotedName(dtype.get_ref<const std::string&>()),
@@ -119,7 +91,7 @@ std::string checkEntry(const std::string& where, const std::string& name, const 
     const json& shape = entry.at("shape");
     if (!shape.is_array())
         return entryError(where, name, ".shape",
-                          strCat("is ", kindOf(shape), ", not an array of dimensions"));
+                          strCat("is ", jsonTypeName(shape), ", not an array of dimensions"));
     if (shape.size() > kMaxRank)
         return entryError(where, name, ".shape",
                           strCat(shape.size(), " dimensions; at most ", kMaxRank, " are read"));
@@ -207,7 +179,7 @@ SafetensorsData readFrom(const Source& source, const std::string& where, std::st
     text = std::string(); // the parsed value replaces it; do not hold both
     const json& header = parsed.value;
     if (!header.is_object()) {
-        error = strCat(where, ": header: is ", kindOf(header), ", not a JSON object");
+        error = strCat(where, ": header: is ", jsonTypeName(header), ", not a JSON object");
         return {};
     }
 
@@ -218,14 +190,14 @@ SafetensorsData readFrom(const Source& source, const std::string& where, std::st
     for (const auto& [name, entry] : header.items()) {
         if (name == "__metadata__") {
             if (!entry.is_object()) {
-                error = strCat(where, ": __metadata__: is ", kindOf(entry),
+                error = strCat(where, ": __metadata__: is ", jsonTypeName(entry),
                                ", not an object of strings");
                 return {};
             }
             for (const auto& [key, value] : entry.items()) {
                 if (!value.is_string()) {
                     error = strCat(where, ": __metadata__ ", quotedName(key), ": is ",
-                                   kindOf(value), "; metadata values must be strings");
+                                   jsonTypeName(value), "; metadata values must be strings");
                     return {};
                 }
                 data.metadata[key] = value.get_ref<const std::string&>();

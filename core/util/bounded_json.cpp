@@ -70,6 +70,38 @@ std::string jsonExceptionReason(const json::exception& e) {
     return boundedReason(e.what());
 }
 
+std::string jsonTypeName(const json& value) {
+    switch (value.type()) {
+    case json::value_t::null:
+        return "null";
+    case json::value_t::object:
+        return "an object";
+    case json::value_t::array:
+        return "an array";
+    case json::value_t::string:
+        return "a string";
+    case json::value_t::boolean:
+        return "a boolean";
+    case json::value_t::number_float:
+        return "a number";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+        return "an integer";
+    default:
+        return "an unsupported value";
+    }
+}
+
+std::string quotedText(std::string_view text, std::size_t maxBytes) {
+    std::string out;
+    for (char c : text.substr(0, maxBytes))
+        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+    out = validUtf8(out); // the cut may have split a character
+    if (text.size() > maxBytes)
+        out += "…";
+    return "'" + out + "'";
+}
+
 std::string lineColumn(std::string_view text, std::size_t byteOffset) {
     std::size_t line = 1;
     std::size_t column = 1;

@@ -45,6 +45,14 @@ std::string lineColumn(std::string_view text, std::size_t byteOffset);
 /// hold, and walked without recursion, so any depth is safe.
 std::string jsonExcerpt(const nlohmann::json& value, std::size_t maxChars = 80);
 
+/// "an object", "an array", "a string", "an integer", … for "expected X, got Y".
+std::string jsonTypeName(const nlohmann::json& value);
+
+/// `text` in single quotes for a message: control characters shown as '?',
+/// cut to about `maxBytes` ("…" marks the cut) without splitting a character,
+/// valid UTF-8 — for names and values a file supplies.
+std::string quotedText(std::string_view text, std::size_t maxBytes);
+
 /// The reason of a nlohmann exception fit for a message: without the
 /// "[json.exception.…]" tag, valid UTF-8, at most about 200 bytes.
 std::string jsonExceptionReason(const nlohmann::json::exception& e);
