@@ -1,5 +1,6 @@
 #include "document/recovery_store.hpp"
 
+#include "engine/project_weights.hpp"
 #include "project/project_file.hpp"
 
 #include <QCoreApplication>
@@ -57,11 +58,24 @@ void RecoveryStore::flush() {
     m_idle.wait(lock, [this] { return !m_pending && !m_writing; });
 }
 
+QString RecoveryStore::weightsPath() const {
+    const std::filesystem::path copy = m_path.toStdString();
+    return QString::fromStdString(
+        core::projectSibling(copy, core::weightsFileNameFor(copy)).string());
+}
+
+QString RecoveryStore::checkpointPath() const {
+    const std::filesystem::path copy = m_path.toStdString();
+    return QString::fromStdString(
+        core::projectSibling(copy, core::checkpointFileNameFor(copy)).string());
+}
+
 void RecoveryStore::discard() {
     std::unique_lock lock(m_mutex);
     m_pending.reset();
     m_idle.wait(lock, [this] { return !m_writing; }); // not raced by a write in flight
-    QFile::remove(m_path);
+    for (const QString& file : {m_path, weightsPath(), checkpointPath()})
+        QFile::remove(file);
     m_leftover = false;
 }
 

@@ -32,6 +32,10 @@ public:
 
     /// The recovery file of this process's slot.
     QString path() const { return m_path; }
+    /// Trained weights kept in the slot beside that copy, and their optimizer
+    /// state (core/engine/project_weights' names for path()).
+    QString weightsPath() const;
+    QString checkpointPath() const;
     /// True when the slot held a file when it was claimed: work left by a crash.
     bool hasLeftover() const { return m_leftover; }
 
@@ -40,7 +44,8 @@ public:
     void write(core::Project project, const QString& sourcePath);
     /// Waits until every queued write has reached the disk.
     void flush();
-    /// Forgets the copy (after a save, a clean close or an explicit discard).
+    /// Forgets the copy and the weights beside it (after a save, a clean close
+    /// or an explicit discard).
     void discard();
 
     /// Reads the copy back; the path it belongs to comes out in `sourcePath`.

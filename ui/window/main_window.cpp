@@ -338,8 +338,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         return;
     }
     m_autosave->stop();
-    m_recovery->discard(); // saved or discarded on purpose: nothing to recover
-    forgetRecoveryWeights();
+    discardRecovery(); // saved or discarded on purpose: nothing to recover
     event->accept();
 }
 
@@ -500,8 +499,7 @@ void MainWindow::scheduleAutosave() {
                 m_recovery->write(m_document->project(), m_document->filePath());
             return;
         }
-        m_recovery->discard();
-        forgetRecoveryWeights();
+        discardRecovery();
         return;
     }
     if (!m_autosave->isActive())
@@ -519,7 +517,7 @@ void MainWindow::autosave() {
 
 void MainWindow::offerRecovery() {
     if (!m_recovery->hasLeftover()) {
-        forgetRecoveryWeights(); // left beside a copy that was discarded
+        discardRecovery(); // weights left beside a copy that was discarded
         m_recoveryDecided = true;
         scheduleAutosave(); // edits made before the event loop started
         return;
@@ -556,17 +554,10 @@ void MainWindow::offerRecovery() {
                                      .arg(source.isEmpty() ? QString() : tr(" on %1").arg(source)),
                                  8000);
     } else {
-        m_recovery->discard();
-        forgetRecoveryWeights();
+        discardRecovery();
     }
     m_recoveryDecided = true;
     scheduleAutosave();
-}
-
-QString MainWindow::recoveryWeightsPath() const {
-    return QString::fromStdString(
-        core::projectSibling(m_recovery->path().toStdString(), core::weightsFileNameFor(m_recovery->path().toStdString()))
-            .string());
 }
 
 void MainWindow::autosaveWeights() {
@@ -594,26 +585,21 @@ void MainWindow::autosaveWeights() {
         m_recovery->write(m_document->project(), m_document->filePath());
 }
 
-void MainWindow::forgetRecoveryWeights() {
-    const std::string project = m_recovery->path().toStdString();
-    QFile::remove(recoveryWeightsPath());
-    QFile::remove(QString::fromStdString(
-        core::projectSibling(project, core::checkpointFileNameFor(project)).string()));
+void MainWindow::discardRecovery() {
+    m_recovery->discard();
     m_autosavedWeights = 0;
 }
 
 void MainWindow::restoreRecoveredWeights() {
-    const std::string project = m_recovery->path().toStdString();
-    if (!QFileInfo::exists(recoveryWeightsPath())) {
+    if (!QFileInfo::exists(m_recovery->weightsPath())) {
         m_training->restoreSavedWeights(); // the recovered project's own saved weights, if any
         return;
     }
     // Described by the file alone (its metadata names the network it was trained for).
     core::WeightsSection section;
-    section.file = core::weightsFileNameFor(project);
-    const std::string checkpoint = core::checkpointFileNameFor(project);
-    if (QFileInfo::exists(QString::fromStdString(core::projectSibling(project, checkpoint).string())))
-        section.checkpoint = checkpoint;
+    section.file = QFileInfo(m_recovery->weightsPath()).fileName().toStdString();
+    if (QFileInfo::exists(m_recovery->checkpointPath()))
+        section.checkpoint = QFileInfo(m_recovery->checkpointPath()).fileName().toStdString();
     m_training->controller()->restoreWeights(m_recovery->path(), section, /*unsaved=*/true);
     m_autosavedWeights = ~std::uint64_t{0}; // in the slot already: keep them until saved
 }

@@ -107,13 +107,12 @@ private:
     void scheduleAutosave();
     void autosave();
     void offerRecovery();
-    /// Trained weights in the recovery slot (RecoveryStore::path() with
-    /// .segforge → .weights.safetensors, and its checkpoint): written at epoch
-    /// ends and when training pauses or ends, offered back with the recovered
-    /// project, forgotten with the recovery copy.
-    QString recoveryWeightsPath() const;
+    /// Trained weights in the recovery slot (RecoveryStore::weightsPath()):
+    /// written at epoch ends and when training pauses or ends, offered back
+    /// with the recovered project, forgotten with the recovery copy.
     void autosaveWeights();
-    void forgetRecoveryWeights();
+    /// Forgets the recovery copy and the weights beside it.
+    void discardRecovery();
     /// After an accepted recovery: the slot's weights, else the project's saved ones.
     void restoreRecoveredWeights();
     void showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode, const QString& fromPort);
