@@ -29,7 +29,55 @@ bool Graph::removeNode(NodeId id) {
     if (m_nodes.erase(id) == 0)
         return false;
     std::erase_if(m_edges, [id](const Edge& e) { return e.from.node == id || e.to.node == id; });
+    for (auto& [gid, group] : m_groups)
+        group.members.erase(id);
     return true;
+}
+
+GroupId Graph::addGroup(Group group) {
+    if (group.id == kNoGroup || m_groups.count(group.id) != 0)
+        group.id = m_nextGroupId;
+    m_nextGroupId = std::max(m_nextGroupId, group.id + 1);
+    const GroupId id = group.id;
+    std::set<NodeId> members = std::move(group.members);
+    group.members.clear();
+    m_groups.emplace(id, std::move(group));
+    setGroupMembers(id, members);
+    return id;
+}
+
+bool Graph::removeGroup(GroupId id) { return m_groups.erase(id) != 0; }
+
+const Group* Graph::findGroup(GroupId id) const {
+    auto it = m_groups.find(id);
+    return it == m_groups.end() ? nullptr : &it->second;
+}
+
+Group* Graph::findGroup(GroupId id) {
+    auto it = m_groups.find(id);
+    return it == m_groups.end() ? nullptr : &it->second;
+}
+
+bool Graph::setGroupMembers(GroupId id, const std::set<NodeId>& members) {
+    Group* target = findGroup(id);
+    if (!target)
+        return false;
+    target->members.clear();
+    for (NodeId node : members) {
+        if (!hasNode(node))
+            continue;
+        for (auto& [gid, other] : m_groups)
+            other.members.erase(node);
+        target->members.insert(node);
+    }
+    return true;
+}
+
+GroupId Graph::groupOf(NodeId node) const {
+    for (const auto& [gid, group] : m_groups)
+        if (group.members.count(node) != 0)
+            return gid;
+    return kNoGroup;
 }
 
 bool Graph::connect(const PortRef& from, const PortRef& to) {
@@ -229,7 +277,7 @@ bool sameEdges(std::vector<Edge> a, std::vector<Edge> b) {
 } // namespace
 
 bool operator==(const Graph& a, const Graph& b) {
-    return a.m_nodes == b.m_nodes && sameEdges(a.m_edges, b.m_edges);
+    return a.m_nodes == b.m_nodes && sameEdges(a.m_edges, b.m_edges) && a.m_groups == b.m_groups;
 }
 
 bool sameNetwork(const Graph& a, const Graph& b) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "graph/attribute.hpp"
+#include "graph/group.hpp"
+#include "graph/node_id.hpp"
 
 #include <cstdint>
 #include <map>
@@ -10,10 +12,6 @@
 #include <vector>
 
 namespace segforge::core {
-
-/// Stable node identity: never reused within a graph, survives save/load.
-using NodeId = std::int64_t;
-inline constexpr NodeId kNoNode = 0;
 
 /// A named port on a node. Edges name ports, never indices.
 struct PortRef {
@@ -52,7 +50,8 @@ public:
     NodeId addNode(Node node);
     /// Convenience: op + name, attributes, position.
     NodeId addNode(std::string op, std::string name, AttrMap attrs = {}, Point position = {});
-    /// Removes the node and every edge touching it. Returns false if absent.
+    /// Removes the node, every edge touching it and its group membership.
+    /// Returns false if absent.
     bool removeNode(NodeId id);
 
     /// Adds an edge (no validation beyond both nodes existing). False if a node is missing
@@ -92,18 +91,39 @@ public:
     /// One cycle as a list of nodes (first == last omitted), or empty if acyclic.
     std::vector<NodeId> findCycle() const;
 
+    /// Adds a group with a fresh id (or the given one if it is free) and returns it.
+    /// Members that do not exist are dropped; a member already in another group
+    /// leaves that group (a node belongs to at most one group).
+    GroupId addGroup(Group group);
+    /// Removes the group (its nodes stay). Returns false if absent.
+    bool removeGroup(GroupId id);
+    const Group* findGroup(GroupId id) const;
+    /// Mutable access for name and collapsed state; change members through
+    /// setGroupMembers() so the one-group-per-node rule holds.
+    Group* findGroup(GroupId id);
+    /// Replaces the members (same rules as addGroup). False if the group is absent.
+    bool setGroupMembers(GroupId id, const std::set<NodeId>& members);
+    /// The group `node` belongs to, or kNoGroup.
+    GroupId groupOf(NodeId node) const;
+    const std::map<GroupId, Group>& groups() const { return m_groups; }
+    /// Id the next addGroup() without an explicit id will receive.
+    GroupId nextGroupId() const { return m_nextGroupId; }
+
+    /// Same nodes (positions included), edges and groups.
     friend bool operator==(const Graph& a, const Graph& b);
 
 private:
     std::map<NodeId, Node> m_nodes;
     std::vector<Edge> m_edges;
     NodeId m_nextId = 1;
+    std::map<GroupId, Group> m_groups;
+    GroupId m_nextGroupId = 1;
 };
 
 bool operator==(const Node& a, const Node& b);
 
 /// Same network: the same nodes (id, op, name, attributes) and edges; positions
-/// on the canvas do not matter. A compiled graph stays valid while this holds.
+/// on the canvas and groups do not matter. A compiled graph stays valid while this holds.
 bool sameNetwork(const Graph& a, const Graph& b);
 
 } // namespace segforge::core

@@ -15,6 +15,24 @@ std::string portLabel(const Graph& g, const PortRef& p) {
     return (n ? n->name : "#" + std::to_string(p.node)) + "." + p.port;
 }
 
+std::string groupLabel(const Graph& g, GroupId id) {
+    const Group* group = g.findGroup(id);
+    return group ? "group '" + group->name + "'" : "group #" + std::to_string(id);
+}
+
+/// Why `members` cannot become the members of group `id`, if they cannot: each
+/// must exist and belong to no other group, so an inverse restores exactly.
+std::optional<std::string> memberProblem(const Graph& g, GroupId id, const std::set<NodeId>& members) {
+    for (NodeId node : members) {
+        if (!g.hasNode(node))
+            return "no node " + std::to_string(node);
+        const GroupId owner = g.groupOf(node);
+        if (owner != kNoGroup && owner != id)
+            return nodeLabel(g, node) + " is already in " + groupLabel(g, owner);
+    }
+    return std::nullopt;
+}
+
 /// Applies one edit; on success appends its inverse (in undo order) to `inverse`.
 std::optional<std::string> applyOne(Graph& g, const GraphEdit& edit, EditScript& inverse) {
     return std::visit(
@@ -29,10 +47,12 @@ std::optional<std::string> applyOne(Graph& g, const GraphEdit& edit, EditScript&
                 const Node* n = g.findNode(e.node);
                 if (!n)
                     return "no node " + std::to_string(e.node);
-                // Undo must restore the node first, then its edges.
+                // Undo must restore the node first, then its edges and its group membership.
                 EditScript restore{AddNodeEdit{*n}};
                 for (const Edge& edge : g.edgesOf(e.node))
                     restore.push_back(ConnectEdit{edge});
+                if (const GroupId owner = g.groupOf(e.node); owner != kNoGroup)
+                    restore.push_back(SetGroupMembersEdit{owner, g.findGroup(owner)->members});
                 g.removeNode(e.node);
                 // `inverse` is replayed back to front, so push edges first.
                 for (auto it = restore.rbegin(); it != restore.rend(); ++it)
@@ -79,6 +99,39 @@ std::optional<std::string> applyOne(Graph& g, const GraphEdit& edit, EditScript&
                     return "no node " + std::to_string(e.node);
                 inverse.push_back(RenameNodeEdit{e.node, n->name});
                 n->name = e.name;
+            } else if constexpr (std::is_same_v<T, AddGroupEdit>) {
+                if (e.group.id == kNoGroup || g.findGroup(e.group.id))
+                    return "group id " + std::to_string(e.group.id) + " is not free";
+                if (auto problem = memberProblem(g, e.group.id, e.group.members))
+                    return problem;
+                g.addGroup(e.group);
+                inverse.push_back(RemoveGroupEdit{e.group.id});
+            } else if constexpr (std::is_same_v<T, RemoveGroupEdit>) {
+                const Group* group = g.findGroup(e.group);
+                if (!group)
+                    return "no group " + std::to_string(e.group);
+                inverse.push_back(AddGroupEdit{*group});
+                g.removeGroup(e.group);
+            } else if constexpr (std::is_same_v<T, RenameGroupEdit>) {
+                Group* group = g.findGroup(e.group);
+                if (!group)
+                    return "no group " + std::to_string(e.group);
+                inverse.push_back(RenameGroupEdit{e.group, group->name});
+                group->name = e.name;
+            } else if constexpr (std::is_same_v<T, SetGroupCollapsedEdit>) {
+                Group* group = g.findGroup(e.group);
+                if (!group)
+                    return "no group " + std::to_string(e.group);
+                inverse.push_back(SetGroupCollapsedEdit{e.group, group->collapsed});
+                group->collapsed = e.collapsed;
+            } else if constexpr (std::is_same_v<T, SetGroupMembersEdit>) {
+                const Group* group = g.findGroup(e.group);
+                if (!group)
+                    return "no group " + std::to_string(e.group);
+                if (auto problem = memberProblem(g, e.group, e.members))
+                    return problem;
+                inverse.push_back(SetGroupMembersEdit{e.group, group->members});
+                g.setGroupMembers(e.group, e.members);
             }
             return std::nullopt;
         },
@@ -106,6 +159,13 @@ EditOutcome applyEdits(Graph& graph, const EditScript& script) {
     return outcome;
 }
 
+bool isPresentationEdit(const GraphEdit& edit) {
+    return std::holds_alternative<MoveNodeEdit>(edit) || std::holds_alternative<AddGroupEdit>(edit) ||
+           std::holds_alternative<RemoveGroupEdit>(edit) || std::holds_alternative<RenameGroupEdit>(edit) ||
+           std::holds_alternative<SetGroupCollapsedEdit>(edit) ||
+           std::holds_alternative<SetGroupMembersEdit>(edit);
+}
+
 std::string describeEdit(const Graph& g, const GraphEdit& edit) {
     return std::visit(
         [&](const auto& e) -> std::string {
@@ -125,8 +185,21 @@ std::string describeEdit(const Graph& g, const GraphEdit& edit) {
                 return "change " + nodeLabel(g, e.node) + " to " + e.op;
             } else if constexpr (std::is_same_v<T, MoveNodeEdit>) {
                 return "move " + nodeLabel(g, e.node);
-            } else {
+            } else if constexpr (std::is_same_v<T, RenameNodeEdit>) {
                 return "rename " + nodeLabel(g, e.node) + " to '" + e.name + "'";
+            } else if constexpr (std::is_same_v<T, AddGroupEdit>) {
+                return "group " + std::to_string(e.group.members.size()) + " nodes as '" +
+                       e.group.name + "'";
+            } else if constexpr (std::is_same_v<T, RemoveGroupEdit>) {
+                return "ungroup " + groupLabel(g, e.group);
+            } else if constexpr (std::is_same_v<T, RenameGroupEdit>) {
+                return "rename " + groupLabel(g, e.group) + " to '" + e.name + "'";
+            } else if constexpr (std::is_same_v<T, SetGroupCollapsedEdit>) {
+                return (e.collapsed ? "collapse " : "expand ") + groupLabel(g, e.group);
+            } else {
+                static_assert(std::is_same_v<T, SetGroupMembersEdit>);
+                return "set the members of " + groupLabel(g, e.group) + " (" +
+                       std::to_string(e.members.size()) + " nodes)";
             }
         },
         edit);

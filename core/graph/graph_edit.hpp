@@ -42,8 +42,35 @@ struct RenameNodeEdit {
     std::string name;
 };
 
+/// Creates a group. group.id must be free; every member must exist and be in no
+/// other group (so the inverse, RemoveGroupEdit, restores exactly).
+struct AddGroupEdit {
+    Group group;
+};
+/// Removes a group; its nodes stay where they are.
+struct RemoveGroupEdit {
+    GroupId group = kNoGroup;
+};
+struct RenameGroupEdit {
+    GroupId group = kNoGroup;
+    std::string name;
+};
+/// Collapsing changes only how the canvas draws the group; it is an edit so that
+/// it is saved and undone like any other.
+struct SetGroupCollapsedEdit {
+    GroupId group = kNoGroup;
+    bool collapsed = false;
+};
+/// Replaces a group's members; each must exist and be in no other group.
+struct SetGroupMembersEdit {
+    GroupId group = kNoGroup;
+    std::set<NodeId> members;
+};
+
 using GraphEdit = std::variant<AddNodeEdit, RemoveNodeEdit, ConnectEdit, DisconnectEdit,
-                               SetAttributeEdit, SetOpEdit, MoveNodeEdit, RenameNodeEdit>;
+                               SetAttributeEdit, SetOpEdit, MoveNodeEdit, RenameNodeEdit,
+                               AddGroupEdit, RemoveGroupEdit, RenameGroupEdit,
+                               SetGroupCollapsedEdit, SetGroupMembersEdit>;
 using EditScript = std::vector<GraphEdit>;
 
 struct EditOutcome {
@@ -55,6 +82,10 @@ struct EditOutcome {
 /// Applies the edits in order. Atomic: on failure the graph is restored and
 /// `error` says which edit failed and why.
 EditOutcome applyEdits(Graph& graph, const EditScript& script);
+
+/// True for edits that change only how the network is shown (moving nodes,
+/// every group edit), never what it computes: allowed while training runs.
+bool isPresentationEdit(const GraphEdit& edit);
 
 /// One-line description of an edit for logs and the CLI ("connect conv1.output → bn1.input").
 std::string describeEdit(const Graph& graph, const GraphEdit& edit);
