@@ -51,7 +51,9 @@ struct Project {
     std::filesystem::path sourcePath;
 };
 
-inline constexpr int kProjectFormatVersion = 1;
+/// 2: graph.groups (named, collapsible blocks of nodes). Version-1 files open
+/// unchanged (no groups) and are saved as version 2.
+inline constexpr int kProjectFormatVersion = 2;
 inline constexpr const char* kProjectFormatName = "segforge-project";
 
 } // namespace segforge::core

@@ -6,6 +6,7 @@
 #include "util/file_text.hpp"
 #include "util/str_cat.hpp"
 
+#include <map>
 #include <set>
 
 namespace segforge::core {
@@ -229,6 +230,61 @@ std::optional<PortRef> readPort(Reader& r, const json& je, const std::string& pa
     return PortRef{*node, *port};
 }
 
+/// One entry of graph.groups. Members must name nodes read above, each in at
+/// most one group; `owner` remembers which entry claimed each node so a second
+/// claim can name the first.
+void readGroup(Reader& r, const json& jg, const std::string& path, Graph& graph,
+               std::map<NodeId, std::string>& owner) {
+    if (!jg.is_object()) {
+        r.error(path, "expected an object, got " + Reader::typeName(jg));
+        return;
+    }
+    r.unknownKeys(jg, path, {"id", "name", "members", "collapsed"});
+    auto id = r.integer(jg, path, "id", true, 1, std::int64_t{1} << 52);
+    auto name = r.str(jg, path, "name", true);
+    const json* members = r.field(jg, path, "members", true);
+    Group group;
+    if (const json* collapsed = r.field(jg, path, "collapsed", false)) {
+        if (collapsed->is_boolean())
+            group.collapsed = collapsed->get<bool>();
+        else
+            r.error(path + ".collapsed", "expected a boolean, got " + Reader::typeName(*collapsed));
+    }
+    if (id && graph.findGroup(*id)) {
+        r.error(path + ".id", strCat("duplicate group id ", *id));
+        return;
+    }
+    if (members && !members->is_array()) {
+        r.error(path + ".members", "expected a list of node ids, got " + Reader::typeName(*members));
+        return;
+    }
+    if (!id || !name || !members)
+        return;
+    for (std::size_t i = 0; i < members->size(); ++i) {
+        const json& m = (*members)[i];
+        const std::string at = strCat(path, ".members[", i, "]");
+        if (!m.is_number_integer()) {
+            r.error(at, "expected a node id, got " + Reader::typeName(m));
+            continue;
+        }
+        const auto node = m.get<std::int64_t>();
+        if (!graph.hasNode(node)) {
+            r.error(at, strCat("no node with id ", node));
+            continue;
+        }
+        auto [it, fresh] = owner.emplace(node, *name);
+        if (!fresh) {
+            r.error(at, strCat("node ", node, " is already in group '", validUtf8(it->second.substr(0, 80)),
+                               "'; a node belongs to at most one group"));
+            continue;
+        }
+        group.members.insert(node);
+    }
+    group.id = *id;
+    group.name = *name;
+    graph.addGroup(std::move(group));
+}
+
 void readTraining(Reader& r, const json& jt, TrainingSettings& t) {
     const std::string path = "training";
     if (!jt.is_object()) {
@@ -351,7 +407,7 @@ ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) 
         if (!g->is_object()) {
             r.error("graph", "expected an object, got " + Reader::typeName(*g));
         } else {
-            r.unknownKeys(*g, "graph", {"nodes", "edges"});
+            r.unknownKeys(*g, "graph", {"nodes", "edges", "groups"});
             std::set<NodeId> ids;
             if (const json* nodes = r.field(*g, "graph", "nodes", true)) {
                 if (!nodes->is_array())
@@ -376,6 +432,16 @@ ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) 
                         if (from && to && !project.graph.connect(*from, *to))
                             r.warning(path, "duplicate edge, ignored");
                     }
+                }
+            }
+            // Version 1 had no groups; a version-1 file simply lacks the key.
+            if (const json* groups = r.field(*g, "graph", "groups", false)) {
+                if (!groups->is_array()) {
+                    r.error("graph.groups", "expected a list, got " + Reader::typeName(*groups));
+                } else {
+                    std::map<NodeId, std::string> owner;
+                    for (std::size_t i = 0; i < groups->size(); ++i)
+                        readGroup(r, (*groups)[i], strCat("graph.groups[", i, "]"), project.graph, owner);
                 }
             }
         }
@@ -430,11 +496,22 @@ nlohmann::ordered_json projectToJson(const Project& project) {
         edges.push_back({{"from", {{"node", e.from.node}, {"port", e.from.port}}},
                          {"to", {{"node", e.to.node}, {"port", e.to.port}}}});
     }
+    ojson graph = {{"nodes", nodes}, {"edges", edges}};
+    // Written only when there are groups, so a graph without any reads as it always did.
+    if (!project.graph.groups().empty()) {
+        ojson groups = ojson::array();
+        for (const auto& [id, group] : project.graph.groups())
+            groups.push_back({{"id", id},
+                              {"name", group.name},
+                              {"members", group.members},
+                              {"collapsed", group.collapsed}});
+        graph["groups"] = std::move(groups);
+    }
     const TrainingSettings& t = project.training;
     ojson doc = {{"format", kProjectFormatName},
                 {"version", kProjectFormatVersion},
                 {"name", project.name},
-                {"graph", {{"nodes", nodes}, {"edges", edges}}},
+                {"graph", std::move(graph)},
                 {"training",
                  {{"epochs", t.epochs},
                   {"learning_rate", t.learningRate},

@@ -84,6 +84,7 @@ public:
         head(binary ? "BCEDice" : "SparseCategoricalCrossentropy", "loss", lossY, {});
         head("DiceCoefficient", "dice", lossY + 110, {});
         head("IoU", "iou", lossY + 220, {});
+        addLevelGroups();
         p.graph = std::move(m_graph);
         return p;
     }
@@ -121,6 +122,26 @@ private:
             }
         }
         return x;
+    }
+
+    /// One group per level, named like its nodes' prefix (enc1 holds enc1_conv1,
+    /// enc1_conv2, enc1_pool…), in reading order: enc1…encN, bottleneck, decN…dec1.
+    void addLevelGroups() {
+        std::vector<std::string> names;
+        for (int level = 1; level <= m_o.depth; ++level)
+            names.push_back(strCat("enc", level));
+        names.push_back("bottleneck");
+        for (int level = m_o.depth; level >= 1; --level)
+            names.push_back(strCat("dec", level));
+        for (const std::string& name : names) {
+            Group group;
+            group.name = name;
+            const std::string prefix = name + "_";
+            for (const auto& [id, node] : m_graph.nodes())
+                if (node.name.starts_with(prefix))
+                    group.members.insert(id);
+            m_graph.addGroup(std::move(group));
+        }
     }
 
     const UNetOptions& m_o;

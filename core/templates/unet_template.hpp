@@ -27,7 +27,8 @@ std::string_view upModeName(UNetOptions::Up up);
 std::optional<UNetOptions::Up> parseUpMode(std::string_view text);
 
 /// A complete, clean U-Net project: Dataset → Rescale → encoder/decoder with
-/// skip connections → output → loss and metrics, laid out left to right as a U.
+/// skip connections → output → loss and metrics, laid out left to right as a U,
+/// with one group per level (enc1…encN, bottleneck, decN…dec1).
 /// Returns an error message for options that cannot make a valid network.
 std::variant<Project, std::string> makeUNetProject(const UNetOptions& options);
 
