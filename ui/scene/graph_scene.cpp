@@ -1,6 +1,7 @@
 #include "scene/graph_scene.hpp"
 
 #include "document/document.hpp"
+#include "graph/edit_scripts.hpp"
 #include "ops/op_registry.hpp"
 #include "project/project_file.hpp"
 #include "scene/edge_item.hpp"
@@ -420,13 +421,9 @@ bool GraphScene::connectPorts(const core::PortRef& from, const core::PortRef& to
         emit statusMessage(problem);
         return false;
     }
-    core::EditScript edits;
-    for (const core::Edge& e : m_document->graph().edgesInto(to)) {
-        if (e.from == from)
-            return false; // already connected
-        edits.push_back(core::DisconnectEdit{e});
-    }
-    edits.push_back(core::ConnectEdit{{from, to}});
+    const core::EditScript edits = core::connectReplacing(m_document->graph(), from, to);
+    if (edits.empty())
+        return false; // already connected
     return m_document->applyEdits(edits, tr("Connect"));
 }
 
@@ -460,18 +457,13 @@ core::NodeId GraphScene::addNodeAt(const std::string& op, QPointF scenePos,
 }
 
 void GraphScene::deleteSelection() {
-    core::EditScript edits;
-    auto nodes = selectedNodes();
-    std::set<core::NodeId> removing(nodes.begin(), nodes.end());
+    const auto nodes = selectedNodes();
+    std::vector<core::Edge> wires;
     for (QGraphicsItem* item : selectedItems()) {
-        if (item->type() != EdgeItem::Type)
-            continue;
-        const core::Edge& e = static_cast<EdgeItem*>(item)->edge();
-        if (!removing.count(e.from.node) && !removing.count(e.to.node))
-            edits.push_back(core::DisconnectEdit{e});
+        if (item->type() == EdgeItem::Type)
+            wires.push_back(static_cast<EdgeItem*>(item)->edge());
     }
-    for (core::NodeId id : nodes)
-        edits.push_back(core::RemoveNodeEdit{id});
+    const core::EditScript edits = core::removeSelection(m_document->graph(), nodes, wires);
     if (!edits.empty())
         m_document->applyEdits(edits, nodes.empty() ? tr("Delete wire") : tr("Delete"));
 }
@@ -480,14 +472,8 @@ void GraphScene::copySelection() {
     auto ids = selectedNodes();
     if (ids.empty())
         return;
-    std::set<core::NodeId> chosen(ids.begin(), ids.end());
     core::Project clip;
-    for (core::NodeId id : ids)
-        clip.graph.addNode(*m_document->graph().findNode(id));
-    for (const core::Edge& e : m_document->graph().edges()) {
-        if (chosen.count(e.from.node) && chosen.count(e.to.node))
-            clip.graph.connect(e.from, e.to);
-    }
+    clip.graph = core::extractSubgraph(m_document->graph(), ids);
     auto* mime = new QMimeData;
     const QByteArray json = QByteArray::fromStdString(core::projectToJson(clip).dump());
     mime->setData(kClipboardMime, json);
@@ -502,29 +488,12 @@ void GraphScene::pasteAt(QPointF scenePos) {
     core::ProjectLoad load = core::parseProject(mime->data(kClipboardMime).toStdString(), "clipboard");
     if (!load.ok() || load.project->graph.nodeCount() == 0)
         return;
-    const core::Graph& src = load.project->graph;
-    core::Graph scratch = m_document->graph(); // to allocate ids and names consistently
-    double minX = 1e18, minY = 1e18;
-    for (const auto& [id, n] : src.nodes()) {
-        minX = std::min(minX, n.position.x);
-        minY = std::min(minY, n.position.y);
-    }
     const QPointF origin = snapped(scenePos);
-    std::map<core::NodeId, core::NodeId> remap;
-    core::EditScript edits;
-    for (const auto& [id, n] : src.nodes()) {
-        core::Node copy = n;
-        copy.id = scratch.nextNodeId();
-        copy.name = scratch.uniqueName(n.name);
-        copy.position = {origin.x() + n.position.x - minX, origin.y() + n.position.y - minY};
-        remap[id] = scratch.addNode(copy);
-        edits.push_back(core::AddNodeEdit{copy});
-    }
-    for (const core::Edge& e : src.edges())
-        edits.push_back(core::ConnectEdit{{{remap[e.from.node], e.from.port}, {remap[e.to.node], e.to.port}}});
-    if (m_document->applyEdits(edits, tr("Paste"))) {
+    const core::PasteScript paste =
+        core::pasteSubgraph(m_document->graph(), load.project->graph, {origin.x(), origin.y()});
+    if (m_document->applyEdits(paste.edits, tr("Paste"))) {
         clearSelection();
-        for (auto [old, fresh] : remap) {
+        for (auto [old, fresh] : paste.ids) {
             if (NodeItem* item = nodeItem(fresh))
                 item->setSelected(true);
         }
