@@ -7,10 +7,12 @@
 #include "panels/diagnostics_panel.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
+#include "scene/view_report.hpp"
 #include "training/training_controller.hpp"
 #include "training/training_plots.hpp"
 #include "window/main_window.hpp"
 #include "window/training_workbench.hpp"
+#include "window/workspaces.hpp"
 
 #include <QApplication>
 #include <QTreeWidget>
@@ -18,6 +20,7 @@
 #include <QDir>
 #include <QEventLoop>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QStandardPaths>
 #include <QTimer>
 
@@ -27,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace {
@@ -131,6 +135,10 @@ int main(int argc, char** argv) {
     parser.addVersionOption();
     QCommandLineOption openOpt("open", "Project to open (default: the bundled sample U-Net).", "FILE");
     QCommandLineOption shotOpt("screenshot", "Render the window to OUT.png and exit.", "OUT.png");
+    QCommandLineOption reportOpt("view-report",
+                                 "With --screenshot: also write what the window shows to OUT.json (nodes in view, "
+                                 "smallest title, overlaps, wires through nodes, hidden labels, clipped widgets).",
+                                 "OUT.json");
     QCommandLineOption sizeOpt("size", "Window size for --screenshot, e.g. 1600x1000.", "WxH", "1600x1000");
     QCommandLineOption lightOpt("light", "Use the light theme.");
     QCommandLineOption selectOpt("select", "Select the node NAME (for screenshots).", "NAME");
@@ -141,11 +149,12 @@ int main(int argc, char** argv) {
     QCommandLineOption recoverOpt("recover",
                                   "Answer the start-up question about work left by a crash: accept or discard.",
                                   "ANSWER");
+    QCommandLineOption workspaceOpt("workspace", "Show the workspace NAME: build, train or inspect.", "NAME");
     QCommandLineOption saveOpt("save", "Save the project (with its trained weights, after --train-steps) and exit.");
     QCommandLineOption fixesOpt("apply-fixes", "Apply the first fix of the first fixable diagnostic, N times "
                                                "(each one undoable step, as a click on Fix).", "N");
-    parser.addOptions({openOpt, shotOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt, recoverOpt,
-                       fixesOpt, saveOpt});
+    parser.addOptions({openOpt, shotOpt, reportOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt, recoverOpt,
+                       fixesOpt, saveOpt, workspaceOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
@@ -173,8 +182,19 @@ int main(int argc, char** argv) {
     }
     const bool screenshot = parser.isSet(shotOpt);
     const bool saveAndExit = parser.isSet(saveOpt);
-    if (screenshot || saveAndExit)
+    if (screenshot || saveAndExit) {
         window.setWeightsAutosave(false); // a scripted run leaves no work to recover
+        window.workspaces()->setPersistent(false); // and shows the default layouts, not the user's
+    }
+    std::optional<segforge::ui::Workspace> workspace;
+    if (parser.isSet(workspaceOpt)) {
+        workspace = segforge::ui::Workspaces::fromName(parser.value(workspaceOpt));
+        if (!workspace) {
+            std::fprintf(stderr, "segforge: --workspace takes build, train or inspect, not '%s'\n",
+                         qPrintable(parser.value(workspaceOpt)));
+            return 2;
+        }
+    }
     if (!window.openFile(file, nullptr, /*quiet=*/screenshot || saveAndExit) && (screenshot || saveAndExit)) {
         std::fprintf(stderr, "segforge: cannot open %s\n", qPrintable(file));
         return 2;
@@ -205,8 +225,10 @@ int main(int argc, char** argv) {
         window.show();
         QApplication::processEvents();
         window.view()->showStart();
-        if (const auto* node = window.document()->graph().findNodeByName(parser.value(selectOpt).toStdString()))
-            window.scene()->selectNode(node->id);
+        if (const auto* node = window.document()->graph().findNodeByName(parser.value(selectOpt).toStdString())) {
+            window.scene()->selectNode(node->id); // as a click on its diagnostic: selected and in view
+            window.view()->centerOnNode(node->id);
+        }
         QApplication::processEvents();
         if (parser.isSet(stepsOpt)) {
             bool ok = false;
@@ -238,6 +260,8 @@ int main(int argc, char** argv) {
             if (!screenshot)
                 return 0;
         }
+        if (workspace) // after training, which switches to Train by itself
+            window.workspaces()->switchTo(*workspace);
         // Let cascaded layout requests settle, as they do within a frame on screen.
         QEventLoop settle;
         QTimer::singleShot(100, &settle, &QEventLoop::quit);
@@ -245,6 +269,15 @@ int main(int argc, char** argv) {
         if (!window.saveScreenshot(parser.value(shotOpt))) {
             std::fprintf(stderr, "segforge: cannot write %s\n", qPrintable(parser.value(shotOpt)));
             return 2;
+        }
+        if (parser.isSet(reportOpt)) {
+            const segforge::ui::ViewReport report = segforge::ui::measureView(window.view(), &window);
+            QFile out(parser.value(reportOpt));
+            if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+                out.write(QJsonDocument(report.toJson()).toJson()) < 0) {
+                std::fprintf(stderr, "segforge: cannot write %s\n", qPrintable(parser.value(reportOpt)));
+                return 2;
+            }
         }
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         std::printf("wrote %s (%dx%d) in %.0f ms\n", qPrintable(parser.value(shotOpt)), window.width(),
@@ -254,6 +287,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     window.show();
+    if (workspace)
+        window.workspaces()->switchTo(*workspace);
     QTimer::singleShot(0, window.view(), &segforge::ui::GraphView::showStart);
     return QApplication::exec();
 }

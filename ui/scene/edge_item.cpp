@@ -1,5 +1,6 @@
 #include "scene/edge_item.hpp"
 
+#include "scene/semantic_zoom.hpp"
 #include "scene/theme.hpp"
 
 #include <QFontMetricsF>
@@ -38,7 +39,44 @@ QPainterPath EdgeItem::wirePath(QPointF from, QPointF to) {
     return path;
 }
 
-void EdgeItem::refresh(QPointF from, QPointF to, const core::CheckResult& check) {
+QPainterPath EdgeItem::roundedPath(const QPolygonF& route, double radius) {
+    QPainterPath path;
+    if (route.isEmpty())
+        return path;
+    path.moveTo(route.front());
+    for (qsizetype i = 1; i + 1 < route.size(); ++i) {
+        const QPointF a = route[i - 1], b = route[i], c = route[i + 1];
+        const double in = QLineF(a, b).length(), out = QLineF(b, c).length();
+        const double r = std::min({radius, in / 2, out / 2});
+        if (r < 0.5) {
+            path.lineTo(b);
+            continue;
+        }
+        const QPointF enter = b + (a - b) * (r / in);
+        const QPointF leave = b + (c - b) * (r / out);
+        path.lineTo(enter);
+        path.quadTo(b, leave);
+    }
+    path.lineTo(route.back());
+    return path;
+}
+
+namespace {
+QFont labelFont(double px, bool bold) {
+    QFont f;
+    f.setPixelSize(std::max(1, static_cast<int>(std::lround(px))));
+    f.setBold(bold);
+    return f;
+}
+} // namespace
+
+QSizeF EdgeItem::labelSize() const {
+    const double px = semantic_zoom::labelPlacementPx();
+    const QFontMetricsF fm(labelFont(px, m_rejected));
+    return {fm.horizontalAdvance(m_label) + px * 1.2, px * 1.7};
+}
+
+void EdgeItem::refresh(const core::CheckResult& check) {
     const Theme& t = Theme::current();
     auto type = check.edgeType(m_edge);
     m_known = type.has_value();
@@ -57,23 +95,37 @@ void EdgeItem::refresh(QPointF from, QPointF to, const core::CheckResult& check)
         reasons << QString::fromStdString(d->message);
     }
     m_reason = reasons.join("\n");
-    const QString signature = QString("%1,%2,%3,%4|%5|%6|%7%8|%9")
-                                  .arg(from.x()).arg(from.y()).arg(to.x()).arg(to.y())
-                                  .arg(m_label, m_color.name())
-                                  .arg(m_rejected).arg(m_warned).arg(m_reason);
+    const QString signature = QString("%1|%2|%3%4|%5").arg(m_label, m_color.name()).arg(m_rejected).arg(m_warned).arg(m_reason);
     if (signature == m_signature)
-        return; // nothing visible changed: no geometry change, no repaint
+        return; // nothing visible changed: no repaint
     m_signature = signature;
-    prepareGeometryChange();
-    m_path = wirePath(from, to);
     setToolTip(m_reason.isEmpty() ? m_label : m_label + "\n\n" + m_reason);
+    if (m_labelCentre) {
+        prepareGeometryChange();
+        const QSizeF size = labelSize();
+        m_labelRect = QRectF(*m_labelCentre - QPointF(size.width() / 2, size.height() / 2), size);
+    }
+    update();
+}
 
-    QFont f;
-    f.setPointSizeF(8);
-    QFontMetricsF fm(f);
-    const QPointF mid = m_path.pointAtPercent(0.5);
-    const double w = fm.horizontalAdvance(m_label) + 12;
-    m_labelRect = QRectF(mid.x() - w / 2, mid.y() - 9, w, 18);
+void EdgeItem::refresh(QPointF from, QPointF to, const core::CheckResult& check) {
+    refresh(check);
+    const QPainterPath curve = wirePath(from, to);
+    setRoute(QPolygonF({from, to}), curve.pointAtPercent(0.5));
+}
+
+void EdgeItem::setRoute(const QPolygonF& route, std::optional<QPointF> labelCentre) {
+    if (route == m_route && labelCentre == m_labelCentre)
+        return; // no geometry change, no repaint
+    prepareGeometryChange();
+    m_route = route;
+    m_labelCentre = labelCentre;
+    m_path = route.size() == 2 ? wirePath(route[0], route[1]) : roundedPath(route);
+    m_labelRect = QRectF();
+    if (labelCentre) {
+        const QSizeF size = labelSize();
+        m_labelRect = QRectF(*labelCentre - QPointF(size.width() / 2, size.height() / 2), size);
+    }
     update();
 }
 
@@ -113,18 +165,23 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     painter->setBrush(Qt::NoBrush);
     painter->drawPath(m_path);
 
-    // Labels hide when zoomed far out (level of detail) to keep the overview clean.
-    if (lod < 0.55)
+    // Zoomed out, the label collapses into the producer's box (which shows its
+    // output type); otherwise it keeps a readable size on screen.
+    m_paintedLabel = false;
+    if (!semantic_zoom::wireLabelsShown(lod) || m_labelRect.isEmpty())
         return;
-    QFont f = painter->font();
-    f.setPointSizeF(8);
-    f.setBold(m_rejected);
+    const double px = semantic_zoom::textPx(lod);
+    const QFont f = labelFont(px, m_rejected);
+    const QFontMetricsF fm(f);
+    const QSizeF size(fm.horizontalAdvance(m_label) + px * 1.2, px * 1.7);
+    const QRectF box(m_labelRect.center() - QPointF(size.width() / 2, size.height() / 2), size);
     painter->setFont(f);
     painter->setPen(QPen(m_rejected ? t.error : (m_warned ? t.warning : c.darker(t.dark ? 130 : 100)), 1));
     painter->setBrush(t.wireLabelBack);
-    painter->drawRoundedRect(m_labelRect, 9, 9);
+    painter->drawRoundedRect(box, box.height() / 2, box.height() / 2);
     painter->setPen(m_rejected ? t.error : t.text);
-    painter->drawText(m_labelRect, Qt::AlignCenter, m_label);
+    painter->drawText(box, Qt::AlignCenter, m_label);
+    m_paintedLabel = true;
 }
 
 } // namespace segforge::ui

@@ -8,9 +8,11 @@
 
 namespace segforge::ui {
 
-/// View of one edge: a curved wire from an output port to an input port,
-/// labelled with the TensorType it carries; red with the reason as tooltip when
-/// its consumer rejects it.
+/// View of one edge: a wire from an output port to an input port — the wire
+/// router's orthogonal route drawn with rounded corners — labelled with the
+/// TensorType it carries where the label placement put it; red with the reason
+/// as tooltip when its consumer rejects it. Zoomed out past
+/// semantic_zoom::kLabelZoom the label collapses into the producer's box.
 class EdgeItem : public QGraphicsObject {
     Q_OBJECT
 public:
@@ -20,8 +22,26 @@ public:
     int type() const override { return Type; }
     const core::Edge& edge() const { return m_edge; }
 
-    /// Re-reads type and diagnostics; `from`/`to` are the port centres in scene coordinates.
+    /// Re-reads type and diagnostics.
+    void refresh(const core::CheckResult& check);
+    /// Re-reads type and diagnostics and draws the wire as a curve from `from`
+    /// to `to` (port centres in scene coordinates), the label at its middle.
     void refresh(QPointF from, QPointF to, const core::CheckResult& check);
+    /// The wire's route (scene coordinates; two points: a curve, more: an
+    /// orthogonal polyline drawn with rounded corners) and its label's centre
+    /// (nullopt: no visible place, the label is not drawn).
+    void setRoute(const QPolygonF& route, std::optional<QPointF> labelCentre);
+    const QPolygonF& route() const { return m_route; }
+    /// The wire as drawn (scene coordinates).
+    const QPainterPath& path() const { return m_path; }
+    /// The label's box at the largest size it is drawn (scene coordinates; empty: no label).
+    QRectF labelRect() const { return m_labelRect; }
+    /// Width and height of the label box, for the label placement.
+    QSizeF labelSize() const;
+    /// Whether the last paint drew the label (false when zoomed out, unplaced or unpainted).
+    bool paintedLabel() const { return m_paintedLabel; }
+    /// Forgets what was painted (the view report repaints before it reads).
+    void resetPainted() { m_paintedLabel = false; }
 
     QString label() const { return m_label; }
     bool isRejected() const { return m_rejected; }
@@ -38,12 +58,18 @@ public:
     void setGradient(std::optional<double> norm, double position = 0);
     std::optional<double> gradientNorm() const { return m_gradNorm; }
 
-    /// The cubic curve used for every wire (also the one being dragged).
+    /// The cubic curve of a wire not routed yet (and of the one being dragged).
     static QPainterPath wirePath(QPointF from, QPointF to);
+    /// An orthogonal polyline with its corners rounded (radius up to `radius`,
+    /// less where a segment is short).
+    static QPainterPath roundedPath(const QPolygonF& route, double radius = 10);
 
 private:
     core::Edge m_edge;
     QPainterPath m_path;
+    QPolygonF m_route;
+    std::optional<QPointF> m_labelCentre;
+    bool m_paintedLabel = false;
     QString m_label;
     QColor m_color;
     bool m_known = false;
@@ -51,7 +77,7 @@ private:
     bool m_warned = false;
     QString m_reason;
     QRectF m_labelRect;
-    QString m_signature; ///< endpoints + look last painted
+    QString m_signature; ///< look last painted
     std::optional<double> m_gradNorm;
     double m_gradPosition = 0;
 };

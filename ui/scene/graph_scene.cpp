@@ -159,6 +159,7 @@ void GraphScene::setRunMark(core::NodeId node, NodeItem::RunMark mark) {
     m_runMarkNode = mark == NodeItem::RunMark::None ? core::kNoNode : node;
     m_runMark = mark;
     applyTrainingLook();
+    emit runMarkChanged(node, mark);
 }
 
 void GraphScene::setBreakpoints(const std::set<core::NodeId>& nodes) {

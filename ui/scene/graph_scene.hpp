@@ -77,6 +77,8 @@ signals:
     /// A wire was dropped on empty canvas (from set) or the user asked to add a node.
     void quickAddRequested(QPointF scenePos, std::optional<core::PortRef> from);
     void statusMessage(const QString& text);
+    /// The training mark moved (the view keeps a stepped node in view).
+    void runMarkChanged(core::NodeId node, NodeItem::RunMark mark);
 
 public slots:
     void sync();

@@ -1,12 +1,17 @@
 #include "scene/graph_view.hpp"
 
+#include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/node_item.hpp"
+#include "scene/semantic_zoom.hpp"
 
 #include <QKeyEvent>
 #include <QMimeData>
 #include <QScrollBar>
 #include <QWheelEvent>
+
+#include <algorithm>
+#include <cmath>
 
 namespace segforge::ui {
 
@@ -20,55 +25,101 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     setMouseTracking(true);
     setFrameShape(QFrame::NoFrame);
     setSceneRect(-1e5, -1e5, 2e5, 2e5); // a large canvas: panning never hits an edge
+    connect(scene, &GraphScene::runMarkChanged, this, [this](core::NodeId node, NodeItem::RunMark mark) {
+        if (mark == NodeItem::RunMark::Current)
+            ensureNodeReadable(node);
+    });
 }
 
 void GraphView::zoomBy(double factor) {
     const double z = zoom() * factor;
-    if (z < 0.08 || z > 4.0)
+    if (z < kMinZoom || z > kMaxZoom)
         return;
     scale(factor, factor);
-    emit zoomChanged(zoom());
+    zoomApplied();
 }
 
-void GraphView::fitAll() {
-    QRectF bounds;
-    for (QGraphicsItem* item : scene()->items()) {
+void GraphView::setZoom(double z) {
+    z = std::clamp(z, kMinZoom, kMaxZoom);
+    const QPointF centre = mapToScene(viewport()->rect().center());
+    const auto anchor = transformationAnchor();
+    setTransformationAnchor(QGraphicsView::NoAnchor);
+    setTransform(QTransform::fromScale(z, z));
+    setTransformationAnchor(anchor);
+    centerOn(centre);
+    zoomApplied();
+}
+
+void GraphView::zoomApplied() {
+    const double z = zoom();
+    m_scene->setProperty("viewZoom", z); // read by nodes created later
+    for (QGraphicsItem* item : m_scene->items()) {
         if (item->type() == NodeItem::Type)
-            bounds = bounds.united(item->sceneBoundingRect());
+            static_cast<NodeItem*>(item)->setViewZoom(z);
     }
+    emit zoomChanged(z);
+}
+
+namespace {
+/// The nodes' boxes (not their glow or plates): what "the whole network" means.
+QRectF nodeBounds(const QGraphicsScene* scene) {
+    QRectF bounds;
+    for (QGraphicsItem* item : scene->items()) {
+        if (item->type() == NodeItem::Type && item->isVisible())
+            bounds = bounds.united(static_cast<NodeItem*>(item)->sceneBodyRect());
+    }
+    return bounds;
+}
+} // namespace
+
+void GraphView::fitAll() {
+    const QRectF bounds = nodeBounds(scene());
     if (bounds.isEmpty()) {
-        resetTransform();
+        setZoom(1);
         centerOn(0, 0);
         return;
     }
-    fitInView(bounds.adjusted(-60, -60, 60, 60), Qt::KeepAspectRatio);
-    if (zoom() > 1.5) {
-        const double f = 1.5 / zoom();
-        scale(f, f);
-    }
-    emit zoomChanged(zoom());
+    // A margin of a few screen pixels plus room for the ports and halos.
+    const QRectF target = bounds.adjusted(-24, -24, 24, 24);
+    const QSizeF port(viewport()->width() - 16, viewport()->height() - 16);
+    const double z = std::min({port.width() / target.width(), port.height() / target.height(), 1.2});
+    setZoom(z);
+    centerOn(target.center());
 }
 
-void GraphView::showStart() {
-    fitAll();
-    constexpr double kReadable = 0.66; // wire labels still show (they hide below 0.55)
-    if (zoom() >= 0.6)
-        return;
-    QRectF bounds;
-    for (QGraphicsItem* item : scene()->items()) {
-        if (item->type() == NodeItem::Type)
-            bounds = bounds.united(item->sceneBoundingRect());
-    }
-    resetTransform();
-    scale(kReadable, kReadable);
-    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
-    centerOn(bounds.left() - 40 + visible.width() / 2, bounds.top() - 60 + visible.height() / 2);
-    emit zoomChanged(zoom());
-}
+void GraphView::showStart() { fitAll(); }
 
 void GraphView::centerOnNode(qint64 id) {
-    if (NodeItem* item = m_scene->nodeItem(id))
-        centerOn(item);
+    NodeItem* item = m_scene->nodeItem(id);
+    if (!item)
+        return;
+    // The node and the labels of the wires into it, if they fit at a readable zoom.
+    const QRectF body = item->sceneBodyRect();
+    QRectF wanted = body;
+    for (EdgeItem* edge : m_scene->edgeItems()) {
+        if (edge->edge().to.node == id && !edge->labelRect().isEmpty())
+            wanted = wanted.united(edge->labelRect());
+    }
+    wanted.adjust(-30, -30, 30, 30);
+    const double fit = std::min(viewport()->width() / wanted.width(), viewport()->height() / wanted.height());
+    setZoom(std::clamp(fit, kReadableZoom, std::max(kReadableZoom, std::min(zoom(), 1.2))));
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    centerOn(visible.width() >= wanted.width() && visible.height() >= wanted.height() ? wanted.center()
+                                                                                        : body.center());
+}
+
+void GraphView::ensureNodeReadable(qint64 id) {
+    NodeItem* item = m_scene->nodeItem(id);
+    if (!item)
+        return;
+    if (zoom() < semantic_zoom::kLabelZoom) {
+        setZoom(kReadableZoom);
+        centerOn(item->sceneBodyRect().center());
+        return;
+    }
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    if (!visible.contains(item->sceneBodyRect().adjusted(-20, -20, 20, 20)))
+        centerOn(item->sceneBodyRect().center());
 }
 
 QPointF GraphView::cursorScenePos() const {

@@ -15,11 +15,21 @@ public:
     explicit GraphView(GraphScene* scene, QWidget* parent = nullptr);
 
     void zoomBy(double factor);
+    /// Shows every node. Semantic zoom keeps names and types readable however
+    /// small the fit makes the boxes.
     void fitAll();
-    /// Opening view: the whole graph if it is readable that way, else the
-    /// start of the network (its sources) at a readable zoom.
+    /// Opening view: the whole network (fitAll).
     void showStart();
+    /// A node someone asked to see (a clicked diagnostic): centred, at a zoom
+    /// where wire labels show (at least kReadableZoom), with the labels of the
+    /// wires into it in view when they fit.
     void centerOnNode(qint64 id);
+    /// Keeps a node (the one stepped while training) in view at a readable
+    /// zoom: zooms in only when the view is too far out, pans only when the
+    /// node is not wholly visible.
+    void ensureNodeReadable(qint64 id);
+    /// Sets the zoom (scale) about the view's centre, within the allowed range.
+    void setZoom(double zoom);
     double zoom() const { return transform().m11(); }
     /// Last cursor position in scene coordinates (where quick-add and paste go).
     QPointF cursorScenePos() const;
@@ -42,12 +52,20 @@ protected:
     bool focusNextPrevChild(bool next) override;
 
 private:
+    /// Tells the scene's items the zoom (their zoomed-out plates' extents).
+    void zoomApplied();
+
     GraphScene* m_scene;
     bool m_panning = false;
     bool m_spaceHeld = false;
     QPoint m_panLast;
     QPoint m_lastMouse;
 };
+
+/// The zoom a node is brought to when someone asks to see it: wire labels show.
+inline constexpr double kReadableZoom = 0.85;
+inline constexpr double kMinZoom = 0.05;
+inline constexpr double kMaxZoom = 4.0;
 
 inline constexpr const char* kOpMimeType = "application/x-segforge-op";
 

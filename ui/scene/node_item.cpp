@@ -12,6 +12,7 @@
 namespace segforge::ui {
 
 using namespace metrics;
+using semantic_zoom::detailAt;
 
 NodeItem::NodeItem(core::NodeId id) : m_id(id) {
     setFlags(ItemIsMovable | ItemIsSelectable | ItemSendsGeometryChanges);
@@ -66,29 +67,32 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
     m_subtitle = summarize(node, schema);
     m_category = Theme::current().categoryColor(schema ? QString::fromStdString(schema->category)
                                                        : QString());
-    m_inputNames = schema ? schema->inputNames(node) : std::vector<std::string>{};
-    m_outputNames.clear();
-    if (schema) {
-        for (const auto& o : schema->outputs)
-            m_outputNames.push_back(o.name);
-    }
+    m_geometry = core::nodeGeometry(node, schema);
     const Theme& theme = Theme::current();
     m_inputs.clear();
-    for (const auto& name : m_inputNames) {
+    for (const auto& name : m_geometry.inputs) {
         PortView p{QString::fromStdString(name), theme.wire, false};
         if (schema && schema->acceptedDTypes(name).size() == 1)
             p.color = theme.dtypeColor(schema->acceptedDTypes(name).front());
         m_inputs.push_back(p);
     }
     m_outputs.clear();
-    for (const auto& name : m_outputNames) {
+    m_typeText = QStringLiteral("?");
+    m_typeColor = theme.textDim;
+    for (const auto& name : m_geometry.outputs) {
         PortView p{QString::fromStdString(name), theme.wire, false};
         if (auto t = check.typeOf({node.id, name})) {
             p.color = theme.dtypeColor(t->dtype);
             p.known = true;
+            if (m_outputs.empty()) {
+                m_typeText = QString::fromStdString(t->toString());
+                m_typeColor = p.color;
+            }
         }
         m_outputs.push_back(p);
     }
+    if (m_geometry.outputs.empty())
+        m_typeText = m_op; // a loss or a metric: no tensor leaves it, say what it is
     m_worst = 0;
     int errors = 0, warnings = 0;
     for (const auto* d : check.forNode(node.id)) {
@@ -104,7 +108,12 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
         tips << QString::fromStdString(d->message);
     setToolTip(tips.isEmpty() ? QString::fromStdString(schema ? schema->description : "")
                               : tips.join("\n\n"));
-    if (std::abs(oldHeight - height()) > 0.1)
+    if (scene()) {
+        const QVariant zoom = scene()->property("viewZoom");
+        if (zoom.isValid())
+            m_viewZoom = zoom.toDouble();
+    }
+    if (std::abs(oldHeight - height()) > 0.1 || m_signature.isEmpty())
         prepareGeometryChange();
     const QPointF pos(node.position.x, node.position.y);
     if (this->pos() != pos)
@@ -112,7 +121,7 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
     // Repaint (and drop the cached pixmap) only when something visible changed:
     // on a 300-node graph most nodes are untouched by an edit.
     QString signature = m_title + '|' + m_op + '|' + m_subtitle + '|' + m_category.name() + '|' +
-                        QString::number(m_worst) + m_badgeText + (theme.dark ? 'd' : 'l');
+                        QString::number(m_worst) + m_badgeText + (theme.dark ? 'd' : 'l') + '|' + m_typeText;
     for (const auto& p : m_inputs)
         signature += '|' + p.name + p.color.name();
     for (const auto& p : m_outputs)
@@ -123,47 +132,96 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
     }
 }
 
-double NodeItem::height() const {
-    const std::size_t rows = std::max(m_inputs.size(), m_outputs.size());
-    return kTitleHeight + 18 + static_cast<double>(rows) * kPortRow + 6;
+namespace {
+
+/// Text lines of the zoomed-out summary: the title's and the type's heights
+/// relative to their font size.
+constexpr double kLine = 1.3;
+/// How wide the overview plate may grow on screen beyond a narrow box (pixels):
+/// enough for a typical layer name, not so much that neighbours vanish under it.
+constexpr double kPlateMaxScreenPx = 112;
+
+QFont pixelFont(const QFont& base, double px, bool bold) {
+    QFont f = base;
+    f.setPixelSize(std::max(1, static_cast<int>(std::lround(px))));
+    f.setBold(bold);
+    return f;
+}
+
+} // namespace
+
+QRectF NodeItem::plateRect(double zoom) const {
+    using namespace semantic_zoom;
+    const double z = std::max(zoom, 1e-3);
+    const QFont title = pixelFont(QFont(), titlePx(z), true);
+    const QFont type = pixelFont(QFont(), textPx(z), false);
+    const double textWidth = std::max(QFontMetricsF(title).horizontalAdvance(m_title),
+                                      QFontMetricsF(type).horizontalAdvance(m_typeText)) + 12 / z;
+    const double width = std::max(kNodeWidth, std::min(textWidth, kPlateMaxScreenPx / z));
+    const double h = std::max(height(), kLine * (titlePx(z) + textPx(z)) + 6 / z);
+    return {kNodeWidth / 2 - width / 2, height() / 2 - h / 2, width, h};
+}
+
+void NodeItem::setViewZoom(double zoom) {
+    if (zoom == m_viewZoom)
+        return;
+    const bool overview = detailAt(zoom) == Detail::Overview || detailAt(m_viewZoom) == Detail::Overview;
+    if (overview)
+        prepareGeometryChange();
+    m_viewZoom = zoom;
 }
 
 QRectF NodeItem::boundingRect() const {
-    // Room for the ports, the run glow and the breakpoint dot.
-    return QRectF(-kPortRadius - 14, -14, kNodeWidth + 2 * kPortRadius + 28, height() + 28);
+    // Room for the ports, the run glow, the breakpoint dot and the halo, which
+    // keep a minimum size on screen however far the view zooms out.
+    const double z = std::max(m_viewZoom, 0.02);
+    const double halo = std::max(14.0, 12.0 / z);
+    QRectF r(-kPortRadius, 0, kNodeWidth + 2 * kPortRadius, height());
+    if (detailAt(z) == Detail::Overview)
+        r = r.united(plateRect(z));
+    return r.adjusted(-halo, -halo, halo, halo);
 }
 
-QPointF NodeItem::localInput(int i) const { return {0, kTitleHeight + 18 + kPortRow * (i + 0.5)}; }
+QPainterPath NodeItem::shape() const {
+    // Clicks hit the box and its ports, not the glow around them.
+    QPainterPath path;
+    path.addRect(QRectF(-kPortRadius - 2, 0, kNodeWidth + 2 * kPortRadius + 4, height()));
+    return path;
+}
+
+QRectF NodeItem::sceneBodyRect() const { return QRectF(pos(), QSizeF(kNodeWidth, height())); }
+
+QPointF NodeItem::localInput(int i) const {
+    const core::Point p = m_geometry.inputOffset(static_cast<std::size_t>(i));
+    return {p.x, p.y};
+}
 QPointF NodeItem::localOutput(int i) const {
-    return {kNodeWidth, kTitleHeight + 18 + kPortRow * (i + 0.5)};
+    const core::Point p = m_geometry.outputOffset(static_cast<std::size_t>(i));
+    return {p.x, p.y};
 }
 
 std::optional<QPointF> NodeItem::inputPos(const std::string& port) const {
-    for (std::size_t i = 0; i < m_inputNames.size(); ++i) {
-        if (m_inputNames[i] == port)
-            return mapToScene(localInput(static_cast<int>(i)));
-    }
+    if (auto p = m_geometry.inputOffset(port))
+        return mapToScene(QPointF(p->x, p->y));
     return std::nullopt;
 }
 
 std::optional<QPointF> NodeItem::outputPos(const std::string& port) const {
-    for (std::size_t i = 0; i < m_outputNames.size(); ++i) {
-        if (m_outputNames[i] == port)
-            return mapToScene(localOutput(static_cast<int>(i)));
-    }
+    if (auto p = m_geometry.outputOffset(port))
+        return mapToScene(QPointF(p->x, p->y));
     return std::nullopt;
 }
 
 std::optional<PortHit> NodeItem::portAt(const QPointF& scenePos) const {
     const QPointF p = mapFromScene(scenePos);
     const double reach = kPortRadius + 7;
-    for (std::size_t i = 0; i < m_outputNames.size(); ++i) {
+    for (std::size_t i = 0; i < m_geometry.outputs.size(); ++i) {
         if (QLineF(p, localOutput(static_cast<int>(i))).length() <= reach)
-            return PortHit{true, m_outputNames[i]};
+            return PortHit{true, m_geometry.outputs[i]};
     }
-    for (std::size_t i = 0; i < m_inputNames.size(); ++i) {
+    for (std::size_t i = 0; i < m_geometry.inputs.size(); ++i) {
         if (QLineF(p, localInput(static_cast<int>(i))).length() <= reach)
-            return PortHit{false, m_inputNames[i]};
+            return PortHit{false, m_geometry.inputs[i]};
     }
     return std::nullopt;
 }
@@ -201,74 +259,109 @@ void NodeItem::setBreakpoint(bool on) {
 }
 
 void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
-    const Theme& t = Theme::current();
-    const double lod = option->levelOfDetailFromTransform(painter->worldTransform());
-    const QRectF body(0, 0, kNodeWidth, height());
+    const double lod = std::max(option->levelOfDetailFromTransform(painter->worldTransform()), 1e-3);
+    const Detail detail = detailAt(lod);
     painter->setRenderHint(QPainter::Antialiasing);
+    painter->setRenderHint(QPainter::TextAntialiasing);
+    const QRectF body(0, 0, kNodeWidth, height());
+    if (detail == Detail::Overview) {
+        const QRectF plate = plateRect(lod);
+        paintMarks(painter, lod, plate);
+        paintSummary(painter, lod, plate, true);
+    } else {
+        paintMarks(painter, lod, body);
+        if (detail == Detail::Compact)
+            paintSummary(painter, lod, body, false);
+        else
+            paintDetailed(painter, lod, detail);
+    }
+}
 
-    // Shadow, body, title band.
-    painter->setPen(Qt::NoPen);
-    painter->setBrush(QColor(0, 0, 0, t.dark ? 90 : 35));
-    painter->drawRoundedRect(body.translated(0, 3), 7, 7);
+void NodeItem::paintMarks(QPainter* painter, double lod, const QRectF& box) {
+    // Halos under the box: a run glow, an error or a warning. Their widths have
+    // a floor on screen, so a red node is red at every zoom.
+    const Theme& t = Theme::current();
+    painter->setBrush(Qt::NoBrush);
     if (m_runMark != RunMark::None) {
         const QColor glow = m_runMark == RunMark::Current ? t.running : t.error;
+        const double unit = std::max(3.0, 3.0 / lod);
         for (int i = 3; i >= 1; --i) {
             QColor c = glow;
-            c.setAlpha(40 + 25 * (3 - i));
-            painter->setBrush(Qt::NoBrush);
-            painter->setPen(QPen(c, 3.0 * i));
-            painter->drawRoundedRect(body.adjusted(-2, -2, 2, 2), 9, 9);
+            c.setAlpha(50 + 30 * (3 - i));
+            painter->setPen(QPen(c, unit * i));
+            painter->drawRoundedRect(box.adjusted(-2, -2, 2, 2), 9, 9);
         }
+    } else if (m_worst) {
+        QColor c = m_worst == 2 ? t.error : t.warning;
+        c.setAlpha(150);
+        const double w = std::max(5.0, 5.0 / lod);
+        painter->setPen(QPen(c, w));
+        painter->drawRoundedRect(box.adjusted(-w / 2, -w / 2, w / 2, w / 2), 9, 9);
     }
-    painter->setBrush(t.nodeBody);
-    QColor border = m_runMark == RunMark::NonFinite ? t.error
-                    : m_runMark == RunMark::Current ? t.running
-                    : isSelected()                  ? t.nodeSelected
-                    : m_worst == 2                  ? t.error
-                    : m_worst == 1                  ? t.warning
-                                                    : t.nodeBorder;
-    painter->setPen(QPen(border, m_runMark != RunMark::None ? 3.0 : isSelected() || m_worst ? 2.0 : 1.0));
-    painter->drawRoundedRect(body, 7, 7);
-    QPainterPath title;
-    title.addRoundedRect(QRectF(0, 0, kNodeWidth, kTitleHeight), 7, 7);
-    title.addRect(QRectF(0, kTitleHeight - 8, kNodeWidth, 8));
-    painter->fillPath(title.simplified(), m_category);
+    // Shadow.
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(QColor(0, 0, 0, t.dark ? 90 : 35));
+    painter->drawRoundedRect(box.translated(0, std::max(3.0, 2.0 / lod)), 7, 7);
+}
 
-    if (lod >= 0.35) {
-        QFont f = painter->font();
-        f.setPointSizeF(9.5);
-        f.setBold(true);
-        painter->setFont(f);
-        painter->setPen(t.nodeTitleText);
-        QFontMetricsF fm(f);
-        painter->drawText(QRectF(10, 0, kNodeWidth - 40, kTitleHeight), Qt::AlignVCenter | Qt::AlignLeft,
-                          fm.elidedText(m_title, Qt::ElideRight, kNodeWidth - 44));
-        f.setBold(false);
-        f.setPointSizeF(8);
-        painter->setFont(f);
-        painter->setPen(t.textDim);
-        QFontMetricsF small(f);
-        const QString sub = m_op + (m_subtitle.isEmpty() ? QString() : "  " + m_subtitle);
-        painter->drawText(QRectF(10, kTitleHeight + 1, kNodeWidth - 16, 16), Qt::AlignVCenter | Qt::AlignLeft,
-                          small.elidedText(sub, Qt::ElideRight, kNodeWidth - 18));
-        painter->setPen(t.text);
-        for (std::size_t i = 0; i < m_inputs.size(); ++i) {
-            QPointF c = localInput(static_cast<int>(i));
-            painter->drawText(QRectF(c.x() + 10, c.y() - 9, kNodeWidth / 2, 18),
-                              Qt::AlignVCenter | Qt::AlignLeft, m_inputs[i].name);
-        }
-        for (std::size_t i = 0; i < m_outputs.size(); ++i) {
-            QPointF c = localOutput(static_cast<int>(i));
-            painter->drawText(QRectF(c.x() - kNodeWidth / 2 - 10, c.y() - 9, kNodeWidth / 2, 18),
-                              Qt::AlignVCenter | Qt::AlignRight, m_outputs[i].name);
-        }
+namespace {
+QColor borderColor(const Theme& t, NodeItem::RunMark mark, bool selected, int worst) {
+    return mark == NodeItem::RunMark::NonFinite ? t.error
+           : mark == NodeItem::RunMark::Current ? t.running
+           : selected                           ? t.nodeSelected
+           : worst == 2                         ? t.error
+           : worst == 1                         ? t.warning
+                                                : t.nodeBorder;
+}
+} // namespace
+
+void NodeItem::paintDetailed(QPainter* painter, double lod, Detail detail) {
+    using namespace semantic_zoom;
+    const Theme& t = Theme::current();
+    const QRectF body(0, 0, kNodeWidth, height());
+    painter->setBrush(t.nodeBody);
+    painter->setPen(QPen(borderColor(t, m_runMark, isSelected(), m_worst),
+                         m_runMark != RunMark::None ? 3.0 : isSelected() || m_worst ? 2.0 : 1.0));
+    painter->drawRoundedRect(body, 7, 7);
+    QPainterPath band;
+    band.addRoundedRect(QRectF(0, 0, kNodeWidth, kTitleHeight), 7, 7);
+    band.addRect(QRectF(0, kTitleHeight - 8, kNodeWidth, 8));
+    painter->fillPath(band.simplified(), m_category);
+
+    const double titleWidth = kNodeWidth - (m_worst ? 40 : 18);
+    const QFont title = pixelFont(painter->font(), titlePx(lod), true);
+    painter->setFont(title);
+    painter->setPen(t.nodeTitleText);
+    painter->drawText(QRectF(10, 0, titleWidth, kTitleHeight), Qt::AlignVCenter | Qt::AlignLeft,
+                      QFontMetricsF(title).elidedText(m_title, Qt::ElideRight, titleWidth));
+    m_paintedTitlePx = title.pixelSize() * lod;
+    m_paintedType = false;
+
+    const QFont small = pixelFont(painter->font(), textPx(lod), false);
+    const QFontMetricsF fm(small);
+    painter->setFont(small);
+    painter->setPen(t.textDim);
+    const QString sub = detail == Detail::Full && !m_subtitle.isEmpty() ? m_op + "  " + m_subtitle : m_op;
+    painter->drawText(QRectF(10, kTitleHeight, kNodeWidth - 16, kSubtitleHeight), Qt::AlignVCenter | Qt::AlignLeft,
+                      fm.elidedText(sub, Qt::ElideRight, kNodeWidth - 18));
+    painter->setPen(t.text);
+    const double half = kNodeWidth / 2 - 14;
+    for (std::size_t i = 0; i < m_inputs.size(); ++i) {
+        const QPointF c = localInput(static_cast<int>(i));
+        painter->drawText(QRectF(c.x() + 10, c.y() - kPortRow / 2, half, kPortRow), Qt::AlignVCenter | Qt::AlignLeft,
+                          fm.elidedText(m_inputs[i].name, Qt::ElideRight, half));
+    }
+    for (std::size_t i = 0; i < m_outputs.size(); ++i) {
+        const QPointF c = localOutput(static_cast<int>(i));
+        painter->drawText(QRectF(c.x() - half - 10, c.y() - kPortRow / 2, half, kPortRow),
+                          Qt::AlignVCenter | Qt::AlignRight, fm.elidedText(m_outputs[i].name, Qt::ElideRight, half));
     }
 
     // Ports: filled with the dtype colour; hollow when the type is unknown.
     auto drawPort = [&](QPointF c, const PortView& p, std::optional<bool> accept) {
         if (accept) {
             painter->setPen(Qt::NoPen);
-            painter->setBrush(QColor(*accept ? t.ok : t.error).lighter(100));
+            painter->setBrush(*accept ? t.ok : t.error);
             painter->drawEllipse(c, kPortRadius + 4, kPortRadius + 4);
         }
         painter->setPen(QPen(p.color, 2));
@@ -277,7 +370,7 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     };
     for (std::size_t i = 0; i < m_inputs.size(); ++i) {
         std::optional<bool> accept;
-        if (auto it = m_dragAcceptance.find(m_inputNames[i]); it != m_dragAcceptance.end())
+        if (auto it = m_dragAcceptance.find(m_geometry.inputs[i]); it != m_dragAcceptance.end())
             accept = it->second;
         PortView p = m_inputs[i];
         p.known = true;
@@ -291,19 +384,85 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         painter->setBrush(QColor(0xe5, 0x39, 0x35));
         painter->drawEllipse(QPointF(-8, kTitleHeight / 2 - 14), 6, 6);
     }
-
-    // Error/warning badge in the title's corner.
     if (m_worst) {
+        const double r = 9;
         const QPointF c(kNodeWidth - 15, kTitleHeight / 2);
         painter->setPen(QPen(t.nodeBody, 1.5));
         painter->setBrush(m_worst == 2 ? t.error : t.warning);
-        painter->drawEllipse(c, 9, 9);
-        QFont f = painter->font();
-        f.setBold(true);
-        f.setPointSizeF(8);
-        painter->setFont(f);
+        painter->drawEllipse(c, r, r);
+        painter->setFont(pixelFont(painter->font(), r * 1.2, true));
         painter->setPen(m_worst == 2 ? Qt::white : Qt::black);
-        painter->drawText(QRectF(c.x() - 9, c.y() - 9, 18, 18), Qt::AlignCenter, m_badgeText);
+        painter->drawText(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r), Qt::AlignCenter, m_badgeText);
+    }
+}
+
+void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bool plate) {
+    // Zoomed out: the name in the title band and the output type below it, at a
+    // readable size on screen, inside the box (or the plate that stands in for it).
+    using namespace semantic_zoom;
+    const Theme& t = Theme::current();
+    const double titleSize = titlePx(lod), typeSize = textPx(lod);
+    const double bandHeight = std::max(kTitleHeight, kLine * titleSize + 4 / lod);
+    const double radius = std::max(7.0, 4.0 / lod);
+    painter->setBrush(t.nodeBody);
+    painter->setPen(QPen(borderColor(t, m_runMark, isSelected(), m_worst),
+                         std::max(1.0, (isSelected() || m_worst || m_runMark != RunMark::None ? 2.0 : 1.0) / lod)));
+    painter->drawRoundedRect(box, radius, radius);
+    if (plate) {
+        // The box itself, under the plate's centre, keeps the ports' anchors visible.
+        painter->setPen(Qt::NoPen);
+    }
+    QPainterPath band;
+    band.addRoundedRect(QRectF(box.left(), box.top(), box.width(), bandHeight), radius, radius);
+    band.addRect(QRectF(box.left(), box.top() + bandHeight / 2, box.width(), bandHeight / 2));
+    painter->fillPath(band.simplified(), m_category);
+
+    const double pad = 6 / lod;
+    const double badge = m_worst ? std::max(9.0, 8.0 / lod) : 0;
+    const double titleWidth = box.width() - 2 * pad - 2 * badge;
+    const QFont title = pixelFont(painter->font(), titleSize, true);
+    painter->setFont(title);
+    painter->setPen(t.nodeTitleText);
+    painter->drawText(QRectF(box.left() + pad, box.top(), titleWidth, bandHeight), Qt::AlignVCenter | Qt::AlignLeft,
+                      QFontMetricsF(title).elidedText(m_title, Qt::ElideRight, titleWidth));
+    m_paintedTitlePx = title.pixelSize() * lod;
+
+    const QFont type = pixelFont(painter->font(), typeSize, false);
+    painter->setFont(type);
+    painter->setPen(m_typeColor == t.textDim ? t.textDim : t.text);
+    const QRectF typeRect(box.left() + pad, box.top() + bandHeight, box.width() - 2 * pad,
+                          std::max(box.height() - bandHeight, kLine * typeSize));
+    painter->drawText(typeRect, Qt::AlignVCenter | Qt::AlignLeft,
+                      QFontMetricsF(type).elidedText(m_typeText, Qt::ElideRight, typeRect.width()));
+    m_paintedType = true;
+
+    if (!plate) {
+        for (std::size_t i = 0; i < m_inputs.size(); ++i) {
+            painter->setPen(QPen(m_inputs[i].color, 2));
+            painter->setBrush(m_inputs[i].color);
+            painter->drawEllipse(localInput(static_cast<int>(i)), kPortRadius, kPortRadius);
+        }
+        for (std::size_t i = 0; i < m_outputs.size(); ++i) {
+            painter->setPen(QPen(m_outputs[i].color, 2));
+            painter->setBrush(m_outputs[i].known ? m_outputs[i].color : t.nodeBody);
+            painter->drawEllipse(localOutput(static_cast<int>(i)), kPortRadius, kPortRadius);
+        }
+    }
+    if (m_breakpoint) {
+        const double r = std::max(6.0, 5.0 / lod);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(QColor(0xe5, 0x39, 0x35));
+        painter->drawEllipse(QPointF(box.left() - r * 1.3, box.top() + r), r, r);
+    }
+    if (m_worst) {
+        // The badge keeps a minimum size on screen: an outline alone vanishes when zoomed out.
+        const QPointF c(box.right() - badge - pad / 2, box.top() + bandHeight / 2);
+        painter->setPen(QPen(t.nodeBody, 1.5 / lod));
+        painter->setBrush(m_worst == 2 ? t.error : t.warning);
+        painter->drawEllipse(c, badge, badge);
+        painter->setFont(pixelFont(painter->font(), badge * 1.2, true));
+        painter->setPen(m_worst == 2 ? Qt::white : Qt::black);
+        painter->drawText(QRectF(c.x() - badge, c.y() - badge, 2 * badge, 2 * badge), Qt::AlignCenter, m_badgeText);
     }
 }
 

@@ -2,7 +2,9 @@
 
 #include "check/check_result.hpp"
 #include "graph/graph.hpp"
+#include "layout/node_geometry.hpp"
 #include "ops/op_schema.hpp"
+#include "scene/semantic_zoom.hpp"
 
 #include <QGraphicsObject>
 #include <optional>
@@ -24,6 +26,10 @@ struct PortHit {
 
 /// View of one graph node. Holds only what it needs to paint; the Graph and
 /// the CheckResult stay the truth, and refresh() re-reads them after each edit.
+/// Its box and ports are core::nodeGeometry's, the numbers the layout and the
+/// wire router plan with. It draws by semantic zoom (scene/semantic_zoom.hpp):
+/// name and output type stay readable at every zoom, errors keep a halo and a
+/// badge of a minimum size on screen.
 class NodeItem : public QGraphicsObject {
     Q_OBJECT
 public:
@@ -36,7 +42,25 @@ public:
     void refresh(const core::Node& node, const core::OpSchema* schema, const core::CheckResult& check);
 
     QRectF boundingRect() const override;
+    QPainterPath shape() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+    /// The node's box (without ports, glow or plate) in scene coordinates.
+    QRectF sceneBodyRect() const;
+    const core::NodeGeometry& geometry() const { return m_geometry; }
+    /// The view's zoom, which decides how far the overview plate reaches
+    /// beyond the box (the item's bounding rectangle); painting reads the
+    /// painter's own scale.
+    void setViewZoom(double zoom);
+    /// What the last paint drew: the title's text height on screen (pixels,
+    /// 0 before any paint) and whether the output type was written on the
+    /// node (it is when wire labels collapse into it).
+    double paintedTitlePx() const { return m_paintedTitlePx; }
+    bool paintedOutputType() const { return m_paintedType; }
+    /// The output type the node shows when zoomed out ("N×64×64×32 f32", "?").
+    QString outputTypeText() const { return m_typeText; }
+    QString title() const { return m_title; }
+    int severity() const { return m_worst; } ///< 0 none, 1 warning, 2 error
 
     /// Port centre in scene coordinates (nullopt if the node has no such port).
     std::optional<QPointF> inputPos(const std::string& port) const;
@@ -60,14 +84,24 @@ protected:
     QVariant itemChange(GraphicsItemChange change, const QVariant& value) override;
 
 private:
-    double height() const;
+    double height() const { return m_geometry.height; }
     QPointF localInput(int i) const;
     QPointF localOutput(int i) const;
+    /// The overview plate (name + type at a fixed size on screen), local coordinates.
+    QRectF plateRect(double zoom) const;
+    void paintDetailed(QPainter* painter, double lod, Detail detail);
+    void paintSummary(QPainter* painter, double lod, const QRectF& box, bool plate);
+    void paintMarks(QPainter* painter, double lod, const QRectF& box);
 
     core::NodeId m_id;
     QString m_title, m_op, m_subtitle;
     QColor m_category;
-    std::vector<std::string> m_inputNames, m_outputNames;
+    core::NodeGeometry m_geometry;
+    QString m_typeText;
+    QColor m_typeColor;
+    double m_viewZoom = 1;
+    double m_paintedTitlePx = 0;
+    bool m_paintedType = false;
     std::vector<PortView> m_inputs, m_outputs;
     int m_worst = 0; ///< 0 none, 1 warning, 2 error
     QString m_badgeText;

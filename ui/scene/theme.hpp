@@ -1,5 +1,6 @@
 #pragma once
 
+#include "layout/node_geometry.hpp"
 #include "tensor/dtype.hpp"
 
 #include <QColor>
@@ -25,12 +26,11 @@ struct Theme {
     static Theme make(bool dark);
 };
 
+/// The node box's sizes: the core layout's numbers (core/layout/node_geometry),
+/// so what the canvas draws is what the layout and the wire router planned.
 namespace metrics {
-inline constexpr double kNodeWidth = 168;
-inline constexpr double kTitleHeight = 26;
-inline constexpr double kPortRow = 20;
-inline constexpr double kPortRadius = 5.5;
-inline constexpr double kGrid = 20;
+using namespace core::node_metrics;
+inline constexpr double kNodeWidth = core::node_metrics::kWidth;
 } // namespace metrics
 
 } // namespace segforge::ui
