@@ -1,5 +1,5 @@
-#include "graph/auto_layout.hpp"
 #include "interop/keras_importer.hpp"
+#include "layout/graph_layout.hpp"
 #include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
@@ -48,7 +48,7 @@ KerasImport Importer::run(const json& doc) {
         project.name = modelName(doc, "keras_model");
         importModel(doc, "", nullptr, 0);
         resolveReshapes();
-        EditOutcome moved = applyEdits(m_graph, autoLayout(m_graph));
+        EditOutcome moved = applyEdits(m_graph, layoutGraph(m_graph));
         (void)moved; // moves of existing nodes cannot fail
         project.graph = std::move(m_graph);
         out.project = std::move(project);

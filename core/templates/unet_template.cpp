@@ -1,5 +1,6 @@
 #include "templates/unet_template.hpp"
 
+#include "layout/graph_layout.hpp"
 #include "util/str_cat.hpp"
 
 namespace segforge::core {
@@ -85,6 +86,8 @@ public:
         head("DiceCoefficient", "dice", lossY + 110, {});
         head("IoU", "iou", lossY + 220, {});
         addLevelGroups();
+        // The columns above are a first draft; the U comes from the types.
+        (void)applyEdits(m_graph, layoutGraph(m_graph)); // moves of existing nodes cannot fail
         p.graph = std::move(m_graph);
         return p;
     }

@@ -5,7 +5,7 @@
 
 #include "check/checker.hpp"
 #include "fuzz_checks.hpp"
-#include "graph/auto_layout.hpp"
+#include "layout/graph_layout.hpp"
 #include "project/project_file.hpp"
 
 #include <cstddef>
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     CheckOptions options;
     options.diagnoseInputSize = false;
-    (void)checkGraph(load.project->graph, options);
-    (void)autoLayout(load.project->graph);
+    const CheckResult check = checkGraph(load.project->graph, options);
+    (void)layoutGraph(load.project->graph, check);
     return 0;
 }
