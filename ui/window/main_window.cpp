@@ -3,8 +3,8 @@
 #include "document/document.hpp"
 #include "document/recovery_store.hpp"
 #include "engine/project_weights.hpp"
-#include "graph/auto_layout.hpp"
 #include "interop/keras_import.hpp"
+#include "layout/graph_layout.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "panels/palette_panel.hpp"
 #include "panels/properties_panel.hpp"
@@ -481,7 +481,8 @@ void MainWindow::newFromTemplate() {
 }
 
 void MainWindow::autoLayout() {
-    core::EditScript moves = core::autoLayout(m_document->graph());
+    // The document's latest check has the types the levels come from.
+    core::EditScript moves = core::layoutGraph(m_document->graph(), m_document->check());
     if (m_document->applyEdits(moves, tr("Auto layout")))
         QTimer::singleShot(0, m_view, &GraphView::fitAll);
 }
