@@ -23,9 +23,8 @@ bool Document::applyEdits(const core::EditScript& edits, const QString& text, QS
     if (edits.empty())
         return false;
     if (isLocked()) {
-        const bool onlyMoves = std::all_of(edits.begin(), edits.end(), [](const core::GraphEdit& e) {
-            return std::holds_alternative<core::MoveNodeEdit>(e);
-        });
+        // Moving nodes and grouping change how the network looks, not what it computes.
+        const bool onlyMoves = std::all_of(edits.begin(), edits.end(), core::isPresentationEdit);
         if (!onlyMoves) {
             if (error)
                 *error = m_lockReason;

@@ -5,6 +5,7 @@
 #include "ops/op_registry.hpp"
 #include "project/project_file.hpp"
 #include "scene/edge_item.hpp"
+#include "scene/group_layer.hpp"
 #include "scene/node_item.hpp"
 #include "scene/theme.hpp"
 
@@ -50,6 +51,7 @@ GraphScene::GraphScene(Document* document, QObject* parent)
         emit currentNodeChanged(nodes.size() == 1 ? nodes.front() : core::kNoNode);
         emit currentEdgeChanged(selectedEdge());
     });
+    m_groups = new GroupLayer(this);
     sync();
 }
 
@@ -137,6 +139,7 @@ void GraphScene::sync() {
         }
         refreshEdge(item);
     }
+    m_groups->sync(); // after the wires: collapsed groups hide nodes and re-attach wires
     applyTrainingLook();
     m_syncing = false;
 }
@@ -208,12 +211,14 @@ void GraphScene::refreshEdge(EdgeItem* item) {
         return;
     QPointF a = from->outputPos(e.from.port).value_or(from->mapToScene(metrics::kNodeWidth, 10));
     QPointF b = to->inputPos(e.to.port).value_or(to->mapToScene(0, 10));
+    m_groups->attach(e, a, b); // a collapsed group's box stands in for its hidden nodes
     item->refresh(a, b, m_document->check());
 }
 
 void GraphScene::nodeMoving(core::NodeId id) {
     if (m_syncing)
         return;
+    m_groups->memberMoved(id);
     for (auto& [e, item] : m_edges) {
         if (e.from.node == id || e.to.node == id)
             refreshEdge(item);

@@ -18,6 +18,7 @@ namespace segforge::ui {
 class Document;
 class NodeItem;
 class EdgeItem;
+class GroupLayer;
 
 /// The canvas: a QGraphicsScene whose items are views of the Document's graph.
 /// Every user action becomes a core EditScript applied through the Document
@@ -31,6 +32,8 @@ public:
     ~GraphScene() override;
 
     Document* document() const { return m_document; }
+    /// The groups: frames, collapsed boxes, Group/Ungroup/Collapse (scene/group_layer.hpp).
+    GroupLayer* groups() const { return m_groups; }
     NodeItem* nodeItem(core::NodeId id) const;
     EdgeItem* edgeItem(const core::Edge& edge) const;
     std::vector<EdgeItem*> edgeItems() const;
@@ -107,6 +110,7 @@ private:
     std::map<core::Edge, EdgeItem*> m_edges;
     bool m_syncing = false;
     bool m_snap = true;
+    GroupLayer* m_groups = nullptr;
 
     // Wire being dragged from an output port.
     std::optional<core::PortRef> m_dragFrom;

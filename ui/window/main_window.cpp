@@ -13,6 +13,7 @@
 #include "project/project_file.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
+#include "scene/group_actions.hpp"
 #include "scene/theme.hpp"
 #include "training/training_controller.hpp"
 #include "window/style.hpp"
@@ -198,6 +199,7 @@ void MainWindow::createActions() {
     add(edit, tr("Add &Node…"), QKeySequence(Qt::Key_A | Qt::SHIFT), [this] {
         showQuickAdd(m_view->cursorScenePos(), std::nullopt, {});
     });
+    addGroupActions(edit, this, m_scene);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     QAction* fit = add(view, tr("&Fit Graph"), QKeySequence(Qt::Key_F), [this] { m_view->fitAll(); });
