@@ -2,6 +2,7 @@
 
 #include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
+#include "scene/minimap.hpp"
 #include "scene/node_item.hpp"
 #include "scene/semantic_zoom.hpp"
 
@@ -25,6 +26,7 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     setMouseTracking(true);
     setFrameShape(QFrame::NoFrame);
     setSceneRect(-1e5, -1e5, 2e5, 2e5); // a large canvas: panning never hits an edge
+    m_minimap = new Minimap(this);
     connect(scene, &GraphScene::runMarkChanged, this, [this](core::NodeId node, NodeItem::RunMark mark) {
         if (mark == NodeItem::RunMark::Current)
             ensureNodeReadable(node);

@@ -5,6 +5,7 @@
 namespace segforge::ui {
 
 class GraphScene;
+class Minimap;
 
 /// The canvas widget: zoom with the wheel (around the cursor) or Ctrl+±,
 /// fit with F, pan with the middle button or Space+drag, rubber-band select,
@@ -31,6 +32,8 @@ public:
     /// Sets the zoom (scale) about the view's centre, within the allowed range.
     void setZoom(double zoom);
     double zoom() const { return transform().m11(); }
+    /// The overview in the corner (hidden while the whole network is in view).
+    Minimap* minimap() const { return m_minimap; }
     /// Last cursor position in scene coordinates (where quick-add and paste go).
     QPointF cursorScenePos() const;
 
@@ -56,6 +59,7 @@ private:
     void zoomApplied();
 
     GraphScene* m_scene;
+    Minimap* m_minimap = nullptr; ///< the overview, shown while part of the network is out of view
     bool m_panning = false;
     bool m_spaceHeld = false;
     QPoint m_panLast;

@@ -1,0 +1,155 @@
+#include "scene/minimap.hpp"
+
+#include "scene/graph_view.hpp"
+#include "scene/node_item.hpp"
+#include "scene/theme.hpp"
+
+#include <QEvent>
+#include <QGraphicsScene>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QScrollBar>
+
+namespace segforge::ui {
+
+namespace {
+constexpr int kWidth = 200;
+constexpr int kHeight = 130;
+constexpr int kMargin = 10;
+constexpr int kInset = 6;
+} // namespace
+
+Minimap::Minimap(GraphView* view) : QWidget(view), m_view(view) {
+    setObjectName(QStringLiteral("minimap"));
+    setFixedSize(kWidth, kHeight);
+    setCursor(Qt::PointingHandCursor);
+    setToolTip(tr("Overview: click or drag to move the view"));
+    m_refresh.setSingleShot(true);
+    m_refresh.setInterval(120); // a burst of edits or a drag redraws the overview once
+    connect(&m_refresh, &QTimer::timeout, this, &Minimap::refresh);
+    connect(view->scene(), &QGraphicsScene::changed, this, &Minimap::scheduleRefresh);
+    connect(view->horizontalScrollBar(), &QScrollBar::valueChanged, this, [this] { refresh(); });
+    connect(view->verticalScrollBar(), &QScrollBar::valueChanged, this, [this] { refresh(); });
+    connect(view, &GraphView::zoomChanged, this, [this] { refresh(); });
+    view->viewport()->installEventFilter(this);
+    hide();
+    scheduleRefresh();
+}
+
+bool Minimap::eventFilter(QObject* watched, QEvent* event) {
+    if (m_view && watched == m_view->viewport() && event->type() == QEvent::Resize)
+        refresh();
+    return QWidget::eventFilter(watched, event);
+}
+
+void Minimap::scheduleRefresh() { m_refresh.start(); }
+
+QRectF Minimap::viewRect() const {
+    if (!m_view)
+        return {};
+    return m_view->mapToScene(m_view->viewport()->rect()).boundingRect();
+}
+
+bool Minimap::networkInView() const { return m_network.isEmpty() || viewRect().contains(m_network); }
+
+void Minimap::refresh() {
+    if (!m_view)
+        return;
+    m_boxes.clear();
+    m_network = QRectF();
+    for (QGraphicsItem* item : m_view->scene()->items()) {
+        if (item->type() != NodeItem::Type || !item->isVisible())
+            continue;
+        const auto* node = static_cast<const NodeItem*>(item);
+        m_boxes.push_back({node->sceneBodyRect(), node->hasError()});
+        m_network = m_network.united(node->sceneBodyRect());
+    }
+    const bool show = !networkInView();
+    if (show)
+        place();
+    setVisible(show);
+    if (show)
+        update();
+}
+
+void Minimap::place() {
+    const QRect vp = m_view->viewport()->geometry();
+    move(vp.right() - kWidth - kMargin, vp.bottom() - kHeight - kMargin);
+    raise();
+}
+
+QRectF Minimap::worldRect() const {
+    // The network, and the view frame where it sticks out (within one network size of it).
+    return m_network.united(viewRect().intersected(m_network.adjusted(
+        -m_network.width(), -m_network.height(), m_network.width(), m_network.height())));
+}
+
+QRectF Minimap::mapArea() const {
+    // The world scaled into the widget, aspect kept.
+    const QRectF world = worldRect();
+    const QRectF inner = QRectF(rect()).adjusted(kInset, kInset, -kInset, -kInset);
+    if (world.isEmpty())
+        return inner;
+    const double s = std::min(inner.width() / world.width(), inner.height() / world.height());
+    const QSizeF size(world.width() * s, world.height() * s);
+    return QRectF(inner.center() - QPointF(size.width() / 2, size.height() / 2), size);
+}
+
+QRectF Minimap::toWidget(const QRectF& r) const {
+    const QRectF world = worldRect();
+    const QRectF area = mapArea();
+    if (world.isEmpty())
+        return {};
+    const double s = area.width() / world.width();
+    return QRectF(area.left() + (r.left() - world.left()) * s, area.top() + (r.top() - world.top()) * s,
+                  r.width() * s, r.height() * s);
+}
+
+QPointF Minimap::toScene(QPointF p) const {
+    const QRectF world = worldRect();
+    const QRectF area = mapArea();
+    if (world.isEmpty() || area.width() <= 0)
+        return world.center();
+    const double s = area.width() / world.width();
+    return {world.left() + (p.x() - area.left()) / s, world.top() + (p.y() - area.top()) / s};
+}
+
+void Minimap::paintEvent(QPaintEvent*) {
+    const Theme& theme = Theme::current();
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    QColor back = theme.canvas;
+    back.setAlpha(225);
+    p.setPen(QPen(theme.nodeBorder, 1));
+    p.setBrush(back);
+    p.drawRoundedRect(QRectF(rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
+    p.setPen(Qt::NoPen);
+    for (const Box& box : m_boxes) {
+        QRectF r = toWidget(box.rect);
+        if (r.width() < 2)
+            r.setWidth(2);
+        if (r.height() < 2)
+            r.setHeight(2);
+        p.setBrush(box.error ? theme.error : theme.textDim);
+        p.drawRect(r);
+    }
+    QColor frame = theme.nodeSelected;
+    p.setPen(QPen(frame, 1.5));
+    frame.setAlpha(40);
+    p.setBrush(frame);
+    p.drawRect(toWidget(viewRect()).intersected(QRectF(rect()).adjusted(1, 1, -1, -1)));
+}
+
+void Minimap::mousePressEvent(QMouseEvent* event) {
+    if (m_view && event->button() == Qt::LeftButton)
+        m_view->centerOn(toScene(event->position()));
+    event->accept();
+}
+
+void Minimap::mouseMoveEvent(QMouseEvent* event) {
+    if (m_view && (event->buttons() & Qt::LeftButton))
+        m_view->centerOn(toScene(event->position()));
+    event->accept();
+}
+
+} // namespace segforge::ui
