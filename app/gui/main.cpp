@@ -195,8 +195,15 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (!window.openFile(file, nullptr, /*quiet=*/screenshot || saveAndExit) && (screenshot || saveAndExit)) {
-        std::fprintf(stderr, "segforge: cannot open %s\n", qPrintable(file));
+    const bool quiet = screenshot || saveAndExit;
+    // A Keras model (model.to_json(), .keras) opens as an import: a new, unsaved project.
+    const QString suffix = QFileInfo(file).suffix().toLower();
+    const bool keras = suffix == "json" || suffix == "keras";
+    QString openError;
+    const bool opened = keras ? window.importKeras(file, &openError, quiet) : window.openFile(file, &openError, quiet);
+    if (!opened && quiet) {
+        std::fprintf(stderr, "segforge: cannot open %s%s%s\n", qPrintable(file), openError.isEmpty() ? "" : ": ",
+                     qPrintable(openError));
         return 2;
     }
 

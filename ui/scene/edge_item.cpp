@@ -64,7 +64,7 @@ QPainterPath EdgeItem::roundedPath(const QPolygonF& route, double radius) {
 namespace {
 QFont labelFont(double px, bool bold) {
     QFont f;
-    f.setPixelSize(std::max(1, static_cast<int>(std::lround(px))));
+    f.setPixelSize(std::max(1, static_cast<int>(std::ceil(px - 1e-6))));
     f.setBold(bold);
     return f;
 }
@@ -102,31 +102,43 @@ void EdgeItem::refresh(const core::CheckResult& check) {
     setToolTip(m_reason.isEmpty() ? m_label : m_label + "\n\n" + m_reason);
     if (m_labelCentre) {
         prepareGeometryChange();
-        const QSizeF size = labelSize();
-        m_labelRect = QRectF(*m_labelCentre - QPointF(size.width() / 2, size.height() / 2), size);
+        setLabelAt(m_labelCentre);
     }
     update();
 }
 
 void EdgeItem::refresh(QPointF from, QPointF to, const core::CheckResult& check) {
     refresh(check);
-    const QPainterPath curve = wirePath(from, to);
-    setRoute(QPolygonF({from, to}), curve.pointAtPercent(0.5));
+    if (from == m_from && to == m_to && !m_route.isEmpty())
+        return; // keep the route: the ends did not move
+    m_from = from;
+    m_to = to;
+    prepareGeometryChange();
+    m_routed = false;
+    m_route = QPolygonF({from, to});
+    m_path = wirePath(from, to);
+    setLabelAt(m_path.pointAtPercent(0.5));
+    update();
 }
 
 void EdgeItem::setRoute(const QPolygonF& route, std::optional<QPointF> labelCentre) {
-    if (route == m_route && labelCentre == m_labelCentre)
+    if (m_routed && route == m_route && labelCentre == m_labelCentre)
         return; // no geometry change, no repaint
     prepareGeometryChange();
+    m_routed = true;
     m_route = route;
-    m_labelCentre = labelCentre;
-    m_path = route.size() == 2 ? wirePath(route[0], route[1]) : roundedPath(route);
-    m_labelRect = QRectF();
-    if (labelCentre) {
-        const QSizeF size = labelSize();
-        m_labelRect = QRectF(*labelCentre - QPointF(size.width() / 2, size.height() / 2), size);
-    }
+    m_path = roundedPath(route);
+    setLabelAt(labelCentre);
     update();
+}
+
+void EdgeItem::setLabelAt(std::optional<QPointF> centre) {
+    m_labelCentre = centre;
+    m_labelRect = QRectF();
+    if (centre) {
+        const QSizeF size = labelSize();
+        m_labelRect = QRectF(*centre - QPointF(size.width() / 2, size.height() / 2), size);
+    }
 }
 
 QRectF EdgeItem::boundingRect() const {

@@ -24,13 +24,17 @@ public:
 
     /// Re-reads type and diagnostics.
     void refresh(const core::CheckResult& check);
-    /// Re-reads type and diagnostics and draws the wire as a curve from `from`
-    /// to `to` (port centres in scene coordinates), the label at its middle.
+    /// Re-reads type and diagnostics; `from`/`to` are the port centres in scene
+    /// coordinates. When they moved, the wire is a curve between them (label at
+    /// its middle) until the scene's WireLayout routes it.
     void refresh(QPointF from, QPointF to, const core::CheckResult& check);
-    /// The wire's route (scene coordinates; two points: a curve, more: an
-    /// orthogonal polyline drawn with rounded corners) and its label's centre
-    /// (nullopt: no visible place, the label is not drawn).
+    QPointF fromPos() const { return m_from; }
+    QPointF toPos() const { return m_to; }
+    /// The wire's orthogonal route (scene coordinates, drawn with rounded
+    /// corners) and its label's centre (nullopt: no visible place, no label).
     void setRoute(const QPolygonF& route, std::optional<QPointF> labelCentre);
+    /// Whether the wire follows a route (false: a provisional curve).
+    bool isRouted() const { return m_routed; }
     const QPolygonF& route() const { return m_route; }
     /// The wire as drawn (scene coordinates).
     const QPainterPath& path() const { return m_path; }
@@ -65,9 +69,13 @@ public:
     static QPainterPath roundedPath(const QPolygonF& route, double radius = 10);
 
 private:
+    void setLabelAt(std::optional<QPointF> centre);
+
     core::Edge m_edge;
     QPainterPath m_path;
     QPolygonF m_route;
+    QPointF m_from, m_to;
+    bool m_routed = false;
     std::optional<QPointF> m_labelCentre;
     bool m_paintedLabel = false;
     QString m_label;

@@ -5,6 +5,7 @@
 #include "ops/op_registry.hpp"
 #include "project/project_file.hpp"
 #include "scene/edge_item.hpp"
+#include "scene/hint_item.hpp"
 #include "scene/group_layer.hpp"
 #include "scene/node_item.hpp"
 #include "scene/theme.hpp"
@@ -13,7 +14,6 @@
 #include <QClipboard>
 #include <QGraphicsPathItem>
 #include <QGraphicsSceneMouseEvent>
-#include <QGraphicsSimpleTextItem>
 #include <QMimeData>
 #include <QPainter>
 
@@ -25,6 +25,17 @@ namespace segforge::ui {
 
 namespace {
 const char* kClipboardMime = "application/x-segforge-nodes";
+
+/// Whether `to` is fed by a wire its node accepts (no error on that input).
+bool hasValidWire(const Document& document, const core::PortRef& to) {
+    if (document.graph().edgesInto(to).empty())
+        return false;
+    for (const auto* d : document.check().forNode(to.node)) {
+        if (d->port == to.port && d->severity == core::Severity::Error)
+            return false;
+    }
+    return true;
+}
 
 /// "Conv2DTranspose" → "conv2d_transpose": default names read like the template's.
 std::string snakeCase(const std::string& op) {
@@ -140,6 +151,7 @@ void GraphScene::sync() {
         refreshEdge(item);
     }
     m_groups->sync(); // after the wires: collapsed groups hide nodes and re-attach wires
+    m_wires.update(this); // around the boxes as they now stand
     applyTrainingLook();
     m_syncing = false;
 }
@@ -219,10 +231,15 @@ void GraphScene::nodeMoving(core::NodeId id) {
     if (m_syncing)
         return;
     m_groups->memberMoved(id);
+    std::vector<EdgeItem*> moved;
     for (auto& [e, item] : m_edges) {
-        if (e.from.node == id || e.to.node == id)
+        if (e.from.node == id || e.to.node == id) {
             refreshEdge(item);
+            if (item->isVisible())
+                moved.push_back(item);
+        }
     }
+    m_wires.wiresMoved(this, moved); // the rest are routed again when the drag ends
 }
 
 void GraphScene::drawBackground(QPainter* painter, const QRectF& rect) {
@@ -290,7 +307,7 @@ void GraphScene::beginWireDrag(const core::PortRef& from, std::optional<core::Ed
     m_dragWire->setPen(QPen(Theme::current().nodeSelected, 2.5, Qt::DashLine, Qt::RoundCap));
     m_dragWire->setZValue(5);
     addItem(m_dragWire);
-    m_dragHint = new QGraphicsSimpleTextItem();
+    m_dragHint = new HintItem();
     m_dragHint->setZValue(6);
     m_dragHint->setBrush(Theme::current().text);
     addItem(m_dragHint);
@@ -322,6 +339,10 @@ void GraphScene::mouseMoveEvent(QGraphicsSceneMouseEvent* event) {
             b = target->inputPos(hit->port).value_or(b);
             bool refused = false;
             hint = connectionProblem(*m_dragFrom, {target->nodeId(), hit->port}, &refused);
+            if (!hint.isEmpty() && !refused && hasValidWire(*m_document, {target->nodeId(), hit->port})) {
+                hint += tr(" — the wire connected there stays");
+                refused = true;
+            }
             color = hint.isEmpty() ? Theme::current().ok : (refused ? Theme::current().error
                                                                     : Theme::current().warning);
         }
@@ -329,7 +350,8 @@ void GraphScene::mouseMoveEvent(QGraphicsSceneMouseEvent* event) {
     m_dragWire->setPath(EdgeItem::wirePath(a, b));
     m_dragWire->setPen(QPen(color, 2.5, Qt::DashLine, Qt::RoundCap));
     m_dragHint->setText(hint);
-    m_dragHint->setPos(event->scenePos() + QPointF(14, 10));
+    m_dragHint->setAccent(color);
+    m_dragHint->setPos(event->scenePos()); // the hint keeps its own distance from the cursor
     emit statusMessage(hint);
     event->accept();
 }
@@ -425,6 +447,11 @@ bool GraphScene::connectPorts(const core::PortRef& from, const core::PortRef& to
     QString problem = connectionProblem(from, to, &refused);
     if (refused) {
         emit statusMessage(problem);
+        return false;
+    }
+    if (!problem.isEmpty() && hasValidWire(*m_document, to)) {
+        // An incompatible wire never silently replaces a valid connection.
+        emit statusMessage(problem + tr(" — the wire connected there stays"));
         return false;
     }
     const core::EditScript edits = core::connectReplacing(m_document->graph(), from, to);

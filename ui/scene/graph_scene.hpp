@@ -2,6 +2,7 @@
 
 #include "graph/graph.hpp"
 #include "scene/node_item.hpp"
+#include "scene/wire_layout.hpp"
 
 #include <QGraphicsScene>
 #include <QPointer>
@@ -11,13 +12,13 @@
 #include <set>
 
 class QGraphicsPathItem;
-class QGraphicsSimpleTextItem;
 
 namespace segforge::ui {
 
 class Document;
 class NodeItem;
 class EdgeItem;
+class HintItem;
 class GroupLayer;
 
 /// The canvas: a QGraphicsScene whose items are views of the Document's graph.
@@ -110,13 +111,14 @@ private:
     std::map<core::Edge, EdgeItem*> m_edges;
     bool m_syncing = false;
     bool m_snap = true;
+    WireLayout m_wires; ///< routes wires around nodes, places their labels
     GroupLayer* m_groups = nullptr;
 
     // Wire being dragged from an output port.
     std::optional<core::PortRef> m_dragFrom;
     std::optional<core::Edge> m_detaching;
     QGraphicsPathItem* m_dragWire = nullptr;
-    QGraphicsSimpleTextItem* m_dragHint = nullptr;
+    HintItem* m_dragHint = nullptr; ///< why the wire may not go there, legible at any zoom
     QPointF m_dragStart;
 };
 

@@ -37,12 +37,13 @@ void GraphView::zoomBy(double factor) {
     const double z = zoom() * factor;
     if (z < kMinZoom || z > kMaxZoom)
         return;
+    m_fitted = false;
     scale(factor, factor);
     zoomApplied();
 }
 
 void GraphView::setZoom(double z) {
-    z = std::clamp(z, kMinZoom, kMaxZoom);
+    z = std::clamp(z, kMinFitZoom, kMaxZoom);
     const QPointF centre = mapToScene(viewport()->rect().center());
     const auto anchor = transformationAnchor();
     setTransformationAnchor(QGraphicsView::NoAnchor);
@@ -81,12 +82,22 @@ void GraphView::fitAll() {
         centerOn(0, 0);
         return;
     }
-    // A margin of a few screen pixels plus room for the ports and halos.
-    const QRectF target = bounds.adjusted(-24, -24, 24, 24);
-    const QSizeF port(viewport()->width() - 16, viewport()->height() - 16);
-    const double z = std::min({port.width() / target.width(), port.height() / target.height(), 1.2});
+    // Margins in screen pixels: room for the ports and halos, and for the
+    // name plates that outgrow the boxes when zoomed far out.
+    const QRectF target = bounds.adjusted(-12, -12, 12, 12);
+    const double marginX = 60, marginY = 24;
+    const double w = std::max(40.0, viewport()->width() - 2 * marginX);
+    const double h = std::max(40.0, viewport()->height() - 2 * marginY);
+    const double z = std::min({w / target.width(), h / target.height(), 1.2});
     setZoom(z);
     centerOn(target.center());
+    m_fitted = true;
+}
+
+void GraphView::resizeEvent(QResizeEvent* event) {
+    QGraphicsView::resizeEvent(event);
+    if (m_fitted)
+        fitAll();
 }
 
 void GraphView::showStart() { fitAll(); }
@@ -95,6 +106,7 @@ void GraphView::centerOnNode(qint64 id) {
     NodeItem* item = m_scene->nodeItem(id);
     if (!item)
         return;
+    m_fitted = false;
     // The node and the labels of the wires into it, if they fit at a readable zoom.
     const QRectF body = item->sceneBodyRect();
     QRectF wanted = body;
@@ -114,6 +126,7 @@ void GraphView::ensureNodeReadable(qint64 id) {
     NodeItem* item = m_scene->nodeItem(id);
     if (!item)
         return;
+    m_fitted = false;
     if (zoom() < semantic_zoom::kLabelZoom) {
         setZoom(kReadableZoom);
         centerOn(item->sceneBodyRect().center());
@@ -175,6 +188,7 @@ void GraphView::mousePressEvent(QMouseEvent* event) {
 void GraphView::mouseMoveEvent(QMouseEvent* event) {
     m_lastMouse = event->position().toPoint();
     if (m_panning) {
+        m_fitted = false;
         const QPoint delta = event->position().toPoint() - m_panLast;
         m_panLast = event->position().toPoint();
         horizontalScrollBar()->setValue(horizontalScrollBar()->value() - delta.x());

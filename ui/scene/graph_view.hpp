@@ -42,6 +42,7 @@ signals:
     void zoomChanged(double zoom);
 
 protected:
+    void resizeEvent(QResizeEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     void keyReleaseEvent(QKeyEvent* event) override;
@@ -61,6 +62,9 @@ private:
     GraphScene* m_scene;
     Minimap* m_minimap = nullptr; ///< the overview, shown while part of the network is out of view
     bool m_panning = false;
+    /// The view shows the whole network until the user zooms or pans: a window
+    /// that settles its size after opening (docks, maximising) fits again.
+    bool m_fitted = false;
     bool m_spaceHeld = false;
     QPoint m_panLast;
     QPoint m_lastMouse;
@@ -68,7 +72,8 @@ private:
 
 /// The zoom a node is brought to when someone asks to see it: wire labels show.
 inline constexpr double kReadableZoom = 0.85;
-inline constexpr double kMinZoom = 0.05;
+inline constexpr double kMinZoom = 0.05;    ///< the wheel stops here
+inline constexpr double kMinFitZoom = 0.01; ///< a fit shows everything, even smaller
 inline constexpr double kMaxZoom = 4.0;
 
 inline constexpr const char* kOpMimeType = "application/x-segforge-op";

@@ -77,22 +77,24 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
         m_inputs.push_back(p);
     }
     m_outputs.clear();
-    m_typeText = QStringLiteral("?");
+    m_typeLines.clear();
     m_typeColor = theme.textDim;
+    const bool several = m_geometry.outputs.size() > 1;
     for (const auto& name : m_geometry.outputs) {
         PortView p{QString::fromStdString(name), theme.wire, false};
+        QString type = QStringLiteral("?");
         if (auto t = check.typeOf({node.id, name})) {
             p.color = theme.dtypeColor(t->dtype);
             p.known = true;
-            if (m_outputs.empty()) {
-                m_typeText = QString::fromStdString(t->toString());
+            type = QString::fromStdString(t->toString());
+            if (m_outputs.empty())
                 m_typeColor = p.color;
-            }
         }
+        m_typeLines << (several ? p.name + ' ' + type : type);
         m_outputs.push_back(p);
     }
     if (m_geometry.outputs.empty())
-        m_typeText = m_op; // a loss or a metric: no tensor leaves it, say what it is
+        m_typeLines << m_op; // a loss or a metric: no tensor leaves it, say what it is
     m_worst = 0;
     int errors = 0, warnings = 0;
     for (const auto* d : check.forNode(node.id)) {
@@ -121,7 +123,7 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
     // Repaint (and drop the cached pixmap) only when something visible changed:
     // on a 300-node graph most nodes are untouched by an edit.
     QString signature = m_title + '|' + m_op + '|' + m_subtitle + '|' + m_category.name() + '|' +
-                        QString::number(m_worst) + m_badgeText + (theme.dark ? 'd' : 'l') + '|' + m_typeText;
+                        QString::number(m_worst) + m_badgeText + (theme.dark ? 'd' : 'l') + '|' + m_typeLines.join(',');
     for (const auto& p : m_inputs)
         signature += '|' + p.name + p.color.name();
     for (const auto& p : m_outputs)
@@ -143,7 +145,7 @@ constexpr double kPlateMaxScreenPx = 112;
 
 QFont pixelFont(const QFont& base, double px, bool bold) {
     QFont f = base;
-    f.setPixelSize(std::max(1, static_cast<int>(std::lround(px))));
+    f.setPixelSize(std::max(1, static_cast<int>(std::ceil(px - 1e-6))));
     f.setBold(bold);
     return f;
 }
@@ -155,10 +157,12 @@ QRectF NodeItem::plateRect(double zoom) const {
     const double z = std::max(zoom, 1e-3);
     const QFont title = pixelFont(QFont(), titlePx(z), true);
     const QFont type = pixelFont(QFont(), textPx(z), false);
-    const double textWidth = std::max(QFontMetricsF(title).horizontalAdvance(m_title),
-                                      QFontMetricsF(type).horizontalAdvance(m_typeText)) + 12 / z;
-    const double width = std::max(kNodeWidth, std::min(textWidth, kPlateMaxScreenPx / z));
-    const double h = std::max(height(), kLine * (titlePx(z) + textPx(z)) + 6 / z);
+    double textWidth = QFontMetricsF(title).horizontalAdvance(m_title);
+    for (const QString& line : m_typeLines)
+        textWidth = std::max(textWidth, QFontMetricsF(type).horizontalAdvance(line));
+    const double width = std::max(kNodeWidth, std::min(textWidth + 12 / z, kPlateMaxScreenPx / z));
+    const double lines = static_cast<double>(std::max<qsizetype>(1, m_typeLines.size()));
+    const double h = std::max(height(), kLine * (titlePx(z) + lines * textPx(z)) + 6 / z);
     return {kNodeWidth / 2 - width / 2, height() / 2 - h / 2, width, h};
 }
 
@@ -190,6 +194,13 @@ QPainterPath NodeItem::shape() const {
 }
 
 QRectF NodeItem::sceneBodyRect() const { return QRectF(pos(), QSizeF(kNodeWidth, height())); }
+
+QRectF NodeItem::sceneDrawnRect() const {
+    const QRectF body = sceneBodyRect();
+    if (detailAt(m_viewZoom) != Detail::Overview)
+        return body;
+    return body.united(plateRect(m_viewZoom).translated(pos()));
+}
 
 QPointF NodeItem::localInput(int i) const {
     const core::Point p = m_geometry.inputOffset(static_cast<std::size_t>(i));
@@ -430,10 +441,15 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     const QFont type = pixelFont(painter->font(), typeSize, false);
     painter->setFont(type);
     painter->setPen(m_typeColor == t.textDim ? t.textDim : t.text);
-    const QRectF typeRect(box.left() + pad, box.top() + bandHeight, box.width() - 2 * pad,
-                          std::max(box.height() - bandHeight, kLine * typeSize));
-    painter->drawText(typeRect, Qt::AlignVCenter | Qt::AlignLeft,
-                      QFontMetricsF(type).elidedText(m_typeText, Qt::ElideRight, typeRect.width()));
+    const double lineHeight = kLine * typeSize;
+    const double linesHeight = lineHeight * static_cast<double>(m_typeLines.size());
+    double y = box.top() + bandHeight + std::max(0.0, (box.height() - bandHeight - linesHeight) / 2);
+    for (const QString& line : m_typeLines) {
+        const QRectF lineRect(box.left() + pad, y, box.width() - 2 * pad, lineHeight);
+        painter->drawText(lineRect, Qt::AlignVCenter | Qt::AlignLeft,
+                          QFontMetricsF(type).elidedText(line, Qt::ElideRight, lineRect.width()));
+        y += lineHeight;
+    }
     m_paintedType = true;
 
     if (!plate) {

@@ -47,6 +47,9 @@ public:
 
     /// The node's box (without ports, glow or plate) in scene coordinates.
     QRectF sceneBodyRect() const;
+    /// What the node covers on screen at the view's zoom: its box, or the
+    /// name plate standing in for it when zoomed far out (scene coordinates).
+    QRectF sceneDrawnRect() const;
     const core::NodeGeometry& geometry() const { return m_geometry; }
     /// The view's zoom, which decides how far the overview plate reaches
     /// beyond the box (the item's bounding rectangle); painting reads the
@@ -57,8 +60,9 @@ public:
     /// node (it is when wire labels collapse into it).
     double paintedTitlePx() const { return m_paintedTitlePx; }
     bool paintedOutputType() const { return m_paintedType; }
-    /// The output type the node shows when zoomed out ("N×64×64×32 f32", "?").
-    QString outputTypeText() const { return m_typeText; }
+    /// The output types the node shows when zoomed out, one line per output
+    /// ("N×64×64×32 f32"; "image N×128×128×3 u8" when there are several).
+    QStringList outputTypeLines() const { return m_typeLines; }
     QString title() const { return m_title; }
     int severity() const { return m_worst; } ///< 0 none, 1 warning, 2 error
 
@@ -97,7 +101,7 @@ private:
     QString m_title, m_op, m_subtitle;
     QColor m_category;
     core::NodeGeometry m_geometry;
-    QString m_typeText;
+    QStringList m_typeLines;
     QColor m_typeColor;
     double m_viewZoom = 1;
     double m_paintedTitlePx = 0;

@@ -30,6 +30,7 @@ inline constexpr double kMinTitleScreenPx = 11;
 inline constexpr double kMinTextScreenPx = 9.5;
 
 inline Detail detailAt(double zoom) {
+    zoom += 1e-9; // a painter's scale is the view's up to rounding
     if (zoom >= kFullZoom)
         return Detail::Full;
     if (zoom >= kLabelZoom)
@@ -39,7 +40,7 @@ inline Detail detailAt(double zoom) {
     return Detail::Overview;
 }
 
-inline bool wireLabelsShown(double zoom) { return zoom >= kLabelZoom; }
+inline bool wireLabelsShown(double zoom) { return zoom + 1e-9 >= kLabelZoom; }
 
 /// Font size in canvas pixels that is `natural` at 100 % and never smaller than
 /// `floorPx` on screen.

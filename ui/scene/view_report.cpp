@@ -84,8 +84,15 @@ QStringList clippedWidgets(QWidget* window) {
     if (!window)
         return out;
     const QRect frame = window->rect().adjusted(-1, -1, 1, 1);
+    std::vector<const QWidget*> reported; // a cut dock: its contents are not named again
+    auto underReported = [&](const QWidget* w) {
+        for (const QWidget* p = w->parentWidget(); p; p = p->parentWidget())
+            if (std::find(reported.begin(), reported.end(), p) != reported.end())
+                return true;
+        return false;
+    };
     for (QWidget* w : window->findChildren<QWidget*>()) {
-        if (!w->isVisible() || w->window() != window)
+        if (!w->isVisible() || w->window() != window || underReported(w))
             continue;
         const QRect r(w->mapTo(window, QPoint(0, 0)), w->size());
         if (auto* bar = qobject_cast<QToolBar*>(w)) {
@@ -97,6 +104,7 @@ QStringList clippedWidgets(QWidget* window) {
         }
         if (!insideScrollArea(w, window) && !frame.contains(r)) {
             out << nameOf(w) + " (cut by the window edge)";
+            reported.push_back(w);
             continue;
         }
         bool cut = false;
@@ -138,7 +146,7 @@ ViewReport measureView(GraphView* view, QWidget* window) {
     report.nodesTotal = static_cast<int>(nodes.size());
     double minTitle = std::numeric_limits<double>::infinity();
     for (NodeItem* n : nodes) {
-        if (!port.contains(n->sceneBodyRect()))
+        if (!port.contains(n->sceneDrawnRect()))
             continue;
         ++report.nodesVisible;
         minTitle = std::min(minTitle, n->paintedTitlePx());
@@ -188,9 +196,9 @@ ViewReport measureView(GraphView* view, QWidget* window) {
             continue;
         bool hidden = false;
         if (report.labelsCollapsed) {
-            // The type is on the producer's box, which shows its first output's type.
-            hidden = !from->paintedOutputType() || from->geometry().outputs.empty() ||
-                     from->geometry().outputs.front() != edge.from.port;
+            // The type is on the producer's box, one line per output.
+            const auto& outs = from->geometry().outputs;
+            hidden = !from->paintedOutputType() || std::find(outs.begin(), outs.end(), edge.from.port) == outs.end();
         } else if (!e->paintedLabel()) {
             hidden = port.contains(e->labelRect().center()) || e->labelRect().isEmpty();
         } else {

@@ -17,7 +17,7 @@ struct ViewReport {
     QSize window;
     double zoom = 1;
     int nodesTotal = 0;
-    int nodesVisible = 0;      ///< node boxes wholly inside the viewport
+    int nodesVisible = 0;      ///< nodes wholly inside the viewport (box, or name plate when zoomed far out)
     double minTitlePx = 0;     ///< smallest title text height on screen among visible nodes (pixels)
     int nodeOverlaps = 0;      ///< pairs of intersecting node boxes
     int wiresThroughNodes = 0; ///< wires crossing the box of a node that is neither of their ends
