@@ -173,6 +173,12 @@ AttrSpec stringAttr(std::string name, std::string def, std::string description) 
     return s;
 }
 
+AttrSpec folderAttr(std::string name, std::string description) {
+    AttrSpec spec = stringAttr(std::move(name), "", std::move(description));
+    spec.path = AttrSpec::Path::Folder;
+    return spec;
+}
+
 AttrSpec pairAttr(std::string name, std::int64_t def, std::optional<double> min,
                   std::optional<double> max, std::string description) {
     AttrSpec s{std::move(name), AttrType::IntList, std::vector<std::int64_t>{def, def}, min, max};

@@ -23,6 +23,8 @@ struct AttrSpec {
     std::vector<std::string> choices{}; ///< Enum values
     int listSize = 0;                 ///< IntList length (2: (h, w); 4: (top, bottom, left, right))
     std::string description{};
+    /// A String that names a folder or a file (the property editor offers Browse…).
+    enum class Path { None, Folder, File } path = Path::None;
 };
 
 /// Converts a stored value to the spec's type (3 → [3, 3] for a pair, 3.0 → 3 for
@@ -43,6 +45,8 @@ AttrSpec boolAttr(std::string name, bool def, std::string description);
 AttrSpec enumAttr(std::string name, std::string def, std::vector<std::string> choices,
                   std::string description);
 AttrSpec stringAttr(std::string name, std::string def, std::string description);
+/// A String attribute holding a folder path (relative to the project file or absolute).
+AttrSpec folderAttr(std::string name, std::string description);
 AttrSpec pairAttr(std::string name, std::int64_t def, std::optional<double> min,
                   std::optional<double> max, std::string description);
 AttrSpec quadAttr(std::string name, std::int64_t def, std::optional<double> min,

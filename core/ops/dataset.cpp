@@ -13,8 +13,8 @@ OpSchema datasetSchema() {
     s.outputs = {{"image", kAnyDType, "the images, as stored (usually uint8)"},
                  {"mask", kAnyDType, "the masks, as stored (uint8 0/255, or class indices)"}};
     s.attrs = {
-        stringAttr("images", "", "folder of images (relative to the project file)"),
-        stringAttr("masks", "", "folder of masks, paired with images by file name"),
+        folderAttr("images", "folder of images (relative to the project file)"),
+        folderAttr("masks", "folder of masks, paired with images by file name"),
         intAttr("height", 128, 1, 65536, "image height in pixels"),
         intAttr("width", 128, 1, 65536, "image width in pixels"),
         intAttr("channels", 3, 1, 4, "image channels (1 grey, 3 RGB, 4 RGBA)"),

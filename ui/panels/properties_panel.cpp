@@ -3,14 +3,19 @@
 #include "data/data_probe.hpp"
 #include "document/document.hpp"
 #include "ops/op_registry.hpp"
+#include "window/dialog_folder.hpp"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QDoubleValidator>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -53,8 +58,10 @@ PropertiesPanel::PropertiesPanel(Document* document, QWidget* parent)
     column->addWidget(m_header);
     column->addWidget(m_description);
     column->addWidget(m_name);
-    column->addWidget(m_types);
+    // The types go under the attributes: their text grows and shrinks with
+    // every edit (data rows, problems), and must not move the field being typed in.
     column->addWidget(m_formHost);
+    column->addWidget(m_types);
     column->addStretch(1);
     scroll->setWidget(content);
     outer->addWidget(scroll);
@@ -92,8 +99,22 @@ QWidget* PropertiesPanel::editor(const std::string& attr) const {
 QString PropertiesPanel::typesText() const { return m_types->text(); }
 
 void PropertiesPanel::showNode(core::NodeId id) {
+    const core::Node* n = m_document->graph().findNode(id);
+    if (id == m_node && n && n->op == m_op) {
+        refreshValues(); // the same node again (a click on it): keep what is being typed
+        return;
+    }
+    commitPending(); // a typed, unconfirmed value belongs to the node it was typed for
     m_node = id;
     rebuild();
+}
+
+void PropertiesPanel::commitPending() {
+    for (const auto& [name, w] : m_editors)
+        if (auto* edit = qobject_cast<QLineEdit*>(w); edit && edit->isModified())
+            emit edit->editingFinished();
+    if (m_name->isModified())
+        emit m_name->editingFinished();
 }
 
 void PropertiesPanel::commit(const std::string& attr, const AttrValue& value) {
@@ -105,6 +126,46 @@ void PropertiesPanel::commit(const std::string& attr, const AttrValue& value) {
         return;
     m_document->applyEdits({core::SetAttributeEdit{m_node, attr, value}},
                            tr("Set %1.%2").arg(QString::fromStdString(n->name), QString::fromStdString(attr)));
+}
+
+QWidget* PropertiesPanel::pathRow(QLineEdit* edit, const std::string& attr, bool folder) {
+    auto* row = new QWidget(m_formHost);
+    auto* h = new QHBoxLayout(row);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->setSpacing(4);
+    auto* browse = new QPushButton(tr("Browse…"), row);
+    browse->setObjectName(QString::fromStdString("browse_" + attr));
+    browse->setToolTip(folder ? tr("Choose the folder") : tr("Choose the file"));
+    h->addWidget(edit, 1);
+    h->addWidget(browse);
+    connect(browse, &QPushButton::clicked, this, [this, edit, attr, folder] {
+        const QString project = m_document->filePath();
+        // Start at what the field names (relative to the project file), else where the user was.
+        QString start = dialogFolder(project);
+        if (!edit->text().isEmpty()) {
+            const QString named = QDir(start).absoluteFilePath(edit->text());
+            if (QFileInfo(named).exists())
+                start = named;
+        }
+        const QString chosen = folder ? QFileDialog::getExistingDirectory(this, tr("Choose %1").arg(QString::fromStdString(attr)), start)
+                                      : QFileDialog::getOpenFileName(this, tr("Choose %1").arg(QString::fromStdString(attr)), start);
+        if (chosen.isEmpty())
+            return;
+        rememberDialogPath(chosen);
+        edit->setText(projectRelative(chosen, project));
+        edit->setModified(false);
+        commit(attr, AttrValue{edit->text().toStdString()});
+    });
+    return row;
+}
+
+QString PropertiesPanel::projectRelative(const QString& path, const QString& projectPath) {
+    if (projectPath.isEmpty())
+        return QDir::cleanPath(path);
+    const QDir base = QFileInfo(projectPath).absoluteDir();
+    const QString relative = base.relativeFilePath(path);
+    // Beside or under the project: relative, so the project and its data move together.
+    return relative.startsWith(QLatin1String("..")) ? QDir::cleanPath(QFileInfo(path).absoluteFilePath()) : relative;
 }
 
 void PropertiesPanel::rebuild() {
@@ -131,7 +192,8 @@ void PropertiesPanel::rebuild() {
     for (const core::AttrSpec& spec : schema->attrs) {
         const std::string name = spec.name;
         const QString tip = QString::fromStdString(spec.description + " — " + core::describeAttrDomain(spec));
-        QWidget* w = nullptr;
+        QWidget* w = nullptr;     // the editor
+        QWidget* field = nullptr; // what the form shows: the editor, or the editor and its Browse… button
         switch (spec.type) {
         case AttrType::Int: {
             auto* box = new QSpinBox(m_formHost);
@@ -149,6 +211,7 @@ void PropertiesPanel::rebuild() {
             validator->setNotation(QDoubleValidator::ScientificNotation);
             edit->setValidator(validator);
             connect(edit, &QLineEdit::editingFinished, this, [this, name, edit] {
+                edit->setModified(false);
                 bool ok = false;
                 const double v = edit->text().toDouble(&ok);
                 if (ok)
@@ -175,9 +238,13 @@ void PropertiesPanel::rebuild() {
         }
         case AttrType::String: {
             auto* edit = new QLineEdit(m_formHost);
-            connect(edit, &QLineEdit::editingFinished, this,
-                    [this, name, edit] { commit(name, AttrValue{edit->text().toStdString()}); });
+            connect(edit, &QLineEdit::editingFinished, this, [this, name, edit] {
+                edit->setModified(false);
+                commit(name, AttrValue{edit->text().toStdString()});
+            });
             w = edit;
+            if (spec.path != core::AttrSpec::Path::None)
+                field = pathRow(edit, name, spec.path == core::AttrSpec::Path::Folder);
             break;
         }
         case AttrType::IntList: {
@@ -210,7 +277,7 @@ void PropertiesPanel::rebuild() {
         w->setObjectName(QString::fromStdString("attr_" + name));
         auto* label = new QLabel(QString::fromStdString(name), m_formHost);
         label->setToolTip(tip);
-        m_form->addRow(label, w);
+        m_form->addRow(label, field ? field : w);
         m_editors[name] = w;
     }
     refreshValues();
@@ -231,7 +298,10 @@ void PropertiesPanel::refreshValues() {
         const AttrValue raw = it == n->attrs.end() ? spec.defaultValue : it->second;
         std::string why;
         const auto value = core::coerceAttribute(spec, raw, &why);
-        w->setStyleSheet(value ? QString() : QStringLiteral("border: 1px solid #ff5f5f;"));
+        // Restyling re-polishes the widget and its row: only when the verdict changes.
+        const QString sheet = value ? QString() : QStringLiteral("border: 1px solid #ff5f5f;");
+        if (w->styleSheet() != sheet)
+            w->setStyleSheet(sheet);
         if (!value)
             w->setToolTip(QString::fromStdString(why));
         const QSignalBlocker block(w);

@@ -27,11 +27,18 @@ public:
     /// The editor widget of an attribute (for tests and focus handling).
     QWidget* editor(const std::string& attr) const;
     QString typesText() const;
+    /// A chosen path as the attribute stores it: relative to the project's
+    /// folder when it lies beside or under it, else absolute.
+    static QString projectRelative(const QString& path, const QString& projectPath);
 
 private:
     void rebuild();
     void refreshValues();
     void commit(const std::string& attr, const core::AttrValue& value);
+    /// Commits what was typed but not yet confirmed (Enter or leaving the field).
+    void commitPending();
+    /// The line edit with a Browse… button for a folder or file attribute.
+    QWidget* pathRow(QLineEdit* edit, const std::string& attr, bool folder);
 
     Document* m_document;
     core::NodeId m_node = core::kNoNode;

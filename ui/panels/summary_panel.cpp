@@ -32,9 +32,12 @@ SummaryPanel::SummaryPanel(Document* document, QWidget* parent) : QWidget(parent
     m_batch->setValue(8);
     top->addWidget(m_batch);
     top->addStretch();
-    m_totals = new QLabel(this);
-    top->addWidget(m_totals);
     layout->addLayout(top);
+    // On a line of its own, wrapping: one long line of totals made the dock (and
+    // with it the window) at least 700 px wide.
+    m_totals = new QLabel(this);
+    m_totals->setWordWrap(true);
+    layout->addWidget(m_totals);
     m_table = new QTableWidget(this);
     m_table->setColumnCount(5);
     m_table->setHorizontalHeaderLabels({tr("Node"), tr("Op"), tr("Output type"), tr("Parameters"), tr("Activation memory")});

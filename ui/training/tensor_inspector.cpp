@@ -1,5 +1,7 @@
 #include "training/tensor_inspector.hpp"
 
+#include "training/wheel_guard.hpp"
+
 #include "training/image_view.hpp"
 #include "training/overlay_panel.hpp" // toQImage
 
@@ -150,6 +152,8 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     m_histogram->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_histogram->axisRect()->setRangeDrag(Qt::Horizontal);
     m_histogram->axisRect()->setRangeZoom(Qt::Horizontal);
+    m_histogram->setToolTip(tr("Click, then wheel to zoom and drag to pan the value axis"));
+    new WheelGuard(m_histogram); // the wheel scrolls the inspector until the histogram is clicked
     pageLayout->addWidget(m_histogram);
 
     m_gridTitle = new QLabel(page);

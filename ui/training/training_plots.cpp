@@ -11,6 +11,7 @@
 #include <QSaveFile>
 #include <QTextStream>
 #include <QTimer>
+#include <QToolButton>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -73,7 +74,7 @@ void TrainingPlots::buildPlot() {
     m_plot->setAutoAddPlottableToLegend(false);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setNoAntialiasingOnDrag(true);
-    m_plot->setMinimumSize(240, 200);
+    m_plot->setMinimumSize(200, 150); // the dock stacks under others on a 720-pixel screen
 
     m_lossRect = m_plot->axisRect();
     m_metricRect = new QCPAxisRect(m_plot);
@@ -117,12 +118,12 @@ void TrainingPlots::buildPlot() {
         return m_plot->addGraph(r->axis(QCPAxis::atBottom), r->axis(QCPAxis::atLeft));
     };
     m_rawLoss = addGraph(m_lossRect);
-    m_rawLoss->setName(tr("train loss (per step)"));
+    m_rawLoss->setName(tr("per step"));
     m_rawLoss->setAntialiased(false); // thousands of short segments: aliasing is invisible, speed is not
     m_smoothLoss = addGraph(m_lossRect);
-    m_smoothLoss->setName(tr("train loss (smoothed)"));
+    m_smoothLoss->setName(tr("smoothed"));
     m_valLoss = addGraph(m_lossRect);
-    m_valLoss->setName(tr("validation loss"));
+    m_valLoss->setName(tr("validation"));
     m_lr = addGraph(m_lrRect);
     m_lr->setName(tr("learning rate"));
     m_lr->setLineStyle(QCPGraph::lsStepLeft);
@@ -131,18 +132,53 @@ void TrainingPlots::buildPlot() {
     m_plot->legend->addItem(new QCPPlottableLegendItem(m_plot->legend, m_rawLoss));
     m_plot->legend->addItem(new QCPPlottableLegendItem(m_plot->legend, m_smoothLoss));
     m_plot->legend->addItem(new QCPPlottableLegendItem(m_plot->legend, m_valLoss));
-    m_lossRect->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-
     m_metricLegend = new QCPLegend;
-    m_metricRect->insetLayout()->addElement(m_metricLegend, Qt::AlignBottom | Qt::AlignRight);
-    m_metricLegend->setLayer(QStringLiteral("legend"));
-    m_metricLegend->setVisible(false); // until a metric arrives
 
+    // Legends sit in rows of their own above their panes, one line each: inside
+    // the axis rect they covered the curves in a narrow dock.
+    auto* grid = m_plot->plotLayout();
+    m_lossRect->insetLayout()->take(m_plot->legend);
+    // Each legend in a sub-grid: a legend's own maximum width would otherwise
+    // narrow the whole column, panes included.
+    auto legendRow = [grid](int row, QCPLegend* legend) {
+        auto* sub = new QCPLayoutGrid;
+        grid->insertRow(row);
+        grid->addElement(row, 0, sub);
+        sub->setMargins(QMargins(0, 2, 0, 0));
+        sub->addElement(0, 0, legend);
+        legend->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
+    };
+    legendRow(0, m_plot->legend);
+    legendRow(2, m_metricLegend);
+    m_metricLegend->setLayer(QStringLiteral("legend")); // now that it belongs to the plot
+    grid->setRowStretchFactor(0, 0.001); // as tall as the legend needs, no more
+    grid->setRowStretchFactor(1, 3);
+    grid->setRowStretchFactor(2, 0.001);
+    grid->setRowStretchFactor(3, 2);
+    grid->setRowStretchFactor(4, 1.2);
     for (QCPLegend* l : {m_plot->legend, m_metricLegend}) {
-        l->setIconSize(18, 10);
+        l->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+        l->setIconSize(16, 8);
         l->setRowSpacing(0);
-        l->setMargins(QMargins(6, 3, 6, 3));
+        l->setColumnSpacing(8);
+        l->setMargins(QMargins(2, 0, 2, 0));
+        l->setBorderPen(Qt::NoPen);
+        l->setBrush(Qt::NoBrush);
     }
+
+    // Why a pane is empty, drawn in its middle until data comes.
+    m_lossNote = new QCPItemText(m_plot);
+    m_metricNote = new QCPItemText(m_plot);
+    for (auto [note, rect] : {std::pair{m_lossNote, m_lossRect}, std::pair{m_metricNote, m_metricRect}}) {
+        note->setClipToAxisRect(false);
+        note->position->setAxisRect(rect);
+        note->position->setType(QCPItemPosition::ptAxisRectRatio);
+        note->position->setCoords(0.5, 0.5);
+        note->setPositionAlignment(Qt::AlignCenter);
+        note->setTextAlignment(Qt::AlignCenter);
+    }
+    m_lossNote->setText(tr("No training run yet:\npress Train (F5)."));
+    updateNotes();
 
     // Any drag or wheel means the user is looking somewhere: stop following new data.
     connect(m_plot, &QCustomPlot::mouseWheel, this, &TrainingPlots::userMovedView);
@@ -164,7 +200,7 @@ void TrainingPlots::buildToolBar() {
     fit->setToolTip(tr("Show all data and follow new steps (or double-click the plot)"));
     connect(fit, &QAction::triggered, this, &TrainingPlots::fitView);
     m_toolBar->addSeparator();
-    auto* smoothLabel = new QLabel(tr("Smoothing "), m_toolBar);
+    auto* smoothLabel = new QLabel(tr("Smooth "), m_toolBar);
     m_toolBar->addWidget(smoothLabel);
     auto* smoothing = new QDoubleSpinBox(m_toolBar);
     smoothing->setRange(0.0, 0.999);
@@ -177,12 +213,20 @@ void TrainingPlots::buildToolBar() {
     auto* spacer = new QWidget(m_toolBar);
     spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     m_toolBar->addWidget(spacer);
-    QAction* png = m_toolBar->addAction(tr("PNG…"));
+    // Both exports behind one button: the bar fits a dock a third of a laptop screen wide.
+    auto* exportMenu = new QMenu(m_toolBar);
+    QAction* png = exportMenu->addAction(tr("PNG Image…"));
     png->setToolTip(tr("Export the plots as a PNG image"));
     connect(png, &QAction::triggered, this, &TrainingPlots::exportPngInteractive);
-    QAction* csv = m_toolBar->addAction(tr("CSV…"));
+    QAction* csv = exportMenu->addAction(tr("CSV Table…"));
     csv->setToolTip(tr("Export every step and epoch as CSV"));
     connect(csv, &QAction::triggered, this, &TrainingPlots::exportCsvInteractive);
+    auto* exportButton = new QToolButton(m_toolBar);
+    exportButton->setText(tr("Export"));
+    exportButton->setToolTip(tr("Export the plots as PNG or the data as CSV"));
+    exportButton->setMenu(exportMenu);
+    exportButton->setPopupMode(QToolButton::InstantPopup);
+    m_toolBar->addWidget(exportButton);
 
     m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_plot, &QWidget::customContextMenuRequested, this, [this, fit, png, csv](const QPoint& pos) {
@@ -236,18 +280,22 @@ void TrainingPlots::applyColours() {
         }
     }
     for (QCPLegend* l : {m_plot->legend, m_metricLegend}) {
-        QColor back = base;
-        back.setAlpha(215);
-        l->setBrush(QBrush(back));
-        QColor border = text;
-        border.setAlpha(60);
-        l->setBorderPen(QPen(border));
+        l->setBrush(Qt::NoBrush); // outside the panes: nothing to cover
+        l->setBorderPen(Qt::NoPen);
         l->setTextColor(text);
         l->setFont(font());
         for (int i = 0; i < l->itemCount(); ++i) {
             l->item(i)->setTextColor(text);
             l->item(i)->setFont(font());
         }
+    }
+    QColor muted = text;
+    muted.setAlpha(150);
+    for (QCPItemText* note : {m_lossNote, m_metricNote}) {
+        if (!note)
+            continue;
+        note->setColor(muted);
+        note->setFont(font());
     }
 
     const QColor loss = dark ? QColor(0x6c, 0xb6, 0xff) : QColor(0x1f, 0x6f, 0xeb);
@@ -279,16 +327,44 @@ void TrainingPlots::changeEvent(QEvent* event) {
     }
 }
 
+void TrainingPlots::setHasMetric(bool has) {
+    if (has == m_hasMetric)
+        return;
+    m_hasMetric = has;
+    updateNotes();
+    scheduleReplot();
+}
+
+QString TrainingPlots::emptyNote(Pane pane) const {
+    const QCPItemText* note = pane == Pane::Loss ? m_lossNote : m_metricNote;
+    return note && note->visible() ? note->text() : QString();
+}
+
+void TrainingPlots::updateNotes() {
+    if (!m_lossNote)
+        return;
+    const bool steps = !m_steps.empty();
+    m_lossNote->setVisible(!steps);
+    if (!m_metricGraphs.empty()) {
+        m_metricNote->setVisible(false);
+        return;
+    }
+    m_metricNote->setVisible(true);
+    m_metricNote->setText(!m_hasMetric ? tr("No metric node in the graph:\nadd Dice or IoU to see them here.")
+                          : m_epochs.empty() ? tr("Validation metrics appear\nat the end of each epoch.")
+                                             : tr("No validation metrics in this run."));
+}
+
 QCPGraph* TrainingPlots::metricGraph(const std::string& name) {
     for (const auto& [n, g] : m_metricGraphs) {
         if (n == name)
             return g;
     }
     QCPGraph* g = m_plot->addGraph(m_metricRect->axis(QCPAxis::atBottom), m_metricRect->axis(QCPAxis::atLeft));
-    g->setName(tr("val %1").arg(QString::fromStdString(name)));
+    g->setName(QString::fromStdString(name));
     m_metricLegend->addItem(new QCPPlottableLegendItem(m_metricLegend, g));
-    m_metricLegend->setVisible(true);
     m_metricGraphs.emplace_back(name, g);
+    updateNotes();
     applyColours();
     return g;
 }
@@ -299,6 +375,8 @@ void TrainingPlots::addStep(std::int64_t step, double loss, double learningRate)
         m_ema = m_smoothing * m_ema + (1 - m_smoothing) * loss;
     const double debias = 1 - std::pow(m_smoothing, static_cast<double>(m_steps.size() + 1));
     const double smooth = debias > 0 ? m_ema / debias : loss;
+    if (m_steps.empty())
+        m_lossNote->setVisible(false);
     m_steps.push_back(step);
     m_losses.push_back(loss);
     m_smoothed.push_back(smooth);
@@ -331,6 +409,7 @@ void TrainingPlots::addStep(std::int64_t step, double loss, double learningRate)
 void TrainingPlots::addEpoch(int epoch, std::int64_t step, double trainLoss, double valLoss,
                              const std::map<std::string, double>& valMetrics) {
     m_epochs.push_back({epoch, step, trainLoss, valLoss, valMetrics});
+    updateNotes();
     const auto key = static_cast<double>(step);
     if (std::isfinite(valLoss)) {
         m_valLoss->addData(key, valLoss);
@@ -356,7 +435,6 @@ void TrainingPlots::clear() {
         m_plot->removeGraph(mg.second);
     }
     m_metricGraphs.clear();
-    m_metricLegend->setVisible(false);
     m_steps.clear();
     m_losses.clear();
     m_smoothed.clear();
@@ -366,6 +444,7 @@ void TrainingPlots::clear() {
     m_haveLoss = m_haveLr = m_haveStep = false;
     m_lossMinPositive = 0;
     m_follow = true;
+    updateNotes();
     for (QCPAxisRect* r : {m_lossRect, m_metricRect, m_lrRect})
         r->axis(QCPAxis::atBottom)->setRange(0, 10);
     m_metricRect->axis(QCPAxis::atLeft)->setRange(0, 1.05);

@@ -12,6 +12,7 @@
 class QAction;
 class QCPAxisRect;
 class QCPGraph;
+class QCPItemText;
 class QCPLegend;
 class QCustomPlot;
 class QTimer;
@@ -61,6 +62,12 @@ public:
     /// Current redraw interval: ~33 ms, longer while redraws are slow.
     int replotInterval() const;
 
+    /// Whether the graph has a metric node; without one the metric pane says so.
+    void setHasMetric(bool has);
+    enum class Pane { Loss, Metrics };
+    /// What an empty pane says about why it is empty ("" once it has data).
+    QString emptyNote(Pane pane) const;
+
     QCustomPlot* plot() const { return m_plot; }
     QToolBar* toolBar() const { return m_toolBar; }
 
@@ -83,6 +90,7 @@ private:
     void onTimer();
     void updateRanges();
     void recomputeSmoothed();
+    void updateNotes();
     void userMovedView();
     void exportPngInteractive();
     void exportCsvInteractive();
@@ -95,6 +103,9 @@ private:
     QCPAxisRect* m_metricRect = nullptr;
     QCPAxisRect* m_lrRect = nullptr;
     QCPLegend* m_metricLegend = nullptr;
+    QCPItemText* m_lossNote = nullptr;
+    QCPItemText* m_metricNote = nullptr;
+    bool m_hasMetric = true;
     QCPGraph* m_rawLoss = nullptr;
     QCPGraph* m_smoothLoss = nullptr;
     QCPGraph* m_valLoss = nullptr;

@@ -18,7 +18,10 @@
 #include "training/training_controller.hpp"
 #include "window/style.hpp"
 #include "window/template_dialog.hpp"
+#include "window/shortcuts_dialog.hpp"
+#include "window/toolbar_icons.hpp"
 #include "window/training_workbench.hpp"
+#include "window/workspaces.hpp"
 
 #include <QAction>
 #include <QApplication>
@@ -36,6 +39,8 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStyle>
+#include <QTabBar>
 #include <QTimer>
 #include <QToolBar>
 
@@ -122,28 +127,38 @@ void MainWindow::createDocks() {
     m_properties = new PropertiesPanel(m_document, this);
     m_diagnostics = new DiagnosticsPanel(m_document, this);
     m_summary = new SummaryPanel(m_document, this);
-    dock(tr("Palette"), m_palette, Qt::LeftDockWidgetArea, "palette")->setMinimumWidth(200);
-    dock(tr("Properties"), m_properties, Qt::RightDockWidgetArea, "properties")->setMinimumWidth(280);
-    auto* diag = dock(tr("Diagnostics"), m_diagnostics, Qt::BottomDockWidgetArea, "diagnostics");
-    auto* summary = dock(tr("Model summary"), m_summary, Qt::BottomDockWidgetArea, "summary");
-    tabifyDockWidget(diag, summary);
-    diag->raise();
+    // No fixed minimum widths: a dock's minimum is what forces a window wider
+    // than a 1280-pixel screen. The workspace layouts give each dock its room.
+    Workspaces::Docks docks;
+    docks.palette = dock(tr("Palette"), m_palette, Qt::LeftDockWidgetArea, "palette");
+    docks.properties = dock(tr("Properties"), m_properties, Qt::RightDockWidgetArea, "properties");
+    docks.diagnostics = dock(tr("Diagnostics"), m_diagnostics, Qt::RightDockWidgetArea, "diagnostics");
+    docks.summary = dock(tr("Model summary"), m_summary, Qt::RightDockWidgetArea, "summary");
     m_training = new TrainingWorkbench(this, m_document, m_scene, m_view, m_diagnostics);
-    tabifyDockWidget(summary, m_training->plotsDock());
-    tabifyDockWidget(m_training->plotsDock(), m_training->overlaysDock());
-    auto* properties = findChild<QDockWidget*>("properties");
-    tabifyDockWidget(properties, m_training->trainingDock());
-    properties->raise();
-    diag->raise();
-    resizeDocks({diag}, {250}, Qt::Vertical);
-    // The attributes get most of the right column; the inspector is empty until a wire is
-    // pinned. Deferred: before the first show the column has no height to share.
-    QTimer::singleShot(0, this, [this, properties] {
-        resizeDocks({properties, m_training->inspectorDock()}, {height() * 2 / 3, height() / 3}, Qt::Vertical);
+    docks.training = m_training->trainingDock();
+    docks.plots = m_training->plotsDock();
+    docks.predictions = m_training->overlaysDock();
+    docks.inspector = m_training->inspectorDock();
+    m_workspaces = new Workspaces(this, docks);
+    // Only Build's docks from the start: all of them at once would ask for a
+    // window taller than a laptop's screen before the first show.
+    m_workspaces->arrange();
+    connect(m_training, &TrainingWorkbench::trainingStarted, m_workspaces, &Workspaces::trainingStarted);
+    connect(m_training, &TrainingWorkbench::inspectorWanted, this, [this] {
+        if (!m_training->inspectorDock()->isVisible())
+            m_workspaces->switchTo(Workspace::Inspect);
     });
     connect(m_training, &TrainingWorkbench::statusText, this,
             [this](const QString& text, int ms) { statusBar()->showMessage(text, ms); });
     connect(m_document, &Document::projectReplaced, m_training, &TrainingWorkbench::projectReplaced);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (!m_arranged) { // now the window has the size it is shown at
+        m_arranged = true;
+        m_workspaces->arrange();
+    }
 }
 
 void MainWindow::createActions() {
@@ -155,11 +170,18 @@ void MainWindow::createActions() {
         return a;
     };
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* newAct = add(file, tr("&New from Template…"), QKeySequence::New, [this] { newFromTemplate(); });
+    QAction* newAct = add(file, tr("&New"), QKeySequence::New, [this] { newEmpty(); });
+    newAct->setObjectName("new-empty");
+    newAct->setIcon(style()->standardIcon(QStyle::SP_FileIcon));
+    newAct->setToolTip(tr("New empty project (%1)").arg(newAct->shortcut().toString(QKeySequence::NativeText)));
+    add(file, tr("New from &Template…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), [this] { newFromTemplate(); })
+        ->setObjectName("new-from-template");
     QAction* openAct = add(file, tr("&Open…"), QKeySequence::Open, [this] { openDialog(); });
+    openAct->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     add(file, tr("&Import Keras Model…"), QKeySequence(Qt::CTRL | Qt::Key_I), [this] { importKerasDialog(); });
     QAction* saveAct = add(file, tr("&Save"), QKeySequence::Save, [this] { save(); });
+    saveAct->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
     add(file, tr("Save &As…"), QKeySequence::SaveAs, [this] { saveAs(); });
     file->addSeparator();
     add(file, tr("&Export Weights…"), QKeySequence(), [this] { m_training->exportWeightsDialog(); })
@@ -179,9 +201,19 @@ void MainWindow::createActions() {
         const bool locked = m_document->isLocked();
         undo->setEnabled(stack->canUndo() && !locked);
         redo->setEnabled(stack->canRedo() && !locked);
-        undo->setText(stack->canUndo() ? tr("&Undo %1").arg(stack->undoText()) : tr("&Undo"));
-        redo->setText(stack->canRedo() ? tr("&Redo %1").arg(stack->redoText()) : tr("&Redo"));
+        // The labels stay put (a fix's description would push the toolbar's
+        // buttons around): what would be undone is said in the tooltip.
+        const QString undoKey = undo->shortcut().toString(QKeySequence::NativeText);
+        const QString redoKey = redo->shortcut().toString(QKeySequence::NativeText);
+        undo->setToolTip(stack->canUndo() ? tr("Undo %1 (%2)").arg(stack->undoText(), undoKey) : tr("Nothing to undo"));
+        redo->setToolTip(stack->canRedo() ? tr("Redo %1 (%2)").arg(stack->redoText(), redoKey) : tr("Nothing to redo"));
+        undo->setStatusTip(undo->toolTip());
+        redo->setStatusTip(redo->toolTip());
     };
+    undo->setObjectName("undo");
+    redo->setObjectName("redo");
+    undo->setIcon(style()->standardIcon(QStyle::SP_ArrowBack));
+    redo->setIcon(style()->standardIcon(QStyle::SP_ArrowForward));
     connect(stack, &QUndoStack::indexChanged, this, updateUndo);
     connect(stack, &QUndoStack::cleanChanged, this, updateUndo);
     connect(m_document, &Document::lockChanged, this, updateUndo);
@@ -203,6 +235,9 @@ void MainWindow::createActions() {
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     QAction* fit = add(view, tr("&Fit Graph"), QKeySequence(Qt::Key_F), [this] { m_view->fitAll(); });
+    fit->setIcon(toolbarIcon(ToolbarIcon::Fit));
+    fit->setIconText(tr("Fit"));
+    fit->setToolTip(tr("Fit the whole graph in view (F)"));
     add(view, tr("Zoom &In"), QKeySequence::ZoomIn, [this] { m_view->zoomBy(1.2); });
     add(view, tr("Zoom &Out"), QKeySequence::ZoomOut, [this] { m_view->zoomBy(1 / 1.2); });
     add(view, tr("Actual &Size"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] {
@@ -211,6 +246,9 @@ void MainWindow::createActions() {
     });
     view->addSeparator();
     QAction* layout = add(view, tr("Auto &Layout"), QKeySequence(Qt::CTRL | Qt::Key_L), [this] { autoLayout(); });
+    layout->setIcon(toolbarIcon(ToolbarIcon::Layout));
+    layout->setIconText(tr("Layout"));
+    layout->setToolTip(tr("Lay the graph out again (Ctrl+L, one undoable step)"));
     QAction* snap = view->addAction(tr("Snap to &Grid"));
     snap->setCheckable(true);
     snap->setChecked(true);
@@ -220,12 +258,25 @@ void MainWindow::createActions() {
     theme->setChecked(true);
     connect(theme, &QAction::toggled, this, [this](bool dark) { setDarkTheme(dark); });
     view->addSeparator();
+    QMenu* workspaces = view->addMenu(tr("&Workspace"));
+    for (QAction* a : m_workspaces->actions())
+        workspaces->addAction(a);
+    workspaces->addSeparator();
+    workspaces->addAction(m_workspaces->autoTrainAction());
+    workspaces->addAction(m_workspaces->resetAction());
+    QMenu* panels = view->addMenu(tr("&Panels"));
     for (QDockWidget* d : findChildren<QDockWidget*>())
-        view->addAction(d->toggleViewAction());
+        panels->addAction(d->toggleViewAction());
+    // Workspace tabs where Blender has them: in the bar at the top, clear of the toolbar's buttons.
+    menuBar()->setCornerWidget(m_workspaces->tabBar(), Qt::TopRightCorner);
 
     menuBar()->addMenu(m_training->createMenu(this));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    add(help, tr("&Keyboard Shortcuts"), QKeySequence(Qt::CTRL | Qt::Key_Slash), [this] {
+        ShortcutsDialog dialog(this, this);
+        dialog.exec();
+    })->setObjectName("keyboard-shortcuts");
     help->addAction(tr("&About SegForge"), this, [this] {
         QMessageBox::about(this, tr("About SegForge"),
                            tr("<b>SegForge</b> 0.1<br>Build segmentation networks as graphs and see the "
@@ -236,7 +287,14 @@ void MainWindow::createActions() {
     QToolBar* bar = addToolBar(tr("Main"));
     bar->setObjectName("main-toolbar");
     bar->setMovable(false);
-    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setIconSize({16, 16});
+    // Short fixed labels: the menu's words ("New from Template…") go in tooltips.
+    newAct->setIconText(tr("New"));
+    openAct->setIconText(tr("Open"));
+    saveAct->setIconText(tr("Save"));
+    undo->setIconText(tr("Undo"));
+    redo->setIconText(tr("Redo"));
     for (QAction* a : {newAct, openAct, saveAct})
         bar->addAction(a);
     bar->addSeparator();
@@ -341,6 +399,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     }
     m_autosave->stop();
     discardRecovery(); // saved or discarded on purpose: nothing to recover
+    m_workspaces->saveCurrent();
     event->accept();
 }
 
@@ -469,6 +528,15 @@ bool MainWindow::saveAs() {
     if (!path.endsWith(".segforge"))
         path += ".segforge";
     return saveFile(path);
+}
+
+bool MainWindow::newEmpty() {
+    if (!maybeSave() || !m_training->stopTraining(false))
+        return false;
+    // Untitled: Save asks where, so the project that was open (the sample) is never overwritten.
+    m_document->reset(core::Project{}, QString());
+    statusBar()->showMessage(tr("New empty project: add nodes from the palette, or double-click the canvas"), 8000);
+    return true;
 }
 
 void MainWindow::newFromTemplate() {

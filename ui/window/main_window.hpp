@@ -25,6 +25,7 @@ class SummaryPanel;
 class QuickAddPopup;
 class TrainingWorkbench;
 class RecoveryStore;
+class Workspaces;
 
 /// The editor window: canvas in the centre, palette, properties, diagnostics
 /// and model summary as docks, menus, toolbar and status bar. File handling
@@ -46,6 +47,8 @@ public:
     SummaryPanel* summary() const { return m_summary; }
     QuickAddPopup* quickAdd() const { return m_quickAdd; }
     TrainingWorkbench* training() const { return m_training; }
+    /// Build / Train / Inspect: the dock layouts and the tabs that switch them.
+    Workspaces* workspaces() const { return m_workspaces; }
 
     /// Opens a file; on failure shows the errors (unless `quiet`) and keeps the current document.
     bool openFile(const QString& path, QString* error = nullptr, bool quiet = false);
@@ -70,6 +73,9 @@ public:
     bool importKeras(const QString& path, QString* error = nullptr, bool quiet = false);
     /// Replaces the document with a U-Net made from the template (asks first if dirty).
     void newFromTemplate();
+    /// File → New: an empty, untitled project (asks first if dirty); Save then
+    /// asks where, so nothing opened before is overwritten. False if cancelled.
+    bool newEmpty();
     /// Renders the window into a PNG (used by --screenshot).
     bool saveScreenshot(const QString& path);
     void setDarkTheme(bool dark);
@@ -89,6 +95,8 @@ public:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    /// The first show lays out the workspace for the window's final size.
+    void showEvent(QShowEvent* event) override;
 
 private:
     void createActions();
@@ -126,6 +134,8 @@ private:
     SummaryPanel* m_summary;
     QuickAddPopup* m_quickAdd;
     TrainingWorkbench* m_training = nullptr;
+    Workspaces* m_workspaces = nullptr;
+    bool m_arranged = false; ///< the workspace got its layout at the first show
     QMenu* m_recentMenu = nullptr;
     QLabel* m_statusCounts;
     QLabel* m_statusZoom;

@@ -66,7 +66,7 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
     connect(m_controller, &TrainingController::runStarted, this, [this](int, qint64, qint64 firstStep) {
         if (firstStep == 0)
             m_plots->clear();
-        showTrainingDocks();
+        emit trainingStarted();
         m_diagnostics->setRuntimeDiagnostic(std::nullopt);
         m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
     });
@@ -124,6 +124,16 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
         if (!m_controller->predictImage(path, &error))
             emit statusText(error, 6000);
     });
+    auto noteMetrics = [this] {
+        bool metric = false;
+        for (const auto& [id, node] : m_document->graph().nodes()) {
+            const core::OpSchema* schema = core::OpRegistry::builtin().find(node.op);
+            metric = metric || (schema && schema->role == core::OpRole::Metric);
+        }
+        m_plots->setHasMetric(metric);
+    };
+    connect(m_document, &Document::changed, this, noteMetrics);
+    noteMetrics();
     connect(m_document, &Document::editRefused, this, [this](const QString& why) { emit statusText(why, 6000); });
     connect(m_controller, &TrainingController::historyRestored, this, [this](const core::RunHistory& h) {
         m_plots->clear();
@@ -132,7 +142,6 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
         for (const auto& e : h.epochs)
             m_plots->addEpoch(e.epoch, e.step, e.trainLoss, e.valLoss, e.metrics);
         m_plots->flush();
-        showTrainingDocks();
     });
     connect(m_controller, &TrainingController::weightsRestored, this,
             [this](bool ok, bool complete, const QString& report) {
@@ -219,26 +228,6 @@ void TrainingWorkbench::importWeightsDialog() {
     m_controller->refreshOverlays(&why); // new weights, new predictions (when there is data)
 }
 
-void TrainingWorkbench::showTrainingDocks() {
-    if (!m_docksArranged) {
-        // Loss curves and predictions side by side under the canvas, next to
-        // the diagnostics (a dock in a tab group cannot be split: take them out).
-        m_window->removeDockWidget(m_plotsDock);
-        m_window->removeDockWidget(m_overlaysDock);
-        m_window->addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock, Qt::Horizontal);
-        m_window->addDockWidget(Qt::BottomDockWidgetArea, m_overlaysDock, Qt::Horizontal);
-        const int w = m_window->width();
-        if (auto* diag = m_window->findChild<QDockWidget*>("diagnostics"))
-            m_window->resizeDocks({diag, m_plotsDock, m_overlaysDock}, {w / 4, w * 3 / 8, w * 3 / 8}, Qt::Horizontal);
-        m_window->resizeDocks({m_plotsDock}, {m_window->height() * 2 / 5}, Qt::Vertical);
-        m_docksArranged = true;
-    }
-    for (QDockWidget* d : {m_plotsDock, m_overlaysDock, m_trainingDock}) {
-        d->show();
-        d->raise();
-    }
-}
-
 void TrainingWorkbench::createDocks(QMainWindow* window) {
     auto dock = [window](const QString& title, QWidget* w, const QString& name, bool scroll) {
         auto* d = new QDockWidget(title, window);
@@ -265,8 +254,6 @@ void TrainingWorkbench::createDocks(QMainWindow* window) {
     m_inspectorDock = dock(tr("Tensor Inspector"), m_inspector, "inspector", true);
     window->addDockWidget(Qt::RightDockWidgetArea, m_trainingDock);
     window->addDockWidget(Qt::RightDockWidgetArea, m_inspectorDock);
-    m_trainingDock->setMinimumWidth(340);
-    m_inspectorDock->setMinimumWidth(340);
     window->addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
     window->addDockWidget(Qt::BottomDockWidgetArea, m_overlaysDock);
 }
@@ -396,8 +383,9 @@ void TrainingWorkbench::onNonFinite(const core::NonFiniteReport& report) {
     m_diagnostics->setRuntimeDiagnostic(d);
     if (auto input = firstInputProducer(m_document->graph(), report.node))
         m_inspected = input;
-    m_inspectorDock->show();
-    m_inspectorDock->raise();
+    emit inspectorWanted();
+    if (m_inspectorDock->isVisible())
+        m_inspectorDock->raise();
     emit statusText(QString::fromStdString(report.message()), 0);
     refreshInspector();
 }

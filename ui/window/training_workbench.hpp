@@ -60,8 +60,6 @@ public:
     bool stopTraining(bool ask);
     /// The document now holds another project: forget weights, plots and marks.
     void projectReplaced();
-    /// Shows the Training dock, and the plots and predictions side by side.
-    void showTrainingDocks();
     /// After an open: loads the weights the project was saved with, if any
     /// (on the worker; the report goes to the status bar).
     void restoreSavedWeights();
@@ -73,6 +71,10 @@ public:
 
 signals:
     void statusText(const QString& text, int timeoutMs);
+    /// A run started (the window switches to its Train workspace).
+    void trainingStarted();
+    /// Something worth a look in the inspector happened (a NaN stop).
+    void inspectorWanted();
 
 private:
     void createDocks(QMainWindow* window);
@@ -97,7 +99,6 @@ private:
     QDockWidget* m_inspectorDock = nullptr;
     std::optional<core::PortRef> m_inspected; ///< the output port whose tensor the inspector shows
     core::Phase m_phase = core::Phase::Forward;
-    bool m_docksArranged = false;
 };
 
 } // namespace segforge::ui

@@ -1,0 +1,466 @@
+// The real MainWindow offscreen at laptop and desktop sizes: every workspace
+// fits without clipping and leaves the canvas most of the window, training
+// never makes the window grow, and the conveniences (Ctrl+1/2/3, fixed undo
+// label, File → New, merged attribute edits, shortcuts list) do what they say.
+
+#include "data/sample_data.hpp"
+#include "document/document.hpp"
+#include "panels/properties_panel.hpp"
+#include "scene/graph_scene.hpp"
+#include "scene/graph_view.hpp"
+#include "templates/unet_template.hpp"
+#include "training/training_controller.hpp"
+#include "window/main_window.hpp"
+#include "window/shortcuts_dialog.hpp"
+#include "window/training_workbench.hpp"
+#include "window/workspaces.hpp"
+
+#include <QAbstractButton>
+#include <QDockWidget>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabBar>
+#include <QTemporaryDir>
+#include <QToolBar>
+#include <QToolButton>
+#include <QtTest>
+
+using namespace segforge;
+using namespace segforge::ui;
+
+namespace {
+
+QString sampleProject() { return QStringLiteral(SEGFORGE_RESOURCES "/projects/sample_unet.segforge"); }
+
+/// Whether `w` is on screen: visible, and not on a page of a tab group or a
+/// scroll area's content that is scrolled out of view.
+bool showing(const QWidget* w) { return w->isVisible() && !w->visibleRegion().isEmpty(); }
+
+/// The widgets a person would call cut off: docks and bars reaching past the
+/// window's edge, buttons and one-line labels narrower than their text.
+QStringList clippedWidgets(QMainWindow& window) {
+    QStringList clipped;
+    const QRect inside = window.rect();
+    auto name = [](const QWidget* w) {
+        QString n = w->metaObject()->className();
+        if (!w->objectName().isEmpty())
+            n += "#" + w->objectName();
+        if (auto* b = qobject_cast<const QAbstractButton*>(w))
+            n += " '" + b->text() + "'";
+        if (auto* l = qobject_cast<const QLabel*>(w))
+            n += " '" + l->text().left(40) + "'";
+        return n;
+    };
+    auto box = [&](const QWidget* w) { return QRect(w->mapTo(&window, QPoint(0, 0)), w->size()); };
+    for (QWidget* w : window.findChildren<QWidget*>()) {
+        if (!showing(w) || w->isWindow())
+            continue;
+        if (w->objectName() == "qt_toolbar_ext_button") { // the toolbar ran out of room
+            clipped << "toolbar overflow (») button";
+            continue;
+        }
+        if (qobject_cast<QDockWidget*>(w) || qobject_cast<QToolBar*>(w) || w == window.centralWidget()) {
+            if (!inside.contains(box(w)))
+                clipped << name(w) + " outside the window";
+            continue;
+        }
+        if (!window.isAncestorOf(w))
+            continue;
+        const bool button = qobject_cast<QAbstractButton*>(w) != nullptr && !qobject_cast<QAbstractButton*>(w)->text().isEmpty();
+        auto* label = qobject_cast<QLabel*>(w);
+        const bool oneLineLabel = label && !label->wordWrap() && !label->text().isEmpty() && label->pixmap().isNull();
+        if (!button && !oneLineLabel)
+            continue;
+        // Inside a scroll area a widget may lie outside the viewport on purpose.
+        bool scrolled = false;
+        for (QWidget* p = w->parentWidget(); p; p = p->parentWidget())
+            if (qobject_cast<QScrollArea*>(p))
+                scrolled = true;
+        if (!scrolled && !inside.contains(box(w)))
+            clipped << name(w) + " outside the window";
+        if (w->width() < w->sizeHint().width() - 1)
+            clipped << name(w) + QStringLiteral(" elided (%1 < %2 px)").arg(w->width()).arg(w->sizeHint().width());
+    }
+    return clipped;
+}
+
+/// Each dock's place and minimum, for the log when a size is wrong.
+void dumpDocks(MainWindow& window) {
+    for (QDockWidget* d : window.findChildren<QDockWidget*>())
+        if (d->isVisible())
+            qInfo("%s at %d,%d %dx%d, minimum %dx%d", qPrintable(d->objectName()), d->x(), d->y(), d->width(),
+                  d->height(), d->minimumSizeHint().width(), d->minimumSizeHint().height());
+}
+
+double canvasShare(MainWindow& window) {
+    const QSize c = window.view()->size();
+    return double(c.width()) * c.height() / (double(window.width()) * window.height());
+}
+
+void settle() {
+    for (int i = 0; i < 5; ++i) {
+        QApplication::processEvents();
+        QTest::qWait(10);
+    }
+}
+
+} // namespace
+
+class WindowTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() {
+        QApplication::setOrganizationName("SegForgeWindowTest");
+        QApplication::setApplicationName("SegForgeWindowTest");
+        QSettings().clear(); // the default layouts, not a previous run's
+    }
+    void init() { QSettings().clear(); }
+
+    void workspacesFitAndLeaveTheCanvasMostOfTheWindow_data() {
+        QTest::addColumn<QSize>("size");
+        QTest::addColumn<int>("workspace");
+        for (QSize size : {QSize(1280, 720), QSize(1920, 1080)})
+            for (Workspace w : {Workspace::Build, Workspace::Train, Workspace::Inspect})
+                QTest::addRow("%dx%d %s", size.width(), size.height(), qPrintable(Workspaces::name(w)))
+                    << size << static_cast<int>(w);
+    }
+    void workspacesFitAndLeaveTheCanvasMostOfTheWindow() {
+        QFETCH(QSize, size);
+        QFETCH(int, workspace);
+        MainWindow window;
+        QVERIFY(window.openFile(sampleProject(), nullptr, true));
+        window.resize(size);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.workspaces()->switchTo(static_cast<Workspace>(workspace));
+        settle();
+        if (window.size() != size)
+            dumpDocks(window);
+        QCOMPARE(window.size(), size);
+        const QStringList clipped = clippedWidgets(window);
+        if (!clipped.isEmpty())
+            qWarning().noquote() << clipped.join("\n");
+        QVERIFY(clipped.isEmpty());
+        qInfo("canvas %dx%d = %.1f %% of the window", window.view()->width(), window.view()->height(),
+              100 * canvasShare(window));
+        QVERIFY2(canvasShare(window) >= 0.60, qPrintable(QString::number(canvasShare(window))));
+        // The workspace shows its own docks.
+        auto* w = window.training();
+        switch (static_cast<Workspace>(workspace)) {
+        case Workspace::Build:
+            QVERIFY(showing(window.findChild<QDockWidget*>("properties")));
+            QVERIFY(showing(window.findChild<QDockWidget*>("diagnostics")));
+            QVERIFY(!w->plotsDock()->isVisible());
+            break;
+        case Workspace::Train:
+            QVERIFY(showing(w->trainingDock()));
+            QVERIFY(showing(w->plotsDock()));
+            QVERIFY(showing(w->overlaysDock()));
+            QVERIFY(!window.findChild<QDockWidget*>("properties")->isVisible());
+            break;
+        case Workspace::Inspect:
+            QVERIFY(showing(w->inspectorDock()));
+            QVERIFY(!w->plotsDock()->isVisible());
+            break;
+        }
+    }
+
+    void ctrlNumberSwitchesWorkspaces() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(window.workspaces()->current(), Workspace::Build);
+        QTest::keyClick(&window, Qt::Key_2, Qt::ControlModifier);
+        QCOMPARE(window.workspaces()->current(), Workspace::Train);
+        QCOMPARE(window.workspaces()->tabBar()->currentIndex(), 1);
+        QVERIFY(window.training()->plotsDock()->isVisible());
+        QTest::keyClick(&window, Qt::Key_3, Qt::ControlModifier);
+        QCOMPARE(window.workspaces()->current(), Workspace::Inspect);
+        QVERIFY(window.training()->inspectorDock()->isVisible());
+        QVERIFY(!window.training()->plotsDock()->isVisible());
+        QTest::keyClick(&window, Qt::Key_1, Qt::ControlModifier);
+        QCOMPARE(window.workspaces()->current(), Workspace::Build);
+        // A tab click does the same.
+        window.workspaces()->tabBar()->setCurrentIndex(2);
+        QCOMPARE(window.workspaces()->current(), Workspace::Inspect);
+    }
+
+    void aWorkspaceKeepsTheLayoutItWasLeftIn() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.workspaces()->switchTo(Workspace::Train);
+        settle();
+        QDockWidget* plots = window.training()->plotsDock();
+        plots->hide(); // the user closes the plots in Train
+        window.workspaces()->switchTo(Workspace::Build);
+        QVERIFY(window.findChild<QDockWidget*>("properties")->isVisible());
+        window.workspaces()->switchTo(Workspace::Train);
+        QVERIFY(!plots->isVisible());
+        QVERIFY(window.training()->overlaysDock()->isVisible());
+        // Saved per user: a new window restores it.
+        window.workspaces()->saveCurrent();
+        MainWindow again;
+        again.resize(1280, 720);
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        again.workspaces()->switchTo(Workspace::Train);
+        QVERIFY(!again.training()->plotsDock()->isVisible());
+        again.workspaces()->resetLayout();
+        QVERIFY(again.training()->plotsDock()->isVisible());
+    }
+
+    void startingTrainingSwitchesToTrainAndNeverGrowsTheWindow() {
+        QTemporaryDir data;
+        core::SampleDataOptions options;
+        options.count = 12;
+        options.size = 64;
+        QCOMPARE(core::writeSampleData(data.path().toStdString(), options), std::string());
+        core::UNetOptions o;
+        o.depth = 2;
+        o.filters = 4;
+        o.size = 64;
+        MainWindow window;
+        window.document()->reset(std::get<core::Project>(core::makeUNetProject(o)), QString());
+        core::TrainingOverrides overrides;
+        overrides.dataDir = data.path().toStdString();
+        window.training()->controller()->setDefaultOverrides(overrides);
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        settle();
+        QCOMPARE(window.workspaces()->current(), Workspace::Build);
+        TrainingController* c = window.training()->controller();
+        QSignalSpy batches(c, &TrainingController::batchDone);
+        c->setStopAtStep(2);
+        QString why;
+        QVERIFY2(c->start(false, &why), qPrintable(why));
+        QVERIFY(batches.wait(30000));
+        QTRY_VERIFY_WITH_TIMEOUT(!c->trainingActive(), 30000);
+        settle();
+        QCOMPARE(window.workspaces()->current(), Workspace::Train);
+        if (window.size() != QSize(1280, 720))
+            dumpDocks(window);
+        QCOMPARE(window.size(), QSize(1280, 720));
+        const QStringList clipped = clippedWidgets(window);
+        if (!clipped.isEmpty())
+            qWarning().noquote() << clipped.join("\n");
+        QVERIFY(clipped.isEmpty());
+        c->waitForIdle(30000);
+        window.document()->undoStack()->setClean();
+        c->markWeightsSaved();
+    }
+
+    void trainingStaysInItsWorkspaceWhenSwitchingIsOff() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.workspaces()->autoTrainAction()->setChecked(false);
+        window.workspaces()->trainingStarted();
+        QCOMPARE(window.workspaces()->current(), Workspace::Build);
+        window.workspaces()->autoTrainAction()->setChecked(true);
+        window.workspaces()->trainingStarted();
+        QCOMPARE(window.workspaces()->current(), Workspace::Train);
+    }
+
+    void undoLabelStaysFixedAfterAFix() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        core::UNetOptions o;
+        o.depth = 3;
+        o.filters = 8;
+        o.size = 64;
+        window.document()->reset(std::get<core::Project>(core::makeUNetProject(o)), QString());
+        auto* toolbar = window.findChild<QToolBar*>("main-toolbar");
+        QVERIFY(toolbar);
+        QAction* undo = window.findChild<QAction*>("undo");
+        QVERIFY(undo);
+        QWidget* undoButton = toolbar->widgetForAction(undo);
+        QVERIFY(undoButton);
+        QList<QRect> before;
+        for (QAction* a : toolbar->actions())
+            if (QWidget* b = toolbar->widgetForAction(a))
+                before << b->geometry();
+
+        // Break the U-Net (the skip straight into the Concatenate) and apply the checker's fix.
+        const core::Graph& g = window.document()->graph();
+        const core::NodeId up = g.findNodeByName("dec3_up")->id;
+        const core::NodeId bottleneck = g.findNodeByName("bottleneck_conv2")->id;
+        const core::NodeId concat = g.findNodeByName("dec3_concat")->id;
+        QVERIFY(window.document()->applyEdits({core::RemoveNodeEdit{up}}, "Delete"));
+        QVERIFY(window.document()->applyEdits(
+            {core::ConnectEdit{core::Edge{{bottleneck, "output"}, {concat, "b"}}}}, "Connect"));
+        const core::FixIt* fix = nullptr;
+        for (const core::Diagnostic& d : window.document()->check().diagnostics)
+            if (!d.fixes.empty() && d.code == "concat-shape-mismatch")
+                fix = &d.fixes.front();
+        QVERIFY(fix);
+        const QString description = QString::fromStdString(fix->description);
+        QVERIFY(window.document()->applyFix(*fix));
+        settle();
+
+        QCOMPARE(undo->iconText(), QStringLiteral("Undo"));
+        QVERIFY(undo->toolTip().contains(description));
+        QList<QRect> after;
+        for (QAction* a : toolbar->actions())
+            if (QWidget* b = toolbar->widgetForAction(a))
+                after << b->geometry();
+        QCOMPARE(after, before); // no button moved
+        QVERIFY(clippedWidgets(window).isEmpty());
+    }
+
+    void newGivesAnEmptyUntitledProject() {
+        MainWindow window;
+        QVERIFY(window.openFile(sampleProject(), nullptr, true));
+        QVERIFY(window.document()->graph().nodeCount() > 0);
+        // Unsaved edits: the usual question; Cancel keeps everything.
+        QVERIFY(window.document()->applyEdits(
+            {core::MoveNodeEdit{window.document()->graph().nodes().begin()->first, {1, 2}}}, "Move"));
+        int asked = 0;
+        window.setSavePrompt([&](const QString&, const QString&) {
+            ++asked;
+            return QMessageBox::Cancel;
+        });
+        QVERIFY(!window.newEmpty());
+        QCOMPARE(asked, 1);
+        QVERIFY(window.document()->graph().nodeCount() > 0);
+        window.setSavePrompt([&](const QString&, const QString&) {
+            ++asked;
+            return QMessageBox::Discard;
+        });
+        QVERIFY(window.newEmpty());
+        QCOMPARE(asked, 2);
+        QCOMPARE(window.document()->graph().nodeCount(), std::size_t{0});
+        QVERIFY(window.document()->filePath().isEmpty()); // Save asks for a path
+        QVERIFY(!window.document()->isDirty());
+        QVERIFY(!window.document()->undoStack()->canUndo());
+        QVERIFY(window.windowTitle().startsWith("Untitled"));
+        // Ctrl+N is New; Ctrl+Shift+N is New from Template.
+        auto* newAct = window.findChild<QAction*>("new-empty");
+        auto* templ = window.findChild<QAction*>("new-from-template");
+        QVERIFY(newAct && templ);
+        QCOMPARE(newAct->shortcut(), QKeySequence(QKeySequence::New));
+        QCOMPARE(templ->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
+    }
+
+    void spinBoxEditsOfOneAttributeAreOneUndoStep() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.openFile(sampleProject(), nullptr, true));
+        const core::Node* conv = window.document()->graph().findNodeByName("enc1_conv1");
+        QVERIFY(conv);
+        const core::NodeId id = conv->id;
+        const auto filtersBefore = conv->attrs.at("filters");
+        window.scene()->selectNode(id);
+        settle();
+        QCOMPARE(window.properties()->node(), id);
+        auto* box = qobject_cast<QSpinBox*>(window.properties()->editor("filters"));
+        QVERIFY(box);
+        QUndoStack* stack = window.document()->undoStack();
+        const int count = stack->count();
+        QWidget* rowBefore = box->parentWidget();
+        const QRect geometryBefore = box->geometry();
+        box->setValue(box->value() + 1);
+        box->setValue(box->value() + 1);
+        box->stepBy(14);
+        QCOMPARE(stack->count(), count + 1); // three edits, one step
+        QCOMPARE(std::get<std::int64_t>(window.document()->graph().findNode(id)->attrs.at("filters")),
+                 std::get<std::int64_t>(filtersBefore) + 16);
+        // The same editor, in the same place: the panel was not rebuilt.
+        QCOMPARE(window.properties()->editor("filters"), box);
+        QCOMPARE(box->parentWidget(), rowBefore);
+        QCOMPARE(box->geometry(), geometryBefore);
+        stack->undo();
+        QVERIFY(window.document()->graph().findNode(id)->attrs.at("filters") == filtersBefore);
+        QCOMPARE(box->value(), static_cast<int>(std::get<std::int64_t>(filtersBefore)));
+        // Another attribute is a step of its own.
+        stack->redo();
+        auto* kernel = window.properties()->editor("kernel_size");
+        QVERIFY(kernel);
+        const int afterFilters = stack->count();
+        for (QSpinBox* k : kernel->findChildren<QSpinBox*>()) {
+            k->setValue(k->value() + 2);
+            break;
+        }
+        QCOMPARE(stack->count(), afterFilters + 1);
+        // Back to where it started: the merged step disappears.
+        box->setValue(box->value() + 1);
+        box->setValue(box->value() - 1);
+        QCOMPARE(stack->count(), afterFilters + 1);
+        window.document()->undoStack()->setClean();
+    }
+
+    void aTypedPathSurvivesAClickOnItsNode() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.openFile(sampleProject(), nullptr, true));
+        const core::Node* data = window.document()->graph().findNodeByName("data");
+        QVERIFY(data);
+        window.scene()->selectNode(data->id);
+        settle();
+        auto* images = qobject_cast<QLineEdit*>(window.properties()->editor("images"));
+        QVERIFY(images);
+        QVERIFY(window.properties()->findChild<QPushButton*>("browse_images"));
+        QVERIFY(window.properties()->findChild<QPushButton*>("browse_masks"));
+        images->setFocus();
+        images->selectAll();
+        QTest::keyClicks(images, "some/typed/path");
+        window.properties()->showNode(data->id); // the node is clicked again while typing
+        QCOMPARE(window.properties()->editor("images"), images);
+        QCOMPARE(images->text(), QStringLiteral("some/typed/path"));
+        // Another node selected before Enter: the typed path still lands on its node.
+        const core::NodeId other = window.document()->graph().findNodeByName("enc1_conv1")->id;
+        window.properties()->showNode(other);
+        QCOMPARE(std::get<std::string>(window.document()->graph().findNode(data->id)->attrs.at("images")),
+                 std::string("some/typed/path"));
+        window.document()->undoStack()->setClean();
+    }
+
+    void chosenPathsAreRelativeToTheProjectWhenBesideIt() {
+        QCOMPARE(PropertiesPanel::projectRelative("/p/data/images", "/p/x.segforge"), QStringLiteral("data/images"));
+        QCOMPARE(PropertiesPanel::projectRelative("/q/images", "/p/x.segforge"), QStringLiteral("/q/images"));
+        QCOMPARE(PropertiesPanel::projectRelative("/q/images/", QString()), QStringLiteral("/q/images"));
+    }
+
+    void shortcutsDialogListsTheRealActions() {
+        MainWindow window;
+        const auto rows = ShortcutsDialog::collect(&window);
+        auto keysOf = [&](const QString& action) {
+            for (const auto& r : rows)
+                if (r.action == action)
+                    return r.keys;
+            return QString();
+        };
+        QCOMPARE(keysOf("Undo"), QKeySequence(QKeySequence::Undo).toString(QKeySequence::NativeText));
+        QCOMPARE(keysOf("New"), QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText));
+        QCOMPARE(keysOf("Train Workspace"), QKeySequence(Qt::CTRL | Qt::Key_2).toString(QKeySequence::NativeText));
+        QCOMPARE(keysOf("Train"), QStringLiteral("F5"));
+        QCOMPARE(keysOf("Keyboard Shortcuts"), QKeySequence(Qt::CTRL | Qt::Key_Slash).toString(QKeySequence::NativeText));
+        // Every menu action with a shortcut is listed.
+        int withKeys = 0;
+        for (QAction* a : window.findChildren<QAction*>())
+            if (!a->shortcut().isEmpty() && !a->menu())
+                ++withKeys;
+        QVERIFY(rows.size() >= 20);
+        QVERIFY(rows.size() <= withKeys);
+    }
+};
+
+QTEST_MAIN(WindowTest)
+#include "window_test.moc"
