@@ -195,8 +195,17 @@ private slots:
 
     /// A click on a diagnostic (DiagnosticsPanel::nodeActivated) from the
     /// fitted view: the node centred at a readable zoom, its inputs' labels in view.
+    void diagnosticClickZoomsToReadable_data() {
+        QTest::addColumn<bool>("sample");
+        QTest::newRow("sample project") << true;
+        QTest::newRow("template, laid out as a U") << false;
+    }
     void diagnosticClickZoomsToReadable() {
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        QFETCH(bool, sample);
+        if (sample)
+            QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        else
+            m_window->document()->reset(unet(4, false), QString());
         openedView(QSize(1280, 720));
         const core::NodeId concat = m_window->document()->graph().findNodeByName("dec1_concat")->id;
         emit m_window->diagnostics()->nodeActivated(concat);
@@ -219,7 +228,7 @@ private slots:
         }
         QCOMPARE(inputs, 2);
         const ViewReport r = measureView(view);
-        QCOMPARE(r.labelsHidden, 0);
+        QVERIFY2(r.labelsHidden == 0, qPrintable(describe(r)));
         QVERIFY(m_window->scene()->nodeItem(concat)->isSelected());
     }
 

@@ -73,7 +73,7 @@ QFont labelFont(double px, bool bold) {
 QSizeF EdgeItem::labelSize() const {
     const double px = semantic_zoom::labelPlacementPx();
     const QFontMetricsF fm(labelFont(px, m_rejected));
-    return {fm.horizontalAdvance(m_label) + px * 1.2, px * 1.7};
+    return {fm.horizontalAdvance(m_label) + px, px * 1.6};
 }
 
 void EdgeItem::refresh(const core::CheckResult& check) {
@@ -185,7 +185,7 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     const double px = semantic_zoom::textPx(lod);
     const QFont f = labelFont(px, m_rejected);
     const QFontMetricsF fm(f);
-    const QSizeF size(fm.horizontalAdvance(m_label) + px * 1.2, px * 1.7);
+    const QSizeF size(fm.horizontalAdvance(m_label) + px, px * 1.6);
     const QRectF box(m_labelRect.center() - QPointF(size.width() / 2, size.height() / 2), size);
     painter->setFont(f);
     painter->setPen(QPen(m_rejected ? t.error : (m_warned ? t.warning : c.darker(t.dark ? 130 : 100)), 1));

@@ -71,7 +71,7 @@ private:
 };
 
 /// The zoom a node is brought to when someone asks to see it: wire labels show.
-inline constexpr double kReadableZoom = 0.85;
+inline constexpr double kReadableZoom = 0.9;
 inline constexpr double kMinZoom = 0.05;    ///< the wheel stops here
 inline constexpr double kMinFitZoom = 0.01; ///< a fit shows everything, even smaller
 inline constexpr double kMaxZoom = 4.0;

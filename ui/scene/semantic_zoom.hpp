@@ -19,15 +19,17 @@ enum class Detail {
 namespace semantic_zoom {
 
 /// Zoom thresholds (view scale, 1 = 100 %).
-inline constexpr double kFullZoom = 0.85;
-inline constexpr double kLabelZoom = 0.7; ///< wire labels and port names show from here up
+inline constexpr double kFullZoom = 0.9;
+/// Wire labels and port names show from here up. Chosen so the largest label
+/// (kMinTextScreenPx / kLabelZoom = 11 px) fits between two nodes of the layout.
+inline constexpr double kLabelZoom = 0.82;
 inline constexpr double kCompactZoom = 0.45;
 
 /// Text sizes in canvas pixels at 100 %, and the on-screen floors (pixels).
 inline constexpr double kTitlePx = 13;
 inline constexpr double kTextPx = 11;
 inline constexpr double kMinTitleScreenPx = 11;
-inline constexpr double kMinTextScreenPx = 9.5;
+inline constexpr double kMinTextScreenPx = 9;
 
 inline Detail detailAt(double zoom) {
     zoom += 1e-9; // a painter's scale is the view's up to rounding
