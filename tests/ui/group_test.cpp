@@ -239,6 +239,37 @@ private slots:
               collapseMs, expandMs);
     }
 
+    void screenshotsOnRequest() {
+        // SEGFORGE_GROUP_SHOTS=DIR writes the template's groups expanded and
+        // collapsed, close up and fitted, at 1280×720 and 1920×1080, to look at.
+        const QString dir = qEnvironmentVariable("SEGFORGE_GROUP_SHOTS");
+        if (dir.isEmpty())
+            QSKIP("set SEGFORGE_GROUP_SHOTS=DIR to write screenshots");
+        for (QSize size : {QSize(1280, 720), QSize(1920, 1080)}) {
+            m_window->resize(size);
+            m_window->document()->reset(unet(4), QString());
+            QTest::qWait(300); // the window fits the new project once it is laid out
+            GroupLayer* layer = m_window->scene()->groups();
+            auto shot = [&](const QString& name) {
+                QCoreApplication::processEvents();
+                QVERIFY(m_window->grab().save(QStringLiteral("%1/%2_%3x%4.png").arg(dir, name).arg(size.width()).arg(size.height())));
+            };
+            m_window->view()->setZoom(0.8);
+            m_window->view()->centerOn(layer->groupItems()[1]);
+            shot("groups_expanded_close");
+            QVERIFY(layer->setAllCollapsed(true));
+            // Breaking a hidden node shows on its group's box.
+            const core::NodeId conv = m_window->document()->graph().findNodeByName("enc2_conv2")->id;
+            const auto feeding = m_window->document()->graph().edgesInto({conv, "input"});
+            QVERIFY(m_window->document()->applyEdits({core::DisconnectEdit{feeding.front()}}, "break"));
+            m_window->view()->setZoom(0.8);
+            m_window->view()->centerOn(layer->groupItems()[1]);
+            shot("groups_collapsed_close");
+            m_window->view()->fitAll();
+            shot("groups_collapsed_fit");
+        }
+    }
+
 private:
     std::unique_ptr<MainWindow> m_window;
 };

@@ -4,6 +4,7 @@
 #include "scene/theme.hpp"
 
 #include <QFontMetricsF>
+#include <QGraphicsScene>
 #include <QGraphicsSceneMouseEvent>
 #include <QLocale>
 #include <QPainter>
@@ -33,6 +34,8 @@ QFont pixelFont(double px, bool bold) {
 
 /// "23,456 params", "1.9M params": the count a user compares with Keras' summary.
 QString paramsText(std::int64_t n) {
+    if (n < 0)
+        return QStringLiteral("? params");
     if (n >= 10'000'000)
         return QStringLiteral("%1M params").arg(static_cast<double>(n) / 1e6, 0, 'f', 1);
     return QStringLiteral("%1 params").arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(n)));
@@ -103,9 +106,27 @@ std::optional<QPointF> GroupItem::outputPos(const core::PortRef& member) const {
     return std::nullopt;
 }
 
+QRectF GroupItem::plateRect(double zoom) const {
+    // Zoomed out, the collapsed box is drawn as a plate that keeps its name and
+    // parameter count readable on screen (as NodeItem's overview plate does).
+    using namespace semantic_zoom;
+    const QRectF box = localRect();
+    const double z = std::max(zoom, 1e-3);
+    if (!m_look.collapsed || detailAt(z) != Detail::Overview)
+        return box;
+    const double textWidth = std::max(QFontMetricsF(pixelFont(titlePx(z), true)).horizontalAdvance("▸ " + m_look.name),
+                                      QFontMetricsF(pixelFont(textPx(z), false)).horizontalAdvance(paramsText(m_look.parameters)));
+    const double width = std::max(box.width(), std::min(textWidth + 30 / z, 112 / z));
+    const double height = std::max(box.height(), 1.35 * (titlePx(z) + textPx(z)) + 8 / z);
+    return {box.center().x() - width / 2, box.center().y() - height / 2, width, height};
+}
+
 QRectF GroupItem::boundingRect() const {
-    // Room for the badge, the selection outline and the ports sticking out.
-    return localRect().adjusted(-kPortRadius - 4, -14, kPortRadius + 14, 4);
+    // Room for the badge, the selection outline and the ports sticking out; the
+    // view publishes its zoom on the scene, which decides the overview plate's size.
+    const double zoom = scene() ? scene()->property("viewZoom").toDouble() : 1.0;
+    const QRectF plate = plateRect(zoom > 0 ? zoom : 1.0);
+    return localRect().united(plate).adjusted(-kPortRadius - 4, -14, kPortRadius + 14, 4);
 }
 
 QPainterPath GroupItem::shape() const {
@@ -169,33 +190,45 @@ void GroupItem::paintExpanded(QPainter* painter, double lod) {
 void GroupItem::paintCollapsed(QPainter* painter, double lod) {
     using namespace semantic_zoom;
     const Theme& t = Theme::current();
-    const QRectF box = localRect();
+    const bool overview = detailAt(lod) == Detail::Overview;
+    const QRectF box = overview ? plateRect(lod) : localRect();
     const int worst = m_look.errors ? 2 : m_look.warnings ? 1 : 0;
+    const double radius = std::max(kRadius, 4 / lod);
     const QColor border = isSelected() ? t.nodeSelected : worst == 2 ? t.error : worst == 1 ? t.warning : accent();
     // A second outline offset behind the box reads as "several nodes stacked".
     painter->setPen(QPen(accent(), std::max(1.0, 1.0 / lod)));
     painter->setBrush(t.nodeBody);
-    painter->drawRoundedRect(box.translated(4, -4), kRadius, kRadius);
+    painter->drawRoundedRect(box.translated(std::max(4.0, 3 / lod), -std::max(4.0, 3 / lod)), radius, radius);
     painter->setPen(QPen(border, std::max(isSelected() || worst ? 2.0 : 1.5, 1.2 / lod)));
-    painter->drawRoundedRect(box, kRadius, kRadius);
+    painter->drawRoundedRect(box, radius, radius);
 
     const double titleSize = titlePx(lod);
     const double band = std::max(kTitleHeight, titleSize * 1.35);
     QPainterPath bandPath;
-    bandPath.addRoundedRect(QRectF(0, 0, box.width(), band), kRadius, kRadius);
-    bandPath.addRect(QRectF(0, band / 2, box.width(), band / 2));
+    bandPath.addRoundedRect(QRectF(box.left(), box.top(), box.width(), band), radius, radius);
+    bandPath.addRect(QRectF(box.left(), box.top() + band / 2, box.width(), band / 2));
     painter->fillPath(bandPath.simplified(), accent());
     const QFont title = pixelFont(titleSize, true);
     painter->setFont(title);
     painter->setPen(t.nodeTitleText);
-    const double titleWidth = box.width() - 20 - (worst ? 2 * std::max(9.0, 8.0 / lod) : 0);
-    painter->drawText(QRectF(10, 0, titleWidth, band), Qt::AlignVCenter | Qt::AlignLeft,
+    const double titleWidth = box.width() - (overview ? 12 / lod : 20) - (worst ? 2 * std::max(10.0, 9.0 / lod) : 0);
+    const double pad = overview ? 6 / lod : 10;
+    painter->drawText(QRectF(box.left() + pad, box.top(), titleWidth, band), Qt::AlignVCenter | Qt::AlignLeft,
                       QFontMetricsF(title).elidedText("▸ " + m_look.name, Qt::ElideRight, titleWidth));
 
     const QFont small = pixelFont(textPx(lod), false);
     const QFontMetricsF fm(small);
     painter->setFont(small);
     const bool detailed = lod >= kCompactZoom;
+    if (overview) {
+        painter->setPen(t.text);
+        const QString sub = paramsText(m_look.parameters);
+        painter->drawText(QRectF(box.left() + pad, box.top() + band, box.width() - 2 * pad, box.height() - band),
+                          Qt::AlignVCenter | Qt::AlignLeft, fm.elidedText(sub, Qt::ElideRight, box.width() - 2 * pad));
+        if (worst)
+            paintBadge(painter, lod, box);
+        return; // ports and types collapse into the plate
+    }
     if (band < box.height()) {
         painter->setPen(t.textDim);
         const QString sub = QStringLiteral("%1 nodes · %2").arg(m_look.memberCount).arg(paramsText(m_look.parameters));

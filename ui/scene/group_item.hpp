@@ -36,7 +36,7 @@ public:
         bool collapsed = false;
         QRectF membersRect; ///< scene rectangle around the members' boxes
         std::vector<Port> inputs, outputs;
-        std::int64_t parameters = 0;
+        std::int64_t parameters = 0; ///< -1: unknown (a member's types could not be inferred)
         int memberCount = 0;
         int errors = 0, warnings = 0;
         QStringList messages; ///< diagnostics of the members, for the badge's tooltip
@@ -75,6 +75,8 @@ protected:
 
 private:
     QRectF localRect() const;
+    /// The box, or zoomed out the larger plate drawn in its place (local coordinates).
+    QRectF plateRect(double zoom) const;
     QPointF portCentre(std::size_t row, bool output) const;
     QColor accent() const;
     void paintExpanded(QPainter* painter, double lod);

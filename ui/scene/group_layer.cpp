@@ -82,8 +82,12 @@ void GroupLayer::refreshGroup(GroupItem* item, const core::Group& group) {
     look.collapsed = group.collapsed;
     look.memberCount = static_cast<int>(group.members.size());
     QRectF rect;
+    bool unknown = false; // a member whose types the checker could not infer has no known parameter count
     for (core::NodeId m : group.members) {
         look.parameters += check.parameterCount(m);
+        if (auto it = check.nodes.find(m); it == check.nodes.end() ||
+            std::any_of(it->second.outputs.begin(), it->second.outputs.end(), [](const auto& t) { return !t; }))
+            unknown = true;
         if (NodeItem* n = m_scene->nodeItem(m))
             rect = rect.isNull() ? n->sceneBodyRect() : rect.united(n->sceneBodyRect());
         for (const core::Diagnostic* d : check.forNode(m)) {
@@ -96,6 +100,8 @@ void GroupLayer::refreshGroup(GroupItem* item, const core::Group& group) {
             look.messages << QString::fromStdString(d->message);
         }
     }
+    if (unknown)
+        look.parameters = -1;
     look.membersRect = rect;
     const core::GroupBoundary boundary = core::groupBoundary(g, group);
     auto portOf = [&](const core::PortRef& member, const core::PortRef& producer) {
