@@ -2,6 +2,7 @@
 
 #include "document/graph_edit_command.hpp"
 #include "data/data_probe.hpp"
+#include "layout/room_for_insert.hpp"
 #include "ops/op_helpers.hpp"
 #include "project/dataset_location.hpp"
 #include "project/project_file.hpp"
@@ -45,7 +46,8 @@ bool Document::applyEdits(const core::EditScript& edits, const QString& text, QS
 }
 
 bool Document::applyFix(const core::FixIt& fix) {
-    return applyEdits(fix.edits, QString::fromStdString(fix.description));
+    // What the fix inserts goes on its wire, the nodes after it move over: one undo step.
+    return applyEdits(core::withRoomFor(m_project.graph, fix.edits), QString::fromStdString(fix.description));
 }
 
 void Document::setLocked(const QString& reason) {
