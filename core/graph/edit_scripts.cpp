@@ -1,5 +1,7 @@
 #include "graph/edit_scripts.hpp"
 
+#include "graph/group_script.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -34,8 +36,9 @@ EditScript removeSelection(const Graph& graph, const std::vector<NodeId>& nodes,
             continue;
         edits.push_back(DisconnectEdit{e});
     }
-    for (NodeId id : removing)
-        edits.push_back(RemoveNodeEdit{id});
+    // The nodes, and the groups they leave empty (one implementation of "remove nodes").
+    EditScript nodesGone = removeNodesScript(graph, removing);
+    edits.insert(edits.end(), nodesGone.begin(), nodesGone.end());
     return edits;
 }
 

@@ -16,8 +16,9 @@ namespace segforge::core {
 /// already feeds `to` (nothing to do).
 EditScript connectReplacing(const Graph& graph, const PortRef& from, const PortRef& to);
 
-/// Delete `nodes` (with every wire touching them) and the wires in `wires`.
-/// Wires of a deleted node are not listed twice; unknown ids are skipped.
+/// Delete `nodes` (with every wire touching them and every group they leave
+/// empty) and the wires in `wires`. Wires of a deleted node are not listed
+/// twice; unknown ids are skipped.
 EditScript removeSelection(const Graph& graph, const std::vector<NodeId>& nodes,
                            const std::vector<Edge>& wires);
 

@@ -1,6 +1,7 @@
 // The editor's commands as pure edit scripts: connect (replacing), delete a
 // selection, copy and paste — applied to a graph and undone, without Qt.
 #include "graph/edit_scripts.hpp"
+#include "graph/group_script.hpp"
 
 #include <gtest/gtest.h>
 
@@ -118,4 +119,19 @@ TEST(EditScripts, PasteGivesFreshIdsUniqueNamesAndKeepsTheShapeAtTheOrigin) {
 TEST(EditScripts, PastingNothingAddsNothing) {
     Chain t;
     EXPECT_TRUE(pasteSubgraph(t.g, Graph{}, {0, 0}).edits.empty());
+}
+
+TEST(EditScripts, RemoveSelectionDropsTheGroupsItEmpties) {
+    Chain t;
+    ASSERT_TRUE(applyEdits(t.g, groupNodesScript(t.g, {t.b, t.c}, "block")).ok);
+    ASSERT_EQ(t.g.groups().size(), 1u);
+    Graph expected = t.g;
+    EditScript s = removeSelection(t.g, {t.b, t.c}, {});
+    Graph g = t.g;
+    EditOutcome done = applyEdits(g, s);
+    ASSERT_TRUE(done.ok) << done.error;
+    EXPECT_EQ(g.nodeCount(), 1u);
+    EXPECT_TRUE(g.groups().empty());
+    ASSERT_TRUE(applyEdits(g, done.inverse).ok);
+    EXPECT_TRUE(g == expected); // the group comes back with its members
 }

@@ -213,6 +213,27 @@ private slots:
                  qPrintable(box->toolTip()));
     }
 
+    void deletingACollapsedBoxDeletesItsMembersAndUndoBringsThemBack() {
+        m_window->document()->reset(unet(3), QString());
+        const core::Graph before = m_window->document()->graph();
+        GroupLayer* layer = m_window->scene()->groups();
+        const core::Group* enc2 = nullptr;
+        for (const auto& [id, g] : before.groups())
+            enc2 = g.name == "enc2" ? &g : enc2;
+        QVERIFY(enc2);
+        const std::size_t members = enc2->members.size();
+        QVERIFY(layer->setCollapsed(enc2->id, true));
+        m_window->scene()->clearSelection();
+        layer->groupItem(enc2->id)->setSelected(true);
+        m_window->scene()->deleteSelection();
+        const core::Graph& after = m_window->document()->graph();
+        QCOMPARE(after.nodeCount(), before.nodeCount() - members);
+        QCOMPARE(after.groups().size(), before.groups().size() - 1);
+        m_window->document()->undoStack()->undo(); // the delete
+        m_window->document()->undoStack()->undo(); // the collapse
+        QVERIFY(m_window->document()->graph() == before);
+    }
+
     void groupEditsAreAllowedWhileTrainingLocksTheGraph() {
         m_window->document()->reset(unet(2), QString());
         m_window->document()->setLocked("training");

@@ -6,6 +6,7 @@
 #include "project/project_file.hpp"
 #include "scene/edge_item.hpp"
 #include "scene/hint_item.hpp"
+#include "scene/group_item.hpp"
 #include "scene/group_layer.hpp"
 #include "scene/node_item.hpp"
 #include "scene/theme.hpp"
@@ -490,11 +491,16 @@ core::NodeId GraphScene::addNodeAt(const std::string& op, QPointF scenePos,
 }
 
 void GraphScene::deleteSelection() {
-    const auto nodes = selectedNodes();
+    auto nodes = selectedNodes();
     std::vector<core::Edge> wires;
     for (QGraphicsItem* item : selectedItems()) {
         if (item->type() == EdgeItem::Type)
             wires.push_back(static_cast<EdgeItem*>(item)->edge());
+        // A collapsed group's box stands for its members: deleting it deletes them.
+        if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed()) {
+            if (const core::Group* g = m_document->graph().findGroup(static_cast<GroupItem*>(item)->groupId()))
+                nodes.insert(nodes.end(), g->members.begin(), g->members.end());
+        }
     }
     const core::EditScript edits = core::removeSelection(m_document->graph(), nodes, wires);
     if (!edits.empty())
