@@ -277,6 +277,48 @@ private slots:
         QCOMPARE(wire->route().size(), qsizetype{2});
     }
 
+    /// A move on a 300-node graph re-routes every wire and places every label
+    /// (the worst case of an edit): timed and reported, not asserted.
+    void moveOn300NodesReroutesAll() {
+        core::Project p;
+        core::NodeId prev = p.graph.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}});
+        std::vector<core::NodeId> ids{prev};
+        for (int i = 1; i < 300; ++i) {
+            core::NodeId n = p.graph.addNode("Activation", "n" + std::to_string(i), {},
+                                             {(i % 20) * 300.0, (i / 20) * 160.0});
+            p.graph.connect({prev, "output"}, {n, "input"});
+            if (i % 7 == 0 && i > 40) // long wires across rows, as skips are
+                p.graph.addNode("Activation", "x" + std::to_string(i), {}, {(i % 20) * 300.0 + 150, (i / 20) * 160.0 + 2400});
+            prev = n;
+            ids.push_back(n);
+        }
+        // The canvas alone, as edit_speed_bench measures it: the window's panels are not timed here.
+        Document doc;
+        GraphScene scene(&doc);
+        GraphView view(&scene);
+        view.resize(1400, 900);
+        view.show();
+        doc.reset(p, QString());
+        view.fitAll();
+        QCoreApplication::processEvents();
+        std::vector<double> ms;
+        for (int i = 0; i < 30; ++i) {
+            const core::NodeId moving = ids[static_cast<std::size_t>(50 + i)];
+            const core::Node* n = doc.graph().findNode(moving);
+            QElapsedTimer t;
+            t.start();
+            doc.applyEdits({core::MoveNodeEdit{moving, {n->position.x, n->position.y + (i % 2 ? -20 : 20)}}}, "move");
+            QCoreApplication::processEvents(); // paint what changed
+            ms.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
+        }
+        std::sort(ms.begin(), ms.end());
+        qInfo("move on 300 nodes (re-check + re-route all wires + labels + repaint): median %.2f ms, p90 %.2f ms, max %.2f ms",
+              ms[ms.size() / 2], ms[ms.size() * 9 / 10], ms.back());
+        const ViewReport r = measureView(&view);
+        QCOMPARE(r.wiresThroughNodes, 0);
+        QCOMPARE(r.nodesVisible, r.nodesTotal);
+    }
+
     /// Dropping a wire the input does not accept never replaces the valid one.
     void incompatibleDropKeepsValidWire() {
         QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));

@@ -71,9 +71,14 @@ QFont labelFont(double px, bool bold) {
 } // namespace
 
 QSizeF EdgeItem::labelSize() const {
-    const double px = semantic_zoom::labelPlacementPx();
-    const QFontMetricsF fm(labelFont(px, m_rejected));
-    return {fm.horizontalAdvance(m_label) + px, px * 1.6};
+    // Measured once per text: the wire layout asks for every wire on every sync.
+    if (m_labelSize.isEmpty() || m_labelSizeFor != m_label + (m_rejected ? "!" : "")) {
+        const double px = semantic_zoom::labelPlacementPx();
+        const QFontMetricsF fm(labelFont(px, m_rejected));
+        m_labelSize = QSizeF(fm.horizontalAdvance(m_label) + px, px * 1.6);
+        m_labelSizeFor = m_label + (m_rejected ? "!" : "");
+    }
+    return m_labelSize;
 }
 
 void EdgeItem::refresh(const core::CheckResult& check) {
