@@ -41,6 +41,9 @@ public:
         return m_pos;
     }
 
+    /// How many level gaps the height has (each holds levelGap twice).
+    int levelGaps() const { return m_levelGaps; }
+
 private:
     UPart part(NodeId id) const { return m_parts.at(id); }
     bool isMain(NodeId id) const {
@@ -135,6 +138,7 @@ private:
         }
         if (top > bottom)
             return;
+        m_levelGaps = bottom - top;
 
         // Relative y (row baseline = 0) of the row nodes, column by column.
         std::map<int, std::vector<NodeId>> byColumn;
@@ -304,8 +308,29 @@ private:
     std::unordered_map<NodeId, int> m_row; ///< row nodes: their level
     std::unordered_map<NodeId, int> m_gap; ///< gap nodes: the level whose gap below holds them
     int m_lastColumn = 0;
+    int m_levelGaps = 0;
     std::map<NodeId, Point> m_pos;
 };
+
+/// Width over height a U is spread towards (screens are 16:9 to 16:10; the
+/// docks take some of the width).
+constexpr double kTargetAspect = 2.5;
+constexpr double kMaxLevelGap = 150;
+
+/// Width and height of the laid-out nodes.
+std::pair<double, double> extentOf(const Graph& graph, const std::map<NodeId, Point>& positions) {
+    double left = 0, top = 0, right = 0, bottom = 0;
+    bool first = true;
+    for (const auto& [id, p] : positions) {
+        const Rect r = nodeGeometry(*graph.findNode(id)).rectAt(p);
+        left = first ? r.x : std::min(left, r.x);
+        top = first ? r.y : std::min(top, r.y);
+        right = first ? r.right() : std::max(right, r.right());
+        bottom = first ? r.bottom() : std::max(bottom, r.bottom());
+        first = false;
+    }
+    return {right - left, bottom - top};
+}
 
 } // namespace
 
@@ -313,8 +338,21 @@ GraphLayout computeLayout(const Graph& graph, const CheckResult& check, const La
     GraphLayout layout;
     const ResolutionLevels levels = resolutionLevels(graph, check);
     if (auto parts = classifyUShape(graph, levels)) {
-        layout.positions = ULayout(graph, levels, *parts, spacing).run();
+        ULayout u(graph, levels, *parts, spacing);
+        layout.positions = u.run();
         layout.uShaped = true;
+        // A U is much wider than tall (a node per column, a row per level), so
+        // the screen it is fitted to has height to spare: spend some between
+        // the levels, where it makes the U read as one and the level-changing
+        // nodes stand clear, up to a limit.
+        const auto [width, height] = extentOf(graph, layout.positions);
+        const double wanted = width / kTargetAspect;
+        const int gaps = u.levelGaps();
+        if (gaps > 0 && height < wanted) {
+            LayoutSpacing roomier = spacing;
+            roomier.levelGap = std::min(kMaxLevelGap, spacing.levelGap + (wanted - height) / (2.0 * gaps));
+            layout.positions = ULayout(graph, levels, *parts, roomier).run();
+        }
     } else {
         layout.positions = layeredLayout(graph, levels.order, spacing);
     }
