@@ -344,7 +344,7 @@ void NodeItem::paintDetailed(QPainter* painter, double lod, Detail detail) {
     painter->setFont(title);
     painter->setPen(t.nodeTitleText);
     painter->drawText(QRectF(10, 0, titleWidth, kTitleHeight), Qt::AlignVCenter | Qt::AlignLeft,
-                      QFontMetricsF(title).elidedText(m_title, Qt::ElideRight, titleWidth));
+                      QFontMetricsF(title).elidedText(m_title, Qt::ElideMiddle, titleWidth));
     m_paintedTitlePx = title.pixelSize() * lod;
     m_paintedType = false;
 
@@ -435,7 +435,7 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     painter->setFont(title);
     painter->setPen(t.nodeTitleText);
     painter->drawText(QRectF(box.left() + pad, box.top(), titleWidth, bandHeight), Qt::AlignVCenter | Qt::AlignLeft,
-                      QFontMetricsF(title).elidedText(m_title, Qt::ElideRight, titleWidth));
+                      QFontMetricsF(title).elidedText(m_title, Qt::ElideMiddle, titleWidth));
     m_paintedTitlePx = title.pixelSize() * lod;
 
     const QFont type = pixelFont(painter->font(), typeSize, false);
