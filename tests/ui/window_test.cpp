@@ -222,15 +222,11 @@ private slots:
     void startingTrainingSwitchesToTrainAndNeverGrowsTheWindow() {
         QTemporaryDir data;
         core::SampleDataOptions options;
-        options.count = 12;
-        options.size = 64;
+        options.count = 16; // the sample project's size, so its Dataset node fits the data
         QCOMPARE(core::writeSampleData(data.path().toStdString(), options), std::string());
-        core::UNetOptions o;
-        o.depth = 2;
-        o.filters = 4;
-        o.size = 64;
         MainWindow window;
-        window.document()->reset(std::get<core::Project>(core::makeUNetProject(o)), QString());
+        QVERIFY(window.openFile(sampleProject(), nullptr, true));
+        window.document()->setDataOverride(data.path().toStdString());
         core::TrainingOverrides overrides;
         overrides.dataDir = data.path().toStdString();
         window.training()->controller()->setDefaultOverrides(overrides);

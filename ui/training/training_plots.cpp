@@ -146,7 +146,12 @@ void TrainingPlots::buildPlot() {
         grid->addElement(row, 0, sub);
         sub->setMargins(QMargins(0, 2, 0, 0));
         sub->addElement(0, 0, legend);
-        legend->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
+        // An empty element beside it takes the rest of the width, so the row's
+        // maximum width (the column's) is unbounded.
+        sub->addElement(0, 1, new QCPLayoutElement(grid->parentPlot()));
+        sub->setColumnStretchFactor(0, 0.001);
+        sub->setColumnStretchFactor(1, 1);
+        sub->setMinimumSize(0, QFontMetrics(grid->parentPlot()->font()).height() + 10); // one line of text, unclipped
     };
     legendRow(0, m_plot->legend);
     legendRow(2, m_metricLegend);
@@ -161,7 +166,7 @@ void TrainingPlots::buildPlot() {
         l->setIconSize(16, 8);
         l->setRowSpacing(0);
         l->setColumnSpacing(8);
-        l->setMargins(QMargins(2, 0, 2, 0));
+        l->setMargins(QMargins(4, 2, 4, 2));
         l->setBorderPen(Qt::NoPen);
         l->setBrush(Qt::NoBrush);
     }

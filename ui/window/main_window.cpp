@@ -101,6 +101,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_document, &Document::trainingChanged, this, &MainWindow::scheduleAutosave);
     connect(m_document, &Document::dirtyChanged, this, &MainWindow::scheduleAutosave);
 
+    // An explicit minimum: the layout then never raises the window's minimum to
+    // what its docks ask for (once, all docks at once asked for 823 px of
+    // height, and a 1280×720 window grew past the screen). Docks scroll instead.
+    setMinimumSize(640, 420);
     resize(1500, 920);
     setDarkTheme(true);
     updateTitle();

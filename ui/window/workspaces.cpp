@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QDockWidget>
+#include <QLayout>
 #include <QMainWindow>
 #include <QSettings>
 #include <QTabBar>
@@ -105,6 +106,11 @@ void Workspaces::arrange() {
         state = QSettings().value(settingsKey(m_current)).toByteArray();
     if (state.isEmpty() || !m_window->restoreState(state, kStateVersion))
         applyDefault(m_current);
+    // The window's minimum size follows the docks now shown: without this a
+    // window not shown yet keeps the minimum of every dock at once (taller than
+    // 720 px) and a resize to a laptop's screen is refused.
+    if (QLayout* layout = m_window->layout())
+        layout->activate();
 }
 
 void Workspaces::resetLayout() {
@@ -137,7 +143,9 @@ void Workspaces::applyDefault(Workspace workspace) {
     // what a 1280×720 screen lacks, so nothing goes under the canvas. 30 % of
     // the width keeps the canvas above 60 % of the window with the bars.
     const int w = m_window->width();
-    const int h = m_window->height();
+    // What the column can have: the window less the menu, tool and status bars.
+    // Asking resizeDocks for more makes a window that is not shown yet grow.
+    const int h = std::max(200, m_window->height() - 120);
     const int column = std::clamp(w * 3 / 10, 280, 440);
     auto put = [this](QDockWidget* dock, Qt::DockWidgetArea area) {
         m_window->addDockWidget(area, dock);
@@ -174,7 +182,7 @@ void Workspaces::applyDefault(Workspace workspace) {
         below(d.training, d.plots);
         below(d.plots, d.predictions);
         m_window->resizeDocks({d.training}, {column}, Qt::Horizontal);
-        m_window->resizeDocks({d.training, d.plots, d.predictions}, {h * 24 / 100, h * 38 / 100, h * 38 / 100},
+        m_window->resizeDocks({d.training, d.plots, d.predictions}, {h * 22 / 100, h * 44 / 100, h * 34 / 100},
                               Qt::Vertical);
         break;
     case Workspace::Inspect:
