@@ -315,7 +315,7 @@ private:
 /// Width over height a U is spread towards (screens are 16:9 to 16:10; the
 /// docks take some of the width).
 constexpr double kTargetAspect = 2.5;
-constexpr double kMaxLevelGap = 150;
+constexpr double kMaxLevelGap = 300;
 
 /// Width and height of the laid-out nodes.
 std::pair<double, double> extentOf(const Graph& graph, const std::map<NodeId, Point>& positions) {
