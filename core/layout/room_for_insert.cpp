@@ -70,11 +70,19 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
         // The cut: everything right of the producer (or from the consumer on).
         const double cut = anchor == kNoNode ? at.x - 1 : (pos[anchor].x < at.x ? pos[anchor].x : at.x - 1);
 
-        // The rows affected: nodes right of the cut whose height range meets
-        // the new node's, and, transitively, theirs (a tall node spans two rows).
+        // What moves: the nodes downstream of the new one (so the rest of a U
+        // keeps its shape) and the rows it meets, right of the cut; and,
+        // transitively, whatever stands beside those (a tall node spans two rows).
         std::vector<NodeId> shift;
         std::unordered_set<NodeId> inShift;
         std::vector<Rect> band{placed};
+        for (NodeId other : after.downstreamOf(id)) {
+            if (other == id || !pos.count(other) || pos[other].x <= cut)
+                continue;
+            shift.push_back(other);
+            inShift.insert(other);
+            band.push_back(rectOf(other));
+        }
         for (bool grew = true; grew;) {
             grew = false;
             for (const auto& [other, p] : pos) {

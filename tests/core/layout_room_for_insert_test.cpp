@@ -122,6 +122,16 @@ TEST(LayoutRoomForInsert, InsertOnACrowdedRowMovesTheRowRight) {
     EXPECT_DOUBLE_EQ(n.position.y + nodeGeometry(n).inputOffset("input")->y,
                      after.findNode(data)->position.y + dg.outputOffset("image")->y);
     EXPECT_GT(after.findNode(conv)->position.x, convXBefore) << "the row moved right";
+    // The rest of the U keeps its shape: no wire that ran rightwards turns back.
+    for (const Edge& e : g.edges()) {
+        if (e.to.node == conv && e.from.node == data)
+            continue; // the wire the fix replaced
+        const bool rightwards = g.findNode(e.from.node)->position.x < g.findNode(e.to.node)->position.x;
+        if (rightwards) {
+            EXPECT_LT(after.findNode(e.from.node)->position.x, after.findNode(e.to.node)->position.x)
+                << after.findNode(e.from.node)->name << " → " << after.findNode(e.to.node)->name;
+        }
+    }
     // The skip of the first level still runs straight.
     const Node& skipFrom = *after.findNode(after.findNodeByName("enc1_conv2")->id);
     const Node& skipTo = *after.findNode(after.findNodeByName("dec1_concat")->id);
