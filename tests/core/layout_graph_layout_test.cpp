@@ -270,6 +270,81 @@ TEST(LayoutKeras, PublicFixturesNeverOverlap) {
     EXPECT_GE(count, 3);
 }
 
+TEST(LayoutHandBuilt, SegNetWithoutSkipsIsStillAU) {
+    // Down three times, up three times, no skip connection: the levels alone
+    // make the U, the decoder of each level right of its encoder.
+    Graph g;
+    PortRef x{g.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}, {"channels", std::int64_t{3}}}),
+              "output"};
+    std::vector<NodeId> enc, dec;
+    auto next = [&](const std::string& op, AttrMap attrs) {
+        NodeId id = g.addNode(op, g.uniqueName(op), std::move(attrs));
+        g.connect(x, {id, "input"});
+        x = {id, "output"};
+        return id;
+    };
+    for (int i = 0; i < 3; ++i) {
+        enc.push_back(next("Conv2D", {{"padding", std::string("same")}}));
+        next("MaxPool2D", {});
+    }
+    next("Conv2D", {{"padding", std::string("same")}});
+    for (int i = 0; i < 3; ++i) {
+        next("UpSampling2D", {});
+        dec.push_back(next("Conv2D", {{"padding", std::string("same")}}));
+    }
+    ASSERT_TRUE(computeLayout(g, checkOf(g)).uShaped);
+    g = laidOut(std::move(g));
+    EXPECT_EQ(overlap(g), "");
+    for (int level = 0; level < 3; ++level) {
+        const Node& e = *g.findNode(enc[static_cast<std::size_t>(level)]);
+        const Node& d = *g.findNode(dec[static_cast<std::size_t>(2 - level)]);
+        EXPECT_LT(e.position.x, d.position.x) << "level " << level;
+        EXPECT_DOUBLE_EQ(e.position.y, d.position.y) << "level " << level << " is one row";
+        if (level > 0) {
+            EXPECT_GT(e.position.y, g.findNode(enc[static_cast<std::size_t>(level - 1)])->position.y);
+        }
+    }
+    EXPECT_EQ(wiresThroughNodes(g), 0);
+}
+
+TEST(LayoutHandBuilt, ResidualBlocksKeepTheirShortcutStraight) {
+    // One level down and up, each level's block residual (x + conv(conv(x))):
+    // the shortcut runs along the row, the block's body goes beside it.
+    Graph g;
+    PortRef x{g.addNode("Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}, {"channels", std::int64_t{4}}}),
+              "output"};
+    auto conv = [&](PortRef from) {
+        NodeId id = g.addNode("Conv2D", g.uniqueName("conv"), {{"padding", std::string("same")}, {"filters", std::int64_t{4}}});
+        g.connect(from, {id, "input"});
+        return PortRef{id, "output"};
+    };
+    auto residual = [&](PortRef from) {
+        const PortRef body = conv(conv(conv(from)));
+        NodeId add = g.addNode("Add", g.uniqueName("add"));
+        g.connect(from, {add, "a"});
+        g.connect(body, {add, "b"});
+        return PortRef{add, "output"};
+    };
+    const PortRef skip = residual(x);
+    NodeId pool = g.addNode("MaxPool2D", "pool");
+    g.connect(skip, {pool, "input"});
+    const PortRef deep = residual({pool, "output"});
+    NodeId up = g.addNode("UpSampling2D", "up");
+    g.connect(deep, {up, "input"});
+    NodeId concat = g.addNode("Concatenate", "concat");
+    g.connect(skip, {concat, "a"});
+    g.connect({up, "output"}, {concat, "b"});
+    conv({concat, "output"});
+    ASSERT_TRUE(computeLayout(g, checkOf(g)).uShaped);
+    g = laidOut(std::move(g));
+    EXPECT_EQ(overlap(g), "");
+    const auto skips = skipWires(g);
+    EXPECT_EQ(skips.size(), 1u);
+    for (const Edge& e : skips)
+        EXPECT_DOUBLE_EQ(portY(g, e.from, true), portY(g, e.to, false));
+    EXPECT_EQ(wiresThroughNodes(g), 0);
+}
+
 TEST(LayoutLayered, NonUGraphIsLayeredLeftToRight) {
     // A classifier: resolution only goes down.
     Graph g;
