@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -66,6 +67,21 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
                 }
             }
         }
+        // A node there that is not downstream of the new one (a sibling branch
+        // of the same producer) stays: the new node goes below it instead.
+        const std::unordered_set<NodeId> downstream = after.downstreamOf(id);
+        for (int tries = 0; tries < 64; ++tries) {
+            const Rect r = g.rectAt(at);
+            const Rect around{r.x - spacing.columnGap / 2, r.y - spacing.rowGap / 2, r.width + spacing.columnGap,
+                              r.height + spacing.rowGap};
+            std::optional<double> below;
+            for (const auto& [other, p] : pos)
+                if (other != id && !downstream.count(other) && around.intersects(rectOf(other)))
+                    below = std::max(below.value_or(0.0), rectOf(other).bottom() + spacing.rowGap);
+            if (!below)
+                break;
+            at.y = *below;
+        }
         const Rect placed = g.rectAt(at);
         // The cut: everything right of the producer (or from the consumer on).
         const double cut = anchor == kNoNode ? at.x - 1 : (pos[anchor].x < at.x ? pos[anchor].x : at.x - 1);
@@ -76,7 +92,7 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
         std::vector<NodeId> shift;
         std::unordered_set<NodeId> inShift;
         std::vector<Rect> band{placed};
-        for (NodeId other : after.downstreamOf(id)) {
+        for (NodeId other : downstream) {
             if (other == id || !pos.count(other) || pos[other].x <= cut)
                 continue;
             shift.push_back(other);
@@ -99,9 +115,11 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
                     }
             }
         }
+        // As far as the nodes in the new node's way need; the rest keep step.
         double dx = 0;
         for (NodeId other : shift)
-            dx = std::max(dx, placed.right() + spacing.columnGap - pos[other].x);
+            if (yOverlap(rectOf(other), placed, spacing.rowGap / 2))
+                dx = std::max(dx, placed.right() + spacing.columnGap - pos[other].x);
         if (dx > 0)
             for (NodeId other : shift) {
                 pos[other].x += dx;
