@@ -139,6 +139,28 @@ TEST(LayoutRoomForInsert, InsertOnACrowdedRowMovesTheRowRight) {
     EXPECT_LT(skipFrom.position.x, skipTo.position.x);
 }
 
+TEST(LayoutRoomForInsert, FixesOneAfterAnotherNeverPileUp) {
+    // As a user clicking Fix down the diagnostics list: each inserted node
+    // finds its own place beside the ones inserted before it.
+    const ProjectLoad load = loadProject(fs::path(SEGFORGE_RESOURCES) / "projects" / "keras_mistakes.segforge");
+    ASSERT_TRUE(load.ok());
+    Graph g = load.project->graph;
+    int applied = 0;
+    for (int round = 0; round < 6; ++round) {
+        const CheckResult check = checkGraph(g);
+        const FixIt* first = nullptr;
+        for (const Diagnostic& d : check.diagnostics)
+            if (!d.fixes.empty() && !first)
+                first = &d.fixes.front();
+        if (!first)
+            break;
+        ASSERT_TRUE(applyEdits(g, withRoomFor(g, first->edits)).ok);
+        ++applied;
+        EXPECT_EQ(overlaps(g), std::vector<std::string>{}) << "after fix " << applied << ": " << first->description;
+    }
+    EXPECT_GE(applied, 3);
+}
+
 TEST(LayoutRoomForInsert, ScriptsThatAddNothingComeBackUnchanged) {
     Graph g;
     const NodeId a = g.addNode("Conv2D", "a");
