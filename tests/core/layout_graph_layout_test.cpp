@@ -381,6 +381,35 @@ TEST(LayoutLayered, NonUGraphIsLayeredLeftToRight) {
     EXPECT_EQ(wiresThroughNodes(g), 0);
 }
 
+TEST(LayoutLayered, ResidualShortcutRunsInALaneBesideTheChain) {
+    // A classifier-like residual stack (resolution never comes back up).
+    Graph g;
+    PortRef x{g.addNode("Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}, {"channels", std::int64_t{4}}}),
+              "output"};
+    std::vector<NodeId> chain{x.node};
+    for (int block = 0; block < 3; ++block) {
+        PortRef body = x;
+        for (int i = 0; i < 2; ++i) {
+            NodeId c = g.addNode("Conv2D", g.uniqueName("conv"), {{"padding", std::string("same")}, {"filters", std::int64_t{4}}});
+            g.connect(body, {c, "input"});
+            body = {c, "output"};
+            chain.push_back(c);
+        }
+        NodeId add = g.addNode("Add", g.uniqueName("add"));
+        g.connect(body, {add, "a"});
+        g.connect(x, {add, "b"});
+        chain.push_back(add);
+        x = {add, "output"};
+    }
+    ASSERT_FALSE(computeLayout(g, checkOf(g)).uShaped);
+    g = laidOut(std::move(g));
+    EXPECT_EQ(overlap(g), "");
+    for (NodeId id : chain)
+        EXPECT_DOUBLE_EQ(g.findNode(id)->position.y, g.findNode(chain.front())->position.y)
+            << g.findNode(id)->name << ": the main chain is one straight line";
+    EXPECT_EQ(wiresThroughNodes(g), 0);
+}
+
 TEST(LayoutLayered, CyclesAndUnknownOpsStillGetPlaces) {
     Graph g;
     NodeId a = g.addNode("Conv2D", "a");
