@@ -48,6 +48,11 @@ NodeGeometry nodeGeometry(const Node& node, const OpSchema* schema) {
     return g;
 }
 
+double collapsedGroupHeight(std::size_t rows) {
+    return kTitleHeight + kSubtitleHeight + static_cast<double>(std::max<std::size_t>(rows, 1)) * kPortRow +
+           kBottomPadding;
+}
+
 NodeGeometry nodeGeometry(const Node& node) { return nodeGeometry(node, OpRegistry::builtin().find(node.op)); }
 
 } // namespace segforge::core

@@ -55,6 +55,11 @@ struct NodeGeometry {
     Rect rectAt(const Point& position) const { return {position.x, position.y, width, height}; }
 };
 
+/// Width of a collapsed group's box: room for an input and an output type per row.
+inline constexpr double kCollapsedGroupWidth = 260;
+/// Height of a collapsed group's box with `rows` rows of boundary ports.
+double collapsedGroupHeight(std::size_t rows);
+
 /// Geometry of `node` as the canvas draws it (unknown op: no ports, one row).
 NodeGeometry nodeGeometry(const Node& node, const OpSchema* schema);
 /// Same, looking the schema up in the built-in registry.

@@ -2,6 +2,7 @@
 
 #include "document/graph_edit_command.hpp"
 #include "data/data_probe.hpp"
+#include "layout/grouped_layout.hpp"
 #include "layout/room_for_insert.hpp"
 #include "ops/op_helpers.hpp"
 #include "project/dataset_location.hpp"
@@ -48,6 +49,22 @@ bool Document::applyEdits(const core::EditScript& edits, const QString& text, QS
 bool Document::applyFix(const core::FixIt& fix) {
     // What the fix inserts goes on its wire, the nodes after it move over: one undo step.
     return applyEdits(core::withRoomFor(m_project.graph, fix.edits), QString::fromStdString(fix.description));
+}
+
+bool Document::collapseGroupsToFit(double width, double height, double readableZoom) {
+    const core::Graph& g = m_project.graph;
+    if (m_undo.count() != 0 || isDirty() || isLocked() || g.groups().empty())
+        return false;
+    std::map<core::GroupId, bool> collapse;
+    for (const auto& [id, group] : g.groups()) {
+        if (group.collapsed)
+            return false;
+        collapse[id] = true;
+    }
+    if (core::fitZoom(g, width, height) >= readableZoom)
+        return false;
+    const core::EditScript script = core::setGroupsCollapsedScript(g, collapse);
+    return !script.empty() && applyRaw(script).ok;
 }
 
 void Document::setLocked(const QString& reason) {

@@ -33,6 +33,13 @@ public:
     bool applyEdits(const core::EditScript& edits, const QString& text, QString* error = nullptr);
     /// Applies the i-th fix of a diagnostic from the latest check.
     bool applyFix(const core::FixIt& fix);
+    /// A network just opened that fits a viewport of `width`×`height` pixels
+    /// only below `readableZoom` starts with its groups collapsed and laid out
+    /// as blocks. How a file is first shown, not an edit of the user's: no undo
+    /// step, nothing unsaved. Only while nothing was edited and no group is
+    /// collapsed yet (a file that collapses its groups says how to show it).
+    /// True when it collapsed.
+    bool collapseGroupsToFit(double width, double height, double readableZoom);
 
     /// Replaces the whole project (open, new): clears undo, marks clean.
     void reset(core::Project project, const QString& filePath);

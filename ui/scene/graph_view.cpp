@@ -1,5 +1,7 @@
 #include "scene/graph_view.hpp"
 
+#include "document/document.hpp"
+
 #include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/minimap.hpp"
@@ -100,7 +102,12 @@ void GraphView::resizeEvent(QResizeEvent* event) {
         fitAll();
 }
 
-void GraphView::showStart() { fitAll(); }
+void GraphView::showStart() {
+    // A network too large to read whole opens with its groups collapsed.
+    m_scene->document()->collapseGroupsToFit(viewport()->width(), viewport()->height(),
+                                             semantic_zoom::kCompactZoom);
+    fitAll();
+}
 
 void GraphView::centerOnNode(qint64 id) {
     NodeItem* item = m_scene->nodeItem(id);

@@ -22,7 +22,7 @@ namespace {
 constexpr double kPad = 16;          ///< frame margin around the members' boxes
 constexpr double kFrameTitle = 26;   ///< the expanded frame's title bar
 constexpr double kRim = 6;           ///< clickable rim of the expanded frame
-constexpr double kBoxWidth = 260;    ///< collapsed box: room for an input and an output type per row
+constexpr double kBoxWidth = core::kCollapsedGroupWidth;
 constexpr double kRadius = 8;
 
 QFont pixelFont(double px, bool bold) {
@@ -49,7 +49,7 @@ GroupItem::GroupItem(core::GroupId id) : m_id(id) {
 }
 
 QSizeF GroupItem::collapsedSize(std::size_t rows) {
-    return {kBoxWidth, kTitleHeight + kSubtitleHeight + std::max<std::size_t>(rows, 1) * kPortRow + kBottomPadding};
+    return {kBoxWidth, core::collapsedGroupHeight(rows)};
 }
 
 QRectF GroupItem::localRect() const {

@@ -50,6 +50,10 @@ public:
     void setLook(const Look& look);
     const Look& look() const { return m_look; }
     bool isCollapsed() const { return m_look.collapsed; }
+    /// The collapsed box, or the expanded frame, in scene coordinates.
+    QRectF sceneBoxRect() const { return mapRectToScene(localRect()); }
+    /// What is painted at `zoom`: the box, or zoomed out the plate in its place.
+    QRectF sceneDrawnRect(double zoom) const { return mapRectToScene(plateRect(zoom)); }
 
     /// Where a crossing wire attaches to a collapsed group (scene coordinates);
     /// nullopt when expanded or when `member` is not a boundary port.

@@ -3,6 +3,7 @@
 #include "document/document.hpp"
 #include "graph/group_boundary.hpp"
 #include "graph/group_script.hpp"
+#include "layout/grouped_layout.hpp"
 #include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/group_item.hpp"
@@ -242,10 +243,11 @@ bool GroupLayer::toggleSelection() {
     const bool allCollapsed = std::all_of(ids.begin(), ids.end(), [&](core::GroupId id) {
         return g.findGroup(id)->collapsed;
     });
-    core::EditScript script;
+    std::map<core::GroupId, bool> states;
     for (core::GroupId id : ids)
-        script.push_back(core::SetGroupCollapsedEdit{id, !allCollapsed});
-    return m_scene->document()->applyEdits(script, allCollapsed ? tr("Expand group") : tr("Collapse group"));
+        states[id] = !allCollapsed;
+    return m_scene->document()->applyEdits(core::setGroupsCollapsedScript(g, states),
+                                           allCollapsed ? tr("Expand group") : tr("Collapse group"));
 }
 
 bool GroupLayer::setCollapsed(core::GroupId id, bool collapsed) {
@@ -253,7 +255,7 @@ bool GroupLayer::setCollapsed(core::GroupId id, bool collapsed) {
     if (!group || group->collapsed == collapsed)
         return false;
     return m_scene->document()->applyEdits(
-        {core::SetGroupCollapsedEdit{id, collapsed}},
+        core::setGroupsCollapsedScript(m_scene->document()->graph(), {{id, collapsed}}),
         (collapsed ? tr("Collapse '%1'") : tr("Expand '%1'")).arg(QString::fromStdString(group->name)));
 }
 
@@ -265,10 +267,10 @@ bool GroupLayer::rename(core::GroupId id, const std::string& name) {
 }
 
 bool GroupLayer::setAllCollapsed(bool collapsed) {
-    core::EditScript script;
+    std::map<core::GroupId, bool> states;
     for (const auto& [id, group] : m_scene->document()->graph().groups())
-        if (group.collapsed != collapsed && !group.members.empty())
-            script.push_back(core::SetGroupCollapsedEdit{id, collapsed});
+        states[id] = collapsed;
+    const core::EditScript script = core::setGroupsCollapsedScript(m_scene->document()->graph(), states);
     return !script.empty() &&
            m_scene->document()->applyEdits(script, collapsed ? tr("Collapse all groups") : tr("Expand all groups"));
 }

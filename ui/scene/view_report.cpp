@@ -1,9 +1,11 @@
 #include "scene/view_report.hpp"
 
+#include "document/document.hpp"
 #include "graph/graph.hpp"
 #include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
+#include "scene/group_item.hpp"
 #include "scene/node_item.hpp"
 #include "scene/semantic_zoom.hpp"
 
@@ -12,11 +14,13 @@
 #include <QDockWidget>
 #include <QJsonArray>
 #include <QLabel>
+#include <QMainWindow>
 #include <QToolBar>
 #include <QToolButton>
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 
 namespace segforge::ui {
 
@@ -102,6 +106,14 @@ QStringList clippedWidgets(QWidget* window) {
                     out << nameOf(w) + " (actions in the overflow menu)";
             }
         }
+        // Qt parks the docks behind another dock's tab outside the window, still "visible".
+        if (auto* dock = qobject_cast<QDockWidget*>(w); dock && !r.intersects(frame)) {
+            auto* main = qobject_cast<QMainWindow*>(window);
+            if (main && !main->tabifiedDockWidgets(dock).isEmpty()) {
+                reported.push_back(w); // nor its contents
+                continue;
+            }
+        }
         if (!insideScrollArea(w, window) && !frame.contains(r)) {
             out << nameOf(w) + " (cut by the window edge)";
             reported.push_back(w);
@@ -137,26 +149,61 @@ ViewReport measureView(GraphView* view, QWidget* window) {
     (void)view->viewport()->grab(); // paint what the screen shows: the items record what they drew
     const QRectF port = view->mapToScene(view->viewport()->rect()).boundingRect();
 
+    // What a person sees: every visible node and every collapsed group's box,
+    // each with the rectangle it paints (zoomed out, its plate).
+    struct Shown {
+        QString name;
+        QRectF body, drawn;
+        core::NodeId node = core::kNoNode;
+        core::GroupId group = core::kNoGroup;
+        double titlePx = 0;
+    };
+    std::vector<Shown> shown;
     std::vector<NodeItem*> nodes;
+    const core::Graph& graph = scene->document()->graph();
     for (QGraphicsItem* item : scene->items()) {
-        if (item->type() == NodeItem::Type && item->isVisible())
-            nodes.push_back(static_cast<NodeItem*>(item));
-    }
-    std::sort(nodes.begin(), nodes.end(), [](auto* a, auto* b) { return a->nodeId() < b->nodeId(); });
-    report.nodesTotal = static_cast<int>(nodes.size());
-    double minTitle = std::numeric_limits<double>::infinity();
-    for (NodeItem* n : nodes) {
-        if (!port.contains(n->sceneDrawnRect()))
+        if (!item->isVisible())
             continue;
-        ++report.nodesVisible;
-        minTitle = std::min(minTitle, n->paintedTitlePx());
+        if (item->type() == NodeItem::Type) {
+            auto* n = static_cast<NodeItem*>(item);
+            nodes.push_back(n);
+            shown.push_back({n->title(), n->sceneBodyRect(), n->sceneDrawnRect(), n->nodeId(), core::kNoGroup,
+                             n->paintedTitlePx()});
+        } else if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed()) {
+            auto* g = static_cast<GroupItem*>(item);
+            shown.push_back({g->look().name, g->sceneBoxRect(), g->sceneDrawnRect(view->zoom()), core::kNoNode,
+                             g->groupId(), semantic_zoom::titlePx(view->zoom()) * view->zoom()});
+        }
+    }
+    std::sort(shown.begin(), shown.end(), [](const Shown& a, const Shown& b) {
+        return std::tie(a.group, a.node) < std::tie(b.group, b.node);
+    });
+    // A node hidden in a collapsed group is shown by the group's box.
+    auto shownOf = [&](core::NodeId id) -> const Shown* {
+        const core::GroupId g = graph.groupOf(id);
+        for (const Shown& s : shown) {
+            if (s.node == id || (g != core::kNoGroup && s.group == g))
+                return &s;
+        }
+        return nullptr;
+    };
+    report.nodesTotal = static_cast<int>(graph.nodeCount());
+    double minTitle = std::numeric_limits<double>::infinity();
+    for (const auto& [id, node] : graph.nodes()) {
+        const Shown* s = shownOf(id);
+        if (s && port.contains(s->drawn))
+            ++report.nodesVisible;
+    }
+    for (const Shown& s : shown) {
+        if (port.contains(s.drawn))
+            minTitle = std::min(minTitle, s.titlePx);
     }
     report.minTitlePx = std::isfinite(minTitle) ? minTitle : 0;
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-        for (std::size_t j = i + 1; j < nodes.size(); ++j) {
-            if (nodes[i]->sceneBodyRect().intersects(nodes[j]->sceneBodyRect())) {
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+        for (std::size_t j = i + 1; j < shown.size(); ++j) {
+            if (shown[i].drawn.intersects(shown[j].drawn)) {
                 ++report.nodeOverlaps;
-                report.overlapping << nodes[i]->title() + " × " + nodes[j]->title();
+                report.overlapping << shown[i].name + " × " + shown[j].name;
             }
         }
     }
@@ -171,18 +218,21 @@ ViewReport measureView(GraphView* view, QWidget* window) {
         if (!e->isVisible())
             continue;
         const core::Edge& edge = e->edge();
-        // Through nodes: every node box but the wire's own two ends.
+        // Through nodes: every box drawn but the wire's own two ends.
+        const Shown* fromShown = shownOf(edge.from.node);
+        const Shown* toShown = shownOf(edge.to.node);
+        if (fromShown && fromShown == toShown)
+            continue; // inside a collapsed group: not drawn
         for (const QPolygonF& poly : e->path().toSubpathPolygons()) {
             bool through = false;
-            for (NodeItem* n : nodes) {
-                if (n->nodeId() == edge.from.node || n->nodeId() == edge.to.node)
+            for (const Shown& box : shown) {
+                if (&box == fromShown || &box == toShown)
                     continue;
-                const QRectF box = n->sceneBodyRect();
                 for (qsizetype k = 1; k < poly.size() && !through; ++k)
-                    through = segmentCrosses(poly[k - 1], poly[k], box);
+                    through = segmentCrosses(poly[k - 1], poly[k], box.body);
                 if (through) {
                     ++report.wiresThroughNodes;
-                    report.wiresThrough << edgeName(scene, edge) + " through " + n->title();
+                    report.wiresThrough << edgeName(scene, edge) + " through " + box.name;
                     break;
                 }
             }
@@ -190,12 +240,14 @@ ViewReport measureView(GraphView* view, QWidget* window) {
                 break;
         }
         // Labels: only those of wires that touch the view.
-        const NodeItem* from = scene->nodeItem(edge.from.node);
-        const NodeItem* to = scene->nodeItem(edge.to.node);
-        if (!from || !to || (!port.intersects(from->sceneBodyRect()) && !port.intersects(to->sceneBodyRect())))
+        if (!fromShown || !toShown || (!port.intersects(fromShown->body) && !port.intersects(toShown->body)))
             continue;
+        const NodeItem* from = scene->nodeItem(edge.from.node);
         bool hidden = false;
-        if (report.labelsCollapsed) {
+        if (fromShown->group != core::kNoGroup) {
+            // A collapsed group's box shows the type on each of its ports.
+            hidden = false;
+        } else if (report.labelsCollapsed) {
             // The type is on the producer's box, one line per output.
             const auto& outs = from->geometry().outputs;
             hidden = !from->paintedOutputType() || std::find(outs.begin(), outs.end(), edge.from.port) == outs.end();

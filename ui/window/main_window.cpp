@@ -4,7 +4,7 @@
 #include "document/recovery_store.hpp"
 #include "engine/project_weights.hpp"
 #include "interop/keras_import.hpp"
-#include "layout/graph_layout.hpp"
+#include "layout/grouped_layout.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "panels/palette_panel.hpp"
 #include "panels/properties_panel.hpp"
@@ -556,7 +556,7 @@ void MainWindow::newFromTemplate() {
 
 void MainWindow::autoLayout() {
     // The document's latest check has the types the levels come from.
-    core::EditScript moves = core::layoutGraph(m_document->graph(), m_document->check());
+    core::EditScript moves = core::groupedLayoutScript(m_document->graph(), m_document->check());
     if (m_document->applyEdits(moves, tr("Auto layout")))
         QTimer::singleShot(0, m_view, &GraphView::fitAll);
 }
