@@ -9,6 +9,7 @@
 #include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
+#include "scene/group_layer.hpp"
 #include "scene/node_item.hpp"
 #include "scene/semantic_zoom.hpp"
 #include "scene/theme.hpp"
@@ -142,6 +143,7 @@ private slots:
     void semanticZoomKeepsNamesReadable() {
         QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
         openedView(QSize(1280, 720));
+        m_window->scene()->groups()->setAllCollapsed(false); // the nodes themselves, not their blocks
         GraphView* view = m_window->view();
         const core::NodeId first = m_window->document()->graph().findNodeByName("enc1_conv1")->id;
         for (double zoom : {0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85, 1.0, 2.0}) {

@@ -99,6 +99,9 @@ std::vector<core::NodeId> GraphScene::selectedNodes() const {
 }
 
 void GraphScene::selectNode(core::NodeId id) {
+    // A node hidden in a collapsed group is revealed: its group expands.
+    if (m_groups->isHidden(id))
+        m_groups->setCollapsed(m_document->graph().groupOf(id), false);
     clearSelection();
     if (NodeItem* item = nodeItem(id))
         item->setSelected(true);

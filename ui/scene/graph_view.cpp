@@ -103,9 +103,11 @@ void GraphView::resizeEvent(QResizeEvent* event) {
 }
 
 void GraphView::showStart() {
-    // A network too large to read whole opens with its groups collapsed.
-    m_scene->document()->collapseGroupsToFit(viewport()->width(), viewport()->height(),
-                                             semantic_zoom::kCompactZoom);
+    // A network too large to read whole opens with its groups collapsed
+    // (unless something in it is already selected: that must stay in view).
+    if (m_scene->selectedItems().isEmpty())
+        m_scene->document()->collapseGroupsToFit(viewport()->width(), viewport()->height(),
+                                                 semantic_zoom::kCompactZoom);
     fitAll();
 }
 

@@ -1,5 +1,6 @@
 #include "scene/node_item.hpp"
 
+#include "layout/graph_layout.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/theme.hpp"
 
@@ -160,7 +161,9 @@ QRectF NodeItem::plateRect(double zoom) const {
     double textWidth = QFontMetricsF(title).horizontalAdvance(m_title);
     for (const QString& line : m_typeLines)
         textWidth = std::max(textWidth, QFontMetricsF(type).horizontalAdvance(line));
-    const double width = std::max(kNodeWidth, std::min(textWidth + 12 / z, kPlateMaxScreenPx / z));
+    // Never wider than a column of the layout: neighbours' plates must not cover each other.
+    const double widest = kNodeWidth + 0.9 * core::LayoutSpacing{}.columnGap;
+    const double width = std::max(kNodeWidth, std::min({textWidth + 12 / z, kPlateMaxScreenPx / z, widest}));
     const double lines = static_cast<double>(std::max<qsizetype>(1, m_typeLines.size()));
     const double h = std::max(height(), kLine * (titlePx(z) + lines * textPx(z)) + 6 / z);
     return {kNodeWidth / 2 - width / 2, height() / 2 - h / 2, width, h};

@@ -244,7 +244,7 @@ ViewReport measureView(GraphView* view, QWidget* window) {
             continue;
         const NodeItem* from = scene->nodeItem(edge.from.node);
         bool hidden = false;
-        if (fromShown->group != core::kNoGroup) {
+        if (fromShown->group != core::kNoGroup || toShown->group != core::kNoGroup) {
             // A collapsed group's box shows the type on each of its ports.
             hidden = false;
         } else if (report.labelsCollapsed) {
