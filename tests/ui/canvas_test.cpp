@@ -12,7 +12,7 @@
 #include "scene/group_layer.hpp"
 #include "scene/node_item.hpp"
 #include "scene/semantic_zoom.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 #include "scene/view_report.hpp"
 #include "templates/unet_template.hpp"
 #include "window/main_window.hpp"

@@ -5,11 +5,11 @@
 
 #include "data/channel_grid.hpp"
 #include "data/sample_data.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 #include "training/overlay_panel.hpp"
 #include "training/tensor_inspector.hpp"
 #include "training/training_plots.hpp"
-#include "window/style.hpp"
+#include "style/application_style.hpp"
 
 #include <opencv2/imgproc.hpp>
 #include <qcustomplot.h>

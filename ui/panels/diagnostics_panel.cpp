@@ -1,7 +1,7 @@
 #include "panels/diagnostics_panel.hpp"
 
 #include "document/document.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QHeaderView>
 #include <QLabel>

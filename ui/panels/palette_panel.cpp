@@ -2,7 +2,7 @@
 
 #include "ops/op_registry.hpp"
 #include "scene/graph_view.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QDrag>
 #include <QLineEdit>

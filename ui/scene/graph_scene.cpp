@@ -9,7 +9,7 @@
 #include "scene/group_item.hpp"
 #include "scene/group_layer.hpp"
 #include "scene/node_item.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QApplication>
 #include <QClipboard>

@@ -1,7 +1,7 @@
 #include "scene/group_item.hpp"
 
 #include "scene/semantic_zoom.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QFontMetricsF>
 #include <QGraphicsScene>

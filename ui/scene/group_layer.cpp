@@ -8,7 +8,7 @@
 #include "scene/graph_scene.hpp"
 #include "scene/group_item.hpp"
 #include "scene/node_item.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <algorithm>
 

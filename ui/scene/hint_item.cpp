@@ -1,6 +1,6 @@
 #include "scene/hint_item.hpp"
 
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QFontMetricsF>
 #include <QPainter>

@@ -2,7 +2,7 @@
 
 #include "scene/graph_view.hpp"
 #include "scene/node_item.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QEvent>
 #include <QGraphicsScene>

@@ -2,7 +2,7 @@
 
 #include "layout/graph_layout.hpp"
 #include "scene/graph_scene.hpp"
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QFontMetricsF>
 #include <QPainter>

@@ -1,5 +1,6 @@
 #include "training/overlay_render.hpp"
 
+#include "style/theme.hpp"
 #include "training/overlay_panel.hpp"
 
 #include <opencv2/imgproc.hpp>
@@ -13,7 +14,6 @@
 namespace segforge::ui {
 namespace overlay {
 
-bool isDark(const QPalette& p) { return p.color(QPalette::Window).lightness() < 128; }
 
 cv::Mat asRgb(const cv::Mat& image) {
     if (image.empty())
@@ -90,7 +90,7 @@ cv::Mat scoresPicture(const cv::Mat& scores) {
 }
 
 QColor diceColour(double dice, const QPalette& p) {
-    const bool dark = isDark(p);
+    const bool dark = Theme::isDark(p);
     if (!std::isfinite(dice))
         return p.color(QPalette::Text);
     if (dice < 0.5)

@@ -33,7 +33,6 @@ constexpr int kMargin = 6;        ///< row margin, px
 constexpr int kGap = 6;           ///< between a row's cells, px
 constexpr int kDetailPanel = 360; ///< a picture's side in the detail dialog
 
-bool isDark(const QPalette& p);
 /// Grey, RGBA or other depths → RGB CV_8UC3.
 cv::Mat asRgb(const cv::Mat& image);
 /// `s` scaled so its longer side is `side`.

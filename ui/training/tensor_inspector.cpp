@@ -1,9 +1,9 @@
 #include "training/tensor_inspector.hpp"
 
-#include "training/wheel_guard.hpp"
-
+#include "style/theme.hpp"
 #include "training/image_view.hpp"
 #include "training/overlay_panel.hpp" // toQImage
+#include "training/wheel_guard.hpp"
 
 #include <qcustomplot.h>
 
@@ -28,9 +28,10 @@ namespace {
 constexpr int kBins = 64;
 constexpr int kMaxChannels = 64;
 
-bool isDark(const QPalette& p) { return p.color(QPalette::Window).lightness() < 128; }
 
-QColor alarmColour(const QPalette& p) { return isDark(p) ? QColor(0xff, 0x5f, 0x5f) : QColor(0xd7, 0x26, 0x26); }
+QColor alarmColour(const QPalette& p) {
+    return Theme::isDark(p) ? QColor(0xff, 0x5f, 0x5f) : QColor(0xd7, 0x26, 0x26);
+}
 
 QString number(double v) {
     if (v == 0)
@@ -371,7 +372,7 @@ void TensorInspector::openChannel(int channel) {
 
 void TensorInspector::applyColours() {
     const QPalette p = palette();
-    const bool dark = isDark(p);
+    const bool dark = Theme::isDark(p);
     const QColor text = p.color(QPalette::Text);
     QColor axis = text;
     axis.setAlpha(120);

@@ -1,5 +1,7 @@
 #include "training/training_plots.hpp"
 
+#include "style/theme.hpp"
+
 #include <qcustomplot.h>
 
 #include <QApplication>
@@ -32,7 +34,6 @@ protected:
 
 constexpr int kReplotIntervalMs = 33; // ~30 redraws a second at most
 
-bool isDark(const QPalette& p) { return p.color(QPalette::Window).lightness() < 128; }
 
 QString csvNumber(double v) { return std::isfinite(v) ? QString::number(v, 'g', 10) : QString(); }
 
@@ -246,7 +247,7 @@ void TrainingPlots::buildToolBar() {
 }
 
 QColor TrainingPlots::metricColour(int index) const {
-    const bool dark = isDark(palette());
+    const bool dark = Theme::isDark(palette());
     // Chosen to stay apart from the loss colours and to read on both backgrounds.
     static const QColor darkSet[] = {QColor(0x5c, 0xd0, 0x8a), QColor(0xd2, 0x8c, 0xf0),
                                      QColor(0x4f, 0xd1, 0xd9), QColor(0xf2, 0xc1, 0x4e),
@@ -260,7 +261,7 @@ QColor TrainingPlots::metricColour(int index) const {
 
 void TrainingPlots::applyColours() {
     const QPalette p = palette();
-    const bool dark = isDark(p);
+    const bool dark = Theme::isDark(p);
     const QColor base = p.color(QPalette::Base), text = p.color(QPalette::Text);
     QColor grid = text;
     grid.setAlpha(dark ? 38 : 45);

@@ -5,6 +5,7 @@
 
 #include <QColor>
 #include <QFont>
+#include <QPalette>
 #include <QString>
 
 namespace segforge::ui {
@@ -24,6 +25,9 @@ struct Theme {
     static const Theme& current();
     static void setDark(bool dark);
     static Theme make(bool dark);
+    /// Whether a widget's palette is a dark one: plots and image views follow
+    /// their palette (a test may give one widget a light palette in a dark app).
+    static bool isDark(const QPalette& palette);
 };
 
 /// The node box's sizes: the core layout's numbers (core/layout/node_geometry),

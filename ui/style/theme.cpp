@@ -1,4 +1,4 @@
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QHash>
 
@@ -71,5 +71,7 @@ QColor Theme::dtypeColor(core::DType dtype) const {
     }
     return wire;
 }
+
+bool Theme::isDark(const QPalette& palette) { return palette.color(QPalette::Window).lightness() < 128; }
 
 } // namespace segforge::ui

@@ -1,6 +1,6 @@
-#include "window/style.hpp"
+#include "style/application_style.hpp"
 
-#include "scene/theme.hpp"
+#include "style/theme.hpp"
 
 #include <QApplication>
 #include <QPalette>
