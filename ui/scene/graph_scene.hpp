@@ -95,6 +95,8 @@ protected:
 
 private:
     NodeItem* nodeAt(QPointF scenePos) const;
+    /// Whether `to` is fed by a wire its node accepts (no error on that input).
+    bool hasValidWire(const core::PortRef& to) const;
     void beginWireDrag(const core::PortRef& from, std::optional<core::Edge> detaching, QPointF start);
     void endWireDrag();
     void refreshEdge(EdgeItem* item);
