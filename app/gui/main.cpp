@@ -10,6 +10,7 @@
 #include "scene/view_report.hpp"
 #include "training/training_controller.hpp"
 #include "training/training_plots.hpp"
+#include "window/first_run_hint.hpp"
 #include "window/main_window.hpp"
 #include "window/training_workbench.hpp"
 #include "window/workspaces.hpp"
@@ -153,8 +154,9 @@ int main(int argc, char** argv) {
     QCommandLineOption saveOpt("save", "Save the project (with its trained weights, after --train-steps) and exit.");
     QCommandLineOption fixesOpt("apply-fixes", "Apply the first fix of the first fixable diagnostic, N times "
                                                "(each one undoable step, as a click on Fix).", "N");
+    QCommandLineOption hintOpt("first-run-hint", "With --screenshot: show the first-run hint (scripted runs leave it out).");
     parser.addOptions({openOpt, shotOpt, reportOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt, recoverOpt,
-                       fixesOpt, saveOpt, workspaceOpt});
+                       fixesOpt, saveOpt, workspaceOpt, hintOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
@@ -269,6 +271,8 @@ int main(int argc, char** argv) {
         }
         if (workspace) // after training, which switches to Train by itself
             window.workspaces()->switchTo(*workspace);
+        if (parser.isSet(hintOpt))
+            window.firstRunHint()->showHint();
         // Let cascaded layout requests settle, as they do within a frame on screen.
         QEventLoop settle;
         QTimer::singleShot(100, &settle, &QEventLoop::quit);
@@ -297,5 +301,6 @@ int main(int argc, char** argv) {
     if (workspace)
         window.workspaces()->switchTo(*workspace);
     QTimer::singleShot(0, window.view(), &segforge::ui::GraphView::showStart);
+    window.offerFirstRunHint(); // once per user, until dismissed for good
     return QApplication::exec();
 }

@@ -1,11 +1,14 @@
 #include "panels/diagnostics_panel.hpp"
 
 #include "document/document.hpp"
+#include "panels/diagnostic_detail.hpp"
 #include "style/theme.hpp"
 
 #include <QHeaderView>
 #include <QLabel>
 #include <QMenu>
+#include <QScrollArea>
+#include <QSplitter>
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -29,8 +32,29 @@ DiagnosticsPanel::DiagnosticsPanel(Document* document, QWidget* parent)
     m_tree->setColumnWidth(1, 170);
     m_tree->setColumnWidth(2, 120);
     m_tree->setColumnWidth(4, 90);
+    // The table's Message column is cut in a narrow dock: the pane below shows
+    // the chosen row in full, wrapped, and scrolls rather than growing the dock.
+    m_detail = new DiagnosticDetail(this);
+    auto* detailArea = new QScrollArea(this);
+    detailArea->setObjectName("diagnostic-detail-area");
+    detailArea->setWidgetResizable(true);
+    detailArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    detailArea->setFrameShape(QFrame::StyledPanel);
+    detailArea->setWidget(m_detail);
+    detailArea->setMinimumHeight(60);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->setChildrenCollapsible(false);
+    split->addWidget(m_tree);
+    split->addWidget(detailArea);
+    // Half each: a short dock (1280×720) still reads a three-line message whole.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    split->setSizes({100, 100});
     layout->addWidget(m_summary);
-    layout->addWidget(m_tree);
+    layout->addWidget(split, 1);
+    connect(m_detail, &DiagnosticDetail::fixRequested, this,
+            [this](const core::FixIt& fix) { m_document->applyFix(fix); });
+    connect(m_tree, &QTreeWidget::currentItemChanged, this, &DiagnosticsPanel::updateDetail);
     connect(document, &Document::changed, this, &DiagnosticsPanel::refresh);
     connect(m_tree, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
         const auto id = item->data(0, Qt::UserRole).toLongLong();
@@ -77,6 +101,13 @@ void DiagnosticsPanel::setRuntimeDiagnostic(std::optional<core::Diagnostic> diag
 }
 
 void DiagnosticsPanel::refresh() {
+    // The row being read stays chosen across re-checks while its finding remains.
+    QString keptCode, keptNode;
+    if (QTreeWidgetItem* current = m_tree->currentItem()) {
+        keptCode = current->text(1);
+        keptNode = current->text(2);
+    }
+    const QSignalBlocker block(m_tree); // one detail update, after the rows are back
     m_tree->clear();
     const Theme& t = Theme::current();
     const auto& r = m_document->check();
@@ -93,15 +124,36 @@ void DiagnosticsPanel::refresh() {
     for (const core::Diagnostic& d : r.diagnostics)
         addRow(d, QString::fromUtf8(core::severityName(d.severity).data()),
                d.severity == core::Severity::Error ? t.error : t.warning);
+    for (int i = 0; i < m_tree->topLevelItemCount() && !keptCode.isEmpty(); ++i) {
+        QTreeWidgetItem* item = m_tree->topLevelItem(i);
+        if (item->text(1) == keptCode && item->text(2) == keptNode) {
+            m_tree->setCurrentItem(item);
+            break;
+        }
+    }
+    updateDetail();
+}
+
+QString DiagnosticsPanel::whereOf(const core::Diagnostic& d) const {
+    const core::Node* n = m_document->graph().findNode(d.node);
+    return n ? QString::fromStdString(n->name + (d.port.empty() ? "" : "." + d.port)) : tr("(graph)");
+}
+
+void DiagnosticsPanel::updateDetail() {
+    QTreeWidgetItem* current = m_tree->currentItem();
+    const int row = current ? m_tree->indexOfTopLevelItem(current) : 0;
+    const core::Diagnostic* d = diagnosticAt(row);
+    QTreeWidgetItem* item = m_tree->topLevelItem(row);
+    m_detail->showDiagnostic(d, item ? item->text(0) : QString(), d ? whereOf(*d) : QString(),
+                             tr("Nothing to explain: the check found no problems."));
 }
 
 void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity, const QColor& colour) {
-    const core::Node* n = m_document->graph().findNode(d.node);
     auto* item = new QTreeWidgetItem(m_tree);
     item->setText(0, severity);
     item->setForeground(0, colour);
     item->setText(1, QString::fromStdString(d.code));
-    item->setText(2, n ? QString::fromStdString(n->name + (d.port.empty() ? "" : "." + d.port)) : tr("(graph)"));
+    item->setText(2, whereOf(d));
     item->setText(3, QString::fromStdString(d.message));
     item->setToolTip(3, QString::fromStdString(d.message));
     item->setData(0, Qt::UserRole, static_cast<qlonglong>(d.node));

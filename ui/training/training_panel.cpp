@@ -7,9 +7,7 @@
 #include <QAction>
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QFormLayout>
 #include <QGridLayout>
-#include <QGroupBox>
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -138,55 +136,77 @@ TrainingPanel::TrainingPanel(Document* document, TrainingController* controller,
 
 void TrainingPanel::buildForm() {
     auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(8, 8, 8, 8);
+    layout->setContentsMargins(6, 4, 6, 4);
+    layout->setSpacing(4);
     m_dataset = new QLabel(this);
     m_dataset->setWordWrap(true);
     m_dataset->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_dataset);
 
-    auto* box = new QGroupBox(tr("Settings"), this);
-    auto* form = new QFormLayout(box);
+    // Everything fits a 1280×720 Train workspace without scrolling: the run
+    // controls in two rows of three, the settings in two columns with short
+    // labels (the full words are in the tooltips).
+    auto* settings = new QGridLayout();
+    settings->setHorizontalSpacing(6);
+    settings->setVerticalSpacing(3);
+    QWidget* box = this;
     m_epochs = new QSpinBox(box);
     m_epochs->setRange(1, 100000);
+    m_epochs->setToolTip(tr("Epochs: passes over the training images"));
     m_batch = new QSpinBox(box);
     m_batch->setRange(1, 4096);
-    m_batch->setToolTip(tr("The Dataset node's batch_size"));
+    m_batch->setToolTip(tr("Batch size: the Dataset node's batch_size"));
     m_lr = new QDoubleSpinBox(box);
     m_lr->setDecimals(6);
     m_lr->setRange(1e-6, 10.0);
     m_lr->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+    m_lr->setToolTip(tr("Learning rate"));
     m_optimizer = new QComboBox(box);
     m_optimizer->addItems({"adam", "adamw", "sgd"});
+    m_optimizer->setToolTip(tr("Optimizer"));
     m_schedule = new QComboBox(box);
     m_schedule->addItems({"constant", "step", "cosine"});
+    m_schedule->setToolTip(tr("Learning-rate schedule"));
     m_seed = new QSpinBox(box);
     m_seed->setRange(0, 1'000'000'000);
+    m_seed->setToolTip(tr("Seed of the initial weights and the shuffling: the same seed trains the same way"));
     m_threads = new QSpinBox(box);
     m_threads->setRange(0, 256);
-    m_threads->setSpecialValueText(tr("all cores"));
+    m_threads->setSpecialValueText(tr("all"));
+    m_threads->setToolTip(tr("Threads: CPU threads for training (all: every core)"));
     m_split = new QDoubleSpinBox(box);
     m_split->setRange(0.0, 0.9);
     m_split->setSingleStep(0.05);
-    form->addRow(tr("Epochs"), m_epochs);
-    form->addRow(tr("Batch size"), m_batch);
-    form->addRow(tr("Learning rate"), m_lr);
-    form->addRow(tr("Optimizer"), m_optimizer);
-    form->addRow(tr("Schedule"), m_schedule);
-    form->addRow(tr("Seed"), m_seed);
-    form->addRow(tr("Threads"), m_threads);
-    form->addRow(tr("Validation split"), m_split);
+    m_split->setToolTip(tr("Validation split: the share of the images held out to validate on"));
+    const std::pair<QString, QWidget*> fields[] = {
+        {tr("Epochs"), m_epochs},   {tr("Batch"), m_batch},   {tr("LR"), m_lr},        {tr("Optim."), m_optimizer},
+        {tr("Sched."), m_schedule}, {tr("Seed"), m_seed},     {tr("Threads"), m_threads}, {tr("Val."), m_split}};
+    int f = 0;
+    for (const auto& [name, field] : fields) {
+        auto* label = new QLabel(name, this);
+        label->setToolTip(field->toolTip());
+        label->setBuddy(field);
+        field->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        field->setMinimumWidth(40); // a wide range must not set the dock's width
+        settings->addWidget(label, f / 2, (f % 2) * 2);
+        settings->addWidget(field, f / 2, (f % 2) * 2 + 1);
+        ++f;
+    }
+    settings->setColumnStretch(1, 1);
+    settings->setColumnStretch(3, 1);
 
     auto* buttons = new QGridLayout();
     buttons->setSpacing(2);
     int i = 0;
     for (QAction* a : {m_train, m_pause, m_stop, m_stepBatch, m_stepNode, m_runToBreak}) {
         auto* b = new QToolButton(this);
+        b->setObjectName(QStringLiteral("run-button-%1").arg(i));
         b->setDefaultAction(a);
         b->setAutoRaise(true);
         b->setIconSize({16, 16});
         b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
         b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
-        buttons->addWidget(b, i / 2, i % 2); // two columns: the labels fit a narrow dock
+        buttons->addWidget(b, i / 3, i % 3); // run / pause / stop, then the three ways to step
         ++i;
     }
     layout->addLayout(buttons);
@@ -202,8 +222,9 @@ void TrainingPanel::buildForm() {
     layout->addWidget(m_progressLabel);
     m_lastEpoch = new QLabel(this);
     m_lastEpoch->setWordWrap(true);
+    m_lastEpoch->hide(); // until an epoch ends: no empty line in a short dock
     layout->addWidget(m_lastEpoch);
-    layout->addWidget(box); // settings last: the controls stay in view in a short dock
+    layout->addLayout(settings);
     layout->addStretch();
 
     auto changed = [this] { storeSettings(); };
@@ -343,6 +364,7 @@ void TrainingPanel::onEpoch(const core::TrainEvent& e) {
     QString metrics;
     for (const auto& [name, value] : e.valMetrics)
         metrics += QStringLiteral(" · %1 %2").arg(QString::fromStdString(name), number(value));
+    m_lastEpoch->show();
     m_lastEpoch->setText(tr("Epoch %1: train loss %2 · val loss %3%4 (%5 s)")
                              .arg(e.epoch + 1)
                              .arg(number(e.trainLoss))

@@ -17,6 +17,8 @@
 #include "style/theme.hpp"
 #include "training/training_controller.hpp"
 #include "style/application_style.hpp"
+#include "window/dialog_folder.hpp"
+#include "window/first_run_hint.hpp"
 #include "window/template_dialog.hpp"
 #include "window/shortcuts_dialog.hpp"
 #include "window/toolbar_icons.hpp"
@@ -53,6 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_scene = new GraphScene(m_document, this);
     m_view = new GraphView(m_scene, this);
     setCentralWidget(m_view);
+    m_firstRunHint = new FirstRunHint(m_view->viewport());
     m_quickAdd = new QuickAddPopup(this);
     createDocks();
     createActions();
@@ -281,6 +284,8 @@ void MainWindow::createActions() {
         ShortcutsDialog dialog(this, this);
         dialog.exec();
     })->setObjectName("keyboard-shortcuts");
+    help->addAction(tr("&Getting Started"), this, [this] { m_firstRunHint->showHint(); })
+        ->setObjectName("first-run-hint");
     help->addAction(tr("&About SegForge"), this, [this] {
         QMessageBox::about(this, tr("About SegForge"),
                            tr("<b>SegForge</b> 0.1<br>Build segmentation networks as graphs and see the "
@@ -432,20 +437,24 @@ bool MainWindow::openFile(const QString& path, QString* error, bool quiet) {
 void MainWindow::openDialog() {
     if (!maybeSave())
         return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), dialogStartFolder(),
                                                       tr("SegForge projects (*.segforge);;All files (*)"));
-    if (!path.isEmpty())
-        openFile(path);
+    if (path.isEmpty())
+        return;
+    rememberDialogPath(path);
+    openFile(path);
 }
 
 void MainWindow::importKerasDialog() {
     if (!maybeSave())
         return;
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Import Keras model"), QString(),
+        this, tr("Import Keras model"), dialogStartFolder(),
         tr("Keras models (*.json *.keras);;All files (*)"));
-    if (!path.isEmpty())
-        importKeras(path);
+    if (path.isEmpty())
+        return;
+    rememberDialogPath(path);
+    importKeras(path);
 }
 
 bool MainWindow::importKeras(const QString& path, QString* error, bool quiet) {
@@ -525,10 +534,14 @@ bool MainWindow::save() {
 }
 
 bool MainWindow::saveAs() {
-    QString path = QFileDialog::getSaveFileName(this, tr("Save project"), m_document->filePath(),
+    // The file's own name in its folder; an untitled project starts in the last folder used.
+    const QString name = m_document->filePath().isEmpty() ? tr("untitled.segforge")
+                                                          : QFileInfo(m_document->filePath()).fileName();
+    QString path = QFileDialog::getSaveFileName(this, tr("Save project"), dialogStartFolder() + "/" + name,
                                                 tr("SegForge projects (*.segforge)"));
     if (path.isEmpty())
         return false;
+    rememberDialogPath(path);
     if (!path.endsWith(".segforge"))
         path += ".segforge";
     return saveFile(path);
@@ -560,6 +573,10 @@ void MainWindow::autoLayout() {
     if (m_document->applyEdits(moves, tr("Auto layout")))
         QTimer::singleShot(0, m_view, &GraphView::fitAll);
 }
+
+bool MainWindow::offerFirstRunHint() { return m_firstRunHint->offer(); }
+
+QString MainWindow::dialogStartFolder() const { return dialogFolder(m_document->filePath()); }
 
 QString MainWindow::recoveryPath() const { return m_recovery->path(); }
 

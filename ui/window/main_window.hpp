@@ -26,6 +26,7 @@ class QuickAddPopup;
 class TrainingWorkbench;
 class RecoveryStore;
 class Workspaces;
+class FirstRunHint;
 
 /// The editor window: canvas in the centre, palette, properties, diagnostics
 /// and model summary as docks, menus, toolbar and status bar. File handling
@@ -76,6 +77,13 @@ public:
     /// File → New: an empty, untitled project (asks first if dirty); Save then
     /// asks where, so nothing opened before is overwritten. False if cancelled.
     bool newEmpty();
+    /// The three-step hint over the canvas for a new user.
+    FirstRunHint* firstRunHint() const { return m_firstRunHint; }
+    /// Shows the hint unless this user dismissed it for good (a normal start;
+    /// scripted runs such as --screenshot do not call it). True if shown.
+    bool offerFirstRunHint();
+    /// Where a file dialog opens: the project's folder, else the last one used.
+    QString dialogStartFolder() const;
     /// Renders the window into a PNG (used by --screenshot).
     bool saveScreenshot(const QString& path);
     void setDarkTheme(bool dark);
@@ -135,6 +143,7 @@ private:
     QuickAddPopup* m_quickAdd;
     TrainingWorkbench* m_training = nullptr;
     Workspaces* m_workspaces = nullptr;
+    FirstRunHint* m_firstRunHint = nullptr;
     bool m_arranged = false; ///< the workspace got its layout at the first show
     QMenu* m_recentMenu = nullptr;
     QLabel* m_statusCounts;

@@ -11,6 +11,8 @@
 #include "training/training_controller.hpp"
 #include "training/training_panel.hpp"
 #include "training/training_plots.hpp"
+#include "window/dialog_folder.hpp"
+#include "window/gradient_legend.hpp"
 
 #include <QAction>
 #include <QDockWidget>
@@ -61,6 +63,7 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
     : QObject(window), m_window(window), m_document(document), m_scene(scene), m_view(view),
       m_diagnostics(diagnostics), m_controller(new TrainingController(document, this)) {
     createDocks(window);
+    m_gradientLegend = new GradientLegend(m_view->viewport());
 
     connect(m_controller, &TrainingController::stateChanged, this, &TrainingWorkbench::onStateChanged);
     connect(m_controller, &TrainingController::runStarted, this, [this](int, qint64, qint64 firstStep) {
@@ -73,7 +76,7 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
     connect(m_controller, &TrainingController::batchDone, this, [this](const core::TrainEvent& e) {
         m_plots->addStep(e.step, e.trainLoss, e.learningRate);
         if (m_panel->gradientViewAction()->isChecked())
-            m_scene->setGradientNorms(m_controller->gradientNorms());
+            showGradientNorms();
     });
     connect(m_controller, &TrainingController::epochDone, this, [this](const core::TrainEvent& e) {
         m_plots->addEpoch(e.epoch, e.step, e.trainLoss, e.valLoss, e.valMetrics);
@@ -105,7 +108,7 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
     });
     connect(m_panel, &TrainingPanel::statusText, this, [this](const QString& text) { emit statusText(text, 0); });
     connect(m_panel->gradientViewAction(), &QAction::toggled, this, [this](bool on) {
-        m_scene->setGradientNorms(on ? m_controller->gradientNorms() : std::map<core::PortRef, double>{});
+        showGradientNorms();
         if (on && m_controller->gradientNorms().empty())
             emit statusText(tr("Gradient view: wires are drawn by gradient norm after the next training step."), 6000);
     });
@@ -156,6 +159,14 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
             });
 }
 
+void TrainingWorkbench::showGradientNorms() {
+    const bool on = m_panel->gradientViewAction()->isChecked();
+    const std::map<core::PortRef, double> norms = on ? m_controller->gradientNorms() : std::map<core::PortRef, double>{};
+    m_scene->setGradientNorms(norms);
+    m_gradientLegend->setNorms(norms, m_controller->step());
+    m_gradientLegend->setVisible(on);
+}
+
 void TrainingWorkbench::restoreSavedWeights() {
     const auto& section = m_document->project().weights;
     if (!section || m_document->filePath().isEmpty())
@@ -169,13 +180,16 @@ void TrainingWorkbench::exportWeightsDialog() {
         emit statusText(tr("No weights yet: train first."), 6000);
         return;
     }
-    const QString base = m_document->filePath().isEmpty() ? QStringLiteral("weights.safetensors")
-                                                          : QString::fromStdString(core::weightsFileNameFor(
-                                                                m_document->filePath().toStdString()));
-    const QString path = QFileDialog::getSaveFileName(m_window, tr("Export weights"), base,
+    const QString name = m_document->filePath().isEmpty()
+                             ? QStringLiteral("weights.safetensors")
+                             : QFileInfo(QString::fromStdString(core::weightsFileNameFor(m_document->filePath().toStdString())))
+                                   .fileName();
+    const QString path = QFileDialog::getSaveFileName(m_window, tr("Export weights"),
+                                                      dialogFolder(m_document->filePath()) + "/" + name,
                                                       tr("safetensors (*.safetensors);;All files (*)"));
     if (path.isEmpty())
         return;
+    rememberDialogPath(path);
     const QString error = m_controller->exportWeights(path);
     if (!error.isEmpty()) {
         QMessageBox::critical(m_window, tr("Export failed"), error);
@@ -210,10 +224,11 @@ QString TrainingWorkbench::importWeightsFile(const QString& path, QString* error
 }
 
 void TrainingWorkbench::importWeightsDialog() {
-    const QString path = QFileDialog::getOpenFileName(m_window, tr("Import weights"), QString(),
+    const QString path = QFileDialog::getOpenFileName(m_window, tr("Import weights"), dialogFolder(m_document->filePath()),
                                                       tr("safetensors (*.safetensors);;All files (*)"));
     if (path.isEmpty())
         return;
+    rememberDialogPath(path);
     QString error;
     const QString report = importWeightsFile(path, &error);
     if (report.isEmpty()) {
@@ -278,10 +293,12 @@ QMenu* TrainingWorkbench::createMenu(QWidget* parent) {
     connect(refresh, &QAction::triggered, m_overlays, &OverlayPanel::refreshRequested);
     QAction* predict = menu->addAction(tr("Predict &Image…"));
     connect(predict, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(m_window, tr("Predict image"), QString(),
+        const QString path = QFileDialog::getOpenFileName(m_window, tr("Predict image"),
+                                                          dialogFolder(m_document->filePath()),
                                                           tr("Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp)"));
         if (path.isEmpty())
             return;
+        rememberDialogPath(path);
         QString error;
         if (!m_controller->predictImage(path, &error))
             emit statusText(error, 6000);
@@ -413,6 +430,7 @@ void TrainingWorkbench::projectReplaced() {
     m_scene->setBreakpoints({});
     m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
     m_scene->setGradientNorms({});
+    m_gradientLegend->setNorms({}, 0); // another network: the legend waits for its first step
     m_diagnostics->setRuntimeDiagnostic(std::nullopt);
     m_plots->clear();
     m_overlays->setSamples({}, -1);

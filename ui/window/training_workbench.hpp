@@ -17,6 +17,7 @@ namespace segforge::ui {
 
 class DiagnosticsPanel;
 class Document;
+class GradientLegend;
 class GraphScene;
 class GraphView;
 class OverlayPanel;
@@ -45,6 +46,8 @@ public:
     QDockWidget* plotsDock() const { return m_plotsDock; }
     QDockWidget* overlaysDock() const { return m_overlaysDock; }
     QDockWidget* inspectorDock() const { return m_inspectorDock; }
+    /// The gradient view's key over the canvas, shown while the view is on.
+    GradientLegend* gradientLegend() const { return m_gradientLegend; }
 
     /// The Train menu with every training action and shortcut.
     QMenu* createMenu(QWidget* parent);
@@ -82,6 +85,8 @@ private:
     void onPaused(core::NodeId node, core::Phase phase);
     void onNonFinite(const core::NonFiniteReport& report);
     void refreshInspector();
+    /// The wires and the legend show the latest step's gradient norms (none when the view is off).
+    void showGradientNorms();
 
     QMainWindow* m_window;
     Document* m_document;
@@ -97,6 +102,7 @@ private:
     QDockWidget* m_plotsDock = nullptr;
     QDockWidget* m_overlaysDock = nullptr;
     QDockWidget* m_inspectorDock = nullptr;
+    GradientLegend* m_gradientLegend = nullptr;
     std::optional<core::PortRef> m_inspected; ///< the output port whose tensor the inspector shows
     core::Phase m_phase = core::Phase::Forward;
 };

@@ -3,8 +3,10 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QDockWidget>
+#include <QFontMetrics>
 #include <QLayout>
 #include <QMainWindow>
+#include <QScrollArea>
 #include <QSettings>
 #include <QTabBar>
 
@@ -15,9 +17,26 @@ namespace segforge::ui {
 namespace {
 
 /// saveState()'s version: a layout saved by another dock set is not restored.
-constexpr int kStateVersion = 2;
+constexpr int kStateVersion = 3;
 /// Width from which the palette gets a column of its own (left) in Build.
 constexpr int kWideWindow = 1600;
+/// Column height (the window less its bars) from which Train stacks the
+/// training controls, the plots and the predictions; below it the plots and
+/// the predictions share a tab group, so the controls show whole.
+constexpr int kTallColumn = 860;
+
+/// The height a dock needs to show its content without scrolling at `width`,
+/// with room for `extraLines` more lines of text (labels that grow during a run).
+int heightToShowWhole(QDockWidget* dock, int width, int extraLines) {
+    QWidget* content = dock->widget();
+    if (auto* area = qobject_cast<QScrollArea*>(content); area && area->widget())
+        content = area->widget();
+    const int inner = content->hasHeightForWidth() ? content->heightForWidth(width)
+                                                   : content->sizeHint().height();
+    const QFontMetrics fm(dock->font());
+    const int title = fm.height() + 10; // the dock's title bar
+    return inner + title + extraLines * fm.lineSpacing() + 6;
+}
 
 int indexOf(Workspace w) { return static_cast<int>(w); }
 
@@ -180,10 +199,22 @@ void Workspaces::applyDefault(Workspace workspace) {
     case Workspace::Train:
         put(d.training, Qt::RightDockWidgetArea);
         below(d.training, d.plots);
-        below(d.plots, d.predictions);
         m_window->resizeDocks({d.training}, {column}, Qt::Horizontal);
-        m_window->resizeDocks({d.training, d.plots, d.predictions}, {h * 22 / 100, h * 44 / 100, h * 34 / 100},
-                              Qt::Vertical);
+        if (h >= kTallColumn) {
+            below(d.plots, d.predictions);
+            const int controls = std::max(h * 22 / 100, heightToShowWhole(d.training, column, 3));
+            const int rest = h - controls;
+            m_window->resizeDocks({d.training, d.plots, d.predictions}, {controls, rest * 56 / 100, rest * 44 / 100},
+                                  Qt::Vertical);
+        } else {
+            // A laptop screen: three docks stacked would leave each too short to
+            // use (the controls scrolled, the plots a few pixels tall).
+            tab(d.plots, d.predictions);
+            d.plots->raise();
+            // Three more lines: the last run's data and the last epoch's numbers appear later.
+            const int controls = std::min(h / 2, heightToShowWhole(d.training, column, 3));
+            m_window->resizeDocks({d.training, d.plots}, {controls, h - controls}, Qt::Vertical);
+        }
         break;
     case Workspace::Inspect:
         // The diagnostics below: a NaN stop is reported there and opens this workspace.
