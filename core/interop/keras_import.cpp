@@ -1,5 +1,6 @@
 #include "interop/keras_importer.hpp"
 #include "layout/graph_layout.hpp"
+#include "layout/level_groups.hpp"
 #include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
@@ -50,6 +51,9 @@ KerasImport Importer::run(const json& doc) {
         resolveReshapes();
         EditOutcome moved = applyEdits(m_graph, layoutGraph(m_graph));
         (void)moved; // moves of existing nodes cannot fail
+        // A U-Net's levels become groups, so a large one can be read collapsed.
+        EditOutcome grouped = applyEdits(m_graph, levelGroupsScript(m_graph));
+        (void)grouped; // new groups of existing, ungrouped nodes cannot fail
         project.graph = std::move(m_graph);
         out.project = std::move(project);
     } catch (const KerasFormatError& e) {
