@@ -234,6 +234,23 @@ private slots:
         QVERIFY(m_window->document()->graph() == before);
     }
 
+    void groupByLevelGroupsAHandBuiltUNetInOneUndoStep() {
+        m_window->document()->reset(ungrouped(), QString());
+        const core::Graph before = m_window->document()->graph();
+        QVERIFY(before.groups().empty());
+        action(*m_window, "group-by-level")->trigger();
+        QStringList names;
+        for (const auto& [id, group] : m_window->document()->graph().groups())
+            names << QString::fromStdString(group.name);
+        QCOMPARE(names, QStringList({"enc1", "enc2", "enc3", "bottleneck", "dec3", "dec2", "dec1"}));
+        // Asking again changes nothing: the user's groups are never replaced.
+        const int steps = m_window->document()->undoStack()->count();
+        action(*m_window, "group-by-level")->trigger();
+        QCOMPARE(m_window->document()->undoStack()->count(), steps);
+        m_window->document()->undoStack()->undo();
+        QVERIFY(m_window->document()->graph() == before);
+    }
+
     void groupEditsAreAllowedWhileTrainingLocksTheGraph() {
         m_window->document()->reset(unet(2), QString());
         m_window->document()->setLocked("training");

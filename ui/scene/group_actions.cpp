@@ -1,6 +1,7 @@
 #include "scene/group_actions.hpp"
 
 #include "document/document.hpp"
+#include "layout/level_groups.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/group_layer.hpp"
 
@@ -27,6 +28,18 @@ void addGroupActions(QMenu* menu, QWidget* window, GraphScene* scene) {
         [scene] { scene->groups()->ungroupSelection(); });
     add(QObject::tr("Collapse / &Expand Group"), "toggle-group", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
         [scene] { scene->groups()->toggleSelection(); });
+    add(QObject::tr("Group by &Level"), "group-by-level", QKeySequence(), [scene] {
+        Document* doc = scene->document();
+        const core::EditScript script = core::levelGroupsScript(doc->graph(), doc->check());
+        if (script.empty()) {
+            emit scene->statusMessage(
+                doc->graph().groups().empty()
+                    ? QObject::tr("Not a U-Net: no resolution levels going down and back up to group")
+                    : QObject::tr("The graph has groups already: ungroup them first to group by level"));
+            return;
+        }
+        doc->applyEdits(script, QObject::tr("Group by level"));
+    })->setToolTip(QObject::tr("One group per resolution level of a U-Net: enc1…, bottleneck, …dec1"));
     add(QObject::tr("Collapse All Groups"), "collapse-all", QKeySequence(),
         [scene] { scene->groups()->setAllCollapsed(true); });
     add(QObject::tr("Expand All Groups"), "expand-all", QKeySequence(),
