@@ -4,6 +4,7 @@
 // diagnostic brought to a readable zoom, a stepped node kept in view.
 
 #include "document/document.hpp"
+#include "interop/keras_json_export.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "project/project_file.hpp"
 #include "scene/edge_item.hpp"
@@ -12,13 +13,15 @@
 #include "scene/group_layer.hpp"
 #include "scene/node_item.hpp"
 #include "scene/semantic_zoom.hpp"
-#include "style/theme.hpp"
 #include "scene/view_report.hpp"
+#include "style/theme.hpp"
 #include "templates/unet_template.hpp"
 #include "window/main_window.hpp"
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
@@ -123,6 +126,41 @@ private slots:
         QFETCH(bool, batchnorm);
         m_window->document()->reset(unet(5, batchnorm), QString());
         verifyReadable(openedView(QSize(1280, 720)));
+    }
+
+    /// A network too large to read whole opens as a U of collapsed level
+    /// blocks at a zoom where the blocks' text is drawn inside them.
+    void largeNetworksOpenAsReadableBlocks_data() {
+        QTest::addColumn<bool>("keras");
+        QTest::newRow("bundled sample") << false;
+        QTest::newRow("84-layer Keras U-Net (depth 5, BatchNorm)") << true;
+    }
+    void largeNetworksOpenAsReadableBlocks() {
+        QFETCH(bool, keras);
+        QTemporaryDir dir;
+        if (keras) {
+            // A Keras model.to_json() of a depth-5 U-Net: imported without positions or groups.
+            core::KerasJsonExport json = core::exportKerasJson(unet(5, true).graph, "unet");
+            QVERIFY(json.ok());
+            const QString file = dir.filePath("unet.json");
+            QFile out(file);
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            out.write(QByteArray::fromStdString(json.model.dump()));
+            out.close();
+            QString why;
+            QVERIFY2(m_window->importKeras(file, &why, true), qPrintable(why));
+        } else {
+            QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        }
+        const ViewReport r = openedView(QSize(1280, 720));
+        verifyReadable(r);
+        const core::Graph& g = m_window->document()->graph();
+        QVERIFY(g.groups().size() >= 9);
+        for (const auto& [id, group] : g.groups())
+            QVERIFY2(group.collapsed, group.name.c_str());
+        QVERIFY2(r.zoom >= 0.3, qPrintable(describe(r)));
+        // Opening is not an edit: nothing to undo.
+        QCOMPARE(m_window->document()->undoStack()->count(), 0);
     }
 
     void kerasImportsAreReadable_data() {

@@ -53,7 +53,8 @@ bool Document::applyFix(const core::FixIt& fix) {
 
 bool Document::collapseGroupsToFit(double width, double height, double readableZoom) {
     const core::Graph& g = m_project.graph;
-    if (m_undo.count() != 0 || isDirty() || isLocked() || g.groups().empty())
+    // Nothing edited yet (an import or recovered work is unsaved, but not edited here).
+    if (m_undo.count() != 0 || isLocked() || g.groups().empty())
         return false;
     std::map<core::GroupId, bool> collapse;
     for (const auto& [id, group] : g.groups()) {

@@ -36,7 +36,7 @@ public:
     /// A network just opened that fits a viewport of `width`×`height` pixels
     /// only below `readableZoom` starts with its groups collapsed and laid out
     /// as blocks. How a file is first shown, not an edit of the user's: no undo
-    /// step, nothing unsaved. Only while nothing was edited and no group is
+    /// step, nothing newly unsaved. Only while nothing was edited and no group is
     /// collapsed yet (a file that collapses its groups says how to show it).
     /// True when it collapsed.
     bool collapseGroupsToFit(double width, double height, double readableZoom);

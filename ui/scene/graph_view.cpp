@@ -4,6 +4,7 @@
 
 #include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
+#include "scene/group_item.hpp"
 #include "scene/minimap.hpp"
 #include "scene/node_item.hpp"
 #include "scene/semantic_zoom.hpp"
@@ -70,8 +71,12 @@ namespace {
 QRectF nodeBounds(const QGraphicsScene* scene) {
     QRectF bounds;
     for (QGraphicsItem* item : scene->items()) {
-        if (item->type() == NodeItem::Type && item->isVisible())
+        if (!item->isVisible())
+            continue;
+        if (item->type() == NodeItem::Type)
             bounds = bounds.united(static_cast<NodeItem*>(item)->sceneBodyRect());
+        else if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed())
+            bounds = bounds.united(static_cast<GroupItem*>(item)->sceneBoxRect()); // stands for its members
     }
     return bounds;
 }

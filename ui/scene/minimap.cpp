@@ -1,6 +1,7 @@
 #include "scene/minimap.hpp"
 
 #include "scene/graph_view.hpp"
+#include "scene/group_item.hpp"
 #include "scene/node_item.hpp"
 #include "style/theme.hpp"
 
@@ -58,11 +59,18 @@ void Minimap::refresh() {
     m_boxes.clear();
     m_network = QRectF();
     for (QGraphicsItem* item : m_view->scene()->items()) {
-        if (item->type() != NodeItem::Type || !item->isVisible())
+        if (!item->isVisible())
             continue;
-        const auto* node = static_cast<const NodeItem*>(item);
-        m_boxes.push_back({node->sceneBodyRect(), node->hasError()});
-        m_network = m_network.united(node->sceneBodyRect());
+        if (item->type() == NodeItem::Type) {
+            const auto* node = static_cast<const NodeItem*>(item);
+            m_boxes.push_back({node->sceneBodyRect(), node->hasError()});
+        } else if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed()) {
+            const auto* group = static_cast<const GroupItem*>(item);
+            m_boxes.push_back({group->sceneBoxRect(), group->look().errors > 0});
+        } else {
+            continue;
+        }
+        m_network = m_network.united(m_boxes.back().rect);
     }
     const bool show = !networkInView();
     if (show)
