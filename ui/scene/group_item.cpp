@@ -229,7 +229,11 @@ void GroupItem::paintCollapsed(QPainter* painter, double lod) {
             paintBadge(painter, lod, box);
         return; // ports and types collapse into the plate
     }
-    if (band < box.height()) {
+    // The subtitle only where it clears the first port row's type text (zoomed
+    // out the text grows on screen-size floors while the rows stay put).
+    const double subtitleBottom = band + std::max(kSubtitleHeight, textPx(lod) * 1.3);
+    const double firstRowTop = portCentre(0, false).y() - (detailed ? textPx(lod) / 2 : 0);
+    if (band < box.height() && subtitleBottom <= firstRowTop + 0.5) {
         painter->setPen(t.textDim);
         const QString sub = QStringLiteral("%1 nodes · %2").arg(m_look.memberCount).arg(paramsText(m_look.parameters));
         painter->drawText(QRectF(10, band, box.width() - 20, std::max(kSubtitleHeight, textPx(lod) * 1.3)),
