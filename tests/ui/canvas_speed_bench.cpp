@@ -93,11 +93,34 @@ private slots:
             pan.report(qPrintable(QStringLiteral("pan at %1 %").arg(zoom * 100)));
         }
 
+        // SEGFORGE_BENCH_SHOTS=DIR: what the canvas draws at each semantic-zoom
+        // level, to compare renderings before and after a speed change.
+        if (const QString dir = qEnvironmentVariable("SEGFORGE_BENCH_SHOTS"); !dir.isEmpty()) {
+            const core::Point at = doc.graph().findNodeByName("enc2_conv1")->position;
+            const QPointF centre(at.x, at.y);
+            for (double z : {1.0, 0.85, 0.6, 0.3, 0.12, 0.05}) {
+                view.setZoom(z);
+                view.centerOn(centre);
+                QApplication::processEvents();
+                view.viewport()->grab().save(QStringLiteral("%1/zoom_%2.png").arg(dir).arg(z));
+            }
+            view.fitAll();
+            QApplication::processEvents();
+            view.viewport()->grab().save(dir + "/fit.png");
+        }
+
         view.fitAll();
-        Frames zoom;
-        for (int i = 0; i < 60; ++i)
-            frame(zoom, [&] { view.zoomBy(i % 20 < 10 ? 1.15 : 1 / 1.15); });
+        Frames zoom, zoomItems;
+        for (int i = 0; i < 60; ++i) {
+            frame(zoom, [&] {
+                QElapsedTimer t;
+                t.start();
+                view.zoomBy(i % 20 < 10 ? 1.15 : 1 / 1.15);
+                zoomItems.ms.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
+            });
+        }
         zoom.report("wheel zoom steps around the fitted view");
+        zoomItems.report("  of which telling the items the zoom (before the repaint)");
 
         Frames edit;
         const core::NodeId conv = doc.graph().findNodeByName("enc1_conv1")->id;

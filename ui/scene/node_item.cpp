@@ -131,6 +131,9 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
         signature += '|' + p.name + p.color.name() + (p.known ? '+' : '-');
     if (signature != m_signature) {
         m_signature = std::move(signature);
+        m_plateTitleSize = m_plateTypeSize = -1; // the plate's text is measured again
+        if (detailAt(m_viewZoom) == Detail::Overview)
+            prepareGeometryChange(); // the plate's width follows its text
         update();
     }
 }
@@ -144,9 +147,15 @@ constexpr double kLine = 1.3;
 /// enough for a typical layer name, not so much that neighbours vanish under it.
 constexpr double kPlateMaxScreenPx = 112;
 
+/// Corner radius of the zoomed-out box: round on screen however small it is.
+double summaryRadius(double lod) { return std::max(7.0, 4.0 / lod); }
+
+/// The whole-pixel size a font of `px` canvas pixels is drawn at.
+int pixelSize(double px) { return std::max(1, static_cast<int>(std::ceil(px - 1e-6))); }
+
 QFont pixelFont(const QFont& base, double px, bool bold) {
     QFont f = base;
-    f.setPixelSize(std::max(1, static_cast<int>(std::ceil(px - 1e-6))));
+    f.setPixelSize(pixelSize(px));
     f.setBold(bold);
     return f;
 }
@@ -156,11 +165,21 @@ QFont pixelFont(const QFont& base, double px, bool bold) {
 QRectF NodeItem::plateRect(double zoom) const {
     using namespace semantic_zoom;
     const double z = std::max(zoom, 1e-3);
-    const QFont title = pixelFont(QFont(), titlePx(z), true);
-    const QFont type = pixelFont(QFont(), textPx(z), false);
-    double textWidth = QFontMetricsF(title).horizontalAdvance(m_title);
-    for (const QString& line : m_typeLines)
-        textWidth = std::max(textWidth, QFontMetricsF(type).horizontalAdvance(line));
+    // boundingRect() asks for the plate many times a frame: the text is
+    // measured once per pair of font sizes (they change in whole pixels).
+    const int titleSize = pixelSize(titlePx(z));
+    const int typeSize = pixelSize(textPx(z));
+    if (titleSize != m_plateTitleSize || typeSize != m_plateTypeSize) {
+        const QFontMetricsF titleMetrics(pixelFont(QFont(), titlePx(z), true));
+        const QFontMetricsF typeMetrics(pixelFont(QFont(), textPx(z), false));
+        double width = titleMetrics.horizontalAdvance(m_title);
+        for (const QString& line : m_typeLines)
+            width = std::max(width, typeMetrics.horizontalAdvance(line));
+        m_plateTextWidth = width;
+        m_plateTitleSize = titleSize;
+        m_plateTypeSize = typeSize;
+    }
+    const double textWidth = m_plateTextWidth;
     // Never wider than a column of the layout: neighbours' plates must not cover each other.
     const double widest = kNodeWidth + 0.9 * core::LayoutSpacing{}.columnGap;
     const double width = std::max(kNodeWidth, std::min({textWidth + 12 / z, kPlateMaxScreenPx / z, widest}));
@@ -280,10 +299,10 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     const QRectF body(0, 0, kNodeWidth, height());
     if (detail == Detail::Overview) {
         const QRectF plate = plateRect(lod);
-        paintMarks(painter, lod, plate);
+        paintMarks(painter, lod, plate, summaryRadius(lod));
         paintSummary(painter, lod, plate, true);
     } else {
-        paintMarks(painter, lod, body);
+        paintMarks(painter, lod, body, detail == Detail::Compact ? summaryRadius(lod) : 7);
         if (detail == Detail::Compact)
             paintSummary(painter, lod, body, false);
         else
@@ -291,7 +310,7 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     }
 }
 
-void NodeItem::paintMarks(QPainter* painter, double lod, const QRectF& box) {
+void NodeItem::paintMarks(QPainter* painter, double lod, const QRectF& box, double boxRadius) {
     // Halos under the box: a run glow, an error or a warning. Their widths have
     // a floor on screen, so a red node is red at every zoom.
     const Theme& t = Theme::current();
@@ -312,13 +331,37 @@ void NodeItem::paintMarks(QPainter* painter, double lod, const QRectF& box) {
         painter->setPen(QPen(c, w));
         painter->drawRoundedRect(box.adjusted(-w / 2, -w / 2, w / 2, w / 2), 9, 9);
     }
-    // Shadow.
+    // Shadow. Only its rim below the box shows: the box (opaque, rounded by
+    // `boxRadius`) is painted over it. Filling the two outlines even-odd covers
+    // that rim (and the box's top strip, painted over next) without filling
+    // the whole area twice, which on a zoom step over hundreds of nodes cost
+    // more than the rest of their painting.
+    QPainterPath shadow;
+    shadow.addRoundedRect(box.translated(0, std::max(3.0, 2.0 / lod)), 7, 7);
+    shadow.addRoundedRect(box, boxRadius, boxRadius);
     painter->setPen(Qt::NoPen);
     painter->setBrush(QColor(0, 0, 0, t.dark ? 90 : 35));
-    painter->drawRoundedRect(box.translated(0, std::max(3.0, 2.0 / lod)), 7, 7);
+    painter->drawPath(shadow);
 }
 
 namespace {
+/// The title band: `band` with its top corners rounded (radius `r`, at most
+/// half its width or height, as QPainterPath::addRoundedRect clamps it) and its
+/// bottom corners square. Drawn as one outline: the union of a rounded and a
+/// plain rectangle, simplified, cost more than the rest of a node's painting.
+QPainterPath titleBand(const QRectF& band, double r) {
+    r = std::min({r, band.width() / 2, band.height() / 2});
+    QPainterPath path;
+    path.moveTo(band.left(), band.bottom());
+    path.lineTo(band.left(), band.top() + r);
+    path.arcTo(QRectF(band.left(), band.top(), 2 * r, 2 * r), 180, -90);
+    path.lineTo(band.right() - r, band.top());
+    path.arcTo(QRectF(band.right() - 2 * r, band.top(), 2 * r, 2 * r), 90, -90);
+    path.lineTo(band.right(), band.bottom());
+    path.closeSubpath();
+    return path;
+}
+
 QColor borderColor(const Theme& t, NodeItem::RunMark mark, bool selected, int worst) {
     return mark == NodeItem::RunMark::NonFinite ? t.error
            : mark == NodeItem::RunMark::Current ? t.running
@@ -337,10 +380,7 @@ void NodeItem::paintDetailed(QPainter* painter, double lod, Detail detail) {
     painter->setPen(QPen(borderColor(t, m_runMark, isSelected(), m_worst),
                          m_runMark != RunMark::None ? 3.0 : isSelected() || m_worst ? 2.0 : 1.0));
     painter->drawRoundedRect(body, 7, 7);
-    QPainterPath band;
-    band.addRoundedRect(QRectF(0, 0, kNodeWidth, kTitleHeight), 7, 7);
-    band.addRect(QRectF(0, kTitleHeight - 8, kNodeWidth, 8));
-    painter->fillPath(band.simplified(), m_category);
+    painter->fillPath(titleBand(QRectF(0, 0, kNodeWidth, kTitleHeight), 7), m_category);
 
     const double titleWidth = kNodeWidth - (m_worst ? 40 : 18);
     const QFont title = pixelFont(painter->font(), titlePx(lod), true);
@@ -417,7 +457,7 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     const Theme& t = Theme::current();
     const double titleSize = titlePx(lod), typeSize = textPx(lod);
     const double bandHeight = std::max(kTitleHeight, kLine * titleSize + 4 / lod);
-    const double radius = std::max(7.0, 4.0 / lod);
+    const double radius = summaryRadius(lod);
     painter->setBrush(t.nodeBody);
     painter->setPen(QPen(borderColor(t, m_runMark, isSelected(), m_worst),
                          std::max(1.0, (isSelected() || m_worst || m_runMark != RunMark::None ? 2.0 : 1.0) / lod)));
@@ -426,10 +466,7 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
         // The box itself, under the plate's centre, keeps the ports' anchors visible.
         painter->setPen(Qt::NoPen);
     }
-    QPainterPath band;
-    band.addRoundedRect(QRectF(box.left(), box.top(), box.width(), bandHeight), radius, radius);
-    band.addRect(QRectF(box.left(), box.top() + bandHeight / 2, box.width(), bandHeight / 2));
-    painter->fillPath(band.simplified(), m_category);
+    painter->fillPath(titleBand(QRectF(box.left(), box.top(), box.width(), bandHeight), radius), m_category);
 
     const double pad = 6 / lod;
     const double badge = m_worst ? std::max(9.0, 8.0 / lod) : 0;

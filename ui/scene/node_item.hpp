@@ -95,7 +95,7 @@ private:
     QRectF plateRect(double zoom) const;
     void paintDetailed(QPainter* painter, double lod, Detail detail);
     void paintSummary(QPainter* painter, double lod, const QRectF& box, bool plate);
-    void paintMarks(QPainter* painter, double lod, const QRectF& box);
+    void paintMarks(QPainter* painter, double lod, const QRectF& box, double boxRadius);
 
     core::NodeId m_id;
     QString m_title, m_op, m_subtitle;
@@ -113,6 +113,9 @@ private:
     RunMark m_runMark = RunMark::None;
     bool m_breakpoint = false;
     QString m_signature; ///< what was last painted; refresh() repaints only on change
+    mutable double m_plateTextWidth = 0; ///< widest plate text line at…
+    mutable int m_plateTitleSize = -1;   ///< …this title font size and…
+    mutable int m_plateTypeSize = -1;    ///< …this type font size (pixels)
 };
 
 } // namespace segforge::ui
