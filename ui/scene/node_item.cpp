@@ -131,7 +131,8 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
         signature += '|' + p.name + p.color.name() + (p.known ? '+' : '-');
     if (signature != m_signature) {
         m_signature = std::move(signature);
-        m_plateTitleSize = m_plateTypeSize = -1; // the plate's text is measured again
+        m_plateTextWidths.clear(); // the texts are measured again
+        m_elided.clear();
         if (detailAt(m_viewZoom) == Detail::Overview)
             prepareGeometryChange(); // the plate's width follows its text
         update();
@@ -146,6 +147,10 @@ constexpr double kLine = 1.3;
 /// How wide the overview plate may grow on screen beyond a narrow box (pixels):
 /// enough for a typical layer name, not so much that neighbours vanish under it.
 constexpr double kPlateMaxScreenPx = 112;
+
+/// How many text measurements a node keeps (per font size and width): the
+/// sizes of a few dozen zoom steps.
+constexpr std::size_t kTextCacheSize = 48;
 
 /// Corner radius of the zoomed-out box: round on screen however small it is.
 double summaryRadius(double lod) { return std::max(7.0, 4.0 / lod); }
@@ -165,27 +170,49 @@ QFont pixelFont(const QFont& base, double px, bool bold) {
 QRectF NodeItem::plateRect(double zoom) const {
     using namespace semantic_zoom;
     const double z = std::max(zoom, 1e-3);
-    // boundingRect() asks for the plate many times a frame: the text is
-    // measured once per pair of font sizes (they change in whole pixels).
+    // boundingRect() asks for the plate many times a frame, and wheel zooming
+    // goes back and forth over the same steps: the text is measured once per
+    // pair of font sizes (they change in whole pixels).
     const int titleSize = pixelSize(titlePx(z));
     const int typeSize = pixelSize(textPx(z));
-    if (titleSize != m_plateTitleSize || typeSize != m_plateTypeSize) {
+    auto known = std::find_if(m_plateTextWidths.begin(), m_plateTextWidths.end(), [&](const PlateTextWidth& w) {
+        return w.titleSize == titleSize && w.typeSize == typeSize;
+    });
+    if (known == m_plateTextWidths.end()) {
         const QFontMetricsF titleMetrics(pixelFont(QFont(), titlePx(z), true));
         const QFontMetricsF typeMetrics(pixelFont(QFont(), textPx(z), false));
         double width = titleMetrics.horizontalAdvance(m_title);
         for (const QString& line : m_typeLines)
             width = std::max(width, typeMetrics.horizontalAdvance(line));
-        m_plateTextWidth = width;
-        m_plateTitleSize = titleSize;
-        m_plateTypeSize = typeSize;
+        if (m_plateTextWidths.size() >= kTextCacheSize)
+            m_plateTextWidths.clear();
+        m_plateTextWidths.push_back({titleSize, typeSize, width});
+        known = m_plateTextWidths.end() - 1;
     }
-    const double textWidth = m_plateTextWidth;
+    const double textWidth = known->width;
     // Never wider than a column of the layout: neighbours' plates must not cover each other.
     const double widest = kNodeWidth + 0.9 * core::LayoutSpacing{}.columnGap;
     const double width = std::max(kNodeWidth, std::min({textWidth + 12 / z, kPlateMaxScreenPx / z, widest}));
     const double lines = static_cast<double>(std::max<qsizetype>(1, m_typeLines.size()));
     const double h = std::max(height(), kLine * (titlePx(z) + lines * textPx(z)) + 6 / z);
     return {kNodeWidth / 2 - width / 2, height() / 2 - h / 2, width, h};
+}
+
+QString NodeItem::elided(int line, const QFont& font, Qt::TextElideMode mode, double width) const {
+    // Zoomed out, the font sizes follow the zoom: eliding (shaping the text)
+    // on every paint of every node was a large part of a zoom step. The width
+    // is kept to a thousandth of a canvas pixel, far below what can change
+    // where the text is cut.
+    const auto key = static_cast<qint64>(std::floor(width * 1000));
+    for (const Elided& e : m_elided)
+        if (e.line == line && e.pixelSize == font.pixelSize() && e.bold == font.bold() && e.width == key)
+            return e.text;
+    const QString& text = line < 0 ? m_title : m_typeLines[line];
+    if (m_elided.size() >= kTextCacheSize)
+        m_elided.clear();
+    m_elided.push_back({line, font.pixelSize(), font.bold(), key,
+                        QFontMetricsF(font).elidedText(text, mode, static_cast<double>(key) / 1000)});
+    return m_elided.back().text;
 }
 
 void NodeItem::setViewZoom(double zoom) {
@@ -475,7 +502,7 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     painter->setFont(title);
     painter->setPen(t.nodeTitleText);
     painter->drawText(QRectF(box.left() + pad, box.top(), titleWidth, bandHeight), Qt::AlignVCenter | Qt::AlignLeft,
-                      QFontMetricsF(title).elidedText(m_title, Qt::ElideMiddle, titleWidth));
+                      elided(-1, title, Qt::ElideMiddle, titleWidth));
     m_paintedTitlePx = title.pixelSize() * lod;
 
     const QFont type = pixelFont(painter->font(), typeSize, false);
@@ -484,10 +511,9 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     const double lineHeight = kLine * typeSize;
     const double linesHeight = lineHeight * static_cast<double>(m_typeLines.size());
     double y = box.top() + bandHeight + std::max(0.0, (box.height() - bandHeight - linesHeight) / 2);
-    for (const QString& line : m_typeLines) {
+    for (int i = 0; i < static_cast<int>(m_typeLines.size()); ++i) {
         const QRectF lineRect(box.left() + pad, y, box.width() - 2 * pad, lineHeight);
-        painter->drawText(lineRect, Qt::AlignVCenter | Qt::AlignLeft,
-                          QFontMetricsF(type).elidedText(line, Qt::ElideRight, lineRect.width()));
+        painter->drawText(lineRect, Qt::AlignVCenter | Qt::AlignLeft, elided(i, type, Qt::ElideRight, lineRect.width()));
         y += lineHeight;
     }
     m_paintedType = true;

@@ -93,6 +93,8 @@ private:
     QPointF localOutput(int i) const;
     /// The overview plate (name + type at a fixed size on screen), local coordinates.
     QRectF plateRect(double zoom) const;
+    /// The title (line -1) or type line `line` elided to `width` in `font`, remembered.
+    QString elided(int line, const QFont& font, Qt::TextElideMode mode, double width) const;
     void paintDetailed(QPainter* painter, double lod, Detail detail);
     void paintSummary(QPainter* painter, double lod, const QRectF& box, bool plate);
     void paintMarks(QPainter* painter, double lod, const QRectF& box, double boxRadius);
@@ -113,9 +115,20 @@ private:
     RunMark m_runMark = RunMark::None;
     bool m_breakpoint = false;
     QString m_signature; ///< what was last painted; refresh() repaints only on change
-    mutable double m_plateTextWidth = 0; ///< widest plate text line at…
-    mutable int m_plateTitleSize = -1;   ///< …this title font size and…
-    mutable int m_plateTypeSize = -1;    ///< …this type font size (pixels)
+    /// The plate's widest text line at a pair of font sizes (pixels).
+    struct PlateTextWidth {
+        int titleSize, typeSize;
+        double width;
+    };
+    mutable std::vector<PlateTextWidth> m_plateTextWidths;
+    /// The title (line -1) or a type line elided to a width (thousandths of a pixel).
+    struct Elided {
+        int line, pixelSize;
+        bool bold;
+        qint64 width;
+        QString text;
+    };
+    mutable std::vector<Elided> m_elided;
 };
 
 } // namespace segforge::ui
