@@ -163,6 +163,20 @@ private slots:
         QCOMPARE(m_window->document()->undoStack()->count(), 0);
     }
 
+    /// Zoom steps draw rough (no antialiasing) and the canvas is smooth again once the zoom rests.
+    void zoomingDrawsRoughThenSmooth() {
+        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        openedView(QSize(1280, 720));
+        GraphView* view = m_window->view();
+        QVERIFY(view->renderHints().testFlag(QPainter::Antialiasing));
+        const double before = view->zoom();
+        view->zoomBy(1.15);
+        QVERIFY(std::abs(view->zoom() - before * 1.15) < 1e-9);
+        QVERIFY(!view->renderHints().testFlag(QPainter::Antialiasing));
+        QVERIFY(view->renderHints().testFlag(QPainter::TextAntialiasing));
+        QTRY_VERIFY_WITH_TIMEOUT(view->renderHints().testFlag(QPainter::Antialiasing), 2000);
+    }
+
     void kerasImportsAreReadable_data() {
         QTest::addColumn<QString>("file");
         const QDir dir(SEGFORGE_TEST_DATA "/keras/public");

@@ -30,6 +30,10 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     setFrameShape(QFrame::NoFrame);
     setSceneRect(-1e5, -1e5, 2e5, 2e5); // a large canvas: panning never hits an edge
     m_minimap = new Minimap(this);
+    m_zoomSettle = new QTimer(this);
+    m_zoomSettle->setSingleShot(true);
+    m_zoomSettle->setInterval(180);
+    connect(m_zoomSettle, &QTimer::timeout, this, &GraphView::zoomSettled);
     connect(scene, &GraphScene::runMarkChanged, this, [this](core::NodeId node, NodeItem::RunMark mark) {
         if (mark == NodeItem::RunMark::Current)
             ensureNodeReadable(node);
@@ -41,8 +45,22 @@ void GraphView::zoomBy(double factor) {
     if (z < kMinZoom || z > kMaxZoom)
         return;
     m_fitted = false;
+    zoomInteractively();
     scale(factor, factor);
     zoomApplied();
+}
+
+void GraphView::zoomInteractively() {
+    if (renderHints().testFlag(QPainter::Antialiasing))
+        setRenderHints(QPainter::TextAntialiasing);
+    m_zoomSettle->start();
+}
+
+void GraphView::zoomSettled() {
+    setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
+    // The nodes' cached pictures were drawn rough: draw them again.
+    for (QGraphicsItem* item : m_scene->items())
+        item->update();
 }
 
 void GraphView::setZoom(double z) {

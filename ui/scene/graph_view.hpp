@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QGraphicsView>
+#include <QTimer>
 
 namespace segforge::ui {
 
@@ -59,7 +60,14 @@ private:
     /// Tells the scene's items the zoom (their zoomed-out plates' extents).
     void zoomApplied();
 
+    /// While the wheel or Ctrl± zooms, frames are drawn without antialiasing
+    /// (a 300-node canvas redraws every node at each step); once the zoom has
+    /// rested the canvas is drawn smooth again.
+    void zoomInteractively();
+    void zoomSettled();
+
     GraphScene* m_scene;
+    QTimer* m_zoomSettle = nullptr;
     Minimap* m_minimap = nullptr; ///< the overview, shown while part of the network is out of view
     bool m_panning = false;
     /// The view shows the whole network until the user zooms or pans: a window
