@@ -150,7 +150,9 @@ GraphLayout computeGroupedLayout(const Graph& graph, const CheckResult& check, c
         Block block;
         block.nodes = {id};
         block.rank = rank;
-        block.level = levels.outLevel(id);
+        // A node that changes level stands on the row it leaves from (a pooling)
+        // or arrives at (an upsampling): the shallower one, where its group works.
+        block.level = std::min(levels.inLevel(id), levels.outLevel(id));
         if (auto p = parts->find(id); p != parts->end())
             block.part = p->second;
         const NodeGeometry geometry = nodeGeometry(*graph.findNode(id));

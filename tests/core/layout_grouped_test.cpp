@@ -142,3 +142,22 @@ TEST(GroupedLayoutScripts, WithoutCollapsedGroupsItIsTheFullLayout) {
     const CheckResult check = checkGraph(g, options);
     EXPECT_EQ(computeGroupedLayout(g, check).positions, computeLayout(g, check).positions);
 }
+
+TEST(GroupedLayoutScripts, OneExpandedLevelAmongCollapsedOnesStaysOnItsRow) {
+    Graph g = unet(4, false);
+    ASSERT_TRUE(applyEdits(g, setGroupsCollapsedScript(g, all(g, true))).ok);
+    const GroupId enc2 = groupNamed(g, "enc2").id;
+    ASSERT_TRUE(applyEdits(g, setGroupsCollapsedScript(g, {{enc2, false}})).ok);
+    // enc2's members, its pooling included, stay level with each other and
+    // clear of the enc3 box below.
+    const auto& members = groupNamed(g, "enc2").members;
+    const double rowY = g.findNode(*members.begin())->position.y;
+    double bottom = -1e18;
+    for (NodeId m : members) {
+        const Node& n = *g.findNode(m);
+        EXPECT_DOUBLE_EQ(n.position.y, rowY) << n.name << " is off enc2's row";
+        bottom = std::max(bottom, nodeGeometry(n).rectAt(n.position).bottom());
+    }
+    EXPECT_GT(rowY, boxOf(g, "enc1").y);
+    EXPECT_LT(bottom, boxOf(g, "enc3").y);
+}

@@ -58,6 +58,12 @@ QRectF GroupItem::localRect() const {
     return QRectF(0, 0, m_look.membersRect.width() + 2 * kPad, m_look.membersRect.height() + 2 * kPad + kFrameTitle);
 }
 
+QRectF GroupItem::sceneTitleRect() const {
+    if (m_look.collapsed)
+        return {};
+    return mapRectToScene(QRectF(0, 0, localRect().width(), kFrameTitle));
+}
+
 void GroupItem::setLook(const Look& look) {
     prepareGeometryChange();
     m_look = look;

@@ -52,6 +52,9 @@ public:
     bool isCollapsed() const { return m_look.collapsed; }
     /// The collapsed box, or the expanded frame, in scene coordinates.
     QRectF sceneBoxRect() const { return mapRectToScene(localRect()); }
+    /// An expanded frame's title bar in scene coordinates (empty when collapsed):
+    /// wire labels keep off it.
+    QRectF sceneTitleRect() const;
     /// What is painted at `zoom`: the box, or zoomed out the plate in its place.
     QRectF sceneDrawnRect(double zoom) const { return mapRectToScene(plateRect(zoom)); }
 

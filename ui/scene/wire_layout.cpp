@@ -39,6 +39,11 @@ Obstacles collectObstacles(QGraphicsScene* scene) {
     }
     for (const auto& [id, r] : out.boxes)
         out.rects.push_back(r);
+    // Labels also keep off expanded groups' title bars (wires may cross them).
+    for (QGraphicsItem* item : scene->items(Qt::AscendingOrder)) {
+        if (item->isVisible() && item->type() == GroupItem::Type && !static_cast<GroupItem*>(item)->isCollapsed())
+            out.rects.push_back(toRect(static_cast<GroupItem*>(item)->sceneTitleRect()));
+    }
     return out;
 }
 
