@@ -5,17 +5,29 @@
 
 #include "data/sample_data.hpp"
 #include "document/document.hpp"
+#include "panels/diagnostic_detail.hpp"
+#include "panels/diagnostics_panel.hpp"
 #include "panels/properties_panel.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
 #include "templates/unet_template.hpp"
 #include "training/training_controller.hpp"
+#include "training/training_panel.hpp"
+#include "window/dialog_folder.hpp"
+#include "window/first_run_hint.hpp"
+#include "window/gradient_legend.hpp"
 #include "window/main_window.hpp"
 #include "window/shortcuts_dialog.hpp"
 #include "window/training_workbench.hpp"
 #include "window/workspaces.hpp"
 
 #include <QAbstractButton>
+#include <QAbstractSpinBox>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QProgressBar>
+#include <QScrollBar>
+#include <QTreeWidget>
 #include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
@@ -30,6 +42,9 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QtTest>
+
+#include <cmath>
+#include <functional>
 
 using namespace segforge;
 using namespace segforge::ui;
@@ -110,6 +125,51 @@ void settle() {
     }
 }
 
+/// The Training dock's controls (buttons, fields, progress bar) not wholly in
+/// view, and the dock's scroll range if it has one; `count` gets how many were looked at.
+QStringList trainingControlsOutOfView(MainWindow& window, int* count) {
+    QStringList out;
+    auto* area = qobject_cast<QScrollArea*>(window.training()->trainingDock()->widget());
+    if (!area)
+        return {"no scroll area"};
+    if (area->verticalScrollBar()->maximum() != 0)
+        out << QStringLiteral("the dock scrolls by %1 px").arg(area->verticalScrollBar()->maximum());
+    QWidget* viewport = area->viewport();
+    const QRect visible = viewport->rect();
+    *count = 0;
+    for (QWidget* w : window.training()->panel()->findChildren<QWidget*>()) {
+        const bool control = qobject_cast<QAbstractButton*>(w) || qobject_cast<QAbstractSpinBox*>(w) ||
+                             qobject_cast<QComboBox*>(w) || qobject_cast<QProgressBar*>(w);
+        if (!control || !w->isVisible())
+            continue;
+        ++*count;
+        const QRect r(w->mapTo(viewport, QPoint(0, 0)), w->size());
+        if (!visible.contains(r))
+            out << QStringLiteral("%1 '%2' at %3,%4 %5x%6 outside %7x%8")
+                       .arg(w->metaObject()->className(), w->toolTip().section('\n', 0, 0).left(30))
+                       .arg(r.x()).arg(r.y()).arg(r.width()).arg(r.height())
+                       .arg(visible.width()).arg(visible.height());
+    }
+    return out;
+}
+
+/// A U-Net whose deepest skip goes straight into its Concatenate: one
+/// concat-shape-mismatch with a fix (the resize the checker proposes).
+void breakTheUNet(MainWindow& window) {
+    core::UNetOptions o;
+    o.depth = 3;
+    o.filters = 8;
+    o.size = 64;
+    window.document()->reset(std::get<core::Project>(core::makeUNetProject(o)), QString());
+    const core::Graph& g = window.document()->graph();
+    const core::NodeId up = g.findNodeByName("dec3_up")->id;
+    const core::NodeId bottleneck = g.findNodeByName("bottleneck_conv2")->id;
+    const core::NodeId concat = g.findNodeByName("dec3_concat")->id;
+    QVERIFY(window.document()->applyEdits({core::RemoveNodeEdit{up}}, "Delete"));
+    QVERIFY(window.document()->applyEdits({core::ConnectEdit{core::Edge{{bottleneck, "output"}, {concat, "b"}}}},
+                                          "Connect"));
+}
+
 } // namespace
 
 class WindowTest : public QObject {
@@ -162,7 +222,9 @@ private slots:
         case Workspace::Train:
             QVERIFY(showing(w->trainingDock()));
             QVERIFY(showing(w->plotsDock()));
-            QVERIFY(showing(w->overlaysDock()));
+            // On a short screen the predictions are a tab beside the plots.
+            QVERIFY(showing(w->overlaysDock()) || window.tabifiedDockWidgets(w->plotsDock()).contains(w->overlaysDock()));
+            QCOMPARE(showing(w->overlaysDock()), size.height() >= 1000);
             QVERIFY(!window.findChild<QDockWidget*>("properties")->isVisible());
             break;
         case Workspace::Inspect:
@@ -251,6 +313,11 @@ private slots:
         if (!clipped.isEmpty())
             qWarning().noquote() << clipped.join("\n");
         QVERIFY(clipped.isEmpty());
+        // The run's lines (the data it read, where it stopped) leave the controls in view.
+        int controls = 0;
+        const QStringList hidden = trainingControlsOutOfView(window, &controls);
+        QVERIFY2(hidden.isEmpty(), qPrintable(hidden.join("\n")));
+        QCOMPARE(controls, 15);
         c->waitForIdle(30000);
         window.document()->undoStack()->setClean();
         c->markWeightsSaved();
@@ -455,6 +522,186 @@ private slots:
                 ++withKeys;
         QVERIFY(rows.size() >= 20);
         QVERIFY(rows.size() <= withKeys);
+    }
+
+    void theDetailPaneShowsTheWholeMessageAndItsFixApplies() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        breakTheUNet(window);
+        settle();
+        DiagnosticsPanel* panel = window.diagnostics();
+        DiagnosticDetail* detail = panel->detail();
+        QVERIFY(showing(detail));
+        // Nothing chosen: the first row.
+        const core::Diagnostic& first = window.document()->check().diagnostics.front();
+        QCOMPARE(detail->messageText(), QString::fromStdString(first.message));
+        // The mismatch, chosen in the table: its whole message, its node, a button per fix.
+        const int row = panel->rowOf("concat-shape-mismatch");
+        QVERIFY(row >= 0);
+        panel->tree()->setCurrentItem(panel->tree()->topLevelItem(row));
+        const core::Diagnostic* mismatch = nullptr;
+        for (const core::Diagnostic& d : window.document()->check().diagnostics)
+            if (d.code == "concat-shape-mismatch")
+                mismatch = &d;
+        QVERIFY(mismatch);
+        QVERIFY(!mismatch->fixes.empty());
+        const std::string message = mismatch->message;
+        const std::size_t fixes = mismatch->fixes.size();
+        QCOMPARE(detail->messageText(), QString::fromStdString(message));
+        QVERIFY(detail->whereText().contains("dec3_concat"));
+        QCOMPARE(detail->fixButtons().size(), fixes);
+        settle();
+        // Cut in the table's column at 1280×720, whole here: wrapped, never wider than the dock.
+        auto* label = detail->findChild<QLabel*>("diagnostic-message");
+        QVERIFY(label && label->wordWrap());
+        QVERIFY(label->textInteractionFlags() & Qt::TextSelectableByMouse);
+        auto* dock = window.findChild<QDockWidget*>("diagnostics");
+        QVERIFY(QRect(QPoint(0, 0), dock->size()).contains(QRect(label->mapTo(dock, QPoint(0, 0)), label->size())));
+        QVERIFY(label->height() >= label->heightForWidth(label->width()));
+        QCOMPARE(window.size(), QSize(1280, 720));
+        QVERIFY(clippedWidgets(window).isEmpty());
+        // Its Fix applies the fix, as one undoable step.
+        QUndoStack* stack = window.document()->undoStack();
+        const int steps = stack->count();
+        QTest::mouseClick(detail->fixButtons().front(), Qt::LeftButton);
+        settle();
+        QCOMPARE(stack->count(), steps + 1);
+        QCOMPARE(panel->rowOf("concat-shape-mismatch"), -1);
+        stack->undo();
+        settle();
+        QVERIFY(panel->rowOf("concat-shape-mismatch") >= 0);
+        stack->setClean();
+    }
+
+    void theFirstRunHintShowsOnceAndNotAfterDismissal() {
+        {
+            MainWindow window;
+            window.resize(1280, 720);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            FirstRunHint* hint = window.firstRunHint();
+            QVERIFY(!hint->isVisible()); // only a normal start offers it
+            QVERIFY(window.offerFirstRunHint());
+            QVERIFY(showing(hint));
+            for (int step = 1; step <= 3; ++step)
+                QVERIFY(hint->findChild<QLabel*>(QStringLiteral("first-run-step-%1").arg(step)));
+            QVERIFY(hint->findChild<QLabel*>("first-run-step-3")->text().contains("Train"));
+            // Over the canvas, inside it.
+            QVERIFY(window.view()->viewport()->rect().contains(hint->geometry()));
+            QVERIFY(clippedWidgets(window).isEmpty());
+            QVERIFY(hint->dontShowAgain()->isChecked());
+            QTest::mouseClick(hint->closeButton(), Qt::LeftButton);
+            QVERIFY(!hint->isVisible());
+        }
+        {
+            MainWindow again; // the next start: not again
+            again.resize(1280, 720);
+            again.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&again));
+            QVERIFY(!again.offerFirstRunHint());
+            QVERIFY(!again.firstRunHint()->isVisible());
+            // Help shows it on request.
+            auto* help = again.findChild<QAction*>("first-run-hint");
+            QVERIFY(help);
+            help->trigger();
+            QVERIFY(showing(again.firstRunHint()));
+            // Closed with "Don't show again" cleared: offered at the next start.
+            again.firstRunHint()->dontShowAgain()->setChecked(false);
+            QTest::mouseClick(again.firstRunHint()->closeButton(), Qt::LeftButton);
+        }
+        MainWindow third;
+        QVERIFY(third.offerFirstRunHint());
+    }
+
+    void theGradientLegendShowsTheStepsExtremes() {
+        QTemporaryDir data;
+        core::SampleDataOptions options;
+        options.count = 16;
+        QCOMPARE(core::writeSampleData(data.path().toStdString(), options), std::string());
+        MainWindow window;
+        QVERIFY(window.openFile(sampleProject(), nullptr, true));
+        window.document()->setDataOverride(data.path().toStdString());
+        core::TrainingOverrides overrides;
+        overrides.dataDir = data.path().toStdString();
+        window.training()->controller()->setDefaultOverrides(overrides);
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        GradientLegend* legend = window.training()->gradientLegend();
+        QAction* view = window.training()->panel()->gradientViewAction();
+        QVERIFY(!legend->isVisible());
+        view->setChecked(true);
+        QVERIFY(showing(legend));
+        QVERIFY(!legend->range()); // no step yet: it says so
+        TrainingController* c = window.training()->controller();
+        QSignalSpy batches(c, &TrainingController::batchDone);
+        c->setStopAtStep(1);
+        QString why;
+        QVERIFY2(c->start(false, &why), qPrintable(why));
+        QVERIFY(batches.wait(30000));
+        QTRY_VERIFY_WITH_TIMEOUT(!c->trainingActive(), 30000);
+        c->waitForIdle(30000);
+        settle();
+        // The extremes the wires are drawn between, as numbers.
+        double lo = 1e300, hi = 0;
+        for (const auto& [port, norm] : c->gradientNorms())
+            if (norm > 0 && std::isfinite(norm)) {
+                lo = std::min(lo, norm);
+                hi = std::max(hi, norm);
+            }
+        QVERIFY(hi > lo);
+        QVERIFY(legend->range());
+        QCOMPARE(legend->range()->first, lo);
+        QCOMPARE(legend->range()->second, hi);
+        QCOMPARE(legend->minText(), GradientLegend::formatNorm(lo));
+        QCOMPARE(legend->maxText(), GradientLegend::formatNorm(hi));
+        QVERIFY(showing(legend));
+        QVERIFY(window.view()->viewport()->rect().contains(legend->geometry()));
+        QVERIFY(clippedWidgets(window).isEmpty());
+        view->setChecked(false);
+        QVERIFY(!legend->isVisible());
+        window.document()->undoStack()->setClean();
+        c->markWeightsSaved();
+    }
+
+    void fileDialogsOpenInTheProjectFolderElseTheLastOne() {
+        QTemporaryDir project, other;
+        const QString path = project.path() + "/unet.segforge";
+        QVERIFY(QFile::copy(sampleProject(), path));
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+        MainWindow window;
+        QVERIFY(window.openFile(path, nullptr, true));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QString folder = QFileInfo(project.path()).absoluteFilePath();
+        QCOMPARE(window.dialogStartFolder(), folder);
+        // Untitled: the folder a file was last chosen in.
+        window.setSavePrompt([](const QString&, const QString&) { return QMessageBox::Discard; });
+        QVERIFY(window.newEmpty());
+        rememberDialogPath(other.path() + "/model.json");
+        QCOMPARE(window.dialogStartFolder(), QFileInfo(other.path()).absoluteFilePath());
+        // Saved again: its own folder wins over the last one.
+        QVERIFY(window.saveFile(path, nullptr, true));
+        QCOMPARE(window.dialogStartFolder(), folder);
+    }
+
+    void trainingControlsShowWholeAt1280x720() {
+        MainWindow window;
+        QVERIFY(window.openFile(sampleProject(), nullptr, true));
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.workspaces()->switchTo(Workspace::Train);
+        settle();
+        QCOMPARE(window.size(), QSize(1280, 720));
+        int controls = 0;
+        const QStringList hidden = trainingControlsOutOfView(window, &controls);
+        QVERIFY2(hidden.isEmpty(), qPrintable(hidden.join("\n")));
+        QCOMPARE(controls, 6 + 8 + 1); // run buttons, settings, progress
+        QVERIFY(showing(window.training()->plotsDock()));
+        QVERIFY(clippedWidgets(window).isEmpty());
     }
 };
 

@@ -206,6 +206,14 @@ void TrainingPanel::buildForm() {
         b->setIconSize({16, 16});
         b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
         b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        if (a == m_runToBreak) {
+            // Three to a row fit a 1280×720 dock with a shorter word; the
+            // action's full name stays in the menu, the toolbar and the tooltip.
+            // (changed reaches the button's own update first, so this wins.)
+            auto shorten = [b] { b->setText(tr("To Breakpoint")); };
+            shorten();
+            connect(a, &QAction::changed, b, shorten);
+        }
         buttons->addWidget(b, i / 3, i % 3); // run / pause / stop, then the three ways to step
         ++i;
     }
