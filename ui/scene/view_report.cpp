@@ -15,6 +15,7 @@
 #include <QJsonArray>
 #include <QLabel>
 #include <QMainWindow>
+#include <QTabBar>
 #include <QToolBar>
 #include <QToolButton>
 
@@ -106,10 +107,15 @@ QStringList clippedWidgets(QWidget* window) {
                     out << nameOf(w) + " (actions in the overflow menu)";
             }
         }
-        // Qt parks the docks behind another dock's tab outside the window, still "visible".
-        if (auto* dock = qobject_cast<QDockWidget*>(w); dock && !r.intersects(frame)) {
+        // Qt parks the docks behind another dock's tab, and the tab bars of dock
+        // groups a layout no longer uses, outside the window, still "visible":
+        // nobody sees them, so they are not cut.
+        if (!r.intersects(frame)) {
             auto* main = qobject_cast<QMainWindow*>(window);
-            if (main && !main->tabifiedDockWidgets(dock).isEmpty()) {
+            auto* dock = qobject_cast<QDockWidget*>(w);
+            const bool parkedDock = dock && main && !main->tabifiedDockWidgets(dock).isEmpty();
+            const bool parkedTabs = qobject_cast<QTabBar*>(w) && w->parentWidget() == window;
+            if (parkedDock || parkedTabs) {
                 reported.push_back(w); // nor its contents
                 continue;
             }

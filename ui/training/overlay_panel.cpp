@@ -4,6 +4,7 @@
 #include "training/overlay_detail_dialog.hpp"
 #include "training/overlay_render.hpp"
 #include "training/overlay_rows.hpp"
+#include "window/dialog_folder.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -316,10 +317,14 @@ QDialog* OverlayPanel::detailDialog() const { return m_detail; }
 bool OverlayPanel::showingEmptyMessage() const { return m_stack->currentIndex() == 0; }
 
 void OverlayPanel::chooseFile() {
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Predict image"), QString(), tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"));
-    if (!path.isEmpty())
-        emit predictImageRequested(path);
+    // Images to try usually sit where the last one was chosen.
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Predict image"), dialogFolder(QString()),
+                                     tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    rememberDialogPath(path);
+    emit predictImageRequested(path);
 }
 
 void OverlayPanel::updateThumbSize() {
