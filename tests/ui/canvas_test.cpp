@@ -159,6 +159,7 @@ private slots:
         for (const auto& [id, group] : g.groups())
             QVERIFY2(group.collapsed, group.name.c_str());
         QVERIFY2(r.zoom >= 0.3, qPrintable(describe(r)));
+        QVERIFY2(r.clippedWidgets.isEmpty(), qPrintable(r.clippedWidgets.join(", ")));
         // Opening is not an edit: nothing to undo.
         QCOMPARE(m_window->document()->undoStack()->count(), 0);
     }
