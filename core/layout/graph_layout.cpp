@@ -359,9 +359,9 @@ GraphLayout computeLayout(const Graph& graph, const CheckResult& check, const La
     return layout;
 }
 
-EditScript layoutGraph(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing) {
+EditScript movesTo(const Graph& graph, const std::map<NodeId, Point>& positions) {
     EditScript moves;
-    for (const auto& [id, p] : computeLayout(graph, check, spacing).positions) {
+    for (const auto& [id, p] : positions) {
         const Node* n = graph.findNode(id);
         if (n && !(n->position == p))
             moves.push_back(MoveNodeEdit{id, p});
@@ -369,11 +369,17 @@ EditScript layoutGraph(const Graph& graph, const CheckResult& check, const Layou
     return moves;
 }
 
-EditScript layoutGraph(const Graph& graph) {
+CheckResult checkTypesForLayout(const Graph& graph) {
     CheckOptions options;
     options.diagnoseInputSize = false; // the sweep explains errors; the layout needs only the types
     options.requireLoss = false;
-    return layoutGraph(graph, checkGraph(graph, options));
+    return checkGraph(graph, options);
 }
+
+EditScript layoutGraph(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing) {
+    return movesTo(graph, computeLayout(graph, check, spacing).positions);
+}
+
+EditScript layoutGraph(const Graph& graph) { return layoutGraph(graph, checkTypesForLayout(graph)); }
 
 } // namespace segforge::core

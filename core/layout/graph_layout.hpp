@@ -32,6 +32,13 @@ struct GraphLayout {
 /// sweeps). No two node rectangles overlap.
 GraphLayout computeLayout(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing = {});
 
+/// Moves that bring the graph's nodes to `positions` (nodes already there are left out).
+EditScript movesTo(const Graph& graph, const std::map<NodeId, Point>& positions);
+
+/// The check the layouts read: every edge's type, without the input-size
+/// sweep's explanations or the missing-loss error.
+CheckResult checkTypesForLayout(const Graph& graph);
+
 /// The layout as moves of the nodes that are not there yet (one undoable script).
 EditScript layoutGraph(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing = {});
 /// Same, checking the graph first (the types decide the levels).

@@ -1,6 +1,5 @@
 #include "layout/grouped_layout.hpp"
 
-#include "check/checker.hpp"
 #include "graph/group_boundary.hpp"
 #include "layout/resolution_levels.hpp"
 
@@ -93,21 +92,10 @@ void gatherMembers(GraphLayout& layout, const std::map<GroupId, const Group*>& c
     }
 }
 
-EditScript movesTo(const Graph& graph, const GraphLayout& layout) {
-    EditScript moves;
-    for (const auto& [id, p] : layout.positions) {
-        const Node* n = graph.findNode(id);
-        if (n && !(n->position == p))
-            moves.push_back(MoveNodeEdit{id, p});
-    }
-    return moves;
-}
-
-CheckResult typesOnly(const Graph& graph) {
-    CheckOptions options;
-    options.diagnoseInputSize = false; // the layout needs the types, not the explanations
-    options.requireLoss = false;
-    return checkGraph(graph, options);
+/// Height of a collapsed group's box: one row per boundary port on its taller side.
+double boxHeight(const Graph& graph, const Group& group) {
+    const GroupBoundary boundary = groupBoundary(graph, group);
+    return collapsedGroupHeight(std::max(boundary.inputs.size(), boundary.outputs.size()));
 }
 
 } // namespace
@@ -139,9 +127,8 @@ GraphLayout computeGroupedLayout(const Graph& graph, const CheckResult& check, c
             if (fresh) {
                 Block block;
                 block.rank = rank;
-                const GroupBoundary boundary = groupBoundary(graph, *it->second);
                 block.width = kCollapsedGroupWidth;
-                block.height = collapsedGroupHeight(std::max(boundary.inputs.size(), boundary.outputs.size()));
+                block.height = boxHeight(graph, *it->second);
                 blocks.push_back(block);
             }
             blocks[slot->second].nodes.push_back(id);
@@ -237,7 +224,7 @@ GraphLayout computeGroupedLayout(const Graph& graph, const CheckResult& check, c
 }
 
 EditScript groupedLayoutScript(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing) {
-    return movesTo(graph, computeGroupedLayout(graph, check, spacing));
+    return movesTo(graph, computeGroupedLayout(graph, check, spacing).positions);
 }
 
 EditScript setGroupsCollapsedScript(const Graph& graph, const std::map<GroupId, bool>& collapsed) {
@@ -252,7 +239,7 @@ EditScript setGroupsCollapsedScript(const Graph& graph, const std::map<GroupId, 
     Graph after = graph;
     if (!applyEdits(after, script).ok)
         return {};
-    EditScript moves = groupedLayoutScript(after, typesOnly(after));
+    EditScript moves = groupedLayoutScript(after, checkTypesForLayout(after));
     script.insert(script.end(), moves.begin(), moves.end());
     return script;
 }
@@ -260,14 +247,12 @@ EditScript setGroupsCollapsedScript(const Graph& graph, const std::map<GroupId, 
 double fitZoom(const Graph& graph, double width, double height) {
     double left = std::numeric_limits<double>::max(), top = left;
     double right = std::numeric_limits<double>::lowest(), bottom = right;
-    std::map<GroupId, double> boxHeight; // collapsed group → its box's height
-    for (const auto& [id, group] : collapsedGroups(graph)) {
-        const GroupBoundary boundary = groupBoundary(graph, *group);
-        boxHeight[id] = collapsedGroupHeight(std::max(boundary.inputs.size(), boundary.outputs.size()));
-    }
+    std::map<GroupId, double> heights; // collapsed group → its box's height
+    for (const auto& [id, group] : collapsedGroups(graph))
+        heights[id] = boxHeight(graph, *group);
     for (const auto& [id, node] : graph.nodes()) {
         Rect r;
-        if (auto it = boxHeight.find(graph.groupOf(id)); it != boxHeight.end()) {
+        if (auto it = heights.find(graph.groupOf(id)); it != heights.end()) {
             r = {node.position.x, node.position.y, kCollapsedGroupWidth, it->second};
         } else {
             r = nodeGeometry(node).rectAt(node.position);

@@ -1,6 +1,6 @@
 #include "layout/level_groups.hpp"
 
-#include "check/checker.hpp"
+#include "layout/graph_layout.hpp"
 #include "layout/resolution_levels.hpp"
 #include "util/str_cat.hpp"
 
@@ -80,11 +80,6 @@ EditScript levelGroupsScript(const Graph& graph, const CheckResult& check) {
     return script;
 }
 
-EditScript levelGroupsScript(const Graph& graph) {
-    CheckOptions options;
-    options.diagnoseInputSize = false; // the levels need the types only
-    options.requireLoss = false;
-    return levelGroupsScript(graph, checkGraph(graph, options));
-}
+EditScript levelGroupsScript(const Graph& graph) { return levelGroupsScript(graph, checkTypesForLayout(graph)); }
 
 } // namespace segforge::core
