@@ -86,40 +86,34 @@ void Minimap::place() {
     raise();
 }
 
-QRectF Minimap::worldRect() const {
-    // The network, and the view frame where it sticks out (within one network size of it).
-    return m_network.united(viewRect().intersected(m_network.adjusted(
+Minimap::Mapping Minimap::mapping() const {
+    Mapping m;
+    // The network, and the view frame where it sticks out (within one network size of it)...
+    m.world = m_network.united(viewRect().intersected(m_network.adjusted(
         -m_network.width(), -m_network.height(), m_network.width(), m_network.height())));
-}
-
-QRectF Minimap::mapArea() const {
-    // The world scaled into the widget, aspect kept.
-    const QRectF world = worldRect();
+    // ...scaled into the widget, aspect kept.
     const QRectF inner = QRectF(rect()).adjusted(kInset, kInset, -kInset, -kInset);
-    if (world.isEmpty())
-        return inner;
-    const double s = std::min(inner.width() / world.width(), inner.height() / world.height());
-    const QSizeF size(world.width() * s, world.height() * s);
-    return QRectF(inner.center() - QPointF(size.width() / 2, size.height() / 2), size);
+    if (m.world.isEmpty()) {
+        m.area = inner;
+        return m;
+    }
+    m.scale = std::min(inner.width() / m.world.width(), inner.height() / m.world.height());
+    const QSizeF size(m.world.width() * m.scale, m.world.height() * m.scale);
+    m.area = QRectF(inner.center() - QPointF(size.width() / 2, size.height() / 2), size);
+    return m;
 }
 
-QRectF Minimap::toWidget(const QRectF& r) const {
-    const QRectF world = worldRect();
-    const QRectF area = mapArea();
+QRectF Minimap::Mapping::toWidget(const QRectF& r) const {
     if (world.isEmpty())
         return {};
-    const double s = area.width() / world.width();
-    return QRectF(area.left() + (r.left() - world.left()) * s, area.top() + (r.top() - world.top()) * s,
-                  r.width() * s, r.height() * s);
+    return QRectF(area.left() + (r.left() - world.left()) * scale, area.top() + (r.top() - world.top()) * scale,
+                  r.width() * scale, r.height() * scale);
 }
 
-QPointF Minimap::toScene(QPointF p) const {
-    const QRectF world = worldRect();
-    const QRectF area = mapArea();
-    if (world.isEmpty() || area.width() <= 0)
+QPointF Minimap::Mapping::toScene(QPointF p) const {
+    if (world.isEmpty() || scale <= 0)
         return world.center();
-    const double s = area.width() / world.width();
-    return {world.left() + (p.x() - area.left()) / s, world.top() + (p.y() - area.top()) / s};
+    return {world.left() + (p.x() - area.left()) / scale, world.top() + (p.y() - area.top()) / scale};
 }
 
 void Minimap::paintEvent(QPaintEvent*) {
@@ -132,8 +126,9 @@ void Minimap::paintEvent(QPaintEvent*) {
     p.setBrush(back);
     p.drawRoundedRect(QRectF(rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
     p.setPen(Qt::NoPen);
+    const Mapping map = mapping(); // once per paint, not per box
     for (const Box& box : m_boxes) {
-        QRectF r = toWidget(box.rect);
+        QRectF r = map.toWidget(box.rect);
         if (r.width() < 2)
             r.setWidth(2);
         if (r.height() < 2)
@@ -145,18 +140,18 @@ void Minimap::paintEvent(QPaintEvent*) {
     p.setPen(QPen(frame, 1.5));
     frame.setAlpha(40);
     p.setBrush(frame);
-    p.drawRect(toWidget(viewRect()).intersected(QRectF(rect()).adjusted(1, 1, -1, -1)));
+    p.drawRect(map.toWidget(viewRect()).intersected(QRectF(rect()).adjusted(1, 1, -1, -1)));
 }
 
 void Minimap::mousePressEvent(QMouseEvent* event) {
     if (m_view && event->button() == Qt::LeftButton)
-        m_view->centerOn(toScene(event->position()));
+        m_view->centerOn(mapping().toScene(event->position()));
     event->accept();
 }
 
 void Minimap::mouseMoveEvent(QMouseEvent* event) {
     if (m_view && (event->buttons() & Qt::LeftButton))
-        m_view->centerOn(toScene(event->position()));
+        m_view->centerOn(mapping().toScene(event->position()));
     event->accept();
 }
 

@@ -32,10 +32,15 @@ private:
     void scheduleRefresh();
     void refresh();
     void place();
-    QRectF worldRect() const;
-    QRectF mapArea() const;
-    QPointF toScene(QPointF widgetPos) const;
-    QRectF toWidget(const QRectF& sceneRect) const;
+    /// Scene ↔ widget: the world shown (the network and the view frame near it)
+    /// and the widget area it is scaled into, aspect kept.
+    struct Mapping {
+        QRectF world, area;
+        double scale = 0;
+        QRectF toWidget(const QRectF& sceneRect) const;
+        QPointF toScene(QPointF widgetPos) const;
+    };
+    Mapping mapping() const;
     QRectF viewRect() const;
 
     QPointer<GraphView> m_view;
