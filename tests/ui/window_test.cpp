@@ -170,6 +170,22 @@ void breakTheUNet(MainWindow& window) {
                                           "Connect"));
 }
 
+/// The sample project, training on 16 generated images in `data` (its Dataset
+/// node's size, so the data fits), shown at 1280×720.
+void openSampleWithData(MainWindow& window, const QTemporaryDir& data) {
+    core::SampleDataOptions options;
+    options.count = 16;
+    QCOMPARE(core::writeSampleData(data.path().toStdString(), options), std::string());
+    QVERIFY(window.openFile(sampleProject(), nullptr, true));
+    window.document()->setDataOverride(data.path().toStdString());
+    core::TrainingOverrides overrides;
+    overrides.dataDir = data.path().toStdString();
+    window.training()->controller()->setDefaultOverrides(overrides);
+    window.resize(1280, 720);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+}
+
 } // namespace
 
 class WindowTest : public QObject {
@@ -283,18 +299,10 @@ private slots:
 
     void startingTrainingSwitchesToTrainAndNeverGrowsTheWindow() {
         QTemporaryDir data;
-        core::SampleDataOptions options;
-        options.count = 16; // the sample project's size, so its Dataset node fits the data
-        QCOMPARE(core::writeSampleData(data.path().toStdString(), options), std::string());
         MainWindow window;
-        QVERIFY(window.openFile(sampleProject(), nullptr, true));
-        window.document()->setDataOverride(data.path().toStdString());
-        core::TrainingOverrides overrides;
-        overrides.dataDir = data.path().toStdString();
-        window.training()->controller()->setDefaultOverrides(overrides);
-        window.resize(1280, 720);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        openSampleWithData(window, data);
+        if (QTest::currentTestFailed())
+            return;
         settle();
         QCOMPARE(window.workspaces()->current(), Workspace::Build);
         TrainingController* c = window.training()->controller();
@@ -617,18 +625,10 @@ private slots:
 
     void theGradientLegendShowsTheStepsExtremes() {
         QTemporaryDir data;
-        core::SampleDataOptions options;
-        options.count = 16;
-        QCOMPARE(core::writeSampleData(data.path().toStdString(), options), std::string());
         MainWindow window;
-        QVERIFY(window.openFile(sampleProject(), nullptr, true));
-        window.document()->setDataOverride(data.path().toStdString());
-        core::TrainingOverrides overrides;
-        overrides.dataDir = data.path().toStdString();
-        window.training()->controller()->setDefaultOverrides(overrides);
-        window.resize(1280, 720);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        openSampleWithData(window, data);
+        if (QTest::currentTestFailed())
+            return;
         GradientLegend* legend = window.training()->gradientLegend();
         QAction* view = window.training()->panel()->gradientViewAction();
         QVERIFY(!legend->isVisible());
