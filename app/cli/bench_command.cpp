@@ -4,7 +4,7 @@
 #include "cli/engine_support.hpp"
 #include "engine/flop_count.hpp"
 #include "engine/node_attributes.hpp"
-#include "engine/parallel.hpp"
+#include "kernels/parallel.hpp"
 #include "engine/step_profile.hpp"
 
 #include <nlohmann/json.hpp>

@@ -4,7 +4,7 @@
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/preflight.hpp"
-#include "interop/keras_import.hpp"
+#include "keras/keras_import.hpp"
 #include "project/project_file.hpp"
 
 #include <filesystem>

@@ -1,7 +1,7 @@
 #include "check/checker.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
-#include "interop/keras_import.hpp"
+#include "keras/keras_import.hpp"
 #include "project/project_file.hpp"
 
 #include <iostream>

@@ -3,7 +3,7 @@
 #include "cli/engine_support.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/preflight.hpp"
-#include "engine/parallel.hpp"
+#include "kernels/parallel.hpp"
 #include "engine/project_weights.hpp"
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"

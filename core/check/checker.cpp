@@ -2,7 +2,7 @@
 
 #include "check/graph_rules.hpp"
 #include "check/input_size_sweep.hpp"
-#include "data/dataset_rules.hpp"
+#include "check/dataset_rules.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 

@@ -2,9 +2,9 @@
 
 #include "check/checker.hpp"
 #include "engine/initializers.hpp"
-#include "engine/kernels/tensor_sweeps.hpp"
+#include "kernels/tensor_sweeps.hpp"
 #include "engine/node_attributes.hpp"
-#include "engine/parallel.hpp"
+#include "kernels/parallel.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "engine/optimizer.hpp"
 
-#include "engine/parallel.hpp"
+#include "kernels/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>

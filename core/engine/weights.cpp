@@ -1,6 +1,6 @@
 #include "engine/weights.hpp"
 
-#include "engine/kernels/tensor_sweeps.hpp"
+#include "kernels/tensor_sweeps.hpp"
 #include "io/safetensors.hpp"
 #include "util/str_cat.hpp"
 

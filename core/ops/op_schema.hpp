@@ -1,9 +1,9 @@
 #pragma once
 
-#include "check/diagnostic.hpp"
+#include "graph/diagnostic.hpp"
 #include "graph/graph.hpp"
 #include "ops/attr_spec.hpp"
-#include "ops/op_kernel.hpp"
+#include "kernels/op_kernel.hpp"
 #include "tensor/tensor_type.hpp"
 
 #include <array>
@@ -140,7 +140,7 @@ struct OpSchema {
     std::optional<LossContract> contract;
     InferFn infer;
     ParamFn params; ///< may be empty (no parameters)
-    /// Runtime kernels (core/engine/kernels). Sources have no forward (the
+    /// Runtime kernels (core/kernels). Sources have no forward (the
     /// executor feeds them); an empty backward means no gradient flows
     /// through the op (sources, metrics).
     KernelFn forward;

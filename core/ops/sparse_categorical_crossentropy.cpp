@@ -1,4 +1,4 @@
-#include "engine/kernels/kernels.hpp"
+#include "kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"

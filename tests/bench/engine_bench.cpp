@@ -5,9 +5,9 @@
 // Reports GFLOP/s counting 2·N·H·W·Cin·Cout·9 per pass (backward: input + weight grads, 2×).
 
 #include "engine/executor.hpp"
-#include "engine/kernels/conv_direct.hpp"
-#include "engine/kernels/conv_winograd.hpp"
-#include "engine/parallel.hpp"
+#include "kernels/conv_direct.hpp"
+#include "kernels/conv_winograd.hpp"
+#include "kernels/parallel.hpp"
 #include "ops/op_registry.hpp"
 
 #include <benchmark/benchmark.h>

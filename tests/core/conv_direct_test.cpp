@@ -7,9 +7,9 @@
 // kernels. The GEMM path itself is checked against naive loops and finite
 // differences elsewhere (engine_forward_test, engine_gradient_test).
 
-#include "engine/kernels/conv_direct.hpp"
-#include "engine/kernels/conv_winograd.hpp"
-#include "engine/parallel.hpp"
+#include "kernels/conv_direct.hpp"
+#include "kernels/conv_winograd.hpp"
+#include "kernels/parallel.hpp"
 #include "ops/op_registry.hpp"
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 // convolution agrees with the single-threaded one.
 
 #include "engine/executor.hpp"
-#include "engine/parallel.hpp"
+#include "kernels/parallel.hpp"
 #include "engine_op_harness.hpp"
 #include "graph_builder.hpp"
 

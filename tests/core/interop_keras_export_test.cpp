@@ -4,9 +4,9 @@
 
 #include "graph_builder.hpp"
 
-#include "interop/keras_import.hpp"
-#include "interop/keras_json_export.hpp"
-#include "interop/python_script_export.hpp"
+#include "keras/keras_import.hpp"
+#include "keras/keras_json_export.hpp"
+#include "export/python_script_export.hpp"
 #include "ops/op_helpers.hpp"
 #include "templates/unet_template.hpp"
 

@@ -3,8 +3,8 @@
 // in tests/interop (OpenCV DNN, onnx.checker).
 
 #include "graph_builder.hpp"
-#include "interop/onnx_export.hpp"
-#include "interop/protobuf_writer.hpp"
+#include "onnx/onnx_export.hpp"
+#include "onnx/protobuf_writer.hpp"
 
 #include <gmock/gmock.h>
 #include <map>

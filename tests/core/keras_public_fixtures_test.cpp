@@ -4,7 +4,7 @@
 
 #include "graph_builder.hpp"
 
-#include "interop/keras_import.hpp"
+#include "keras/keras_import.hpp"
 
 #include <gmock/gmock.h>
 

@@ -2,7 +2,7 @@
 // resolution), anything else layered; never two nodes on top of each other.
 
 #include "check/checker.hpp"
-#include "interop/keras_import.hpp"
+#include "keras/keras_import.hpp"
 #include "layout/graph_layout.hpp"
 #include "layout/resolution_levels.hpp"
 #include "layout/wire_router.hpp"

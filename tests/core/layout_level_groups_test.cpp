@@ -1,6 +1,6 @@
 // Level groups found from the structure: what the template creates by name,
 // found for imported and hand-built U-Nets from the inferred levels alone.
-#include "interop/keras_import.hpp"
+#include "keras/keras_import.hpp"
 #include "layout/level_groups.hpp"
 #include "templates/unet_template.hpp"
 

@@ -4,10 +4,10 @@
 
 #include "check/checker.hpp"
 #include "fuzz_checks.hpp"
-#include "interop/keras_import.hpp"
-#include "interop/keras_json_export.hpp"
-#include "interop/onnx_export.hpp"
-#include "interop/python_script_export.hpp"
+#include "keras/keras_import.hpp"
+#include "keras/keras_json_export.hpp"
+#include "onnx/onnx_export.hpp"
+#include "export/python_script_export.hpp"
 
 #include <cstddef>
 #include <cstdint>

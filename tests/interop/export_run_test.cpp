@@ -8,7 +8,7 @@
 #include "cli/cli_runner.hpp"
 #include "engine/executor.hpp"
 #include "engine/weights.hpp"
-#include "interop/export_graph.hpp"
+#include "export/export_graph.hpp"
 #include "project/project_file.hpp"
 #include "templates/unet_template.hpp"
 

@@ -4,7 +4,7 @@
 // diagnostic brought to a readable zoom, a stepped node kept in view.
 
 #include "document/document.hpp"
-#include "interop/keras_json_export.hpp"
+#include "keras/keras_json_export.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "project/project_file.hpp"
 #include "scene/edge_item.hpp"

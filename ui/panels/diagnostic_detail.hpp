@@ -1,6 +1,6 @@
 #pragma once
 
-#include "check/diagnostic.hpp"
+#include "graph/diagnostic.hpp"
 
 #include <QWidget>
 

@@ -3,7 +3,7 @@
 #include "document/document.hpp"
 #include "document/recovery_store.hpp"
 #include "engine/project_weights.hpp"
-#include "interop/keras_import.hpp"
+#include "keras/keras_import.hpp"
 #include "layout/grouped_layout.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "panels/palette_panel.hpp"

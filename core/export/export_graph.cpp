@@ -1,0 +1,160 @@
+#include "export/export_graph.hpp"
+
+#include "check/checker.hpp"
+#include "ops/op_registry.hpp"
+#include "util/str_cat.hpp"
+
+#include <cctype>
+#include <set>
+
+namespace segforge::core::interop {
+
+namespace {
+
+/// The tensor a consumer of `port` really receives: Cast nodes are skipped
+/// (Keras and PyTorch cast on their own), the Dataset's image is its name.
+std::string sourceName(const Graph& graph, PortRef port, std::vector<std::string>& warnings) {
+    for (int guard = 0; guard < 256; ++guard) {
+        const Node* n = graph.findNode(port.node);
+        if (!n || n->op != "Cast")
+            return n ? n->name : std::string();
+        auto up = graph.producerOf({n->id, "input"});
+        if (!up)
+            return n->name;
+        warnings.push_back(strCat("Cast '", n->name, "' is not exported: the frameworks cast the "
+                                  "input on their own"));
+        port = *up;
+    }
+    return {};
+}
+
+} // namespace
+
+ExportGraph collectExportGraph(const Graph& graph) {
+    ExportGraph out;
+    const auto order = graph.topologicalOrder();
+    if (!order) {
+        out.errors.push_back("the graph has a cycle; only an acyclic network can be exported");
+        return out;
+    }
+    CheckOptions options;
+    options.diagnoseInputSize = false;
+    options.requireLoss = false;
+    const CheckResult check = checkGraph(graph, options);
+    const OpRegistry& registry = OpRegistry::builtin();
+    // Nodes fed (directly or not) by a Dataset's mask prepare the targets: the
+    // scripts' data readers do that, and they are not part of the network.
+    std::set<NodeId> targetSide;
+    for (NodeId id : *order) {
+        for (const Edge& e : graph.edges()) {
+            if (e.to.node != id)
+                continue;
+            const Node* from = graph.findNode(e.from.node);
+            if ((from && from->op == "Dataset" && e.from.port == "mask") || targetSide.count(e.from.node))
+                targetSide.insert(id);
+        }
+    }
+    for (NodeId id : *order) {
+        const Node& node = *graph.findNode(id);
+        const OpSchema* roleOf = registry.find(node.op);
+        if (targetSide.count(id) && roleOf && roleOf->role == OpRole::Layer) {
+            out.warnings.push_back(strCat(node.op, " '", node.name, "' prepares the training targets; "
+                                          "it is not part of the exported network"));
+            continue;
+        }
+        const OpSchema* schema = registry.find(node.op);
+        if (!schema) {
+            out.errors.push_back(strCat("node '", node.name, "' has unknown op '", node.op, "'"));
+            continue;
+        }
+        AttrMap attrs;
+        for (const AttrSpec& spec : schema->attrs) {
+            auto it = node.attrs.find(spec.name);
+            auto v = coerceAttribute(spec, it == node.attrs.end() ? spec.defaultValue : it->second);
+            if (!v) {
+                out.errors.push_back(strCat(node.op, " '", node.name, "': attribute '", spec.name,
+                                            "' is invalid; fix it before exporting"));
+                continue;
+            }
+            attrs.emplace(spec.name, *v);
+        }
+        if (schema->role == OpRole::Loss) {
+            if (out.lossOp.empty()) {
+                out.lossOp = node.op;
+                out.lossAttrs = attrs;
+            }
+            continue;
+        }
+        if (schema->role == OpRole::Metric || node.op == "Cast")
+            continue;
+        if (node.op == "KerasLayer") {
+            auto cls = node.attrs.find("class_name");
+            out.errors.push_back(strCat("'", node.name, "' is a placeholder for the Keras layer ",
+                                        cls == node.attrs.end() || !std::holds_alternative<std::string>(cls->second)
+                                            ? std::string("?")
+                                            : std::get<std::string>(cls->second),
+                                        "; replace it with supported layers before exporting"));
+            continue;
+        }
+        ExportLayer layer{&node, schema, std::move(attrs), {}, std::nullopt};
+        const std::string outPort = node.op == "Dataset" ? "image" : "output";
+        layer.output = check.typeOf({id, outPort});
+        for (const std::string& port : schema->inputNames(node)) {
+            auto from = graph.producerOf({id, port});
+            if (!from) {
+                out.errors.push_back(strCat("input '", port, "' of '", node.name, "' is not connected"));
+                continue;
+            }
+            layer.inputs.push_back(sourceName(graph, *from, out.warnings));
+        }
+        out.layers.push_back(std::move(layer));
+    }
+    // Outputs: exported layers that no exported layer consumes.
+    for (const ExportLayer& layer : out.layers) {
+        bool consumed = false;
+        for (const ExportLayer& other : out.layers) {
+            for (const std::string& in : other.inputs)
+                consumed = consumed || in == layer.node->name;
+        }
+        if (!consumed && !layer.isInput())
+            out.outputs.push_back(layer.node->name);
+    }
+    if (out.layers.empty())
+        out.errors.push_back("the graph has no layers to export");
+    return out;
+}
+
+std::string kerasInitializerClass(const std::string& name) {
+    if (name == "he_normal")
+        return "HeNormal";
+    if (name == "zeros")
+        return "Zeros";
+    if (name == "ones")
+        return "Ones";
+    return "GlorotUniform";
+}
+
+std::string pythonIdentifier(const std::string& name) {
+    std::string id;
+    for (char c : name)
+        id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])))
+        id = "l_" + id;
+    return id;
+}
+
+std::string pythonString(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+} // namespace segforge::core::interop

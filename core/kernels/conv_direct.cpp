@@ -1,0 +1,267 @@
+// Driver of the direct convolution: choosing the micro-kernels, packing the
+// weights, cutting the work into row jobs for the pool. Scratch buffers
+// (packed weights, per-chunk weight-gradient partials) live in thread-local
+// vectors that only grow, so a training step allocates nothing once warm.
+
+#include "kernels/conv_direct.hpp"
+
+#include "kernels/conv_direct_jobs.hpp"
+#include "kernels/scratch_buffers.hpp"
+#include "kernels/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace segforge::core::kernels {
+
+namespace {
+
+using direct::kBlock;
+
+/// SEGFORGE_CONV_PATH=gemm|portable|avx2 picks the initial path (benchmarks compare
+/// them without a rebuild); unset or unknown means Auto.
+ConvPath pathFromEnvironment() {
+    const char* v = std::getenv("SEGFORGE_CONV_PATH");
+    if (!v)
+        return ConvPath::Auto;
+    if (std::strcmp(v, "gemm") == 0)
+        return ConvPath::Gemm;
+    if (std::strcmp(v, "portable") == 0)
+        return ConvPath::DirectPortable;
+    return ConvPath::Auto; // "avx2" too: Auto takes it wherever the CPU allows
+}
+
+std::atomic<ConvPath> g_path{pathFromEnvironment()};
+
+bool cpuHasAvx2Fma() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+#else
+    return false;
+#endif
+}
+
+bool portableRequestedByEnvironment() {
+    static const bool requested = [] {
+        const char* v = std::getenv("SEGFORGE_CONV_PORTABLE");
+        return v && *v && std::strcmp(v, "0") != 0;
+    }();
+    return requested;
+}
+
+const direct::MicroKernels& microKernels() {
+    return direct::activeKernels();
+}
+
+struct Scratch {
+    std::vector<float> packed, bias, zeros;
+    std::vector<std::vector<float>> partial;
+};
+
+Scratch& scratch() {
+    thread_local Scratch s;
+    return s;
+}
+
+std::int64_t roundUp(std::int64_t f) {
+    return (f + kBlock - 1) / kBlock * kBlock;
+}
+
+// w:(kh,kw,C,F) -> [F/16][kh][kw][C][16], lanes past F zero. With `adjoint`, the
+// weights of the convolution that maps the output gradient back to the input:
+// w'[ky][kx][f][c] = w[kh−1−ky][kw−1−kx][c][f], packed over C output blocks.
+void pack(const float* w, std::int64_t kh, std::int64_t kw, std::int64_t c, std::int64_t f,
+          bool adjoint, std::vector<float>& out) {
+    const std::int64_t cin = adjoint ? f : c, cout = adjoint ? c : f;
+    const std::int64_t blocks = roundUp(cout) / kBlock;
+    const std::int64_t blockSize = kh * kw * cin * kBlock;
+    float* p = zeroed(out, blocks * blockSize);
+    for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::int64_t o0 = b * kBlock, no = std::min(kBlock, cout - o0);
+        for (std::int64_t ky = 0; ky < kh; ++ky) {
+            for (std::int64_t kx = 0; kx < kw; ++kx) {
+                float* dst = p + b * blockSize + (ky * kw + kx) * cin * kBlock;
+                if (!adjoint) {
+                    const float* src = w + (ky * kw + kx) * c * f + o0;
+                    for (std::int64_t i = 0; i < cin; ++i)
+                        std::copy(src + i * f, src + i * f + no, dst + i * kBlock);
+                    continue;
+                }
+                const float* tap = w + ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c * f;
+                for (std::int64_t i = 0; i < cin; ++i)    // i: a channel of F
+                    for (std::int64_t o = 0; o < no; ++o) // o: a channel of C
+                        dst[i * kBlock + o] = tap[(o0 + o) * f + i];
+            }
+        }
+    }
+}
+
+} // namespace
+
+const direct::MicroKernels& direct::activeKernels() {
+    const ConvPath path = g_path.load();
+    if (path == ConvPath::DirectPortable)
+        return portableKernels();
+    if (path == ConvPath::DirectAvx2 || (convAvx2Available() && !portableRequestedByEnvironment()))
+        return *avx2Kernels();
+    return portableKernels();
+}
+
+bool convAvx2Available() {
+    return cpuHasAvx2Fma() && direct::avx2Kernels() != nullptr;
+}
+
+void setConvPath(ConvPath path) {
+    if (path == ConvPath::DirectAvx2 && !convAvx2Available())
+        throw std::logic_error("the AVX2 convolution kernels are not available on this CPU/build");
+    g_path = path;
+}
+
+ConvPath convPath() {
+    return g_path.load();
+}
+
+const char* convPathName() {
+    switch (g_path.load()) {
+    case ConvPath::Gemm:
+        return "gemm";
+    case ConvPath::DirectPortable:
+        return "portable";
+    case ConvPath::DirectAvx2:
+        return "avx2";
+    case ConvPath::Auto:
+        break;
+    }
+    return &microKernels() == &direct::portableKernels() ? "portable" : "avx2";
+}
+
+bool useDirectConv(const ConvGeometry& g) {
+    return g_path.load() != ConvPath::Gemm && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+           g.c > 0 && g.oh > 0 && g.ow > 0;
+}
+
+bool convDirectForward(const float* x, const float* w, const float* bias, float* y,
+                       const ConvGeometry& g, std::int64_t f, ActKind act) {
+    const direct::MicroKernels& mk = microKernels();
+    Scratch& s = scratch();
+    pack(w, g.kh, g.kw, g.c, f, false, s.packed);
+    const float* paddedBias = nullptr;
+    if (bias) {
+        float* b = zeroed(s.bias, roundUp(f));
+        std::copy(bias, bias + f, b);
+        paddedBias = b;
+    }
+    const float* zeros = zeroed(s.zeros, g.c);
+    const bool fused = act == ActKind::Linear || act == ActKind::Relu;
+    direct::RowJob job;
+    job.h = g.h;
+    job.w = g.w;
+    job.c = g.c;
+    job.kh = g.kh;
+    job.kw = g.kw;
+    job.padTop = g.padTop;
+    job.padLeft = g.padLeft;
+    job.packed = s.packed.data();
+    job.bias = paddedBias;
+    job.zeros = zeros;
+    job.f = f;
+    job.ow = g.ow;
+    job.relu = act == ActKind::Relu;
+    // One task per output row: every row is computed the same way whoever runs it.
+    parallelForFine(g.n * g.oh, [&](std::int64_t t0, std::int64_t t1) {
+        direct::RowJob j = job;
+        for (std::int64_t t = t0; t < t1; ++t) {
+            const std::int64_t n = t / g.oh;
+            j.in = x + n * g.h * g.w * g.c;
+            j.oy = t % g.oh;
+            j.out = y + t * g.ow * f;
+            mk.row(j);
+        }
+    });
+    return fused;
+}
+
+void convDirectBackwardData(const float* dz, const float* w, float* dx, const ConvGeometry& g,
+                            std::int64_t f) {
+    const direct::MicroKernels& mk = microKernels();
+    Scratch& s = scratch();
+    pack(w, g.kh, g.kw, g.c, f, true, s.packed);
+    const float* zeros = zeroed(s.zeros, f);
+    // The adjoint is a stride-1 convolution of dz (OH×OW×F) with the flipped kernel,
+    // padded by k−1−pad, producing H×W×C.
+    direct::RowJob job;
+    job.h = g.oh;
+    job.w = g.ow;
+    job.c = f;
+    job.kh = g.kh;
+    job.kw = g.kw;
+    job.padTop = g.kh - 1 - g.padTop;
+    job.padLeft = g.kw - 1 - g.padLeft;
+    job.packed = s.packed.data();
+    job.zeros = zeros;
+    job.f = g.c;
+    job.ow = g.w;
+    job.accumulate = true;
+    parallelForFine(g.n * g.h, [&](std::int64_t t0, std::int64_t t1) {
+        direct::RowJob j = job;
+        for (std::int64_t t = t0; t < t1; ++t) {
+            const std::int64_t n = t / g.h;
+            j.in = dz + n * g.oh * g.ow * f;
+            j.oy = t % g.h;
+            j.out = dx + t * g.w * g.c;
+            mk.row(j);
+        }
+    });
+}
+
+void convDirectBackwardWeights(const float* x, const float* dz, float* dw, const ConvGeometry& g,
+                               std::int64_t f) {
+    const direct::MicroKernels& mk = microKernels();
+    Scratch& s = scratch();
+    // A job covers enough rows for ~512 pixels, so its slices of x and dz stay in L2
+    // while every (tap, channel block) tile passes over them.
+    const std::int64_t rows =
+        std::clamp<std::int64_t>(512 / std::max<std::int64_t>(g.ow, 1), 1, g.oh);
+    const std::int64_t perImage = (g.oh + rows - 1) / rows;
+    const std::int64_t units = g.n * perImage;
+    const std::int64_t size = g.kh * g.kw * g.c * f;
+    const int chunks = parallelChunks(units);
+    for (int k = 1; k < chunks; ++k)
+        zeroedPartial(s.partial, k, size);
+    direct::WeightJob job;
+    job.h = g.h;
+    job.w = g.w;
+    job.c = g.c;
+    job.kh = g.kh;
+    job.kw = g.kw;
+    job.padTop = g.padTop;
+    job.padLeft = g.padLeft;
+    job.f = f;
+    job.ow = g.ow;
+    // Chunk 0 adds into dw, the others into partials summed in chunk order: the result
+    // depends on the thread count, never on timing.
+    parallelFor(units, [&](std::int64_t u0, std::int64_t u1, int chunk) {
+        direct::WeightJob j = job;
+        j.dw = chunk == 0 ? dw : s.partial[static_cast<std::size_t>(chunk)].data();
+        for (std::int64_t u = u0; u < u1; ++u) {
+            const std::int64_t n = u / perImage;
+            j.in = x + n * g.h * g.w * g.c;
+            j.dz = dz + n * g.oh * g.ow * f;
+            j.oy0 = (u % perImage) * rows;
+            j.oy1 = std::min(g.oh, j.oy0 + rows);
+            mk.weights(j);
+        }
+    });
+    for (int k = 1; k < chunks; ++k) {
+        const float* p = s.partial[static_cast<std::size_t>(k)].data();
+        for (std::int64_t i = 0; i < size; ++i)
+            dw[i] += p[i];
+    }
+}
+
+} // namespace segforge::core::kernels

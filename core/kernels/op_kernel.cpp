@@ -1,0 +1,47 @@
+#include "kernels/op_kernel.hpp"
+
+#include <stdexcept>
+
+namespace segforge::core {
+
+namespace {
+
+const AttrValue& lookup(const AttrMap* attrs, std::string_view name) {
+    if (!attrs)
+        throw std::logic_error("kernel called without attributes");
+    auto it = attrs->find(name);
+    if (it == attrs->end()) // the executor resolves every attribute: a kernel bug
+        throw std::logic_error("kernel reads unknown attribute '" + std::string(name) + "'");
+    return it->second;
+}
+
+} // namespace
+
+std::vector<Tensor>& KernelContext::state() const {
+    if (!saved)
+        throw std::logic_error("kernel needs saved state but none was provided");
+    return *saved;
+}
+
+std::int64_t KernelContext::getInt(std::string_view name) const {
+    return std::get<std::int64_t>(lookup(attrs, name));
+}
+double KernelContext::getFloat(std::string_view name) const {
+    return std::get<double>(lookup(attrs, name));
+}
+bool KernelContext::getBool(std::string_view name) const { return std::get<bool>(lookup(attrs, name)); }
+const std::string& KernelContext::getString(std::string_view name) const {
+    return std::get<std::string>(lookup(attrs, name));
+}
+std::array<std::int64_t, 2> KernelContext::getPair(std::string_view name) const {
+    const auto& v = getList(name);
+    return {v.at(0), v.at(1)};
+}
+const std::vector<std::int64_t>& KernelContext::getList(std::string_view name) const {
+    return std::get<std::vector<std::int64_t>>(lookup(attrs, name));
+}
+bool KernelContext::hasAttr(std::string_view name) const {
+    return attrs && attrs->find(name) != attrs->end();
+}
+
+} // namespace segforge::core
