@@ -1,18 +1,11 @@
 #include "engine/flop_count.hpp"
 
 #include "check/checker.hpp"
+#include "ops/op_registry.hpp"
+
+#include <algorithm>
 
 namespace segforge::core {
-
-namespace {
-
-double pixels(const std::optional<TensorType>& type, std::int64_t batch) {
-    if (!type || type->shape.rank() != 4)
-        return 0;
-    return static_cast<double>(batch) * static_cast<double>(type->shape[1]) * static_cast<double>(type->shape[2]);
-}
-
-} // namespace
 
 double convolutionFlops(const Graph& graph, std::int64_t batch) {
     double flops = 0;
@@ -22,26 +15,31 @@ double convolutionFlops(const Graph& graph, std::int64_t batch) {
 }
 
 std::map<NodeId, double> convolutionFlopsByNode(const Graph& graph, std::int64_t batch) {
-    const CheckResult check = checkGraph(graph, CheckOptions{false, 64});
+    const CheckResult check = checkGraph(graph, CheckOptions::withoutInputSizeSweep());
+    const OpRegistry& registry = OpRegistry::builtin();
     std::map<NodeId, double> flops;
     for (const auto& [id, node] : graph.nodes()) {
-        const bool transposed = node.op == "Conv2DTranspose";
-        if (node.op != "Conv2D" && !transposed)
+        const OpSchema* schema = registry.find(node.op);
+        if (!schema || !schema->flops.forward)
+            continue; // declared free (ops/export_mapping.hpp)
+        // Counted only where the checker inferred every output, from known inputs.
+        auto checked = check.nodes.find(id);
+        if (checked == check.nodes.end() || checked->second.outputs.empty() ||
+            !std::all_of(checked->second.outputs.begin(), checked->second.outputs.end(),
+                         [](const auto& t) { return t.has_value(); }))
             continue;
-        const auto& params = check.paramsOf(id);
-        if (params.empty())
-            continue;
-        double kernel = 1;
-        for (std::int64_t d : params.front().shape)
-            kernel *= static_cast<double>(d);
-        std::optional<TensorType> where;
-        if (transposed) {
-            if (auto producer = graph.producerOf({id, "input"}))
-                where = check.typeOf(*producer);
-        } else {
-            where = check.typeOf({id, "output"});
+        AttrMap attrs;
+        for (const AttrSpec& spec : schema->attrs) {
+            auto it = node.attrs.find(spec.name);
+            if (auto v = coerceAttribute(spec, it == node.attrs.end() ? spec.defaultValue : it->second))
+                attrs.emplace(spec.name, *v);
         }
-        flops[id] = 2 * kernel * pixels(where, batch);
+        InteropView view{node, attrs, schema->inputNames(node), {}, checked->second.outputs.front()};
+        for (const std::string& port : view.inputPorts) {
+            auto producer = graph.producerOf({id, port});
+            view.inputs.push_back(producer ? check.typeOf(*producer) : std::nullopt);
+        }
+        flops[id] = schema->flops.forward(view, batch);
     }
     return flops;
 }

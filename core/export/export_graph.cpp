@@ -143,18 +143,4 @@ std::string pythonIdentifier(const std::string& name) {
     return id;
 }
 
-std::string pythonString(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '\\' || c == '"')
-            out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
-
 } // namespace segforge::core::interop

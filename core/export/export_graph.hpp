@@ -63,7 +63,7 @@ std::string kerasInitializerClass(const std::string& name);
 /// Python identifier made from a layer name ("enc1/conv" → "enc1_conv").
 std::string pythonIdentifier(const std::string& name);
 
-/// Python literal of a string (double-quoted, escaped).
-std::string pythonString(const std::string& text);
+/// Python literal of a string (double-quoted, escaped; ops/export_mapping.hpp).
+using core::pythonString;
 
 } // namespace segforge::core::interop

@@ -12,8 +12,6 @@ using namespace interop;
 
 namespace {
 
-using List = std::vector<std::int64_t>;
-
 /// Helpers that give PyTorch Keras' semantics (TF 'same' padding with the extra
 /// pixel at the bottom/right, transposed-convolution output sizes, fused
 /// activations, batch normalization with optional gamma/beta).
@@ -128,49 +126,6 @@ def concat_axis(axis):
     return {-1: 1, 3: 1, -3: 2, 1: 2, -2: 3, 2: 3}[axis]
 )";
 
-std::string moduleCode(const ExportLayer& l, std::int64_t cin) {
-    const AttrMap& a = l.attrs;
-    const std::string& op = l.node->op;
-    if (op == "Conv2D" || op == "Conv2DTranspose")
-        return strCat(op == "Conv2D" ? "KerasConv2d(" : "KerasConvTranspose2d(", cin, ", ", attrInt(a, "filters"),
-                      ", ", pyInts(a, "kernel_size"), ", ", pyInts(a, "strides"), ", ", pyText(a, "padding"), ", ",
-                      pyInts(a, "dilation_rate"), ", ", pyText(a, "activation"), ", ", pyBool(attrBool(a, "use_bias")), ")");
-    if (op == "MaxPool2D" || op == "AvgPool2D")
-        return strCat("KerasPool2d(", op == "MaxPool2D" ? "\"max\"" : "\"avg\"", ", ", pyInts(a, "pool_size"),
-                      ", ", pyInts(a, "strides"), ", ", pyText(a, "padding"), ")");
-    if (op == "UpSampling2D") {
-        const List& s = std::get<List>(a.at("size"));
-        const bool nearest = std::get<std::string>(a.at("interpolation")) == "nearest";
-        return strCat("Lambda(lambda x: F.interpolate(x, scale_factor=(", s[0], ", ", s[1], "), mode=",
-                      nearest ? "\"nearest\"" : "\"bilinear\", align_corners=False", "))");
-    }
-    if (op == "Concatenate")
-        return strCat("Lambda(lambda *xs: torch.cat(xs, dim=concat_axis(", attrInt(a, "axis"), ")))");
-    if (op == "Add")
-        return "Lambda(lambda *xs: sum(xs[1:], xs[0]))";
-    if (op == "Multiply")
-        return "Lambda(lambda *xs: torch.stack(torch.broadcast_tensors(*xs)).prod(dim=0))";
-    if (op == "BatchNormalization")
-        return strCat("KerasBatchNorm(", cin, ", ", pyFloat(attrFloat(a, "momentum")), ", ", pyFloat(attrFloat(a, "epsilon")),
-                      ", ", pyBool(attrBool(a, "center")), ", ", pyBool(attrBool(a, "scale")), ")");
-    if (op == "Dropout")
-        return strCat("nn.Dropout(", pyFloat(attrFloat(a, "rate")), ")");
-    if (op == "Activation")
-        return strCat("Lambda(lambda x: activate(x, ", pyText(a, "activation"), ", ", pyFloat(attrFloat(a, "alpha")), "))");
-    if (op == "Cropping2D") {
-        const List& c = std::get<List>(a.at("cropping"));
-        return strCat("Lambda(lambda x: x[:, :, ", c[0], ":x.shape[2] - ", c[1], ", ", c[2], ":x.shape[3] - ",
-                      c[3], "])");
-    }
-    if (op == "ZeroPadding2D") {
-        const List& p = std::get<List>(a.at("padding"));
-        return strCat("Lambda(lambda x: F.pad(x, (", p[2], ", ", p[3], ", ", p[0], ", ", p[1], ")))");
-    }
-    if (op == "Rescale")
-        return strCat("Lambda(lambda x: x.float() * ", pyFloat(attrFloat(a, "scale")), " + ", pyFloat(attrFloat(a, "offset")), ")");
-    return "";
-}
-
 const char* kLosses = R"(
 
 def make_loss(kind, **a):
@@ -248,23 +203,24 @@ ScriptExport exportPyTorchScript(const Project& project, const std::string& weig
             inputs += (inputs.empty() ? "" : ", ") + v;
             continue;
         }
-        std::int64_t cin = 0;
-        if (!l.inputs.empty()) {
-            const ExportLayer* p = byName[l.inputs[0]];
-            if (p && p->output && p->output->shape.rank() == 4)
-                cin = p->output->shape.channels();
+        // The op's module (ops/export_mapping.hpp), from the types its producers export.
+        const PyTorchMapping& mapping = l.schema->pytorch;
+        InteropView view{*l.node, l.attrs, l.schema->inputNames(*l.node), {}, l.output};
+        for (const std::string& in : l.inputs) {
+            const ExportLayer* p = byName[in];
+            view.inputs.push_back(p ? p->output : std::nullopt);
         }
-        if (cin == 0 && (l.node->op == "Conv2D" || l.node->op == "Conv2DTranspose" ||
-                         l.node->op == "BatchNormalization")) {
+        if (mapping.needsInputChannels && view.inputChannels(0) == 0) {
             out.errors.push_back(strCat("the input type of '", name, "' is unknown; fix the errors "
                                         "`segforge-cli check` reports, then export"));
             continue;
         }
-        const std::string module = moduleCode(l, cin);
-        if (module.empty()) {
-            out.errors.push_back(strCat(l.node->op, " '", name, "' has no PyTorch equivalent here"));
+        if (!mapping.module) {
+            out.errors.push_back(strCat(l.node->op, " '", name, "' has no PyTorch equivalent here (",
+                                        mapping.notExportable, ")"));
             continue;
         }
+        const std::string module = mapping.module(view);
         init += strCat("        self.layers[", pythonString(name), "] = ", module, "\n");
         std::string args;
         for (const std::string& in : l.inputs)

@@ -2,30 +2,9 @@
 
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
-
-#include <cmath>
-#include <iomanip>
-#include <sstream>
+#include "util/version.hpp"
 
 namespace segforge::core::interop {
-
-std::string pyFloat(double value) {
-    if (!std::isfinite(value))
-        return value > 0 ? "float('inf')" : (value < 0 ? "float('-inf')" : "float('nan')");
-    std::ostringstream out;
-    out << std::setprecision(17) << value;
-    std::string s = out.str();
-    if (s.find_first_of(".eE") == std::string::npos)
-        s += ".0";
-    return s;
-}
-
-std::string pyTuple(const std::vector<std::int64_t>& values) {
-    std::string s = "(";
-    for (std::size_t i = 0; i < values.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(values[i]);
-    return s + (values.size() == 1 ? ",)" : ")");
-}
 
 std::string optimizerCall(const TrainingSettings& t, const std::string& module, const std::string& leadingArgs) {
     if (t.optimizer == "sgd")
@@ -70,7 +49,7 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
 
 std::string scriptHeader(const Project& project, const std::string& framework) {
     const bool keras = framework == "keras";
-    std::string s = strCat("#!/usr/bin/env python3\n\"\"\"", project.name, " — exported by SegForge for ",
+    std::string s = strCat("#!/usr/bin/env python3\n\"\"\"", project.name, " — exported by SegForge ", kVersion, " for ",
                            keras ? "Keras 3" : "PyTorch", ".\n\n",
                            "Builds the network of the SegForge project with the same layer names,\n"
                            "loads SegForge weights (safetensors, '<layer>/<param>') when given, and\n"

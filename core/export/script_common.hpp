@@ -31,12 +31,10 @@ std::string scriptDataReader(const ScriptData& data);
 /// argparse main() skeleton: `body` runs with args.data, args.weights, args.epochs, args.lr.
 std::string scriptMain(const Project& project, const std::string& weights, const std::string& body);
 
-/// "1.0", "0.001", "3" as Python float literals.
-std::string pyFloat(double value);
-/// (a, b) / [a, b, c] tuples of ints.
-std::string pyTuple(const std::vector<std::int64_t>& values);
-/// True / False.
-inline std::string pyBool(bool value) { return value ? "True" : "False"; }
+/// Python literals (ops/export_mapping.hpp): "1.0" floats, (a, b) tuples, True / False.
+using core::pyBool;
+using core::pyFloat;
+using core::pyTuple;
 /// A string attribute as a quoted Python string, an int-list attribute as a tuple.
 inline std::string pyText(const AttrMap& a, const char* key) { return pythonString(attrText(a, key)); }
 inline std::string pyInts(const AttrMap& a, const char* key) { return pyTuple(attrInts(a, key)); }

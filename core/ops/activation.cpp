@@ -1,12 +1,16 @@
 #include "kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
+#include "util/str_cat.hpp"
 
 namespace segforge::core::ops {
 
+const char kActivationOp[] = "Activation";
+
 OpSchema activationSchema() {
     OpSchema s;
-    s.name = "Activation";
+    s.name = kActivationOp;
+    s.traits.activation = ActivationUse::Only;
     s.category = "Activation";
     s.description = "Element-wise non-linearity (keras.layers.Activation). softmax acts across "
                     "channels; sigmoid gives independent probabilities.";
@@ -21,8 +25,36 @@ OpSchema activationSchema() {
         applyActivationHint(out, ctx.getString("activation"));
         return {out};
     };
+    const auto activationIs = [](const char* name) {
+        return AttrMap{{"activation", std::string(name)}};
+    };
+    s.keras.forms = {
+        {.classes = {"LeakyReLU"},
+         // Keras 2 called the slope alpha, Keras 3 negative_slope; both default to 0.3.
+         .attrs = {{"alpha", "negative_slope", KerasValue::Float, 0.3, {"alpha"}}},
+         .implies = activationIs("leaky_relu")},
+        {.classes = {"Activation"},
+         .attrs = {{"activation", "activation", KerasValue::Activation, std::string("linear"), {}, true}},
+         .hook = KerasHook::ActivationFunction},
+        {.classes = {"Softmax"},
+         .implies = activationIs("softmax"),
+         .importOnly = true,
+         .hook = KerasHook::SoftmaxAxis},
+        {.classes = {"ReLU"}, .implies = activationIs("relu"), .importOnly = true, .hook = KerasHook::ReLU},
+    };
+    s.keras.identity = activationIs("linear");
     s.forward = kernels::activationForward;
     s.backward = kernels::activationBackward;
+    s.pytorch.module = [](const InteropView& v) {
+        return strCat("Lambda(lambda x: activate(x, ", v.pyText("activation"), ", ",
+                      pyFloat(v.getFloat("alpha")), "))");
+    };
+    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+        onnxActivation(b, v.name(), v.getString("activation"), v.getFloat("alpha"), b.floatInput(0),
+                       b.result());
+    };
+    s.flops.freeBecause = export_reason::kElementwise;
+
     return s;
 }
 

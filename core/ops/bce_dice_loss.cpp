@@ -5,9 +5,11 @@
 
 namespace segforge::core::ops {
 
+const char kBCEDiceOp[] = "BCEDice";
+
 OpSchema bceDiceLossSchema() {
     OpSchema s;
-    s.name = "BCEDice";
+    s.name = kBCEDiceOp;
     s.category = "Loss";
     s.role = OpRole::Loss;
     s.description = "bce_weight · BinaryCrossentropy + dice_weight · Dice: the usual loss for "
@@ -25,9 +27,17 @@ OpSchema bceDiceLossSchema() {
         checkDiceEpsilon(ctx);
         return inferPredictionTarget(ctx);
     };
+    s.keras.loss = KerasLoss{"bce_dice_loss",
+                             {{"epsilon", "epsilon", KerasValue::Float, 1e-6},
+                              {"bce_weight", "bce_weight", KerasValue::Float, 1.0},
+                              {"dice_weight", "dice_weight", KerasValue::Float, 1.0}}};
     s.forward = kernels::bceDiceLossForward;
     s.backward = kernels::bceDiceLossBackward;
     s.explainNonFinite = kernels::diceLossExplain;
+    s.pytorch.notExportable = export_reason::kLossPyTorch;
+    s.onnx.notExportable = export_reason::kLossOnnx;
+    s.flops.freeBecause = export_reason::kTrainingOnly;
+
     return s;
 }
 

@@ -5,9 +5,11 @@
 
 namespace segforge::core::ops {
 
+const char kBinaryCrossentropyOp[] = "BinaryCrossentropy";
+
 OpSchema binaryCrossentropySchema() {
     OpSchema s;
-    s.name = "BinaryCrossentropy";
+    s.name = kBinaryCrossentropyOp;
     s.category = "Loss";
     s.role = OpRole::Loss;
     s.description = "Per-pixel binary cross-entropy (keras.losses.BinaryCrossentropy): sigmoid "
@@ -21,8 +23,15 @@ OpSchema binaryCrossentropySchema() {
         floatAttr("label_smoothing", 0.0, 0, 1, "targets squeezed towards 0.5"),
     };
     s.infer = inferPredictionTarget;
+    s.keras.loss = KerasLoss{"keras.losses.BinaryCrossentropy",
+                             {{"from_logits", "from_logits", KerasValue::Bool, false},
+                              {"label_smoothing", "label_smoothing", KerasValue::Float, 0.0}}};
     s.forward = kernels::binaryCrossentropyForward;
     s.backward = kernels::binaryCrossentropyBackward;
+    s.pytorch.notExportable = export_reason::kLossPyTorch;
+    s.onnx.notExportable = export_reason::kLossOnnx;
+    s.flops.freeBecause = export_reason::kTrainingOnly;
+
     return s;
 }
 

@@ -4,9 +4,13 @@
 
 namespace segforge::core::ops {
 
+const char kCastOp[] = "Cast";
+
 OpSchema castSchema() {
     OpSchema s;
-    s.name = "Cast";
+    s.name = kCastOp;
+    s.traits.passThrough = true;
+    s.traits.convertsData = true;
     s.category = "Preprocessing";
     s.description = "Converts the element type without scaling (int32 mask → float32 mask).";
     s.inputs = {{"input", kAnyDType, "any tensor"}};
@@ -17,8 +21,16 @@ OpSchema castSchema() {
         t.dtype = *parseDType(ctx.getString("dtype"));
         return {t};
     };
+    s.keras.none = "no Keras layer, because the exporters follow a Cast through to its source: "
+                   "the model reads the input's dtype, the script's data reader converts the masks";
     s.forward = kernels::castForward;
     s.backward = kernels::castBackward;
+    s.pytorch.notExportable = "Cast is not a module, because the exporters follow it to its source: "
+                              "PyTorch casts the input on its own";
+    s.onnx.notExportable = "Cast is not exported, because the exporters follow it to its source: "
+                           "the ONNX graph casts integer inputs where a float is needed";
+    s.flops.freeBecause = export_reason::kNoArithmetic;
+
     return s;
 }
 

@@ -5,9 +5,11 @@
 
 namespace segforge::core::ops {
 
+const char kCategoricalCrossentropyOp[] = "CategoricalCrossentropy";
+
 OpSchema categoricalCrossentropySchema() {
     OpSchema s;
-    s.name = "CategoricalCrossentropy";
+    s.name = kCategoricalCrossentropyOp;
     s.category = "Loss";
     s.role = OpRole::Loss;
     s.description = "Multi-class cross-entropy with one-hot targets "
@@ -21,8 +23,15 @@ OpSchema categoricalCrossentropySchema() {
         floatAttr("label_smoothing", 0.0, 0, 1, "targets squeezed towards uniform"),
     };
     s.infer = inferPredictionTarget;
+    s.keras.loss = KerasLoss{"keras.losses.CategoricalCrossentropy",
+                             {{"from_logits", "from_logits", KerasValue::Bool, false},
+                              {"label_smoothing", "label_smoothing", KerasValue::Float, 0.0}}};
     s.forward = kernels::categoricalCrossentropyForward;
     s.backward = kernels::categoricalCrossentropyBackward;
+    s.pytorch.notExportable = export_reason::kLossPyTorch;
+    s.onnx.notExportable = export_reason::kLossOnnx;
+    s.flops.freeBecause = export_reason::kTrainingOnly;
+
     return s;
 }
 

@@ -5,9 +5,11 @@
 
 namespace segforge::core::ops {
 
+const char kConcatenateOp[] = "Concatenate";
+
 OpSchema concatenateSchema() {
     OpSchema s;
-    s.name = "Concatenate";
+    s.name = kConcatenateOp;
     s.keepsValuesFinite = true;
     s.category = "Merge";
     s.description = "Joins tensors along an axis (keras.layers.Concatenate); in a U-Net it joins "
@@ -68,8 +70,21 @@ OpSchema concatenateSchema() {
             return {std::nullopt};
         return {TensorType{out, DType::Float32}};
     };
+    s.keras.forms = {{.classes = {"Concatenate"},
+                      .attrs = {{"axis", "axis", KerasValue::Int, std::int64_t{-1}}}}};
     s.forward = kernels::concatenateForward;
     s.backward = kernels::concatenateBackward;
+    s.pytorch.module = [](const InteropView& v) {
+        return strCat("Lambda(lambda *xs: torch.cat(xs, dim=concat_axis(", v.getInt("axis"), ")))");
+    };
+    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+        std::vector<std::string> inputs;
+        for (std::size_t i = 0; i < v.inputs.size(); ++i)
+            inputs.push_back(b.floatInput(i));
+        b.node("Concat", v.name(), inputs, {b.result()}, {{"axis", nchwAxis(v.getInt("axis"))}});
+    };
+    s.flops.freeBecause = export_reason::kNoArithmetic;
+
     return s;
 }
 

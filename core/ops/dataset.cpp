@@ -3,9 +3,12 @@
 
 namespace segforge::core::ops {
 
+const char kDatasetOp[] = "Dataset";
+
 OpSchema datasetSchema() {
     OpSchema s;
-    s.name = "Dataset";
+    s.name = kDatasetOp;
+    s.traits.readsDataset = true;
     s.category = "Input";
     s.role = OpRole::Source;
     s.description = "Image/mask pairs read from folders. Its outputs carry the true dtype and "
@@ -60,6 +63,12 @@ OpSchema datasetSchema() {
         }
         return {image, mask};
     };
+    s.pytorch.notExportable = export_reason::kSourcePyTorch;
+    s.onnx.notExportable = export_reason::kSourceOnnx;
+    s.flops.freeBecause = export_reason::kNoArithmetic;
+    s.keras.input = KerasInput{.dtypeAttr = "image_dtype",
+                               .exportNote = "is exported as an InputLayer for its images; the data "
+                                             "pipeline is not part of the model"};
     return s;
 }
 

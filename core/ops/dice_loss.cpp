@@ -5,9 +5,11 @@
 
 namespace segforge::core::ops {
 
+const char kDiceOp[] = "Dice";
+
 OpSchema diceLossSchema() {
     OpSchema s;
-    s.name = "Dice";
+    s.name = kDiceOp;
     s.category = "Loss";
     s.role = OpRole::Loss;
     s.description = "Soft Dice loss 1 − (2·Σpt + ε) / (Σp + Σt + ε) per sample, averaged. "
@@ -21,9 +23,15 @@ OpSchema diceLossSchema() {
         checkDiceEpsilon(ctx);
         return inferPredictionTarget(ctx);
     };
+    s.keras.loss = KerasLoss{"dice_loss",
+                             {{"epsilon", "epsilon", KerasValue::Float, 1e-6}}};
     s.forward = kernels::diceLossForward;
     s.backward = kernels::diceLossBackward;
     s.explainNonFinite = kernels::diceLossExplain;
+    s.pytorch.notExportable = export_reason::kLossPyTorch;
+    s.onnx.notExportable = export_reason::kLossOnnx;
+    s.flops.freeBecause = export_reason::kTrainingOnly;
+
     return s;
 }
 

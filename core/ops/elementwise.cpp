@@ -4,6 +4,10 @@
 #include "util/str_cat.hpp"
 
 namespace segforge::core::ops {
+
+const char kAddOp[] = "Add";
+const char kMultiplyOp[] = "Multiply";
+
 namespace {
 
 // Add and Multiply follow Keras' merge rule: each axis must be equal, or 1
@@ -55,7 +59,7 @@ OpSchema elementwiseSchema(std::string name, std::string what) {
                 // Only channels differ: project with a 1×1 convolution.
                 d.fixes.push_back(insertOnInputFix(
                     ctx, i,
-                    makeNode("Conv2D", "project",
+                    makeNode(kConv2DOp, "project",
                              {{"filters", s0.channels()},
                               {"kernel_size", std::vector<std::int64_t>{1, 1}}}),
                     strCat("Insert Conv2D(", s0.channels(), ", 1×1) on input '",
@@ -70,18 +74,42 @@ OpSchema elementwiseSchema(std::string name, std::string what) {
     return s;
 }
 
+/// Add and Multiply take any number of inputs; ONNX's take two: a chain.
+void onnxChain(const InteropView& v, OnnxBuilder& b, const std::string& op) {
+    const std::string& name = v.name();
+    std::string acc = b.floatInput(0);
+    for (std::size_t i = 1; i < v.inputs.size(); ++i) {
+        const bool last = i + 1 == v.inputs.size();
+        const std::string out = last ? b.result() : strCat(name, "/", i);
+        b.node(op, last ? name : out, {acc, b.floatInput(i)}, {out});
+        acc = out;
+    }
+}
+
 } // namespace
 
 OpSchema addSchema() {
-    OpSchema s = elementwiseSchema("Add", "Element-wise sum");
+    OpSchema s = elementwiseSchema(kAddOp, "Element-wise sum");
+    s.keras.forms = {{.classes = {"Add"}}};
     s.forward = kernels::addForward;
     s.backward = kernels::addBackward;
+    s.pytorch.module = [](const InteropView&) { return std::string("Lambda(lambda *xs: sum(xs[1:], xs[0]))"); };
+    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Add"); };
+    s.flops.freeBecause = export_reason::kElementwise;
+
     return s;
 }
 OpSchema multiplySchema() {
-    OpSchema s = elementwiseSchema("Multiply", "Element-wise product");
+    OpSchema s = elementwiseSchema(kMultiplyOp, "Element-wise product");
+    s.keras.forms = {{.classes = {"Multiply"}}};
     s.forward = kernels::multiplyForward;
     s.backward = kernels::multiplyBackward;
+    s.pytorch.module = [](const InteropView&) {
+        return std::string("Lambda(lambda *xs: torch.stack(torch.broadcast_tensors(*xs)).prod(dim=0))");
+    };
+    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Mul"); };
+    s.flops.freeBecause = export_reason::kElementwise;
+
     return s;
 }
 

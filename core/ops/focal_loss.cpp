@@ -5,9 +5,11 @@
 
 namespace segforge::core::ops {
 
+const char kFocalOp[] = "Focal";
+
 OpSchema focalLossSchema() {
     OpSchema s;
-    s.name = "Focal";
+    s.name = kFocalOp;
     s.category = "Loss";
     s.role = OpRole::Loss;
     s.description = "Binary focal loss (keras.losses.BinaryFocalCrossentropy): down-weights easy "
@@ -23,8 +25,17 @@ OpSchema focalLossSchema() {
         boolAttr("from_logits", false, "the prediction is raw logits (sigmoid applied inside)"),
     };
     s.infer = inferPredictionTarget;
+    s.keras.loss = KerasLoss{"keras.losses.BinaryFocalCrossentropy",
+                             {{"apply_class_balancing", "apply_class_balancing", KerasValue::Bool, false},
+                              {"alpha", "alpha", KerasValue::Float, 0.25},
+                              {"gamma", "gamma", KerasValue::Float, 2.0},
+                              {"from_logits", "from_logits", KerasValue::Bool, false}}};
     s.forward = kernels::focalLossForward;
     s.backward = kernels::focalLossBackward;
+    s.pytorch.notExportable = export_reason::kLossPyTorch;
+    s.onnx.notExportable = export_reason::kLossOnnx;
+    s.flops.freeBecause = export_reason::kTrainingOnly;
+
     return s;
 }
 

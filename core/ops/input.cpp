@@ -3,9 +3,11 @@
 
 namespace segforge::core::ops {
 
+const char kInputOp[] = "Input";
+
 OpSchema inputSchema() {
     OpSchema s;
-    s.name = "Input";
+    s.name = kInputOp;
     s.category = "Input";
     s.role = OpRole::Source;
     s.description = "A tensor fed from outside the graph (keras.Input): N×height×width×channels.";
@@ -24,6 +26,10 @@ OpSchema inputSchema() {
             t.range = ValueRange{0, unsignedMax(t.dtype)};
         return {t};
     };
+    s.keras.input = KerasInput{.dtypeAttr = "dtype", .batchAttr = "batch_size", .importTarget = true};
+    s.pytorch.notExportable = export_reason::kSourcePyTorch;
+    s.onnx.notExportable = export_reason::kSourceOnnx;
+    s.flops.freeBecause = export_reason::kNoArithmetic;
     return s;
 }
 

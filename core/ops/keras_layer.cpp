@@ -4,13 +4,15 @@
 
 namespace segforge::core::ops {
 
+const char kKerasLayerOp[] = "KerasLayer";
+
 // An imported Keras layer that SegForge cannot map stays in the graph as this
 // placeholder, so the rest of the model still opens and gets checked. It exists
 // to be reported: its infer always answers unsupported-layer and no type, and
 // it has no kernels (a graph holding one does not train).
 OpSchema kerasLayerSchema() {
     OpSchema s;
-    s.name = "KerasLayer";
+    s.name = kKerasLayerOp;
     s.category = "Interop";
     s.description = "Placeholder for an imported Keras layer SegForge has no op for "
                     "(class_name names it). Replace it with supported layers; tensors after "
@@ -37,6 +39,13 @@ OpSchema kerasLayerSchema() {
                          "; the tensors after it get no type. Replace it with supported layers"));
         return {std::nullopt};
     };
+    s.keras.placeholder = true;
+    s.pytorch.notExportable = "a placeholder is not exportable to PyTorch, because it stands for "
+                              "a Keras layer that SegForge cannot compute";
+    s.onnx.notExportable = "a placeholder is not exportable to ONNX, because it stands for a "
+                           "Keras layer that SegForge cannot compute";
+    s.flops.freeBecause = "a placeholder is never run";
+
     return s;
 }
 

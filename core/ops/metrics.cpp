@@ -1,9 +1,15 @@
 #include "kernels/kernels.hpp"
+#include "kernels/mask_metrics.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
 
 namespace segforge::core::ops {
+
+const char kDiceCoefficientOp[] = "DiceCoefficient";
+const char kIoUOp[] = "IoU";
+const char kPixelAccuracyOp[] = "PixelAccuracy";
+
 namespace {
 
 // The three metrics share their contract and ports; they differ only in the
@@ -22,8 +28,9 @@ OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon
     s.attrs = {floatAttr("threshold", 0.5, 0, 1,
                          "probability above which a pixel counts as foreground (K = 1)")};
     if (hasEpsilon) {
+        s.traits.averagesClasses = true; // the overlap metrics; accuracy counts every pixel
         s.attrs.push_back(
-            floatAttr("epsilon", 1e-6, 0, 1, "smoothing so that two empty masks score 1, not NaN"));
+            floatAttr("epsilon", kMetricEpsilon, 0, 1, "smoothing so that two empty masks score 1, not NaN"));
         s.infer = [](InferContext& ctx) {
             checkDiceEpsilon(ctx);
             return inferPredictionTarget(ctx);
@@ -31,13 +38,19 @@ OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon
     } else {
         s.infer = inferPredictionTarget;
     }
+    s.keras.none = "no Keras layer, because a metric is not part of the exported model: the Keras "
+                   "script compiles the loss only";
+    s.pytorch.notExportable = export_reason::kMetricPyTorch;
+    s.onnx.notExportable = export_reason::kMetricOnnx;
+    s.flops.freeBecause = export_reason::kTrainingOnly;
+
     return s;
 }
 
 } // namespace
 
 OpSchema diceCoefficientSchema() {
-    OpSchema s = metricSchema("DiceCoefficient",
+    OpSchema s = metricSchema(kDiceCoefficientOp,
                         "Dice coefficient 2·|P∩T| / (|P| + |T|) of the thresholded prediction "
                         "(mean over classes for K > 1).",
                         true);
@@ -46,7 +59,7 @@ OpSchema diceCoefficientSchema() {
 }
 
 OpSchema iouSchema() {
-    OpSchema s = metricSchema("IoU",
+    OpSchema s = metricSchema(kIoUOp,
                         "Intersection over union |P∩T| / |P∪T| of the thresholded prediction "
                         "(mean over classes for K > 1).",
                         true);
@@ -55,7 +68,7 @@ OpSchema iouSchema() {
 }
 
 OpSchema pixelAccuracySchema() {
-    OpSchema s = metricSchema("PixelAccuracy",
+    OpSchema s = metricSchema(kPixelAccuracyOp,
                               "Fraction of pixels whose predicted class equals the target.", false);
     s.forward = kernels::pixelAccuracyForward;
     return s;

@@ -3,6 +3,8 @@
 #include "graph/diagnostic.hpp"
 #include "graph/graph.hpp"
 #include "ops/attr_spec.hpp"
+#include "ops/export_mapping.hpp"
+#include "ops/keras_mapping.hpp"
 #include "kernels/op_kernel.hpp"
 #include "tensor/tensor_type.hpp"
 
@@ -39,6 +41,48 @@ struct LossContract {
     TargetLayout layout = TargetLayout::SameChannels;
     ValueKind prediction = ValueKind::Probability; ///< unless the node has from_logits = true
     std::string targetValues{};                     ///< "values in [0, 1]", "class indices in [0, C)"
+};
+
+/// How an op scales height and width by a factor.
+enum class Resampling {
+    None,      ///< no scaling by a factor (it may still crop or pad)
+    Down,      ///< always divides the size (pooling)
+    ByStrides, ///< scales the size by its `strides` attribute when that is not 1 (convolutions)
+    Up,        ///< multiplies the size by its `size` attribute
+};
+
+/// How an op applies an activation function.
+enum class ActivationUse {
+    None,
+    Fused, ///< its `activation` attribute is applied to the output of its main computation
+    Only,  ///< the op is just its `activation` attribute applied to its input
+};
+
+/// Properties of an op that code elsewhere (checker rules and fixes, engine,
+/// templates) asks about, declared by the op instead of tested by its name.
+/// tests/core/op_registry_test.cpp checks each against what the op does.
+struct OpTraits {
+    Resampling resampling = Resampling::None;
+    /// With padding='valid', a kernel_size above 1 trims the border (Conv2D): a
+    /// prediction smaller than its target is fixed by padding='same' on it.
+    bool validPaddingTrims = false;
+    ActivationUse activation = ActivationUse::None;
+    /// The output has `filters` channels.
+    bool filtersSetChannels = false;
+    /// Output `output` has the shape of input `input`, and the search for the
+    /// layer that made a tensor (its activation, its channels) walks through it
+    /// (Dropout, BatchNormalization, Cast).
+    bool passThrough = false;
+    /// Converts raw data (dtype or scale) on its way from the Dataset to a loss:
+    /// the dataset's mask is followed through it (Cast, Rescale).
+    bool convertsData = false;
+    /// Normalises with statistics of the batch while training (batch size 1 is a problem).
+    bool batchStatistics = false;
+    /// A source the data pipeline feeds: outputs `image` and `mask` (Dataset).
+    bool readsDataset = false;
+    /// A metric that averages a per-class score under the class policy of
+    /// kernels/mask_metrics.hpp (Dice, IoU): the plot's legend states the policy.
+    bool averagesClasses = false;
 };
 
 /// A trainable (or running-statistics) tensor owned by a node.
@@ -93,8 +137,6 @@ public:
     Diagnostic& warning(std::string_view code, std::string port, std::string message) {
         return report(Severity::Warning, code, std::move(port), std::move(message));
     }
-    bool quiet() const { return m_quiet; }
-    void setQuiet(bool quiet) { m_quiet = quiet; }
 
 private:
     const AttrValue& attr(std::string_view name) const;
@@ -107,7 +149,6 @@ private:
     const std::vector<std::optional<TensorType>>& m_inputs;
     const std::vector<std::optional<Edge>>& m_inputEdges;
     std::vector<Diagnostic>& m_diagnostics;
-    bool m_quiet = false;
 };
 
 /// Output types in output-port order; nullopt for an output that could not be
@@ -137,6 +178,7 @@ struct OpSchema {
     /// outputs, so the NaN/Inf guard, which has checked every input already, skips
     /// their outputs in the forward pass.
     bool keepsValuesFinite = false;
+    OpTraits traits{};
     std::optional<LossContract> contract;
     InferFn infer;
     ParamFn params; ///< may be empty (no parameters)
@@ -146,6 +188,13 @@ struct OpSchema {
     KernelFn forward;
     KernelFn backward;
     ExplainFn explainNonFinite; ///< optional: why an output became NaN/Inf
+    /// How the op leaves SegForge (ops/export_mapping.hpp): its PyTorch module,
+    /// its ONNX node(s), its FLOPs; each one, or why not.
+    PyTorchMapping pytorch;
+    OnnxMapping onnx;
+    FlopCount flops;
+    /// The op's Keras layer(s), input, loss, or why it has none (ops/keras_mapping.hpp).
+    KerasMapping keras{};
 
     const AttrSpec* findAttr(std::string_view attrName) const;
     /// Input port names of a concrete node (expands variadic inputs).

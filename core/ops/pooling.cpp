@@ -1,8 +1,13 @@
 #include "kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
+#include "util/str_cat.hpp"
 
 namespace segforge::core::ops {
+
+const char kMaxPool2DOp[] = "MaxPool2D";
+const char kAvgPool2DOp[] = "AvgPool2D";
+
 namespace {
 
 // MaxPool2D and AvgPool2D share everything but the reduction, which the
@@ -10,6 +15,7 @@ namespace {
 OpSchema poolSchema(std::string name, std::string what) {
     OpSchema s;
     s.name = std::move(name);
+    s.traits.resampling = Resampling::Down;
     s.category = "Pooling";
     s.description = what + " over windows (keras.layers." + s.name +
                     "). With padding 'valid' an odd size is floored: 25 → 12.";
@@ -40,20 +46,74 @@ OpSchema poolSchema(std::string name, std::string what) {
     return s;
 }
 
+/// One Keras table for both poolings, so their strides are written alike.
+KerasMapping poolKeras(std::vector<std::string> classes) {
+    KerasMapping k;
+    k.forms = {{.classes = std::move(classes),
+                .attrs = {{"pool_size", "pool_size", KerasValue::Pair, std::int64_t{2}},
+                          {"strides", "strides", KerasValue::PoolStrides, std::int64_t{0}},
+                          {"padding", "padding", KerasValue::Lowercase, std::string("valid")}},
+                .channelsLast = true}};
+    return k;
+}
+
+/// KerasPool2d("max" | "avg", …) of resources/python/pytorch_modules.py.
+PyTorchMapping poolPyTorch(std::string kind) {
+    PyTorchMapping m;
+    m.module = [kind](const InteropView& v) {
+        return strCat("KerasPool2d(\"", kind, "\", ", v.pyInts("pool_size"), ", ", v.pyInts("strides"),
+                      ", ", v.pyText("padding"), ")");
+    };
+    return m;
+}
+
+/// MaxPool / AveragePool with TensorFlow's 'same' geometry; Keras averages over
+/// the real pixels only.
+OnnxMapping poolOnnx(bool max) {
+    OnnxMapping m;
+    m.emit = [max](const InteropView& v, OnnxBuilder& b) {
+        const auto& p = v.getList("pool_size");
+        std::vector<std::int64_t> st = v.getList("strides");
+        for (std::size_t i = 0; i < 2; ++i)
+            st[i] = st[i] == 0 ? p[i] : st[i];
+        std::vector<std::int64_t> pads{0, 0, 0, 0};
+        if (v.getString("padding") == "same") {
+            const auto [top, bottom] = tfSamePads(v.inputShape(0).height(), p[0], st[0], 1);
+            const auto [left, right] = tfSamePads(v.inputShape(0).width(), p[1], st[1], 1);
+            pads = {top, left, bottom, right};
+        }
+        std::vector<OnnxAttribute> attrs{{"kernel_shape", p}, {"strides", st}, {"pads", pads}};
+        if (!max)
+            attrs.push_back({"count_include_pad", std::int64_t{0}});
+        b.node(max ? "MaxPool" : "AveragePool", v.name(), {b.floatInput(0)}, {b.result()}, attrs);
+    };
+    return m;
+}
+
 } // namespace
 
 OpSchema maxPool2dSchema() {
-    OpSchema s = poolSchema("MaxPool2D", "Maximum");
+    OpSchema s = poolSchema(kMaxPool2DOp, "Maximum");
     s.keepsValuesFinite = true;
+    s.keras = poolKeras({"MaxPooling2D", "MaxPool2D"});
     s.forward = kernels::maxPool2dForward;
     s.backward = kernels::maxPool2dBackward;
+    s.pytorch = poolPyTorch("max");
+    s.onnx = poolOnnx(true);
+    s.flops.freeBecause = export_reason::kNoArithmetic;
+
     return s;
 }
 OpSchema avgPool2dSchema() {
-    OpSchema s = poolSchema("AvgPool2D", "Average");
+    OpSchema s = poolSchema(kAvgPool2DOp, "Average");
     // Averaging keeps ranges but not kinds (an average of probabilities is one).
+    s.keras = poolKeras({"AveragePooling2D", "AvgPool2D"});
     s.forward = kernels::avgPool2dForward;
     s.backward = kernels::avgPool2dBackward;
+    s.pytorch = poolPyTorch("avg");
+    s.onnx = poolOnnx(false);
+    s.flops.freeBecause = export_reason::kElementwise;
+
     return s;
 }
 

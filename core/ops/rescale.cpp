@@ -8,6 +8,8 @@
 
 namespace segforge::core::ops {
 
+const char kRescaleOp[] = "Rescale";
+
 namespace {
 
 // Unsigned pixels scaled by the wrong maximum (1/255 on uint16: up to 257) reach
@@ -35,7 +37,8 @@ void warnIfPixelsStayLarge(InferContext& ctx, const TensorType& in) {
 
 OpSchema rescaleSchema() {
     OpSchema s;
-    s.name = "Rescale";
+    s.name = kRescaleOp;
+    s.traits.convertsData = true;
     s.category = "Preprocessing";
     s.description = "output = input × scale + offset, as float32 (keras.layers.Rescaling). "
                     "scale 1/255 maps uint8 pixels to [0, 1].";
@@ -60,8 +63,29 @@ OpSchema rescaleSchema() {
             t.kind = ValueKind::Unknown;
         return {t};
     };
+    s.keras.forms = {{.classes = {"Rescaling"},
+                      .attrs = {{"scale", "scale", KerasValue::Float, 1.0},
+                                {"offset", "offset", KerasValue::Float, 0.0}},
+                      .hook = KerasHook::ScalarRescale}};
     s.forward = kernels::rescaleForward;
     s.backward = kernels::rescaleBackward;
+    s.pytorch.module = [](const InteropView& v) {
+        return strCat("Lambda(lambda x: x.float() * ", pyFloat(v.getFloat("scale")), " + ",
+                      pyFloat(v.getFloat("offset")), ")");
+    };
+    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+        const std::string& name = v.name();
+        const std::string scaled = name + "/scaled";
+        b.node("Mul", name,
+               {b.floatInput(0),
+                b.floatConstant(name + "/scale", {1}, {static_cast<float>(v.getFloat("scale"))})},
+               {scaled});
+        b.node("Add", name + "/add",
+               {scaled, b.floatConstant(name + "/offset", {1}, {static_cast<float>(v.getFloat("offset"))})},
+               {b.result()});
+    };
+    s.flops.freeBecause = export_reason::kElementwise;
+
     return s;
 }
 

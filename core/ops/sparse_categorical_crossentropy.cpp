@@ -5,10 +5,12 @@
 
 namespace segforge::core::ops {
 
+const char kSparseCategoricalCrossentropyOp[] = "SparseCategoricalCrossentropy";
+
 OpSchema sparseCategoricalCrossentropySchema() {
     const std::vector<DType> integerTargets{DType::Int32, DType::UInt16, DType::UInt8};
     OpSchema s;
-    s.name = "SparseCategoricalCrossentropy";
+    s.name = kSparseCategoricalCrossentropyOp;
     s.category = "Loss";
     s.role = OpRole::Loss;
     s.description = "Multi-class cross-entropy with class-index targets "
@@ -23,8 +25,15 @@ OpSchema sparseCategoricalCrossentropySchema() {
         intAttr("ignore_class", -1, -1, 65535, "class index excluded from the loss (-1: none)"),
     };
     s.infer = inferPredictionTarget;
+    s.keras.loss = KerasLoss{"keras.losses.SparseCategoricalCrossentropy",
+                             {{"from_logits", "from_logits", KerasValue::Bool, false},
+                              {"ignore_class", "ignore_class", KerasValue::NegativeIsNone, std::int64_t{-1}}}};
     s.forward = kernels::sparseCategoricalCrossentropyForward;
     s.backward = kernels::sparseCategoricalCrossentropyBackward;
+    s.pytorch.notExportable = export_reason::kLossPyTorch;
+    s.onnx.notExportable = export_reason::kLossOnnx;
+    s.flops.freeBecause = export_reason::kTrainingOnly;
+
     return s;
 }
 

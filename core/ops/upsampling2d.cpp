@@ -1,12 +1,16 @@
 #include "kernels/kernels.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
+#include "util/str_cat.hpp"
 
 namespace segforge::core::ops {
 
+const char kUpSampling2DOp[] = "UpSampling2D";
+
 OpSchema upSampling2dSchema() {
     OpSchema s;
-    s.name = "UpSampling2D";
+    s.name = kUpSampling2DOp;
+    s.traits.resampling = Resampling::Up;
     s.keepsValuesFinite = true;
     s.category = "Resize";
     s.description = "Repeats rows and columns (keras.layers.UpSampling2D): H×size, W×size.";
@@ -25,8 +29,38 @@ OpSchema upSampling2dSchema() {
         out.shape = Shape::image(in.height() * f[0], in.width() * f[1], in.channels());
         return {out};
     };
+    s.keras.forms = {{.classes = {"UpSampling2D"},
+                      .attrs = {{"size", "size", KerasValue::Pair, std::int64_t{2}},
+                                {"interpolation", "interpolation", KerasValue::String,
+                                 std::string("nearest")}},
+                      .channelsLast = true}};
     s.forward = kernels::upSampling2dForward;
     s.backward = kernels::upSampling2dBackward;
+    s.pytorch.module = [](const InteropView& v) {
+        const auto& size = v.getList("size");
+        const bool nearest = v.getString("interpolation") == "nearest";
+        return strCat("Lambda(lambda x: F.interpolate(x, scale_factor=(", size[0], ", ", size[1],
+                      "), mode=", nearest ? "\"nearest\"" : "\"bilinear\", align_corners=False", "))");
+    };
+    // Keras: nearest repeats pixels (source = floor(dst / size)); bilinear is
+    // tf.image.resize with half-pixel centres.
+    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+        const auto& size = v.getList("size");
+        const std::string scales =
+            b.floatConstant(v.name() + "/scales", {4},
+                            {1.0f, 1.0f, static_cast<float>(size[0]), static_cast<float>(size[1])});
+        std::vector<OnnxAttribute> attrs;
+        if (v.getString("interpolation") == "nearest")
+            attrs = {{"mode", std::string("nearest")},
+                     {"coordinate_transformation_mode", std::string("asymmetric")},
+                     {"nearest_mode", std::string("floor")}};
+        else
+            attrs = {{"mode", std::string("linear")},
+                     {"coordinate_transformation_mode", std::string("half_pixel")}};
+        b.node("Resize", v.name(), {b.floatInput(0), "", scales}, {b.result()}, attrs);
+    };
+    s.flops.freeBecause = export_reason::kElementwise;
+
     return s;
 }
 
