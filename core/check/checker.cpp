@@ -15,8 +15,9 @@ namespace {
 
 std::string nodeRef(const Node& n) { return strCat(n.op, " '", n.name, "'"); }
 
-/// The state of one check, so helper steps can share it without globals.
-struct Walk {
+/// One run of the checker over one graph: its state (schemas, resolved attributes,
+/// incoming edges) and the steps that share it without globals.
+struct GraphChecker {
     const Graph& graph;
     const OpRegistry& registry;
     CheckResult& result;
@@ -273,7 +274,7 @@ struct Walk {
             }
         }
         nc.outputs = std::move(out);
-        if (probes && node.op == "Dataset") {
+        if (probes && schema.traits.readsDataset) {
             if (auto it = probes->find(id); it != probes->end()) {
                 if (auto probed = datasetTypesFromProbe(node, it->second); !probed.empty())
                     nc.outputs = std::move(probed);
@@ -316,15 +317,15 @@ struct Walk {
 
 CheckResult checkGraph(const Graph& graph, const CheckOptions& options, const OpRegistry& registry) {
     CheckResult result;
-    Walk walk{graph, registry, result, {}, {}, {}, {},
-              options.dataProbes.empty() ? nullptr : &options.dataProbes};
-    walk.indexEdges();
-    walk.validateNodes();
-    walk.order();
+    GraphChecker checker{graph, registry, result, {}, {}, {}, {},
+                         options.dataProbes.empty() ? nullptr : &options.dataProbes};
+    checker.indexEdges();
+    checker.validateNodes();
+    checker.order();
     for (NodeId id : result.order)
-        walk.visit(id);
+        checker.visit(id);
 
-    reportUnconnectedInputs(graph, result, walk.unconnected);
+    reportUnconnectedInputs(graph, result, checker.unconnected);
     checkHasLoss(graph, registry, result);
     if (!options.requireLoss) {
         for (Diagnostic& d : result.diagnostics) {

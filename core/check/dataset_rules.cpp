@@ -71,11 +71,11 @@ std::vector<MaskConsumer> maskConsumers(const Graph& graph, NodeId dataset) {
             const Node* to = graph.findNode(e.to.node);
             if (!to)
                 continue;
-            if (to->op == "Cast" || to->op == "Rescale") {
+            const OpSchema* s = OpRegistry::builtin().find(to->op);
+            if (s && s->traits.convertsData) {
                 frontier.push_back({to->id, "output"});
                 continue;
             }
-            const OpSchema* s = OpRegistry::builtin().find(to->op);
             if (s && s->contract && e.to.port == "target")
                 out.push_back({to, s, e});
         }
@@ -88,15 +88,16 @@ std::optional<TensorType> predictionType(const Graph& graph, const CheckResult& 
     return producer ? result.typeOf(*producer) : std::nullopt;
 }
 
-/// The Conv2D that sets the prediction's channels, through an Activation.
+/// The convolution that sets the prediction's channels (its `filters`), through
+/// an activation op.
 const Node* predictionConv(const Graph& graph, NodeId loss) {
     auto p = graph.producerOf({loss, "prediction"});
     const Node* n = p ? graph.findNode(p->node) : nullptr;
-    if (n && n->op == "Activation") {
+    if (n && ops::traitsOf(*n).activation == ActivationUse::Only) {
         p = graph.producerOf({n->id, "input"});
         n = p ? graph.findNode(p->node) : nullptr;
     }
-    return n && (n->op == "Conv2D" || n->op == "Conv2DTranspose") ? n : nullptr;
+    return n && ops::traitsOf(*n).filtersSetChannels ? n : nullptr;
 }
 
 std::string dataLabel(const Node& n) { return strCat("Dataset '", n.name, "'"); }
@@ -501,7 +502,7 @@ void checkDatasets(const Graph& graph, const std::unordered_map<NodeId, DataProb
                    CheckResult& result, bool forTraining) {
     for (const auto& [id, probe] : probes) {
         const Node* node = graph.findNode(id);
-        if (!node || node->op != "Dataset")
+        if (!node || !ops::traitsOf(*node).readsDataset)
             continue;
         if (!checkEmptyAndFiles(*node, probe, result))
             continue;

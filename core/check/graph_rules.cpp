@@ -2,6 +2,7 @@
 
 #include "check/checker.hpp"
 #include "check/input_size_sweep.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -14,6 +15,11 @@ namespace {
 std::string portName(const Graph& g, const PortRef& p) {
     const Node* n = g.findNode(p.node);
     return strCat("'", n ? n->name : "?", "'.", p.port);
+}
+
+bool isSource(const OpRegistry& registry, const Node& node) {
+    const OpSchema* s = registry.find(node.op);
+    return s && s->role == OpRole::Source;
 }
 
 bool hasConsumers(const Graph& graph, const PortRef& output) {
@@ -29,7 +35,7 @@ std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const Tensor
     const std::string where = strCat(" between ", portName(graph, edge.from), " and ",
                                      portName(graph, edge.to));
     auto cast = [&](DType to) {
-        Node n = ops::makeNode("Cast", "cast", {{"dtype", std::string(dtypeName(to))}});
+        Node n = ops::makeNode(ops::kCastOp, "cast", {{"dtype", std::string(dtypeName(to))}});
         return FixIt{strCat("Insert Cast(", dtypeName(to), ")", where),
                      insertNodeOnEdge(graph, edge, std::move(n), "input", "output")};
     };
@@ -40,7 +46,7 @@ std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const Tensor
     // Unsigned pixels (u8, u16) are scaled by their type's maximum.
     const double typeMax = unsignedMax(have.dtype);
     const std::string maxText = typeMax == 255.0 ? "255" : "65535";
-    Node rescaleNode = ops::makeNode("Rescale", "rescale", {{"scale", typeMax > 0 ? 1.0 / typeMax : 1.0}});
+    Node rescaleNode = ops::makeNode(ops::kRescaleOp, "rescale", {{"scale", typeMax > 0 ? 1.0 / typeMax : 1.0}});
     FixIt rescale{strCat("Insert Rescale(scale=1/", maxText, ")", where, " (0..", maxText, " → 0..1 float32)"),
                   insertNodeOnEdge(graph, edge, std::move(rescaleNode), "input", "output")};
     // 8-bit data is almost always 0..255 pixels or 0/255 masks, 16-bit data
@@ -144,13 +150,14 @@ void checkHasLoss(const Graph& graph, const OpRegistry& registry, CheckResult& r
     if (prediction) {
         const Node& pn = *graph.findNode(prediction->node);
         const bool binary = predType->shape.channels() == 1;
-        Node loss = ops::makeNode(binary ? "BCEDice" : "SparseCategoricalCrossentropy",
+        Node loss = ops::makeNode(binary ? ops::kBCEDiceOp : ops::kSparseCategoricalCrossentropyOp,
                                   graph.uniqueName("loss"));
         loss.id = graph.nextNodeId();
         loss.position = {pn.position.x + 240, pn.position.y};
         EditScript edits{AddNodeEdit{loss}, ConnectEdit{{*prediction, {loss.id, "prediction"}}}};
         for (const auto& [id, node] : graph.nodes()) {
-            if (node.op == "Dataset") {
+            const OpSchema* s = registry.find(node.op);
+            if (s && s->traits.readsDataset) {
                 edits.push_back(ConnectEdit{{{id, "mask"}, {loss.id, "target"}}});
                 break;
             }
@@ -167,14 +174,14 @@ void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
     std::unordered_map<NodeId, std::vector<NodeId>> successors;
     bool anyBatchNorm = false;
     for (const auto& [id, node] : graph.nodes())
-        anyBatchNorm = anyBatchNorm || node.op == "BatchNormalization";
+        anyBatchNorm = anyBatchNorm || ops::traitsOf(node).batchStatistics;
     if (!anyBatchNorm)
         return;
     for (const Edge& e : graph.edges())
         successors[e.from.node].push_back(e.to.node);
     for (NodeId id : result.order) {
         const Node& node = *graph.findNode(id);
-        if (node.op == "Dataset" || node.op == "Input") {
+        if (isSource(OpRegistry::builtin(), node)) {
             auto batch = ops::resolvedAttr(node, "batch_size");
             if (batch && std::get<std::int64_t>(*batch) == 1)
                 singleBatchSource.emplace(id, id);
@@ -185,11 +192,11 @@ void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
         const NodeId src = it->second;
         for (NodeId next : successors[id])
             singleBatchSource.emplace(next, src);
-        if (node.op != "BatchNormalization")
+        if (!ops::traitsOf(node).batchStatistics)
             continue;
         const Node& source = *graph.findNode(src);
         Diagnostic d{Severity::Warning, std::string(codes::kBatchNormSmallBatch), id, "input",
-                     strCat("BatchNormalization '", node.name, "' is trained with batch size 1 ('",
+                     strCat(node.op, " '", node.name, "' is trained with batch size 1 ('",
                             source.name, "'.batch_size): its statistics come from a single image, "
                                          "are noisy, and differ from the moving averages used at "
                                          "inference, so validation results suffer. Use a batch of 8 "
@@ -216,9 +223,11 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
     // without them every size fails the same way and the sweep can be skipped.
     bool downsamples = false;
     for (const auto& [id, node] : graph.nodes()) {
-        if (node.op == "MaxPool2D" || node.op == "AvgPool2D") {
+        const OpSchema* s = registry.find(node.op);
+        const Resampling resampling = s ? s->traits.resampling : Resampling::None;
+        if (resampling == Resampling::Down) {
             downsamples = true;
-        } else if (node.op == "Conv2D" || node.op == "Conv2DTranspose") {
+        } else if (resampling == Resampling::ByStrides) {
             auto strides = ops::resolvedAttr(node, "strides");
             if (strides && std::get<std::vector<std::int64_t>>(*strides) != std::vector<std::int64_t>{1, 1})
                 downsamples = true;
@@ -231,7 +240,7 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
     std::int64_t largest = 0;
     for (const auto& [id, node] : graph.nodes()) {
         for (const char* dim : {"height", "width"}) {
-            if (node.op != "Dataset" && node.op != "Input")
+            if (!isSource(registry, node))
                 continue;
             if (auto v = ops::resolvedAttr(node, dim))
                 largest = std::max(largest, std::get<std::int64_t>(*v));

@@ -52,7 +52,7 @@ Executor::~Executor() = default;
 
 std::unique_ptr<Executor> Executor::compile(const Graph& graph, std::string& error,
                                             const OpRegistry& registry) {
-    const CheckResult check = checkGraph(graph, CheckOptions{false, 64}, registry);
+    const CheckResult check = checkGraph(graph, CheckOptions::withoutInputSizeSweep(), registry);
     if (check.hasErrors()) {
         error = "the graph has errors and cannot run:";
         for (const auto& d : check.diagnostics)
@@ -142,7 +142,7 @@ std::vector<ParamRef> Executor::trainableParameters() {
 
 void Executor::feed(const Batch& batch) {
     for (const Step& s : m_steps) {
-        if (s.op != "Dataset")
+        if (!s.schema->traits.readsDataset)
             continue;
         m_feeds[s.name + ".image"] = batch.image;
         m_feeds[s.name + ".mask"] = batch.mask;

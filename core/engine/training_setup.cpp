@@ -29,7 +29,8 @@ std::filesystem::path resolve(const Project& project, const std::string& folder)
 const Node* findDatasetNode(const Graph& graph, std::string& error) {
     const Node* found = nullptr;
     for (const auto& [id, node] : graph.nodes()) {
-        if (node.op != "Dataset")
+        const OpSchema* schema = OpRegistry::builtin().find(node.op);
+        if (!schema || !schema->traits.readsDataset)
             continue;
         if (found) {
             error = strCat("the graph has two Dataset nodes ('", found->name, "' and '", node.name,
@@ -44,7 +45,7 @@ const Node* findDatasetNode(const Graph& graph, std::string& error) {
 }
 
 PipelineOptions pipelineOptionsFor(const Project& project, const Node& dataset, const TrainingOverrides& overrides) {
-    const OpSchema* schema = OpRegistry::builtin().find("Dataset");
+    const OpSchema* schema = OpRegistry::builtin().find(dataset.op);
     const AttrMap attrs = resolveAttributes(*schema, dataset);
     PipelineOptions o;
     if (overrides.dataDir) {

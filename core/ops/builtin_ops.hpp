@@ -6,6 +6,37 @@
 
 namespace segforge::core::ops {
 
+/// Op names, each defined in its op's file (where the schema's name reads it):
+/// for code that creates a node of a given op (templates, fixes), so that no
+/// other file spells an op's name.
+extern const char kInputOp[];
+extern const char kDatasetOp[];
+extern const char kCastOp[];
+extern const char kRescaleOp[];
+extern const char kConv2DOp[];
+extern const char kConv2DTransposeOp[];
+extern const char kMaxPool2DOp[];
+extern const char kAvgPool2DOp[];
+extern const char kUpSampling2DOp[];
+extern const char kConcatenateOp[];
+extern const char kAddOp[];
+extern const char kMultiplyOp[];
+extern const char kBatchNormalizationOp[];
+extern const char kDropoutOp[];
+extern const char kActivationOp[];
+extern const char kCropping2DOp[];
+extern const char kZeroPadding2DOp[];
+extern const char kKerasLayerOp[];
+extern const char kBinaryCrossentropyOp[];
+extern const char kCategoricalCrossentropyOp[];
+extern const char kSparseCategoricalCrossentropyOp[];
+extern const char kDiceOp[];
+extern const char kBCEDiceOp[];
+extern const char kFocalOp[];
+extern const char kDiceCoefficientOp[];
+extern const char kIoUOp[];
+extern const char kPixelAccuracyOp[];
+
 OpSchema inputSchema();
 OpSchema datasetSchema();
 OpSchema castSchema();

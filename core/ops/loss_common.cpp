@@ -1,5 +1,6 @@
 #include "ops/loss_common.hpp"
 
+#include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -11,13 +12,12 @@ std::string channelsText(std::int64_t c) { return strCat(c, c == 1 ? " channel" 
 /// Fix that makes the prediction's producer use `activation`.
 FixIt activationFix(const InferContext& ctx, const std::string& activation) {
     const Node* producer = producerOfInput(ctx, 0, /*skipPassThrough=*/true);
-    if (producer && (producer->op == "Conv2D" || producer->op == "Conv2DTranspose" ||
-                     producer->op == "Activation")) {
+    if (producer && traitsOf(*producer).activation != ActivationUse::None) {
         return {strCat("Set activation='", activation, "' on '", producer->name, "'"),
                 {SetAttributeEdit{producer->id, "activation", AttrValue{activation}}}};
     }
     return insertOnInputFix(ctx, 0,
-                            makeNode("Activation", activation, {{"activation", activation}}),
+                            makeNode(kActivationOp, activation, {{"activation", activation}}),
                             strCat("Insert Activation(", activation, ") before '",
                                    ctx.node().name, "'"));
 }
@@ -106,7 +106,7 @@ void checkChannels(InferContext& ctx, bool& ok) {
                                                     "(at least 2). For one foreground class use "
                                                     "BinaryCrossentropy."));
             d.fixes.push_back({"Change '" + ctx.node().name + "' to BinaryCrossentropy",
-                               {SetOpEdit{ctx.node().id, "BinaryCrossentropy"}}});
+                               {SetOpEdit{ctx.node().id, kBinaryCrossentropyOp}}});
             return;
         }
     } else if (layout == TargetLayout::OneHot) {
@@ -124,17 +124,16 @@ void checkChannels(InferContext& ctx, bool& ok) {
                                ") — ", rule));
     if (layout == TargetLayout::ClassIndex && t.channels() == p.channels()) {
         d.fixes.push_back({"Change '" + ctx.node().name + "' to CategoricalCrossentropy (one-hot target)",
-                           {SetOpEdit{ctx.node().id, "CategoricalCrossentropy"}}});
+                           {SetOpEdit{ctx.node().id, kCategoricalCrossentropyOp}}});
         return;
     }
     // Make the network predict as many channels as the target has.
     const Node* producer = producerOfInput(ctx, 0, true);
-    if (producer && producer->op == "Activation") {
+    if (producer && traitsOf(*producer).activation == ActivationUse::Only) {
         auto up = ctx.graph().producerOf({producer->id, "input"});
         producer = up ? ctx.graph().findNode(up->node) : nullptr;
     }
-    if (producer && (producer->op == "Conv2D" || producer->op == "Conv2DTranspose") &&
-        schema.role != OpRole::Metric) {
+    if (producer && traitsOf(*producer).filtersSetChannels && schema.role != OpRole::Metric) {
         d.fixes.push_back({strCat("Set filters=", t.channels(), " on '", producer->name, "'"),
                            {SetAttributeEdit{producer->id, "filters", AttrValue{t.channels()}}}});
     }
@@ -202,7 +201,7 @@ InferResult inferPredictionTarget(InferContext& ctx) {
             const std::int64_t dw = l.width() - s.width();
             const std::vector<std::int64_t> crop{dh / 2, dh - dh / 2, dw / 2, dw - dw / 2};
             d.fixes.push_back(insertOnInputFix(
-                ctx, large, makeNode("Cropping2D", "crop", {{"cropping", crop}}),
+                ctx, large, makeNode(kCropping2DOp, "crop", {{"cropping", crop}}),
                 strCat("Insert Cropping2D(", attrToString(crop), ") on the ", ctx.inputName(large),
                        " (", l.height(), "×", l.width(), " → ", s.height(), "×", s.width(), ")")));
         }

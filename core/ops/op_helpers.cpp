@@ -1,5 +1,6 @@
 #include "ops/op_helpers.hpp"
 
+#include "ops/builtin_ops.hpp"
 #include "util/str_cat.hpp"
 
 #include <cmath>
@@ -77,8 +78,7 @@ const Node* producerOfInput(const InferContext& ctx, int i, bool skipPassThrough
         return nullptr;
     const Node* node = ctx.graph().findNode(edge->from.node);
     int guard = 0;
-    while (skipPassThrough && node && guard++ < 64 &&
-           (node->op == "Dropout" || node->op == "BatchNormalization" || node->op == "Cast")) {
+    while (skipPassThrough && node && guard++ < 64 && traitsOf(*node).passThrough) {
         auto up = ctx.graph().producerOf({node->id, "input"});
         if (!up)
             break;
@@ -120,14 +120,14 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
             std::vector<std::int64_t> size{fh, fw};
             fixes.push_back(insertOnInputFix(
                 ctx, small,
-                makeNode("UpSampling2D", "upsample", {{"size", size}}),
+                makeNode(kUpSampling2DOp, "upsample", {{"size", size}}),
                 strCat("Insert UpSampling2D(size=", fh == fw ? std::to_string(fh)
                                                            : strCat("(", fh, ", ", fw, ")"),
                        ") on input '", smallPort, "' (", s.height(), "×", s.width(), " → ",
                        l.height(), "×", l.width(), ")")));
             fixes.push_back(insertOnInputFix(
                 ctx, small,
-                makeNode("Conv2DTranspose", "upconv",
+                makeNode(kConv2DTransposeOp, "upconv",
                          {{"filters", s.channels()}, {"kernel_size", size}, {"strides", size},
                           {"padding", std::string("same")}}),
                 strCat("Insert Conv2DTranspose(", s.channels(), ", kernel ", fh, ", strides ", fh,
@@ -140,11 +140,11 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
     // pooling floored): crop the larger one, as the original U-Net does.
     const std::vector<std::int64_t> crop{dh / 2, dh - dh / 2, dw / 2, dw - dw / 2};
     fixes.push_back(insertOnInputFix(
-        ctx, large, makeNode("Cropping2D", "crop", {{"cropping", crop}}),
+        ctx, large, makeNode(kCropping2DOp, "crop", {{"cropping", crop}}),
         strCat("Insert Cropping2D(", attrToString(crop), ") on input '", largePort, "' (",
                l.height(), "×", l.width(), " → ", s.height(), "×", s.width(), ")")));
     fixes.push_back(insertOnInputFix(
-        ctx, small, makeNode("ZeroPadding2D", "pad", {{"padding", crop}}),
+        ctx, small, makeNode(kZeroPadding2DOp, "pad", {{"padding", crop}}),
         strCat("Insert ZeroPadding2D(", attrToString(crop), ") on input '", smallPort, "' (",
                s.height(), "×", s.width(), " → ", l.height(), "×", l.width(), ")")));
     return fixes;
@@ -158,6 +158,12 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
 #include <set>
 
 namespace segforge::core::ops {
+
+const OpTraits& traitsOf(const Node& node) {
+    static const OpTraits none{};
+    const OpSchema* schema = OpRegistry::builtin().find(node.op);
+    return schema ? schema->traits : none;
+}
 
 std::optional<AttrValue> resolvedAttr(const Node& node, std::string_view name) {
     const OpSchema* schema = OpRegistry::builtin().find(node.op);
@@ -180,7 +186,7 @@ std::vector<const Node*> shrinkingConvolutionsUpstream(const Graph& graph, NodeI
         const Node* node = graph.findNode(id);
         if (!node)
             continue;
-        if (node->op == "Conv2D") {
+        if (traitsOf(*node).validPaddingTrims) {
             auto padding = resolvedAttr(*node, "padding");
             auto kernel = resolvedAttr(*node, "kernel_size");
             if (padding && kernel && std::get<std::string>(*padding) == "valid") {

@@ -35,8 +35,8 @@ Node makeNode(std::string op, std::string name, AttrMap attrs = {});
 /// FixIt inserting `node` (ports input/output) on the edge feeding input i.
 FixIt insertOnInputFix(const InferContext& ctx, int i, Node node, std::string description);
 
-/// The node feeding input i, walking back through shape-preserving
-/// pass-through ops (Dropout, BatchNormalization, Cast) when `skipPassThrough`.
+/// The node feeding input i, walking back through pass-through ops
+/// (OpTraits::passThrough: Dropout, BatchNormalization, Cast) when `skipPassThrough`.
 const Node* producerOfInput(const InferContext& ctx, int i, bool skipPassThrough = false);
 
 /// Fixes for two spatial sizes that disagree: upsampling the smaller when it is
@@ -51,12 +51,16 @@ std::string describeDifferingDims(const Shape& a, const Shape& b, int ignoreAxis
 
 namespace segforge::core::ops {
 
+/// The traits of a node's op (all false for an unknown op).
+const OpTraits& traitsOf(const Node& node);
+
 /// A node's attribute as the schema reads it (stored value coerced, else the
 /// default). nullopt if the op or attribute is unknown or the value invalid.
 std::optional<AttrValue> resolvedAttr(const Node& node, std::string_view name);
 
-/// Convolutions upstream of `start` (inclusive) that shrink the image:
-/// Conv2D with padding 'valid' and an effective kernel larger than 1.
+/// Convolutions upstream of `start` (inclusive) that shrink the image: ops
+/// whose padding 'valid' trims (OpTraits::validPaddingTrims, Conv2D) with a
+/// kernel larger than 1.
 std::vector<const Node*> shrinkingConvolutionsUpstream(const Graph& graph, NodeId start);
 
 } // namespace segforge::core::ops

@@ -1,6 +1,7 @@
 #include "templates/unet_template.hpp"
 
 #include "layout/graph_layout.hpp"
+#include "ops/builtin_ops.hpp"
 #include "util/str_cat.hpp"
 
 namespace segforge::core {
@@ -19,7 +20,7 @@ public:
         p.name = strCat("U-Net depth ", m_o.depth, ", ", m_o.filters, " filters, ", m_o.size, "×",
                         m_o.size);
         const bool binary = m_o.classes == 1;
-        NodeId data = add("Dataset", "data", 0,
+        NodeId data = add(ops::kDatasetOp, "data", 0,
                           {{"images", std::string("data/images")},
                            {"masks", std::string("data/masks")},
                            {"height", std::int64_t{m_o.size}},
@@ -27,28 +28,28 @@ public:
                            {"channels", std::int64_t{m_o.channels}},
                            {"mask_max", std::int64_t{binary ? 255 : m_o.classes - 1}},
                            {"batch_size", std::int64_t{8}}});
-        PortRef x = next("Rescale", "scale_image", 0, {{"scale", 1.0 / 255.0}}, {data, "image"});
+        PortRef x = next(ops::kRescaleOp, "scale_image", 0, {{"scale", 1.0 / 255.0}}, {data, "image"});
 
         std::vector<PortRef> skips;
         for (int level = 0; level < m_o.depth; ++level) {
             x = convBlock(strCat("enc", level + 1), filtersAt(level), level, x);
             skips.push_back(x);
-            x = next("MaxPool2D", strCat("enc", level + 1, "_pool"), level + 1, {}, x);
+            x = next(ops::kMaxPool2DOp, strCat("enc", level + 1, "_pool"), level + 1, {}, x);
         }
         x = convBlock("bottleneck", filtersAt(m_o.depth), m_o.depth, x);
         for (int level = m_o.depth - 1; level >= 0; --level) {
             const std::string prefix = strCat("dec", level + 1);
             if (m_o.up == UNetOptions::Up::Transpose) {
-                x = next("Conv2DTranspose", prefix + "_up", level,
+                x = next(ops::kConv2DTransposeOp, prefix + "_up", level,
                          {{"filters", std::int64_t{filtersAt(level)}},
                           {"kernel_size", std::int64_t{2}},
                           {"strides", std::int64_t{2}},
                           {"padding", std::string("same")}},
                          x);
             } else {
-                x = next("UpSampling2D", prefix + "_up", level, {{"size", std::int64_t{2}}}, x);
+                x = next(ops::kUpSampling2DOp, prefix + "_up", level, {{"size", std::int64_t{2}}}, x);
                 if (m_o.up == UNetOptions::Up::UpsampleConv)
-                    x = next("Conv2D", prefix + "_upconv", level,
+                    x = next(ops::kConv2DOp, prefix + "_upconv", level,
                              {{"filters", std::int64_t{filtersAt(level)}},
                               {"kernel_size", std::int64_t{3}},
                               {"padding", std::string("same")},
@@ -56,12 +57,12 @@ public:
                               {"kernel_initializer", std::string("he_normal")}},
                              x);
             }
-            NodeId concat = add("Concatenate", prefix + "_concat", level, {});
+            NodeId concat = add(ops::kConcatenateOp, prefix + "_concat", level, {});
             m_graph.connect(skips[static_cast<std::size_t>(level)], {concat, "a"});
             m_graph.connect(x, {concat, "b"});
             x = convBlock(prefix, filtersAt(level), level, {concat, "output"});
         }
-        PortRef prediction = next("Conv2D", "output", 0,
+        PortRef prediction = next(ops::kConv2DOp, "output", 0,
                                   {{"filters", std::int64_t{m_o.classes}},
                                    {"kernel_size", std::int64_t{1}},
                                    {"activation", std::string(binary ? "sigmoid" : "softmax")}},
@@ -71,7 +72,7 @@ public:
         PortRef target{data, "mask"};
         const double lossY = -kLevel;
         if (binary) {
-            NodeId scaleMask = m_graph.addNode("Rescale", "scale_mask", {{"scale", 1.0 / 255.0}},
+            NodeId scaleMask = m_graph.addNode(ops::kRescaleOp, "scale_mask", {{"scale", 1.0 / 255.0}},
                                                {m_column * kColumn, lossY});
             m_graph.connect({data, "mask"}, {scaleMask, "input"});
             target = {scaleMask, "output"};
@@ -82,9 +83,9 @@ public:
             m_graph.connect(prediction, {id, "prediction"});
             m_graph.connect(target, {id, "target"});
         };
-        head(binary ? "BCEDice" : "SparseCategoricalCrossentropy", "loss", lossY, {});
-        head("DiceCoefficient", "dice", lossY + 110, {});
-        head("IoU", "iou", lossY + 220, {});
+        head(binary ? ops::kBCEDiceOp : ops::kSparseCategoricalCrossentropyOp, "loss", lossY, {});
+        head(ops::kDiceCoefficientOp, "dice", lossY + 110, {});
+        head(ops::kIoUOp, "iou", lossY + 220, {});
         addLevelGroups();
         // The columns above are a first draft; the U comes from the types.
         (void)applyEdits(m_graph, layoutGraph(m_graph)); // moves of existing nodes cannot fail
@@ -115,13 +116,13 @@ private:
                          {"kernel_initializer", std::string("he_normal")}};
             if (m_o.batchnorm) {
                 conv["use_bias"] = false; // BatchNorm's beta replaces the bias
-                x = next("Conv2D", strCat(prefix, "_conv", i), level, conv, x);
-                x = next("BatchNormalization", strCat(prefix, "_bn", i), level, {}, x);
-                x = next("Activation", strCat(prefix, "_relu", i), level,
+                x = next(ops::kConv2DOp, strCat(prefix, "_conv", i), level, conv, x);
+                x = next(ops::kBatchNormalizationOp, strCat(prefix, "_bn", i), level, {}, x);
+                x = next(ops::kActivationOp, strCat(prefix, "_relu", i), level,
                          {{"activation", std::string("relu")}}, x);
             } else {
                 conv["activation"] = std::string("relu");
-                x = next("Conv2D", strCat(prefix, "_conv", i), level, conv, x);
+                x = next(ops::kConv2DOp, strCat(prefix, "_conv", i), level, conv, x);
             }
         }
         return x;
