@@ -17,6 +17,8 @@ void conv2dForward(const KernelContext& ctx);
 void conv2dBackward(const KernelContext& ctx);
 void conv2dTransposeForward(const KernelContext& ctx);
 void conv2dTransposeBackward(const KernelContext& ctx);
+void separableConv2dForward(const KernelContext& ctx);
+void separableConv2dBackward(const KernelContext& ctx);
 
 void maxPool2dForward(const KernelContext& ctx);
 void maxPool2dBackward(const KernelContext& ctx);
