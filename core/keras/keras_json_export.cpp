@@ -27,17 +27,31 @@ ordered_json shapeJson(const std::optional<TensorType>& type) {
     return dims;
 }
 
-ordered_json initializer(const std::string& name) {
-    ordered_json config = ordered_json::object();
-    if (name == "glorot_uniform" || name == "he_normal")
-        config["seed"] = nullptr;
-    return {{"module", "keras.initializers"}, {"class_name", kerasInitializerClass(name)},
-            {"config", config}, {"registered_name", nullptr}};
-}
-
 ordered_json pairsOf(const List& quad) {
     return ordered_json::array({ordered_json::array({quad[0], quad[1]}),
                                 ordered_json::array({quad[2], quad[3]})});
+}
+
+/// One attribute as its Keras config value (the op's table says how).
+ordered_json configValue(const KerasAttr& k, const AttrMap& a) {
+    const char* attr = k.attr.c_str();
+    switch (k.value) {
+    case KerasValue::Int: return attrInt(a, attr);
+    case KerasValue::Float: return attrFloat(a, attr);
+    case KerasValue::Bool: return attrBool(a, attr);
+    case KerasValue::Pair: return attrInts(a, attr);
+    case KerasValue::Quad: return pairsOf(attrInts(a, attr));
+    case KerasValue::Lowercase:
+    case KerasValue::String:
+    case KerasValue::Activation: return attrText(a, attr);
+    case KerasValue::Initializer: return ordered_json::parse(kerasInitializerJson(attrText(a, attr)));
+    case KerasValue::PoolStrides: return kerasPoolStrides(a, k.attr);
+    case KerasValue::ZeroIsNone:
+        return attrInt(a, attr) == 0 ? ordered_json(nullptr) : ordered_json(attrInt(a, attr));
+    case KerasValue::NegativeIsNone:
+        return attrInt(a, attr) < 0 ? ordered_json(nullptr) : ordered_json(attrInt(a, attr));
+    }
+    return nullptr;
 }
 
 struct Mapped {
@@ -45,87 +59,21 @@ struct Mapped {
     ordered_json config;
 };
 
-Mapped convLayer(const ExportLayer& l, bool transpose) {
-    const AttrMap& a = l.attrs;
-    ordered_json c;
-    c["filters"] = attrInt(a, "filters");
-    c["kernel_size"] = attrInts(a, "kernel_size");
-    c["strides"] = attrInts(a, "strides");
-    c["padding"] = attrText(a, "padding");
-    c["data_format"] = "channels_last";
-    c["dilation_rate"] = attrInts(a, "dilation_rate");
-    if (transpose)
-        c["output_padding"] = nullptr;
-    else
-        c["groups"] = 1;
-    c["activation"] = attrText(a, "activation");
-    c["use_bias"] = attrBool(a, "use_bias");
-    c["kernel_initializer"] = initializer(attrText(a, "kernel_initializer"));
-    c["bias_initializer"] = initializer(attrText(a, "bias_initializer"));
-    for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                          "kernel_constraint", "bias_constraint"})
-        c[k] = nullptr;
-    return {transpose ? "Conv2DTranspose" : "Conv2D", c};
-}
-
-Mapped poolLayer(const ExportLayer& l, const char* cls) {
-    const AttrMap& a = l.attrs;
-    List strides = attrInts(a, "strides");
-    for (std::size_t i = 0; i < 2; ++i) {
-        if (strides[i] == 0) // 0 is Keras' None: the pool size
-            strides[i] = attrInts(a, "pool_size")[i];
-    }
-    return {cls, {{"pool_size", attrInts(a, "pool_size")}, {"padding", attrText(a, "padding")},
-                  {"strides", strides}, {"data_format", "channels_last"}}};
-}
-
-/// Layer class and config (without name/trainable/dtype) of one node.
+/// Layer class and config (without name/trainable/dtype) of one node, from its op's table.
 std::optional<Mapped> mapLayer(const ExportLayer& l) {
-    const AttrMap& a = l.attrs;
-    const std::string& op = l.node->op;
-    if (op == "Conv2D" || op == "Conv2DTranspose")
-        return convLayer(l, op == "Conv2DTranspose");
-    if (op == "MaxPool2D")
-        return poolLayer(l, "MaxPooling2D");
-    if (op == "AvgPool2D")
-        return poolLayer(l, "AveragePooling2D");
-    if (op == "UpSampling2D")
-        return Mapped{op, {{"size", attrInts(a, "size")}, {"data_format", "channels_last"},
-                           {"interpolation", attrText(a, "interpolation")}}};
-    if (op == "Concatenate")
-        return Mapped{op, {{"axis", attrInt(a, "axis")}}};
-    if (op == "Add" || op == "Multiply")
-        return Mapped{op, ordered_json::object()};
-    if (op == "BatchNormalization") {
-        ordered_json c{{"axis", -1}, {"momentum", attrFloat(a, "momentum")}, {"epsilon", attrFloat(a, "epsilon")},
-                       {"center", attrBool(a, "center")}, {"scale", attrBool(a, "scale")}};
-        c["beta_initializer"] = initializer("zeros");
-        c["gamma_initializer"] = initializer("ones");
-        c["moving_mean_initializer"] = initializer("zeros");
-        c["moving_variance_initializer"] = initializer("ones");
-        for (const char* k : {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"})
-            c[k] = nullptr;
-        c["synchronized"] = false;
-        return Mapped{op, c};
+    const KerasForm* form = kerasExportForm(l.schema->keras, l.attrs);
+    if (!form)
+        return std::nullopt;
+    ordered_json c = ordered_json::object();
+    for (const KerasAttr& k : form->attrs)
+        c[k.key] = configValue(k, l.attrs);
+    if (form->channelsLast)
+        c["data_format"] = "channels_last";
+    for (const KerasFixed& f : form->fixed) {
+        if (f.written)
+            c[f.key] = ordered_json::parse(f.json);
     }
-    if (op == "Dropout") {
-        const std::int64_t seed = attrInt(a, "seed");
-        return Mapped{op, {{"rate", attrFloat(a, "rate")},
-                           {"seed", seed == 0 ? ordered_json(nullptr) : ordered_json(seed)},
-                           {"noise_shape", nullptr}}};
-    }
-    if (op == "Activation") {
-        if (attrText(a, "activation") == "leaky_relu")
-            return Mapped{"LeakyReLU", {{"negative_slope", attrFloat(a, "alpha")}}};
-        return Mapped{op, {{"activation", attrText(a, "activation")}}};
-    }
-    if (op == "Cropping2D")
-        return Mapped{op, {{"cropping", pairsOf(attrInts(a, "cropping"))}, {"data_format", "channels_last"}}};
-    if (op == "ZeroPadding2D")
-        return Mapped{op, {{"padding", pairsOf(attrInts(a, "padding"))}, {"data_format", "channels_last"}}};
-    if (op == "Rescale")
-        return Mapped{"Rescaling", {{"scale", attrFloat(a, "scale")}, {"offset", attrFloat(a, "offset")}}};
-    return std::nullopt;
+    return Mapped{form->classes.front(), c};
 }
 
 ordered_json kerasTensor(const std::string& producer, const std::map<std::string, const ExportLayer*>& byName) {
@@ -142,9 +90,9 @@ ordered_json kerasTensor(const std::string& producer, const std::map<std::string
 
 ordered_json inputLayer(const ExportLayer& l) {
     const AttrMap& a = l.attrs;
-    const bool dataset = l.node->op == "Dataset";
-    const std::int64_t batch = dataset ? 0 : attrInt(a, "batch_size");
-    const std::string dtype = dataset ? attrText(a, "image_dtype") : attrText(a, "dtype");
+    const KerasInput& input = *l.schema->keras.input;
+    const std::int64_t batch = input.batchAttr.empty() ? 0 : attrInt(a, input.batchAttr.c_str());
+    const std::string dtype = attrText(a, input.dtypeAttr.c_str());
     ordered_json shape = ordered_json::array({batch == 0 ? ordered_json(nullptr) : ordered_json(batch),
                                               attrInt(a, "height"), attrInt(a, "width"), attrInt(a, "channels")});
     return {{"module", "keras.layers"},
@@ -173,9 +121,8 @@ KerasJsonExport exportKerasJson(const Graph& graph, const std::string& modelName
         if (l.isInput()) {
             layers.push_back(inputLayer(l));
             inputs.push_back(ordered_json::array({l.node->name, 0, 0}));
-            if (l.node->op == "Dataset")
-                out.warnings.push_back(strCat("Dataset '", l.node->name, "' is exported as an InputLayer "
-                                              "for its images; the data pipeline is not part of the model"));
+            if (const std::string& note = l.schema->keras.input->exportNote; !note.empty())
+                out.warnings.push_back(strCat(l.node->op, " '", l.node->name, "' ", note));
             continue;
         }
         auto mapped = mapLayer(l);

@@ -1,11 +1,20 @@
 #include "keras/keras_layer_map.hpp"
 
+#include "kernels/activation_math.hpp"
+#include "ops/op_helpers.hpp"
 #include "ops/op_registry.hpp"
 #include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+
+// Every Keras class that has an op is read through that op's table
+// (OpSchema::keras, filled in the op's own file): the loop below reads the
+// attributes it lists, and the KerasHook functions handle the few layers that
+// are more than key-for-key. What is left here is Keras' own: layers without
+// an op (training-only augmentation, Permute, Reshape) and the placeholder.
 
 namespace segforge::core::interop {
 
@@ -13,20 +22,49 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kSupportedActivations{"linear", "relu",    "leaky_relu",
-                                                     "sigmoid", "softmax", "tanh"};
+/// An op and the form of its Keras table that one Keras class is read with.
+struct KerasClassOp {
+    const OpSchema* schema = nullptr;
+    const KerasForm* form = nullptr;
+};
 
-/// Keras 3's activations.leaky_relu slope (the LeakyReLU layer defaults to 0.3).
-constexpr double kKerasLeakySlope = 0.2;
+/// Keras class (and alias) → op and form, from every op's table.
+const std::map<std::string, KerasClassOp, std::less<>>& kerasClasses() {
+    static const auto table = [] {
+        std::map<std::string, KerasClassOp, std::less<>> t;
+        for (const OpSchema& s : OpRegistry::builtin().all()) {
+            for (const KerasForm& form : s.keras.forms) {
+                for (const std::string& cls : form.classes)
+                    t.emplace(cls, KerasClassOp{&s, &form});
+            }
+        }
+        return t;
+    }();
+    return table;
+}
+
+/// The one op whose Keras table says `has` (the placeholder, the identity, the input).
+template <typename Has> const OpSchema& opWhere(Has has) {
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (has(s.keras))
+            return s;
+    }
+    throw std::logic_error("no op's Keras table has the role the importer needs");
+}
+
+const OpSchema& placeholderOp() {
+    static const OpSchema& op = opWhere([](const KerasMapping& k) { return k.placeholder; });
+    return op;
+}
 
 bool supportedActivation(const std::string& name) {
-    return std::find(kSupportedActivations.begin(), kSupportedActivations.end(), name) !=
-           kSupportedActivations.end();
+    const auto& choices = ops::activationChoices();
+    return std::find(choices.begin(), choices.end(), name) != choices.end();
 }
 
 /// The activation of a layer: null → linear, a name, or a serialized function.
-std::string activationOf(KerasConfig& cfg) {
-    const json* v = cfg.raw("activation");
+std::string activationOf(KerasConfig& cfg, const std::string& key) {
+    const json* v = cfg.raw(key);
     if (!v || v->is_null())
         return "linear";
     if (v->is_string())
@@ -38,8 +76,7 @@ std::string activationOf(KerasConfig& cfg) {
             return config->get<std::string>();
         return (*v)["class_name"].get<std::string>();
     }
-    throw KerasFormatError(cfg.pathOf("activation"),
-                           "expected an activation name, got " + jsonTypeName(*v));
+    throw KerasFormatError(cfg.pathOf(key), "expected an activation name, got " + jsonTypeName(*v));
 }
 
 /// glorot_uniform / he_normal / zeros / ones from a Keras initializer; "" if none fits.
@@ -79,24 +116,25 @@ std::string initializerOf(const json& v) {
     return "";
 }
 
-void readInitializer(KerasConfig& cfg, Node& node, const std::string& key, const std::string& def) {
+void readInitializer(KerasConfig& cfg, Node& node, const std::string& attr, const std::string& key,
+                     const std::string& def) {
     const json* v = cfg.raw(key);
     if (!v || v->is_null())
-        return setNonDefaultAttr(node, key, def);
+        return setNonDefaultAttr(node, attr, def);
     std::string init = initializerOf(*v);
     // The attribute may not offer every name we recognise: a bias initialised
     // with GlorotUniform (seen in real files) maps to glorot_uniform, which a
     // bias does not take. Kept, it would fail the checker as a bad attribute
     // and leave everything after the layer untyped.
     const OpSchema* schema = OpRegistry::builtin().find(node.op);
-    const AttrSpec* spec = schema ? schema->findAttr(key) : nullptr;
+    const AttrSpec* spec = schema ? schema->findAttr(attr) : nullptr;
     if (!init.empty() && spec && !coerceAttribute(*spec, AttrValue(init)))
         init.clear();
     if (init.empty()) {
         // Only the starting point of training differs; the network is the same.
-        return setNonDefaultAttr(node, key, def);
+        return setNonDefaultAttr(node, attr, def);
     }
-    setNonDefaultAttr(node, key, init);
+    setNonDefaultAttr(node, attr, init);
 }
 
 /// Layers that Keras runs only when training and that keep the input shape:
@@ -120,86 +158,169 @@ void requireChannelsLast(KerasConfig& cfg, const std::string& label) {
                                   "data_format='channels_last', the Keras default"));
 }
 
-std::string paddingOf(KerasConfig& cfg) {
-    std::string p = cfg.string("padding", std::string("valid"));
-    std::transform(p.begin(), p.end(), p.begin(),
+
+std::string lowercase(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return p; // anything but valid/same stays and is reported by the checker
+    return s;
 }
 
-void ignoreRegularizers(KerasConfig& cfg, std::initializer_list<const char*> keys) {
-    for (const char* k : keys)
-        cfg.ignoreIfSet(k, "SegForge trains without regularizers and constraints");
+std::optional<std::int64_t> intDefault(const KerasAttr& a) {
+    if (!a.kerasDefault)
+        return std::nullopt;
+    return std::get<std::int64_t>(*a.kerasDefault);
 }
 
-KerasLayerMapping conv(const std::string& cls, const std::string& name, KerasConfig& cfg,
-                       bool transpose, ImportLog& log) {
-    const std::string label = strCat(cls, " '", name, "'");
-    requireChannelsLast(cfg, label);
-    KerasLayerMapping m;
-    m.node.op = transpose ? "Conv2DTranspose" : "Conv2D";
-    m.node.name = name;
-    Node& n = m.node;
-    setNonDefaultAttr(n, "filters", cfg.integer("filters", std::nullopt));
-    setNonDefaultAttr(n, "kernel_size", cfg.pair("kernel_size", std::nullopt));
-    setNonDefaultAttr(n, "strides", cfg.pair("strides", 1));
-    setNonDefaultAttr(n, "padding", paddingOf(cfg));
-    setNonDefaultAttr(n, "dilation_rate", cfg.pair("dilation_rate", 1));
-    const std::string act = activationOf(cfg);
-    if (!supportedActivation(act))
-        log.warning(cfg.pathOf("activation"),
-                    strCat(label, ": activation '", act, "' has no SegForge equivalent; the "
-                                  "checker reports it on the node"));
-    setNonDefaultAttr(n, "activation", act);
-    setNonDefaultAttr(n, "use_bias", cfg.boolean("use_bias", true));
-    readInitializer(cfg, n, "kernel_initializer", "glorot_uniform");
-    readInitializer(cfg, n, "bias_initializer", "zeros");
-    ignoreRegularizers(cfg, {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                             "kernel_constraint", "bias_constraint"});
-    cfg.ignoreIfSet("lora_rank", "LoRA adapters are not imported");
-    cfg.accept({"lora_alpha"});
-    const std::int64_t groups = cfg.integer("groups", 1);
-    if (groups != 1)
-        m.node = kerasPlaceholder(cls, name, strCat("grouped convolution, groups=", groups), 1);
-    if (transpose && cfg.has("output_padding"))
-        m.node = kerasPlaceholder(cls, name,
-                                  "output_padding " + jsonExcerpt(*cfg.raw("output_padding")), 1);
-    return m;
+double floatDefault(const KerasAttr& a) {
+    return a.kerasDefault ? std::get<double>(*a.kerasDefault) : 0.0;
 }
 
-KerasLayerMapping pool(const std::string& op, const std::string& cls, const std::string& name,
-                       KerasConfig& cfg) {
-    requireChannelsLast(cfg, strCat(cls, " '", name, "'"));
-    KerasLayerMapping m;
-    m.node.op = op;
-    m.node.name = name;
-    const std::vector<std::int64_t> poolSize = cfg.pair("pool_size", 2);
-    setNonDefaultAttr(m.node, "pool_size", poolSize);
-    // strides None (the default) means pool_size; SegForge writes that as 0.
-    // Keras 3 writes None as the pool size itself: the same thing.
-    std::vector<std::int64_t> strides{0, 0};
-    if (cfg.has("strides") && cfg.pair("strides", 0) != poolSize)
-        strides = cfg.pair("strides", 0);
-    setNonDefaultAttr(m.node, "strides", strides);
-    setNonDefaultAttr(m.node, "padding", paddingOf(cfg));
-    return m;
+std::optional<std::string> stringDefault(const KerasAttr& a) {
+    if (!a.kerasDefault)
+        return std::nullopt;
+    return std::get<std::string>(*a.kerasDefault);
 }
 
-KerasLayerMapping activation(const std::string& name, const std::string& act, double alpha) {
-    KerasLayerMapping m;
-    m.node.op = "Activation";
-    m.node.name = name;
-    setNonDefaultAttr(m.node, "activation", act);
-    if (act == "leaky_relu")
-        setNonDefaultAttr(m.node, "alpha", alpha);
-    return m;
+/// What one mapped layer is being read into.
+struct Reading {
+    const std::string& cls;
+    const std::string& name;
+    const std::string label; ///< "Conv2D 'c1'"
+    const KerasForm& form;
+    KerasConfig& cfg;
+    ImportLog& log;
+    Node& node;
+    AttrMap read{}; ///< values as read from the config, by SegForge attribute
+};
+
+/// Reads one table row into the node. Returns a placeholder reason when the
+/// value makes the layer one (an activation SegForge lacks, on an Activation).
+std::optional<std::string> readAttr(Reading& r, const KerasAttr& a) {
+    std::string key = a.key;
+    if (!r.cfg.has(key)) {
+        for (const std::string& old : a.oldKeys) {
+            if (r.cfg.has(old))
+                key = old;
+        }
+    }
+    AttrValue value;
+    switch (a.value) {
+    case KerasValue::Int:
+    case KerasValue::NegativeIsNone: value = r.cfg.integer(key, intDefault(a)); break;
+    case KerasValue::ZeroIsNone: value = r.cfg.integer(key, intDefault(a).value_or(0)); break;
+    case KerasValue::Float: value = r.cfg.number(key, floatDefault(a)); break;
+    case KerasValue::Bool: value = r.cfg.boolean(key, a.kerasDefault && std::get<bool>(*a.kerasDefault)); break;
+    case KerasValue::Pair: value = r.cfg.pair(key, intDefault(a)); break;
+    case KerasValue::Quad: value = r.cfg.quad(key, intDefault(a).value_or(0)); break;
+    case KerasValue::String: value = r.cfg.string(key, stringDefault(a)); break;
+    case KerasValue::Lowercase:
+        // Anything but the listed choices stays and is reported by the checker.
+        value = lowercase(r.cfg.string(key, stringDefault(a)));
+        break;
+    case KerasValue::Initializer:
+        readInitializer(r.cfg, r.node, a.attr, key, stringDefault(a).value_or(""));
+        return std::nullopt;
+    case KerasValue::Activation: {
+        const std::string act = activationOf(r.cfg, key);
+        if (!supportedActivation(act)) {
+            if (r.form.hook == KerasHook::ActivationFunction)
+                return "activation '" + act + "'";
+            r.log.warning(r.cfg.pathOf(key),
+                          strCat(r.label, ": activation '", act, "' has no SegForge equivalent; the "
+                                          "checker reports it on the node"));
+        }
+        value = act;
+        break;
+    }
+    case KerasValue::PoolStrides: {
+        // None (the default) means the pool size; SegForge writes that as 0.
+        // Keras 3 writes None as the pool size itself: the same thing.
+        const AttrValue& pool = r.read.at("pool_size");
+        std::vector<std::int64_t> strides{0, 0};
+        if (r.cfg.has(key) && AttrValue(r.cfg.pair(key, 0)) != pool)
+            strides = r.cfg.pair(key, 0);
+        value = strides;
+        break;
+    }
+    }
+    r.read[a.attr] = value;
+    setNonDefaultAttr(r.node, a.attr, std::move(value));
+    return std::nullopt;
 }
 
-KerasLayerMapping simple(const std::string& op, const std::string& name) {
-    KerasLayerMapping m;
-    m.node.op = op;
-    m.node.name = name;
-    return m;
+// The hooks: what a table cannot say. A gate runs before the table is read and
+// may turn the layer into a placeholder (its reason); a finish runs after.
+
+std::optional<std::string> gateHook(Reading& r) {
+    KerasConfig& cfg = r.cfg;
+    switch (r.form.hook) {
+    case KerasHook::BatchNormAxis: {
+        const json* axis = cfg.raw("axis");
+        json a = axis ? *axis : json(-1);
+        if (a.is_array() && a.size() == 1)
+            a = a[0];
+        if (!(a == json(-1) || a == json(3)))
+            return "normalises axis " + jsonExcerpt(a) + ", not the channels";
+        return std::nullopt;
+    }
+    case KerasHook::ScalarRescale: {
+        const json* scale = cfg.raw("scale");
+        const json* offset = cfg.raw("offset");
+        if (!scale || !scale->is_number() || (offset && !offset->is_number()))
+            return "per-channel scale or offset";
+        return std::nullopt;
+    }
+    case KerasHook::SoftmaxAxis:
+        if (cfg.integer("axis", -1) != -1 && cfg.integer("axis", -1) != 3)
+            return "softmax over an axis other than channels";
+        return std::nullopt;
+    case KerasHook::ReLU: {
+        const bool capped = cfg.has("max_value");
+        const double threshold = cfg.number("threshold", 0);
+        const double slope = cfg.number("negative_slope", 0);
+        if (capped || threshold != 0)
+            return capped ? "max_value (a capped ReLU)" : "a non-zero threshold";
+        if (slope != 0) {
+            setNonDefaultAttr(r.node, "activation", std::string("leaky_relu"));
+            setNonDefaultAttr(r.node, "alpha", slope);
+        }
+        return std::nullopt;
+    }
+    case KerasHook::None:
+    case KerasHook::Convolution:
+    case KerasHook::TransposedConvolution:
+    case KerasHook::ActivationFunction: return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> finishHook(Reading& r) {
+    KerasConfig& cfg = r.cfg;
+    switch (r.form.hook) {
+    case KerasHook::Convolution:
+    case KerasHook::TransposedConvolution: {
+        std::optional<std::string> reason;
+        const std::int64_t groups = cfg.integer("groups", 1);
+        if (groups != 1)
+            reason = strCat("grouped convolution, groups=", groups);
+        if (r.form.hook == KerasHook::TransposedConvolution && cfg.has("output_padding"))
+            reason = "output_padding " + jsonExcerpt(*cfg.raw("output_padding"));
+        return reason;
+    }
+    case KerasHook::ActivationFunction: {
+        // The function leaky_relu has Keras' fixed slope; the attribute's default is the layer's.
+        auto act = r.node.attrs.find("activation");
+        if (act != r.node.attrs.end() && act->second == AttrValue(std::string("leaky_relu")))
+            setNonDefaultAttr(r.node, "alpha", kernels::kLeakyReluSlope);
+        return std::nullopt;
+    }
+    case KerasHook::None:
+    case KerasHook::BatchNormAxis:
+    case KerasHook::ScalarRescale:
+    case KerasHook::ReLU:
+    case KerasHook::SoftmaxAxis: return std::nullopt;
+    }
+    return std::nullopt;
 }
 
 KerasLayerMapping placeholderMapping(const std::string& cls, const std::string& name,
@@ -209,121 +330,65 @@ KerasLayerMapping placeholderMapping(const std::string& cls, const std::string& 
     return m;
 }
 
+/// A layer that keeps the tensor as it is: the op whose table names its identity.
+KerasLayerMapping identityMapping(const std::string& name) {
+    const OpSchema& op = kerasIdentityOp();
+    KerasLayerMapping m;
+    m.node.op = op.name;
+    m.node.name = name;
+    for (const auto& [key, value] : *op.keras.identity)
+        setNonDefaultAttr(m.node, key, value);
+    return m;
+}
+
+/// A layer read through its op's table.
+KerasLayerMapping mapByTable(const KerasClassOp& entry, const std::string& cls,
+                             const std::string& name, KerasConfig& cfg, int numInputs,
+                             ImportLog& log) {
+    const KerasForm& form = *entry.form;
+    KerasLayerMapping m;
+    m.node.op = entry.schema->name;
+    m.node.name = name;
+    Reading r{cls, name, strCat(cls, " '", name, "'"), form, cfg, log, m.node};
+    if (form.channelsLast)
+        requireChannelsLast(cfg, r.label);
+    if (!form.importNote.empty())
+        log.warning(cfg.path(), r.label + " " + form.importNote);
+    for (const auto& [key, value] : form.implies)
+        setNonDefaultAttr(m.node, key, value);
+    if (auto reason = gateHook(r))
+        return placeholderMapping(cls, name, *reason, numInputs);
+    for (const KerasAttr& a : form.attrs) {
+        if (auto reason = readAttr(r, a))
+            return placeholderMapping(cls, name, *reason, numInputs);
+    }
+    for (const KerasFixed& f : form.fixed) {
+        if (f.ignoredWhy.empty())
+            cfg.accept({f.key.c_str()});
+        else
+            cfg.ignoreIfSet(f.key, f.ignoredWhy, json::parse(f.json));
+    }
+    if (entry.schema->variadicInputs)
+        setNonDefaultAttr(m.node, "num_inputs", std::int64_t{numInputs});
+    if (auto reason = finishHook(r))
+        m.node = kerasPlaceholder(cls, name, *reason, 1);
+    return m;
+}
+
 KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, KerasConfig& cfg,
                            int numInputs, ImportLog& log) {
     const std::string label = strCat(cls, " '", name, "'");
-    if (cls == "Conv2D" || cls == "Convolution2D")
-        return conv(cls, name, cfg, false, log);
-    if (cls == "Conv2DTranspose" || cls == "Convolution2DTranspose" || cls == "Deconvolution2D")
-        return conv(cls, name, cfg, true, log);
-    if (cls == "MaxPooling2D" || cls == "MaxPool2D")
-        return pool("MaxPool2D", cls, name, cfg);
-    if (cls == "AveragePooling2D" || cls == "AvgPool2D")
-        return pool("AvgPool2D", cls, name, cfg);
-    if (cls == "UpSampling2D") {
-        requireChannelsLast(cfg, label);
-        KerasLayerMapping m = simple("UpSampling2D", name);
-        setNonDefaultAttr(m.node, "size", cfg.pair("size", 2));
-        setNonDefaultAttr(m.node, "interpolation", cfg.string("interpolation", std::string("nearest")));
-        return m;
-    }
-    if (cls == "Concatenate") {
-        KerasLayerMapping m = simple("Concatenate", name);
-        setNonDefaultAttr(m.node, "axis", cfg.integer("axis", -1));
-        setNonDefaultAttr(m.node, "num_inputs", std::int64_t{numInputs});
-        return m;
-    }
-    if (cls == "Add" || cls == "Multiply") {
-        KerasLayerMapping m = simple(cls, name);
-        setNonDefaultAttr(m.node, "num_inputs", std::int64_t{numInputs});
-        return m;
-    }
-    if (cls == "BatchNormalization") {
-        const json* axis = cfg.raw("axis");
-        json a = axis ? *axis : json(-1);
-        if (a.is_array() && a.size() == 1)
-            a = a[0];
-        if (!(a == json(-1) || a == json(3)))
-            return placeholderMapping(cls, name, "normalises axis " + jsonExcerpt(a) + ", not the channels",
-                                      numInputs);
-        KerasLayerMapping m = simple("BatchNormalization", name);
-        setNonDefaultAttr(m.node, "momentum", cfg.number("momentum", 0.99));
-        setNonDefaultAttr(m.node, "epsilon", cfg.number("epsilon", 1e-3));
-        setNonDefaultAttr(m.node, "center", cfg.boolean("center", true));
-        setNonDefaultAttr(m.node, "scale", cfg.boolean("scale", true));
-        cfg.accept({"beta_initializer", "gamma_initializer", "moving_mean_initializer",
-                    "moving_variance_initializer", "fused", "synchronized", "renorm_clipping",
-                    "renorm_momentum"});
-        ignoreRegularizers(cfg, {"beta_regularizer", "gamma_regularizer", "beta_constraint",
-                                 "gamma_constraint"});
-        cfg.ignoreIfSet("renorm", "batch renormalization is not supported", json(false));
-        cfg.ignoreIfSet("virtual_batch_size", "ghost batch normalization is not supported");
-        cfg.ignoreIfSet("adjustment", "not supported");
-        return m;
-    }
-    if (cls == "Dropout" || cls == "SpatialDropout2D") {
-        if (cls == "SpatialDropout2D") {
-            requireChannelsLast(cfg, label);
-            log.warning(cfg.path(), label + " is imported as Dropout: Keras drops whole channels, "
-                                            "SegForge drops single values (same expected scale)");
-        }
-        KerasLayerMapping m = simple("Dropout", name);
-        setNonDefaultAttr(m.node, "rate", cfg.number("rate", 0.5));
-        setNonDefaultAttr(m.node, "seed", cfg.integer("seed", 0));
-        cfg.ignoreIfSet("noise_shape", "SegForge's Dropout drops single values");
-        return m;
-    }
-    if (cls == "Activation") {
-        const std::string act = activationOf(cfg);
-        if (!supportedActivation(act))
-            return placeholderMapping(cls, name, "activation '" + act + "'", numInputs);
-        return activation(name, act, kKerasLeakySlope);
-    }
-    if (cls == "Softmax") {
-        if (cfg.integer("axis", -1) != -1 && cfg.integer("axis", -1) != 3)
-            return placeholderMapping(cls, name, "softmax over an axis other than channels", numInputs);
-        return activation(name, "softmax", 0);
-    }
-    if (cls == "ReLU") {
-        const bool capped = cfg.has("max_value");
-        const double threshold = cfg.number("threshold", 0);
-        const double slope = cfg.number("negative_slope", 0);
-        if (capped || threshold != 0)
-            return placeholderMapping(cls, name,
-                                      capped ? "max_value (a capped ReLU)" : "a non-zero threshold",
-                                      numInputs);
-        return slope == 0 ? activation(name, "relu", 0) : activation(name, "leaky_relu", slope);
-    }
-    if (cls == "LeakyReLU") {
-        // Keras 2 calls the slope alpha, Keras 3 negative_slope; both default to 0.3.
-        const double slope = cfg.has("negative_slope") ? cfg.number("negative_slope", 0.3)
-                                                       : cfg.number("alpha", 0.3);
-        return activation(name, "leaky_relu", slope);
-    }
-    if (cls == "Cropping2D" || cls == "ZeroPadding2D") {
-        requireChannelsLast(cfg, label);
-        const bool crop = cls == "Cropping2D";
-        KerasLayerMapping m = simple(cls, name);
-        const std::string key = crop ? "cropping" : "padding";
-        setNonDefaultAttr(m.node, key, cfg.quad(key, crop ? 0 : 1));
-        return m;
-    }
-    if (cls == "Rescaling") {
-        const json* scale = cfg.raw("scale");
-        const json* offset = cfg.raw("offset");
-        if (!scale || !scale->is_number() || (offset && !offset->is_number()))
-            return placeholderMapping(cls, name, "per-channel scale or offset", numInputs);
-        KerasLayerMapping m = simple("Rescale", name);
-        setNonDefaultAttr(m.node, "scale", cfg.number("scale", 1));
-        setNonDefaultAttr(m.node, "offset", cfg.number("offset", 0));
-        return m;
-    }
+    const auto& classes = kerasClasses();
+    if (auto it = classes.find(cls); it != classes.end())
+        return mapByTable(it->second, cls, name, cfg, numInputs, log);
+    // Keras layers without an op of their own.
     if (cls == "Permute") {
         const auto dims = cfg.shape("dims");
         std::vector<std::optional<std::int64_t>> identity{1, 2, 3};
         if (dims && *dims == identity) {
-            log.warning(cfg.path(), label + " keeps N×H×W×C: imported as a linear Activation");
-            return activation(name, "linear", 0);
+            log.warning(cfg.path(), strCat(label, " keeps N×H×W×C: imported as a linear ",
+                                           kerasIdentityOp().name));
+            return identityMapping(name);
         }
         return placeholderMapping(cls, name, "it reorders the NHWC axes", numInputs);
     }
@@ -333,9 +398,10 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
         cfg.acceptAll();
         log.warning(cfg.path(),
                     strCat(label, " acts only during training (augmentation or noise) and keeps the "
-                                  "shape: imported as a linear Activation. Augment in the data "
-                                  "pipeline instead, applying the same transform to image and mask"));
-        return activation(name, "linear", 0);
+                                  "shape: imported as a linear ", kerasIdentityOp().name,
+                           ". Augment in the data pipeline instead, applying the same transform "
+                           "to image and mask"));
+        return identityMapping(name);
     }
     if (cls == "Reshape") {
         const auto target = cfg.shape("target_shape");
@@ -351,6 +417,19 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
 }
 
 } // namespace
+
+const OpSchema& kerasInputOp() {
+    static const OpSchema& op =
+        opWhere([](const KerasMapping& k) { return k.input && k.input->importTarget; });
+    return op;
+}
+
+const OpSchema& kerasIdentityOp() {
+    static const OpSchema& op = opWhere([](const KerasMapping& k) { return k.identity.has_value(); });
+    return op;
+}
+
+bool isKerasPlaceholder(const Node& node) { return node.op == placeholderOp().name; }
 
 bool isKerasModelClass(const std::string& className) {
     return className == "Functional" || className == "Model" || className == "Sequential";
@@ -373,7 +452,7 @@ void setNonDefaultAttr(Node& node, const std::string& key, AttrValue value) {
 Node kerasPlaceholder(const std::string& className, const std::string& name,
                       const std::string& reason, int numInputs) {
     Node n;
-    n.op = "KerasLayer";
+    n.op = placeholderOp().name;
     n.name = name;
     n.attrs["class_name"] = className;
     if (!reason.empty())
@@ -388,14 +467,15 @@ KerasLayerMapping mapKerasLayer(const std::string& className, const std::string&
                                 ImportLog& log) {
     KerasConfig cfg(config, configPath, log);
     KerasLayerMapping m = mapKnown(className, name, cfg, numInputs, log);
-    if (m.node.op == "KerasLayer" && !m.reshapeTarget) {
+    if (isKerasPlaceholder(m.node) && !m.reshapeTarget) {
         auto reason = m.node.attrs.find("reason");
         log.warning(configPath,
                     strCat(className, " '", name, "' has no SegForge op",
                            reason == m.node.attrs.end()
                                ? std::string()
                                : " (" + std::get<std::string>(reason->second) + ")",
-                           ": imported as a KerasLayer placeholder (unsupported-layer)"));
+                           ": imported as a ", placeholderOp().name,
+                           " placeholder (unsupported-layer)"));
         return m; // its fields are not ours to judge
     }
     // Fields every layer may carry; none changes what the layer computes here.

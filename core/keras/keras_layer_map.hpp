@@ -7,6 +7,7 @@
 
 #include "graph/graph.hpp"
 #include "keras/keras_config.hpp"
+#include "ops/op_schema.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,14 @@ Node kerasPlaceholder(const std::string& className, const std::string& name,
 
 /// Sets `key` on `node` unless it equals the schema default (after coercion).
 void setNonDefaultAttr(Node& node, const std::string& key, AttrValue value);
+
+/// The op an InputLayer becomes (the one whose Keras table is the import target).
+const OpSchema& kerasInputOp();
+/// The op that Keras layers keeping the tensor as it is become (with its
+/// KerasMapping::identity attributes): a linear Activation.
+const OpSchema& kerasIdentityOp();
+/// A KerasLayer placeholder node.
+bool isKerasPlaceholder(const Node& node);
 
 /// Functional, Model and Sequential: configs that hold layers of their own.
 bool isKerasModelClass(const std::string& className);

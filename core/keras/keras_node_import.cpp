@@ -26,8 +26,10 @@ PortRef Importer::addInput(const std::string& name, const json& config, const st
         throw KerasFormatError(path, strCat("input '", name, "' has shape (", dims,
                                             "): SegForge models take images N×H×W×C"));
     }
+    const OpSchema& inputOp = kerasInputOp();
+    const KerasInput& input = *inputOp.keras.input;
     Node node;
-    node.op = "Input";
+    node.op = inputOp.name;
     node.name = name;
     const char* dims[] = {"height", "width", "channels"};
     for (int k = 0; k < 3; ++k) {
@@ -41,16 +43,17 @@ PortRef Importer::addInput(const std::string& name, const json& config, const st
         setNonDefaultAttr(node, dims[k], v);
     }
     if ((*shape)[0])
-        setNonDefaultAttr(node, "batch_size", *(*shape)[0]);
+        setNonDefaultAttr(node, input.batchAttr, *(*shape)[0]);
     std::string dtype = "float32";
     if (const json* d = cfg.raw("dtype"); d && d->is_string())
         dtype = d->get<std::string>();
-    if (dtype != "float32" && dtype != "uint8" && dtype != "uint16" && dtype != "int32" && dtype != "bool") {
+    // The dtypes the input op offers; anything else is computed in float32.
+    if (!coerceAttribute(*inputOp.findAttr(input.dtypeAttr), AttrValue(dtype))) {
         m_log.warning(cfg.pathOf("dtype"), "input '" + name + "' has dtype " + dtype +
                                                "; SegForge computes in float32 and uses that");
         dtype = "float32";
     }
-    setNonDefaultAttr(node, "dtype", dtype);
+    setNonDefaultAttr(node, input.dtypeAttr, dtype);
     cfg.ignoreIfSet("sparse", "SegForge tensors are dense", json(false));
     cfg.ignoreIfSet("ragged", "SegForge tensors are dense", json(false));
     cfg.accept({"name", "optional", "input_tensor"});
@@ -127,15 +130,16 @@ void Importer::resolveReshapes() {
                 d = total / known;
         }
         if (t == std::vector<std::int64_t>{s.height(), s.width(), s.channels()}) {
+            const OpSchema& identity = kerasIdentityOp();
             m_log.warning("", strCat("Reshape '", node->name, "' keeps ", s.toString(),
-                                     ": imported as a linear Activation"));
-            node->op = "Activation";
-            node->attrs = {{"activation", std::string("linear")}};
+                                     ": imported as a linear ", identity.name));
+            node->op = identity.name;
+            node->attrs = *identity.keras.identity;
         } else {
             node->attrs["reason"] =
                 strCat("reshapes ", s.toString(), " to (", t[0], ", ", t[1], ", ", t[2], ")");
             m_log.warning("", strCat("Reshape '", node->name, "' changes ", s.toString(),
-                                     ": imported as a KerasLayer placeholder (unsupported-layer)"));
+                                     ": imported as a ", node->op, " placeholder (unsupported-layer)"));
         }
     }
 }

@@ -13,9 +13,14 @@ enum class ActKind { Linear, Relu, LeakyRelu, Sigmoid, Softmax, Tanh };
 
 ActKind parseActivation(const std::string& name);
 
-/// Keras' activations.leaky_relu default slope, used when the activation is
-/// fused into a convolution (the Activation op has its own alpha attribute).
-inline constexpr float kDefaultLeakySlope = 0.2f;
+/// The slope of the activation *function* leaky_relu (Keras 3's
+/// activations.leaky_relu default; the LeakyReLU layer defaults to 0.3): used
+/// wherever leaky_relu is named without a slope (fused into a convolution,
+/// Keras import of activation='leaky_relu', the PyTorch and ONNX exports). It
+/// lives here, with the activation math, because the kernels are below the ops
+/// that bind them; the Activation op has its own alpha attribute.
+inline constexpr double kLeakyReluSlope = 0.2;
+inline constexpr float kDefaultLeakySlope = static_cast<float>(kLeakyReluSlope);
 
 // data:(pixels, channels) in place; softmax acts over channels.
 void activateInPlace(float* data, std::int64_t pixels, std::int64_t channels, ActKind kind,

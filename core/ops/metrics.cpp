@@ -52,7 +52,8 @@ OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon
 OpSchema diceCoefficientSchema() {
     OpSchema s = metricSchema(kDiceCoefficientOp,
                         "Dice coefficient 2·|P∩T| / (|P| + |T|) of the thresholded prediction "
-                        "(mean over classes for K > 1).",
+                        "(K = 1: the foreground; K > 1: mean over the K classes, background "
+                        "included).",
                         true);
     s.forward = kernels::diceCoefficientForward;
     return s;
@@ -61,7 +62,8 @@ OpSchema diceCoefficientSchema() {
 OpSchema iouSchema() {
     OpSchema s = metricSchema(kIoUOp,
                         "Intersection over union |P∩T| / |P∪T| of the thresholded prediction "
-                        "(mean over classes for K > 1).",
+                        "(K = 1: the foreground; K > 1: mean over the K classes, background "
+                        "included).",
                         true);
     s.forward = kernels::iouForward;
     return s;
