@@ -29,6 +29,10 @@ struct CheckOptions {
     /// saved weights carry them (dataset-type-mismatch). The editor leaves it
     /// off: its wires show the data as it is.
     bool forTraining = false;
+
+    /// Every diagnostic but the input-size sweep: for callers that need the
+    /// graph's types (compiling, counting FLOPs, predicting), not advice on sizes.
+    static CheckOptions withoutInputSizeSweep() { return {.diagnoseInputSize = false}; }
 };
 
 /// Infers the type of every edge and collects every mistake in the graph.

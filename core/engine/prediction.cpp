@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace segforge::core {
@@ -151,11 +152,24 @@ cv::Mat sampleScores(const Tensor& scores, std::int64_t sample) {
     return cv::Mat(h, w, CV_32FC(c), const_cast<float*>(scores.f32() + sample * plane)).clone();
 }
 
-double maskDice(const cv::Mat& a, const cv::Mat& b) {
-    const double pa = cv::countNonZero(a), pb = cv::countNonZero(b);
-    cv::Mat both;
-    cv::bitwise_and(a != 0, b != 0, both);
-    return pa + pb == 0 ? 1.0 : 2.0 * cv::countNonZero(both) / (pa + pb);
+MaskScores scorePredictedMask(const cv::Mat& predicted, const cv::Mat& truth, std::int64_t predictionChannels) {
+    const ClassPolicy policy = ClassPolicy::forPrediction(predictionChannels);
+    if (predicted.empty() || truth.empty() || predicted.size() != truth.size() || predicted.type() != CV_8UC1 ||
+        truth.channels() != 1) {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        return {nan, nan, nan, policy};
+    }
+    cv::Mat labels;
+    truth.convertTo(labels, CV_32S);
+    const bool binary = predictionChannels <= 1;
+    ClassCounts counts(policy.classes);
+    for (int y = 0; y < predicted.rows; ++y) {
+        const std::uint8_t* p = predicted.ptr<std::uint8_t>(y);
+        const std::int32_t* t = labels.ptr<std::int32_t>(y);
+        for (int x = 0; x < predicted.cols; ++x)
+            counts.add(p[x], binary ? (t[x] != 0 ? 1 : 0) : t[x]);
+    }
+    return scoreCounts(counts, policy);
 }
 
 std::vector<SamplePrediction> predictValidation(Executor& executor, BatchSource& source, const PortRef& prediction,

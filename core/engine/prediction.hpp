@@ -6,6 +6,7 @@
 
 #include "engine/executor.hpp"
 #include "graph/graph.hpp"
+#include "kernels/mask_metrics.hpp"
 #include "tensor/tensor_type.hpp"
 
 #include <opencv2/core.hpp>
@@ -39,8 +40,14 @@ cv::Mat sampleMask(const Tensor& masks, std::int64_t sample);
 /// Sample `sample` of a float32 score tensor as CV_32FC(C) (a copy).
 cv::Mat sampleScores(const Tensor& scores, std::int64_t sample);
 
-/// Dice of two masks (non-zero = foreground); 1 when both are empty.
-double maskDice(const cv::Mat& a, const cv::Mat& b);
+/// Dice, IoU and pixel accuracy of a predicted mask (CV_8UC1 class indices, as
+/// maskFromScores makes them) against its truth (one channel of any integer
+/// depth: non-zero is foreground when the prediction has one channel, else the
+/// class index), scored as the DiceCoefficient, IoU and PixelAccuracy metrics
+/// score a `predictionChannels`-channel prediction (ClassPolicy::forPrediction,
+/// a class absent from both masks scoring 1): what the predictions panel and
+/// `segforge-cli predict` show. NaN scores when either mask is empty or their sizes differ.
+MaskScores scorePredictedMask(const cv::Mat& predicted, const cv::Mat& truth, std::int64_t predictionChannels);
 
 /// A validation sample with what the network made of it, for overlays.
 struct SamplePrediction {

@@ -3,10 +3,13 @@
 // Prediction classes: K = 1 → p > threshold; K > 1 → argmax over channels.
 // Target classes: 1 channel → float > 0.5 when K = 1 and float32, non-zero
 // for integer masks when K = 1, the class index when K > 1; K channels with
-// K > 1 → argmax (one-hot). Dice and IoU average over the K classes (K ≥ 2)
-// or score the foreground (K = 1).
+// K > 1 → argmax (one-hot). The scores and the class policy (Dice and IoU
+// average over the K classes, background included, when K ≥ 2, and score the
+// foreground when K = 1) are kernels/mask_metrics.hpp's, shared with the
+// predictions panel and `segforge-cli predict`.
 
 #include "kernels/kernels.hpp"
+#include "kernels/mask_metrics.hpp"
 #include "kernels/parallel.hpp"
 
 #include <algorithm>
@@ -47,66 +50,43 @@ private:
     double m_threshold;
 };
 
-/// Mean over scored classes of (num(c) + ε) / (den(c) + ε).
-template <typename Score> void overlapMetric(const KernelContext& ctx, Score&& score) {
-    const Labels l(ctx);
-    const double eps = ctx.getFloat("epsilon");
-    // Whole counts per chunk, added afterwards: exact, whatever the thread count.
-    const auto k = static_cast<std::size_t>(l.classes());
+/// The batch's class counts, counted in parallel chunks and added afterwards:
+/// whole numbers, exact whatever the thread count.
+ClassCounts countBatch(const Labels& l) {
     const std::int64_t pixels = l.pixels();
-    std::vector<std::int64_t> counts(static_cast<std::size_t>(parallelChunks(pixels)) * 3 * k);
+    std::vector<ClassCounts> chunks(static_cast<std::size_t>(parallelChunks(pixels)), ClassCounts(l.classes()));
     parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
-        std::int64_t* c = counts.data() + static_cast<std::size_t>(chunk) * 3 * k; // inter | pred | true
-        for (std::int64_t i = i0; i < i1; ++i) {
-            const std::int64_t pc = l.predicted(i), tc = l.truth(i);
-            if (pc >= 0 && pc < l.classes())
-                ++c[k + static_cast<std::size_t>(pc)];
-            if (tc >= 0 && tc < l.classes())
-                ++c[2 * k + static_cast<std::size_t>(tc)];
-            if (pc == tc && pc >= 0 && pc < l.classes())
-                ++c[static_cast<std::size_t>(pc)];
-        }
+        ClassCounts& c = chunks[static_cast<std::size_t>(chunk)];
+        for (std::int64_t i = i0; i < i1; ++i)
+            c.add(l.predicted(i), l.truth(i));
     });
-    std::vector<double> inter(k), predCount(k), trueCount(k);
-    for (std::size_t at = 0; at < counts.size(); at += 3 * k)
-        for (std::size_t c = 0; c < k; ++c) {
-            inter[c] += static_cast<double>(counts[at + c]);
-            predCount[c] += static_cast<double>(counts[at + k + c]);
-            trueCount[c] += static_cast<double>(counts[at + 2 * k + c]);
-        }
-    const std::size_t first = ctx.in(0).channels() == 1 ? 1 : 0; // binary: foreground only
-    double sum = 0;
-    for (std::size_t c = first; c < inter.size(); ++c)
-        sum += score(inter[c], predCount[c], trueCount[c], eps);
-    ctx.out(0).f32()[0] = static_cast<float>(sum / static_cast<double>(inter.size() - first));
+    ClassCounts total(l.classes());
+    for (const ClassCounts& c : chunks)
+        total.merge(c);
+    return total;
+}
+
+/// The training metrics' class policy (mask_metrics.hpp) with the node's epsilon;
+/// with epsilon 0 a class absent from both maps is 0/0, NaN, as the checker warns.
+ClassPolicy trainingPolicy(const KernelContext& ctx) {
+    ClassPolicy policy = ClassPolicy::forPrediction(ctx.in(0).channels(), ctx.getFloat("epsilon"));
+    policy.absentScoresOne = false;
+    return policy;
 }
 
 } // namespace
 
 // pred:(N,H,W,K) target:(N,H,W,1|K) -> value:()
 void diceCoefficientForward(const KernelContext& ctx) {
-    overlapMetric(ctx, [](double i, double p, double t, double eps) { return (2 * i + eps) / (p + t + eps); });
+    ctx.out(0).f32()[0] = static_cast<float>(meanDice(countBatch(Labels(ctx)), trainingPolicy(ctx)));
 }
 
 void iouForward(const KernelContext& ctx) {
-    overlapMetric(ctx, [](double i, double p, double t, double eps) { return (i + eps) / (p + t - i + eps); });
+    ctx.out(0).f32()[0] = static_cast<float>(meanIoU(countBatch(Labels(ctx)), trainingPolicy(ctx)));
 }
 
 void pixelAccuracyForward(const KernelContext& ctx) {
-    const Labels l(ctx);
-    const std::int64_t pixels = l.pixels();
-    std::vector<std::int64_t> correct(static_cast<std::size_t>(parallelChunks(pixels)));
-    parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
-        std::int64_t n = 0;
-        for (std::int64_t i = i0; i < i1; ++i)
-            n += l.predicted(i) == l.truth(i) ? 1 : 0;
-        correct[static_cast<std::size_t>(chunk)] = n;
-    });
-    std::int64_t total = 0;
-    for (std::int64_t n : correct)
-        total += n;
-    ctx.out(0).f32()[0] =
-        pixels == 0 ? 0.0f : static_cast<float>(static_cast<double>(total) / static_cast<double>(pixels));
+    ctx.out(0).f32()[0] = static_cast<float>(pixelAccuracy(countBatch(Labels(ctx))));
 }
 
 } // namespace segforge::core::kernels

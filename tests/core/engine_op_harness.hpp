@@ -36,7 +36,7 @@ public:
                  {"dtype", std::string(dtypeName(t.dtype()))}});
             m_graph.connect({src, "output"}, {node, names[i]});
         }
-        const CheckResult r = checkGraph(m_graph, CheckOptions{false, 64});
+        const CheckResult r = checkGraph(m_graph, CheckOptions::withoutInputSizeSweep());
         // A lone op has no loss node; that graph-level error is expected here.
         std::string errors;
         for (const auto& d : r.diagnostics)

@@ -85,24 +85,25 @@ TEST(EngineParallel, ThreadedConvolutionsAgreeWithOneThread) {
     b.wire(out(target), {loss, "target"});
     Tensor image = uniformTensor({5, 12, 10, 3}, -1, 1, 3);
     Tensor mask = uniformTensor({5, 24, 20, 1}, 0, 1, 4);
-    auto gradients = [&](int threads) {
+    // Fills `out` with the prediction and every parameter gradient (void, so it may ASSERT).
+    auto gradients = [&](int threads, std::vector<Tensor>& out) {
         setEngineThreads(threads);
         std::string error;
         auto ex = Executor::compile(b.graph, error);
-        EXPECT_TRUE(ex) << error;
+        ASSERT_TRUE(ex) << error;
         ex->initializeParameters(9);
         ex->feedInput("image", image);
         ex->feedInput("target", mask);
         ex->beginStep(true);
         EXPECT_EQ(ex->run(), RunStatus::Finished);
-        std::vector<Tensor> out{*ex->output(up, "output")};
+        out = {*ex->output(up, "output")};
         for (const auto& p : ex->parameters())
             out.push_back(p.grad);
-        return out;
     };
-    const auto one = gradients(1);
-    const auto two = gradients(2);
-    const auto twoAgain = gradients(2);
+    std::vector<Tensor> one, two, twoAgain;
+    ASSERT_NO_FATAL_FAILURE(gradients(1, one));
+    ASSERT_NO_FATAL_FAILURE(gradients(2, two));
+    ASSERT_NO_FATAL_FAILURE(gradients(2, twoAgain));
     ASSERT_EQ(one.size(), two.size());
     EXPECT_EQ(std::memcmp(one[0].bytes(), two[0].bytes(), one[0].byteSize()), 0)
         << "forward blocks do not depend on the thread count";

@@ -107,7 +107,7 @@ Graph everyOp() {
 
 TEST(KerasJsonExport, EveryOpRoundTrips) {
     Graph g = everyOp();
-    CheckResult r = checkGraph(g, CheckOptions{false, 64, {}, false});
+    CheckResult r = checkGraph(g, CheckOptions{.diagnoseInputSize = false, .requireLoss = false});
     EXPECT_FALSE(r.hasErrors()) << codesOf(r);
     EXPECT_EQ(describe(roundTrip(g)), describe(g));
 }
