@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools libgl-dev libqcustomplot-dev
-  libopencv-dev libpng-dev libeigen3-dev nlohmann-json3-dev libzip-dev
+  libopencv-dev libpng-dev libeigen3-dev nlohmann-json3-dev libzip-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   fonts-dejavu-core xvfb xauth
   python3-torch python3-onnx python3-numpy python3-pil

@@ -1,5 +1,4 @@
 #include "check/checker.hpp"
-#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/engine_support.hpp"
 #include "engine/flop_count.hpp"
@@ -15,6 +14,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sys/resource.h>
@@ -22,10 +22,6 @@
 namespace segforge::cli {
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: segforge-cli bench PROJECT [--batch 8] [--steps 20] [--threads 2] [--json] [--profile]\n"
-    "  --profile   also time every node's forward and backward pass (medians per step)\n";
 
 /// Random data of a source's type: images over the dtype's range, masks holding
 /// only the values the type allows ({0, max} for 0/max masks, 0..max for labels).
@@ -101,22 +97,15 @@ void printProfile(std::vector<core::NodeTiming> timings, const std::map<core::No
     }
 }
 
-} // namespace
+struct BenchArgs {
+    std::string project;
+    int batch = 8, steps = 20, threads = 2;
+    bool json = false, profile = false;
+};
 
-int runBench(const std::vector<std::string>& raw) {
-    Arguments args(raw, {"--batch", "--steps", "--threads"}, {"--json", "--profile"});
-    const int batch = args.integer("--batch").value_or(8);
-    const int steps = args.integer("--steps").value_or(20);
-    const int threads = args.integer("--threads").value_or(2);
-    if (!args.ok() || args.positionals().size() != 1 || batch < 1 || steps < 1 || threads < 0) {
-        std::cerr << "segforge-cli bench: "
-                  << (!args.ok() ? args.error()
-                      : args.positionals().size() != 1 ? std::string("expected one PROJECT file")
-                                                       : std::string("--batch and --steps must be ≥ 1, --threads ≥ 0"))
-                  << "\n" << kUsage;
-        return kExitBadInput;
-    }
-    auto project = loadProjectOrReport("bench", args.positionals().front());
+int runBench(const BenchArgs& args) {
+    const int batch = args.batch, steps = args.steps, threads = args.threads;
+    auto project = loadProjectOrReport("bench", args.project);
     if (!project)
         return kExitBadInput;
     auto ex = compileOrReport("bench", project->graph);
@@ -124,7 +113,7 @@ int runBench(const std::vector<std::string>& raw) {
         return kExitFindings;
     ex->setKeepValueGradients(false); // as `train` runs it
     core::setEngineThreads(threads);
-    const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions{false, 64});
+    const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions::withoutInputSizeSweep());
     ex->initializeParameters(static_cast<std::uint64_t>(project->training.seed));
     auto optimizer = core::makeOptimizer({project->training.optimizer});
     const double lr = project->training.learningRate;
@@ -133,7 +122,7 @@ int runBench(const std::vector<std::string>& raw) {
     feedSynthetic(*ex, project->graph, check, batch);
     std::vector<double> trainMs, optimizerMs;
     std::optional<core::StepProfile> profile;
-    if (args.flag("--profile"))
+    if (args.profile)
         profile.emplace(*ex);
     for (int s = 0; s <= steps; ++s) {
         if (s == 1 && profile) // the warm-up step is not part of the profile
@@ -170,7 +159,7 @@ int runBench(const std::vector<std::string>& raw) {
     const double stepFlops = 3 * core::convolutionFlops(project->graph, batch);
     const double gflops = trainMedian > 0 ? stepFlops / (trainMedian * 1e6) : 0;
     const double rss = peakRssMib();
-    if (args.flag("--json")) {
+    if (args.json) {
         nlohmann::ordered_json j{{"train_ms_median", trainMedian},
                                  {"infer_ms_median", inferMedian},
                                  {"gflops", gflops},
@@ -209,6 +198,24 @@ int runBench(const std::vector<std::string>& raw) {
     if (!timings.empty())
         printProfile(timings, core::convolutionFlopsByNode(project->graph, batch), median(optimizerMs), trainMedian);
     return kExitOk;
+}
+
+} // namespace
+
+Command addBenchCommand(CLI::App& app) {
+    auto args = std::make_shared<BenchArgs>();
+    CLI::App* cmd =
+        app.add_subcommand("bench", "Median training-step and single-image inference time, GFLOP/s, peak RSS");
+    cmd->add_option("PROJECT", args->project, "the project")->required();
+    auto byDefault = [](int value) { return " (default " + std::to_string(value) + ")"; };
+    addInteger(*cmd, "--batch", args->batch, "batch size" + byDefault(args->batch), Bounds::atLeast(1));
+    addInteger(*cmd, "--steps", args->steps, "timed steps" + byDefault(args->steps), Bounds::atLeast(1));
+    addInteger(*cmd, "--threads", args->threads, "engine threads, 0: all cores" + byDefault(args->threads),
+               Bounds::atLeast(0));
+    cmd->add_flag("--json", args->json, "print the results as JSON");
+    cmd->add_flag("--profile", args->profile,
+                  "also time every node's forward and backward pass (medians per step)");
+    return {cmd, [args] { return runBench(*args); }};
 }
 
 } // namespace segforge::cli

@@ -1,7 +1,6 @@
 #pragma once
 
-#include <string>
-#include <vector>
+#include "cli/options.hpp"
 
 namespace segforge::cli {
 
@@ -23,14 +22,16 @@ inline constexpr int kExitFindings = 1; ///< the input has errors (check, train'
 inline constexpr int kExitBadInput = 2; ///< unreadable input or bad usage
 inline constexpr int kExitInternalError = 4; ///< out of memory or a bug, never bad input
 
-int runCheck(const std::vector<std::string>& args);
-int runTemplate(const std::vector<std::string>& args);
-int runOps(const std::vector<std::string>& args);
-int runSampleData(const std::vector<std::string>& args);
-int runImport(const std::vector<std::string>& args);
-int runExport(const std::vector<std::string>& args);
-int runTrain(const std::vector<std::string>& args);
-int runBench(const std::vector<std::string>& args);
-int runPredict(const std::vector<std::string>& args);
+/// Each command adds itself to the app as a subcommand: its options, their
+/// bounds and its usage text live with it (options.hpp).
+Command addCheckCommand(CLI::App& app);
+Command addTemplateCommand(CLI::App& app);
+Command addOpsCommand(CLI::App& app);
+Command addSampleDataCommand(CLI::App& app);
+Command addImportCommand(CLI::App& app);
+Command addExportCommand(CLI::App& app);
+Command addTrainCommand(CLI::App& app);
+Command addBenchCommand(CLI::App& app);
+Command addPredictCommand(CLI::App& app);
 
 } // namespace segforge::cli

@@ -2,9 +2,6 @@
 
 #include "project/project_file.hpp"
 
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 
 namespace segforge::cli {
@@ -27,16 +24,6 @@ std::unique_ptr<core::Executor> compileOrReport(const std::string& command, cons
     if (!executor)
         std::cerr << "segforge-cli " << command << ": " << error << "\n";
     return executor;
-}
-
-std::optional<double> parseDouble(const std::string& option, const std::string& text, std::string& error) {
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || !end || *end != '\0' || !std::isfinite(v)) {
-        error = "option " + option + " expects a number, got '" + text + "'";
-        return std::nullopt;
-    }
-    return v;
 }
 
 } // namespace segforge::cli

@@ -1,7 +1,7 @@
 #pragma once
 
 // What train, bench and predict share: loading a project and compiling its
-// graph with messages on stderr, and number options.
+// graph with messages on stderr.
 
 #include "engine/executor.hpp"
 #include "engine/train_event.hpp"
@@ -20,9 +20,6 @@ std::optional<core::Project> loadProjectOrReport(const std::string& command, con
 
 /// The compiled graph, or nullptr after printing the checker's errors.
 std::unique_ptr<core::Executor> compileOrReport(const std::string& command, const core::Graph& graph);
-
-/// Parses a floating-point option value; nullopt (and `error` set) when it is not a number.
-std::optional<double> parseDouble(const std::string& option, const std::string& text, std::string& error);
 
 using core::formatDuration;
 

@@ -1,4 +1,3 @@
-#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
@@ -14,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 
 namespace segforge::cli {
 
@@ -90,30 +90,13 @@ core::OnnxExport exportOnnxFile(const core::Project& project, const std::string&
     return e;
 }
 
-} // namespace
+struct ExportArgs {
+    std::string file, to, out;
+    std::optional<std::string> weights;
+};
 
-int runExport(const std::vector<std::string>& raw) {
-    Arguments args(raw, {"--to", "-o", "--output", "--weights"}, {});
-    auto out = args.value("-o") ? args.value("-o") : args.value("--output");
-    auto to = args.value("--to");
-    const char* usage = "usage: segforge-cli export PROJECT --to keras|pytorch|keras-json|onnx -o FILE "
-                        "[--weights W]\n"
-                        "       without --weights: the project's saved weights, if any (else initial ones)\n";
-    if (!args.ok() || args.positionals().size() != 1 || !out || !to) {
-        std::cerr << "segforge-cli export: "
-                  << (!args.ok() ? args.error()
-                      : !to      ? std::string("missing --to keras|pytorch|keras-json|onnx")
-                      : !out     ? std::string("missing -o FILE")
-                                 : std::string("expected one PROJECT"))
-                  << "\n" << usage;
-        return kExitBadInput;
-    }
-    if (*to != "keras" && *to != "pytorch" && *to != "keras-json" && *to != "onnx") {
-        std::cerr << "segforge-cli export: --to must be keras, pytorch, keras-json or onnx, got '" << *to
-                  << "'\n" << usage;
-        return kExitBadInput;
-    }
-    const std::string file = args.positionals().front();
+int runExport(const ExportArgs& args) {
+    const std::string& file = args.file;
     std::optional<core::Project> project;
     std::vector<std::string> errors;
     if (core::looksLikeKerasFile(file)) {
@@ -130,7 +113,7 @@ int runExport(const std::vector<std::string>& raw) {
             std::cerr << e << "\n";
         return kExitBadInput;
     }
-    std::string weights = args.value("--weights").value_or("");
+    std::string weights = args.weights.value_or("");
     // Without --weights, the weights saved with the project (not for a Keras file).
     if (weights.empty() && project->weights && !project->sourcePath.empty()) {
         weights = core::projectSibling(project->sourcePath, project->weights->file).string();
@@ -142,18 +125,18 @@ int runExport(const std::vector<std::string>& raw) {
     }
     std::string text;
     std::vector<std::string> warnings;
-    if (*to == "keras-json") {
+    if (args.to == "keras-json") {
         core::KerasJsonExport e = core::exportKerasJson(project->graph, project->name);
         errors = e.errors;
         warnings = e.warnings;
         text = e.model.dump(1) + "\n";
-    } else if (*to == "onnx") {
+    } else if (args.to == "onnx") {
         core::OnnxExport e = exportOnnxFile(*project, weights);
         errors = e.errors;
         warnings = e.warnings;
         text = std::move(e.bytes);
     } else {
-        core::ScriptExport e = *to == "keras" ? core::exportKerasScript(*project, weights)
+        core::ScriptExport e = args.to == "keras" ? core::exportKerasScript(*project, weights)
                                               : core::exportPyTorchScript(*project, weights);
         errors = e.errors;
         warnings = e.warnings;
@@ -166,12 +149,32 @@ int runExport(const std::vector<std::string>& raw) {
             std::cerr << file << ": cannot export: " << e << "\n";
         return kExitBadInput;
     }
-    if (std::string err = writeAtomically(*out, text); !err.empty()) {
+    if (std::string err = writeAtomically(args.out, text); !err.empty()) {
         std::cerr << "segforge-cli export: " << err << "\n";
         return kExitBadInput;
     }
-    std::cout << "wrote " << *out << ": " << project->name << " as " << *to << "\n";
+    std::cout << "wrote " << args.out << ": " << project->name << " as " << args.to << "\n";
     return kExitOk;
+}
+
+} // namespace
+
+Command addExportCommand(CLI::App& app) {
+    auto args = std::make_shared<ExportArgs>();
+    CLI::App* cmd = app.add_subcommand("export", "Write a training script, Keras model JSON or an ONNX model");
+    cmd->add_option("PROJECT", args->file, "a project, or a Keras model")->required();
+    cmd->add_option("--to", args->to, "what to write")
+        ->required()
+        ->check(CLI::IsMember({"keras", "pytorch", "keras-json", "onnx"}));
+    cmd->add_option("-o,--output", args->out, "the file to write")->required()->type_name("FILE");
+    addText(*cmd, "--weights", args->weights,
+            "weights (.safetensors) to carry; without it the project's saved weights, if any, else the "
+            "seeded initial weights",
+            "W");
+    cmd->footer("keras, pytorch: a self-contained Python training script (Keras 3 or PyTorch) that builds the\n"
+                "same network with the same layer names; keras-json: Keras 3 model JSON; onnx: an ONNX model\n"
+                "(opset 13, NHWC inputs/outputs) with the weights.");
+    return {cmd, [args] { return runExport(*args); }};
 }
 
 } // namespace segforge::cli

@@ -1,9 +1,9 @@
-#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "ops/op_registry.hpp"
 #include "project/project_file.hpp"
 
 #include <iostream>
+#include <memory>
 
 namespace segforge::cli {
 
@@ -20,16 +20,9 @@ nlohmann::json portsJson(const std::vector<core::PortSpec>& ports) {
     return out;
 }
 
-} // namespace
-
-int runOps(const std::vector<std::string>& raw) {
-    Arguments args(raw, {}, {"--json"});
-    if (!args.ok()) {
-        std::cerr << "segforge-cli ops: " << args.error() << "\n";
-        return kExitBadInput;
-    }
+int runOps(bool json) {
     const auto& registry = core::OpRegistry::builtin();
-    if (args.flag("--json")) {
+    if (json) {
         nlohmann::json ops = nlohmann::json::array();
         for (const auto& s : registry.all()) {
             nlohmann::json attrs = nlohmann::json::array();
@@ -63,6 +56,15 @@ int runOps(const std::vector<std::string>& raw) {
                       << core::describeAttrDomain(a) << ")\n";
     }
     return kExitOk;
+}
+
+} // namespace
+
+Command addOpsCommand(CLI::App& app) {
+    auto json = std::make_shared<bool>(false);
+    CLI::App* cmd = app.add_subcommand("ops", "List every op with its ports and attributes");
+    cmd->add_flag("--json", *json, "print the list as JSON");
+    return {cmd, [json] { return runOps(*json); }};
 }
 
 } // namespace segforge::cli

@@ -1,5 +1,4 @@
 #include "check/checker.hpp"
-#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/engine_support.hpp"
 #include "data/image_io.hpp"
@@ -10,13 +9,17 @@
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
 #include "ops/op_registry.hpp"
+#include "util/constants.hpp"
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 namespace segforge::cli {
 
@@ -24,28 +27,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage =
-    "usage: segforge-cli predict PROJECT [--weights W] --images DIR --out DIR [--masks DIR] [--threshold T]\n"
-    "       without --weights: the weights saved with the project (PROJECT's weights section)\n";
+struct PredictArgs {
+    std::string project;
+    std::optional<std::string> weights, masks;
+    std::string images, out;
+    std::optional<double> threshold;
+};
 
-} // namespace
-
-int runPredict(const std::vector<std::string>& raw) {
-    Arguments args(raw, {"--weights", "--images", "--out", "-o", "--masks", "--threshold"}, {});
-    std::string error = args.ok() ? "" : args.error();
-    const auto weights = args.value("--weights");
-    const auto images = args.value("--images");
-    const auto out = args.value("--out") ? args.value("--out") : args.value("-o");
-    double threshold = 0.5;
-    if (auto t = args.value("--threshold"); t && error.empty())
-        threshold = parseDouble("--threshold", *t, error).value_or(0.5);
-    if (error.empty() && (args.positionals().size() != 1 || !images || !out))
-        error = "expected PROJECT, --images and --out";
-    if (!error.empty()) {
-        std::cerr << "segforge-cli predict: " << error << "\n" << kUsage;
-        return kExitBadInput;
-    }
-    auto project = loadProjectOrReport("predict", args.positionals().front());
+int runPredict(const PredictArgs& args) {
+    std::string error;
+    const auto& weights = args.weights;
+    const double threshold = args.threshold.value_or(0.5);
+    auto project = loadProjectOrReport("predict", args.project);
     if (!project)
         return kExitBadInput;
     const core::Node* dataset = core::findDatasetNode(project->graph, error);
@@ -64,7 +57,7 @@ int runPredict(const std::vector<std::string>& raw) {
             return kExitBadInput;
         }
     } else if (!project->weights) {
-        std::cerr << "segforge-cli predict: " << args.positionals().front()
+        std::cerr << "segforge-cli predict: " << args.project
                   << " has no saved weights; give --weights W (or save the project after training in the app)\n";
         return kExitBadInput;
     } else {
@@ -86,29 +79,29 @@ int runPredict(const std::vector<std::string>& raw) {
         std::cerr << "using the weights saved with the project: " << project->weights->file << " (step "
                   << project->weights->step << ")\n";
     }
-    const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions{false, 64});
+    const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions::withoutInputSizeSweep());
     const core::TensorType imageType = *check.typeOf({dataset->id, "image"});
     const core::TensorType maskType = *check.typeOf({dataset->id, "mask"});
     const auto policy = core::pipelineOptionsFor(*project, *dataset).sizePolicy;
 
     std::vector<fs::path> files;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(*images, ec))
+    for (const auto& entry : fs::directory_iterator(args.images, ec))
         if (entry.is_regular_file() && core::isImageFile(entry.path()))
             files.push_back(entry.path());
     if (ec || files.empty()) {
-        std::cerr << "segforge-cli predict: no images in " << *images << (ec ? ": " + ec.message() : "") << "\n";
+        std::cerr << "segforge-cli predict: no images in " << args.images << (ec ? ": " + ec.message() : "") << "\n";
         return kExitBadInput;
     }
     std::sort(files.begin(), files.end());
-    fs::create_directories(*out, ec);
+    fs::create_directories(args.out, ec);
     if (ec) {
-        std::cerr << "segforge-cli predict: cannot create " << *out << ": " << ec.message() << "\n";
+        std::cerr << "segforge-cli predict: cannot create " << args.out << ": " << ec.message() << "\n";
         return kExitBadInput;
     }
 
     int written = 0, failed = 0;
-    double diceSum = 0;
+    core::MaskScores sum; // over the compared images, each scored as the training metrics score it
     int compared = 0;
     for (const fs::path& file : files) {
         core::ImageReadResult read = core::readImage(file);
@@ -144,12 +137,12 @@ int runPredict(const std::vector<std::string>& raw) {
             maskImage = mask * 255;
         cv::Mat overlay = core::overlayMask(original, mask);
         core::drawMaskContours(overlay, mask);
-        std::string err = core::writeImage(fs::path(*out) / (stem + "_mask.png"), maskImage);
+        std::string err = core::writeImage(fs::path(args.out) / (stem + "_mask.png"), maskImage);
         if (err.empty())
-            err = core::writeImage(fs::path(*out) / (stem + "_overlay.png"), overlay);
-        if (auto masks = args.value("--masks"); masks && err.empty()) {
-            for (const char* ext : {".png", ".tif", ".tiff", ".bmp", ".jpg"}) {
-                const fs::path truthFile = fs::path(*masks) / (stem + ext);
+            err = core::writeImage(fs::path(args.out) / (stem + "_overlay.png"), overlay);
+        if (auto masks = args.masks; masks && err.empty()) {
+            for (const std::string_view ext : kImageExtensions) {
+                const fs::path truthFile = fs::path(*masks) / (stem + std::string(ext));
                 if (!fs::exists(truthFile))
                     continue;
                 core::ImageReadResult truth = core::readImage(truthFile);
@@ -160,9 +153,10 @@ int runPredict(const std::vector<std::string>& raw) {
                     cv::extractChannel(t, t, 0);
                 if (t.size() != original.size())
                     break;
-                diceSum += core::maskDice(mask, t);
+                const core::MaskScores image = core::scorePredictedMask(mask, t, k);
+                sum = {sum.dice + image.dice, sum.iou + image.iou, sum.accuracy + image.accuracy, image.policy};
                 ++compared;
-                err = core::writeImage(fs::path(*out) / (stem + "_compare.png"), core::overlayComparison(original, mask, t));
+                err = core::writeImage(fs::path(args.out) / (stem + "_compare.png"), core::overlayComparison(original, mask, t));
                 break;
             }
         }
@@ -172,14 +166,33 @@ int runPredict(const std::vector<std::string>& raw) {
         }
         ++written;
     }
-    std::cout << "wrote masks and overlays for " << written << " of " << files.size() << " images to " << *out;
+    std::cout << "wrote masks and overlays for " << written << " of " << files.size() << " images to " << args.out;
     if (compared > 0) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%.4f", diceSum / compared);
-        std::cout << "; mean Dice against " << compared << " ground-truth masks: " << buf;
+        std::ostringstream means;
+        means << std::fixed << std::setprecision(4) << sum.dice / compared << " (" << sum.policy.describe()
+              << "), IoU " << sum.iou / compared << ", pixel accuracy " << sum.accuracy / compared;
+        std::cout << "; mean Dice against " << compared << " ground-truth masks: " << means.str();
     }
     std::cout << "\n";
     return written > 0 ? (failed > 0 ? kExitFindings : kExitOk) : kExitBadInput;
+}
+
+} // namespace
+
+Command addPredictCommand(CLI::App& app) {
+    auto args = std::make_shared<PredictArgs>();
+    CLI::App* cmd = app.add_subcommand("predict", "Write the predicted mask and overlay of every image");
+    cmd->add_option("PROJECT", args->project, "the project")->required();
+    addText(*cmd, "--weights", args->weights,
+            "weights (.safetensors); without it the weights saved with the project (its weights section)", "W");
+    cmd->add_option("--images", args->images, "the images to predict")->required()->type_name("DIR");
+    cmd->add_option("-o,--out", args->out, "the folder to write")->required()->type_name("DIR");
+    addText(*cmd, "--masks", args->masks, "ground-truth masks, named as the images: also write the comparison",
+            "DIR");
+    addNumber(*cmd, "--threshold", args->threshold, "foreground score threshold of a binary model (default 0.5)");
+    cmd->footer("Writes DIR/<stem>_mask.png and <stem>_overlay.png for every image (and <stem>_compare.png\n"
+                "against ground-truth masks).");
+    return {cmd, [args] { return runPredict(*args); }};
 }
 
 } // namespace segforge::cli

@@ -1,52 +1,54 @@
-#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
-#include "cli/engine_support.hpp"
 #include "data/sample_data.hpp"
 
+#include <cstdio>
 #include <iostream>
+#include <memory>
 
 namespace segforge::cli {
 
-int runSampleData(const std::vector<std::string>& raw) {
-    Arguments args(raw, {"-o", "--output", "--count", "--size", "--seed", "--empty"}, {});
-    const char* usage = "usage: segforge-cli sample-data -o DIR [--count N] [--size S] [--seed K] [--empty F]\n"
-                        "  --empty F   share of images without foreground, 0…1 (default 0.1; 1: all masks empty)\n";
-    auto out = args.value("-o") ? args.value("-o") : args.value("--output");
-    auto count = args.integer("--count");
-    auto size = args.integer("--size");
-    auto seed = args.integer("--seed");
-    if (!args.ok() || !out || !args.positionals().empty()) {
-        std::cerr << "segforge-cli sample-data: "
-                  << (!args.ok() ? args.error()
-                      : !out     ? std::string("missing -o DIR")
-                                 : "unexpected argument '" + args.positionals().front() + "'")
-                  << "\n" << usage;
-        return kExitBadInput;
-    }
+namespace {
+
+struct SampleDataArgs {
+    std::string out;
+    std::optional<int> count, size, seed;
+    std::optional<double> empty;
+};
+
+int runSampleData(const SampleDataArgs& args) {
     core::SampleDataOptions o;
-    o.count = count.value_or(o.count);
-    o.size = size.value_or(o.size);
-    if (seed && *seed < 0) {
-        std::cerr << "segforge-cli sample-data: --seed must be ≥ 0\n";
-        return kExitBadInput;
-    }
-    o.seed = seed ? static_cast<std::uint64_t>(*seed) : o.seed;
-    if (auto empty = args.value("--empty")) {
-        std::string error;
-        const auto share = parseDouble("--empty", *empty, error);
-        if (!share || *share < 0 || *share > 1) {
-            std::cerr << "segforge-cli sample-data: --empty needs a share between 0 and 1\n";
-            return kExitBadInput;
-        }
-        o.emptyFraction = *share;
-    }
-    if (std::string err = core::writeSampleData(*out, o); !err.empty()) {
+    o.count = args.count.value_or(o.count);
+    o.size = args.size.value_or(o.size);
+    o.seed = args.seed ? static_cast<std::uint64_t>(*args.seed) : o.seed;
+    o.emptyFraction = args.empty.value_or(o.emptyFraction);
+    if (std::string err = core::writeSampleData(args.out, o); !err.empty()) {
         std::cerr << "segforge-cli sample-data: " << err << "\n";
         return kExitBadInput;
     }
     std::cout << "wrote " << o.count << " image/mask pairs (" << o.size << "×" << o.size << ", seed " << o.seed
-              << ") to " << *out << "/images and " << *out << "/masks\n";
+              << ") to " << args.out << "/images and " << args.out << "/masks\n";
     return kExitOk;
+}
+
+} // namespace
+
+Command addSampleDataCommand(CLI::App& app) {
+    auto args = std::make_shared<SampleDataArgs>();
+    const core::SampleDataOptions defaults;
+    CLI::App* cmd = app.add_subcommand("sample-data", "Generate a binary segmentation dataset");
+    cmd->add_option("-o,--output", args->out, "the folder to write")->required()->type_name("DIR");
+    addInteger(*cmd, "--count", args->count, "image/mask pairs (default " + std::to_string(defaults.count) + ")");
+    addInteger(*cmd, "--size", args->size, "image height and width (default " + std::to_string(defaults.size) + ")");
+    addInteger(*cmd, "--seed", args->seed, "the same seed gives the same files (default " +
+                                               std::to_string(defaults.seed) + ")",
+               Bounds::atLeast(0));
+    char share[32];
+    std::snprintf(share, sizeof share, "%g", defaults.emptyFraction);
+    addNumber(*cmd, "--empty", args->empty,
+              std::string("share of images without foreground (default ") + share + "; 1: all masks empty)",
+              Bounds::between(0, 1));
+    cmd->footer("Writes DIR/images/*.png (RGB) and DIR/masks/*.png (0/255).");
+    return {cmd, [args] { return runSampleData(*args); }};
 }
 
 } // namespace segforge::cli

@@ -1,4 +1,3 @@
-#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/engine_support.hpp"
 #include "cli/interrupt_watch.hpp"
@@ -9,6 +8,8 @@
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
 #include "io/atomic_file.hpp"
+#include "project/run_history_csv.hpp"
+#include "util/constants.hpp"
 #include "ops/op_registry.hpp"
 
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <unistd.h>
 
 namespace segforge::cli {
@@ -25,63 +27,36 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage =
-    "usage: segforge-cli train PROJECT [--data DIR] [--epochs N] [--batch B] [--lr X] [--seed S]\n"
-    "                          [--threads T] [--out DIR] [--resume | --overwrite]\n";
+// A run folder holds kCheckpointFileName, kMetricsFileName and kWeightsFileName
+// (util/constants.hpp); a folder holding one of them is a run.
 
-/// What a run writes into its folder; a folder holding one of them is a run.
-constexpr const char* kCheckpointFile = "checkpoint.safetensors";
-constexpr const char* kMetricsFile = "metrics.csv";
-constexpr const char* kWeightsFile = "weights.safetensors";
+/// A number as metrics.csv writes it, for the progress lines too.
+std::string num(double v, int digits = 6) { return core::csvNumber(v, digits); }
 
-std::string num(double v, int digits = 6) {
-    if (!std::isfinite(v))
-        return std::isnan(v) ? "" : (v > 0 ? "inf" : "-inf");
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    return buf;
+/// metrics.csv's layout (project/run_history_csv.hpp): val_dice and val_iou are
+/// the first DiceCoefficient / IoU nodes, then val_<name> for every other metric node.
+core::RunHistoryCsv metricsCsvFor(const core::Graph& graph) {
+    std::string dice, iou;
+    std::vector<std::string> others;
+    const auto& registry = core::OpRegistry::builtin();
+    for (const auto& [id, node] : graph.nodes()) {
+        const core::OpSchema* s = registry.find(node.op);
+        if (!s || s->role != core::OpRole::Metric)
+            continue;
+        if (node.op == "DiceCoefficient" && dice.empty())
+            dice = node.name;
+        else if (node.op == "IoU" && iou.empty())
+            iou = node.name;
+        else
+            others.push_back(node.name);
+    }
+    return core::RunHistoryCsv::runFolder(dice, iou, others);
 }
 
-/// metrics.csv: epoch,train_loss,val_loss,val_dice,val_iou,seconds, then val_<name> for
-/// every other metric node. Dice and IoU are the first DiceCoefficient / IoU nodes.
-class MetricsCsv {
-public:
-    explicit MetricsCsv(const core::Graph& graph) {
-        const auto& registry = core::OpRegistry::builtin();
-        for (const auto& [id, node] : graph.nodes()) {
-            const core::OpSchema* s = registry.find(node.op);
-            if (!s || s->role != core::OpRole::Metric)
-                continue;
-            if (node.op == "DiceCoefficient" && m_dice.empty())
-                m_dice = node.name;
-            else if (node.op == "IoU" && m_iou.empty())
-                m_iou = node.name;
-            else
-                m_extra.push_back(node.name);
-        }
-    }
-    std::string header() const {
-        std::string h = "epoch,train_loss,val_loss,val_dice,val_iou,seconds";
-        for (const auto& name : m_extra)
-            h += ",val_" + name;
-        return h;
-    }
-    std::string row(const core::TrainEvent& e) const {
-        auto metric = [&](const std::string& name) {
-            auto it = e.valMetrics.find(name);
-            return it == e.valMetrics.end() ? std::string() : num(it->second);
-        };
-        std::string r = std::to_string(e.epoch + 1) + "," + num(e.trainLoss) + "," + num(e.valLoss) + "," +
-                        metric(m_dice) + "," + metric(m_iou) + "," + num(e.epochSeconds, 4);
-        for (const auto& name : m_extra)
-            r += "," + metric(name);
-        return r;
-    }
-
-private:
-    std::string m_dice, m_iou;
-    std::vector<std::string> m_extra;
-};
+/// An epoch's row of metrics.csv.
+std::string metricsRow(const core::RunHistoryCsv& csv, const core::TrainEvent& e) {
+    return csv.epochRow({e.epoch, e.step, e.trainLoss, e.valLoss, e.valMetrics}, e.epochSeconds);
+}
 
 /// metrics.csv as a resumed run must continue it: the header and exactly one
 /// row per epoch the checkpoint has finished. A row written before a crash
@@ -151,40 +126,31 @@ private:
     bool m_tty;
 };
 
-} // namespace
-
-int runTrain(const std::vector<std::string>& raw) {
-    Arguments args(raw, {"--data", "--epochs", "--batch", "--lr", "--seed", "--threads", "--out", "-o"},
-                   {"--resume", "--overwrite"});
-    const auto epochs = args.integer("--epochs");
-    const auto batch = args.integer("--batch");
-    const auto seed = args.integer("--seed");
-    const auto threads = args.integer("--threads");
-    std::string error = args.ok() ? "" : args.error();
+struct TrainArgs {
+    std::string project;
+    std::optional<std::string> data;
+    std::optional<int> epochs, batch, seed, threads;
     std::optional<double> lr;
-    if (auto text = args.value("--lr"); text && error.empty())
-        lr = parseDouble("--lr", *text, error);
-    if (error.empty() && args.positionals().size() != 1)
-        error = "expected one PROJECT file";
-    if (error.empty() && args.flag("--resume") && args.flag("--overwrite"))
-        error = "--resume continues the run in --out and --overwrite replaces it: give one of them";
-    if (error.empty() && ((epochs && *epochs < 1) || (batch && *batch < 1) || (threads && *threads < 0) ||
-                          (seed && *seed < 0) || (lr && *lr <= 0)))
-        error = "--epochs and --batch must be ≥ 1, --threads and --seed ≥ 0, --lr > 0";
-    if (!error.empty()) {
-        std::cerr << "segforge-cli train: " << error << "\n" << kUsage;
+    std::string out = "segforge-run";
+    bool resume = false, overwrite = false;
+};
+
+int runTrain(const TrainArgs& args) {
+    if (args.resume && args.overwrite) {
+        std::cerr << "segforge-cli train: --resume continues the run in --out and --overwrite replaces it: give one "
+                     "of them\n";
         return kExitBadInput;
     }
-    auto project = loadProjectOrReport("train", args.positionals().front());
+    auto project = loadProjectOrReport("train", args.project);
     if (!project)
         return kExitBadInput;
-    const fs::path out = args.value("--out").value_or(args.value("-o").value_or("segforge-run"));
-    const bool resumeAsked = args.flag("--resume"), overwrite = args.flag("--overwrite");
+    const fs::path out = args.out;
+    const bool resumeAsked = args.resume, overwrite = args.overwrite;
     if (!resumeAsked && !overwrite) {
         // A run folder is never truncated by accident: its metrics and checkpoint
         // are the record of hours of training.
         std::string found;
-        for (const char* name : {kCheckpointFile, kMetricsFile})
+        for (const char* name : {kCheckpointFileName, kMetricsFileName})
             if (std::error_code ec; fs::exists(out / name, ec))
                 found += std::string(found.empty() ? "" : " and ") + name;
         if (!found.empty()) {
@@ -195,15 +161,16 @@ int runTrain(const std::vector<std::string>& raw) {
     }
 
     core::TrainingOverrides o;
-    if (auto d = args.value("--data"))
-        o.dataDir = fs::path(*d);
-    o.epochs = epochs;
-    o.batchSize = batch;
-    o.learningRate = lr;
-    if (seed)
-        o.seed = static_cast<std::uint64_t>(*seed);
-    o.threads = threads;
+    if (args.data)
+        o.dataDir = fs::path(*args.data);
+    o.epochs = args.epochs;
+    o.batchSize = args.batch;
+    o.learningRate = args.lr;
+    if (args.seed)
+        o.seed = static_cast<std::uint64_t>(*args.seed);
+    o.threads = args.threads;
 
+    std::string error;
     const core::Node* dataset = core::findDatasetNode(project->graph, error);
     if (!dataset) {
         std::cerr << "segforge-cli train: " << error << "\n";
@@ -211,7 +178,7 @@ int runTrain(const std::vector<std::string>& raw) {
     }
     // The checker `check --data` runs, over every file: train never starts on
     // data that check reports an error for.
-    if (const int refused = preflightTraining(*project, args.positionals().front(), args.value("--data")))
+    if (const int refused = preflightTraining(*project, args.project, args.data))
         return refused;
     auto executor = compileOrReport("train", project->graph);
     if (!executor)
@@ -243,7 +210,7 @@ int runTrain(const std::vector<std::string>& raw) {
     if (overwrite) {
         // The old checkpoint must go now: a run stopped before its first checkpoint
         // would otherwise resume the replaced run.
-        for (const char* name : {kCheckpointFile, kMetricsFile, kWeightsFile})
+        for (const char* name : {kCheckpointFileName, kMetricsFileName, kWeightsFileName})
             if (fs::remove(out / name, ec); ec) {
                 std::cerr << "segforge-cli train: cannot remove " << (out / name).string() << ": " << ec.message()
                           << "\n";
@@ -251,7 +218,7 @@ int runTrain(const std::vector<std::string>& raw) {
             }
     }
     core::TrainerSettings settings = core::trainerSettingsFor(project->training, o, source->trainBatchCount());
-    settings.checkpointPath = out / kCheckpointFile;
+    settings.checkpointPath = out / kCheckpointFileName;
     core::Trainer trainer(*executor, *source, settings);
     // --resume continues the run in --out; a new run folder continues the run
     // saved with the project (the app's Save writes its checkpoint beside it).
@@ -259,7 +226,7 @@ int runTrain(const std::vector<std::string>& raw) {
     if (resumeAsked && fs::exists(settings.checkpointPath))
         resumeFrom = settings.checkpointPath;
     else if (resumeAsked && project->weights && !project->weights->checkpoint.empty())
-        if (fs::path saved = core::projectSibling(args.positionals().front(), project->weights->checkpoint);
+        if (fs::path saved = core::projectSibling(args.project, project->weights->checkpoint);
             fs::exists(saved))
             resumeFrom = saved;
     const bool resume = !resumeFrom.empty();
@@ -272,8 +239,8 @@ int runTrain(const std::vector<std::string>& raw) {
             std::cerr << "segforge-cli train: continuing the run saved with the project (" << resumeFrom.string()
                       << ", step " << trainer.step() << ")\n";
     }
-    const MetricsCsv csvFormat(project->graph);
-    const fs::path csvPath = out / kMetricsFile;
+    const core::RunHistoryCsv csvFormat = metricsCsvFor(project->graph);
+    const fs::path csvPath = out / kMetricsFileName;
     std::string csvError;
     if (resume) {
         int kept = 0;
@@ -283,7 +250,7 @@ int runTrain(const std::vector<std::string>& raw) {
                       << trainer.epoch() << " finished epochs; the missing rows are not recovered\n";
     } else {
         if (resumeAsked)
-            std::cerr << "segforge-cli train: no " << kCheckpointFile << " in " << out.string()
+            std::cerr << "segforge-cli train: no " << kCheckpointFileName << " in " << out.string()
                       << " to resume; starting from the beginning\n";
         csvError = core::writeFileAtomically(csvPath, csvFormat.header() + "\n");
     }
@@ -306,7 +273,7 @@ int runTrain(const std::vector<std::string>& raw) {
             progress.batch(e, firstStep);
         } else if (e.kind == core::TrainEventKind::Epoch) {
             // On disk before the trainer writes the checkpoint that counts this epoch.
-            if (std::string err = core::appendToFileDurably(csvPath, csvFormat.row(e) + "\n"); !err.empty())
+            if (std::string err = core::appendToFileDurably(csvPath, metricsRow(csvFormat, e) + "\n"); !err.empty())
                 std::cerr << "segforge-cli train: " << err << "\n";
             progress.line("epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs) + ": train_loss " +
                           num(e.trainLoss, 4) + " val_loss " + num(e.valLoss, 4) + metricSummary(e.valMetrics, "val_") +
@@ -341,7 +308,7 @@ int runTrain(const std::vector<std::string>& raw) {
     }
     if (!result.checkpointError.empty())
         std::cerr << "segforge-cli train: checkpoint not written: " << result.checkpointError << "\n";
-    const fs::path weights = out / kWeightsFile;
+    const fs::path weights = out / kWeightsFileName;
     if (std::string err = core::saveWeights(*executor, weights); !err.empty()) {
         std::cerr << "segforge-cli train: " << err << "\n";
         return kExitBadInput;
@@ -356,6 +323,28 @@ int runTrain(const std::vector<std::string>& raw) {
         return 128 + interruptedBy; // the shell convention for "ended by signal N"
     }
     return kExitOk;
+}
+
+} // namespace
+
+Command addTrainCommand(CLI::App& app) {
+    auto args = std::make_shared<TrainArgs>();
+    CLI::App* cmd = app.add_subcommand("train", "Train on the Dataset node's folders");
+    cmd->add_option("PROJECT", args->project, "the project")->required();
+    addText(*cmd, "--data", args->data, "read DIR/images and DIR/masks instead of the Dataset folders", "DIR");
+    addInteger(*cmd, "--epochs", args->epochs, "epochs (default: the project's)", Bounds::atLeast(1));
+    addInteger(*cmd, "--batch", args->batch, "batch size (default: the project's)", Bounds::atLeast(1));
+    addNumber(*cmd, "--lr", args->lr, "learning rate (default: the project's)", Bounds::greaterThan(0));
+    addInteger(*cmd, "--seed", args->seed, "seed (default: the project's)", Bounds::atLeast(0));
+    addInteger(*cmd, "--threads", args->threads, "engine threads, 0: all cores (default: the project's)",
+               Bounds::atLeast(0));
+    cmd->add_option("-o,--out", args->out, "the run folder (default segforge-run)")->type_name("DIR");
+    cmd->add_flag("--resume", args->resume, "continue the run in --out (or the run saved with the project)");
+    cmd->add_flag("--overwrite", args->overwrite, "start over in an --out that holds a run");
+    cmd->footer(std::string("Writes OUT/") + kMetricsFileName + ", OUT/" + kWeightsFileName + " and OUT/" + kCheckpointFileName +
+                ".\nExit 3 naming the node if training hits NaN/Inf; 128+N when stopped by signal N (its state "
+                "saved).");
+    return {cmd, [args] { return runTrain(*args); }};
 }
 
 } // namespace segforge::cli

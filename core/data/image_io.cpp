@@ -2,6 +2,7 @@
 
 #include "data/image_header.hpp"
 #include "data/indexed_png.hpp"
+#include "util/constants.hpp"
 #include "util/str_cat.hpp"
 
 #include <opencv2/imgcodecs.hpp>
@@ -207,10 +208,8 @@ std::string pixelLimitError(const ImageHeader& h, const ImageLimits& limits) {
 }
 
 bool isImageFile(const std::filesystem::path& path) {
-    static const std::array<std::string_view, 6> kExts{".png", ".jpg",  ".jpeg",
-                                                       ".tif", ".tiff", ".bmp"};
     const std::string ext = lowerExtension(path);
-    return std::find(kExts.begin(), kExts.end(), ext) != kExts.end();
+    return std::find(kImageExtensions.begin(), kImageExtensions.end(), ext) != kImageExtensions.end();
 }
 
 ImageReadResult readImage(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {

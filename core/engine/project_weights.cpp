@@ -3,6 +3,7 @@
 #include "engine/trainer.hpp"
 #include "project/graph_revision.hpp"
 #include "util/bounded_json.hpp"
+#include "util/constants.hpp"
 #include "util/str_cat.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,7 @@ constexpr const char* kHistoryKey = "segforge.history";
 
 std::string stemOf(const std::filesystem::path& projectPath) {
     std::string name = projectPath.filename().string();
-    const std::string ext = ".segforge";
+    const std::string ext = kProjectExtension;
     if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
         name.resize(name.size() - ext.size());
     return name;
@@ -32,11 +33,11 @@ std::string layerOf(const std::string& tensor) {
 } // namespace
 
 std::string weightsFileNameFor(const std::filesystem::path& projectPath) {
-    return stemOf(projectPath) + ".weights.safetensors";
+    return stemOf(projectPath) + "." + kWeightsFileName;
 }
 
 std::string checkpointFileNameFor(const std::filesystem::path& projectPath) {
-    return stemOf(projectPath) + ".checkpoint.safetensors";
+    return stemOf(projectPath) + "." + kCheckpointFileName;
 }
 
 std::filesystem::path projectSibling(const std::filesystem::path& projectPath,

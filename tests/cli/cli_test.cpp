@@ -11,6 +11,7 @@
 #include <fstream>
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 namespace {
@@ -124,6 +125,51 @@ TEST(Cli, UsageErrors) {
     CliRun notInt = cliWithStderr("template unet --depth three -o x.segforge");
     EXPECT_THAT(notInt.out, HasSubstr("--depth expects an integer, got 'three'"));
     EXPECT_EQ(cli("--help").exitCode, 0);
+}
+
+TEST(Cli, VersionIsTheCMakeProjectVersion) {
+    CliRun r = cli("--version");
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_EQ(r.out, std::string("segforge-cli ") + SEGFORGE_PROJECT_VERSION + "\n");
+}
+
+TEST(Cli, EveryCommandHasItsUsage) {
+    CliRun all = cli("--help");
+    EXPECT_EQ(all.exitCode, 0);
+    for (const char* command : {"check", "template", "ops", "sample-data", "train", "bench", "predict", "import",
+                                "export"})
+        EXPECT_THAT(all.out, HasSubstr(std::string("\n  ") + command + " ")) << command;
+    CliRun train = cli("train --help");
+    EXPECT_EQ(train.exitCode, 0);
+    EXPECT_THAT(train.out, HasSubstr("segforge-cli train [OPTIONS] PROJECT"));
+    for (const char* option : {"--data DIR", "--epochs INT", "--lr NUMBER", "-o,--out DIR", "--resume", "--overwrite"})
+        EXPECT_THAT(train.out, HasSubstr(option)) << option;
+    EXPECT_THAT(train.out, Not(HasSubstr("--weights"))) << "predict's option, not train's";
+    EXPECT_THAT(cli("predict --help").out, HasSubstr("--threshold NUMBER"));
+}
+
+TEST(Cli, ABadOptionNamesTheOptionAndTheCommand) {
+    CliRun range = cliWithStderr("train x.segforge --epochs 0");
+    EXPECT_EQ(range.exitCode, 2);
+    EXPECT_THAT(range.out, HasSubstr("segforge-cli train: option --epochs must be ≥ 1, got '0'"));
+    CliRun lr = cliWithStderr("train x.segforge --lr 0");
+    EXPECT_EQ(lr.exitCode, 2);
+    EXPECT_THAT(lr.out, HasSubstr("segforge-cli train: option --lr must be > 0, got '0'"));
+    CliRun share = cliWithStderr("sample-data -o x --empty 1.5");
+    EXPECT_EQ(share.exitCode, 2);
+    EXPECT_THAT(share.out, HasSubstr("segforge-cli sample-data: option --empty must be ≥ 0 and ≤ 1, got '1.5'"));
+    CliRun unknown = cliWithStderr("bench x.segforge --frob");
+    EXPECT_EQ(unknown.exitCode, 2);
+    EXPECT_THAT(unknown.out, HasSubstr("segforge-cli bench: unknown option --frob"));
+    CliRun missing = cliWithStderr("predict x.segforge --images dir");
+    EXPECT_EQ(missing.exitCode, 2);
+    EXPECT_THAT(missing.out, HasSubstr("segforge-cli predict: --out is required"));
+    CliRun to = cliWithStderr("export x.segforge --to caffe -o y");
+    EXPECT_EQ(to.exitCode, 2);
+    EXPECT_THAT(to.out, HasSubstr("segforge-cli export: --to: caffe not in {keras,pytorch,keras-json,onnx}"));
+    CliRun command = cliWithStderr("frobnicate");
+    EXPECT_THAT(command.out, HasSubstr("segforge-cli: unknown command 'frobnicate'"));
+    EXPECT_EQ(cliWithStderr("train x.segforge --resume --overwrite").exitCode, 2);
 }
 
 TEST(Cli, OpsListsEveryOpAsJson) {
