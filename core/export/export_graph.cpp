@@ -11,17 +11,24 @@ namespace segforge::core::interop {
 
 namespace {
 
+/// A layer the exporters follow to its source instead of writing it (Cast): it
+/// passes its input through, and neither PyTorch nor ONNX maps it on its own.
+bool followedThrough(const OpSchema* schema) {
+    return schema && schema->role == OpRole::Layer && schema->traits.passThrough &&
+           !schema->pytorch.module && !schema->onnx.emit;
+}
+
 /// The tensor a consumer of `port` really receives: Cast nodes are skipped
 /// (Keras and PyTorch cast on their own), the Dataset's image is its name.
 std::string sourceName(const Graph& graph, PortRef port, std::vector<std::string>& warnings) {
     for (int guard = 0; guard < 256; ++guard) {
         const Node* n = graph.findNode(port.node);
-        if (!n || n->op != "Cast")
+        if (!n || !followedThrough(OpRegistry::builtin().find(n->op)))
             return n ? n->name : std::string();
         auto up = graph.producerOf({n->id, "input"});
         if (!up)
             return n->name;
-        warnings.push_back(strCat("Cast '", n->name, "' is not exported: the frameworks cast the "
+        warnings.push_back(strCat(n->op, " '", n->name, "' is not exported: the frameworks cast the "
                                   "input on their own"));
         port = *up;
     }
@@ -50,7 +57,9 @@ ExportGraph collectExportGraph(const Graph& graph) {
             if (e.to.node != id)
                 continue;
             const Node* from = graph.findNode(e.from.node);
-            if ((from && from->op == "Dataset" && e.from.port == "mask") || targetSide.count(e.from.node))
+            const OpSchema* fromSchema = from ? registry.find(from->op) : nullptr;
+            if ((fromSchema && fromSchema->traits.readsDataset && e.from.port == "mask") ||
+                targetSide.count(e.from.node))
                 targetSide.insert(id);
         }
     }
@@ -85,9 +94,9 @@ ExportGraph collectExportGraph(const Graph& graph) {
             }
             continue;
         }
-        if (schema->role == OpRole::Metric || node.op == "Cast")
+        if (schema->role == OpRole::Metric || followedThrough(schema))
             continue;
-        if (node.op == "KerasLayer") {
+        if (schema->keras.placeholder) {
             auto cls = node.attrs.find("class_name");
             out.errors.push_back(strCat("'", node.name, "' is a placeholder for the Keras layer ",
                                         cls == node.attrs.end() || !std::holds_alternative<std::string>(cls->second)
@@ -97,7 +106,7 @@ ExportGraph collectExportGraph(const Graph& graph) {
             continue;
         }
         ExportLayer layer{&node, schema, std::move(attrs), {}, std::nullopt};
-        const std::string outPort = node.op == "Dataset" ? "image" : "output";
+        const std::string outPort = schema->traits.readsDataset ? "image" : "output";
         layer.output = check.typeOf({id, outPort});
         for (const std::string& port : schema->inputNames(node)) {
             auto from = graph.producerOf({id, port});

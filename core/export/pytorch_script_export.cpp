@@ -3,6 +3,7 @@
 #include "export/export_graph.hpp"
 #include "export/python_sources.hpp"
 #include "export/script_common.hpp"
+#include "ops/builtin_ops.hpp"
 #include "util/str_cat.hpp"
 
 #include <map>
@@ -16,7 +17,7 @@ namespace {
 
 
 std::string lossArgs(const ExportGraph& g) {
-    std::string s = pythonString(g.lossOp.empty() ? "BinaryCrossentropy" : g.lossOp);
+    std::string s = pythonString(g.lossOp.empty() ? ops::kBinaryCrossentropyOp : g.lossOp);
     if (g.lossOp.empty())
         return s + ", from_logits=False, label_smoothing=0.0";
     for (const auto& [key, value] : g.lossAttrs) {

@@ -2,6 +2,7 @@
 
 #include "export/python_sources.hpp"
 #include "ops/op_helpers.hpp"
+#include "ops/op_registry.hpp"
 #include "util/str_cat.hpp"
 #include "util/version.hpp"
 
@@ -21,7 +22,7 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
     ScriptData d;
     for (const ExportLayer& l : graph.layers) {
         const AttrMap& a = l.attrs;
-        if (l.node->op == "Dataset") {
+        if (l.schema->traits.readsDataset) {
             d.images = std::get<std::string>(a.at("images"));
             d.masks = std::get<std::string>(a.at("masks"));
             d.maskSuffix = std::get<std::string>(a.at("mask_suffix"));
@@ -40,8 +41,11 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
                 d.classes = l.output->shape.channels();
         }
     }
-    d.oneHot = graph.lossOp == "CategoricalCrossentropy";
-    d.sparse = graph.lossOp == "SparseCategoricalCrossentropy";
+    // The targets the loss reads (its contract): one-hot classes or class indices.
+    const OpSchema* loss = graph.lossOp.empty() ? nullptr : OpRegistry::builtin().find(graph.lossOp);
+    const TargetLayout layout = loss && loss->contract ? loss->contract->layout : TargetLayout::SameChannels;
+    d.oneHot = layout == TargetLayout::OneHot;
+    d.sparse = layout == TargetLayout::ClassIndex;
     if (d.images.empty())
         d.images = "images";
     if (d.masks.empty())

@@ -6,7 +6,9 @@
 #include "op_gradient_cases.hpp"
 #include "op_shape_cases.hpp"
 
+#include "engine/flop_count.hpp"
 #include "export/python_script_export.hpp"
+#include "export/python_sources.hpp"
 #include "kernels/activation_math.hpp"
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
@@ -691,4 +693,137 @@ TEST(OpKeras, PyTorchModulesUseTheLeakyReluFunctionSlope) {
     const std::size_t at = text.find(def);
     ASSERT_NE(at, std::string::npos);
     EXPECT_EQ(std::stod(text.substr(at + def.size())), kernels::kLeakyReluSlope);
+}
+
+// ---- PyTorch, ONNX and FLOPs (ops/export_mapping.hpp) ----
+
+namespace {
+
+/// "…, because …": a reason says why.
+bool statesWhy(const std::string& reason) { return reason.find("because") != std::string::npos; }
+
+} // namespace
+
+TEST(OpExportMapping, EveryOpHasAPyTorchModuleOrSaysWhyNot) {
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (s.pytorch.module) {
+            EXPECT_TRUE(s.pytorch.notExportable.empty()) << s.name << ": a module and a reason";
+        } else {
+            EXPECT_TRUE(statesWhy(s.pytorch.notExportable))
+                << s.name << " has no PyTorch module and no reason ('…, because …') why not";
+        }
+    }
+}
+
+TEST(OpExportMapping, EveryOpHasOnnxNodesOrSaysWhyNot) {
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (s.onnx.emit) {
+            EXPECT_TRUE(s.onnx.notExportable.empty()) << s.name << ": ONNX nodes and a reason";
+        } else {
+            EXPECT_TRUE(statesWhy(s.onnx.notExportable))
+                << s.name << " has no ONNX mapping and no reason ('…, because …') why not";
+            EXPECT_FALSE(s.onnx.keepsInputDType) << s.name;
+        }
+    }
+}
+
+TEST(OpExportMapping, EveryOpCountsItsFlopsOrIsDeclaredFree) {
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        EXPECT_NE(static_cast<bool>(s.flops.forward), !s.flops.freeBecause.empty())
+            << s.name << ": a FLOP function, or declared free with a reason (exactly one)";
+    }
+}
+
+TEST(OpExportMapping, EveryLayerTheExportersWriteHasBothMappings) {
+    // Layers with parameters are never dropped by an exporter: they have a module and nodes.
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (s.role == OpRole::Layer && s.backward && s.forward && s.params) {
+            EXPECT_TRUE(s.pytorch.module) << s.name;
+            EXPECT_TRUE(s.onnx.emit) << s.name;
+        }
+    }
+}
+
+TEST(OpExportMapping, ConvolutionFlopsAreTheAnalyticCount) {
+    Graph g;
+    const NodeId in = g.addNode("Input", "in",
+                                {{"height", std::int64_t{10}}, {"width", std::int64_t{12}},
+                                 {"channels", std::int64_t{3}}});
+    const NodeId conv = g.addNode("Conv2D", "conv",
+                                  {{"filters", std::int64_t{5}},
+                                   {"kernel_size", std::vector<std::int64_t>{3, 2}},
+                                   {"strides", std::int64_t{2}},
+                                   {"padding", std::string("same")}});
+    const NodeId up = g.addNode("Conv2DTranspose", "up",
+                                {{"filters", std::int64_t{2}}, {"kernel_size", std::int64_t{3}},
+                                 {"strides", std::int64_t{2}}, {"padding", std::string("same")}});
+    const NodeId relu = g.addNode("Activation", "relu", {{"activation", std::string("relu")}});
+    ASSERT_TRUE(g.connect({in, "output"}, {conv, "input"}));
+    ASSERT_TRUE(g.connect({conv, "output"}, {up, "input"}));
+    ASSERT_TRUE(g.connect({up, "output"}, {relu, "input"}));
+    const std::int64_t batch = 4;
+    const auto flops = convolutionFlopsByNode(g, batch);
+    // Conv2D: 10×12 → 5×6 (same, stride 2); 3·2·3·5 multiply-adds per output pixel.
+    const double convFlops = 2.0 * (3 * 2 * 3 * 5) * (batch * 5 * 6);
+    // Conv2DTranspose: 3·3·5·2 multiply-adds per input pixel, 5×6 of them.
+    const double upFlops = 2.0 * (3 * 3 * 5 * 2) * (batch * 5 * 6);
+    ASSERT_EQ(flops.size(), 2u); // Input and Activation are declared free
+    EXPECT_EQ(flops.at(conv), convFlops);
+    EXPECT_EQ(flops.at(up), upFlops);
+    EXPECT_EQ(convolutionFlops(g, batch), convFlops + upFlops);
+
+    // A convolution whose input is unknown is not counted.
+    Graph unfed;
+    unfed.addNode("Conv2D", "alone");
+    EXPECT_TRUE(convolutionFlopsByNode(unfed, batch).empty());
+}
+
+TEST(OpExportMapping, PyTorchModuleOfAConvolutionNamesItsSettings) {
+    const OpSchema* conv = OpRegistry::builtin().find("Conv2D");
+    ASSERT_NE(conv, nullptr);
+    AttrMap attrs;
+    for (const AttrSpec& a : conv->attrs)
+        attrs.emplace(a.name, a.defaultValue);
+    attrs["filters"] = std::int64_t{8};
+    attrs["kernel_size"] = std::vector<std::int64_t>{3, 1};
+    attrs["padding"] = std::string("same");
+    Node node;
+    node.op = "Conv2D";
+    node.name = "c";
+    InteropView view{node, attrs, {"input"}, {TensorType{Shape::image(16, 16, 4), DType::Float32}},
+                     std::nullopt};
+    EXPECT_EQ(conv->pytorch.module(view),
+              "KerasConv2d(4, 8, (3, 1), (1, 1), \"same\", (1, 1), \"linear\", True)");
+    EXPECT_TRUE(conv->pytorch.needsInputChannels);
+}
+
+// ---- The Python the exporters emit (resources/python, export/python_sources.hpp) ----
+
+TEST(PythonSources, EveryResourceFileIsEmbeddedAsItStands) {
+    const std::filesystem::path dir = std::filesystem::path(SEGFORGE_RESOURCES) / "python";
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() == ".py")
+            files.push_back(entry.path().stem().string());
+    }
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(interop::pythonSourceStems(), files);
+    const std::string marker = "# --- SegForge embeds the lines below in exported scripts ---\n";
+    for (const std::string& stem : files) {
+        std::ifstream in(dir / (stem + ".py"), std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        const std::string whole = text.str();
+        const std::size_t at = whole.find(marker);
+        ASSERT_NE(at, std::string::npos) << stem << ".py has no marker line";
+        EXPECT_EQ(interop::pythonSource(stem), whole.substr(at + marker.size())) << stem;
+    }
+    EXPECT_THROW(interop::pythonSource("no_such_file"), std::logic_error);
+}
+
+TEST(PythonSources, PlaceholdersAreWholeNamesAndMustOccur) {
+    EXPECT_EQ(interop::fillPlaceholders("A = SEGFORGE_X + SEGFORGE_XY + SEGFORGE_X\n",
+                                        {{"SEGFORGE_X", "1"}, {"SEGFORGE_XY", "\"two\""}}),
+              "A = 1 + \"two\" + 1\n");
+    EXPECT_THROW(interop::fillPlaceholders("A = 1\n", {{"SEGFORGE_X", "1"}}), std::logic_error);
 }
