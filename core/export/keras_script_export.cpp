@@ -6,6 +6,7 @@
 #include "ops/op_registry.hpp"
 #include "util/str_cat.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace segforge::core {
@@ -35,7 +36,13 @@ std::string pyValue(const KerasAttr& k, const AttrMap& a) {
     case KerasValue::String:
     case KerasValue::Activation:
     case KerasValue::Initializer: return pyText(a, attr);
-    case KerasValue::PoolStrides: return pyTuple(kerasPoolStrides(a, k.attr));
+    case KerasValue::PoolStrides: {
+        // All 0 is Keras' default None, written so; else the strides the JSON export writes.
+        const List& st = attrInts(a, attr);
+        return std::all_of(st.begin(), st.end(), [](std::int64_t v) { return v == 0; })
+                   ? std::string("None")
+                   : pyTuple(kerasPoolStrides(a, k.attr));
+    }
     case KerasValue::ZeroIsNone: return intOrNone(attrInt(a, attr), attrInt(a, attr) == 0);
     case KerasValue::NegativeIsNone: return intOrNone(attrInt(a, attr), attrInt(a, attr) < 0);
     }
