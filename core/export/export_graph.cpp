@@ -133,16 +133,6 @@ ExportGraph collectExportGraph(const Graph& graph) {
     return out;
 }
 
-std::string kerasInitializerClass(const std::string& name) {
-    if (name == "he_normal")
-        return "HeNormal";
-    if (name == "zeros")
-        return "Zeros";
-    if (name == "ones")
-        return "Ones";
-    return "GlorotUniform";
-}
-
 std::string pythonIdentifier(const std::string& name) {
     std::string id;
     for (char c : name)

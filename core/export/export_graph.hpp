@@ -57,9 +57,6 @@ inline const std::vector<std::int64_t>& attrInts(const AttrMap& a, const char* k
     return std::get<std::vector<std::int64_t>>(a.at(key));
 }
 
-/// Keras initializer class for our names: glorot_uniform → GlorotUniform.
-std::string kerasInitializerClass(const std::string& name);
-
 /// Python identifier made from a layer name ("enc1/conv" → "enc1_conv").
 std::string pythonIdentifier(const std::string& name);
 

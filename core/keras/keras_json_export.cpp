@@ -28,24 +28,32 @@ ordered_json shapeJson(const std::optional<TensorType>& type) {
 }
 
 ordered_json pairsOf(const List& quad) {
-    return ordered_json::array({ordered_json::array({quad[0], quad[1]}),
-                                ordered_json::array({quad[2], quad[3]})});
+    return ordered_json::array(
+        {ordered_json::array({quad[0], quad[1]}), ordered_json::array({quad[2], quad[3]})});
 }
 
 /// One attribute as its Keras config value (the op's table says how).
 ordered_json configValue(const KerasAttr& k, const AttrMap& a) {
     const char* attr = k.attr.c_str();
     switch (k.value) {
-    case KerasValue::Int: return attrInt(a, attr);
-    case KerasValue::Float: return attrFloat(a, attr);
-    case KerasValue::Bool: return attrBool(a, attr);
-    case KerasValue::Pair: return attrInts(a, attr);
-    case KerasValue::Quad: return pairsOf(attrInts(a, attr));
+    case KerasValue::Int:
+        return attrInt(a, attr);
+    case KerasValue::Float:
+        return attrFloat(a, attr);
+    case KerasValue::Bool:
+        return attrBool(a, attr);
+    case KerasValue::Pair:
+        return attrInts(a, attr);
+    case KerasValue::Quad:
+        return pairsOf(attrInts(a, attr));
     case KerasValue::Lowercase:
     case KerasValue::String:
-    case KerasValue::Activation: return attrText(a, attr);
-    case KerasValue::Initializer: return ordered_json::parse(kerasInitializerJson(attrText(a, attr)));
-    case KerasValue::PoolStrides: return kerasPoolStrides(a, k.attr);
+    case KerasValue::Activation:
+        return attrText(a, attr);
+    case KerasValue::Initializer:
+        return ordered_json::parse(kerasInitializerJson(attrText(a, attr)));
+    case KerasValue::PoolStrides:
+        return kerasPoolStrides(a, k.attr);
     case KerasValue::ZeroIsNone:
         return attrInt(a, attr) == 0 ? ordered_json(nullptr) : ordered_json(attrInt(a, attr));
     case KerasValue::NegativeIsNone:
@@ -76,16 +84,18 @@ std::optional<Mapped> mapLayer(const ExportLayer& l) {
     return Mapped{form->classes.front(), c};
 }
 
-ordered_json kerasTensor(const std::string& producer, const std::map<std::string, const ExportLayer*>& byName) {
+ordered_json kerasTensor(const std::string& producer,
+                         const std::map<std::string, const ExportLayer*>& byName) {
     auto it = byName.find(producer);
     const ExportLayer* p = it == byName.end() ? nullptr : it->second;
     std::string dtype = "float32";
     if (p && p->output)
         dtype = std::string(dtypeName(p->output->dtype));
     return {{"class_name", "__keras_tensor__"},
-            {"config", {{"shape", p ? shapeJson(p->output) : ordered_json(nullptr)},
-                        {"dtype", dtype},
-                        {"keras_history", ordered_json::array({producer, 0, 0})}}}};
+            {"config",
+             {{"shape", p ? shapeJson(p->output) : ordered_json(nullptr)},
+              {"dtype", dtype},
+              {"keras_history", ordered_json::array({producer, 0, 0})}}}};
 }
 
 ordered_json inputLayer(const ExportLayer& l) {
@@ -93,12 +103,13 @@ ordered_json inputLayer(const ExportLayer& l) {
     const KerasInput& input = *l.schema->keras.input;
     const std::int64_t batch = input.batchAttr.empty() ? 0 : attrInt(a, input.batchAttr.c_str());
     const std::string dtype = attrText(a, input.dtypeAttr.c_str());
-    ordered_json shape = ordered_json::array({batch == 0 ? ordered_json(nullptr) : ordered_json(batch),
-                                              attrInt(a, "height"), attrInt(a, "width"), attrInt(a, "channels")});
+    ordered_json shape =
+        ordered_json::array({batch == 0 ? ordered_json(nullptr) : ordered_json(batch),
+                             attrInt(a, "height"), attrInt(a, "width"), attrInt(a, "channels")});
     return {{"module", "keras.layers"},
             {"class_name", "InputLayer"},
-            {"config", {{"batch_shape", shape}, {"dtype", dtype}, {"sparse", false},
-                        {"name", l.node->name}}},
+            {"config",
+             {{"batch_shape", shape}, {"dtype", dtype}, {"sparse", false}, {"name", l.node->name}}},
             {"registered_name", nullptr},
             {"name", l.node->name},
             {"inbound_nodes", ordered_json::array()}};
@@ -148,7 +159,8 @@ KerasJsonExport exportKerasJson(const Graph& graph, const std::string& modelName
                            {"config", config},
                            {"registered_name", nullptr},
                            {"name", l.node->name}};
-        layer["inbound_nodes"] = ordered_json::array({{{"args", args}, {"kwargs", ordered_json::object()}}});
+        layer["inbound_nodes"] =
+            ordered_json::array({{{"args", args}, {"kwargs", ordered_json::object()}}});
         layers.push_back(std::move(layer));
     }
     ordered_json outputs = ordered_json::array();
@@ -156,8 +168,12 @@ KerasJsonExport exportKerasJson(const Graph& graph, const std::string& modelName
         outputs.push_back(ordered_json::array({o, 0, 0}));
     out.model = {{"module", "keras.src.models.functional"},
                  {"class_name", "Functional"},
-                 {"config", {{"name", modelName}, {"trainable", true}, {"layers", layers},
-                             {"input_layers", inputs}, {"output_layers", outputs}}},
+                 {"config",
+                  {{"name", modelName},
+                   {"trainable", true},
+                   {"layers", layers},
+                   {"input_layers", inputs},
+                   {"output_layers", outputs}}},
                  {"registered_name", "Functional"}};
     return out;
 }

@@ -158,7 +158,6 @@ void requireChannelsLast(KerasConfig& cfg, const std::string& label) {
                                   "data_format='channels_last', the Keras default"));
 }
 
-
 std::string lowercase(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -206,13 +205,27 @@ std::optional<std::string> readAttr(Reading& r, const KerasAttr& a) {
     AttrValue value;
     switch (a.value) {
     case KerasValue::Int:
-    case KerasValue::NegativeIsNone: value = r.cfg.integer(key, intDefault(a)); break;
-    case KerasValue::ZeroIsNone: value = r.cfg.integer(key, intDefault(a).value_or(0)); break;
-    case KerasValue::Float: value = r.cfg.number(key, floatDefault(a)); break;
-    case KerasValue::Bool: value = r.cfg.boolean(key, a.kerasDefault && std::get<bool>(*a.kerasDefault)); break;
-    case KerasValue::Pair: value = r.cfg.pair(key, intDefault(a)); break;
-    case KerasValue::Quad: value = r.cfg.quad(key, intDefault(a).value_or(0)); break;
-    case KerasValue::String: value = r.cfg.string(key, stringDefault(a)); break;
+    case KerasValue::NegativeIsNone:
+        value = r.cfg.integer(key, intDefault(a));
+        break;
+    case KerasValue::ZeroIsNone:
+        value = r.cfg.integer(key, intDefault(a).value_or(0));
+        break;
+    case KerasValue::Float:
+        value = r.cfg.number(key, floatDefault(a));
+        break;
+    case KerasValue::Bool:
+        value = r.cfg.boolean(key, a.kerasDefault && std::get<bool>(*a.kerasDefault));
+        break;
+    case KerasValue::Pair:
+        value = r.cfg.pair(key, intDefault(a));
+        break;
+    case KerasValue::Quad:
+        value = r.cfg.quad(key, intDefault(a).value_or(0));
+        break;
+    case KerasValue::String:
+        value = r.cfg.string(key, stringDefault(a));
+        break;
     case KerasValue::Lowercase:
         // Anything but the listed choices stays and is reported by the checker.
         value = lowercase(r.cfg.string(key, stringDefault(a)));
@@ -225,9 +238,9 @@ std::optional<std::string> readAttr(Reading& r, const KerasAttr& a) {
         if (!supportedActivation(act)) {
             if (r.form.hook == KerasHook::ActivationFunction)
                 return "activation '" + act + "'";
-            r.log.warning(r.cfg.pathOf(key),
-                          strCat(r.label, ": activation '", act, "' has no SegForge equivalent; the "
-                                          "checker reports it on the node"));
+            r.log.warning(r.cfg.pathOf(key), strCat(r.label, ": activation '", act,
+                                                    "' has no SegForge equivalent; the "
+                                                    "checker reports it on the node"));
         }
         value = act;
         break;
@@ -289,7 +302,8 @@ std::optional<std::string> gateHook(Reading& r) {
     case KerasHook::None:
     case KerasHook::Convolution:
     case KerasHook::TransposedConvolution:
-    case KerasHook::ActivationFunction: return std::nullopt;
+    case KerasHook::ActivationFunction:
+        return std::nullopt;
     }
     return std::nullopt;
 }
@@ -318,7 +332,8 @@ std::optional<std::string> finishHook(Reading& r) {
     case KerasHook::BatchNormAxis:
     case KerasHook::ScalarRescale:
     case KerasHook::ReLU:
-    case KerasHook::SoftmaxAxis: return std::nullopt;
+    case KerasHook::SoftmaxAxis:
+        return std::nullopt;
     }
     return std::nullopt;
 }
@@ -397,8 +412,10 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
         // leave every tensor after it (often the whole network) untyped.
         cfg.acceptAll();
         log.warning(cfg.path(),
-                    strCat(label, " acts only during training (augmentation or noise) and keeps the "
-                                  "shape: imported as a linear ", kerasIdentityOp().name,
+                    strCat(label,
+                           " acts only during training (augmentation or noise) and keeps the "
+                           "shape: imported as a linear ",
+                           kerasIdentityOp().name,
                            ". Augment in the data pipeline instead, applying the same transform "
                            "to image and mask"));
         return identityMapping(name);
@@ -409,7 +426,8 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
         const auto odd = [](const auto& d) { return !d || *d == 0 || *d < -1 || *d > (1 << 30); };
         if (!target || target->size() != 3 || std::any_of(target->begin(), target->end(), odd))
             return placeholderMapping(cls, name, "it leaves the N×H×W×C layout", numInputs);
-        KerasLayerMapping m = placeholderMapping(cls, name, "it changes the N×H×W×C shape", numInputs);
+        KerasLayerMapping m =
+            placeholderMapping(cls, name, "it changes the N×H×W×C shape", numInputs);
         m.reshapeTarget = std::vector<std::int64_t>{*(*target)[0], *(*target)[1], *(*target)[2]};
         return m;
     }
@@ -425,11 +443,14 @@ const OpSchema& kerasInputOp() {
 }
 
 const OpSchema& kerasIdentityOp() {
-    static const OpSchema& op = opWhere([](const KerasMapping& k) { return k.identity.has_value(); });
+    static const OpSchema& op =
+        opWhere([](const KerasMapping& k) { return k.identity.has_value(); });
     return op;
 }
 
-bool isKerasPlaceholder(const Node& node) { return node.op == placeholderOp().name; }
+bool isKerasPlaceholder(const Node& node) {
+    return node.op == placeholderOp().name;
+}
 
 bool isKerasModelClass(const std::string& className) {
     return className == "Functional" || className == "Model" || className == "Sequential";
@@ -469,13 +490,12 @@ KerasLayerMapping mapKerasLayer(const std::string& className, const std::string&
     KerasLayerMapping m = mapKnown(className, name, cfg, numInputs, log);
     if (isKerasPlaceholder(m.node) && !m.reshapeTarget) {
         auto reason = m.node.attrs.find("reason");
-        log.warning(configPath,
-                    strCat(className, " '", name, "' has no SegForge op",
-                           reason == m.node.attrs.end()
-                               ? std::string()
-                               : " (" + std::get<std::string>(reason->second) + ")",
-                           ": imported as a ", placeholderOp().name,
-                           " placeholder (unsupported-layer)"));
+        log.warning(configPath, strCat(className, " '", name, "' has no SegForge op",
+                                       reason == m.node.attrs.end()
+                                           ? std::string()
+                                           : " (" + std::get<std::string>(reason->second) + ")",
+                                       ": imported as a ", placeholderOp().name,
+                                       " placeholder (unsupported-layer)"));
         return m; // its fields are not ours to judge
     }
     // Fields every layer may carry; none changes what the layer computes here.

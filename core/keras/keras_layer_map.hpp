@@ -10,7 +10,6 @@
 #include "ops/op_schema.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>

@@ -8,10 +8,11 @@ const KerasForm* kerasExportForm(const KerasMapping& mapping, const AttrMap& att
     for (const KerasForm& form : mapping.forms) {
         if (form.importOnly)
             continue;
-        const bool matches = std::all_of(form.implies.begin(), form.implies.end(), [&](const auto& kv) {
-            auto it = attrs.find(kv.first);
-            return it != attrs.end() && it->second == kv.second;
-        });
+        const bool matches =
+            std::all_of(form.implies.begin(), form.implies.end(), [&](const auto& kv) {
+                auto it = attrs.find(kv.first);
+                return it != attrs.end() && it->second == kv.second;
+            });
         if (matches)
             return &form;
     }
@@ -42,8 +43,9 @@ std::string kerasInitializerJson(const std::string& name) {
     // Keras 3 writes a seed (null: none) for the random initializers only.
     const bool seeded = name == "glorot_uniform" || name == "he_normal";
     return "{\"module\": \"keras.initializers\", \"class_name\": \"" +
-           kerasInitializerClassName(name) + "\", \"config\": " +
-           (seeded ? "{\"seed\": null}" : "{}") + ", \"registered_name\": null}";
+           kerasInitializerClassName(name) +
+           "\", \"config\": " + (seeded ? "{\"seed\": null}" : "{}") +
+           ", \"registered_name\": null}";
 }
 
 std::vector<KerasFixed> kerasRegularizers(const std::vector<std::string>& keys) {

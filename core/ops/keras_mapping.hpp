@@ -19,14 +19,14 @@ enum class KerasValue {
     Int,
     Float,
     Bool,
-    Pair,        ///< (h, w); a single int n in a config means (n, n)
-    Quad,        ///< ((top, bottom), (left, right)); n and (h, w) are accepted on import
-    Lowercase,   ///< a string, lowercased on import ("SAME" → "same")
-    String,      ///< a string as it is
-    Initializer, ///< glorot_uniform, he_normal, zeros, ones ↔ a Keras initializer
-    Activation,  ///< an activation name ↔ a name or a serialized function
-    PoolStrides, ///< SegForge's 0 (per axis) is Keras' None: the pool size
-    ZeroIsNone,  ///< an int where SegForge's 0 is Keras' None (Dropout's seed)
+    Pair,           ///< (h, w); a single int n in a config means (n, n)
+    Quad,           ///< ((top, bottom), (left, right)); n and (h, w) are accepted on import
+    Lowercase,      ///< a string, lowercased on import ("SAME" → "same")
+    String,         ///< a string as it is
+    Initializer,    ///< glorot_uniform, he_normal, zeros, ones ↔ a Keras initializer
+    Activation,     ///< an activation name ↔ a name or a serialized function
+    PoolStrides,    ///< SegForge's 0 (per axis) is Keras' None: the pool size
+    ZeroIsNone,     ///< an int where SegForge's 0 is Keras' None (Dropout's seed)
     NegativeIsNone, ///< an int where a negative value is Keras' None (ignore_class)
 };
 
@@ -63,9 +63,9 @@ enum class KerasHook {
     TransposedConvolution, ///< the same, and a set output_padding is a placeholder
     BatchNormAxis,         ///< axis -1, 3 or [3] are the channels; anything else is a placeholder
     ScalarRescale,         ///< a per-channel scale or offset is a placeholder
-    ReLU,                  ///< max_value / threshold are placeholders; negative_slope ≠ 0 is leaky_relu
-    SoftmaxAxis,           ///< softmax over another axis than the channels is a placeholder
-    ActivationFunction,    ///< an unknown function is a placeholder; leaky_relu gets kLeakyReluSlope
+    ReLU,        ///< max_value / threshold are placeholders; negative_slope ≠ 0 is leaky_relu
+    SoftmaxAxis, ///< softmax over another axis than the channels is a placeholder
+    ActivationFunction, ///< an unknown function is a placeholder; leaky_relu gets kLeakyReluSlope
 };
 
 /// One Keras layer class (with its aliases) that an op is written as or read from.
@@ -119,9 +119,7 @@ struct KerasMapping {
     /// "no Keras equivalent, because …" when nothing above applies.
     std::string none{};
 
-    bool empty() const {
-        return forms.empty() && !input && !loss && !placeholder && none.empty();
-    }
+    bool empty() const { return forms.empty() && !input && !loss && !placeholder && none.empty(); }
 };
 
 /// The form a node with these resolved attributes is written as: the first
