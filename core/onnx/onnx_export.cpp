@@ -82,7 +82,7 @@ private:
             , m_l(l)
             , m_xs(xs) {}
         std::string input(std::size_t i) override { return m_xs.at(i)->tensor; }
-        std::string floatInput(std::size_t i) override { return m_e.floatTensor(*m_xs.at(i)); }
+        std::string floatInput(std::size_t i) override { return m_e.floatTensor(*m_xs.at(i), *this); }
         std::string result() override { return m_e.result(m_l.node->name); }
         void node(const std::string& op, const std::string& name, const std::vector<std::string>& inputs,
                   const std::vector<std::string>& outputs,
@@ -131,12 +131,12 @@ private:
     }
 
     /// The float32 tensor of a value: integer data (uint8 images) is cast once.
-    std::string floatTensor(const Value& v) {
+    std::string floatTensor(const Value& v, OnnxBuilder& builder) {
         if (v.dtype == DType::Float32)
             return v.tensor;
         const std::string cast = v.tensor + "/float";
         if (m_casts.insert(cast).second)
-            m_model.addNode("Cast", cast, {v.tensor}, {cast}, {{"to", std::int64_t{1}}});
+            onnxCastToFloat(builder, cast, v.tensor, cast);
         return cast;
     }
 

@@ -54,7 +54,6 @@ OpSchema activationSchema() {
                        b.result());
     };
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 

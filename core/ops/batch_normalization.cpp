@@ -93,7 +93,6 @@ OpSchema batchNormalizationSchema() {
                 {"momentum", static_cast<float>(v.getFloat("momentum"))}});
     };
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 

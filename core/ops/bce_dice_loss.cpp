@@ -37,7 +37,6 @@ OpSchema bceDiceLossSchema() {
     s.pytorch.notExportable = export_reason::kLossPyTorch;
     s.onnx.notExportable = export_reason::kLossOnnx;
     s.flops.freeBecause = export_reason::kTrainingOnly;
-
     return s;
 }
 

@@ -2,6 +2,15 @@
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 
+namespace segforge::core {
+
+void onnxCastToFloat(OnnxBuilder& b, const std::string& name, const std::string& in,
+                     const std::string& out) {
+    b.node("Cast", name, {in}, {out}, {{"to", std::int64_t{1}}}); // TensorProto FLOAT
+}
+
+} // namespace segforge::core
+
 namespace segforge::core::ops {
 
 const char kCastOp[] = "Cast";
@@ -30,7 +39,6 @@ OpSchema castSchema() {
     s.onnx.notExportable = "Cast is not exported, because the exporters follow it to its source: "
                            "the ONNX graph casts integer inputs where a float is needed";
     s.flops.freeBecause = export_reason::kNoArithmetic;
-
     return s;
 }
 

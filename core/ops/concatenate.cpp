@@ -84,7 +84,6 @@ OpSchema concatenateSchema() {
         b.node("Concat", v.name(), inputs, {b.result()}, {{"axis", nchwAxis(v.getInt("axis"))}});
     };
     s.flops.freeBecause = export_reason::kNoArithmetic;
-
     return s;
 }
 

@@ -130,7 +130,6 @@ OpSchema conv2dSchema() {
         return 2 * convolutionKernelSize(k, v.inputChannels(0), v.getInt("filters")) *
                imagePixels(v.output, batch);
     };
-
     return s;
 }
 

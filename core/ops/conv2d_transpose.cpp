@@ -144,7 +144,6 @@ OpSchema conv2dTransposeSchema() {
         return 2 * convolutionKernelSize(k, v.getInt("filters"), v.inputChannels(0)) *
                imagePixels(v.inputs.at(0), batch);
     };
-
     return s;
 }
 

@@ -48,7 +48,6 @@ OpSchema cropping2dSchema() {
     };
     s.onnx.keepsInputDType = true;
     s.flops.freeBecause = export_reason::kNoArithmetic;
-
     return s;
 }
 

@@ -31,7 +31,6 @@ OpSchema diceLossSchema() {
     s.pytorch.notExportable = export_reason::kLossPyTorch;
     s.onnx.notExportable = export_reason::kLossOnnx;
     s.flops.freeBecause = export_reason::kTrainingOnly;
-
     return s;
 }
 

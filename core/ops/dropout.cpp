@@ -48,7 +48,6 @@ OpSchema dropoutSchema() {
     };
     s.onnx.keepsInputDType = true;
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 

@@ -96,7 +96,6 @@ OpSchema addSchema() {
     s.pytorch.module = [](const InteropView&) { return std::string("Lambda(lambda *xs: sum(xs[1:], xs[0]))"); };
     s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Add"); };
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 OpSchema multiplySchema() {
@@ -109,7 +108,6 @@ OpSchema multiplySchema() {
     };
     s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Mul"); };
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 

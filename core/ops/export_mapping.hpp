@@ -160,6 +160,10 @@ void onnxActivation(OnnxBuilder& b, const std::string& nodeName, const std::stri
 /// "<layer>/kernel"; "" after an error.
 std::string onnxKerasKernel(OnnxBuilder& b, const std::string& layer, std::int64_t kh,
                             std::int64_t kw, std::int64_t a, std::int64_t bDim);
+/// The ONNX node that converts `in` (integer data: a uint8 image) to float32 where an
+/// op computes in float32: the Cast op's ONNX form (core/ops/cast.cpp).
+void onnxCastToFloat(OnnxBuilder& b, const std::string& name, const std::string& in,
+                     const std::string& out);
 /// The layer's parameter `param` of `c` values as an initializer "<layer>/<param>"; "" after an error.
 std::string onnxVectorParam(OnnxBuilder& b, const std::string& layer, const std::string& param,
                             std::int64_t c);

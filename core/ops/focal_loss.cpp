@@ -35,7 +35,6 @@ OpSchema focalLossSchema() {
     s.pytorch.notExportable = export_reason::kLossPyTorch;
     s.onnx.notExportable = export_reason::kLossOnnx;
     s.flops.freeBecause = export_reason::kTrainingOnly;
-
     return s;
 }
 

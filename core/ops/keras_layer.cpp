@@ -45,7 +45,6 @@ OpSchema kerasLayerSchema() {
     s.onnx.notExportable = "a placeholder is not exportable to ONNX, because it stands for a "
                            "Keras layer that SegForge cannot compute";
     s.flops.freeBecause = "a placeholder is never run";
-
     return s;
 }
 

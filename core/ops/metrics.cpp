@@ -43,7 +43,6 @@ OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon
     s.pytorch.notExportable = export_reason::kMetricPyTorch;
     s.onnx.notExportable = export_reason::kMetricOnnx;
     s.flops.freeBecause = export_reason::kTrainingOnly;
-
     return s;
 }
 

@@ -101,7 +101,6 @@ OpSchema maxPool2dSchema() {
     s.pytorch = poolPyTorch("max");
     s.onnx = poolOnnx(true);
     s.flops.freeBecause = export_reason::kNoArithmetic;
-
     return s;
 }
 OpSchema avgPool2dSchema() {
@@ -113,7 +112,6 @@ OpSchema avgPool2dSchema() {
     s.pytorch = poolPyTorch("avg");
     s.onnx = poolOnnx(false);
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 

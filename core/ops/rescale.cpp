@@ -85,7 +85,6 @@ OpSchema rescaleSchema() {
                {b.result()});
     };
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 

@@ -33,7 +33,6 @@ OpSchema sparseCategoricalCrossentropySchema() {
     s.pytorch.notExportable = export_reason::kLossPyTorch;
     s.onnx.notExportable = export_reason::kLossOnnx;
     s.flops.freeBecause = export_reason::kTrainingOnly;
-
     return s;
 }
 

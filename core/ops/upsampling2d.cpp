@@ -60,7 +60,6 @@ OpSchema upSampling2dSchema() {
         b.node("Resize", v.name(), {b.floatInput(0), "", scales}, {b.result()}, attrs);
     };
     s.flops.freeBecause = export_reason::kElementwise;
-
     return s;
 }
 

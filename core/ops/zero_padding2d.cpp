@@ -44,7 +44,6 @@ OpSchema zeroPadding2dSchema() {
     };
     s.onnx.keepsInputDType = true;
     s.flops.freeBecause = export_reason::kNoArithmetic;
-
     return s;
 }
 
