@@ -348,26 +348,13 @@ bool isOpFile(const std::filesystem::path& relative, const std::string& text) {
     return relative.parent_path() == "ops" && text.find("Op[] = \"") != std::string::npos;
 }
 
-/// Files still being converted to per-op tables (the Keras, PyTorch and ONNX
-/// exporters, the importer, the FLOP count). An offender outside them fails;
-/// offenders only among them skip the test, naming them.
-const std::set<std::string> kBeingConverted{"export", "onnx", "engine/flop_count.cpp"};
-
-bool beingConverted(const std::string& relative) {
-    for (const std::string& p : kBeingConverted)
-        if (relative == p || relative.rfind(p + "/", 0) == 0)
-            return true;
-    return false;
-}
-
 } // namespace
 
 TEST(OpRegistry, NoOpNameLiteralOutsideTheOpsOwnFile) {
     const std::filesystem::path core = std::filesystem::path(SEGFORGE_RESOURCES) / ".." / "core";
     ASSERT_TRUE(std::filesystem::is_directory(core)) << core;
     const std::set<std::string> names = registeredNames();
-    std::vector<std::string> failing, pending;
-    std::set<std::string> pendingFiles;
+    std::vector<std::string> failing;
     int scanned = 0;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(core)) {
         const auto ext = entry.path().extension();
@@ -386,13 +373,7 @@ TEST(OpRegistry, NoOpNameLiteralOutsideTheOpsOwnFile) {
             const std::string quoted = "\"" + name + "\"";
             for (std::size_t at = code.find(quoted); at != std::string::npos; at = code.find(quoted, at + 1)) {
                 const auto line = 1 + std::count(code.begin(), code.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-                const std::string where = relative.generic_string() + ":" + std::to_string(line) + ": " + quoted;
-                if (beingConverted(relative.generic_string())) {
-                    pending.push_back(where);
-                    pendingFiles.insert(relative.generic_string());
-                } else {
-                    failing.push_back(where);
-                }
+                failing.push_back(relative.generic_string() + ":" + std::to_string(line) + ": " + quoted);
             }
         }
     }
@@ -403,13 +384,6 @@ TEST(OpRegistry, NoOpNameLiteralOutsideTheOpsOwnFile) {
     EXPECT_TRUE(failing.empty()) << "op names spelled outside the op's own file (use the op's "
                                     "traits, or its name constant from ops/builtin_ops.hpp):"
                                  << list;
-    if (failing.empty() && !pending.empty()) {
-        std::string files;
-        for (const auto& f : pendingFiles)
-            files += " " + f;
-        GTEST_SKIP() << pending.size() << " op names still spelled in files being converted to "
-                        "per-op tables:" << files;
-    }
 }
 
 TEST(OpRegistry, CommentStripperKeepsStringsAndLines) {
