@@ -801,3 +801,13 @@ TEST(PythonSources, PlaceholdersAreWholeNamesAndMustOccur) {
               "A = 1 + \"two\" + 1\n");
     EXPECT_THROW(interop::fillPlaceholders("A = 1\n", {{"SEGFORGE_X", "1"}}), std::logic_error);
 }
+
+TEST(PythonSources, PyTorchLeakyReluSlopeIsTheEngines) {
+    // activate()'s default slope in the PyTorch script is written in Python; it
+    // must be the slope the engine and the ONNX export use for a fused leaky_relu.
+    const std::string modules = interop::pythonSource("pytorch_modules");
+    const std::string def = "def activate(x, name, alpha=";
+    const std::size_t at = modules.find(def);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(std::stod(modules.substr(at + def.size())), kernels::kLeakyReluSlope);
+}
