@@ -32,22 +32,34 @@ std::vector<std::string> pythonSourceStems() {
 
 std::string fillPlaceholders(std::string text,
                              const std::vector<std::pair<std::string, std::string>>& values) {
-    for (const auto& [name, value] : values) {
-        bool found = false;
-        for (std::size_t at = text.find(name); at != std::string::npos; at = text.find(name, at)) {
-            const std::size_t end = at + name.size();
-            if ((at > 0 && identifierChar(text[at - 1])) || (end < text.size() && identifierChar(text[end]))) {
-                at = end;
-                continue;
-            }
-            text.replace(at, name.size(), value);
-            at += value.size();
-            found = true;
+    // One pass over the names in `text`, so that a value is never read as a placeholder.
+    std::vector<bool> found(values.size(), false);
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        if (!identifierChar(text[i])) {
+            out += text[i++];
+            continue;
         }
-        if (!found)
-            throw std::logic_error("placeholder " + name + " is not in the embedded Python");
+        std::size_t end = i;
+        while (end < text.size() && identifierChar(text[end]))
+            ++end;
+        const std::string_view word(text.data() + i, end - i);
+        auto match = std::find_if(values.begin(), values.end(),
+                                  [&](const auto& v) { return v.first == word; });
+        if (match == values.end()) {
+            out += word;
+        } else {
+            out += match->second;
+            found[static_cast<std::size_t>(match - values.begin())] = true;
+        }
+        i = end;
     }
-    return text;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (!found[k])
+            throw std::logic_error("placeholder " + values[k].first + " is not in the embedded Python");
+    }
+    return out;
 }
 
 } // namespace segforge::core::interop

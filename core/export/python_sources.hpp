@@ -21,7 +21,8 @@ std::string pythonSource(std::string_view stem);
 std::vector<std::string> pythonSourceStems();
 
 /// `text` with each placeholder name (SEGFORGE_…, a whole word) replaced by its
-/// value; throws std::logic_error when a placeholder does not occur.
+/// value, in one pass (a value is never read as a placeholder); throws
+/// std::logic_error when a placeholder does not occur.
 std::string fillPlaceholders(std::string text,
                              const std::vector<std::pair<std::string, std::string>>& values);
 

@@ -14,8 +14,7 @@ using namespace interop;
 
 namespace {
 
-
-
+/// make_loss()'s arguments (resources/python/pytorch_losses.py): the loss op and its attributes.
 std::string lossArgs(const ExportGraph& g) {
     std::string s = pythonString(g.lossOp.empty() ? ops::kBinaryCrossentropyOp : g.lossOp);
     if (g.lossOp.empty())

@@ -1,7 +1,8 @@
 #pragma once
 
 // Python text shared by the Keras and PyTorch scripts: the header, the inline
-// safetensors reader, the image/mask folder reader and the command line.
+// safetensors reader, the image/mask folder reader and the command line (the
+// last three from resources/python, export/python_sources.hpp).
 
 #include "export/export_graph.hpp"
 #include "project/project.hpp"

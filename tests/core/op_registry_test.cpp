@@ -800,6 +800,10 @@ TEST(PythonSources, PlaceholdersAreWholeNamesAndMustOccur) {
                                         {{"SEGFORGE_X", "1"}, {"SEGFORGE_XY", "\"two\""}}),
               "A = 1 + \"two\" + 1\n");
     EXPECT_THROW(interop::fillPlaceholders("A = 1\n", {{"SEGFORGE_X", "1"}}), std::logic_error);
+    // A value that spells a placeholder (a folder named so) stays as it is.
+    EXPECT_EQ(interop::fillPlaceholders("A = SEGFORGE_X, SEGFORGE_Y\n",
+                                        {{"SEGFORGE_X", "\"SEGFORGE_Y\""}, {"SEGFORGE_Y", "2"}}),
+              "A = \"SEGFORGE_Y\", 2\n");
 }
 
 TEST(PythonSources, PyTorchLeakyReluSlopeIsTheEngines) {
