@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
     app.allow_extras(); // an unknown command is named below
     app.footer("Run 'segforge-cli COMMAND --help' for a command's options.");
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); // a repeated option: the last
     const std::vector<Command> commands = {
         addCheckCommand(app),  addTemplateCommand(app), addOpsCommand(app),
         addSampleDataCommand(app), addTrainCommand(app), addBenchCommand(app),

@@ -172,6 +172,13 @@ TEST(Cli, ABadOptionNamesTheOptionAndTheCommand) {
     EXPECT_EQ(cliWithStderr("train x.segforge --resume --overwrite").exitCode, 2);
 }
 
+TEST(Cli, ARepeatedOptionTakesTheLastValue) {
+    CliRun r = cli("template unet --depth 9 --depth 1 --filters 2 --size 16 -o " + scratch("a.segforge").string() +
+                   " -o " + scratch("repeated.segforge").string());
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_THAT(r.out, HasSubstr("repeated.segforge: U-Net depth 1, 2 filters"));
+}
+
 TEST(Cli, OpsListsEveryOpAsJson) {
     CliRun r = cli("ops --json");
     ASSERT_EQ(r.exitCode, 0);
