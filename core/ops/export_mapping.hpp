@@ -96,6 +96,9 @@ public:
     virtual void error(std::string message) = 0;
 };
 
+// Qt defines `emit` as an empty macro: the ui includes this header after Qt's.
+#pragma push_macro("emit")
+#undef emit
 /// The ONNX node(s) that compute the op.
 struct OnnxMapping {
     /// Writes the nodes through the builder; problems go to builder.error().
@@ -105,6 +108,7 @@ struct OnnxMapping {
     /// When `emit` is empty: why the op is not exported to ONNX ("…, because …").
     std::string notExportable;
 };
+#pragma pop_macro("emit")
 
 /// Nominal forward FLOPs (2 per multiply-add) of one node for `batch` samples,
 /// called only when the node's input and output types are known.

@@ -5,6 +5,8 @@
 
 #include "data/channel_grid.hpp"
 #include "data/sample_data.hpp"
+#include "kernels/mask_metrics.hpp"
+#include "ops/op_registry.hpp"
 #include "style/theme.hpp"
 #include "training/overlay_panel.hpp"
 #include "training/tensor_inspector.hpp"
@@ -274,7 +276,12 @@ private slots:
                            << " ms, replot with one new step: QCustomPlot " << plots.plot()->replotTime(true)
                            << " ms average, worst wall " << worst << " ms; timer interval now "
                            << plots.replotInterval() << " ms";
-        QVERIFY(plots.replotInterval() >= 33);
+        // The interval the timer takes after each redraw: ~30 Hz at most, three times a
+        // slow redraw, and never slower than 2 Hz.
+        QCOMPARE(TrainingPlots::replotIntervalFor(0.0), 33);
+        QCOMPARE(TrainingPlots::replotIntervalFor(10.9), 33);
+        QCOMPARE(TrainingPlots::replotIntervalFor(40.0), 120);
+        QCOMPARE(TrainingPlots::replotIntervalFor(1000.0), 500);
         shoot(plots, "plots_100k_dark");
     }
 
@@ -359,16 +366,69 @@ private slots:
         s.truth = cv::Mat::zeros(8, 8, CV_8UC1);
         s.truth(cv::Rect(0, 0, 4, 8)).setTo(1);
         s.truth(cv::Rect(4, 0, 4, 8)).setTo(2);
-        // Scores say class 1 everywhere: class 1 Dice 2·32/(64+32) = 2/3, class 2 Dice 0.
+        // Scores say class 1 everywhere: class 1 Dice 2·32/(64+32) = 2/3, class 2 Dice 0;
+        // background (class 0) is in neither mask and scores 1, as in the training metric.
         s.scores = cv::Mat(8, 8, CV_32FC3, cv::Scalar(0.1, 0.8, 0.1));
         OverlaySample noTruth{"no truth", s.image, {}, cv::Mat(8, 8, CV_32F, cv::Scalar(0.7))};
         OverlaySample broken{"broken", s.image, s.truth, cv::Mat(8, 8, CV_8UC1, cv::Scalar(1))};
         panel.setSamples({s, noTruth, broken}, 1);
-        QCOMPARE(panel.sampleDice(0), (2.0 / 3.0 + 0.0) / 2.0);
+        QCOMPARE(panel.sampleDice(0), (1.0 + 2.0 / 3.0 + 0.0) / 3.0);
+        QCOMPARE(panel.diceDefinition(), QStringLiteral("mean over 3 classes, background included"));
         QVERIFY(std::isnan(panel.sampleDice(1)));
         QCOMPARE(panel.sampleCount(), 3);
         panel.setSortWorstFirst(true);
         QCOMPARE(panel.sampleAtRow(2), 1); // no truth sorts last
+    }
+
+    // One 3-class prediction: the panel's Dice is the DiceCoefficient kernel's (the
+    // plot's), and the plot's legend and the panel state the same class policy.
+    void overlayAndPlotAgreeWithTheMetricKernel() {
+        // Row by row, truth 0000 0011 1111 2222, predicted 0001 0011 1122 2220:
+        // Dice per class 10/12, 8/11, 6/9.
+        const int truth[16] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2};
+        const int predicted[16] = {0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 0};
+        core::Tensor scores(core::Shape{1, 4, 4, 3}, core::DType::Float32);
+        core::Tensor labels(core::Shape{1, 4, 4, 1}, core::DType::UInt8);
+        for (int i = 0; i < 16; ++i) {
+            for (int c = 0; c < 3; ++c)
+                scores.f32()[i * 3 + c] = c == predicted[i] ? 0.8f : 0.1f;
+            labels.u8()[i] = static_cast<std::uint8_t>(truth[i]);
+        }
+        core::Tensor value(core::Shape{}, core::DType::Float32);
+        const core::AttrMap attrs{{"threshold", 0.5}, {"epsilon", core::kMetricEpsilon}};
+        core::KernelContext ctx;
+        ctx.attrs = &attrs;
+        ctx.inputs = {&scores, &labels};
+        ctx.outputs = {&value};
+        core::OpRegistry::builtin().find("DiceCoefficient")->forward(ctx);
+        const double expected = (10.0 / 12 + 8.0 / 11 + 6.0 / 9) / 3;
+        QVERIFY(std::fabs(value.f32()[0] - expected) < 1e-6);
+
+        OverlaySample s;
+        s.name = "three classes";
+        s.image = cv::Mat(4, 4, CV_8UC3, cv::Scalar(50, 50, 50));
+        s.truth = cv::Mat(4, 4, CV_8UC1, labels.u8()).clone();
+        s.scores = cv::Mat(4, 4, CV_32FC3, scores.f32()).clone();
+        OverlayPanel panel;
+        panel.setSamples({s}, 1);
+        QCOMPARE(panel.sampleDice(0), expected);
+        QVERIFY(std::fabs(panel.sampleDice(0) - value.f32()[0]) < 1e-6);
+        QCOMPARE(panel.diceDefinition(), QStringLiteral("mean over 3 classes, background included"));
+        QCOMPARE(panel.diceDefinitionText(),
+                 QStringLiteral("Dice per sample: mean over 3 classes, background included, as the training metric"));
+
+        TrainingPlots plots;
+        plots.addEpoch(0, 1, 0.5, 0.6, {{"dice", value.f32()[0]}, {"accuracy", 0.75}});
+        plots.setMetricDefinitions({{"dice", panel.diceDefinition()}});
+        QCOMPARE(plots.metricLegendText("dice"), QStringLiteral("dice (mean over 3 classes, background included)"));
+        QCOMPARE(plots.metricLegendText("accuracy"), QStringLiteral("accuracy"));
+        QStringList names;
+        for (int i = 0; i < plots.plot()->graphCount(); ++i)
+            names << plots.plot()->graph(i)->name();
+        QVERIFY2(names.contains("dice (mean over 3 classes, background included)"), qPrintable(names.join(", ")));
+        QCOMPARE(plots.metricNames(), QStringList({"accuracy", "dice"})); // keys stay the node names
+        panel.clear();
+        QVERIFY(panel.diceDefinitionText().isEmpty());
     }
 
     void inspectorNumbers() {

@@ -64,7 +64,6 @@ public:
     void setLocked(const QString& reason);
     bool isLocked() const { return !m_lockReason.isEmpty(); }
     QString lockReason() const { return m_lockReason; }
-    void setView(const nlohmann::json& view) { m_project.view = view; }
     /// Which weights file the project names (set by a save that writes them; not an undoable edit).
     void setWeights(std::optional<core::WeightsSection> weights) { m_project.weights = std::move(weights); }
 

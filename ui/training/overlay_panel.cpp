@@ -1,6 +1,7 @@
 #include "training/overlay_panel.hpp"
 
 #include "data/overlay.hpp"
+#include "engine/prediction.hpp"
 #include "training/overlay_detail_dialog.hpp"
 #include "training/overlay_render.hpp"
 #include "training/overlay_rows.hpp"
@@ -82,6 +83,11 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent) {
     legendRow->addStretch();
     legendRow->addWidget(m_worstFirst);
     layout->addLayout(legendRow);
+    // Which classes the Dice averages (core::ClassPolicy), wrapped so a narrow dock still fits.
+    m_diceLabel = new QLabel(this);
+    m_diceLabel->setWordWrap(true);
+    m_diceLabel->setForegroundRole(QPalette::PlaceholderText);
+    layout->addWidget(m_diceLabel);
 
     m_stack = new QStackedWidget(this);
     m_empty = new QLabel(tr("No predictions yet — train one epoch or press Refresh"), this);
@@ -145,8 +151,16 @@ void OverlayPanel::setSamples(std::vector<OverlaySample> samples, int epoch) {
         m_entries.push_back(std::move(e));
     }
     m_epoch = epoch;
+    int channels = 1;
+    for (const Entry& e : m_entries)
+        if (!e.sample.scores.empty()) {
+            channels = e.sample.scores.channels();
+            break;
+        }
+    m_diceDefinition = QString::fromStdString(core::ClassPolicy::forPrediction(channels).describe());
     m_epochLabel->setText(epoch > 0 ? tr("Epoch %1 · %n sample(s)", nullptr, sampleCount()).arg(epoch)
                                      : tr("%n sample(s)", nullptr, sampleCount()));
+    m_diceLabel->setText(tr("Dice per sample: %1, as the training metric").arg(m_diceDefinition));
     m_stack->setCurrentIndex(m_entries.empty() ? 0 : 1);
     rerender(true);
     m_view->verticalScrollBar()->setValue(scroll);
@@ -157,9 +171,13 @@ void OverlayPanel::clear() {
     m_order.clear();
     m_epoch = -1;
     m_epochLabel->setText(tr("Validation predictions"));
+    m_diceDefinition.clear();
+    m_diceLabel->clear();
     m_stack->setCurrentIndex(0);
     m_model->reset();
 }
+
+QString OverlayPanel::diceDefinitionText() const { return m_diceLabel->text(); }
 
 int OverlayPanel::sampleCount() const { return static_cast<int>(m_entries.size()); }
 
@@ -216,12 +234,13 @@ void OverlayPanel::setOpacity(double opacity) {
 void OverlayPanel::rerender(bool recomputeDice) {
     for (Entry& e : m_entries) {
         const OverlaySample& s = e.sample;
-        const int classes = std::max(2, s.scores.channels());
         try {
+            // The training metric's definition (core/kernels/mask_metrics.hpp), as the plot and the CLI.
             if (recomputeDice)
                 e.dice = s.truth.empty() ? std::numeric_limits<double>::quiet_NaN()
-                                         : maskDice(predictedMask(s.scores, m_threshold, s.image.size()), s.truth,
-                                                    s.scores.empty() ? 2 : classes);
+                                         : core::scorePredictedMask(predictedMask(s.scores, m_threshold, s.image.size()),
+                                                                    s.truth, s.scores.empty() ? 1 : s.scores.channels())
+                                               .dice;
             if (e.smallImage.empty())
                 continue;
             const cv::Mat predicted = predictedMask(e.smallScores, m_threshold, e.smallImage.size());
@@ -284,8 +303,9 @@ void OverlayPanel::openRow(int row) {
                             s.truth.empty() ? cv::Mat() : core::overlayComparison(s.image, predicted, s.truth, m_opacity));
         const double dice = sampleDice(i);
         m_detail->setWindowTitle(s.name);
-        m_detail->showPanels(tr("%1 — Dice %2 at threshold %3")
-                           .arg(s.name, std::isfinite(dice) ? QString::number(dice, 'f', 3) : tr("n/a"))
+        m_detail->showPanels(tr("%1 — Dice %2 (%3) at threshold %4")
+                           .arg(s.name, std::isfinite(dice) ? QString::number(dice, 'f', 3) : tr("n/a"),
+                                m_diceDefinition)
                            .arg(m_threshold, 0, 'f', 2),
                        panels);
     } catch (const std::exception& ex) {

@@ -52,6 +52,11 @@ public:
     double sampleDice(int index) const;
     /// Mean Dice over all samples, NaN when there are none.
     double meanDice() const;
+    /// Which classes the Dice counts, as the training metric does (core::ClassPolicy):
+    /// "foreground only", "mean over 3 classes, background included". Shown above the rows.
+    QString diceDefinition() const { return m_diceDefinition; }
+    /// The sentence above the rows that says so.
+    QString diceDefinitionText() const;
     int epoch() const { return m_epoch; }
 
     void setSortWorstFirst(bool on);
@@ -102,10 +107,12 @@ private:
     std::vector<Entry> m_entries;
     std::vector<int> m_order;
     int m_epoch = -1;
+    QString m_diceDefinition;
     double m_threshold = 0.5, m_opacity = 0.5;
     int m_thumbSize = 112;
 
     QLabel* m_epochLabel = nullptr;
+    QLabel* m_diceLabel = nullptr;
     QCheckBox* m_worstFirst = nullptr;
     QSlider* m_thresholdSlider = nullptr;
     QSlider* m_opacitySlider = nullptr;

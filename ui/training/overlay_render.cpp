@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace segforge::ui {
 namespace overlay {
@@ -120,28 +119,6 @@ QRect cellRect(const QRect& row, int i, int thumb, int textHeight) {
 int rowTextHeight(const QFontMetrics& fm) { return fm.height() + 4; }
 
 } // namespace overlay
-
-double maskDice(const cv::Mat& predicted, const cv::Mat& truth, int classes) {
-    if (predicted.empty() || truth.empty() || predicted.size() != truth.size())
-        return std::numeric_limits<double>::quiet_NaN();
-    if (classes <= 2) {
-        const cv::Mat p = predicted != 0, t = truth != 0;
-        const double inter = cv::countNonZero(p & t);
-        const double total = cv::countNonZero(p) + cv::countNonZero(t);
-        return total == 0 ? 1.0 : 2.0 * inter / total;
-    }
-    double sum = 0;
-    int present = 0;
-    for (int c = 1; c < classes; ++c) {
-        const cv::Mat p = predicted == c, t = truth == c;
-        const double total = cv::countNonZero(p) + cv::countNonZero(t);
-        if (total == 0)
-            continue;
-        sum += 2.0 * cv::countNonZero(p & t) / total;
-        ++present;
-    }
-    return present == 0 ? 1.0 : sum / present;
-}
 
 QImage toQImage(const cv::Mat& rgb) {
     if (rgb.empty())

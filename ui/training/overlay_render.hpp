@@ -16,11 +16,6 @@ namespace segforge::ui {
 
 struct OverlaySample;
 
-/// Dice of a predicted mask against the truth: 2|P∩T| / (|P|+|T|) over the
-/// foreground (any non-zero) for binary masks; for `classes` > 2 the mean over
-/// the classes 1… present in either mask. Both empty → 1.
-double maskDice(const cv::Mat& predicted, const cv::Mat& truth, int classes = 2);
-
 /// RGB CV_8UC3 cv::Mat → QImage (deep copy).
 QImage toQImage(const cv::Mat& rgb);
 

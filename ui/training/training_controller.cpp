@@ -476,7 +476,7 @@ bool TrainingController::predictImage(const QString& path, QString* error) {
     }
     std::string why;
     const core::Node* dataset = core::findDatasetNode(m_graph, why);
-    const core::CheckResult check = core::checkGraph(m_graph, core::CheckOptions{false, 64});
+    const core::CheckResult check = core::checkGraph(m_graph, core::CheckOptions::withoutInputSizeSweep());
     const auto imageType = dataset ? check.typeOf({dataset->id, "image"}) : std::nullopt;
     const auto maskType = dataset ? check.typeOf({dataset->id, "mask"}) : std::nullopt;
     if (!imageType || !maskType) {

@@ -180,7 +180,6 @@ private:
     /// Compiles the document's graph, keeping compatible weights. "" or an error.
     QString prepareExecutor();
     void onEvent(const core::TrainEvent& event); ///< on the worker thread
-    void finishWorker();                         ///< on the GUI thread, after the worker returned
     void runJob(std::function<void()> job);      ///< inference on the worker thread
     void applyBreakpoints();
     /// Posts `fn` to the GUI thread.

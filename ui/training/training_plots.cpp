@@ -361,13 +361,28 @@ void TrainingPlots::updateNotes() {
                                              : tr("No validation metrics in this run."));
 }
 
+void TrainingPlots::setMetricDefinitions(std::map<std::string, QString> definitions) {
+    if (definitions == m_metricDefinitions)
+        return;
+    m_metricDefinitions = std::move(definitions);
+    for (const auto& [name, g] : m_metricGraphs)
+        g->setName(metricLegendText(name));
+    scheduleReplot();
+}
+
+QString TrainingPlots::metricLegendText(const std::string& name) const {
+    const auto it = m_metricDefinitions.find(name);
+    const QString bare = QString::fromStdString(name);
+    return it == m_metricDefinitions.end() || it->second.isEmpty() ? bare : tr("%1 (%2)").arg(bare, it->second);
+}
+
 QCPGraph* TrainingPlots::metricGraph(const std::string& name) {
     for (const auto& [n, g] : m_metricGraphs) {
         if (n == name)
             return g;
     }
     QCPGraph* g = m_plot->addGraph(m_metricRect->axis(QCPAxis::atBottom), m_metricRect->axis(QCPAxis::atLeft));
-    g->setName(QString::fromStdString(name));
+    g->setName(metricLegendText(name));
     m_metricLegend->addItem(new QCPPlottableLegendItem(m_metricLegend, g));
     m_metricGraphs.emplace_back(name, g);
     updateNotes();
@@ -551,8 +566,11 @@ void TrainingPlots::onTimer() {
     m_plot->replot(QCustomPlot::rpQueuedReplot);
     // A slow machine or a huge plot: keep redraws to about a third of the GUI thread's
     // time so the window stays responsive (the interval never drops below ~30 Hz).
-    const double last = m_plot->replotTime(false);
-    m_timer->setInterval(std::clamp(static_cast<int>(3 * last), kReplotIntervalMs, 500));
+    m_timer->setInterval(replotIntervalFor(m_plot->replotTime(false)));
+}
+
+int TrainingPlots::replotIntervalFor(double replotMs) {
+    return std::clamp(static_cast<int>(3 * replotMs), kReplotIntervalMs, 500);
 }
 
 void TrainingPlots::flush() {

@@ -61,9 +61,17 @@ public:
     void flush();
     /// Current redraw interval: ~33 ms, longer while redraws are slow.
     int replotInterval() const;
+    /// The redraw interval after a redraw that took `replotMs`: three times it, so
+    /// redraws take about a third of the GUI thread, within [33, 500] ms.
+    static int replotIntervalFor(double replotMs);
 
     /// Whether the graph has a metric node; without one the metric pane says so.
     void setHasMetric(bool has);
+    /// What each metric (by node name) averages, stated in its legend entry:
+    /// "dice (mean over 3 classes, background included)". Names without one show bare.
+    void setMetricDefinitions(std::map<std::string, QString> definitions);
+    /// The legend text of metric `name` (its name, and its definition when known).
+    QString metricLegendText(const std::string& name) const;
     enum class Pane { Loss, Metrics };
     /// What an empty pane says about why it is empty ("" once it has data).
     QString emptyNote(Pane pane) const;
@@ -111,6 +119,7 @@ private:
     QCPGraph* m_valLoss = nullptr;
     QCPGraph* m_lr = nullptr;
     std::vector<std::pair<std::string, QCPGraph*>> m_metricGraphs;
+    std::map<std::string, QString> m_metricDefinitions;
     QTimer* m_timer = nullptr;
 
     // Raw series kept for CSV export and for re-smoothing.

@@ -2,6 +2,7 @@
 
 #include "document/document.hpp"
 #include "engine/project_weights.hpp"
+#include "kernels/mask_metrics.hpp"
 #include "ops/op_registry.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "scene/graph_scene.hpp"
@@ -129,11 +130,23 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
     });
     auto noteMetrics = [this] {
         bool metric = false;
-        for (const auto& [id, node] : m_document->graph().nodes()) {
+        // Each class-averaging metric's legend states its class policy, which follows
+        // the channels of the prediction it judges (core/kernels/mask_metrics.hpp).
+        std::map<std::string, QString> definitions;
+        const core::Graph& graph = m_document->graph();
+        for (const auto& [id, node] : graph.nodes()) {
             const core::OpSchema* schema = core::OpRegistry::builtin().find(node.op);
-            metric = metric || (schema && schema->role == core::OpRole::Metric);
+            if (!schema || schema->role != core::OpRole::Metric)
+                continue;
+            metric = true;
+            const auto producer = graph.producerOf({id, "prediction"});
+            const auto type = producer ? m_document->check().typeOf(*producer) : std::nullopt;
+            if (schema->traits.averagesClasses && type && type->shape.rank() == 4 && type->shape.channels() > 0)
+                definitions[node.name] =
+                    QString::fromStdString(core::ClassPolicy::forPrediction(type->shape.channels()).describe());
         }
         m_plots->setHasMetric(metric);
+        m_plots->setMetricDefinitions(std::move(definitions));
     };
     connect(m_document, &Document::changed, this, noteMetrics);
     noteMetrics();
