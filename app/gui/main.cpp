@@ -14,6 +14,7 @@
 #include "window/main_window.hpp"
 #include "window/training_workbench.hpp"
 #include "window/workspaces.hpp"
+#include "util/version.hpp"
 
 #include <QApplication>
 #include <QTreeWidget>
@@ -128,7 +129,7 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setOrganizationName("SegForge");
     QApplication::setApplicationName("SegForge");
-    QApplication::setApplicationVersion("0.1.0");
+    QApplication::setApplicationVersion(segforge::kVersion);
 
     QCommandLineParser parser;
     parser.setApplicationDescription("Build and debug image-segmentation networks as graphs.");

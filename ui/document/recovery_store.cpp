@@ -2,6 +2,7 @@
 
 #include "engine/project_weights.hpp"
 #include "project/project_file.hpp"
+#include "util/constants.hpp"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -25,13 +26,14 @@ RecoveryStore::RecoveryStore(QString folder) {
         lock->setStaleLockTime(0); // held for the whole session: only a dead owner makes it stale
         if (lock->tryLock(0)) {
             m_lock = std::move(lock);
-            m_path = QString("%1/recovery-%2.segforge").arg(folder).arg(slot);
+            m_path = QString("%1/recovery-%2%3").arg(folder).arg(slot).arg(QString::fromLatin1(kProjectExtension));
         }
     }
     if (!m_lock) // every slot busy: still keep the work, in a file of this process alone
-        m_path = QString("%1/recovery-pid%2.segforge")
+        m_path = QString("%1/recovery-pid%2%3")
                      .arg(folder)
-                     .arg(QCoreApplication::applicationPid());
+                     .arg(QCoreApplication::applicationPid())
+                     .arg(QString::fromLatin1(kProjectExtension));
     m_leftover = QFile::exists(m_path);
     m_worker = std::thread([this] { run(); });
 }

@@ -1,5 +1,6 @@
 #include "training/training_plots.hpp"
 
+#include "project/run_history_csv.hpp"
 #include "style/theme.hpp"
 
 #include <qcustomplot.h>
@@ -11,7 +12,6 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QSaveFile>
-#include <QTextStream>
 #include <QTimer>
 #include <QToolButton>
 #include <QToolBar>
@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <set>
 
 namespace segforge::ui {
 
@@ -33,9 +32,6 @@ protected:
 };
 
 constexpr int kReplotIntervalMs = 33; // ~30 redraws a second at most
-
-
-QString csvNumber(double v) { return std::isfinite(v) ? QString::number(v, 'g', 10) : QString(); }
 
 /// Padded [lo, hi] so curves do not touch the frame; a flat series gets a visible band.
 QCPRange padded(double lo, double hi, bool log) {
@@ -591,53 +587,17 @@ bool TrainingPlots::exportPng(const QString& path, int w, int h) {
 }
 
 bool TrainingPlots::exportCsv(const QString& path) const {
-    std::set<std::string> metricSet;
-    for (const EpochPoint& e : m_epochs) {
-        for (const auto& kv : e.metrics)
-            metricSet.insert(kv.first);
-    }
+    core::RunHistory history;
+    history.steps.reserve(m_steps.size());
+    for (std::size_t i = 0; i < m_steps.size(); ++i)
+        history.steps.push_back({m_steps[i], m_losses[i], m_learningRates[i]});
+    history.epochs = m_epochs;
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
         return false;
-    QTextStream out(&file);
-    out << "step,loss,loss_smoothed,learning_rate,epoch,epoch_train_loss,val_loss";
-    for (const std::string& m : metricSet)
-        out << ",val_" << QString::fromStdString(m);
-    out << "\n";
-
-    auto writeEpoch = [&](const EpochPoint& e) {
-        out << "," << e.epoch << "," << csvNumber(e.trainLoss) << "," << csvNumber(e.valLoss);
-        for (const std::string& m : metricSet) {
-            auto it = e.metrics.find(m);
-            out << "," << (it == e.metrics.end() ? QString() : csvNumber(it->second));
-        }
-    };
-    auto writeNoEpoch = [&] {
-        for (std::size_t k = 0; k < 3 + metricSet.size(); ++k)
-            out << ",";
-    };
-    // Steps and epochs both arrive in step order; merge them, an epoch on the row of its last step.
-    std::size_t e = 0;
-    for (std::size_t i = 0; i < m_steps.size(); ++i) {
-        while (e < m_epochs.size() && m_epochs[e].step < m_steps[i]) {
-            out << m_epochs[e].step << ",,,";
-            writeEpoch(m_epochs[e++]);
-            out << "\n";
-        }
-        out << m_steps[i] << "," << csvNumber(m_losses[i]) << "," << csvNumber(m_smoothed[i]) << ","
-            << csvNumber(m_learningRates[i]);
-        if (e < m_epochs.size() && m_epochs[e].step == m_steps[i])
-            writeEpoch(m_epochs[e++]);
-        else
-            writeNoEpoch();
-        out << "\n";
-    }
-    for (; e < m_epochs.size(); ++e) {
-        out << m_epochs[e].step << ",,,";
-        writeEpoch(m_epochs[e]);
-        out << "\n";
-    }
-    out.flush();
+    const std::string text = core::RunHistoryCsv::stepTable(history).table(history, m_smoothed);
+    if (file.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()))
+        return false;
     return file.commit();
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "project/run_history.hpp"
+
 #include <QColor>
 #include <QString>
 #include <QWidget>
@@ -83,12 +85,7 @@ protected:
     void changeEvent(QEvent* event) override;
 
 private:
-    struct EpochPoint {
-        int epoch;
-        std::int64_t step;
-        double trainLoss, valLoss;
-        std::map<std::string, double> metrics;
-    };
+    using EpochPoint = core::RunHistory::Epoch;
 
     void buildPlot();
     void buildToolBar();

@@ -24,6 +24,8 @@
 #include "window/toolbar_icons.hpp"
 #include "window/training_workbench.hpp"
 #include "window/workspaces.hpp"
+#include "util/constants.hpp"
+#include "util/version.hpp"
 
 #include <QAction>
 #include <QApplication>
@@ -49,6 +51,13 @@
 #include <algorithm>
 
 namespace segforge::ui {
+
+namespace {
+
+/// ".segforge", as a QString.
+QString projectExtension() { return QString::fromLatin1(kProjectExtension); }
+
+} // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_document = new Document(this);
@@ -288,9 +297,10 @@ void MainWindow::createActions() {
         ->setObjectName("first-run-hint");
     help->addAction(tr("&About SegForge"), this, [this] {
         QMessageBox::about(this, tr("About SegForge"),
-                           tr("<b>SegForge</b> 0.1<br>Build segmentation networks as graphs and see the "
+                           tr("<b>SegForge</b> %1<br>Build segmentation networks as graphs and see the "
                               "tensor type on every wire. Mistakes are caught on the canvas, explained, "
-                              "and fixable with one click."));
+                              "and fixable with one click.")
+                               .arg(QString::fromLatin1(kVersion)));
     });
 
     QToolBar* bar = addToolBar(tr("Main"));
@@ -438,7 +448,7 @@ void MainWindow::openDialog() {
     if (!maybeSave())
         return;
     const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), dialogStartFolder(),
-                                                      tr("SegForge projects (*.segforge);;All files (*)"));
+                                                      tr("SegForge projects (*%1);;All files (*)").arg(projectExtension()));
     if (path.isEmpty())
         return;
     rememberDialogPath(path);
@@ -535,15 +545,15 @@ bool MainWindow::save() {
 
 bool MainWindow::saveAs() {
     // The file's own name in its folder; an untitled project starts in the last folder used.
-    const QString name = m_document->filePath().isEmpty() ? tr("untitled.segforge")
+    const QString name = m_document->filePath().isEmpty() ? tr("untitled") + projectExtension()
                                                           : QFileInfo(m_document->filePath()).fileName();
     QString path = QFileDialog::getSaveFileName(this, tr("Save project"), dialogStartFolder() + "/" + name,
-                                                tr("SegForge projects (*.segforge)"));
+                                                tr("SegForge projects (*%1)").arg(projectExtension()));
     if (path.isEmpty())
         return false;
     rememberDialogPath(path);
-    if (!path.endsWith(".segforge"))
-        path += ".segforge";
+    if (!path.endsWith(projectExtension()))
+        path += projectExtension();
     return saveFile(path);
 }
 

@@ -14,6 +14,7 @@
 #include "training/training_plots.hpp"
 #include "window/dialog_folder.hpp"
 #include "window/gradient_legend.hpp"
+#include "util/constants.hpp"
 
 #include <QAction>
 #include <QDockWidget>
@@ -194,7 +195,7 @@ void TrainingWorkbench::exportWeightsDialog() {
         return;
     }
     const QString name = m_document->filePath().isEmpty()
-                             ? QStringLiteral("weights.safetensors")
+                             ? QString::fromLatin1(kWeightsFileName)
                              : QFileInfo(QString::fromStdString(core::weightsFileNameFor(m_document->filePath().toStdString())))
                                    .fileName();
     const QString path = QFileDialog::getSaveFileName(m_window, tr("Export weights"),
