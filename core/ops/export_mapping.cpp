@@ -107,8 +107,9 @@ void onnxActivation(OnnxBuilder& b, const std::string& nodeName, const std::stri
 }
 
 std::string onnxKerasKernel(OnnxBuilder& b, const std::string& layer, std::int64_t kh,
-                            std::int64_t kw, std::int64_t a, std::int64_t bDim) {
-    const Tensor* k = b.weight("kernel", kh * kw * a * bDim);
+                            std::int64_t kw, std::int64_t a, std::int64_t bDim,
+                            const std::string& param) {
+    const Tensor* k = b.weight(param, kh * kw * a * bDim);
     if (!k)
         return {};
     const float* src = k->f32();
@@ -119,7 +120,7 @@ std::string onnxKerasKernel(OnnxBuilder& b, const std::string& layer, std::int64
                 for (std::int64_t o = 0; o < bDim; ++o)
                     dst[static_cast<std::size_t>(((o * a + i) * kh + y) * kw + x)] =
                         src[((y * kw + x) * a + i) * bDim + o];
-    return b.floatConstant(layer + "/kernel", {bDim, a, kh, kw}, std::move(dst));
+    return b.floatConstant(layer + "/" + param, {bDim, a, kh, kw}, std::move(dst));
 }
 
 std::string onnxVectorParam(OnnxBuilder& b, const std::string& layer, const std::string& param,

@@ -160,10 +160,11 @@ std::int64_t nchwAxis(std::int64_t axis);
 /// ONNX has no such activation here.
 void onnxActivation(OnnxBuilder& b, const std::string& nodeName, const std::string& kind,
                     double alpha, const std::string& in, const std::string& out);
-/// The layer's Keras kernel (kh, kw, a, b) as an ONNX initializer (b, a, kh, kw) named
-/// "<layer>/kernel"; "" after an error.
+/// The layer's Keras kernel `param` (kh, kw, a, b) as an ONNX initializer (b, a, kh, kw)
+/// named "<layer>/<param>"; "" after an error.
 std::string onnxKerasKernel(OnnxBuilder& b, const std::string& layer, std::int64_t kh,
-                            std::int64_t kw, std::int64_t a, std::int64_t bDim);
+                            std::int64_t kw, std::int64_t a, std::int64_t bDim,
+                            const std::string& param = "kernel");
 /// The ONNX node that converts `in` (integer data: a uint8 image) to float32 where an
 /// op computes in float32: the Cast op's ONNX form (core/ops/cast.cpp).
 void onnxCastToFloat(OnnxBuilder& b, const std::string& name, const std::string& in,

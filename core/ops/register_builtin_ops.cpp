@@ -14,6 +14,7 @@ void registerBuiltinOps(OpRegistry& registry) {
     // Layers
     registry.add(conv2dSchema());
     registry.add(conv2dTransposeSchema());
+    registry.add(separableConv2dSchema());
     registry.add(maxPool2dSchema());
     registry.add(avgPool2dSchema());
     registry.add(upSampling2dSchema());

@@ -25,3 +25,5 @@ def load_weights(model, path):
                     module.bias.copy_(get(name, "beta"))
                 module.running_mean.copy_(get(name, "moving_mean"))
                 module.running_var.copy_(get(name, "moving_variance"))
+            elif hasattr(module, "load_keras"):  # the module reads its own Keras parameters
+                module.load_keras(lambda param, layer=name: get(layer, param))

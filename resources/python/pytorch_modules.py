@@ -74,6 +74,33 @@ class KerasConvTranspose2d(nn.ConvTranspose2d):
             y = y + self.bias.view(1, -1, 1, 1)
         return activate(y, self.activation)
 
+class KerasSeparableConv2d(nn.Module):
+    """keras.layers.SeparableConv2D: a depthwise convolution (groups = in channels,
+    depth_multiplier outputs each), a 1x1 convolution, the bias, the activation."""
+
+    def __init__(self, cin, filters, kernel_size, strides, padding, dilation_rate, depth_multiplier,
+                 activation, use_bias):
+        super().__init__()
+        self.depthwise = nn.Conv2d(cin, cin * depth_multiplier, kernel_size, stride=strides,
+                                   dilation=dilation_rate, groups=cin, bias=False)
+        self.pointwise = nn.Conv2d(cin * depth_multiplier, filters, 1, bias=use_bias)
+        self.keras_padding = padding
+        self.activation = activation
+
+    def forward(self, x):
+        if self.keras_padding == "same":
+            d = self.depthwise
+            x = F.pad(x, tf_same_pad(x.shape[2:], d.kernel_size, d.stride, d.dilation))
+        return activate(self.pointwise(self.depthwise(x)), self.activation)
+
+    def load_keras(self, get):
+        """Keras depthwise (kh, kw, in, m) and pointwise (1, 1, in*m, out) kernels."""
+        kh, kw, cin, m = get("depthwise_kernel").shape
+        self.depthwise.weight.copy_(get("depthwise_kernel").reshape(kh, kw, cin * m).permute(2, 0, 1)[:, None])
+        self.pointwise.weight.copy_(get("pointwise_kernel").permute(3, 2, 0, 1))
+        if self.pointwise.bias is not None:
+            self.pointwise.bias.copy_(get("bias"))
+
 class KerasPool2d(nn.Module):
     """MaxPooling2D / AveragePooling2D; 'same' averages only over real pixels, as Keras does."""
 

@@ -82,6 +82,72 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCfg{6, 6, 5, 3, 1, 1, 1, 1, 1, 1, false}, ConvCfg{11, 5, 1, 2, 4, 1, 3, 1, 1, 1, true},
                       ConvCfg{300, 3, 2, 2, 3, 3, 1, 1, 1, 1, true})); // > one im2col block
 
+struct SeparableCfg {
+    ConvCfg conv;
+    std::int64_t depthMultiplier;
+};
+
+class SeparableConvForward : public ::testing::TestWithParam<SeparableCfg> {};
+
+// Reference: Keras' SeparableConv2D, a depthwise convolution (channel c's m-th filter
+// writes channel c·dm + m), then a 1×1 convolution, then the bias.
+TEST_P(SeparableConvForward, MatchesNaiveDepthwiseThenPointwise) {
+    const ConvCfg c = GetParam().conv;
+    const std::int64_t dm = GetParam().depthMultiplier, cm = c.cin * dm;
+    AttrMap attrs = convAttrs(c);
+    attrs["depth_multiplier"] = dm;
+    OpHarness h("SeparableConv2D", attrs, {uniformTensor({2, c.h, c.w, c.cin}, -1, 1, 1)});
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h.params().size(), 3u);
+    h.params()[0] = uniformTensor({c.kh, c.kw, c.cin, dm}, -1, 1, 2);
+    h.params()[1] = uniformTensor({1, 1, cm, c.f}, -1, 1, 3);
+    h.params()[2] = uniformTensor({c.f}, -1, 1, 4);
+    h.forward();
+    const std::int64_t oh = tfOutSize(c.h, c.kh, c.sh, c.dh, c.same);
+    const std::int64_t ow = tfOutSize(c.w, c.kw, c.sw, c.dw, c.same);
+    const Tensor& y = h.outputs()[0];
+    ASSERT_EQ(y.shape(), (Shape{2, oh, ow, c.f}));
+    const std::int64_t pt = c.same ? tfPadBefore(c.h, oh, c.kh, c.sh, c.dh) : 0;
+    const std::int64_t pl = c.same ? tfPadBefore(c.w, ow, c.kw, c.sw, c.dw) : 0;
+    const float* x = h.inputs()[0].f32();
+    const float* dw = h.params()[0].f32();
+    const float* pw = h.params()[1].f32();
+    const float* b = h.params()[2].f32();
+    std::vector<double> t(static_cast<std::size_t>(cm));
+    for (std::int64_t n = 0; n < 2; ++n)
+        for (std::int64_t oy = 0; oy < oh; ++oy)
+            for (std::int64_t ox = 0; ox < ow; ++ox) {
+                std::fill(t.begin(), t.end(), 0.0);
+                for (std::int64_t ky = 0; ky < c.kh; ++ky)
+                    for (std::int64_t kx = 0; kx < c.kw; ++kx) {
+                        const std::int64_t iy = oy * c.sh + ky * c.dh - pt;
+                        const std::int64_t ix = ox * c.sw + kx * c.dw - pl;
+                        if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w)
+                            continue;
+                        for (std::int64_t ci = 0; ci < c.cin; ++ci)
+                            for (std::int64_t m = 0; m < dm; ++m)
+                                t[static_cast<std::size_t>(ci * dm + m)] +=
+                                    x[((n * c.h + iy) * c.w + ix) * c.cin + ci] *
+                                    dw[((ky * c.kw + kx) * c.cin + ci) * dm + m];
+                    }
+                for (std::int64_t f = 0; f < c.f; ++f) {
+                    double acc = b[f];
+                    for (std::int64_t j = 0; j < cm; ++j)
+                        acc += t[static_cast<std::size_t>(j)] * pw[j * c.f + f];
+                    ASSERT_NEAR(y.f32()[((n * oh + oy) * ow + ox) * c.f + f], acc, 1e-4)
+                        << "at " << n << "," << oy << "," << ox << "," << f;
+                }
+            }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Keras, SeparableConvForward,
+    ::testing::Values(SeparableCfg{{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, false}, 1},
+                      SeparableCfg{{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, true}, 2},
+                      SeparableCfg{{8, 7, 2, 3, 3, 3, 2, 2, 1, 1, true}, 3},
+                      SeparableCfg{{9, 8, 2, 3, 3, 2, 1, 1, 2, 2, true}, 1},
+                      SeparableCfg{{11, 5, 1, 2, 4, 1, 3, 1, 1, 1, true}, 2}));
+
 class ConvTransposeForward : public ::testing::TestWithParam<ConvCfg> {};
 
 // Reference: every input pixel scatters kernel·x into the output at

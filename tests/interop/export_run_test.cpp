@@ -35,7 +35,8 @@ constexpr int kBatch = 2;
 /// odd sizes, even kernels and strides with asymmetric 'same' padding,
 /// dilation, transposed convolutions that crop and that pad, 'same' pooling,
 /// bilinear and non-square nearest upsampling, BatchNorm without gamma,
-/// three-input Add, Multiply, Concatenate, Dropout, cropping and padding.
+/// three-input Add, Multiply, Concatenate, a depthwise-separable convolution,
+/// Dropout, cropping and padding.
 Project zooProject() {
     Project p;
     p.name = "export zoo";
@@ -94,13 +95,21 @@ Project zooProject() {
     gate = node("Activation", "gate", {{"activation", std::string("sigmoid")}}, {{gate, "input"}});
     auto mul = node("Multiply", "gated", {}, {{sum, "a"}, {gate, "b"}});
     auto cat = node("Concatenate", "cat", {}, {{mul, "a"}, {sum, "b"}}); // 8×8×12
+    auto sep = node("SeparableConv2D", "separable",
+                    {{"filters", std::int64_t{5}},
+                     {"kernel_size", std::int64_t{3}},
+                     {"strides", std::int64_t{1}},
+                     {"padding", std::string("same")},
+                     {"depth_multiplier", std::int64_t{2}},
+                     {"activation", std::string("relu")}},
+                    {{cat, "input"}}); // 8×8×5
     x = node("Conv2D", "dilated",
              {{"filters", std::int64_t{4}},
               {"kernel_size", std::int64_t{3}},
               {"dilation_rate", std::int64_t{2}},
               {"padding", std::string("same")},
               {"activation", std::string("relu")}},
-             {{cat, "input"}});
+             {{sep, "input"}});
     x = node("Dropout", "drop", {{"rate", 0.3}}, {{x, "input"}});
     x = node("UpSampling2D", "up_nearest", {{"size", L{2, 3}}}, {{x, "input"}});       // 16×24
     x = node("Cropping2D", "crop_out", {{"cropping", L{1, 2, 6, 7}}}, {{x, "input"}}); // 13×11

@@ -162,6 +162,25 @@ def conv2d(x, params, a):
     return activation(to_nhwc(y), a.get("activation", "linear"))
 
 
+def separable_conv2d(x, params, a):
+    """keras.layers.SeparableConv2D: depthwise (kh, kw, Cin, dm) -> torch grouped conv
+    (Cin*dm, 1, kh, kw), output channel c*dm + m; pointwise (1, 1, Cin*dm, F)."""
+    k = pair(a.get("kernel_size"), 3)
+    s = pair(a.get("strides"), 1)
+    d = pair(a.get("dilation_rate"), 1)
+    x = to_nchw(x)
+    if a.get("padding", "valid") == "same":
+        top, bottom, _ = same_pads(x.shape[2], k[0], s[0], d[0])
+        left, right, _ = same_pads(x.shape[3], k[1], s[1], d[1])
+        x = F.pad(x, (left, right, top, bottom))
+    kh, kw, cin, dm = params[0].shape
+    dw = params[0].reshape(kh, kw, cin * dm).permute(2, 0, 1).unsqueeze(1)
+    t = F.conv2d(x, dw, None, stride=s, dilation=d, groups=cin)
+    b = params[2] if a.get("use_bias", True) else None
+    y = F.conv2d(t, params[1].permute(3, 2, 0, 1), b)
+    return activation(to_nhwc(y), a.get("activation", "linear"))
+
+
 def deconv_length(size, kernel, stride, dilation, same):
     dk = (kernel - 1) * dilation + 1
     return size * stride if same else size * stride + max(dk - stride, 0)
@@ -369,6 +388,8 @@ def run_op(op, inputs, params, a, training):
         return [conv2d(inputs[0], params, a)]
     if op == "Conv2DTranspose":
         return [conv2d_transpose(inputs[0], params, a)]
+    if op == "SeparableConv2D":
+        return [separable_conv2d(inputs[0], params, a)]
     if op == "MaxPool2D":
         return [max_pool(inputs[0], params, a)]
     if op == "AvgPool2D":
@@ -465,6 +486,12 @@ def param_shapes(op, a, inputs):
         k = pair(a.get("kernel_size"), 3 if op == "Conv2D" else 2)
         f = a["filters"]
         shapes = [(k[0], k[1], cin, f) if op == "Conv2D" else (k[0], k[1], f, cin)]
+        if a.get("use_bias", True):
+            shapes.append((f,))
+        return shapes, [True] * len(shapes)
+    if op == "SeparableConv2D":
+        k, dm, f = pair(a.get("kernel_size"), 3), a.get("depth_multiplier", 1), a["filters"]
+        shapes = [(k[0], k[1], cin, dm), (1, 1, cin * dm, f)]
         if a.get("use_bias", True):
             shapes.append((f,))
         return shapes, [True] * len(shapes)
@@ -590,6 +617,14 @@ def cases():
         loss("metric_iou_onehot", "IoU", {}, "positive", inp([2, 4, 4, 3], "onehot"), [2, 4, 4, 3]),
         loss("metric_acc_classes", "PixelAccuracy", {}, "positive",
              inp([2, 4, 4, 1], "classes", 3, "uint8"), [2, 4, 4, 3]),
+        ("sepconv_3x3_same", "SeparableConv2D", {"filters": 4, "padding": "same"}, [inp(img)]),
+        ("sepconv_3x3_valid_dm2_relu", "SeparableConv2D",
+         {"filters": 3, "depth_multiplier": 2, "activation": "relu"}, [inp(odd)]),
+        ("sepconv_3x3_same_s2_odd_nobias", "SeparableConv2D",
+         {"filters": 2, "strides": 2, "padding": "same", "use_bias": False}, [inp(odd)]),
+        ("sepconv_3x3_dilated2_same_leaky", "SeparableConv2D",
+         {"filters": 2, "dilation_rate": 2, "padding": "same", "activation": "leaky_relu"},
+         [inp([2, 7, 7, 3])]),
     ]
     return [x if len(x) == 5 else x + (True,) for x in c]
 
