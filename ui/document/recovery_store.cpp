@@ -26,14 +26,13 @@ RecoveryStore::RecoveryStore(QString folder) {
         lock->setStaleLockTime(0); // held for the whole session: only a dead owner makes it stale
         if (lock->tryLock(0)) {
             m_lock = std::move(lock);
-            m_path = QString("%1/recovery-%2%3").arg(folder).arg(slot).arg(QString::fromLatin1(kProjectExtension));
+            m_path = QString("%1/recovery-%2%3").arg(folder, QString::number(slot), QString::fromLatin1(kProjectExtension));
         }
     }
     if (!m_lock) // every slot busy: still keep the work, in a file of this process alone
         m_path = QString("%1/recovery-pid%2%3")
-                     .arg(folder)
-                     .arg(QCoreApplication::applicationPid())
-                     .arg(QString::fromLatin1(kProjectExtension));
+                     .arg(folder, QString::number(QCoreApplication::applicationPid()),
+                          QString::fromLatin1(kProjectExtension));
     m_leftover = QFile::exists(m_path);
     m_worker = std::thread([this] { run(); });
 }
