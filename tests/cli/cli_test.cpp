@@ -1,6 +1,7 @@
 // End-to-end: run the real segforge-cli binary and check exit codes and output.
 
 #include "cli_runner.hpp"
+#include "ops/op_registry.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -183,7 +185,15 @@ TEST(Cli, OpsListsEveryOpAsJson) {
     CliRun r = cli("ops --json");
     ASSERT_EQ(r.exitCode, 0);
     auto ops = nlohmann::json::parse(r.out);
-    EXPECT_EQ(ops.size(), 27u); // 26 built-in ops + the KerasLayer import placeholder
+    // Every registered op (the KerasLayer import placeholder included), each once.
+    std::set<std::string> listed, registered;
+    for (const auto& op : ops)
+        listed.insert(op["name"].get<std::string>());
+    for (const auto& s : segforge::core::OpRegistry::builtin().all())
+        registered.insert(s.name);
+    EXPECT_EQ(ops.size(), registered.size());
+    EXPECT_EQ(listed, registered);
+    EXPECT_GE(registered.size(), 28u);
     bool sawConv = false;
     for (const auto& op : ops) {
         if (op["name"] != "Conv2D")
