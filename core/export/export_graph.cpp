@@ -15,7 +15,7 @@ namespace {
 /// passes its input through, and neither PyTorch nor ONNX maps it on its own.
 bool followedThrough(const OpSchema* schema) {
     return schema && schema->role == OpRole::Layer && schema->traits.passThrough &&
-           !schema->pytorch.module && !schema->onnx.emit;
+           !schema->pytorch.module && !schema->onnx.write;
 }
 
 /// The tensor a consumer of `port` really receives: Cast nodes are skipped

@@ -173,12 +173,12 @@ private:
         }
         const std::size_t before = m_out.errors.size();
         const OnnxMapping& mapping = l.schema->onnx;
-        if (mapping.emit) {
+        if (mapping.write) {
             InteropView view{*l.node, l.attrs, l.schema->inputNames(*l.node), {}, l.output};
             for (const Value* v : xs)
                 view.inputs.push_back(TensorType{v->shape, v->dtype});
             LayerBuilder builder(*this, l, xs);
-            mapping.emit(view, builder);
+            mapping.write(view, builder);
         } else {
             m_out.errors.push_back(strCat(op, " '", name, "' has no ONNX equivalent here (",
                                           mapping.notExportable, ")"));

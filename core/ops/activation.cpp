@@ -49,7 +49,7 @@ OpSchema activationSchema() {
         return strCat("Lambda(lambda x: activate(x, ", v.pyText("activation"), ", ",
                       pyFloat(v.getFloat("alpha")), "))");
     };
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         onnxActivation(b, v.name(), v.getString("activation"), v.getFloat("alpha"), b.floatInput(0),
                        b.result());
     };

@@ -75,7 +75,7 @@ OpSchema batchNormalizationSchema() {
                       pyBool(v.getBool("scale")), ")");
     };
     // Without scale (center), gamma (beta) is a constant 1 (0).
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const std::string& name = v.name();
         const std::int64_t c = v.inputShape(0).channels();
         const std::string scale =

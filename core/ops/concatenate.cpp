@@ -77,7 +77,7 @@ OpSchema concatenateSchema() {
     s.pytorch.module = [](const InteropView& v) {
         return strCat("Lambda(lambda *xs: torch.cat(xs, dim=concat_axis(", v.getInt("axis"), ")))");
     };
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         std::vector<std::string> inputs;
         for (std::size_t i = 0; i < v.inputs.size(); ++i)
             inputs.push_back(b.floatInput(i));

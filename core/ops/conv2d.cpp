@@ -102,7 +102,7 @@ OpSchema conv2dSchema() {
     };
     // Conv with TensorFlow's 'same' geometry (the odd row/column of padding at the
     // bottom/right), then the fused activation.
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const std::string& name = v.name();
         const auto& k = v.getList("kernel_size");
         const auto& st = v.getList("strides");

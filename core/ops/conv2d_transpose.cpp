@@ -93,7 +93,7 @@ OpSchema conv2dTransposeSchema() {
     // (the adjoint of 'same' convolution); if the full one is too short, zeros at the
     // end. The crop is a Slice: runtimes (OpenCV DNN) reject ConvTranspose with
     // asymmetric pads.
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         using List = std::vector<std::int64_t>;
         const std::string& name = v.name();
         const List& k = v.getList("kernel_size");

@@ -36,7 +36,7 @@ OpSchema cropping2dSchema() {
         return strCat("Lambda(lambda x: x[:, :, ", c[0], ":x.shape[2] - ", c[1], ", ", c[2],
                       ":x.shape[3] - ", c[3], "])");
     };
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const std::string& name = v.name();
         const auto& c = v.getList("cropping"); // top, bottom, left, right
         const Shape& x = v.inputShape(0);

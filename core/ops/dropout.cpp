@@ -43,7 +43,7 @@ OpSchema dropoutSchema() {
     s.backward = kernels::dropoutBackward;
     s.pytorch.module = [](const InteropView& v) { return strCat("nn.Dropout(", pyFloat(v.getFloat("rate")), ")"); };
     // Inference: the identity.
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         b.node("Identity", v.name(), {b.input(0)}, {b.result()});
     };
     s.onnx.keepsInputDType = true;

@@ -94,7 +94,7 @@ OpSchema addSchema() {
     s.forward = kernels::addForward;
     s.backward = kernels::addBackward;
     s.pytorch.module = [](const InteropView&) { return std::string("Lambda(lambda *xs: sum(xs[1:], xs[0]))"); };
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Add"); };
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Add"); };
     s.flops.freeBecause = export_reason::kElementwise;
     return s;
 }
@@ -106,7 +106,7 @@ OpSchema multiplySchema() {
     s.pytorch.module = [](const InteropView&) {
         return std::string("Lambda(lambda *xs: torch.stack(torch.broadcast_tensors(*xs)).prod(dim=0))");
     };
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Mul"); };
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Mul"); };
     s.flops.freeBecause = export_reason::kElementwise;
     return s;
 }

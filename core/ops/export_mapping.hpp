@@ -96,19 +96,15 @@ public:
     virtual void error(std::string message) = 0;
 };
 
-// Qt defines `emit` as an empty macro: the ui includes this header after Qt's.
-#pragma push_macro("emit")
-#undef emit
 /// The ONNX node(s) that compute the op.
 struct OnnxMapping {
     /// Writes the nodes through the builder; problems go to builder.error().
-    std::function<void(const InteropView&, OnnxBuilder&)> emit;
+    std::function<void(const InteropView&, OnnxBuilder&)> write;
     /// The result has the input's dtype (crops, pads, dropout); else float32.
     bool keepsInputDType = false;
-    /// When `emit` is empty: why the op is not exported to ONNX ("…, because …").
+    /// When `write` is empty: why the op is not exported to ONNX ("…, because …").
     std::string notExportable;
 };
-#pragma pop_macro("emit")
 
 /// Nominal forward FLOPs (2 per multiply-add) of one node for `batch` samples,
 /// called only when the node's input and output types are known.

@@ -71,7 +71,7 @@ PyTorchMapping poolPyTorch(std::string kind) {
 /// the real pixels only.
 OnnxMapping poolOnnx(bool max) {
     OnnxMapping m;
-    m.emit = [max](const InteropView& v, OnnxBuilder& b) {
+    m.write = [max](const InteropView& v, OnnxBuilder& b) {
         const auto& p = v.getList("pool_size");
         std::vector<std::int64_t> st = v.getList("strides");
         for (std::size_t i = 0; i < 2; ++i)

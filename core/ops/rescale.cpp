@@ -73,7 +73,7 @@ OpSchema rescaleSchema() {
         return strCat("Lambda(lambda x: x.float() * ", pyFloat(v.getFloat("scale")), " + ",
                       pyFloat(v.getFloat("offset")), ")");
     };
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const std::string& name = v.name();
         const std::string scaled = name + "/scaled";
         b.node("Mul", name,

@@ -110,7 +110,7 @@ OpSchema separableConv2dSchema() {
     };
     // A depthwise Conv (group = Cin; output channel c·dm + m filters input channel c),
     // TensorFlow's 'same' padding, then a 1×1 Conv with the bias, then the activation.
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const std::string& name = v.name();
         const auto& k = v.getList("kernel_size");
         const auto& st = v.getList("strides");

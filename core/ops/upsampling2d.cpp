@@ -44,7 +44,7 @@ OpSchema upSampling2dSchema() {
     };
     // Keras: nearest repeats pixels (source = floor(dst / size)); bilinear is
     // tf.image.resize with half-pixel centres.
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const auto& size = v.getList("size");
         const std::string scales =
             b.floatConstant(v.name() + "/scales", {4},

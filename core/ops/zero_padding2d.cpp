@@ -36,7 +36,7 @@ OpSchema zeroPadding2dSchema() {
         const auto& p = v.getList("padding"); // top, bottom, left, right
         return strCat("Lambda(lambda x: F.pad(x, (", p[2], ", ", p[3], ", ", p[0], ", ", p[1], ")))");
     };
-    s.onnx.emit = [](const InteropView& v, OnnxBuilder& b) {
+    s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const auto& p = v.getList("padding"); // top, bottom, left, right
         b.node("Pad", v.name(),
                {b.input(0), b.int64Constant(v.name() + "/pads", {0, 0, p[0], p[2], 0, 0, p[1], p[3]})},

@@ -691,7 +691,7 @@ TEST(OpExportMapping, EveryOpHasAPyTorchModuleOrSaysWhyNot) {
 
 TEST(OpExportMapping, EveryOpHasOnnxNodesOrSaysWhyNot) {
     for (const OpSchema& s : OpRegistry::builtin().all()) {
-        if (s.onnx.emit) {
+        if (s.onnx.write) {
             EXPECT_TRUE(s.onnx.notExportable.empty()) << s.name << ": ONNX nodes and a reason";
         } else {
             EXPECT_TRUE(statesWhy(s.onnx.notExportable))
@@ -713,7 +713,7 @@ TEST(OpExportMapping, EveryLayerTheExportersWriteHasBothMappings) {
     for (const OpSchema& s : OpRegistry::builtin().all()) {
         if (s.role == OpRole::Layer && s.backward && s.forward && s.params) {
             EXPECT_TRUE(s.pytorch.module) << s.name;
-            EXPECT_TRUE(s.onnx.emit) << s.name;
+            EXPECT_TRUE(s.onnx.write) << s.name;
         }
     }
 }
