@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git clang-format
   qt6-base-dev qt6-base-dev-tools libgl-dev libqcustomplot-dev
   libopencv-dev libpng-dev libeigen3-dev nlohmann-json3-dev libzip-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
