@@ -23,22 +23,14 @@ namespace segforge::core::kernels {
 
 namespace {
 
-ConvGeometry conv2dGeometry(const KernelContext& ctx) {
-    const Tensor& x = ctx.in(0);
-    const Tensor& y = ctx.out(0);
-    const auto k = ctx.getPair("kernel_size");
-    const auto s = ctx.getPair("strides");
-    const auto d = ctx.getPair("dilation_rate");
-    return makeConvGeometry(x.batch(), x.height(), x.width(), x.channels(), y.height(), y.width(),
-                            k[0], k[1], s[0], s[1], d[0], d[1], ctx.getString("padding") == "same");
-}
-
 bool isPointwise(const ConvGeometry& g) {
     return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0 &&
            g.oh == g.h && g.ow == g.w;
 }
 
-float fusedSlope(const KernelContext&) { return kDefaultLeakySlope; }
+float fusedSlope(const KernelContext&) {
+    return kDefaultLeakySlope;
+}
 
 /// The direct kernels compute 16 output channels at a time: a 1×1 head with one or
 /// a few classes runs faster as Eigen's matrix-vector products.
@@ -71,7 +63,7 @@ std::vector<float>& preActivationGrad(std::int64_t n) {
 void conv2dForward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     Tensor& y = ctx.out(0);
-    const ConvGeometry g = conv2dGeometry(ctx);
+    const ConvGeometry g = convolutionGeometry(ctx);
     const std::int64_t f = y.channels();
     const std::int64_t patch = g.patch();
     const auto w = matrix(ctx.param(0).f32(), patch, f);
@@ -86,7 +78,8 @@ void conv2dForward(const KernelContext& ctx) {
         return;
     }
     if (useDirect(g, f)) {
-        if (!convDirectForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp, g, f, act))
+        if (!convDirectForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp, g,
+                               f, act))
             parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
                 activateInPlace(yp + p0 * f, p1 - p0, f, act, fusedSlope(ctx));
             });
@@ -96,7 +89,8 @@ void conv2dForward(const KernelContext& ctx) {
         const std::int64_t blocks = (pixels + kPointwiseRows - 1) / kPointwiseRows;
         parallelFor(blocks, [&](std::int64_t b0, std::int64_t b1, int) {
             for (std::int64_t b = b0; b < b1; ++b) {
-                const std::int64_t r0 = b * kPointwiseRows, rows = std::min(kPointwiseRows, pixels - r0);
+                const std::int64_t r0 = b * kPointwiseRows,
+                                   rows = std::min(kPointwiseRows, pixels - r0);
                 matrix(yp + r0 * f, rows, f).noalias() = matrix(xp + r0 * g.c, rows, g.c) * w;
             }
         });
@@ -128,7 +122,7 @@ void conv2dForward(const KernelContext& ctx) {
 void conv2dBackward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     const Tensor& y = ctx.out(0);
-    const ConvGeometry g = conv2dGeometry(ctx);
+    const ConvGeometry g = convolutionGeometry(ctx);
     const std::int64_t f = y.channels();
     const std::int64_t patch = g.patch();
     const std::int64_t pixels = g.n * g.oh * g.ow;
@@ -152,8 +146,8 @@ void conv2dBackward(const KernelContext& ctx) {
     if (act != ActKind::Linear) {
         float* scratch = preActivationGrad(y.numel()).data();
         parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
-            activationGrad(y.f32() + p0 * f, ctx.outGrad(0).f32() + p0 * f, scratch + p0 * f, p1 - p0, f, act,
-                           fusedSlope(ctx), false);
+            activationGrad(y.f32() + p0 * f, ctx.outGrad(0).f32() + p0 * f, scratch + p0 * f,
+                           p1 - p0, f, act, fusedSlope(ctx), false);
         });
         dzp = scratch;
     }
@@ -189,7 +183,8 @@ void conv2dBackward(const KernelContext& ctx) {
         if (pointwise) {
             const auto dzRows = matrix(dzp + u0 * f, u1 - u0, f);
             if (dw)
-                matrix(dw, patch, f).noalias() += matrix(xp + u0 * g.c, u1 - u0, g.c).transpose() * dzRows;
+                matrix(dw, patch, f).noalias() +=
+                    matrix(xp + u0 * g.c, u1 - u0, g.c).transpose() * dzRows;
             if (dxT)
                 matrix(dxT->f32() + u0 * g.c, u1 - u0, g.c).noalias() += dzRows * w.transpose();
             return;
@@ -203,7 +198,8 @@ void conv2dBackward(const KernelContext& ctx) {
                 const auto dzBlock = matrix(dzp + (n * g.oh + oy) * g.ow * f, rows * g.ow, f);
                 if (dw) {
                     im2colRows(xp, g, n, oy, rows, cols.data());
-                    matrix(dw, patch, f).noalias() += matrix(cols.data(), rows * g.ow, patch).transpose() * dzBlock;
+                    matrix(dw, patch, f).noalias() +=
+                        matrix(cols.data(), rows * g.ow, patch).transpose() * dzBlock;
                 }
                 if (dxT) {
                     matrix(dcols.data(), rows * g.ow, patch).noalias() = dzBlock * w.transpose();

@@ -1,5 +1,7 @@
 #include "kernels/conv_geometry.hpp"
 
+#include "kernels/op_kernel.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -34,6 +36,16 @@ ConvGeometry makeConvGeometry(std::int64_t n, std::int64_t h, std::int64_t w, st
         g.padLeft = samePaddingBefore(w, ow, kw, sw, dw);
     }
     return g;
+}
+
+ConvGeometry convolutionGeometry(const KernelContext& ctx) {
+    const Tensor& x = ctx.in(0);
+    const Tensor& y = ctx.out(0);
+    const auto k = ctx.getPair("kernel_size");
+    const auto s = ctx.getPair("strides");
+    const auto d = ctx.getPair("dilation_rate");
+    return makeConvGeometry(x.batch(), x.height(), x.width(), x.channels(), y.height(), y.width(),
+                            k[0], k[1], s[0], s[1], d[0], d[1], ctx.getString("padding") == "same");
 }
 
 void im2colRows(const float* large, const ConvGeometry& g, std::int64_t n, std::int64_t oy0,

@@ -9,6 +9,10 @@
 
 #include <cstdint>
 
+namespace segforge::core {
+struct KernelContext;
+}
+
 namespace segforge::core::kernels {
 
 struct ConvGeometry {
@@ -28,6 +32,10 @@ ConvGeometry makeConvGeometry(std::int64_t n, std::int64_t h, std::int64_t w, st
                               std::int64_t oh, std::int64_t ow, std::int64_t kh, std::int64_t kw,
                               std::int64_t sh, std::int64_t sw, std::int64_t dh, std::int64_t dw,
                               bool same);
+/// The window of a convolution that slides over input 0 and writes output 0
+/// (Conv2D, SeparableConv2D), from the node's kernel_size, strides,
+/// dilation_rate and padding.
+ConvGeometry convolutionGeometry(const KernelContext& ctx);
 
 // large:(N,H,W,C) -> cols:(rows·OW, kh·kw·C) for output rows [oy0, oy0+rows) of image n;
 // taps that fall into the padding read 0.

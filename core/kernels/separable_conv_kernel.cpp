@@ -16,17 +16,7 @@ namespace segforge::core::kernels {
 
 namespace {
 
-ConvGeometry separableGeometry(const KernelContext& ctx) {
-    const Tensor& x = ctx.in(0);
-    const Tensor& y = ctx.out(0);
-    const auto k = ctx.getPair("kernel_size");
-    const auto s = ctx.getPair("strides");
-    const auto d = ctx.getPair("dilation_rate");
-    return makeConvGeometry(x.batch(), x.height(), x.width(), x.channels(), y.height(), y.width(),
-                            k[0], k[1], s[0], s[1], d[0], d[1], ctx.getString("padding") == "same");
-}
-
-/// Calls fn(tap, x index, weight index) for every tap of output pixel (n, oy, ox) that
+/// Calls fn(x index, weight index) for every tap of output pixel (n, oy, ox) that
 /// falls inside the image; the indices are those of channel 0 (add c, c·dm + m).
 template <typename Fn>
 void forEachTap(const ConvGeometry& g, std::int64_t n, std::int64_t oy, std::int64_t ox,
@@ -48,7 +38,7 @@ void forEachTap(const ConvGeometry& g, std::int64_t n, std::int64_t oy, std::int
 
 // in:(N,H,W,C) dw:(kh,kw,C,dm) pw:(1,1,C·dm,F) b:(F) -> t:(N,H',W',C·dm) -> out:(N,H',W',F)
 void separableConv2dForward(const KernelContext& ctx) {
-    const ConvGeometry g = separableGeometry(ctx);
+    const ConvGeometry g = convolutionGeometry(ctx);
     const std::int64_t dm = ctx.getInt("depth_multiplier");
     const std::int64_t cm = g.c * dm;
     Tensor& y = ctx.out(0);
@@ -72,7 +62,8 @@ void separableConv2dForward(const KernelContext& ctx) {
         }
     });
     auto out = matrix(y.f32(), pixels, f);
-    out.noalias() = matrix(static_cast<const float*>(t), pixels, cm) * matrix(ctx.param(1).f32(), cm, f);
+    out.noalias() =
+        matrix(static_cast<const float*>(t), pixels, cm) * matrix(ctx.param(1).f32(), cm, f);
     if (ctx.getBool("use_bias"))
         out.rowwise() += ConstRowVectorMap(ctx.param(2).f32(), static_cast<Eigen::Index>(f));
     activateInPlace(y.f32(), pixels, f, parseActivation(ctx.getString("activation")),
@@ -81,7 +72,7 @@ void separableConv2dForward(const KernelContext& ctx) {
 
 // dout:(N,H',W',F) -> din:(N,H,W,C) ddw:(kh,kw,C,dm) dpw:(C·dm,F) db:(F), accumulated
 void separableConv2dBackward(const KernelContext& ctx) {
-    const ConvGeometry g = separableGeometry(ctx);
+    const ConvGeometry g = convolutionGeometry(ctx);
     const std::int64_t dm = ctx.getInt("depth_multiplier");
     const std::int64_t cm = g.c * dm;
     const Tensor& y = ctx.out(0);

@@ -22,71 +22,42 @@ OpSchema conv2dSchema() {
                     "padding 'valid' shrinks the image by (kernel-1)·dilation.";
     s.inputs = {{"input", kFloatOnly, "N×H×W×Cin float32"}};
     s.outputs = {{"output", kFloatOnly, "N×H'×W'×filters float32"}};
-    s.attrs = {
-        intAttr("filters", 32, 1, 65536, "output channels"),
-        pairAttr("kernel_size", 3, 1, 63, "kernel (height, width)"),
-        pairAttr("strides", 1, 1, 64, "step (height, width)"),
-        enumAttr("padding", "valid", {"valid", "same"},
-                 "'valid': no padding, output shrinks; 'same': output = ceil(input / stride)"),
-        pairAttr("dilation_rate", 1, 1, 64, "spacing between kernel taps"),
-        enumAttr("activation", "linear", activationChoices(), "applied to the output"),
-        boolAttr("use_bias", true, "add a learned bias per filter"),
-        enumAttr("kernel_initializer", "glorot_uniform",
-                 {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial weights"),
-        enumAttr("bias_initializer", "zeros", {"zeros", "ones"}, "initial bias"),
-    };
-    s.infer = [](InferContext& ctx) -> InferResult {
-        if (!requireImage(ctx, 0))
-            return {std::nullopt};
-        const auto k = ctx.getPair("kernel_size");
-        const auto st = ctx.getPair("strides");
-        const auto d = ctx.getPair("dilation_rate");
-        if ((st[0] > 1 || st[1] > 1) && (d[0] > 1 || d[1] > 1)) {
-            auto& diag = ctx.error(codes::kBadAttribute, "strides",
-                                   strCat(ctx.label(), ": strides ", attrToString(std::vector{st[0], st[1]}),
-                                          " together with dilation_rate ",
-                                          attrToString(std::vector{d[0], d[1]}),
-                                          " is not supported (Keras raises the same error)"));
-            diag.fixes.push_back({"Set strides to 1",
-                                  {SetAttributeEdit{ctx.node().id, "strides", std::nullopt}}});
-            return {std::nullopt};
-        }
-        const bool same = ctx.getString("padding") == "same";
-        const Shape& in = ctx.input(0).shape;
-        TensorType out{Shape::image(convOutputLength(in.height(), k[0], st[0], d[0], same),
-                                    convOutputLength(in.width(), k[1], st[1], d[1], same),
-                                    ctx.getInt("filters")),
-                       DType::Float32};
-        applyActivationHint(out, ctx.getString("activation"));
-        return {out};
-    };
+    s.attrs = convolutionWindowAttrs("kernel (height, width)");
+    s.attrs.insert(
+        s.attrs.end(),
+        {
+            enumAttr("activation", "linear", activationChoices(), "applied to the output"),
+            boolAttr("use_bias", true, "add a learned bias per filter"),
+            enumAttr("kernel_initializer", "glorot_uniform",
+                     {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial weights"),
+            enumAttr("bias_initializer", "zeros", {"zeros", "ones"}, "initial bias"),
+        });
+    s.infer = [](InferContext& ctx) -> InferResult { return {inferConvolution(ctx)}; };
     s.params = [](const InferContext& ctx) {
         const auto k = ctx.getPair("kernel_size");
         const std::int64_t cin = ctx.input(0).shape.channels();
         const std::int64_t f = ctx.getInt("filters");
-        std::vector<ParamSpec> p{{"kernel", {k[0], k[1], cin, f}, ctx.getString("kernel_initializer")}};
+        std::vector<ParamSpec> p{
+            {"kernel", {k[0], k[1], cin, f}, ctx.getString("kernel_initializer")}};
         if (ctx.getBool("use_bias"))
             p.push_back({"bias", {f}, ctx.getString("bias_initializer")});
         return p;
     };
     s.keras.forms = {{
         .classes = {"Conv2D", "Convolution2D"},
-        .attrs = {{"filters", "filters", KerasValue::Int, std::nullopt, {}, true},
-                   {"kernel_size", "kernel_size", KerasValue::Pair},
-                   {"strides", "strides", KerasValue::Pair, std::int64_t{1}},
-                   {"padding", "padding", KerasValue::Lowercase, std::string("valid")},
-                   {"dilation_rate", "dilation_rate", KerasValue::Pair, std::int64_t{1}},
-                   {"activation", "activation", KerasValue::Activation, std::string("linear")},
-                   {"use_bias", "use_bias", KerasValue::Bool, true},
-                   {"kernel_initializer", "kernel_initializer", KerasValue::Initializer,
-                    std::string("glorot_uniform")},
-                   {"bias_initializer", "bias_initializer", KerasValue::Initializer,
-                    std::string("zeros")}},
-        .fixed = std::vector<KerasFixed>{{.key = "groups", .json = "1"}} +
-                 kerasRegularizers({"kernel_regularizer", "bias_regularizer",
-                                             "activity_regularizer", "kernel_constraint",
-                                             "bias_constraint"}) +
-                          kerasLoraKeys(),
+        .attrs = kerasConvolutionWindow() +
+                 std::vector<KerasAttr>{
+                     {"activation", "activation", KerasValue::Activation, std::string("linear")},
+                     {"use_bias", "use_bias", KerasValue::Bool, true},
+                     {"kernel_initializer", "kernel_initializer", KerasValue::Initializer,
+                      std::string("glorot_uniform")},
+                     {"bias_initializer", "bias_initializer", KerasValue::Initializer,
+                      std::string("zeros")}},
+        .fixed =
+            std::vector<KerasFixed>{{.key = "groups", .json = "1"}} +
+            kerasRegularizers({"kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                               "kernel_constraint", "bias_constraint"}) +
+            kerasLoraKeys(),
         .channelsLast = true,
         .hook = KerasHook::Convolution,
     }};
@@ -108,7 +79,8 @@ OpSchema conv2dSchema() {
         const auto& st = v.getList("strides");
         const auto& d = v.getList("dilation_rate");
         const std::int64_t filters = v.getInt("filters"), cin = v.inputShape(0).channels();
-        std::vector<std::string> inputs{b.floatInput(0), onnxKerasKernel(b, name, k[0], k[1], cin, filters)};
+        std::vector<std::string> inputs{b.floatInput(0),
+                                        onnxKerasKernel(b, name, k[0], k[1], cin, filters)};
         if (v.getBool("use_bias"))
             inputs.push_back(onnxVectorParam(b, name, "bias", filters));
         const std::int64_t in[2] = {v.inputShape(0).height(), v.inputShape(0).width()};
@@ -120,9 +92,14 @@ OpSchema conv2dSchema() {
         const bool linear = activation == "linear";
         const std::string out = linear ? b.result() : name + "/linear";
         b.node("Conv", name, inputs, {out},
-               {{"kernel_shape", k}, {"strides", st}, {"dilations", d}, {"pads", pads}, {"group", std::int64_t{1}}});
+               {{"kernel_shape", k},
+                {"strides", st},
+                {"dilations", d},
+                {"pads", pads},
+                {"group", std::int64_t{1}}});
         if (!linear)
-            onnxActivation(b, name + "/activation", activation, kernels::kLeakyReluSlope, out, b.result());
+            onnxActivation(b, name + "/activation", activation, kernels::kLeakyReluSlope, out,
+                           b.result());
     };
     // 2 FLOPs per multiply-add, kh·kw·Cin·filters of them per output pixel.
     s.flops.forward = [](const InteropView& v, std::int64_t batch) {

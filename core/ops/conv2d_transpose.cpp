@@ -23,8 +23,9 @@ OpSchema conv2dTransposeSchema() {
         intAttr("filters", 32, 1, 65536, "output channels"),
         pairAttr("kernel_size", 2, 1, 63, "kernel (height, width)"),
         pairAttr("strides", 2, 1, 64, "upsampling factor (height, width)"),
-        enumAttr("padding", "same", {"valid", "same"},
-                 "'same': output = input × stride; 'valid': input × stride + max(kernel − stride, 0)"),
+        enumAttr(
+            "padding", "same", {"valid", "same"},
+            "'same': output = input × stride; 'valid': input × stride + max(kernel − stride, 0)"),
         pairAttr("dilation_rate", 1, 1, 64, "spacing between kernel taps"),
         enumAttr("activation", "linear", activationChoices(), "applied to the output"),
         boolAttr("use_bias", true, "add a learned bias per filter"),
@@ -52,29 +53,27 @@ OpSchema conv2dTransposeSchema() {
         const std::int64_t cin = ctx.input(0).shape.channels();
         const std::int64_t f = ctx.getInt("filters");
         // Keras stores transposed kernels as (kh, kw, out, in).
-        std::vector<ParamSpec> p{{"kernel", {k[0], k[1], f, cin}, ctx.getString("kernel_initializer")}};
+        std::vector<ParamSpec> p{
+            {"kernel", {k[0], k[1], f, cin}, ctx.getString("kernel_initializer")}};
         if (ctx.getBool("use_bias"))
             p.push_back({"bias", {f}, ctx.getString("bias_initializer")});
         return p;
     };
     s.keras.forms = {{
         .classes = {"Conv2DTranspose", "Convolution2DTranspose", "Deconvolution2D"},
-        .attrs = {{"filters", "filters", KerasValue::Int, std::nullopt, {}, true},
-                   {"kernel_size", "kernel_size", KerasValue::Pair},
-                   {"strides", "strides", KerasValue::Pair, std::int64_t{1}},
-                   {"padding", "padding", KerasValue::Lowercase, std::string("valid")},
-                   {"dilation_rate", "dilation_rate", KerasValue::Pair, std::int64_t{1}},
-                   {"activation", "activation", KerasValue::Activation, std::string("linear")},
-                   {"use_bias", "use_bias", KerasValue::Bool, true},
-                   {"kernel_initializer", "kernel_initializer", KerasValue::Initializer,
-                    std::string("glorot_uniform")},
-                   {"bias_initializer", "bias_initializer", KerasValue::Initializer,
-                    std::string("zeros")}},
-        .fixed = std::vector<KerasFixed>{{.key = "output_padding"}} +
-                 kerasRegularizers({"kernel_regularizer", "bias_regularizer",
-                                             "activity_regularizer", "kernel_constraint",
-                                             "bias_constraint"}) +
-                          kerasLoraKeys(),
+        .attrs = kerasConvolutionWindow() +
+                 std::vector<KerasAttr>{
+                     {"activation", "activation", KerasValue::Activation, std::string("linear")},
+                     {"use_bias", "use_bias", KerasValue::Bool, true},
+                     {"kernel_initializer", "kernel_initializer", KerasValue::Initializer,
+                      std::string("glorot_uniform")},
+                     {"bias_initializer", "bias_initializer", KerasValue::Initializer,
+                      std::string("zeros")}},
+        .fixed =
+            std::vector<KerasFixed>{{.key = "output_padding"}} +
+            kerasRegularizers({"kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                               "kernel_constraint", "bias_constraint"}) +
+            kerasLoraKeys(),
         .channelsLast = true,
         .hook = KerasHook::TransposedConvolution,
     }};
@@ -101,7 +100,8 @@ OpSchema conv2dTransposeSchema() {
         const List& d = v.getList("dilation_rate");
         const std::int64_t filters = v.getInt("filters"), cin = v.inputShape(0).channels();
         // Keras kernel (kh, kw, out, in) → (in, out, kh, kw), ONNX's ConvTranspose layout.
-        std::vector<std::string> inputs{b.floatInput(0), onnxKerasKernel(b, name, k[0], k[1], filters, cin)};
+        std::vector<std::string> inputs{b.floatInput(0),
+                                        onnxKerasKernel(b, name, k[0], k[1], filters, cin)};
         if (v.getBool("use_bias"))
             inputs.push_back(onnxVectorParam(b, name, "bias", filters));
         const std::int64_t in[2] = {v.inputShape(0).height(), v.inputShape(0).width()};
@@ -130,13 +130,15 @@ OpSchema conv2dTransposeSchema() {
         const std::string convOut = crop ? name + "/full" : linear;
         b.node("ConvTranspose", name, inputs, {convOut}, attrs);
         if (crop)
-            b.node("Slice", name + "/crop",
-                   {convOut, b.int64Constant(name + "/crop_starts", cropFrom),
-                    b.int64Constant(name + "/crop_ends", {cropFrom[0] + out[0], cropFrom[1] + out[1]}),
-                    b.int64Constant(name + "/crop_axes", {2, 3})},
-                   {linear});
+            b.node(
+                "Slice", name + "/crop",
+                {convOut, b.int64Constant(name + "/crop_starts", cropFrom),
+                 b.int64Constant(name + "/crop_ends", {cropFrom[0] + out[0], cropFrom[1] + out[1]}),
+                 b.int64Constant(name + "/crop_axes", {2, 3})},
+                {linear});
         if (!linearOnly)
-            onnxActivation(b, name + "/activation", activation, kernels::kLeakyReluSlope, linear, b.result());
+            onnxActivation(b, name + "/activation", activation, kernels::kLeakyReluSlope, linear,
+                           b.result());
     };
     // 2 FLOPs per multiply-add, kh·kw·filters·Cin of them per input pixel.
     s.flops.forward = [](const InteropView& v, std::int64_t batch) {

@@ -60,6 +60,19 @@ std::vector<KerasFixed> operator+(std::vector<KerasFixed> a, const std::vector<K
     return a;
 }
 
+std::vector<KerasAttr> operator+(std::vector<KerasAttr> a, const std::vector<KerasAttr>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+std::vector<KerasAttr> kerasConvolutionWindow() {
+    return {{"filters", "filters", KerasValue::Int, std::nullopt, {}, true},
+            {"kernel_size", "kernel_size", KerasValue::Pair},
+            {"strides", "strides", KerasValue::Pair, std::int64_t{1}},
+            {"padding", "padding", KerasValue::Lowercase, std::string("valid")},
+            {"dilation_rate", "dilation_rate", KerasValue::Pair, std::int64_t{1}}};
+}
+
 std::vector<KerasFixed> kerasLoraKeys() {
     return {{.key = "lora_rank", .ignoredWhy = "LoRA adapters are not imported", .written = false},
             {.key = "lora_alpha", .written = false}};

@@ -139,6 +139,13 @@ std::string kerasInitializerJson(const std::string& name);
 std::string kerasInitializerClassName(const std::string& name);
 /// The fixed entries `a`, then `b` (a table built from parts).
 std::vector<KerasFixed> operator+(std::vector<KerasFixed> a, const std::vector<KerasFixed>& b);
+/// The attribute entries `a`, then `b`.
+std::vector<KerasAttr> operator+(std::vector<KerasAttr> a, const std::vector<KerasAttr>& b);
+
+/// A convolution's window, as every Keras convolution layer spells it: filters
+/// (positional, required), kernel_size, strides, padding, dilation_rate
+/// (ops/op_helpers convolutionWindowAttrs on SegForge's side).
+std::vector<KerasAttr> kerasConvolutionWindow();
 
 /// Keras' regularizer and constraint keys of a layer: written as null, and a
 /// set one is ignored with a warning (training differs, the network does not).

@@ -1,14 +1,17 @@
 #include "ops/op_helpers.hpp"
 
 #include "ops/builtin_ops.hpp"
+#include "ops/op_registry.hpp"
 #include "util/str_cat.hpp"
 
 #include <cmath>
+#include <deque>
+#include <set>
 
 namespace segforge::core::ops {
 
 const std::vector<std::string>& activationChoices() {
-    static const std::vector<std::string> choices{"linear", "relu",    "leaky_relu",
+    static const std::vector<std::string> choices{"linear",  "relu",    "leaky_relu",
                                                   "sigmoid", "softmax", "tanh"};
     return choices;
 }
@@ -54,6 +57,43 @@ bool requireImage(InferContext& ctx, int i) {
               strCat(ctx.label(), " needs an image tensor N×H×W×C on input '", ctx.inputName(i),
                      "', but receives ", t.toString(), " (rank ", t.shape.rank(), ")"));
     return false;
+}
+
+std::vector<AttrSpec> convolutionWindowAttrs(const char* kernelWhat) {
+    return {
+        intAttr("filters", 32, 1, 65536, "output channels"),
+        pairAttr("kernel_size", 3, 1, 63, kernelWhat),
+        pairAttr("strides", 1, 1, 64, "step (height, width)"),
+        enumAttr("padding", "valid", {"valid", "same"},
+                 "'valid': no padding, output shrinks; 'same': output = ceil(input / stride)"),
+        pairAttr("dilation_rate", 1, 1, 64, "spacing between kernel taps"),
+    };
+}
+
+std::optional<TensorType> inferConvolution(InferContext& ctx) {
+    if (!requireImage(ctx, 0))
+        return std::nullopt;
+    const auto k = ctx.getPair("kernel_size");
+    const auto st = ctx.getPair("strides");
+    const auto d = ctx.getPair("dilation_rate");
+    if ((st[0] > 1 || st[1] > 1) && (d[0] > 1 || d[1] > 1)) {
+        auto& diag =
+            ctx.error(codes::kBadAttribute, "strides",
+                      strCat(ctx.label(), ": strides ", attrToString(std::vector{st[0], st[1]}),
+                             " together with dilation_rate ", attrToString(std::vector{d[0], d[1]}),
+                             " is not supported (Keras raises the same error)"));
+        diag.fixes.push_back(
+            {"Set strides to 1", {SetAttributeEdit{ctx.node().id, "strides", std::nullopt}}});
+        return std::nullopt;
+    }
+    const bool same = ctx.getString("padding") == "same";
+    const Shape& in = ctx.input(0).shape;
+    TensorType out{Shape::image(convOutputLength(in.height(), k[0], st[0], d[0], same),
+                                convOutputLength(in.width(), k[1], st[1], d[1], same),
+                                ctx.getInt("filters")),
+                   DType::Float32};
+    applyActivationHint(out, ctx.getString("activation"));
+    return out;
 }
 
 Node makeNode(std::string op, std::string name, AttrMap attrs) {
@@ -119,19 +159,20 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
         if (fh > 1 || fw > 1) {
             std::vector<std::int64_t> size{fh, fw};
             fixes.push_back(insertOnInputFix(
-                ctx, small,
-                makeNode(kUpSampling2DOp, "upsample", {{"size", size}}),
-                strCat("Insert UpSampling2D(size=", fh == fw ? std::to_string(fh)
-                                                           : strCat("(", fh, ", ", fw, ")"),
+                ctx, small, makeNode(kUpSampling2DOp, "upsample", {{"size", size}}),
+                strCat("Insert UpSampling2D(size=",
+                       fh == fw ? std::to_string(fh) : strCat("(", fh, ", ", fw, ")"),
                        ") on input '", smallPort, "' (", s.height(), "×", s.width(), " → ",
                        l.height(), "×", l.width(), ")")));
-            fixes.push_back(insertOnInputFix(
-                ctx, small,
-                makeNode(kConv2DTransposeOp, "upconv",
-                         {{"filters", s.channels()}, {"kernel_size", size}, {"strides", size},
-                          {"padding", std::string("same")}}),
-                strCat("Insert Conv2DTranspose(", s.channels(), ", kernel ", fh, ", strides ", fh,
-                       ") on input '", smallPort, "'")));
+            fixes.push_back(
+                insertOnInputFix(ctx, small,
+                                 makeNode(kConv2DTransposeOp, "upconv",
+                                          {{"filters", s.channels()},
+                                           {"kernel_size", size},
+                                           {"strides", size},
+                                           {"padding", std::string("same")}}),
+                                 strCat("Insert Conv2DTranspose(", s.channels(), ", kernel ", fh,
+                                        ", strides ", fh, ") on input '", smallPort, "'")));
             return fixes;
         }
     }
@@ -149,15 +190,6 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
                s.height(), "×", s.width(), " → ", l.height(), "×", l.width(), ")")));
     return fixes;
 }
-
-} // namespace segforge::core::ops
-
-#include "ops/op_registry.hpp"
-
-#include <deque>
-#include <set>
-
-namespace segforge::core::ops {
 
 const OpTraits& traitsOf(const Node& node) {
     static const OpTraits none{};

@@ -12,7 +12,8 @@
 namespace segforge::core::ops {
 
 inline const std::vector<DType> kFloatOnly{DType::Float32};
-inline const std::vector<DType> kAnyDType{DType::UInt8, DType::UInt16, DType::Int32, DType::Float32, DType::Bool};
+inline const std::vector<DType> kAnyDType{DType::UInt8, DType::UInt16, DType::Int32, DType::Float32,
+                                          DType::Bool};
 
 /// Activation names accepted by Conv2D/Conv2DTranspose/Activation.
 const std::vector<std::string>& activationChoices();
@@ -28,6 +29,15 @@ std::int64_t deconvOutputLength(std::int64_t input, std::int64_t kernel, std::in
 
 /// Reports rank-mismatch unless input i is rank-4 NHWC. Returns false on error.
 bool requireImage(InferContext& ctx, int i);
+
+/// The attributes of a convolution's sliding window, in Keras' order: filters,
+/// kernel_size (described as `kernelWhat`), strides, padding, dilation_rate.
+std::vector<AttrSpec> convolutionWindowAttrs(const char* kernelWhat);
+/// The output of a convolution whose window slides over input 0 (Conv2D,
+/// SeparableConv2D): Keras' output length per axis, `filters` channels and the
+/// activation's value range; nullopt after reporting a non-image input or strides
+/// together with dilation (which Keras refuses, as the error says, with a fix).
+std::optional<TensorType> inferConvolution(InferContext& ctx);
 
 /// A node value ready to be inserted by a FixIt.
 Node makeNode(std::string op, std::string name, AttrMap attrs = {});

@@ -18,52 +18,26 @@ OpSchema separableConv2dSchema() {
     s.traits.activation = ActivationUse::Fused;
     s.traits.filtersSetChannels = true;
     s.category = "Convolution";
-    s.description = "Depthwise-separable 2-D convolution (keras.layers.SeparableConv2D): each input "
-                    "channel is filtered on its own (depth_multiplier filters per channel), then a "
-                    "1×1 convolution mixes the channels. Far fewer weights than Conv2D.";
+    s.description =
+        "Depthwise-separable 2-D convolution (keras.layers.SeparableConv2D): each input "
+        "channel is filtered on its own (depth_multiplier filters per channel), then a "
+        "1×1 convolution mixes the channels. Far fewer weights than Conv2D.";
     s.inputs = {{"input", kFloatOnly, "N×H×W×Cin float32"}};
     s.outputs = {{"output", kFloatOnly, "N×H'×W'×filters float32"}};
-    s.attrs = {
-        intAttr("filters", 32, 1, 65536, "output channels"),
-        pairAttr("kernel_size", 3, 1, 63, "depthwise kernel (height, width)"),
-        pairAttr("strides", 1, 1, 64, "step (height, width)"),
-        enumAttr("padding", "valid", {"valid", "same"},
-                 "'valid': no padding, output shrinks; 'same': output = ceil(input / stride)"),
-        pairAttr("dilation_rate", 1, 1, 64, "spacing between kernel taps"),
-        intAttr("depth_multiplier", 1, 1, 64, "depthwise filters per input channel"),
-        enumAttr("activation", "linear", activationChoices(), "applied to the output"),
-        boolAttr("use_bias", true, "add a learned bias per filter"),
-        enumAttr("depthwise_initializer", "glorot_uniform",
-                 {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial depthwise weights"),
-        enumAttr("pointwise_initializer", "glorot_uniform",
-                 {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial pointwise weights"),
-        enumAttr("bias_initializer", "zeros", {"zeros", "ones"}, "initial bias"),
-    };
-    s.infer = [](InferContext& ctx) -> InferResult {
-        if (!requireImage(ctx, 0))
-            return {std::nullopt};
-        const auto k = ctx.getPair("kernel_size");
-        const auto st = ctx.getPair("strides");
-        const auto d = ctx.getPair("dilation_rate");
-        if ((st[0] > 1 || st[1] > 1) && (d[0] > 1 || d[1] > 1)) {
-            auto& diag = ctx.error(codes::kBadAttribute, "strides",
-                                   strCat(ctx.label(), ": strides ", attrToString(std::vector{st[0], st[1]}),
-                                          " together with dilation_rate ",
-                                          attrToString(std::vector{d[0], d[1]}),
-                                          " is not supported (Keras raises the same error)"));
-            diag.fixes.push_back({"Set strides to 1",
-                                  {SetAttributeEdit{ctx.node().id, "strides", std::nullopt}}});
-            return {std::nullopt};
-        }
-        const bool same = ctx.getString("padding") == "same";
-        const Shape& in = ctx.input(0).shape;
-        TensorType out{Shape::image(convOutputLength(in.height(), k[0], st[0], d[0], same),
-                                    convOutputLength(in.width(), k[1], st[1], d[1], same),
-                                    ctx.getInt("filters")),
-                       DType::Float32};
-        applyActivationHint(out, ctx.getString("activation"));
-        return {out};
-    };
+    s.attrs = convolutionWindowAttrs("depthwise kernel (height, width)");
+    s.attrs.insert(
+        s.attrs.end(),
+        {
+            intAttr("depth_multiplier", 1, 1, 64, "depthwise filters per input channel"),
+            enumAttr("activation", "linear", activationChoices(), "applied to the output"),
+            boolAttr("use_bias", true, "add a learned bias per filter"),
+            enumAttr("depthwise_initializer", "glorot_uniform",
+                     {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial depthwise weights"),
+            enumAttr("pointwise_initializer", "glorot_uniform",
+                     {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial pointwise weights"),
+            enumAttr("bias_initializer", "zeros", {"zeros", "ones"}, "initial bias"),
+        });
+    s.infer = [](InferContext& ctx) -> InferResult { return {inferConvolution(ctx)}; };
     s.params = [](const InferContext& ctx) {
         const auto k = ctx.getPair("kernel_size");
         const std::int64_t cin = ctx.input(0).shape.channels();
@@ -78,24 +52,21 @@ OpSchema separableConv2dSchema() {
     };
     s.keras.forms = {{
         .classes = {"SeparableConv2D", "SeparableConvolution2D"},
-        .attrs = {{"filters", "filters", KerasValue::Int, std::nullopt, {}, true},
-                  {"kernel_size", "kernel_size", KerasValue::Pair},
-                  {"strides", "strides", KerasValue::Pair, std::int64_t{1}},
-                  {"padding", "padding", KerasValue::Lowercase, std::string("valid")},
-                  {"dilation_rate", "dilation_rate", KerasValue::Pair, std::int64_t{1}},
-                  {"depth_multiplier", "depth_multiplier", KerasValue::Int, std::int64_t{1}},
-                  {"activation", "activation", KerasValue::Activation, std::string("linear")},
-                  {"use_bias", "use_bias", KerasValue::Bool, true},
-                  {"depthwise_initializer", "depthwise_initializer", KerasValue::Initializer,
-                   std::string("glorot_uniform")},
-                  {"pointwise_initializer", "pointwise_initializer", KerasValue::Initializer,
-                   std::string("glorot_uniform")},
-                  {"bias_initializer", "bias_initializer", KerasValue::Initializer,
-                   std::string("zeros")}},
-        .fixed = kerasRegularizers({"depthwise_regularizer", "pointwise_regularizer",
-                                    "bias_regularizer", "activity_regularizer",
-                                    "depthwise_constraint", "pointwise_constraint",
-                                    "bias_constraint"}),
+        .attrs = kerasConvolutionWindow() +
+                 std::vector<KerasAttr>{
+                     {"depth_multiplier", "depth_multiplier", KerasValue::Int, std::int64_t{1}},
+                     {"activation", "activation", KerasValue::Activation, std::string("linear")},
+                     {"use_bias", "use_bias", KerasValue::Bool, true},
+                     {"depthwise_initializer", "depthwise_initializer", KerasValue::Initializer,
+                      std::string("glorot_uniform")},
+                     {"pointwise_initializer", "pointwise_initializer", KerasValue::Initializer,
+                      std::string("glorot_uniform")},
+                     {"bias_initializer", "bias_initializer", KerasValue::Initializer,
+                      std::string("zeros")}},
+        .fixed =
+            kerasRegularizers({"depthwise_regularizer", "pointwise_regularizer", "bias_regularizer",
+                               "activity_regularizer", "depthwise_constraint",
+                               "pointwise_constraint", "bias_constraint"}),
         .channelsLast = true,
     }};
     s.keras.weights = {{"depthwise_kernel", ""}, {"pointwise_kernel", ""}, {"bias", "use_bias"}};
@@ -128,7 +99,11 @@ OpSchema separableConv2dSchema() {
             for (std::size_t i = 0; i < 2; ++i)
                 std::tie(pads[i], pads[i + 2]) = tfSamePads(in[i], k[i], st[i], d[i]);
         b.node("Conv", name + "/depthwise", {b.floatInput(0), depthwise}, {name + "/depthwise"},
-               {{"kernel_shape", k}, {"strides", st}, {"dilations", d}, {"pads", pads}, {"group", cin}});
+               {{"kernel_shape", k},
+                {"strides", st},
+                {"dilations", d},
+                {"pads", pads},
+                {"group", cin}});
         std::vector<std::string> inputs{name + "/depthwise", pointwise};
         if (v.getBool("use_bias"))
             inputs.push_back(onnxVectorParam(b, name, "bias", filters));
@@ -138,14 +113,17 @@ OpSchema separableConv2dSchema() {
         b.node("Conv", name, inputs, {out},
                {{"kernel_shape", std::vector<std::int64_t>{1, 1}}, {"group", std::int64_t{1}}});
         if (!linear)
-            onnxActivation(b, name + "/activation", activation, kernels::kLeakyReluSlope, out, b.result());
+            onnxActivation(b, name + "/activation", activation, kernels::kLeakyReluSlope, out,
+                           b.result());
     };
     // 2 FLOPs per multiply-add: kh·kw·Cin·dm per output pixel for the depthwise part,
     // Cin·dm·filters for the pointwise one.
     s.flops.forward = [](const InteropView& v, std::int64_t batch) {
         const auto& k = v.getList("kernel_size");
         const std::int64_t cm = v.inputChannels(0) * v.getInt("depth_multiplier");
-        return 2 * (convolutionKernelSize(k, 1, cm) + convolutionKernelSize({1, 1}, cm, v.getInt("filters"))) *
+        return 2 *
+               (convolutionKernelSize(k, 1, cm) +
+                convolutionKernelSize({1, 1}, cm, v.getInt("filters"))) *
                imagePixels(v.output, batch);
     };
     return s;
