@@ -3,10 +3,8 @@
 #include "cli/engine_support.hpp"
 #include "engine/flop_count.hpp"
 #include "engine/node_attributes.hpp"
-#include "kernels/parallel.hpp"
 #include "engine/step_profile.hpp"
-
-#include <nlohmann/json.hpp>
+#include "kernels/parallel.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +13,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <sys/resource.h>
@@ -25,7 +24,8 @@ namespace {
 
 /// Random data of a source's type: images over the dtype's range, masks holding
 /// only the values the type allows ({0, max} for 0/max masks, 0..max for labels).
-core::Tensor syntheticTensor(const core::TensorType& type, std::int64_t batch, bool isMask, std::mt19937& rng) {
+core::Tensor syntheticTensor(const core::TensorType& type, std::int64_t batch, bool isMask,
+                             std::mt19937& rng) {
     core::Tensor t(core::concreteShape(type.shape, batch), type.dtype);
     const double typeMax = core::unsignedMax(type.dtype);
     const double hi = type.range ? type.range->hi : (typeMax > 0 ? typeMax : 1.0);
@@ -51,7 +51,8 @@ void feedSynthetic(core::Executor& ex, const core::Graph& graph, const core::Che
             b.mask = syntheticTensor(*check.typeOf({id, "mask"}), batch, true, rng);
             ex.feed(b);
         } else if (node.op == "Input") {
-            ex.feedInput(node.name, syntheticTensor(*check.typeOf({id, "output"}), batch, false, rng));
+            ex.feedInput(node.name,
+                         syntheticTensor(*check.typeOf({id, "output"}), batch, false, rng));
         }
     }
 }
@@ -74,17 +75,19 @@ double peakRssMib() {
 
 /// The per-node table of --profile, slowest first, with each convolution's
 /// achieved GFLOP/s (forward, and both backward passes together).
-void printProfile(std::vector<core::NodeTiming> timings, const std::map<core::NodeId, double>& flops,
-                  double optimizerMs, double stepMs) {
+void printProfile(std::vector<core::NodeTiming> timings,
+                  const std::map<core::NodeId, double>& flops, double optimizerMs, double stepMs) {
     std::sort(timings.begin(), timings.end(),
-              [](const core::NodeTiming& a, const core::NodeTiming& b) { return a.totalMs() > b.totalMs(); });
+              [](const core::NodeTiming& a, const core::NodeTiming& b) {
+                  return a.totalMs() > b.totalMs();
+              });
     double nodesMs = 0;
     for (const auto& t : timings)
         nodesMs += t.totalMs();
-    std::printf("  per node (medians; nodes %.1f ms + optimizer %.1f ms of the %.1f ms step):\n", nodesMs,
-                optimizerMs, stepMs);
-    std::printf("    %-24s %-20s %9s %9s %6s %8s %8s\n", "node", "op", "fwd ms", "bwd ms", "share", "fwd GF/s",
-                "bwd GF/s");
+    std::printf("  per node (medians; nodes %.1f ms + optimizer %.1f ms of the %.1f ms step):\n",
+                nodesMs, optimizerMs, stepMs);
+    std::printf("    %-24s %-20s %9s %9s %6s %8s %8s\n", "node", "op", "fwd ms", "bwd ms", "share",
+                "fwd GF/s", "bwd GF/s");
     for (const auto& t : timings) {
         auto f = flops.find(t.node);
         char fwd[16] = "", bwd[16] = "";
@@ -92,8 +95,9 @@ void printProfile(std::vector<core::NodeTiming> timings, const std::map<core::No
             std::snprintf(fwd, sizeof fwd, "%.1f", f->second / (t.forwardMs * 1e6));
             std::snprintf(bwd, sizeof bwd, "%.1f", 2 * f->second / (t.backwardMs * 1e6));
         }
-        std::printf("    %-24.24s %-20.20s %9.2f %9.2f %5.1f%% %8s %8s\n", t.name.c_str(), t.op.c_str(), t.forwardMs,
-                    t.backwardMs, stepMs > 0 ? 100.0 * t.totalMs() / stepMs : 0.0, fwd, bwd);
+        std::printf("    %-24.24s %-20.20s %9.2f %9.2f %5.1f%% %8s %8s\n", t.name.c_str(),
+                    t.op.c_str(), t.forwardMs, t.backwardMs,
+                    stepMs > 0 ? 100.0 * t.totalMs() / stepMs : 0.0, fwd, bwd);
     }
 }
 
@@ -113,7 +117,8 @@ int runBench(const BenchArgs& args) {
         return kExitFindings;
     ex->setKeepValueGradients(false); // as `train` runs it
     core::setEngineThreads(threads);
-    const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions::withoutInputSizeSweep());
+    const core::CheckResult check =
+        core::checkGraph(project->graph, core::CheckOptions::withoutInputSizeSweep());
     ex->initializeParameters(static_cast<std::uint64_t>(project->training.seed));
     auto optimizer = core::makeOptimizer({project->training.optimizer});
     const double lr = project->training.learningRate;
@@ -132,7 +137,8 @@ int runBench(const BenchArgs& args) {
             profile->startStep();
         ex->beginStep(true);
         if (ex->run() != core::RunStatus::Finished) {
-            std::cerr << "segforge-cli bench: " << (ex->nonFinite() ? ex->nonFinite()->message() : "stopped") << "\n";
+            std::cerr << "segforge-cli bench: "
+                      << (ex->nonFinite() ? ex->nonFinite()->message() : "stopped") << "\n";
             return kExitTrainingFailed;
         }
         const auto t1 = std::chrono::steady_clock::now();
@@ -142,7 +148,8 @@ int runBench(const BenchArgs& args) {
             optimizerMs.push_back(msSince(t1));
         }
     }
-    const std::vector<core::NodeTiming> timings = profile ? profile->medians() : std::vector<core::NodeTiming>{};
+    const std::vector<core::NodeTiming> timings =
+        profile ? profile->medians() : std::vector<core::NodeTiming>{};
     profile.reset();
     // Single-image inference.
     feedSynthetic(*ex, project->graph, check, 1);
@@ -192,11 +199,12 @@ int runBench(const BenchArgs& args) {
                   "  inference (1 image):                   median %.2f ms\n"
                   "  convolutions: %.2f GFLOP per step (3 × forward), %.1f GFLOP/s achieved\n"
                   "  peak memory (RSS): %.0f MiB\n",
-                  project->name.c_str(), batch, core::engineThreads(), trainMedian, steps, inferMedian,
-                  stepFlops * 1e-9, gflops, rss);
+                  project->name.c_str(), batch, core::engineThreads(), trainMedian, steps,
+                  inferMedian, stepFlops * 1e-9, gflops, rss);
     std::cout << buf;
     if (!timings.empty())
-        printProfile(timings, core::convolutionFlopsByNode(project->graph, batch), median(optimizerMs), trainMedian);
+        printProfile(timings, core::convolutionFlopsByNode(project->graph, batch),
+                     median(optimizerMs), trainMedian);
     return kExitOk;
 }
 
@@ -204,14 +212,16 @@ int runBench(const BenchArgs& args) {
 
 Command addBenchCommand(CLI::App& app) {
     auto args = std::make_shared<BenchArgs>();
-    CLI::App* cmd =
-        app.add_subcommand("bench", "Median training-step and single-image inference time, GFLOP/s, peak RSS");
+    CLI::App* cmd = app.add_subcommand(
+        "bench", "Median training-step and single-image inference time, GFLOP/s, peak RSS");
     cmd->add_option("PROJECT", args->project, "the project")->required();
     auto byDefault = [](int value) { return " (default " + std::to_string(value) + ")"; };
-    addInteger(*cmd, "--batch", args->batch, "batch size" + byDefault(args->batch), Bounds::atLeast(1));
-    addInteger(*cmd, "--steps", args->steps, "timed steps" + byDefault(args->steps), Bounds::atLeast(1));
-    addInteger(*cmd, "--threads", args->threads, "engine threads, 0: all cores" + byDefault(args->threads),
-               Bounds::atLeast(0));
+    addInteger(*cmd, "--batch", args->batch, "batch size" + byDefault(args->batch),
+               Bounds::atLeast(1));
+    addInteger(*cmd, "--steps", args->steps, "timed steps" + byDefault(args->steps),
+               Bounds::atLeast(1));
+    addInteger(*cmd, "--threads", args->threads,
+               "engine threads, 0: all cores" + byDefault(args->threads), Bounds::atLeast(0));
     cmd->add_flag("--json", args->json, "print the results as JSON");
     cmd->add_flag("--profile", args->profile,
                   "also time every node's forward and backward pass (medians per step)");

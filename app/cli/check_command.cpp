@@ -49,7 +49,9 @@ int runCheck(const CheckArgs& args) {
             nlohmann::json list = nlohmann::json::array();
             for (const auto& e : errors)
                 list.push_back(e);
-            std::cout << nlohmann::json{{"errors", list}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+            std::cout << nlohmann::json{{"errors", list}}.dump(
+                             2, ' ', false, nlohmann::json::error_handler_t::replace)
+                      << "\n";
         }
         for (const auto& e : errors)
             std::cerr << e << "\n";
@@ -69,7 +71,8 @@ int runCheck(const CheckArgs& args) {
     core::CheckResult result = core::checkGraph(graph, options);
     core::InputSizeReport sizes = core::sweepInputSizes(graph, options.maxInputSize);
     if (args.json)
-        std::cout << core::checkReportToJson(graph, result, sizes).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+        std::cout << core::checkReportToJson(graph, result, sizes)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
     else
         std::cout << core::checkReportToText(graph, result, sizes, file);
@@ -80,17 +83,23 @@ int runCheck(const CheckArgs& args) {
 
 Command addCheckCommand(CLI::App& app) {
     auto args = std::make_shared<CheckArgs>();
-    CLI::App* cmd = app.add_subcommand("check", "Infer the tensor type on every edge and report every mistake");
-    cmd->add_option("FILE", args->file, "a project, or a Keras model (model.to_json() or .keras)")->required();
+    CLI::App* cmd =
+        app.add_subcommand("check", "Infer the tensor type on every edge and report every mistake");
+    cmd->add_option("FILE", args->file, "a project, or a Keras model (model.to_json() or .keras)")
+        ->required();
     cmd->add_flag("--json", args->json, "print the report as JSON");
-    addInteger(*cmd, "--max-size", args->maxSize, "largest input size the size sweep tries (default " +
-                                                      std::to_string(core::CheckOptions{}.maxInputSize) + ")");
-    addText(*cmd, "--data", args->data, "probe DIR/images and DIR/masks instead of the Dataset folders", "DIR");
+    addInteger(*cmd, "--max-size", args->maxSize,
+               "largest input size the size sweep tries (default " +
+                   std::to_string(core::CheckOptions{}.maxInputSize) + ")");
+    addText(*cmd, "--data", args->data,
+            "probe DIR/images and DIR/masks instead of the Dataset folders", "DIR");
     cmd->add_flag("--no-data", args->noData, "do not probe the data (even with --data)");
-    cmd->footer("A Keras model carries no loss (that is in model.compile()): no-loss is then a warning.\n"
-                "A project's Dataset folders (or DIR/images, DIR/masks) are probed so the report shows the\n"
-                "data's real types and data mistakes.\n"
-                "Exit 0: clean (warnings allowed), 1: errors found, 2: unreadable input.");
+    cmd->footer(
+        "A Keras model carries no loss (that is in model.compile()): no-loss is then a warning.\n"
+        "A project's Dataset folders (or DIR/images, DIR/masks) are probed so the report shows "
+        "the\n"
+        "data's real types and data mistakes.\n"
+        "Exit 0: clean (warnings allowed), 1: errors found, 2: unreadable input.");
     return {cmd, [args] { return runCheck(*args); }};
 }
 

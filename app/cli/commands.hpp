@@ -18,8 +18,8 @@ namespace segforge::cli {
 ///      the message says what happened (bad input never ends here)
 ///   128+N  train stopped by signal N (Ctrl-C: 130), after saving its state
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFindings = 1; ///< the input has errors (check, train's pre-flight)
-inline constexpr int kExitBadInput = 2; ///< unreadable input or bad usage
+inline constexpr int kExitFindings = 1;      ///< the input has errors (check, train's pre-flight)
+inline constexpr int kExitBadInput = 2;      ///< unreadable input or bad usage
 inline constexpr int kExitInternalError = 4; ///< out of memory or a bug, never bad input
 
 /// Each command adds itself to the app as a subcommand: its options, their

@@ -6,7 +6,8 @@
 
 namespace segforge::cli {
 
-std::optional<core::Project> loadProjectOrReport(const std::string& command, const std::string& file) {
+std::optional<core::Project> loadProjectOrReport(const std::string& command,
+                                                 const std::string& file) {
     core::ProjectLoad load = core::loadProject(file);
     for (const auto& w : load.warnings)
         std::cerr << w << " (warning)\n";
@@ -18,7 +19,8 @@ std::optional<core::Project> loadProjectOrReport(const std::string& command, con
     return std::move(*load.project);
 }
 
-std::unique_ptr<core::Executor> compileOrReport(const std::string& command, const core::Graph& graph) {
+std::unique_ptr<core::Executor> compileOrReport(const std::string& command,
+                                                const core::Graph& graph) {
     std::string error;
     auto executor = core::Executor::compile(graph, error);
     if (!executor)

@@ -16,10 +16,12 @@ namespace segforge::cli {
 inline constexpr int kExitTrainingFailed = 3; ///< train: NaN/Inf (data errors are kExitBadInput)
 
 /// The project, or nullopt after printing why (`command` prefixes messages).
-std::optional<core::Project> loadProjectOrReport(const std::string& command, const std::string& file);
+std::optional<core::Project> loadProjectOrReport(const std::string& command,
+                                                 const std::string& file);
 
 /// The compiled graph, or nullptr after printing the checker's errors.
-std::unique_ptr<core::Executor> compileOrReport(const std::string& command, const core::Graph& graph);
+std::unique_ptr<core::Executor> compileOrReport(const std::string& command,
+                                                const core::Graph& graph);
 
 using core::formatDuration;
 

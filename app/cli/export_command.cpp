@@ -1,12 +1,12 @@
+#include "check/checker.hpp"
 #include "cli/commands.hpp"
+#include "engine/initializers.hpp"
+#include "engine/project_weights.hpp"
+#include "export/python_script_export.hpp"
+#include "io/safetensors.hpp"
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
 #include "onnx/onnx_export.hpp"
-#include "export/python_script_export.hpp"
-#include "check/checker.hpp"
-#include "engine/initializers.hpp"
-#include "engine/project_weights.hpp"
-#include "io/safetensors.hpp"
 #include "project/project_file.hpp"
 
 #include <filesystem>
@@ -65,7 +65,8 @@ core::OnnxExport exportOnnxFile(const core::Project& project, const std::string&
     std::vector<std::string> warnings;
     if (weightsFile.empty()) {
         try {
-            weights = initialWeights(project.graph, static_cast<std::uint64_t>(project.training.seed));
+            weights =
+                initialWeights(project.graph, static_cast<std::uint64_t>(project.training.seed));
         } catch (const std::exception& e) { // an initializer the engine does not know
             core::OnnxExport failed;
             failed.errors.push_back(std::string("cannot make the initial weights: ") + e.what());
@@ -82,10 +83,11 @@ core::OnnxExport exportOnnxFile(const core::Project& project, const std::string&
             return failed;
         }
     }
-    core::OnnxExport e = core::exportOnnx(project.graph, project.name, [&](const std::string& name) {
-        auto it = weights.find(name);
-        return it == weights.end() ? nullptr : &it->second;
-    });
+    core::OnnxExport e =
+        core::exportOnnx(project.graph, project.name, [&](const std::string& name) {
+            auto it = weights.find(name);
+            return it == weights.end() ? nullptr : &it->second;
+        });
     e.warnings.insert(e.warnings.end(), warnings.begin(), warnings.end());
     return e;
 }
@@ -117,7 +119,9 @@ int runExport(const ExportArgs& args) {
     // Without --weights, the weights saved with the project (not for a Keras file).
     if (weights.empty() && project->weights && !project->sourcePath.empty()) {
         weights = core::projectSibling(project->sourcePath, project->weights->file).string();
-        std::cerr << file << ": using the weights saved with the project: " << project->weights->file << "\n";
+        std::cerr << file
+                  << ": using the weights saved with the project: " << project->weights->file
+                  << "\n";
     }
     if (!weights.empty() && !std::filesystem::exists(weights)) {
         std::cerr << "segforge-cli export: weights file " << weights << " does not exist\n";
@@ -137,7 +141,7 @@ int runExport(const ExportArgs& args) {
         text = std::move(e.bytes);
     } else {
         core::ScriptExport e = args.to == "keras" ? core::exportKerasScript(*project, weights)
-                                              : core::exportPyTorchScript(*project, weights);
+                                                  : core::exportPyTorchScript(*project, weights);
         errors = e.errors;
         warnings = e.warnings;
         text = e.text;
@@ -161,18 +165,22 @@ int runExport(const ExportArgs& args) {
 
 Command addExportCommand(CLI::App& app) {
     auto args = std::make_shared<ExportArgs>();
-    CLI::App* cmd = app.add_subcommand("export", "Write a training script, Keras model JSON or an ONNX model");
+    CLI::App* cmd =
+        app.add_subcommand("export", "Write a training script, Keras model JSON or an ONNX model");
     cmd->add_option("PROJECT", args->file, "a project, or a Keras model")->required();
     cmd->add_option("--to", args->to, "what to write")
         ->required()
         ->check(CLI::IsMember({"keras", "pytorch", "keras-json", "onnx"}));
     cmd->add_option("-o,--output", args->out, "the file to write")->required()->type_name("FILE");
-    addText(*cmd, "--weights", args->weights,
-            "weights (.safetensors) to carry; without it the project's saved weights, if any, else the "
-            "seeded initial weights",
-            "W");
-    cmd->footer("keras, pytorch: a self-contained Python training script (Keras 3 or PyTorch) that builds the\n"
-                "same network with the same layer names; keras-json: Keras 3 model JSON; onnx: an ONNX model\n"
+    addText(
+        *cmd, "--weights", args->weights,
+        "weights (.safetensors) to carry; without it the project's saved weights, if any, else the "
+        "seeded initial weights",
+        "W");
+    cmd->footer("keras, pytorch: a self-contained Python training script (Keras 3 or PyTorch) that "
+                "builds the\n"
+                "same network with the same layer names; keras-json: Keras 3 model JSON; onnx: an "
+                "ONNX model\n"
                 "(opset 13, NHWC inputs/outputs) with the weights.");
     return {cmd, [args] { return runExport(*args); }};
 }

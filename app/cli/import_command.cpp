@@ -38,7 +38,8 @@ int runImport(const std::string& file, const std::string& out) {
     std::cout << "wrote " << out << ": " << project.name << ", " << project.graph.nodeCount()
               << " nodes";
     if (placeholders > 0)
-        std::cout << " (" << placeholders << " unsupported layer(s) kept as KerasLayer placeholders)";
+        std::cout << " (" << placeholders
+                  << " unsupported layer(s) kept as KerasLayer placeholders)";
     std::cout << "\ncheck: " << check.count(core::Severity::Error) << " errors, "
               << check.count(core::Severity::Warning) << " warnings"
               << " — run 'segforge-cli check " << out << "' for details\n"
@@ -51,9 +52,12 @@ int runImport(const std::string& file, const std::string& out) {
 
 Command addImportCommand(CLI::App& app) {
     auto args = std::make_shared<ImportArgs>();
-    CLI::App* cmd = app.add_subcommand("import", "Import a Keras model; unsupported layers become KerasLayer placeholders");
+    CLI::App* cmd = app.add_subcommand(
+        "import", "Import a Keras model; unsupported layers become KerasLayer placeholders");
     cmd->add_option("MODEL", args->model, "model.to_json() output or a .keras archive")->required();
-    cmd->add_option("-o,--output", args->out, "the project to write")->required()->type_name("PROJECT.segforge");
+    cmd->add_option("-o,--output", args->out, "the project to write")
+        ->required()
+        ->type_name("PROJECT.segforge");
     return {cmd, [args] { return runImport(args->model, args->out); }};
 }
 

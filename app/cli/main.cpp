@@ -9,15 +9,17 @@
 int main(int argc, char** argv) {
     using namespace segforge::cli;
     CLI::App app{"segforge-cli — build and check image-segmentation networks", "segforge-cli"};
-    app.set_version_flag("--version", std::string("segforge-cli ") + segforge::kVersion, "Print the version and exit");
+    app.set_version_flag("--version", std::string("segforge-cli ") + segforge::kVersion,
+                         "Print the version and exit");
     app.require_subcommand(0, 1);
     app.allow_extras(); // an unknown command is named below
     app.footer("Run 'segforge-cli COMMAND --help' for a command's options.");
-    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); // a repeated option: the last
+    app.option_defaults()->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeLast); // a repeated option: the last
     const std::vector<Command> commands = {
-        addCheckCommand(app),  addTemplateCommand(app), addOpsCommand(app),
-        addSampleDataCommand(app), addTrainCommand(app), addBenchCommand(app),
-        addPredictCommand(app), addImportCommand(app),  addExportCommand(app),
+        addCheckCommand(app),      addTemplateCommand(app), addOpsCommand(app),
+        addSampleDataCommand(app), addTrainCommand(app),    addBenchCommand(app),
+        addPredictCommand(app),    addImportCommand(app),   addExportCommand(app),
     };
     for (const Command& c : commands)
         c.app->allow_extras(); // an unknown option is named by leftoverArgument
@@ -57,14 +59,15 @@ int main(int argc, char** argv) {
     if (!error.empty()) {
         const std::string command = chosen ? " " + chosen->app->get_name() : std::string();
         std::cerr << "segforge-cli" << command << ": " << error << "\n"
-                  << "run 'segforge-cli" << command << " --help' for " << (chosen ? "its options" : "the commands")
-                  << "\n";
+                  << "run 'segforge-cli" << command << " --help' for "
+                  << (chosen ? "its options" : "the commands") << "\n";
         return kExitBadInput;
     }
     try {
         return chosen->run();
     } catch (const std::exception& e) {
-        std::cerr << "segforge-cli " << chosen->app->get_name() << ": internal error: " << e.what() << "\n";
+        std::cerr << "segforge-cli " << chosen->app->get_name() << ": internal error: " << e.what()
+                  << "\n";
         return kExitInternalError;
     }
 }

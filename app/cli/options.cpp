@@ -28,7 +28,8 @@ std::string describe(const Bounds& b) {
 }
 
 bool within(const Bounds& b, double v) {
-    return (!b.lowest || v >= *b.lowest) && (!b.above || v > *b.above) && (!b.highest || v <= *b.highest);
+    return (!b.lowest || v >= *b.lowest) && (!b.above || v > *b.above) &&
+           (!b.highest || v <= *b.highest);
 }
 
 /// The option's name as messages use it: its long name ("-o,--out" → "--out"), else the first.
@@ -56,21 +57,23 @@ std::string withBounds(const std::string& description, const Bounds& bounds) {
 /// ValidationError whose message is the whole sentence otherwise.
 template <typename T, typename Target, typename Parse>
 CLI::Option* addBounded(CLI::App& command, const std::string& names, Target& into,
-                        const std::string& description, Bounds bounds, const char* kind, const char* typeName,
-                        Parse parse) {
+                        const std::string& description, Bounds bounds, const char* kind,
+                        const char* typeName, Parse parse) {
     // The check is the option's callback, not a CLI11 validator: a validator's
     // message is prefixed "NAME: ", and this one is a sentence of its own.
     const std::string name = nameOf(names);
     auto store = [&into, bounds, name, kind, parse](const std::string& text) {
         const std::optional<T> value = parse(text);
         if (!value)
-            throw CLI::ValidationError("option " + name + " expects " + kind + ", got '" + text + "'");
+            throw CLI::ValidationError("option " + name + " expects " + kind + ", got '" + text +
+                                       "'");
         if (!within(bounds, static_cast<double>(*value)))
-            throw CLI::ValidationError("option " + name + " must be " + describe(bounds) + ", got '" + text + "'");
+            throw CLI::ValidationError("option " + name + " must be " + describe(bounds) +
+                                       ", got '" + text + "'");
         into = *value;
     };
-    CLI::Option* option =
-        command.add_option_function<std::string>(names, std::move(store), withBounds(description, bounds));
+    CLI::Option* option = command.add_option_function<std::string>(names, std::move(store),
+                                                                   withBounds(description, bounds));
     return option->type_name(typeName);
 }
 
@@ -90,30 +93,33 @@ std::optional<int> parseInteger(const std::string& text) {
 
 CLI::Option* addInteger(CLI::App& command, const std::string& names, std::optional<int>& into,
                         const std::string& description, Bounds bounds) {
-    return addBounded<int>(command, names, into, description, bounds, "an integer", "INT", parseInteger);
+    return addBounded<int>(command, names, into, description, bounds, "an integer", "INT",
+                           parseInteger);
 }
 
-CLI::Option* addInteger(CLI::App& command, const std::string& names, int& into, const std::string& description,
-                        Bounds bounds) {
-    return addBounded<int>(command, names, into, description, bounds, "an integer", "INT", parseInteger);
+CLI::Option* addInteger(CLI::App& command, const std::string& names, int& into,
+                        const std::string& description, Bounds bounds) {
+    return addBounded<int>(command, names, into, description, bounds, "an integer", "INT",
+                           parseInteger);
 }
 
 CLI::Option* addNumber(CLI::App& command, const std::string& names, std::optional<double>& into,
                        const std::string& description, Bounds bounds) {
     return addBounded<double>(command, names, into, description, bounds, "a number", "NUMBER",
-                      [](const std::string& text) -> std::optional<double> {
-                          char* end = nullptr;
-                          const double v = std::strtod(text.c_str(), &end);
-                          if (text.empty() || !end || *end != '\0' || !std::isfinite(v))
-                              return std::nullopt;
-                          return v;
-                      });
+                              [](const std::string& text) -> std::optional<double> {
+                                  char* end = nullptr;
+                                  const double v = std::strtod(text.c_str(), &end);
+                                  if (text.empty() || !end || *end != '\0' || !std::isfinite(v))
+                                      return std::nullopt;
+                                  return v;
+                              });
 }
 
 CLI::Option* addText(CLI::App& command, const std::string& names, std::optional<std::string>& into,
                      const std::string& description, const std::string& typeName) {
-    return command.add_option_function<std::string>(names, [&into](const std::string& text) { into = text; },
-                                                    description)
+    return command
+        .add_option_function<std::string>(
+            names, [&into](const std::string& text) { into = text; }, description)
         ->type_name(typeName);
 }
 
@@ -122,7 +128,8 @@ std::string leftoverArgument(const CLI::App& command) {
     if (left.empty())
         return "";
     const std::string& first = left.front();
-    return first.size() > 1 && first[0] == '-' ? "unknown option " + first : "unexpected argument '" + first + "'";
+    return first.size() > 1 && first[0] == '-' ? "unknown option " + first
+                                               : "unexpected argument '" + first + "'";
 }
 
 } // namespace segforge::cli

@@ -5,7 +5,6 @@
 // and CLI11 writes its usage (`segforge-cli COMMAND --help`) from them.
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <optional>
 #include <string>
@@ -36,8 +35,8 @@ struct Bounds {
 CLI::Option* addInteger(CLI::App& command, const std::string& names, std::optional<int>& into,
                         const std::string& description, Bounds bounds = {});
 /// The same, for an option whose default `into` already holds.
-CLI::Option* addInteger(CLI::App& command, const std::string& names, int& into, const std::string& description,
-                        Bounds bounds = {});
+CLI::Option* addInteger(CLI::App& command, const std::string& names, int& into,
+                        const std::string& description, Bounds bounds = {});
 
 /// A finite floating-point option, refused as addInteger refuses ("expects a number").
 CLI::Option* addNumber(CLI::App& command, const std::string& names, std::optional<double>& into,

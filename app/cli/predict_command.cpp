@@ -11,14 +11,13 @@
 #include "ops/op_registry.hpp"
 #include "util/constants.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 namespace segforge::cli {
@@ -44,7 +43,8 @@ int runPredict(const PredictArgs& args) {
     const core::Node* dataset = core::findDatasetNode(project->graph, error);
     const auto prediction = core::predictionPort(project->graph);
     if (!dataset || !prediction) {
-        std::cerr << "segforge-cli predict: " << (dataset ? "the graph has no loss or metric whose prediction to use" : error)
+        std::cerr << "segforge-cli predict: "
+                  << (dataset ? "the graph has no loss or metric whose prediction to use" : error)
                   << "\n";
         return kExitFindings;
     }
@@ -58,7 +58,8 @@ int runPredict(const PredictArgs& args) {
         }
     } else if (!project->weights) {
         std::cerr << "segforge-cli predict: " << args.project
-                  << " has no saved weights; give --weights W (or save the project after training in the app)\n";
+                  << " has no saved weights; give --weights W (or save the project after training "
+                     "in the app)\n";
         return kExitBadInput;
     } else {
         // Predictions from a partly untrained network would look like results
@@ -68,18 +69,20 @@ int runPredict(const PredictArgs& args) {
         for (const auto& note : loaded.notes)
             std::cerr << "segforge-cli predict: " << note << " (warning)\n";
         if (!loaded.match.complete()) {
-            std::cerr << "segforge-cli predict: "
-                      << (loaded.match.error.empty()
-                              ? "the saved weights do not fit the graph (edited since training?): " +
-                                    core::describeNotLoaded(loaded.match) + "; train again and save"
-                              : loaded.match.error)
-                      << "\n";
+            std::cerr
+                << "segforge-cli predict: "
+                << (loaded.match.error.empty()
+                        ? "the saved weights do not fit the graph (edited since training?): " +
+                              core::describeNotLoaded(loaded.match) + "; train again and save"
+                        : loaded.match.error)
+                << "\n";
             return kExitBadInput;
         }
-        std::cerr << "using the weights saved with the project: " << project->weights->file << " (step "
-                  << project->weights->step << ")\n";
+        std::cerr << "using the weights saved with the project: " << project->weights->file
+                  << " (step " << project->weights->step << ")\n";
     }
-    const core::CheckResult check = core::checkGraph(project->graph, core::CheckOptions::withoutInputSizeSweep());
+    const core::CheckResult check =
+        core::checkGraph(project->graph, core::CheckOptions::withoutInputSizeSweep());
     const core::TensorType imageType = *check.typeOf({dataset->id, "image"});
     const core::TensorType maskType = *check.typeOf({dataset->id, "mask"});
     const auto policy = core::pipelineOptionsFor(*project, *dataset).sizePolicy;
@@ -90,13 +93,15 @@ int runPredict(const PredictArgs& args) {
         if (entry.is_regular_file() && core::isImageFile(entry.path()))
             files.push_back(entry.path());
     if (ec || files.empty()) {
-        std::cerr << "segforge-cli predict: no images in " << args.images << (ec ? ": " + ec.message() : "") << "\n";
+        std::cerr << "segforge-cli predict: no images in " << args.images
+                  << (ec ? ": " + ec.message() : "") << "\n";
         return kExitBadInput;
     }
     std::sort(files.begin(), files.end());
     fs::create_directories(args.out, ec);
     if (ec) {
-        std::cerr << "segforge-cli predict: cannot create " << args.out << ": " << ec.message() << "\n";
+        std::cerr << "segforge-cli predict: cannot create " << args.out << ": " << ec.message()
+                  << "\n";
         return kExitBadInput;
     }
 
@@ -125,8 +130,8 @@ int runPredict(const PredictArgs& args) {
         }
         const core::Tensor& scores = *ex->output(prediction->node, prediction->port);
         const int k = static_cast<int>(scores.channels());
-        cv::Mat scoreMat(static_cast<int>(scores.height()), static_cast<int>(scores.width()), CV_32FC(k),
-                         const_cast<float*>(scores.f32()));
+        cv::Mat scoreMat(static_cast<int>(scores.height()), static_cast<int>(scores.width()),
+                         CV_32FC(k), const_cast<float*>(scores.f32()));
         cv::Mat mask = core::maskFromScores(scoreMat, static_cast<float>(threshold));
         const cv::Mat original = core::displayRgb(read.image);
         if (mask.size() != original.size())
@@ -154,9 +159,11 @@ int runPredict(const PredictArgs& args) {
                 if (t.size() != original.size())
                     break;
                 const core::MaskScores image = core::scorePredictedMask(mask, t, k);
-                sum = {sum.dice + image.dice, sum.iou + image.iou, sum.accuracy + image.accuracy, image.policy};
+                sum = {sum.dice + image.dice, sum.iou + image.iou, sum.accuracy + image.accuracy,
+                       image.policy};
                 ++compared;
-                err = core::writeImage(fs::path(args.out) / (stem + "_compare.png"), core::overlayComparison(original, mask, t));
+                err = core::writeImage(fs::path(args.out) / (stem + "_compare.png"),
+                                       core::overlayComparison(original, mask, t));
                 break;
             }
         }
@@ -166,11 +173,13 @@ int runPredict(const PredictArgs& args) {
         }
         ++written;
     }
-    std::cout << "wrote masks and overlays for " << written << " of " << files.size() << " images to " << args.out;
+    std::cout << "wrote masks and overlays for " << written << " of " << files.size()
+              << " images to " << args.out;
     if (compared > 0) {
         std::ostringstream means;
-        means << std::fixed << std::setprecision(4) << sum.dice / compared << " (" << sum.policy.describe()
-              << "), IoU " << sum.iou / compared << ", pixel accuracy " << sum.accuracy / compared;
+        means << std::fixed << std::setprecision(4) << sum.dice / compared << " ("
+              << sum.policy.describe() << "), IoU " << sum.iou / compared << ", pixel accuracy "
+              << sum.accuracy / compared;
         std::cout << "; mean Dice against " << compared << " ground-truth masks: " << means.str();
     }
     std::cout << "\n";
@@ -181,16 +190,23 @@ int runPredict(const PredictArgs& args) {
 
 Command addPredictCommand(CLI::App& app) {
     auto args = std::make_shared<PredictArgs>();
-    CLI::App* cmd = app.add_subcommand("predict", "Write the predicted mask and overlay of every image");
+    CLI::App* cmd =
+        app.add_subcommand("predict", "Write the predicted mask and overlay of every image");
     cmd->add_option("PROJECT", args->project, "the project")->required();
     addText(*cmd, "--weights", args->weights,
-            "weights (.safetensors); without it the weights saved with the project (its weights section)", "W");
-    cmd->add_option("--images", args->images, "the images to predict")->required()->type_name("DIR");
+            "weights (.safetensors); without it the weights saved with the project (its weights "
+            "section)",
+            "W");
+    cmd->add_option("--images", args->images, "the images to predict")
+        ->required()
+        ->type_name("DIR");
     cmd->add_option("-o,--out", args->out, "the folder to write")->required()->type_name("DIR");
-    addText(*cmd, "--masks", args->masks, "ground-truth masks, named as the images: also write the comparison",
-            "DIR");
-    addNumber(*cmd, "--threshold", args->threshold, "foreground score threshold of a binary model (default 0.5)");
-    cmd->footer("Writes DIR/<stem>_mask.png and <stem>_overlay.png for every image (and <stem>_compare.png\n"
+    addText(*cmd, "--masks", args->masks,
+            "ground-truth masks, named as the images: also write the comparison", "DIR");
+    addNumber(*cmd, "--threshold", args->threshold,
+              "foreground score threshold of a binary model (default 0.5)");
+    cmd->footer("Writes DIR/<stem>_mask.png and <stem>_overlay.png for every image (and "
+                "<stem>_compare.png\n"
                 "against ground-truth masks).");
     return {cmd, [args] { return runPredict(*args); }};
 }

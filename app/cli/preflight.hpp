@@ -20,7 +20,8 @@ namespace segforge::cli {
 /// carrying the reason: an error (dataset-empty) with `requireData`, else the
 /// same code as a warning that training will refuse (DataProbe::folderOptional).
 std::unordered_map<core::NodeId, core::DataProbe>
-probeProjectData(const core::Project& project, const std::optional<std::string>& dataDir, bool requireData);
+probeProjectData(const core::Project& project, const std::optional<std::string>& dataDir,
+                 bool requireData);
 
 /// The options `check` uses when it has data, and `train` always: the data
 /// must also fit the Dataset's declared types (CheckOptions::forTraining).

@@ -37,7 +37,8 @@ int runTemplate(const TemplateArgs& args) {
         std::cerr << "segforge-cli template: " << err << "\n";
         return kExitBadInput;
     }
-    std::cout << "wrote " << args.out << ": " << project.name << ", " << project.graph.nodeCount() << " nodes\n";
+    std::cout << "wrote " << args.out << ": " << project.name << ", " << project.graph.nodeCount()
+              << " nodes\n";
     return kExitOk;
 }
 
@@ -50,25 +51,34 @@ Command addTemplateCommand(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("template", "Write a complete, clean U-Net project");
     cmd->add_option("TEMPLATE", args->name, "the template: unet")
         ->required()
-        ->check(CLI::Validator([](const std::string& name) { return name == "unet" ? "" : "the only template is 'unet'"; },
-                               "unet"));
-    cmd->add_option("-o,--output", args->out, "the project file to write")->required()->type_name("FILE");
+        ->check(CLI::Validator(
+            [](const std::string& name) {
+                return name == "unet" ? "" : "the only template is 'unet'";
+            },
+            "unet"));
+    cmd->add_option("-o,--output", args->out, "the project file to write")
+        ->required()
+        ->type_name("FILE");
     addInteger(*cmd, "--depth", args->depth, "number of poolings" + byDefault(defaults.depth));
-    addInteger(*cmd, "--filters", args->filters, "filters of the first level" + byDefault(defaults.filters));
+    addInteger(*cmd, "--filters", args->filters,
+               "filters of the first level" + byDefault(defaults.filters));
     addInteger(*cmd, "--size", args->size, "input height and width" + byDefault(defaults.size));
     addInteger(*cmd, "--channels", args->channels, "image channels" + byDefault(defaults.channels));
-    addInteger(*cmd, "--classes", args->classes, "1: binary; K > 1: K classes" + byDefault(defaults.classes));
+    addInteger(*cmd, "--classes", args->classes,
+               "1: binary; K > 1: K classes" + byDefault(defaults.classes));
     cmd->add_flag("--batchnorm", args->batchnorm, "batch normalization after every convolution");
     std::string modes;
     for (auto up : {core::UNetOptions::Up::Transpose, core::UNetOptions::Up::Upsample,
                     core::UNetOptions::Up::UpsampleConv})
         modes += (modes.empty() ? "" : "|") + std::string(core::upModeName(up));
-    addText(*cmd, "--up", args->up, "how the decoder goes up a level (default " +
-                                         std::string(core::upModeName(defaults.up)) + ")",
+    addText(*cmd, "--up", args->up,
+            "how the decoder goes up a level (default " +
+                std::string(core::upModeName(defaults.up)) + ")",
             modes)
         ->check(CLI::Validator(
             [modes](const std::string& text) {
-                return core::parseUpMode(text) ? std::string() : "must be one of " + modes + ", got '" + text + "'";
+                return core::parseUpMode(text) ? std::string()
+                                               : "must be one of " + modes + ", got '" + text + "'";
             },
             ""));
     return {cmd, [args] { return runTemplate(*args); }};

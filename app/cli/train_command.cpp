@@ -2,15 +2,15 @@
 #include "cli/engine_support.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/preflight.hpp"
-#include "kernels/parallel.hpp"
 #include "engine/project_weights.hpp"
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
 #include "io/atomic_file.hpp"
+#include "kernels/parallel.hpp"
+#include "ops/op_registry.hpp"
 #include "project/run_history_csv.hpp"
 #include "util/constants.hpp"
-#include "ops/op_registry.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -31,7 +31,9 @@ namespace fs = std::filesystem;
 // (util/constants.hpp); a folder holding one of them is a run.
 
 /// A number as metrics.csv writes it, for the progress lines too.
-std::string num(double v, int digits = 6) { return core::csvNumber(v, digits); }
+std::string num(double v, int digits = 6) {
+    return core::csvNumber(v, digits);
+}
 
 /// metrics.csv's layout (project/run_history_csv.hpp): val_dice and val_iou are
 /// the first DiceCoefficient / IoU nodes, then val_<name> for every other metric node.
@@ -63,7 +65,8 @@ std::string metricsRow(const core::RunHistoryCsv& csv, const core::TrainEvent& e
 /// whose checkpoint never landed is dropped (the epoch runs again); rows are
 /// kept only while they number the epochs 1, 2, … in order. Replaced
 /// atomically. Returns "" or a message; `kept` is the number of rows kept.
-std::string rebuildMetricsCsv(const fs::path& csvPath, const std::string& header, int finishedEpochs, int& kept) {
+std::string rebuildMetricsCsv(const fs::path& csvPath, const std::string& header,
+                              int finishedEpochs, int& kept) {
     std::string text;
     {
         std::ifstream in(csvPath, std::ios::binary);
@@ -96,24 +99,28 @@ std::string metricSummary(const std::map<std::string, double>& metrics, const ch
 /// A progress bar redrawn in place on a terminal; one line per epoch otherwise.
 class Progress {
 public:
-    explicit Progress(bool tty) : m_tty(tty) {}
+    explicit Progress(bool tty)
+        : m_tty(tty) {}
 
     void batch(const core::TrainEvent& e, std::int64_t firstStep) {
         if (!m_tty)
             return;
-        const std::int64_t total = static_cast<std::int64_t>(e.epochs) * static_cast<std::int64_t>(e.batches);
+        const std::int64_t total =
+            static_cast<std::int64_t>(e.epochs) * static_cast<std::int64_t>(e.batches);
         const std::int64_t done = e.step - firstStep;
         const double eta = done > 0 ? e.elapsedSeconds / static_cast<double>(done) *
                                           static_cast<double>(total - e.step)
                                     : std::nan("");
         constexpr int kWidth = 24;
-        const int filled = static_cast<int>(kWidth * (e.batch + 1) / std::max<std::size_t>(1, e.batches));
+        const int filled =
+            static_cast<int>(kWidth * (e.batch + 1) / std::max<std::size_t>(1, e.batches));
         std::string bar(static_cast<std::size_t>(filled), '=');
         bar.resize(kWidth, ' ');
         std::cout << "\r\033[K"
-                  << "epoch " << e.epoch + 1 << "/" << e.epochs << " [" << bar << "] " << e.batch + 1 << "/"
-                  << e.batches << " loss " << num(e.trainLoss, 4) << metricSummary(e.trainMetrics, "")
-                  << "  " << num(e.msPerStep, 4) << " ms/step  ETA " << formatDuration(eta) << std::flush;
+                  << "epoch " << e.epoch + 1 << "/" << e.epochs << " [" << bar << "] "
+                  << e.batch + 1 << "/" << e.batches << " loss " << num(e.trainLoss, 4)
+                  << metricSummary(e.trainMetrics, "") << "  " << num(e.msPerStep, 4)
+                  << " ms/step  ETA " << formatDuration(eta) << std::flush;
     }
 
     void line(const std::string& text) {
@@ -137,7 +144,8 @@ struct TrainArgs {
 
 int runTrain(const TrainArgs& args) {
     if (args.resume && args.overwrite) {
-        std::cerr << "segforge-cli train: --resume continues the run in --out and --overwrite replaces it: give one "
+        std::cerr << "segforge-cli train: --resume continues the run in --out and --overwrite "
+                     "replaces it: give one "
                      "of them\n";
         return kExitBadInput;
     }
@@ -154,7 +162,8 @@ int runTrain(const TrainArgs& args) {
             if (std::error_code ec; fs::exists(out / name, ec))
                 found += std::string(found.empty() ? "" : " and ") + name;
         if (!found.empty()) {
-            std::cerr << "segforge-cli train: " << out.string() << " already holds a training run (" << found
+            std::cerr << "segforge-cli train: " << out.string() << " already holds a training run ("
+                      << found
                       << "); continue it with --resume, or start over in it with --overwrite\n";
             return kExitBadInput;
         }
@@ -195,14 +204,15 @@ int runTrain(const TrainArgs& args) {
         return kExitBadInput;
     }
     if (source->trainBatchCount() == 0) {
-        std::cerr << "segforge-cli train: " << source->trainSize() << " training samples make no full batch of "
-                  << batchSize << "; lower --batch\n";
+        std::cerr << "segforge-cli train: " << source->trainSize()
+                  << " training samples make no full batch of " << batchSize << "; lower --batch\n";
         return kExitBadInput;
     }
     std::error_code ec;
     fs::create_directories(out, ec);
     if (ec) {
-        std::cerr << "segforge-cli train: cannot create " << out.string() << ": " << ec.message() << "\n";
+        std::cerr << "segforge-cli train: cannot create " << out.string() << ": " << ec.message()
+                  << "\n";
         return kExitBadInput;
     }
     // What a killed run left half-written; the finished files are all renamed into place.
@@ -212,12 +222,13 @@ int runTrain(const TrainArgs& args) {
         // would otherwise resume the replaced run.
         for (const char* name : {kCheckpointFileName, kMetricsFileName, kWeightsFileName})
             if (fs::remove(out / name, ec); ec) {
-                std::cerr << "segforge-cli train: cannot remove " << (out / name).string() << ": " << ec.message()
-                          << "\n";
+                std::cerr << "segforge-cli train: cannot remove " << (out / name).string() << ": "
+                          << ec.message() << "\n";
                 return kExitBadInput;
             }
     }
-    core::TrainerSettings settings = core::trainerSettingsFor(project->training, o, source->trainBatchCount());
+    core::TrainerSettings settings =
+        core::trainerSettingsFor(project->training, o, source->trainBatchCount());
     settings.checkpointPath = out / kCheckpointFileName;
     core::Trainer trainer(*executor, *source, settings);
     // --resume continues the run in --out; a new run folder continues the run
@@ -236,8 +247,8 @@ int runTrain(const TrainArgs& args) {
             return kExitBadInput;
         }
         if (resumeFrom != settings.checkpointPath)
-            std::cerr << "segforge-cli train: continuing the run saved with the project (" << resumeFrom.string()
-                      << ", step " << trainer.step() << ")\n";
+            std::cerr << "segforge-cli train: continuing the run saved with the project ("
+                      << resumeFrom.string() << ", step " << trainer.step() << ")\n";
     }
     const core::RunHistoryCsv csvFormat = metricsCsvFor(project->graph);
     const fs::path csvPath = out / kMetricsFileName;
@@ -246,8 +257,9 @@ int runTrain(const TrainArgs& args) {
         int kept = 0;
         csvError = rebuildMetricsCsv(csvPath, csvFormat.header(), trainer.epoch(), kept);
         if (csvError.empty() && kept < trainer.epoch())
-            std::cerr << "segforge-cli train: " << csvPath.string() << " has rows for " << kept << " of the "
-                      << trainer.epoch() << " finished epochs; the missing rows are not recovered\n";
+            std::cerr << "segforge-cli train: " << csvPath.string() << " has rows for " << kept
+                      << " of the " << trainer.epoch()
+                      << " finished epochs; the missing rows are not recovered\n";
     } else {
         if (resumeAsked)
             std::cerr << "segforge-cli train: no " << kCheckpointFileName << " in " << out.string()
@@ -261,23 +273,27 @@ int runTrain(const TrainArgs& args) {
 
     core::setEngineThreads(settings.threads);
     Progress progress(::isatty(::fileno(stdout)) != 0);
-    progress.line("training '" + project->name + "': " + std::to_string(source->trainSize()) + " training / " +
-                  std::to_string(source->validationSize()) + " validation samples, " +
-                  std::to_string(source->trainBatchCount()) + " batches of " +
-                  std::to_string(batchSize) +
-                  ", " + std::to_string(settings.epochs) + " epochs, " + std::to_string(core::engineThreads()) +
-                  " threads" + (resume ? ", resumed at step " + std::to_string(trainer.step()) : ""));
+    progress.line("training '" + project->name + "': " + std::to_string(source->trainSize()) +
+                  " training / " + std::to_string(source->validationSize()) +
+                  " validation samples, " + std::to_string(source->trainBatchCount()) +
+                  " batches of " + std::to_string(batchSize) + ", " +
+                  std::to_string(settings.epochs) + " epochs, " +
+                  std::to_string(core::engineThreads()) + " threads" +
+                  (resume ? ", resumed at step " + std::to_string(trainer.step()) : ""));
     const std::int64_t firstStep = trainer.step();
     trainer.setCallback([&](const core::TrainEvent& e) {
         if (e.kind == core::TrainEventKind::Batch) {
             progress.batch(e, firstStep);
         } else if (e.kind == core::TrainEventKind::Epoch) {
             // On disk before the trainer writes the checkpoint that counts this epoch.
-            if (std::string err = core::appendToFileDurably(csvPath, metricsRow(csvFormat, e) + "\n"); !err.empty())
+            if (std::string err =
+                    core::appendToFileDurably(csvPath, metricsRow(csvFormat, e) + "\n");
+                !err.empty())
                 std::cerr << "segforge-cli train: " << err << "\n";
-            progress.line("epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs) + ": train_loss " +
-                          num(e.trainLoss, 4) + " val_loss " + num(e.valLoss, 4) + metricSummary(e.valMetrics, "val_") +
-                          " (" + num(e.epochSeconds, 3) + " s, " + num(e.msPerStep, 4) + " ms/step)");
+            progress.line("epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs) +
+                          ": train_loss " + num(e.trainLoss, 4) + " val_loss " + num(e.valLoss, 4) +
+                          metricSummary(e.valMetrics, "val_") + " (" + num(e.epochSeconds, 3) +
+                          " s, " + num(e.msPerStep, 4) + " ms/step)");
         }
     });
     core::TrainResult result;
@@ -290,12 +306,14 @@ int runTrain(const TrainArgs& args) {
         interruptedBy = watch.signal();
     } catch (const core::DataError& e) { // a file changed or vanished after the pre-flight
         progress.line("");
-        std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": data: " << e.what() << "\n";
+        std::cerr << "segforge-cli train: stopped at step " << trainer.step()
+                  << ": data: " << e.what() << "\n";
         return kExitBadInput;
-    } catch (const std::exception& e) { // not NaN (a result), not data (DataError): out of memory, a bug
+    } catch (
+        const std::exception& e) { // not NaN (a result), not data (DataError): out of memory, a bug
         progress.line("");
-        std::cerr << "segforge-cli train: stopped at step " << trainer.step() << ": internal error: " << e.what()
-                  << "\n";
+        std::cerr << "segforge-cli train: stopped at step " << trainer.step()
+                  << ": internal error: " << e.what() << "\n";
         return kExitInternalError;
     }
     for (const auto& p : source->problems())
@@ -307,7 +325,8 @@ int runTrain(const TrainArgs& args) {
         return kExitTrainingFailed;
     }
     if (!result.checkpointError.empty())
-        std::cerr << "segforge-cli train: checkpoint not written: " << result.checkpointError << "\n";
+        std::cerr << "segforge-cli train: checkpoint not written: " << result.checkpointError
+                  << "\n";
     const fs::path weights = out / kWeightsFileName;
     if (std::string err = core::saveWeights(*executor, weights); !err.empty()) {
         std::cerr << "segforge-cli train: " << err << "\n";
@@ -315,8 +334,8 @@ int runTrain(const TrainArgs& args) {
     }
     progress.line("wrote " + weights.string() + " and " + csvPath.string());
     if (result.status == core::TrainEventKind::Stopped && interruptedBy != 0) {
-        std::cerr << "segforge-cli train: interrupted at step " << trainer.step() << " (epoch " << trainer.epoch() + 1
-                  << ", batch " << trainer.batch() + 1 << ")";
+        std::cerr << "segforge-cli train: interrupted at step " << trainer.step() << " (epoch "
+                  << trainer.epoch() + 1 << ", batch " << trainer.batch() + 1 << ")";
         if (result.checkpointError.empty())
             std::cerr << "; continue with --resume (" << settings.checkpointPath.string() << ")";
         std::cerr << "\n";
@@ -331,18 +350,26 @@ Command addTrainCommand(CLI::App& app) {
     auto args = std::make_shared<TrainArgs>();
     CLI::App* cmd = app.add_subcommand("train", "Train on the Dataset node's folders");
     cmd->add_option("PROJECT", args->project, "the project")->required();
-    addText(*cmd, "--data", args->data, "read DIR/images and DIR/masks instead of the Dataset folders", "DIR");
-    addInteger(*cmd, "--epochs", args->epochs, "epochs (default: the project's)", Bounds::atLeast(1));
-    addInteger(*cmd, "--batch", args->batch, "batch size (default: the project's)", Bounds::atLeast(1));
-    addNumber(*cmd, "--lr", args->lr, "learning rate (default: the project's)", Bounds::greaterThan(0));
+    addText(*cmd, "--data", args->data,
+            "read DIR/images and DIR/masks instead of the Dataset folders", "DIR");
+    addInteger(*cmd, "--epochs", args->epochs, "epochs (default: the project's)",
+               Bounds::atLeast(1));
+    addInteger(*cmd, "--batch", args->batch, "batch size (default: the project's)",
+               Bounds::atLeast(1));
+    addNumber(*cmd, "--lr", args->lr, "learning rate (default: the project's)",
+              Bounds::greaterThan(0));
     addInteger(*cmd, "--seed", args->seed, "seed (default: the project's)", Bounds::atLeast(0));
-    addInteger(*cmd, "--threads", args->threads, "engine threads, 0: all cores (default: the project's)",
-               Bounds::atLeast(0));
-    cmd->add_option("-o,--out", args->out, "the run folder (default segforge-run)")->type_name("DIR");
-    cmd->add_flag("--resume", args->resume, "continue the run in --out (or the run saved with the project)");
+    addInteger(*cmd, "--threads", args->threads,
+               "engine threads, 0: all cores (default: the project's)", Bounds::atLeast(0));
+    cmd->add_option("-o,--out", args->out, "the run folder (default segforge-run)")
+        ->type_name("DIR");
+    cmd->add_flag("--resume", args->resume,
+                  "continue the run in --out (or the run saved with the project)");
     cmd->add_flag("--overwrite", args->overwrite, "start over in an --out that holds a run");
-    cmd->footer(std::string("Writes OUT/") + kMetricsFileName + ", OUT/" + kWeightsFileName + " and OUT/" + kCheckpointFileName +
-                ".\nExit 3 naming the node if training hits NaN/Inf; 128+N when stopped by signal N (its state "
+    cmd->footer(std::string("Writes OUT/") + kMetricsFileName + ", OUT/" + kWeightsFileName +
+                " and OUT/" + kCheckpointFileName +
+                ".\nExit 3 naming the node if training hits NaN/Inf; 128+N when stopped by signal "
+                "N (its state "
                 "saved).");
     return {cmd, [args] { return runTrain(*args); }};
 }

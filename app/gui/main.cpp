@@ -10,14 +10,13 @@
 #include "scene/view_report.hpp"
 #include "training/training_controller.hpp"
 #include "training/training_plots.hpp"
+#include "util/version.hpp"
 #include "window/first_run_hint.hpp"
 #include "window/main_window.hpp"
 #include "window/training_workbench.hpp"
 #include "window/workspaces.hpp"
-#include "util/version.hpp"
 
 #include <QApplication>
-#include <QTreeWidget>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
@@ -25,7 +24,7 @@
 #include <QJsonDocument>
 #include <QStandardPaths>
 #include <QTimer>
-
+#include <QTreeWidget>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,7 +38,8 @@ namespace {
 
 /// The bundled sample project: next to the executable when installed, else in the source tree.
 QString bundledSampleProject() {
-    const QString beside = QCoreApplication::applicationDirPath() + "/../resources/projects/sample_unet.segforge";
+    const QString beside =
+        QCoreApplication::applicationDirPath() + "/../resources/projects/sample_unet.segforge";
     if (QFileInfo::exists(beside))
         return QFileInfo(beside).absoluteFilePath();
     return QStringLiteral(SEGFORGE_RESOURCES "/projects/sample_unet.segforge");
@@ -49,17 +49,21 @@ QString bundledSampleProject() {
 /// which is generated on first run (nothing is downloaded). Falls back to the
 /// bundled copy if the directory is not writable.
 QString sampleProject() {
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/sample";
+    const QString dir =
+        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/sample";
     const QString project = dir + "/sample_unet.segforge";
     if (!QDir().mkpath(dir))
         return bundledSampleProject();
     if (!QFileInfo::exists(project) && !QFile::copy(bundledSampleProject(), project))
         return bundledSampleProject();
-    QFile::setPermissions(project, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
+    QFile::setPermissions(project, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup |
+                                       QFile::ReadOther);
     if (!QFileInfo::exists(dir + "/data/masks")) {
-        std::fprintf(stderr, "segforge: generating the sample dataset in %s/data …\n", qPrintable(dir));
+        std::fprintf(stderr, "segforge: generating the sample dataset in %s/data …\n",
+                     qPrintable(dir));
         segforge::core::SampleDataOptions options; // 200 images, 128×128, seed 1
-        const std::string err = segforge::core::writeSampleData((dir + "/data").toStdString(), options);
+        const std::string err =
+            segforge::core::writeSampleData((dir + "/data").toStdString(), options);
         if (!err.empty())
             std::fprintf(stderr, "segforge: %s\n", err.c_str());
     }
@@ -76,10 +80,11 @@ std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps, int 
     TrainingController* c = window.training()->controller();
     std::string error;
     QEventLoop loop;
-    QObject::connect(c, &TrainingController::batchDone, &loop, [c, steps, stepNodes](const segforge::core::TrainEvent& e) {
-        if (e.step >= steps)
-            stepNodes > 0 ? c->pause() : c->stop();
-    });
+    QObject::connect(c, &TrainingController::batchDone, &loop,
+                     [c, steps, stepNodes](const segforge::core::TrainEvent& e) {
+                         if (e.step >= steps)
+                             stepNodes > 0 ? c->pause() : c->stop();
+                     });
     int stepped = 0;
     QObject::connect(c, &TrainingController::pausedAt, &loop, [&](segforge::core::NodeId node) {
         if (node != segforge::core::kNoNode)
@@ -90,12 +95,13 @@ std::string trainForScreenshot(segforge::ui::MainWindow& window, int steps, int 
             QTimer::singleShot(50, &loop, &QEventLoop::quit);
     });
     bool ended = false;
-    QObject::connect(c, &TrainingController::runEnded, &loop, [&](segforge::core::TrainEventKind status) {
-        ended = true;
-        QString why; // after a NaN stop, keep the tensors that show it: no new predictions
-        if (status == segforge::core::TrainEventKind::NonFinite || !c->refreshOverlays(&why))
-            loop.quit();
-    });
+    QObject::connect(
+        c, &TrainingController::runEnded, &loop, [&](segforge::core::TrainEventKind status) {
+            ended = true;
+            QString why; // after a NaN stop, keep the tensors that show it: no new predictions
+            if (status == segforge::core::TrainEventKind::NonFinite || !c->refreshOverlays(&why))
+                loop.quit();
+        });
     QObject::connect(c, &TrainingController::overlaysReady, &loop, [&] {
         if (ended) // not the predictions of an epoch end while training goes on
             QTimer::singleShot(50, &loop, &QEventLoop::quit);
@@ -135,29 +141,40 @@ int main(int argc, char** argv) {
     parser.setApplicationDescription("Build and debug image-segmentation networks as graphs.");
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption openOpt("open", "Project to open (default: the bundled sample U-Net).", "FILE");
+    QCommandLineOption openOpt("open", "Project to open (default: the bundled sample U-Net).",
+                               "FILE");
     QCommandLineOption shotOpt("screenshot", "Render the window to OUT.png and exit.", "OUT.png");
-    QCommandLineOption reportOpt("view-report",
-                                 "With --screenshot: also write what the window shows to OUT.json (nodes in view, "
-                                 "smallest title, overlaps, wires through nodes, hidden labels, clipped widgets).",
-                                 "OUT.json");
-    QCommandLineOption sizeOpt("size", "Window size for --screenshot, e.g. 1600x1000.", "WxH", "1600x1000");
+    QCommandLineOption reportOpt(
+        "view-report",
+        "With --screenshot: also write what the window shows to OUT.json (nodes in view, "
+        "smallest title, overlaps, wires through nodes, hidden labels, clipped widgets).",
+        "OUT.json");
+    QCommandLineOption sizeOpt("size", "Window size for --screenshot, e.g. 1600x1000.", "WxH",
+                               "1600x1000");
     QCommandLineOption lightOpt("light", "Use the light theme.");
     QCommandLineOption selectOpt("select", "Select the node NAME (for screenshots).", "NAME");
-    QCommandLineOption dataOpt("data", "Train on DIR/images and DIR/masks instead of the Dataset node's folders.", "DIR");
-    QCommandLineOption stepsOpt("train-steps",
-                                "With --screenshot or --save: train N steps first.", "N");
-    QCommandLineOption nodesOpt("step-nodes", "With --train-steps: then pause and step K nodes of the next step.", "K");
-    QCommandLineOption recoverOpt("recover",
-                                  "Answer the start-up question about work left by a crash: accept or discard.",
-                                  "ANSWER");
-    QCommandLineOption workspaceOpt("workspace", "Show the workspace NAME: build, train or inspect.", "NAME");
-    QCommandLineOption saveOpt("save", "Save the project (with its trained weights, after --train-steps) and exit.");
-    QCommandLineOption fixesOpt("apply-fixes", "Apply the first fix of the first fixable diagnostic, N times "
-                                               "(each one undoable step, as a click on Fix).", "N");
-    QCommandLineOption hintOpt("first-run-hint", "With --screenshot: show the first-run hint (scripted runs leave it out).");
-    parser.addOptions({openOpt, shotOpt, reportOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt, nodesOpt, recoverOpt,
-                       fixesOpt, saveOpt, workspaceOpt, hintOpt});
+    QCommandLineOption dataOpt(
+        "data", "Train on DIR/images and DIR/masks instead of the Dataset node's folders.", "DIR");
+    QCommandLineOption stepsOpt("train-steps", "With --screenshot or --save: train N steps first.",
+                                "N");
+    QCommandLineOption nodesOpt(
+        "step-nodes", "With --train-steps: then pause and step K nodes of the next step.", "K");
+    QCommandLineOption recoverOpt(
+        "recover", "Answer the start-up question about work left by a crash: accept or discard.",
+        "ANSWER");
+    QCommandLineOption workspaceOpt("workspace",
+                                    "Show the workspace NAME: build, train or inspect.", "NAME");
+    QCommandLineOption saveOpt(
+        "save", "Save the project (with its trained weights, after --train-steps) and exit.");
+    QCommandLineOption fixesOpt("apply-fixes",
+                                "Apply the first fix of the first fixable diagnostic, N times "
+                                "(each one undoable step, as a click on Fix).",
+                                "N");
+    QCommandLineOption hintOpt(
+        "first-run-hint",
+        "With --screenshot: show the first-run hint (scripted runs leave it out).");
+    parser.addOptions({openOpt, shotOpt, reportOpt, sizeOpt, lightOpt, selectOpt, dataOpt, stepsOpt,
+                       nodesOpt, recoverOpt, fixesOpt, saveOpt, workspaceOpt, hintOpt});
     parser.addPositionalArgument("file", "Project to open.", "[file]");
     parser.process(app);
 
@@ -165,7 +182,8 @@ int main(int argc, char** argv) {
     if (parser.isSet(recoverOpt)) {
         const QString answer = parser.value(recoverOpt);
         if (answer != "accept" && answer != "discard") {
-            std::fprintf(stderr, "segforge: --recover takes accept or discard, not '%s'\n", qPrintable(answer));
+            std::fprintf(stderr, "segforge: --recover takes accept or discard, not '%s'\n",
+                         qPrintable(answer));
             return 2;
         }
         window.setRecoveryAnswer(answer == "accept");
@@ -181,12 +199,13 @@ int main(int argc, char** argv) {
         segforge::core::TrainingOverrides overrides;
         overrides.dataDir = std::filesystem::path(parser.value(dataOpt).toStdString());
         window.training()->controller()->setDefaultOverrides(overrides);
-        window.document()->setDataOverride(overrides.dataDir); // the checker probes what training reads
+        window.document()->setDataOverride(
+            overrides.dataDir); // the checker probes what training reads
     }
     const bool screenshot = parser.isSet(shotOpt);
     const bool saveAndExit = parser.isSet(saveOpt);
     if (screenshot || saveAndExit) {
-        window.setWeightsAutosave(false); // a scripted run leaves no work to recover
+        window.setWeightsAutosave(false);          // a scripted run leaves no work to recover
         window.workspaces()->setPersistent(false); // and shows the default layouts, not the user's
     }
     std::optional<segforge::ui::Workspace> workspace;
@@ -203,10 +222,11 @@ int main(int argc, char** argv) {
     const QString suffix = QFileInfo(file).suffix().toLower();
     const bool keras = suffix == "json" || suffix == "keras";
     QString openError;
-    const bool opened = keras ? window.importKeras(file, &openError, quiet) : window.openFile(file, &openError, quiet);
+    const bool opened = keras ? window.importKeras(file, &openError, quiet)
+                              : window.openFile(file, &openError, quiet);
     if (!opened && quiet) {
-        std::fprintf(stderr, "segforge: cannot open %s%s%s\n", qPrintable(file), openError.isEmpty() ? "" : ": ",
-                     qPrintable(openError));
+        std::fprintf(stderr, "segforge: cannot open %s%s%s\n", qPrintable(file),
+                     openError.isEmpty() ? "" : ": ", qPrintable(openError));
         return 2;
     }
 
@@ -235,8 +255,10 @@ int main(int argc, char** argv) {
         window.show();
         QApplication::processEvents();
         window.view()->showStart();
-        if (const auto* node = window.document()->graph().findNodeByName(parser.value(selectOpt).toStdString())) {
-            window.scene()->selectNode(node->id); // as a click on its diagnostic: selected and in view
+        if (const auto* node =
+                window.document()->graph().findNodeByName(parser.value(selectOpt).toStdString())) {
+            window.scene()->selectNode(
+                node->id); // as a click on its diagnostic: selected and in view
             window.view()->centerOnNode(node->id);
         }
         QApplication::processEvents();
@@ -258,7 +280,8 @@ int main(int argc, char** argv) {
             QString why;
             const QString path = window.document()->filePath();
             if (path.isEmpty() || !window.saveFile(path, &why, /*quiet=*/true)) {
-                std::fprintf(stderr, "segforge: cannot save %s: %s\n", qPrintable(path), qPrintable(why));
+                std::fprintf(stderr, "segforge: cannot save %s: %s\n", qPrintable(path),
+                             qPrintable(why));
                 return 2;
             }
             const auto& weights = window.document()->project().weights;
@@ -283,19 +306,23 @@ int main(int argc, char** argv) {
             return 2;
         }
         if (parser.isSet(reportOpt)) {
-            const segforge::ui::ViewReport report = segforge::ui::measureView(window.view(), &window);
+            const segforge::ui::ViewReport report =
+                segforge::ui::measureView(window.view(), &window);
             QFile out(parser.value(reportOpt));
             if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
                 out.write(QJsonDocument(report.toJson()).toJson()) < 0) {
-                std::fprintf(stderr, "segforge: cannot write %s\n", qPrintable(parser.value(reportOpt)));
+                std::fprintf(stderr, "segforge: cannot write %s\n",
+                             qPrintable(parser.value(reportOpt)));
                 return 2;
             }
         }
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-        std::printf("wrote %s (%dx%d) in %.0f ms\n", qPrintable(parser.value(shotOpt)), window.width(),
-                    window.height(), ms);
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
+        std::printf("wrote %s (%dx%d) in %.0f ms\n", qPrintable(parser.value(shotOpt)),
+                    window.width(), window.height(), ms);
         std::printf("title: %s\n", qPrintable(window.windowTitle().replace(
-                                        "[*]", window.isWindowModified() ? "*" : "")));
+                                       "[*]", window.isWindowModified() ? "*" : "")));
         return 0;
     }
     window.show();

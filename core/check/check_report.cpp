@@ -25,8 +25,8 @@ json dimensionJson(const DimensionReport& d) {
     json examples = json::array();
     for (std::size_t i = 0; i < d.working.size() && i < 8; ++i)
         examples.push_back(d.working[i]);
-    return {{"current", d.current},   {"works", d.currentWorks}, {"rule", d.rule},
-            {"period", d.period},     {"offset", d.offset},      {"nearest", d.nearest},
+    return {{"current", d.current}, {"works", d.currentWorks}, {"rule", d.rule},
+            {"period", d.period},   {"offset", d.offset},      {"nearest", d.nearest},
             {"examples", examples}};
 }
 
@@ -37,7 +37,8 @@ std::string nodeName(const Graph& g, NodeId id) {
 
 } // namespace
 
-json checkReportToJson(const Graph& graph, const CheckResult& result, const InputSizeReport& sizes) {
+json checkReportToJson(const Graph& graph, const CheckResult& result,
+                       const InputSizeReport& sizes) {
     json nodes = json::array();
     for (const auto& [id, node] : graph.nodes()) {
         json outputs = json::array();
@@ -72,14 +73,14 @@ json checkReportToJson(const Graph& graph, const CheckResult& result, const Inpu
                 edits.push_back(describeEdit(graph, e));
             fixes.push_back({{"description", f.description}, {"edits", edits}});
         }
-        diagnostics.push_back({{"severity", std::string(severityName(d.severity))},
-                               {"code", d.code},
-                               {"node", d.node == kNoNode ? json(nullptr) : json(d.node)},
-                               {"node_name", d.node == kNoNode ? json(nullptr)
-                                                               : json(nodeName(graph, d.node))},
-                               {"port", d.port.empty() ? json(nullptr) : json(d.port)},
-                               {"message", d.message},
-                               {"fixes", fixes}});
+        diagnostics.push_back(
+            {{"severity", std::string(severityName(d.severity))},
+             {"code", d.code},
+             {"node", d.node == kNoNode ? json(nullptr) : json(d.node)},
+             {"node_name", d.node == kNoNode ? json(nullptr) : json(nodeName(graph, d.node))},
+             {"port", d.port.empty() ? json(nullptr) : json(d.port)},
+             {"message", d.message},
+             {"fixes", fixes}});
     }
     json inputSizes = json::object();
     if (sizes.applicable) {
@@ -98,7 +99,8 @@ json checkReportToJson(const Graph& graph, const CheckResult& result, const Inpu
               {"warnings", result.count(Severity::Warning)}}}};
 }
 
-std::string diagnosticToText(const Graph& graph, const Diagnostic& d, const std::string& fileLabel) {
+std::string diagnosticToText(const Graph& graph, const Diagnostic& d,
+                             const std::string& fileLabel) {
     std::ostringstream out;
     out << fileLabel << ": " << severityName(d.severity) << "[" << d.code << "]";
     if (d.node != kNoNode) {

@@ -5,7 +5,6 @@
 #include "graph/graph.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 namespace segforge::core {

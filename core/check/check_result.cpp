@@ -27,7 +27,9 @@ std::int64_t CheckResult::parameterCount(NodeId node) const {
     return n;
 }
 
-bool CheckResult::hasErrors() const { return count(Severity::Error) > 0; }
+bool CheckResult::hasErrors() const {
+    return count(Severity::Error) > 0;
+}
 
 std::size_t CheckResult::count(Severity severity) const {
     std::size_t n = 0;

@@ -1,8 +1,8 @@
 #include "check/checker.hpp"
 
+#include "check/dataset_rules.hpp"
 #include "check/graph_rules.hpp"
 #include "check/input_size_sweep.hpp"
-#include "check/dataset_rules.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -13,7 +13,9 @@
 namespace segforge::core {
 namespace {
 
-std::string nodeRef(const Node& n) { return strCat(n.op, " '", n.name, "'"); }
+std::string nodeRef(const Node& n) {
+    return strCat(n.op, " '", n.name, "'");
+}
 
 /// One run of the checker over one graph: its state (schemas, resolved attributes,
 /// incoming edges) and the steps that share it without globals.
@@ -22,15 +24,15 @@ struct GraphChecker {
     const OpRegistry& registry;
     CheckResult& result;
     std::unordered_map<NodeId, const OpSchema*> schemas;
-    std::unordered_map<NodeId, AttrMap> attrs;     ///< resolved, for nodes with valid attributes
+    std::unordered_map<NodeId, AttrMap> attrs; ///< resolved, for nodes with valid attributes
     std::unordered_map<NodeId, std::vector<const Edge*>> incoming;
     std::vector<PendingInput> unconnected;
     const std::unordered_map<NodeId, DataProbe>* probes = nullptr;
 
     Diagnostic& add(Severity sev, std::string_view code, NodeId node, std::string port,
                     std::string message) {
-        result.diagnostics.push_back({sev, std::string(code), node, std::move(port),
-                                      std::move(message), {}});
+        result.diagnostics.push_back(
+            {sev, std::string(code), node, std::move(port), std::move(message), {}});
         return result.diagnostics.back();
     }
 
@@ -39,10 +41,11 @@ struct GraphChecker {
             const Node* from = graph.findNode(e.from.node);
             const Node* to = graph.findNode(e.to.node);
             if (!from || !to) {
-                auto& d = add(Severity::Error, codes::kDanglingEdge, from ? from->id : (to ? to->id : kNoNode),
-                              from ? e.from.port : e.to.port,
-                              strCat("an edge refers to node #", from ? e.to.node : e.from.node,
-                                     ", which does not exist"));
+                auto& d =
+                    add(Severity::Error, codes::kDanglingEdge,
+                        from ? from->id : (to ? to->id : kNoNode), from ? e.from.port : e.to.port,
+                        strCat("an edge refers to node #", from ? e.to.node : e.from.node,
+                               ", which does not exist"));
                 d.fixes.push_back({"Remove the dangling edge", {DisconnectEdit{e}}});
                 continue;
             }
@@ -105,10 +108,11 @@ struct GraphChecker {
                 EditScript rename{SetAttributeEdit{id, key, std::nullopt}};
                 if (!guess.empty() && !node.attrs.count(guess)) {
                     rename.push_back(SetAttributeEdit{id, guess, value});
-                    d.fixes.push_back({"Rename attribute '" + key + "' to '" + guess + "'", rename});
+                    d.fixes.push_back(
+                        {"Rename attribute '" + key + "' to '" + guess + "'", rename});
                 }
-                d.fixes.push_back({"Remove attribute '" + key + "'",
-                                   {SetAttributeEdit{id, key, std::nullopt}}});
+                d.fixes.push_back(
+                    {"Remove attribute '" + key + "'", {SetAttributeEdit{id, key, std::nullopt}}});
             }
             for (const auto& spec : schema->attrs) {
                 auto it = node.attrs.find(spec.name);
@@ -169,16 +173,17 @@ struct GraphChecker {
         for (NodeId id : cycle)
             path += "'" + graph.findNode(id)->name + "' → ";
         path += "'" + graph.findNode(cycle.front())->name + "'";
-        auto& d = add(Severity::Error, codes::kGraphCycle, cycle.front(), "",
-                      strCat("the graph has a cycle: ", path,
-                             ". A tensor cannot depend on itself; the nodes on the cycle get no type"));
+        auto& d =
+            add(Severity::Error, codes::kGraphCycle, cycle.front(), "",
+                strCat("the graph has a cycle: ", path,
+                       ". A tensor cannot depend on itself; the nodes on the cycle get no type"));
         // Break the cycle at the edge that closes it.
         for (const Edge& e : graph.edges()) {
             if (e.from.node == cycle.back() && e.to.node == cycle.front()) {
-                d.fixes.push_back({strCat("Disconnect '", graph.findNode(e.from.node)->name, "'.",
-                                          e.from.port, " → '", graph.findNode(e.to.node)->name,
-                                          "'.", e.to.port),
-                                   {DisconnectEdit{e}}});
+                d.fixes.push_back(
+                    {strCat("Disconnect '", graph.findNode(e.from.node)->name, "'.", e.from.port,
+                            " → '", graph.findNode(e.to.node)->name, "'.", e.to.port),
+                     {DisconnectEdit{e}}});
                 break;
             }
         }
@@ -187,7 +192,8 @@ struct GraphChecker {
     void checkDType(const Node& node, const OpSchema& schema, const std::string& port,
                     const TensorType& t, const Edge& edge) {
         const auto& accepted = schema.acceptedDTypes(port);
-        if (accepted.empty() || std::find(accepted.begin(), accepted.end(), t.dtype) != accepted.end())
+        if (accepted.empty() ||
+            std::find(accepted.begin(), accepted.end(), t.dtype) != accepted.end())
             return;
         std::string wanted;
         for (std::size_t i = 0; i < accepted.size(); ++i)
@@ -195,8 +201,8 @@ struct GraphChecker {
         const Node* producer = graph.findNode(edge.from.node);
         auto& d = add(Severity::Error, codes::kDTypeMismatch, node.id, port,
                       strCat(nodeRef(node), " needs ", wanted, " on input '", port, "', but '",
-                             producer->name, "'.", edge.from.port, " delivers ", t.toString(),
-                             " (", dtypeName(t.dtype),
+                             producer->name, "'.", edge.from.port, " delivers ", t.toString(), " (",
+                             dtypeName(t.dtype),
                              "). SegForge never casts implicitly. TensorFlow: \"Value passed to "
                              "parameter has DataType ",
                              dtypeName(t.dtype), " not in list of allowed values\""));
@@ -234,16 +240,18 @@ struct GraphChecker {
                 continue;
             }
             if (feeding.size() > 1) {
-                auto& d = add(Severity::Error, codes::kMultipleProducers, id, inputNames[i],
-                              strCat(nodeRef(node), ": input '", inputNames[i], "' has ",
-                                     feeding.size(), " producers; an input takes exactly one "
-                                                     "(use Concatenate or Add to merge tensors)"));
+                auto& d =
+                    add(Severity::Error, codes::kMultipleProducers, id, inputNames[i],
+                        strCat(nodeRef(node), ": input '", inputNames[i], "' has ", feeding.size(),
+                               " producers; an input takes exactly one "
+                               "(use Concatenate or Add to merge tensors)"));
                 EditScript keepFirst;
                 for (std::size_t k = 1; k < feeding.size(); ++k)
                     keepFirst.push_back(DisconnectEdit{*feeding[k]});
-                d.fixes.push_back({strCat("Keep only '", graph.findNode(feeding[0]->from.node)->name,
-                                          "'.", feeding[0]->from.port),
-                                   std::move(keepFirst)});
+                d.fixes.push_back(
+                    {strCat("Keep only '", graph.findNode(feeding[0]->from.node)->name, "'.",
+                            feeding[0]->from.port),
+                     std::move(keepFirst)});
             }
             inputEdges[i] = *feeding.front();
             inputs[i] = result.typeOf(feeding.front()->from);
@@ -296,9 +304,10 @@ struct GraphChecker {
     }
 
     void reportCollapse(const Node& node, const OpSchema& schema,
-                        const std::vector<std::optional<TensorType>>& inputs, const TensorType& out) {
-        std::string from = inputs.empty() || !inputs[0] ? std::string("its input")
-                                                        : inputs[0]->toString();
+                        const std::vector<std::optional<TensorType>>& inputs,
+                        const TensorType& out) {
+        std::string from =
+            inputs.empty() || !inputs[0] ? std::string("its input") : inputs[0]->toString();
         auto& d = add(Severity::Error, codes::kSpatialCollapse, node.id, "",
                       strCat(nodeRef(node), " turns ", from, " into ", out.toString(),
                              ": the image is too small for this layer and the spatial size "
@@ -307,18 +316,21 @@ struct GraphChecker {
         auto padding = a.find("padding");
         if (padding != a.end() && schema.findAttr("padding") &&
             std::get<std::string>(padding->second) == "valid") {
-            d.fixes.push_back({"Set padding='same' on '" + node.name + "'",
-                               {SetAttributeEdit{node.id, "padding", AttrValue{std::string("same")}}}});
+            d.fixes.push_back(
+                {"Set padding='same' on '" + node.name + "'",
+                 {SetAttributeEdit{node.id, "padding", AttrValue{std::string("same")}}}});
         }
     }
 };
 
 } // namespace
 
-CheckResult checkGraph(const Graph& graph, const CheckOptions& options, const OpRegistry& registry) {
+CheckResult checkGraph(const Graph& graph, const CheckOptions& options,
+                       const OpRegistry& registry) {
     CheckResult result;
-    GraphChecker checker{graph, registry, result, {}, {}, {}, {},
-                         options.dataProbes.empty() ? nullptr : &options.dataProbes};
+    GraphChecker checker{
+        graph, registry, result, {},
+        {},    {},       {},     options.dataProbes.empty() ? nullptr : &options.dataProbes};
     checker.indexEdges();
     checker.validateNodes();
     checker.order();

@@ -31,7 +31,9 @@ std::string listNames(const std::vector<std::string>& names, std::size_t max = 5
     return out;
 }
 
-std::string sizeText(int h, int w) { return strCat(h, "×", w); }
+std::string sizeText(int h, int w) {
+    return strCat(h, "×", w);
+}
 
 /// mask-not-binary: a binary mask may have up to this share of pixels between
 /// its two levels (antialiased edges), a ramp or a class-index mask has far more.
@@ -39,7 +41,8 @@ constexpr double kMaxBetweenShare = 0.05;
 
 Diagnostic& add(CheckResult& r, Severity sev, std::string_view code, NodeId node, std::string port,
                 std::string message) {
-    r.diagnostics.push_back({sev, std::string(code), node, std::move(port), std::move(message), {}});
+    r.diagnostics.push_back(
+        {sev, std::string(code), node, std::move(port), std::move(message), {}});
     return r.diagnostics.back();
 }
 
@@ -83,7 +86,8 @@ std::vector<MaskConsumer> maskConsumers(const Graph& graph, NodeId dataset) {
     return out;
 }
 
-std::optional<TensorType> predictionType(const Graph& graph, const CheckResult& result, NodeId loss) {
+std::optional<TensorType> predictionType(const Graph& graph, const CheckResult& result,
+                                         NodeId loss) {
     auto producer = graph.producerOf({loss, "prediction"});
     return producer ? result.typeOf(*producer) : std::nullopt;
 }
@@ -100,7 +104,9 @@ const Node* predictionConv(const Graph& graph, NodeId loss) {
     return n && ops::traitsOf(*n).filtersSetChannels ? n : nullptr;
 }
 
-std::string dataLabel(const Node& n) { return strCat("Dataset '", n.name, "'"); }
+std::string dataLabel(const Node& n) {
+    return strCat("Dataset '", n.name, "'");
+}
 
 /// Severity and tail of a finding about files that training skips or stops at.
 struct SkipPolicy {
@@ -108,8 +114,10 @@ struct SkipPolicy {
     Severity severity() const { return stop ? Severity::Error : Severity::Warning; }
     const char* tail(std::size_t files) const {
         if (files == 1)
-            return stop ? ". on_error='stop' will stop training at it" : ". It is skipped (on_error='skip')";
-        return stop ? ". on_error='stop' will stop training at the first one" : ". They are skipped (on_error='skip')";
+            return stop ? ". on_error='stop' will stop training at it"
+                        : ". It is skipped (on_error='skip')";
+        return stop ? ". on_error='stop' will stop training at the first one"
+                    : ". They are skipped (on_error='skip')";
     }
 };
 
@@ -119,32 +127,39 @@ bool checkEmptyAndFiles(const Node& node, const DataProbe& p, CheckResult& r) {
     if (!p.folderError.empty() && p.folderOptional) {
         // Same code and reason as the error training stops at: said first, here.
         add(r, Severity::Warning, codes::kDatasetEmpty, node.id, "",
-            strCat(dataLabel(node), " has no data yet: ", p.folderError,
-                   ". Training refuses to start until it exists (set the node's 'images' and 'masks' "
-                   "folders, or give --data DIR); until then its wires follow its attributes"));
+            strCat(
+                dataLabel(node), " has no data yet: ", p.folderError,
+                ". Training refuses to start until it exists (set the node's 'images' and 'masks' "
+                "folders, or give --data DIR); until then its wires follow its attributes"));
         return false;
     }
     if (!p.folderError.empty() || p.pairCount == 0 || noneReadable) {
-        std::string why = !p.folderError.empty() ? p.folderError
-                          : noneReadable
-                              ? strCat("none of its ", p.pairCount, p.pairCount == 1 ? " pair" : " pairs",
-                                       " can be read — ",
-                                       !p.tooLarge.empty()
-                                           ? strCat(p.tooLarge.front().mask ? "mask " : "image ",
-                                                    p.tooLarge.front().name, ": ", p.tooLarge.front().reason)
-                                           : strCat("'", p.unreadable.front().name, "': ", p.unreadable.front().reason))
-                          : p.unpaired.empty()
-                              ? strCat("the folder holds no image files (png, jpg, tif, bmp)")
-                              : strCat("no image has a mask with the same file name (", p.unpaired.size(),
-                                       " unpaired files: ", listNames(p.unpaired, 3), ")");
+        std::string why =
+            !p.folderError.empty() ? p.folderError
+            : noneReadable
+                ? strCat("none of its ", p.pairCount, p.pairCount == 1 ? " pair" : " pairs",
+                         " can be read — ",
+                         !p.tooLarge.empty()
+                             ? strCat(p.tooLarge.front().mask ? "mask " : "image ",
+                                      p.tooLarge.front().name, ": ", p.tooLarge.front().reason)
+                             : strCat("'", p.unreadable.front().name,
+                                      "': ", p.unreadable.front().reason))
+            : p.unpaired.empty()
+                ? strCat("the folder holds no image files (png, jpg, tif, bmp)")
+                : strCat("no image has a mask with the same file name (", p.unpaired.size(),
+                         " unpaired files: ", listNames(p.unpaired, 3), ")");
         add(r, Severity::Error, codes::kDatasetEmpty, node.id, "",
-            strCat(dataLabel(node), " has no image/mask pairs", noneReadable ? " to train on" : "", ": ", why,
-                   noneReadable ? "" : ". Images pair with masks by file name (x.png ↔ x.png or x_mask.png)"));
+            strCat(dataLabel(node), " has no image/mask pairs", noneReadable ? " to train on" : "",
+                   ": ", why,
+                   noneReadable
+                       ? ""
+                       : ". Images pair with masks by file name (x.png ↔ x.png or x_mask.png)"));
         return false;
     }
     if (!p.unpaired.empty()) {
         add(r, Severity::Warning, codes::kUnpairedFile, node.id, "",
-            strCat(dataLabel(node), ": ", p.unpaired.size(), p.unpaired.size() == 1 ? " file has" : " files have",
+            strCat(dataLabel(node), ": ", p.unpaired.size(),
+                   p.unpaired.size() == 1 ? " file has" : " files have",
                    " no partner and will be ignored: ", listNames(p.unpaired), " (", p.pairCount,
                    " pairs are used)"));
     }
@@ -158,7 +173,8 @@ bool checkEmptyAndFiles(const Node& node, const DataProbe& p, CheckResult& r) {
         auto& d = add(r, policy.severity(), codes::kImageTooLarge, node.id, "",
                       strCat(first.mask ? "mask " : "image ", first.name, ": ", first.reason,
                              others.empty() ? std::string()
-                                            : strCat(" (and ", others.size(), " more: ", listNames(others), ")"),
+                                            : strCat(" (and ", others.size(),
+                                                     " more: ", listNames(others), ")"),
                              policy.tail(p.tooLarge.size())));
         if (policy.stop)
             d.fixes.push_back(setAttr(node, "on_error", std::string("skip")));
@@ -169,9 +185,9 @@ bool checkEmptyAndFiles(const Node& node, const DataProbe& p, CheckResult& r) {
             names.push_back(u.name);
         auto& d = add(r, policy.severity(), codes::kDataFileUnreadable, node.id, "",
                       strCat(dataLabel(node), ": ", p.unreadable.size(),
-                             p.unreadable.size() == 1 ? " file cannot" : " files cannot", " be read: ",
-                             listNames(names), " — '", p.unreadable.front().name, "': ",
-                             p.unreadable.front().reason, policy.tail(p.unreadable.size())));
+                             p.unreadable.size() == 1 ? " file cannot" : " files cannot",
+                             " be read: ", listNames(names), " — '", p.unreadable.front().name,
+                             "': ", p.unreadable.front().reason, policy.tail(p.unreadable.size())));
         if (policy.stop)
             d.fixes.push_back(setAttr(node, "on_error", std::string("skip")));
     }
@@ -183,17 +199,19 @@ void checkSizes(const Node& node, const DataProbe& p, CheckResult& r) {
     if (policy == "resize")
         return; // every image and mask is brought to height×width explicitly
     const auto& common = p.images;
-    FixIt resize{strCat("Set size_policy='resize' with height×width ", sizeText(common.height, common.width),
-                        " on '", node.name, "' (masks use nearest-neighbour)"),
+    FixIt resize{strCat("Set size_policy='resize' with height×width ",
+                        sizeText(common.height, common.width), " on '", node.name,
+                        "' (masks use nearest-neighbour)"),
                  {SetAttributeEdit{node.id, "size_policy", AttrValue{std::string("resize")}},
                   SetAttributeEdit{node.id, "height", AttrValue{std::int64_t{common.height}}},
                   SetAttributeEdit{node.id, "width", AttrValue{std::int64_t{common.width}}}}};
     if (!p.sizeMismatches.empty()) {
         const PairSizeMismatch& m = p.sizeMismatches.front();
         auto& d = add(r, Severity::Error, codes::kImageSizeMismatch, node.id, "mask",
-                      strCat(dataLabel(node), ": image '", m.stem, "' is ", sizeText(m.imageHeight, m.imageWidth),
-                             " but its mask is ", sizeText(m.maskHeight, m.maskWidth), " (",
-                             p.sizeMismatches.size(), " of ", p.pairCount,
+                      strCat(dataLabel(node), ": image '", m.stem, "' is ",
+                             sizeText(m.imageHeight, m.imageWidth), " but its mask is ",
+                             sizeText(m.maskHeight, m.maskWidth), " (", p.sizeMismatches.size(),
+                             " of ", p.pairCount,
                              " pairs differ) — the mask must cover the image pixel for pixel. "
                              "TensorFlow: \"Incompatible shapes\""));
         d.fixes.push_back(resize);
@@ -204,7 +222,8 @@ void checkSizes(const Node& node, const DataProbe& p, CheckResult& r) {
         int shown = 0;
         for (const auto& [hw, count] : common.sizes) {
             if (shown++ < 4)
-                sizes += strCat(shown > 1 ? ", " : "", sizeText(hw.first, hw.second), " (", count, ")");
+                sizes +=
+                    strCat(shown > 1 ? ", " : "", sizeText(hw.first, hw.second), " (", count, ")");
         }
         auto& d = add(r, Severity::Error, codes::kImageSizeMismatch, node.id, "image",
                       strCat(dataLabel(node), ": the images differ in size — ", sizes,
@@ -220,7 +239,8 @@ void checkMaskChannels(const Graph& graph, const Node& node, const DataProbe& p,
         auto pred = predictionType(graph, r, c.node->id);
         if (!pred || pred->shape.rank() != 4)
             continue;
-        const std::int64_t want = c.schema->contract->layout == TargetLayout::ClassIndex ? 1 : pred->shape.channels();
+        const std::int64_t want =
+            c.schema->contract->layout == TargetLayout::ClassIndex ? 1 : pred->shape.channels();
         if (want == p.masks.channels)
             continue;
         std::string content;
@@ -228,17 +248,23 @@ void checkMaskChannels(const Graph& graph, const Node& node, const DataProbe& p,
         const bool twoValues = p.maskHistogram.size() <= 2;
         if (p.maskChannelsEqual) {
             content = "every pixel has equal channels (a grey mask saved as colour)";
-            fix = setAttr(node, "mask_mode", std::string(twoValues && want == 1 && c.schema->contract->layout != TargetLayout::ClassIndex ? "binary" : "class_index"));
+            fix = setAttr(node, "mask_mode",
+                          std::string(twoValues && want == 1 &&
+                                              c.schema->contract->layout != TargetLayout::ClassIndex
+                                          ? "binary"
+                                          : "class_index"));
         } else {
-            content = strCat(p.tooManyColours ? "more than 256" : std::to_string(p.maskColours.size()),
-                             " distinct colours (a colour-coded mask)");
+            content =
+                strCat(p.tooManyColours ? "more than 256" : std::to_string(p.maskColours.size()),
+                       " distinct colours (a colour-coded mask)");
             fix = setAttr(node, "mask_mode", std::string("palette"));
         }
-        auto& d = add(r, Severity::Error, codes::kMaskChannels, node.id, "mask",
-                      strCat(dataLabel(node), ": the masks have ", p.masks.channels, " channels (",
-                             sizeText(p.masks.height, p.masks.width), "×", p.masks.channels, "), but ",
-                             c.node->op, " '", c.node->name, "' needs a ", want,
-                             "-channel target for its ", pred->toString(), " prediction; ", content));
+        auto& d =
+            add(r, Severity::Error, codes::kMaskChannels, node.id, "mask",
+                strCat(dataLabel(node), ": the masks have ", p.masks.channels, " channels (",
+                       sizeText(p.masks.height, p.masks.width), "×", p.masks.channels, "), but ",
+                       c.node->op, " '", c.node->name, "' needs a ", want,
+                       "-channel target for its ", pred->toString(), " prediction; ", content));
         if (!p.tooManyColours)
             d.fixes.push_back(std::move(fix));
         return;
@@ -255,13 +281,14 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
         const TargetLayout layout = c.schema->contract->layout;
         const std::string where = strCat(c.node->op, " '", c.node->name, "'");
         const std::string quote = [&] {
-            return strCat("Keras/TensorFlow fail later with \"Received a label value of ", formatNumber(v.hi),
-                          " which is outside the valid range of [0, ",
+            return strCat("Keras/TensorFlow fail later with \"Received a label value of ",
+                          formatNumber(v.hi), " which is outside the valid range of [0, ",
                           layout == TargetLayout::ClassIndex ? pred->shape.channels() : 2, ")\"");
         }();
         if (layout == TargetLayout::ClassIndex) {
             const std::int64_t classes = pred->shape.channels();
-            const std::int64_t ignore = c.schema->findAttr("ignore_class") ? attrInt(*c.node, "ignore_class", -1) : -1;
+            const std::int64_t ignore =
+                c.schema->findAttr("ignore_class") ? attrInt(*c.node, "ignore_class", -1) : -1;
             std::vector<std::int64_t> bad;
             for (const auto& [value, count] : p.maskHistogram) {
                 if ((value < 0 || value >= classes) && value != ignore)
@@ -274,11 +301,12 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
             std::string badText;
             for (std::size_t i = 0; i < bad.size() && i < 6; ++i)
                 badText += strCat(i ? ", " : "", bad[i]);
-            auto& d = add(r, Severity::Error, codes::kMaskValueRange, c.node->id, "target",
-                          strCat(where, " needs class indices in [0, ", classes, ") for its ", classes,
-                                 "-class prediction, but the masks of '", node.name, "' hold ",
-                                 p.maskValuesText(), bad.empty() ? "" : strCat(" — out of range: ", badText),
-                                 ". ", quote));
+            auto& d =
+                add(r, Severity::Error, codes::kMaskValueRange, c.node->id, "target",
+                    strCat(where, " needs class indices in [0, ", classes, ") for its ", classes,
+                           "-class prediction, but the masks of '", node.name, "' hold ",
+                           p.maskValuesText(),
+                           bad.empty() ? "" : strCat(" — out of range: ", badText), ". ", quote));
             if (bad.size() == 1 && bad.front() == 255 && c.schema->findAttr("ignore_class"))
                 d.fixes.push_back(setAttr(*c.node, "ignore_class", std::int64_t{255}));
             if (!bad.empty() && bad.back() < 256) {
@@ -290,19 +318,23 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
         // Binary targets (BCE, Dice, …): every value must be in [0, 1].
         if (v.lo >= 0 && v.hi <= 1)
             continue;
-        auto& d = add(r, Severity::Error, codes::kMaskValueRange, c.node->id, "target",
-                      strCat(where, " needs target values in [0, 1], but the masks of '", node.name,
-                             "' reach it as ", target->toString(), " with values up to ", formatNumber(v.hi),
-                             " (stored values ", p.maskValuesText(), ", ",
-                             formatNumber(100.0 * p.maskValueShare(p.maskHistogram.empty() ? 0 : p.maskHistogram.rbegin()->first)),
-                             "% of pixels at the top value). The loss is then meaningless. ", quote));
+        auto& d = add(
+            r, Severity::Error, codes::kMaskValueRange, c.node->id, "target",
+            strCat(where, " needs target values in [0, 1], but the masks of '", node.name,
+                   "' reach it as ", target->toString(), " with values up to ", formatNumber(v.hi),
+                   " (stored values ", p.maskValuesText(), ", ",
+                   formatNumber(100.0 * p.maskValueShare(p.maskHistogram.empty()
+                                                             ? 0
+                                                             : p.maskHistogram.rbegin()->first)),
+                   "% of pixels at the top value). The loss is then meaningless. ", quote));
         if (p.maskHistogram.size() <= 2)
             d.fixes.push_back(setAttr(node, "mask_mode", std::string("binary")));
     }
 }
 
 std::string typeText(const FileType& t) {
-    return strCat(t.channels, "-channel ", t.bitDepth == 32 ? "float" : std::to_string(t.bitDepth) + "-bit");
+    return strCat(t.channels, "-channel ",
+                  t.bitDepth == 32 ? "float" : std::to_string(t.bitDepth) + "-bit");
 }
 
 /// Decoded files of one side grouped by what must agree within a batch; a
@@ -327,14 +359,21 @@ void reportMixed(const Node& node, const std::map<FileType, FileGroup>& types, c
     }
     auto odd = groups.begin() == most ? std::next(groups.begin()) : groups.begin();
     add(r, Severity::Error, codes::kMixedSampleTypes, node.id, side,
-        strCat(side, " ", odd->second.example, ": ", typeText(odd->first), ", but ", most->second.count, " of the ",
-               total, " ", side, "s read (e.g. ", most->second.example, ") are ", typeText(most->first), " (",
-               groups.size(), " kinds in all) — one batch holds one kind; convert the odd files"));
+        strCat(side, " ", odd->second.example, ": ", typeText(odd->first), ", but ",
+               most->second.count, " of the ", total, " ", side, "s read (e.g. ",
+               most->second.example, ") are ", typeText(most->first), " (", groups.size(),
+               " kinds in all) — one batch holds one kind; convert the odd files"));
 }
 
-FileType channelsAndDepth(const FileType& t) { return t; }
-FileType depthOnly(const FileType& t) { return {0, t.bitDepth == 32 ? 16 : t.bitDepth}; } // float indices become 16-bit
-FileType greyOrColour(const FileType& t) { return {t.channels >= 3 ? 3 : 1, t.bitDepth}; }
+FileType channelsAndDepth(const FileType& t) {
+    return t;
+}
+FileType depthOnly(const FileType& t) {
+    return {0, t.bitDepth == 32 ? 16 : t.bitDepth};
+} // float indices become 16-bit
+FileType greyOrColour(const FileType& t) {
+    return {t.channels >= 3 ? 3 : 1, t.bitDepth};
+}
 
 void checkMixedTypes(const Node& node, const DataProbe& p, CheckResult& r) {
     // Images: the batch takes the first sample's channels and converts only
@@ -362,45 +401,55 @@ void checkMaskFiles(const Node& node, const DataProbe& p, CheckResult& r) {
         const MultiLevelMask* worst = nullptr;
         const MultiLevelMask* noisy = nullptr;
         for (const MultiLevelMask& m : p.multiLevelMasks) {
-            if (m.betweenShare > kMaxBetweenShare && (!worst || m.betweenShare > worst->betweenShare))
+            if (m.betweenShare > kMaxBetweenShare &&
+                (!worst || m.betweenShare > worst->betweenShare))
                 worst = &m;
             if (m.faintShare > 0 && (!noisy || m.faintShare > noisy->faintShare))
                 noisy = &m;
         }
         const std::string count = strCat(" (", p.multiLevelMaskCount, " of ", p.decodedCount,
-                                          " masks read hold more than two values)");
+                                         " masks read hold more than two values)");
         if (worst) {
             add(r, Severity::Error, codes::kMaskNotBinary, node.id, "mask",
-                strCat("mask ", worst->name, ": holds ", worst->distinct, " values from ", worst->lo, " to ",
-                       worst->hi, " and ", percent(worst->betweenShare),
-                       " of its pixels are near neither end — not a two-level mask, yet mask_mode 'binary' "
-                       "makes every non-zero pixel foreground", count));
+                strCat("mask ", worst->name, ": holds ", worst->distinct, " values from ",
+                       worst->lo, " to ", worst->hi, " and ", percent(worst->betweenShare),
+                       " of its pixels are near neither end — not a two-level mask, yet mask_mode "
+                       "'binary' "
+                       "makes every non-zero pixel foreground",
+                       count));
         } else if (noisy) {
             add(r, Severity::Warning, codes::kMaskNotBinary, node.id, "mask",
-                strCat("mask ", noisy->name, ": holds ", noisy->distinct, " values near ", noisy->lo, " and ",
-                       noisy->hi, " (compression noise?); ", percent(noisy->faintShare), " of its pixels are faint (1 to ",
-                       (noisy->hi - noisy->lo) / 8, ") and become foreground in mask_mode 'binary' — save masks "
-                       "losslessly (PNG)", count));
+                strCat("mask ", noisy->name, ": holds ", noisy->distinct, " values near ",
+                       noisy->lo, " and ", noisy->hi, " (compression noise?); ",
+                       percent(noisy->faintShare), " of its pixels are faint (1 to ",
+                       (noisy->hi - noisy->lo) / 8,
+                       ") and become foreground in mask_mode 'binary' — save masks "
+                       "losslessly (PNG)",
+                       count));
         }
     }
     if (p.paletteOverflowCount > 0) {
         const PaletteOverflow& o = p.paletteOverflows.front();
         add(r, Severity::Error, codes::kMaskPaletteIndex, node.id, "mask",
-            strCat("mask ", o.name, ": palette indices up to ", o.maxIndex, ", but its palette has ", o.paletteSize,
-                   " entries (", o.pixels, o.pixels == 1 ? " pixel uses" : " pixels use",
-                   " an index past it); ", p.paletteOverflowCount, p.paletteOverflowCount == 1 ? " mask" : " masks",
+            strCat("mask ", o.name, ": palette indices up to ", o.maxIndex,
+                   ", but its palette has ", o.paletteSize, " entries (", o.pixels,
+                   o.pixels == 1 ? " pixel uses" : " pixels use", " an index past it); ",
+                   p.paletteOverflowCount, p.paletteOverflowCount == 1 ? " mask" : " masks",
                    " like this — the file is damaged or was written with a cut palette"));
     }
     if (mode == "palette" && p.masks.channels >= 3) {
         if (p.tooManyColours) {
             add(r, Severity::Error, codes::kMaskColours, node.id, "mask",
-                strCat(dataLabel(node), ": mask_mode 'palette' numbers the masks' colours, but they hold more than ",
-                       DataProbe::kMaxColours, " (antialiased edges or a photo?) — palette masks need exact colours"));
+                strCat(dataLabel(node),
+                       ": mask_mode 'palette' numbers the masks' colours, but they hold more than ",
+                       DataProbe::kMaxColours,
+                       " (antialiased edges or a photo?) — palette masks need exact colours"));
         }
         for (const auto& [type, group] : p.masks.types) {
             if (type.channels >= 3 && type.bitDepth != 8) {
                 add(r, Severity::Error, codes::kMaskColours, node.id, "mask",
-                    strCat("mask ", group.example, ": ", typeText(type), ", but mask_mode 'palette' reads 8-bit colours"));
+                    strCat("mask ", group.example, ": ", typeText(type),
+                           ", but mask_mode 'palette' reads 8-bit colours"));
                 break;
             }
         }
@@ -432,8 +481,9 @@ void checkDeclaredTypes(const Node& node, const DataProbe& p, CheckResult& r) {
     FixIt fix{"", {}};
     std::string settings;
     auto set = [&](const char* name, AttrValue v) {
-        const std::string shown =
-            std::holds_alternative<std::string>(v) ? "'" + std::get<std::string>(v) + "'" : attrToString(v);
+        const std::string shown = std::holds_alternative<std::string>(v)
+                                      ? "'" + std::get<std::string>(v) + "'"
+                                      : attrToString(v);
         settings += strCat(settings.empty() ? "" : ", ", name, "=", shown);
         fix.edits.push_back(SetAttributeEdit{node.id, name, std::move(v)});
     };
@@ -447,15 +497,18 @@ void checkDeclaredTypes(const Node& node, const DataProbe& p, CheckResult& r) {
     }
     if (image.dtype != declared[0]->dtype)
         set("image_dtype", AttrValue{std::string(dtypeName(image.dtype))});
-    if (mask.shape.rank() == 4 && declared[1]->shape.rank() == 4 && mask.shape[3] != declared[1]->shape[3])
+    if (mask.shape.rank() == 4 && declared[1]->shape.rank() == 4 &&
+        mask.shape[3] != declared[1]->shape[3])
         set("mask_channels", AttrValue{std::int64_t{mask.shape[3]}});
     if (mask.dtype != declared[1]->dtype)
         set("mask_dtype", AttrValue{std::string(dtypeName(mask.dtype))});
-    auto& d = add(r, Severity::Error, codes::kDatasetTypeMismatch, node.id, "",
-                  strCat(dataLabel(node), ": the data gives images ", image.toString(), " and masks ", mask.toString(),
-                         ", but its attributes declare ", declared[0]->toString(), " and ", declared[1]->toString(),
-                         " — training, predict and export build the network from the attributes, so every "
-                         "batch would be refused"));
+    auto& d = add(
+        r, Severity::Error, codes::kDatasetTypeMismatch, node.id, "",
+        strCat(dataLabel(node), ": the data gives images ", image.toString(), " and masks ",
+               mask.toString(), ", but its attributes declare ", declared[0]->toString(), " and ",
+               declared[1]->toString(),
+               " — training, predict and export build the network from the attributes, so every "
+               "batch would be refused"));
     if (!fix.edits.empty()) {
         fix.description = strCat("Set ", settings, " on '", node.name, "' (the data's types)");
         d.fixes.push_back(std::move(fix));
@@ -464,12 +517,15 @@ void checkDeclaredTypes(const Node& node, const DataProbe& p, CheckResult& r) {
 
 } // namespace
 
-std::vector<std::optional<TensorType>> datasetTypesFromProbe(const Node& dataset, const DataProbe& probe) {
+std::vector<std::optional<TensorType>> datasetTypesFromProbe(const Node& dataset,
+                                                             const DataProbe& probe) {
     if (probe.pairCount == 0 || probe.images.channels == 0 || probe.masks.channels == 0)
         return {};
     const bool exact = attrString(dataset, "size_policy") == "exact";
-    const std::int64_t h = exact ? probe.images.height : attrInt(dataset, "height", probe.images.height);
-    const std::int64_t w = exact ? probe.images.width : attrInt(dataset, "width", probe.images.width);
+    const std::int64_t h =
+        exact ? probe.images.height : attrInt(dataset, "height", probe.images.height);
+    const std::int64_t w =
+        exact ? probe.images.width : attrInt(dataset, "width", probe.images.width);
     TensorType image{Shape::image(h, w, probe.images.channels), probe.images.dtype()};
     if (probe.images.rangeKnown)
         image.range = probe.images.range;
@@ -479,7 +535,8 @@ std::vector<std::optional<TensorType>> datasetTypesFromProbe(const Node& dataset
     if (probe.masks.rangeKnown)
         mask.range = probe.masks.range;
     if (mode == "binary") {
-        mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown, ValueRange{0, 1}};
+        mask =
+            TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown, ValueRange{0, 1}};
     } else if (mode == "class_index") {
         mask.shape = Shape::image(h, w, 1);
         if (mask.dtype == DType::Float32) // float class indices are rounded to 16-bit (mask_codec)
@@ -490,10 +547,13 @@ std::vector<std::optional<TensorType>> datasetTypesFromProbe(const Node& dataset
     } else if (mode == "palette") {
         // Colour masks number their distinct colours; palette PNGs and grey
         // masks keep their stored indices (the largest is the top class).
-        const double top = probe.masks.channels >= 3 ? static_cast<double>(probe.maskColours.size()) - 1
-                           : probe.maskHistogram.empty() ? 0.0
-                                                         : static_cast<double>(probe.maskHistogram.rbegin()->first);
-        mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown, ValueRange{0, std::max(0.0, top)}};
+        const double top = probe.masks.channels >= 3
+                               ? static_cast<double>(probe.maskColours.size()) - 1
+                           : probe.maskHistogram.empty()
+                               ? 0.0
+                               : static_cast<double>(probe.maskHistogram.rbegin()->first);
+        mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown,
+                          ValueRange{0, std::max(0.0, top)}};
     }
     return {image, mask};
 }

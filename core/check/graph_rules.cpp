@@ -32,8 +32,8 @@ bool hasConsumers(const Graph& graph, const PortRef& output) {
 std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const TensorType& have,
                               DType want) {
     std::vector<FixIt> fixes;
-    const std::string where = strCat(" between ", portName(graph, edge.from), " and ",
-                                     portName(graph, edge.to));
+    const std::string where =
+        strCat(" between ", portName(graph, edge.from), " and ", portName(graph, edge.to));
     auto cast = [&](DType to) {
         Node n = ops::makeNode(ops::kCastOp, "cast", {{"dtype", std::string(dtypeName(to))}});
         return FixIt{strCat("Insert Cast(", dtypeName(to), ")", where),
@@ -46,8 +46,10 @@ std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const Tensor
     // Unsigned pixels (u8, u16) are scaled by their type's maximum.
     const double typeMax = unsignedMax(have.dtype);
     const std::string maxText = typeMax == 255.0 ? "255" : "65535";
-    Node rescaleNode = ops::makeNode(ops::kRescaleOp, "rescale", {{"scale", typeMax > 0 ? 1.0 / typeMax : 1.0}});
-    FixIt rescale{strCat("Insert Rescale(scale=1/", maxText, ")", where, " (0..", maxText, " → 0..1 float32)"),
+    Node rescaleNode =
+        ops::makeNode(ops::kRescaleOp, "rescale", {{"scale", typeMax > 0 ? 1.0 / typeMax : 1.0}});
+    FixIt rescale{strCat("Insert Rescale(scale=1/", maxText, ")", where, " (0..", maxText,
+                         " → 0..1 float32)"),
                   insertNodeOnEdge(graph, edge, std::move(rescaleNode), "input", "output")};
     // 8-bit data is almost always 0..255 pixels or 0/255 masks, 16-bit data
     // 0..65535 pixels: scale it. Integer masks (class indices, 0/1) keep their
@@ -70,7 +72,10 @@ void reportUnconnectedInputs(const Graph& graph, CheckResult& result,
     for (const PendingInput& p : pending) {
         const Node& node = *graph.findNode(p.node);
         const OpSchema* schema = OpRegistry::builtin().find(node.op);
-        Diagnostic d{Severity::Error, std::string(codes::kUnconnectedInput), p.node, p.port,
+        Diagnostic d{Severity::Error,
+                     std::string(codes::kUnconnectedInput),
+                     p.node,
+                     p.port,
                      strCat(node.op, " '", node.name, "': input '", p.port,
                             "' is not connected; every input needs exactly one producer"),
                      {}};
@@ -124,7 +129,10 @@ void checkHasLoss(const Graph& graph, const OpRegistry& registry, CheckResult& r
         if (s && s->role == OpRole::Loss)
             return;
     }
-    Diagnostic d{Severity::Error, std::string(codes::kNoLoss), kNoNode, "",
+    Diagnostic d{Severity::Error,
+                 std::string(codes::kNoLoss),
+                 kNoNode,
+                 "",
                  "the graph has no loss node, so it cannot be trained; connect the network's "
                  "output and the target mask to a loss (e.g. BCEDice)",
                  {}};
@@ -195,15 +203,20 @@ void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
         if (!ops::traitsOf(node).batchStatistics)
             continue;
         const Node& source = *graph.findNode(src);
-        Diagnostic d{Severity::Warning, std::string(codes::kBatchNormSmallBatch), id, "input",
+        Diagnostic d{Severity::Warning,
+                     std::string(codes::kBatchNormSmallBatch),
+                     id,
+                     "input",
                      strCat(node.op, " '", node.name, "' is trained with batch size 1 ('",
-                            source.name, "'.batch_size): its statistics come from a single image, "
-                                         "are noisy, and differ from the moving averages used at "
-                                         "inference, so validation results suffer. Use a batch of 8 "
-                                         "or more"),
+                            source.name,
+                            "'.batch_size): its statistics come from a single image, "
+                            "are noisy, and differ from the moving averages used at "
+                            "inference, so validation results suffer. Use a batch of 8 "
+                            "or more"),
                      {}};
-        d.fixes.push_back({strCat("Set batch_size=8 on '", source.name, "'"),
-                           {SetAttributeEdit{source.id, "batch_size", AttrValue{std::int64_t{8}}}}});
+        d.fixes.push_back(
+            {strCat("Set batch_size=8 on '", source.name, "'"),
+             {SetAttributeEdit{source.id, "batch_size", AttrValue{std::int64_t{8}}}}});
         result.diagnostics.push_back(std::move(d));
     }
 }
@@ -229,7 +242,8 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
             downsamples = true;
         } else if (resampling == Resampling::ByStrides) {
             auto strides = ops::resolvedAttr(node, "strides");
-            if (strides && std::get<std::vector<std::int64_t>>(*strides) != std::vector<std::int64_t>{1, 1})
+            if (strides &&
+                std::get<std::vector<std::int64_t>>(*strides) != std::vector<std::int64_t>{1, 1})
                 downsamples = true;
         }
     }
@@ -246,7 +260,8 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
                 largest = std::max(largest, std::get<std::int64_t>(*v));
         }
     }
-    const int range = static_cast<int>(std::min<std::int64_t>(maxSize, std::max<std::int64_t>(64, 2 * largest)));
+    const int range =
+        static_cast<int>(std::min<std::int64_t>(maxSize, std::max<std::int64_t>(64, 2 * largest)));
     InputSizeReport report = sweepInputSizes(graph, range, registry);
     if (!report.applicable || (report.height.currentWorks && report.width.currentWorks) ||
         report.height.working.empty() || report.width.working.empty())
@@ -258,7 +273,10 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
                            ? "heights and widths that work: " + report.height.rule
                            : "heights that work: " + report.height.rule +
                                  "; widths that work: " + report.width.rule;
-    Diagnostic d{Severity::Error, std::string(codes::kInputSizeIndivisible), source.id, "",
+    Diagnostic d{Severity::Error,
+                 std::string(codes::kInputSizeIndivisible),
+                 source.id,
+                 "",
                  strCat("input size ", report.height.current, "×", report.width.current, " of '",
                         source.name,
                         "' does not survive the network's poolings and strides: the sizes no "
@@ -266,7 +284,8 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
                         where ? where->name : "?", "' (", symptom->code, "). ", rule,
                         " (nearest: ", report.height.nearest, "×", report.width.nearest, ")"),
                  {}};
-    FixIt fix{strCat("Set the input size to ", report.height.nearest, "×", report.width.nearest), {}};
+    FixIt fix{strCat("Set the input size to ", report.height.nearest, "×", report.width.nearest),
+              {}};
     for (NodeId id : report.sources) {
         fix.edits.push_back(SetAttributeEdit{id, "height", AttrValue{report.height.nearest}});
         fix.edits.push_back(SetAttributeEdit{id, "width", AttrValue{report.width.nearest}});

@@ -16,13 +16,13 @@ struct DimensionReport {
     std::vector<std::int64_t> working; ///< every working value in [1, maxSize]
     std::int64_t period = 0;           ///< working values are offset + k·period (0: no pattern)
     std::int64_t offset = 0;
-    std::int64_t nearest = 0;          ///< working value closest to current (0 if none)
-    std::string rule;                  ///< "multiples of 16, from 16"
+    std::int64_t nearest = 0; ///< working value closest to current (0 if none)
+    std::string rule;         ///< "multiples of 16, from 16"
 };
 
 struct InputSizeReport {
-    bool applicable = false;           ///< the graph has a sized source (Input / Dataset)
-    std::vector<NodeId> sources;       ///< nodes whose height/width were swept
+    bool applicable = false;     ///< the graph has a sized source (Input / Dataset)
+    std::vector<NodeId> sources; ///< nodes whose height/width were swept
     DimensionReport height;
     DimensionReport width;
 };

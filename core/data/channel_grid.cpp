@@ -2,11 +2,10 @@
 
 #include "util/str_cat.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
 namespace segforge::core {
@@ -14,13 +13,15 @@ namespace {
 
 void requireImage(const Tensor& t) {
     if (t.shape().rank() != 4)
-        throw std::invalid_argument(strCat("a channel grid needs an N×H×W×C tensor, got ", t.describe()));
+        throw std::invalid_argument(
+            strCat("a channel grid needs an N×H×W×C tensor, got ", t.describe()));
 }
 
 std::int64_t checkedSample(const Tensor& t, std::int64_t sample) {
     sample = std::max<std::int64_t>(sample, 0);
     if (sample >= t.batch())
-        throw std::out_of_range(strCat("sample ", sample, " is outside the batch of ", t.describe()));
+        throw std::out_of_range(
+            strCat("sample ", sample, " is outside the batch of ", t.describe()));
     return sample;
 }
 
@@ -115,7 +116,8 @@ cv::Mat channelGrid(const Tensor& t, std::int64_t sample, int maxChannels, int t
             const int interp = l.tileWidth > rgb.cols ? cv::INTER_NEAREST : cv::INTER_AREA;
             cv::resize(rgb, rgb, cv::Size(l.tileWidth, l.tileHeight), 0, 0, interp);
         }
-        const int x = (c % l.columns) * (l.tileWidth + l.gap), y = (c / l.columns) * (l.tileHeight + l.gap);
+        const int x = (c % l.columns) * (l.tileWidth + l.gap),
+                  y = (c / l.columns) * (l.tileHeight + l.gap);
         rgb.copyTo(grid(cv::Rect(x, y, l.tileWidth, l.tileHeight)));
     }
     return grid;

@@ -6,9 +6,8 @@
 
 #include "tensor/tensor.hpp"
 
-#include <opencv2/core.hpp>
-
 #include <cstdint>
+#include <opencv2/core.hpp>
 
 namespace segforge::core {
 

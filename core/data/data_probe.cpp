@@ -3,9 +3,8 @@
 #include "data/image_io.hpp"
 #include "util/str_cat.hpp"
 
-#include <opencv2/core.hpp>
-
 #include <algorithm>
+#include <opencv2/core.hpp>
 #include <set>
 
 namespace segforge::core {
@@ -23,7 +22,9 @@ template <typename Map> typename Map::key_type mostCommon(const Map& counts) {
     return best;
 }
 
-int bitsOf(const cv::Mat& m) { return m.depth() == CV_8U ? 8 : (m.depth() == CV_16U ? 16 : 32); }
+int bitsOf(const cv::Mat& m) {
+    return m.depth() == CV_8U ? 8 : (m.depth() == CV_16U ? 16 : 32);
+}
 
 void widen(ProbedSide& side, const cv::Mat& m, const std::string& name) {
     double lo = 0, hi = 0;
@@ -90,9 +91,14 @@ MultiLevelMask levelsOf(const std::string& name, const std::map<std::int64_t, st
 void scanMaskValues(const cv::Mat& mask, const std::string& name, DataProbe& probe) {
     std::map<std::int64_t, std::int64_t> hist;
     switch (mask.depth()) {
-    case CV_8U: hist = histogram<std::uint8_t>(mask); break;
-    case CV_16U: hist = histogram<std::uint16_t>(mask); break;
-    default: return; // float masks: range only
+    case CV_8U:
+        hist = histogram<std::uint8_t>(mask);
+        break;
+    case CV_16U:
+        hist = histogram<std::uint16_t>(mask);
+        break;
+    default:
+        return; // float masks: range only
     }
     for (const auto& [value, count] : hist)
         probe.maskHistogram[value] += count;
@@ -125,7 +131,8 @@ void scanPaletteIndices(const ImageReadResult& mask, const std::string& name, Da
     ++probe.paletteOverflowCount;
 }
 
-void scanColours(const cv::Mat& mask, DataProbe& probe, std::set<std::array<std::uint8_t, 3>>& colours) {
+void scanColours(const cv::Mat& mask, DataProbe& probe,
+                 std::set<std::array<std::uint8_t, 3>>& colours) {
     if (mask.channels() < 3 || mask.depth() != CV_8U)
         return;
     const int channels = mask.channels();
@@ -188,7 +195,10 @@ DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options) {
 
     // Evenly spread sample, deterministic: the same files every time.
     const std::size_t n = index.pairs.size();
-    const std::size_t want = options.fullScan ? n : std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, options.sampleCount)));
+    const std::size_t want =
+        options.fullScan
+            ? n
+            : std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, options.sampleCount)));
     std::set<std::size_t> sample;
     for (std::size_t k = 0; k < want; ++k)
         sample.insert(k * n / want);
@@ -201,7 +211,8 @@ DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options) {
         std::optional<ImageHeader> headers[2];
         bool bad = false;
         const std::filesystem::path* paths[2] = {&pair.image, &pair.mask};
-        const std::string names[2] = {pair.image.filename().string(), pair.mask.filename().string()};
+        const std::string names[2] = {pair.image.filename().string(),
+                                      pair.mask.filename().string()};
         for (int side = 0; side < 2; ++side) {
             std::string why;
             headers[side] = readImageHeader(*paths[side], &why);
@@ -220,7 +231,8 @@ DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options) {
         }
         for (int side = 0; side < 2; ++side) {
             ProbedSide& s = side == 0 ? probe.images : probe.masks;
-            ++s.sizes[{static_cast<int>(headers[side]->height), static_cast<int>(headers[side]->width)}];
+            ++s.sizes[{static_cast<int>(headers[side]->height),
+                       static_cast<int>(headers[side]->width)}];
             // Palette PNG masks are read as their indices: one channel.
             const bool indices = side == 1 && headers[side]->indexed;
             ++headerChannels[side][indices ? 1 : headers[side]->channels];
@@ -236,7 +248,8 @@ DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options) {
         }
         if (!sample.count(i))
             continue;
-        ImageReadResult decoded[2] = {readImage(pair.image, limits), readMaskImage(pair.mask, limits)};
+        ImageReadResult decoded[2] = {readImage(pair.image, limits),
+                                      readMaskImage(pair.mask, limits)};
         for (int side = 0; side < 2; ++side) {
             if (!decoded[side].ok()) {
                 probe.unreadable.push_back({names[side], decoded[side].error});
@@ -263,8 +276,9 @@ DataProbe probeDataset(const DatasetSpec& spec, const ProbeOptions& options) {
             s.width = size.second;
         }
         // Decoded channel counts are the truth; headers fill in when nothing decoded.
-        s.channels = !s.channelCounts.empty() ? mostCommon(s.channelCounts)
-                                              : (headerChannels[side].empty() ? 0 : mostCommon(headerChannels[side]));
+        s.channels = !s.channelCounts.empty()
+                         ? mostCommon(s.channelCounts)
+                         : (headerChannels[side].empty() ? 0 : mostCommon(headerChannels[side]));
     }
     if (colours.size() > DataProbe::kMaxColours)
         probe.tooManyColours = true;

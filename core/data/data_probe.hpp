@@ -48,7 +48,8 @@ struct MultiLevelMask {
     std::size_t distinct = 0; ///< distinct values
     std::int64_t lo = 0, hi = 0;
     double betweenShare = 0; ///< pixels near neither end (a ramp, a photo, class indices)
-    double faintShare = 0;   ///< non-zero pixels near 0 (compression noise): foreground in binary mode
+    double faintShare =
+        0; ///< non-zero pixels near 0 (compression noise): foreground in binary mode
 };
 
 /// A palette PNG mask using indices its palette does not have.
@@ -81,7 +82,7 @@ struct PairSizeMismatch {
 
 /// Summary of one side (images or masks) of a dataset.
 struct ProbedSide {
-    int height = 0;   ///< most common size (every file's header)
+    int height = 0; ///< most common size (every file's header)
     int width = 0;
     int channels = 0; ///< most common decoded channel count
     int bitDepth = 8; ///< 8, 16 or 32
@@ -101,12 +102,12 @@ struct ProbedSide {
 
 struct DataProbe {
     DatasetSpec spec;
-    std::string folderError;       ///< a folder is missing; nothing else is known
+    std::string folderError; ///< a folder is missing; nothing else is known
     /// Probed without data at hand (`check` without --data, the editor): a
     /// missing folder is then a warning that training will refuse, not an error.
     bool folderOptional = false;
     std::size_t pairCount = 0;
-    std::size_t decodedCount = 0;  ///< pairs fully decoded (the sample)
+    std::size_t decodedCount = 0; ///< pairs fully decoded (the sample)
     bool fullScan = false;
 
     ProbedSide images;
@@ -125,7 +126,7 @@ struct DataProbe {
     bool maskIndexed = false;
     static constexpr std::size_t kMaxColours = 256;
 
-    std::vector<std::string> unpaired;         ///< file names without a partner
+    std::vector<std::string> unpaired; ///< file names without a partner
     std::vector<PairSizeMismatch> sizeMismatches;
     std::vector<UnreadableFile> unreadable;
     std::vector<OversizedFile> tooLarge;

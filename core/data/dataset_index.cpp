@@ -74,7 +74,8 @@ DatasetIndex indexDataset(const DatasetSpec& spec) {
     if (spec.singleFolder()) {
         std::vector<fs::path> images;
         for (fs::path& f : imageFiles)
-            (endsWith(f.stem().string(), spec.maskSuffix) ? maskFiles : images).push_back(std::move(f));
+            (endsWith(f.stem().string(), spec.maskSuffix) ? maskFiles : images)
+                .push_back(std::move(f));
         imageFiles = std::move(images);
     } else {
         maskFiles = listImages(spec.masksDir, index.error);

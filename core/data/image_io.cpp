@@ -5,9 +5,6 @@
 #include "util/constants.hpp"
 #include "util/str_cat.hpp"
 
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -16,6 +13,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <new>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <vector>
 
 namespace segforge::core {
@@ -145,12 +144,12 @@ ImageReadResult decode(std::span<const std::uint8_t> bytes, const ImageHeader& h
         // OpenCV turns some TIFFs by their orientation tag: the same pixels,
         // but check (which reads headers) and training would see other sizes.
         const bool turned = raw.cols == header.height && raw.rows == header.width;
-        r.error = turned ? strCat("decoded as ", raw.cols, "×", raw.rows, " pixels, its header's ",
-                                  header.width, "×", header.height,
-                                  " turned by an orientation tag, which is not supported")
-                         : strCat("decoded as ", raw.cols, "×", raw.rows,
-                                  " pixels but its header declares ", header.width, "×",
-                                  header.height);
+        r.error =
+            turned ? strCat("decoded as ", raw.cols, "×", raw.rows, " pixels, its header's ",
+                            header.width, "×", header.height,
+                            " turned by an orientation tag, which is not supported")
+                   : strCat("decoded as ", raw.cols, "×", raw.rows,
+                            " pixels but its header declares ", header.width, "×", header.height);
         return r;
     }
     const int depth = raw.depth();
@@ -209,7 +208,8 @@ std::string pixelLimitError(const ImageHeader& h, const ImageLimits& limits) {
 
 bool isImageFile(const std::filesystem::path& path) {
     const std::string ext = lowerExtension(path);
-    return std::find(kImageExtensions.begin(), kImageExtensions.end(), ext) != kImageExtensions.end();
+    return std::find(kImageExtensions.begin(), kImageExtensions.end(), ext) !=
+           kImageExtensions.end();
 }
 
 ImageReadResult readImage(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {

@@ -12,11 +12,10 @@
 
 #include "data/image_limits.hpp"
 
-#include <opencv2/core.hpp>
-
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <span>
 #include <string>

@@ -3,12 +3,11 @@
 #include "data/image_io.hpp"
 #include "util/str_cat.hpp"
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 namespace segforge::core {
 namespace {
@@ -17,7 +16,8 @@ namespace {
 /// by the standard library, so seeds mean the same on every platform.
 class SplitMix {
 public:
-    explicit SplitMix(std::uint64_t seed) : m_state(seed) {}
+    explicit SplitMix(std::uint64_t seed)
+        : m_state(seed) {}
     std::uint64_t next() {
         std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ull);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -33,7 +33,9 @@ private:
     std::uint64_t m_state;
 };
 
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) { return SplitMix(a * 0x100000001B3ull ^ b).next(); }
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+    return SplitMix(a * 0x100000001B3ull ^ b).next();
+}
 
 void shuffle(std::vector<std::size_t>& v, std::uint64_t seed) {
     SplitMix rng(seed);
@@ -47,16 +49,21 @@ cv::Mat centreFit(const cv::Mat& m, int h, int w) {
     cv::Mat cropped = m(cv::Rect((m.cols - cw) / 2, (m.rows - ch) / 2, cw, ch));
     cv::Mat out;
     const int top = (h - ch) / 2, left = (w - cw) / 2;
-    cv::copyMakeBorder(cropped, out, top, h - ch - top, left, w - cw - left, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    cv::copyMakeBorder(cropped, out, top, h - ch - top, left, w - cw - left, cv::BORDER_CONSTANT,
+                       cv::Scalar::all(0));
     return out;
 }
 
 DType tensorDType(int depth) {
     switch (depth) {
-    case CV_8U: return DType::UInt8;
-    case CV_16U: return DType::UInt16;
-    case CV_32F: return DType::Float32;
-    default: return DType::Int32;
+    case CV_8U:
+        return DType::UInt8;
+    case CV_16U:
+        return DType::UInt16;
+    case CV_32F:
+        return DType::Float32;
+    default:
+        return DType::Int32;
     }
 }
 
@@ -74,9 +81,12 @@ void copyInto(Tensor& t, std::size_t b, const cv::Mat& m) {
 }
 
 void augment(cv::Mat& image, cv::Mat& mask, const AugmentOptions& a, SplitMix& rng) {
-    if (a.cropHeight > 0 && a.cropWidth > 0 && a.cropHeight <= image.rows && a.cropWidth <= image.cols) {
-        const int y = static_cast<int>(rng.below(static_cast<std::size_t>(image.rows - a.cropHeight + 1)));
-        const int x = static_cast<int>(rng.below(static_cast<std::size_t>(image.cols - a.cropWidth + 1)));
+    if (a.cropHeight > 0 && a.cropWidth > 0 && a.cropHeight <= image.rows &&
+        a.cropWidth <= image.cols) {
+        const int y =
+            static_cast<int>(rng.below(static_cast<std::size_t>(image.rows - a.cropHeight + 1)));
+        const int x =
+            static_cast<int>(rng.below(static_cast<std::size_t>(image.cols - a.cropWidth + 1)));
         const cv::Rect r(x, y, a.cropWidth, a.cropHeight);
         image = image(r).clone();
         mask = mask(r).clone();
@@ -91,7 +101,7 @@ void augment(cv::Mat& image, cv::Mat& mask, const AugmentOptions& a, SplitMix& r
     }
     if (a.rotate90 && image.rows == image.cols) {
         static constexpr cv::RotateFlags kRot[] = {cv::ROTATE_90_CLOCKWISE, cv::ROTATE_180,
-                                                  cv::ROTATE_90_COUNTERCLOCKWISE};
+                                                   cv::ROTATE_90_COUNTERCLOCKWISE};
         if (std::size_t k = rng.below(4); k > 0) {
             cv::rotate(image, image, kRot[k - 1]);
             cv::rotate(mask, mask, kRot[k - 1]);
@@ -99,8 +109,10 @@ void augment(cv::Mat& image, cv::Mat& mask, const AugmentOptions& a, SplitMix& r
     }
     if (a.brightness > 0 || a.contrast > 0) {
         const double gain = a.contrast > 0 ? rng.uniform(1 - a.contrast, 1 + a.contrast) : 1.0;
-        const double full = image.depth() == CV_8U ? 255.0 : (image.depth() == CV_16U ? 65535.0 : 1.0);
-        const double shift = a.brightness > 0 ? rng.uniform(-a.brightness, a.brightness) * full : 0.0;
+        const double full =
+            image.depth() == CV_8U ? 255.0 : (image.depth() == CV_16U ? 65535.0 : 1.0);
+        const double shift =
+            a.brightness > 0 ? rng.uniform(-a.brightness, a.brightness) * full : 0.0;
         const cv::Scalar mean = cv::mean(image);
         const double centre = (mean[0] + mean[1] + mean[2]) / std::min(3, image.channels());
         // out = gain·(in − centre) + centre + shift, saturated to the type's range.
@@ -110,7 +122,8 @@ void augment(cv::Mat& image, cv::Mat& mask, const AugmentOptions& a, SplitMix& r
 
 } // namespace
 
-ImageFolderSource::ImageFolderSource(PipelineOptions options) : m_options(std::move(options)) {
+ImageFolderSource::ImageFolderSource(PipelineOptions options)
+    : m_options(std::move(options)) {
     if (m_options.batchSize == 0)
         throw DataError("batch size must be at least 1");
     m_index = indexDataset(m_options.spec);
@@ -138,17 +151,20 @@ ImageFolderSource::ImageFolderSource(PipelineOptions options) : m_options(std::m
     // Stopping: it stays, and training stops when it comes up.
     std::vector<std::size_t> all;
     for (std::size_t i = 0; i < m_index.pairs.size(); ++i) {
-        std::string problem = m_options.stopOnError ? std::string() : headerProblem(m_index.pairs[i]);
+        std::string problem =
+            m_options.stopOnError ? std::string() : headerProblem(m_index.pairs[i]);
         if (problem.empty())
             all.push_back(i);
         else if (m_bad.insert(i).second)
             m_problems.push_back({m_index.pairs[i].stem, std::move(problem)});
     }
     if (all.empty())
-        throw DataError(strCat("none of the ", m_index.pairs.size(), " image/mask pairs can be read; the first: ",
-                               m_problems.front().reason));
+        throw DataError(
+            strCat("none of the ", m_index.pairs.size(),
+                   " image/mask pairs can be read; the first: ", m_problems.front().reason));
     shuffle(all, mix(m_options.seed, 0x5EED5EEDull));
-    std::size_t nVal = static_cast<std::size_t>(std::lround(m_options.validationFraction * static_cast<double>(all.size())));
+    std::size_t nVal = static_cast<std::size_t>(
+        std::lround(m_options.validationFraction * static_cast<double>(all.size())));
     if (m_options.validationFraction > 0 && nVal == 0 && all.size() >= 2)
         nVal = 1;
     nVal = std::min(nVal, all.size() - 1); // keep at least one training sample
@@ -171,11 +187,14 @@ ImageFolderSource::ImageFolderSource(PipelineOptions options) : m_options(std::m
     beginEpoch(0);
 }
 
-ImageFolderSource::~ImageFolderSource() { waitForPrefetch(); }
+ImageFolderSource::~ImageFolderSource() {
+    waitForPrefetch();
+}
 
 std::string ImageFolderSource::headerProblem(const SamplePair& pair) const {
     const ImageLimits limits{m_options.maxImagePixels};
-    for (const auto& [what, path] : {std::pair{"image ", &pair.image}, std::pair{"mask ", &pair.mask}}) {
+    for (const auto& [what, path] :
+         {std::pair{"image ", &pair.image}, std::pair{"mask ", &pair.mask}}) {
         std::string why;
         const auto header = readImageHeader(*path, &why);
         if (header)
@@ -225,8 +244,9 @@ Batch ImageFolderSource::trainBatch(std::size_t index) {
     if (m_options.prefetch && index + 1 < trainBatchCount()) {
         m_nextIndex = index + 1;
         m_nextEpoch = m_epoch;
-        m_next = std::async(std::launch::async,
-                            [this, next = index + 1, epoch = m_epoch] { return buildBatch(m_train, next, true, epoch); });
+        m_next = std::async(std::launch::async, [this, next = index + 1, epoch = m_epoch] {
+            return buildBatch(m_train, next, true, epoch);
+        });
     }
     return batch;
 }
@@ -247,7 +267,8 @@ std::vector<UnreadableFile> ImageFolderSource::problems() const {
     return m_problems;
 }
 
-ImageFolderSource::Sample ImageFolderSource::decodeSample(std::size_t pair, std::string& error) const {
+ImageFolderSource::Sample ImageFolderSource::decodeSample(std::size_t pair,
+                                                          std::string& error) const {
     const SamplePair& p = m_index.pairs[pair];
     const ImageLimits limits{m_options.maxImagePixels};
     const std::string imageName = p.image.filename().string();
@@ -264,7 +285,8 @@ ImageFolderSource::Sample ImageFolderSource::decodeSample(std::size_t pair, std:
         return s;
     }
     try {
-        MaskDecodeResult mask = decodeMask(stored.image, m_options.maskMode, m_options.palette, stored.palette);
+        MaskDecodeResult mask =
+            decodeMask(stored.image, m_options.maskMode, m_options.palette, stored.palette);
         if (!mask.ok()) {
             error = strCat("mask ", maskName, ": ", mask.error);
             return s;
@@ -273,10 +295,12 @@ ImageFolderSource::Sample ImageFolderSource::decodeSample(std::size_t pair, std:
         s.mask = mask.mask;
         switch (m_options.sizePolicy) {
         case SizePolicy::Exact:
-            if (s.image.size() != s.mask.size() || s.image.rows != m_refHeight || s.image.cols != m_refWidth) {
-                error = strCat("image ", imageName, ": image ", s.image.rows, "×", s.image.cols, ", mask ",
-                               s.mask.rows, "×", s.mask.cols, ", but every sample must be ", m_refHeight, "×",
-                               m_refWidth, " (size_policy 'exact')");
+            if (s.image.size() != s.mask.size() || s.image.rows != m_refHeight ||
+                s.image.cols != m_refWidth) {
+                error =
+                    strCat("image ", imageName, ": image ", s.image.rows, "×", s.image.cols,
+                           ", mask ", s.mask.rows, "×", s.mask.cols, ", but every sample must be ",
+                           m_refHeight, "×", m_refWidth, " (size_policy 'exact')");
                 return {};
             }
             break;
@@ -292,7 +316,8 @@ ImageFolderSource::Sample ImageFolderSource::decodeSample(std::size_t pair, std:
             break;
         }
     } catch (const std::exception& e) { // cv::Exception or std::bad_alloc from a conversion
-        error = strCat("image ", imageName, ": cannot bring it to ", m_refHeight, "×", m_refWidth, ": ", e.what());
+        error = strCat("image ", imageName, ": cannot bring it to ", m_refHeight, "×", m_refWidth,
+                       ": ", e.what());
         return {};
     }
     return s;
@@ -317,7 +342,8 @@ ImageFolderSource::SamplePtr ImageFolderSource::loadSample(std::size_t pair) {
         return nullptr;
     }
     auto ptr = std::make_shared<const Sample>(std::move(s));
-    const std::size_t bytes = ptr->image.total() * ptr->image.elemSize() + ptr->mask.total() * ptr->mask.elemSize();
+    const std::size_t bytes =
+        ptr->image.total() * ptr->image.elemSize() + ptr->mask.total() * ptr->mask.elemSize();
     if (m_cacheBytes + bytes <= m_options.cacheBytes) {
         m_cache.emplace(pair, ptr);
         m_cacheBytes += bytes;
@@ -325,20 +351,22 @@ ImageFolderSource::SamplePtr ImageFolderSource::loadSample(std::size_t pair) {
     return ptr;
 }
 
-ImageFolderSource::SamplePtr ImageFolderSource::loadOrSubstitute(const std::vector<std::size_t>& order,
-                                                                 std::size_t position, std::size_t& used) {
+ImageFolderSource::SamplePtr
+ImageFolderSource::loadOrSubstitute(const std::vector<std::size_t>& order, std::size_t position,
+                                    std::size_t& used) {
     for (std::size_t k = 0; k < order.size(); ++k) {
         used = order[(position + k) % order.size()];
         if (SamplePtr s = loadSample(used))
             return s;
     }
     std::lock_guard lock(m_mutex);
-    throw DataError(strCat("none of the ", order.size(), " samples of this split can be read",
-                           m_problems.empty() ? std::string() : "; the first: " + m_problems.front().reason));
+    throw DataError(
+        strCat("none of the ", order.size(), " samples of this split can be read",
+               m_problems.empty() ? std::string() : "; the first: " + m_problems.front().reason));
 }
 
-Batch ImageFolderSource::buildBatch(const std::vector<std::size_t>& order, std::size_t batchIndex, bool train,
-                                    int epoch) {
+Batch ImageFolderSource::buildBatch(const std::vector<std::size_t>& order, std::size_t batchIndex,
+                                    bool train, int epoch) {
     const std::size_t first = batchIndex * m_options.batchSize;
     if (first >= order.size())
         throw DataError(strCat("batch ", batchIndex, " is past the end of the data"));
@@ -369,18 +397,23 @@ Batch ImageFolderSource::buildBatch(const std::vector<std::size_t>& order, std::
         else if (m.channels() == 3 && channels == 4)
             cv::cvtColor(m, fixed, cv::COLOR_RGB2RGBA);
         else
-            throw DataError(strCat("sample '", batch.names[static_cast<std::size_t>(&m - images.data())], "': cannot batch a ",
-                                   m.channels(), "-channel image with ", channels, "-channel ones"));
+            throw DataError(strCat("sample '",
+                                   batch.names[static_cast<std::size_t>(&m - images.data())],
+                                   "': cannot batch a ", m.channels(), "-channel image with ",
+                                   channels, "-channel ones"));
         m = fixed;
     }
     const auto n = static_cast<std::int64_t>(count);
-    batch.image = Tensor(Shape{n, images[0].rows, images[0].cols, channels}, tensorDType(images[0].depth()));
-    batch.mask = Tensor(Shape{n, masks[0].rows, masks[0].cols, masks[0].channels()}, tensorDType(masks[0].depth()));
+    batch.image =
+        Tensor(Shape{n, images[0].rows, images[0].cols, channels}, tensorDType(images[0].depth()));
+    batch.mask = Tensor(Shape{n, masks[0].rows, masks[0].cols, masks[0].channels()},
+                        tensorDType(masks[0].depth()));
     for (std::size_t b = 0; b < count; ++b) {
         if (images[b].depth() != images[0].depth() || masks[b].depth() != masks[0].depth() ||
             masks[b].channels() != masks[0].channels())
-            throw DataError(strCat("sample '", batch.names[b], "' differs in bit depth or mask channels from '",
-                                   batch.names[0], "'"));
+            throw DataError(strCat("sample '", batch.names[b],
+                                   "' differs in bit depth or mask channels from '", batch.names[0],
+                                   "'"));
         copyInto(batch.image, b, images[b]);
         copyInto(batch.mask, b, masks[b]);
     }

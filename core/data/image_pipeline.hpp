@@ -30,12 +30,12 @@ public:
 
 /// Training-time augmentation; the same geometric change is applied to image and mask.
 struct AugmentOptions {
-    bool flips = false;      ///< horizontal and vertical, each with p = 0.5
-    bool rotate90 = false;   ///< k·90°, k uniform in 0..3 (square samples only)
-    int cropHeight = 0;      ///< random crop to this size (0: no crop)
+    bool flips = false;    ///< horizontal and vertical, each with p = 0.5
+    bool rotate90 = false; ///< k·90°, k uniform in 0..3 (square samples only)
+    int cropHeight = 0;    ///< random crop to this size (0: no crop)
     int cropWidth = 0;
-    double brightness = 0;   ///< add U(−b, b)·255 to the image
-    double contrast = 0;     ///< scale the image about its mean by U(1−c, 1+c)
+    double brightness = 0; ///< add U(−b, b)·255 to the image
+    double contrast = 0;   ///< scale the image about its mean by U(1−c, 1+c)
 };
 
 enum class SizePolicy { Exact, Resize, CropOrPad };
@@ -54,9 +54,9 @@ struct PipelineOptions {
     double validationFraction = 0.2;
     std::uint64_t seed = 42;
     AugmentOptions augment;
-    bool dropLastPartial = true;     ///< training only; validation keeps its last, smaller batch
+    bool dropLastPartial = true; ///< training only; validation keeps its last, smaller batch
     std::size_t cacheBytes = std::size_t{1} << 30; ///< decoded samples kept in memory
-    bool prefetch = true;            ///< build the next training batch on a background thread
+    bool prefetch = true; ///< build the next training batch on a background thread
     /// Files declaring more pixels (width × height) are refused from their
     /// header, before anything is decoded (skipped, or an error with stopOnError).
     std::uint64_t maxImagePixels = defaultMaxImagePixels();
@@ -92,10 +92,12 @@ private:
     };
     using SamplePtr = std::shared_ptr<const Sample>;
 
-    Batch buildBatch(const std::vector<std::size_t>& order, std::size_t batchIndex, bool train, int epoch);
+    Batch buildBatch(const std::vector<std::size_t>& order, std::size_t batchIndex, bool train,
+                     int epoch);
     SamplePtr loadSample(std::size_t pair);
     /// The sample, or a good stand-in (the next good one in `order`) if it is bad.
-    SamplePtr loadOrSubstitute(const std::vector<std::size_t>& order, std::size_t position, std::size_t& used);
+    SamplePtr loadOrSubstitute(const std::vector<std::size_t>& order, std::size_t position,
+                               std::size_t& used);
     Sample decodeSample(std::size_t pair, std::string& error) const;
     /// Why the pair's headers rule it out (unreadable, over the pixel limit), or "".
     std::string headerProblem(const SamplePair& pair) const;

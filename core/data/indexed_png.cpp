@@ -3,13 +3,12 @@
 #include "data/image_header.hpp"
 #include "util/str_cat.hpp"
 
-#include <png.h>
-
 #include <array>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <png.h>
 
 namespace segforge::core {
 namespace {

@@ -7,11 +7,10 @@
 
 #include "data/image_io.hpp"
 
-#include <opencv2/core.hpp>
-
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <span>
 #include <string>
 #include <vector>

@@ -2,26 +2,30 @@
 
 #include "util/str_cat.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cstdio>
+#include <opencv2/imgproc.hpp>
 #include <unordered_map>
 
 namespace segforge::core {
 
 std::string_view maskModeName(MaskMode mode) {
     switch (mode) {
-    case MaskMode::AsStored: return "as_stored";
-    case MaskMode::Binary: return "binary";
-    case MaskMode::ClassIndex: return "class_index";
-    case MaskMode::Palette: return "palette";
+    case MaskMode::AsStored:
+        return "as_stored";
+    case MaskMode::Binary:
+        return "binary";
+    case MaskMode::ClassIndex:
+        return "class_index";
+    case MaskMode::Palette:
+        return "palette";
     }
     return "as_stored";
 }
 
 std::optional<MaskMode> parseMaskMode(std::string_view text) {
-    for (MaskMode m : {MaskMode::AsStored, MaskMode::Binary, MaskMode::ClassIndex, MaskMode::Palette}) {
+    for (MaskMode m :
+         {MaskMode::AsStored, MaskMode::Binary, MaskMode::ClassIndex, MaskMode::Palette}) {
         if (maskModeName(m) == text)
             return m;
     }
@@ -46,8 +50,8 @@ MaskDecodeResult expandIndices(const cv::Mat& indices, const std::vector<Colour>
         std::uint8_t* out = rgb.ptr<std::uint8_t>(y);
         for (int x = 0; x < indices.cols; ++x, out += 3) {
             if (in[x] >= filePalette.size()) {
-                r.error = strCat("palette index ", int{in[x]}, " at (", x, ", ", y, ") is past the file's ",
-                                 filePalette.size(), "-colour palette");
+                r.error = strCat("palette index ", int{in[x]}, " at (", x, ", ", y,
+                                 ") is past the file's ", filePalette.size(), "-colour palette");
                 return r;
             }
             const Colour& c = filePalette[in[x]];
@@ -62,7 +66,8 @@ MaskDecodeResult expandIndices(const cv::Mat& indices, const std::vector<Colour>
 
 } // namespace
 
-MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vector<Colour>& palette,
+MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode,
+                            const std::vector<Colour>& palette,
                             const std::vector<Colour>& filePalette) {
     MaskDecodeResult r;
     if (stored.empty()) {
@@ -124,13 +129,14 @@ MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vec
             const std::uint8_t* in = stored.ptr<std::uint8_t>(y);
             std::uint8_t* out = r.mask.ptr<std::uint8_t>(y);
             for (int x = 0; x < stored.cols; ++x, in += channels) {
-                const std::uint32_t key = channels >= 3
-                                              ? (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2]
-                                              : (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[0]} << 8) | in[0];
+                const std::uint32_t key =
+                    channels >= 3
+                        ? (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2]
+                        : (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[0]} << 8) | in[0];
                 auto it = lookup.find(key);
                 if (it == lookup.end()) {
-                    Colour c{static_cast<std::uint8_t>(key >> 16), static_cast<std::uint8_t>(key >> 8),
-                             static_cast<std::uint8_t>(key)};
+                    Colour c{static_cast<std::uint8_t>(key >> 16),
+                             static_cast<std::uint8_t>(key >> 8), static_cast<std::uint8_t>(key)};
                     r.error = strCat("colour ", colourName(c), " at (", x, ", ", y,
                                      ") is not in the palette of ", palette.size(), " colours");
                     r.mask.release();

@@ -3,10 +3,9 @@
 // How a mask file's pixels become training targets. The mode is an explicit
 // Dataset attribute: SegForge never guesses an encoding silently.
 
-#include <opencv2/core.hpp>
-
 #include <array>
 #include <cstdint>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,7 +39,8 @@ struct MaskDecodeResult {
 /// (readMaskImage): in Palette mode without a palette of its own, index k is
 /// class k (the file's numbering, as in Pascal VOC); with one, the indices
 /// are expanded to the file's colours and those looked up.
-MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode, const std::vector<Colour>& palette = {},
+MaskDecodeResult decodeMask(const cv::Mat& stored, MaskMode mode,
+                            const std::vector<Colour>& palette = {},
                             const std::vector<Colour>& filePalette = {});
 
 /// "#rrggbb"

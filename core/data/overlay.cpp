@@ -1,8 +1,7 @@
 #include "data/overlay.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
 namespace segforge::core {
@@ -24,7 +23,8 @@ cv::Mat classIndices(const cv::Mat& mask) {
 
 void blendPixel(cv::Vec3b& px, const Colour& c, double alpha) {
     for (int k = 0; k < 3; ++k)
-        px[k] = cv::saturate_cast<std::uint8_t>((1 - alpha) * px[k] + alpha * c[static_cast<std::size_t>(k)]);
+        px[k] = cv::saturate_cast<std::uint8_t>((1 - alpha) * px[k] +
+                                                alpha * c[static_cast<std::size_t>(k)]);
 }
 
 void requireSameSize(const cv::Mat& a, const cv::Mat& b) {
@@ -43,12 +43,30 @@ std::vector<Colour> classPalette(int classes) {
         const double c = v * s, h = hue / 60.0, x = c * (1 - std::fabs(std::fmod(h, 2.0) - 1));
         double r = 0, g = 0, b = 0;
         switch (static_cast<int>(h)) {
-        case 0: r = c; g = x; break;
-        case 1: r = x; g = c; break;
-        case 2: g = c; b = x; break;
-        case 3: g = x; b = c; break;
-        case 4: r = x; b = c; break;
-        default: r = c; b = x; break;
+        case 0:
+            r = c;
+            g = x;
+            break;
+        case 1:
+            r = x;
+            g = c;
+            break;
+        case 2:
+            g = c;
+            b = x;
+            break;
+        case 3:
+            g = x;
+            b = c;
+            break;
+        case 4:
+            r = x;
+            b = c;
+            break;
+        default:
+            r = c;
+            b = x;
+            break;
         }
         const double m = v - c;
         out.push_back({static_cast<std::uint8_t>(std::lround((r + m) * 255)),
@@ -58,7 +76,8 @@ std::vector<Colour> classPalette(int classes) {
     return out;
 }
 
-cv::Mat overlayMask(const cv::Mat& rgb, const cv::Mat& mask, double alpha, const std::vector<Colour>& palette) {
+cv::Mat overlayMask(const cv::Mat& rgb, const cv::Mat& mask, double alpha,
+                    const std::vector<Colour>& palette) {
     requireSameSize(rgb, mask);
     cv::Mat out = rgb.clone();
     const cv::Mat classes = classIndices(mask);
@@ -73,7 +92,8 @@ cv::Mat overlayMask(const cv::Mat& rgb, const cv::Mat& mask, double alpha, const
     return out;
 }
 
-cv::Mat overlayComparison(const cv::Mat& rgb, const cv::Mat& predicted, const cv::Mat& truth, double alpha) {
+cv::Mat overlayComparison(const cv::Mat& rgb, const cv::Mat& predicted, const cv::Mat& truth,
+                          double alpha) {
     requireSameSize(rgb, predicted);
     requireSameSize(rgb, truth);
     cv::Mat out = rgb.clone();
@@ -94,7 +114,8 @@ cv::Mat overlayComparison(const cv::Mat& rgb, const cv::Mat& predicted, const cv
     return out;
 }
 
-void drawMaskContours(cv::Mat& rgb, const cv::Mat& mask, int thickness, const std::vector<Colour>& palette) {
+void drawMaskContours(cv::Mat& rgb, const cv::Mat& mask, int thickness,
+                      const std::vector<Colour>& palette) {
     requireSameSize(rgb, mask);
     const cv::Mat classes = classIndices(mask);
     double lo = 0, hi = 0;

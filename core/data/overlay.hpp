@@ -7,7 +7,6 @@
 #include "data/mask_codec.hpp"
 
 #include <opencv2/core.hpp>
-
 #include <vector>
 
 namespace segforge::core {

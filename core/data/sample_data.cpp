@@ -3,10 +3,9 @@
 #include "data/image_io.hpp"
 #include "util/str_cat.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <opencv2/imgproc.hpp>
 #include <vector>
 
 namespace segforge::core {
@@ -35,7 +34,8 @@ cv::Mat texture(cv::RNG& rng, int size, cv::Vec3f base, cv::Vec3f accent, bool s
         for (int y = 0; y < size; ++y) {
             float* row = blend.ptr<float>(y);
             for (int x = 0; x < size; ++x)
-                row[x] += 0.4f * (0.5f + 0.5f * std::sin(2.f * static_cast<float>(CV_PI) * (x * c + y * s) / period));
+                row[x] += 0.4f * (0.5f + 0.5f * std::sin(2.f * static_cast<float>(CV_PI) *
+                                                         (x * c + y * s) / period));
         }
     } else {
         blend += smoothNoise(rng, size, size / 4) * 0.4f; // finer mottling
@@ -72,7 +72,8 @@ std::vector<cv::Point> blob(cv::RNG& rng, int size, double minR, double maxR) {
 
 SyntheticSample makeSyntheticSample(const SampleDataOptions& options, int index) {
     const int size = options.size;
-    cv::RNG rng(options.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index) * 0xBF58476D1CE4E5B9ull + 1);
+    cv::RNG rng(options.seed * 0x9E3779B97F4A7C15ull +
+                static_cast<std::uint64_t>(index) * 0xBF58476D1CE4E5B9ull + 1);
     // Background: earthy, mottled; foreground: brighter, striped, warmer — like
     // cells or lesions on tissue, different enough to learn, close enough to need it.
     const cv::Vec3f bgBase = randomColour(rng, 40, 110), bgAccent = randomColour(rng, 80, 150);
@@ -92,7 +93,8 @@ SyntheticSample makeSyntheticSample(const SampleDataOptions& options, int index)
     for (int s = 0; s < shapes; ++s) {
         cv::Mat region = cv::Mat::zeros(size, size, CV_8UC1);
         cv::fillPoly(region, std::vector<std::vector<cv::Point>>{blob(rng, size, 0.07, 0.22)}, 255);
-        const cv::Vec3f fgBase(rng.uniform(150.f, 230.f), rng.uniform(60.f, 140.f), rng.uniform(90.f, 170.f));
+        const cv::Vec3f fgBase(rng.uniform(150.f, 230.f), rng.uniform(60.f, 140.f),
+                               rng.uniform(90.f, 170.f));
         const cv::Vec3f fgAccent = fgBase * rng.uniform(0.55f, 0.75f);
         cv::Mat fg = texture(rng, size, fgBase, fgAccent, true);
         // Soft edge: blend with a blurred copy of the region, as a lens would.
@@ -116,7 +118,8 @@ SyntheticSample makeSyntheticSample(const SampleDataOptions& options, int index)
     for (int y = 0; y < size; ++y) {
         cv::Vec3f* c = canvas.ptr<cv::Vec3f>(y);
         for (int x = 0; x < size; ++x)
-            c[x] *= 1.f + gx * (x / static_cast<float>(size) - 0.5f) + gy * (y / static_cast<float>(size) - 0.5f);
+            c[x] *= 1.f + gx * (x / static_cast<float>(size) - 0.5f) +
+                    gy * (y / static_cast<float>(size) - 0.5f);
     }
     SyntheticSample out;
     canvas.convertTo(out.image, CV_8UC3); // saturating
@@ -126,7 +129,8 @@ SyntheticSample makeSyntheticSample(const SampleDataOptions& options, int index)
 
 std::string writeSampleData(const std::filesystem::path& dir, const SampleDataOptions& options) {
     if (options.count < 1 || options.size < 16 || options.size > 4096)
-        return strCat("need count ≥ 1 and 16 ≤ size ≤ 4096 (got count ", options.count, ", size ", options.size, ")");
+        return strCat("need count ≥ 1 and 16 ≤ size ≤ 4096 (got count ", options.count, ", size ",
+                      options.size, ")");
     std::error_code ec;
     std::filesystem::create_directories(dir / "images", ec);
     std::filesystem::create_directories(dir / "masks", ec);

@@ -5,10 +5,9 @@
 // share the background's texture, and some images with no foreground at all.
 // Deterministic: one seed, one dataset, on every machine.
 
-#include <opencv2/core.hpp>
-
 #include <cstdint>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <string>
 
 namespace segforge::core {

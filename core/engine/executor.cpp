@@ -2,9 +2,9 @@
 
 #include "check/checker.hpp"
 #include "engine/initializers.hpp"
-#include "kernels/tensor_sweeps.hpp"
 #include "engine/node_attributes.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/tensor_sweeps.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>
@@ -13,7 +13,9 @@
 
 namespace segforge::core {
 
-std::string_view phaseName(Phase phase) { return phase == Phase::Forward ? "forward" : "backward"; }
+std::string_view phaseName(Phase phase) {
+    return phase == Phase::Forward ? "forward" : "backward";
+}
 
 std::string NonFiniteReport::message() const {
     std::string out = strCat("NaN/Inf in the ", phaseName(phase), " pass at ", op, " '", name, "'");
@@ -103,7 +105,8 @@ std::unique_ptr<Executor> Executor::compile(const Graph& graph, std::string& err
         }
         bool inputNeedsGrad = false;
         for (int in : step.inputs)
-            inputNeedsGrad = inputNeedsGrad || ex->m_values[static_cast<std::size_t>(in)].requiresGrad;
+            inputNeedsGrad =
+                inputNeedsGrad || ex->m_values[static_cast<std::size_t>(in)].requiresGrad;
         step.backward = static_cast<bool>(step.schema->backward) && (trainable || inputNeedsGrad);
         for (int out : step.outputs)
             ex->m_values[static_cast<std::size_t>(out)].requiresGrad = step.backward;
@@ -176,7 +179,8 @@ void Executor::acquireGrad(Value& v) {
     if (!v.grad.empty())
         return;
     const Shape shape = v.tensor.shape();
-    auto it = std::find_if(m_gradPool.begin(), m_gradPool.end(), [&](const Tensor& t) { return t.shape() == shape; });
+    auto it = std::find_if(m_gradPool.begin(), m_gradPool.end(),
+                           [&](const Tensor& t) { return t.shape() == shape; });
     if (it == m_gradPool.end()) {
         v.grad = Tensor(shape, DType::Float32);
     } else {
@@ -230,15 +234,17 @@ void Executor::beginStep(bool training) {
             const Value& v = m_values[static_cast<std::size_t>(out)];
             auto it = m_feeds.find(s.name + "." + v.port);
             if (it == m_feeds.end())
-                throw std::invalid_argument(strCat(s.op, " '", s.name, "' has no data for its output '", v.port, "'"));
+                throw std::invalid_argument(
+                    strCat(s.op, " '", s.name, "' has no data for its output '", v.port, "'"));
             const Tensor& t = it->second;
             const Shape want = concreteShape(v.type.shape, t.shape().rank() ? t.shape()[0] : 0);
             if (t.shape() != want || t.dtype() != v.type.dtype)
-                throw std::invalid_argument(strCat(s.op, " '", s.name, "' output '", v.port, "' was fed ",
-                                                   t.describe(), " but the graph expects ", v.type.toString()));
+                throw std::invalid_argument(strCat(s.op, " '", s.name, "' output '", v.port,
+                                                   "' was fed ", t.describe(),
+                                                   " but the graph expects ", v.type.toString()));
             if (batch >= 0 && t.shape()[0] != batch)
-                throw std::invalid_argument(strCat("sources disagree on the batch size: ", batch, " and ",
-                                                   t.shape()[0], " ('", s.name, "')"));
+                throw std::invalid_argument(strCat("sources disagree on the batch size: ", batch,
+                                                   " and ", t.shape()[0], " ('", s.name, "')"));
             batch = t.shape()[0];
         }
     }
@@ -310,8 +316,8 @@ void Executor::runForward(std::size_t index) {
             v.tensor = m_feeds.at(s.name + "." + v.port);
         }
     } else {
-        KernelContext ctx = makeContext(s.attrs, m_training,
-                                        mix(mix(m_seed, static_cast<std::uint64_t>(s.id)), m_stepCounter));
+        KernelContext ctx = makeContext(
+            s.attrs, m_training, mix(mix(m_seed, static_cast<std::uint64_t>(s.id)), m_stepCounter));
         for (int in : s.inputs)
             ctx.inputs.push_back(&m_values[static_cast<std::size_t>(in)].tensor);
         for (int out : s.outputs)

@@ -86,7 +86,9 @@ public:
     /// feed + beginStep(false) + run.
     RunStatus evaluate(const Batch& batch);
 
-    void setObserver(std::function<void(const NodeEvent&)> observer) { m_observer = std::move(observer); }
+    void setObserver(std::function<void(const NodeEvent&)> observer) {
+        m_observer = std::move(observer);
+    }
     void setBreakpoint(NodeId node, bool on);
     void setNanGuard(bool on) { m_guard = on; }
     /// true (the default): every value keeps its gradient after the step, for the
@@ -142,7 +144,7 @@ private:
     bool m_training = true;
     bool m_keepGradients = true;
     std::vector<Tensor> m_gradPool; ///< gradient buffers not held by any value
-    std::size_t m_cursor = 0; ///< position in forward+backward sequence
+    std::size_t m_cursor = 0;       ///< position in forward+backward sequence
     std::vector<std::size_t> m_backwardOrder;
 };
 

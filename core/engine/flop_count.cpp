@@ -31,10 +31,12 @@ std::map<NodeId, double> convolutionFlopsByNode(const Graph& graph, std::int64_t
         AttrMap attrs;
         for (const AttrSpec& spec : schema->attrs) {
             auto it = node.attrs.find(spec.name);
-            if (auto v = coerceAttribute(spec, it == node.attrs.end() ? spec.defaultValue : it->second))
+            if (auto v =
+                    coerceAttribute(spec, it == node.attrs.end() ? spec.defaultValue : it->second))
                 attrs.emplace(spec.name, *v);
         }
-        InteropView view{node, attrs, schema->inputNames(node), {}, checked->second.outputs.front()};
+        InteropView view{
+            node, attrs, schema->inputNames(node), {}, checked->second.outputs.front()};
         for (const std::string& port : view.inputPorts) {
             auto producer = graph.producerOf({id, port});
             view.inputs.push_back(producer ? check.typeOf(*producer) : std::nullopt);

@@ -11,9 +11,11 @@ AttrMap resolveAttributes(const OpSchema& schema, const Node& node) {
     for (const auto& spec : schema.attrs) {
         auto it = node.attrs.find(spec.name);
         std::string why;
-        auto value = coerceAttribute(spec, it == node.attrs.end() ? spec.defaultValue : it->second, &why);
+        auto value =
+            coerceAttribute(spec, it == node.attrs.end() ? spec.defaultValue : it->second, &why);
         if (!value)
-            throw std::invalid_argument(strCat("node '", node.name, "': attribute '", spec.name, "': ", why));
+            throw std::invalid_argument(
+                strCat("node '", node.name, "': attribute '", spec.name, "': ", why));
         resolved.emplace(spec.name, std::move(*value));
     }
     return resolved;

@@ -20,7 +20,8 @@ std::vector<float>& slot(std::vector<std::vector<float>>& state, std::size_t i, 
 
 class Sgd final : public Optimizer {
 public:
-    explicit Sgd(double momentum) : m_momentum(momentum) {}
+    explicit Sgd(double momentum)
+        : m_momentum(momentum) {}
     void step(const std::vector<ParamRef>& params, double lr) override {
         for (std::size_t i = 0; i < params.size(); ++i) {
             float* p = params[i].value->f32();
@@ -35,7 +36,9 @@ public:
         ++m_iterations;
     }
 
-    std::map<std::string, std::vector<std::vector<float>>*> state() override { return {{"velocity", &m_velocity}}; }
+    std::map<std::string, std::vector<std::vector<float>>*> state() override {
+        return {{"velocity", &m_velocity}};
+    }
 
 private:
     double m_momentum;
@@ -44,12 +47,15 @@ private:
 
 class Adam final : public Optimizer {
 public:
-    Adam(const OptimizerSettings& s, bool decoupledDecay) : m_s(s), m_decay(decoupledDecay) {}
+    Adam(const OptimizerSettings& s, bool decoupledDecay)
+        : m_s(s)
+        , m_decay(decoupledDecay) {}
     void step(const std::vector<ParamRef>& params, double lr) override {
         ++m_iterations;
         const double t = static_cast<double>(m_iterations);
         // Keras folds the bias corrections into the step size.
-        const double alpha = lr * std::sqrt(1 - std::pow(m_s.beta2, t)) / (1 - std::pow(m_s.beta1, t));
+        const double alpha =
+            lr * std::sqrt(1 - std::pow(m_s.beta2, t)) / (1 - std::pow(m_s.beta1, t));
         const auto b1 = static_cast<float>(m_s.beta1), b2 = static_cast<float>(m_s.beta2);
         const auto eps = static_cast<float>(m_s.epsilon);
         const auto decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
@@ -68,7 +74,9 @@ public:
         }
     }
 
-    std::map<std::string, std::vector<std::vector<float>>*> state() override { return {{"m", &m_m}, {"v", &m_v}}; }
+    std::map<std::string, std::vector<std::vector<float>>*> state() override {
+        return {{"m", &m_m}, {"v", &m_v}};
+    }
 
 private:
     OptimizerSettings m_s;
@@ -85,17 +93,20 @@ std::unique_ptr<Optimizer> makeOptimizer(const OptimizerSettings& settings) {
         return std::make_unique<Adam>(settings, false);
     if (settings.kind == "adamw")
         return std::make_unique<Adam>(settings, true);
-    throw std::invalid_argument("unknown optimizer '" + settings.kind + "' (expected sgd, adam or adamw)");
+    throw std::invalid_argument("unknown optimizer '" + settings.kind +
+                                "' (expected sgd, adam or adamw)");
 }
 
 double learningRateAt(const LrSchedule& s, std::int64_t step) {
     if (s.kind == "constant")
         return s.base;
     if (s.kind == "step")
-        return s.base * std::pow(s.gamma, static_cast<double>(step / std::max<std::int64_t>(s.stepSize, 1)));
+        return s.base *
+               std::pow(s.gamma, static_cast<double>(step / std::max<std::int64_t>(s.stepSize, 1)));
     if (s.kind == "cosine") {
-        const double progress = std::min(1.0, static_cast<double>(step) /
-                                                  static_cast<double>(std::max<std::int64_t>(s.totalSteps, 1)));
+        const double progress =
+            std::min(1.0, static_cast<double>(step) /
+                              static_cast<double>(std::max<std::int64_t>(s.totalSteps, 1)));
         return s.minimum + 0.5 * (s.base - s.minimum) * (1 + std::cos(M_PI * progress));
     }
     throw std::invalid_argument("unknown learning-rate schedule '" + s.kind +

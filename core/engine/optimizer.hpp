@@ -17,10 +17,10 @@ struct ParamRef {
 };
 
 struct OptimizerSettings {
-    std::string kind = "adam"; ///< sgd, adam, adamw
-    double momentum = 0.9;     ///< SGD
+    std::string kind = "adam";                         ///< sgd, adam, adamw
+    double momentum = 0.9;                             ///< SGD
     double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7; ///< Adam(W), Keras defaults
-    double weightDecay = 1e-4; ///< AdamW (decoupled)
+    double weightDecay = 1e-4;                         ///< AdamW (decoupled)
 };
 
 /// Updates parameters from their gradients. Keeps per-parameter state (momenta)
@@ -46,10 +46,10 @@ std::unique_ptr<Optimizer> makeOptimizer(const OptimizerSettings& settings);
 struct LrSchedule {
     std::string kind = "constant"; ///< constant, step, cosine
     double base = 1e-3;
-    std::int64_t stepSize = 1000;  ///< step: decay every stepSize steps
-    double gamma = 0.1;            ///< step: multiplier per decay
-    std::int64_t totalSteps = 1;   ///< cosine: steps to reach minimum
-    double minimum = 0;            ///< cosine: floor
+    std::int64_t stepSize = 1000; ///< step: decay every stepSize steps
+    double gamma = 0.1;           ///< step: multiplier per decay
+    std::int64_t totalSteps = 1;  ///< cosine: steps to reach minimum
+    double minimum = 0;           ///< cosine: floor
 };
 
 /// Learning rate at optimizer step `step` (0-based).

@@ -4,11 +4,10 @@
 #include "engine/node_attributes.hpp"
 #include "ops/op_registry.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
 namespace segforge::core {
@@ -34,9 +33,11 @@ std::string conformImage(cv::Mat& image, const TensorType& type, bool resize) {
         else if (c == 3 && image.channels() == 4)
             cv::cvtColor(image, image, cv::COLOR_RGBA2RGB);
         else if (c == 1 && (image.channels() == 3 || image.channels() == 4))
-            cv::cvtColor(image, image, image.channels() == 3 ? cv::COLOR_RGB2GRAY : cv::COLOR_RGBA2GRAY);
+            cv::cvtColor(image, image,
+                         image.channels() == 3 ? cv::COLOR_RGB2GRAY : cv::COLOR_RGBA2GRAY);
         else
-            return "has " + std::to_string(image.channels()) + " channels, the network reads " + std::to_string(c);
+            return "has " + std::to_string(image.channels()) + " channels, the network reads " +
+                   std::to_string(c);
     }
     if (type.dtype == DType::UInt8 && image.depth() != CV_8U)
         return "is not 8-bit, the network reads uint8 images";
@@ -46,8 +47,9 @@ std::string conformImage(cv::Mat& image, const TensorType& type, bool resize) {
         image.convertTo(image, CV_32F);
     if (image.rows != h || image.cols != w) {
         if (!resize)
-            return "is " + std::to_string(image.rows) + "×" + std::to_string(image.cols) + ", the network reads " +
-                   std::to_string(h) + "×" + std::to_string(w) + " (set the Dataset's size_policy to resize)";
+            return "is " + std::to_string(image.rows) + "×" + std::to_string(image.cols) +
+                   ", the network reads " + std::to_string(h) + "×" + std::to_string(w) +
+                   " (set the Dataset's size_policy to resize)";
         cv::resize(image, image, {w, h}, 0, 0, cv::INTER_AREA);
     }
     return {};
@@ -55,8 +57,8 @@ std::string conformImage(cv::Mat& image, const TensorType& type, bool resize) {
 
 Tensor tensorFromImage(const cv::Mat& image, DType dtype) {
     Tensor t(Shape{1, image.rows, image.cols, image.channels()}, dtype);
-    const std::size_t row =
-        static_cast<std::size_t>(image.cols) * static_cast<std::size_t>(image.channels()) * image.elemSize1();
+    const std::size_t row = static_cast<std::size_t>(image.cols) *
+                            static_cast<std::size_t>(image.channels()) * image.elemSize1();
     if (row * static_cast<std::size_t>(image.rows) != t.byteSize())
         throw std::invalid_argument("tensorFromImage: the image's depth does not match " +
                                     std::string(dtypeName(dtype)));
@@ -80,7 +82,8 @@ namespace {
 
 void checkSample(const Tensor& t, std::int64_t sample, const char* what) {
     if (t.shape().rank() != 4 || sample < 0 || sample >= t.batch())
-        throw std::out_of_range(std::string(what) + ": no sample " + std::to_string(sample) + " in " + t.describe());
+        throw std::out_of_range(std::string(what) + ": no sample " + std::to_string(sample) +
+                                " in " + t.describe());
 }
 
 } // namespace
@@ -92,7 +95,8 @@ cv::Mat sampleImage(const Tensor& images, std::int64_t sample) {
     const std::int64_t plane = images.height() * images.width() * images.channels();
     cv::Mat out;
     if (images.dtype() == DType::UInt8) {
-        out = cv::Mat(h, w, CV_8UC(c), const_cast<std::uint8_t*>(images.u8() + sample * plane)).clone();
+        out = cv::Mat(h, w, CV_8UC(c), const_cast<std::uint8_t*>(images.u8() + sample * plane))
+                  .clone();
     } else if (images.dtype() == DType::Float32) {
         cv::Mat f(h, w, CV_32FC(c), const_cast<float*>(images.f32() + sample * plane));
         double lo = 0, hi = 0;
@@ -100,7 +104,8 @@ cv::Mat sampleImage(const Tensor& images, std::int64_t sample) {
         if (lo >= 0 && hi <= 1.0)
             f.convertTo(out, CV_8U, 255.0);
         else
-            f.convertTo(out, CV_8U, hi > lo ? 255.0 / (hi - lo) : 1.0, hi > lo ? -lo * 255.0 / (hi - lo) : 0.0);
+            f.convertTo(out, CV_8U, hi > lo ? 255.0 / (hi - lo) : 1.0,
+                        hi > lo ? -lo * 255.0 / (hi - lo) : 0.0);
     } else if (images.dtype() == DType::UInt16) {
         cv::Mat i(h, w, CV_16UC(c), const_cast<std::uint16_t*>(images.u16() + sample * plane));
         i.convertTo(out, CV_8U, 1.0 / 257);
@@ -152,10 +157,11 @@ cv::Mat sampleScores(const Tensor& scores, std::int64_t sample) {
     return cv::Mat(h, w, CV_32FC(c), const_cast<float*>(scores.f32() + sample * plane)).clone();
 }
 
-MaskScores scorePredictedMask(const cv::Mat& predicted, const cv::Mat& truth, std::int64_t predictionChannels) {
+MaskScores scorePredictedMask(const cv::Mat& predicted, const cv::Mat& truth,
+                              std::int64_t predictionChannels) {
     const ClassPolicy policy = ClassPolicy::forPrediction(predictionChannels);
-    if (predicted.empty() || truth.empty() || predicted.size() != truth.size() || predicted.type() != CV_8UC1 ||
-        truth.channels() != 1) {
+    if (predicted.empty() || truth.empty() || predicted.size() != truth.size() ||
+        predicted.type() != CV_8UC1 || truth.channels() != 1) {
         const double nan = std::numeric_limits<double>::quiet_NaN();
         return {nan, nan, nan, policy};
     }
@@ -172,8 +178,8 @@ MaskScores scorePredictedMask(const cv::Mat& predicted, const cv::Mat& truth, st
     return scoreCounts(counts, policy);
 }
 
-std::vector<SamplePrediction> predictValidation(Executor& executor, BatchSource& source, const PortRef& prediction,
-                                                std::size_t maxSamples) {
+std::vector<SamplePrediction> predictValidation(Executor& executor, BatchSource& source,
+                                                const PortRef& prediction, std::size_t maxSamples) {
     std::vector<SamplePrediction> out;
     for (std::size_t b = 0; b < source.validationBatchCount() && out.size() < maxSamples; ++b) {
         const Batch batch = source.validationBatch(b);
@@ -184,8 +190,9 @@ std::vector<SamplePrediction> predictValidation(Executor& executor, BatchSource&
             break;
         for (std::int64_t s = 0; s < batch.image.batch() && out.size() < maxSamples; ++s) {
             SamplePrediction p;
-            p.name = static_cast<std::size_t>(s) < batch.names.size() ? batch.names[static_cast<std::size_t>(s)]
-                                                                      : "sample " + std::to_string(out.size());
+            p.name = static_cast<std::size_t>(s) < batch.names.size()
+                         ? batch.names[static_cast<std::size_t>(s)]
+                         : "sample " + std::to_string(out.size());
             p.image = sampleImage(batch.image, s);
             p.truth = sampleMask(batch.mask, s);
             p.scores = sampleScores(*scores, s);
@@ -195,8 +202,9 @@ std::vector<SamplePrediction> predictValidation(Executor& executor, BatchSource&
     return out;
 }
 
-FilePrediction predictFile(Executor& executor, const PortRef& prediction, const TensorType& imageType,
-                           const TensorType& maskType, bool resize, const std::filesystem::path& file) {
+FilePrediction predictFile(Executor& executor, const PortRef& prediction,
+                           const TensorType& imageType, const TensorType& maskType, bool resize,
+                           const std::filesystem::path& file) {
     FilePrediction result;
     ImageReadResult read = readImage(file);
     if (!read.ok()) {
@@ -214,7 +222,8 @@ FilePrediction predictFile(Executor& executor, const PortRef& prediction, const 
     batch.names = {file.stem().string()};
     if (executor.evaluate(batch) != RunStatus::Finished) {
         result.error = file.filename().string() + ": " +
-                       (executor.nonFinite() ? executor.nonFinite()->message() : std::string("did not finish"));
+                       (executor.nonFinite() ? executor.nonFinite()->message()
+                                             : std::string("did not finish"));
         return result;
     }
     const Tensor* scores = executor.output(prediction.node, prediction.port);

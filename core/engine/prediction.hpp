@@ -9,9 +9,8 @@
 #include "kernels/mask_metrics.hpp"
 #include "tensor/tensor_type.hpp"
 
-#include <opencv2/core.hpp>
-
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,7 +46,8 @@ cv::Mat sampleScores(const Tensor& scores, std::int64_t sample);
 /// score a `predictionChannels`-channel prediction (ClassPolicy::forPrediction,
 /// a class absent from both masks scoring 1): what the predictions panel and
 /// `segforge-cli predict` show. NaN scores when either mask is empty or their sizes differ.
-MaskScores scorePredictedMask(const cv::Mat& predicted, const cv::Mat& truth, std::int64_t predictionChannels);
+MaskScores scorePredictedMask(const cv::Mat& predicted, const cv::Mat& truth,
+                              std::int64_t predictionChannels);
 
 /// A validation sample with what the network made of it, for overlays.
 struct SamplePrediction {
@@ -60,8 +60,8 @@ struct SamplePrediction {
 /// Runs the first validation batches of `source` in inference mode and returns
 /// up to `maxSamples` samples with their scores at `prediction`. Returns fewer
 /// (or none) when the source has no validation data or a batch does not finish.
-std::vector<SamplePrediction> predictValidation(Executor& executor, BatchSource& source, const PortRef& prediction,
-                                                std::size_t maxSamples);
+std::vector<SamplePrediction> predictValidation(Executor& executor, BatchSource& source,
+                                                const PortRef& prediction, std::size_t maxSamples);
 
 /// One image file through the network.
 struct FilePrediction {
@@ -73,7 +73,8 @@ struct FilePrediction {
 
 /// Reads `file`, conforms it to `imageType` (resizing when `resize`), runs
 /// `executor` in inference mode and returns the scores at `prediction`.
-FilePrediction predictFile(Executor& executor, const PortRef& prediction, const TensorType& imageType,
-                           const TensorType& maskType, bool resize, const std::filesystem::path& file);
+FilePrediction predictFile(Executor& executor, const PortRef& prediction,
+                           const TensorType& imageType, const TensorType& maskType, bool resize,
+                           const std::filesystem::path& file);
 
 } // namespace segforge::core

@@ -16,7 +16,9 @@ double median(std::vector<double> v) {
 
 } // namespace
 
-StepProfile::StepProfile(Executor& executor) : m_executor(executor), m_last(std::chrono::steady_clock::now()) {
+StepProfile::StepProfile(Executor& executor)
+    : m_executor(executor)
+    , m_last(std::chrono::steady_clock::now()) {
     m_executor.setObserver([this](const NodeEvent& e) {
         const auto now = std::chrono::steady_clock::now();
         const double ms = std::chrono::duration<double, std::milli>(now - m_last).count();
@@ -29,9 +31,13 @@ StepProfile::StepProfile(Executor& executor) : m_executor(executor), m_last(std:
     });
 }
 
-StepProfile::~StepProfile() { m_executor.setObserver(nullptr); }
+StepProfile::~StepProfile() {
+    m_executor.setObserver(nullptr);
+}
 
-void StepProfile::startStep() { m_last = std::chrono::steady_clock::now(); }
+void StepProfile::startStep() {
+    m_last = std::chrono::steady_clock::now();
+}
 
 std::vector<NodeTiming> StepProfile::medians() const {
     std::vector<NodeTiming> out;
@@ -39,7 +45,8 @@ std::vector<NodeTiming> StepProfile::medians() const {
         auto it = m_samples.find(id);
         if (it == m_samples.end())
             continue;
-        out.push_back({id, it->second.name, it->second.op, median(it->second.forward), median(it->second.backward)});
+        out.push_back({id, it->second.name, it->second.op, median(it->second.forward),
+                       median(it->second.backward)});
     }
     return out;
 }

@@ -19,7 +19,8 @@ Range sampleRange(const Tensor& t, std::int64_t sample) {
         return {0, t.numel()};
     const std::int64_t batch = t.shape()[0];
     if (sample >= batch)
-        throw std::out_of_range(strCat("sample ", sample, " is outside the batch of ", t.describe()));
+        throw std::out_of_range(
+            strCat("sample ", sample, " is outside the batch of ", t.describe()));
     const std::int64_t per = batch == 0 ? 0 : t.numel() / batch;
     return {sample * per, (sample + 1) * per};
 }

@@ -14,7 +14,7 @@ namespace segforge::core {
 /// l2 norm and the histogram cover finite values only; NaN and ±Inf are
 /// counted apart so one bad value does not hide the shape of the rest.
 struct TensorStats {
-    std::int64_t count = 0;  ///< elements looked at (finite or not)
+    std::int64_t count = 0; ///< elements looked at (finite or not)
     std::int64_t finiteCount = 0;
     double min = 0, max = 0, mean = 0;
     double std = 0;          ///< population standard deviation
@@ -28,7 +28,8 @@ struct TensorStats {
     double histMin = 0, histMax = 0;
 
     double binWidth() const {
-        return histogram.empty() ? 0.0 : (histMax - histMin) / static_cast<double>(histogram.size());
+        return histogram.empty() ? 0.0
+                                 : (histMax - histMin) / static_cast<double>(histogram.size());
     }
 };
 

@@ -30,7 +30,8 @@ std::string formatDuration(double seconds) {
     if (seconds < 60)
         std::snprintf(buf, sizeof buf, "%.1fs", seconds);
     else if (seconds < 3600)
-        std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+        std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds) / 60,
+                      static_cast<int>(seconds) % 60);
     else
         std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(seconds) / 3600,
                       static_cast<int>(seconds) % 3600 / 60);

@@ -30,12 +30,12 @@ std::string formatDuration(double seconds);
 
 struct TrainEvent {
     TrainEventKind kind = TrainEventKind::Batch;
-    std::int64_t step = 0;       ///< optimizer steps completed so far (whole run, resumes included)
-    int epoch = 0;               ///< 0-based epoch the event belongs to
-    int epochs = 0;              ///< epochs in the run
-    std::size_t batch = 0;       ///< Batch: index within the epoch; Paused: next batch
-    std::size_t batches = 0;     ///< training batches per epoch
-    double learningRate = 0;     ///< Batch: the rate this step used
+    std::int64_t step = 0;   ///< optimizer steps completed so far (whole run, resumes included)
+    int epoch = 0;           ///< 0-based epoch the event belongs to
+    int epochs = 0;          ///< epochs in the run
+    std::size_t batch = 0;   ///< Batch: index within the epoch; Paused: next batch
+    std::size_t batches = 0; ///< training batches per epoch
+    double learningRate = 0; ///< Batch: the rate this step used
     /// Batch: this batch's loss. Epoch: mean over the epoch's batches.
     double trainLoss = std::numeric_limits<double>::quiet_NaN();
     /// Epoch: sample-weighted mean over the validation set (NaN without validation data).
@@ -44,9 +44,9 @@ struct TrainEvent {
     std::map<std::string, double> trainMetrics;
     /// Epoch: metric nodes by node name, sample-weighted over the validation set.
     std::map<std::string, double> valMetrics;
-    double msPerStep = 0;        ///< Batch: this step; Epoch: mean over the epoch (pauses excluded)
-    double epochSeconds = 0;     ///< Epoch: wall time of training + validation (pauses excluded)
-    double elapsedSeconds = 0;   ///< since run() started (pauses excluded)
+    double msPerStep = 0;      ///< Batch: this step; Epoch: mean over the epoch (pauses excluded)
+    double epochSeconds = 0;   ///< Epoch: wall time of training + validation (pauses excluded)
+    double elapsedSeconds = 0; ///< since run() started (pauses excluded)
     /// Paused inside a step: the node that ran last and in which pass ("" between
     /// batches); whether that step is a validation step.
     std::string node;

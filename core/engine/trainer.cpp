@@ -21,7 +21,9 @@ std::int64_t samplesIn(const Batch& batch) {
 }
 
 /// Distinct per (step, phase), independent of how often the run was paused or resumed.
-std::uint64_t trainCounter(std::int64_t step) { return 2 * static_cast<std::uint64_t>(step) + 1; }
+std::uint64_t trainCounter(std::int64_t step) {
+    return 2 * static_cast<std::uint64_t>(step) + 1;
+}
 std::uint64_t validationCounter(int epoch, std::size_t batch) {
     return (static_cast<std::uint64_t>(epoch) << 40) + 2 * batch;
 }
@@ -34,18 +36,22 @@ struct Trainer::StepOutcome {
 };
 
 Trainer::Trainer(Executor& executor, BatchSource& source, TrainerSettings settings)
-    : m_executor(executor), m_source(source), m_settings(std::move(settings)),
-      m_optimizer(makeOptimizer(m_settings.optimizer)) {
+    : m_executor(executor)
+    , m_source(source)
+    , m_settings(std::move(settings))
+    , m_optimizer(makeOptimizer(m_settings.optimizer)) {
     m_executor.initializeParameters(m_settings.seed);
     m_executor.setSeed(m_settings.seed);
     m_executor.setNanGuard(m_settings.nanGuard);
     if (m_settings.schedule.kind == "cosine")
-        m_settings.schedule.totalSteps =
-            std::max<std::int64_t>(1, m_settings.epochs * static_cast<std::int64_t>(m_source.trainBatchCount()));
+        m_settings.schedule.totalSteps = std::max<std::int64_t>(
+            1, m_settings.epochs * static_cast<std::int64_t>(m_source.trainBatchCount()));
     learningRateAt(m_settings.schedule, 0); // throws now for an unknown schedule, not mid-run
 }
 
-Trainer::~Trainer() { m_executor.setObserver(nullptr); }
+Trainer::~Trainer() {
+    m_executor.setObserver(nullptr);
+}
 
 void Trainer::requestPause() {
     std::lock_guard lock(m_mutex);
@@ -228,7 +234,8 @@ TrainResult Trainer::run() {
             }
             const double lr = learningRateAt(m_settings.schedule, m_step);
             m_optimizer->step(m_executor.trainableParameters(), lr);
-            const double ms = static_cast<double>(nowNs() - t0) * 1e-6 - (m_pausedSeconds - pausedBefore) * 1e3;
+            const double ms =
+                static_cast<double>(nowNs() - t0) * 1e-6 - (m_pausedSeconds - pausedBefore) * 1e3;
             ++m_step;
             TrainEvent e = baseEvent(TrainEventKind::Batch);
             e.learningRate = lr;

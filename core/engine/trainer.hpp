@@ -58,9 +58,13 @@ public:
     Trainer& operator=(const Trainer&) = delete;
 
     /// Receives every TrainEvent, on the thread that runs run().
-    void setCallback(std::function<void(const TrainEvent&)> callback) { m_callback = std::move(callback); }
+    void setCallback(std::function<void(const TrainEvent&)> callback) {
+        m_callback = std::move(callback);
+    }
     /// Receives every node's output/gradient (see Executor::setObserver).
-    void setNodeObserver(std::function<void(const NodeEvent&)> observer) { m_nodeObserver = std::move(observer); }
+    void setNodeObserver(std::function<void(const NodeEvent&)> observer) {
+        m_nodeObserver = std::move(observer);
+    }
 
     /// Trains from the current position to the last epoch, or until stopped or
     /// NaN/Inf. Data errors from the source propagate as exceptions. Can be called
@@ -92,9 +96,9 @@ public:
     /// The same from the bytes of a checkpoint file; `name` stands for the file in messages.
     std::string loadCheckpointBytes(std::string_view bytes, const std::string& name);
 
-    int epoch() const { return m_epoch; }              ///< epoch in progress (== epochs when done)
-    std::size_t batch() const { return m_batch; }      ///< next training batch of that epoch
-    std::int64_t step() const { return m_step; }       ///< optimizer steps completed
+    int epoch() const { return m_epoch; }         ///< epoch in progress (== epochs when done)
+    std::size_t batch() const { return m_batch; } ///< next training batch of that epoch
+    std::int64_t step() const { return m_step; }  ///< optimizer steps completed
     Optimizer& optimizer() { return *m_optimizer; }
     const TrainerSettings& settings() const { return m_settings; }
 

@@ -4,7 +4,6 @@
 // reports exactly what an uninterrupted one would).
 
 #include "engine/trainer.hpp"
-
 #include "io/safetensors.hpp"
 #include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
@@ -32,7 +31,9 @@ std::string exact(double v) {
 }
 
 /// A metadata value as messages quote it.
-std::string quotedValue(const std::string& text) { return quotedText(text, 40); }
+std::string quotedValue(const std::string& text) {
+    return quotedText(text, 40);
+}
 
 /// Reads the checkpoint's metadata with messages that name the field. A
 /// checkpoint is trusted for nothing: every number is parsed strictly (a
@@ -40,7 +41,8 @@ std::string quotedValue(const std::string& text) { return quotedText(text, 40); 
 class MetadataReader {
 public:
     MetadataReader(const std::map<std::string, std::string>& meta, std::string file)
-        : m_meta(meta), m_file(std::move(file)) {}
+        : m_meta(meta)
+        , m_file(std::move(file)) {}
 
     /// A decimal integer in [lo, hi], written as saveCheckpoint writes it.
     bool whole(const std::string& key, std::int64_t lo, std::int64_t hi, std::int64_t& out,
@@ -52,8 +54,8 @@ public:
         const char* end = begin + text->size();
         const auto [ptr, ec] = std::from_chars(begin, end, out);
         if (text->empty() || ec != std::errc() || ptr != end || out < lo || out > hi) {
-            m_error = strCat(m_file, ": metadata '", key, "' = ", quotedValue(*text), " is not a whole number in [", lo,
-                             ", ", hi, "]", hint);
+            m_error = strCat(m_file, ": metadata '", key, "' = ", quotedValue(*text),
+                             " is not a whole number in [", lo, ", ", hi, "]", hint);
             return false;
         }
         return true;
@@ -67,18 +69,21 @@ public:
         char* end = nullptr;
         // strtod skips leading spaces and reads "nan" and "inf": the first is not
         // what we write, the others are refused by the test below.
-        const bool spaced = !text->empty() && std::isspace(static_cast<unsigned char>(text->front()));
+        const bool spaced =
+            !text->empty() && std::isspace(static_cast<unsigned char>(text->front()));
         out = text->empty() || spaced ? std::nan("") : std::strtod(text->c_str(), &end);
-        if (text->empty() || spaced || !end || *end != '\0' || !std::isfinite(out) || (nonNegative && out < 0)) {
-            m_error = strCat(m_file, ": metadata '", key, "' = ", quotedValue(*text), " is not a finite number",
-                             nonNegative ? " ≥ 0" : "");
+        if (text->empty() || spaced || !end || *end != '\0' || !std::isfinite(out) ||
+            (nonNegative && out < 0)) {
+            m_error = strCat(m_file, ": metadata '", key, "' = ", quotedValue(*text),
+                             " is not a finite number", nonNegative ? " ≥ 0" : "");
             return false;
         }
         return true;
     }
 
     void fail(const std::string& key, const std::string& what) {
-        m_error = strCat(m_file, ": metadata '", key, "' = ", quotedValue(m_meta.at(key)), " ", what);
+        m_error =
+            strCat(m_file, ": metadata '", key, "' = ", quotedValue(m_meta.at(key)), " ", what);
     }
     const std::string& error() const { return m_error; }
 
@@ -86,7 +91,8 @@ private:
     const std::string* find(const std::string& key) {
         auto it = m_meta.find(key);
         if (it == m_meta.end()) {
-            m_error = strCat(m_file, ": metadata '", key, "' is missing (not a complete SegForge checkpoint)");
+            m_error = strCat(m_file, ": metadata '", key,
+                             "' is missing (not a complete SegForge checkpoint)");
             return nullptr;
         }
         return &it->second;
@@ -102,7 +108,8 @@ std::string nonFiniteIn(const std::string& file, const std::string& name, const 
     const float* p = t.f32();
     for (std::int64_t i = 0; i < t.numel(); ++i)
         if (!std::isfinite(p[i]))
-            return strCat(file, ": tensor '", name, "' holds ", std::isnan(p[i]) ? "NaN" : "Inf", " at element ", i,
+            return strCat(file, ": tensor '", name, "' holds ", std::isnan(p[i]) ? "NaN" : "Inf",
+                          " at element ", i,
                           "; a checkpoint is written only from finite training states");
     return {};
 }
@@ -117,7 +124,8 @@ std::string Trainer::saveCheckpoint(const std::filesystem::path& path) const {
     std::vector<std::pair<std::string, const Tensor*>> tensors;
     for (const Parameter& p : m_executor.parameters())
         tensors.emplace_back(p.name, &p.value);
-    std::vector<Tensor> state; // copies: the optimizer keeps std::vector<float>, safetensors wants Tensors
+    std::vector<Tensor>
+        state; // copies: the optimizer keeps std::vector<float>, safetensors wants Tensors
     const auto slots = m_optimizer->state();
     for (const auto& [slot, perParam] : slots)
         for (const auto& values : *perParam) {
@@ -167,9 +175,11 @@ std::string Trainer::loadCheckpointBytes(std::string_view bytes, const std::stri
 std::string Trainer::restoreCheckpoint(SafetensorsData data, const std::string& file) {
     const auto& meta = data.metadata;
     if (auto it = meta.find("format"); it == meta.end() || it->second != kCheckpointFormat)
-        return strCat(file, " is not a SegForge checkpoint (a weights file? load it as weights instead)");
+        return strCat(file,
+                      " is not a SegForge checkpoint (a weights file? load it as weights instead)");
     if (meta.count("optimizer") == 0 || meta.at("optimizer") != m_settings.optimizer.kind)
-        return strCat(file, " was written with optimizer ", meta.count("optimizer") ? quotedValue(meta.at("optimizer")) : "'?'",
+        return strCat(file, " was written with optimizer ",
+                      meta.count("optimizer") ? quotedValue(meta.at("optimizer")) : "'?'",
                       ", but this run uses '", m_settings.optimizer.kind, "'");
 
     // The position. Everything the run loop does is counted in whole batches of
@@ -187,14 +197,16 @@ std::string Trainer::restoreCheckpoint(SafetensorsData data, const std::string& 
     const std::int64_t lastBatch = epoch == epochs ? 0 : perEpoch;
     if (!read.whole("batch", 0, lastBatch, batch,
                     epoch == epochs ? " (every epoch is finished)"
-                                    : strCat(" (an epoch here has ", perEpoch, " batches; different data or --batch?)")))
+                                    : strCat(" (an epoch here has ", perEpoch,
+                                             " batches; different data or --batch?)")))
         return read.error();
     if (!read.whole("step", 0, kMaxCount, step))
         return read.error();
     if (step != epoch * perEpoch + batch) {
-        read.fail("step", strCat("does not match epoch ", epoch, ", batch ", batch, " at ", perEpoch,
-                                 " batches per epoch (expected ", epoch * perEpoch + batch,
-                                 "; was it written with different data or --batch?)"));
+        read.fail("step",
+                  strCat("does not match epoch ", epoch, ", batch ", batch, " at ", perEpoch,
+                         " batches per epoch (expected ", epoch * perEpoch + batch,
+                         "; was it written with different data or --batch?)"));
         return read.error();
     }
     if (!read.whole("optimizer_iterations", 0, kMaxCount, iterations))
@@ -233,8 +245,9 @@ std::string Trainer::restoreCheckpoint(SafetensorsData data, const std::string& 
     if (batches > 0)
         for (const auto& name : metricNames)
             if (acc.metricSums.count(name) == 0)
-                return strCat(file, ": metadata '", kMetricPrefix, name, "' is missing (the sum of metric '", name,
-                              "' over this epoch's ", batches, " batches)");
+                return strCat(file, ": metadata '", kMetricPrefix, name,
+                              "' is missing (the sum of metric '", name, "' over this epoch's ",
+                              batches, " batches)");
 
     // The tensors: this graph's parameters and this optimizer's state, finite.
     std::size_t expected = 0;
@@ -243,8 +256,8 @@ std::string Trainer::restoreCheckpoint(SafetensorsData data, const std::string& 
         if (it == data.tensors.end())
             return strCat(file, " has no tensor '", p.name, "'");
         if (it->second.shape() != p.value.shape())
-            return strCat(file, ": '", p.name, "' is ", it->second.shape().toString(), " but the graph needs ",
-                          p.value.shape().toString());
+            return strCat(file, ": '", p.name, "' is ", it->second.shape().toString(),
+                          " but the graph needs ", p.value.shape().toString());
         if (std::string err = nonFiniteIn(file, p.name, it->second); !err.empty())
             return err;
         ++expected;
@@ -260,7 +273,8 @@ std::string Trainer::restoreCheckpoint(SafetensorsData data, const std::string& 
             if (it == data.tensors.end())
                 break;
             if (i >= trainable.size() || it->second.numel() != trainable[i].value->numel())
-                return strCat(file, ": optimizer state '", key, "' does not fit this graph's parameters");
+                return strCat(file, ": optimizer state '", key,
+                              "' does not fit this graph's parameters");
             if (std::string err = nonFiniteIn(file, key, it->second); !err.empty())
                 return err;
             // Adam divides by the square root of its second moment: a negative one is
@@ -268,15 +282,17 @@ std::string Trainer::restoreCheckpoint(SafetensorsData data, const std::string& 
             if (slot == "v")
                 for (std::int64_t k = 0; k < it->second.numel(); ++k)
                     if (it->second.f32()[k] < 0)
-                        return strCat(file, ": tensor '", key, "' holds a negative second moment at element ", k);
+                        return strCat(file, ": tensor '", key,
+                                      "' holds a negative second moment at element ", k);
             values.emplace_back(it->second.f32(), it->second.f32() + it->second.numel());
             ++expected;
         }
         // The optimizer creates its state at its first step, for every parameter.
         const std::size_t want = iterations > 0 ? trainable.size() : 0;
         if (values.size() != want)
-            return strCat(file, ": optimizer state '", slot, "' covers ", values.size(), " of ", trainable.size(),
-                          " parameters, but after ", iterations, " optimizer steps it must cover ", want);
+            return strCat(file, ": optimizer state '", slot, "' covers ", values.size(), " of ",
+                          trainable.size(), " parameters, but after ", iterations,
+                          " optimizer steps it must cover ", want);
     }
     if (expected != data.tensors.size())
         return strCat(file, " holds ", data.tensors.size() - expected,

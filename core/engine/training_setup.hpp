@@ -19,7 +19,8 @@ const Node* findDatasetNode(const Graph& graph, std::string& error);
 
 /// Overrides the command line (or the GUI) may apply to a project's settings.
 struct TrainingOverrides {
-    std::optional<std::filesystem::path> dataDir; ///< DIR/images and DIR/masks instead of the node's folders
+    std::optional<std::filesystem::path>
+        dataDir; ///< DIR/images and DIR/masks instead of the node's folders
     std::optional<int> epochs;
     std::optional<int> batchSize;
     std::optional<double> learningRate;
@@ -37,7 +38,7 @@ PipelineOptions pipelineOptionsFor(const Project& project, const Node& dataset,
 /// Trainer settings from the project's training section and the overrides. A
 /// "step" schedule decays ×0.1 after each third of the run (needs the number of
 /// batches per epoch); threads = 0 means all cores.
-TrainerSettings trainerSettingsFor(const TrainingSettings& training, const TrainingOverrides& overrides,
-                                   std::size_t batchesPerEpoch);
+TrainerSettings trainerSettingsFor(const TrainingSettings& training,
+                                   const TrainingOverrides& overrides, std::size_t batchesPerEpoch);
 
 } // namespace segforge::core

@@ -1,7 +1,7 @@
 #include "engine/weights.hpp"
 
-#include "kernels/tensor_sweeps.hpp"
 #include "io/safetensors.hpp"
+#include "kernels/tensor_sweeps.hpp"
 #include "util/str_cat.hpp"
 
 namespace segforge::core {

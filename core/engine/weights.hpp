@@ -29,21 +29,25 @@ std::string loadWeights(Executor& executor, const std::filesystem::path& path);
 
 /// What a partial load took and left, by tensor name.
 struct WeightsMatch {
-    std::string error;                   ///< the file could not be read: nothing was loaded
-    std::vector<std::string> loaded;     ///< parameters set from the file
-    std::vector<std::string> missing;    ///< parameters the file lacks (left as they were)
-    std::vector<std::string> mismatched; ///< "name: file 3×3×4×8, graph 3×3×4×16" (left as they were)
-    std::vector<std::string> refused;    ///< parameters `accept` turned down (left as they were)
-    std::vector<std::string> unused;     ///< tensors in the file that are no parameter of the graph
+    std::string error;                ///< the file could not be read: nothing was loaded
+    std::vector<std::string> loaded;  ///< parameters set from the file
+    std::vector<std::string> missing; ///< parameters the file lacks (left as they were)
+    std::vector<std::string>
+        mismatched; ///< "name: file 3×3×4×8, graph 3×3×4×16" (left as they were)
+    std::vector<std::string> refused; ///< parameters `accept` turned down (left as they were)
+    std::vector<std::string> unused;  ///< tensors in the file that are no parameter of the graph
     std::map<std::string, std::string> metadata; ///< the file's __metadata__
-    bool complete() const { return error.empty() && missing.empty() && mismatched.empty() && refused.empty(); }
+    bool complete() const {
+        return error.empty() && missing.empty() && mismatched.empty() && refused.empty();
+    }
 };
 
 /// Loads what fits: every parameter whose name is in the file with the same
 /// shape (and that `accept`, if given, agrees to) is set; everything else is
 /// reported and left as it was. Non-finite values are refused for the tensor.
 /// `accept` sees the file's metadata, e.g. to compare what it says of a layer.
-using WeightsFilter = std::function<bool(const Parameter&, const std::map<std::string, std::string>& metadata)>;
+using WeightsFilter =
+    std::function<bool(const Parameter&, const std::map<std::string, std::string>& metadata)>;
 WeightsMatch loadMatchingWeights(Executor& executor, const std::filesystem::path& path,
                                  const WeightsFilter& accept = {});
 

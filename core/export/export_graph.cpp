@@ -28,7 +28,8 @@ std::string sourceName(const Graph& graph, PortRef port, std::vector<std::string
         auto up = graph.producerOf({n->id, "input"});
         if (!up)
             return n->name;
-        warnings.push_back(strCat(n->op, " '", n->name, "' is not exported: the frameworks cast the "
+        warnings.push_back(strCat(n->op, " '", n->name,
+                                  "' is not exported: the frameworks cast the "
                                   "input on their own"));
         port = *up;
     }
@@ -67,7 +68,8 @@ ExportGraph collectExportGraph(const Graph& graph) {
         const Node& node = *graph.findNode(id);
         const OpSchema* roleOf = registry.find(node.op);
         if (targetSide.count(id) && roleOf && roleOf->role == OpRole::Layer) {
-            out.warnings.push_back(strCat(node.op, " '", node.name, "' prepares the training targets; "
+            out.warnings.push_back(strCat(node.op, " '", node.name,
+                                          "' prepares the training targets; "
                                           "it is not part of the exported network"));
             continue;
         }
@@ -98,11 +100,12 @@ ExportGraph collectExportGraph(const Graph& graph) {
             continue;
         if (schema->keras.placeholder) {
             auto cls = node.attrs.find("class_name");
-            out.errors.push_back(strCat("'", node.name, "' is a placeholder for the Keras layer ",
-                                        cls == node.attrs.end() || !std::holds_alternative<std::string>(cls->second)
-                                            ? std::string("?")
-                                            : std::get<std::string>(cls->second),
-                                        "; replace it with supported layers before exporting"));
+            out.errors.push_back(
+                strCat("'", node.name, "' is a placeholder for the Keras layer ",
+                       cls == node.attrs.end() || !std::holds_alternative<std::string>(cls->second)
+                           ? std::string("?")
+                           : std::get<std::string>(cls->second),
+                       "; replace it with supported layers before exporting"));
             continue;
         }
         ExportLayer layer{&node, schema, std::move(attrs), {}, std::nullopt};
@@ -111,7 +114,8 @@ ExportGraph collectExportGraph(const Graph& graph) {
         for (const std::string& port : schema->inputNames(node)) {
             auto from = graph.producerOf({id, port});
             if (!from) {
-                out.errors.push_back(strCat("input '", port, "' of '", node.name, "' is not connected"));
+                out.errors.push_back(
+                    strCat("input '", port, "' of '", node.name, "' is not connected"));
                 continue;
             }
             layer.inputs.push_back(sourceName(graph, *from, out.warnings));

@@ -18,15 +18,15 @@ namespace segforge::core::interop {
 struct ExportLayer {
     const Node* node = nullptr;
     const OpSchema* schema = nullptr;
-    AttrMap attrs;                            ///< every schema attribute, resolved
-    std::vector<std::string> inputs;          ///< producer layer names, in port order
-    std::optional<TensorType> output;         ///< inferred type of "output" (or Dataset "image")
+    AttrMap attrs;                    ///< every schema attribute, resolved
+    std::vector<std::string> inputs;  ///< producer layer names, in port order
+    std::optional<TensorType> output; ///< inferred type of "output" (or Dataset "image")
     bool isInput() const { return schema->role == OpRole::Source; }
 };
 
 struct ExportGraph {
-    std::vector<ExportLayer> layers;   ///< dependency order, sources first
-    std::vector<std::string> outputs;  ///< layers whose tensor leaves the network
+    std::vector<ExportLayer> layers;  ///< dependency order, sources first
+    std::vector<std::string> outputs; ///< layers whose tensor leaves the network
     /// The loss the graph trains with (op name, e.g. "BCEDice"), and its attributes.
     std::string lossOp;
     AttrMap lossAttrs;
@@ -49,10 +49,18 @@ template <typename Result> ExportGraph collectExportGraph(const Graph& graph, Re
 
 /// Typed reads of an ExportLayer's resolved attributes (every schema attribute is
 /// present there, with its schema type).
-inline std::int64_t attrInt(const AttrMap& a, const char* key) { return std::get<std::int64_t>(a.at(key)); }
-inline double attrFloat(const AttrMap& a, const char* key) { return std::get<double>(a.at(key)); }
-inline bool attrBool(const AttrMap& a, const char* key) { return std::get<bool>(a.at(key)); }
-inline const std::string& attrText(const AttrMap& a, const char* key) { return std::get<std::string>(a.at(key)); }
+inline std::int64_t attrInt(const AttrMap& a, const char* key) {
+    return std::get<std::int64_t>(a.at(key));
+}
+inline double attrFloat(const AttrMap& a, const char* key) {
+    return std::get<double>(a.at(key));
+}
+inline bool attrBool(const AttrMap& a, const char* key) {
+    return std::get<bool>(a.at(key));
+}
+inline const std::string& attrText(const AttrMap& a, const char* key) {
+    return std::get<std::string>(a.at(key));
+}
 inline const std::vector<std::int64_t>& attrInts(const AttrMap& a, const char* key) {
     return std::get<std::vector<std::int64_t>>(a.at(key));
 }

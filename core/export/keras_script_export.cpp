@@ -1,6 +1,5 @@
-#include "export/python_script_export.hpp"
-
 #include "export/export_graph.hpp"
+#include "export/python_script_export.hpp"
 #include "export/python_sources.hpp"
 #include "export/script_common.hpp"
 #include "ops/op_registry.hpp"
@@ -21,21 +20,29 @@ std::string pairs(const List& q) {
     return strCat("((", q[0], ", ", q[1], "), (", q[2], ", ", q[3], "))");
 }
 
-std::string intOrNone(std::int64_t v, bool none) { return none ? std::string("None") : std::to_string(v); }
+std::string intOrNone(std::int64_t v, bool none) {
+    return none ? std::string("None") : std::to_string(v);
+}
 
 /// One attribute as a Python argument value (the op's table says how).
 std::string pyValue(const KerasAttr& k, const AttrMap& a) {
     const char* attr = k.attr.c_str();
     switch (k.value) {
-    case KerasValue::Int: return std::to_string(attrInt(a, attr));
-    case KerasValue::Float: return pyFloat(attrFloat(a, attr));
-    case KerasValue::Bool: return pyBool(attrBool(a, attr));
-    case KerasValue::Pair: return pyInts(a, attr);
-    case KerasValue::Quad: return pairs(attrInts(a, attr));
+    case KerasValue::Int:
+        return std::to_string(attrInt(a, attr));
+    case KerasValue::Float:
+        return pyFloat(attrFloat(a, attr));
+    case KerasValue::Bool:
+        return pyBool(attrBool(a, attr));
+    case KerasValue::Pair:
+        return pyInts(a, attr);
+    case KerasValue::Quad:
+        return pairs(attrInts(a, attr));
     case KerasValue::Lowercase:
     case KerasValue::String:
     case KerasValue::Activation:
-    case KerasValue::Initializer: return pyText(a, attr);
+    case KerasValue::Initializer:
+        return pyText(a, attr);
     case KerasValue::PoolStrides: {
         // All 0 is Keras' default None, written so; else the strides the JSON export writes.
         const List& st = attrInts(a, attr);
@@ -43,8 +50,10 @@ std::string pyValue(const KerasAttr& k, const AttrMap& a) {
                    ? std::string("None")
                    : pyTuple(kerasPoolStrides(a, k.attr));
     }
-    case KerasValue::ZeroIsNone: return intOrNone(attrInt(a, attr), attrInt(a, attr) == 0);
-    case KerasValue::NegativeIsNone: return intOrNone(attrInt(a, attr), attrInt(a, attr) < 0);
+    case KerasValue::ZeroIsNone:
+        return intOrNone(attrInt(a, attr), attrInt(a, attr) == 0);
+    case KerasValue::NegativeIsNone:
+        return intOrNone(attrInt(a, attr), attrInt(a, attr) < 0);
     }
     return "None";
 }
@@ -76,9 +85,11 @@ std::string inputCall(const ExportLayer& l) {
     const AttrMap& a = l.attrs;
     const KerasInput& input = *l.schema->keras.input;
     const std::int64_t batch = input.batchAttr.empty() ? 0 : attrInt(a, input.batchAttr.c_str());
-    return strCat("keras.Input(shape=", pyTuple({attrInt(a, "height"), attrInt(a, "width"), attrInt(a, "channels")}),
-                  batch ? strCat(", batch_size=", batch) : std::string(), ", dtype=",
-                  pyText(a, input.dtypeAttr.c_str()), ", name=", pythonString(l.node->name), ")");
+    return strCat("keras.Input(shape=",
+                  pyTuple({attrInt(a, "height"), attrInt(a, "width"), attrInt(a, "channels")}),
+                  batch ? strCat(", batch_size=", batch) : std::string(),
+                  ", dtype=", pyText(a, input.dtypeAttr.c_str()),
+                  ", name=", pythonString(l.node->name), ")");
 }
 
 /// Parameter names in Keras' get_weights() order, from the op's table.
@@ -94,11 +105,11 @@ std::vector<std::string> paramNames(const ExportLayer& l) {
 std::string lossCode(const ExportGraph& g, std::vector<std::string>& warnings) {
     const OpSchema* schema = g.lossOp.empty() ? nullptr : OpRegistry::builtin().find(g.lossOp);
     if (schema && schema->keras.loss)
-        return strCat(schema->keras.loss->callable, "(", pyArguments(schema->keras.loss->args, g.lossAttrs), ")");
+        return strCat(schema->keras.loss->callable, "(",
+                      pyArguments(schema->keras.loss->args, g.lossAttrs), ")");
     warnings.push_back("the project has no loss; the script trains with binary cross-entropy");
     return "keras.losses.BinaryCrossentropy()";
 }
-
 
 } // namespace
 
@@ -108,7 +119,8 @@ ScriptExport exportKerasScript(const Project& project, const std::string& weight
     if (!out.ok())
         return out;
     std::map<std::string, std::string> var; // layer name → Python variable
-    std::string build = "\n\ndef build_model():\n    \"\"\"The network, layer for layer as in SegForge.\"\"\"\n";
+    std::string build =
+        "\n\ndef build_model():\n    \"\"\"The network, layer for layer as in SegForge.\"\"\"\n";
     std::string inputs, layerNames, params, inputDtype = "\"float32\"";
     for (const ExportLayer& l : g.layers) {
         const std::string& name = l.node->name;
@@ -143,8 +155,8 @@ ScriptExport exportKerasScript(const Project& project, const std::string& weight
     std::string outputs;
     for (const std::string& o : g.outputs)
         outputs += (outputs.empty() ? "" : ", ") + var[o];
-    build += strCat("    return keras.Model(inputs=[", inputs, "], outputs=[", outputs, "], name=",
-                    pythonString(pythonIdentifier(project.name)), ")\n");
+    build += strCat("    return keras.Model(inputs=[", inputs, "], outputs=[", outputs,
+                    "], name=", pythonString(pythonIdentifier(project.name)), ")\n");
     if (!out.ok())
         return out;
 
@@ -152,17 +164,21 @@ ScriptExport exportKerasScript(const Project& project, const std::string& weight
     std::string text = scriptHeader(project, "keras");
     text += "\n\n# Every layer, by its SegForge name.\nLAYER_NAMES = [\n" + layerNames + "]\n";
     text += "\n# Parameters of each layer in Keras' get_weights() order; SegForge stores them\n"
-            "# as '<layer>/<param>' in the same layouts as Keras.\nPARAMETERS = {\n" + params + "}\n";
+            "# as '<layer>/<param>' in the same layouts as Keras.\nPARAMETERS = {\n" +
+            params + "}\n";
     text += "INPUT_DTYPE = " + inputDtype + "\n";
     text += build;
     text += pythonSource("keras_load_weights");
     text += pythonSource("keras_losses");
     text += scriptDataReader(data);
-    const std::string body = strCat(R"(    keras.utils.set_random_seed(args.seed)
+    const std::string body =
+        strCat(R"(    keras.utils.set_random_seed(args.seed)
     model = build_model()
     if args.weights:
         load_weights(model, args.weights)
-    model.compile(optimizer=)", optimizerCall(project.training, "keras.optimizers.", "learning_rate=args.lr"), R"(, loss=)", lossCode(g, out.warnings), R"()
+    model.compile(optimizer=)",
+               optimizerCall(project.training, "keras.optimizers.", "learning_rate=args.lr"),
+               R"(, loss=)", lossCode(g, out.warnings), R"()
     model.summary()
     pairs = load_pairs(args.data)
     for epoch in range(args.epochs):
@@ -170,7 +186,8 @@ ScriptExport exportKerasScript(const Project& project, const std::string& weight
         for images, targets in batches(pairs, BATCH_SIZE, seed=args.seed + epoch):
             losses.append(float(model.train_on_batch(images.astype(INPUT_DTYPE), targets)))
         print(f"epoch {epoch + 1}/{args.epochs}: loss {np.mean(losses):.4f}")
-    model.save()", pythonString(pythonIdentifier(project.name) + ".keras"), R"()
+    model.save()",
+               pythonString(pythonIdentifier(project.name) + ".keras"), R"()
 )");
     text += scriptMain(project, weights, body);
     out.text = std::move(text);

@@ -12,16 +12,20 @@ std::vector<std::string> embeddedPythonStems();
 
 namespace {
 
-constexpr std::string_view kMarker = "# --- SegForge embeds the lines below in exported scripts ---\n";
+constexpr std::string_view kMarker =
+    "# --- SegForge embeds the lines below in exported scripts ---\n";
 
-bool identifierChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool identifierChar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 } // namespace
 
 std::string pythonSource(std::string_view stem) {
     const std::string_view text = embeddedPython(stem);
     const std::size_t marker = text.find(kMarker);
-    return std::string(marker == std::string_view::npos ? text : text.substr(marker + kMarker.size()));
+    return std::string(marker == std::string_view::npos ? text
+                                                        : text.substr(marker + kMarker.size()));
 }
 
 std::vector<std::string> pythonSourceStems() {
@@ -57,7 +61,8 @@ std::string fillPlaceholders(std::string text,
     }
     for (std::size_t k = 0; k < values.size(); ++k) {
         if (!found[k])
-            throw std::logic_error("placeholder " + values[k].first + " is not in the embedded Python");
+            throw std::logic_error("placeholder " + values[k].first +
+                                   " is not in the embedded Python");
     }
     return out;
 }

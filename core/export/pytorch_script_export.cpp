@@ -1,6 +1,5 @@
-#include "export/python_script_export.hpp"
-
 #include "export/export_graph.hpp"
+#include "export/python_script_export.hpp"
 #include "export/python_sources.hpp"
 #include "export/script_common.hpp"
 #include "ops/builtin_ops.hpp"
@@ -60,13 +59,15 @@ ScriptExport exportPyTorchScript(const Project& project, const std::string& weig
             view.inputs.push_back(p ? p->output : std::nullopt);
         }
         if (mapping.needsInputChannels && view.inputChannels(0) == 0) {
-            out.errors.push_back(strCat("the input type of '", name, "' is unknown; fix the errors "
+            out.errors.push_back(strCat("the input type of '", name,
+                                        "' is unknown; fix the errors "
                                         "`segforge-cli check` reports, then export"));
             continue;
         }
         if (!mapping.module) {
-            out.errors.push_back(strCat(l.node->op, " '", name, "' has no PyTorch equivalent here (",
-                                        mapping.notExportable, ")"));
+            out.errors.push_back(strCat(l.node->op, " '", name,
+                                        "' has no PyTorch equivalent here (", mapping.notExportable,
+                                        ")"));
             continue;
         }
         const std::string module = mapping.module(view);
@@ -94,20 +95,27 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.layers = nn.ModuleDict()
-)", init, R"(
-    def forward(self, )", inputs, R"():
-)", forward, "        return ", outputs, "\n");
+)",
+                   init, R"(
+    def forward(self, )",
+                   inputs, R"():
+)",
+                   forward, "        return ", outputs, "\n");
     text += pythonSource("pytorch_load_weights");
     text += pythonSource("pytorch_losses");
     text += scriptDataReader(data);
     if (g.lossOp.empty())
-        out.warnings.push_back("the project has no loss; the script trains with binary cross-entropy");
-    const std::string body = strCat(R"(    torch.manual_seed(args.seed)
+        out.warnings.push_back(
+            "the project has no loss; the script trains with binary cross-entropy");
+    const std::string body = strCat(
+        R"(    torch.manual_seed(args.seed)
     model = Net()
     if args.weights:
         load_weights(model, args.weights)
-    loss_fn = make_loss()", lossArgs(g), R"()
-    optimizer = )", optimizerCall(project.training, "torch.optim.", "model.parameters(), lr=args.lr"), R"(
+    loss_fn = make_loss()",
+        lossArgs(g), R"()
+    optimizer = )",
+        optimizerCall(project.training, "torch.optim.", "model.parameters(), lr=args.lr"), R"(
     pairs = load_pairs(args.data)
     to_nchw = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float()
     for epoch in range(args.epochs):
@@ -120,7 +128,8 @@ class Net(nn.Module):
             optimizer.step()
             losses.append(loss.item())
         print(f"epoch {epoch + 1}/{args.epochs}: loss {np.mean(losses):.4f}")
-    torch.save(model.state_dict(), )", pythonString(pythonIdentifier(project.name) + ".pt"), R"()
+    torch.save(model.state_dict(), )",
+        pythonString(pythonIdentifier(project.name) + ".pt"), R"()
 )");
     text += scriptMain(project, weights, body);
     out.text = std::move(text);

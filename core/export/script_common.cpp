@@ -10,11 +10,13 @@
 
 namespace segforge::core::interop {
 
-std::string optimizerCall(const TrainingSettings& t, const std::string& module, const std::string& leadingArgs) {
+std::string optimizerCall(const TrainingSettings& t, const std::string& module,
+                          const std::string& leadingArgs) {
     if (t.optimizer == "sgd")
         return strCat(module, "SGD(", leadingArgs, ", momentum=", pyFloat(t.momentum), ")");
     if (t.optimizer == "adamw")
-        return strCat(module, "AdamW(", leadingArgs, ", weight_decay=", pyFloat(t.weightDecay), ")");
+        return strCat(module, "AdamW(", leadingArgs, ", weight_decay=", pyFloat(t.weightDecay),
+                      ")");
     return strCat(module, "Adam(", leadingArgs, ")");
 }
 
@@ -42,8 +44,10 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
         }
     }
     // The targets the loss reads (its contract): one-hot classes or class indices.
-    const OpSchema* loss = graph.lossOp.empty() ? nullptr : OpRegistry::builtin().find(graph.lossOp);
-    const TargetLayout layout = loss && loss->contract ? loss->contract->layout : TargetLayout::SameChannels;
+    const OpSchema* loss =
+        graph.lossOp.empty() ? nullptr : OpRegistry::builtin().find(graph.lossOp);
+    const TargetLayout layout =
+        loss && loss->contract ? loss->contract->layout : TargetLayout::SameChannels;
     d.oneHot = layout == TargetLayout::OneHot;
     d.sparse = layout == TargetLayout::ClassIndex;
     if (d.images.empty())
@@ -56,14 +60,15 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
 
 std::string scriptHeader(const Project& project, const std::string& framework) {
     const bool keras = framework == "keras";
-    std::string s = strCat("#!/usr/bin/env python3\n\"\"\"", project.name, " — exported by SegForge ", kVersion, " for ",
-                           keras ? "Keras 3" : "PyTorch", ".\n\n",
-                           "Builds the network of the SegForge project with the same layer names,\n"
-                           "loads SegForge weights (safetensors, '<layer>/<param>') when given, and\n"
-                           "trains on image/mask folders paired by file name.\n\n"
-                           "    python3 this_script.py --data DATASET_DIR [--weights W] [--epochs N]\n\"\"\"\n\n"
-                           "import argparse\nimport json\nimport os\nimport struct\n\n"
-                           "import numpy as np\nfrom PIL import Image\n");
+    std::string s = strCat(
+        "#!/usr/bin/env python3\n\"\"\"", project.name, " — exported by SegForge ", kVersion,
+        " for ", keras ? "Keras 3" : "PyTorch", ".\n\n",
+        "Builds the network of the SegForge project with the same layer names,\n"
+        "loads SegForge weights (safetensors, '<layer>/<param>') when given, and\n"
+        "trains on image/mask folders paired by file name.\n\n"
+        "    python3 this_script.py --data DATASET_DIR [--weights W] [--epochs N]\n\"\"\"\n\n"
+        "import argparse\nimport json\nimport os\nimport struct\n\n"
+        "import numpy as np\nfrom PIL import Image\n");
     s += keras ? "import keras\nfrom keras import layers, ops\n"
                : "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n";
     s += pythonSource("read_safetensors");
@@ -72,9 +77,10 @@ std::string scriptHeader(const Project& project, const std::string& framework) {
 
 std::string scriptDataReader(const ScriptData& d) {
     // The target each loss reads: one-hot classes, class indices, or the mask per channel.
-    const std::string target = d.oneHot   ? "np.eye(NUM_CLASSES, dtype=\"float32\")[mask.astype(\"int64\")]"
-                               : d.sparse ? "mask.astype(\"float32\")[..., None]  # class indices"
-                                          : "np.repeat(mask.astype(\"float32\")[..., None], NUM_CLASSES, axis=-1)";
+    const std::string target =
+        d.oneHot   ? "np.eye(NUM_CLASSES, dtype=\"float32\")[mask.astype(\"int64\")]"
+        : d.sparse ? "mask.astype(\"float32\")[..., None]  # class indices"
+                   : "np.repeat(mask.astype(\"float32\")[..., None], NUM_CLASSES, axis=-1)";
     return fillPlaceholders(pythonSource("data_reader"),
                             {{"SEGFORGE_HEIGHT", std::to_string(d.height)},
                              {"SEGFORGE_WIDTH", std::to_string(d.width)},
@@ -88,7 +94,8 @@ std::string scriptDataReader(const ScriptData& d) {
                              {"SEGFORGE_TARGET", target}});
 }
 
-std::string scriptMain(const Project& project, const std::string& weights, const std::string& body) {
+std::string scriptMain(const Project& project, const std::string& weights,
+                       const std::string& body) {
     std::string text = fillPlaceholders(
         pythonSource("script_main"),
         {{"SEGFORGE_DESCRIPTION", pythonString("Train " + project.name)},

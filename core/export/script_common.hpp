@@ -18,9 +18,9 @@ struct ScriptData {
     std::string maskSuffix = "_mask";
     std::string maskMode = "binary"; ///< binary, class_index, as_stored
     std::int64_t height = 128, width = 128, channels = 3, batchSize = 8;
-    std::int64_t classes = 1;        ///< channels of the network output
-    bool oneHot = false;             ///< CategoricalCrossentropy targets
-    bool sparse = false;             ///< SparseCategoricalCrossentropy targets
+    std::int64_t classes = 1; ///< channels of the network output
+    bool oneHot = false;      ///< CategoricalCrossentropy targets
+    bool sparse = false;      ///< SparseCategoricalCrossentropy targets
 };
 
 ScriptData scriptDataOf(const Project& project, const ExportGraph& graph);
@@ -37,8 +37,12 @@ using core::pyBool;
 using core::pyFloat;
 using core::pyTuple;
 /// A string attribute as a quoted Python string, an int-list attribute as a tuple.
-inline std::string pyText(const AttrMap& a, const char* key) { return pythonString(attrText(a, key)); }
-inline std::string pyInts(const AttrMap& a, const char* key) { return pyTuple(attrInts(a, key)); }
+inline std::string pyText(const AttrMap& a, const char* key) {
+    return pythonString(attrText(a, key));
+}
+inline std::string pyInts(const AttrMap& a, const char* key) {
+    return pyTuple(attrInts(a, key));
+}
 
 /// The project's optimizer constructed in Python: `module` + SGD/Adam/AdamW +
 /// "(" + `leadingArgs` + the settings. leadingArgs names the learning rate.

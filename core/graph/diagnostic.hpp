@@ -21,10 +21,10 @@ struct FixIt {
 /// One finding of the checker, located on a node and (usually) a port.
 struct Diagnostic {
     Severity severity = Severity::Error;
-    std::string code;     ///< stable identifier, e.g. "dtype-mismatch"
+    std::string code;      ///< stable identifier, e.g. "dtype-mismatch"
     NodeId node = kNoNode; ///< kNoNode for graph-level findings
-    std::string port;     ///< input or output port name, empty if node-level
-    std::string message;  ///< plain words naming the shapes/dtypes involved
+    std::string port;      ///< input or output port name, empty if node-level
+    std::string message;   ///< plain words naming the shapes/dtypes involved
     std::vector<FixIt> fixes;
 };
 

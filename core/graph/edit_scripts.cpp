@@ -77,8 +77,8 @@ PasteScript pasteSubgraph(const Graph& graph, const Graph& clip, Point origin) {
         paste.edits.push_back(AddNodeEdit{copy});
     }
     for (const Edge& e : clip.edges()) {
-        paste.edits.push_back(ConnectEdit{{{paste.ids.at(e.from.node), e.from.port},
-                                           {paste.ids.at(e.to.node), e.to.port}}});
+        paste.edits.push_back(ConnectEdit{
+            {{paste.ids.at(e.from.node), e.from.port}, {paste.ids.at(e.to.node), e.to.port}}});
     }
     return paste;
 }

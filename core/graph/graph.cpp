@@ -46,7 +46,9 @@ GroupId Graph::addGroup(Group group) {
     return id;
 }
 
-bool Graph::removeGroup(GroupId id) { return m_groups.erase(id) != 0; }
+bool Graph::removeGroup(GroupId id) {
+    return m_groups.erase(id) != 0;
+}
 
 const Group* Graph::findGroup(GroupId id) const {
     auto it = m_groups.find(id);
@@ -285,7 +287,8 @@ bool sameNetwork(const Graph& a, const Graph& b) {
         return x.first == y.first && x.second.op == y.second.op && x.second.name == y.second.name &&
                x.second.attrs == y.second.attrs;
     };
-    return std::equal(a.nodes().begin(), a.nodes().end(), b.nodes().begin(), b.nodes().end(), samePurpose) &&
+    return std::equal(a.nodes().begin(), a.nodes().end(), b.nodes().begin(), b.nodes().end(),
+                      samePurpose) &&
            sameEdges(a.edges(), b.edges());
 }
 

@@ -22,7 +22,8 @@ std::string groupLabel(const Graph& g, GroupId id) {
 
 /// Why `members` cannot become the members of group `id`, if they cannot: each
 /// must exist and belong to no other group, so an inverse restores exactly.
-std::optional<std::string> memberProblem(const Graph& g, GroupId id, const std::set<NodeId>& members) {
+std::optional<std::string> memberProblem(const Graph& g, GroupId id,
+                                         const std::set<NodeId>& members) {
     for (NodeId node : members) {
         if (!g.hasNode(node))
             return "no node " + std::to_string(node);
@@ -160,8 +161,10 @@ EditOutcome applyEdits(Graph& graph, const EditScript& script) {
 }
 
 bool isPresentationEdit(const GraphEdit& edit) {
-    return std::holds_alternative<MoveNodeEdit>(edit) || std::holds_alternative<AddGroupEdit>(edit) ||
-           std::holds_alternative<RemoveGroupEdit>(edit) || std::holds_alternative<RenameGroupEdit>(edit) ||
+    return std::holds_alternative<MoveNodeEdit>(edit) ||
+           std::holds_alternative<AddGroupEdit>(edit) ||
+           std::holds_alternative<RemoveGroupEdit>(edit) ||
+           std::holds_alternative<RenameGroupEdit>(edit) ||
            std::holds_alternative<SetGroupCollapsedEdit>(edit) ||
            std::holds_alternative<SetGroupMembersEdit>(edit);
 }

@@ -67,16 +67,16 @@ struct SetGroupMembersEdit {
     std::set<NodeId> members;
 };
 
-using GraphEdit = std::variant<AddNodeEdit, RemoveNodeEdit, ConnectEdit, DisconnectEdit,
-                               SetAttributeEdit, SetOpEdit, MoveNodeEdit, RenameNodeEdit,
-                               AddGroupEdit, RemoveGroupEdit, RenameGroupEdit,
-                               SetGroupCollapsedEdit, SetGroupMembersEdit>;
+using GraphEdit =
+    std::variant<AddNodeEdit, RemoveNodeEdit, ConnectEdit, DisconnectEdit, SetAttributeEdit,
+                 SetOpEdit, MoveNodeEdit, RenameNodeEdit, AddGroupEdit, RemoveGroupEdit,
+                 RenameGroupEdit, SetGroupCollapsedEdit, SetGroupMembersEdit>;
 using EditScript = std::vector<GraphEdit>;
 
 struct EditOutcome {
     bool ok = false;
-    std::string error;   ///< why the script could not be applied (graph left unchanged)
-    EditScript inverse;  ///< applying this undoes the script
+    std::string error;  ///< why the script could not be applied (graph left unchanged)
+    EditScript inverse; ///< applying this undoes the script
 };
 
 /// Applies the edits in order. Atomic: on failure the graph is restored and

@@ -13,7 +13,8 @@ void sortByPlace(const Graph& graph, std::vector<PortRef>& ports) {
         const Point at = n ? n->position : Point{};
         return std::tuple(at.y, at.x, p.node, p.port);
     };
-    std::sort(ports.begin(), ports.end(), [&](const PortRef& a, const PortRef& b) { return key(a) < key(b); });
+    std::sort(ports.begin(), ports.end(),
+              [&](const PortRef& a, const PortRef& b) { return key(a) < key(b); });
     ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
 }
 

@@ -20,7 +20,8 @@ std::string uniqueGroupName(const Graph& graph, std::string_view base) {
     }
 }
 
-EditScript groupNodesScript(const Graph& graph, const std::set<NodeId>& nodes, std::string_view name) {
+EditScript groupNodesScript(const Graph& graph, const std::set<NodeId>& nodes,
+                            std::string_view name) {
     Group group;
     group.id = graph.nextGroupId();
     group.name = uniqueGroupName(graph, name);
@@ -60,9 +61,9 @@ EditScript removeNodesScript(const Graph& graph, const std::set<NodeId>& nodes) 
         if (graph.hasNode(id))
             script.push_back(RemoveNodeEdit{id});
     for (const auto& [gid, group] : graph.groups()) {
-        const bool emptied = !group.members.empty() &&
-                             std::all_of(group.members.begin(), group.members.end(),
-                                         [&](NodeId m) { return nodes.count(m) != 0; });
+        const bool emptied =
+            !group.members.empty() && std::all_of(group.members.begin(), group.members.end(),
+                                                  [&](NodeId m) { return nodes.count(m) != 0; });
         if (emptied)
             script.push_back(RemoveGroupEdit{gid});
     }

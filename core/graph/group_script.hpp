@@ -16,7 +16,8 @@ std::string uniqueGroupName(const Graph& graph, std::string_view base);
 /// (made unique). Nodes already in another group leave it first; a group left
 /// empty by that is removed, so no invisible empty groups accumulate. Empty
 /// script when no node exists.
-EditScript groupNodesScript(const Graph& graph, const std::set<NodeId>& nodes, std::string_view name);
+EditScript groupNodesScript(const Graph& graph, const std::set<NodeId>& nodes,
+                            std::string_view name);
 
 /// Script that dissolves a group, keeping its nodes. Empty if the group is absent.
 EditScript ungroupScript(const Graph& graph, GroupId group);

@@ -69,7 +69,7 @@ std::string writeFileAtomically(const std::filesystem::path& path,
         return strCat("cannot write '", temp.string(), "': ", errnoText(errno));
     // The replacement keeps the file's permissions (a project shared with a
     // group, a private one), not the default mode of a new file.
-    if (struct stat existing {}; ::stat(path.c_str(), &existing) == 0)
+    if (struct stat existing{}; ::stat(path.c_str(), &existing) == 0)
         (void)::fchmod(fd, existing.st_mode & 07777);
     AtomicFileSink sink(fd);
     std::string error = write(sink);

@@ -13,6 +13,7 @@ namespace segforge::core::interop {
 bool looksLikeZipFile(const std::filesystem::path& path);
 
 /// The text of config.json inside a .keras archive, or nullopt with `error` set.
-std::optional<std::string> readKerasArchiveConfig(const std::filesystem::path& path, std::string& error);
+std::optional<std::string> readKerasArchiveConfig(const std::filesystem::path& path,
+                                                  std::string& error);
 
 } // namespace segforge::core::interop

@@ -8,11 +8,13 @@ namespace segforge::core::interop {
 using nlohmann::json;
 
 void ImportLog::warning(const std::string& path, const std::string& what) {
-    m_warnings.push_back(path.empty() ? strCat(m_file, ": ", what) : strCat(m_file, ":", path, ": ", what));
+    m_warnings.push_back(path.empty() ? strCat(m_file, ": ", what)
+                                      : strCat(m_file, ":", path, ": ", what));
 }
 
 void ImportLog::error(const std::string& path, const std::string& what) {
-    m_errors.push_back(path.empty() ? strCat(m_file, ": ", what) : strCat(m_file, ":", path, ": ", what));
+    m_errors.push_back(path.empty() ? strCat(m_file, ": ", what)
+                                    : strCat(m_file, ":", path, ": ", what));
 }
 
 std::string jsonPath(const std::string& base, const std::string& key) {
@@ -42,9 +44,12 @@ std::int64_t asInt(const json& v, const std::string& path, const char* what) {
 } // namespace
 
 KerasConfig::KerasConfig(const json& config, std::string path, ImportLog& log)
-    : m_config(config), m_path(std::move(path)), m_log(log) {
+    : m_config(config)
+    , m_path(std::move(path))
+    , m_log(log) {
     if (!m_config.is_object())
-        throw KerasFormatError(m_path, "expected a layer config object, got " + jsonTypeName(m_config));
+        throw KerasFormatError(m_path,
+                               "expected a layer config object, got " + jsonTypeName(m_config));
 }
 
 bool KerasConfig::has(const std::string& key) {
@@ -61,7 +66,8 @@ const json* KerasConfig::raw(const std::string& key) {
 const json& KerasConfig::field(const std::string& key, const char* what) {
     const json* v = raw(key);
     if (!v || v->is_null())
-        throw KerasFormatError(pathOf(key), strCat("missing required field '", key, "' (", what, ")"));
+        throw KerasFormatError(pathOf(key),
+                               strCat("missing required field '", key, "' (", what, ")"));
     return *v;
 }
 
@@ -98,7 +104,8 @@ std::string KerasConfig::string(const std::string& key, std::optional<std::strin
     return v.get<std::string>();
 }
 
-std::vector<std::int64_t> KerasConfig::pair(const std::string& key, std::optional<std::int64_t> def) {
+std::vector<std::int64_t> KerasConfig::pair(const std::string& key,
+                                            std::optional<std::int64_t> def) {
     if (!has(key) && def)
         return {*def, *def};
     const json& v = field(key, "an integer or a pair");
@@ -108,7 +115,8 @@ std::vector<std::int64_t> KerasConfig::pair(const std::string& key, std::optiona
         return {n, n};
     }
     if (v.size() != 2)
-        throw KerasFormatError(p, strCat("expected a pair [height, width], got ", v.size(), " values"));
+        throw KerasFormatError(
+            p, strCat("expected a pair [height, width], got ", v.size(), " values"));
     return {asInt(v[0], jsonPath(p, 0), "an integer"), asInt(v[1], jsonPath(p, 1), "an integer")};
 }
 

@@ -6,10 +6,9 @@
 
 #include "util/bounded_json.hpp" // jsonTypeName
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -22,7 +21,8 @@ namespace segforge::core::interop {
 class KerasFormatError : public std::runtime_error {
 public:
     KerasFormatError(std::string path, const std::string& what)
-        : std::runtime_error(what), m_path(std::move(path)) {}
+        : std::runtime_error(what)
+        , m_path(std::move(path)) {}
     const std::string& path() const { return m_path; }
 
 private:
@@ -32,7 +32,8 @@ private:
 /// Messages of one import, each "file:json.path: what".
 class ImportLog {
 public:
-    explicit ImportLog(std::string file) : m_file(std::move(file)) {}
+    explicit ImportLog(std::string file)
+        : m_file(std::move(file)) {}
     void warning(const std::string& path, const std::string& what);
     void error(const std::string& path, const std::string& what);
     const std::vector<std::string>& warnings() const { return m_warnings; }

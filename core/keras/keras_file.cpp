@@ -1,10 +1,8 @@
-#include "keras/keras_import.hpp"
-
 #include "keras/keras_archive.hpp"
+#include "keras/keras_import.hpp"
 #include "util/bounded_json.hpp"
 #include "util/file_text.hpp"
 #include "util/str_cat.hpp"
-
 
 // Reading Keras files: JSON text or a .keras archive, told apart by content.
 

@@ -59,7 +59,8 @@ void collectKerasTensors(const json& v, const std::string& path, int depth,
 
 } // namespace
 
-std::vector<std::vector<KerasTensorRef>> parseInboundNodes(const json& inbound, const std::string& path) {
+std::vector<std::vector<KerasTensorRef>> parseInboundNodes(const json& inbound,
+                                                           const std::string& path) {
     std::vector<std::vector<KerasTensorRef>> calls;
     if (inbound.is_null())
         return calls;
@@ -78,8 +79,9 @@ std::vector<std::vector<KerasTensorRef>> parseInboundNodes(const json& inbound, 
             for (std::size_t i = 0; i < call.size(); ++i)
                 refs.push_back(refFromTriple(call[i], jsonPath(cpath, i)));
         } else {
-            throw KerasFormatError(cpath, "expected a call (a list of inputs or {args, kwargs}), got " +
-                                              jsonTypeName(call));
+            throw KerasFormatError(cpath,
+                                   "expected a call (a list of inputs or {args, kwargs}), got " +
+                                       jsonTypeName(call));
         }
         calls.push_back(std::move(refs));
     }
@@ -89,8 +91,9 @@ std::vector<std::vector<KerasTensorRef>> parseInboundNodes(const json& inbound, 
 std::vector<KerasTensorRef> parseLayerRefs(const json& refs, const std::string& path) {
     std::vector<KerasTensorRef> out;
     if (!refs.is_array())
-        throw KerasFormatError(path, "expected a list of [layer_name, node_index, tensor_index], got " +
-                                         jsonTypeName(refs));
+        throw KerasFormatError(path,
+                               "expected a list of [layer_name, node_index, tensor_index], got " +
+                                   jsonTypeName(refs));
     if (refs.size() >= 3 && refs[0].is_string()) {
         out.push_back(refFromTriple(refs, path));
         return out;

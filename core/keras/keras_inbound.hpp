@@ -5,9 +5,8 @@
 // {"args": [...], "kwargs": {...}} with {"class_name": "__keras_tensor__",
 // "config": {"keras_history": [layer_name, node_index, tensor_index]}} inside.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,7 +22,7 @@ struct KerasTensorRef {
 
 /// The tensors each call of a layer received, in order. Throws KerasFormatError.
 std::vector<std::vector<KerasTensorRef>> parseInboundNodes(const nlohmann::json& inbound,
-                                                            const std::string& path);
+                                                           const std::string& path);
 
 /// A model's input_layers / output_layers: [[name, node, tensor], …] or one
 /// [name, node, tensor] (Keras 3 with a single input). Throws KerasFormatError.

@@ -7,7 +7,6 @@
 #include "graph/graph.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 

@@ -138,8 +138,9 @@ void Importer::resolveReshapes() {
         } else {
             node->attrs["reason"] =
                 strCat("reshapes ", s.toString(), " to (", t[0], ", ", t[1], ", ", t[2], ")");
-            m_log.warning("", strCat("Reshape '", node->name, "' changes ", s.toString(),
-                                     ": imported as a ", node->op, " placeholder (unsupported-layer)"));
+            m_log.warning("",
+                          strCat("Reshape '", node->name, "' changes ", s.toString(),
+                                 ": imported as a ", node->op, " placeholder (unsupported-layer)"));
         }
     }
 }

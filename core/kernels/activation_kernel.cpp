@@ -9,7 +9,9 @@ namespace segforge::core::kernels {
 
 namespace {
 
-std::int64_t channelsOf(const Tensor& t) { return t.shape().rank() ? t.shape()[t.shape().rank() - 1] : 1; }
+std::int64_t channelsOf(const Tensor& t) {
+    return t.shape().rank() ? t.shape()[t.shape().rank() - 1] : 1;
+}
 
 } // namespace
 

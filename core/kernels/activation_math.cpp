@@ -36,7 +36,8 @@ void activateInPlace(float* data, std::int64_t pixels, std::int64_t channels, Ac
                      float alpha) {
     const std::int64_t n = pixels * channels;
     switch (kind) {
-    case ActKind::Linear: return;
+    case ActKind::Linear:
+        return;
     case ActKind::Relu:
         for (std::int64_t i = 0; i < n; ++i)
             data[i] = data[i] > 0 ? data[i] : 0.0f;
@@ -112,7 +113,8 @@ void activationGrad(const float* y, const float* dy, float* dz, std::int64_t pix
             float dot = 0;
             for (std::int64_t c = 0; c < channels; ++c)
                 dot += yr[c] * dyr[c];
-            putAll(dz + p * channels, channels, accumulate, [&](std::int64_t c) { return yr[c] * (dyr[c] - dot); });
+            putAll(dz + p * channels, channels, accumulate,
+                   [&](std::int64_t c) { return yr[c] * (dyr[c] - dot); });
         }
         return;
     }

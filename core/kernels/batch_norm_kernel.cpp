@@ -40,7 +40,8 @@ void batchNormForward(const KernelContext& ctx) {
     const std::int64_t m = x.numel() / c;
     const double eps = ctx.getFloat("epsilon");
     const float* xp = x.f32();
-    std::vector<double> mean(static_cast<std::size_t>(c), 0.0), var(static_cast<std::size_t>(c), 0.0);
+    std::vector<double> mean(static_cast<std::size_t>(c), 0.0),
+        var(static_cast<std::size_t>(c), 0.0);
     float* movingMean = ctx.param(s.mean).f32();
     float* movingVar = ctx.param(s.var).f32();
     if (ctx.training) {
@@ -96,7 +97,8 @@ void batchNormBackward(const KernelContext& ctx) {
     const float* g = dy.f32();
     const float* xhat = ctx.state().at(0).f32();
     const float* inv = ctx.state().at(1).f32();
-    std::vector<double> sumDy(static_cast<std::size_t>(c), 0.0), sumDyX(static_cast<std::size_t>(c), 0.0);
+    std::vector<double> sumDy(static_cast<std::size_t>(c), 0.0),
+        sumDyX(static_cast<std::size_t>(c), 0.0);
     for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t k = 0; k < c; ++k) {
             sumDy[static_cast<std::size_t>(k)] += g[i * c + k];
@@ -119,8 +121,9 @@ void batchNormBackward(const KernelContext& ctx) {
             const std::int64_t j = i * c + k;
             const double scale = (gamma ? gamma[k] : 1.0f) * inv[k];
             if (ctx.training) // the batch statistics depend on x too
-                d[j] += static_cast<float>(scale * (g[j] - invM * sumDy[static_cast<std::size_t>(k)] -
-                                                    xhat[j] * invM * sumDyX[static_cast<std::size_t>(k)]));
+                d[j] += static_cast<float>(scale *
+                                           (g[j] - invM * sumDy[static_cast<std::size_t>(k)] -
+                                            xhat[j] * invM * sumDyX[static_cast<std::size_t>(k)]));
             else
                 d[j] += static_cast<float>(scale * g[j]);
         }

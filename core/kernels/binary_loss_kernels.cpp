@@ -35,7 +35,8 @@ double bceGrad(double p, double t, bool logits) {
 Term bce(double p, double t, bool logits) {
     if (logits) {
         const double x = p;
-        return {std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x))), bceGrad(p, t, true)};
+        return {std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x))),
+                bceGrad(p, t, true)};
     }
     const double c = std::clamp(p, kEps, 1 - kEps);
     return {-(t * std::log(c + kEps) + (1 - t) * std::log(1 - c + kEps)), bceGrad(p, t, false)};
@@ -58,7 +59,6 @@ template <typename Fn> double sumBySample(std::int64_t batch, std::int64_t per, 
         total += s;
     return total;
 }
-
 
 // keras.losses.binary_focal_crossentropy: (1 − p_t)^γ · bce, optionally α-balanced.
 Term focal(double p, double t, bool logits, double gamma, double alpha, bool balance) {
@@ -86,16 +86,19 @@ template <typename LossFn> double meanOf(const KernelContext& ctx, LossFn&& loss
     const float* t = ctx.in(1).f32();
     const std::int64_t n = ctx.in(0).numel();
     const std::int64_t batch = std::max<std::int64_t>(ctx.in(0).batch(), 1);
-    const double sum = sumBySample(batch, n / batch, [&](std::int64_t i) { return loss(p[i], t[i]); });
+    const double sum =
+        sumBySample(batch, n / batch, [&](std::int64_t i) { return loss(p[i], t[i]); });
     return n ? sum / static_cast<double>(n) : 0.0;
 }
 
 template <typename TermFn> void meanForward(const KernelContext& ctx, TermFn&& term) {
-    ctx.out(0).f32()[0] = static_cast<float>(meanOf(ctx, [&](double p, double t) { return term(p, t).loss; }));
+    ctx.out(0).f32()[0] =
+        static_cast<float>(meanOf(ctx, [&](double p, double t) { return term(p, t).loss; }));
 }
 
 /// dp += weight · d(mean loss)/dp, with grad(p, t) the derivative of one element's loss.
-template <typename GradFn> void meanBackward(const KernelContext& ctx, double weight, GradFn&& grad) {
+template <typename GradFn>
+void meanBackward(const KernelContext& ctx, double weight, GradFn&& grad) {
     Tensor* dp = ctx.inGrad(0);
     if (!dp)
         return;
@@ -175,7 +178,8 @@ void binaryCrossentropyForward(const KernelContext& ctx) {
 void binaryCrossentropyBackward(const KernelContext& ctx) {
     const bool logits = ctx.getBool("from_logits");
     const double ls = ctx.getFloat("label_smoothing");
-    meanBackward(ctx, 1.0, [&](double p, double t) { return bceGrad(p, t * (1 - ls) + 0.5 * ls, logits); });
+    meanBackward(ctx, 1.0,
+                 [&](double p, double t) { return bceGrad(p, t * (1 - ls) + 0.5 * ls, logits); });
 }
 
 // pred:(N,H,W,C) target:(N,H,W,C) -> loss:() mean over samples of the soft Dice loss
@@ -183,7 +187,9 @@ void diceLossForward(const KernelContext& ctx) {
     ctx.out(0).f32()[0] = static_cast<float>(diceValue(ctx));
 }
 
-void diceLossBackward(const KernelContext& ctx) { diceGrad(ctx, 1.0); }
+void diceLossBackward(const KernelContext& ctx) {
+    diceGrad(ctx, 1.0);
+}
 
 std::string diceLossExplain(const KernelContext& ctx, std::int64_t sample) {
     const DiceSums s = diceSums(ctx);
@@ -199,12 +205,13 @@ std::string diceLossExplain(const KernelContext& ctx, std::int64_t sample) {
 // pred, target:(N,H,W,C) -> loss:() = bce_weight·BCE + dice_weight·Dice
 void bceDiceLossForward(const KernelContext& ctx) {
     const double bceMean = meanOf(ctx, [](double p, double t) { return bce(p, t, false).loss; });
-    ctx.out(0).f32()[0] =
-        static_cast<float>(ctx.getFloat("bce_weight") * bceMean + ctx.getFloat("dice_weight") * diceValue(ctx));
+    ctx.out(0).f32()[0] = static_cast<float>(ctx.getFloat("bce_weight") * bceMean +
+                                             ctx.getFloat("dice_weight") * diceValue(ctx));
 }
 
 void bceDiceLossBackward(const KernelContext& ctx) {
-    meanBackward(ctx, ctx.getFloat("bce_weight"), [](double p, double t) { return bceGrad(p, t, false); });
+    meanBackward(ctx, ctx.getFloat("bce_weight"),
+                 [](double p, double t) { return bceGrad(p, t, false); });
     diceGrad(ctx, ctx.getFloat("dice_weight"));
 }
 
@@ -213,14 +220,17 @@ void focalLossForward(const KernelContext& ctx) {
     const bool logits = ctx.getBool("from_logits");
     const double gamma = ctx.getFloat("gamma"), alpha = ctx.getFloat("alpha");
     const bool balance = ctx.getBool("apply_class_balancing");
-    meanForward(ctx, [&](double p, double t) { return focal(p, t, logits, gamma, alpha, balance); });
+    meanForward(ctx,
+                [&](double p, double t) { return focal(p, t, logits, gamma, alpha, balance); });
 }
 
 void focalLossBackward(const KernelContext& ctx) {
     const bool logits = ctx.getBool("from_logits");
     const double gamma = ctx.getFloat("gamma"), alpha = ctx.getFloat("alpha");
     const bool balance = ctx.getBool("apply_class_balancing");
-    meanBackward(ctx, 1.0, [&](double p, double t) { return focal(p, t, logits, gamma, alpha, balance).grad; });
+    meanBackward(ctx, 1.0, [&](double p, double t) {
+        return focal(p, t, logits, gamma, alpha, balance).grad;
+    });
 }
 
 } // namespace segforge::core::kernels

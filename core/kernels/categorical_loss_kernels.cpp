@@ -79,7 +79,8 @@ std::int64_t classAt(const Tensor& target, std::int64_t i) {
 }
 
 /// Runs `pixel(index, targetWeights)` for every pixel that counts; returns how many did.
-template <typename Fn> std::int64_t forEachPixel(const KernelContext& ctx, bool sparse, Fn&& pixel) {
+template <typename Fn>
+std::int64_t forEachPixel(const KernelContext& ctx, bool sparse, Fn&& pixel) {
     const Tensor& pred = ctx.in(0);
     const Tensor& target = ctx.in(1);
     const std::int64_t k = pred.channels();
@@ -149,11 +150,19 @@ void crossEntropyBackward(const KernelContext& ctx, bool sparse) {
 } // namespace
 
 // pred:(N,H,W,K) target:(N,H,W,K) one-hot -> loss:()
-void categoricalCrossentropyForward(const KernelContext& ctx) { crossEntropyForward(ctx, false); }
-void categoricalCrossentropyBackward(const KernelContext& ctx) { crossEntropyBackward(ctx, false); }
+void categoricalCrossentropyForward(const KernelContext& ctx) {
+    crossEntropyForward(ctx, false);
+}
+void categoricalCrossentropyBackward(const KernelContext& ctx) {
+    crossEntropyBackward(ctx, false);
+}
 
 // pred:(N,H,W,K) target:(N,H,W,1) class indices -> loss:() mean over non-ignored pixels
-void sparseCategoricalCrossentropyForward(const KernelContext& ctx) { crossEntropyForward(ctx, true); }
-void sparseCategoricalCrossentropyBackward(const KernelContext& ctx) { crossEntropyBackward(ctx, true); }
+void sparseCategoricalCrossentropyForward(const KernelContext& ctx) {
+    crossEntropyForward(ctx, true);
+}
+void sparseCategoricalCrossentropyBackward(const KernelContext& ctx) {
+    crossEntropyBackward(ctx, true);
+}
 
 } // namespace segforge::core::kernels

@@ -36,8 +36,8 @@ ConvGeometry transposeGeometry(const KernelContext& ctx) {
 
 /// Kernel == strides, undilated, unpadded: non-overlapping windows (see the top).
 bool isDepthToSpace(const ConvGeometry& g) {
-    return g.kh == g.sh && g.kw == g.sw && g.dh == 1 && g.dw == 1 && g.padTop == 0 && g.padLeft == 0 &&
-           g.h == g.oh * g.sh && g.w == g.ow * g.sw;
+    return g.kh == g.sh && g.kw == g.sw && g.dh == 1 && g.dw == 1 && g.padTop == 0 &&
+           g.padLeft == 0 && g.h == g.oh * g.sh && g.w == g.ow * g.sw;
 }
 
 /// The 1×1 convolution over the input grid: Cin → kh·kw·F channels.
@@ -104,7 +104,8 @@ void depthToSpaceForward(const KernelContext& ctx, const ConvGeometry& g, const 
         });
 }
 
-void depthToSpaceBackward(const KernelContext& ctx, const ConvGeometry& g, const ConvGeometry& pw, const float* dz) {
+void depthToSpaceBackward(const KernelContext& ctx, const ConvGeometry& g, const ConvGeometry& pw,
+                          const float* dz) {
     const std::int64_t cin = pw.c, patch = g.patch();
     float* blocks = scratch(2, ctx.out(0).numel());
     shuffle<true>(g, dz, blocks);
@@ -141,7 +142,8 @@ void conv2dTransposeForward(const KernelContext& ctx) {
         for (std::int64_t n = n0; n < n1; ++n) {
             for (std::int64_t iy = 0; iy < g.oh; iy += block) {
                 const std::int64_t rows = std::min(block, g.oh - iy);
-                const auto xBlock = matrix(x.f32() + (n * g.oh + iy) * g.ow * cin, rows * g.ow, cin);
+                const auto xBlock =
+                    matrix(x.f32() + (n * g.oh + iy) * g.ow * cin, rows * g.ow, cin);
                 matrix(cols.data(), rows * g.ow, patch).noalias() = xBlock * w.transpose();
                 col2imRowsAdd(cols.data(), g, n, iy, rows, y.f32());
             }
@@ -152,7 +154,8 @@ void conv2dTransposeForward(const KernelContext& ctx) {
     const ActKind act = parseActivation(ctx.getString("activation"));
     parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
         if (bias)
-            matrix(y.f32() + p0 * g.c, p1 - p0, g.c).rowwise() += ConstRowVectorMap(ctx.param(1).f32(), g.c);
+            matrix(y.f32() + p0 * g.c, p1 - p0, g.c).rowwise() +=
+                ConstRowVectorMap(ctx.param(1).f32(), g.c);
         activateInPlace(y.f32() + p0 * g.c, p1 - p0, g.c, act, kDefaultLeakySlope);
     });
 }
@@ -173,8 +176,8 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
     if (act != ActKind::Linear) {
         float* out = scratch(4, y.numel());
         parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
-            activationGrad(y.f32() + p0 * g.c, ctx.outGrad(0).f32() + p0 * g.c, out + p0 * g.c, p1 - p0, g.c, act,
-                           kDefaultLeakySlope, false);
+            activationGrad(y.f32() + p0 * g.c, ctx.outGrad(0).f32() + p0 * g.c, out + p0 * g.c,
+                           p1 - p0, g.c, act, kDefaultLeakySlope, false);
         });
         dz = out;
     }
@@ -211,7 +214,8 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
                 if (dxT)
                     matrix(dxT->f32() + offset, rows * g.ow, cin).noalias() += colsM * w;
                 if (dw)
-                    matrix(dw, patch, cin).noalias() += colsM.transpose() * matrix(x.f32() + offset, rows * g.ow, cin);
+                    matrix(dw, patch, cin).noalias() +=
+                        colsM.transpose() * matrix(x.f32() + offset, rows * g.ow, cin);
             }
         }
     });

@@ -6,8 +6,8 @@
 #include "kernels/conv_direct.hpp"
 
 #include "kernels/conv_direct_jobs.hpp"
-#include "kernels/scratch_buffers.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/scratch_buffers.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -37,9 +37,13 @@ struct Avx2Vec {
 } // namespace
 
 namespace {
-constexpr MicroKernels kAvx2{&rowKernel<Avx2Vec>, &weightKernel<Avx2Vec>, &winogradInput<Avx2Vec>,
-                            &winogradOutput<Avx2Vec>, &winogradFilter<Avx2Vec>,
-                            &winogradGradient<Avx2Vec>, &winogradFilterGradient<Avx2Vec>};
+constexpr MicroKernels kAvx2{&rowKernel<Avx2Vec>,
+                             &weightKernel<Avx2Vec>,
+                             &winogradInput<Avx2Vec>,
+                             &winogradOutput<Avx2Vec>,
+                             &winogradFilter<Avx2Vec>,
+                             &winogradGradient<Avx2Vec>,
+                             &winogradFilterGradient<Avx2Vec>};
 }
 
 // Only a constant's address: safe to call before the CPU check.

@@ -20,8 +20,12 @@
 #define SEGFORGE_UNROLL
 #endif
 
-inline std::int64_t minI(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
-inline std::int64_t maxI(std::int64_t a, std::int64_t b) { return a > b ? a : b; }
+inline std::int64_t minI(std::int64_t a, std::int64_t b) {
+    return a < b ? a : b;
+}
+inline std::int64_t maxI(std::int64_t a, std::int64_t b) {
+    return a > b ? a : b;
+}
 
 /// Pixels per forward tile: 6 pixels × 2 vectors = 12 accumulators, plus two weight
 /// vectors and one broadcast, fill the 16 AVX2 registers.
@@ -110,19 +114,31 @@ template <class V> void rowKernel(const RowJob& j) {
         for (; ox + kTilePixels <= j.ow; ox += kTilePixels)
             rowTile<V, kTilePixels>(j, wBlock, f0, ox);
         switch (j.ow - ox) {
-        case 5: rowTile<V, 5>(j, wBlock, f0, ox); break;
-        case 4: rowTile<V, 4>(j, wBlock, f0, ox); break;
-        case 3: rowTile<V, 3>(j, wBlock, f0, ox); break;
-        case 2: rowTile<V, 2>(j, wBlock, f0, ox); break;
-        case 1: rowTile<V, 1>(j, wBlock, f0, ox); break;
-        default: break;
+        case 5:
+            rowTile<V, 5>(j, wBlock, f0, ox);
+            break;
+        case 4:
+            rowTile<V, 4>(j, wBlock, f0, ox);
+            break;
+        case 3:
+            rowTile<V, 3>(j, wBlock, f0, ox);
+            break;
+        case 2:
+            rowTile<V, 2>(j, wBlock, f0, ox);
+            break;
+        case 1:
+            rowTile<V, 1>(j, wBlock, f0, ox);
+            break;
+        default:
+            break;
         }
     }
 }
 
 // in:(H,W,C) dz:(OH,OW,F) -> dw[ky][kx][c0, c0+CB)[f0, f0+16) += Σ over rows [oy0, oy1)
 template <class V, int CB>
-void weightTile(const WeightJob& j, std::int64_t ky, std::int64_t kx, std::int64_t c0, std::int64_t f0) {
+void weightTile(const WeightJob& j, std::int64_t ky, std::int64_t kx, std::int64_t c0,
+                std::int64_t f0) {
     using R = typename V::Reg;
     const std::int64_t nf = minI(kBlock, j.f - f0);
     const std::int64_t xlo = maxI(0, j.padLeft - kx);
@@ -191,12 +207,24 @@ template <class V> void weightKernel(const WeightJob& j) {
             for (std::int64_t c0 = 0; c0 < j.c; c0 += kTileChannels) {
                 for (std::int64_t f0 = 0; f0 < j.f; f0 += kBlock) {
                     switch (minI(kTileChannels, j.c - c0)) {
-                    case 6: weightTile<V, 6>(j, ky, kx, c0, f0); break;
-                    case 5: weightTile<V, 5>(j, ky, kx, c0, f0); break;
-                    case 4: weightTile<V, 4>(j, ky, kx, c0, f0); break;
-                    case 3: weightTile<V, 3>(j, ky, kx, c0, f0); break;
-                    case 2: weightTile<V, 2>(j, ky, kx, c0, f0); break;
-                    default: weightTile<V, 1>(j, ky, kx, c0, f0); break;
+                    case 6:
+                        weightTile<V, 6>(j, ky, kx, c0, f0);
+                        break;
+                    case 5:
+                        weightTile<V, 5>(j, ky, kx, c0, f0);
+                        break;
+                    case 4:
+                        weightTile<V, 4>(j, ky, kx, c0, f0);
+                        break;
+                    case 3:
+                        weightTile<V, 3>(j, ky, kx, c0, f0);
+                        break;
+                    case 2:
+                        weightTile<V, 2>(j, ky, kx, c0, f0);
+                        break;
+                    default:
+                        weightTile<V, 1>(j, ky, kx, c0, f0);
+                        break;
                     }
                 }
             }

@@ -63,15 +63,15 @@ struct WinogradInputJob {
     float* v = nullptr;
 };
 
-/// Output transform: m[36][count][f] (positions tiles.stride apart) -> the tiles' 4×4 outputs Aᵀ m A (+ bias, ReLU),
-/// clipped to OH × OW.
+/// Output transform: m[36][count][f] (positions tiles.stride apart) -> the tiles' 4×4 outputs Aᵀ m
+/// A (+ bias, ReLU), clipped to OH × OW.
 struct WinogradOutputJob {
     WinogradTiles tiles;
     const float* m = nullptr;
     std::int64_t f = 0, oh = 0, ow = 0;
-    float* out = nullptr;          ///< (N, OH, OW, F)
-    const float* bias = nullptr;   ///< F values, or nullptr
-    bool accumulate = false;       ///< out += result (no bias, no activation)
+    float* out = nullptr;        ///< (N, OH, OW, F)
+    const float* bias = nullptr; ///< F values, or nullptr
+    bool accumulate = false;     ///< out += result (no bias, no activation)
     bool relu = false;
 };
 
@@ -88,7 +88,7 @@ struct WinogradFilterJob {
 /// A dy Aᵀ, positions tiles.stride apart (rows and columns past OH × OW read zero).
 struct WinogradGradientJob {
     WinogradTiles tiles;
-    const float* dz = nullptr; ///< (N, OH, OW, F)
+    const float* dz = nullptr;   ///< (N, OH, OW, F)
     const float* mask = nullptr; ///< optional, as dz: dz counts only where mask > 0
     std::int64_t f = 0, oh = 0, ow = 0;
     float* w = nullptr;

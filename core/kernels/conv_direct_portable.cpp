@@ -116,9 +116,13 @@ struct PortableVec {
 } // namespace
 
 namespace {
-constexpr MicroKernels kPortable{&rowKernel<PortableVec>, &weightKernel<PortableVec>, &winogradInput<PortableVec>,
-                            &winogradOutput<PortableVec>, &winogradFilter<PortableVec>,
-                            &winogradGradient<PortableVec>, &winogradFilterGradient<PortableVec>};
+constexpr MicroKernels kPortable{&rowKernel<PortableVec>,
+                                 &weightKernel<PortableVec>,
+                                 &winogradInput<PortableVec>,
+                                 &winogradOutput<PortableVec>,
+                                 &winogradFilter<PortableVec>,
+                                 &winogradGradient<PortableVec>,
+                                 &winogradFilterGradient<PortableVec>};
 }
 
 const MicroKernels& portableKernels() {

@@ -39,7 +39,8 @@ void dropoutForward(const KernelContext& ctx) {
     const float* xp = x.f32();
     float* yp = y.f32();
     for (std::int64_t i = 0; i < x.numel(); ++i) {
-        const double u = static_cast<double>(splitMix(key + static_cast<std::uint64_t>(i)) >> 11) * 0x1.0p-53;
+        const double u =
+            static_cast<double>(splitMix(key + static_cast<std::uint64_t>(i)) >> 11) * 0x1.0p-53;
         mask[i] = u < rate ? 0.0f : scale;
         yp[i] = xp[i] * mask[i];
     }

@@ -3,7 +3,6 @@
 // Row-major Eigen views over raw tensor memory (NHWC rows are matrix rows).
 
 #include <Eigen/Core>
-
 #include <cstdint>
 
 namespace segforge::core::kernels {

@@ -92,7 +92,8 @@ void addForward(const KernelContext& ctx) {
     float* yp = y.f32();
     for (const Tensor* x : ctx.inputs) {
         const float* xp = x->f32();
-        forEachBroadcast(x->shape(), y.shape(), [&](std::int64_t o, std::int64_t i) { yp[o] += xp[i]; });
+        forEachBroadcast(x->shape(), y.shape(),
+                         [&](std::int64_t o, std::int64_t i) { yp[o] += xp[i]; });
     }
 }
 
@@ -105,7 +106,8 @@ void addBackward(const KernelContext& ctx) {
         if (!dx)
             continue;
         float* d = dx->f32();
-        forEachBroadcast(dx->shape(), dy.shape(), [&](std::int64_t o, std::int64_t i) { d[i] += g[o]; });
+        forEachBroadcast(dx->shape(), dy.shape(),
+                         [&](std::int64_t o, std::int64_t i) { d[i] += g[o]; });
     }
 }
 
@@ -116,7 +118,8 @@ void multiplyForward(const KernelContext& ctx) {
     float* yp = y.f32();
     for (const Tensor* x : ctx.inputs) {
         const float* xp = x->f32();
-        forEachBroadcast(x->shape(), y.shape(), [&](std::int64_t o, std::int64_t i) { yp[o] *= xp[i]; });
+        forEachBroadcast(x->shape(), y.shape(),
+                         [&](std::int64_t o, std::int64_t i) { yp[o] *= xp[i]; });
     }
 }
 
@@ -138,7 +141,8 @@ void multiplyBackward(const KernelContext& ctx) {
                              [&](std::int64_t o, std::int64_t i) { op[o] *= xp[i]; });
         }
         float* d = dx->f32();
-        forEachBroadcast(dx->shape(), dy.shape(), [&](std::int64_t o, std::int64_t i) { d[i] += op[o]; });
+        forEachBroadcast(dx->shape(), dy.shape(),
+                         [&](std::int64_t o, std::int64_t i) { d[i] += op[o]; });
     }
 }
 

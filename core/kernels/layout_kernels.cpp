@@ -37,7 +37,8 @@ void spatialWindow(const Tensor& large, const Tensor& small, std::int64_t top, s
     const std::size_t row = static_cast<std::size_t>(small.width() * small.channels() * es);
     for (std::int64_t n = 0; n < small.batch(); ++n) {
         for (std::int64_t y = 0; y < small.height(); ++y) {
-            const std::int64_t li = ((n * large.height() + y + top) * large.width() + left) * large.channels();
+            const std::int64_t li =
+                ((n * large.height() + y + top) * large.width() + left) * large.channels();
             const std::int64_t si = (n * small.height() + y) * small.width() * small.channels();
             if (toLarge)
                 std::memcpy(to + li * es, from + si * es, row);
@@ -52,7 +53,8 @@ void addWindow(const Tensor& large, const Tensor& small, std::int64_t top, std::
     const std::int64_t row = small.width() * small.channels();
     for (std::int64_t n = 0; n < small.batch(); ++n) {
         for (std::int64_t y = 0; y < small.height(); ++y) {
-            const std::int64_t li = ((n * large.height() + y + top) * large.width() + left) * large.channels();
+            const std::int64_t li =
+                ((n * large.height() + y + top) * large.width() + left) * large.channels();
             const std::int64_t si = (n * small.height() + y) * row;
             for (std::int64_t k = 0; k < row; ++k) {
                 if (toLarge)

@@ -29,7 +29,10 @@ std::int64_t argmax(const float* v, std::int64_t k) {
 class Labels {
 public:
     explicit Labels(const KernelContext& ctx)
-        : m_p(ctx.in(0)), m_t(ctx.in(1)), m_k(ctx.in(0).channels()), m_threshold(ctx.getFloat("threshold")) {}
+        : m_p(ctx.in(0))
+        , m_t(ctx.in(1))
+        , m_k(ctx.in(0).channels())
+        , m_threshold(ctx.getFloat("threshold")) {}
     std::int64_t classes() const { return m_k == 1 ? 2 : m_k; } ///< 2 for binary
     std::int64_t pixels() const { return m_p.numel() / m_k; }
     std::int64_t predicted(std::int64_t i) const {
@@ -39,7 +42,8 @@ public:
         if (m_t.channels() > 1)
             return argmax(m_t.f32() + i * m_k, m_k);
         if (m_k == 1)
-            return m_t.dtype() == DType::Float32 ? (m_t.f32()[i] > 0.5f ? 1 : 0) : (m_t.valueAt(i) != 0 ? 1 : 0);
+            return m_t.dtype() == DType::Float32 ? (m_t.f32()[i] > 0.5f ? 1 : 0)
+                                                 : (m_t.valueAt(i) != 0 ? 1 : 0);
         return static_cast<std::int64_t>(std::lround(m_t.valueAt(i)));
     }
 
@@ -54,7 +58,8 @@ private:
 /// whole numbers, exact whatever the thread count.
 ClassCounts countBatch(const Labels& l) {
     const std::int64_t pixels = l.pixels();
-    std::vector<ClassCounts> chunks(static_cast<std::size_t>(parallelChunks(pixels)), ClassCounts(l.classes()));
+    std::vector<ClassCounts> chunks(static_cast<std::size_t>(parallelChunks(pixels)),
+                                    ClassCounts(l.classes()));
     parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
         ClassCounts& c = chunks[static_cast<std::size_t>(chunk)];
         for (std::int64_t i = i0; i < i1; ++i)
@@ -78,7 +83,8 @@ ClassPolicy trainingPolicy(const KernelContext& ctx) {
 
 // pred:(N,H,W,K) target:(N,H,W,1|K) -> value:()
 void diceCoefficientForward(const KernelContext& ctx) {
-    ctx.out(0).f32()[0] = static_cast<float>(meanDice(countBatch(Labels(ctx)), trainingPolicy(ctx)));
+    ctx.out(0).f32()[0] =
+        static_cast<float>(meanDice(countBatch(Labels(ctx)), trainingPolicy(ctx)));
 }
 
 void iouForward(const KernelContext& ctx) {

@@ -29,7 +29,9 @@ std::int64_t KernelContext::getInt(std::string_view name) const {
 double KernelContext::getFloat(std::string_view name) const {
     return std::get<double>(lookup(attrs, name));
 }
-bool KernelContext::getBool(std::string_view name) const { return std::get<bool>(lookup(attrs, name)); }
+bool KernelContext::getBool(std::string_view name) const {
+    return std::get<bool>(lookup(attrs, name));
+}
 const std::string& KernelContext::getString(std::string_view name) const {
     return std::get<std::string>(lookup(attrs, name));
 }

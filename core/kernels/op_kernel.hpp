@@ -21,13 +21,13 @@ namespace segforge::core {
 /// Backward kernels *accumulate* (+=) into inputGrads and paramGrads, so a
 /// tensor that fans out collects the sum of its consumers' gradients.
 struct KernelContext {
-    const AttrMap* attrs = nullptr;      ///< resolved: every attribute present, coerced
-    std::vector<const Tensor*> inputs;   ///< in input-port order (variadic: a, b, c, …)
-    std::vector<Tensor*> outputs;        ///< in output-port order
-    std::vector<Tensor*> params;         ///< in ParamSpec order; forward may update non-trainable ones
+    const AttrMap* attrs = nullptr;    ///< resolved: every attribute present, coerced
+    std::vector<const Tensor*> inputs; ///< in input-port order (variadic: a, b, c, …)
+    std::vector<Tensor*> outputs;      ///< in output-port order
+    std::vector<Tensor*> params; ///< in ParamSpec order; forward may update non-trainable ones
     std::vector<Tensor>* saved = nullptr; ///< per-node state kept from forward to backward
-    bool training = true;                ///< Dropout and BatchNormalization behave differently
-    std::uint64_t seed = 0;              ///< per node and step (Dropout)
+    bool training = true;                 ///< Dropout and BatchNormalization behave differently
+    std::uint64_t seed = 0;               ///< per node and step (Dropout)
 
     // Backward only.
     std::vector<const Tensor*> outputGrads; ///< dLoss/dOutput, parallel to outputs
@@ -39,12 +39,14 @@ struct KernelContext {
     Tensor& param(int i) const { return *params[static_cast<std::size_t>(i)]; }
     const Tensor& outGrad(int i) const { return *outputGrads[static_cast<std::size_t>(i)]; }
     Tensor* inGrad(int i) const {
-        return static_cast<std::size_t>(i) < inputGrads.size() ? inputGrads[static_cast<std::size_t>(i)]
-                                                               : nullptr;
+        return static_cast<std::size_t>(i) < inputGrads.size()
+                   ? inputGrads[static_cast<std::size_t>(i)]
+                   : nullptr;
     }
     Tensor* paramGrad(int i) const {
-        return static_cast<std::size_t>(i) < paramGrads.size() ? paramGrads[static_cast<std::size_t>(i)]
-                                                               : nullptr;
+        return static_cast<std::size_t>(i) < paramGrads.size()
+                   ? paramGrads[static_cast<std::size_t>(i)]
+                   : nullptr;
     }
     std::vector<Tensor>& state() const;
 

@@ -33,7 +33,8 @@ int parallelChunks(std::int64_t n);
 
 /// fn(i) for every i in [0, n), for loops where iteration i writes only element i:
 /// serially below `serialBelow` (not worth waking the pool), else as parallelForFine.
-template <typename Fn> void parallelForEach(std::int64_t n, Fn&& fn, std::int64_t serialBelow = 1 << 14) {
+template <typename Fn>
+void parallelForEach(std::int64_t n, Fn&& fn, std::int64_t serialBelow = 1 << 14) {
     if (n < serialBelow) {
         for (std::int64_t i = 0; i < n; ++i)
             fn(i);

@@ -49,7 +49,8 @@ void maxPool2dForward(const KernelContext& ctx) {
     const float* x = ctx.in(0).f32();
     float* y = ctx.out(0).f32();
     auto& saved = ctx.state();
-    if (saved.size() != 1 || saved[0].shape() != ctx.out(0).shape() || saved[0].dtype() != DType::Int32)
+    if (saved.size() != 1 || saved[0].shape() != ctx.out(0).shape() ||
+        saved[0].dtype() != DType::Int32)
         saved.assign(1, Tensor(ctx.out(0).shape(), DType::Int32));
     std::int32_t* arg = saved[0].i32();
     parallelForFine(g.n * g.oh, [&](std::int64_t r0, std::int64_t r1) {

@@ -21,9 +21,12 @@ namespace {
 /// the nodes that change the level, and any node a same-row skip jumps over.
 class ULayout {
 public:
-    ULayout(const Graph& graph, const ResolutionLevels& levels, const std::unordered_map<NodeId, UPart>& parts,
-            const LayoutSpacing& spacing)
-        : m_graph(graph), m_levels(levels), m_parts(parts), m_spacing(spacing) {
+    ULayout(const Graph& graph, const ResolutionLevels& levels,
+            const std::unordered_map<NodeId, UPart>& parts, const LayoutSpacing& spacing)
+        : m_graph(graph)
+        , m_levels(levels)
+        , m_parts(parts)
+        , m_spacing(spacing) {
         for (NodeId id : levels.order)
             m_geometry[id] = nodeGeometry(*graph.findNode(id));
         for (const Edge& e : graph.edges()) {
@@ -48,12 +51,14 @@ private:
     UPart part(NodeId id) const { return m_parts.at(id); }
     bool isMain(NodeId id) const {
         const UPart p = part(id);
-        return p == UPart::Source || p == UPart::Encoder || p == UPart::Bottleneck || p == UPart::Decoder;
+        return p == UPart::Source || p == UPart::Encoder || p == UPart::Bottleneck ||
+               p == UPart::Decoder;
     }
     double pitch() const { return node_metrics::kWidth + m_spacing.columnGap; }
     double x(int column) const { return column * pitch(); }
     double outY(const Edge& e) const {
-        return m_pos.at(e.from.node).y + m_geometry.at(e.from.node).outputOffset(e.from.port).value_or(Point{}).y;
+        return m_pos.at(e.from.node).y +
+               m_geometry.at(e.from.node).outputOffset(e.from.port).value_or(Point{}).y;
     }
     double inOffset(const Edge& e) const {
         return m_geometry.at(e.to.node).inputOffset(e.to.port).value_or(Point{}).y;
@@ -77,7 +82,8 @@ private:
 
     bool isUSkip(const Edge& e) const {
         const UPart a = part(e.from.node), b = part(e.to.node);
-        return (a == UPart::Encoder || a == UPart::Source) && (b == UPart::Decoder || b == UPart::Bottleneck);
+        return (a == UPart::Encoder || a == UPart::Source) &&
+               (b == UPart::Decoder || b == UPart::Bottleneck);
     }
 
     void assignRowsAndGaps() {
@@ -167,7 +173,10 @@ private:
                 double y;
                 if (align) {
                     y = rel[align->from.node] +
-                        m_geometry[align->from.node].outputOffset(align->from.port).value_or(Point{}).y -
+                        m_geometry[align->from.node]
+                            .outputOffset(align->from.port)
+                            .value_or(Point{})
+                            .y -
                         inOffset(*align);
                 } else if (!g.inputs.empty()) {
                     y = -g.inputOffset(0).y;
@@ -181,7 +190,8 @@ private:
                 cellBottom[key] = y + g.height;
             }
         }
-        std::map<int, std::pair<double, double>> extent; // row → (top, bottom) relative to the baseline
+        std::map<int, std::pair<double, double>>
+            extent; // row → (top, bottom) relative to the baseline
         for (const auto& [id, r] : m_row) {
             auto [it, fresh] = extent.try_emplace(r, rel[id], rel[id] + m_geometry[id].height);
             if (!fresh) {
@@ -334,7 +344,8 @@ std::pair<double, double> extentOf(const Graph& graph, const std::map<NodeId, Po
 
 } // namespace
 
-GraphLayout computeLayout(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing) {
+GraphLayout computeLayout(const Graph& graph, const CheckResult& check,
+                          const LayoutSpacing& spacing) {
     GraphLayout layout;
     const ResolutionLevels levels = resolutionLevels(graph, check);
     if (auto parts = classifyUShape(graph, levels)) {
@@ -350,7 +361,8 @@ GraphLayout computeLayout(const Graph& graph, const CheckResult& check, const La
         const int gaps = u.levelGaps();
         if (gaps > 0 && height < wanted) {
             LayoutSpacing roomier = spacing;
-            roomier.levelGap = std::min(kMaxLevelGap, spacing.levelGap + (wanted - height) / (2.0 * gaps));
+            roomier.levelGap =
+                std::min(kMaxLevelGap, spacing.levelGap + (wanted - height) / (2.0 * gaps));
             layout.positions = ULayout(graph, levels, *parts, roomier).run();
         }
     } else {
@@ -380,6 +392,8 @@ EditScript layoutGraph(const Graph& graph, const CheckResult& check, const Layou
     return movesTo(graph, computeLayout(graph, check, spacing).positions);
 }
 
-EditScript layoutGraph(const Graph& graph) { return layoutGraph(graph, checkTypesForLayout(graph)); }
+EditScript layoutGraph(const Graph& graph) {
+    return layoutGraph(graph, checkTypesForLayout(graph));
+}
 
 } // namespace segforge::core

@@ -30,7 +30,8 @@ struct GraphLayout {
 /// the top left and losses and metrics at the top right. Anything else gets a
 /// layered layout (longest-path columns, crossings reduced by barycentre
 /// sweeps). No two node rectangles overlap.
-GraphLayout computeLayout(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing = {});
+GraphLayout computeLayout(const Graph& graph, const CheckResult& check,
+                          const LayoutSpacing& spacing = {});
 
 /// Moves that bring the graph's nodes to `positions` (nodes already there are left out).
 EditScript movesTo(const Graph& graph, const std::map<NodeId, Point>& positions);
@@ -40,7 +41,8 @@ EditScript movesTo(const Graph& graph, const std::map<NodeId, Point>& positions)
 CheckResult checkTypesForLayout(const Graph& graph);
 
 /// The layout as moves of the nodes that are not there yet (one undoable script).
-EditScript layoutGraph(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing = {});
+EditScript layoutGraph(const Graph& graph, const CheckResult& check,
+                       const LayoutSpacing& spacing = {});
 /// Same, checking the graph first (the types decide the levels).
 EditScript layoutGraph(const Graph& graph);
 

@@ -51,7 +51,8 @@ std::map<GroupId, const Group*> collapsedGroups(const Graph& graph) {
 /// The level and part a collapsed group shows: those of most of its members,
 /// counting only the members that stay on one level (a pooling or upsampling
 /// member moves between levels; the block is drawn at the level it works at).
-void summarise(Block& block, const ResolutionLevels& levels, const std::unordered_map<NodeId, UPart>& parts) {
+void summarise(Block& block, const ResolutionLevels& levels,
+               const std::unordered_map<NodeId, UPart>& parts) {
     std::map<int, int> levelVotes;
     std::map<UPart, int> partVotes;
     for (NodeId id : block.nodes) {
@@ -100,7 +101,8 @@ double boxHeight(const Graph& graph, const Group& group) {
 
 } // namespace
 
-GraphLayout computeGroupedLayout(const Graph& graph, const CheckResult& check, const LayoutSpacing& full) {
+GraphLayout computeGroupedLayout(const Graph& graph, const CheckResult& check,
+                                 const LayoutSpacing& full) {
     // Blocks sit closer than nodes: the view that needs them is zoomed out
     // past the wire labels the full layout's column gap makes room for.
     LayoutSpacing spacing = full;
@@ -223,7 +225,8 @@ GraphLayout computeGroupedLayout(const Graph& graph, const CheckResult& check, c
     return layout;
 }
 
-EditScript groupedLayoutScript(const Graph& graph, const CheckResult& check, const LayoutSpacing& spacing) {
+EditScript groupedLayoutScript(const Graph& graph, const CheckResult& check,
+                               const LayoutSpacing& spacing) {
     return movesTo(graph, computeGroupedLayout(graph, check, spacing).positions);
 }
 

@@ -99,7 +99,8 @@ std::map<NodeId, Point> layeredLayout(const Graph& graph, const std::vector<Node
             }
             keyed.emplace_back(n ? sum / n : index[id], id);
         }
-        std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::stable_sort(keyed.begin(), keyed.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
         for (std::size_t i = 0; i < layer.size(); ++i)
             layer[i] = keyed[i].second;
         reindex(layer);

@@ -80,6 +80,8 @@ EditScript levelGroupsScript(const Graph& graph, const CheckResult& check) {
     return script;
 }
 
-EditScript levelGroupsScript(const Graph& graph) { return levelGroupsScript(graph, checkTypesForLayout(graph)); }
+EditScript levelGroupsScript(const Graph& graph) {
+    return levelGroupsScript(graph, checkTypesForLayout(graph));
+}
 
 } // namespace segforge::core

@@ -10,7 +10,9 @@ using namespace node_metrics;
 
 namespace {
 
-double rowY(std::size_t i) { return kTitleHeight + kSubtitleHeight + kPortRow * (static_cast<double>(i) + 0.5); }
+double rowY(std::size_t i) {
+    return kTitleHeight + kSubtitleHeight + kPortRow * (static_cast<double>(i) + 0.5);
+}
 
 std::optional<std::size_t> indexOf(const std::vector<std::string>& names, const std::string& name) {
     auto it = std::find(names.begin(), names.end(), name);
@@ -21,8 +23,12 @@ std::optional<std::size_t> indexOf(const std::vector<std::string>& names, const 
 
 } // namespace
 
-Point NodeGeometry::inputOffset(std::size_t i) const { return {0, rowY(i)}; }
-Point NodeGeometry::outputOffset(std::size_t i) const { return {width, rowY(i)}; }
+Point NodeGeometry::inputOffset(std::size_t i) const {
+    return {0, rowY(i)};
+}
+Point NodeGeometry::outputOffset(std::size_t i) const {
+    return {width, rowY(i)};
+}
 
 std::optional<Point> NodeGeometry::inputOffset(const std::string& port) const {
     if (auto i = indexOf(inputs, port))
@@ -44,15 +50,18 @@ NodeGeometry nodeGeometry(const Node& node, const OpSchema* schema) {
             g.outputs.push_back(o.name);
     }
     const std::size_t rows = std::max(g.inputs.size(), g.outputs.size());
-    g.height = kTitleHeight + kSubtitleHeight + static_cast<double>(rows) * kPortRow + kBottomPadding;
+    g.height =
+        kTitleHeight + kSubtitleHeight + static_cast<double>(rows) * kPortRow + kBottomPadding;
     return g;
 }
 
 double collapsedGroupHeight(std::size_t rows) {
-    return kTitleHeight + kSubtitleHeight + static_cast<double>(std::max<std::size_t>(rows, 1)) * kPortRow +
-           kBottomPadding;
+    return kTitleHeight + kSubtitleHeight +
+           static_cast<double>(std::max<std::size_t>(rows, 1)) * kPortRow + kBottomPadding;
 }
 
-NodeGeometry nodeGeometry(const Node& node) { return nodeGeometry(node, OpRegistry::builtin().find(node.op)); }
+NodeGeometry nodeGeometry(const Node& node) {
+    return nodeGeometry(node, OpRegistry::builtin().find(node.op));
+}
 
 } // namespace segforge::core

@@ -20,7 +20,9 @@ struct Rect {
     bool intersects(const Rect& o) const {
         return x < o.right() && o.x < right() && y < o.bottom() && o.y < bottom();
     }
-    bool contains(const Point& p) const { return p.x >= x && p.x <= right() && p.y >= y && p.y <= bottom(); }
+    bool contains(const Point& p) const {
+        return p.x >= x && p.x <= right() && p.y >= y && p.y <= bottom();
+    }
     friend bool operator==(const Rect&, const Rect&) = default;
 };
 

@@ -95,7 +95,8 @@ ResolutionLevels resolutionLevels(const Graph& graph, const CheckResult& check) 
                 in = std::max(in.value_or(it->second), it->second);
         std::optional<int> out;
         if (auto h = outputHeight(check, id); h && reference > 0)
-            out = static_cast<int>(std::lround(std::log2(static_cast<double>(reference) / static_cast<double>(*h))));
+            out = static_cast<int>(
+                std::lround(std::log2(static_cast<double>(reference) / static_cast<double>(*h))));
         const int o = out.value_or(in.value_or(0));
         levels.out[id] = o;
         levels.in[id] = in.value_or(o);
@@ -103,7 +104,8 @@ ResolutionLevels resolutionLevels(const Graph& graph, const CheckResult& check) 
     return levels;
 }
 
-std::optional<std::unordered_map<NodeId, UPart>> classifyUShape(const Graph& graph, const ResolutionLevels& levels) {
+std::optional<std::unordered_map<NodeId, UPart>> classifyUShape(const Graph& graph,
+                                                                const ResolutionLevels& levels) {
     std::unordered_map<NodeId, UPart> part;
     std::vector<NodeId> body;
     for (NodeId id : levels.order) {
@@ -127,7 +129,8 @@ std::optional<std::unordered_map<NodeId, UPart>> classifyUShape(const Graph& gra
         producers[e.to.node].push_back(e.from.node);
         consumers[e.from.node].push_back(e.to.node);
     }
-    auto reach = [&](std::unordered_map<NodeId, std::vector<NodeId>>& next, const std::vector<NodeId>& from) {
+    auto reach = [&](std::unordered_map<NodeId, std::vector<NodeId>>& next,
+                     const std::vector<NodeId>& from) {
         std::unordered_set<NodeId> seen;
         std::vector<NodeId> stack(from);
         while (!stack.empty()) {

@@ -24,8 +24,9 @@ enum class UPart {
 /// node names: templates, imports and hand-built graphs are read alike.
 struct ResolutionLevels {
     std::unordered_map<NodeId, int> out; ///< level of the node's output
-    std::unordered_map<NodeId, int> in;  ///< deepest level among its inputs (= out for nodes without inputs)
-    std::vector<NodeId> order;           ///< every node, producers before consumers where the graph allows
+    std::unordered_map<NodeId, int>
+        in;                    ///< deepest level among its inputs (= out for nodes without inputs)
+    std::vector<NodeId> order; ///< every node, producers before consumers where the graph allows
 
     int outLevel(NodeId id) const;
     int inLevel(NodeId id) const;
@@ -40,6 +41,7 @@ ResolutionLevels resolutionLevels(const Graph& graph, const CheckResult& check);
 /// The node's part of a U, or nullopt for every node when the graph is not a
 /// U: its resolution does not go down and come back up (a deepest level below
 /// the input, nodes upstream of it, and nodes downstream of it at a shallower level).
-std::optional<std::unordered_map<NodeId, UPart>> classifyUShape(const Graph& graph, const ResolutionLevels& levels);
+std::optional<std::unordered_map<NodeId, UPart>> classifyUShape(const Graph& graph,
+                                                                const ResolutionLevels& levels);
 
 } // namespace segforge::core

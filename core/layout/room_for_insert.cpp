@@ -11,7 +11,9 @@ namespace segforge::core {
 
 namespace {
 
-bool yOverlap(const Rect& a, const Rect& b, double gap) { return a.y < b.bottom() + gap && b.y < a.bottom() + gap; }
+bool yOverlap(const Rect& a, const Rect& b, double gap) {
+    return a.y < b.bottom() + gap && b.y < a.bottom() + gap;
+}
 
 } // namespace
 
@@ -37,7 +39,8 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
     }
     auto rectOf = [&](NodeId id) { return geometry[id].rectAt(pos[id]); };
     const double pitch = node_metrics::kWidth + spacing.columnGap;
-    std::map<NodeId, Point> moved; // existing nodes → their new place (in id order: a stable script)
+    std::map<NodeId, Point>
+        moved; // existing nodes → their new place (in id order: a stable script)
 
     for (std::size_t index : adds) {
         auto& add = std::get<AddNodeEdit>(out[index]);
@@ -50,8 +53,10 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
         for (const Edge& e : after.edgesOf(id)) {
             if (e.to.node == id && pos.count(e.from.node)) {
                 const Point p = pos[e.from.node];
-                const double portY = p.y + geometry[e.from.node].outputOffset(e.from.port).value_or(Point{}).y;
-                at = {p.x + pitch, std::round(portY - g.inputOffset(e.to.port).value_or(Point{}).y)};
+                const double portY =
+                    p.y + geometry[e.from.node].outputOffset(e.from.port).value_or(Point{}).y;
+                at = {p.x + pitch,
+                      std::round(portY - g.inputOffset(e.to.port).value_or(Point{}).y)};
                 anchor = e.from.node;
                 break;
             }
@@ -60,8 +65,10 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
             for (const Edge& e : after.edgesOf(id)) {
                 if (e.from.node == id && pos.count(e.to.node)) {
                     const Point c = pos[e.to.node];
-                    const double portY = c.y + geometry[e.to.node].inputOffset(e.to.port).value_or(Point{}).y;
-                    at = {c.x - pitch, std::round(portY - g.outputOffset(e.from.port).value_or(Point{}).y)};
+                    const double portY =
+                        c.y + geometry[e.to.node].inputOffset(e.to.port).value_or(Point{}).y;
+                    at = {c.x - pitch,
+                          std::round(portY - g.outputOffset(e.from.port).value_or(Point{}).y)};
                     anchor = e.to.node;
                     break;
                 }
@@ -72,8 +79,8 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
         const std::unordered_set<NodeId> downstream = after.downstreamOf(id);
         for (int tries = 0; tries < 64; ++tries) {
             const Rect r = g.rectAt(at);
-            const Rect around{r.x - spacing.columnGap / 2, r.y - spacing.rowGap / 2, r.width + spacing.columnGap,
-                              r.height + spacing.rowGap};
+            const Rect around{r.x - spacing.columnGap / 2, r.y - spacing.rowGap / 2,
+                              r.width + spacing.columnGap, r.height + spacing.rowGap};
             std::optional<double> below;
             for (const auto& [other, p] : pos)
                 if (other != id && !downstream.count(other) && around.intersects(rectOf(other)))
@@ -84,7 +91,8 @@ EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutS
         }
         const Rect placed = g.rectAt(at);
         // The cut: everything right of the producer (or from the consumer on).
-        const double cut = anchor == kNoNode ? at.x - 1 : (pos[anchor].x < at.x ? pos[anchor].x : at.x - 1);
+        const double cut =
+            anchor == kNoNode ? at.x - 1 : (pos[anchor].x < at.x ? pos[anchor].x : at.x - 1);
 
         // What moves: the nodes downstream of the new one (so the rest of a U
         // keeps its shape) and the rows it meets, right of the cut; and,

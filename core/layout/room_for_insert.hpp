@@ -11,6 +11,7 @@ namespace segforge::core {
 /// right to make room — all in one script, so it applies (and undoes) as one
 /// step. Nothing overlaps afterwards. A script that cannot be applied to
 /// `before` comes back unchanged.
-EditScript withRoomFor(const Graph& before, const EditScript& fix, const LayoutSpacing& spacing = {});
+EditScript withRoomFor(const Graph& before, const EditScript& fix,
+                       const LayoutSpacing& spacing = {});
 
 } // namespace segforge::core

@@ -73,7 +73,8 @@ struct Candidate {
 };
 
 Rect labelRect(Point centre, Point size, double grow) {
-    return {centre.x - size.x / 2 - grow, centre.y - size.y / 2 - grow, size.x + 2 * grow, size.y + 2 * grow};
+    return {centre.x - size.x / 2 - grow, centre.y - size.y / 2 - grow, size.x + 2 * grow,
+            size.y + 2 * grow};
 }
 
 /// Spots along `route` where the label fits on one straight stretch, best first:
@@ -128,7 +129,8 @@ std::vector<Candidate> candidatesOn(const WireRoute& route, Point size, bool fit
             add(cLo);
         arc += len;
     }
-    std::stable_sort(out.begin(), out.end(), [](const Candidate& x, const Candidate& y) { return x.score < y.score; });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Candidate& x, const Candidate& y) { return x.score < y.score; });
     return out;
 }
 

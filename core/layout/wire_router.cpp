@@ -68,14 +68,16 @@ WireRoute simplify(const std::vector<Point>& pts) {
 }
 
 std::size_t indexOf(const std::vector<double>& sorted, double v) {
-    return static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), v) - sorted.begin());
+    return static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), v) -
+                                    sorted.begin());
 }
 
 /// Shortest route (length + kBendCost per bend) from s to t on the sparse grid
 /// spanned by the box borders and the two points, inside `region`. A grid edge
 /// between neighbouring coordinates lies either wholly inside a box or not at
 /// all, so blocking is marked per box over index ranges.
-std::optional<std::vector<Point>> searchGrid(const std::vector<Box>& boxes, Point s, Point t, const Box& region) {
+std::optional<std::vector<Point>> searchGrid(const std::vector<Box>& boxes, Point s, Point t,
+                                             const Box& region) {
     std::vector<double> xs{s.x, t.x, region.left, region.right};
     std::vector<double> ys{s.y, t.y, region.top, region.bottom};
     for (const Box& b : boxes) {
@@ -124,7 +126,9 @@ std::optional<std::vector<Point>> searchGrid(const std::vector<Box>& boxes, Poin
     std::vector<std::uint32_t> parent(states, std::numeric_limits<std::uint32_t>::max());
     using Item = std::pair<double, std::uint32_t>;
     std::priority_queue<Item, std::vector<Item>, std::greater<>> open;
-    auto heuristic = [&](std::size_t i, std::size_t j) { return std::abs(xs[i] - t.x) + std::abs(ys[j] - t.y); };
+    auto heuristic = [&](std::size_t i, std::size_t j) {
+        return std::abs(xs[i] - t.x) + std::abs(ys[j] - t.y);
+    };
     // Leaving the output port rightwards: the first direction is "right".
     const auto start = static_cast<std::uint32_t>((sj * nx + si) * 4 + 0);
     cost[start] = 0;
@@ -149,10 +153,22 @@ std::optional<std::vector<Point>> searchGrid(const std::vector<Box>& boxes, Poin
             std::size_t ni = i, nj = j;
             bool blocked = false;
             switch (nd) {
-            case 0: blocked = i + 1 >= nx || blockedH[j * nx + i]; ni = i + 1; break;
-            case 1: blocked = i == 0 || blockedH[j * nx + i - 1]; ni = i - 1; break;
-            case 2: blocked = j + 1 >= ny || blockedV[j * nx + i]; nj = j + 1; break;
-            default: blocked = j == 0 || blockedV[(j - 1) * nx + i]; nj = j - 1; break;
+            case 0:
+                blocked = i + 1 >= nx || blockedH[j * nx + i];
+                ni = i + 1;
+                break;
+            case 1:
+                blocked = i == 0 || blockedH[j * nx + i - 1];
+                ni = i - 1;
+                break;
+            case 2:
+                blocked = j + 1 >= ny || blockedV[j * nx + i];
+                nj = j + 1;
+                break;
+            default:
+                blocked = j == 0 || blockedV[(j - 1) * nx + i];
+                nj = j - 1;
+                break;
             }
             if (blocked)
                 continue;
@@ -169,7 +185,8 @@ std::optional<std::vector<Point>> searchGrid(const std::vector<Box>& boxes, Poin
     if (goal == std::numeric_limits<std::uint32_t>::max())
         return std::nullopt;
     std::vector<Point> pts;
-    for (std::uint32_t st = goal; st != std::numeric_limits<std::uint32_t>::max(); st = parent[st]) {
+    for (std::uint32_t st = goal; st != std::numeric_limits<std::uint32_t>::max();
+         st = parent[st]) {
         const std::size_t cell = st / 4;
         pts.push_back({xs[cell % nx], ys[cell / nx]});
     }
@@ -180,7 +197,8 @@ std::optional<std::vector<Point>> searchGrid(const std::vector<Box>& boxes, Poin
 } // namespace
 
 WireRouter::WireRouter(std::vector<std::pair<NodeId, Rect>> obstacles, double margin)
-    : m_obstacles(std::move(obstacles)), m_margin(margin) {}
+    : m_obstacles(std::move(obstacles))
+    , m_margin(margin) {}
 
 WireRoute WireRouter::route(Point from, NodeId fromNode, Point to, NodeId toNode) const {
     (void)fromNode;
@@ -197,7 +215,8 @@ WireRoute WireRouter::route(Point from, NodeId fromNode, Point to, NodeId toNode
         std::vector<Box> boxes;
         for (const auto& [id, r] : m_obstacles) {
             const Box b{r.x - m, r.y - m, r.right() + m, r.bottom() + m};
-            if (b.right > region.left && b.left < region.right && b.bottom > region.top && b.top < region.bottom)
+            if (b.right > region.left && b.left < region.right && b.bottom > region.top &&
+                b.top < region.bottom)
                 boxes.push_back(b);
         }
         // An end inside some other node's margin has no free route at all.

@@ -82,10 +82,12 @@ private:
             , m_l(l)
             , m_xs(xs) {}
         std::string input(std::size_t i) override { return m_xs.at(i)->tensor; }
-        std::string floatInput(std::size_t i) override { return m_e.floatTensor(*m_xs.at(i), *this); }
+        std::string floatInput(std::size_t i) override {
+            return m_e.floatTensor(*m_xs.at(i), *this);
+        }
         std::string result() override { return m_e.result(m_l.node->name); }
-        void node(const std::string& op, const std::string& name, const std::vector<std::string>& inputs,
-                  const std::vector<std::string>& outputs,
+        void node(const std::string& op, const std::string& name,
+                  const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
                   const std::vector<OnnxAttribute>& attrs) override {
             std::vector<OnnxAttr> converted;
             for (const OnnxAttribute& a : attrs)
@@ -97,8 +99,10 @@ private:
             m_e.m_model.addFloatInitializer(name, dims, values);
             return name;
         }
-        std::string int64Constant(const std::string& name, const std::vector<std::int64_t>& values) override {
-            m_e.m_model.addInt64Initializer(name, {static_cast<std::int64_t>(values.size())}, values);
+        std::string int64Constant(const std::string& name,
+                                  const std::vector<std::int64_t>& values) override {
+            m_e.m_model.addInt64Initializer(name, {static_cast<std::int64_t>(values.size())},
+                                            values);
             return name;
         }
         const Tensor* weight(const std::string& param, std::int64_t count) override {

@@ -34,13 +34,21 @@ OpSchema activationSchema() {
          .attrs = {{"alpha", "negative_slope", KerasValue::Float, 0.3, {"alpha"}}},
          .implies = activationIs("leaky_relu")},
         {.classes = {"Activation"},
-         .attrs = {{"activation", "activation", KerasValue::Activation, std::string("linear"), {}, true}},
+         .attrs = {{"activation",
+                    "activation",
+                    KerasValue::Activation,
+                    std::string("linear"),
+                    {},
+                    true}},
          .hook = KerasHook::ActivationFunction},
         {.classes = {"Softmax"},
          .implies = activationIs("softmax"),
          .importOnly = true,
          .hook = KerasHook::SoftmaxAxis},
-        {.classes = {"ReLU"}, .implies = activationIs("relu"), .importOnly = true, .hook = KerasHook::ReLU},
+        {.classes = {"ReLU"},
+         .implies = activationIs("relu"),
+         .importOnly = true,
+         .hook = KerasHook::ReLU},
     };
     s.keras.identity = activationIs("linear");
     s.forward = kernels::activationForward;

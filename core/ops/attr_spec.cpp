@@ -8,12 +8,18 @@ namespace segforge::core {
 
 std::string_view attrTypeName(AttrType type) {
     switch (type) {
-    case AttrType::Int: return "int";
-    case AttrType::Float: return "float";
-    case AttrType::Bool: return "bool";
-    case AttrType::Enum: return "enum";
-    case AttrType::String: return "string";
-    case AttrType::IntList: return "int list";
+    case AttrType::Int:
+        return "int";
+    case AttrType::Float:
+        return "float";
+    case AttrType::Bool:
+        return "bool";
+    case AttrType::Enum:
+        return "enum";
+    case AttrType::String:
+        return "string";
+    case AttrType::IntList:
+        return "int list";
     }
     return "?";
 }
@@ -54,10 +60,14 @@ std::string describeAttrDomain(const AttrSpec& spec) {
                        spec.maxExclusive ? ")" : "]");
     }
     switch (spec.type) {
-    case AttrType::Int: return "an integer" + range;
-    case AttrType::Float: return "a number" + range;
-    case AttrType::Bool: return "true or false";
-    case AttrType::String: return "a string";
+    case AttrType::Int:
+        return "an integer" + range;
+    case AttrType::Float:
+        return "a number" + range;
+    case AttrType::Bool:
+        return "true or false";
+    case AttrType::String:
+        return "a string";
     case AttrType::Enum: {
         std::string out = "one of ";
         for (std::size_t i = 0; i < spec.choices.size(); ++i)
@@ -130,7 +140,8 @@ std::optional<AttrValue> coerceAttribute(const AttrSpec& spec, const AttrValue& 
         }
         for (std::int64_t x : list) {
             if (!inRange(spec, static_cast<double>(x)))
-                return fail(why, strCat(attrToString(value), " is out of range: expected ", domain()));
+                return fail(why,
+                            strCat(attrToString(value), " is out of range: expected ", domain()));
         }
         return AttrValue{list};
     }

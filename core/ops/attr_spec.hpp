@@ -17,11 +17,11 @@ struct AttrSpec {
     std::string name{};
     AttrType type = AttrType::Int;
     AttrValue defaultValue{};
-    std::optional<double> min{};     ///< inclusive lower bound (Int, Float, IntList elements)
-    std::optional<double> max{};     ///< upper bound, inclusive unless maxExclusive
+    std::optional<double> min{}; ///< inclusive lower bound (Int, Float, IntList elements)
+    std::optional<double> max{}; ///< upper bound, inclusive unless maxExclusive
     bool maxExclusive = false;
     std::vector<std::string> choices{}; ///< Enum values
-    int listSize = 0;                 ///< IntList length (2: (h, w); 4: (top, bottom, left, right))
+    int listSize = 0; ///< IntList length (2: (h, w); 4: (top, bottom, left, right))
     std::string description{};
     /// A String that names a folder or a file (the property editor offers Browse…).
     enum class Path { None, Folder, File } path = Path::None;

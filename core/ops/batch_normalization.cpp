@@ -48,30 +48,32 @@ OpSchema batchNormalizationSchema() {
                   {"epsilon", "epsilon", KerasValue::Float, 1e-3},
                   {"center", "center", KerasValue::Bool, true},
                   {"scale", "scale", KerasValue::Bool, true}},
-        .fixed = std::vector<KerasFixed>{{.key = "axis", .json = "-1", .inScript = true},
-                                         {"beta_initializer", kerasInitializerJson("zeros")},
-                                         {"gamma_initializer", kerasInitializerJson("ones")},
-                                         {"moving_mean_initializer", kerasInitializerJson("zeros")},
-                                         {"moving_variance_initializer", kerasInitializerJson("ones")}} +
-                 kerasRegularizers({"beta_regularizer", "gamma_regularizer", "beta_constraint",
-                                    "gamma_constraint"}) +
-                 std::vector<KerasFixed>{
-                     {.key = "synchronized", .json = "false"},
-                     {.key = "fused", .written = false},
-                     {.key = "renorm_clipping", .written = false},
-                     {.key = "renorm_momentum", .written = false},
-                     {"renorm", "false", "batch renormalization is not supported", false},
-                     {"virtual_batch_size", "null", "ghost batch normalization is not supported", false},
-                     {"adjustment", "null", "not supported", false}},
+        .fixed =
+            std::vector<KerasFixed>{{.key = "axis", .json = "-1", .inScript = true},
+                                    {"beta_initializer", kerasInitializerJson("zeros")},
+                                    {"gamma_initializer", kerasInitializerJson("ones")},
+                                    {"moving_mean_initializer", kerasInitializerJson("zeros")},
+                                    {"moving_variance_initializer", kerasInitializerJson("ones")}} +
+            kerasRegularizers(
+                {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"}) +
+            std::vector<KerasFixed>{
+                {.key = "synchronized", .json = "false"},
+                {.key = "fused", .written = false},
+                {.key = "renorm_clipping", .written = false},
+                {.key = "renorm_momentum", .written = false},
+                {"renorm", "false", "batch renormalization is not supported", false},
+                {"virtual_batch_size", "null", "ghost batch normalization is not supported", false},
+                {"adjustment", "null", "not supported", false}},
         .hook = KerasHook::BatchNormAxis,
     }};
-    s.keras.weights = {{"gamma", "scale"}, {"beta", "center"}, {"moving_mean", ""}, {"moving_variance", ""}};
+    s.keras.weights = {
+        {"gamma", "scale"}, {"beta", "center"}, {"moving_mean", ""}, {"moving_variance", ""}};
     s.forward = kernels::batchNormForward;
     s.backward = kernels::batchNormBackward;
     s.pytorch.needsInputChannels = true;
     s.pytorch.module = [](const InteropView& v) {
-        return strCat("KerasBatchNorm(", v.inputChannels(0), ", ", pyFloat(v.getFloat("momentum")), ", ",
-                      pyFloat(v.getFloat("epsilon")), ", ", pyBool(v.getBool("center")), ", ",
+        return strCat("KerasBatchNorm(", v.inputChannels(0), ", ", pyFloat(v.getFloat("momentum")),
+                      ", ", pyFloat(v.getFloat("epsilon")), ", ", pyBool(v.getBool("center")), ", ",
                       pyBool(v.getBool("scale")), ")");
     };
     // Without scale (center), gamma (beta) is a constant 1 (0).
@@ -79,13 +81,15 @@ OpSchema batchNormalizationSchema() {
         const std::string& name = v.name();
         const std::int64_t c = v.inputShape(0).channels();
         const std::string scale =
-            v.getBool("scale") ? onnxVectorParam(b, name, "gamma", c)
-                               : b.floatConstant(name + "/gamma", {c},
-                                                 std::vector<float>(static_cast<std::size_t>(c), 1.0f));
+            v.getBool("scale")
+                ? onnxVectorParam(b, name, "gamma", c)
+                : b.floatConstant(name + "/gamma", {c},
+                                  std::vector<float>(static_cast<std::size_t>(c), 1.0f));
         const std::string bias =
-            v.getBool("center") ? onnxVectorParam(b, name, "beta", c)
-                                : b.floatConstant(name + "/beta", {c},
-                                                  std::vector<float>(static_cast<std::size_t>(c), 0.0f));
+            v.getBool("center")
+                ? onnxVectorParam(b, name, "beta", c)
+                : b.floatConstant(name + "/beta", {c},
+                                  std::vector<float>(static_cast<std::size_t>(c), 0.0f));
         const std::string mean = onnxVectorParam(b, name, "moving_mean", c);
         const std::string var = onnxVectorParam(b, name, "moving_variance", c);
         b.node("BatchNormalization", name, {b.floatInput(0), scale, bias, mean, var}, {b.result()},

@@ -24,7 +24,8 @@ OpSchema castSchema() {
     s.description = "Converts the element type without scaling (int32 mask → float32 mask).";
     s.inputs = {{"input", kAnyDType, "any tensor"}};
     s.outputs = {{"output", kAnyDType, "same values, new dtype"}};
-    s.attrs = {enumAttr("dtype", "float32", {"float32", "int32", "uint8", "uint16", "bool"}, "target type")};
+    s.attrs = {enumAttr("dtype", "float32", {"float32", "int32", "uint8", "uint16", "bool"},
+                        "target type")};
     s.infer = [](InferContext& ctx) -> InferResult {
         TensorType t = ctx.input(0);
         t.dtype = *parseDType(ctx.getString("dtype"));
@@ -34,8 +35,9 @@ OpSchema castSchema() {
                    "the model reads the input's dtype, the script's data reader converts the masks";
     s.forward = kernels::castForward;
     s.backward = kernels::castBackward;
-    s.pytorch.notExportable = "Cast is not a module, because the exporters follow it to its source: "
-                              "PyTorch casts the input on its own";
+    s.pytorch.notExportable =
+        "Cast is not a module, because the exporters follow it to its source: "
+        "PyTorch casts the input on its own";
     s.onnx.notExportable = "Cast is not exported, because the exporters follow it to its source: "
                            "the ONNX graph casts integer inputs where a float is needed";
     s.flops.freeBecause = export_reason::kNoArithmetic;

@@ -12,8 +12,9 @@ OpSchema categoricalCrossentropySchema() {
     s.name = kCategoricalCrossentropyOp;
     s.category = "Loss";
     s.role = OpRole::Loss;
-    s.description = "Multi-class cross-entropy with one-hot targets "
-                    "(keras.losses.CategoricalCrossentropy): softmax over K channels vs K-channel one-hot.";
+    s.description =
+        "Multi-class cross-entropy with one-hot targets "
+        "(keras.losses.CategoricalCrossentropy): softmax over K channels vs K-channel one-hot.";
     s.contract = LossContract{kFloatOnly, TargetLayout::OneHot, ValueKind::Distribution,
                               "one-hot float32, one channel per class"};
     s.inputs = predictionTargetPorts(kFloatOnly);

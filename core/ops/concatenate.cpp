@@ -18,7 +18,8 @@ OpSchema concatenateSchema() {
     s.variadicInputs = true;
     s.outputs = {{"output", kFloatOnly, "N×H×W×ΣCi float32"}};
     s.attrs = {
-        intAttr("axis", -1, -3, 3, "axis to join along (-1: channels); the batch axis cannot be used"),
+        intAttr("axis", -1, -3, 3,
+                "axis to join along (-1: channels); the batch axis cannot be used"),
         intAttr("num_inputs", 2, 2, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)"),
     };
     s.infer = [](InferContext& ctx) -> InferResult {
@@ -57,13 +58,13 @@ OpSchema concatenateSchema() {
             const bool iSmaller = si.height() * si.width() < s0.height() * s0.width();
             const int small = iSmaller ? i : 0;
             const int large = iSmaller ? 0 : i;
-            auto& d = ctx.error(
-                codes::kConcatShapeMismatch, ctx.inputName(i),
-                strCat(ctx.label(), ": input '", ctx.inputName(0), "' is ", s0.toString(),
-                       ", input '", ctx.inputName(i), "' is ", si.toString(), " — ",
-                       describeDifferingDims(s0, si, ax), " must match (only axis ", axis,
-                       " may differ). Keras: \"A Concatenate layer requires inputs with "
-                       "matching shapes except for the concatenation axis\""));
+            auto& d =
+                ctx.error(codes::kConcatShapeMismatch, ctx.inputName(i),
+                          strCat(ctx.label(), ": input '", ctx.inputName(0), "' is ", s0.toString(),
+                                 ", input '", ctx.inputName(i), "' is ", si.toString(), " — ",
+                                 describeDifferingDims(s0, si, ax), " must match (only axis ", axis,
+                                 " may differ). Keras: \"A Concatenate layer requires inputs with "
+                                 "matching shapes except for the concatenation axis\""));
             d.fixes = spatialMatchFixes(ctx, small, large);
         }
         if (!ok)

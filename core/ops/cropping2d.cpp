@@ -23,7 +23,8 @@ OpSchema cropping2dSchema() {
         const auto& c = ctx.getList("cropping");
         TensorType out = ctx.input(0);
         const Shape& in = out.shape;
-        out.shape = Shape::image(in.height() - c[0] - c[1], in.width() - c[2] - c[3], in.channels());
+        out.shape =
+            Shape::image(in.height() - c[0] - c[1], in.width() - c[2] - c[3], in.channels());
         return {out};
     };
     s.keras.forms = {{.classes = {"Cropping2D"},

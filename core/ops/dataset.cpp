@@ -21,9 +21,11 @@ OpSchema datasetSchema() {
         intAttr("height", 128, 1, 65536, "image height in pixels"),
         intAttr("width", 128, 1, 65536, "image width in pixels"),
         intAttr("channels", 3, 1, 4, "image channels (1 grey, 3 RGB, 4 RGBA)"),
-        enumAttr("image_dtype", "uint8", {"uint8", "uint16", "float32"}, "element type of the images"),
+        enumAttr("image_dtype", "uint8", {"uint8", "uint16", "float32"},
+                 "element type of the images"),
         intAttr("mask_channels", 1, 1, 4, "mask channels"),
-        enumAttr("mask_dtype", "uint8", {"uint8", "uint16", "int32", "float32"}, "element type of the masks"),
+        enumAttr("mask_dtype", "uint8", {"uint8", "uint16", "int32", "float32"},
+                 "element type of the masks"),
         intAttr("mask_max", 255, 0, 65535,
                 "largest mask value (255 for 0/255 masks, K-1 for class-index masks)"),
         intAttr("batch_size", 8, 1, 65536, "samples per training batch"),
@@ -39,8 +41,10 @@ OpSchema datasetSchema() {
         stringAttr("mask_suffix", "_mask",
                    "when masks share the images folder: x.png is paired with x<suffix>.png"),
         // Training batches only, seeded: the same seed gives the same augmented samples.
-        boolAttr("augment_flips", false, "training: flip image and mask horizontally and vertically, each p = 0.5"),
-        boolAttr("augment_rotate90", false, "training: rotate image and mask by k·90° (square samples)"),
+        boolAttr("augment_flips", false,
+                 "training: flip image and mask horizontally and vertically, each p = 0.5"),
+        boolAttr("augment_rotate90", false,
+                 "training: rotate image and mask by k·90° (square samples)"),
         floatAttr("augment_brightness", 0.0, 0.0, 1.0,
                   "training: shift the image by U(−b, b) of its full range (0 = off)"),
         floatAttr("augment_contrast", 0.0, 0.0, 1.0,
@@ -57,7 +61,8 @@ OpSchema datasetSchema() {
                         *parseDType(ctx.getString("mask_dtype"))};
         mask.range = ValueRange{0, static_cast<double>(ctx.getInt("mask_max"))};
         if (ctx.getString("mask_mode") == "binary") {
-            mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown, ValueRange{0, 1}};
+            mask = TensorType{Shape::image(h, w, 1), DType::UInt8, ValueKind::Unknown,
+                              ValueRange{0, 1}};
         } else if (ctx.getString("mask_mode") != "as_stored") {
             mask.shape = Shape::image(h, w, 1);
         }
@@ -66,9 +71,10 @@ OpSchema datasetSchema() {
     s.pytorch.notExportable = export_reason::kSourcePyTorch;
     s.onnx.notExportable = export_reason::kSourceOnnx;
     s.flops.freeBecause = export_reason::kNoArithmetic;
-    s.keras.input = KerasInput{.dtypeAttr = "image_dtype",
-                               .exportNote = "is exported as an InputLayer for its images; the data "
-                                             "pipeline is not part of the model"};
+    s.keras.input =
+        KerasInput{.dtypeAttr = "image_dtype",
+                   .exportNote = "is exported as an InputLayer for its images; the data "
+                                 "pipeline is not part of the model"};
     return s;
 }
 

@@ -23,8 +23,7 @@ OpSchema diceLossSchema() {
         checkDiceEpsilon(ctx);
         return inferPredictionTarget(ctx);
     };
-    s.keras.loss = KerasLoss{"dice_loss",
-                             {{"epsilon", "epsilon", KerasValue::Float, 1e-6}}};
+    s.keras.loss = KerasLoss{"dice_loss", {{"epsilon", "epsilon", KerasValue::Float, 1e-6}}};
     s.forward = kernels::diceLossForward;
     s.backward = kernels::diceLossBackward;
     s.explainNonFinite = kernels::diceLossExplain;

@@ -27,8 +27,9 @@ OpSchema dropoutSchema() {
     };
     const std::vector<KerasAttr> kerasAttrs{
         {"rate", "rate", KerasValue::Float, 0.5, {}, true},
-                   {"seed", "seed", KerasValue::ZeroIsNone, std::int64_t{0}}};
-    const std::vector<KerasFixed> noiseShape{{"noise_shape", "null", "SegForge's Dropout drops single values"}};
+        {"seed", "seed", KerasValue::ZeroIsNone, std::int64_t{0}}};
+    const std::vector<KerasFixed> noiseShape{
+        {"noise_shape", "null", "SegForge's Dropout drops single values"}};
     s.keras.forms = {
         {.classes = {"Dropout"}, .attrs = kerasAttrs, .fixed = noiseShape},
         {.classes = {"SpatialDropout2D"},
@@ -41,7 +42,9 @@ OpSchema dropoutSchema() {
     };
     s.forward = kernels::dropoutForward;
     s.backward = kernels::dropoutBackward;
-    s.pytorch.module = [](const InteropView& v) { return strCat("nn.Dropout(", pyFloat(v.getFloat("rate")), ")"); };
+    s.pytorch.module = [](const InteropView& v) {
+        return strCat("nn.Dropout(", pyFloat(v.getFloat("rate")), ")");
+    };
     // Inference: the identity.
     s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         b.node("Identity", v.name(), {b.input(0)}, {b.result()});

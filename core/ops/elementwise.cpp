@@ -21,7 +21,8 @@ OpSchema elementwiseSchema(std::string name, std::string what) {
     s.inputs = {{"input", kFloatOnly, "N×H×W×C float32"}};
     s.variadicInputs = true;
     s.outputs = {{"output", kFloatOnly, "N×H×W×C float32"}};
-    s.attrs = {intAttr("num_inputs", 2, 2, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)")};
+    s.attrs = {
+        intAttr("num_inputs", 2, 2, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)")};
     s.infer = [](InferContext& ctx) -> InferResult {
         for (int i = 0; i < ctx.inputCount(); ++i) {
             if (!requireImage(ctx, i))
@@ -62,9 +63,8 @@ OpSchema elementwiseSchema(std::string name, std::string what) {
                     makeNode(kConv2DOp, "project",
                              {{"filters", s0.channels()},
                               {"kernel_size", std::vector<std::int64_t>{1, 1}}}),
-                    strCat("Insert Conv2D(", s0.channels(), ", 1×1) on input '",
-                           ctx.inputName(i), "' (", si.channels(), " → ", s0.channels(),
-                           " channels)")));
+                    strCat("Insert Conv2D(", s0.channels(), ", 1×1) on input '", ctx.inputName(i),
+                           "' (", si.channels(), " → ", s0.channels(), " channels)")));
             }
         }
         if (!ok)
@@ -93,7 +93,9 @@ OpSchema addSchema() {
     s.keras.forms = {{.classes = {"Add"}}};
     s.forward = kernels::addForward;
     s.backward = kernels::addBackward;
-    s.pytorch.module = [](const InteropView&) { return std::string("Lambda(lambda *xs: sum(xs[1:], xs[0]))"); };
+    s.pytorch.module = [](const InteropView&) {
+        return std::string("Lambda(lambda *xs: sum(xs[1:], xs[0]))");
+    };
     s.onnx.write = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Add"); };
     s.flops.freeBecause = export_reason::kElementwise;
     return s;
@@ -104,7 +106,8 @@ OpSchema multiplySchema() {
     s.forward = kernels::multiplyForward;
     s.backward = kernels::multiplyBackward;
     s.pytorch.module = [](const InteropView&) {
-        return std::string("Lambda(lambda *xs: torch.stack(torch.broadcast_tensors(*xs)).prod(dim=0))");
+        return std::string(
+            "Lambda(lambda *xs: torch.stack(torch.broadcast_tensors(*xs)).prod(dim=0))");
     };
     s.onnx.write = [](const InteropView& v, OnnxBuilder& b) { onnxChain(v, b, "Mul"); };
     s.flops.freeBecause = export_reason::kElementwise;

@@ -17,9 +17,13 @@ std::int64_t InteropView::inputChannels(std::size_t i) const {
     return inputs[i]->shape.channels();
 }
 
-std::string InteropView::pyInts(const char* key) const { return pyTuple(getList(key)); }
+std::string InteropView::pyInts(const char* key) const {
+    return pyTuple(getList(key));
+}
 
-std::string InteropView::pyText(const char* key) const { return pythonString(getString(key)); }
+std::string InteropView::pyText(const char* key) const {
+    return pythonString(getString(key));
+}
 
 std::string pyFloat(double value) {
     if (!std::isfinite(value))
@@ -61,7 +65,8 @@ std::pair<std::int64_t, std::int64_t> tfSamePads(std::int64_t in, std::int64_t k
     return {total / 2, total - total / 2};
 }
 
-double convolutionKernelSize(const std::vector<std::int64_t>& kernel, std::int64_t a, std::int64_t b) {
+double convolutionKernelSize(const std::vector<std::int64_t>& kernel, std::int64_t a,
+                             std::int64_t b) {
     double size = 1;
     for (std::int64_t d : {kernel.at(0), kernel.at(1), a, b})
         size *= static_cast<double>(d);

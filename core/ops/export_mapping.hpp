@@ -25,15 +25,17 @@ class Tensor;
 struct InteropView {
     const Node& node;
     const AttrMap& attrs;
-    std::vector<std::string> inputPorts;              ///< port names, in order
-    std::vector<std::optional<TensorType>> inputs;    ///< types arriving, parallel to inputPorts
-    std::optional<TensorType> output;                 ///< the type the node produces
+    std::vector<std::string> inputPorts;           ///< port names, in order
+    std::vector<std::optional<TensorType>> inputs; ///< types arriving, parallel to inputPorts
+    std::optional<TensorType> output;              ///< the type the node produces
 
     const std::string& name() const { return node.name; }
     std::int64_t getInt(const char* key) const { return std::get<std::int64_t>(attrs.at(key)); }
     double getFloat(const char* key) const { return std::get<double>(attrs.at(key)); }
     bool getBool(const char* key) const { return std::get<bool>(attrs.at(key)); }
-    const std::string& getString(const char* key) const { return std::get<std::string>(attrs.at(key)); }
+    const std::string& getString(const char* key) const {
+        return std::get<std::string>(attrs.at(key));
+    }
     const std::vector<std::int64_t>& getList(const char* key) const {
         return std::get<std::vector<std::int64_t>>(attrs.at(key));
     }
@@ -50,7 +52,9 @@ struct InteropView {
 std::string pyFloat(double value);
 std::string pyTuple(const std::vector<std::int64_t>& values);
 std::string pythonString(const std::string& text);
-inline std::string pyBool(bool value) { return value ? "True" : "False"; }
+inline std::string pyBool(bool value) {
+    return value ? "True" : "False";
+}
 
 /// The module a PyTorch script constructs for the op in Net.__init__ (under the
 /// layer's name); Net.forward calls it with the op's inputs in port order.
@@ -83,12 +87,15 @@ public:
     /// The tensor the op's last node must write: the layer's result.
     virtual std::string result() = 0;
     virtual void node(const std::string& op, const std::string& name,
-                      const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                      const std::vector<std::string>& inputs,
+                      const std::vector<std::string>& outputs,
                       const std::vector<OnnxAttribute>& attrs = {}) = 0;
     /// Constant tensors (initializers); they return `name`.
-    virtual std::string floatConstant(const std::string& name, const std::vector<std::int64_t>& dims,
+    virtual std::string floatConstant(const std::string& name,
+                                      const std::vector<std::int64_t>& dims,
                                       std::vector<float> values) = 0;
-    virtual std::string int64Constant(const std::string& name, const std::vector<std::int64_t>& values) = 0;
+    virtual std::string int64Constant(const std::string& name,
+                                      const std::vector<std::int64_t>& values) = 0;
     /// The layer's parameter `param` (Keras layout, float32, `count` values);
     /// nullptr after reporting an error when it is missing or has another size.
     virtual const Tensor* weight(const std::string& param, std::int64_t count) = 0;
@@ -147,7 +154,8 @@ inline constexpr char kTrainingOnly[] =
 std::pair<std::int64_t, std::int64_t> tfSamePads(std::int64_t in, std::int64_t kernel,
                                                  std::int64_t stride, std::int64_t dilation);
 /// kh·kw·a·b multiply-adds of a convolution per pixel (`kernel` is (kh, kw)).
-double convolutionKernelSize(const std::vector<std::int64_t>& kernel, std::int64_t a, std::int64_t b);
+double convolutionKernelSize(const std::vector<std::int64_t>& kernel, std::int64_t a,
+                             std::int64_t b);
 /// batch·H·W of an image type; 0 when the type is unknown or not an image.
 double imagePixels(const std::optional<TensorType>& type, std::int64_t batch);
 /// NHWC axis (Keras, negative allowed) → NCHW axis.
@@ -165,7 +173,8 @@ std::string onnxKerasKernel(OnnxBuilder& b, const std::string& layer, std::int64
 /// op computes in float32: the Cast op's ONNX form (core/ops/cast.cpp).
 void onnxCastToFloat(OnnxBuilder& b, const std::string& name, const std::string& in,
                      const std::string& out);
-/// The layer's parameter `param` of `c` values as an initializer "<layer>/<param>"; "" after an error.
+/// The layer's parameter `param` of `c` values as an initializer "<layer>/<param>"; "" after an
+/// error.
 std::string onnxVectorParam(OnnxBuilder& b, const std::string& layer, const std::string& param,
                             std::int64_t c);
 

@@ -21,15 +21,17 @@ OpSchema focalLossSchema() {
     s.attrs = {
         floatAttr("gamma", 2.0, 0, 10, "focusing parameter"),
         floatAttr("alpha", 0.25, 0, 1, "weight of the positive class (with apply_class_balancing)"),
-        boolAttr("apply_class_balancing", false, "weight positives by alpha, negatives by 1 − alpha"),
+        boolAttr("apply_class_balancing", false,
+                 "weight positives by alpha, negatives by 1 − alpha"),
         boolAttr("from_logits", false, "the prediction is raw logits (sigmoid applied inside)"),
     };
     s.infer = inferPredictionTarget;
-    s.keras.loss = KerasLoss{"keras.losses.BinaryFocalCrossentropy",
-                             {{"apply_class_balancing", "apply_class_balancing", KerasValue::Bool, false},
-                              {"alpha", "alpha", KerasValue::Float, 0.25},
-                              {"gamma", "gamma", KerasValue::Float, 2.0},
-                              {"from_logits", "from_logits", KerasValue::Bool, false}}};
+    s.keras.loss =
+        KerasLoss{"keras.losses.BinaryFocalCrossentropy",
+                  {{"apply_class_balancing", "apply_class_balancing", KerasValue::Bool, false},
+                   {"alpha", "alpha", KerasValue::Float, 0.25},
+                   {"gamma", "gamma", KerasValue::Float, 2.0},
+                   {"from_logits", "from_logits", KerasValue::Bool, false}}};
     s.forward = kernels::focalLossForward;
     s.backward = kernels::focalLossBackward;
     s.pytorch.notExportable = export_reason::kLossPyTorch;

@@ -7,7 +7,9 @@
 namespace segforge::core::ops {
 namespace {
 
-std::string channelsText(std::int64_t c) { return strCat(c, c == 1 ? " channel" : " channels"); }
+std::string channelsText(std::int64_t c) {
+    return strCat(c, c == 1 ? " channel" : " channels");
+}
 
 /// Fix that makes the prediction's producer use `activation`.
 FixIt activationFix(const InferContext& ctx, const std::string& activation) {
@@ -16,10 +18,9 @@ FixIt activationFix(const InferContext& ctx, const std::string& activation) {
         return {strCat("Set activation='", activation, "' on '", producer->name, "'"),
                 {SetAttributeEdit{producer->id, "activation", AttrValue{activation}}}};
     }
-    return insertOnInputFix(ctx, 0,
-                            makeNode(kActivationOp, activation, {{"activation", activation}}),
-                            strCat("Insert Activation(", activation, ") before '",
-                                   ctx.node().name, "'"));
+    return insertOnInputFix(
+        ctx, 0, makeNode(kActivationOp, activation, {{"activation", activation}}),
+        strCat("Insert Activation(", activation, ") before '", ctx.node().name, "'"));
 }
 
 void checkPredictionKind(InferContext& ctx, bool& ok) {
@@ -49,9 +50,11 @@ void checkPredictionKind(InferContext& ctx, bool& ok) {
             } else {
                 auto& d = ctx.warning(
                     codes::kLossActivation, "prediction",
-                    strCat(ctx.label(), " expects independent per-channel probabilities (sigmoid), "
-                                        "but the prediction", from, " is a softmax over ",
-                           channelsText(p.shape.channels()), ", which couples the channels"));
+                    strCat(ctx.label(),
+                           " expects independent per-channel probabilities (sigmoid), "
+                           "but the prediction",
+                           from, " is a softmax over ", channelsText(p.shape.channels()),
+                           ", which couples the channels"));
                 d.fixes.push_back(activationFix(ctx, "sigmoid"));
             }
         } else if (p.kind != ValueKind::Probability) {
@@ -67,14 +70,17 @@ void checkPredictionKind(InferContext& ctx, bool& ok) {
     } else if (want == ValueKind::Distribution) {
         if (p.kind == ValueKind::Probability && p.shape.channels() > 1) {
             auto& d = ctx.warning(codes::kLossActivation, "prediction",
-                                  strCat(ctx.label(), " expects a softmax over the classes, but the "
-                                                      "prediction", from, " is a sigmoid"));
+                                  strCat(ctx.label(),
+                                         " expects a softmax over the classes, but the "
+                                         "prediction",
+                                         from, " is a sigmoid"));
             d.fixes.push_back(activationFix(ctx, "softmax"));
         } else if (p.kind == ValueKind::Unknown) {
             auto& d = ctx.warning(codes::kLossActivation, "prediction",
-                                  strCat(ctx.label(), " expects a softmax over the classes, but the "
-                                                      "prediction", from,
-                                         " is not a softmax output (logits)"));
+                                  strCat(ctx.label(),
+                                         " expects a softmax over the classes, but the "
+                                         "prediction",
+                                         from, " is not a softmax output (logits)"));
             d.fixes.push_back(activationFix(ctx, "softmax"));
             if (hasLogitsFlag)
                 d.fixes.push_back(logitsFix());
@@ -117,14 +123,15 @@ void checkChannels(InferContext& ctx, bool& ok) {
     if (t.channels() == wantTarget)
         return;
     ok = false;
-    auto& d = ctx.error(codes::kLossChannelMismatch, "target",
-                        strCat(ctx.label(), ": the prediction has ", channelsText(p.channels()),
-                               " (", ctx.input(0).toString(), "), the target has ",
-                               channelsText(t.channels()), " (", ctx.input(1).toString(),
-                               ") — ", rule));
+    auto& d =
+        ctx.error(codes::kLossChannelMismatch, "target",
+                  strCat(ctx.label(), ": the prediction has ", channelsText(p.channels()), " (",
+                         ctx.input(0).toString(), "), the target has ", channelsText(t.channels()),
+                         " (", ctx.input(1).toString(), ") — ", rule));
     if (layout == TargetLayout::ClassIndex && t.channels() == p.channels()) {
-        d.fixes.push_back({"Change '" + ctx.node().name + "' to CategoricalCrossentropy (one-hot target)",
-                           {SetOpEdit{ctx.node().id, kCategoricalCrossentropyOp}}});
+        d.fixes.push_back(
+            {"Change '" + ctx.node().name + "' to CategoricalCrossentropy (one-hot target)",
+             {SetOpEdit{ctx.node().id, kCategoricalCrossentropyOp}}});
         return;
     }
     // Make the network predict as many channels as the target has.
@@ -173,15 +180,16 @@ InferResult inferPredictionTarget(InferContext& ctx) {
                    t.shape.width(), " (", t.toString(),
                    ") — they are compared pixel by pixel, so height and width must match. "
                    "TensorFlow: \"Incompatible shapes\""));
-        const bool predSmaller = p.shape.height() <= t.shape.height() &&
-                                 p.shape.width() <= t.shape.width();
+        const bool predSmaller =
+            p.shape.height() <= t.shape.height() && p.shape.width() <= t.shape.width();
         if (predSmaller && ctx.inputEdge(0)) {
             auto convs = shrinkingConvolutionsUpstream(ctx.graph(), ctx.inputEdge(0)->from.node);
             if (!convs.empty()) {
                 FixIt fix;
                 std::string names;
                 for (const Node* c : convs) {
-                    fix.edits.push_back(SetAttributeEdit{c->id, "padding", AttrValue{std::string("same")}});
+                    fix.edits.push_back(
+                        SetAttributeEdit{c->id, "padding", AttrValue{std::string("same")}});
                     names += (names.empty() ? "'" : ", '") + c->name + "'";
                 }
                 fix.description = strCat("Set padding='same' on the ", convs.size(),
@@ -192,7 +200,8 @@ InferResult inferPredictionTarget(InferContext& ctx) {
             }
         }
         // Otherwise crop whichever is larger (the valid-padding U-Net approach).
-        if (predSmaller || (p.shape.height() >= t.shape.height() && p.shape.width() >= t.shape.width())) {
+        if (predSmaller ||
+            (p.shape.height() >= t.shape.height() && p.shape.width() >= t.shape.width())) {
             const int small = predSmaller ? 0 : 1;
             const int large = predSmaller ? 1 : 0;
             const Shape& s = ctx.input(small).shape;

@@ -29,8 +29,8 @@ OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon
                          "probability above which a pixel counts as foreground (K = 1)")};
     if (hasEpsilon) {
         s.traits.averagesClasses = true; // the overlap metrics; accuracy counts every pixel
-        s.attrs.push_back(
-            floatAttr("epsilon", kMetricEpsilon, 0, 1, "smoothing so that two empty masks score 1, not NaN"));
+        s.attrs.push_back(floatAttr("epsilon", kMetricEpsilon, 0, 1,
+                                    "smoothing so that two empty masks score 1, not NaN"));
         s.infer = [](InferContext& ctx) {
             checkDiceEpsilon(ctx);
             return inferPredictionTarget(ctx);
@@ -49,21 +49,22 @@ OpSchema metricSchema(std::string name, std::string description, bool hasEpsilon
 } // namespace
 
 OpSchema diceCoefficientSchema() {
-    OpSchema s = metricSchema(kDiceCoefficientOp,
-                        "Dice coefficient 2·|P∩T| / (|P| + |T|) of the thresholded prediction "
-                        "(K = 1: the foreground; K > 1: mean over the K classes, background "
-                        "included).",
-                        true);
+    OpSchema s =
+        metricSchema(kDiceCoefficientOp,
+                     "Dice coefficient 2·|P∩T| / (|P| + |T|) of the thresholded prediction "
+                     "(K = 1: the foreground; K > 1: mean over the K classes, background "
+                     "included).",
+                     true);
     s.forward = kernels::diceCoefficientForward;
     return s;
 }
 
 OpSchema iouSchema() {
     OpSchema s = metricSchema(kIoUOp,
-                        "Intersection over union |P∩T| / |P∪T| of the thresholded prediction "
-                        "(K = 1: the foreground; K > 1: mean over the K classes, background "
-                        "included).",
-                        true);
+                              "Intersection over union |P∩T| / |P∪T| of the thresholded prediction "
+                              "(K = 1: the foreground; K > 1: mean over the K classes, background "
+                              "included).",
+                              true);
     s.forward = kernels::iouForward;
     return s;
 }

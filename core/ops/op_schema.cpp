@@ -37,8 +37,12 @@ const AttrValue& InferContext::attr(std::string_view name) const {
 std::int64_t InferContext::getInt(std::string_view name) const {
     return std::get<std::int64_t>(attr(name));
 }
-double InferContext::getFloat(std::string_view name) const { return std::get<double>(attr(name)); }
-bool InferContext::getBool(std::string_view name) const { return std::get<bool>(attr(name)); }
+double InferContext::getFloat(std::string_view name) const {
+    return std::get<double>(attr(name));
+}
+bool InferContext::getBool(std::string_view name) const {
+    return std::get<bool>(attr(name));
+}
 const std::string& InferContext::getString(std::string_view name) const {
     return std::get<std::string>(attr(name));
 }
@@ -50,7 +54,9 @@ const std::vector<std::int64_t>& InferContext::getList(std::string_view name) co
     return std::get<std::vector<std::int64_t>>(attr(name));
 }
 
-std::string InferContext::label() const { return strCat(m_schema.name, " '", m_node.name, "'"); }
+std::string InferContext::label() const {
+    return strCat(m_schema.name, " '", m_node.name, "'");
+}
 
 std::string InferContext::portLabel(const std::string& port) const {
     return strCat("'", m_node.name, "'.", port);

@@ -2,10 +2,10 @@
 
 #include "graph/diagnostic.hpp"
 #include "graph/graph.hpp"
+#include "kernels/op_kernel.hpp"
 #include "ops/attr_spec.hpp"
 #include "ops/export_mapping.hpp"
 #include "ops/keras_mapping.hpp"
-#include "kernels/op_kernel.hpp"
 #include "tensor/tensor_type.hpp"
 
 #include <array>
@@ -40,7 +40,7 @@ struct LossContract {
     std::vector<DType> targetDTypes{};
     TargetLayout layout = TargetLayout::SameChannels;
     ValueKind prediction = ValueKind::Probability; ///< unless the node has from_logits = true
-    std::string targetValues{};                     ///< "values in [0, 1]", "class indices in [0, C)"
+    std::string targetValues{}; ///< "values in [0, 1]", "class indices in [0, C)"
 };
 
 /// How an op scales height and width by a factor.

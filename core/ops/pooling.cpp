@@ -61,8 +61,8 @@ KerasMapping poolKeras(std::vector<std::string> classes) {
 PyTorchMapping poolPyTorch(std::string kind) {
     PyTorchMapping m;
     m.module = [kind](const InteropView& v) {
-        return strCat("KerasPool2d(\"", kind, "\", ", v.pyInts("pool_size"), ", ", v.pyInts("strides"),
-                      ", ", v.pyText("padding"), ")");
+        return strCat("KerasPool2d(\"", kind, "\", ", v.pyInts("pool_size"), ", ",
+                      v.pyInts("strides"), ", ", v.pyText("padding"), ")");
     };
     return m;
 }

@@ -25,10 +25,11 @@ void warnIfPixelsStayLarge(InferContext& ctx, const TensorType& in) {
     if (hi <= 1 || reach <= 2)
         return;
     const std::string maxText = typeMax == 255.0 ? "255" : "65535";
-    auto& d = ctx.warning(codes::kRescaleRange, "input",
-                          strCat(ctx.label(), " maps ", dtypeName(in.dtype), " values up to ", hi, " to ",
-                                 hi * scale + offset, ": the network sees values far above 1 (", dtypeName(in.dtype),
-                                 " pixels are scaled by 1/", maxText, ")"));
+    auto& d =
+        ctx.warning(codes::kRescaleRange, "input",
+                    strCat(ctx.label(), " maps ", dtypeName(in.dtype), " values up to ", hi, " to ",
+                           hi * scale + offset, ": the network sees values far above 1 (",
+                           dtypeName(in.dtype), " pixels are scaled by 1/", maxText, ")"));
     d.fixes.push_back({strCat("Set scale=1/", maxText, " on '", ctx.node().name, "'"),
                        {SetAttributeEdit{ctx.node().id, "scale", AttrValue{1.0 / typeMax}}}});
 }
@@ -81,7 +82,8 @@ OpSchema rescaleSchema() {
                 b.floatConstant(name + "/scale", {1}, {static_cast<float>(v.getFloat("scale"))})},
                {scaled});
         b.node("Add", name + "/add",
-               {scaled, b.floatConstant(name + "/offset", {1}, {static_cast<float>(v.getFloat("offset"))})},
+               {scaled,
+                b.floatConstant(name + "/offset", {1}, {static_cast<float>(v.getFloat("offset"))})},
                {b.result()});
     };
     s.flops.freeBecause = export_reason::kElementwise;

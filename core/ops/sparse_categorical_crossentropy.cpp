@@ -25,9 +25,10 @@ OpSchema sparseCategoricalCrossentropySchema() {
         intAttr("ignore_class", -1, -1, 65535, "class index excluded from the loss (-1: none)"),
     };
     s.infer = inferPredictionTarget;
-    s.keras.loss = KerasLoss{"keras.losses.SparseCategoricalCrossentropy",
-                             {{"from_logits", "from_logits", KerasValue::Bool, false},
-                              {"ignore_class", "ignore_class", KerasValue::NegativeIsNone, std::int64_t{-1}}}};
+    s.keras.loss =
+        KerasLoss{"keras.losses.SparseCategoricalCrossentropy",
+                  {{"from_logits", "from_logits", KerasValue::Bool, false},
+                   {"ignore_class", "ignore_class", KerasValue::NegativeIsNone, std::int64_t{-1}}}};
     s.forward = kernels::sparseCategoricalCrossentropyForward;
     s.backward = kernels::sparseCategoricalCrossentropyBackward;
     s.pytorch.notExportable = export_reason::kLossPyTorch;

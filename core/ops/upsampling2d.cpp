@@ -29,18 +29,19 @@ OpSchema upSampling2dSchema() {
         out.shape = Shape::image(in.height() * f[0], in.width() * f[1], in.channels());
         return {out};
     };
-    s.keras.forms = {{.classes = {"UpSampling2D"},
-                      .attrs = {{"size", "size", KerasValue::Pair, std::int64_t{2}},
-                                {"interpolation", "interpolation", KerasValue::String,
-                                 std::string("nearest")}},
-                      .channelsLast = true}};
+    s.keras.forms = {
+        {.classes = {"UpSampling2D"},
+         .attrs = {{"size", "size", KerasValue::Pair, std::int64_t{2}},
+                   {"interpolation", "interpolation", KerasValue::String, std::string("nearest")}},
+         .channelsLast = true}};
     s.forward = kernels::upSampling2dForward;
     s.backward = kernels::upSampling2dBackward;
     s.pytorch.module = [](const InteropView& v) {
         const auto& size = v.getList("size");
         const bool nearest = v.getString("interpolation") == "nearest";
         return strCat("Lambda(lambda x: F.interpolate(x, scale_factor=(", size[0], ", ", size[1],
-                      "), mode=", nearest ? "\"nearest\"" : "\"bilinear\", align_corners=False", "))");
+                      "), mode=", nearest ? "\"nearest\"" : "\"bilinear\", align_corners=False",
+                      "))");
     };
     // Keras: nearest repeats pixels (source = floor(dst / size)); bilinear is
     // tf.image.resize with half-pixel centres.

@@ -22,7 +22,8 @@ OpSchema zeroPadding2dSchema() {
         const auto& p = ctx.getList("padding");
         TensorType out = ctx.input(0);
         const Shape& in = out.shape;
-        out.shape = Shape::image(in.height() + p[0] + p[1], in.width() + p[2] + p[3], in.channels());
+        out.shape =
+            Shape::image(in.height() + p[0] + p[1], in.width() + p[2] + p[3], in.channels());
         if (out.range)
             out.range = ValueRange{std::min(0.0, out.range->lo), std::max(0.0, out.range->hi)};
         return {out};
@@ -34,13 +35,15 @@ OpSchema zeroPadding2dSchema() {
     s.backward = kernels::zeroPadding2dBackward;
     s.pytorch.module = [](const InteropView& v) {
         const auto& p = v.getList("padding"); // top, bottom, left, right
-        return strCat("Lambda(lambda x: F.pad(x, (", p[2], ", ", p[3], ", ", p[0], ", ", p[1], ")))");
+        return strCat("Lambda(lambda x: F.pad(x, (", p[2], ", ", p[3], ", ", p[0], ", ", p[1],
+                      ")))");
     };
     s.onnx.write = [](const InteropView& v, OnnxBuilder& b) {
         const auto& p = v.getList("padding"); // top, bottom, left, right
-        b.node("Pad", v.name(),
-               {b.input(0), b.int64Constant(v.name() + "/pads", {0, 0, p[0], p[2], 0, 0, p[1], p[3]})},
-               {b.result()}, {{"mode", std::string("constant")}});
+        b.node(
+            "Pad", v.name(),
+            {b.input(0), b.int64Constant(v.name() + "/pads", {0, 0, p[0], p[2], 0, 0, p[1], p[3]})},
+            {b.result()}, {{"mode", std::string("constant")}});
     };
     s.onnx.keepsInputDType = true;
     s.flops.freeBecause = export_reason::kNoArithmetic;

@@ -4,7 +4,8 @@
 
 namespace segforge::core {
 
-std::optional<DatasetSpec> datasetSpecOf(const Node& dataset, const std::filesystem::path& projectFile) {
+std::optional<DatasetSpec> datasetSpecOf(const Node& dataset,
+                                         const std::filesystem::path& projectFile) {
     auto text = [&](const char* name) {
         auto v = ops::resolvedAttr(dataset, name);
         return v ? std::get<std::string>(*v) : std::string();
@@ -12,8 +13,8 @@ std::optional<DatasetSpec> datasetSpecOf(const Node& dataset, const std::filesys
     const std::string images = text("images");
     if (images.empty())
         return std::nullopt;
-    const std::filesystem::path base = projectFile.empty() ? std::filesystem::current_path()
-                                                           : projectFile.parent_path();
+    const std::filesystem::path base =
+        projectFile.empty() ? std::filesystem::current_path() : projectFile.parent_path();
     auto resolve = [&](const std::string& p) {
         std::filesystem::path path(p);
         return path.is_absolute() ? path : base / path;

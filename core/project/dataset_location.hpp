@@ -10,6 +10,7 @@ namespace segforge::core {
 
 /// The folders a Dataset node points to, resolved against the project file's
 /// directory (relative paths) — nullopt when the node names no image folder.
-std::optional<DatasetSpec> datasetSpecOf(const Node& dataset, const std::filesystem::path& projectFile);
+std::optional<DatasetSpec> datasetSpecOf(const Node& dataset,
+                                         const std::filesystem::path& projectFile);
 
 } // namespace segforge::core

@@ -2,10 +2,9 @@
 
 #include "graph/graph.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -16,13 +15,13 @@ namespace segforge::core {
 struct TrainingSettings {
     std::int64_t epochs = 20;
     double learningRate = 1e-3;
-    std::string optimizer = "adam";   ///< sgd, adam, adamw
+    std::string optimizer = "adam";    ///< sgd, adam, adamw
     std::string schedule = "constant"; ///< constant, step, cosine
     double momentum = 0.9;             ///< SGD
     double weightDecay = 1e-4;         ///< AdamW
     double validationSplit = 0.2;
     std::int64_t seed = 42;
-    std::int64_t threads = 0;          ///< 0: all cores
+    std::int64_t threads = 0; ///< 0: all cores
     friend bool operator==(const TrainingSettings&, const TrainingSettings&) = default;
 };
 
@@ -31,8 +30,9 @@ struct TrainingSettings {
 /// File names are plain names in the project's directory, never paths, so a
 /// project cannot make SegForge read or overwrite a file elsewhere.
 struct WeightsSection {
-    std::string file;          ///< safetensors with "<node>/<param>" tensors: NAME.weights.safetensors
-    std::string checkpoint;    ///< "" or the optimizer state for continuing exactly (NAME.checkpoint.safetensors)
+    std::string file;       ///< safetensors with "<node>/<param>" tensors: NAME.weights.safetensors
+    std::string checkpoint; ///< "" or the optimizer state for continuing exactly
+                            ///< (NAME.checkpoint.safetensors)
     std::string graphRevision; ///< graphRevision() of the network the weights were trained for
     std::int64_t step = 0;     ///< optimizer steps the weights have had
     friend bool operator==(const WeightsSection&, const WeightsSection&) = default;

@@ -57,7 +57,8 @@ namespace {
 /// Collects located errors while walking the document.
 class Reader {
 public:
-    explicit Reader(std::string file) : m_file(std::move(file)) {}
+    explicit Reader(std::string file)
+        : m_file(std::move(file)) {}
 
     void error(const std::string& path, const std::string& what) {
         m_errors.push_back(strCat(m_file, ":", path, ": ", what));
@@ -139,7 +140,8 @@ public:
         return d;
     }
 
-    void unknownKeys(const json& obj, const std::string& path, std::initializer_list<const char*> known) {
+    void unknownKeys(const json& obj, const std::string& path,
+                     std::initializer_list<const char*> known) {
         for (const auto& [key, value] : obj.items()) {
             bool ok = false;
             for (const char* k : known)
@@ -202,7 +204,8 @@ void readNode(Reader& r, const json& jn, const std::string& path, Graph& graph,
                     node.attrs.emplace(key, std::move(*v));
                 else
                     r.error(path + ".attrs." + key, "expected a number, string, boolean or list of "
-                                                    "integers, got " + jsonExcerpt(value));
+                                                    "integers, got " +
+                                                        jsonExcerpt(value));
             }
         }
     }
@@ -255,7 +258,8 @@ void readGroup(Reader& r, const json& jg, const std::string& path, Graph& graph,
         return;
     }
     if (members && !members->is_array()) {
-        r.error(path + ".members", "expected a list of node ids, got " + Reader::typeName(*members));
+        r.error(path + ".members",
+                "expected a list of node ids, got " + Reader::typeName(*members));
         return;
     }
     if (!id || !name || !members)
@@ -274,7 +278,8 @@ void readGroup(Reader& r, const json& jg, const std::string& path, Graph& graph,
         }
         auto [it, fresh] = owner.emplace(node, *name);
         if (!fresh) {
-            r.error(at, strCat("node ", node, " is already in group '", validUtf8(it->second.substr(0, 80)),
+            r.error(at, strCat("node ", node, " is already in group '",
+                               validUtf8(it->second.substr(0, 80)),
                                "'; a node belongs to at most one group"));
             continue;
         }
@@ -291,8 +296,9 @@ void readTraining(Reader& r, const json& jt, TrainingSettings& t) {
         r.error(path, "expected an object, got " + Reader::typeName(jt));
         return;
     }
-    r.unknownKeys(jt, path, {"epochs", "learning_rate", "optimizer", "schedule", "momentum",
-                             "weight_decay", "validation_split", "seed", "threads"});
+    r.unknownKeys(jt, path,
+                  {"epochs", "learning_rate", "optimizer", "schedule", "momentum", "weight_decay",
+                   "validation_split", "seed", "threads"});
     if (auto v = r.integer(jt, path, "epochs", false, 1, 1000000))
         t.epochs = *v;
     if (auto v = r.number(jt, path, "learning_rate", 1e-12, 10))
@@ -307,7 +313,8 @@ void readTraining(Reader& r, const json& jt, TrainingSettings& t) {
         t.seed = *v;
     if (auto v = r.integer(jt, path, "threads", false, 0, 1024))
         t.threads = *v;
-    auto choose = [&](const char* key, std::initializer_list<const char*> allowed, std::string& out) {
+    auto choose = [&](const char* key, std::initializer_list<const char*> allowed,
+                      std::string& out) {
         auto v = r.str(jt, path, key, false);
         if (!v)
             return;
@@ -327,13 +334,15 @@ void readTraining(Reader& r, const json& jt, TrainingSettings& t) {
 }
 
 /// A file the weights section names: a plain name in the project's directory.
-std::optional<std::string> readSiblingName(Reader& r, const json& jw, const char* key, bool required) {
+std::optional<std::string> readSiblingName(Reader& r, const json& jw, const char* key,
+                                           bool required) {
     auto v = r.str(jw, "weights", key, required);
     if (!v)
         return std::nullopt;
     if (!isPlainFileName(*v)) {
-        r.error(strCat("weights.", key), strCat("'", validUtf8(v->substr(0, 80)),
-                                                "' is not a file name in the project's folder (no folders, no '..')"));
+        r.error(strCat("weights.", key),
+                strCat("'", validUtf8(v->substr(0, 80)),
+                       "' is not a file name in the project's folder (no folders, no '..')"));
         return std::nullopt;
     }
     return v;
@@ -351,8 +360,9 @@ void readWeights(Reader& r, const json& jw, std::optional<WeightsSection>& out) 
     auto revision = r.str(jw, "weights", "graph_revision", true);
     auto step = r.integer(jw, "weights", "step", false, 0, std::int64_t{1} << 53);
     if (revision && !isGraphRevision(*revision)) {
-        r.error("weights.graph_revision", strCat("'", validUtf8(revision->substr(0, 40)), "' is not ",
-                                                 kGraphRevisionDigits, " hexadecimal digits"));
+        r.error("weights.graph_revision",
+                strCat("'", validUtf8(revision->substr(0, 40)), "' is not ", kGraphRevisionDigits,
+                       " hexadecimal digits"));
         revision.reset();
     }
     if (!file || !revision)
@@ -414,7 +424,8 @@ ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) 
                     r.error("graph.nodes", "expected a list, got " + Reader::typeName(*nodes));
                 else
                     for (std::size_t i = 0; i < nodes->size(); ++i)
-                        readNode(r, (*nodes)[i], strCat("graph.nodes[", i, "]"), project.graph, ids);
+                        readNode(r, (*nodes)[i], strCat("graph.nodes[", i, "]"), project.graph,
+                                 ids);
             }
             if (const json* edges = r.field(*g, "graph", "edges", false)) {
                 if (!edges->is_array()) {
@@ -441,7 +452,8 @@ ProjectLoad parseProject(const std::string& text, const std::string& fileLabel) 
                 } else {
                     std::map<NodeId, std::string> owner;
                     for (std::size_t i = 0; i < groups->size(); ++i)
-                        readGroup(r, (*groups)[i], strCat("graph.groups[", i, "]"), project.graph, owner);
+                        readGroup(r, (*groups)[i], strCat("graph.groups[", i, "]"), project.graph,
+                                  owner);
                 }
             }
         }
@@ -509,19 +521,19 @@ nlohmann::ordered_json projectToJson(const Project& project) {
     }
     const TrainingSettings& t = project.training;
     ojson doc = {{"format", kProjectFormatName},
-                {"version", kProjectFormatVersion},
-                {"name", project.name},
-                {"graph", std::move(graph)},
-                {"training",
-                 {{"epochs", t.epochs},
-                  {"learning_rate", t.learningRate},
-                  {"optimizer", t.optimizer},
-                  {"schedule", t.schedule},
-                  {"momentum", t.momentum},
-                  {"weight_decay", t.weightDecay},
-                  {"validation_split", t.validationSplit},
-                  {"seed", t.seed},
-                  {"threads", t.threads}}}};
+                 {"version", kProjectFormatVersion},
+                 {"name", project.name},
+                 {"graph", std::move(graph)},
+                 {"training",
+                  {{"epochs", t.epochs},
+                   {"learning_rate", t.learningRate},
+                   {"optimizer", t.optimizer},
+                   {"schedule", t.schedule},
+                   {"momentum", t.momentum},
+                   {"weight_decay", t.weightDecay},
+                   {"validation_split", t.validationSplit},
+                   {"seed", t.seed},
+                   {"threads", t.threads}}}};
     if (!project.view.empty())
         doc["view"] = ojson::parse(project.view.dump());
     if (const auto& w = project.weights) {

@@ -16,9 +16,9 @@ std::string csvNumber(double v, int digits) {
 RunHistoryCsv RunHistoryCsv::runFolder(const std::string& dice, const std::string& iou,
                                        const std::vector<std::string>& others) {
     using K = Column::Kind;
-    std::vector<Column> columns = {{K::EpochNumber, "epoch"},           {K::TrainLoss, "train_loss"},
-                                   {K::ValLoss, "val_loss"},            {K::Metric, "val_dice", dice},
-                                   {K::Metric, "val_iou", iou},         {K::Seconds, "seconds", "", 4}};
+    std::vector<Column> columns = {{K::EpochNumber, "epoch"},   {K::TrainLoss, "train_loss"},
+                                   {K::ValLoss, "val_loss"},    {K::Metric, "val_dice", dice},
+                                   {K::Metric, "val_iou", iou}, {K::Seconds, "seconds", "", 4}};
     for (const auto& name : others)
         columns.push_back({K::Metric, "val_" + name, name});
     return RunHistoryCsv(std::move(columns), false);
@@ -54,11 +54,21 @@ std::string RunHistoryCsv::epochCells(const RunHistory::Epoch& e, double seconds
             row += ",";
         first = false;
         switch (c.kind) {
-        case Column::Kind::EpochNumber: row += std::to_string(e.epoch + 1); break;
-        case Column::Kind::EpochIndex: row += std::to_string(e.epoch); break;
-        case Column::Kind::TrainLoss: row += csvNumber(e.trainLoss, c.digits); break;
-        case Column::Kind::ValLoss: row += csvNumber(e.valLoss, c.digits); break;
-        case Column::Kind::Seconds: row += csvNumber(seconds, c.digits); break;
+        case Column::Kind::EpochNumber:
+            row += std::to_string(e.epoch + 1);
+            break;
+        case Column::Kind::EpochIndex:
+            row += std::to_string(e.epoch);
+            break;
+        case Column::Kind::TrainLoss:
+            row += csvNumber(e.trainLoss, c.digits);
+            break;
+        case Column::Kind::ValLoss:
+            row += csvNumber(e.valLoss, c.digits);
+            break;
+        case Column::Kind::Seconds:
+            row += csvNumber(seconds, c.digits);
+            break;
         case Column::Kind::Metric:
             if (auto it = e.metrics.find(c.metric); it != e.metrics.end())
                 row += csvNumber(it->second, c.digits);
@@ -72,7 +82,8 @@ std::string RunHistoryCsv::epochRow(const RunHistory::Epoch& epoch, double secon
     return epochCells(epoch, seconds);
 }
 
-std::string RunHistoryCsv::table(const RunHistory& history, const std::vector<double>& smoothedLoss) const {
+std::string RunHistoryCsv::table(const RunHistory& history,
+                                 const std::vector<double>& smoothedLoss) const {
     std::string out = header() + "\n";
     if (!m_steps) {
         for (const auto& e : history.epochs)
@@ -92,8 +103,8 @@ std::string RunHistoryCsv::table(const RunHistory& history, const std::vector<do
         while (e < epochs.size() && epochs[e].step < s.step)
             epochOnItsOwn(epochs[e++]);
         const double smoothed = i < smoothedLoss.size() ? smoothedLoss[i] : std::nan("");
-        out += std::to_string(s.step) + "," + csvNumber(s.loss, kDigits) + "," + csvNumber(smoothed, kDigits) + "," +
-               csvNumber(s.learningRate, kDigits);
+        out += std::to_string(s.step) + "," + csvNumber(s.loss, kDigits) + "," +
+               csvNumber(smoothed, kDigits) + "," + csvNumber(s.learningRate, kDigits);
         if (e < epochs.size() && epochs[e].step == s.step)
             out += "," + epochCells(epochs[e++], std::nan(""));
         else

@@ -9,7 +9,7 @@
 //                 one row per epoch, epochs numbered from 1 as the CLI prints
 //                 them; rows are appended as epochs finish, and a resumed run
 //                 keeps exactly the rows of its finished epochs.
-//   the export    step,loss,loss_smoothed,learning_rate,epoch,epoch_train_loss,val_loss,val_<metric>…
+//   the export step,loss,loss_smoothed,learning_rate,epoch,epoch_train_loss,val_loss,val_<metric>…
 //                 one row per step, an epoch on the row of its last step (a row
 //                 of its own when no step has its number); epochs from 0.
 //
@@ -51,7 +51,9 @@ public:
     std::string table(const RunHistory& history, const std::vector<double>& smoothedLoss) const;
 
 private:
-    RunHistoryCsv(std::vector<Column> epochColumns, bool steps) : m_epochColumns(std::move(epochColumns)), m_steps(steps) {}
+    RunHistoryCsv(std::vector<Column> epochColumns, bool steps)
+        : m_epochColumns(std::move(epochColumns))
+        , m_steps(steps) {}
     std::string epochCells(const RunHistory::Epoch& epoch, double seconds) const;
 
     std::vector<Column> m_epochColumns;

@@ -13,7 +13,8 @@ constexpr double kLevel = 170;  // canvas drop per U-Net level
 /// Builds the graph column by column so the saved layout reads as a U.
 class UNetBuilder {
 public:
-    explicit UNetBuilder(const UNetOptions& o) : m_o(o) {}
+    explicit UNetBuilder(const UNetOptions& o)
+        : m_o(o) {}
 
     Project build() {
         Project p;
@@ -28,7 +29,8 @@ public:
                            {"channels", std::int64_t{m_o.channels}},
                            {"mask_max", std::int64_t{binary ? 255 : m_o.classes - 1}},
                            {"batch_size", std::int64_t{8}}});
-        PortRef x = next(ops::kRescaleOp, "scale_image", 0, {{"scale", 1.0 / 255.0}}, {data, "image"});
+        PortRef x =
+            next(ops::kRescaleOp, "scale_image", 0, {{"scale", 1.0 / 255.0}}, {data, "image"});
 
         std::vector<PortRef> skips;
         for (int level = 0; level < m_o.depth; ++level) {
@@ -47,7 +49,8 @@ public:
                           {"padding", std::string("same")}},
                          x);
             } else {
-                x = next(ops::kUpSampling2DOp, prefix + "_up", level, {{"size", std::int64_t{2}}}, x);
+                x = next(ops::kUpSampling2DOp, prefix + "_up", level, {{"size", std::int64_t{2}}},
+                         x);
                 if (m_o.up == UNetOptions::Up::UpsampleConv)
                     x = next(ops::kConv2DOp, prefix + "_upconv", level,
                              {{"filters", std::int64_t{filtersAt(level)}},
@@ -72,8 +75,9 @@ public:
         PortRef target{data, "mask"};
         const double lossY = -kLevel;
         if (binary) {
-            NodeId scaleMask = m_graph.addNode(ops::kRescaleOp, "scale_mask", {{"scale", 1.0 / 255.0}},
-                                               {m_column * kColumn, lossY});
+            NodeId scaleMask =
+                m_graph.addNode(ops::kRescaleOp, "scale_mask", {{"scale", 1.0 / 255.0}},
+                                {m_column * kColumn, lossY});
             m_graph.connect({data, "mask"}, {scaleMask, "input"});
             target = {scaleMask, "output"};
         }
@@ -157,15 +161,19 @@ private:
 
 std::string_view upModeName(UNetOptions::Up up) {
     switch (up) {
-    case UNetOptions::Up::Upsample: return "upsample";
-    case UNetOptions::Up::Transpose: return "transpose";
-    case UNetOptions::Up::UpsampleConv: return "upsample_conv";
+    case UNetOptions::Up::Upsample:
+        return "upsample";
+    case UNetOptions::Up::Transpose:
+        return "transpose";
+    case UNetOptions::Up::UpsampleConv:
+        return "upsample_conv";
     }
     return "transpose";
 }
 
 std::optional<UNetOptions::Up> parseUpMode(std::string_view text) {
-    for (auto up : {UNetOptions::Up::Upsample, UNetOptions::Up::Transpose, UNetOptions::Up::UpsampleConv})
+    for (auto up :
+         {UNetOptions::Up::Upsample, UNetOptions::Up::Transpose, UNetOptions::Up::UpsampleConv})
         if (upModeName(up) == text)
             return up;
     return std::nullopt;

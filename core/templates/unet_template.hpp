@@ -2,19 +2,19 @@
 
 #include "project/project.hpp"
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 
 namespace segforge::core {
 
 struct UNetOptions {
-    int depth = 4;       ///< number of poolings (1–6)
-    int filters = 16;    ///< filters of the first level; doubled at each level down
-    int size = 128;      ///< input height and width; must be a multiple of 2^depth
-    int channels = 3;    ///< image channels
-    int classes = 1;     ///< 1: binary (sigmoid + BCEDice); K > 1: softmax + sparse categorical
+    int depth = 4;    ///< number of poolings (1–6)
+    int filters = 16; ///< filters of the first level; doubled at each level down
+    int size = 128;   ///< input height and width; must be a multiple of 2^depth
+    int channels = 3; ///< image channels
+    int classes = 1;  ///< 1: binary (sigmoid + BCEDice); K > 1: softmax + sparse categorical
     bool batchnorm = false;
     /// How the decoder goes up a level: Conv2DTranspose 2×2/2; nearest
     /// UpSampling2D alone; or UpSampling2D then a 3×3 ReLU convolution halving

@@ -4,22 +4,32 @@ namespace segforge::core {
 
 std::string_view dtypeName(DType dtype) {
     switch (dtype) {
-    case DType::UInt8: return "uint8";
-    case DType::UInt16: return "uint16";
-    case DType::Int32: return "int32";
-    case DType::Float32: return "float32";
-    case DType::Bool: return "bool";
+    case DType::UInt8:
+        return "uint8";
+    case DType::UInt16:
+        return "uint16";
+    case DType::Int32:
+        return "int32";
+    case DType::Float32:
+        return "float32";
+    case DType::Bool:
+        return "bool";
     }
     return "?";
 }
 
 std::string_view dtypeShortName(DType dtype) {
     switch (dtype) {
-    case DType::UInt8: return "u8";
-    case DType::UInt16: return "u16";
-    case DType::Int32: return "i32";
-    case DType::Float32: return "f32";
-    case DType::Bool: return "bool";
+    case DType::UInt8:
+        return "u8";
+    case DType::UInt16:
+        return "u16";
+    case DType::Int32:
+        return "i32";
+    case DType::Float32:
+        return "f32";
+    case DType::Bool:
+        return "bool";
     }
     return "?";
 }
@@ -35,10 +45,13 @@ std::optional<DType> parseDType(std::string_view text) {
 int dtypeSize(DType dtype) {
     switch (dtype) {
     case DType::UInt8:
-    case DType::Bool: return 1;
-    case DType::UInt16: return 2;
+    case DType::Bool:
+        return 1;
+    case DType::UInt16:
+        return 2;
     case DType::Int32:
-    case DType::Float32: return 4;
+    case DType::Float32:
+        return 4;
     }
     return 0;
 }
@@ -49,9 +62,12 @@ bool isIntegral(DType dtype) {
 
 double unsignedMax(DType dtype) {
     switch (dtype) {
-    case DType::UInt8: return 255.0;
-    case DType::UInt16: return 65535.0;
-    default: return 0.0;
+    case DType::UInt8:
+        return 255.0;
+    case DType::UInt16:
+        return 65535.0;
+    default:
+        return 0.0;
     }
 }
 

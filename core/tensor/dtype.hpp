@@ -22,7 +22,8 @@ std::optional<DType> parseDType(std::string_view text);
 int dtypeSize(DType dtype);
 bool isIntegral(DType dtype);
 
-inline constexpr DType kAllDTypes[] = {DType::UInt8, DType::UInt16, DType::Int32, DType::Float32, DType::Bool};
+inline constexpr DType kAllDTypes[] = {DType::UInt8, DType::UInt16, DType::Int32, DType::Float32,
+                                       DType::Bool};
 /// The largest value of an unsigned pixel type (255, 65535); 0 for the others.
 double unsignedMax(DType dtype);
 

@@ -16,8 +16,10 @@ public:
     static constexpr std::int64_t kBatch = -1;
 
     Shape() = default;
-    Shape(std::initializer_list<std::int64_t> dims) : m_dims(dims) {}
-    explicit Shape(std::vector<std::int64_t> dims) : m_dims(std::move(dims)) {}
+    Shape(std::initializer_list<std::int64_t> dims)
+        : m_dims(dims) {}
+    explicit Shape(std::vector<std::int64_t> dims)
+        : m_dims(std::move(dims)) {}
 
     /// N×H×W×C with a symbolic batch.
     static Shape image(std::int64_t height, std::int64_t width, std::int64_t channels) {

@@ -4,13 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace segforge::core {
 
-Tensor::Tensor(Shape shape, DType dtype) : m_shape(std::move(shape)), m_dtype(dtype) {
+Tensor::Tensor(Shape shape, DType dtype)
+    : m_shape(std::move(shape))
+    , m_dtype(dtype) {
     for (std::int64_t d : m_shape.dims())
         if (d < 0)
             throw std::invalid_argument("Tensor needs a concrete shape, got " + m_shape.toString());
@@ -18,9 +20,11 @@ Tensor::Tensor(Shape shape, DType dtype) : m_shape(std::move(shape)), m_dtype(dt
     std::int64_t bytes = 0;
     // Both products are checked: a signed overflow here is undefined behaviour, and a
     // wrapped size would allocate a small buffer that every kernel then overruns.
-    if (!numel || __builtin_mul_overflow(*numel, static_cast<std::int64_t>(dtypeSize(dtype)), &bytes) ||
+    if (!numel ||
+        __builtin_mul_overflow(*numel, static_cast<std::int64_t>(dtypeSize(dtype)), &bytes) ||
         static_cast<std::uint64_t>(bytes) > std::numeric_limits<std::size_t>::max())
-        throw std::invalid_argument("Tensor shape " + m_shape.toString() + " has too many elements to address");
+        throw std::invalid_argument("Tensor shape " + m_shape.toString() +
+                                    " has too many elements to address");
     m_numel = *numel;
     m_storage.assign(static_cast<std::size_t>(bytes), std::byte{0});
 }
@@ -66,18 +70,21 @@ const std::int32_t* Tensor::i32() const {
 double Tensor::valueAt(std::int64_t i) const {
     const std::byte* p = m_storage.data();
     switch (m_dtype) {
-    case DType::Float32: return reinterpret_cast<const float*>(p)[i];
+    case DType::Float32:
+        return reinterpret_cast<const float*>(p)[i];
     case DType::UInt8:
-    case DType::Bool: return reinterpret_cast<const std::uint8_t*>(p)[i];
-    case DType::UInt16: return reinterpret_cast<const std::uint16_t*>(p)[i];
-    case DType::Int32: return reinterpret_cast<const std::int32_t*>(p)[i];
+    case DType::Bool:
+        return reinterpret_cast<const std::uint8_t*>(p)[i];
+    case DType::UInt16:
+        return reinterpret_cast<const std::uint16_t*>(p)[i];
+    case DType::Int32:
+        return reinterpret_cast<const std::int32_t*>(p)[i];
     }
     return 0.0;
 }
 
 namespace {
-template <typename T>
-T saturate(double v) {
+template <typename T> T saturate(double v) {
     // NaN becomes 0, like the other out-of-range values becoming the nearest bound.
     if (!(v == v))
         return T{0};
@@ -93,11 +100,21 @@ T saturate(double v) {
 void Tensor::setValueAt(std::int64_t i, double v) {
     std::byte* p = m_storage.data();
     switch (m_dtype) {
-    case DType::Float32: reinterpret_cast<float*>(p)[i] = static_cast<float>(v); return;
-    case DType::UInt8: reinterpret_cast<std::uint8_t*>(p)[i] = saturate<std::uint8_t>(v); return;
-    case DType::Bool: reinterpret_cast<std::uint8_t*>(p)[i] = v != 0.0 ? 1 : 0; return;
-    case DType::UInt16: reinterpret_cast<std::uint16_t*>(p)[i] = saturate<std::uint16_t>(v); return;
-    case DType::Int32: reinterpret_cast<std::int32_t*>(p)[i] = saturate<std::int32_t>(v); return;
+    case DType::Float32:
+        reinterpret_cast<float*>(p)[i] = static_cast<float>(v);
+        return;
+    case DType::UInt8:
+        reinterpret_cast<std::uint8_t*>(p)[i] = saturate<std::uint8_t>(v);
+        return;
+    case DType::Bool:
+        reinterpret_cast<std::uint8_t*>(p)[i] = v != 0.0 ? 1 : 0;
+        return;
+    case DType::UInt16:
+        reinterpret_cast<std::uint16_t*>(p)[i] = saturate<std::uint16_t>(v);
+        return;
+    case DType::Int32:
+        reinterpret_cast<std::int32_t*>(p)[i] = saturate<std::int32_t>(v);
+        return;
     }
 }
 
@@ -105,7 +122,8 @@ Tensor Tensor::reshaped(Shape shape) const {
     Tensor t = *this;
     const std::optional<std::int64_t> n = shape.checkedNumel();
     if (!n || *n != m_numel)
-        throw std::invalid_argument(strCat("cannot reshape ", describe(), " to ", shape.toString()));
+        throw std::invalid_argument(
+            strCat("cannot reshape ", describe(), " to ", shape.toString()));
     t.m_shape = std::move(shape);
     return t;
 }

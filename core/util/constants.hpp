@@ -14,7 +14,8 @@ inline constexpr const char* kProjectExtension = ".segforge";
 
 /// The image files data folders hold, lower case, in the order a ground-truth
 /// mask is looked for by its image's stem.
-inline constexpr std::array<std::string_view, 6> kImageExtensions{".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"};
+inline constexpr std::array<std::string_view, 6> kImageExtensions{".png", ".jpg",  ".jpeg",
+                                                                  ".tif", ".tiff", ".bmp"};
 
 /// A trained network's weights and the training state a run resumes from: the
 /// files in a `segforge-cli train` run folder, the app's default export name,

@@ -21,7 +21,8 @@ Graph unet(int depth) {
 
 Graph chain(int length) {
     Graph g;
-    NodeId prev = g.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}});
+    NodeId prev =
+        g.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}});
     for (int i = 0; i < length - 1; ++i) {
         const bool conv = i % 2 == 0;
         NodeId n = g.addNode(conv ? "Conv2D" : "Activation", "n" + std::to_string(i),

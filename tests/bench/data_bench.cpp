@@ -5,9 +5,8 @@
 #include "data/image_pipeline.hpp"
 
 #include <benchmark/benchmark.h>
-#include <opencv2/core.hpp>
-
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <unistd.h>
 
 using namespace segforge::core;
@@ -19,7 +18,8 @@ const std::filesystem::path& benchData() {
     struct Data {
         std::filesystem::path root;
         Data() {
-            root = std::filesystem::temp_directory_path() / ("segforge_data_bench_" + std::to_string(::getpid()));
+            root = std::filesystem::temp_directory_path() /
+                   ("segforge_data_bench_" + std::to_string(::getpid()));
             std::filesystem::create_directories(root / "images");
             std::filesystem::create_directories(root / "masks");
             cv::RNG rng(1);
@@ -65,11 +65,16 @@ void runFeed(benchmark::State& state, bool augmentOn) {
         }
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(images));
-    state.counters["images/s"] = benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsRate);
+    state.counters["images/s"] =
+        benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsRate);
 }
 
-void BM_DataFeed128Cached(benchmark::State& state) { runFeed(state, false); }
-void BM_DataFeed128CachedAugmented(benchmark::State& state) { runFeed(state, true); }
+void BM_DataFeed128Cached(benchmark::State& state) {
+    runFeed(state, false);
+}
+void BM_DataFeed128CachedAugmented(benchmark::State& state) {
+    runFeed(state, true);
+}
 
 } // namespace
 

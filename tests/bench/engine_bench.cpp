@@ -11,7 +11,6 @@
 #include "ops/op_registry.hpp"
 
 #include <benchmark/benchmark.h>
-
 #include <random>
 #include <string>
 
@@ -26,18 +25,25 @@ struct ConvSetup {
     KernelContext ctx;
 
     ConvSetup(std::int64_t n, std::int64_t hw, std::int64_t cin, std::int64_t cout)
-        : x(Shape{n, hw, hw, cin}, DType::Float32), y(Shape{n, hw, hw, cout}, DType::Float32),
-          w(Shape{3, 3, cin, cout}, DType::Float32), b(Shape{cout}, DType::Float32),
-          dy(Shape{n, hw, hw, cout}, DType::Float32), dx(Shape{n, hw, hw, cin}, DType::Float32),
-          dw(Shape{3, 3, cin, cout}, DType::Float32), db(Shape{cout}, DType::Float32) {
+        : x(Shape{n, hw, hw, cin}, DType::Float32)
+        , y(Shape{n, hw, hw, cout}, DType::Float32)
+        , w(Shape{3, 3, cin, cout}, DType::Float32)
+        , b(Shape{cout}, DType::Float32)
+        , dy(Shape{n, hw, hw, cout}, DType::Float32)
+        , dx(Shape{n, hw, hw, cin}, DType::Float32)
+        , dw(Shape{3, 3, cin, cout}, DType::Float32)
+        , db(Shape{cout}, DType::Float32) {
         std::mt19937 rng(1);
         std::uniform_real_distribution<float> u(-1, 1);
         for (Tensor* t : {&x, &w, &dy})
             for (std::int64_t i = 0; i < t->numel(); ++i)
                 t->f32()[i] = u(rng);
-        attrs = {{"filters", cout}, {"kernel_size", std::vector<std::int64_t>{3, 3}},
-                 {"strides", std::vector<std::int64_t>{1, 1}}, {"padding", std::string("same")},
-                 {"dilation_rate", std::vector<std::int64_t>{1, 1}}, {"activation", std::string("relu")},
+        attrs = {{"filters", cout},
+                 {"kernel_size", std::vector<std::int64_t>{3, 3}},
+                 {"strides", std::vector<std::int64_t>{1, 1}},
+                 {"padding", std::string("same")},
+                 {"dilation_rate", std::vector<std::int64_t>{1, 1}},
+                 {"activation", std::string("relu")},
                  {"use_bias", true}};
         ctx.attrs = &attrs;
         ctx.inputs = {&x};
@@ -68,13 +74,18 @@ void convBench(benchmark::State& state, bool backward) {
             conv->forward(s.ctx);
         benchmark::DoNotOptimize(s.y.f32());
     }
-    const double flops = 2.0 * 8 * static_cast<double>(hw * hw * cin * cout) * 9 * (backward ? 2 : 1);
-    state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
-                                                   benchmark::Counter::kIsRate);
-    std::string label =
-        path == segforge::core::kernels::ConvPath::Gemm ? "gemm" : segforge::core::kernels::convPathName();
-    if (path != segforge::core::kernels::ConvPath::Gemm && segforge::core::kernels::useWinogradConv(
-            segforge::core::kernels::makeConvGeometry(8, hw, hw, cin, hw, hw, 3, 3, 1, 1, 1, 1, true), cout))
+    const double flops =
+        2.0 * 8 * static_cast<double>(hw * hw * cin * cout) * 9 * (backward ? 2 : 1);
+    state.counters["GFLOP/s"] = benchmark::Counter(
+        flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+    std::string label = path == segforge::core::kernels::ConvPath::Gemm
+                            ? "gemm"
+                            : segforge::core::kernels::convPathName();
+    if (path != segforge::core::kernels::ConvPath::Gemm &&
+        segforge::core::kernels::useWinogradConv(
+            segforge::core::kernels::makeConvGeometry(8, hw, hw, cin, hw, hw, 3, 3, 1, 1, 1, 1,
+                                                      true),
+            cout))
         label += "+winograd";
     state.SetLabel(label);
     segforge::core::kernels::setConvPath(segforge::core::kernels::ConvPath::Auto);
@@ -84,12 +95,17 @@ void convBench(benchmark::State& state, bool backward) {
 /// {H=W, Cin, Cout} × every path.
 void convShapes(benchmark::internal::Benchmark* b) {
     for (std::int64_t path : {0, 3, 1, 2})
-        for (auto shape : {std::vector<std::int64_t>{128, 16, 16}, {64, 32, 32}, {32, 64, 64}, {8, 256, 256}})
+        for (auto shape :
+             {std::vector<std::int64_t>{128, 16, 16}, {64, 32, 32}, {32, 64, 64}, {8, 256, 256}})
             b->Args({shape[0], shape[1], shape[2], path});
 }
 
-void BM_Conv3x3Forward(benchmark::State& state) { convBench(state, false); }
-void BM_Conv3x3Backward(benchmark::State& state) { convBench(state, true); }
+void BM_Conv3x3Forward(benchmark::State& state) {
+    convBench(state, false);
+}
+void BM_Conv3x3Backward(benchmark::State& state) {
+    convBench(state, true);
+}
 
 } // namespace
 

@@ -6,7 +6,6 @@
 #include "layout/wire_router.hpp"
 
 #include <benchmark/benchmark.h>
-
 #include <random>
 
 using namespace segforge::core;
@@ -85,7 +84,8 @@ void BM_PlaceLabels300(benchmark::State& state) {
     std::size_t placed = 0;
     for (auto _ : state) {
         auto labels = placeWireLabels(routes, sizes, rects);
-        placed = static_cast<std::size_t>(std::count_if(labels.begin(), labels.end(), [](auto& l) { return l.has_value(); }));
+        placed = static_cast<std::size_t>(
+            std::count_if(labels.begin(), labels.end(), [](auto& l) { return l.has_value(); }));
         benchmark::DoNotOptimize(labels);
     }
     state.counters["wires"] = static_cast<double>(routes.size());
@@ -102,7 +102,10 @@ namespace {
 segforge::core::Graph wideUNet(int convs) {
     using namespace segforge::core;
     Graph g;
-    PortRef x{g.addNode("Input", "in", {{"height", std::int64_t{256}}, {"width", std::int64_t{256}}, {"channels", std::int64_t{3}}}),
+    PortRef x{g.addNode("Input", "in",
+                        {{"height", std::int64_t{256}},
+                         {"width", std::int64_t{256}},
+                         {"channels", std::int64_t{3}}}),
               "output"};
     auto next = [&](const std::string& op, AttrMap attrs) {
         NodeId id = g.addNode(op, g.uniqueName(op), std::move(attrs));
@@ -124,7 +127,9 @@ segforge::core::Graph wideUNet(int convs) {
     }
     block();
     for (int level = 4; level >= 0; --level) {
-        next("Conv2DTranspose", {{"filters", std::int64_t{8}}, {"kernel_size", std::int64_t{2}}, {"strides", std::int64_t{2}},
+        next("Conv2DTranspose", {{"filters", std::int64_t{8}},
+                                 {"kernel_size", std::int64_t{2}},
+                                 {"strides", std::int64_t{2}},
                                  {"padding", std::string("same")}});
         NodeId concat = g.addNode("Concatenate", g.uniqueName("concat"));
         g.connect(skips[static_cast<std::size_t>(level)], {concat, "a"});
@@ -192,8 +197,12 @@ void BM_RouteLaidOutUNet300(benchmark::State& state) {
     for (const Edge& e : g.edges()) {
         const Node& a = *g.findNode(e.from.node);
         const Node& b = *g.findNode(e.to.node);
-        const Point oa = *nodeGeometry(a).outputOffset(e.from.port), ob = *nodeGeometry(b).inputOffset(e.to.port);
-        wires.push_back({{a.position.x + oa.x, a.position.y + oa.y}, {b.position.x + ob.x, b.position.y + ob.y}, a.id, b.id});
+        const Point oa = *nodeGeometry(a).outputOffset(e.from.port),
+                    ob = *nodeGeometry(b).inputOffset(e.to.port);
+        wires.push_back({{a.position.x + oa.x, a.position.y + oa.y},
+                         {b.position.x + ob.x, b.position.y + ob.y},
+                         a.id,
+                         b.id});
     }
     for (auto _ : state) {
         WireRouter router(obstacles);

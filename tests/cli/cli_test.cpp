@@ -3,13 +3,11 @@
 #include "cli_runner.hpp"
 #include "ops/op_registry.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include <gmock/gmock.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
 #include <set>
 
 using ::testing::HasSubstr;
@@ -21,7 +19,9 @@ namespace {
 using CliRun = segforge::testing::CliResult;
 
 /// stdout only.
-CliRun cli(const std::string& args) { return segforge::testing::runCli(args); }
+CliRun cli(const std::string& args) {
+    return segforge::testing::runCli(args);
+}
 /// stdout and stderr.
 CliRun cliWithStderr(const std::string& args) {
     return segforge::testing::runCli(args, segforge::testing::Stderr::Merge);
@@ -55,7 +55,7 @@ fs::path writeFixture() {
 TEST(Cli, TemplateThenCheckIsClean) {
     fs::path file = scratch("unet.segforge");
     CliRun t = cli("template unet --depth 3 --filters 8 --size 64 --batchnorm --up upsample -o " +
-                file.string());
+                   file.string());
     ASSERT_EQ(t.exitCode, 0) << t.out;
     EXPECT_THAT(t.out, HasSubstr("wrote"));
     // The graph alone (--no-data): without it, the template's missing data folder
@@ -97,7 +97,8 @@ TEST(Cli, CheckHumanOutputIsCompilerStyle) {
     fs::path file = writeFixture();
     CliRun c = cli("check --no-data " + file.string());
     EXPECT_EQ(c.exitCode, 1);
-    EXPECT_THAT(c.out, HasSubstr(file.string() + ": error[loss-shape-mismatch] 'loss'.prediction:"));
+    EXPECT_THAT(c.out,
+                HasSubstr(file.string() + ": error[loss-shape-mismatch] 'loss'.prediction:"));
     EXPECT_THAT(c.out, HasSubstr("fix 1: Set padding='same'"));
     EXPECT_THAT(c.out, HasSubstr("3 errors, 0 warnings"));
 }
@@ -107,7 +108,7 @@ TEST(Cli, UnreadableInputExitsTwoWithLocation) {
     EXPECT_EQ(missing.exitCode, 2);
     EXPECT_THAT(missing.out, HasSubstr("/nonexistent.segforge: cannot open the file"));
     CliRun bad = cliWithStderr("check " + std::string(SEGFORGE_TEST_DATA) +
-                            "/bad_projects/dangling_edge.segforge");
+                               "/bad_projects/dangling_edge.segforge");
     EXPECT_EQ(bad.exitCode, 2);
     EXPECT_THAT(bad.out, HasSubstr("graph.edges[0].to.node: no node with id 99"));
 }
@@ -138,13 +139,14 @@ TEST(Cli, VersionIsTheCMakeProjectVersion) {
 TEST(Cli, EveryCommandHasItsUsage) {
     CliRun all = cli("--help");
     EXPECT_EQ(all.exitCode, 0);
-    for (const char* command : {"check", "template", "ops", "sample-data", "train", "bench", "predict", "import",
-                                "export"})
+    for (const char* command : {"check", "template", "ops", "sample-data", "train", "bench",
+                                "predict", "import", "export"})
         EXPECT_THAT(all.out, HasSubstr(std::string("\n  ") + command + " ")) << command;
     CliRun train = cli("train --help");
     EXPECT_EQ(train.exitCode, 0);
     EXPECT_THAT(train.out, HasSubstr("segforge-cli train [OPTIONS] PROJECT"));
-    for (const char* option : {"--data DIR", "--epochs INT", "--lr NUMBER", "-o,--out DIR", "--resume", "--overwrite"})
+    for (const char* option :
+         {"--data DIR", "--epochs INT", "--lr NUMBER", "-o,--out DIR", "--resume", "--overwrite"})
         EXPECT_THAT(train.out, HasSubstr(option)) << option;
     EXPECT_THAT(train.out, Not(HasSubstr("--weights"))) << "predict's option, not train's";
     EXPECT_THAT(cli("predict --help").out, HasSubstr("--threshold NUMBER"));
@@ -159,7 +161,9 @@ TEST(Cli, ABadOptionNamesTheOptionAndTheCommand) {
     EXPECT_THAT(lr.out, HasSubstr("segforge-cli train: option --lr must be > 0, got '0'"));
     CliRun share = cliWithStderr("sample-data -o x --empty 1.5");
     EXPECT_EQ(share.exitCode, 2);
-    EXPECT_THAT(share.out, HasSubstr("segforge-cli sample-data: option --empty must be ≥ 0 and ≤ 1, got '1.5'"));
+    EXPECT_THAT(
+        share.out,
+        HasSubstr("segforge-cli sample-data: option --empty must be ≥ 0 and ≤ 1, got '1.5'"));
     CliRun unknown = cliWithStderr("bench x.segforge --frob");
     EXPECT_EQ(unknown.exitCode, 2);
     EXPECT_THAT(unknown.out, HasSubstr("segforge-cli bench: unknown option --frob"));
@@ -168,15 +172,17 @@ TEST(Cli, ABadOptionNamesTheOptionAndTheCommand) {
     EXPECT_THAT(missing.out, HasSubstr("segforge-cli predict: --out is required"));
     CliRun to = cliWithStderr("export x.segforge --to caffe -o y");
     EXPECT_EQ(to.exitCode, 2);
-    EXPECT_THAT(to.out, HasSubstr("segforge-cli export: --to: caffe not in {keras,pytorch,keras-json,onnx}"));
+    EXPECT_THAT(
+        to.out,
+        HasSubstr("segforge-cli export: --to: caffe not in {keras,pytorch,keras-json,onnx}"));
     CliRun command = cliWithStderr("frobnicate");
     EXPECT_THAT(command.out, HasSubstr("segforge-cli: unknown command 'frobnicate'"));
     EXPECT_EQ(cliWithStderr("train x.segforge --resume --overwrite").exitCode, 2);
 }
 
 TEST(Cli, ARepeatedOptionTakesTheLastValue) {
-    CliRun r = cli("template unet --depth 9 --depth 1 --filters 2 --size 16 -o " + scratch("a.segforge").string() +
-                   " -o " + scratch("repeated.segforge").string());
+    CliRun r = cli("template unet --depth 9 --depth 1 --filters 2 --size 16 -o " +
+                   scratch("a.segforge").string() + " -o " + scratch("repeated.segforge").string());
     EXPECT_EQ(r.exitCode, 0);
     EXPECT_THAT(r.out, HasSubstr("repeated.segforge: U-Net depth 1, 2 filters"));
 }
@@ -218,10 +224,15 @@ TEST(Cli, CheckProbesTheDatasetFolders) {
     // refuse (same code, same folder), and the attributes' types.
     CliRun plain = cliWithStderr("check " + file.string());
     EXPECT_EQ(plain.exitCode, 0) << plain.out;
-    EXPECT_THAT(plain.out, HasSubstr("warning[dataset-empty] 'data': Dataset 'data' has no data yet: folder '"));
-    CliRun train = cliWithStderr("train " + file.string() + " --out " + scratch("probe_run").string());
+    EXPECT_THAT(
+        plain.out,
+        HasSubstr("warning[dataset-empty] 'data': Dataset 'data' has no data yet: folder '"));
+    CliRun train =
+        cliWithStderr("train " + file.string() + " --out " + scratch("probe_run").string());
     EXPECT_EQ(train.exitCode, 2) << train.out;
-    EXPECT_THAT(train.out, HasSubstr("error[dataset-empty] 'data': Dataset 'data' has no image/mask pairs: folder '"));
+    EXPECT_THAT(
+        train.out,
+        HasSubstr("error[dataset-empty] 'data': Dataset 'data' has no image/mask pairs: folder '"));
     EXPECT_THAT(plain.out, HasSubstr("N×64×64×3 u8"));
     // With the data: its real size, which four poolings cannot take.
     CliRun probed = cli("check " + file.string() + " --data " + dir.string());

@@ -2,13 +2,11 @@
 
 #include "cli_runner.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include <gmock/gmock.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
@@ -23,7 +21,9 @@ CliResult run(const std::string& args, bool stderrToo = false) {
                                                      : segforge::testing::Stderr::Discard);
 }
 
-std::string keras(const std::string& file) { return std::string(SEGFORGE_TEST_DATA) + "/keras/" + file; }
+std::string keras(const std::string& file) {
+    return std::string(SEGFORGE_TEST_DATA) + "/keras/" + file;
+}
 
 fs::path scratch(const std::string& name) {
     fs::path dir = fs::temp_directory_path() / "segforge_interop_cli_tests";
@@ -39,8 +39,9 @@ TEST(InteropCli, CheckReadsKerasJsonDirectly) {
     auto doc = nlohmann::json::parse(r.out);
     std::vector<std::string> got;
     for (const auto& d : doc["diagnostics"])
-        got.push_back(d["severity"].get<std::string>() + ":" + d["code"].get<std::string>() + "@" +
-                      (d["node_name"].is_null() ? std::string("-") : d["node_name"].get<std::string>()));
+        got.push_back(
+            d["severity"].get<std::string>() + ":" + d["code"].get<std::string>() + "@" +
+            (d["node_name"].is_null() ? std::string("-") : d["node_name"].get<std::string>()));
     EXPECT_THAT(got, ::testing::Contains("error:concat-shape-mismatch@concatenate"));
     EXPECT_THAT(got, ::testing::Contains("warning:no-loss@-"));
     // The sweep names the root cause too: 100 does not survive three poolings.
@@ -72,8 +73,11 @@ TEST(InteropCli, BadKerasFileSaysWhere) {
     EXPECT_EQ(r.exitCode, 2);
     auto doc = nlohmann::json::parse(r.out);
     ASSERT_EQ(doc["errors"].size(), 1u);
-    EXPECT_THAT(doc["errors"][0].get<std::string>(), HasSubstr("config.layers[4].inbound_nodes[0][0]"));
-    CliResult trunc = run("import " + keras("bad/truncated.json") + " -o " + scratch("never.segforge").string(), true);
+    EXPECT_THAT(doc["errors"][0].get<std::string>(),
+                HasSubstr("config.layers[4].inbound_nodes[0][0]"));
+    CliResult trunc =
+        run("import " + keras("bad/truncated.json") + " -o " + scratch("never.segforge").string(),
+            true);
     EXPECT_EQ(trunc.exitCode, 2);
     EXPECT_THAT(trunc.out, HasSubstr("not valid JSON"));
     EXPECT_FALSE(fs::exists(scratch("never.segforge")));
@@ -81,7 +85,8 @@ TEST(InteropCli, BadKerasFileSaysWhere) {
 
 TEST(InteropCli, ImportWritesAProjectThatKeepsTheMistake) {
     fs::path project = scratch("imported.segforge");
-    CliResult r = run("import " + keras("unsupported_keras3.json") + " -o " + project.string(), true);
+    CliResult r =
+        run("import " + keras("unsupported_keras3.json") + " -o " + project.string(), true);
     ASSERT_EQ(r.exitCode, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("1 unsupported layer(s)"));
     EXPECT_THAT(r.out, HasSubstr("GroupNormalization 'enc2_gn' has no SegForge op"));
@@ -98,7 +103,8 @@ TEST(InteropCli, ImportWritesAProjectThatKeepsTheMistake) {
 
 TEST(InteropCli, ExportScriptsAndKerasJson) {
     fs::path project = scratch("unet.segforge");
-    ASSERT_EQ(run("template unet --depth 2 --filters 4 --size 32 -o " + project.string()).exitCode, 0);
+    ASSERT_EQ(run("template unet --depth 2 --filters 4 --size 32 -o " + project.string()).exitCode,
+              0);
     fs::path torch = scratch("unet_torch.py");
     CliResult t = run("export " + project.string() + " --to pytorch -o " + torch.string());
     ASSERT_EQ(t.exitCode, 0) << t.out;
@@ -108,18 +114,24 @@ TEST(InteropCli, ExportScriptsAndKerasJson) {
     EXPECT_EQ(std::system(("python3 -m py_compile " + kscript.string()).c_str()), 0);
 
     fs::path json = scratch("unet_export.json");
-    ASSERT_EQ(run("export " + project.string() + " --to keras-json -o " + json.string()).exitCode, 0);
+    ASSERT_EQ(run("export " + project.string() + " --to keras-json -o " + json.string()).exitCode,
+              0);
     CliResult c = run("check --json " + json.string());
     EXPECT_EQ(c.exitCode, 0) << c.out;
     EXPECT_THAT(c.out, HasSubstr("\"enc1_conv1\""));
 
     // Without --weights, ONNX carries the seeded initial weights (and says so).
-    CliResult onnx = run("export " + project.string() + " --to onnx -o " + scratch("x.onnx").string(), true);
+    CliResult onnx =
+        run("export " + project.string() + " --to onnx -o " + scratch("x.onnx").string(), true);
     EXPECT_EQ(onnx.exitCode, 0) << onnx.out;
     EXPECT_THAT(onnx.out, HasSubstr("initial weights (seed 42)"));
     EXPECT_GT(fs::file_size(scratch("x.onnx")), 1000u);
     EXPECT_EQ(run("export " + project.string() + " --to onnx --weights /no/such.safetensors -o " +
-                  scratch("z.onnx").string()).exitCode, 2);
-    EXPECT_EQ(run("export " + project.string() + " --to pytorch --weights /no/such.safetensors -o " +
-                  scratch("y.py").string()).exitCode, 2);
+                  scratch("z.onnx").string())
+                  .exitCode,
+              2);
+    EXPECT_EQ(run("export " + project.string() +
+                  " --to pytorch --weights /no/such.safetensors -o " + scratch("y.py").string())
+                  .exitCode,
+              2);
 }

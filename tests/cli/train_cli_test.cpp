@@ -5,14 +5,12 @@
 #include "data/image_io.hpp"
 #include "io/safetensors.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include <gmock/gmock.h>
-#include <opencv2/core.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 #include <sstream>
 #include <unistd.h>
 
@@ -40,7 +38,8 @@ fs::path tinyProject() {
     const fs::path project = workDir() / "unet.segforge";
     if (fs::exists(project))
         return project;
-    const CliRun data = cli("sample-data --count 8 --size 32 --seed 3 -o " + (workDir() / "data").string());
+    const CliRun data =
+        cli("sample-data --count 8 --size 32 --seed 3 -o " + (workDir() / "data").string());
     EXPECT_EQ(data.exitCode, 0) << data.out;
     const CliRun t = cli("template unet --depth 2 --filters 4 --size 32 -o " + project.string());
     EXPECT_EQ(t.exitCode, 0) << t.out;
@@ -78,9 +77,11 @@ fs::path smallProject(const std::string& name, const std::string& loss, const st
         {"id": 4, "op": "MaxPool2D", "name": "pool"},
         {"id": 5, "op": "Conv2DTranspose", "name": "up", "attrs": {"filters": 2, "kernel_size": 2, "strides": 2}},
         {"id": 6, "op": "Conv2D", "name": "head", "attrs": {"filters": 1, "kernel_size": 1,
-          "activation": ")" + headActivation + R"(", "kernel_initializer": ")" + headInit + R"("}},
+          "activation": ")" + headActivation +
+                               R"(", "kernel_initializer": ")" + headInit + R"("}},
         {"id": 7, "op": "Rescale", "name": "scale_mask", "attrs": {"scale": 0.00392156862745098}},
-        {"id": 8, "op": ")" + loss + R"(", "name": "the_loss", "attrs": {"epsilon": 0.0}}],
+        {"id": 8, "op": ")" + loss +
+                               R"(", "name": "the_loss", "attrs": {"epsilon": 0.0}}],
        "edges": [
         {"from": {"node": 1, "port": "image"}, "to": {"node": 2, "port": "input"}},
         {"from": {"node": 2, "port": "output"}, "to": {"node": 3, "port": "input"}},
@@ -97,7 +98,9 @@ fs::path smallProject(const std::string& name, const std::string& loss, const st
             cv::Mat image(8, 8, CV_8UC3, cv::Scalar(40 * i, 100, 200));
             const std::string stem = "s" + std::to_string(i) + ".png";
             EXPECT_EQ(segforge::core::writeImage(workDir() / "small/images" / stem, image), "");
-            EXPECT_EQ(segforge::core::writeImage(workDir() / "small/masks" / stem, cv::Mat::zeros(8, 8, CV_8UC1)), "");
+            EXPECT_EQ(segforge::core::writeImage(workDir() / "small/masks" / stem,
+                                                 cv::Mat::zeros(8, 8, CV_8UC1)),
+                      "");
         }
     }
     return file;
@@ -121,21 +124,25 @@ TEST(TrainCli, SampleDataAndTemplateMakeATrainableProject) {
 TEST(TrainCli, TrainsWritesMetricsAndWeightsDeterministically) {
     const fs::path project = tinyProject();
     const fs::path out = workDir() / "run_a";
-    const std::string args = "train " + project.string() + " --epochs 2 --batch 2 --lr 0.003 --seed 5 --threads 1 --out ";
+    const std::string args = "train " + project.string() +
+                             " --epochs 2 --batch 2 --lr 0.003 --seed 5 --threads 1 --out ";
     const CliRun a = cli(args + out.string());
     ASSERT_EQ(a.exitCode, 0) << a.out;
     EXPECT_THAT(a.out, HasSubstr("epoch 1/2: train_loss"));
     EXPECT_THAT(a.out, HasSubstr("epoch 2/2: train_loss"));
-    EXPECT_EQ(a.out.find('\r'), std::string::npos) << "no progress bar when stdout is not a terminal";
+    EXPECT_EQ(a.out.find('\r'), std::string::npos)
+        << "no progress bar when stdout is not a terminal";
 
     const auto rows = readCsv(out / "metrics.csv");
     ASSERT_EQ(rows.size(), 3u);
-    EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "train_loss", "val_loss", "val_dice", "val_iou", "seconds"}));
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "train_loss", "val_loss", "val_dice",
+                                                 "val_iou", "seconds"}));
     for (std::size_t r = 1; r < 3; ++r) {
         ASSERT_EQ(rows[r].size(), 6u);
         EXPECT_EQ(rows[r][0], std::to_string(r));
         const double trainLoss = std::stod(rows[r][1]), valLoss = std::stod(rows[r][2]);
-        const double dice = std::stod(rows[r][3]), iou = std::stod(rows[r][4]), seconds = std::stod(rows[r][5]);
+        const double dice = std::stod(rows[r][3]), iou = std::stod(rows[r][4]),
+                     seconds = std::stod(rows[r][5]);
         EXPECT_GT(trainLoss, 0.0);
         EXPECT_GT(valLoss, 0.0);
         EXPECT_GE(dice, 0.0);
@@ -168,11 +175,13 @@ TEST(TrainCli, DataOverrideAndMissingData) {
     const fs::path moved = workDir() / "elsewhere" / "unet.segforge";
     fs::create_directories(moved.parent_path());
     fs::copy_file(project, moved, fs::copy_options::overwrite_existing);
-    const CliRun missing = cli("train " + moved.string() + " --epochs 1 --batch 2 --out " + (workDir() / "run_m").string());
+    const CliRun missing = cli("train " + moved.string() + " --epochs 1 --batch 2 --out " +
+                               (workDir() / "run_m").string());
     EXPECT_EQ(missing.exitCode, 2) << missing.out;
     EXPECT_THAT(missing.out, HasSubstr((workDir() / "elsewhere" / "data" / "images").string()));
-    const CliRun ok = cli("train " + moved.string() + " --data " + (workDir() / "data").string() +
-                       " --epochs 1 --batch 4 --threads 1 --out " + (workDir() / "run_d").string());
+    const CliRun ok =
+        cli("train " + moved.string() + " --data " + (workDir() / "data").string() +
+            " --epochs 1 --batch 4 --threads 1 --out " + (workDir() / "run_d").string());
     EXPECT_EQ(ok.exitCode, 0) << ok.out;
     EXPECT_THAT(ok.out, HasSubstr("batches of 4"));
     EXPECT_EQ(readCsv(workDir() / "run_d" / "metrics.csv").size(), 2u);
@@ -181,7 +190,8 @@ TEST(TrainCli, DataOverrideAndMissingData) {
 TEST(TrainCli, NanExitsNonZeroNamingTheNode) {
     // Dice without epsilon on empty masks with a prediction that is exactly zero.
     const fs::path project = smallProject("nan.segforge", "Dice", "zeros", "relu");
-    const CliRun r = cli("train " + project.string() + " --epochs 1 --threads 1 --out " + (workDir() / "run_nan").string());
+    const CliRun r = cli("train " + project.string() + " --epochs 1 --threads 1 --out " +
+                         (workDir() / "run_nan").string());
     EXPECT_EQ(r.exitCode, 3) << r.out;
     EXPECT_THAT(r.out, HasSubstr("Dice 'the_loss'"));
     EXPECT_THAT(r.out, HasSubstr("set epsilon > 0"));
@@ -203,10 +213,11 @@ TEST(TrainCli, SigtermStopsBetweenNodesSavesAndResumes) {
     // (SIGINT would be ignored in a background job of a non-interactive shell).
     const fs::path script = workDir() / "interrupt.sh";
     std::ofstream(script) << SEGFORGE_CLI << " train " << project.string()
-                          << " --epochs 100000 --batch 2 --threads 1 --out " << out.string() << " > " << log.string()
-                          << " 2>&1 &\n"
+                          << " --epochs 100000 --batch 2 --threads 1 --out " << out.string()
+                          << " > " << log.string() << " 2>&1 &\n"
                           << "pid=$!; i=0\n"
-                          << "while ! grep -q 'epoch 1/100000:' " << log.string() << " && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
+                          << "while ! grep -q 'epoch 1/100000:' " << log.string()
+                          << " && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
                           << "kill -TERM $pid; wait $pid; echo \"exit=$?\"\n";
     FILE* pipe = popen(("sh " + script.string()).c_str(), "r");
     ASSERT_NE(pipe, nullptr);
@@ -244,11 +255,12 @@ TEST(TrainCli, BenchJsonCountsConvolutionFlops) {
     EXPECT_GT(j.at("infer_ms_median").get<double>(), 0.0);
     EXPECT_GT(j.at("gflops").get<double>(), 0.0);
     EXPECT_GT(j.at("peak_rss_mib").get<double>(), 1.0);
-    // Per sample, forward: conv 2·(3·3·3·4)·64 + transposed 2·(2·2·2·4)·16 input pixels + head 2·(1·1·2·1)·64
-    // = 13824 + 1024 + 256 = 15104 FLOP; a step is 3 × that × batch 2.
+    // Per sample, forward: conv 2·(3·3·3·4)·64 + transposed 2·(2·2·2·4)·16 input pixels + head
+    // 2·(1·1·2·1)·64 = 13824 + 1024 + 256 = 15104 FLOP; a step is 3 × that × batch 2.
     EXPECT_NEAR(j.at("train_gflop_per_step").get<double>(), 3 * 15104 * 2 * 1e-9, 1e-12);
     EXPECT_NEAR(j.at("gflops").get<double>(),
-                j.at("train_gflop_per_step").get<double>() / (j.at("train_ms_median").get<double>() * 1e-3),
+                j.at("train_gflop_per_step").get<double>() /
+                    (j.at("train_ms_median").get<double>() * 1e-3),
                 1e-6 * j.at("gflops").get<double>());
 
     const CliRun text = cli("bench " + tinyProject().string() + " --batch 2 --steps 2 --threads 1");
@@ -260,12 +272,14 @@ TEST(TrainCli, BenchJsonCountsConvolutionFlops) {
 TEST(TrainCli, PredictWritesMasksAndOverlays) {
     const fs::path project = tinyProject();
     const fs::path run = workDir() / "run_p";
-    const CliRun t = cli("train " + project.string() + " --epochs 2 --batch 2 --lr 0.01 --threads 1 --out " + run.string());
+    const CliRun t = cli("train " + project.string() +
+                         " --epochs 2 --batch 2 --lr 0.01 --threads 1 --out " + run.string());
     ASSERT_EQ(t.exitCode, 0) << t.out;
     const fs::path pred = workDir() / "pred";
-    const CliRun p = cli("predict " + project.string() + " --weights " + (run / "weights.safetensors").string() +
-                      " --images " + (workDir() / "data/images").string() + " --masks " +
-                      (workDir() / "data/masks").string() + " --out " + pred.string());
+    const CliRun p =
+        cli("predict " + project.string() + " --weights " + (run / "weights.safetensors").string() +
+            " --images " + (workDir() / "data/images").string() + " --masks " +
+            (workDir() / "data/masks").string() + " --out " + pred.string());
     ASSERT_EQ(p.exitCode, 0) << p.out;
     EXPECT_THAT(p.out, HasSubstr("for 8 of 8 images"));
     EXPECT_THAT(p.out, HasSubstr("mean Dice against 8 ground-truth masks"));
@@ -286,8 +300,9 @@ TEST(TrainCli, PredictWritesMasksAndOverlays) {
 
     // Weights of another network are refused with the reason.
     const fs::path other = smallProject("other.segforge", "Dice", "glorot_uniform", "sigmoid");
-    const CliRun wrong = cli("predict " + other.string() + " --weights " + (run / "weights.safetensors").string() +
-                          " --images " + (workDir() / "data/images").string() + " --out " + pred.string());
+    const CliRun wrong =
+        cli("predict " + other.string() + " --weights " + (run / "weights.safetensors").string() +
+            " --images " + (workDir() / "data/images").string() + " --out " + pred.string());
     EXPECT_EQ(wrong.exitCode, 2) << wrong.out;
     EXPECT_THAT(wrong.out, HasSubstr("has no tensor 'conv/kernel'"));
 }

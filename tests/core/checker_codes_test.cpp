@@ -2,7 +2,6 @@
 // the shapes/dtypes in the message, apply the first FixIt, assert the code is gone.
 
 #include "graph_builder.hpp"
-
 #include "templates/unet_template.hpp"
 
 #include <gmock/gmock.h>
@@ -282,7 +281,8 @@ TEST(CheckerCodes, MultipleProducers) {
 
 TEST(CheckerCodes, NoLossAddsOne) {
     GraphBuilder b;
-    NodeId data = b.add("Dataset", "data", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}});
+    NodeId data =
+        b.add("Dataset", "data", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}});
     NodeId s = b.then("Rescale", "scale", out(data, "image"));
     b.then("Conv2D", "head", out(s), conv(1, 1, "same", "sigmoid"));
     CheckResult r = checkGraph(b.graph);

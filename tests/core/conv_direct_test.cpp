@@ -66,7 +66,8 @@ ConvRun runConv(const ConvCase& c, ConvPath path, int threads) {
     }
     Tensor x(Shape{c.n, c.h, c.w, c.cin}, DType::Float32),
         y(Shape{c.n, oh, ow, c.cout}, DType::Float32);
-    Tensor w(transposed ? Shape{c.kh, c.kw, c.cout, c.cin} : Shape{c.kh, c.kw, c.cin, c.cout}, DType::Float32),
+    Tensor w(transposed ? Shape{c.kh, c.kw, c.cout, c.cin} : Shape{c.kh, c.kw, c.cin, c.cout},
+             DType::Float32),
         b(Shape{c.cout}, DType::Float32);
     Tensor dy(y.shape(), DType::Float32), dx(x.shape(), DType::Float32);
     Tensor dw(w.shape(), DType::Float32), db(b.shape(), DType::Float32);
@@ -190,11 +191,15 @@ INSTANTIATE_TEST_SUITE_P(
         // Deep and low-resolution (the bottleneck's shape): one group takes all tiles.
         ConvCase{"winograd_deep_low_res", 2, 8, 8, 128, 96, 3, 3, "same", "relu", true},
         // Conv2DTranspose, kernel == strides: 1×1 direct convolution + shuffle.
-        ConvCase{"transpose_unet_up", 2, 6, 5, 32, 16, 2, 2, "same", "linear", true, "Conv2DTranspose", 2},
-        ConvCase{"transpose_odd_relu", 3, 5, 7, 7, 11, 2, 2, "valid", "relu", true, "Conv2DTranspose", 2},
-        ConvCase{"transpose_3x3_sigmoid", 1, 4, 3, 5, 20, 3, 3, "valid", "sigmoid", false, "Conv2DTranspose", 3},
+        ConvCase{"transpose_unet_up", 2, 6, 5, 32, 16, 2, 2, "same", "linear", true,
+                 "Conv2DTranspose", 2},
+        ConvCase{"transpose_odd_relu", 3, 5, 7, 7, 11, 2, 2, "valid", "relu", true,
+                 "Conv2DTranspose", 2},
+        ConvCase{"transpose_3x3_sigmoid", 1, 4, 3, 5, 20, 3, 3, "valid", "sigmoid", false,
+                 "Conv2DTranspose", 3},
         // Overlapping windows stay on the GEMM path (both runs agree trivially; shapes checked).
-        ConvCase{"transpose_overlapping", 2, 4, 4, 6, 5, 3, 3, "same", "relu", true, "Conv2DTranspose", 2}),
+        ConvCase{"transpose_overlapping", 2, 4, 4, 6, 5, 3, 3, "same", "relu", true,
+                 "Conv2DTranspose", 2}),
     [](const ::testing::TestParamInfo<ConvCase>& c) { return std::string(c.param.name); });
 
 /// The same case with Winograd off: the direct kernels for every 3×3 layer.
@@ -223,18 +228,27 @@ TEST_P(ConvDirectTest, WinogradMatchesDirectAndIgnoresTheThreadCount) {
 
 TEST(ConvDirect, WinogradTakesOnly3x3StrideOneWithChannelsInEights) {
     using kernels::makeConvGeometry;
-    EXPECT_TRUE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 12));
-    EXPECT_TRUE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 4, 4, 3, 3, 2, 2, 1, 1, true), 16));
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 1, 1, 1, 1, 1, 1, true), 16));
+    EXPECT_TRUE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
+    EXPECT_FALSE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
+    EXPECT_FALSE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 12));
+    EXPECT_TRUE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
+    EXPECT_FALSE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1, true), 16));
+    EXPECT_FALSE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 4, 4, 3, 3, 2, 2, 1, 1, true), 16));
+    EXPECT_FALSE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 1, 1, 1, 1, 1, 1, true), 16));
     kernels::setConvWinograd(false);
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
+    EXPECT_FALSE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
     kernels::setConvWinograd(true);
     kernels::setConvPath(ConvPath::Gemm);
-    EXPECT_FALSE(kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
+    EXPECT_FALSE(
+        kernels::useWinogradConv(makeConvGeometry(1, 8, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, true), 32));
     kernels::setConvPath(ConvPath::Auto);
 }
 

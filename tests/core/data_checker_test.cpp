@@ -1,10 +1,9 @@
 // One test per data diagnostic code: write the faulty dataset, probe it, check
 // the graph with the probe, assert code, node and numbers, apply the first fix.
 
+#include "data/data_probe.hpp"
 #include "data_fixtures.hpp"
 #include "graph_builder.hpp"
-
-#include "data/data_probe.hpp"
 
 #include <gmock/gmock.h>
 
@@ -25,7 +24,8 @@ struct DataGraph {
 DataGraph makeGraph(const TempDir& t, const std::string& lossOp = "BCEDice", int classes = 1,
                     bool castMask = true) {
     DataGraph g;
-    g.data = g.b.add("Dataset", "data", {{"images", (t / "images").string()}, {"masks", (t / "masks").string()}});
+    g.data = g.b.add("Dataset", "data",
+                     {{"images", (t / "images").string()}, {"masks", (t / "masks").string()}});
     NodeId s = g.b.then("Rescale", "scale", out(g.data, "image"), {{"scale", 1.0 / 255.0}});
     g.head = g.b.then("Conv2D", "head", out(s),
                       {{"filters", std::int64_t{classes}},
@@ -43,8 +43,8 @@ DataGraph makeGraph(const TempDir& t, const std::string& lossOp = "BCEDice", int
 CheckOptions probed(const Graph& graph, NodeId data) {
     CheckOptions o;
     const Node& n = *graph.findNode(data);
-    o.dataProbes[data] = probeDataset({std::get<std::string>(n.attrs.at("images")),
-                                       std::get<std::string>(n.attrs.at("masks"))});
+    o.dataProbes[data] = probeDataset(
+        {std::get<std::string>(n.attrs.at("images")), std::get<std::string>(n.attrs.at("masks"))});
     return o;
 }
 
@@ -90,7 +90,8 @@ TEST(DataChecker, MaskValueRange255InBinaryMask) {
     EXPECT_THAT(d.message, HasSubstr("[0, 1]"));
     EXPECT_THAT(d.message, HasSubstr("{0, 255}"));
     EXPECT_THAT(d.message, HasSubstr("50%"));
-    EXPECT_THAT(d.message, HasSubstr("label value of 255 which is outside the valid range of [0, 2)"));
+    EXPECT_THAT(d.message,
+                HasSubstr("label value of 255 which is outside the valid range of [0, 2)"));
     ASSERT_FALSE(d.fixes.empty());
     EXPECT_THAT(d.fixes[0].description, HasSubstr("mask_mode"));
     CheckResult after = applyFirstFixWith(g.b.graph, o, codes::kMaskValueRange);

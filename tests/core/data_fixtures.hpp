@@ -4,13 +4,12 @@
 
 #include "data/image_io.hpp"
 
-#include <gtest/gtest.h>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <unistd.h>
 
@@ -49,8 +48,8 @@ inline cv::Mat patternImage(int h, int w, int seed = 0) {
     cv::Mat m(h, w, CV_8UC3);
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x)
-            m.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>(x), static_cast<uchar>(y),
-                                              static_cast<uchar>(seed));
+            m.at<cv::Vec3b>(y, x) =
+                cv::Vec3b(static_cast<uchar>(x), static_cast<uchar>(y), static_cast<uchar>(seed));
     }
     return m;
 }

@@ -442,6 +442,7 @@ TEST(DataHostile, SkippedFilesAreLeftOutBeforeTheSplitSoValidationKeepsReadableS
         EXPECT_NO_THROW((void)source.validationBatch(0));
         runEpoch(source);
         ASSERT_EQ(source.problems().size(), 1u);
-        EXPECT_THAT(source.problems()[0].reason, HasSubstr("image s101.png: declares 50000×50000 pixels"));
+        EXPECT_THAT(source.problems()[0].reason,
+                    HasSubstr("image s101.png: declares 50000×50000 pixels"));
     }
 }

@@ -1,11 +1,10 @@
 // Reading files, pairing them, decoding masks: every format and bit depth the
 // loader claims, and the bad files it must survive.
 
-#include "data_fixtures.hpp"
-
 #include "data/dataset_index.hpp"
 #include "data/image_io.hpp"
 #include "data/mask_codec.hpp"
+#include "data_fixtures.hpp"
 
 #include <gmock/gmock.h>
 
@@ -30,10 +29,13 @@ TEST(DataImageIo, ReadsPngAsRgbNotBgr) {
 
 TEST(DataImageIo, ReadsRgbaGreyAnd16Bit) {
     TempDir t;
-    ASSERT_TRUE(cv::imwrite((t / "rgba.png").string(), cv::Mat(3, 3, CV_8UC4, cv::Scalar(1, 2, 3, 4))));
-    ASSERT_TRUE(cv::imwrite((t / "grey16.png").string(), cv::Mat(3, 3, CV_16UC1, cv::Scalar(40000))));
+    ASSERT_TRUE(
+        cv::imwrite((t / "rgba.png").string(), cv::Mat(3, 3, CV_8UC4, cv::Scalar(1, 2, 3, 4))));
+    ASSERT_TRUE(
+        cv::imwrite((t / "grey16.png").string(), cv::Mat(3, 3, CV_16UC1, cv::Scalar(40000))));
     ASSERT_TRUE(cv::imwrite((t / "grey.tif").string(), cv::Mat(2, 7, CV_8UC1, cv::Scalar(9))));
-    ASSERT_TRUE(cv::imwrite((t / "col16.tif").string(), cv::Mat(2, 2, CV_16UC3, cv::Scalar(1, 2, 60000))));
+    ASSERT_TRUE(
+        cv::imwrite((t / "col16.tif").string(), cv::Mat(2, 2, CV_16UC3, cv::Scalar(1, 2, 60000))));
     ImageReadResult rgba = readImage(t / "rgba.png");
     ASSERT_TRUE(rgba.ok()) << rgba.error;
     EXPECT_EQ(rgba.image.channels(), 4);
@@ -63,9 +65,9 @@ TEST(DataImageIo, HeadersOfPngJpegBmpMatchDecode) {
         const char* name;
         int h, w, c, bits;
     };
-    for (const Want& want : {Want{"a.png", 17, 31, 3, 8}, Want{"b.jpg", 19, 23, 3, 8},
-                             Want{"c.bmp", 5, 9, 3, 8}, Want{"d.png", 6, 8, 1, 16},
-                             Want{"e.jpg", 6, 8, 1, 8}}) {
+    for (const Want& want :
+         {Want{"a.png", 17, 31, 3, 8}, Want{"b.jpg", 19, 23, 3, 8}, Want{"c.bmp", 5, 9, 3, 8},
+          Want{"d.png", 6, 8, 1, 16}, Want{"e.jpg", 6, 8, 1, 8}}) {
         std::string err;
         auto h = readImageHeader(t / want.name, &err);
         ASSERT_TRUE(h) << want.name << ": " << err;
@@ -121,7 +123,8 @@ TEST(DataIndex, PairsByStemAcrossFoldersAndReportsUnpaired) {
 TEST(DataIndex, SingleFolderSuffixRule) {
     TempDir t;
     auto dir = t.dir("all");
-    for (const char* n : {"x.png", "x_mask.png", "y.png", "y_mask.png", "lonely.png", "orphan_mask.png"})
+    for (const char* n :
+         {"x.png", "x_mask.png", "y.png", "y_mask.png", "lonely.png", "orphan_mask.png"})
         writeBytes(dir / n, "x");
     DatasetIndex idx = indexDataset({dir, {}});
     ASSERT_EQ(idx.pairs.size(), 2u);
@@ -153,7 +156,8 @@ TEST(DataMask, ClassIndexTakesFirstChannelAndKeeps16Bit) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.mask.channels(), 1);
     EXPECT_EQ(r.mask.at<std::uint8_t>(1, 1), 3);
-    MaskDecodeResult r16 = decodeMask(cv::Mat(2, 2, CV_16UC1, cv::Scalar(300)), MaskMode::ClassIndex);
+    MaskDecodeResult r16 =
+        decodeMask(cv::Mat(2, 2, CV_16UC1, cv::Scalar(300)), MaskMode::ClassIndex);
     EXPECT_EQ(r16.mask.depth(), CV_16U);
     EXPECT_EQ(r16.mask.at<std::uint16_t>(0, 1), 300);
 }

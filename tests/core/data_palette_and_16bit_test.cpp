@@ -2,18 +2,16 @@
 // the classes, Pascal VOC style) and 16-bit images and masks (u16 on the
 // wires, not widened to i32).
 
-#include "data_fixtures.hpp"
-#include "graph_builder.hpp"
-
 #include "data/data_probe.hpp"
 #include "data/image_pipeline.hpp"
 #include "data/indexed_png.hpp"
+#include "data_fixtures.hpp"
+#include "graph_builder.hpp"
 #include "tensor/tensor.hpp"
 
+#include <cmath>
 #include <gmock/gmock.h>
 #include <png.h>
-
-#include <cmath>
 
 using namespace segforge::core;
 using namespace segforge::core::testing;
@@ -23,7 +21,8 @@ namespace {
 
 /// Writes a palette PNG with libpng; libpng packs ≤ 16 colours into 1-, 2-
 /// or 4-bit indices, so small palettes also exercise the unpacking.
-void writePalettePng(const std::filesystem::path& p, const cv::Mat& indices, const std::vector<Colour>& palette) {
+void writePalettePng(const std::filesystem::path& p, const cv::Mat& indices,
+                     const std::vector<Colour>& palette) {
     png_image image{};
     image.version = PNG_IMAGE_VERSION;
     image.width = static_cast<png_uint_32>(indices.cols);
@@ -33,7 +32,8 @@ void writePalettePng(const std::filesystem::path& p, const cv::Mat& indices, con
     std::vector<std::uint8_t> colours;
     for (const Colour& c : palette)
         colours.insert(colours.end(), c.begin(), c.end());
-    ASSERT_TRUE(png_image_write_to_file(&image, p.c_str(), 0, indices.data, indices.cols, colours.data()))
+    ASSERT_TRUE(
+        png_image_write_to_file(&image, p.c_str(), 0, indices.data, indices.cols, colours.data()))
         << image.message;
 }
 
@@ -162,10 +162,10 @@ TEST(IndexedPng, PipelineKeepsIndicesOrMapsAnExplicitPalette) {
     ImageFolderSource src(o);
     Batch b = src.trainBatch(0);
     const std::uint8_t* m = b.mask.u8();
-    EXPECT_EQ(m[0], 0);         // top row: index 3, white
-    EXPECT_EQ(m[9 + 0], 3);     // index 0, black
-    EXPECT_EQ(m[9 + 4], 2);     // index 1, red
-    EXPECT_EQ(m[9 + 8], 1);     // index 2, green
+    EXPECT_EQ(m[0], 0);     // top row: index 3, white
+    EXPECT_EQ(m[9 + 0], 3); // index 0, black
+    EXPECT_EQ(m[9 + 4], 2); // index 1, red
+    EXPECT_EQ(m[9 + 8], 1); // index 2, green
     // Binary: any index but 0 is foreground.
     ImageFolderSource binary(allTraining(t, MaskMode::Binary));
     EXPECT_EQ(binary.trainBatch(0).mask.u8()[9 + 4], 1);
@@ -184,10 +184,13 @@ TEST(IndexedPng, VocBorderIsAMaskValueRangeErrorForTwoClasses) {
     }
     GraphBuilder b;
     NodeId data = b.add("Dataset", "data",
-                        {{"images", images.string()}, {"masks", masks.string()}, {"mask_mode", std::string("palette")}});
+                        {{"images", images.string()},
+                         {"masks", masks.string()},
+                         {"mask_mode", std::string("palette")}});
     NodeId scale = b.then("Rescale", "scale", out(data, "image"), {{"scale", 1.0 / 255.0}});
     NodeId head = b.then("Conv2D", "head", out(scale),
-                         {{"filters", std::int64_t{2}}, {"kernel_size", std::int64_t{1}},
+                         {{"filters", std::int64_t{2}},
+                          {"kernel_size", std::int64_t{1}},
                           {"activation", std::string("softmax")}});
     NodeId loss = b.add("SparseCategoricalCrossentropy", "loss");
     b.wire(out(head), {loss, "prediction"});
@@ -208,7 +211,8 @@ TEST(SixteenBit, ImagesAndMasksBatchAsU16WithTheirValues) {
     const auto images = t.dir("images");
     const auto masks = t.dir("masks");
     for (int i = 0; i < 2; ++i) {
-        cv::Mat img(4, 5, CV_16UC3, cv::Scalar(100, 30000 + i, 65535)); // RGB after the BGR swap: 65535, …, 100
+        cv::Mat img(4, 5, CV_16UC3,
+                    cv::Scalar(100, 30000 + i, 65535)); // RGB after the BGR swap: 65535, …, 100
         ASSERT_TRUE(cv::imwrite((images / ("s" + std::to_string(i) + ".png")).string(), img));
         ASSERT_TRUE(cv::imwrite((masks / ("s" + std::to_string(i) + ".png")).string(),
                                 halfMask(4, 5, 2, 300 + i, CV_16UC1)));
@@ -238,7 +242,8 @@ TEST(SixteenBit, ImagesAndMasksBatchAsU16WithTheirValues) {
 namespace {
 
 /// Two 16×16 grey uint16 images (values 1000 and 2000) with 0/255 uint8 half masks.
-void writeU16ImagesWithU8Masks(const std::filesystem::path& images, const std::filesystem::path& masks) {
+void writeU16ImagesWithU8Masks(const std::filesystem::path& images,
+                               const std::filesystem::path& masks) {
     for (int i = 0; i < 2; ++i) {
         ASSERT_TRUE(cv::imwrite((images / ("s" + std::to_string(i) + ".png")).string(),
                                 cv::Mat(16, 16, CV_16UC1, cv::Scalar(1000 * (i + 1)))));
@@ -255,13 +260,17 @@ TEST(SixteenBit, CheckerShowsU16AndOffersRescaleBy65535) {
     ASSERT_NO_FATAL_FAILURE(writeU16ImagesWithU8Masks(images, masks));
     GraphBuilder b;
     NodeId data = b.add("Dataset", "data",
-                        {{"images", images.string()}, {"masks", masks.string()}, {"mask_mode", std::string("binary")}});
+                        {{"images", images.string()},
+                         {"masks", masks.string()},
+                         {"mask_mode", std::string("binary")}});
     NodeId head = b.then("Conv2D", "head", out(data, "image"),
-                         {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                         {{"filters", std::int64_t{1}},
+                          {"kernel_size", std::int64_t{1}},
                           {"activation", std::string("sigmoid")}});
     NodeId loss = b.add("BinaryCrossentropy", "loss");
     b.wire(out(head), {loss, "prediction"});
-    NodeId cast = b.then("Cast", "mask_f32", out(data, "mask"), {{"dtype", std::string("float32")}});
+    NodeId cast =
+        b.then("Cast", "mask_f32", out(data, "mask"), {{"dtype", std::string("float32")}});
     b.wire(out(cast), {loss, "target"});
     CheckOptions o;
     o.dataProbes[data] = probeDataset({images, masks});
@@ -291,10 +300,13 @@ TEST(SixteenBit, RescaleBy255OnU16IsAWarningWithTheRightScaleAsFix) {
     ASSERT_NO_FATAL_FAILURE(writeU16ImagesWithU8Masks(images, masks));
     GraphBuilder b;
     NodeId data = b.add("Dataset", "data",
-                        {{"images", images.string()}, {"masks", masks.string()}, {"mask_mode", std::string("binary")}});
+                        {{"images", images.string()},
+                         {"masks", masks.string()},
+                         {"mask_mode", std::string("binary")}});
     NodeId scale = b.then("Rescale", "scale", out(data, "image"), {{"scale", 1.0 / 255.0}});
     NodeId head = b.then("Conv2D", "head", out(scale),
-                         {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                         {{"filters", std::int64_t{1}},
+                          {"kernel_size", std::int64_t{1}},
                           {"activation", std::string("sigmoid")}});
     NodeId loss = b.add("BinaryCrossentropy", "loss");
     b.wire(out(head), {loss, "prediction"});

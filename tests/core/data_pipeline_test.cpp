@@ -1,12 +1,10 @@
 // The training pipeline: split, order, values, augmentation that keeps image
 // and mask aligned, determinism under the seed, prefetch, and bad files.
 
+#include "data/image_pipeline.hpp"
 #include "data_fixtures.hpp"
 
-#include "data/image_pipeline.hpp"
-
 #include <gmock/gmock.h>
-
 #include <set>
 
 using namespace segforge::core;
@@ -24,7 +22,8 @@ PipelineOptions optionsFor(const TempDir& t, std::size_t batch = 4) {
 }
 
 bool sameBatch(const Batch& a, const Batch& b) {
-    return a.names == b.names && a.image.shape() == b.image.shape() && a.mask.shape() == b.mask.shape() &&
+    return a.names == b.names && a.image.shape() == b.image.shape() &&
+           a.mask.shape() == b.mask.shape() &&
            std::equal(a.image.bytes(), a.image.bytes() + a.image.byteSize(), b.image.bytes()) &&
            std::equal(a.mask.bytes(), a.mask.bytes() + a.mask.byteSize(), b.mask.bytes());
 }

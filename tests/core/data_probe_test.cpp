@@ -1,9 +1,8 @@
 // The data probe on real files: true dtypes, sizes, value ranges, histograms,
 // and the bad files it must name instead of crashing.
 
-#include "data_fixtures.hpp"
-
 #include "data/data_probe.hpp"
+#include "data_fixtures.hpp"
 
 #include <gmock/gmock.h>
 

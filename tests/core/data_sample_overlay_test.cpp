@@ -1,10 +1,9 @@
 // The generated sample set and the overlays, checked on pixel values.
 
-#include "data_fixtures.hpp"
-
 #include "data/data_probe.hpp"
 #include "data/overlay.hpp"
 #include "data/sample_data.hpp"
+#include "data_fixtures.hpp"
 
 #include <gmock/gmock.h>
 
@@ -15,7 +14,9 @@ namespace {
 bool sameMat(const cv::Mat& a, const cv::Mat& b) {
     return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
 }
-cv::Vec3b rgb(const Colour& c) { return {c[0], c[1], c[2]}; }
+cv::Vec3b rgb(const Colour& c) {
+    return {c[0], c[1], c[2]};
+}
 } // namespace
 
 TEST(DataSample, DeterministicBinaryAndVaried) {
@@ -80,7 +81,8 @@ TEST(DataOverlay, BlendsClassColoursOnlyOnForeground) {
     cv::Mat out = overlayMask(image, mask, 0.5);
     EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(100, 100, 100));
     const Colour c1 = classPalette(2)[1];
-    const cv::Vec3b want(static_cast<uchar>(std::lround(50 + c1[0] / 2.0)), static_cast<uchar>(std::lround(50 + c1[1] / 2.0)),
+    const cv::Vec3b want(static_cast<uchar>(std::lround(50 + c1[0] / 2.0)),
+                         static_cast<uchar>(std::lround(50 + c1[1] / 2.0)),
                          static_cast<uchar>(std::lround(50 + c1[2] / 2.0)));
     EXPECT_EQ(out.at<cv::Vec3b>(0, 1), want);
     EXPECT_EQ(image.at<cv::Vec3b>(0, 1), cv::Vec3b(100, 100, 100)); // input untouched
@@ -107,8 +109,8 @@ TEST(DataOverlay, PaletteDistinctAndContoursTraceTheBorder) {
     cv::Mat mask = cv::Mat::zeros(10, 10, CV_8UC1);
     mask(cv::Rect(2, 2, 5, 5)).setTo(2);
     drawMaskContours(image, mask, 1, pal);
-    EXPECT_EQ(image.at<cv::Vec3b>(2, 2), rgb(pal[2]));  // corner of the square
-    EXPECT_EQ(image.at<cv::Vec3b>(6, 4), rgb(pal[2]));  // bottom edge
+    EXPECT_EQ(image.at<cv::Vec3b>(2, 2), rgb(pal[2]));        // corner of the square
+    EXPECT_EQ(image.at<cv::Vec3b>(6, 4), rgb(pal[2]));        // bottom edge
     EXPECT_EQ(image.at<cv::Vec3b>(4, 4), cv::Vec3b(0, 0, 0)); // interior untouched
     EXPECT_EQ(image.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 0));
 }

@@ -4,9 +4,9 @@
 
 #include "engine/executor.hpp"
 #include "engine/initializers.hpp"
-#include "ops/op_registry.hpp"
 #include "engine_op_harness.hpp"
 #include "graph_builder.hpp"
+#include "ops/op_registry.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -26,12 +26,14 @@ Net smallNet(const std::string& lossOp = "BinaryCrossentropy", AttrMap lossAttrs
     Net n;
     n.image = n.b.input(4, 4, 2, "float32", "image");
     n.target = n.b.input(4, 4, 1, "float32", "target");
-    n.conv = n.b.then("Conv2D", "conv",
-                      out(n.image),
-                      {{"filters", std::int64_t{4}}, {"padding", std::string("same")},
-                       {"activation", std::string("relu")}, {"kernel_initializer", std::string("he_normal")}});
+    n.conv = n.b.then("Conv2D", "conv", out(n.image),
+                      {{"filters", std::int64_t{4}},
+                       {"padding", std::string("same")},
+                       {"activation", std::string("relu")},
+                       {"kernel_initializer", std::string("he_normal")}});
     n.head = n.b.then("Conv2D", "head", out(n.conv),
-                      {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                      {{"filters", std::int64_t{1}},
+                       {"kernel_size", std::int64_t{1}},
                        {"activation", std::string("sigmoid")}});
     n.loss = n.b.add(lossOp, "loss", std::move(lossAttrs));
     n.b.wire(out(n.head), {n.loss, "prediction"});
@@ -109,7 +111,8 @@ TEST(EngineExecutor, WholeGraphGradientMatchesFiniteDifferences) {
             const double minus = ex->loss();
             p.value.f32()[i] = orig;
             const double numeric = (plus - minus) / (2.0 * h);
-            EXPECT_NEAR(grad.f32()[i], numeric, 2e-3 + 3e-2 * std::fabs(numeric)) << p.name << "[" << i << "]";
+            EXPECT_NEAR(grad.f32()[i], numeric, 2e-3 + 3e-2 * std::fabs(numeric))
+                << p.name << "[" << i << "]";
             ++checked;
         }
     }
@@ -172,8 +175,10 @@ Graph diceGraph(double epsilon) {
     const NodeId image = b.input(4, 4, 1, "float32", "image");
     const NodeId target = b.input(4, 4, 1, "float32", "target");
     const NodeId conv = b.then("Conv2D", "pred", out(image),
-                               {{"filters", std::int64_t{1}}, {"padding", std::string("same")},
-                                {"activation", std::string("relu")}, {"kernel_initializer", std::string("zeros")}});
+                               {{"filters", std::int64_t{1}},
+                                {"padding", std::string("same")},
+                                {"activation", std::string("relu")},
+                                {"kernel_initializer", std::string("zeros")}});
     const NodeId dice = b.add("Dice", "dice_loss", {{"epsilon", epsilon}});
     b.wire(out(conv), {dice, "prediction"});
     b.wire(out(target), {dice, "target"});
@@ -195,7 +200,8 @@ TEST(EngineExecutor, NanGuardStopsAtDiceWithoutEpsilonAndNamesTheSample) {
     EXPECT_EQ(r.name, "dice_loss");
     EXPECT_EQ(r.phase, Phase::Forward);
     EXPECT_EQ(r.sample, 3);
-    EXPECT_EQ(r.reason, "denominator sum(target)+sum(prediction) = 0 for sample 3; set epsilon > 0");
+    EXPECT_EQ(r.reason,
+              "denominator sum(target)+sum(prediction) = 0 for sample 3; set epsilon > 0");
     EXPECT_NE(r.message().find("Dice 'dice_loss'"), std::string::npos) << r.message();
 
     auto ok = compileOk(diceGraph(1e-6));
@@ -224,14 +230,17 @@ TEST(EngineExecutor, NanGuardSkipsOnlyOpsThatCannotMakeANaN) {
     b.wire(out(up), {cat, "a"});
     b.wire(out(conv), {cat, "b"});
     const NodeId head = b.then("Conv2D", "head", out(cat),
-                               {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                               {{"filters", std::int64_t{1}},
+                                {"kernel_size", std::int64_t{1}},
                                 {"activation", std::string("sigmoid")}});
     const NodeId loss = b.add("BinaryCrossentropy", "loss");
     b.wire(out(head), {loss, "prediction"});
     b.wire(out(target), {loss, "target"});
-    for (const char* op : {"Concatenate", "MaxPool2D", "UpSampling2D", "Cropping2D", "ZeroPadding2D"})
+    for (const char* op :
+         {"Concatenate", "MaxPool2D", "UpSampling2D", "Cropping2D", "ZeroPadding2D"})
         EXPECT_TRUE(OpRegistry::builtin().find(op)->keepsValuesFinite) << op;
-    for (const char* op : {"Conv2D", "AvgPool2D", "Dropout", "Rescale", "Add", "BatchNormalization"})
+    for (const char* op :
+         {"Conv2D", "AvgPool2D", "Dropout", "Rescale", "Add", "BatchNormalization"})
         EXPECT_FALSE(OpRegistry::builtin().find(op)->keepsValuesFinite) << op;
 
     // A NaN pixel is still caught where it first appears (the Input), and a weight

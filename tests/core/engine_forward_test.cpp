@@ -26,14 +26,18 @@ std::int64_t tfOutSize(std::int64_t in, std::int64_t k, std::int64_t s, std::int
 }
 
 // TF: pad_before = max((out − 1)·s + eff − in, 0) / 2
-std::int64_t tfPadBefore(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t s, std::int64_t d) {
+std::int64_t tfPadBefore(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t s,
+                         std::int64_t d) {
     const std::int64_t need = (out - 1) * s + (k - 1) * d + 1 - in;
     return need > 0 ? need / 2 : 0;
 }
 
 AttrMap convAttrs(const ConvCfg& c) {
-    return {{"filters", c.f}, {"kernel_size", V{c.kh, c.kw}}, {"strides", V{c.sh, c.sw}},
-            {"dilation_rate", V{c.dh, c.dw}}, {"padding", std::string(c.same ? "same" : "valid")}};
+    return {{"filters", c.f},
+            {"kernel_size", V{c.kh, c.kw}},
+            {"strides", V{c.sh, c.sw}},
+            {"dilation_rate", V{c.dh, c.dw}},
+            {"padding", std::string(c.same ? "same" : "valid")}};
 }
 
 class ConvForward : public ::testing::TestWithParam<ConvCfg> {};
@@ -76,11 +80,12 @@ TEST_P(ConvForward, MatchesNaiveLoop) {
 
 INSTANTIATE_TEST_SUITE_P(
     Keras, ConvForward,
-    ::testing::Values(ConvCfg{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, false}, ConvCfg{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, true},
-                      ConvCfg{8, 7, 2, 3, 3, 3, 2, 2, 1, 1, true}, ConvCfg{9, 9, 2, 2, 2, 2, 2, 2, 1, 1, true},
-                      ConvCfg{9, 8, 2, 3, 3, 2, 1, 1, 2, 2, true}, ConvCfg{9, 8, 2, 3, 3, 3, 1, 1, 2, 1, false},
-                      ConvCfg{6, 6, 5, 3, 1, 1, 1, 1, 1, 1, false}, ConvCfg{11, 5, 1, 2, 4, 1, 3, 1, 1, 1, true},
-                      ConvCfg{300, 3, 2, 2, 3, 3, 1, 1, 1, 1, true})); // > one im2col block
+    ::testing::Values(
+        ConvCfg{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, false}, ConvCfg{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, true},
+        ConvCfg{8, 7, 2, 3, 3, 3, 2, 2, 1, 1, true}, ConvCfg{9, 9, 2, 2, 2, 2, 2, 2, 1, 1, true},
+        ConvCfg{9, 8, 2, 3, 3, 2, 1, 1, 2, 2, true}, ConvCfg{9, 8, 2, 3, 3, 3, 1, 1, 2, 1, false},
+        ConvCfg{6, 6, 5, 3, 1, 1, 1, 1, 1, 1, false}, ConvCfg{11, 5, 1, 2, 4, 1, 3, 1, 1, 1, true},
+        ConvCfg{300, 3, 2, 2, 3, 3, 1, 1, 1, 1, true})); // > one im2col block
 
 struct SeparableCfg {
     ConvCfg conv;
@@ -140,13 +145,12 @@ TEST_P(SeparableConvForward, MatchesNaiveDepthwiseThenPointwise) {
             }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Keras, SeparableConvForward,
-    ::testing::Values(SeparableCfg{{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, false}, 1},
-                      SeparableCfg{{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, true}, 2},
-                      SeparableCfg{{8, 7, 2, 3, 3, 3, 2, 2, 1, 1, true}, 3},
-                      SeparableCfg{{9, 8, 2, 3, 3, 2, 1, 1, 2, 2, true}, 1},
-                      SeparableCfg{{11, 5, 1, 2, 4, 1, 3, 1, 1, 1, true}, 2}));
+INSTANTIATE_TEST_SUITE_P(Keras, SeparableConvForward,
+                         ::testing::Values(SeparableCfg{{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, false}, 1},
+                                           SeparableCfg{{7, 6, 3, 4, 3, 3, 1, 1, 1, 1, true}, 2},
+                                           SeparableCfg{{8, 7, 2, 3, 3, 3, 2, 2, 1, 1, true}, 3},
+                                           SeparableCfg{{9, 8, 2, 3, 3, 2, 1, 1, 2, 2, true}, 1},
+                                           SeparableCfg{{11, 5, 1, 2, 4, 1, 3, 1, 1, 1, true}, 2}));
 
 class ConvTransposeForward : public ::testing::TestWithParam<ConvCfg> {};
 
@@ -177,32 +181,41 @@ TEST_P(ConvTransposeForward, MatchesNaiveScatter) {
             for (std::int64_t ix = 0; ix < c.w; ++ix)
                 for (std::int64_t ky = 0; ky < c.kh; ++ky)
                     for (std::int64_t kx = 0; kx < c.kw; ++kx) {
-                        const std::int64_t oy = iy * c.sh + ky * c.dh - pt, ox = ix * c.sw + kx * c.dw - pl;
+                        const std::int64_t oy = iy * c.sh + ky * c.dh - pt,
+                                           ox = ix * c.sw + kx * c.dw - pl;
                         if (oy < 0 || oy >= oh || ox < 0 || ox >= ow)
                             continue;
                         for (std::int64_t f = 0; f < c.f; ++f)
                             for (std::int64_t ci = 0; ci < c.cin; ++ci)
-                                ref[static_cast<std::size_t>(((n * oh + oy) * ow + ox) * c.f + f)] +=
+                                ref[static_cast<std::size_t>(((n * oh + oy) * ow + ox) * c.f +
+                                                             f)] +=
                                     x[((n * c.h + iy) * c.w + ix) * c.cin + ci] *
                                     k[((ky * c.kw + kx) * c.f + f) * c.cin + ci];
                     }
     for (std::int64_t i = 0; i < y.numel(); ++i)
-        ASSERT_NEAR(y.f32()[i], ref[static_cast<std::size_t>(i)] + h.params()[1].f32()[i % c.f], 1e-4) << i;
+        ASSERT_NEAR(y.f32()[i], ref[static_cast<std::size_t>(i)] + h.params()[1].f32()[i % c.f],
+                    1e-4)
+            << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Keras, ConvTransposeForward,
-    ::testing::Values(ConvCfg{3, 4, 2, 3, 2, 2, 2, 2, 1, 1, true}, ConvCfg{3, 4, 2, 3, 3, 3, 2, 2, 1, 1, true},
-                      ConvCfg{3, 4, 2, 3, 3, 3, 2, 2, 1, 1, false}, ConvCfg{3, 3, 2, 2, 1, 1, 2, 2, 1, 1, false},
-                      ConvCfg{4, 3, 2, 2, 3, 3, 1, 1, 2, 2, true}, ConvCfg{3, 3, 1, 2, 4, 3, 3, 2, 1, 1, true},
-                      ConvCfg{3, 3, 1, 2, 5, 5, 2, 2, 1, 1, false}));
+INSTANTIATE_TEST_SUITE_P(Keras, ConvTransposeForward,
+                         ::testing::Values(ConvCfg{3, 4, 2, 3, 2, 2, 2, 2, 1, 1, true},
+                                           ConvCfg{3, 4, 2, 3, 3, 3, 2, 2, 1, 1, true},
+                                           ConvCfg{3, 4, 2, 3, 3, 3, 2, 2, 1, 1, false},
+                                           ConvCfg{3, 3, 2, 2, 1, 1, 2, 2, 1, 1, false},
+                                           ConvCfg{4, 3, 2, 2, 3, 3, 1, 1, 2, 2, true},
+                                           ConvCfg{3, 3, 1, 2, 4, 3, 3, 2, 1, 1, true},
+                                           ConvCfg{3, 3, 1, 2, 5, 5, 2, 2, 1, 1, false}));
 
 // Values TensorFlow gives for these (checked by hand against its padding rule).
 TEST(EngineForward, SamePaddingPutsTheExtraRowAtTheBottom) {
     // 1×4 row [1 2 3 4], 1×3 ones kernel, stride 2, same: pad 0 left, 1 right → [6, 7].
     OpHarness h("Conv2D",
-                {{"filters", std::int64_t{1}}, {"kernel_size", V{1, 3}}, {"strides", V{1, 2}},
-                 {"padding", std::string("same")}, {"use_bias", false}},
+                {{"filters", std::int64_t{1}},
+                 {"kernel_size", V{1, 3}},
+                 {"strides", V{1, 2}},
+                 {"padding", std::string("same")},
+                 {"use_bias", false}},
                 {tensorOf({1, 1, 4, 1}, {1, 2, 3, 4})});
     ASSERT_TRUE(h.ok());
     h.params()[0].fill(1.0f);
@@ -215,7 +228,10 @@ TEST(EngineForward, SamePaddingPutsTheExtraRowAtTheBottom) {
 TEST(EngineForward, TransposedSameConvolutionMatchesTensorFlow) {
     // tf.nn.conv2d_transpose([1, 10], ones(3), stride 2, SAME) = [1, 1, 11, 10]
     OpHarness h("Conv2DTranspose",
-                {{"filters", std::int64_t{1}}, {"kernel_size", V{1, 3}}, {"strides", V{1, 2}}, {"use_bias", false}},
+                {{"filters", std::int64_t{1}},
+                 {"kernel_size", V{1, 3}},
+                 {"strides", V{1, 2}},
+                 {"use_bias", false}},
                 {tensorOf({1, 1, 2, 1}, {1, 10})});
     ASSERT_TRUE(h.ok());
     h.params()[0].fill(1.0f);
@@ -246,13 +262,22 @@ TEST(EngineForward, PoolingFloorsValidAndExcludesPaddingFromAverages) {
 TEST(EngineForward, PoolingMatchesNaiveWindows) {
     const Tensor x = uniformTensor({2, 7, 6, 3}, -1, 1, 9);
     for (const bool same : {false, true}) {
-        OpHarness mp("MaxPool2D", {{"pool_size", V{3, 2}}, {"strides", V{2, 2}}, {"padding", std::string(same ? "same" : "valid")}}, {x});
-        OpHarness ap("AvgPool2D", {{"pool_size", V{3, 2}}, {"strides", V{2, 2}}, {"padding", std::string(same ? "same" : "valid")}}, {x});
+        OpHarness mp("MaxPool2D",
+                     {{"pool_size", V{3, 2}},
+                      {"strides", V{2, 2}},
+                      {"padding", std::string(same ? "same" : "valid")}},
+                     {x});
+        OpHarness ap("AvgPool2D",
+                     {{"pool_size", V{3, 2}},
+                      {"strides", V{2, 2}},
+                      {"padding", std::string(same ? "same" : "valid")}},
+                     {x});
         mp.forward();
         ap.forward();
         const std::int64_t oh = tfOutSize(7, 3, 2, 1, same), ow = tfOutSize(6, 2, 2, 1, same);
         ASSERT_EQ(mp.outputs()[0].shape(), (Shape{2, oh, ow, 3}));
-        const std::int64_t pt = same ? tfPadBefore(7, oh, 3, 2, 1) : 0, pl = same ? tfPadBefore(6, ow, 2, 2, 1) : 0;
+        const std::int64_t pt = same ? tfPadBefore(7, oh, 3, 2, 1) : 0,
+                           pl = same ? tfPadBefore(6, ow, 2, 2, 1) : 0;
         for (std::int64_t n = 0; n < 2; ++n)
             for (std::int64_t oy = 0; oy < oh; ++oy)
                 for (std::int64_t ox = 0; ox < ow; ++ox)
@@ -282,7 +307,8 @@ TEST(EngineForward, UpSamplingNearestAndBilinearHalfPixel) {
     OpHarness nearest("UpSampling2D", {{"size", V{1, 2}}}, {x});
     nearest.forward();
     const std::vector<float> wantNearest{0, 0, 1, 1};
-    OpHarness bilinear("UpSampling2D", {{"size", V{1, 2}}, {"interpolation", std::string("bilinear")}}, {x});
+    OpHarness bilinear("UpSampling2D",
+                       {{"size", V{1, 2}}, {"interpolation", std::string("bilinear")}}, {x});
     bilinear.forward();
     // tf.image.resize([0, 1], 4, 'bilinear') with half-pixel centres.
     const std::vector<float> wantBilinear{0, 0.25f, 0.75f, 1};
@@ -315,7 +341,7 @@ TEST(EngineForward, BatchNormUsesBatchStatsInTrainingAndMovingStatsAtInference) 
     bn.params()[3].fill(1);
     bn.forward();
     EXPECT_NEAR(bn.outputs()[0].f32()[0], (1 - 2.5) / std::sqrt(1.25), 1e-5);
-    EXPECT_NEAR(bn.params()[2].f32()[0], 0.1 * 2.5, 1e-6);          // Keras momentum
+    EXPECT_NEAR(bn.params()[2].f32()[0], 0.1 * 2.5, 1e-6); // Keras momentum
     EXPECT_NEAR(bn.params()[3].f32()[0], 0.9 + 0.1 * 1.25, 1e-6);
     bn.training = false;
     bn.forward();
@@ -340,10 +366,12 @@ TEST(EngineForward, DropoutIsSeededScaledAndIdentityAtInference) {
     }
     EXPECT_NEAR(static_cast<double>(zeros) / static_cast<double>(x.numel()), 0.25, 0.03);
     d.forward();
-    EXPECT_EQ(0, std::memcmp(first.bytes(), d.outputs()[0].bytes(), first.byteSize())) << "same seed, same mask";
+    EXPECT_EQ(0, std::memcmp(first.bytes(), d.outputs()[0].bytes(), first.byteSize()))
+        << "same seed, same mask";
     d.seed = 100;
     d.forward();
-    EXPECT_NE(0, std::memcmp(first.bytes(), d.outputs()[0].bytes(), first.byteSize())) << "new step, new mask";
+    EXPECT_NE(0, std::memcmp(first.bytes(), d.outputs()[0].bytes(), first.byteSize()))
+        << "new step, new mask";
     d.training = false;
     d.forward();
     EXPECT_EQ(0, std::memcmp(x.bytes(), d.outputs()[0].bytes(), x.byteSize()));
@@ -364,11 +392,13 @@ TEST(EngineForward, LossesMatchKerasFormulas) {
     EXPECT_NEAR(runLoss("BinaryCrossentropy", {}, p, t), bce, 1e-6);
     // label smoothing 0.2: targets 0.9 / 0.1
     const double smooth = -(0.9 * std::log(0.9 + eps) + 0.1 * std::log(0.1 + eps) +
-                            0.1 * std::log(0.2 + eps) + 0.9 * std::log(0.8 + eps)) / 2;
+                            0.1 * std::log(0.2 + eps) + 0.9 * std::log(0.8 + eps)) /
+                          2;
     EXPECT_NEAR(runLoss("BinaryCrossentropy", {{"label_smoothing", 0.2}}, p, t), smooth, 1e-6);
     // Clipping: p = 0 with target 1 costs -log(1e-7 + 1e-7), not infinity.
-    EXPECT_NEAR(runLoss("BinaryCrossentropy", {}, tensorOf({1, 1, 1, 1}, {0}), tensorOf({1, 1, 1, 1}, {1})),
-                -std::log(2e-7), 1e-3);
+    EXPECT_NEAR(
+        runLoss("BinaryCrossentropy", {}, tensorOf({1, 1, 1, 1}, {0}), tensorOf({1, 1, 1, 1}, {1})),
+        -std::log(2e-7), 1e-3);
     const Tensor logits = tensorOf({1, 1, 2, 1}, {2.0f, -1.0f});
     const double l = (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0))) / 2;
     EXPECT_NEAR(runLoss("BinaryCrossentropy", {{"from_logits", true}}, logits, t), l, 1e-6);
@@ -380,17 +410,21 @@ TEST(EngineForward, LossesMatchKerasFormulas) {
     const double focal = (0.01 * -std::log(0.9 + eps) + 0.04 * -std::log(0.8 + eps)) / 2;
     EXPECT_NEAR(runLoss("Focal", {}, p, t), focal, 1e-6);
     EXPECT_NEAR(runLoss("Focal", {{"apply_class_balancing", true}}, p, t),
-                (0.25 * 0.01 * -std::log(0.9 + eps) + 0.75 * 0.04 * -std::log(0.8 + eps)) / 2, 1e-6);
+                (0.25 * 0.01 * -std::log(0.9 + eps) + 0.75 * 0.04 * -std::log(0.8 + eps)) / 2,
+                1e-6);
     // Categorical: renormalised probabilities [0.5, 0.3, 0.2]·2 → −log 0.5 for class 0.
     const Tensor probs = tensorOf({1, 1, 1, 3}, {1.0f, 0.6f, 0.4f});
-    EXPECT_NEAR(runLoss("CategoricalCrossentropy", {}, probs, tensorOf({1, 1, 1, 3}, {1, 0, 0})), -std::log(0.5), 1e-6);
+    EXPECT_NEAR(runLoss("CategoricalCrossentropy", {}, probs, tensorOf({1, 1, 1, 3}, {1, 0, 0})),
+                -std::log(0.5), 1e-6);
     Tensor cls(Shape{1, 1, 1, 1}, DType::Int32);
     cls.i32()[0] = 2;
     const Tensor lg = tensorOf({1, 1, 1, 3}, {1.0f, 2.0f, 3.0f});
     const double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
-    EXPECT_NEAR(runLoss("SparseCategoricalCrossentropy", {{"from_logits", true}}, lg, cls), lse - 3.0, 1e-5);
-    EXPECT_FLOAT_EQ(runLoss("SparseCategoricalCrossentropy", {{"from_logits", true}, {"ignore_class", std::int64_t{2}}},
-                            lg, cls), 0.0f);
+    EXPECT_NEAR(runLoss("SparseCategoricalCrossentropy", {{"from_logits", true}}, lg, cls),
+                lse - 3.0, 1e-5);
+    EXPECT_FLOAT_EQ(runLoss("SparseCategoricalCrossentropy",
+                            {{"from_logits", true}, {"ignore_class", std::int64_t{2}}}, lg, cls),
+                    0.0f);
 }
 
 TEST(EngineForward, DiceWithoutEpsilonIsNaNOnEmptyMasksAndExplainsWhy) {

@@ -46,7 +46,8 @@ TEST_P(OpGradient, MatchesFiniteDifferences) {
     for (std::size_t k = 0; k < h.outputs().size(); ++k)
         weights.push_back(h.outputs()[k].numel() == 1
                               ? tensorOf({}, {1.0f})
-                              : uniformTensor(h.outputs()[k].shape().dims(), -1, 1, 500 + static_cast<std::uint32_t>(k)));
+                              : uniformTensor(h.outputs()[k].shape().dims(), -1, 1,
+                                              500 + static_cast<std::uint32_t>(k)));
 
     // Analytic gradients.
     h.forward();
@@ -82,7 +83,8 @@ TEST_P(OpGradient, MatchesFiniteDifferences) {
             value.f32()[i] = orig;
             const double numeric = (plus - minus) / (2.0 * step);
             const double analytic = grad.f32()[i];
-            EXPECT_NEAR(analytic, numeric, 4e-3 + 3e-2 * std::max(std::fabs(analytic), std::fabs(numeric)))
+            EXPECT_NEAR(analytic, numeric,
+                        4e-3 + 3e-2 * std::max(std::fabs(analytic), std::fabs(numeric)))
                 << c.name << ": d/d" << what << "[" << i << "]";
             ++checked;
         }

@@ -9,7 +9,6 @@
 #include "ops/op_registry.hpp"
 
 #include <gtest/gtest.h>
-
 #include <random>
 #include <string>
 #include <vector>
@@ -30,10 +29,11 @@ public:
         const auto names = m_schema->inputNames(*m_graph.findNode(node));
         for (std::size_t i = 0; i < m_inputs.size() && i < names.size(); ++i) {
             const Tensor& t = m_inputs[i];
-            const NodeId src = m_graph.addNode(
-                "Input", "in" + std::to_string(i),
-                {{"height", t.height()}, {"width", t.width()}, {"channels", t.channels()},
-                 {"dtype", std::string(dtypeName(t.dtype()))}});
+            const NodeId src = m_graph.addNode("Input", "in" + std::to_string(i),
+                                               {{"height", t.height()},
+                                                {"width", t.width()},
+                                                {"channels", t.channels()},
+                                                {"dtype", std::string(dtypeName(t.dtype()))}});
             m_graph.connect({src, "output"}, {node, names[i]});
         }
         const CheckResult r = checkGraph(m_graph, CheckOptions::withoutInputSizeSweep());
@@ -99,7 +99,8 @@ inline Tensor tensorOf(std::vector<std::int64_t> dims, const std::vector<float>&
     return t;
 }
 
-inline Tensor uniformTensor(std::vector<std::int64_t> dims, float lo, float hi, std::uint32_t seed) {
+inline Tensor uniformTensor(std::vector<std::int64_t> dims, float lo, float hi,
+                            std::uint32_t seed) {
     Tensor t(Shape(std::move(dims)), DType::Float32);
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> u(lo, hi);

@@ -163,12 +163,16 @@ TEST(EngineTrainerControl, PauseStepAndStopFromAnotherThread) {
 TEST(EngineTrainerControl, StopMidStepRestoresBatchNormStatistics) {
     GraphBuilder b;
     const NodeId data = b.add("Dataset", "data",
-                              {{"height", std::int64_t{8}}, {"width", std::int64_t{8}}, {"channels", std::int64_t{2}},
-                               {"image_dtype", std::string("float32")}, {"mask_dtype", std::string("float32")},
+                              {{"height", std::int64_t{8}},
+                               {"width", std::int64_t{8}},
+                               {"channels", std::int64_t{2}},
+                               {"image_dtype", std::string("float32")},
+                               {"mask_dtype", std::string("float32")},
                                {"mask_max", std::int64_t{1}}});
     const NodeId bn = b.then("BatchNormalization", "bn", {data, "image"});
     const NodeId head = b.then("Conv2D", "head", out(bn),
-                               {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}},
+                               {{"filters", std::int64_t{1}},
+                                {"kernel_size", std::int64_t{1}},
                                 {"activation", std::string("sigmoid")}});
     const NodeId loss = b.add("BinaryCrossentropy", "loss");
     b.wire(out(head), {loss, "prediction"});

@@ -3,9 +3,9 @@
 // convolution agrees with the single-threaded one.
 
 #include "engine/executor.hpp"
-#include "kernels/parallel.hpp"
 #include "engine_op_harness.hpp"
 #include "graph_builder.hpp"
+#include "kernels/parallel.hpp"
 
 #include <atomic>
 #include <cmath>
@@ -31,7 +31,8 @@ TEST(EngineParallel, ChunksCoverTheRangeOnceInOrder) {
         EXPECT_EQ(engineThreads(), threads);
         for (std::int64_t n : {1, 2, 5, 1000}) {
             std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
-            std::vector<std::pair<std::int64_t, std::int64_t>> ranges(static_cast<std::size_t>(parallelChunks(n)));
+            std::vector<std::pair<std::int64_t, std::int64_t>> ranges(
+                static_cast<std::size_t>(parallelChunks(n)));
             parallelFor(n, [&](std::int64_t b, std::int64_t e, int chunk) {
                 ranges[static_cast<std::size_t>(chunk)] = {b, e};
                 for (std::int64_t i = b; i < e; ++i)
@@ -58,7 +59,8 @@ TEST(EngineParallel, ErrorsReachTheCallerAndNestedCallsRunSerially) {
     std::atomic<int> inner{0};
     parallelFor(4, [&](std::int64_t, std::int64_t, int) {
         EXPECT_EQ(parallelChunks(100), 1);
-        parallelFor(3, [&](std::int64_t b, std::int64_t e, int) { inner += static_cast<int>(e - b); });
+        parallelFor(3,
+                    [&](std::int64_t b, std::int64_t e, int) { inner += static_cast<int>(e - b); });
     });
     EXPECT_EQ(inner.load(), 6);
     // The pool still works after an error and a resize.
@@ -74,11 +76,14 @@ TEST(EngineParallel, ThreadedConvolutionsAgreeWithOneThread) {
     GraphBuilder b;
     const NodeId in = b.input(12, 10, 3, "float32", "image");
     const NodeId c1 = b.then("Conv2D", "c1", out(in),
-                             {{"filters", std::int64_t{6}}, {"padding", std::string("same")},
+                             {{"filters", std::int64_t{6}},
+                              {"padding", std::string("same")},
                               {"activation", std::string("relu")}});
-    const NodeId c2 = b.then("Conv2D", "c2", out(c1), {{"filters", std::int64_t{4}}, {"kernel_size", std::int64_t{1}}});
-    const NodeId up = b.then("Conv2DTranspose", "up", out(c2),
-                             {{"filters", std::int64_t{1}}, {"activation", std::string("sigmoid")}});
+    const NodeId c2 = b.then("Conv2D", "c2", out(c1),
+                             {{"filters", std::int64_t{4}}, {"kernel_size", std::int64_t{1}}});
+    const NodeId up =
+        b.then("Conv2DTranspose", "up", out(c2),
+               {{"filters", std::int64_t{1}}, {"activation", std::string("sigmoid")}});
     const NodeId target = b.input(24, 20, 1, "float32", "target");
     const NodeId loss = b.add("BinaryCrossentropy", "loss");
     b.wire(out(up), {loss, "prediction"});
@@ -109,7 +114,9 @@ TEST(EngineParallel, ThreadedConvolutionsAgreeWithOneThread) {
         << "forward blocks do not depend on the thread count";
     for (std::size_t t = 1; t < one.size(); ++t) {
         for (std::int64_t i = 0; i < one[t].numel(); ++i)
-            ASSERT_NEAR(one[t].f32()[i], two[t].f32()[i], 1e-5 + 1e-4 * std::fabs(one[t].f32()[i])) << "tensor " << t;
-        EXPECT_EQ(std::memcmp(two[t].bytes(), twoAgain[t].bytes(), two[t].byteSize()), 0) << "same threads, same bits";
+            ASSERT_NEAR(one[t].f32()[i], two[t].f32()[i], 1e-5 + 1e-4 * std::fabs(one[t].f32()[i]))
+                << "tensor " << t;
+        EXPECT_EQ(std::memcmp(two[t].bytes(), twoAgain[t].bytes(), two[t].byteSize()), 0)
+            << "same threads, same bits";
     }
 }

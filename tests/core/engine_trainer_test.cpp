@@ -2,10 +2,10 @@
 // checkpoints that resume exactly, the NaN guard, and real image folders.
 
 #include "data/sample_data.hpp"
+#include "data_fixtures.hpp"
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
-#include "data_fixtures.hpp"
 #include "engine_trainer_fixture.hpp"
 #include "templates/unet_template.hpp"
 
@@ -35,7 +35,7 @@ struct TrainRun {
 };
 
 TrainRun train(const Graph& g, TrainerSettings s, const std::string& resumeFrom = "",
-          std::function<void(Trainer&, const TrainEvent&)> hook = {}) {
+               std::function<void(Trainer&, const TrainEvent&)> hook = {}) {
     auto ex = compileTrainerGraph(g);
     SyntheticSource source(40, 4, 8, 3);
     Trainer trainer(*ex, source, std::move(s));
@@ -62,7 +62,8 @@ bool sameBits(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
     if (a.size() != b.size())
         return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].byteSize() != b[i].byteSize() || std::memcmp(a[i].bytes(), b[i].bytes(), a[i].byteSize()) != 0)
+        if (a[i].byteSize() != b[i].byteSize() ||
+            std::memcmp(a[i].bytes(), b[i].bytes(), a[i].byteSize()) != 0)
             return false;
     return true;
 }
@@ -119,7 +120,8 @@ TEST(EngineTrainer, SameSeedAndThreadsGiveBitIdenticalLosses) {
         const TrainRun b = train(trainerGraph(), settings(3, threads));
         ASSERT_EQ(a.batchLosses.size(), 24u);
         for (std::size_t i = 0; i < a.batchLosses.size(); ++i)
-            ASSERT_EQ(a.batchLosses[i], b.batchLosses[i]) << "threads " << threads << ", step " << i;
+            ASSERT_EQ(a.batchLosses[i], b.batchLosses[i])
+                << "threads " << threads << ", step " << i;
         EXPECT_EQ(a.valLosses, b.valLosses);
         EXPECT_TRUE(sameBits(a.weights, b.weights));
     }
@@ -161,7 +163,8 @@ TEST(EngineTrainer, ResumingFromACheckpointContinuesBitForBit) {
     for (std::size_t i = 0; i < losses.size(); ++i)
         ASSERT_EQ(losses[i], whole.batchLosses[i]) << "step " << i;
     // Epoch 1's mean mixes batches from before and after the stop.
-    EXPECT_EQ(rest.valLosses, std::vector<double>(whole.valLosses.begin() + 1, whole.valLosses.end()));
+    EXPECT_EQ(rest.valLosses,
+              std::vector<double>(whole.valLosses.begin() + 1, whole.valLosses.end()));
     EXPECT_EQ(rest.events.front().kind, TrainEventKind::Batch);
     EXPECT_EQ(rest.events.front().step, 12);
     double epochMean = 0;
@@ -196,7 +199,8 @@ TEST(EngineTrainer, CheckpointsRefuseWhatDoesNotFit) {
     const Tensor before = ex2->parameters().front().value;
     EXPECT_NE(withSgd.loadCheckpoint(ckpt).find("optimizer 'adam'"), std::string::npos);
     EXPECT_NE(withSgd.loadCheckpoint(weights).find("not a SegForge checkpoint"), std::string::npos);
-    EXPECT_EQ(std::memcmp(before.bytes(), ex2->parameters().front().value.bytes(), before.byteSize()), 0)
+    EXPECT_EQ(
+        std::memcmp(before.bytes(), ex2->parameters().front().value.bytes(), before.byteSize()), 0)
         << "a refused checkpoint must change nothing";
 
     auto ex3 = compileTrainerGraph(trainerGraph("BCEDice", {}, "glorot_uniform"));
@@ -220,7 +224,8 @@ TEST(EngineTrainer, NonFiniteLossStopsAndNamesTheNode) {
     ASSERT_TRUE(r.nonFinite);
     EXPECT_EQ(r.nonFinite->name, "loss");
     EXPECT_EQ(r.nonFinite->phase, Phase::Forward);
-    EXPECT_NE(r.nonFinite->reason.find("set epsilon > 0"), std::string::npos) << r.nonFinite->reason;
+    EXPECT_NE(r.nonFinite->reason.find("set epsilon > 0"), std::string::npos)
+        << r.nonFinite->reason;
     ASSERT_TRUE(last && last->kind == TrainEventKind::NonFinite && last->nonFinite);
     EXPECT_EQ(last->nonFinite->message(), r.nonFinite->message());
 }

@@ -7,10 +7,9 @@
 #include "graph_builder.hpp"
 #include "io/safetensors.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 using namespace segforge::core;
 using namespace segforge::core::testing;
@@ -30,10 +29,13 @@ Graph net() {
     GraphBuilder b;
     const NodeId image = b.input(4, 4, 2, "float32", "image");
     const NodeId target = b.input(4, 4, 1, "float32", "target");
-    const NodeId conv = b.then("Conv2D", "conv", out(image), {{"filters", std::int64_t{3}}, {"padding", std::string("same")}});
+    const NodeId conv = b.then("Conv2D", "conv", out(image),
+                               {{"filters", std::int64_t{3}}, {"padding", std::string("same")}});
     const NodeId bn = b.then("BatchNormalization", "bn", out(conv));
     const NodeId head = b.then("Conv2D", "head", out(bn),
-                               {{"filters", std::int64_t{1}}, {"kernel_size", std::int64_t{1}}, {"activation", std::string("sigmoid")}});
+                               {{"filters", std::int64_t{1}},
+                                {"kernel_size", std::int64_t{1}},
+                                {"activation", std::string("sigmoid")}});
     const NodeId loss = b.add("BinaryCrossentropy", "loss");
     b.wire(out(head), {loss, "prediction"});
     b.wire(out(target), {loss, "target"});
@@ -76,11 +78,15 @@ TEST(EngineWeights, FileLayoutIsStandardSafetensors) {
     Tensor k = tensorOf({2, 3}, {1, 2, 3, 4, 5, 6});
     Tensor bias = tensorOf({2}, {-1, 0.5f});
     const auto path = tempPath("layout.safetensors");
-    ASSERT_EQ(saveSafetensors(path, {{"conv/kernel", &k}, {"conv/bias", &bias}}, {{"format", "segforge"}}), "");
+    ASSERT_EQ(saveSafetensors(path, {{"conv/kernel", &k}, {"conv/bias", &bias}},
+                              {{"format", "segforge"}}),
+              "");
     const std::string bytes = readAll(path);
     std::uint64_t n = 0;
     for (int i = 0; i < 8; ++i)
-        n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)])) << (8 * i);
+        n |= static_cast<std::uint64_t>(
+                 static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]))
+             << (8 * i);
     ASSERT_EQ(n % 8, 0u);
     ASSERT_EQ(bytes.size(), 8 + n + 32);
     const auto header = nlohmann::json::parse(bytes.substr(8, n));
@@ -98,9 +104,7 @@ TEST(EngineWeights, FileLayoutIsStandardSafetensors) {
 TEST(EngineWeights, BadFilesAnswerWithAMessage) {
     const auto path = tempPath("bad.safetensors");
     std::string error;
-    {
-        std::ofstream(path, std::ios::binary) << "abc";
-    }
+    { std::ofstream(path, std::ios::binary) << "abc"; }
     loadSafetensors(path, error);
     EXPECT_NE(error.find("too short"), std::string::npos) << error;
     {
@@ -124,7 +128,8 @@ TEST(EngineWeights, BadFilesAnswerWithAMessage) {
     auto ex = Executor::compile(net(), error);
     ASSERT_TRUE(ex);
     const std::string message = loadWeights(*ex, path);
-    EXPECT_NE(message.find("'conv/kernel' is 1 but the graph needs 3×3×2×3"), std::string::npos) << message;
+    EXPECT_NE(message.find("'conv/kernel' is 1 but the graph needs 3×3×2×3"), std::string::npos)
+        << message;
     EXPECT_EQ(loadWeights(*ex, tempPath("missing.safetensors")).find("cannot open"), 0u);
     std::filesystem::remove(path);
 }

@@ -7,7 +7,6 @@
 #include "graph/graph_edit.hpp"
 
 #include <gtest/gtest.h>
-
 #include <string>
 
 namespace segforge::core::testing {
@@ -37,7 +36,9 @@ public:
     Graph graph;
 };
 
-inline PortRef out(NodeId id, const std::string& port = "output") { return {id, port}; }
+inline PortRef out(NodeId id, const std::string& port = "output") {
+    return {id, port};
+}
 
 /// The first diagnostic with `code`, failing the test if there is none.
 inline const Diagnostic& expectDiagnostic(const CheckResult& r, std::string_view code) {

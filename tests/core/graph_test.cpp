@@ -22,7 +22,7 @@ TEST(Graph, RemoveNodeDropsItsEdges) {
     NodeId c = g.addNode("Conv2D", "c");
     ASSERT_TRUE(g.connect({a, "output"}, {b, "input"}));
     ASSERT_TRUE(g.connect({b, "output"}, {c, "input"}));
-    EXPECT_FALSE(g.connect({b, "output"}, {c, "input"})); // duplicate
+    EXPECT_FALSE(g.connect({b, "output"}, {c, "input"}));  // duplicate
     EXPECT_FALSE(g.connect({a, "output"}, {99, "input"})); // missing node
     g.removeNode(b);
     EXPECT_TRUE(g.edges().empty());

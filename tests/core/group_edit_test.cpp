@@ -133,7 +133,8 @@ TEST(GroupEdit, InvalidEditsFailAndLeaveTheGraphUnchanged) {
 TEST(GroupEdit, DescribeNamesTheGroup) {
     Chain c;
     c.g.addGroup({3, "enc1", {c.a}, false});
-    EXPECT_EQ(describeEdit(c.g, AddGroupEdit{{4, "dec1", {c.b, c.c}, false}}), "group 2 nodes as 'dec1'");
+    EXPECT_EQ(describeEdit(c.g, AddGroupEdit{{4, "dec1", {c.b, c.c}, false}}),
+              "group 2 nodes as 'dec1'");
     EXPECT_EQ(describeEdit(c.g, RemoveGroupEdit{3}), "ungroup group 'enc1'");
     EXPECT_EQ(describeEdit(c.g, RenameGroupEdit{3, "x"}), "rename group 'enc1' to 'x'");
     EXPECT_EQ(describeEdit(c.g, SetGroupCollapsedEdit{3, true}), "collapse group 'enc1'");

@@ -5,10 +5,9 @@
 #include "project/project_file.hpp"
 #include "templates/unet_template.hpp"
 
-#include <gmock/gmock.h>
-
 #include <filesystem>
 #include <fstream>
+#include <gmock/gmock.h>
 
 namespace fs = std::filesystem;
 using namespace segforge::core;
@@ -27,11 +26,13 @@ std::string allErrors(const ProjectLoad& load) {
 std::string withGroups(const std::string& groups) {
     return R"({"format": "segforge-project", "version": 2, "graph": {"nodes": [
         {"id": 1, "op": "Input", "name": "in"}, {"id": 2, "op": "Conv2D", "name": "c"}],
-        "groups": )" + groups + "}}";
+        "groups": )" +
+           groups + "}}";
 }
 
 fs::path scratchFile(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("segforge_group_file_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("segforge_group_file_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     return dir / name;
 }
@@ -95,7 +96,9 @@ struct BadGroups {
     std::string expected;
 };
 
-void PrintTo(const BadGroups& b, std::ostream* os) { *os << b.groups; }
+void PrintTo(const BadGroups& b, std::ostream* os) {
+    *os << b.groups;
+}
 
 class MalformedGroups : public ::testing::TestWithParam<BadGroups> {};
 
@@ -110,9 +113,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadGroups{R"({"id": 1})", "graph.groups: expected a list, got an object"},
         BadGroups{R"([7])", "graph.groups[0]: expected an object, got an integer"},
-        BadGroups{R"([{"name": "g", "members": []}])", "graph.groups[0]: missing required field 'id'"},
-        BadGroups{R"([{"id": 1, "members": []}])", "graph.groups[0]: missing required field 'name'"},
-        BadGroups{R"([{"id": 1, "name": "g"}])", "graph.groups[0]: missing required field 'members'"},
+        BadGroups{R"([{"name": "g", "members": []}])",
+                  "graph.groups[0]: missing required field 'id'"},
+        BadGroups{R"([{"id": 1, "members": []}])",
+                  "graph.groups[0]: missing required field 'name'"},
+        BadGroups{R"([{"id": 1, "name": "g"}])",
+                  "graph.groups[0]: missing required field 'members'"},
         BadGroups{R"([{"id": "1", "name": "g", "members": []}])",
                   "graph.groups[0].id: expected an integer, got a string"},
         BadGroups{R"([{"id": 1, "name": 5, "members": []}])",
@@ -125,14 +131,18 @@ INSTANTIATE_TEST_SUITE_P(
                   "graph.groups[0].members[1]: no node with id 9"},
         BadGroups{R"([{"id": 1, "name": "g", "members": [1], "collapsed": "yes"}])",
                   "graph.groups[0].collapsed: expected a boolean, got a string"},
-        BadGroups{R"([{"id": 1, "name": "a", "members": [1]}, {"id": 2, "name": "b", "members": [2, 1]}])",
-                  "graph.groups[1].members[1]: node 1 is already in group 'a'"},
-        BadGroups{R"([{"id": 1, "name": "a", "members": [1]}, {"id": 1, "name": "b", "members": [2]}])",
-                  "graph.groups[1].id: duplicate group id 1"},
-        BadGroups{R"([{"id": 0, "name": "a", "members": [1]}])", "graph.groups[0].id: 0 is out of range"}));
+        BadGroups{
+            R"([{"id": 1, "name": "a", "members": [1]}, {"id": 2, "name": "b", "members": [2, 1]}])",
+            "graph.groups[1].members[1]: node 1 is already in group 'a'"},
+        BadGroups{
+            R"([{"id": 1, "name": "a", "members": [1]}, {"id": 1, "name": "b", "members": [2]}])",
+            "graph.groups[1].id: duplicate group id 1"},
+        BadGroups{R"([{"id": 0, "name": "a", "members": [1]}])",
+                  "graph.groups[0].id: 0 is out of range"}));
 
 TEST(GroupFile, UnknownGroupFieldsAreWarnings) {
-    ProjectLoad load = parseProject(withGroups(R"([{"id": 3, "name": "g", "members": [2], "colour": 1}])"), "f");
+    ProjectLoad load =
+        parseProject(withGroups(R"([{"id": 3, "name": "g", "members": [2], "colour": 1}])"), "f");
     ASSERT_TRUE(load.ok()) << allErrors(load);
     ASSERT_EQ(load.warnings.size(), 1u);
     EXPECT_EQ(load.warnings[0], "f:graph.groups[0].colour: unknown field, ignored");
@@ -171,7 +181,8 @@ TEST_P(UNetLevelGroups, OneGroupPerLevelHoldingThatLevelsNodes) {
         if (group.name.starts_with("enc"))
             expectedSize += 1; // the pool
         else if (group.name.starts_with("dec"))
-            expectedSize += (o.up == UNetOptions::Up::UpsampleConv ? 2 : 1) + 1; // up (+conv), concat
+            expectedSize +=
+                (o.up == UNetOptions::Up::UpsampleConv ? 2 : 1) + 1; // up (+conv), concat
         EXPECT_EQ(group.members.size(), expectedSize) << group.name;
     }
     // Data, rescales, the output head and the losses stay outside every group.

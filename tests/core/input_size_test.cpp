@@ -7,7 +7,8 @@ using namespace segforge::core;
 
 TEST(InputSizeRule, DescribesPatterns) {
     std::int64_t period = 0, offset = 0;
-    EXPECT_EQ(describeWorkingSizes({16, 32, 48, 64}, 70, &period, &offset), "multiples of 16, from 16");
+    EXPECT_EQ(describeWorkingSizes({16, 32, 48, 64}, 70, &period, &offset),
+              "multiples of 16, from 16");
     EXPECT_EQ(period, 16);
     EXPECT_EQ(offset, 0);
     EXPECT_EQ(describeWorkingSizes({28, 44, 60}, 70, &period, &offset), "16k + 12 (28, 44, 60, …)");
@@ -42,7 +43,8 @@ TEST(InputSizeSweep, ValidPaddingUNetFollowsTheOriginalPaperRule) {
         g.connect(from, {id, "input"});
         return PortRef{id, "output"};
     };
-    NodeId in = g.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}});
+    NodeId in =
+        g.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}});
     PortRef x = conv("c1", {in, "output"});
     NodeId pool = g.addNode("MaxPool2D", "pool");
     g.connect(x, {pool, "input"});

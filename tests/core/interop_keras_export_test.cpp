@@ -2,19 +2,17 @@
 // (modulo positions); the Keras and PyTorch scripts compile and declare every
 // layer by name.
 
+#include "export/python_script_export.hpp"
 #include "graph_builder.hpp"
-
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
-#include "export/python_script_export.hpp"
 #include "ops/op_helpers.hpp"
 #include "templates/unet_template.hpp"
-
-#include <gmock/gmock.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gmock/gmock.h>
 
 using namespace segforge::core;
 using namespace segforge::core::testing;
@@ -65,34 +63,49 @@ Graph roundTrip(const Graph& g) {
 Graph everyOp() {
     using V = std::vector<std::int64_t>;
     GraphBuilder b;
-    NodeId in = b.add("Input", "in", {{"height", std::int64_t{33}}, {"width", std::int64_t{31}},
-                                      {"channels", std::int64_t{2}}, {"dtype", std::string("uint8")},
-                                      {"batch_size", std::int64_t{4}}});
+    NodeId in = b.add("Input", "in",
+                      {{"height", std::int64_t{33}},
+                       {"width", std::int64_t{31}},
+                       {"channels", std::int64_t{2}},
+                       {"dtype", std::string("uint8")},
+                       {"batch_size", std::int64_t{4}}});
     NodeId rs = b.then("Rescale", "rescale", out(in), {{"scale", 0.5}, {"offset", -1.0}});
-    NodeId c1 = b.then("Conv2D", "c1", out(rs), {{"filters", std::int64_t{6}}, {"kernel_size", V{3, 1}},
-                                                 {"strides", V{2, 1}}, {"padding", std::string("same")},
-                                                 {"activation", std::string("leaky_relu")},
-                                                 {"use_bias", false},
-                                                 {"kernel_initializer", std::string("he_normal")}});
+    NodeId c1 = b.then("Conv2D", "c1", out(rs),
+                       {{"filters", std::int64_t{6}},
+                        {"kernel_size", V{3, 1}},
+                        {"strides", V{2, 1}},
+                        {"padding", std::string("same")},
+                        {"activation", std::string("leaky_relu")},
+                        {"use_bias", false},
+                        {"kernel_initializer", std::string("he_normal")}});
     NodeId bn = b.then("BatchNormalization", "bn", out(c1), {{"momentum", 0.8}, {"center", false}});
-    NodeId act = b.then("Activation", "act", out(bn), {{"activation", std::string("leaky_relu")}, {"alpha", 0.05}});
+    NodeId act = b.then("Activation", "act", out(bn),
+                        {{"activation", std::string("leaky_relu")}, {"alpha", 0.05}});
     NodeId mp = b.then("MaxPool2D", "mp", out(act), {{"pool_size", V{3, 3}}, {"strides", V{1, 2}}});
     NodeId ap = b.then("AvgPool2D", "ap", out(mp), {{"padding", std::string("same")}});
     NodeId pad = b.then("ZeroPadding2D", "pad", out(ap), {{"padding", V{1, 2, 3, 4}}});
     NodeId crop = b.then("Cropping2D", "crop", out(pad), {{"cropping", V{1, 0, 0, 2}}});
-    NodeId dil = b.then("Conv2D", "dil", out(crop), {{"filters", std::int64_t{6}}, {"dilation_rate", V{2, 2}},
-                                                     {"padding", std::string("same")}});
-    NodeId up = b.then("UpSampling2D", "up", out(dil), {{"size", V{2, 3}}, {"interpolation", std::string("bilinear")}});
-    NodeId tr = b.then("Conv2DTranspose", "tr", out(crop), {{"filters", std::int64_t{6}}, {"kernel_size", V{3, 3}},
-                                                           {"strides", V{2, 3}}, {"padding", std::string("valid")}});
+    NodeId dil = b.then("Conv2D", "dil", out(crop),
+                        {{"filters", std::int64_t{6}},
+                         {"dilation_rate", V{2, 2}},
+                         {"padding", std::string("same")}});
+    NodeId up = b.then("UpSampling2D", "up", out(dil),
+                       {{"size", V{2, 3}}, {"interpolation", std::string("bilinear")}});
+    NodeId tr = b.then("Conv2DTranspose", "tr", out(crop),
+                       {{"filters", std::int64_t{6}},
+                        {"kernel_size", V{3, 3}},
+                        {"strides", V{2, 3}},
+                        {"padding", std::string("valid")}});
     NodeId cr2 = b.then("Cropping2D", "cr2", out(tr), {{"cropping", V{0, 1, 0, 0}}});
     NodeId cat = b.add("Concatenate", "cat", {{"num_inputs", std::int64_t{3}}});
     b.wire(out(up), {cat, "a"});
     b.wire(out(cr2), {cat, "b"});
     b.wire(out(up), {cat, "c"});
     NodeId drop = b.then("Dropout", "drop", out(cat), {{"rate", 0.25}, {"seed", std::int64_t{9}}});
-    NodeId head = b.then("Conv2D", "head", out(drop), {{"filters", std::int64_t{18}}, {"kernel_size", V{1, 1}},
-                                                       {"activation", std::string("sigmoid")}});
+    NodeId head = b.then("Conv2D", "head", out(drop),
+                         {{"filters", std::int64_t{18}},
+                          {"kernel_size", V{1, 1}},
+                          {"activation", std::string("sigmoid")}});
     NodeId add = b.add("Add", "add");
     b.wire(out(head), {add, "a"});
     b.wire(out(cat), {add, "b"});
@@ -113,8 +126,8 @@ TEST(KerasJsonExport, EveryOpRoundTrips) {
 }
 
 TEST(KerasJsonExport, FixturesRoundTrip) {
-    for (const char* file : {"unet_keras2_concat_bug.json", "unet_keras3.json", "sequential_keras2.json",
-                             "nested_keras3.json"}) {
+    for (const char* file : {"unet_keras2_concat_bug.json", "unet_keras3.json",
+                             "sequential_keras2.json", "nested_keras3.json"}) {
         SCOPED_TRACE(file);
         KerasImport first = importKerasFile(kData + file);
         ASSERT_TRUE(first.ok());
@@ -148,7 +161,8 @@ TEST(KerasJsonExport, PlaceholdersAndCyclesCannotLeave) {
     ASSERT_TRUE(imported.ok());
     KerasJsonExport e = exportKerasJson(imported.project->graph, "m");
     ASSERT_EQ(e.errors.size(), 1u);
-    EXPECT_THAT(e.errors[0], HasSubstr("'enc2_gn' is a placeholder for the Keras layer GroupNormalization"));
+    EXPECT_THAT(e.errors[0],
+                HasSubstr("'enc2_gn' is a placeholder for the Keras layer GroupNormalization"));
     ScriptExport s = exportPyTorchScript(*imported.project, "");
     EXPECT_FALSE(s.ok());
 
@@ -188,7 +202,8 @@ Project unet() {
 void expectDeclaresEveryLayer(const std::string& text, const Graph& g) {
     for (const auto& [id, n] : g.nodes()) {
         const OpSchema* s = OpRegistry::builtin().find(n.op);
-        if (s->role == OpRole::Loss || s->role == OpRole::Metric || n.op == "Cast" || n.name == "scale_mask")
+        if (s->role == OpRole::Loss || s->role == OpRole::Metric || n.op == "Cast" ||
+            n.name == "scale_mask")
             continue;
         EXPECT_THAT(text, HasSubstr("\"" + n.name + "\"")) << n.name;
     }
@@ -206,7 +221,9 @@ TEST(PythonScripts, KerasScriptCompilesAndDeclaresEveryLayer) {
     EXPECT_THAT(s.text, HasSubstr("default=\"weights.safetensors\""));
     EXPECT_THAT(s.text, HasSubstr("\"enc1_conv1\": [\"kernel\"]"));
     EXPECT_THAT(s.text, HasSubstr("\"dec1_up\": [\"kernel\", \"bias\"]"));
-    EXPECT_THAT(s.text, HasSubstr("\"enc1_bn1\": [\"gamma\", \"beta\", \"moving_mean\", \"moving_variance\"]"));
+    EXPECT_THAT(
+        s.text,
+        HasSubstr("\"enc1_bn1\": [\"gamma\", \"beta\", \"moving_mean\", \"moving_variance\"]"));
     // The mask's Rescale prepares targets: not a layer of the network.
     EXPECT_THAT(s.text, HasSubstr("outputs=[t_output]"));
     EXPECT_THAT(s.text, ::testing::Not(HasSubstr("scale_mask")));

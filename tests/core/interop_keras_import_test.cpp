@@ -3,13 +3,11 @@
 // a message naming where — never a crash.
 
 #include "graph_builder.hpp"
-
 #include "keras/keras_import.hpp"
 #include "ops/op_helpers.hpp"
 
-#include <gmock/gmock.h>
-
 #include <filesystem>
+#include <gmock/gmock.h>
 #include <set>
 
 using namespace segforge::core;
@@ -115,7 +113,8 @@ TEST(KerasImport, Keras2UNetShowsTheConcatMistakeOnTheWire) {
     EXPECT_EQ(r.find(codes::kNoLoss)[0]->severity, Severity::Warning);
 
     KerasImport raw = importKerasFile(kData + "unet_keras2_concat_bug.json");
-    EXPECT_THAT(joined(raw.warnings), HasSubstr("SpatialDropout2D 'spatial_dropout2d' is imported as Dropout"));
+    EXPECT_THAT(joined(raw.warnings),
+                HasSubstr("SpatialDropout2D 'spatial_dropout2d' is imported as Dropout"));
 }
 
 TEST(KerasImport, NoLossIsAnErrorForProjectsAndAWarningWhenAsked) {
@@ -135,8 +134,9 @@ TEST(KerasImport, Keras3FunctionalIsCleanAndKeepsNames) {
     std::set<std::string> names;
     for (const auto& [id, n] : g.nodes())
         names.insert(n.name);
-    EXPECT_EQ(names, (std::set<std::string>{"image", "rescale", "enc1", "pool1", "enc2", "enc2_bn",
-                                            "enc2_act", "up1", "skip1", "dec1", "residual", "head"}));
+    EXPECT_EQ(names,
+              (std::set<std::string>{"image", "rescale", "enc1", "pool1", "enc2", "enc2_bn",
+                                     "enc2_act", "up1", "skip1", "dec1", "residual", "head"}));
     EXPECT_EQ(node(g, "rescale").op, "Rescale");
     EXPECT_NEAR(std::get<double>(attr(g, "rescale", "scale")), 1.0 / 255.0, 1e-12);
     EXPECT_EQ(attr(g, "enc2_bn", "momentum"), AttrValue{0.9});
@@ -200,7 +200,8 @@ TEST(KerasImport, NestedModelsAreInlined) {
     std::set<std::string> names;
     for (const auto& [id, n] : g.nodes())
         names.insert(n.name);
-    EXPECT_EQ(names, (std::set<std::string>{"x", "stem", "block_conv", "block_drop", "gate", "out"}));
+    EXPECT_EQ(names,
+              (std::set<std::string>{"x", "stem", "block_conv", "block_drop", "gate", "out"}));
     EXPECT_EQ(producerName(g, "block_conv", "input"), "stem");
     EXPECT_EQ(producerName(g, "gate", "a"), "block_drop");
     EXPECT_EQ(producerName(g, "gate", "b"), "stem");
@@ -219,7 +220,8 @@ TEST(KerasImport, UnsupportedLayerBecomesAReportedPlaceholder) {
     EXPECT_EQ(gn.op, "KerasLayer");
     EXPECT_EQ(gn.attrs.at("class_name"), AttrValue{std::string("GroupNormalization")});
     EXPECT_EQ(producerName(g, "up1", "input"), "enc2_gn");
-    EXPECT_THAT(joined(imported.warnings), HasSubstr("GroupNormalization 'enc2_gn' has no SegForge op"));
+    EXPECT_THAT(joined(imported.warnings),
+                HasSubstr("GroupNormalization 'enc2_gn' has no SegForge op"));
 
     CheckResult r = checkImported(g);
     const Diagnostic& d = expectDiagnostic(r, codes::kUnsupportedLayer);
@@ -267,36 +269,42 @@ std::string keras3With(const std::string& cls, const std::string& config) {
     return R"({"class_name": "Functional", "config": {"name": "m", "layers": [
       {"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
        "config": {"batch_shape": [null, 8, 8, 4], "dtype": "float32", "name": "in"}},
-      {"class_name": ")" + cls + R"(", "name": "l", "config": )" + config + R"(,
+      {"class_name": ")" +
+           cls + R"(", "name": "l", "config": )" + config + R"(,
        "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
          "config": {"shape": [null, 8, 8, 4], "dtype": "float32", "keras_history": ["in", 0, 0]}}],
          "kwargs": {}}]}],
       "input_layers": [["in", 0, 0]], "output_layers": [["l", 0, 0]]}})";
 }
 
-KerasImport importText(const std::string& text) { return importKerasJson(text, "m.json"); }
+KerasImport importText(const std::string& text) {
+    return importKerasJson(text, "m.json");
+}
 
 } // namespace
 
 TEST(KerasImport, ReshapeAndPermuteOnlyWhereTheyKeepNHWC) {
-    KerasImport same = importText(keras3With("Reshape", R"({"name": "l", "target_shape": [8, -1, 4]})"));
+    KerasImport same =
+        importText(keras3With("Reshape", R"({"name": "l", "target_shape": [8, -1, 4]})"));
     ASSERT_TRUE(same.ok()) << joined(same.errors);
     EXPECT_EQ(node(same.project->graph, "l").op, "Activation");
     EXPECT_EQ(attr(same.project->graph, "l", "activation"), AttrValue{std::string("linear")});
 
-    KerasImport flat = importText(keras3With("Reshape", R"({"name": "l", "target_shape": [64, 4]})"));
+    KerasImport flat =
+        importText(keras3With("Reshape", R"({"name": "l", "target_shape": [64, 4]})"));
     ASSERT_TRUE(flat.ok());
     EXPECT_EQ(node(flat.project->graph, "l").op, "KerasLayer");
 
-    KerasImport moved = importText(keras3With("Reshape", R"({"name": "l", "target_shape": [4, 16, 4]})"));
+    KerasImport moved =
+        importText(keras3With("Reshape", R"({"name": "l", "target_shape": [4, 16, 4]})"));
     ASSERT_TRUE(moved.ok());
     EXPECT_EQ(node(moved.project->graph, "l").op, "KerasLayer");
     EXPECT_THAT(std::get<std::string>(node(moved.project->graph, "l").attrs.at("reason")),
                 HasSubstr("to (4, 16, 4)"));
 
     // Absurd sizes stay a placeholder (and must not overflow while being resolved).
-    KerasImport huge = importText(
-        keras3With("Reshape", R"({"name": "l", "target_shape": [1000000000000000, 1000000000000000, -1]})"));
+    KerasImport huge = importText(keras3With(
+        "Reshape", R"({"name": "l", "target_shape": [1000000000000000, 1000000000000000, -1]})"));
     ASSERT_TRUE(huge.ok());
     EXPECT_EQ(node(huge.project->graph, "l").op, "KerasLayer");
 
@@ -310,7 +318,8 @@ TEST(KerasImport, ReshapeAndPermuteOnlyWhereTheyKeepNHWC) {
 
 TEST(KerasImport, KerasDefaultsNotSegForgeDefaults) {
     // Keras' Conv2DTranspose defaults to strides 1 and padding 'valid' (ours: 2, 'same').
-    KerasImport t = importText(keras3With("Conv2DTranspose", R"({"name": "l", "filters": 2, "kernel_size": 3})"));
+    KerasImport t = importText(
+        keras3With("Conv2DTranspose", R"({"name": "l", "filters": 2, "kernel_size": 3})"));
     ASSERT_TRUE(t.ok()) << joined(t.errors);
     EXPECT_EQ(attr(t.project->graph, "l", "strides"), ints({1, 1}));
     EXPECT_EQ(attr(t.project->graph, "l", "padding"), AttrValue{std::string("valid")});
@@ -318,19 +327,22 @@ TEST(KerasImport, KerasDefaultsNotSegForgeDefaults) {
     EXPECT_EQ(typeOf(t.project->graph, r, "l"), "N×10×10×2 f32");
 
     // Keras 3's activation 'leaky_relu' has slope 0.2; the LeakyReLU layer 0.3.
-    KerasImport a = importText(keras3With("Activation", R"({"name": "l", "activation": "leaky_relu"})"));
+    KerasImport a =
+        importText(keras3With("Activation", R"({"name": "l", "activation": "leaky_relu"})"));
     ASSERT_TRUE(a.ok());
     EXPECT_EQ(attr(a.project->graph, "l", "alpha"), AttrValue{0.2});
     KerasImport k = importText(keras3With("LeakyReLU", R"({"name": "l"})"));
     ASSERT_TRUE(k.ok());
     EXPECT_EQ(attr(k.project->graph, "l", "alpha"), AttrValue{0.3});
 
-    KerasImport dil = importText(keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": 3, "dilation_rate": 2})"));
+    KerasImport dil = importText(keras3With(
+        "Conv2D", R"({"name": "l", "filters": 2, "kernel_size": 3, "dilation_rate": 2})"));
     ASSERT_TRUE(dil.ok());
     CheckResult rd = checkImported(dil.project->graph);
     EXPECT_EQ(typeOf(dil.project->graph, rd, "l"), "N×4×4×2 f32");
 
-    KerasImport grouped = importText(keras3With("Conv2D", R"({"name": "l", "filters": 4, "kernel_size": 3, "groups": 2})"));
+    KerasImport grouped = importText(
+        keras3With("Conv2D", R"({"name": "l", "filters": 4, "kernel_size": 3, "groups": 2})"));
     ASSERT_TRUE(grouped.ok());
     EXPECT_EQ(node(grouped.project->graph, "l").op, "KerasLayer");
 }
@@ -350,11 +362,13 @@ TEST(KerasImport, InitializersOnlyWhereTheAttributeTakesThem) {
     EXPECT_EQ(typeOf(g, c, "l"), "N×6×6×2 f32");
 
     // A kernel still gets the initializer it names.
-    KerasImport he = importText(keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": 3,
+    KerasImport he =
+        importText(keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": 3,
         "kernel_initializer": {"class_name": "HeNormal", "config": {"seed": null}},
         "bias_initializer": {"class_name": "Ones", "config": {}}})"));
     ASSERT_TRUE(he.ok());
-    EXPECT_EQ(attr(he.project->graph, "l", "kernel_initializer"), AttrValue{std::string("he_normal")});
+    EXPECT_EQ(attr(he.project->graph, "l", "kernel_initializer"),
+              AttrValue{std::string("he_normal")});
     EXPECT_EQ(attr(he.project->graph, "l", "bias_initializer"), AttrValue{std::string("ones")});
 }
 
@@ -363,7 +377,8 @@ TEST(KerasImport, TrainingOnlyLayersAreIdentityAndKeepTypesFlowing) {
     // As placeholders they untyped the whole network behind them.
     for (const char* cls : {"RandomFlip", "RandomRotation", "RandomZoom", "GaussianNoise"}) {
         SCOPED_TRACE(cls);
-        KerasImport r = importText(keras3With(cls, R"({"name": "l", "trainable": true, "mode": "vertical",
+        KerasImport r =
+            importText(keras3With(cls, R"({"name": "l", "trainable": true, "mode": "vertical",
             "factor": 0.2, "fill_mode": "reflect", "stddev": 0.1, "seed": null})"));
         ASSERT_TRUE(r.ok()) << joined(r.errors);
         const Graph& g = r.project->graph;
@@ -378,7 +393,8 @@ TEST(KerasImport, TrainingOnlyLayersAreIdentityAndKeepTypesFlowing) {
         EXPECT_THAT(r.warnings[0], HasSubstr("image and mask"));
     }
     // RandomCrop changes the size: it stays a placeholder.
-    KerasImport crop = importText(keras3With("RandomCrop", R"({"name": "l", "height": 4, "width": 4})"));
+    KerasImport crop =
+        importText(keras3With("RandomCrop", R"({"name": "l", "height": 4, "width": 4})"));
     ASSERT_TRUE(crop.ok());
     EXPECT_EQ(node(crop.project->graph, "l").op, "KerasLayer");
 }
@@ -389,12 +405,14 @@ TEST(KerasImport, BadFilesSayWhatAndWhere) {
         std::vector<std::string> expected;
     };
     const std::vector<Bad> cases = {
-        {"bad/truncated.json", {"bad/truncated.json:1:4563: not valid JSON: syntax error while parsing object key"}},
+        {"bad/truncated.json",
+         {"bad/truncated.json:1:4563: not valid JSON: syntax error while parsing object key"}},
         {"bad/dangling.json",
          {"config.layers[4].inbound_nodes[0][0]", "'max_pool_2d', which is not a layer"}},
         {"bad/cycle.json", {"the model has a cycle", "'enc1'", "'dec1'"}},
         {"bad/channels_first.json", {"config.layers[1].config.data_format", "channels_first"}},
-        {"bad/wrong_type.json", {"config.layers[2].config.filters", "expected an integer, got a string"}},
+        {"bad/wrong_type.json",
+         {"config.layers[2].config.filters", "expected an integer, got a string"}},
         {"bad/not_a_model.json", {"not a Keras model"}},
         {"bad/does_not_exist.json", {"cannot open"}},
     };
@@ -412,7 +430,9 @@ TEST(KerasImport, UnknownFieldsAreNamedAndIgnored) {
     KerasImport r = importKerasFile(kData + "bad/unknown_fields.json");
     ASSERT_TRUE(r.ok()) << joined(r.errors);
     const std::string w = joined(r.warnings);
-    EXPECT_THAT(w, HasSubstr("config.layers[0].config.filterz: unknown field 'filterz' of Conv2D 'conv2d'"));
+    EXPECT_THAT(
+        w,
+        HasSubstr("config.layers[0].config.filterz: unknown field 'filterz' of Conv2D 'conv2d'"));
     EXPECT_THAT(w, HasSubstr("extra_root_field: unknown field"));
 }
 
@@ -422,15 +442,19 @@ TEST(KerasImport, StructuralMistakesInline) {
         std::string expected;
     };
     const std::vector<Bad> cases = {
-        {R"({"class_name": "Functional", "config": {"layers": 3}})", "config.layers: a Functional model needs a 'layers' list"},
+        {R"({"class_name": "Functional", "config": {"layers": 3}})",
+         "config.layers: a Functional model needs a 'layers' list"},
         {R"({"class_name": "Sequential", "config": {"layers": []}})", "has no layers"},
         // nlohmann throws out_of_range, not parse_error, for this (found by fuzzing).
         {"55555555555555555555555e55555102", "not valid JSON"},
         {R"({"class_name": "Dense", "config": {}})", "expected a model"},
-        {keras3With("Conv2D", R"({"name": "l", "kernel_size": 3})"), "missing required field 'filters'"},
-        {keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": [1, 2, 3]})"), "expected a pair"},
+        {keras3With("Conv2D", R"({"name": "l", "kernel_size": 3})"),
+         "missing required field 'filters'"},
+        {keras3With("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": [1, 2, 3]})"),
+         "expected a pair"},
         // A float far outside int64 (undefined to convert; found by fuzzing).
-        {keras3With("Conv2D", R"({"name": "l", "filters": 1e112, "kernel_size": 3})"), "expected an integer"},
+        {keras3With("Conv2D", R"({"name": "l", "filters": 1e112, "kernel_size": 3})"),
+         "expected an integer"},
         {replaced(keras3With("Add", R"({"name": "l"})"), R"("keras_history": ["in", 0, 0])",
                   R"("keras_history": ["in", 3, 0])"),
          "call #3 of 'in'"},
@@ -449,8 +473,10 @@ TEST(KerasImport, StructuralMistakesInline) {
 }
 
 TEST(KerasImport, DetectsKerasDocumentsByContent) {
-    EXPECT_TRUE(isKerasModelJson(nlohmann::json::parse(R"({"class_name": "Sequential", "config": []})")));
-    EXPECT_FALSE(isKerasModelJson(nlohmann::json::parse(R"({"format": "segforge-project", "graph": {}})")));
+    EXPECT_TRUE(
+        isKerasModelJson(nlohmann::json::parse(R"({"class_name": "Sequential", "config": []})")));
+    EXPECT_FALSE(
+        isKerasModelJson(nlohmann::json::parse(R"({"format": "segforge-project", "graph": {}})")));
     EXPECT_FALSE(isKerasModelJson(nlohmann::json::parse("[1, 2]")));
     EXPECT_TRUE(looksLikeKerasFile(kData + "unet_keras3.keras"));
     EXPECT_TRUE(looksLikeKerasFile(kData + "sequential_keras2.json"));

@@ -3,12 +3,10 @@
 // kept, the types Keras computes, and the diagnostics each must give.
 
 #include "graph_builder.hpp"
-
 #include "keras/keras_import.hpp"
 
-#include <gmock/gmock.h>
-
 #include <algorithm>
+#include <gmock/gmock.h>
 #include <map>
 
 using namespace segforge::core;

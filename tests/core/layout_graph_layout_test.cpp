@@ -8,10 +8,9 @@
 #include "layout/wire_router.hpp"
 #include "templates/unet_template.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <filesystem>
+#include <gtest/gtest.h>
 
 using namespace segforge::core;
 
@@ -112,10 +111,12 @@ int wiresThroughNodes(const Graph& g) {
             if (k + 1 == r.size())
                 q.x -= 12;
             for (const auto& [id, rect] : obstacles) {
-                const bool hit = p.y == q.y ? (p.y > rect.y && p.y < rect.bottom() && std::min(p.x, q.x) < rect.right() &&
-                                               std::max(p.x, q.x) > rect.x)
-                                            : (p.x > rect.x && p.x < rect.right() && std::min(p.y, q.y) < rect.bottom() &&
-                                               std::max(p.y, q.y) > rect.y);
+                const bool hit =
+                    p.y == q.y
+                        ? (p.y > rect.y && p.y < rect.bottom() &&
+                           std::min(p.x, q.x) < rect.right() && std::max(p.x, q.x) > rect.x)
+                        : (p.x > rect.x && p.x < rect.right() &&
+                           std::min(p.y, q.y) < rect.bottom() && std::max(p.y, q.y) > rect.y);
                 if (hit) {
                     ++bad;
                     goto nextWire;
@@ -235,7 +236,8 @@ TEST(LayoutResolutionLevels, FromTheInferredSizeNotTheNames) {
 TEST(LayoutKeras, ImportedUNetsAreUs) {
     for (const char* file : {"unet_keras3.json", "unet_keras2_concat_bug.json"}) {
         SCOPED_TRACE(file);
-        const KerasImport imported = importKerasFile(std::filesystem::path(SEGFORGE_TEST_DATA) / "keras" / file);
+        const KerasImport imported =
+            importKerasFile(std::filesystem::path(SEGFORGE_TEST_DATA) / "keras" / file);
         ASSERT_TRUE(imported.project);
         Graph g = imported.project->graph;
         const GraphLayout layout = computeLayout(g, checkOf(g));
@@ -255,7 +257,8 @@ TEST(LayoutKeras, ImportedUNetsAreUs) {
 
 TEST(LayoutKeras, PublicFixturesNeverOverlap) {
     int count = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(SEGFORGE_TEST_DATA) / "keras" / "public")) {
+    for (const auto& entry : std::filesystem::directory_iterator(
+             std::filesystem::path(SEGFORGE_TEST_DATA) / "keras" / "public")) {
         if (entry.path().extension() != ".json")
             continue;
         SCOPED_TRACE(entry.path().filename().string());
@@ -274,7 +277,10 @@ TEST(LayoutHandBuilt, SegNetWithoutSkipsIsStillAU) {
     // Down three times, up three times, no skip connection: the levels alone
     // make the U, the decoder of each level right of its encoder.
     Graph g;
-    PortRef x{g.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}, {"channels", std::int64_t{3}}}),
+    PortRef x{g.addNode("Input", "in",
+                        {{"height", std::int64_t{64}},
+                         {"width", std::int64_t{64}},
+                         {"channels", std::int64_t{3}}}),
               "output"};
     std::vector<NodeId> enc, dec;
     auto next = [&](const std::string& op, AttrMap attrs) {
@@ -301,7 +307,8 @@ TEST(LayoutHandBuilt, SegNetWithoutSkipsIsStillAU) {
         EXPECT_LT(e.position.x, d.position.x) << "level " << level;
         EXPECT_DOUBLE_EQ(e.position.y, d.position.y) << "level " << level << " is one row";
         if (level > 0) {
-            EXPECT_GT(e.position.y, g.findNode(enc[static_cast<std::size_t>(level - 1)])->position.y);
+            EXPECT_GT(e.position.y,
+                      g.findNode(enc[static_cast<std::size_t>(level - 1)])->position.y);
         }
     }
     EXPECT_EQ(wiresThroughNodes(g), 0);
@@ -311,10 +318,14 @@ TEST(LayoutHandBuilt, ResidualBlocksKeepTheirShortcutStraight) {
     // One level down and up, each level's block residual (x + conv(conv(x))):
     // the shortcut runs along the row, the block's body goes beside it.
     Graph g;
-    PortRef x{g.addNode("Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}, {"channels", std::int64_t{4}}}),
+    PortRef x{g.addNode("Input", "in",
+                        {{"height", std::int64_t{32}},
+                         {"width", std::int64_t{32}},
+                         {"channels", std::int64_t{4}}}),
               "output"};
     auto conv = [&](PortRef from) {
-        NodeId id = g.addNode("Conv2D", g.uniqueName("conv"), {{"padding", std::string("same")}, {"filters", std::int64_t{4}}});
+        NodeId id = g.addNode("Conv2D", g.uniqueName("conv"),
+                              {{"padding", std::string("same")}, {"filters", std::int64_t{4}}});
         g.connect(from, {id, "input"});
         return PortRef{id, "output"};
     };
@@ -348,7 +359,9 @@ TEST(LayoutHandBuilt, ResidualBlocksKeepTheirShortcutStraight) {
 TEST(LayoutLayered, NonUGraphIsLayeredLeftToRight) {
     // A classifier: resolution only goes down.
     Graph g;
-    NodeId in = g.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}, {"channels", std::int64_t{3}}});
+    NodeId in = g.addNode(
+        "Input", "in",
+        {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}, {"channels", std::int64_t{3}}});
     NodeId prev = in;
     std::vector<NodeId> chain{in};
     for (int i = 0; i < 3; ++i) {
@@ -384,13 +397,17 @@ TEST(LayoutLayered, NonUGraphIsLayeredLeftToRight) {
 TEST(LayoutLayered, ResidualShortcutRunsInALaneBesideTheChain) {
     // A classifier-like residual stack (resolution never comes back up).
     Graph g;
-    PortRef x{g.addNode("Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}, {"channels", std::int64_t{4}}}),
+    PortRef x{g.addNode("Input", "in",
+                        {{"height", std::int64_t{32}},
+                         {"width", std::int64_t{32}},
+                         {"channels", std::int64_t{4}}}),
               "output"};
     std::vector<NodeId> chain{x.node};
     for (int block = 0; block < 3; ++block) {
         PortRef body = x;
         for (int i = 0; i < 2; ++i) {
-            NodeId c = g.addNode("Conv2D", g.uniqueName("conv"), {{"padding", std::string("same")}, {"filters", std::int64_t{4}}});
+            NodeId c = g.addNode("Conv2D", g.uniqueName("conv"),
+                                 {{"padding", std::string("same")}, {"filters", std::int64_t{4}}});
             g.connect(body, {c, "input"});
             body = {c, "output"};
             chain.push_back(c);

@@ -42,8 +42,9 @@ std::vector<std::pair<std::string, Rect>> visibleRects(const Graph& g) {
         const Group* group = g.findGroup(gid);
         if (group && group->collapsed) {
             if (drawn.insert(gid).second)
-                out.push_back({group->name, {node.position.x, node.position.y, kCollapsedGroupWidth,
-                                             collapsedGroupHeight(2)}});
+                out.push_back({group->name,
+                               {node.position.x, node.position.y, kCollapsedGroupWidth,
+                                collapsedGroupHeight(2)}});
             continue;
         }
         out.push_back({node.name, nodeGeometry(node).rectAt(node.position)});

@@ -4,9 +4,8 @@
 #include "layout/level_groups.hpp"
 #include "templates/unet_template.hpp"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+#include <gtest/gtest.h>
 
 using namespace segforge::core;
 
@@ -86,7 +85,8 @@ TEST(LevelGroupsScript, ExistingGroupsAreNeverReplaced) {
 
 TEST(LevelGroupsScript, ANetworkThatIsNotAUGetsNone) {
     Graph g;
-    NodeId in = g.addNode("Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}});
+    NodeId in =
+        g.addNode("Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}});
     NodeId conv = g.addNode("Conv2D", "conv", {{"padding", std::string("same")}});
     NodeId pool = g.addNode("MaxPool2D", "pool");
     g.connect({in, "output"}, {conv, "input"});
@@ -95,7 +95,8 @@ TEST(LevelGroupsScript, ANetworkThatIsNotAUGetsNone) {
 }
 
 TEST(LevelGroupsScript, AnImportedKerasUNetArrivesWithItsLevelGroups) {
-    const std::filesystem::path file = std::filesystem::path(SEGFORGE_TEST_DATA) / "keras" / "unet_keras3.json";
+    const std::filesystem::path file =
+        std::filesystem::path(SEGFORGE_TEST_DATA) / "keras" / "unet_keras3.json";
     KerasImport imported = importKerasFile(file);
     ASSERT_TRUE(imported.project) << (imported.errors.empty() ? "" : imported.errors.front());
     const auto groups = groupsByName(imported.project->graph);

@@ -6,9 +6,8 @@
 #include "project/project_file.hpp"
 #include "templates/unet_template.hpp"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+#include <gtest/gtest.h>
 
 using namespace segforge::core;
 namespace fs = std::filesystem;
@@ -105,7 +104,8 @@ TEST(LayoutRoomForInsert, InsertOnACrowdedRowMovesTheRowRight) {
     g.removeNode(scale);
     g.connect({data, "image"}, {conv, "input"});
     // Close the gap the Rescale left: no room at all between the data and the row.
-    g.findNode(conv)->position.x = g.findNode(data)->position.x + node_metrics::kWidth + LayoutSpacing{}.columnGap;
+    g.findNode(conv)->position.x =
+        g.findNode(data)->position.x + node_metrics::kWidth + LayoutSpacing{}.columnGap;
     const double convXBefore = g.findNode(conv)->position.x;
     EXPECT_GT(checkEveryFix(g, "unet without rescale"), 0);
 
@@ -126,9 +126,11 @@ TEST(LayoutRoomForInsert, InsertOnACrowdedRowMovesTheRowRight) {
     for (const Edge& e : g.edges()) {
         if (e.to.node == conv && e.from.node == data)
             continue; // the wire the fix replaced
-        const bool rightwards = g.findNode(e.from.node)->position.x < g.findNode(e.to.node)->position.x;
+        const bool rightwards =
+            g.findNode(e.from.node)->position.x < g.findNode(e.to.node)->position.x;
         if (rightwards) {
-            EXPECT_LT(after.findNode(e.from.node)->position.x, after.findNode(e.to.node)->position.x)
+            EXPECT_LT(after.findNode(e.from.node)->position.x,
+                      after.findNode(e.to.node)->position.x)
                 << after.findNode(e.from.node)->name << " → " << after.findNode(e.to.node)->name;
         }
     }
@@ -142,7 +144,8 @@ TEST(LayoutRoomForInsert, InsertOnACrowdedRowMovesTheRowRight) {
 TEST(LayoutRoomForInsert, FixesOneAfterAnotherNeverPileUp) {
     // As a user clicking Fix down the diagnostics list: each inserted node
     // finds its own place beside the ones inserted before it.
-    const ProjectLoad load = loadProject(fs::path(SEGFORGE_RESOURCES) / "projects" / "keras_mistakes.segforge");
+    const ProjectLoad load =
+        loadProject(fs::path(SEGFORGE_RESOURCES) / "projects" / "keras_mistakes.segforge");
     ASSERT_TRUE(load.ok());
     Graph g = load.project->graph;
     int applied = 0;
@@ -156,7 +159,8 @@ TEST(LayoutRoomForInsert, FixesOneAfterAnotherNeverPileUp) {
             break;
         ASSERT_TRUE(applyEdits(g, withRoomFor(g, first->edits)).ok);
         ++applied;
-        EXPECT_EQ(overlaps(g), std::vector<std::string>{}) << "after fix " << applied << ": " << first->description;
+        EXPECT_EQ(overlaps(g), std::vector<std::string>{})
+            << "after fix " << applied << ": " << first->description;
     }
     EXPECT_GE(applied, 3);
 }

@@ -4,7 +4,6 @@
 #include "layout/wire_router.hpp"
 
 #include <gtest/gtest.h>
-
 #include <random>
 
 using namespace segforge::core;
@@ -13,7 +12,9 @@ namespace {
 
 constexpr double kMargin = 12;
 
-Rect grown(const Rect& r, double m) { return {r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m}; }
+Rect grown(const Rect& r, double m) {
+    return {r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m};
+}
 
 /// True when the axis-parallel segment a–b enters the inside of r.
 bool crosses(const Rect& r, Point a, Point b) {
@@ -26,7 +27,8 @@ bool crosses(const Rect& r, Point a, Point b) {
 
 /// Checks the route's shape and that no part of it but the stubs enters a grown rect.
 /// Returns a failure description, empty when fine.
-std::string routeProblem(const WireRoute& route, Point from, Point to, const std::vector<std::pair<NodeId, Rect>>& obstacles,
+std::string routeProblem(const WireRoute& route, Point from, Point to,
+                         const std::vector<std::pair<NodeId, Rect>>& obstacles,
                          double tolerance = 1e-6) {
     if (route.size() < 2)
         return "fewer than two points";
@@ -70,7 +72,8 @@ Scene randomScene(int columns, int rows, int wires, unsigned seed) {
     for (int c = 0; c < columns; ++c)
         for (int r = 0; r < rows; ++r) {
             const double h = 50 + 20.0 * heightRows(rng);
-            s.nodes.push_back({id++, Rect{c * 320.0 + jitter(rng), r * 200.0 + jitter(rng), 168, h}});
+            s.nodes.push_back(
+                {id++, Rect{c * 320.0 + jitter(rng), r * 200.0 + jitter(rng), 168, h}});
         }
     std::uniform_int_distribution<std::size_t> pick(0, s.nodes.size() - 1);
     while (static_cast<int>(s.wires.size()) < wires) {
@@ -133,7 +136,8 @@ TEST(LayoutWireRouter, RandomScenesNeverCrossANode) {
         WireRouter router(s.nodes, kMargin);
         int checked = 0;
         for (const auto& w : s.wires) {
-            // A port inside another node's margin has no free route (the fallback is allowed to cross).
+            // A port inside another node's margin has no free route (the fallback is allowed to
+            // cross).
             bool blockedEnd = false;
             for (const auto& [id, r] : s.nodes) {
                 const Rect g = grown(r, kMargin);
@@ -195,7 +199,8 @@ TEST(LayoutWireLabels, NeverOverlapNodesOrEachOther) {
             if (!placed[i])
                 continue;
             ++count;
-            const Rect l{placed[i]->x - sizes[i].x / 2, placed[i]->y - sizes[i].y / 2, sizes[i].x, sizes[i].y};
+            const Rect l{placed[i]->x - sizes[i].x / 2, placed[i]->y - sizes[i].y / 2, sizes[i].x,
+                         sizes[i].y};
             // On its own wire.
             bool onWire = false;
             for (std::size_t k = 1; k < routes[i].size(); ++k) {

@@ -29,7 +29,9 @@ struct GradCase {
     bool training = true;
 };
 
-inline void PrintTo(const GradCase& c, std::ostream* os) { *os << c.name; }
+inline void PrintTo(const GradCase& c, std::ostream* os) {
+    *os << c.name;
+}
 
 /// A tiny input filled as `s.fill` says, reproducible from `seed`.
 inline Tensor makeInput(const InSpec& s, std::uint32_t seed) {
@@ -46,12 +48,23 @@ inline Tensor makeInput(const InSpec& s, std::uint32_t seed) {
     for (std::int64_t i = 0; i < t.numel(); ++i) {
         const float v = u(rng);
         switch (s.fill) {
-        case Fill::Uniform: t.f32()[i] = 2 * v - 1; break;
-        case Fill::Prob: t.f32()[i] = 0.05f + 0.9f * v; break;
-        case Fill::Positive: t.f32()[i] = 0.1f + v; break;
-        case Fill::Binary: t.f32()[i] = v < 0.5f ? 0.0f : 1.0f; break;
-        case Fill::OneHot: t.f32()[i] = 0; break;
-        case Fill::ClassIndex: break;
+        case Fill::Uniform:
+            t.f32()[i] = 2 * v - 1;
+            break;
+        case Fill::Prob:
+            t.f32()[i] = 0.05f + 0.9f * v;
+            break;
+        case Fill::Positive:
+            t.f32()[i] = 0.1f + v;
+            break;
+        case Fill::Binary:
+            t.f32()[i] = v < 0.5f ? 0.0f : 1.0f;
+            break;
+        case Fill::OneHot:
+            t.f32()[i] = 0;
+            break;
+        case Fill::ClassIndex:
+            break;
         }
     }
     if (s.fill == Fill::OneHot)
@@ -77,53 +90,109 @@ inline std::vector<GradCase> gradCases() {
         {"cast_f32", "Cast", {}, {{small}}},
         {"rescale", "Rescale", {{"scale", 0.5}, {"offset", 0.1}}, {{small}}},
         {"conv_valid", "Conv2D", {{"filters", i64(4)}}, {{img}}},
-        {"conv_same_s2_relu", "Conv2D",
-         {{"filters", i64(3)}, {"strides", i64(2)}, {"padding", str("same")}, {"activation", str("relu")}},
+        {"conv_same_s2_relu",
+         "Conv2D",
+         {{"filters", i64(3)},
+          {"strides", i64(2)},
+          {"padding", str("same")},
+          {"activation", str("relu")}},
          {{img}}},
-        {"conv_dilated_sigmoid", "Conv2D",
-         {{"filters", i64(2)}, {"dilation_rate", i64(2)}, {"padding", str("same")}, {"activation", str("sigmoid")}},
+        {"conv_dilated_sigmoid",
+         "Conv2D",
+         {{"filters", i64(2)},
+          {"dilation_rate", i64(2)},
+          {"padding", str("same")},
+          {"activation", str("sigmoid")}},
          {{img}}},
-        {"conv_rect_tanh", "Conv2D",
-         {{"filters", i64(3)}, {"kernel_size", V{2, 3}}, {"strides", V{1, 2}}, {"padding", str("same")},
+        {"conv_rect_tanh",
+         "Conv2D",
+         {{"filters", i64(3)},
+          {"kernel_size", V{2, 3}},
+          {"strides", V{1, 2}},
+          {"padding", str("same")},
           {"activation", str("tanh")}},
          {{img}}},
-        {"conv_1x1_softmax_nobias", "Conv2D",
-         {{"filters", i64(3)}, {"kernel_size", i64(1)}, {"activation", str("softmax")}, {"use_bias", false}},
+        {"conv_1x1_softmax_nobias",
+         "Conv2D",
+         {{"filters", i64(3)},
+          {"kernel_size", i64(1)},
+          {"activation", str("softmax")},
+          {"use_bias", false}},
          {{img}}},
-        {"conv_leaky", "Conv2D", {{"filters", i64(2)}, {"activation", str("leaky_relu")}}, {{small}}},
-        {"sepconv_valid_relu", "SeparableConv2D", {{"filters", i64(3)}, {"activation", str("relu")}}, {{img}}},
-        {"sepconv_same_s2_dm2_tanh", "SeparableConv2D",
-         {{"filters", i64(2)}, {"strides", i64(2)}, {"padding", str("same")}, {"depth_multiplier", i64(2)},
+        {"conv_leaky",
+         "Conv2D",
+         {{"filters", i64(2)}, {"activation", str("leaky_relu")}},
+         {{small}}},
+        {"sepconv_valid_relu",
+         "SeparableConv2D",
+         {{"filters", i64(3)}, {"activation", str("relu")}},
+         {{img}}},
+        {"sepconv_same_s2_dm2_tanh",
+         "SeparableConv2D",
+         {{"filters", i64(2)},
+          {"strides", i64(2)},
+          {"padding", str("same")},
+          {"depth_multiplier", i64(2)},
           {"activation", str("tanh")}},
          {{img}}},
-        {"sepconv_dilated_sigmoid_nobias", "SeparableConv2D",
-         {{"filters", i64(2)}, {"dilation_rate", i64(2)}, {"padding", str("same")}, {"activation", str("sigmoid")},
+        {"sepconv_dilated_sigmoid_nobias",
+         "SeparableConv2D",
+         {{"filters", i64(2)},
+          {"dilation_rate", i64(2)},
+          {"padding", str("same")},
+          {"activation", str("sigmoid")},
           {"use_bias", false}},
          {{img}}},
         {"convT_k2_s2_same", "Conv2DTranspose", {{"filters", i64(3)}}, {{small}}},
-        {"convT_k3_s2_same", "Conv2DTranspose", {{"filters", i64(2)}, {"kernel_size", i64(3)}}, {{{2, 3, 3, 2}}}},
-        {"convT_k3_s2_valid_relu", "Conv2DTranspose",
-         {{"filters", i64(2)}, {"kernel_size", i64(3)}, {"padding", str("valid")}, {"activation", str("relu")}},
+        {"convT_k3_s2_same",
+         "Conv2DTranspose",
+         {{"filters", i64(2)}, {"kernel_size", i64(3)}},
          {{{2, 3, 3, 2}}}},
-        {"convT_k1_s2_valid", "Conv2DTranspose",
-         {{"filters", i64(2)}, {"kernel_size", i64(1)}, {"padding", str("valid")}}, {{small}}},
-        {"convT_dilated_s1", "Conv2DTranspose",
-         {{"filters", i64(2)}, {"kernel_size", i64(3)}, {"strides", i64(1)}, {"dilation_rate", i64(2)}},
+        {"convT_k3_s2_valid_relu",
+         "Conv2DTranspose",
+         {{"filters", i64(2)},
+          {"kernel_size", i64(3)},
+          {"padding", str("valid")},
+          {"activation", str("relu")}},
+         {{{2, 3, 3, 2}}}},
+        {"convT_k1_s2_valid",
+         "Conv2DTranspose",
+         {{"filters", i64(2)}, {"kernel_size", i64(1)}, {"padding", str("valid")}},
+         {{small}}},
+        {"convT_dilated_s1",
+         "Conv2DTranspose",
+         {{"filters", i64(2)},
+          {"kernel_size", i64(3)},
+          {"strides", i64(1)},
+          {"dilation_rate", i64(2)}},
          {{small}}},
         {"maxpool_valid_odd", "MaxPool2D", {}, {{img}}},
-        {"maxpool_same_3s2", "MaxPool2D", {{"pool_size", i64(3)}, {"strides", i64(2)}, {"padding", str("same")}}, {{img}}},
+        {"maxpool_same_3s2",
+         "MaxPool2D",
+         {{"pool_size", i64(3)}, {"strides", i64(2)}, {"padding", str("same")}},
+         {{img}}},
         {"avgpool_valid", "AvgPool2D", {}, {{img}}},
         {"avgpool_same", "AvgPool2D", {{"pool_size", i64(2)}, {"padding", str("same")}}, {{img}}},
         {"upsample_nearest", "UpSampling2D", {{"size", V{2, 3}}}, {{small}}},
-        {"upsample_bilinear", "UpSampling2D", {{"size", i64(3)}, {"interpolation", str("bilinear")}}, {{small}}},
-        {"concat_channels", "Concatenate", {{"num_inputs", i64(3)}},
+        {"upsample_bilinear",
+         "UpSampling2D",
+         {{"size", i64(3)}, {"interpolation", str("bilinear")}},
+         {{small}}},
+        {"concat_channels",
+         "Concatenate",
+         {{"num_inputs", i64(3)}},
          {{{2, 3, 3, 2}}, {{2, 3, 3, 1}}, {{2, 3, 3, 3}}}},
         {"concat_height", "Concatenate", {{"axis", i64(1)}}, {{{2, 2, 3, 2}}, {{2, 3, 3, 2}}}},
         {"add_broadcast", "Add", {}, {{{2, 3, 3, 2}}, {{2, 1, 1, 2}}}},
-        {"multiply_broadcast", "Multiply", {{"num_inputs", i64(3)}},
+        {"multiply_broadcast",
+         "Multiply",
+         {{"num_inputs", i64(3)}},
          {{{2, 3, 3, 2}}, {{2, 3, 3, 1}}, {{2, 3, 3, 2}}}},
         {"batchnorm_train", "BatchNormalization", {}, {{small}}},
-        {"batchnorm_train_noaffine", "BatchNormalization", {{"center", false}, {"scale", false}}, {{small}}},
+        {"batchnorm_train_noaffine",
+         "BatchNormalization",
+         {{"center", false}, {"scale", false}},
+         {{small}}},
         {"batchnorm_infer", "BatchNormalization", {}, {{small}}, false},
         {"dropout_train", "Dropout", {{"rate", 0.3}}, {{small}}},
         {"dropout_infer", "Dropout", {{"rate", 0.3}}, {{small}}, false},
@@ -136,21 +205,25 @@ inline std::vector<GradCase> gradCases() {
         {"crop", "Cropping2D", {{"cropping", V{1, 0, 2, 1}}}, {{img}}},
         {"pad", "ZeroPadding2D", {{"padding", V{1, 2, 0, 1}}}, {{small}}},
         loss("bce", "BinaryCrossentropy", {}, Fill::Prob, {pd, Fill::Binary}),
-        loss("bce_logits_smooth", "BinaryCrossentropy", {{"from_logits", true}, {"label_smoothing", 0.1}},
-             Fill::Uniform, {pd, Fill::Prob}),
-        loss("cce", "CategoricalCrossentropy", {}, Fill::Positive, {V{2, 3, 3, 3}, Fill::OneHot}, V{2, 3, 3, 3}),
-        loss("cce_logits_smooth", "CategoricalCrossentropy", {{"from_logits", true}, {"label_smoothing", 0.2}},
-             Fill::Uniform, {V{2, 3, 3, 3}, Fill::OneHot}, V{2, 3, 3, 3}),
+        loss("bce_logits_smooth", "BinaryCrossentropy",
+             {{"from_logits", true}, {"label_smoothing", 0.1}}, Fill::Uniform, {pd, Fill::Prob}),
+        loss("cce", "CategoricalCrossentropy", {}, Fill::Positive, {V{2, 3, 3, 3}, Fill::OneHot},
+             V{2, 3, 3, 3}),
+        loss("cce_logits_smooth", "CategoricalCrossentropy",
+             {{"from_logits", true}, {"label_smoothing", 0.2}}, Fill::Uniform,
+             {V{2, 3, 3, 3}, Fill::OneHot}, V{2, 3, 3, 3}),
         loss("scce", "SparseCategoricalCrossentropy", {}, Fill::Positive,
              {V{2, 3, 3, 1}, Fill::ClassIndex, 3}, V{2, 3, 3, 3}),
-        loss("scce_logits_ignore", "SparseCategoricalCrossentropy", {{"from_logits", true}, {"ignore_class", i64(1)}},
-             Fill::Uniform, {V{2, 3, 3, 1}, Fill::ClassIndex, 3}, V{2, 3, 3, 3}),
+        loss("scce_logits_ignore", "SparseCategoricalCrossentropy",
+             {{"from_logits", true}, {"ignore_class", i64(1)}}, Fill::Uniform,
+             {V{2, 3, 3, 1}, Fill::ClassIndex, 3}, V{2, 3, 3, 3}),
         loss("dice", "Dice", {}, Fill::Prob, {pd, Fill::Binary}),
-        loss("bce_dice", "BCEDice", {{"bce_weight", 0.5}, {"dice_weight", 2.0}}, Fill::Prob, {pd, Fill::Binary}),
+        loss("bce_dice", "BCEDice", {{"bce_weight", 0.5}, {"dice_weight", 2.0}}, Fill::Prob,
+             {pd, Fill::Binary}),
         loss("focal", "Focal", {}, Fill::Prob, {pd, Fill::Binary}),
         loss("focal_logits_balanced", "Focal",
-             {{"from_logits", true}, {"apply_class_balancing", true}, {"gamma", 1.5}}, Fill::Uniform,
-             {pd, Fill::Binary}),
+             {{"from_logits", true}, {"apply_class_balancing", true}, {"gamma", 1.5}},
+             Fill::Uniform, {pd, Fill::Binary}),
     };
 }
 

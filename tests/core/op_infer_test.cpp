@@ -3,7 +3,6 @@
 // registered op has a valid case.
 
 #include "op_shape_cases.hpp"
-
 #include "ops/op_registry.hpp"
 
 #include <set>
@@ -67,8 +66,8 @@ TEST(OpParams, CountsMatchKeras) {
     NodeId t = b.then("Conv2DTranspose", "t", out(c), {{"filters", std::int64_t{4}}});
     NodeId bn = b.then("BatchNormalization", "bn", out(t));
     CheckResult r = checkGraph(b.graph);
-    EXPECT_EQ(r.parameterCount(c), 3 * 3 * 3 * 8 + 8);     // Keras: 224
-    EXPECT_EQ(r.parameterCount(t), 2 * 2 * 8 * 4 + 4);     // Keras: 132
-    EXPECT_EQ(r.parameterCount(bn), 4 * 4);                // gamma, beta, moving mean/var
+    EXPECT_EQ(r.parameterCount(c), 3 * 3 * 3 * 8 + 8); // Keras: 224
+    EXPECT_EQ(r.parameterCount(t), 2 * 2 * 8 * 4 + 4); // Keras: 132
+    EXPECT_EQ(r.parameterCount(bn), 4 * 4);            // gamma, beta, moving mean/var
     EXPECT_EQ(r.paramsOf(t)[0].shape, (std::vector<std::int64_t>{2, 2, 4, 8}));
 }

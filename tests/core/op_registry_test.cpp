@@ -3,16 +3,15 @@
 // traits agree with what it does, and no file in core/ outside the op's own
 // spells its name. Each interop table appends its own loop below.
 
-#include "op_gradient_cases.hpp"
-#include "op_shape_cases.hpp"
-
 #include "engine/flop_count.hpp"
 #include "export/python_script_export.hpp"
 #include "export/python_sources.hpp"
-#include "kernels/activation_math.hpp"
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
 #include "keras/keras_layer_map.hpp"
+#include "kernels/activation_math.hpp"
+#include "op_gradient_cases.hpp"
+#include "op_shape_cases.hpp"
 #include "ops/op_helpers.hpp"
 #include "ops/op_registry.hpp"
 
@@ -73,7 +72,8 @@ std::optional<ShapeCase> validCaseWith(const std::string& op, const AttrMap& att
 }
 
 bool hasRunningStatistics(const std::vector<ParamSpec>& params) {
-    return std::any_of(params.begin(), params.end(), [](const ParamSpec& p) { return !p.trainable; });
+    return std::any_of(params.begin(), params.end(),
+                       [](const ParamSpec& p) { return !p.trainable; });
 }
 
 } // namespace
@@ -194,10 +194,12 @@ TEST(OpTraits, ValidPaddingTrimsExactlyWhereItShrinks) {
             continue;
         }
         const std::string valid = "valid";
-        auto k3 = validCaseWith(s.name, {{"padding", valid}, {"kernel_size", std::int64_t{3}},
-                                         {"strides", std::int64_t{1}}});
-        auto k1 = validCaseWith(s.name, {{"padding", valid}, {"kernel_size", std::int64_t{1}},
-                                         {"strides", std::int64_t{1}}});
+        auto k3 = validCaseWith(
+            s.name,
+            {{"padding", valid}, {"kernel_size", std::int64_t{3}}, {"strides", std::int64_t{1}}});
+        auto k1 = validCaseWith(
+            s.name,
+            {{"padding", valid}, {"kernel_size", std::int64_t{1}}, {"strides", std::int64_t{1}}});
         ASSERT_TRUE(k3 && k1);
         auto t3 = outputOf(*k3);
         auto t1 = outputOf(*k1);
@@ -218,14 +220,16 @@ TEST(OpTraits, ActivationAndFiltersAreTheAttributesTheySayAre) {
             ASSERT_TRUE(c);
             auto t = outputOf(*c);
             ASSERT_TRUE(t);
-            EXPECT_EQ(t->kind, ValueKind::Probability) << "activation='sigmoid' gives probabilities";
+            EXPECT_EQ(t->kind, ValueKind::Probability)
+                << "activation='sigmoid' gives probabilities";
             if (use == ActivationUse::Only) {
                 EXPECT_FALSE(s.params) << "an activation alone has no parameters";
                 const ShapeIn& in = c->inputs.front();
                 EXPECT_EQ(t->shape.height(), in.h);
                 EXPECT_EQ(t->shape.channels(), in.c);
             } else {
-                EXPECT_FALSE(paramsOf(*c).empty()) << "a fused activation follows a layer with weights";
+                EXPECT_FALSE(paramsOf(*c).empty())
+                    << "a fused activation follows a layer with weights";
             }
         }
         EXPECT_EQ(s.traits.filtersSetChannels, s.findAttr("filters") != nullptr);
@@ -271,7 +275,8 @@ TEST(OpTraits, ConvertsDataTurnsRawDataIntoFloat) {
         for (const ShapeCase& c : validCases(s.name)) {
             auto t = outputOf(c);
             ASSERT_TRUE(t);
-            converts = converts || (c.inputs.front().dtype != "float32" && t->dtype == DType::Float32);
+            converts =
+                converts || (c.inputs.front().dtype != "float32" && t->dtype == DType::Float32);
         }
         EXPECT_TRUE(converts) << "no shape case turns non-float data into float32";
     }
@@ -321,14 +326,17 @@ std::string withoutComments(const std::string& src) {
                     out += '\n'; // keep line numbers
             i = end == std::string::npos ? n : end + 2;
         } else if (src[i] == 'R' && i + 1 < n && src[i + 1] == '"' &&
-                   (i == 0 || !(std::isalnum(static_cast<unsigned char>(src[i - 1])) || src[i - 1] == '_'))) {
+                   (i == 0 ||
+                    !(std::isalnum(static_cast<unsigned char>(src[i - 1])) || src[i - 1] == '_'))) {
             const std::size_t open = src.find('(', i + 2);
             const std::string close = ")" + src.substr(i + 2, open - (i + 2)) + "\"";
             const std::size_t end = open == std::string::npos ? n : src.find(close, open);
             const std::size_t stop = end == std::string::npos ? n : end + close.size();
             out.append(src, i, stop - i);
             i = stop;
-        } else if (src[i] == '"' || (src[i] == '\'' && (i == 0 || !std::isalnum(static_cast<unsigned char>(src[i - 1]))))) {
+        } else if (src[i] == '"' ||
+                   (src[i] == '\'' &&
+                    (i == 0 || !std::isalnum(static_cast<unsigned char>(src[i - 1]))))) {
             const char quote = src[i];
             std::size_t k = i + 1;
             while (k < n && src[k] != quote && src[k] != '\n')
@@ -371,9 +379,13 @@ TEST(OpRegistry, NoOpNameLiteralOutsideTheOpsOwnFile) {
         const std::string code = withoutComments(text);
         for (const std::string& name : names) {
             const std::string quoted = "\"" + name + "\"";
-            for (std::size_t at = code.find(quoted); at != std::string::npos; at = code.find(quoted, at + 1)) {
-                const auto line = 1 + std::count(code.begin(), code.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-                failing.push_back(relative.generic_string() + ":" + std::to_string(line) + ": " + quoted);
+            for (std::size_t at = code.find(quoted); at != std::string::npos;
+                 at = code.find(quoted, at + 1)) {
+                const auto line =
+                    1 +
+                    std::count(code.begin(), code.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+                failing.push_back(relative.generic_string() + ":" + std::to_string(line) + ": " +
+                                  quoted);
             }
         }
     }
@@ -403,16 +415,22 @@ bool kerasValueFits(KerasValue v, const AttrSpec& spec) {
     switch (v) {
     case KerasValue::Int:
     case KerasValue::ZeroIsNone:
-    case KerasValue::NegativeIsNone: return spec.type == AttrType::Int;
-    case KerasValue::Float: return spec.type == AttrType::Float;
-    case KerasValue::Bool: return spec.type == AttrType::Bool;
+    case KerasValue::NegativeIsNone:
+        return spec.type == AttrType::Int;
+    case KerasValue::Float:
+        return spec.type == AttrType::Float;
+    case KerasValue::Bool:
+        return spec.type == AttrType::Bool;
     case KerasValue::Pair:
-    case KerasValue::PoolStrides: return spec.type == AttrType::IntList && spec.listSize == 2;
-    case KerasValue::Quad: return spec.type == AttrType::IntList && spec.listSize == 4;
+    case KerasValue::PoolStrides:
+        return spec.type == AttrType::IntList && spec.listSize == 2;
+    case KerasValue::Quad:
+        return spec.type == AttrType::IntList && spec.listSize == 4;
     case KerasValue::Lowercase:
     case KerasValue::String:
     case KerasValue::Activation:
-    case KerasValue::Initializer: return spec.type == AttrType::Enum || spec.type == AttrType::String;
+    case KerasValue::Initializer:
+        return spec.type == AttrType::Enum || spec.type == AttrType::String;
     }
     return false;
 }
@@ -433,13 +451,15 @@ AttrValue otherThanDefault(const AttrSpec& spec) {
         const double hi = spec.max.value_or(d + 1.0);
         return hi > d ? (d + hi) / 2 : (spec.min.value_or(d - 1.0) + d) / 2;
     }
-    case AttrType::Bool: return !std::get<bool>(spec.defaultValue);
+    case AttrType::Bool:
+        return !std::get<bool>(spec.defaultValue);
     case AttrType::Enum:
         for (const std::string& c : spec.choices)
             if (AttrValue(c) != spec.defaultValue)
                 return c;
         return spec.defaultValue;
-    case AttrType::String: return std::get<std::string>(spec.defaultValue) + "x";
+    case AttrType::String:
+        return std::get<std::string>(spec.defaultValue) + "x";
     case AttrType::IntList: {
         std::vector<std::int64_t> v =
             std::get<std::vector<std::int64_t>>(*coerceAttribute(spec, spec.defaultValue));
@@ -465,8 +485,10 @@ AttrMap resolvedAll(const Node& n) {
 Graph everyKerasForm() {
     GraphBuilder b;
     const NodeId in = b.add(interop::kerasInputOp().name, "in",
-                            {{"height", std::int64_t{20}}, {"width", std::int64_t{24}},
-                             {"channels", std::int64_t{2}}, {"batch_size", std::int64_t{4}}});
+                            {{"height", std::int64_t{20}},
+                             {"width", std::int64_t{24}},
+                             {"channels", std::int64_t{2}},
+                             {"batch_size", std::int64_t{4}}});
     for (const OpSchema& s : OpRegistry::builtin().all()) {
         for (std::size_t f = 0; f < s.keras.forms.size(); ++f) {
             const KerasForm& form = s.keras.forms[f];
@@ -495,8 +517,8 @@ TEST(OpKeras, EveryOpHasAKerasMappingOrAReason) {
     for (const OpSchema& s : OpRegistry::builtin().all()) {
         SCOPED_TRACE(s.name);
         const KerasMapping& k = s.keras;
-        const int kinds = int(!k.forms.empty()) + int(k.input.has_value()) + int(k.loss.has_value()) +
-                          int(k.placeholder) + int(!k.none.empty());
+        const int kinds = int(!k.forms.empty()) + int(k.input.has_value()) +
+                          int(k.loss.has_value()) + int(k.placeholder) + int(!k.none.empty());
         EXPECT_EQ(kinds, 1) << "a Keras layer, an input, a loss, the placeholder, or why none";
         EXPECT_TRUE(k.none.empty() || k.none.rfind("no Keras", 0) == 0) << k.none;
         EXPECT_TRUE(k.none.empty() || k.none.find("because") != std::string::npos) << k.none;
@@ -509,8 +531,9 @@ TEST(OpKeras, EveryOpHasAKerasMappingOrAReason) {
         identities += k.identity.has_value();
         placeholders += k.placeholder;
         if (!k.forms.empty()) {
-            EXPECT_TRUE(std::any_of(k.forms.begin(), k.forms.end(), [](const KerasForm& f) { return !f.importOnly; }))
-                << "no form is written";
+            EXPECT_TRUE(std::any_of(k.forms.begin(), k.forms.end(), [](const KerasForm& f) {
+                return !f.importOnly;
+            })) << "no form is written";
         }
         for (const KerasForm& form : k.forms) {
             ASSERT_FALSE(form.classes.empty());
@@ -538,14 +561,17 @@ TEST(OpKeras, EveryOpHasAKerasMappingOrAReason) {
         for (const auto& [weight, condition] : k.weights) {
             EXPECT_FALSE(weight.empty());
             if (!condition.empty()) {
-                EXPECT_TRUE(s.findAttr(condition) && s.findAttr(condition)->type == AttrType::Bool) << condition;
+                EXPECT_TRUE(s.findAttr(condition) && s.findAttr(condition)->type == AttrType::Bool)
+                    << condition;
             }
         }
         if (k.loss) {
             EXPECT_FALSE(k.loss->callable.empty());
-            EXPECT_EQ(k.loss->args.size(), s.attrs.size()) << "every attribute of a loss is an argument";
+            EXPECT_EQ(k.loss->args.size(), s.attrs.size())
+                << "every attribute of a loss is an argument";
             for (const KerasAttr& a : k.loss->args)
-                EXPECT_TRUE(s.findAttr(a.attr) && kerasValueFits(a.value, *s.findAttr(a.attr))) << a.attr;
+                EXPECT_TRUE(s.findAttr(a.attr) && kerasValueFits(a.value, *s.findAttr(a.attr)))
+                    << a.attr;
         }
         if (k.input) {
             EXPECT_NE(s.findAttr(k.input->dtypeAttr), nullptr);
@@ -638,7 +664,8 @@ TEST(OpKeras, PoolStridesAreWrittenAlikeByTheJsonAndTheScript) {
     EXPECT_NE(s.text.find("pool_size=(3, 3), strides=(3, 2), padding="), std::string::npos);
     KerasImport back = importKerasJson(e.model.dump(), "p.json");
     ASSERT_TRUE(back.ok());
-    EXPECT_EQ(ops::resolvedAttr(*back.project->graph.findNodeByName("p"), "strides"), AttrValue(V{3, 2}));
+    EXPECT_EQ(ops::resolvedAttr(*back.project->graph.findNodeByName("p"), "strides"),
+              AttrValue(V{3, 2}));
 }
 
 TEST(OpKeras, LeakyReluFunctionSlopeIsOneConstant) {
@@ -674,7 +701,9 @@ TEST(OpKeras, PyTorchModulesUseTheLeakyReluFunctionSlope) {
 namespace {
 
 /// "…, because …": a reason says why.
-bool statesWhy(const std::string& reason) { return reason.find("because") != std::string::npos; }
+bool statesWhy(const std::string& reason) {
+    return reason.find("because") != std::string::npos;
+}
 
 } // namespace
 
@@ -720,17 +749,19 @@ TEST(OpExportMapping, EveryLayerTheExportersWriteHasBothMappings) {
 
 TEST(OpExportMapping, ConvolutionFlopsAreTheAnalyticCount) {
     Graph g;
-    const NodeId in = g.addNode("Input", "in",
-                                {{"height", std::int64_t{10}}, {"width", std::int64_t{12}},
-                                 {"channels", std::int64_t{3}}});
+    const NodeId in = g.addNode(
+        "Input", "in",
+        {{"height", std::int64_t{10}}, {"width", std::int64_t{12}}, {"channels", std::int64_t{3}}});
     const NodeId conv = g.addNode("Conv2D", "conv",
                                   {{"filters", std::int64_t{5}},
                                    {"kernel_size", std::vector<std::int64_t>{3, 2}},
                                    {"strides", std::int64_t{2}},
                                    {"padding", std::string("same")}});
     const NodeId up = g.addNode("Conv2DTranspose", "up",
-                                {{"filters", std::int64_t{2}}, {"kernel_size", std::int64_t{3}},
-                                 {"strides", std::int64_t{2}}, {"padding", std::string("same")}});
+                                {{"filters", std::int64_t{2}},
+                                 {"kernel_size", std::int64_t{3}},
+                                 {"strides", std::int64_t{2}},
+                                 {"padding", std::string("same")}});
     const NodeId relu = g.addNode("Activation", "relu", {{"activation", std::string("relu")}});
     ASSERT_TRUE(g.connect({in, "output"}, {conv, "input"}));
     ASSERT_TRUE(g.connect({conv, "output"}, {up, "input"}));
@@ -764,7 +795,10 @@ TEST(OpExportMapping, PyTorchModuleOfAConvolutionNamesItsSettings) {
     Node node;
     node.op = "Conv2D";
     node.name = "c";
-    InteropView view{node, attrs, {"input"}, {TensorType{Shape::image(16, 16, 4), DType::Float32}},
+    InteropView view{node,
+                     attrs,
+                     {"input"},
+                     {TensorType{Shape::image(16, 16, 4), DType::Float32}},
                      std::nullopt};
     EXPECT_EQ(conv->pytorch.module(view),
               "KerasConv2d(4, 8, (3, 1), (1, 1), \"same\", (1, 1), \"linear\", True)");

@@ -2,10 +2,9 @@
 #include "project/project_file.hpp"
 #include "templates/unet_template.hpp"
 
-#include <gmock/gmock.h>
-
 #include <filesystem>
 #include <fstream>
+#include <gmock/gmock.h>
 
 using namespace segforge::core;
 using ::testing::HasSubstr;
@@ -14,8 +13,9 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path tempDir(const std::string& name) {
-    fs::path dir = fs::temp_directory_path() / ("segforge_test_" + name + "_" +
-                                                std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+    fs::path dir = fs::temp_directory_path() /
+                   ("segforge_test_" + name + "_" +
+                    std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
@@ -51,7 +51,8 @@ TEST(ProjectFile, TemplateRoundTripsExactly) {
     fs::path again = dir / "again.segforge";
     ASSERT_EQ(saveProject(*load.project, again), "");
     std::ifstream a(file), b(again);
-    std::string ta((std::istreambuf_iterator<char>(a)), {}), tb((std::istreambuf_iterator<char>(b)), {});
+    std::string ta((std::istreambuf_iterator<char>(a)), {}),
+        tb((std::istreambuf_iterator<char>(b)), {});
     EXPECT_EQ(ta, tb);
     // No temp files are left behind.
     int files = 0;
@@ -106,7 +107,9 @@ struct BadFile {
     std::string expected;
 };
 
-void PrintTo(const BadFile& f, std::ostream* os) { *os << f.file; }
+void PrintTo(const BadFile& f, std::ostream* os) {
+    *os << f.file;
+}
 
 class BadProjectFiles : public ::testing::TestWithParam<BadFile> {};
 
@@ -124,13 +127,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"truncated.segforge", "3:1: not valid JSON"},
         BadFile{"empty.segforge", "1:1: not valid JSON"},
         BadFile{"root_array.segforge", "(root): expected a JSON object, got a list"},
-        BadFile{"wrong_format.segforge", "format: expected \"segforge-project\", got \"keras-model\""},
+        BadFile{"wrong_format.segforge",
+                "format: expected \"segforge-project\", got \"keras-model\""},
         BadFile{"future_version.segforge", "version: the file has format version 7"},
         BadFile{"node_missing_op.segforge", "graph.nodes[1]: missing required field 'op'"},
-        BadFile{"bad_attr_value.segforge", "graph.nodes[0].attrs.filters: expected a number, string"},
+        BadFile{"bad_attr_value.segforge",
+                "graph.nodes[0].attrs.filters: expected a number, string"},
         BadFile{"dangling_edge.segforge", "graph.edges[0].to.node: no node with id 99"},
         BadFile{"duplicate_id.segforge", "graph.nodes[1].id: duplicate node id 1"},
-        BadFile{"bad_training.segforge", "training.optimizer: 'rmsprop' is not one of sgd, adam, adamw"},
+        BadFile{"bad_training.segforge",
+                "training.optimizer: 'rmsprop' is not one of sgd, adam, adamw"},
         BadFile{"bad_position.segforge", "graph.nodes[0].position: expected [x, y] numbers"},
         BadFile{"does_not_exist.segforge", " cannot open the file (no such file)"}),
     [](const ::testing::TestParamInfo<BadFile>& param) {
@@ -139,8 +145,10 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(ProjectFile, ReportsEveryBadTrainingField) {
-    ProjectLoad load = loadProject(fs::path(SEGFORGE_TEST_DATA) / "bad_projects/bad_training.segforge");
+    ProjectLoad load =
+        loadProject(fs::path(SEGFORGE_TEST_DATA) / "bad_projects/bad_training.segforge");
     EXPECT_EQ(load.errors.size(), 3u) << allErrors(load);
     EXPECT_THAT(allErrors(load), HasSubstr("training.epochs: 0 is out of range"));
-    EXPECT_THAT(allErrors(load), HasSubstr("training.learning_rate: expected a number, got a string"));
+    EXPECT_THAT(allErrors(load),
+                HasSubstr("training.learning_rate: expected a number, got a string"));
 }

@@ -4,9 +4,8 @@
 #include "data/channel_grid.hpp"
 #include "engine/tensor_stats.hpp"
 
-#include <gmock/gmock.h>
-
 #include <cmath>
+#include <gmock/gmock.h>
 #include <limits>
 #include <numeric>
 
@@ -131,7 +130,7 @@ TEST(ChannelGrid, SizeAndLayout) {
     EXPECT_EQ(grid.rows, 2 * 4 + 1);
     EXPECT_EQ(l.channelAt(0, 0), 0);
     EXPECT_EQ(l.channelAt(7, 0), 1);
-    EXPECT_EQ(l.channelAt(6, 0), -1);  // gap
+    EXPECT_EQ(l.channelAt(6, 0), -1); // gap
     EXPECT_EQ(l.channelAt(7, 5), 4);
     EXPECT_EQ(l.channelAt(14, 5), -1); // the sixth cell is empty
 
@@ -154,7 +153,8 @@ TEST(ChannelGrid, EachChannelNormalisedToItsOwnRange) {
     // Both channels span their full range: the same viridis ends.
     EXPECT_EQ(g.at<cv::Vec3b>(0, 0), g.at<cv::Vec3b>(0, 3));
     EXPECT_EQ(g.at<cv::Vec3b>(0, 1), g.at<cv::Vec3b>(0, 4));
-    // Viridis: dark purple at the low end (blue > red), yellow at the high end (red > blue), RGB order.
+    // Viridis: dark purple at the low end (blue > red), yellow at the high end (red > blue), RGB
+    // order.
     EXPECT_GT(g.at<cv::Vec3b>(0, 0)[2], g.at<cv::Vec3b>(0, 0)[0]);
     EXPECT_GT(g.at<cv::Vec3b>(0, 1)[0], g.at<cv::Vec3b>(0, 1)[2]);
     const cv::Mat bad = channelGrid(t, 1);

@@ -40,9 +40,9 @@ TEST_P(UNetTemplate, IsCompleteAndClean) {
 
     const Node* output = g.findNodeByName("output");
     ASSERT_NE(output, nullptr);
-    EXPECT_EQ(r.typeOf({output->id, "output"})->toString(),
-              "N×" + std::to_string(c.size) + "×" + std::to_string(c.size) + "×" +
-                  std::to_string(c.classes) + " f32");
+    EXPECT_EQ(r.typeOf({output->id, "output"})->toString(), "N×" + std::to_string(c.size) + "×" +
+                                                                std::to_string(c.size) + "×" +
+                                                                std::to_string(c.classes) + " f32");
     const Node* bottleneck = g.findNodeByName("bottleneck_conv2");
     ASSERT_NE(bottleneck, nullptr);
     const int low = c.size >> c.depth;
@@ -97,8 +97,10 @@ TEST(UNetTemplateOptions, UpsampleConvIsTheClassicKerasUNet) {
     const Node* up = g.findNodeByName("dec4_upconv");
     ASSERT_NE(up, nullptr);
     EXPECT_EQ(r.typeOf({up->id, "output"})->toString(), "N×16×16×128 f32");
-    EXPECT_EQ(r.typeOf({g.findNodeByName("dec1_upconv")->id, "output"})->toString(), "N×128×128×16 f32");
-    for (auto mode : {UNetOptions::Up::Upsample, UNetOptions::Up::Transpose, UNetOptions::Up::UpsampleConv})
+    EXPECT_EQ(r.typeOf({g.findNodeByName("dec1_upconv")->id, "output"})->toString(),
+              "N×128×128×16 f32");
+    for (auto mode :
+         {UNetOptions::Up::Upsample, UNetOptions::Up::Transpose, UNetOptions::Up::UpsampleConv})
         EXPECT_EQ(parseUpMode(upModeName(mode)), mode);
     EXPECT_FALSE(parseUpMode("bilinear"));
 }

@@ -17,7 +17,8 @@ namespace segforge::fuzz {
 inline void requireLocated(const std::string& message, const std::string& label) {
     // The message may quote the input, which may say anything: only our own
     // "LABEL: internal error …" form is a failure to explain.
-    const bool ok = message.rfind(label, 0) == 0 && message.rfind(label + ": internal error", 0) != 0 &&
+    const bool ok = message.rfind(label, 0) == 0 &&
+                    message.rfind(label + ": internal error", 0) != 0 &&
                     core::validUtf8(message) == message && message.size() < 4096;
     if (!ok) {
         std::fprintf(stderr, "unlocated or malformed message: %.300s\n", message.c_str());

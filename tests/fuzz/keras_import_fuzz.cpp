@@ -1,13 +1,13 @@
 // Fuzz target for the Keras model importer: any bytes must give a project or
-// located errors (fuzz_checks.hpp), never a crash, a hang or undefined behaviour. A successful import is
-// also checked and exported, since those walk whatever graph the importer made.
+// located errors (fuzz_checks.hpp), never a crash, a hang or undefined behaviour. A successful
+// import is also checked and exported, since those walk whatever graph the importer made.
 
 #include "check/checker.hpp"
+#include "export/python_script_export.hpp"
 #include "fuzz_checks.hpp"
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
 #include "onnx/onnx_export.hpp"
-#include "export/python_script_export.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)checkGraph(imported.project->graph, options);
     (void)exportKerasJson(imported.project->graph, imported.project->name);
     // No weights: every parameter is reported missing, and the emission goes on.
-    (void)exportOnnx(imported.project->graph, imported.project->name, [](const std::string&) { return nullptr; });
+    (void)exportOnnx(imported.project->graph, imported.project->name,
+                     [](const std::string&) { return nullptr; });
     (void)exportPyTorchScript(*imported.project, "");
     return 0;
 }

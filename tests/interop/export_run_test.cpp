@@ -357,7 +357,8 @@ TEST_P(ExportRun, OnnxPassesCheckerAndMatchesEngineInOpenCvDnn) {
     const double diff = maxAbsDiff(got, p.expected);
     RecordProperty("max_abs_diff", std::to_string(diff));
     std::cout << "[ measured ] " << GetParam() << " ONNX (OpenCV DNN) vs engine: max abs diff "
-              << diff << " over " << p.expected.size() << " outputs in " << rangeOf(p.expected) << "\n";
+              << diff << " over " << p.expected.size() << " outputs in " << rangeOf(p.expected)
+              << "\n";
     EXPECT_LE(diff, kTolerance);
 }
 

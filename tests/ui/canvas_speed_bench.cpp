@@ -11,7 +11,6 @@
 #include <QElapsedTimer>
 #include <QScrollBar>
 #include <QtTest>
-
 #include <algorithm>
 
 using namespace segforge;
@@ -33,7 +32,8 @@ core::Project fourUNets() {
         std::vector<core::NodeId> all;
         for (const auto& [id, n] : one.nodes())
             all.push_back(id);
-        auto paste = core::pasteSubgraph(p.graph, core::extractSubgraph(one, all), {0, copy * 2400.0});
+        auto paste =
+            core::pasteSubgraph(p.graph, core::extractSubgraph(one, all), {0, copy * 2400.0});
         const auto applied = core::applyEdits(p.graph, paste.edits);
         if (!applied.ok)
             qFatal("paste failed: %s", applied.error.c_str());
@@ -128,7 +128,8 @@ private slots:
         for (int i = 0; i < 30; ++i) {
             filters = filters == 16 ? 24 : 16;
             frame(edit, [&] {
-                doc.applyEdits({core::SetAttributeEdit{conv, "filters", core::AttrValue{filters}}}, "edit");
+                doc.applyEdits({core::SetAttributeEdit{conv, "filters", core::AttrValue{filters}}},
+                               "edit");
                 QApplication::processEvents();
             });
         }

@@ -23,7 +23,6 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <algorithm>
 #include <memory>
 
@@ -33,8 +32,9 @@ using namespace segforge::ui;
 namespace {
 
 QString describe(const ViewReport& r) {
-    return QString("window %1x%2 zoom %3: %4/%5 nodes visible, min title %6 px, %7 overlaps, %8 wires "
-                   "through nodes, %9 labels hidden%10%11%12")
+    return QString(
+               "window %1x%2 zoom %3: %4/%5 nodes visible, min title %6 px, %7 overlaps, %8 wires "
+               "through nodes, %9 labels hidden%10%11%12")
         .arg(r.window.width())
         .arg(r.window.height())
         .arg(r.zoom, 0, 'f', 3)
@@ -46,7 +46,8 @@ QString describe(const ViewReport& r) {
         .arg(r.labelsHidden)
         .arg(r.overlapping.isEmpty() ? QString() : "\n overlapping: " + r.overlapping.join(", "))
         .arg(r.wiresThrough.isEmpty() ? QString() : "\n through: " + r.wiresThrough.join(", "))
-        .arg(r.hiddenLabels.isEmpty() ? QString() : "\n hidden labels: " + r.hiddenLabels.join(", "));
+        .arg(r.hiddenLabels.isEmpty() ? QString()
+                                      : "\n hidden labels: " + r.hiddenLabels.join(", "));
 }
 
 void settle() {
@@ -113,7 +114,8 @@ private slots:
     }
     void sampleUNetIsReadableOnOpen() {
         QFETCH(QSize, size);
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        QVERIFY(
+            m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
         verifyReadable(openedView(size));
     }
 
@@ -150,7 +152,8 @@ private slots:
             QString why;
             QVERIFY2(m_window->importKeras(file, &why, true), qPrintable(why));
         } else {
-            QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+            QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr,
+                                       true));
         }
         const ViewReport r = openedView(QSize(1280, 720));
         verifyReadable(r);
@@ -166,7 +169,8 @@ private slots:
 
     /// Zoom steps draw rough (no antialiasing) and the canvas is smooth again once the zoom rests.
     void zoomingDrawsRoughThenSmooth() {
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        QVERIFY(
+            m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
         openedView(QSize(1280, 720));
         GraphView* view = m_window->view();
         QVERIFY(view->renderHints().testFlag(QPainter::Antialiasing));
@@ -194,9 +198,11 @@ private slots:
     /// Zoomed out to 10 %, names still read at ≥ 9 px, wire labels collapse into
     /// the types on the nodes; at 100 % the labels are on the wires.
     void semanticZoomKeepsNamesReadable() {
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        QVERIFY(
+            m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
         openedView(QSize(1280, 720));
-        m_window->scene()->groups()->setAllCollapsed(false); // the nodes themselves, not their blocks
+        m_window->scene()->groups()->setAllCollapsed(
+            false); // the nodes themselves, not their blocks
         GraphView* view = m_window->view();
         const core::NodeId first = m_window->document()->graph().findNodeByName("enc1_conv1")->id;
         for (double zoom : {0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85, 1.0, 2.0}) {
@@ -204,7 +210,8 @@ private slots:
             view->centerOn(m_window->scene()->nodeItem(first));
             const ViewReport r = measureView(view);
             QVERIFY2(r.nodesVisible > 0, qPrintable(describe(r)));
-            QVERIFY2(r.minTitlePx >= kReadablePx, qPrintable(QString("at %1: %2").arg(zoom).arg(describe(r))));
+            QVERIFY2(r.minTitlePx >= kReadablePx,
+                     qPrintable(QString("at %1: %2").arg(zoom).arg(describe(r))));
             QCOMPARE(r.labelsCollapsed, zoom < semantic_zoom::kLabelZoom);
             const NodeItem* node = m_window->scene()->nodeItem(first);
             QCOMPARE(node->paintedOutputType(), zoom < semantic_zoom::kLabelZoom);
@@ -223,7 +230,8 @@ private slots:
     /// An error stays visible zoomed far out: red pixels around the node,
     /// many more than its outline alone would leave.
     void errorHaloSurvivesZoomingOut() {
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/keras_mistakes.segforge", nullptr, true));
+        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/keras_mistakes.segforge", nullptr,
+                                   true));
         openedView(QSize(1280, 720));
         const NodeItem* bad = nullptr;
         for (const auto& [id, node] : m_window->document()->graph().nodes())
@@ -235,16 +243,22 @@ private slots:
         view->centerOn(bad->sceneBodyRect().center());
         settle();
         const QImage shot = view->viewport()->grab().toImage();
-        const QRect box = view->mapFromScene(bad->sceneDrawnRect()).boundingRect().adjusted(-8, -8, 8, 8);
+        const QRect box =
+            view->mapFromScene(bad->sceneDrawnRect()).boundingRect().adjusted(-8, -8, 8, 8);
         const QColor error = Theme::current().error;
         int red = 0;
         for (int y = std::max(0, box.top()); y <= std::min(shot.height() - 1, box.bottom()); ++y)
-            for (int x = std::max(0, box.left()); x <= std::min(shot.width() - 1, box.right()); ++x) {
+            for (int x = std::max(0, box.left()); x <= std::min(shot.width() - 1, box.right());
+                 ++x) {
                 const QColor c = shot.pixelColor(x, y);
                 red += std::abs(c.red() - error.red()) + std::abs(c.green() - error.green()) +
-                               std::abs(c.blue() - error.blue()) < 120 ? 1 : 0;
+                                   std::abs(c.blue() - error.blue()) <
+                               120
+                           ? 1
+                           : 0;
             }
-        qInfo("error node at 8 %%: %d reddish pixels around a %dx%d box", red, box.width(), box.height());
+        qInfo("error node at 8 %%: %d reddish pixels around a %dx%d box", red, box.width(),
+              box.height());
         QVERIFY2(red >= 60, qPrintable(QString("only %1 reddish pixels").arg(red)));
     }
 
@@ -258,7 +272,8 @@ private slots:
     void diagnosticClickZoomsToReadable() {
         QFETCH(bool, sample);
         if (sample)
-            QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+            QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr,
+                                       true));
         else
             m_window->document()->reset(unet(4, false), QString());
         openedView(QSize(1280, 720));
@@ -276,10 +291,17 @@ private slots:
             ++inputs;
             QVERIFY2(!e->labelRect().isEmpty(), "every input wire's label has a place");
             const QRectF l = e->labelRect();
-            QVERIFY2(visible.contains(l), qPrintable(QString("%1 label at %2,%3 %4x%5 out of view %6,%7 %8x%9")
-                                                        .arg(e->label()).arg(l.x()).arg(l.y()).arg(l.width())
-                                                        .arg(l.height()).arg(visible.x()).arg(visible.y())
-                                                        .arg(visible.width()).arg(visible.height())));
+            QVERIFY2(visible.contains(l),
+                     qPrintable(QString("%1 label at %2,%3 %4x%5 out of view %6,%7 %8x%9")
+                                    .arg(e->label())
+                                    .arg(l.x())
+                                    .arg(l.y())
+                                    .arg(l.width())
+                                    .arg(l.height())
+                                    .arg(visible.x())
+                                    .arg(visible.y())
+                                    .arg(visible.width())
+                                    .arg(visible.height())));
         }
         QCOMPARE(inputs, 2);
         const ViewReport r = measureView(view);
@@ -289,7 +311,8 @@ private slots:
 
     /// Stepping a node while training: the glowing node is in view, readable.
     void steppedNodeStaysInView() {
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        QVERIFY(
+            m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
         openedView(QSize(1280, 720));
         GraphView* view = m_window->view();
         view->setZoom(0.1);
@@ -305,15 +328,16 @@ private slots:
         m_window->scene()->setRunMark(next, NodeItem::RunMark::Current);
         settle();
         QVERIFY(view->zoom() >= semantic_zoom::kLabelZoom);
-        QVERIFY(view->mapToScene(view->viewport()->rect()).boundingRect().contains(
-            m_window->scene()->nodeItem(next)->sceneBodyRect()));
+        QVERIFY(view->mapToScene(view->viewport()->rect())
+                    .boundingRect()
+                    .contains(m_window->scene()->nodeItem(next)->sceneBodyRect()));
     }
 
     /// A node standing on a straight wire: the wire goes around it.
     void wiresAreRoutedAroundNodes() {
         core::Project p;
-        const core::NodeId in = p.graph.addNode("Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}},
-                                                {0, 0});
+        const core::NodeId in = p.graph.addNode(
+            "Input", "in", {{"height", std::int64_t{32}}, {"width", std::int64_t{32}}}, {0, 0});
         const core::NodeId a = p.graph.addNode("Activation", "a", {}, {800, 0});
         p.graph.addNode("Activation", "blocker", {}, {400, 0}); // on the direct line, not connected
         p.graph.connect({in, "output"}, {a, "input"});
@@ -336,18 +360,21 @@ private slots:
     /// (the worst case of an edit): timed and reported, not asserted.
     void moveOn300NodesReroutesAll() {
         core::Project p;
-        core::NodeId prev = p.graph.addNode("Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}});
+        core::NodeId prev = p.graph.addNode(
+            "Input", "in", {{"height", std::int64_t{64}}, {"width", std::int64_t{64}}});
         std::vector<core::NodeId> ids{prev};
         for (int i = 1; i < 300; ++i) {
             core::NodeId n = p.graph.addNode("Activation", "n" + std::to_string(i), {},
                                              {(i % 20) * 300.0, (i / 20) * 160.0});
             p.graph.connect({prev, "output"}, {n, "input"});
             if (i % 7 == 0 && i > 40) // long wires across rows, as skips are
-                p.graph.addNode("Activation", "x" + std::to_string(i), {}, {(i % 20) * 300.0 + 150, (i / 20) * 160.0 + 2400});
+                p.graph.addNode("Activation", "x" + std::to_string(i), {},
+                                {(i % 20) * 300.0 + 150, (i / 20) * 160.0 + 2400});
             prev = n;
             ids.push_back(n);
         }
-        // The canvas alone, as edit_speed_bench measures it: the window's panels are not timed here.
+        // The canvas alone, as edit_speed_bench measures it: the window's panels are not timed
+        // here.
         Document doc;
         GraphScene scene(&doc);
         GraphView view(&scene);
@@ -362,12 +389,15 @@ private slots:
             const core::Node* n = doc.graph().findNode(moving);
             QElapsedTimer t;
             t.start();
-            doc.applyEdits({core::MoveNodeEdit{moving, {n->position.x, n->position.y + (i % 2 ? -20 : 20)}}}, "move");
+            doc.applyEdits(
+                {core::MoveNodeEdit{moving, {n->position.x, n->position.y + (i % 2 ? -20 : 20)}}},
+                "move");
             QCoreApplication::processEvents(); // paint what changed
             ms.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
         }
         std::sort(ms.begin(), ms.end());
-        qInfo("move on 300 nodes (re-check + re-route all wires + labels + repaint): median %.2f ms, p90 %.2f ms, max %.2f ms",
+        qInfo("move on 300 nodes (re-check + re-route all wires + labels + repaint): median %.2f "
+              "ms, p90 %.2f ms, max %.2f ms",
               ms[ms.size() / 2], ms[ms.size() * 9 / 10], ms.back());
         const ViewReport r = measureView(&view);
         QCOMPARE(r.wiresThroughNodes, 0);
@@ -376,13 +406,15 @@ private slots:
 
     /// Dropping a wire the input does not accept never replaces the valid one.
     void incompatibleDropKeepsValidWire() {
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
+        QVERIFY(
+            m_window->openFile(SEGFORGE_RESOURCES "/projects/sample_unet.segforge", nullptr, true));
         const core::Graph& g = m_window->document()->graph();
         const core::NodeId data = g.findNodeByName("data")->id;
         const core::NodeId conv = g.findNodeByName("enc1_conv1")->id;
         const auto before = g.edgesInto({conv, "input"});
         QCOMPARE(before.size(), std::size_t{1});
-        QVERIFY(!m_window->scene()->connectPorts({data, "image"}, {conv, "input"})); // uint8 into a float32 input
+        QVERIFY(!m_window->scene()->connectPorts({data, "image"},
+                                                 {conv, "input"})); // uint8 into a float32 input
         QCOMPARE(m_window->document()->graph().edgesInto({conv, "input"}), before);
     }
 };

@@ -91,9 +91,10 @@ private slots:
 
     void importKerasModelShowsTheConcatBugOnTheCanvas() {
         QString error;
-        QVERIFY2(m_window->importKeras(SEGFORGE_TEST_DATA "/keras/unet_keras2_concat_bug.json", &error, true),
+        QVERIFY2(m_window->importKeras(SEGFORGE_TEST_DATA "/keras/unet_keras2_concat_bug.json",
+                                       &error, true),
                  qPrintable(error));
-        QVERIFY(m_window->document()->isDirty());           // an import is unsaved work
+        QVERIFY(m_window->document()->isDirty());            // an import is unsaved work
         QVERIFY(m_window->document()->filePath().isEmpty()); // and has no file yet
         QVERIFY(m_window->document()->graph().nodeCount() > 10);
         const int row = m_window->diagnostics()->rowOf("concat-shape-mismatch");
@@ -145,7 +146,8 @@ private slots:
         QTreeWidget* tree = m_window->palette()->tree();
         const auto found = tree->findItems("Conv2D", Qt::MatchExactly | Qt::MatchRecursive);
         QCOMPARE(found.size(), 1);
-        std::unique_ptr<QMimeData> mime(tree->model()->mimeData({tree->indexFromItem(found.front())}));
+        std::unique_ptr<QMimeData> mime(
+            tree->model()->mimeData({tree->indexFromItem(found.front())}));
         QVERIFY(mime && mime->hasFormat(kOpMimeType));
         QWidget* vp = m_window->view()->viewport();
         const QPoint at = vp->rect().center();
@@ -168,13 +170,15 @@ private slots:
     void connectTwoPortsWithTheMouse() {
         core::Project p;
         core::NodeId in = p.graph.addNode("Input", "image", {}, {0, 0});
-        core::NodeId conv = p.graph.addNode("Conv2D", "conv", {{"filters", std::int64_t{16}}}, {300, 0});
+        core::NodeId conv =
+            p.graph.addNode("Conv2D", "conv", {{"filters", std::int64_t{16}}}, {300, 0});
         m_window->document()->reset(std::move(p), QString());
         m_window->view()->resetTransform();
         m_window->view()->centerOn(230, 40);
         QApplication::processEvents();
 
-        dragWire(*m_window, portPoint(*m_window, in, "output", true), portPoint(*m_window, conv, "input", false));
+        dragWire(*m_window, portPoint(*m_window, in, "output", true),
+                 portPoint(*m_window, conv, "input", false));
         QCOMPARE(m_window->document()->graph().edges().size(), std::size_t{1});
         EdgeItem* edge = edgeInto(*m_window, conv, "input");
         QVERIFY(edge);
@@ -215,9 +219,11 @@ private slots:
         m_window->view()->scale(0.5, 0.5);
         const auto* a = m_window->document()->graph().findNode(bottleneck);
         const auto* b = m_window->document()->graph().findNode(concat);
-        m_window->view()->centerOn((a->position.x + b->position.x) / 2 + 80, (a->position.y + b->position.y) / 2);
+        m_window->view()->centerOn((a->position.x + b->position.x) / 2 + 80,
+                                   (a->position.y + b->position.y) / 2);
         QApplication::processEvents();
-        dragWire(*m_window, portPoint(*m_window, bottleneck, "output", true), portPoint(*m_window, concat, "b", false));
+        dragWire(*m_window, portPoint(*m_window, bottleneck, "output", true),
+                 portPoint(*m_window, concat, "b", false));
 
         EdgeItem* wire = edgeInto(*m_window, concat, "b");
         QVERIFY(wire);
@@ -235,7 +241,8 @@ private slots:
         QVERIFY(fix->toolTip().contains("UpSampling2D"));
         QTest::mouseClick(fix, Qt::LeftButton, Qt::NoModifier, QPoint(8, fix->height() / 2));
         QVERIFY(!m_window->document()->check().hasErrors());
-        QCOMPARE(m_window->diagnostics()->tree()->topLevelItemCount(), 1); // the unsaved project's data warning
+        QCOMPARE(m_window->diagnostics()->tree()->topLevelItemCount(),
+                 1); // the unsaved project's data warning
         QCOMPARE(m_window->diagnostics()->rowOf("dataset-empty"), 0);
         QVERIFY(!edgeInto(*m_window, concat, "b")->isRejected());
         const core::Graph fixed = m_window->document()->graph();
@@ -282,7 +289,8 @@ private slots:
         f.close();
         QString error;
         QVERIFY(!m_window->openFile(path, &error, /*quiet=*/true));
-        QVERIFY2(error.contains(path + ":graph.nodes[0]: missing required field 'op'"), qPrintable(error));
+        QVERIFY2(error.contains(path + ":graph.nodes[0]: missing required field 'op'"),
+                 qPrintable(error));
         QVERIFY(m_window->document()->graph() == before);
         QVERIFY(m_window->document()->filePath().isEmpty());
     }
@@ -312,10 +320,12 @@ private slots:
         core::SampleDataOptions sample;
         sample.count = 4;
         sample.size = 32;
-        QCOMPARE(core::writeSampleData((dir.path() + "/given").toStdString(), sample), std::string());
+        QCOMPARE(core::writeSampleData((dir.path() + "/given").toStdString(), sample),
+                 std::string());
         core::Project p;
-        core::NodeId data = p.graph.addNode("Dataset", "data",
-                                            {{"images", std::string("nowhere/images")}, {"masks", std::string("nowhere/masks")}});
+        core::NodeId data = p.graph.addNode(
+            "Dataset", "data",
+            {{"images", std::string("nowhere/images")}, {"masks", std::string("nowhere/masks")}});
         const QString path = dir.filePath("override.segforge");
         QCOMPARE(core::saveProject(p, path.toStdString()), std::string());
         QVERIFY(m_window->openFile(path, nullptr, true));
@@ -344,11 +354,13 @@ private slots:
         core::SampleDataOptions sample;
         sample.count = 6;
         sample.size = 32;
-        QCOMPARE(core::writeSampleData((dir.path() + "/data").toStdString(), sample), std::string());
+        QCOMPARE(core::writeSampleData((dir.path() + "/data").toStdString(), sample),
+                 std::string());
         core::Project p;
         // The attributes still say 128×128: the probe must win.
-        core::NodeId data = p.graph.addNode("Dataset", "data",
-                                            {{"images", std::string("data/images")}, {"masks", std::string("data/masks")}});
+        core::NodeId data = p.graph.addNode(
+            "Dataset", "data",
+            {{"images", std::string("data/images")}, {"masks", std::string("data/masks")}});
         core::NodeId scale = p.graph.addNode("Rescale", "scale", {}, {300, 0});
         p.graph.connect({data, "image"}, {scale, "input"});
         const QString path = dir.filePath("probe.segforge");
@@ -386,8 +398,9 @@ private slots:
         for (std::size_t i = 0; i < rects.size(); ++i)
             for (std::size_t j = i + 1; j < rects.size(); ++j)
                 QVERIFY2(!rects[i].intersects(rects[j]),
-                         qPrintable(QString("%1 overlaps %2").arg(QString::fromStdString(schema->attrs[i].name),
-                                                                   QString::fromStdString(schema->attrs[j].name))));
+                         qPrintable(QString("%1 overlaps %2")
+                                        .arg(QString::fromStdString(schema->attrs[i].name),
+                                             QString::fromStdString(schema->attrs[j].name))));
         // The dock is shorter than the form: it scrolls, and scrolling reaches the last row.
         auto* scroll = m_window->properties()->findChild<QScrollArea*>();
         QVERIFY(scroll);
@@ -413,7 +426,8 @@ private slots:
         const auto* copy = m_window->document()->graph().findNodeByName("enc1_conv2_2");
         const auto producer = m_window->document()->graph().producerOf({copy->id, "input"});
         QVERIFY(producer);
-        QCOMPARE(m_window->document()->graph().findNode(producer->node)->name, std::string("enc1_conv1_2"));
+        QCOMPARE(m_window->document()->graph().findNode(producer->node)->name,
+                 std::string("enc1_conv1_2"));
         m_window->document()->undoStack()->undo();
         QCOMPARE(m_window->document()->graph().nodeCount(), count);
     }

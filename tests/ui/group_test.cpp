@@ -49,7 +49,9 @@ QAction* action(MainWindow& w, const char* name) {
     return a;
 }
 
-bool near(QPointF a, QPointF b) { return QLineF(a, b).length() < 0.5; }
+bool near(QPointF a, QPointF b) {
+    return QLineF(a, b).length() < 0.5;
+}
 
 } // namespace
 
@@ -74,14 +76,17 @@ private slots:
         QStringList names;
         for (GroupItem* item : layer->groupItems())
             names << item->look().name;
-        QCOMPARE(names, QStringList({"enc1", "enc2", "enc3", "bottleneck", "dec3", "dec2", "dec1"}));
+        QCOMPARE(names,
+                 QStringList({"enc1", "enc2", "enc3", "bottleneck", "dec3", "dec2", "dec1"}));
         const core::Graph& g = m_window->document()->graph();
         for (GroupItem* item : layer->groupItems()) {
             QVERIFY(!item->isCollapsed());
-            QVERIFY(item->zValue() < m_window->scene()->nodeItem(g.nodes().begin()->first)->zValue());
+            QVERIFY(item->zValue() <
+                    m_window->scene()->nodeItem(g.nodes().begin()->first)->zValue());
             // The frame wraps every member's box.
             for (core::NodeId m : g.findGroup(item->groupId())->members)
-                QVERIFY(item->sceneBoundingRect().contains(m_window->scene()->nodeItem(m)->sceneBodyRect()));
+                QVERIFY(item->sceneBoundingRect().contains(
+                    m_window->scene()->nodeItem(m)->sceneBodyRect()));
         }
     }
 
@@ -96,7 +101,8 @@ private slots:
         scene->nodeItem(conv2)->setSelected(true);
 
         // Group by its shortcut, as a user would.
-        QCOMPARE(action(*m_window, "group")->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
+        QCOMPARE(action(*m_window, "group")->shortcut(),
+                 QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
         QTest::keyClick(m_window.get(), Qt::Key_G, Qt::ControlModifier | Qt::ShiftModifier);
         const core::Graph& g = m_window->document()->graph();
         QCOMPARE(g.groups().size(), std::size_t{1});
@@ -178,12 +184,14 @@ private slots:
         QTest::mouseMove(vp, start + QPoint(60, 100));
         QTest::mouseRelease(vp, Qt::LeftButton, Qt::NoModifier, start + QPoint(60, 100));
         const core::Point after = g.findNode(conv1)->position;
-        QVERIFY2(after.y > before.y + 20, qPrintable(QString("%1 → %2").arg(before.y).arg(after.y)));
+        QVERIFY2(after.y > before.y + 20,
+                 qPrintable(QString("%1 → %2").arg(before.y).arg(after.y)));
         QCOMPARE(m_window->document()->undoStack()->count(), steps + 1);
         // Every member moved by the same step.
         const core::NodeId pool = g.findNodeByName("enc1_pool")->id;
         QVERIFY(near(scene->nodeItem(pool)->pos() - scene->nodeItem(conv1)->pos(),
-                     QPointF(g.findNode(pool)->position.x - after.x, g.findNode(pool)->position.y - after.y)));
+                     QPointF(g.findNode(pool)->position.x - after.x,
+                             g.findNode(pool)->position.y - after.y)));
         QVERIFY(near(box->pos(), scene->nodeItem(conv1)->sceneBodyRect().topLeft()));
     }
 
@@ -209,8 +217,7 @@ private slots:
         QVERIFY(!m_window->scene()->nodeItem(conv2)->isVisible());
         QCOMPARE(box->look().errors + box->look().warnings, static_cast<int>(count));
         QVERIFY(box->look().errors >= 1);
-        QVERIFY2(box->toolTip().contains(message.toHtmlEscaped()),
-                 qPrintable(box->toolTip()));
+        QVERIFY2(box->toolTip().contains(message.toHtmlEscaped()), qPrintable(box->toolTip()));
     }
 
     void deletingACollapsedBoxDeletesItsMembersAndUndoBringsThemBack() {
@@ -242,7 +249,8 @@ private slots:
         QStringList names;
         for (const auto& [id, group] : m_window->document()->graph().groups())
             names << QString::fromStdString(group.name);
-        QCOMPARE(names, QStringList({"enc1", "enc2", "enc3", "bottleneck", "dec3", "dec2", "dec1"}));
+        QCOMPARE(names,
+                 QStringList({"enc1", "enc2", "enc3", "bottleneck", "dec3", "dec2", "dec1"}));
         // Asking again changes nothing: the user's groups are never replaced.
         const int steps = m_window->document()->undoStack()->count();
         action(*m_window, "group-by-level")->trigger();
@@ -273,8 +281,8 @@ private slots:
         m_window->document()->undoStack()->undo();
         const double expandMs = timer.nsecsElapsed() / 1e6;
         qInfo("collapse all of %zu groups, %zu nodes: %.1f ms; undo: %.1f ms",
-              m_window->document()->graph().groups().size(), m_window->document()->graph().nodeCount(),
-              collapseMs, expandMs);
+              m_window->document()->graph().groups().size(),
+              m_window->document()->graph().nodeCount(), collapseMs, expandMs);
     }
 
     void screenshotsOnRequest() {
@@ -290,16 +298,21 @@ private slots:
             GroupLayer* layer = m_window->scene()->groups();
             auto shot = [&](const QString& name) {
                 QCoreApplication::processEvents();
-                QVERIFY(m_window->grab().save(QStringLiteral("%1/%2_%3x%4.png").arg(dir, name).arg(size.width()).arg(size.height())));
+                QVERIFY(m_window->grab().save(QStringLiteral("%1/%2_%3x%4.png")
+                                                  .arg(dir, name)
+                                                  .arg(size.width())
+                                                  .arg(size.height())));
             };
             m_window->view()->setZoom(0.8);
             m_window->view()->centerOn(layer->groupItems()[1]);
             shot("groups_expanded_close");
             QVERIFY(layer->setAllCollapsed(true));
             // Breaking a hidden node shows on its group's box.
-            const core::NodeId conv = m_window->document()->graph().findNodeByName("enc2_conv2")->id;
+            const core::NodeId conv =
+                m_window->document()->graph().findNodeByName("enc2_conv2")->id;
             const auto feeding = m_window->document()->graph().edgesInto({conv, "input"});
-            QVERIFY(m_window->document()->applyEdits({core::DisconnectEdit{feeding.front()}}, "break"));
+            QVERIFY(
+                m_window->document()->applyEdits({core::DisconnectEdit{feeding.front()}}, "break"));
             m_window->view()->setZoom(0.8);
             m_window->view()->centerOn(layer->groupItems()[1]);
             shot("groups_collapsed_close");

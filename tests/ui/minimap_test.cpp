@@ -45,8 +45,9 @@ private slots:
         QTest::mouseClick(map, Qt::LeftButton, {}, QPoint(map->width() - 8, map->height() / 2));
         QApplication::processEvents();
         const QPointF after = view.mapToScene(view.viewport()->rect().center());
-        QVERIFY2(after.x() > before.x() + map->networkRect().width() / 2,
-                 qPrintable(QStringLiteral("view centre x %1 → %2").arg(before.x()).arg(after.x())));
+        QVERIFY2(
+            after.x() > before.x() + map->networkRect().width() / 2,
+            qPrintable(QStringLiteral("view centre x %1 → %2").arg(before.x()).arg(after.x())));
 
         view.fitAll();
         QApplication::processEvents();

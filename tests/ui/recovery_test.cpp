@@ -116,7 +116,8 @@ private slots:
         QVERIFY(sameGraph(w.document()->graph(), edited));
         QCOMPARE(w.document()->filePath(), QFileInfo(file).absoluteFilePath());
         QVERIFY(w.isWindowModified());
-        QTRY_VERIFY_WITH_TIMEOUT(w.autosaveDueInMs() < 0, 10000); // the recovered work's own autosave ran
+        QTRY_VERIFY_WITH_TIMEOUT(w.autosaveDueInMs() < 0,
+                                 10000); // the recovered work's own autosave ran
         w.recovery()->flush();
         QVERIFY2(QFile::exists(w.recoveryPath()), "the recovery copy is kept until the user saves");
         QString error;
@@ -239,7 +240,8 @@ private slots:
         // machine; polled, not timed, so a loaded machine only waits longer).
         QElapsedTimer since;
         since.start();
-        while (!sameGraph(graphIn(recovery), reference.document()->graph()) && since.elapsed() < 30000)
+        while (!sameGraph(graphIn(recovery), reference.document()->graph()) &&
+               since.elapsed() < 30000)
             QTest::qWait(50);
         qInfo("both edits on disk %lld ms after the program reported them",
               static_cast<long long>(since.elapsed()));

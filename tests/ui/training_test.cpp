@@ -25,12 +25,11 @@
 #include <QAction>
 #include <QElapsedTimer>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QTreeWidget>
-#include <QStatusBar>
 #include <QtTest>
-
 #include <algorithm>
 #include <cmath>
 
@@ -183,12 +182,17 @@ private slots:
         while (seen.size() < 3) {
             const int before = paused.count();
             wb->panel()->stepNodeAction()->trigger();
-            QVERIFY(pumpUntil([&] { return paused.count() > before && c->state() == TrainingController::State::Paused; },
-                              30'000));
+            QVERIFY(pumpUntil(
+                [&] {
+                    return paused.count() > before &&
+                           c->state() == TrainingController::State::Paused;
+                },
+                30'000));
             seen = stepped();
             if (!seen.empty()) {
                 QCOMPARE(m_window->scene()->runMarkNode(), seen.back());
-                QCOMPARE(m_window->scene()->nodeItem(seen.back())->runMark(), NodeItem::RunMark::Current);
+                QCOMPARE(m_window->scene()->nodeItem(seen.back())->runMark(),
+                         NodeItem::RunMark::Current);
             }
         }
         // The dock and the status bar say the same thing about where the run stands.
@@ -199,7 +203,9 @@ private slots:
         QVERIFY(exec.size() >= 3);
         QVERIFY(std::equal(seen.begin(), seen.end(), exec.begin()));
         const auto& g = m_window->document()->graph();
-        auto at = [&](core::NodeId id) { return std::find(exec.begin(), exec.end(), id) - exec.begin(); };
+        auto at = [&](core::NodeId id) {
+            return std::find(exec.begin(), exec.end(), id) - exec.begin();
+        };
         for (const core::Edge& e : g.edges())
             QVERIFY2(at(e.from.node) < at(e.to.node), "a node runs before its producer");
 
@@ -214,9 +220,11 @@ private slots:
         const core::NodeId conv = g.findNodeByName("enc1_conv1")->id;
         QString why;
         QVERIFY(!m_window->document()->applyEdits(
-            {core::SetAttributeEdit{conv, "filters", core::AttrValue(std::int64_t{8})}}, "edit", &why));
+            {core::SetAttributeEdit{conv, "filters", core::AttrValue(std::int64_t{8})}}, "edit",
+            &why));
         QVERIFY(why.contains("Training is running"));
-        QVERIFY(m_window->document()->applyEdits({core::MoveNodeEdit{conv, {10, 10}}}, "move", &why));
+        QVERIFY(
+            m_window->document()->applyEdits({core::MoveNodeEdit{conv, {10, 10}}}, "move", &why));
     }
 
     void diceWithoutEpsilonStopsOnTheDiceNode() {
@@ -224,7 +232,8 @@ private slots:
         // prediction is exactly 0) → Dice without epsilon, here on masks that
         // are all empty: 0/0 on the first batch.
         writeData(m_dir.path(), 8, 16, /*emptyFraction=*/1.0);
-        QVERIFY(m_window->openFile(SEGFORGE_RESOURCES "/projects/dice_nan.segforge", nullptr, true));
+        QVERIFY(
+            m_window->openFile(SEGFORGE_RESOURCES "/projects/dice_nan.segforge", nullptr, true));
         TrainingWorkbench* wb = m_window->training();
         TrainingController* c = wb->controller();
         core::TrainingOverrides data;
@@ -233,7 +242,8 @@ private slots:
         QSignalSpy ended(c, &TrainingController::runEnded);
         wb->panel()->trainAction()->trigger();
         QVERIFY(pumpUntil([&] { return ended.count() > 0; }, 60'000));
-        QCOMPARE(ended.first().at(0).value<core::TrainEventKind>(), core::TrainEventKind::NonFinite);
+        QCOMPARE(ended.first().at(0).value<core::TrainEventKind>(),
+                 core::TrainEventKind::NonFinite);
         QVERIFY(c->nonFinite().has_value());
         const core::NodeId dice = m_window->document()->graph().findNodeByName("dice_loss")->id;
         QCOMPARE(c->nonFinite()->node, dice);
@@ -249,7 +259,8 @@ private slots:
 
         // One click on Fix sets an epsilon; the same graph then trains.
         QVERIFY(m_window->diagnostics()->applyFirstFix(0));
-        const auto eps = m_window->document()->graph().findNodeByName("dice_loss")->attrs.at("epsilon");
+        const auto eps =
+            m_window->document()->graph().findNodeByName("dice_loss")->attrs.at("epsilon");
         QVERIFY(std::get<double>(eps) > 0);
         QSignalSpy again(c, &TrainingController::runEnded);
         wb->panel()->trainAction()->trigger();
@@ -268,7 +279,11 @@ private slots:
         // the engine is (a free run of 12 tiny steps can finish before a Stop lands).
         for (int b = 1; b <= 3; ++b) {
             wb->panel()->stepBatchAction()->trigger();
-            QVERIFY(pumpUntil([&] { return batches.count() >= b && c->state() == TrainingController::State::Paused; }, 60'000));
+            QVERIFY(pumpUntil(
+                [&] {
+                    return batches.count() >= b && c->state() == TrainingController::State::Paused;
+                },
+                60'000));
         }
         wb->panel()->stopAction()->trigger();
         QVERIFY(pumpUntil([&] { return ended.count() > 0; }, 60'000));
@@ -290,7 +305,8 @@ private slots:
         const core::Tensor oldHead = *c->parameter("output/kernel");
         const core::Node* head = m_window->document()->graph().findNodeByName("output");
         QVERIFY(m_window->document()->applyEdits(
-            {core::SetAttributeEdit{head->id, "kernel_initializer", core::AttrValue(std::string("glorot_uniform"))}},
+            {core::SetAttributeEdit{head->id, "kernel_initializer",
+                                    core::AttrValue(std::string("glorot_uniform"))}},
             "edit"));
         QSignalSpy started(c, &TrainingController::runStarted);
         QString error;
@@ -329,7 +345,8 @@ private slots:
                 QVERIFY(e->toolTip().contains("∂loss/∂x"));
             }
         }
-        QVERIFY2(withNorm * 2 >= total, qPrintable(QString("%1 of %2 wires").arg(withNorm).arg(total)));
+        QVERIFY2(withNorm * 2 >= total,
+                 qPrintable(QString("%1 of %2 wires").arg(withNorm).arg(total)));
         QVERIFY(hi > lo); // norms differ along the network: the view has something to show
         wb->panel()->gradientViewAction()->setChecked(false);
         for (EdgeItem* e : m_window->scene()->edgeItems())

@@ -7,14 +7,11 @@
 #include "data/sample_data.hpp"
 #include "kernels/mask_metrics.hpp"
 #include "ops/op_registry.hpp"
+#include "style/application_style.hpp"
 #include "style/theme.hpp"
 #include "training/overlay_panel.hpp"
 #include "training/tensor_inspector.hpp"
 #include "training/training_plots.hpp"
-#include "style/application_style.hpp"
-
-#include <opencv2/imgproc.hpp>
-#include <qcustomplot.h>
 
 #include <QDialog>
 #include <QElapsedTimer>
@@ -23,9 +20,10 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <cmath>
 #include <limits>
+#include <opencv2/imgproc.hpp>
+#include <qcustomplot.h>
 #include <random>
 
 using namespace segforge;
@@ -42,13 +40,15 @@ void feedTraining(TrainingPlots& plots, int epochs, int stepsPerEpoch, unsigned 
         for (int s = 0; s < stepsPerEpoch; ++s) {
             ++step;
             const double t = static_cast<double>(step) / (epochs * stepsPerEpoch);
-            const double loss = 0.08 + 0.6 * std::exp(-4 * t) + 0.04 * std::fabs(noise(rng)) * (1 - 0.5 * t);
+            const double loss =
+                0.08 + 0.6 * std::exp(-4 * t) + 0.04 * std::fabs(noise(rng)) * (1 - 0.5 * t);
             const double lr = 1e-3 * 0.5 * (1 + std::cos(M_PI * t));
             plots.addStep(step, loss, lr);
         }
         const double t = static_cast<double>(step) / (epochs * stepsPerEpoch);
-        plots.addEpoch(e, step, 0.08 + 0.6 * std::exp(-4 * t), 0.12 + 0.6 * std::exp(-3.5 * t),
-                       {{"dice", 0.93 - 0.7 * std::exp(-4 * t)}, {"iou", 0.87 - 0.75 * std::exp(-4 * t)}});
+        plots.addEpoch(
+            e, step, 0.08 + 0.6 * std::exp(-4 * t), 0.12 + 0.6 * std::exp(-3.5 * t),
+            {{"dice", 0.93 - 0.7 * std::exp(-4 * t)}, {"iou", 0.87 - 0.75 * std::exp(-4 * t)}});
     }
 }
 
@@ -97,7 +97,8 @@ core::Tensor featureMaps(int batch, int size, int channels) {
             for (int x = 0; x < size; ++x)
                 for (int c = 0; c < channels; ++c) {
                     const double fx = 0.15 + 0.05 * (c % 5), fy = 0.1 + 0.04 * (c % 7);
-                    double v = std::sin(fx * x + c) * std::cos(fy * y - n) + 0.3 * std::sin(0.02 * (x * y) + c);
+                    double v = std::sin(fx * x + c) * std::cos(fy * y - n) +
+                               0.3 * std::sin(0.02 * (x * y) + c);
                     if (c % 4 == 3)
                         v = std::max(0.0, v); // ReLU-like channels
                     if (c == 5)
@@ -203,7 +204,8 @@ private slots:
         feedTraining(plots, 2, 10);
         plots.setLogScale(true);
         QVERIFY(plots.logScale());
-        QCOMPARE(plots.plot()->axisRect(0)->axis(QCPAxis::atLeft)->scaleType(), QCPAxis::stLogarithmic);
+        QCOMPARE(plots.plot()->axisRect(0)->axis(QCPAxis::atLeft)->scaleType(),
+                 QCPAxis::stLogarithmic);
         plots.flush();
         QVERIFY(plots.plot()->axisRect(0)->axis(QCPAxis::atLeft)->range().lower > 0);
         plots.setLogScale(false);
@@ -224,8 +226,10 @@ private slots:
         QVERIFY(f.open(QIODevice::ReadOnly | QIODevice::Text));
         const QStringList lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 5);
-        QCOMPARE(lines[0], QStringLiteral("step,loss,loss_smoothed,learning_rate,epoch,epoch_train_loss,val_loss,"
-                                          "val_dice,val_iou"));
+        QCOMPARE(
+            lines[0],
+            QStringLiteral("step,loss,loss_smoothed,learning_rate,epoch,epoch_train_loss,val_loss,"
+                           "val_dice,val_iou"));
         QCOMPARE(lines[1], QStringLiteral("1,0.5,0.5,0.01,,,,,"));
         QCOMPARE(lines[2], QStringLiteral("2,1,1,0.01,0,0.75,0.9,0.25,"));
         QCOMPARE(lines[3], QStringLiteral("3,1.5,1.5,0.01,,,,,"));
@@ -272,10 +276,10 @@ private slots:
             plots.addStep(100011 + i, 0.1, 1e-5);
             QTest::qWait(60);
         }
-        qDebug().nospace() << "100k points: adding took " << addMs << " ms, first replot " << firstReplotMs
-                           << " ms, replot with one new step: QCustomPlot " << plots.plot()->replotTime(true)
-                           << " ms average, worst wall " << worst << " ms; timer interval now "
-                           << plots.replotInterval() << " ms";
+        qDebug().nospace() << "100k points: adding took " << addMs << " ms, first replot "
+                           << firstReplotMs << " ms, replot with one new step: QCustomPlot "
+                           << plots.plot()->replotTime(true) << " ms average, worst wall " << worst
+                           << " ms; timer interval now " << plots.replotInterval() << " ms";
         // The interval the timer takes after each redraw: ~30 Hz at most, three times a
         // slow redraw, and never slower than 2 Hz.
         QCOMPARE(TrainingPlots::replotIntervalFor(0.0), 33);
@@ -373,7 +377,8 @@ private slots:
         OverlaySample broken{"broken", s.image, s.truth, cv::Mat(8, 8, CV_8UC1, cv::Scalar(1))};
         panel.setSamples({s, noTruth, broken}, 1);
         QCOMPARE(panel.sampleDice(0), (1.0 + 2.0 / 3.0 + 0.0) / 3.0);
-        QCOMPARE(panel.diceDefinition(), QStringLiteral("mean over 3 classes, background included"));
+        QCOMPARE(panel.diceDefinition(),
+                 QStringLiteral("mean over 3 classes, background included"));
         QVERIFY(std::isnan(panel.sampleDice(1)));
         QCOMPARE(panel.sampleCount(), 3);
         panel.setSortWorstFirst(true);
@@ -413,20 +418,25 @@ private slots:
         panel.setSamples({s}, 1);
         QCOMPARE(panel.sampleDice(0), expected);
         QVERIFY(std::fabs(panel.sampleDice(0) - value.f32()[0]) < 1e-6);
-        QCOMPARE(panel.diceDefinition(), QStringLiteral("mean over 3 classes, background included"));
+        QCOMPARE(panel.diceDefinition(),
+                 QStringLiteral("mean over 3 classes, background included"));
         QCOMPARE(panel.diceDefinitionText(),
-                 QStringLiteral("Dice per sample: mean over 3 classes, background included, as the training metric"));
+                 QStringLiteral("Dice per sample: mean over 3 classes, background included, as the "
+                                "training metric"));
 
         TrainingPlots plots;
         plots.addEpoch(0, 1, 0.5, 0.6, {{"dice", value.f32()[0]}, {"accuracy", 0.75}});
         plots.setMetricDefinitions({{"dice", panel.diceDefinition()}});
-        QCOMPARE(plots.metricLegendText("dice"), QStringLiteral("dice (mean over 3 classes, background included)"));
+        QCOMPARE(plots.metricLegendText("dice"),
+                 QStringLiteral("dice (mean over 3 classes, background included)"));
         QCOMPARE(plots.metricLegendText("accuracy"), QStringLiteral("accuracy"));
         QStringList names;
         for (int i = 0; i < plots.plot()->graphCount(); ++i)
             names << plots.plot()->graph(i)->name();
-        QVERIFY2(names.contains("dice (mean over 3 classes, background included)"), qPrintable(names.join(", ")));
-        QCOMPARE(plots.metricNames(), QStringList({"accuracy", "dice"})); // keys stay the node names
+        QVERIFY2(names.contains("dice (mean over 3 classes, background included)"),
+                 qPrintable(names.join(", ")));
+        QCOMPARE(plots.metricNames(),
+                 QStringList({"accuracy", "dice"})); // keys stay the node names
         panel.clear();
         QVERIFY(panel.diceDefinitionText().isEmpty());
     }

@@ -25,15 +25,14 @@
 #include <QAbstractSpinBox>
 #include <QCheckBox>
 #include <QComboBox>
-#include <QProgressBar>
-#include <QScrollBar>
-#include <QTreeWidget>
 #include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -41,8 +40,8 @@
 #include <QTemporaryDir>
 #include <QToolBar>
 #include <QToolButton>
+#include <QTreeWidget>
 #include <QtTest>
-
 #include <cmath>
 #include <functional>
 
@@ -51,11 +50,15 @@ using namespace segforge::ui;
 
 namespace {
 
-QString sampleProject() { return QStringLiteral(SEGFORGE_RESOURCES "/projects/sample_unet.segforge"); }
+QString sampleProject() {
+    return QStringLiteral(SEGFORGE_RESOURCES "/projects/sample_unet.segforge");
+}
 
 /// Whether `w` is on screen: visible, and not on a page of a tab group or a
 /// scroll area's content that is scrolled out of view.
-bool showing(const QWidget* w) { return w->isVisible() && !w->visibleRegion().isEmpty(); }
+bool showing(const QWidget* w) {
+    return w->isVisible() && !w->visibleRegion().isEmpty();
+}
 
 /// The widgets a person would call cut off: docks and bars reaching past the
 /// window's edge, buttons and one-line labels narrower than their text.
@@ -80,16 +83,19 @@ QStringList clippedWidgets(QMainWindow& window) {
             clipped << "toolbar overflow (») button";
             continue;
         }
-        if (qobject_cast<QDockWidget*>(w) || qobject_cast<QToolBar*>(w) || w == window.centralWidget()) {
+        if (qobject_cast<QDockWidget*>(w) || qobject_cast<QToolBar*>(w) ||
+            w == window.centralWidget()) {
             if (!inside.contains(box(w)))
                 clipped << name(w) + " outside the window";
             continue;
         }
         if (!window.isAncestorOf(w))
             continue;
-        const bool button = qobject_cast<QAbstractButton*>(w) != nullptr && !qobject_cast<QAbstractButton*>(w)->text().isEmpty();
+        const bool button = qobject_cast<QAbstractButton*>(w) != nullptr &&
+                            !qobject_cast<QAbstractButton*>(w)->text().isEmpty();
         auto* label = qobject_cast<QLabel*>(w);
-        const bool oneLineLabel = label && !label->wordWrap() && !label->text().isEmpty() && label->pixmap().isNull();
+        const bool oneLineLabel =
+            label && !label->wordWrap() && !label->text().isEmpty() && label->pixmap().isNull();
         if (!button && !oneLineLabel)
             continue;
         // Inside a scroll area a widget may lie outside the viewport on purpose.
@@ -100,7 +106,9 @@ QStringList clippedWidgets(QMainWindow& window) {
         if (!scrolled && !inside.contains(box(w)))
             clipped << name(w) + " outside the window";
         if (w->width() < w->sizeHint().width() - 1)
-            clipped << name(w) + QStringLiteral(" elided (%1 < %2 px)").arg(w->width()).arg(w->sizeHint().width());
+            clipped << name(w) + QStringLiteral(" elided (%1 < %2 px)")
+                                     .arg(w->width())
+                                     .arg(w->sizeHint().width());
     }
     return clipped;
 }
@@ -109,8 +117,9 @@ QStringList clippedWidgets(QMainWindow& window) {
 void dumpDocks(MainWindow& window) {
     for (QDockWidget* d : window.findChildren<QDockWidget*>())
         if (d->isVisible())
-            qInfo("%s at %d,%d %dx%d, minimum %dx%d", qPrintable(d->objectName()), d->x(), d->y(), d->width(),
-                  d->height(), d->minimumSizeHint().width(), d->minimumSizeHint().height());
+            qInfo("%s at %d,%d %dx%d, minimum %dx%d", qPrintable(d->objectName()), d->x(), d->y(),
+                  d->width(), d->height(), d->minimumSizeHint().width(),
+                  d->minimumSizeHint().height());
 }
 
 double canvasShare(MainWindow& window) {
@@ -133,13 +142,15 @@ QStringList trainingControlsOutOfView(MainWindow& window, int* count) {
     if (!area)
         return {"no scroll area"};
     if (area->verticalScrollBar()->maximum() != 0)
-        out << QStringLiteral("the dock scrolls by %1 px").arg(area->verticalScrollBar()->maximum());
+        out << QStringLiteral("the dock scrolls by %1 px")
+                   .arg(area->verticalScrollBar()->maximum());
     QWidget* viewport = area->viewport();
     const QRect visible = viewport->rect();
     *count = 0;
     for (QWidget* w : window.training()->panel()->findChildren<QWidget*>()) {
-        const bool control = qobject_cast<QAbstractButton*>(w) || qobject_cast<QAbstractSpinBox*>(w) ||
-                             qobject_cast<QComboBox*>(w) || qobject_cast<QProgressBar*>(w);
+        const bool control = qobject_cast<QAbstractButton*>(w) ||
+                             qobject_cast<QAbstractSpinBox*>(w) || qobject_cast<QComboBox*>(w) ||
+                             qobject_cast<QProgressBar*>(w);
         if (!control || !w->isVisible())
             continue;
         ++*count;
@@ -147,8 +158,12 @@ QStringList trainingControlsOutOfView(MainWindow& window, int* count) {
         if (!visible.contains(r))
             out << QStringLiteral("%1 '%2' at %3,%4 %5x%6 outside %7x%8")
                        .arg(w->metaObject()->className(), w->toolTip().section('\n', 0, 0).left(30))
-                       .arg(r.x()).arg(r.y()).arg(r.width()).arg(r.height())
-                       .arg(visible.width()).arg(visible.height());
+                       .arg(r.x())
+                       .arg(r.y())
+                       .arg(r.width())
+                       .arg(r.height())
+                       .arg(visible.width())
+                       .arg(visible.height());
     }
     return out;
 }
@@ -166,8 +181,8 @@ void breakTheUNet(MainWindow& window) {
     const core::NodeId bottleneck = g.findNodeByName("bottleneck_conv2")->id;
     const core::NodeId concat = g.findNodeByName("dec3_concat")->id;
     QVERIFY(window.document()->applyEdits({core::RemoveNodeEdit{up}}, "Delete"));
-    QVERIFY(window.document()->applyEdits({core::ConnectEdit{core::Edge{{bottleneck, "output"}, {concat, "b"}}}},
-                                          "Connect"));
+    QVERIFY(window.document()->applyEdits(
+        {core::ConnectEdit{core::Edge{{bottleneck, "output"}, {concat, "b"}}}}, "Connect"));
 }
 
 /// The sample project, training on 16 generated images in `data` (its Dataset
@@ -204,7 +219,8 @@ private slots:
         QTest::addColumn<int>("workspace");
         for (QSize size : {QSize(1280, 720), QSize(1920, 1080)})
             for (Workspace w : {Workspace::Build, Workspace::Train, Workspace::Inspect})
-                QTest::addRow("%dx%d %s", size.width(), size.height(), qPrintable(Workspaces::name(w)))
+                QTest::addRow("%dx%d %s", size.width(), size.height(),
+                              qPrintable(Workspaces::name(w)))
                     << size << static_cast<int>(w);
     }
     void workspacesFitAndLeaveTheCanvasMostOfTheWindow() {
@@ -224,8 +240,8 @@ private slots:
         if (!clipped.isEmpty())
             qWarning().noquote() << clipped.join("\n");
         QVERIFY(clipped.isEmpty());
-        qInfo("canvas %dx%d = %.1f %% of the window", window.view()->width(), window.view()->height(),
-              100 * canvasShare(window));
+        qInfo("canvas %dx%d = %.1f %% of the window", window.view()->width(),
+              window.view()->height(), 100 * canvasShare(window));
         QVERIFY2(canvasShare(window) >= 0.60, qPrintable(QString::number(canvasShare(window))));
         // The workspace shows its own docks.
         auto* w = window.training();
@@ -239,7 +255,8 @@ private slots:
             QVERIFY(showing(w->trainingDock()));
             QVERIFY(showing(w->plotsDock()));
             // On a short screen the predictions are a tab beside the plots.
-            QVERIFY(showing(w->overlaysDock()) || window.tabifiedDockWidgets(w->plotsDock()).contains(w->overlaysDock()));
+            QVERIFY(showing(w->overlaysDock()) ||
+                    window.tabifiedDockWidgets(w->plotsDock()).contains(w->overlaysDock()));
             QCOMPARE(showing(w->overlaysDock()), size.height() >= 1000);
             QVERIFY(!window.findChild<QDockWidget*>("properties")->isVisible());
             break;
@@ -398,7 +415,8 @@ private slots:
         QVERIFY(window.document()->graph().nodeCount() > 0);
         // Unsaved edits: the usual question; Cancel keeps everything.
         QVERIFY(window.document()->applyEdits(
-            {core::MoveNodeEdit{window.document()->graph().nodes().begin()->first, {1, 2}}}, "Move"));
+            {core::MoveNodeEdit{window.document()->graph().nodes().begin()->first, {1, 2}}},
+            "Move"));
         int asked = 0;
         window.setSavePrompt([&](const QString&, const QString&) {
             ++asked;
@@ -449,8 +467,9 @@ private slots:
         box->setValue(box->value() + 1);
         box->stepBy(14);
         QCOMPARE(stack->count(), count + 1); // three edits, one step
-        QCOMPARE(std::get<std::int64_t>(window.document()->graph().findNode(id)->attrs.at("filters")),
-                 std::get<std::int64_t>(filtersBefore) + 16);
+        QCOMPARE(
+            std::get<std::int64_t>(window.document()->graph().findNode(id)->attrs.at("filters")),
+            std::get<std::int64_t>(filtersBefore) + 16);
         // The same editor, in the same place: the panel was not rebuilt.
         QCOMPARE(window.properties()->editor("filters"), box);
         QCOMPARE(box->parentWidget(), rowBefore);
@@ -498,15 +517,19 @@ private slots:
         // Another node selected before Enter: the typed path still lands on its node.
         const core::NodeId other = window.document()->graph().findNodeByName("enc1_conv1")->id;
         window.properties()->showNode(other);
-        QCOMPARE(std::get<std::string>(window.document()->graph().findNode(data->id)->attrs.at("images")),
+        QCOMPARE(std::get<std::string>(
+                     window.document()->graph().findNode(data->id)->attrs.at("images")),
                  std::string("some/typed/path"));
         window.document()->undoStack()->setClean();
     }
 
     void chosenPathsAreRelativeToTheProjectWhenBesideIt() {
-        QCOMPARE(PropertiesPanel::projectRelative("/p/data/images", "/p/x.segforge"), QStringLiteral("data/images"));
-        QCOMPARE(PropertiesPanel::projectRelative("/q/images", "/p/x.segforge"), QStringLiteral("/q/images"));
-        QCOMPARE(PropertiesPanel::projectRelative("/q/images/", QString()), QStringLiteral("/q/images"));
+        QCOMPARE(PropertiesPanel::projectRelative("/p/data/images", "/p/x.segforge"),
+                 QStringLiteral("data/images"));
+        QCOMPARE(PropertiesPanel::projectRelative("/q/images", "/p/x.segforge"),
+                 QStringLiteral("/q/images"));
+        QCOMPARE(PropertiesPanel::projectRelative("/q/images/", QString()),
+                 QStringLiteral("/q/images"));
     }
 
     void shortcutsDialogListsTheRealActions() {
@@ -518,11 +541,14 @@ private slots:
                     return r.keys;
             return QString();
         };
-        QCOMPARE(keysOf("Undo"), QKeySequence(QKeySequence::Undo).toString(QKeySequence::NativeText));
+        QCOMPARE(keysOf("Undo"),
+                 QKeySequence(QKeySequence::Undo).toString(QKeySequence::NativeText));
         QCOMPARE(keysOf("New"), QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText));
-        QCOMPARE(keysOf("Train Workspace"), QKeySequence(Qt::CTRL | Qt::Key_2).toString(QKeySequence::NativeText));
+        QCOMPARE(keysOf("Train Workspace"),
+                 QKeySequence(Qt::CTRL | Qt::Key_2).toString(QKeySequence::NativeText));
         QCOMPARE(keysOf("Train"), QStringLiteral("F5"));
-        QCOMPARE(keysOf("Keyboard Shortcuts"), QKeySequence(Qt::CTRL | Qt::Key_Slash).toString(QKeySequence::NativeText));
+        QCOMPARE(keysOf("Keyboard Shortcuts"),
+                 QKeySequence(Qt::CTRL | Qt::Key_Slash).toString(QKeySequence::NativeText));
         // Every menu action with a shortcut is listed.
         int withKeys = 0;
         for (QAction* a : window.findChildren<QAction*>())
@@ -566,7 +592,8 @@ private slots:
         QVERIFY(label && label->wordWrap());
         QVERIFY(label->textInteractionFlags() & Qt::TextSelectableByMouse);
         auto* dock = window.findChild<QDockWidget*>("diagnostics");
-        QVERIFY(QRect(QPoint(0, 0), dock->size()).contains(QRect(label->mapTo(dock, QPoint(0, 0)), label->size())));
+        QVERIFY(QRect(QPoint(0, 0), dock->size())
+                    .contains(QRect(label->mapTo(dock, QPoint(0, 0)), label->size())));
         QVERIFY(label->height() >= label->heightForWidth(label->width()));
         QCOMPARE(window.size(), QSize(1280, 720));
         QVERIFY(clippedWidgets(window).isEmpty());

@@ -1,7 +1,7 @@
 #include "document/document.hpp"
 
-#include "document/graph_edit_command.hpp"
 #include "data/data_probe.hpp"
+#include "document/graph_edit_command.hpp"
 #include "layout/grouped_layout.hpp"
 #include "layout/room_for_insert.hpp"
 #include "ops/op_helpers.hpp"
@@ -10,14 +10,15 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
-
 #include <algorithm>
 #include <functional>
 
 namespace segforge::ui {
 
-Document::Document(QObject* parent) : QObject(parent) {
-    connect(&m_undo, &QUndoStack::cleanChanged, this, [this](bool clean) { emit dirtyChanged(!clean); });
+Document::Document(QObject* parent)
+    : QObject(parent) {
+    connect(&m_undo, &QUndoStack::cleanChanged, this,
+            [this](bool clean) { emit dirtyChanged(!clean); });
     recheck();
 }
 
@@ -48,7 +49,8 @@ bool Document::applyEdits(const core::EditScript& edits, const QString& text, QS
 
 bool Document::applyFix(const core::FixIt& fix) {
     // What the fix inserts goes on its wire, the nodes after it move over: one undo step.
-    return applyEdits(core::withRoomFor(m_project.graph, fix.edits), QString::fromStdString(fix.description));
+    return applyEdits(core::withRoomFor(m_project.graph, fix.edits),
+                      QString::fromStdString(fix.description));
 }
 
 bool Document::collapseGroupsToFit(double width, double height, double readableZoom) {
@@ -108,19 +110,21 @@ std::unordered_map<core::NodeId, core::DataProbe> Document::probeDatasets() {
         // An unsaved project has no folder to resolve relative paths against:
         // until it is saved, its wires follow the Dataset's attributes.
         const auto images = core::ops::resolvedAttr(node, "images");
-        const bool relative =
-            !m_dataOverride && images && std::filesystem::path(std::get<std::string>(*images)).is_relative();
+        const bool relative = !m_dataOverride && images &&
+                              std::filesystem::path(std::get<std::string>(*images)).is_relative();
         if (!spec || (file.empty() && relative)) {
             // Nothing to read yet: said on the node (a warning that training will
             // refuse), rather than found out by pressing Train.
             core::DataProbe missing;
             missing.folderOptional = true;
-            missing.folderError = !spec ? "no images folder is set (its 'images' attribute)"
-                                        : "its folders are relative to the project file, which is not saved yet";
+            missing.folderError =
+                !spec ? "no images folder is set (its 'images' attribute)"
+                      : "its folders are relative to the project file, which is not saved yet";
             probes.emplace(id, std::move(missing));
             continue;
         }
-        const std::string key = spec->imagesDir.string() + "|" + spec->masksDir.string() + "|" + spec->maskSuffix;
+        const std::string key =
+            spec->imagesDir.string() + "|" + spec->masksDir.string() + "|" + spec->maskSuffix;
         CachedProbe& cached = m_probes[id];
         if (cached.key != key) {
             // Headers of every file plus a decoded sample: milliseconds for
@@ -206,9 +210,12 @@ namespace {
 /// Swaps the project's training section; undo swaps it back.
 class TrainingSettingsCommand : public QUndoCommand {
 public:
-    TrainingSettingsCommand(Document* document, core::TrainingSettings settings, std::function<void(const core::TrainingSettings&)> apply)
-        : QUndoCommand(QObject::tr("Change training settings")), m_before(document->project().training),
-          m_after(std::move(settings)), m_apply(std::move(apply)) {}
+    TrainingSettingsCommand(Document* document, core::TrainingSettings settings,
+                            std::function<void(const core::TrainingSettings&)> apply)
+        : QUndoCommand(QObject::tr("Change training settings"))
+        , m_before(document->project().training)
+        , m_after(std::move(settings))
+        , m_apply(std::move(apply)) {}
     void redo() override { m_apply(m_after); }
     void undo() override { m_apply(m_before); }
     int id() const override { return 0x7e41; }
@@ -228,10 +235,11 @@ private:
 void Document::setTraining(const core::TrainingSettings& settings) {
     if (settings == m_project.training)
         return;
-    m_undo.push(new TrainingSettingsCommand(this, settings, [this](const core::TrainingSettings& s) {
-        m_project.training = s;
-        emit trainingChanged();
-    }));
+    m_undo.push(
+        new TrainingSettingsCommand(this, settings, [this](const core::TrainingSettings& s) {
+            m_project.training = s;
+            emit trainingChanged();
+        }));
 }
 
 } // namespace segforge::ui

@@ -8,7 +8,6 @@
 #include <QObject>
 #include <QString>
 #include <QUndoStack>
-
 #include <filesystem>
 #include <optional>
 #include <unordered_map>
@@ -65,7 +64,9 @@ public:
     bool isLocked() const { return !m_lockReason.isEmpty(); }
     QString lockReason() const { return m_lockReason; }
     /// Which weights file the project names (set by a save that writes them; not an undoable edit).
-    void setWeights(std::optional<core::WeightsSection> weights) { m_project.weights = std::move(weights); }
+    void setWeights(std::optional<core::WeightsSection> weights) {
+        m_project.weights = std::move(weights);
+    }
 
     /// Re-runs the checker (called automatically after every edit).
     void recheck();

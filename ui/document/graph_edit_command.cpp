@@ -5,7 +5,9 @@
 namespace segforge::ui {
 
 GraphEditCommand::GraphEditCommand(Document* document, core::EditScript edits, const QString& text)
-    : QUndoCommand(text), m_document(document), m_edits(std::move(edits)) {}
+    : QUndoCommand(text)
+    , m_document(document)
+    , m_edits(std::move(edits)) {}
 
 void GraphEditCommand::redo() {
     core::EditOutcome outcome = m_document->applyRaw(m_edits);
@@ -33,13 +35,16 @@ const core::SetAttributeEdit* GraphEditCommand::singleAttributeEdit() const {
     return std::get_if<core::SetAttributeEdit>(&m_edits.front());
 }
 
-int GraphEditCommand::id() const { return singleAttributeEdit() ? kSetAttributeId : -1; }
+int GraphEditCommand::id() const {
+    return singleAttributeEdit() ? kSetAttributeId : -1;
+}
 
 bool GraphEditCommand::mergeWith(const QUndoCommand* other) {
     const auto* next = dynamic_cast<const GraphEditCommand*>(other);
     const core::SetAttributeEdit* mine = singleAttributeEdit();
     const core::SetAttributeEdit* theirs = next ? next->singleAttributeEdit() : nullptr;
-    if (!mine || !theirs || next->m_document != m_document || mine->node != theirs->node || mine->name != theirs->name)
+    if (!mine || !theirs || next->m_document != m_document || mine->node != theirs->node ||
+        mine->name != theirs->name)
         return false;
     m_edits = next->m_edits; // m_inverse still restores the value before the first edit
     // Back where it started (16 → 32 → 16): nothing left to undo.

@@ -26,7 +26,9 @@ RecoveryStore::RecoveryStore(QString folder) {
         lock->setStaleLockTime(0); // held for the whole session: only a dead owner makes it stale
         if (lock->tryLock(0)) {
             m_lock = std::move(lock);
-            m_path = QString("%1/recovery-%2%3").arg(folder, QString::number(slot), QString::fromLatin1(kProjectExtension));
+            m_path =
+                QString("%1/recovery-%2%3")
+                    .arg(folder, QString::number(slot), QString::fromLatin1(kProjectExtension));
         }
     }
     if (!m_lock) // every slot busy: still keep the work, in a file of this process alone

@@ -23,7 +23,8 @@ QLabel* wrappingLabel(QWidget* parent) {
 
 } // namespace
 
-DiagnosticDetail::DiagnosticDetail(QWidget* parent) : QWidget(parent) {
+DiagnosticDetail::DiagnosticDetail(QWidget* parent)
+    : QWidget(parent) {
     setObjectName("diagnostic-detail");
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -49,12 +50,16 @@ DiagnosticDetail::DiagnosticDetail(QWidget* parent) : QWidget(parent) {
     showDiagnostic(nullptr, {}, {}, {});
 }
 
-QString DiagnosticDetail::messageText() const { return m_message->text(); }
+QString DiagnosticDetail::messageText() const {
+    return m_message->text();
+}
 
-QString DiagnosticDetail::whereText() const { return m_where->text(); }
+QString DiagnosticDetail::whereText() const {
+    return m_where->text();
+}
 
-void DiagnosticDetail::showDiagnostic(const core::Diagnostic* d, const QString& severity, const QString& where,
-                                      const QString& emptyText) {
+void DiagnosticDetail::showDiagnostic(const core::Diagnostic* d, const QString& severity,
+                                      const QString& where, const QString& emptyText) {
     // The old rows go later: this may run inside a click on one of their buttons.
     for (QObject* child : m_fixes->children())
         if (child->isWidgetType()) {
@@ -63,16 +68,19 @@ void DiagnosticDetail::showDiagnostic(const core::Diagnostic* d, const QString& 
         }
     m_buttons.clear();
     if (!d) {
-        m_heading->setText(QStringLiteral("<i>%1</i>").arg(
-            (emptyText.isEmpty() ? tr("Select a row to read it in full.") : emptyText).toHtmlEscaped()));
+        m_heading->setText(
+            QStringLiteral("<i>%1</i>")
+                .arg((emptyText.isEmpty() ? tr("Select a row to read it in full.") : emptyText)
+                         .toHtmlEscaped()));
         m_message->clear();
         m_message->hide();
         m_where->clear();
         m_where->hide();
         return;
     }
-    m_heading->setText(QStringLiteral("<b>%1</b> · %2")
-                           .arg(severity.toHtmlEscaped(), QString::fromStdString(d->code).toHtmlEscaped()));
+    m_heading->setText(
+        QStringLiteral("<b>%1</b> · %2")
+            .arg(severity.toHtmlEscaped(), QString::fromStdString(d->code).toHtmlEscaped()));
     m_message->setText(QString::fromStdString(d->message));
     m_message->show();
     m_where->setText(tr("Node: %1").arg(where));
@@ -83,7 +91,8 @@ void DiagnosticDetail::showDiagnostic(const core::Diagnostic* d, const QString& 
         auto* grid = new QGridLayout(row);
         grid->setContentsMargins(0, 0, 0, 0);
         grid->setHorizontalSpacing(6);
-        auto* button = new QPushButton(d->fixes.size() == 1 ? tr("Fix") : tr("Fix %1").arg(i + 1), row);
+        auto* button =
+            new QPushButton(d->fixes.size() == 1 ? tr("Fix") : tr("Fix %1").arg(i + 1), row);
         button->setObjectName(QStringLiteral("detail-fix-%1").arg(i));
         button->setToolTip(QString::fromStdString(fix.description));
         auto* text = wrappingLabel(row);

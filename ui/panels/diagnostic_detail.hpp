@@ -3,7 +3,6 @@
 #include "graph/diagnostic.hpp"
 
 #include <QWidget>
-
 #include <functional>
 #include <vector>
 

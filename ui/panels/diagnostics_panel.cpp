@@ -16,7 +16,8 @@
 namespace segforge::ui {
 
 DiagnosticsPanel::DiagnosticsPanel(Document* document, QWidget* parent)
-    : QWidget(parent), m_document(document) {
+    : QWidget(parent)
+    , m_document(document) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     m_summary = new QLabel(this);
@@ -84,7 +85,8 @@ const core::Diagnostic* DiagnosticsPanel::diagnosticAt(int row) const {
         --row;
     }
     const auto& diags = m_document->check().diagnostics;
-    return row >= 0 && row < static_cast<int>(diags.size()) ? &diags[static_cast<std::size_t>(row)] : nullptr;
+    return row >= 0 && row < static_cast<int>(diags.size()) ? &diags[static_cast<std::size_t>(row)]
+                                                            : nullptr;
 }
 
 bool DiagnosticsPanel::applyFirstFix(int row) {
@@ -113,12 +115,14 @@ void DiagnosticsPanel::refresh() {
     const auto& r = m_document->check();
     const std::size_t errors = r.count(core::Severity::Error);
     const std::size_t warnings = r.count(core::Severity::Warning);
-    m_summary->setText(errors + warnings == 0
-                           ? tr("✔ No problems: every wire has a type and every consumer accepts it.")
-                           : tr("%n error(s)", "", static_cast<int>(errors)) + ", " +
-                                 tr("%n warning(s)", "", static_cast<int>(warnings)));
+    m_summary->setText(
+        errors + warnings == 0
+            ? tr("✔ No problems: every wire has a type and every consumer accepts it.")
+            : tr("%n error(s)", "", static_cast<int>(errors)) + ", " +
+                  tr("%n warning(s)", "", static_cast<int>(warnings)));
     if (m_runtime) {
-        m_summary->setText(tr("Training stopped on NaN/Inf — see the first row. ") + m_summary->text());
+        m_summary->setText(tr("Training stopped on NaN/Inf — see the first row. ") +
+                           m_summary->text());
         addRow(*m_runtime, tr("runtime"), t.error);
     }
     for (const core::Diagnostic& d : r.diagnostics)
@@ -136,7 +140,8 @@ void DiagnosticsPanel::refresh() {
 
 QString DiagnosticsPanel::whereOf(const core::Diagnostic& d) const {
     const core::Node* n = m_document->graph().findNode(d.node);
-    return n ? QString::fromStdString(n->name + (d.port.empty() ? "" : "." + d.port)) : tr("(graph)");
+    return n ? QString::fromStdString(n->name + (d.port.empty() ? "" : "." + d.port))
+             : tr("(graph)");
 }
 
 void DiagnosticsPanel::updateDetail() {
@@ -148,7 +153,8 @@ void DiagnosticsPanel::updateDetail() {
                              tr("Nothing to explain: the check found no problems."));
 }
 
-void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity, const QColor& colour) {
+void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity,
+                              const QColor& colour) {
     auto* item = new QTreeWidgetItem(m_tree);
     item->setText(0, severity);
     item->setForeground(0, colour);
@@ -163,11 +169,13 @@ void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity
     button->setText(tr("Fix"));
     button->setToolTip(QString::fromStdString(d.fixes.front().description));
     const std::vector<core::FixIt> fixes = d.fixes; // the check result changes on apply
-    connect(button, &QToolButton::clicked, this, [this, fixes] { m_document->applyFix(fixes.front()); });
+    connect(button, &QToolButton::clicked, this,
+            [this, fixes] { m_document->applyFix(fixes.front()); });
     if (fixes.size() > 1) {
         auto* menu = new QMenu(button);
         for (const auto& fix : fixes) {
-            menu->addAction(QString::fromStdString(fix.description), this, [this, fix] { m_document->applyFix(fix); });
+            menu->addAction(QString::fromStdString(fix.description), this,
+                            [this, fix] { m_document->applyFix(fix); });
         }
         button->setMenu(menu);
         button->setPopupMode(QToolButton::MenuButtonPopup);

@@ -3,9 +3,8 @@
 #include "graph/diagnostic.hpp"
 #include "graph/graph.hpp"
 
-#include <optional>
-
 #include <QWidget>
+#include <optional>
 
 class QTreeWidget;
 class QLabel;

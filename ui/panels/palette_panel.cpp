@@ -42,7 +42,8 @@ QIcon swatch(const QColor& color) {
 
 } // namespace
 
-PalettePanel::PalettePanel(QWidget* parent) : QWidget(parent) {
+PalettePanel::PalettePanel(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     m_search = new QLineEdit(this);
@@ -90,7 +91,8 @@ void PalettePanel::refilter(const QString& text) {
         int visible = 0;
         for (int i = 0; i < group->childCount(); ++i) {
             QTreeWidgetItem* item = group->child(i);
-            const bool show = text.isEmpty() || groupMatch || item->text(0).contains(text, Qt::CaseInsensitive);
+            const bool show =
+                text.isEmpty() || groupMatch || item->text(0).contains(text, Qt::CaseInsensitive);
             item->setHidden(!show);
             visible += show ? 1 : 0;
         }

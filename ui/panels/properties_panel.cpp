@@ -8,9 +8,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDoubleValidator>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QDoubleValidator>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -20,7 +20,6 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
-
 #include <climits>
 
 namespace segforge::ui {
@@ -29,7 +28,8 @@ using core::AttrType;
 using core::AttrValue;
 
 PropertiesPanel::PropertiesPanel(Document* document, QWidget* parent)
-    : QWidget(parent), m_document(document) {
+    : QWidget(parent)
+    , m_document(document) {
     // Everything scrolls together: in a short dock the attribute rows stay reachable
     // instead of being squeezed under the header and the type summary.
     auto* outer = new QVBoxLayout(this);
@@ -73,7 +73,8 @@ PropertiesPanel::PropertiesPanel(Document* document, QWidget* parent)
             return;
         if (m_document->graph().findNodeByName(name)) {
             m_name->setText(QString::fromStdString(n->name));
-            m_name->setToolTip(tr("'%1' is already used by another node").arg(QString::fromStdString(name)));
+            m_name->setToolTip(
+                tr("'%1' is already used by another node").arg(QString::fromStdString(name)));
             return;
         }
         m_document->applyEdits({core::RenameNodeEdit{m_node, name}}, tr("Rename node"));
@@ -96,7 +97,9 @@ QWidget* PropertiesPanel::editor(const std::string& attr) const {
     return it == m_editors.end() ? nullptr : it->second;
 }
 
-QString PropertiesPanel::typesText() const { return m_types->text(); }
+QString PropertiesPanel::typesText() const {
+    return m_types->text();
+}
 
 void PropertiesPanel::showNode(core::NodeId id) {
     const core::Node* n = m_document->graph().findNode(id);
@@ -124,8 +127,9 @@ void PropertiesPanel::commit(const std::string& attr, const AttrValue& value) {
     auto it = n->attrs.find(attr);
     if (it != n->attrs.end() && it->second == value)
         return;
-    m_document->applyEdits({core::SetAttributeEdit{m_node, attr, value}},
-                           tr("Set %1.%2").arg(QString::fromStdString(n->name), QString::fromStdString(attr)));
+    m_document->applyEdits(
+        {core::SetAttributeEdit{m_node, attr, value}},
+        tr("Set %1.%2").arg(QString::fromStdString(n->name), QString::fromStdString(attr)));
 }
 
 QWidget* PropertiesPanel::pathRow(QLineEdit* edit, const std::string& attr, bool folder) {
@@ -147,8 +151,11 @@ QWidget* PropertiesPanel::pathRow(QLineEdit* edit, const std::string& attr, bool
             if (QFileInfo(named).exists())
                 start = named;
         }
-        const QString chosen = folder ? QFileDialog::getExistingDirectory(this, tr("Choose %1").arg(QString::fromStdString(attr)), start)
-                                      : QFileDialog::getOpenFileName(this, tr("Choose %1").arg(QString::fromStdString(attr)), start);
+        const QString chosen =
+            folder ? QFileDialog::getExistingDirectory(
+                         this, tr("Choose %1").arg(QString::fromStdString(attr)), start)
+                   : QFileDialog::getOpenFileName(
+                         this, tr("Choose %1").arg(QString::fromStdString(attr)), start);
         if (chosen.isEmpty())
             return;
         rememberDialogPath(chosen);
@@ -165,7 +172,9 @@ QString PropertiesPanel::projectRelative(const QString& path, const QString& pro
     const QDir base = QFileInfo(projectPath).absoluteDir();
     const QString relative = base.relativeFilePath(path);
     // Beside or under the project: relative, so the project and its data move together.
-    return relative.startsWith(QLatin1String("..")) ? QDir::cleanPath(QFileInfo(path).absoluteFilePath()) : relative;
+    return relative.startsWith(QLatin1String(".."))
+               ? QDir::cleanPath(QFileInfo(path).absoluteFilePath())
+               : relative;
 }
 
 void PropertiesPanel::rebuild() {
@@ -181,7 +190,8 @@ void PropertiesPanel::rebuild() {
     m_types->setVisible(n != nullptr);
     if (!n) {
         m_header->setText(tr("No selection"));
-        m_description->setText(tr("Select a node to edit its attributes. Hover a wire to see why it is red."));
+        m_description->setText(
+            tr("Select a node to edit its attributes. Hover a wire to see why it is red."));
         return;
     }
     m_header->setText(QString::fromStdString(n->op));
@@ -191,14 +201,17 @@ void PropertiesPanel::rebuild() {
 
     for (const core::AttrSpec& spec : schema->attrs) {
         const std::string name = spec.name;
-        const QString tip = QString::fromStdString(spec.description + " — " + core::describeAttrDomain(spec));
-        QWidget* w = nullptr;     // the editor
-        QWidget* field = nullptr; // what the form shows: the editor, or the editor and its Browse… button
+        const QString tip =
+            QString::fromStdString(spec.description + " — " + core::describeAttrDomain(spec));
+        QWidget* w = nullptr; // the editor
+        QWidget* field =
+            nullptr; // what the form shows: the editor, or the editor and its Browse… button
         switch (spec.type) {
         case AttrType::Int: {
             auto* box = new QSpinBox(m_formHost);
-            box->setRange(spec.min ? static_cast<int>(std::max<double>(*spec.min, INT_MIN)) : INT_MIN,
-                          spec.max ? static_cast<int>(std::min<double>(*spec.max, INT_MAX)) : INT_MAX);
+            box->setRange(
+                spec.min ? static_cast<int>(std::max<double>(*spec.min, INT_MIN)) : INT_MIN,
+                spec.max ? static_cast<int>(std::min<double>(*spec.max, INT_MAX)) : INT_MAX);
             box->setKeyboardTracking(false);
             connect(box, &QSpinBox::valueChanged, this,
                     [this, name](int v) { commit(name, AttrValue{std::int64_t{v}}); });
@@ -222,7 +235,8 @@ void PropertiesPanel::rebuild() {
         }
         case AttrType::Bool: {
             auto* box = new QCheckBox(m_formHost);
-            connect(box, &QCheckBox::toggled, this, [this, name](bool v) { commit(name, AttrValue{v}); });
+            connect(box, &QCheckBox::toggled, this,
+                    [this, name](bool v) { commit(name, AttrValue{v}); });
             w = box;
             break;
         }
@@ -334,13 +348,15 @@ void PropertiesPanel::refreshValues() {
         auto t = producer ? r.typeOf(*producer) : std::nullopt;
         rows << QString("<tr><td>in&nbsp;<b>%1</b></td><td><code>%2</code></td></tr>")
                     .arg(QString::fromStdString(port),
-                         t ? QString::fromStdString(t->toString()).toHtmlEscaped() : tr("not connected"));
+                         t ? QString::fromStdString(t->toString()).toHtmlEscaped()
+                           : tr("not connected"));
     }
     for (const auto& out : schema->outputs) {
         auto t = r.typeOf({m_node, out.name});
         rows << QString("<tr><td>out&nbsp;<b>%1</b></td><td><code>%2</code></td></tr>")
                     .arg(QString::fromStdString(out.name),
-                         t ? QString::fromStdString(t->toString()).toHtmlEscaped() : QStringLiteral("?"));
+                         t ? QString::fromStdString(t->toString()).toHtmlEscaped()
+                           : QStringLiteral("?"));
     }
     if (const core::DataProbe* probe = m_document->probeOf(m_node)) {
         // What the folders really hold, so value-range mistakes are visible here too.
@@ -348,7 +364,8 @@ void PropertiesPanel::refreshValues() {
             rows << QString("<tr><td>data</td><td>%1</td></tr>")
                         .arg(QString::fromStdString(probe->folderError).toHtmlEscaped());
         } else {
-            rows << tr("<tr><td>data</td><td>%L1 image/mask pairs</td></tr>").arg(static_cast<qulonglong>(probe->pairCount));
+            rows << tr("<tr><td>data</td><td>%L1 image/mask pairs</td></tr>")
+                        .arg(static_cast<qulonglong>(probe->pairCount));
             rows << tr("<tr><td>mask values</td><td><code>%1</code></td></tr>")
                         .arg(QString::fromStdString(probe->maskValuesText()).toHtmlEscaped());
             if (!probe->unreadable.empty() || !probe->unpaired.empty())

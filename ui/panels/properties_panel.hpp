@@ -3,7 +3,6 @@
 #include "graph/graph.hpp"
 
 #include <QWidget>
-
 #include <map>
 
 class QFormLayout;

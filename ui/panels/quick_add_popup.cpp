@@ -9,7 +9,8 @@
 
 namespace segforge::ui {
 
-QuickAddPopup::QuickAddPopup(QWidget* parent) : QFrame(parent, Qt::Popup) {
+QuickAddPopup::QuickAddPopup(QWidget* parent)
+    : QFrame(parent, Qt::Popup) {
     setFrameShape(QFrame::StyledPanel);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -92,7 +93,8 @@ bool QuickAddPopup::eventFilter(QObject* watched, QEvent* event) {
         case Qt::Key_Escape:
             hide();
             return true;
-        default: break;
+        default:
+            break;
         }
     }
     return QFrame::eventFilter(watched, event);

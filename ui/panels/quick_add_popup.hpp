@@ -4,7 +4,6 @@
 #include "tensor/tensor_type.hpp"
 
 #include <QFrame>
-
 #include <optional>
 
 class QLineEdit;

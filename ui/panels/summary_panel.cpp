@@ -22,7 +22,9 @@ QString formatBytes(double bytes) {
     return QString::number(bytes, 'f', u == 0 ? 0 : 1) + " " + units[u];
 }
 
-SummaryPanel::SummaryPanel(Document* document, QWidget* parent) : QWidget(parent), m_document(document) {
+SummaryPanel::SummaryPanel(Document* document, QWidget* parent)
+    : QWidget(parent)
+    , m_document(document) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     auto* top = new QHBoxLayout;
@@ -40,7 +42,8 @@ SummaryPanel::SummaryPanel(Document* document, QWidget* parent) : QWidget(parent
     layout->addWidget(m_totals);
     m_table = new QTableWidget(this);
     m_table->setColumnCount(5);
-    m_table->setHorizontalHeaderLabels({tr("Node"), tr("Op"), tr("Output type"), tr("Parameters"), tr("Activation memory")});
+    m_table->setHorizontalHeaderLabels(
+        {tr("Node"), tr("Op"), tr("Output type"), tr("Parameters"), tr("Activation memory")});
     m_table->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
     m_table->verticalHeader()->setVisible(false);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -51,7 +54,8 @@ SummaryPanel::SummaryPanel(Document* document, QWidget* parent) : QWidget(parent
     connect(document, &Document::projectReplaced, this, [this] {
         // Default to the Dataset's batch size.
         for (const auto& [id, n] : m_document->graph().nodes()) {
-            if (auto b = core::ops::resolvedAttr(n, "batch_size"); b && std::get<std::int64_t>(*b) > 0) {
+            if (auto b = core::ops::resolvedAttr(n, "batch_size");
+                b && std::get<std::int64_t>(*b) > 0) {
                 m_batch->setValue(static_cast<int>(std::get<std::int64_t>(*b)));
                 break;
             }
@@ -61,7 +65,9 @@ SummaryPanel::SummaryPanel(Document* document, QWidget* parent) : QWidget(parent
     refresh();
 }
 
-QString SummaryPanel::totals() const { return m_totals->text(); }
+QString SummaryPanel::totals() const {
+    return m_totals->text();
+}
 
 void SummaryPanel::refresh() {
     const core::CheckResult& r = m_document->check();
@@ -80,7 +86,8 @@ void SummaryPanel::refresh() {
             for (const auto& t : it->second.outputs) {
                 types << (t ? QString::fromStdString(t->toString()) : QStringLiteral("?"));
                 if (t)
-                    bytes += static_cast<double>(t->shape.elementsPerSample()) * core::dtypeSize(t->dtype) * batch;
+                    bytes += static_cast<double>(t->shape.elementsPerSample()) *
+                             core::dtypeSize(t->dtype) * batch;
             }
         }
         const auto p = r.parameterCount(id);
@@ -103,10 +110,11 @@ void SummaryPanel::refresh() {
     // gradients and two Adam moments.
     const double weights = static_cast<double>(params) * 4;
     const double training = 2 * activations + 4 * weights;
-    m_totals->setText(tr("%L1 parameters (%2) · activations %3 · training step ≈ %4 at batch %5")
-                          .arg(params)
-                          .arg(formatBytes(weights), formatBytes(activations), formatBytes(training))
-                          .arg(m_batch->value()));
+    m_totals->setText(
+        tr("%L1 parameters (%2) · activations %3 · training step ≈ %4 at batch %5")
+            .arg(params)
+            .arg(formatBytes(weights), formatBytes(activations), formatBytes(training))
+            .arg(m_batch->value()));
 }
 
 } // namespace segforge::ui

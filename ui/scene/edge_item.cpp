@@ -7,13 +7,13 @@
 #include <QPainter>
 #include <QPainterPathStroker>
 #include <QStyleOptionGraphicsItem>
-
 #include <algorithm>
 #include <cmath>
 
 namespace segforge::ui {
 
-EdgeItem::EdgeItem(core::Edge edge) : m_edge(std::move(edge)) {
+EdgeItem::EdgeItem(core::Edge edge)
+    : m_edge(std::move(edge)) {
     setZValue(0);
     setAcceptHoverEvents(true);
     setFlags(ItemIsSelectable);
@@ -100,7 +100,11 @@ void EdgeItem::refresh(const core::CheckResult& check) {
         reasons << QString::fromStdString(d->message);
     }
     m_reason = reasons.join("\n");
-    const QString signature = QString("%1|%2|%3%4|%5").arg(m_label, m_color.name()).arg(m_rejected).arg(m_warned).arg(m_reason);
+    const QString signature = QString("%1|%2|%3%4|%5")
+                                  .arg(m_label, m_color.name())
+                                  .arg(m_rejected)
+                                  .arg(m_warned)
+                                  .arg(m_reason);
     if (signature == m_signature)
         return; // nothing visible changed: no repaint
     m_signature = signature;
@@ -193,7 +197,8 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     const QSizeF size(fm.horizontalAdvance(m_label) + px, px * 1.6);
     const QRectF box(m_labelRect.center() - QPointF(size.width() / 2, size.height() / 2), size);
     painter->setFont(f);
-    painter->setPen(QPen(m_rejected ? t.error : (m_warned ? t.warning : c.darker(t.dark ? 130 : 100)), 1));
+    painter->setPen(
+        QPen(m_rejected ? t.error : (m_warned ? t.warning : c.darker(t.dark ? 130 : 100)), 1));
     painter->setBrush(t.wireLabelBack);
     painter->drawRoundedRect(box, box.height() / 2, box.height() / 2);
     painter->setPen(m_rejected ? t.error : t.text);

@@ -85,9 +85,9 @@ private:
     bool m_warned = false;
     QString m_reason;
     QRectF m_labelRect;
-    mutable QSizeF m_labelSize;    ///< labelSize() of…
+    mutable QSizeF m_labelSize;     ///< labelSize() of…
     mutable QString m_labelSizeFor; ///< …this label text
-    QString m_signature; ///< look last painted
+    QString m_signature;            ///< look last painted
     std::optional<double> m_gradNorm;
     double m_gradPosition = 0;
 };

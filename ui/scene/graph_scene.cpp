@@ -12,7 +12,6 @@
 #include "style/theme.hpp"
 
 #include <QPainter>
-
 #include <cmath>
 #include <limits>
 #include <set>
@@ -20,7 +19,8 @@
 namespace segforge::ui {
 
 GraphScene::GraphScene(Document* document, QObject* parent)
-    : QGraphicsScene(parent), m_document(document) {
+    : QGraphicsScene(parent)
+    , m_document(document) {
     setItemIndexMethod(QGraphicsScene::NoIndex); // items move constantly; BSP rebuilds cost more
     connect(document, &Document::changed, this, &GraphScene::sync);
     connect(this, &QGraphicsScene::selectionChanged, this, [this] {
@@ -119,7 +119,7 @@ void GraphScene::sync() {
         }
         refreshEdge(item);
     }
-    m_groups->sync(); // after the wires: collapsed groups hide nodes and re-attach wires
+    m_groups->sync();     // after the wires: collapsed groups hide nodes and re-attach wires
     m_wires.update(this); // around the boxes as they now stand
     applyTrainingLook();
     m_syncing = false;

@@ -6,7 +6,6 @@
 
 #include <QGraphicsScene>
 #include <QPointer>
-
 #include <map>
 #include <optional>
 #include <set>
@@ -49,7 +48,8 @@ public:
     bool connectPorts(const core::PortRef& from, const core::PortRef& to);
     /// Why `from` should not feed `to` ("" when it may): cycles are refused, a
     /// dtype the input does not accept is allowed but explained.
-    QString connectionProblem(const core::PortRef& from, const core::PortRef& to, bool* refused = nullptr) const;
+    QString connectionProblem(const core::PortRef& from, const core::PortRef& to,
+                              bool* refused = nullptr) const;
 
     void deleteSelection();
     void copySelection();
@@ -97,7 +97,8 @@ private:
     NodeItem* nodeAt(QPointF scenePos) const;
     /// Whether `to` is fed by a wire its node accepts (no error on that input).
     bool hasValidWire(const core::PortRef& to) const;
-    void beginWireDrag(const core::PortRef& from, std::optional<core::Edge> detaching, QPointF start);
+    void beginWireDrag(const core::PortRef& from, std::optional<core::Edge> detaching,
+                       QPointF start);
     void endWireDrag();
     void refreshEdge(EdgeItem* item);
     void commitMoves();

@@ -1,20 +1,18 @@
 // The editor's commands on the canvas: each builds its edit script with the
 // core functions (graph/edit_scripts) and applies it through the Document as
 // one undoable step.
-#include "scene/graph_scene.hpp"
-
 #include "document/document.hpp"
 #include "graph/edit_scripts.hpp"
 #include "ops/op_registry.hpp"
 #include "project/project_file.hpp"
 #include "scene/edge_item.hpp"
+#include "scene/graph_scene.hpp"
 #include "scene/group_item.hpp"
 #include "scene/node_item.hpp"
 
 #include <QApplication>
 #include <QClipboard>
 #include <QMimeData>
-
 #include <set>
 
 namespace segforge::ui {
@@ -93,7 +91,8 @@ void GraphScene::deleteSelection() {
             wires.push_back(static_cast<EdgeItem*>(item)->edge());
         // A collapsed group's box stands for its members: deleting it deletes them.
         if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed()) {
-            if (const core::Group* g = m_document->graph().findGroup(static_cast<GroupItem*>(item)->groupId()))
+            if (const core::Group* g =
+                    m_document->graph().findGroup(static_cast<GroupItem*>(item)->groupId()))
                 nodes.insert(nodes.end(), g->members.begin(), g->members.end());
         }
     }
@@ -119,7 +118,8 @@ void GraphScene::pasteAt(QPointF scenePos) {
     const QMimeData* mime = QApplication::clipboard()->mimeData();
     if (!mime || !mime->hasFormat(kClipboardMime))
         return;
-    core::ProjectLoad load = core::parseProject(mime->data(kClipboardMime).toStdString(), "clipboard");
+    core::ProjectLoad load =
+        core::parseProject(mime->data(kClipboardMime).toStdString(), "clipboard");
     if (!load.ok() || load.project->graph.nodeCount() == 0)
         return;
     const QPointF origin = snapped(scenePos);

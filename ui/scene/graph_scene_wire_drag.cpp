@@ -1,10 +1,9 @@
 // The canvas's mouse work: dragging wires from output ports (with the
 // connection rules shown while dragging), dropping them, and committing node drags.
-#include "scene/graph_scene.hpp"
-
 #include "document/document.hpp"
 #include "ops/op_registry.hpp"
 #include "scene/edge_item.hpp"
+#include "scene/graph_scene.hpp"
 #include "scene/group_item.hpp"
 #include "scene/hint_item.hpp"
 #include "scene/node_item.hpp"
@@ -106,8 +105,8 @@ void GraphScene::mouseMoveEvent(QGraphicsSceneMouseEvent* event) {
                 hint += tr(" — the wire connected there stays");
                 refused = true;
             }
-            color = hint.isEmpty() ? Theme::current().ok : (refused ? Theme::current().error
-                                                                    : Theme::current().warning);
+            color = hint.isEmpty() ? Theme::current().ok
+                                   : (refused ? Theme::current().error : Theme::current().warning);
         }
     }
     m_dragWire->setPath(EdgeItem::wirePath(a, b));
@@ -170,7 +169,8 @@ void GraphScene::commitMoves() {
             moves.push_back(core::MoveNodeEdit{id, {p.x(), p.y()}});
     }
     if (!moves.empty())
-        m_document->applyEdits(moves, moves.size() == 1 ? tr("Move node") : tr("Move %1 nodes").arg(moves.size()));
+        m_document->applyEdits(moves, moves.size() == 1 ? tr("Move node")
+                                                        : tr("Move %1 nodes").arg(moves.size()));
 }
 
 QString GraphScene::connectionProblem(const core::PortRef& from, const core::PortRef& to,

@@ -1,7 +1,6 @@
 #include "scene/graph_view.hpp"
 
 #include "document/document.hpp"
-
 #include "scene/edge_item.hpp"
 #include "scene/graph_scene.hpp"
 #include "scene/group_item.hpp"
@@ -13,14 +12,16 @@
 #include <QMimeData>
 #include <QScrollBar>
 #include <QWheelEvent>
-
 #include <algorithm>
 #include <cmath>
 
 namespace segforge::ui {
 
-GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, parent), m_scene(scene) {
-    setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
+GraphView::GraphView(GraphScene* scene, QWidget* parent)
+    : QGraphicsView(scene, parent)
+    , m_scene(scene) {
+    setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing |
+                   QPainter::SmoothPixmapTransform);
     setDragMode(QGraphicsView::RubberBandDrag);
     setViewportUpdateMode(QGraphicsView::BoundingRectViewportUpdate);
     setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
@@ -34,10 +35,11 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     m_zoomSettle->setSingleShot(true);
     m_zoomSettle->setInterval(180);
     connect(m_zoomSettle, &QTimer::timeout, this, &GraphView::zoomSettled);
-    connect(scene, &GraphScene::runMarkChanged, this, [this](core::NodeId node, NodeItem::RunMark mark) {
-        if (mark == NodeItem::RunMark::Current)
-            ensureNodeReadable(node);
-    });
+    connect(scene, &GraphScene::runMarkChanged, this,
+            [this](core::NodeId node, NodeItem::RunMark mark) {
+                if (mark == NodeItem::RunMark::Current)
+                    ensureNodeReadable(node);
+            });
 }
 
 void GraphView::zoomBy(double factor) {
@@ -57,7 +59,8 @@ void GraphView::zoomInteractively() {
 }
 
 void GraphView::zoomSettled() {
-    setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
+    setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing |
+                   QPainter::SmoothPixmapTransform);
     // The nodes' cached pictures were drawn rough: draw them again.
     for (QGraphicsItem* item : m_scene->items())
         item->update();
@@ -94,7 +97,8 @@ QRectF nodeBounds(const QGraphicsScene* scene) {
         if (item->type() == NodeItem::Type)
             bounds = bounds.united(static_cast<NodeItem*>(item)->sceneBodyRect());
         else if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed())
-            bounds = bounds.united(static_cast<GroupItem*>(item)->sceneBoxRect()); // stands for its members
+            bounds = bounds.united(
+                static_cast<GroupItem*>(item)->sceneBoxRect()); // stands for its members
     }
     return bounds;
 }
@@ -147,11 +151,13 @@ void GraphView::centerOnNode(qint64 id) {
             wanted = wanted.united(edge->labelRect());
     }
     wanted.adjust(-30, -30, 30, 30);
-    const double fit = std::min(viewport()->width() / wanted.width(), viewport()->height() / wanted.height());
+    const double fit =
+        std::min(viewport()->width() / wanted.width(), viewport()->height() / wanted.height());
     setZoom(std::clamp(fit, kReadableZoom, std::max(kReadableZoom, std::min(zoom(), 1.2))));
     const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
-    centerOn(visible.width() >= wanted.width() && visible.height() >= wanted.height() ? wanted.center()
-                                                                                        : body.center());
+    centerOn(visible.width() >= wanted.width() && visible.height() >= wanted.height()
+                 ? wanted.center()
+                 : body.center());
 }
 
 void GraphView::ensureNodeReadable(qint64 id) {
@@ -204,7 +210,9 @@ void GraphView::keyReleaseEvent(QKeyEvent* event) {
     QGraphicsView::keyReleaseEvent(event);
 }
 
-bool GraphView::focusNextPrevChild(bool) { return false; } // Tab opens quick-add instead
+bool GraphView::focusNextPrevChild(bool) {
+    return false;
+} // Tab opens quick-add instead
 
 void GraphView::mousePressEvent(QMouseEvent* event) {
     if (event->button() == Qt::MiddleButton || (m_spaceHeld && event->button() == Qt::LeftButton)) {

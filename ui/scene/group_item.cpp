@@ -9,7 +9,6 @@
 #include <QLocale>
 #include <QPainter>
 #include <QStyleOptionGraphicsItem>
-
 #include <algorithm>
 #include <cmath>
 
@@ -19,9 +18,9 @@ using namespace metrics;
 
 namespace {
 
-constexpr double kPad = 16;          ///< frame margin around the members' boxes
-constexpr double kFrameTitle = 26;   ///< the expanded frame's title bar
-constexpr double kRim = 6;           ///< clickable rim of the expanded frame
+constexpr double kPad = 16;        ///< frame margin around the members' boxes
+constexpr double kFrameTitle = 26; ///< the expanded frame's title bar
+constexpr double kRim = 6;         ///< clickable rim of the expanded frame
 constexpr double kBoxWidth = core::kCollapsedGroupWidth;
 constexpr double kRadius = 8;
 
@@ -38,12 +37,14 @@ QString paramsText(std::int64_t n) {
         return QStringLiteral("? params");
     if (n >= 10'000'000)
         return QStringLiteral("%1M params").arg(static_cast<double>(n) / 1e6, 0, 'f', 1);
-    return QStringLiteral("%1 params").arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(n)));
+    return QStringLiteral("%1 params")
+        .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(n)));
 }
 
 } // namespace
 
-GroupItem::GroupItem(core::GroupId id) : m_id(id) {
+GroupItem::GroupItem(core::GroupId id)
+    : m_id(id) {
     setFlags(ItemIsMovable | ItemIsSelectable | ItemSendsGeometryChanges);
     setAcceptHoverEvents(true);
 }
@@ -54,8 +55,10 @@ QSizeF GroupItem::collapsedSize(std::size_t rows) {
 
 QRectF GroupItem::localRect() const {
     if (m_look.collapsed)
-        return QRectF(QPointF(0, 0), collapsedSize(std::max(m_look.inputs.size(), m_look.outputs.size())));
-    return QRectF(0, 0, m_look.membersRect.width() + 2 * kPad, m_look.membersRect.height() + 2 * kPad + kFrameTitle);
+        return QRectF(QPointF(0, 0),
+                      collapsedSize(std::max(m_look.inputs.size(), m_look.outputs.size())));
+    return QRectF(0, 0, m_look.membersRect.width() + 2 * kPad,
+                  m_look.membersRect.height() + 2 * kPad + kFrameTitle);
 }
 
 QRectF GroupItem::sceneTitleRect() const {
@@ -69,15 +72,18 @@ void GroupItem::setLook(const Look& look) {
     m_look = look;
     // Collapsed: the box sits where the members' top-left was; expanded: the
     // frame wraps the members with its title bar above them.
-    const QPointF at = look.collapsed ? look.membersRect.topLeft()
-                                      : look.membersRect.topLeft() - QPointF(kPad, kPad + kFrameTitle);
+    const QPointF at = look.collapsed
+                           ? look.membersRect.topLeft()
+                           : look.membersRect.topLeft() - QPointF(kPad, kPad + kFrameTitle);
     m_placing = true;
     setPos(at);
     m_lastPos = at;
     m_placing = false;
     // Expanded frames lie behind nodes and wires; a collapsed box is a node.
     setZValue(look.collapsed ? 1 : -1);
-    QStringList tip{QStringLiteral("<b>%1</b> — %2 nodes, %3").arg(look.name.toHtmlEscaped()).arg(look.memberCount)
+    QStringList tip{QStringLiteral("<b>%1</b> — %2 nodes, %3")
+                        .arg(look.name.toHtmlEscaped())
+                        .arg(look.memberCount)
                         .arg(paramsText(look.parameters))};
     for (const Port& p : look.inputs)
         tip << QStringLiteral("in: %1 ← %2").arg(p.label.toHtmlEscaped(), p.typeText);
@@ -85,13 +91,15 @@ void GroupItem::setLook(const Look& look) {
         tip << QStringLiteral("out: %1 → %2").arg(p.label.toHtmlEscaped(), p.typeText);
     for (const QString& m : look.messages)
         tip << m.toHtmlEscaped();
-    tip << (look.collapsed ? tr("Double-click to expand") : tr("Double-click the title to collapse"));
+    tip << (look.collapsed ? tr("Double-click to expand")
+                           : tr("Double-click the title to collapse"));
     setToolTip(tip.join("<br>"));
     update();
 }
 
 QPointF GroupItem::portCentre(std::size_t row, bool output) const {
-    return {output ? kBoxWidth : 0.0, kTitleHeight + kSubtitleHeight + (static_cast<double>(row) + 0.5) * kPortRow};
+    return {output ? kBoxWidth : 0.0,
+            kTitleHeight + kSubtitleHeight + (static_cast<double>(row) + 0.5) * kPortRow};
 }
 
 std::optional<QPointF> GroupItem::inputPos(const core::PortRef& member) const {
@@ -120,8 +128,10 @@ QRectF GroupItem::plateRect(double zoom) const {
     const double z = std::max(zoom, 1e-3);
     if (!m_look.collapsed || detailAt(z) != Detail::Overview)
         return box;
-    const double textWidth = std::max(QFontMetricsF(pixelFont(titlePx(z), true)).horizontalAdvance("▸ " + m_look.name),
-                                      QFontMetricsF(pixelFont(textPx(z), false)).horizontalAdvance(paramsText(m_look.parameters)));
+    const double textWidth =
+        std::max(QFontMetricsF(pixelFont(titlePx(z), true)).horizontalAdvance("▸ " + m_look.name),
+                 QFontMetricsF(pixelFont(textPx(z), false))
+                     .horizontalAdvance(paramsText(m_look.parameters)));
     const double width = std::max(box.width(), std::min(textWidth + 30 / z, 112 / z));
     const double height = std::max(box.height(), 1.35 * (titlePx(z) + textPx(z)) + 8 / z);
     return {box.center().x() - width / 2, box.center().y() - height / 2, width, height};
@@ -188,8 +198,11 @@ void GroupItem::paintExpanded(QPainter* painter, double lod) {
     painter->setFont(title);
     painter->setPen(t.text);
     const QString text = QStringLiteral("▾ %1  ·  %2 nodes  ·  %3")
-                             .arg(m_look.name).arg(m_look.memberCount).arg(paramsText(m_look.parameters));
-    painter->drawText(QRectF(r.left() + 10, r.top(), r.width() - 20, band), Qt::AlignVCenter | Qt::AlignLeft,
+                             .arg(m_look.name)
+                             .arg(m_look.memberCount)
+                             .arg(paramsText(m_look.parameters));
+    painter->drawText(QRectF(r.left() + 10, r.top(), r.width() - 20, band),
+                      Qt::AlignVCenter | Qt::AlignLeft,
                       QFontMetricsF(title).elidedText(text, Qt::ElideRight, r.width() - 20));
 }
 
@@ -200,11 +213,15 @@ void GroupItem::paintCollapsed(QPainter* painter, double lod) {
     const QRectF box = overview ? plateRect(lod) : localRect();
     const int worst = m_look.errors ? 2 : m_look.warnings ? 1 : 0;
     const double radius = std::max(kRadius, 4 / lod);
-    const QColor border = isSelected() ? t.nodeSelected : worst == 2 ? t.error : worst == 1 ? t.warning : accent();
+    const QColor border = isSelected() ? t.nodeSelected
+                          : worst == 2 ? t.error
+                          : worst == 1 ? t.warning
+                                       : accent();
     // A second outline offset behind the box reads as "several nodes stacked".
     painter->setPen(QPen(accent(), std::max(1.0, 1.0 / lod)));
     painter->setBrush(t.nodeBody);
-    painter->drawRoundedRect(box.translated(std::max(4.0, 3 / lod), -std::max(4.0, 3 / lod)), radius, radius);
+    painter->drawRoundedRect(box.translated(std::max(4.0, 3 / lod), -std::max(4.0, 3 / lod)),
+                             radius, radius);
     painter->setPen(QPen(border, std::max(isSelected() || worst ? 2.0 : 1.5, 1.2 / lod)));
     painter->drawRoundedRect(box, radius, radius);
 
@@ -217,10 +234,12 @@ void GroupItem::paintCollapsed(QPainter* painter, double lod) {
     const QFont title = pixelFont(titleSize, true);
     painter->setFont(title);
     painter->setPen(t.nodeTitleText);
-    const double titleWidth = box.width() - (overview ? 12 / lod : 20) - (worst ? 2 * std::max(10.0, 9.0 / lod) : 0);
+    const double titleWidth =
+        box.width() - (overview ? 12 / lod : 20) - (worst ? 2 * std::max(10.0, 9.0 / lod) : 0);
     const double pad = overview ? 6 / lod : 10;
-    painter->drawText(QRectF(box.left() + pad, box.top(), titleWidth, band), Qt::AlignVCenter | Qt::AlignLeft,
-                      QFontMetricsF(title).elidedText("▸ " + m_look.name, Qt::ElideRight, titleWidth));
+    painter->drawText(
+        QRectF(box.left() + pad, box.top(), titleWidth, band), Qt::AlignVCenter | Qt::AlignLeft,
+        QFontMetricsF(title).elidedText("▸ " + m_look.name, Qt::ElideRight, titleWidth));
 
     const QFont small = pixelFont(textPx(lod), false);
     const QFontMetricsF fm(small);
@@ -229,8 +248,10 @@ void GroupItem::paintCollapsed(QPainter* painter, double lod) {
     if (overview) {
         painter->setPen(t.text);
         const QString sub = paramsText(m_look.parameters);
-        painter->drawText(QRectF(box.left() + pad, box.top() + band, box.width() - 2 * pad, box.height() - band),
-                          Qt::AlignVCenter | Qt::AlignLeft, fm.elidedText(sub, Qt::ElideRight, box.width() - 2 * pad));
+        painter->drawText(
+            QRectF(box.left() + pad, box.top() + band, box.width() - 2 * pad, box.height() - band),
+            Qt::AlignVCenter | Qt::AlignLeft,
+            fm.elidedText(sub, Qt::ElideRight, box.width() - 2 * pad));
         if (worst)
             paintBadge(painter, lod, box);
         return; // ports and types collapse into the plate
@@ -241,9 +262,12 @@ void GroupItem::paintCollapsed(QPainter* painter, double lod) {
     const double firstRowTop = portCentre(0, false).y() - (detailed ? textPx(lod) / 2 : 0);
     if (band < box.height() && subtitleBottom <= firstRowTop + 0.5) {
         painter->setPen(t.textDim);
-        const QString sub = QStringLiteral("%1 nodes · %2").arg(m_look.memberCount).arg(paramsText(m_look.parameters));
-        painter->drawText(QRectF(10, band, box.width() - 20, std::max(kSubtitleHeight, textPx(lod) * 1.3)),
-                          Qt::AlignVCenter | Qt::AlignLeft, fm.elidedText(sub, Qt::ElideRight, box.width() - 20));
+        const QString sub = QStringLiteral("%1 nodes · %2")
+                                .arg(m_look.memberCount)
+                                .arg(paramsText(m_look.parameters));
+        painter->drawText(
+            QRectF(10, band, box.width() - 20, std::max(kSubtitleHeight, textPx(lod) * 1.3)),
+            Qt::AlignVCenter | Qt::AlignLeft, fm.elidedText(sub, Qt::ElideRight, box.width() - 20));
     }
     const double half = box.width() / 2 - 16;
     for (int side = 0; side < 2; ++side) {
@@ -252,9 +276,11 @@ void GroupItem::paintCollapsed(QPainter* painter, double lod) {
             const QPointF c = portCentre(i, side == 1);
             if (detailed) {
                 painter->setPen(t.text);
-                const QRectF rect = side == 0 ? QRectF(c.x() + 10, c.y() - kPortRow / 2, half, kPortRow)
-                                              : QRectF(c.x() - half - 10, c.y() - kPortRow / 2, half, kPortRow);
-                painter->drawText(rect, Qt::AlignVCenter | (side == 0 ? Qt::AlignLeft : Qt::AlignRight),
+                const QRectF rect =
+                    side == 0 ? QRectF(c.x() + 10, c.y() - kPortRow / 2, half, kPortRow)
+                              : QRectF(c.x() - half - 10, c.y() - kPortRow / 2, half, kPortRow);
+                painter->drawText(rect,
+                                  Qt::AlignVCenter | (side == 0 ? Qt::AlignLeft : Qt::AlignRight),
                                   fm.elidedText(ports[i].typeText, Qt::ElideRight, half));
             }
             painter->setPen(QPen(ports[i].color, 2));
@@ -271,7 +297,8 @@ void GroupItem::paintBadge(QPainter* painter, double lod, const QRectF& box) {
     const Theme& t = Theme::current();
     const bool error = m_look.errors > 0;
     const double r = std::max(10.0, 9.0 / lod);
-    const QPointF c(box.right() - r - 4, box.top() + std::max(kTitleHeight, semantic_zoom::titlePx(lod) * 1.35) / 2);
+    const QPointF c(box.right() - r - 4,
+                    box.top() + std::max(kTitleHeight, semantic_zoom::titlePx(lod) * 1.35) / 2);
     painter->setPen(QPen(t.nodeBody, 1.5 / std::max(lod, 0.2)));
     painter->setBrush(error ? t.error : t.warning);
     painter->drawEllipse(c, r, r);

@@ -5,7 +5,6 @@
 #include <QColor>
 #include <QGraphicsObject>
 #include <QStringList>
-
 #include <optional>
 #include <vector>
 

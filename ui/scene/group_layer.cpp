@@ -14,7 +14,9 @@
 
 namespace segforge::ui {
 
-GroupLayer::GroupLayer(GraphScene* scene) : QObject(scene), m_scene(scene) {}
+GroupLayer::GroupLayer(GraphScene* scene)
+    : QObject(scene)
+    , m_scene(scene) {}
 
 GroupItem* GroupLayer::groupItem(core::GroupId id) const {
     auto it = m_items.find(id);
@@ -66,7 +68,8 @@ void GroupLayer::sync() {
     for (EdgeItem* e : m_scene->edgeItems()) {
         const core::Edge& edge = e->edge();
         auto from = m_hidden.find(edge.from.node), to = m_hidden.find(edge.to.node);
-        const bool inner = from != m_hidden.end() && to != m_hidden.end() && from->second == to->second;
+        const bool inner =
+            from != m_hidden.end() && to != m_hidden.end() && from->second == to->second;
         e->setVisible(!inner);
         QPointF a, b;
         if (!inner && attach(edge, a, b))
@@ -83,11 +86,14 @@ void GroupLayer::refreshGroup(GroupItem* item, const core::Group& group) {
     look.collapsed = group.collapsed;
     look.memberCount = static_cast<int>(group.members.size());
     QRectF rect;
-    bool unknown = false; // a member whose types the checker could not infer has no known parameter count
+    bool unknown =
+        false; // a member whose types the checker could not infer has no known parameter count
     for (core::NodeId m : group.members) {
         look.parameters += check.parameterCount(m);
-        if (auto it = check.nodes.find(m); it == check.nodes.end() ||
-            std::any_of(it->second.outputs.begin(), it->second.outputs.end(), [](const auto& t) { return !t; }))
+        if (auto it = check.nodes.find(m);
+            it == check.nodes.end() ||
+            std::any_of(it->second.outputs.begin(), it->second.outputs.end(),
+                        [](const auto& t) { return !t; }))
             unknown = true;
         if (NodeItem* n = m_scene->nodeItem(m))
             rect = rect.isNull() ? n->sceneBodyRect() : rect.united(n->sceneBodyRect());
@@ -189,7 +195,9 @@ void GroupLayer::followDrag(core::GroupId id, QPointF delta) {
     // Wires crossing a collapsed box follow its ports (hidden members moved with it).
     for (EdgeItem* e : m_scene->edgeItems()) {
         QPointF a, b;
-        if (e->isVisible() && (group->members.count(e->edge().from.node) || group->members.count(e->edge().to.node)) &&
+        if (e->isVisible() &&
+            (group->members.count(e->edge().from.node) ||
+             group->members.count(e->edge().to.node)) &&
             attach(e->edge(), a, b))
             e->refresh(a, b, m_scene->document()->check());
     }
@@ -202,7 +210,8 @@ std::set<core::GroupId> GroupLayer::selectedGroups() const {
         if (item->type() == GroupItem::Type)
             out.insert(static_cast<GroupItem*>(item)->groupId());
         else if (item->type() == NodeItem::Type)
-            if (const core::GroupId id = g.groupOf(static_cast<NodeItem*>(item)->nodeId()); id != core::kNoGroup)
+            if (const core::GroupId id = g.groupOf(static_cast<NodeItem*>(item)->nodeId());
+                id != core::kNoGroup)
                 out.insert(id);
     }
     return out;
@@ -221,7 +230,8 @@ core::GroupId GroupLayer::groupSelection(const std::string& name) {
     if (script.empty())
         return core::kNoGroup;
     const core::GroupId id = std::get<core::AddGroupEdit>(script.back()).group.id;
-    if (!m_scene->document()->applyEdits(script, tr("Group %n node(s)", nullptr, static_cast<int>(nodes.size()))))
+    if (!m_scene->document()->applyEdits(
+            script, tr("Group %n node(s)", nullptr, static_cast<int>(nodes.size()))))
         return core::kNoGroup;
     return id;
 }
@@ -240,14 +250,14 @@ bool GroupLayer::toggleSelection() {
     if (ids.empty())
         return false;
     const core::Graph& g = m_scene->document()->graph();
-    const bool allCollapsed = std::all_of(ids.begin(), ids.end(), [&](core::GroupId id) {
-        return g.findGroup(id)->collapsed;
-    });
+    const bool allCollapsed = std::all_of(
+        ids.begin(), ids.end(), [&](core::GroupId id) { return g.findGroup(id)->collapsed; });
     std::map<core::GroupId, bool> states;
     for (core::GroupId id : ids)
         states[id] = !allCollapsed;
     return m_scene->document()->applyEdits(core::setGroupsCollapsedScript(g, states),
-                                           allCollapsed ? tr("Expand group") : tr("Collapse group"));
+                                           allCollapsed ? tr("Expand group")
+                                                        : tr("Collapse group"));
 }
 
 bool GroupLayer::setCollapsed(core::GroupId id, bool collapsed) {
@@ -256,7 +266,8 @@ bool GroupLayer::setCollapsed(core::GroupId id, bool collapsed) {
         return false;
     return m_scene->document()->applyEdits(
         core::setGroupsCollapsedScript(m_scene->document()->graph(), {{id, collapsed}}),
-        (collapsed ? tr("Collapse '%1'") : tr("Expand '%1'")).arg(QString::fromStdString(group->name)));
+        (collapsed ? tr("Collapse '%1'") : tr("Expand '%1'"))
+            .arg(QString::fromStdString(group->name)));
 }
 
 bool GroupLayer::rename(core::GroupId id, const std::string& name) {
@@ -270,9 +281,11 @@ bool GroupLayer::setAllCollapsed(bool collapsed) {
     std::map<core::GroupId, bool> states;
     for (const auto& [id, group] : m_scene->document()->graph().groups())
         states[id] = collapsed;
-    const core::EditScript script = core::setGroupsCollapsedScript(m_scene->document()->graph(), states);
+    const core::EditScript script =
+        core::setGroupsCollapsedScript(m_scene->document()->graph(), states);
     return !script.empty() &&
-           m_scene->document()->applyEdits(script, collapsed ? tr("Collapse all groups") : tr("Expand all groups"));
+           m_scene->document()->applyEdits(script, collapsed ? tr("Collapse all groups")
+                                                             : tr("Expand all groups"));
 }
 
 } // namespace segforge::ui

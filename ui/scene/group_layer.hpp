@@ -4,7 +4,6 @@
 
 #include <QObject>
 #include <QPointF>
-
 #include <map>
 #include <set>
 

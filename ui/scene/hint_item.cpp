@@ -18,7 +18,9 @@ QFont hintFont() {
 }
 } // namespace
 
-HintItem::HintItem() : m_brush(Theme::current().text), m_accent(Theme::current().nodeSelected) {
+HintItem::HintItem()
+    : m_brush(Theme::current().text)
+    , m_accent(Theme::current().nodeSelected) {
     setFlag(ItemIgnoresTransformations); // readable whatever the zoom
     setZValue(6);
 }
@@ -31,8 +33,9 @@ void HintItem::setText(const QString& text) {
     if (text.isEmpty()) {
         m_box = QRectF();
     } else {
-        const QRectF r = QFontMetricsF(hintFont()).boundingRect(QRectF(0, 0, kMaxWidth, 1e4),
-                                                                 Qt::TextWordWrap | Qt::AlignLeft, text);
+        const QRectF r =
+            QFontMetricsF(hintFont())
+                .boundingRect(QRectF(0, 0, kMaxWidth, 1e4), Qt::TextWordWrap | Qt::AlignLeft, text);
         m_box = QRectF(16, 14, r.width() + 2 * kPad, r.height() + 2 * kPad); // beside the cursor
     }
     update();
@@ -50,7 +53,9 @@ void HintItem::setAccent(const QColor& color) {
     update();
 }
 
-QRectF HintItem::boundingRect() const { return m_box.adjusted(-2, -2, 2, 2); }
+QRectF HintItem::boundingRect() const {
+    return m_box.adjusted(-2, -2, 2, 2);
+}
 
 void HintItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
     if (m_text.isEmpty())
@@ -64,7 +69,8 @@ void HintItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget
     painter->drawRoundedRect(m_box, 6, 6);
     painter->setFont(hintFont());
     painter->setPen(m_brush.color());
-    painter->drawText(m_box.adjusted(kPad, kPad, -kPad, -kPad), Qt::TextWordWrap | Qt::AlignLeft, m_text);
+    painter->drawText(m_box.adjusted(kPad, kPad, -kPad, -kPad), Qt::TextWordWrap | Qt::AlignLeft,
+                      m_text);
 }
 
 } // namespace segforge::ui

@@ -20,7 +20,9 @@ constexpr int kMargin = 10;
 constexpr int kInset = 6;
 } // namespace
 
-Minimap::Minimap(GraphView* view) : QWidget(view), m_view(view) {
+Minimap::Minimap(GraphView* view)
+    : QWidget(view)
+    , m_view(view) {
     setObjectName(QStringLiteral("minimap"));
     setFixedSize(kWidth, kHeight);
     setCursor(Qt::PointingHandCursor);
@@ -43,7 +45,9 @@ bool Minimap::eventFilter(QObject* watched, QEvent* event) {
     return QWidget::eventFilter(watched, event);
 }
 
-void Minimap::scheduleRefresh() { m_refresh.start(); }
+void Minimap::scheduleRefresh() {
+    m_refresh.start();
+}
 
 QRectF Minimap::viewRect() const {
     if (!m_view)
@@ -51,7 +55,9 @@ QRectF Minimap::viewRect() const {
     return m_view->mapToScene(m_view->viewport()->rect()).boundingRect();
 }
 
-bool Minimap::networkInView() const { return m_network.isEmpty() || viewRect().contains(m_network); }
+bool Minimap::networkInView() const {
+    return m_network.isEmpty() || viewRect().contains(m_network);
+}
 
 void Minimap::refresh() {
     if (!m_view)
@@ -64,7 +70,8 @@ void Minimap::refresh() {
         if (item->type() == NodeItem::Type) {
             const auto* node = static_cast<const NodeItem*>(item);
             m_boxes.push_back({node->sceneBodyRect(), node->hasError()});
-        } else if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed()) {
+        } else if (item->type() == GroupItem::Type &&
+                   static_cast<GroupItem*>(item)->isCollapsed()) {
             const auto* group = static_cast<const GroupItem*>(item);
             m_boxes.push_back({group->sceneBoxRect(), group->look().errors > 0});
         } else {
@@ -106,14 +113,16 @@ Minimap::Mapping Minimap::mapping() const {
 QRectF Minimap::Mapping::toWidget(const QRectF& r) const {
     if (world.isEmpty())
         return {};
-    return QRectF(area.left() + (r.left() - world.left()) * scale, area.top() + (r.top() - world.top()) * scale,
-                  r.width() * scale, r.height() * scale);
+    return QRectF(area.left() + (r.left() - world.left()) * scale,
+                  area.top() + (r.top() - world.top()) * scale, r.width() * scale,
+                  r.height() * scale);
 }
 
 QPointF Minimap::Mapping::toScene(QPointF p) const {
     if (world.isEmpty() || scale <= 0)
         return world.center();
-    return {world.left() + (p.x() - area.left()) / scale, world.top() + (p.y() - area.top()) / scale};
+    return {world.left() + (p.x() - area.left()) / scale,
+            world.top() + (p.y() - area.top()) / scale};
 }
 
 void Minimap::paintEvent(QPaintEvent*) {

@@ -7,7 +7,6 @@
 #include <QFontMetricsF>
 #include <QPainter>
 #include <QStyleOptionGraphicsItem>
-
 #include <cmath>
 
 namespace segforge::ui {
@@ -15,7 +14,8 @@ namespace segforge::ui {
 using namespace metrics;
 using semantic_zoom::detailAt;
 
-NodeItem::NodeItem(core::NodeId id) : m_id(id) {
+NodeItem::NodeItem(core::NodeId id)
+    : m_id(id) {
     setFlags(ItemIsMovable | ItemIsSelectable | ItemSendsGeometryChanges);
     setAcceptHoverEvents(true);
     setZValue(1);
@@ -50,7 +50,8 @@ QString summarize(const core::Node& node, const core::OpSchema* schema) {
         } else if (auto* flag = std::get_if<bool>(&*value)) {
             parts << (*flag ? name : "no " + name);
         } else if (auto* i = std::get_if<std::int64_t>(&*value)) {
-            parts << (spec.name == "filters" ? QString::number(*i) : name + " " + QString::number(*i));
+            parts << (spec.name == "filters" ? QString::number(*i)
+                                             : name + " " + QString::number(*i));
         } else if (auto* d = std::get_if<double>(&*value)) {
             parts << name + " " + QString::number(*d, 'g', 4);
         }
@@ -105,7 +106,8 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
             ++warnings;
     }
     m_worst = errors ? 2 : (warnings ? 1 : 0);
-    m_badgeText = errors ? QString::number(errors) : (warnings ? QString::number(warnings) : QString());
+    m_badgeText =
+        errors ? QString::number(errors) : (warnings ? QString::number(warnings) : QString());
     QStringList tips;
     for (const auto* d : check.forNode(node.id))
         tips << QString::fromStdString(d->message);
@@ -124,7 +126,8 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
     // Repaint (and drop the cached pixmap) only when something visible changed:
     // on a 300-node graph most nodes are untouched by an edit.
     QString signature = m_title + '|' + m_op + '|' + m_subtitle + '|' + m_category.name() + '|' +
-                        QString::number(m_worst) + m_badgeText + (theme.dark ? 'd' : 'l') + '|' + m_typeLines.join(',');
+                        QString::number(m_worst) + m_badgeText + (theme.dark ? 'd' : 'l') + '|' +
+                        m_typeLines.join(',');
     for (const auto& p : m_inputs)
         signature += '|' + p.name + p.color.name();
     for (const auto& p : m_outputs)
@@ -153,10 +156,14 @@ constexpr double kPlateMaxScreenPx = 112;
 constexpr std::size_t kTextCacheSize = 48;
 
 /// Corner radius of the zoomed-out box: round on screen however small it is.
-double summaryRadius(double lod) { return std::max(7.0, 4.0 / lod); }
+double summaryRadius(double lod) {
+    return std::max(7.0, 4.0 / lod);
+}
 
 /// The whole-pixel size a font of `px` canvas pixels is drawn at.
-int pixelSize(double px) { return std::max(1, static_cast<int>(std::ceil(px - 1e-6))); }
+int pixelSize(double px) {
+    return std::max(1, static_cast<int>(std::ceil(px - 1e-6)));
+}
 
 QFont pixelFont(const QFont& base, double px, bool bold) {
     QFont f = base;
@@ -175,9 +182,10 @@ QRectF NodeItem::plateRect(double zoom) const {
     // pair of font sizes (they change in whole pixels).
     const int titleSize = pixelSize(titlePx(z));
     const int typeSize = pixelSize(textPx(z));
-    auto known = std::find_if(m_plateTextWidths.begin(), m_plateTextWidths.end(), [&](const PlateTextWidth& w) {
-        return w.titleSize == titleSize && w.typeSize == typeSize;
-    });
+    auto known = std::find_if(m_plateTextWidths.begin(), m_plateTextWidths.end(),
+                              [&](const PlateTextWidth& w) {
+                                  return w.titleSize == titleSize && w.typeSize == typeSize;
+                              });
     if (known == m_plateTextWidths.end()) {
         const QFontMetricsF titleMetrics(pixelFont(QFont(), titlePx(z), true));
         const QFontMetricsF typeMetrics(pixelFont(QFont(), textPx(z), false));
@@ -192,7 +200,8 @@ QRectF NodeItem::plateRect(double zoom) const {
     const double textWidth = known->width;
     // Never wider than a column of the layout: neighbours' plates must not cover each other.
     const double widest = kNodeWidth + 0.9 * core::LayoutSpacing{}.columnGap;
-    const double width = std::max(kNodeWidth, std::min({textWidth + 12 / z, kPlateMaxScreenPx / z, widest}));
+    const double width =
+        std::max(kNodeWidth, std::min({textWidth + 12 / z, kPlateMaxScreenPx / z, widest}));
     const double lines = static_cast<double>(std::max<qsizetype>(1, m_typeLines.size()));
     const double h = std::max(height(), kLine * (titlePx(z) + lines * textPx(z)) + 6 / z);
     return {kNodeWidth / 2 - width / 2, height() / 2 - h / 2, width, h};
@@ -205,20 +214,23 @@ QString NodeItem::elided(int line, const QFont& font, Qt::TextElideMode mode, do
     // where the text is cut.
     const auto key = static_cast<qint64>(std::floor(width * 1000));
     for (const Elided& e : m_elided)
-        if (e.line == line && e.pixelSize == font.pixelSize() && e.bold == font.bold() && e.width == key)
+        if (e.line == line && e.pixelSize == font.pixelSize() && e.bold == font.bold() &&
+            e.width == key)
             return e.text;
     const QString& text = line < 0 ? m_title : m_typeLines[line];
     if (m_elided.size() >= kTextCacheSize)
         m_elided.clear();
-    m_elided.push_back({line, font.pixelSize(), font.bold(), key,
-                        QFontMetricsF(font).elidedText(text, mode, static_cast<double>(key) / 1000)});
+    m_elided.push_back(
+        {line, font.pixelSize(), font.bold(), key,
+         QFontMetricsF(font).elidedText(text, mode, static_cast<double>(key) / 1000)});
     return m_elided.back().text;
 }
 
 void NodeItem::setViewZoom(double zoom) {
     if (zoom == m_viewZoom)
         return;
-    const bool overview = detailAt(zoom) == Detail::Overview || detailAt(m_viewZoom) == Detail::Overview;
+    const bool overview =
+        detailAt(zoom) == Detail::Overview || detailAt(m_viewZoom) == Detail::Overview;
     if (overview)
         prepareGeometryChange();
     m_viewZoom = zoom;
@@ -242,7 +254,9 @@ QPainterPath NodeItem::shape() const {
     return path;
 }
 
-QRectF NodeItem::sceneBodyRect() const { return QRectF(pos(), QSizeF(kNodeWidth, height())); }
+QRectF NodeItem::sceneBodyRect() const {
+    return QRectF(pos(), QSizeF(kNodeWidth, height()));
+}
 
 QRectF NodeItem::sceneDrawnRect() const {
     const QRectF body = sceneBodyRect();
@@ -319,7 +333,8 @@ void NodeItem::setBreakpoint(bool on) {
 }
 
 void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
-    const double lod = std::max(option->levelOfDetailFromTransform(painter->worldTransform()), 1e-3);
+    const double lod =
+        std::max(option->levelOfDetailFromTransform(painter->worldTransform()), 1e-3);
     const Detail detail = detailAt(lod);
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setRenderHint(QPainter::TextAntialiasing);
@@ -404,8 +419,10 @@ void NodeItem::paintDetailed(QPainter* painter, double lod, Detail detail) {
     const Theme& t = Theme::current();
     const QRectF body(0, 0, kNodeWidth, height());
     painter->setBrush(t.nodeBody);
-    painter->setPen(QPen(borderColor(t, m_runMark, isSelected(), m_worst),
-                         m_runMark != RunMark::None ? 3.0 : isSelected() || m_worst ? 2.0 : 1.0));
+    painter->setPen(
+        QPen(borderColor(t, m_runMark, isSelected(), m_worst), m_runMark != RunMark::None ? 3.0
+                                                               : isSelected() || m_worst  ? 2.0
+                                                                                          : 1.0));
     painter->drawRoundedRect(body, 7, 7);
     painter->fillPath(titleBand(QRectF(0, 0, kNodeWidth, kTitleHeight), 7), m_category);
 
@@ -422,20 +439,24 @@ void NodeItem::paintDetailed(QPainter* painter, double lod, Detail detail) {
     const QFontMetricsF fm(small);
     painter->setFont(small);
     painter->setPen(t.textDim);
-    const QString sub = detail == Detail::Full && !m_subtitle.isEmpty() ? m_op + "  " + m_subtitle : m_op;
-    painter->drawText(QRectF(10, kTitleHeight, kNodeWidth - 16, kSubtitleHeight), Qt::AlignVCenter | Qt::AlignLeft,
+    const QString sub =
+        detail == Detail::Full && !m_subtitle.isEmpty() ? m_op + "  " + m_subtitle : m_op;
+    painter->drawText(QRectF(10, kTitleHeight, kNodeWidth - 16, kSubtitleHeight),
+                      Qt::AlignVCenter | Qt::AlignLeft,
                       fm.elidedText(sub, Qt::ElideRight, kNodeWidth - 18));
     painter->setPen(t.text);
     const double half = kNodeWidth / 2 - 14;
     for (std::size_t i = 0; i < m_inputs.size(); ++i) {
         const QPointF c = localInput(static_cast<int>(i));
-        painter->drawText(QRectF(c.x() + 10, c.y() - kPortRow / 2, half, kPortRow), Qt::AlignVCenter | Qt::AlignLeft,
+        painter->drawText(QRectF(c.x() + 10, c.y() - kPortRow / 2, half, kPortRow),
+                          Qt::AlignVCenter | Qt::AlignLeft,
                           fm.elidedText(m_inputs[i].name, Qt::ElideRight, half));
     }
     for (std::size_t i = 0; i < m_outputs.size(); ++i) {
         const QPointF c = localOutput(static_cast<int>(i));
         painter->drawText(QRectF(c.x() - half - 10, c.y() - kPortRow / 2, half, kPortRow),
-                          Qt::AlignVCenter | Qt::AlignRight, fm.elidedText(m_outputs[i].name, Qt::ElideRight, half));
+                          Qt::AlignVCenter | Qt::AlignRight,
+                          fm.elidedText(m_outputs[i].name, Qt::ElideRight, half));
     }
 
     // Ports: filled with the dtype colour; hollow when the type is unknown.
@@ -486,14 +507,16 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     const double bandHeight = std::max(kTitleHeight, kLine * titleSize + 4 / lod);
     const double radius = summaryRadius(lod);
     painter->setBrush(t.nodeBody);
-    painter->setPen(QPen(borderColor(t, m_runMark, isSelected(), m_worst),
-                         std::max(1.0, (isSelected() || m_worst || m_runMark != RunMark::None ? 2.0 : 1.0) / lod)));
+    painter->setPen(QPen(
+        borderColor(t, m_runMark, isSelected(), m_worst),
+        std::max(1.0, (isSelected() || m_worst || m_runMark != RunMark::None ? 2.0 : 1.0) / lod)));
     painter->drawRoundedRect(box, radius, radius);
     if (plate) {
         // The box itself, under the plate's centre, keeps the ports' anchors visible.
         painter->setPen(Qt::NoPen);
     }
-    painter->fillPath(titleBand(QRectF(box.left(), box.top(), box.width(), bandHeight), radius), m_category);
+    painter->fillPath(titleBand(QRectF(box.left(), box.top(), box.width(), bandHeight), radius),
+                      m_category);
 
     const double pad = 6 / lod;
     const double badge = m_worst ? std::max(9.0, 8.0 / lod) : 0;
@@ -501,7 +524,8 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     const QFont title = pixelFont(painter->font(), titleSize, true);
     painter->setFont(title);
     painter->setPen(t.nodeTitleText);
-    painter->drawText(QRectF(box.left() + pad, box.top(), titleWidth, bandHeight), Qt::AlignVCenter | Qt::AlignLeft,
+    painter->drawText(QRectF(box.left() + pad, box.top(), titleWidth, bandHeight),
+                      Qt::AlignVCenter | Qt::AlignLeft,
                       elided(-1, title, Qt::ElideMiddle, titleWidth));
     m_paintedTitlePx = title.pixelSize() * lod;
 
@@ -510,10 +534,12 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
     painter->setPen(m_typeColor == t.textDim ? t.textDim : t.text);
     const double lineHeight = kLine * typeSize;
     const double linesHeight = lineHeight * static_cast<double>(m_typeLines.size());
-    double y = box.top() + bandHeight + std::max(0.0, (box.height() - bandHeight - linesHeight) / 2);
+    double y =
+        box.top() + bandHeight + std::max(0.0, (box.height() - bandHeight - linesHeight) / 2);
     for (int i = 0; i < static_cast<int>(m_typeLines.size()); ++i) {
         const QRectF lineRect(box.left() + pad, y, box.width() - 2 * pad, lineHeight);
-        painter->drawText(lineRect, Qt::AlignVCenter | Qt::AlignLeft, elided(i, type, Qt::ElideRight, lineRect.width()));
+        painter->drawText(lineRect, Qt::AlignVCenter | Qt::AlignLeft,
+                          elided(i, type, Qt::ElideRight, lineRect.width()));
         y += lineHeight;
     }
     m_paintedType = true;
@@ -544,7 +570,8 @@ void NodeItem::paintSummary(QPainter* painter, double lod, const QRectF& box, bo
         painter->drawEllipse(c, badge, badge);
         painter->setFont(pixelFont(painter->font(), badge * 1.2, true));
         painter->setPen(m_worst == 2 ? Qt::white : Qt::black);
-        painter->drawText(QRectF(c.x() - badge, c.y() - badge, 2 * badge, 2 * badge), Qt::AlignCenter, m_badgeText);
+        painter->drawText(QRectF(c.x() - badge, c.y() - badge, 2 * badge, 2 * badge),
+                          Qt::AlignCenter, m_badgeText);
     }
 }
 

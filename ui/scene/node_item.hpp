@@ -39,7 +39,8 @@ public:
     int type() const override { return Type; }
     core::NodeId nodeId() const { return m_id; }
 
-    void refresh(const core::Node& node, const core::OpSchema* schema, const core::CheckResult& check);
+    void refresh(const core::Node& node, const core::OpSchema* schema,
+                 const core::CheckResult& check);
 
     QRectF boundingRect() const override;
     QPainterPath shape() const override;

@@ -42,19 +42,27 @@ inline Detail detailAt(double zoom) {
     return Detail::Overview;
 }
 
-inline bool wireLabelsShown(double zoom) { return zoom + 1e-9 >= kLabelZoom; }
+inline bool wireLabelsShown(double zoom) {
+    return zoom + 1e-9 >= kLabelZoom;
+}
 
 /// Font size in canvas pixels that is `natural` at 100 % and never smaller than
 /// `floorPx` on screen.
 inline double scenePx(double natural, double floorPx, double zoom) {
     return std::max(natural, floorPx / std::max(zoom, 1e-3));
 }
-inline double titlePx(double zoom) { return scenePx(kTitlePx, kMinTitleScreenPx, zoom); }
-inline double textPx(double zoom) { return scenePx(kTextPx, kMinTextScreenPx, zoom); }
+inline double titlePx(double zoom) {
+    return scenePx(kTitlePx, kMinTitleScreenPx, zoom);
+}
+inline double textPx(double zoom) {
+    return scenePx(kTextPx, kMinTextScreenPx, zoom);
+}
 /// The wire-label font the label placement plans with: the largest a label
 /// is ever drawn (at kLabelZoom), so a label placed clear of nodes stays clear
 /// at every zoom it shows at.
-inline double labelPlacementPx() { return textPx(kLabelZoom); }
+inline double labelPlacementPx() {
+    return textPx(kLabelZoom);
+}
 
 } // namespace semantic_zoom
 } // namespace segforge::ui

@@ -18,7 +18,6 @@
 #include <QTabBar>
 #include <QToolBar>
 #include <QToolButton>
-
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -36,7 +35,8 @@ bool segmentCrosses(QPointF a, QPointF b, const QRectF& r) {
     double t0 = 0, t1 = 1;
     const double dx = b.x() - a.x(), dy = b.y() - a.y();
     const double p[4] = {-dx, dx, -dy, dy};
-    const double q[4] = {a.x() - in.left(), in.right() - a.x(), a.y() - in.top(), in.bottom() - a.y()};
+    const double q[4] = {a.x() - in.left(), in.right() - a.x(), a.y() - in.top(),
+                         in.bottom() - a.y()};
     for (int i = 0; i < 4; ++i) {
         if (p[i] == 0) {
             if (q[i] < 0)
@@ -102,7 +102,8 @@ QStringList clippedWidgets(QWidget* window) {
         const QRect r(w->mapTo(window, QPoint(0, 0)), w->size());
         if (auto* bar = qobject_cast<QToolBar*>(w)) {
             // A tool bar too short for its actions hides the rest behind a » button.
-            for (QToolButton* ext : bar->findChildren<QToolButton*>(QStringLiteral("qt_toolbar_ext_button"))) {
+            for (QToolButton* ext :
+                 bar->findChildren<QToolButton*>(QStringLiteral("qt_toolbar_ext_button"))) {
                 if (ext->isVisible())
                     out << nameOf(w) + " (actions in the overflow menu)";
             }
@@ -173,12 +174,14 @@ ViewReport measureView(GraphView* view, QWidget* window) {
         if (item->type() == NodeItem::Type) {
             auto* n = static_cast<NodeItem*>(item);
             nodes.push_back(n);
-            shown.push_back({n->title(), n->sceneBodyRect(), n->sceneDrawnRect(), n->nodeId(), core::kNoGroup,
-                             n->paintedTitlePx()});
-        } else if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed()) {
+            shown.push_back({n->title(), n->sceneBodyRect(), n->sceneDrawnRect(), n->nodeId(),
+                             core::kNoGroup, n->paintedTitlePx()});
+        } else if (item->type() == GroupItem::Type &&
+                   static_cast<GroupItem*>(item)->isCollapsed()) {
             auto* g = static_cast<GroupItem*>(item);
-            shown.push_back({g->look().name, g->sceneBoxRect(), g->sceneDrawnRect(view->zoom()), core::kNoNode,
-                             g->groupId(), semantic_zoom::titlePx(view->zoom()) * view->zoom()});
+            shown.push_back({g->look().name, g->sceneBoxRect(), g->sceneDrawnRect(view->zoom()),
+                             core::kNoNode, g->groupId(),
+                             semantic_zoom::titlePx(view->zoom()) * view->zoom()});
         }
     }
     std::sort(shown.begin(), shown.end(), [](const Shown& a, const Shown& b) {
@@ -246,7 +249,8 @@ ViewReport measureView(GraphView* view, QWidget* window) {
                 break;
         }
         // Labels: only those of wires that touch the view.
-        if (!fromShown || !toShown || (!port.intersects(fromShown->body) && !port.intersects(toShown->body)))
+        if (!fromShown || !toShown ||
+            (!port.intersects(fromShown->body) && !port.intersects(toShown->body)))
             continue;
         const NodeItem* from = scene->nodeItem(edge.from.node);
         bool hidden = false;
@@ -256,7 +260,8 @@ ViewReport measureView(GraphView* view, QWidget* window) {
         } else if (report.labelsCollapsed) {
             // The type is on the producer's box, one line per output.
             const auto& outs = from->geometry().outputs;
-            hidden = !from->paintedOutputType() || std::find(outs.begin(), outs.end(), edge.from.port) == outs.end();
+            hidden = !from->paintedOutputType() ||
+                     std::find(outs.begin(), outs.end(), edge.from.port) == outs.end();
         } else if (!e->paintedLabel()) {
             hidden = port.contains(e->labelRect().center()) || e->labelRect().isEmpty();
         } else {

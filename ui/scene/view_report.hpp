@@ -17,13 +17,14 @@ struct ViewReport {
     QSize window;
     double zoom = 1;
     int nodesTotal = 0;
-    int nodesVisible = 0;      ///< nodes wholly inside the viewport (box, or name plate when zoomed far out)
-    double minTitlePx = 0;     ///< smallest title text height on screen among visible nodes (pixels)
-    int nodeOverlaps = 0;      ///< pairs of intersecting node boxes
+    int nodesVisible =
+        0; ///< nodes wholly inside the viewport (box, or name plate when zoomed far out)
+    double minTitlePx = 0; ///< smallest title text height on screen among visible nodes (pixels)
+    int nodeOverlaps = 0;  ///< pairs of intersecting node boxes
     int wiresThroughNodes = 0; ///< wires crossing the box of a node that is neither of their ends
     int labelsHidden = 0;      ///< wire labels in view but covered, unplaced or not drawn
     bool labelsCollapsed = false; ///< zoomed out: wire labels are the types written on the nodes
-    QStringList clippedWidgets; ///< docks, buttons, labels cut by the window edge or elided
+    QStringList clippedWidgets;   ///< docks, buttons, labels cut by the window edge or elided
     /// The culprits, for a reader of the report: "a × b", "a→b through c", "a→b".
     QStringList overlapping, wiresThrough, hiddenLabels;
 

@@ -6,7 +6,6 @@
 #include "scene/node_item.hpp"
 
 #include <QGraphicsScene>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -22,7 +21,9 @@ struct Obstacles {
     std::vector<core::Rect> rects;
 };
 
-core::Rect toRect(const QRectF& r) { return {r.x(), r.y(), r.width(), r.height()}; }
+core::Rect toRect(const QRectF& r) {
+    return {r.x(), r.y(), r.width(), r.height()};
+}
 
 Obstacles collectObstacles(QGraphicsScene* scene) {
     Obstacles out;
@@ -33,7 +34,8 @@ Obstacles collectObstacles(QGraphicsScene* scene) {
         if (item->type() == NodeItem::Type) {
             auto* node = static_cast<NodeItem*>(item);
             out.boxes.emplace_back(node->nodeId(), toRect(node->sceneBodyRect()));
-        } else if (item->type() == GroupItem::Type && static_cast<GroupItem*>(item)->isCollapsed()) {
+        } else if (item->type() == GroupItem::Type &&
+                   static_cast<GroupItem*>(item)->isCollapsed()) {
             out.boxes.emplace_back(groupId--, toRect(item->sceneBoundingRect()));
         }
     }
@@ -41,7 +43,8 @@ Obstacles collectObstacles(QGraphicsScene* scene) {
         out.rects.push_back(r);
     // Labels also keep off expanded groups' title bars (wires may cross them).
     for (QGraphicsItem* item : scene->items(Qt::AscendingOrder)) {
-        if (item->isVisible() && item->type() == GroupItem::Type && !static_cast<GroupItem*>(item)->isCollapsed())
+        if (item->isVisible() && item->type() == GroupItem::Type &&
+            !static_cast<GroupItem*>(item)->isCollapsed())
             out.rects.push_back(toRect(static_cast<GroupItem*>(item)->sceneTitleRect()));
     }
     return out;
@@ -54,14 +57,16 @@ std::vector<EdgeItem*> visibleWires(QGraphicsScene* scene) {
             out.push_back(static_cast<EdgeItem*>(item));
     }
     // Stable order: label placement is first come, first served.
-    std::sort(out.begin(), out.end(), [](EdgeItem* a, EdgeItem* b) { return a->edge() < b->edge(); });
+    std::sort(out.begin(), out.end(),
+              [](EdgeItem* a, EdgeItem* b) { return a->edge() < b->edge(); });
     return out;
 }
 
 /// The box a port sits on: a port is on its box's left or right edge.
 core::NodeId ownerOf(const Obstacles& o, QPointF port) {
     for (const auto& [id, r] : o.boxes) {
-        if (port.y() >= r.y && port.y() <= r.bottom() && port.x() >= r.x - 1 && port.x() <= r.right() + 1)
+        if (port.y() >= r.y && port.y() <= r.bottom() && port.x() >= r.x - 1 &&
+            port.x() <= r.right() + 1)
             return id;
     }
     return core::kNoNode;
@@ -87,7 +92,9 @@ core::WireRoute tailOf(const core::WireRoute& route, double length) {
     return core::WireRoute(out.rbegin(), out.rend());
 }
 
-void hashIn(std::size_t& h, double v) { h ^= std::hash<double>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); }
+void hashIn(std::size_t& h, double v) {
+    h ^= std::hash<double>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+}
 
 void routeAndPlace(const Obstacles& o, const std::vector<EdgeItem*>& wires) {
     const core::WireRouter router(o.boxes);
@@ -96,7 +103,8 @@ void routeAndPlace(const Obstacles& o, const std::vector<EdgeItem*>& wires) {
     routes.reserve(wires.size());
     for (EdgeItem* e : wires) {
         const QPointF a = e->fromPos(), b = e->toPos();
-        routes.push_back(router.route({a.x(), a.y()}, ownerOf(o, a), {b.x(), b.y()}, ownerOf(o, b)));
+        routes.push_back(
+            router.route({a.x(), a.y()}, ownerOf(o, a), {b.x(), b.y()}, ownerOf(o, b)));
         const QSizeF size = e->labelSize();
         sizes.push_back({size.width(), size.height()});
     }
@@ -112,8 +120,8 @@ void routeAndPlace(const Obstacles& o, const std::vector<EdgeItem*>& wires) {
     bool missing = false;
     for (std::size_t i = 0; i < routes.size(); ++i) {
         if (labels[i])
-            taken.push_back({labels[i]->x - sizes[i].x / 2 - 2, labels[i]->y - sizes[i].y / 2 - 2, sizes[i].x + 4,
-                             sizes[i].y + 4});
+            taken.push_back({labels[i]->x - sizes[i].x / 2 - 2, labels[i]->y - sizes[i].y / 2 - 2,
+                             sizes[i].x + 4, sizes[i].y + 4});
         else
             rest[i] = routes[i], missing = true;
     }

@@ -36,12 +36,11 @@ void applyApplicationStyle(bool dark) {
         p.setColor(QPalette::Highlight, t.nodeSelected);
     }
     QApplication::setPalette(p);
-    qApp->setStyleSheet(QStringLiteral(
-        "QDockWidget::title { padding: 5px 8px; font-weight: 600; }"
-        "QToolBar { spacing: 4px; padding: 3px; border: none; }"
-        "QToolButton { padding: 4px 8px; border-radius: 4px; }"
-        "QToolButton:hover { background: palette(alternate-base); }"
-        "QTreeWidget, QTableWidget, QListWidget { border: none; }"));
+    qApp->setStyleSheet(QStringLiteral("QDockWidget::title { padding: 5px 8px; font-weight: 600; }"
+                                       "QToolBar { spacing: 4px; padding: 3px; border: none; }"
+                                       "QToolButton { padding: 4px 8px; border-radius: 4px; }"
+                                       "QToolButton:hover { background: palette(alternate-base); }"
+                                       "QTreeWidget, QTableWidget, QListWidget { border: none; }"));
 }
 
 } // namespace segforge::ui

@@ -46,16 +46,20 @@ Theme Theme::make(bool dark) {
     return t;
 }
 
-const Theme& Theme::current() { return g_current; }
-void Theme::setDark(bool dark) { g_current = make(dark); }
+const Theme& Theme::current() {
+    return g_current;
+}
+void Theme::setDark(bool dark) {
+    g_current = make(dark);
+}
 
 QColor Theme::categoryColor(const QString& category) const {
     static const QHash<QString, QColor> colors{
-        {"Input", QColor(0x2f, 0x9e, 0x6e)},       {"Preprocessing", QColor(0x6b, 0x8e, 0x23)},
-        {"Convolution", QColor(0x34, 0x74, 0xc4)}, {"Pooling", QColor(0x6a, 0x5a, 0xcd)},
-        {"Resize", QColor(0x8e, 0x63, 0xc4)},      {"Merge", QColor(0xd0, 0x8a, 0x2e)},
+        {"Input", QColor(0x2f, 0x9e, 0x6e)},         {"Preprocessing", QColor(0x6b, 0x8e, 0x23)},
+        {"Convolution", QColor(0x34, 0x74, 0xc4)},   {"Pooling", QColor(0x6a, 0x5a, 0xcd)},
+        {"Resize", QColor(0x8e, 0x63, 0xc4)},        {"Merge", QColor(0xd0, 0x8a, 0x2e)},
         {"Normalization", QColor(0x1f, 0x9e, 0xa8)}, {"Regularization", QColor(0x70, 0x78, 0x84)},
-        {"Activation", QColor(0xc2, 0x55, 0x4d)},  {"Loss", QColor(0xc7, 0x3a, 0x63)},
+        {"Activation", QColor(0xc2, 0x55, 0x4d)},    {"Loss", QColor(0xc7, 0x3a, 0x63)},
         {"Metric", QColor(0x9b, 0x59, 0xb6)},
     };
     return colors.value(category, QColor(0x66, 0x70, 0x7a));
@@ -63,15 +67,22 @@ QColor Theme::categoryColor(const QString& category) const {
 
 QColor Theme::dtypeColor(core::DType dtype) const {
     switch (dtype) {
-    case core::DType::Float32: return dark ? QColor(0x6c, 0xb6, 0xff) : QColor(0x1f, 0x6f, 0xeb);
-    case core::DType::UInt8: return dark ? QColor(0xff, 0xa6, 0x57) : QColor(0xd0, 0x6b, 0x00);
-    case core::DType::UInt16: return dark ? QColor(0xf0, 0xc4, 0x4c) : QColor(0xa8, 0x7b, 0x00);
-    case core::DType::Int32: return dark ? QColor(0xd2, 0x8c, 0xf0) : QColor(0x8a, 0x3f, 0xc7);
-    case core::DType::Bool: return dark ? QColor(0x8f, 0xd6, 0x8f) : QColor(0x2d, 0x8a, 0x2d);
+    case core::DType::Float32:
+        return dark ? QColor(0x6c, 0xb6, 0xff) : QColor(0x1f, 0x6f, 0xeb);
+    case core::DType::UInt8:
+        return dark ? QColor(0xff, 0xa6, 0x57) : QColor(0xd0, 0x6b, 0x00);
+    case core::DType::UInt16:
+        return dark ? QColor(0xf0, 0xc4, 0x4c) : QColor(0xa8, 0x7b, 0x00);
+    case core::DType::Int32:
+        return dark ? QColor(0xd2, 0x8c, 0xf0) : QColor(0x8a, 0x3f, 0xc7);
+    case core::DType::Bool:
+        return dark ? QColor(0x8f, 0xd6, 0x8f) : QColor(0x2d, 0x8a, 0x2d);
     }
     return wire;
 }
 
-bool Theme::isDark(const QPalette& palette) { return palette.color(QPalette::Window).lightness() < 128; }
+bool Theme::isDark(const QPalette& palette) {
+    return palette.color(QPalette::Window).lightness() < 128;
+}
 
 } // namespace segforge::ui

@@ -3,13 +3,13 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
-
 #include <algorithm>
 #include <cmath>
 
 namespace segforge::ui {
 
-ImageView::ImageView(QWidget* parent) : QWidget(parent) {
+ImageView::ImageView(QWidget* parent)
+    : QWidget(parent) {
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     setMinimumSize(48, 48);
     setMouseTracking(true);
@@ -25,7 +25,9 @@ void ImageView::setMaxScale(double scale) {
     update();
 }
 
-QSize ImageView::sizeHint() const { return m_preferred; }
+QSize ImageView::sizeHint() const {
+    return m_preferred;
+}
 
 QRect ImageView::imageRect() const {
     if (m_image.isNull() || width() <= 0 || height() <= 0)
@@ -41,7 +43,8 @@ QPoint ImageView::imagePixel(QPoint pos) const {
     const QRect r = imageRect();
     if (!r.contains(pos))
         return {-1, -1};
-    return {(pos.x() - r.left()) * m_image.width() / r.width(), (pos.y() - r.top()) * m_image.height() / r.height()};
+    return {(pos.x() - r.left()) * m_image.width() / r.width(),
+            (pos.y() - r.top()) * m_image.height() / r.height()};
 }
 
 void ImageView::paintEvent(QPaintEvent*) {

@@ -2,7 +2,6 @@
 
 #include <QImage>
 #include <QWidget>
-
 #include <functional>
 
 namespace segforge::ui {
@@ -21,8 +20,13 @@ public:
     /// Called with the image pixel under a left click.
     void setClickHandler(std::function<void(QPoint)> handler) { m_onClick = std::move(handler); }
     /// Returns the tooltip for an image pixel (empty: none) and whether it is clickable.
-    void setHoverHandler(std::function<QString(QPoint, bool*)> handler) { m_onHover = std::move(handler); }
-    void setPreferredSize(QSize size) { m_preferred = size; updateGeometry(); }
+    void setHoverHandler(std::function<QString(QPoint, bool*)> handler) {
+        m_onHover = std::move(handler);
+    }
+    void setPreferredSize(QSize size) {
+        m_preferred = size;
+        updateGeometry();
+    }
 
     QSize sizeHint() const override;
     /// Where the image is drawn inside the widget.

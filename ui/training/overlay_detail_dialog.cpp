@@ -9,14 +9,14 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QVBoxLayout>
-
 #include <algorithm>
 
 namespace segforge::ui {
 
 using overlay::kDetailPanel;
 
-OverlayDetailDialog::OverlayDetailDialog(QWidget* parent) : QDialog(parent) {
+OverlayDetailDialog::OverlayDetailDialog(QWidget* parent)
+    : QDialog(parent) {
     setWindowTitle(OverlayPanel::tr("Prediction"));
     auto* layout = new QVBoxLayout(this);
     m_info = new QLabel(this);
@@ -43,7 +43,8 @@ OverlayDetailDialog::OverlayDetailDialog(QWidget* parent) : QDialog(parent) {
     resize(2 * kDetailPanel + 40, 2 * kDetailPanel + 120);
 }
 
-void OverlayDetailDialog::showPanels(const QString& info, const std::vector<std::pair<QString, cv::Mat>>& panels) {
+void OverlayDetailDialog::showPanels(const QString& info,
+                                     const std::vector<std::pair<QString, cv::Mat>>& panels) {
     m_info->setText(info);
     const int n = static_cast<int>(panels.size());
     const int columns = n == 4 ? 2 : std::max(n, 1);
@@ -63,7 +64,8 @@ void OverlayDetailDialog::showPanels(const QString& info, const std::vector<std:
         m_titles[i]->setText(panels[static_cast<std::size_t>(i)].first);
         const QImage img = toQImage(panels[static_cast<std::size_t>(i)].second);
         m_pictures[i]->setImage(img);
-        m_pictures[i]->setToolTip(img.isNull() ? OverlayPanel::tr("no ground truth for this image") : QString());
+        m_pictures[i]->setToolTip(img.isNull() ? OverlayPanel::tr("no ground truth for this image")
+                                               : QString());
     }
     if (!isVisible())
         resize(columns * (kDetailPanel + 6) + 30, (n == 4 ? 2 : 1) * (kDetailPanel + 30) + 90);

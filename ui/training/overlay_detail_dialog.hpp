@@ -1,11 +1,9 @@
 #pragma once
 
-#include <opencv2/core.hpp>
-
 #include <QDialog>
 #include <QString>
-
 #include <array>
+#include <opencv2/core.hpp>
 #include <utility>
 #include <vector>
 

@@ -7,8 +7,6 @@
 #include "training/overlay_rows.hpp"
 #include "window/dialog_folder.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <QCheckBox>
 #include <QEvent>
 #include <QFileDialog>
@@ -20,17 +18,18 @@
 #include <QSlider>
 #include <QStackedWidget>
 #include <QVBoxLayout>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <opencv2/imgproc.hpp>
 
 namespace segforge::ui {
 
 using namespace overlay;
 
-OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent) {
+OverlayPanel::OverlayPanel(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->setSpacing(4);
@@ -121,10 +120,13 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent) {
     connect(m_worstFirst, &QCheckBox::toggled, this, &OverlayPanel::setSortWorstFirst);
     connect(refresh, &QPushButton::clicked, this, &OverlayPanel::refreshRequested);
     connect(predict, &QPushButton::clicked, this, &OverlayPanel::chooseFile);
-    connect(m_thresholdSlider, &QSlider::valueChanged, this, [this](int v) { setThreshold(v / 100.0); });
-    connect(m_opacitySlider, &QSlider::valueChanged, this, [this](int v) { setOpacity(v / 100.0); });
+    connect(m_thresholdSlider, &QSlider::valueChanged, this,
+            [this](int v) { setThreshold(v / 100.0); });
+    connect(m_opacitySlider, &QSlider::valueChanged, this,
+            [this](int v) { setOpacity(v / 100.0); });
     connect(m_view, &QListView::clicked, this, [this](const QModelIndex& i) { openRow(i.row()); });
-    connect(m_view, &QListView::activated, this, [this](const QModelIndex& i) { openRow(i.row()); });
+    connect(m_view, &QListView::activated, this,
+            [this](const QModelIndex& i) { openRow(i.row()); });
     clear();
 }
 
@@ -141,7 +143,8 @@ void OverlayPanel::setSamples(std::vector<OverlaySample> samples, int epoch) {
         if (!e.sample.image.empty()) {
             const cv::Size small = fitInside(e.sample.image.size(), kThumbRender);
             const bool shrink = small.width < e.sample.image.cols;
-            cv::resize(e.sample.image, e.smallImage, small, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_NEAREST);
+            cv::resize(e.sample.image, e.smallImage, small, 0, 0,
+                       shrink ? cv::INTER_AREA : cv::INTER_NEAREST);
             if (!e.sample.truth.empty())
                 cv::resize(e.sample.truth, e.smallTruth, small, 0, 0, cv::INTER_NEAREST);
             if (!e.sample.scores.empty())
@@ -157,9 +160,11 @@ void OverlayPanel::setSamples(std::vector<OverlaySample> samples, int epoch) {
             channels = e.sample.scores.channels();
             break;
         }
-    m_diceDefinition = QString::fromStdString(core::ClassPolicy::forPrediction(channels).describe());
-    m_epochLabel->setText(epoch > 0 ? tr("Epoch %1 · %n sample(s)", nullptr, sampleCount()).arg(epoch)
-                                     : tr("%n sample(s)", nullptr, sampleCount()));
+    m_diceDefinition =
+        QString::fromStdString(core::ClassPolicy::forPrediction(channels).describe());
+    m_epochLabel->setText(epoch > 0
+                              ? tr("Epoch %1 · %n sample(s)", nullptr, sampleCount()).arg(epoch)
+                              : tr("%n sample(s)", nullptr, sampleCount()));
     m_diceLabel->setText(tr("Dice per sample: %1, as the training metric").arg(m_diceDefinition));
     m_stack->setCurrentIndex(m_entries.empty() ? 0 : 1);
     rerender(true);
@@ -177,9 +182,13 @@ void OverlayPanel::clear() {
     m_model->reset();
 }
 
-QString OverlayPanel::diceDefinitionText() const { return m_diceLabel->text(); }
+QString OverlayPanel::diceDefinitionText() const {
+    return m_diceLabel->text();
+}
 
-int OverlayPanel::sampleCount() const { return static_cast<int>(m_entries.size()); }
+int OverlayPanel::sampleCount() const {
+    return static_cast<int>(m_entries.size());
+}
 
 double OverlayPanel::sampleDice(int index) const {
     if (index < 0 || index >= sampleCount())
@@ -199,7 +208,9 @@ double OverlayPanel::meanDice() const {
     return n ? sum / n : std::numeric_limits<double>::quiet_NaN();
 }
 
-bool OverlayPanel::sortWorstFirst() const { return m_worstFirst->isChecked(); }
+bool OverlayPanel::sortWorstFirst() const {
+    return m_worstFirst->isChecked();
+}
 
 void OverlayPanel::setSortWorstFirst(bool on) {
     if (m_worstFirst->isChecked() != on) {
@@ -235,23 +246,29 @@ void OverlayPanel::rerender(bool recomputeDice) {
     for (Entry& e : m_entries) {
         const OverlaySample& s = e.sample;
         try {
-            // The training metric's definition (core/kernels/mask_metrics.hpp), as the plot and the CLI.
+            // The training metric's definition (core/kernels/mask_metrics.hpp), as the plot and the
+            // CLI.
             if (recomputeDice)
                 e.dice = s.truth.empty() ? std::numeric_limits<double>::quiet_NaN()
-                                         : core::scorePredictedMask(predictedMask(s.scores, m_threshold, s.image.size()),
-                                                                    s.truth, s.scores.empty() ? 1 : s.scores.channels())
+                                         : core::scorePredictedMask(
+                                               predictedMask(s.scores, m_threshold, s.image.size()),
+                                               s.truth, s.scores.empty() ? 1 : s.scores.channels())
                                                .dice;
             if (e.smallImage.empty())
                 continue;
-            const cv::Mat predicted = predictedMask(e.smallScores, m_threshold, e.smallImage.size());
+            const cv::Mat predicted =
+                predictedMask(e.smallScores, m_threshold, e.smallImage.size());
             e.thumbs[ImagePanel] = toQImage(e.smallImage);
             e.thumbs[TruthPanel] =
-                e.smallTruth.empty() ? QImage() : toQImage(core::overlayMask(e.smallImage, e.smallTruth, m_opacity));
-            e.thumbs[PredictionPanel] = toQImage(core::overlayMask(e.smallImage, predicted, m_opacity));
+                e.smallTruth.empty()
+                    ? QImage()
+                    : toQImage(core::overlayMask(e.smallImage, e.smallTruth, m_opacity));
+            e.thumbs[PredictionPanel] =
+                toQImage(core::overlayMask(e.smallImage, predicted, m_opacity));
             e.thumbs[ErrorPanel] = e.smallTruth.empty()
                                        ? QImage()
-                                       : toQImage(core::overlayComparison(e.smallImage, predicted, e.smallTruth,
-                                                                          m_opacity));
+                                       : toQImage(core::overlayComparison(e.smallImage, predicted,
+                                                                          e.smallTruth, m_opacity));
         } catch (const std::exception&) {
             // A malformed sample (wrong types) shows blank cells rather than taking the panel down.
             e.thumbs = {};
@@ -271,16 +288,21 @@ void OverlayPanel::resort() {
             const double d = m_entries[static_cast<std::size_t>(i)].dice;
             return std::isfinite(d) ? d : 2.0; // samples without truth last
         };
-        std::stable_sort(m_order.begin(), m_order.end(), [&](int a, int b) { return key(a) < key(b); });
+        std::stable_sort(m_order.begin(), m_order.end(),
+                         [&](int a, int b) { return key(a) < key(b); });
     }
     m_model->reset();
 }
 
 int OverlayPanel::sampleAtRow(int row) const {
-    return row >= 0 && row < static_cast<int>(m_order.size()) ? m_order[static_cast<std::size_t>(row)] : -1;
+    return row >= 0 && row < static_cast<int>(m_order.size())
+               ? m_order[static_cast<std::size_t>(row)]
+               : -1;
 }
 
-double OverlayPanel::rowDice(int row) const { return sampleDice(sampleAtRow(row)); }
+double OverlayPanel::rowDice(int row) const {
+    return sampleDice(sampleAtRow(row));
+}
 
 QImage OverlayPanel::thumbnail(int row, Panel panel) const {
     const int i = sampleAtRow(row);
@@ -297,50 +319,63 @@ void OverlayPanel::openRow(int row) {
     try {
         const cv::Mat predicted = predictedMask(s.scores, m_threshold, s.image.size());
         std::vector<std::pair<QString, cv::Mat>> panels{{panelTitle(ImagePanel), s.image}};
-        panels.emplace_back(panelTitle(TruthPanel), s.truth.empty() ? cv::Mat() : core::overlayMask(s.image, s.truth, m_opacity));
-        panels.emplace_back(panelTitle(PredictionPanel), core::overlayMask(s.image, predicted, m_opacity));
+        panels.emplace_back(panelTitle(TruthPanel),
+                            s.truth.empty() ? cv::Mat()
+                                            : core::overlayMask(s.image, s.truth, m_opacity));
+        panels.emplace_back(panelTitle(PredictionPanel),
+                            core::overlayMask(s.image, predicted, m_opacity));
         panels.emplace_back(panelTitle(ErrorPanel),
-                            s.truth.empty() ? cv::Mat() : core::overlayComparison(s.image, predicted, s.truth, m_opacity));
+                            s.truth.empty()
+                                ? cv::Mat()
+                                : core::overlayComparison(s.image, predicted, s.truth, m_opacity));
         const double dice = sampleDice(i);
         m_detail->setWindowTitle(s.name);
-        m_detail->showPanels(tr("%1 — Dice %2 (%3) at threshold %4")
-                           .arg(s.name, std::isfinite(dice) ? QString::number(dice, 'f', 3) : tr("n/a"),
-                                m_diceDefinition)
-                           .arg(m_threshold, 0, 'f', 2),
-                       panels);
+        m_detail->showPanels(
+            tr("%1 — Dice %2 (%3) at threshold %4")
+                .arg(s.name, std::isfinite(dice) ? QString::number(dice, 'f', 3) : tr("n/a"),
+                     m_diceDefinition)
+                .arg(m_threshold, 0, 'f', 2),
+            panels);
     } catch (const std::exception& ex) {
         m_detail->showPanels(tr("%1: %2").arg(s.name, QString::fromUtf8(ex.what())), {});
     }
 }
 
-void OverlayPanel::showPrediction(const QString& name, const cv::Mat& image, const cv::Mat& scores) {
+void OverlayPanel::showPrediction(const QString& name, const cv::Mat& image,
+                                  const cv::Mat& scores) {
     OverlaySample s{name, image, {}, scores};
     conformToImage(s);
     m_detail->setWindowTitle(tr("Prediction — %1").arg(name));
     try {
         const cv::Mat predicted = predictedMask(s.scores, m_threshold, s.image.size());
-        const double fg = s.image.empty() ? 0.0 : 100.0 * cv::countNonZero(predicted) / predicted.total();
-        m_detail->showPanels(tr("%1 — %2% of pixels predicted foreground at threshold %3")
-                           .arg(name)
-                           .arg(fg, 0, 'f', 1)
-                           .arg(m_threshold, 0, 'f', 2),
-                       {{panelTitle(ImagePanel), s.image},
-                        {panelTitle(PredictionPanel), core::overlayMask(s.image, predicted, m_opacity)},
-                        {tr("Scores"), scoresPicture(s.scores)}});
+        const double fg =
+            s.image.empty() ? 0.0 : 100.0 * cv::countNonZero(predicted) / predicted.total();
+        m_detail->showPanels(
+            tr("%1 — %2% of pixels predicted foreground at threshold %3")
+                .arg(name)
+                .arg(fg, 0, 'f', 1)
+                .arg(m_threshold, 0, 'f', 2),
+            {{panelTitle(ImagePanel), s.image},
+             {panelTitle(PredictionPanel), core::overlayMask(s.image, predicted, m_opacity)},
+             {tr("Scores"), scoresPicture(s.scores)}});
     } catch (const std::exception& ex) {
         m_detail->showPanels(tr("%1: %2").arg(name, QString::fromUtf8(ex.what())), {});
     }
 }
 
-QDialog* OverlayPanel::detailDialog() const { return m_detail; }
+QDialog* OverlayPanel::detailDialog() const {
+    return m_detail;
+}
 
-bool OverlayPanel::showingEmptyMessage() const { return m_stack->currentIndex() == 0; }
+bool OverlayPanel::showingEmptyMessage() const {
+    return m_stack->currentIndex() == 0;
+}
 
 void OverlayPanel::chooseFile() {
     // Images to try usually sit where the last one was chosen.
-    const QString path =
-        QFileDialog::getOpenFileName(this, tr("Predict image"), dialogFolder(QString()),
-                                     tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Predict image"), dialogFolder(QString()),
+        tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"));
     if (path.isEmpty())
         return;
     rememberDialogPath(path);

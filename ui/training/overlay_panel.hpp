@@ -2,13 +2,11 @@
 
 #include "training/overlay_render.hpp"
 
-#include <opencv2/core.hpp>
-
 #include <QImage>
 #include <QString>
 #include <QWidget>
-
 #include <array>
+#include <opencv2/core.hpp>
 #include <vector>
 
 class QCheckBox;
@@ -44,7 +42,8 @@ public:
     explicit OverlayPanel(QWidget* parent = nullptr);
     ~OverlayPanel() override;
 
-    /// `epoch`: the 1-based epoch the predictions belong to (0 or less: none, e.g. a refresh before training).
+    /// `epoch`: the 1-based epoch the predictions belong to (0 or less: none, e.g. a refresh before
+    /// training).
     void setSamples(std::vector<OverlaySample> samples, int epoch);
     void clear();
     int sampleCount() const;
@@ -63,7 +62,7 @@ public:
     bool sortWorstFirst() const;
     void setThreshold(double threshold); ///< 0..1, for one-channel probabilities
     double threshold() const { return m_threshold; }
-    void setOpacity(double opacity);     ///< 0..1, blend of the overlay colours
+    void setOpacity(double opacity); ///< 0..1, blend of the overlay colours
     double opacity() const { return m_opacity; }
 
     /// Which sample is shown on `row` (sorting applied), its Dice and a thumbnail.

@@ -3,16 +3,13 @@
 #include "style/theme.hpp"
 #include "training/overlay_panel.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <QFontMetrics>
-
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 namespace segforge::ui {
 namespace overlay {
-
 
 cv::Mat asRgb(const cv::Mat& image) {
     if (image.empty())
@@ -109,14 +106,20 @@ QString panelTitle(int i) {
 
 QString swatch(const core::Colour& c, const QString& text) {
     return QStringLiteral("<span style='color:rgb(%1,%2,%3)'>&#9632;</span>&nbsp;%4")
-        .arg(c[0]).arg(c[1]).arg(c[2]).arg(text);
+        .arg(c[0])
+        .arg(c[1])
+        .arg(c[2])
+        .arg(text);
 }
 
 QRect cellRect(const QRect& row, int i, int thumb, int textHeight) {
-    return {row.left() + kMargin + i * (thumb + kGap), row.top() + kMargin / 2 + textHeight, thumb, thumb};
+    return {row.left() + kMargin + i * (thumb + kGap), row.top() + kMargin / 2 + textHeight, thumb,
+            thumb};
 }
 
-int rowTextHeight(const QFontMetrics& fm) { return fm.height() + 4; }
+int rowTextHeight(const QFontMetrics& fm) {
+    return fm.height() + 4;
+}
 
 } // namespace overlay
 
@@ -124,7 +127,8 @@ QImage toQImage(const cv::Mat& rgb) {
     if (rgb.empty())
         return {};
     const cv::Mat m = overlay::asRgb(rgb);
-    return QImage(m.data, m.cols, m.rows, static_cast<qsizetype>(m.step), QImage::Format_RGB888).copy();
+    return QImage(m.data, m.cols, m.rows, static_cast<qsizetype>(m.step), QImage::Format_RGB888)
+        .copy();
 }
 
 } // namespace segforge::ui

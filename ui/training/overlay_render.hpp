@@ -2,13 +2,12 @@
 
 #include "data/overlay.hpp"
 
-#include <opencv2/core.hpp>
-
 #include <QColor>
 #include <QImage>
 #include <QPalette>
 #include <QRect>
 #include <QString>
+#include <opencv2/core.hpp>
 
 class QFontMetrics;
 

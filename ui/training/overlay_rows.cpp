@@ -4,14 +4,15 @@
 #include "training/overlay_render.hpp"
 
 #include <QPainter>
-
 #include <cmath>
 
 namespace segforge::ui {
 
 using namespace overlay;
 
-OverlayListModel::OverlayListModel(OverlayPanel* panel) : QAbstractListModel(panel), m_panel(panel) {}
+OverlayListModel::OverlayListModel(OverlayPanel* panel)
+    : QAbstractListModel(panel)
+    , m_panel(panel) {}
 
 int OverlayListModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : static_cast<int>(m_panel->m_order.size());
@@ -20,11 +21,14 @@ int OverlayListModel::rowCount(const QModelIndex& parent) const {
 QVariant OverlayListModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= rowCount())
         return {};
-    const auto& e = m_panel->m_entries[static_cast<std::size_t>(m_panel->m_order[static_cast<std::size_t>(index.row())])];
+    const auto& e = m_panel->m_entries[static_cast<std::size_t>(
+        m_panel->m_order[static_cast<std::size_t>(index.row())])];
     if (role == Qt::DisplayRole)
         return e.sample.name;
     if (role == Qt::ToolTipRole)
-        return OverlayPanel::tr("%1 — Dice %2 — click to enlarge").arg(e.sample.name).arg(e.dice, 0, 'f', 3);
+        return OverlayPanel::tr("%1 — Dice %2 — click to enlarge")
+            .arg(e.sample.name)
+            .arg(e.dice, 0, 'f', 3);
     return {};
 }
 
@@ -38,14 +42,17 @@ void OverlayListModel::repaintAll() {
         emit dataChanged(index(0), index(rowCount() - 1));
 }
 
-OverlayRowDelegate::OverlayRowDelegate(OverlayPanel* panel) : QStyledItemDelegate(panel), m_panel(panel) {}
+OverlayRowDelegate::OverlayRowDelegate(OverlayPanel* panel)
+    : QStyledItemDelegate(panel)
+    , m_panel(panel) {}
 
 QSize OverlayRowDelegate::sizeHint(const QStyleOptionViewItem& option, const QModelIndex&) const {
     const int t = m_panel->thumbSize();
     return {kMargin * 2 + 4 * t + 3 * kGap, rowTextHeight(option.fontMetrics) + t + kMargin};
 }
 
-void OverlayRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const {
+void OverlayRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
+                               const QModelIndex& index) const {
     const int sample = m_panel->sampleAtRow(index.row());
     if (sample < 0)
         return;
@@ -73,8 +80,9 @@ void OverlayRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem& op
     painter->setFont(option.font);
     painter->setPen(pal.color(selected ? QPalette::HighlightedText : QPalette::Text));
     const QRect nameRect = text.adjusted(0, 0, -diceWidth - 6, 0);
-    painter->drawText(nameRect, Qt::AlignLeft | Qt::AlignVCenter,
-                      option.fontMetrics.elidedText(e.sample.name, Qt::ElideMiddle, nameRect.width()));
+    painter->drawText(
+        nameRect, Qt::AlignLeft | Qt::AlignVCenter,
+        option.fontMetrics.elidedText(e.sample.name, Qt::ElideMiddle, nameRect.width()));
 
     painter->setRenderHint(QPainter::SmoothPixmapTransform, true);
     for (int i = 0; i < OverlayPanel::PanelCount; ++i) {
@@ -85,14 +93,16 @@ void OverlayRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem& op
             continue;
         }
         const QSize s = img.size().scaled(cell.size(), Qt::KeepAspectRatio);
-        const QRect target(cell.center().x() - s.width() / 2 + 1, cell.center().y() - s.height() / 2 + 1,
-                           s.width(), s.height());
+        const QRect target(cell.center().x() - s.width() / 2 + 1,
+                           cell.center().y() - s.height() / 2 + 1, s.width(), s.height());
         painter->drawImage(target, img);
     }
     painter->restore();
 }
 
-OverlayHeader::OverlayHeader(OverlayPanel* panel, QWidget* parent) : QWidget(parent), m_panel(panel) {
+OverlayHeader::OverlayHeader(OverlayPanel* panel, QWidget* parent)
+    : QWidget(parent)
+    , m_panel(panel) {
     setFixedHeight(fontMetrics().height() + 6);
 }
 

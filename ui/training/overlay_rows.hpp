@@ -28,7 +28,8 @@ class OverlayRowDelegate : public QStyledItemDelegate {
 public:
     explicit OverlayRowDelegate(OverlayPanel* panel);
     QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex&) const override;
-    void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override;
+    void paint(QPainter* painter, const QStyleOptionViewItem& option,
+               const QModelIndex& index) const override;
 
 private:
     OverlayPanel* m_panel;

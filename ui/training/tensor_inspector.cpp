@@ -5,8 +5,6 @@
 #include "training/overlay_panel.hpp" // toQImage
 #include "training/wheel_guard.hpp"
 
-#include <qcustomplot.h>
-
 #include <QButtonGroup>
 #include <QCheckBox>
 #include <QDialog>
@@ -18,16 +16,15 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QVBoxLayout>
-
 #include <algorithm>
 #include <cmath>
+#include <qcustomplot.h>
 
 namespace segforge::ui {
 namespace {
 
 constexpr int kBins = 64;
 constexpr int kMaxChannels = 64;
-
 
 QColor alarmColour(const QPalette& p) {
     return Theme::isDark(p) ? QColor(0xff, 0x5f, 0x5f) : QColor(0xd7, 0x26, 0x26);
@@ -44,7 +41,8 @@ QString number(double v) {
 
 } // namespace
 
-TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
+TensorInspector::TensorInspector(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->setSpacing(4);
@@ -79,17 +77,19 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     m_valueButton->setChecked(true);
     m_gradientButton = new QPushButton(tr("Gradient"), this);
     m_gradientButton->setCheckable(true);
-    m_gradientButton->setToolTip(tr("The gradient of the loss on this wire (after a backward pass)"));
+    m_gradientButton->setToolTip(
+        tr("The gradient of the loss on this wire (after a backward pass)"));
     auto* group = new QButtonGroup(this);
     group->setExclusive(true);
     group->addButton(m_valueButton);
     group->addButton(m_gradientButton);
     // A segmented toggle: the checked half in the selection colour, in both themes.
     for (QPushButton* b : {m_valueButton, m_gradientButton})
-        b->setStyleSheet(QStringLiteral(
-            "QPushButton { padding: 3px 10px; border: 1px solid palette(mid); background: palette(button); }"
-            "QPushButton:checked { background: palette(highlight); color: palette(highlighted-text); }"
-            "QPushButton:disabled { color: palette(mid); }"));
+        b->setStyleSheet(QStringLiteral("QPushButton { padding: 3px 10px; border: 1px solid "
+                                        "palette(mid); background: palette(button); }"
+                                        "QPushButton:checked { background: palette(highlight); "
+                                        "color: palette(highlighted-text); }"
+                                        "QPushButton:disabled { color: palette(mid); }"));
     auto* toggle = new QHBoxLayout;
     toggle->setSpacing(0);
     toggle->addWidget(m_valueButton);
@@ -111,9 +111,9 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     stats->setHorizontalSpacing(10);
     stats->setVerticalSpacing(2);
     const std::pair<const char*, QString> names[] = {
-        {"min", tr("min")},     {"max", tr("max")},   {"mean", tr("mean")}, {"std", tr("std")},
-        {"nan", tr("NaN")},     {"inf", tr("Inf")},   {"zeros", tr("zeros")}, {"l2", tr("L2 norm")},
-        {"count", tr("values")}};
+        {"min", tr("min")},     {"max", tr("max")},    {"mean", tr("mean")},
+        {"std", tr("std")},     {"nan", tr("NaN")},    {"inf", tr("Inf")},
+        {"zeros", tr("zeros")}, {"l2", tr("L2 norm")}, {"count", tr("values")}};
     int i = 0;
     for (const auto& [key, label] : names) {
         auto* name = new QLabel(label, page);
@@ -135,12 +135,14 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
     histRow->addWidget(histTitle);
     histRow->addStretch();
     m_logCounts = new QCheckBox(tr("log counts"), page);
-    m_logCounts->setToolTip(tr("Logarithmic counts: small bins stay visible next to a spike at zero"));
+    m_logCounts->setToolTip(
+        tr("Logarithmic counts: small bins stay visible next to a spike at zero"));
     histRow->addWidget(m_logCounts);
     pageLayout->addLayout(histRow);
     m_histogram = new QCustomPlot(page);
     m_histogram->setMinimumHeight(120);
-    m_histogram->setMinimumWidth(160); // never 0 wide: QCustomPlot cannot paint into an empty buffer
+    m_histogram->setMinimumWidth(
+        160); // never 0 wide: QCustomPlot cannot paint into an empty buffer
     m_histogram->setMaximumHeight(170);
     m_histogram->axisRect()->setAutoMargins(QCP::msLeft | QCP::msBottom);
     m_histogram->axisRect()->setMargins(QMargins(0, 6, 10, 0));
@@ -187,7 +189,8 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent) {
 
 TensorInspector::~TensorInspector() = default;
 
-void TensorInspector::showTensor(const QString& title, const core::Tensor* value, const core::Tensor* gradient) {
+void TensorInspector::showTensor(const QString& title, const core::Tensor* value,
+                                 const core::Tensor* gradient) {
     m_title = title;
     m_value = value ? std::optional<core::Tensor>(*value) : std::nullopt;
     m_gradient = value && gradient ? std::optional<core::Tensor>(*gradient) : std::nullopt;
@@ -204,9 +207,10 @@ void TensorInspector::showTensor(const QString& title, const core::Tensor* value
         const QSignalBlocker block(m_gradientButton);
         m_valueButton->setChecked(true);
     }
-    m_gradientButton->setToolTip(m_gradient ? tr("The gradient of the loss on this wire: %1")
-                                                  .arg(QString::fromStdString(m_gradient->describe()))
-                                            : tr("No gradient on this wire yet (it appears after a backward pass)"));
+    m_gradientButton->setToolTip(
+        m_gradient ? tr("The gradient of the loss on this wire: %1")
+                         .arg(QString::fromStdString(m_gradient->describe()))
+                   : tr("No gradient on this wire yet (it appears after a backward pass)"));
     refresh();
 }
 
@@ -224,10 +228,16 @@ void TensorInspector::clear() {
     m_grid->setImage({});
 }
 
-std::string TensorInspector::shownShape() const { return m_value ? m_value->describe() : std::string(); }
+std::string TensorInspector::shownShape() const {
+    return m_value ? m_value->describe() : std::string();
+}
 
-void TensorInspector::setSample(std::int64_t sample) { m_sample->setValue(static_cast<int>(sample)); }
-std::int64_t TensorInspector::sample() const { return m_sample->value(); }
+void TensorInspector::setSample(std::int64_t sample) {
+    m_sample->setValue(static_cast<int>(sample));
+}
+std::int64_t TensorInspector::sample() const {
+    return m_sample->value();
+}
 
 void TensorInspector::setShowGradient(bool on) {
     on = on && m_gradient.has_value();
@@ -254,9 +264,13 @@ bool TensorInspector::statAlarmed(const QString& key) const {
     return it != m_alarms.end() && it->second;
 }
 
-QImage TensorInspector::channelGridImage() const { return m_grid->image(); }
+QImage TensorInspector::channelGridImage() const {
+    return m_grid->image();
+}
 
-QString TensorInspector::message() const { return m_stack->currentIndex() == 0 ? m_message->text() : QString(); }
+QString TensorInspector::message() const {
+    return m_stack->currentIndex() == 0 ? m_message->text() : QString();
+}
 
 void TensorInspector::refresh() {
     m_titleLabel->setText(m_title.isEmpty() ? tr("Tensor inspector") : m_title);
@@ -326,7 +340,8 @@ void TensorInspector::refresh() {
     replotHistogram();
 
     // Feature maps of one sample (the first when 'all' is chosen).
-    if (t->shape().rank() == 4 && t->channels() > 0 && t->height() > 0 && t->width() > 0 && t->batch() > 0) {
+    if (t->shape().rank() == 4 && t->channels() > 0 && t->height() > 0 && t->width() > 0 &&
+        t->batch() > 0) {
         const int side = static_cast<int>(std::max(t->height(), t->width()));
         // Small maps are enlarged in the grid itself so the 1 px separators stay thin on screen.
         const int tile = side > 96 ? 96 : side < 48 ? 48 : 0;
@@ -336,8 +351,12 @@ void TensorInspector::refresh() {
         const QString which = sample < 0 ? tr("sample 0") : tr("sample %1").arg(sample);
         m_gridTitle->setText(t->channels() > kMaxChannels
                                  ? tr("Channels (first %1 of %2, %3; each scaled to its own range)")
-                                       .arg(kMaxChannels).arg(t->channels()).arg(which)
-                                 : tr("Channels (%1, %2; each scaled to its own range)").arg(t->channels()).arg(which));
+                                       .arg(kMaxChannels)
+                                       .arg(t->channels())
+                                       .arg(which)
+                                 : tr("Channels (%1, %2; each scaled to its own range)")
+                                       .arg(t->channels())
+                                       .arg(which));
         m_gridTitle->setVisible(true);
         m_grid->setVisible(true);
     } else {
@@ -360,13 +379,15 @@ void TensorInspector::openChannel(int channel) {
     auto* layout = new QVBoxLayout(dialog);
     auto* picture = new QLabel(dialog);
     const QSize s = img.size().scaled(384, 384, Qt::KeepAspectRatio);
-    picture->setPixmap(QPixmap::fromImage(img.scaled(s, Qt::KeepAspectRatio, Qt::FastTransformation)));
+    picture->setPixmap(
+        QPixmap::fromImage(img.scaled(s, Qt::KeepAspectRatio, Qt::FastTransformation)));
     layout->addWidget(picture);
-    layout->addWidget(new QLabel(tr("%1×%2, viridis from the channel's minimum (dark) to its maximum (yellow); "
-                                    "magenta = NaN/Inf")
-                                     .arg(img.width())
-                                     .arg(img.height()),
-                                 dialog));
+    layout->addWidget(
+        new QLabel(tr("%1×%2, viridis from the channel's minimum (dark) to its maximum (yellow); "
+                      "magenta = NaN/Inf")
+                       .arg(img.width())
+                       .arg(img.height()),
+                   dialog));
     dialog->show();
 }
 
@@ -422,7 +443,8 @@ void TensorInspector::changeEvent(QEvent* event) {
 
 // ---------------------------------------------------------------------------
 
-TensorInspectorPanel::TensorInspectorPanel(QWidget* parent) : QWidget(parent) {
+TensorInspectorPanel::TensorInspectorPanel(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
@@ -430,7 +452,8 @@ TensorInspectorPanel::TensorInspectorPanel(QWidget* parent) : QWidget(parent) {
     bar->setContentsMargins(4, 4, 4, 0);
     m_pin = new QPushButton(tr("Pin"), this);
     m_pin->setCheckable(true);
-    m_pin->setToolTip(tr("Keep this tensor; the next wire you select opens beside it for comparison"));
+    m_pin->setToolTip(
+        tr("Keep this tensor; the next wire you select opens beside it for comparison"));
     bar->addWidget(m_pin);
     m_hint = new QLabel(this);
     m_hint->setForegroundRole(QPalette::PlaceholderText);
@@ -450,13 +473,16 @@ TensorInspectorPanel::TensorInspectorPanel(QWidget* parent) : QWidget(parent) {
     connect(m_pin, &QPushButton::toggled, this, &TensorInspectorPanel::setPinned);
 }
 
-void TensorInspectorPanel::showWire(const QString& title, const core::Tensor* value, const core::Tensor* gradient) {
+void TensorInspectorPanel::showWire(const QString& title, const core::Tensor* value,
+                                    const core::Tensor* gradient) {
     (pinned() ? m_secondary : m_primary)->showTensor(title, value, gradient);
     if (pinned())
         m_hint->setText(tr("Comparing with pinned '%1'").arg(m_primary->title()));
 }
 
-bool TensorInspectorPanel::pinned() const { return m_pin->isChecked(); }
+bool TensorInspectorPanel::pinned() const {
+    return m_pin->isChecked();
+}
 
 void TensorInspectorPanel::setPinned(bool on) {
     if (m_pin->isChecked() != on) {

@@ -7,7 +7,6 @@
 #include <QImage>
 #include <QString>
 #include <QWidget>
-
 #include <map>
 #include <optional>
 #include <string>
@@ -33,14 +32,15 @@ class TensorInspector : public QWidget {
     Q_OBJECT
 public:
     /// Keys of the numbers shown, for statText().
-    static constexpr const char* kStatKeys[] = {"count", "min", "max", "mean", "std", "zeros",
-                                                "nan", "inf", "l2"};
+    static constexpr const char* kStatKeys[] = {"count", "min", "max", "mean", "std",
+                                                "zeros", "nan", "inf", "l2"};
 
     explicit TensorInspector(QWidget* parent = nullptr);
     ~TensorInspector() override;
 
     /// Copies the tensors. nullptr value → a message that there is nothing yet.
-    void showTensor(const QString& title, const core::Tensor* value, const core::Tensor* gradient = nullptr);
+    void showTensor(const QString& title, const core::Tensor* value,
+                    const core::Tensor* gradient = nullptr);
     void clear();
     QString title() const { return m_title; }
     /// The value's describe(), e.g. "2×4×4×3 f32"; empty when nothing is shown.

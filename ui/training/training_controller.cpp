@@ -11,7 +11,6 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QThread>
-
 #include <cmath>
 
 namespace segforge::ui {
@@ -40,7 +39,8 @@ template <typename F> void TrainingController::post(F&& fn) {
 }
 
 TrainingController::TrainingController(Document* document, QObject* parent)
-    : QObject(parent), m_document(document) {}
+    : QObject(parent)
+    , m_document(document) {}
 
 TrainingController::~TrainingController() {
     if (m_trainer)
@@ -77,7 +77,8 @@ QString TrainingController::prepareExecutor() {
         std::map<std::string, const core::Parameter*> old;
         for (const core::Parameter& p : m_executor->parameters())
             old[p.name] = &p;
-        executor->initializeParameters(static_cast<std::uint64_t>(m_document->project().training.seed));
+        executor->initializeParameters(
+            static_cast<std::uint64_t>(m_document->project().training.seed));
         for (core::Parameter& p : executor->parameters()) {
             auto it = old.find(p.name);
             if (it == old.end() || it->second->value.shape() != p.value.shape())
@@ -95,7 +96,8 @@ QString TrainingController::prepareExecutor() {
     return {};
 }
 
-bool TrainingController::start(const core::TrainingOverrides& overrides, bool paused, QString* error) {
+bool TrainingController::start(const core::TrainingOverrides& overrides, bool paused,
+                               QString* error) {
     auto fail = [&](const QString& why) {
         if (error)
             *error = why;
@@ -111,10 +113,11 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
     const core::Node* dataset = core::findDatasetNode(project.graph, why);
     if (!dataset)
         return fail(QString::fromStdString(why));
-    const bool sameSettings = project.training == m_settings && overrides.epochs == m_overrides.epochs &&
-                              overrides.batchSize == m_overrides.batchSize &&
-                              overrides.learningRate == m_overrides.learningRate && overrides.seed == m_overrides.seed &&
-                              overrides.threads == m_overrides.threads && overrides.dataDir == m_overrides.dataDir;
+    const bool sameSettings =
+        project.training == m_settings && overrides.epochs == m_overrides.epochs &&
+        overrides.batchSize == m_overrides.batchSize &&
+        overrides.learningRate == m_overrides.learningRate && overrides.seed == m_overrides.seed &&
+        overrides.threads == m_overrides.threads && overrides.dataDir == m_overrides.dataDir;
     const bool hadTrainer = m_trainer != nullptr;
     m_keepWeights = m_executor != nullptr;
     if (QString e = prepareExecutor(); !e.isEmpty())
@@ -124,7 +127,8 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
     const bool resume = hadTrainer && m_trainer && !m_runComplete && sameSettings;
     if (!resume) {
         try {
-            const core::PipelineOptions options = core::pipelineOptionsFor(project, *dataset, overrides);
+            const core::PipelineOptions options =
+                core::pipelineOptionsFor(project, *dataset, overrides);
             auto source = std::make_unique<core::ImageFolderSource>(options);
             if (source->trainBatchCount() == 0)
                 return fail(tr("%1 training images make no full batch of %2; lower the batch size.")
@@ -201,10 +205,13 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
             QString message;
             switch (result.status) {
             case core::TrainEventKind::Finished:
-                message = tr("Training finished: %1 epochs, %2 steps.").arg(result.epochsCompleted).arg(result.steps);
+                message = tr("Training finished: %1 epochs, %2 steps.")
+                              .arg(result.epochsCompleted)
+                              .arg(result.steps);
                 break;
             case core::TrainEventKind::Stopped:
-                message = tr("Training stopped after step %1; Train continues from there.").arg(result.steps);
+                message = tr("Training stopped after step %1; Train continues from there.")
+                              .arg(result.steps);
                 break;
             default:
                 message = result.nonFinite ? QString::fromStdString(result.nonFinite->message())
@@ -266,7 +273,8 @@ void TrainingController::onEvent(const core::TrainEvent& e) {
         }
         post([this, e, samples = std::move(samples)] {
             m_lastEpoch = e.epoch + 1;
-            QMetaObject::invokeMethod(this, &TrainingController::autosavePoint, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(this, &TrainingController::autosavePoint,
+                                      Qt::QueuedConnection);
             m_history.epochs.push_back({e.epoch, e.step, e.trainLoss, e.valLoss, e.valMetrics});
             emit epochDone(e);
             if (!samples.empty())
@@ -444,7 +452,8 @@ void TrainingController::runJob(std::function<void()> job) {
 bool TrainingController::refreshOverlays(QString* error) {
     if (m_state != State::Idle || !m_executor || !m_source || !m_prediction) {
         if (error)
-            *error = m_executor ? tr("Overlays are refreshed when training is paused between epochs or stopped.")
+            *error = m_executor ? tr("Overlays are refreshed when training is paused between "
+                                     "epochs or stopped.")
                                 : tr("No weights yet: train first.");
         return false;
     }
@@ -471,22 +480,26 @@ bool TrainingController::refreshOverlays(QString* error) {
 bool TrainingController::predictImage(const QString& path, QString* error) {
     if (m_state != State::Idle || !m_executor || !m_prediction) {
         if (error)
-            *error = m_executor ? tr("Wait until training is stopped or finished.") : tr("No weights yet: train first.");
+            *error = m_executor ? tr("Wait until training is stopped or finished.")
+                                : tr("No weights yet: train first.");
         return false;
     }
     std::string why;
     const core::Node* dataset = core::findDatasetNode(m_graph, why);
-    const core::CheckResult check = core::checkGraph(m_graph, core::CheckOptions::withoutInputSizeSweep());
+    const core::CheckResult check =
+        core::checkGraph(m_graph, core::CheckOptions::withoutInputSizeSweep());
     const auto imageType = dataset ? check.typeOf({dataset->id, "image"}) : std::nullopt;
     const auto maskType = dataset ? check.typeOf({dataset->id, "mask"}) : std::nullopt;
     if (!imageType || !maskType) {
         if (error)
-            *error = why.empty() ? tr("The Dataset node's outputs have no type.") : QString::fromStdString(why);
+            *error = why.empty() ? tr("The Dataset node's outputs have no type.")
+                                 : QString::fromStdString(why);
         return false;
     }
     bool resize = false;
     try {
-        resize = core::pipelineOptionsFor(m_document->project(), *dataset).sizePolicy != core::SizePolicy::Exact;
+        resize = core::pipelineOptionsFor(m_document->project(), *dataset).sizePolicy !=
+                 core::SizePolicy::Exact;
     } catch (const std::exception&) {
     }
     const std::string file = path.toStdString();

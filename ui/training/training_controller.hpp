@@ -8,7 +8,6 @@
 
 #include <QObject>
 #include <QString>
-
 #include <atomic>
 #include <functional>
 #include <map>
@@ -65,7 +64,9 @@ public:
     bool start(const core::TrainingOverrides& overrides, bool paused, QString* error);
     /// start() with the default overrides (e.g. the --data folder given on the command line).
     bool start(bool paused, QString* error) { return start(m_defaults, paused, error); }
-    void setDefaultOverrides(core::TrainingOverrides overrides) { m_defaults = std::move(overrides); }
+    void setDefaultOverrides(core::TrainingOverrides overrides) {
+        m_defaults = std::move(overrides);
+    }
     void pause();
     void resume();
     void stepBatch();
@@ -128,7 +129,8 @@ public:
     /// historyRestored); the state is Busy meanwhile.
     /// `unsaved`: the weights are not those of the project's file (a recovery
     /// copy), so closing asks to save them.
-    bool restoreWeights(const QString& projectPath, const core::WeightsSection& section, bool unsaved = false);
+    bool restoreWeights(const QString& projectPath, const core::WeightsSection& section,
+                        bool unsaved = false);
     /// Writes the current weights as safetensors under the graph's node names.
     QString exportWeights(const QString& path);
     /// Loads a safetensors file by tensor name and shape into the document's
@@ -204,7 +206,8 @@ private:
     core::TrainingOverrides m_defaults;
     core::TrainingSettings m_settings;
     bool m_keepWeights = false; ///< weights exist: a new trainer must not re-initialise them
-    bool m_runComplete = true; ///< the trainer reached its last epoch (or NaN): next start is a new run
+    bool m_runComplete =
+        true; ///< the trainer reached its last epoch (or NaN): next start is a new run
     std::optional<core::PortRef> m_prediction;
     QString m_datasetSummary;
 
@@ -222,7 +225,7 @@ private:
     std::uint64_t m_savedGeneration = 0;
     bool m_savedHadWeights = false; ///< the last save/load had weights
     double m_lastSaveGapMs = 0;
-    bool m_stepping = false; ///< running one batch or node only: it pauses by itself
+    bool m_stepping = false;       ///< running one batch or node only: it pauses by itself
     bool m_writingWeights = false; ///< a save runs (its event loop may deliver another request)
 
     mutable std::mutex m_mutex; ///< guards the members below (shared with the worker)

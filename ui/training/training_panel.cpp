@@ -15,7 +15,6 @@
 #include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 namespace segforge::ui {
@@ -36,33 +35,40 @@ const core::Node* datasetNode(const core::Graph& graph) {
 } // namespace
 
 TrainingPanel::TrainingPanel(Document* document, TrainingController* controller, QWidget* parent)
-    : QWidget(parent), m_document(document), m_controller(controller) {
-    auto action = [this](const QString& text, QKeySequence key, QStyle::StandardPixmap icon, const QString& tip) {
+    : QWidget(parent)
+    , m_document(document)
+    , m_controller(controller) {
+    auto action = [this](const QString& text, QKeySequence key, QStyle::StandardPixmap icon,
+                         const QString& tip) {
         auto* a = new QAction(style()->standardIcon(icon), text, this);
         a->setShortcut(key);
         a->setShortcutContext(Qt::WindowShortcut);
-        a->setToolTip(QStringLiteral("%1 (%2)\n%3").arg(text, key.toString(QKeySequence::NativeText), tip));
+        a->setToolTip(
+            QStringLiteral("%1 (%2)\n%3").arg(text, key.toString(QKeySequence::NativeText), tip));
         return a;
     };
     m_train = action(tr("Train"), Qt::Key_F5, QStyle::SP_MediaPlay,
                      tr("Train the graph on its dataset; when paused, resume."));
     m_pause = action(tr("Pause"), Qt::Key_F6, QStyle::SP_MediaPause,
                      tr("Pause before the next node; the tensors can then be inspected."));
-    m_stop = action(tr("Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), QStyle::SP_MediaStop,
-                    tr("Stop after the current node; the weights of the last finished step are kept."));
+    m_stop =
+        action(tr("Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), QStyle::SP_MediaStop,
+               tr("Stop after the current node; the weights of the last finished step are kept."));
     m_stepBatch = action(tr("Step Batch"), Qt::Key_F10, QStyle::SP_MediaSeekForward,
                          tr("Run exactly one more training batch, then pause."));
     m_stepNode = action(tr("Step Node"), Qt::Key_F11, QStyle::SP_MediaSkipForward,
                         tr("Run exactly one node (forward, then backward), then pause."));
-    m_runToBreak = action(tr("Run to Breakpoint"), QKeySequence(Qt::CTRL | Qt::Key_F5), QStyle::SP_ArrowForward,
-                          tr("Run until a node with a breakpoint (F9) has run."));
+    m_runToBreak =
+        action(tr("Run to Breakpoint"), QKeySequence(Qt::CTRL | Qt::Key_F5),
+               QStyle::SP_ArrowForward, tr("Run until a node with a breakpoint (F9) has run."));
     m_reset = new QAction(tr("Reset Weights"), this);
     m_reset->setToolTip(tr("Forget the trained weights: the next run starts from the seed."));
     m_gradientView = new QAction(tr("Gradient View"), this);
     m_gradientView->setCheckable(true);
     m_gradientView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
-    m_gradientView->setToolTip(tr("Colour and thicken wires by the norm of their gradient after each step "
-                                  "(Ctrl+G): thin blue wires carry vanishing gradients, thick orange ones large."));
+    m_gradientView->setToolTip(
+        tr("Colour and thicken wires by the norm of their gradient after each step "
+           "(Ctrl+G): thin blue wires carry vanishing gradients, thick orange ones large."));
 
     connect(m_train, &QAction::triggered, this, [this] {
         if (m_controller->state() == TrainingController::State::Paused)
@@ -89,7 +95,8 @@ TrainingPanel::TrainingPanel(Document* document, TrainingController* controller,
         emit statusText(tr("Weights forgotten: the next run starts from the seed."));
         updateActions();
     });
-    connect(m_gradientView, &QAction::toggled, m_controller, &TrainingController::setGradientTracking);
+    connect(m_gradientView, &QAction::toggled, m_controller,
+            &TrainingController::setGradientTracking);
 
     buildForm();
     loadSettings();
@@ -103,35 +110,40 @@ TrainingPanel::TrainingPanel(Document* document, TrainingController* controller,
         updateDatasetSummary();
     });
     connect(m_controller, &TrainingController::stateChanged, this, &TrainingPanel::updateActions);
-    connect(m_controller, &TrainingController::runStarted, this, [this](int epochs, qint64 batches, qint64 first) {
-        m_epochsInRun = epochs;
-        m_batchesPerEpoch = batches;
-        m_firstStep = first;
-        m_progress->setRange(0, static_cast<int>(std::max<qint64>(1, epochs * batches)));
-        m_progress->setValue(static_cast<int>(first));
-        m_dataset->setText(m_controller->datasetSummary());
-    });
+    connect(m_controller, &TrainingController::runStarted, this,
+            [this](int epochs, qint64 batches, qint64 first) {
+                m_epochsInRun = epochs;
+                m_batchesPerEpoch = batches;
+                m_firstStep = first;
+                m_progress->setRange(0, static_cast<int>(std::max<qint64>(1, epochs * batches)));
+                m_progress->setValue(static_cast<int>(first));
+                m_dataset->setText(m_controller->datasetSummary());
+            });
     connect(m_controller, &TrainingController::batchDone, this, &TrainingPanel::onBatch);
     connect(m_controller, &TrainingController::epochDone, this, &TrainingPanel::onEpoch);
-    connect(m_controller, &TrainingController::runEnded, this, [this](core::TrainEventKind, const QString& message) {
-        m_progressLabel->setText(message);
-        emit statusText(message);
-    });
+    connect(m_controller, &TrainingController::runEnded, this,
+            [this](core::TrainEventKind, const QString& message) {
+                m_progressLabel->setText(message);
+                emit statusText(message);
+            });
     // A reopened project with saved weights: the dock says where its run stands.
-    connect(m_controller, &TrainingController::weightsRestored, this, [this](bool ok, bool, const QString&) {
-        if (!ok)
-            return;
-        const qint64 step = m_controller->step();
-        const qint64 total = m_controller->runEpochs() * m_controller->runBatchesPerEpoch();
-        m_progress->setRange(0, static_cast<int>(std::max<qint64>(1, std::max(total, step))));
-        m_progress->setValue(static_cast<int>(step));
-        m_progressLabel->setText(m_controller->canContinueRun()
-                                     ? tr("Saved weights of step %1 loaded. Train (F5) continues the run.").arg(step)
-                                     : tr("Saved weights of step %1 loaded. Train (F5) starts a new run from them.")
-                                           .arg(step));
-        if (!m_controller->datasetSummary().isEmpty())
-            m_dataset->setText(m_controller->datasetSummary());
-    });
+    connect(
+        m_controller, &TrainingController::weightsRestored, this,
+        [this](bool ok, bool, const QString&) {
+            if (!ok)
+                return;
+            const qint64 step = m_controller->step();
+            const qint64 total = m_controller->runEpochs() * m_controller->runBatchesPerEpoch();
+            m_progress->setRange(0, static_cast<int>(std::max<qint64>(1, std::max(total, step))));
+            m_progress->setValue(static_cast<int>(step));
+            m_progressLabel->setText(
+                m_controller->canContinueRun()
+                    ? tr("Saved weights of step %1 loaded. Train (F5) continues the run.").arg(step)
+                    : tr("Saved weights of step %1 loaded. Train (F5) starts a new run from them.")
+                          .arg(step));
+            if (!m_controller->datasetSummary().isEmpty())
+                m_dataset->setText(m_controller->datasetSummary());
+        });
 }
 
 void TrainingPanel::buildForm() {
@@ -169,7 +181,8 @@ void TrainingPanel::buildForm() {
     m_schedule->setToolTip(tr("Learning-rate schedule"));
     m_seed = new QSpinBox(box);
     m_seed->setRange(0, 1'000'000'000);
-    m_seed->setToolTip(tr("Seed of the initial weights and the shuffling: the same seed trains the same way"));
+    m_seed->setToolTip(
+        tr("Seed of the initial weights and the shuffling: the same seed trains the same way"));
     m_threads = new QSpinBox(box);
     m_threads->setRange(0, 256);
     m_threads->setSpecialValueText(tr("all"));
@@ -179,8 +192,9 @@ void TrainingPanel::buildForm() {
     m_split->setSingleStep(0.05);
     m_split->setToolTip(tr("Validation split: the share of the images held out to validate on"));
     const std::pair<QString, QWidget*> fields[] = {
-        {tr("Epochs"), m_epochs},   {tr("Batch"), m_batch},   {tr("LR"), m_lr},        {tr("Optim."), m_optimizer},
-        {tr("Sched."), m_schedule}, {tr("Seed"), m_seed},     {tr("Threads"), m_threads}, {tr("Val."), m_split}};
+        {tr("Epochs"), m_epochs},    {tr("Batch"), m_batch},     {tr("LR"), m_lr},
+        {tr("Optim."), m_optimizer}, {tr("Sched."), m_schedule}, {tr("Seed"), m_seed},
+        {tr("Threads"), m_threads},  {tr("Val."), m_split}};
     int f = 0;
     for (const auto& [name, field] : fields) {
         auto* label = new QLabel(name, this);
@@ -225,7 +239,8 @@ void TrainingPanel::buildForm() {
     m_progress->setTextVisible(true);
     m_progress->setFormat(tr("step %v / %m"));
     layout->addWidget(m_progress);
-    m_progressLabel = new QLabel(tr("Not trained yet. Train (F5), or Step Node (F11) to walk through one step."), this);
+    m_progressLabel = new QLabel(
+        tr("Not trained yet. Train (F5), or Step Node (F11) to walk through one step."), this);
     m_progressLabel->setWordWrap(true);
     layout->addWidget(m_progressLabel);
     m_lastEpoch = new QLabel(this);
@@ -249,7 +264,8 @@ void TrainingPanel::buildForm() {
         if (!dataset)
             return;
         QString error;
-        core::EditScript edit{core::SetAttributeEdit{dataset->id, "batch_size", core::AttrValue(std::int64_t{value})}};
+        core::EditScript edit{core::SetAttributeEdit{dataset->id, "batch_size",
+                                                     core::AttrValue(std::int64_t{value})}};
         if (!m_document->applyEdits(edit, tr("Set batch size to %1").arg(value), &error))
             loadSettings(); // refused (training runs): show the real value again
     });
@@ -298,13 +314,16 @@ void TrainingPanel::updateDatasetSummary() {
                                 : tr("<br>Last run: %1").arg(m_controller->datasetSummary());
     const core::Node* dataset = datasetNode(m_document->graph());
     if (!dataset) {
-        m_dataset->setText(tr("<b>No Dataset node.</b> Add one (Input category) and point it at a folder of "
-                              "images and a folder of masks.") + lastRun);
+        m_dataset->setText(
+            tr("<b>No Dataset node.</b> Add one (Input category) and point it at a folder of "
+               "images and a folder of masks.") +
+            lastRun);
         return;
     }
     const core::DataProbe* probe = m_document->probeOf(dataset->id);
     if (!probe) {
-        m_dataset->setText(tr("<b>%1</b>: no folders set.").arg(QString::fromStdString(dataset->name)) + lastRun);
+        m_dataset->setText(
+            tr("<b>%1</b>: no folders set.").arg(QString::fromStdString(dataset->name)) + lastRun);
         return;
     }
     if (!probe->folderError.empty()) {
@@ -344,7 +363,8 @@ void TrainingPanel::updateActions() {
 void TrainingPanel::startTraining(bool paused) {
     QString error;
     if (!m_controller->start(paused, &error)) {
-        auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot train"), error, QMessageBox::Ok, this);
+        auto* box =
+            new QMessageBox(QMessageBox::Warning, tr("Cannot train"), error, QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open(); // never blocks the event loop
         emit statusText(error.section('\n', 0, 0));
@@ -355,7 +375,8 @@ void TrainingPanel::onBatch(const core::TrainEvent& e) {
     m_progress->setValue(static_cast<int>(std::min<qint64>(e.step, m_progress->maximum())));
     const double done = static_cast<double>(e.step - m_firstStep);
     const double total = static_cast<double>(e.epochs) * static_cast<double>(e.batches);
-    const double eta = done > 0 ? e.elapsedSeconds / done * (total - static_cast<double>(e.step)) : NAN;
+    const double eta =
+        done > 0 ? e.elapsedSeconds / done * (total - static_cast<double>(e.step)) : NAN;
     m_progressText = tr("Epoch %1/%2 · batch %3/%4 · loss %5 · %6 s/step · ETA %7")
                          .arg(e.epoch + 1)
                          .arg(e.epochs)
@@ -381,12 +402,20 @@ void TrainingPanel::onEpoch(const core::TrainEvent& e) {
                              .arg(e.epochSeconds, 0, 'f', 1));
 }
 
-QString TrainingPanel::progressText() const { return m_progressText; }
+QString TrainingPanel::progressText() const {
+    return m_progressText;
+}
 
-void TrainingPanel::showRunState(const QString& text) { m_progressLabel->setText(text); }
+void TrainingPanel::showRunState(const QString& text) {
+    m_progressLabel->setText(text);
+}
 
-QString TrainingPanel::runStateText() const { return m_progressLabel->text(); }
+QString TrainingPanel::runStateText() const {
+    return m_progressLabel->text();
+}
 
-int TrainingPanel::progressValue() const { return m_progress->value(); }
+int TrainingPanel::progressValue() const {
+    return m_progress->value();
+}
 
 } // namespace segforge::ui

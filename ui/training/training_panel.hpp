@@ -25,11 +25,11 @@ class TrainingPanel : public QWidget {
 public:
     TrainingPanel(Document* document, TrainingController* controller, QWidget* parent = nullptr);
 
-    QAction* trainAction() const { return m_train; }             ///< F5: train, or resume when paused
-    QAction* pauseAction() const { return m_pause; }             ///< F6
-    QAction* stopAction() const { return m_stop; }               ///< Shift+F5
-    QAction* stepBatchAction() const { return m_stepBatch; }     ///< F10
-    QAction* stepNodeAction() const { return m_stepNode; }       ///< F11
+    QAction* trainAction() const { return m_train; }         ///< F5: train, or resume when paused
+    QAction* pauseAction() const { return m_pause; }         ///< F6
+    QAction* stopAction() const { return m_stop; }           ///< Shift+F5
+    QAction* stepBatchAction() const { return m_stepBatch; } ///< F10
+    QAction* stepNodeAction() const { return m_stepNode; }   ///< F11
     QAction* runToBreakpointAction() const { return m_runToBreak; } ///< Ctrl+F5
     QAction* resetWeightsAction() const { return m_reset; }
     QAction* gradientViewAction() const { return m_gradientView; } ///< checkable

@@ -3,8 +3,6 @@
 #include "project/run_history_csv.hpp"
 #include "style/theme.hpp"
 
-#include <qcustomplot.h>
-
 #include <QApplication>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -13,13 +11,13 @@
 #include <QMessageBox>
 #include <QSaveFile>
 #include <QTimer>
-#include <QToolButton>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <qcustomplot.h>
 
 namespace segforge::ui {
 
@@ -28,7 +26,9 @@ namespace {
 /// Steps are whole numbers: never a tick between two of them ("1 1 1 2 2 2").
 class StepTicker : public QCPAxisTicker {
 protected:
-    double getTickStep(const QCPRange& range) override { return std::max(1.0, QCPAxisTicker::getTickStep(range)); }
+    double getTickStep(const QCPRange& range) override {
+        return std::max(1.0, QCPAxisTicker::getTickStep(range));
+    }
 };
 
 constexpr int kReplotIntervalMs = 33; // ~30 redraws a second at most
@@ -46,7 +46,8 @@ QCPRange padded(double lo, double hi, bool log) {
 
 } // namespace
 
-TrainingPlots::TrainingPlots(QWidget* parent) : QWidget(parent) {
+TrainingPlots::TrainingPlots(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
@@ -95,8 +96,9 @@ void TrainingPlots::buildPlot() {
         // The step axis is shared: panning or zooming one pane moves all three.
         for (QCPAxisRect* other : rects) {
             if (other != r)
-                connect(r->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::rangeChanged),
-                        other->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::setRange));
+                connect(
+                    r->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::rangeChanged),
+                    other->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::setRange));
         }
     }
     // Tick labels for the step only under the lowest pane; the others keep their grid.
@@ -116,7 +118,8 @@ void TrainingPlots::buildPlot() {
     };
     m_rawLoss = addGraph(m_lossRect);
     m_rawLoss->setName(tr("per step"));
-    m_rawLoss->setAntialiased(false); // thousands of short segments: aliasing is invisible, speed is not
+    m_rawLoss->setAntialiased(
+        false); // thousands of short segments: aliasing is invisible, speed is not
     m_smoothLoss = addGraph(m_lossRect);
     m_smoothLoss->setName(tr("smoothed"));
     m_valLoss = addGraph(m_lossRect);
@@ -148,12 +151,13 @@ void TrainingPlots::buildPlot() {
         sub->addElement(0, 1, new QCPLayoutElement(grid->parentPlot()));
         sub->setColumnStretchFactor(0, 0.001);
         sub->setColumnStretchFactor(1, 1);
-        sub->setMinimumSize(0, QFontMetrics(grid->parentPlot()->font()).height() + 10); // one line of text, unclipped
+        sub->setMinimumSize(0, QFontMetrics(grid->parentPlot()->font()).height() +
+                                   10); // one line of text, unclipped
     };
     legendRow(0, m_plot->legend);
     legendRow(2, m_metricLegend);
     m_metricLegend->setLayer(QStringLiteral("legend")); // now that it belongs to the plot
-    grid->setRowStretchFactor(0, 0.001); // as tall as the legend needs, no more
+    grid->setRowStretchFactor(0, 0.001);                // as tall as the legend needs, no more
     grid->setRowStretchFactor(1, 3);
     grid->setRowStretchFactor(2, 0.001);
     grid->setRowStretchFactor(3, 2);
@@ -171,7 +175,8 @@ void TrainingPlots::buildPlot() {
     // Why a pane is empty, drawn in its middle until data comes.
     m_lossNote = new QCPItemText(m_plot);
     m_metricNote = new QCPItemText(m_plot);
-    for (auto [note, rect] : {std::pair{m_lossNote, m_lossRect}, std::pair{m_metricNote, m_metricRect}}) {
+    for (auto [note, rect] :
+         {std::pair{m_lossNote, m_lossRect}, std::pair{m_metricNote, m_metricRect}}) {
         note->setClipToAxisRect(false);
         note->position->setAxisRect(rect);
         note->position->setType(QCPItemPosition::ptAxisRectRatio);
@@ -209,7 +214,8 @@ void TrainingPlots::buildToolBar() {
     smoothing->setDecimals(3);
     smoothing->setSingleStep(0.05);
     smoothing->setValue(m_smoothing);
-    smoothing->setToolTip(tr("Weight of the past in the smoothed loss (exponential moving average)"));
+    smoothing->setToolTip(
+        tr("Weight of the past in the smoothed loss (exponential moving average)"));
     connect(smoothing, &QDoubleSpinBox::valueChanged, this, &TrainingPlots::setSmoothing);
     m_toolBar->addWidget(smoothing);
     auto* spacer = new QWidget(m_toolBar);
@@ -231,15 +237,16 @@ void TrainingPlots::buildToolBar() {
     m_toolBar->addWidget(exportButton);
 
     m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(m_plot, &QWidget::customContextMenuRequested, this, [this, fit, png, csv](const QPoint& pos) {
-        QMenu menu(this);
-        menu.addAction(m_logAction);
-        menu.addAction(fit);
-        menu.addSeparator();
-        menu.addAction(png);
-        menu.addAction(csv);
-        menu.exec(m_plot->mapToGlobal(pos));
-    });
+    connect(m_plot, &QWidget::customContextMenuRequested, this,
+            [this, fit, png, csv](const QPoint& pos) {
+                QMenu menu(this);
+                menu.addAction(m_logAction);
+                menu.addAction(fit);
+                menu.addSeparator();
+                menu.addAction(png);
+                menu.addAction(csv);
+                menu.exec(m_plot->mapToGlobal(pos));
+            });
 }
 
 QColor TrainingPlots::metricColour(int index) const {
@@ -307,7 +314,8 @@ void TrainingPlots::applyColours() {
     m_rawLoss->setPen(QPen(raw, 1));
     m_smoothLoss->setPen(QPen(loss, 2.2));
     m_valLoss->setPen(QPen(val, 1.6, Qt::DashLine));
-    m_valLoss->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(val, 1.5), QBrush(base), 7));
+    m_valLoss->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(val, 1.5), QBrush(base), 7));
     const QColor lr = dark ? QColor(0xb0, 0xb8, 0xc4) : QColor(0x57, 0x60, 0x6a);
     m_lr->setPen(QPen(lr, 1.6));
     QColor lrFill = lr;
@@ -352,9 +360,10 @@ void TrainingPlots::updateNotes() {
         return;
     }
     m_metricNote->setVisible(true);
-    m_metricNote->setText(!m_hasMetric ? tr("No metric node in the graph:\nadd Dice or IoU to see them here.")
-                          : m_epochs.empty() ? tr("Validation metrics appear\nat the end of each epoch.")
-                                             : tr("No validation metrics in this run."));
+    m_metricNote->setText(
+        !m_hasMetric       ? tr("No metric node in the graph:\nadd Dice or IoU to see them here.")
+        : m_epochs.empty() ? tr("Validation metrics appear\nat the end of each epoch.")
+                           : tr("No validation metrics in this run."));
 }
 
 void TrainingPlots::setMetricDefinitions(std::map<std::string, QString> definitions) {
@@ -369,7 +378,9 @@ void TrainingPlots::setMetricDefinitions(std::map<std::string, QString> definiti
 QString TrainingPlots::metricLegendText(const std::string& name) const {
     const auto it = m_metricDefinitions.find(name);
     const QString bare = QString::fromStdString(name);
-    return it == m_metricDefinitions.end() || it->second.isEmpty() ? bare : tr("%1 (%2)").arg(bare, it->second);
+    return it == m_metricDefinitions.end() || it->second.isEmpty()
+               ? bare
+               : tr("%1 (%2)").arg(bare, it->second);
 }
 
 QCPGraph* TrainingPlots::metricGraph(const std::string& name) {
@@ -377,7 +388,8 @@ QCPGraph* TrainingPlots::metricGraph(const std::string& name) {
         if (n == name)
             return g;
     }
-    QCPGraph* g = m_plot->addGraph(m_metricRect->axis(QCPAxis::atBottom), m_metricRect->axis(QCPAxis::atLeft));
+    QCPGraph* g = m_plot->addGraph(m_metricRect->axis(QCPAxis::atBottom),
+                                   m_metricRect->axis(QCPAxis::atLeft));
     g->setName(metricLegendText(name));
     m_metricLegend->addItem(new QCPPlottableLegendItem(m_metricLegend, g));
     m_metricGraphs.emplace_back(name, g);
@@ -433,7 +445,8 @@ void TrainingPlots::addEpoch(int epoch, std::int64_t step, double trainLoss, dou
         m_lossMin = m_haveLoss ? std::min(m_lossMin, valLoss) : valLoss;
         m_lossMax = m_haveLoss ? std::max(m_lossMax, valLoss) : valLoss;
         if (valLoss > 0)
-            m_lossMinPositive = m_lossMinPositive > 0 ? std::min(m_lossMinPositive, valLoss) : valLoss;
+            m_lossMinPositive =
+                m_lossMinPositive > 0 ? std::min(m_lossMinPositive, valLoss) : valLoss;
         m_haveLoss = true;
     }
     for (const auto& [name, value] : valMetrics)
@@ -468,8 +481,12 @@ void TrainingPlots::clear() {
     scheduleReplot();
 }
 
-int TrainingPlots::stepPointCount() const { return m_rawLoss->dataCount(); }
-int TrainingPlots::epochPointCount() const { return static_cast<int>(m_epochs.size()); }
+int TrainingPlots::stepPointCount() const {
+    return m_rawLoss->dataCount();
+}
+int TrainingPlots::epochPointCount() const {
+    return static_cast<int>(m_epochs.size());
+}
 
 QStringList TrainingPlots::metricNames() const {
     QStringList out;
@@ -532,7 +549,9 @@ void TrainingPlots::fitView() {
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void TrainingPlots::userMovedView() { m_follow = false; }
+void TrainingPlots::userMovedView() {
+    m_follow = false;
+}
 
 void TrainingPlots::updateRanges() {
     if (!m_follow)
@@ -540,19 +559,23 @@ void TrainingPlots::updateRanges() {
     if (m_haveStep) {
         const double lo = static_cast<double>(m_stepMin);
         const double hi = std::max(static_cast<double>(m_stepMax), lo + 1);
-        m_lrRect->axis(QCPAxis::atBottom)->setRange(lo, hi + (hi - lo) * 0.02); // propagates to the other panes
+        m_lrRect->axis(QCPAxis::atBottom)
+            ->setRange(lo, hi + (hi - lo) * 0.02); // propagates to the other panes
     }
     if (m_haveLoss) {
         if (m_logScale && m_lossMinPositive > 0)
             m_lossRect->axis(QCPAxis::atLeft)->setRange(padded(m_lossMinPositive, m_lossMax, true));
         else if (!m_logScale)
-            m_lossRect->axis(QCPAxis::atLeft)->setRange(padded(std::min(m_lossMin, 0.0), m_lossMax, false));
+            m_lossRect->axis(QCPAxis::atLeft)
+                ->setRange(padded(std::min(m_lossMin, 0.0), m_lossMax, false));
     }
     if (m_haveLr)
         m_lrRect->axis(QCPAxis::atLeft)->setRange(padded(std::min(m_lrMin, 0.0), m_lrMax, false));
 }
 
-void TrainingPlots::scheduleReplot() { m_dirty = true; }
+void TrainingPlots::scheduleReplot() {
+    m_dirty = true;
+}
 
 void TrainingPlots::onTimer() {
     if (!m_dirty)
@@ -575,7 +598,9 @@ void TrainingPlots::flush() {
     m_plot->replot(QCustomPlot::rpImmediateRefresh);
 }
 
-int TrainingPlots::replotInterval() const { return m_timer->interval(); }
+int TrainingPlots::replotInterval() const {
+    return m_timer->interval();
+}
 
 bool TrainingPlots::exportPng(const QString& path, int w, int h) {
     updateRanges();
@@ -596,21 +621,22 @@ bool TrainingPlots::exportCsv(const QString& path) const {
     if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
         return false;
     const std::string text = core::RunHistoryCsv::stepTable(history).table(history, m_smoothed);
-    if (file.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()))
+    if (file.write(text.data(), static_cast<qint64>(text.size())) !=
+        static_cast<qint64>(text.size()))
         return false;
     return file.commit();
 }
 
 void TrainingPlots::exportPngInteractive() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export plots"), QStringLiteral("training.png"),
-                                                      tr("PNG image (*.png)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export plots"), QStringLiteral("training.png"), tr("PNG image (*.png)"));
     if (!path.isEmpty() && !exportPng(path))
         QMessageBox::warning(this, tr("Export plots"), tr("Could not write %1.").arg(path));
 }
 
 void TrainingPlots::exportCsvInteractive() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export training data"),
-                                                      QStringLiteral("training.csv"), tr("CSV (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export training data"), QStringLiteral("training.csv"), tr("CSV (*.csv)"));
     if (!path.isEmpty() && !exportCsv(path))
         QMessageBox::warning(this, tr("Export training data"), tr("Could not write %1.").arg(path));
 }

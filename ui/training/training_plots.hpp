@@ -5,7 +5,6 @@
 #include <QColor>
 #include <QString>
 #include <QWidget>
-
 #include <cstdint>
 #include <map>
 #include <string>

@@ -7,7 +7,9 @@
 
 namespace segforge::ui {
 
-WheelGuard::WheelGuard(QWidget* widget) : QObject(widget), m_widget(widget) {
+WheelGuard::WheelGuard(QWidget* widget)
+    : QObject(widget)
+    , m_widget(widget) {
     widget->setFocusPolicy(Qt::ClickFocus);
     widget->installEventFilter(this);
 }

@@ -26,7 +26,8 @@ void rememberDialogPath(const QString& chosen) {
     if (chosen.isEmpty())
         return;
     const QFileInfo info(chosen);
-    QSettings().setValue(kLastFolderKey, info.isDir() ? info.absoluteFilePath() : info.absolutePath());
+    QSettings().setValue(kLastFolderKey,
+                         info.isDir() ? info.absoluteFilePath() : info.absolutePath());
 }
 
 } // namespace segforge::ui

@@ -13,11 +13,12 @@ namespace segforge::ui {
 
 namespace {
 const char* kDismissedKey = "hints/firstRunDismissed";
-constexpr int kMargin = 12;  ///< from the canvas's edges
-constexpr int kWidth = 340;  ///< narrow enough for a 1280×720 canvas with its docks
+constexpr int kMargin = 12; ///< from the canvas's edges
+constexpr int kWidth = 340; ///< narrow enough for a 1280×720 canvas with its docks
 } // namespace
 
-FirstRunHint::FirstRunHint(QWidget* canvas) : QFrame(canvas) {
+FirstRunHint::FirstRunHint(QWidget* canvas)
+    : QFrame(canvas) {
     setObjectName("first-run-hint");
     setFrameShape(QFrame::StyledPanel);
     setAutoFillBackground(true); // readable over wires and nodes
@@ -64,7 +65,9 @@ FirstRunHint::FirstRunHint(QWidget* canvas) : QFrame(canvas) {
     hide();
 }
 
-bool FirstRunHint::dismissed() { return QSettings().value(kDismissedKey, false).toBool(); }
+bool FirstRunHint::dismissed() {
+    return QSettings().value(kDismissedKey, false).toBool();
+}
 
 bool FirstRunHint::offer() {
     if (dismissed())
@@ -88,7 +91,8 @@ void FirstRunHint::place() {
     const QWidget* canvas = parentWidget();
     const int width = std::min(kWidth, canvas->width() - 2 * kMargin);
     setFixedWidth(std::max(200, width));
-    setFixedHeight(heightForWidth(this->width()) > 0 ? heightForWidth(this->width()) : sizeHint().height());
+    setFixedHeight(heightForWidth(this->width()) > 0 ? heightForWidth(this->width())
+                                                     : sizeHint().height());
     move(kMargin, kMargin);
 }
 

@@ -6,7 +6,6 @@
 #include <QLinearGradient>
 #include <QPainter>
 #include <QPainterPath>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -27,7 +26,8 @@ constexpr double kThinnest = 1.0, kThickest = 8.0;
 /// along the log scale between the step's smallest and largest norm.
 class Ramp : public QWidget {
 public:
-    explicit Ramp(QWidget* parent) : QWidget(parent) {
+    explicit Ramp(QWidget* parent)
+        : QWidget(parent) {
         setObjectName("gradient-ramp");
         setMinimumSize(120, 14);
         setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
@@ -54,7 +54,8 @@ protected:
 
 } // namespace
 
-GradientLegend::GradientLegend(QWidget* canvas) : QFrame(canvas) {
+GradientLegend::GradientLegend(QWidget* canvas)
+    : QFrame(canvas) {
     setObjectName("gradient-legend");
     setFrameShape(QFrame::StyledPanel);
     setAutoFillBackground(true); // readable over the wires it explains
@@ -75,18 +76,26 @@ GradientLegend::GradientLegend(QWidget* canvas) : QFrame(canvas) {
     grid->addWidget(m_ramp, 1, 1);
     grid->addWidget(m_max, 1, 2);
     grid->addWidget(m_width, 2, 0, 1, 3);
-    setToolTip(tr("Gradient view (Ctrl+G): each wire is coloured and thickened by the L2 norm of the loss "
-                  "gradient on it after the latest step, on a log scale between the smallest and the largest."));
+    setToolTip(
+        tr("Gradient view (Ctrl+G): each wire is coloured and thickened by the L2 norm of the loss "
+           "gradient on it after the latest step, on a log scale between the smallest and the "
+           "largest."));
     canvas->installEventFilter(this);
     setNorms({}, 0);
     hide();
 }
 
-QString GradientLegend::formatNorm(double norm) { return QString::number(norm, 'g', 3); }
+QString GradientLegend::formatNorm(double norm) {
+    return QString::number(norm, 'g', 3);
+}
 
-QString GradientLegend::minText() const { return m_min->text(); }
+QString GradientLegend::minText() const {
+    return m_min->text();
+}
 
-QString GradientLegend::maxText() const { return m_max->text(); }
+QString GradientLegend::maxText() const {
+    return m_max->text();
+}
 
 void GradientLegend::setNorms(const std::map<core::PortRef, double>& norms, qint64 step) {
     // The extremes the canvas places the wires between (GraphScene::applyTrainingLook).

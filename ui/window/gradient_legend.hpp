@@ -3,7 +3,6 @@
 #include "graph/graph.hpp"
 
 #include <QFrame>
-
 #include <map>
 #include <optional>
 
@@ -24,7 +23,8 @@ public:
 
     /// The norms the wires are drawn with, after training step `step`.
     void setNorms(const std::map<core::PortRef, double>& norms, qint64 step);
-    /// The extremes shown (positive, finite norms only, as the wires use), or nullopt before a step.
+    /// The extremes shown (positive, finite norms only, as the wires use), or nullopt before a
+    /// step.
     std::optional<std::pair<double, double>> range() const { return m_range; }
     QString minText() const;
     QString maxText() const;

@@ -14,18 +14,18 @@
 #include "scene/graph_scene.hpp"
 #include "scene/graph_view.hpp"
 #include "scene/group_actions.hpp"
+#include "style/application_style.hpp"
 #include "style/theme.hpp"
 #include "training/training_controller.hpp"
-#include "style/application_style.hpp"
+#include "util/constants.hpp"
+#include "util/version.hpp"
 #include "window/dialog_folder.hpp"
 #include "window/first_run_hint.hpp"
-#include "window/template_dialog.hpp"
 #include "window/shortcuts_dialog.hpp"
+#include "window/template_dialog.hpp"
 #include "window/toolbar_icons.hpp"
 #include "window/training_workbench.hpp"
 #include "window/workspaces.hpp"
-#include "util/constants.hpp"
-#include "util/version.hpp"
 
 #include <QAction>
 #include <QApplication>
@@ -47,7 +47,6 @@
 #include <QTabBar>
 #include <QTimer>
 #include <QToolBar>
-
 #include <algorithm>
 
 namespace segforge::ui {
@@ -55,11 +54,14 @@ namespace segforge::ui {
 namespace {
 
 /// ".segforge", as a QString.
-QString projectExtension() { return QString::fromLatin1(kProjectExtension); }
+QString projectExtension() {
+    return QString::fromLatin1(kProjectExtension);
+}
 
 } // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent) {
     m_document = new Document(this);
     m_scene = new GraphScene(m_document, this);
     m_view = new GraphView(m_scene, this);
@@ -78,25 +80,32 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_view, &GraphView::zoomChanged, this, &MainWindow::updateStatus);
     connect(m_document, &Document::dirtyChanged, this, &MainWindow::updateTitle);
     connect(m_document, &Document::filePathChanged, this, &MainWindow::updateTitle);
-    connect(m_training->controller(), &TrainingController::weightsChanged, this, &MainWindow::updateTitle);
-    connect(m_training->controller(), &TrainingController::autosavePoint, this, &MainWindow::autosaveWeights);
-    connect(m_document, &Document::projectReplaced, this, [this] { QTimer::singleShot(0, m_view, &GraphView::showStart); });
+    connect(m_training->controller(), &TrainingController::weightsChanged, this,
+            &MainWindow::updateTitle);
+    connect(m_training->controller(), &TrainingController::autosavePoint, this,
+            &MainWindow::autosaveWeights);
+    connect(m_document, &Document::projectReplaced, this,
+            [this] { QTimer::singleShot(0, m_view, &GraphView::showStart); });
     connect(m_scene, &GraphScene::currentNodeChanged, m_properties, &PropertiesPanel::showNode);
-    connect(m_scene, &GraphScene::statusMessage, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+    connect(m_scene, &GraphScene::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 4000); });
     connect(m_diagnostics, &DiagnosticsPanel::nodeActivated, this, [this](core::NodeId id) {
         m_scene->selectNode(id);
         m_view->centerOnNode(id);
     });
     connect(m_palette, &PalettePanel::opActivated, this, [this](const QString& op) {
-        m_scene->addNodeAt(op.toStdString(), m_view->mapToScene(m_view->viewport()->rect().center()));
+        m_scene->addNodeAt(op.toStdString(),
+                           m_view->mapToScene(m_view->viewport()->rect().center()));
     });
-    connect(m_view, &GraphView::quickAddAt, this, [this](QPointF p) { showQuickAdd(p, std::nullopt, {}); });
-    connect(m_scene, &GraphScene::quickAddRequested, this, [this](QPointF p, std::optional<core::PortRef> from) {
-        if (from)
-            showQuickAdd(p, from->node, QString::fromStdString(from->port));
-        else
-            showQuickAdd(p, std::nullopt, {});
-    });
+    connect(m_view, &GraphView::quickAddAt, this,
+            [this](QPointF p) { showQuickAdd(p, std::nullopt, {}); });
+    connect(m_scene, &GraphScene::quickAddRequested, this,
+            [this](QPointF p, std::optional<core::PortRef> from) {
+                if (from)
+                    showQuickAdd(p, from->node, QString::fromStdString(from->port));
+                else
+                    showQuickAdd(p, std::nullopt, {});
+            });
     connect(m_quickAdd, &QuickAddPopup::opChosen, this, [this](const QString& op) {
         std::optional<core::PortRef> from;
         if (m_quickAddFrom)
@@ -125,14 +134,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-    if (m_autosave->isActive()) // closed without closeEvent (scripts, tests): keep the pending edits
+    if (m_autosave
+            ->isActive()) // closed without closeEvent (scripts, tests): keep the pending edits
         autosave();
     m_document->undoStack()->disconnect(this);
     m_document->disconnect(this);
 }
 
 void MainWindow::createDocks() {
-    auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area, const QString& name) {
+    auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area,
+                       const QString& name) {
         auto* d = new QDockWidget(title, this);
         d->setObjectName(name);
         d->setWidget(w);
@@ -148,7 +159,8 @@ void MainWindow::createDocks() {
     Workspaces::Docks docks;
     docks.palette = dock(tr("Palette"), m_palette, Qt::LeftDockWidgetArea, "palette");
     docks.properties = dock(tr("Properties"), m_properties, Qt::RightDockWidgetArea, "properties");
-    docks.diagnostics = dock(tr("Diagnostics"), m_diagnostics, Qt::RightDockWidgetArea, "diagnostics");
+    docks.diagnostics =
+        dock(tr("Diagnostics"), m_diagnostics, Qt::RightDockWidgetArea, "diagnostics");
     docks.summary = dock(tr("Model summary"), m_summary, Qt::RightDockWidgetArea, "summary");
     m_training = new TrainingWorkbench(this, m_document, m_scene, m_view, m_diagnostics);
     docks.training = m_training->trainingDock();
@@ -159,14 +171,16 @@ void MainWindow::createDocks() {
     // Only Build's docks from the start: all of them at once would ask for a
     // window taller than a laptop's screen before the first show.
     m_workspaces->arrange();
-    connect(m_training, &TrainingWorkbench::trainingStarted, m_workspaces, &Workspaces::trainingStarted);
+    connect(m_training, &TrainingWorkbench::trainingStarted, m_workspaces,
+            &Workspaces::trainingStarted);
     connect(m_training, &TrainingWorkbench::inspectorWanted, this, [this] {
         if (!m_training->inspectorDock()->isVisible())
             m_workspaces->switchTo(Workspace::Inspect);
     });
     connect(m_training, &TrainingWorkbench::statusText, this,
             [this](const QString& text, int ms) { statusBar()->showMessage(text, ms); });
-    connect(m_document, &Document::projectReplaced, m_training, &TrainingWorkbench::projectReplaced);
+    connect(m_document, &Document::projectReplaced, m_training,
+            &TrainingWorkbench::projectReplaced);
 }
 
 void MainWindow::showEvent(QShowEvent* event) {
@@ -189,21 +203,26 @@ void MainWindow::createActions() {
     QAction* newAct = add(file, tr("&New"), QKeySequence::New, [this] { newEmpty(); });
     newAct->setObjectName("new-empty");
     newAct->setIcon(style()->standardIcon(QStyle::SP_FileIcon));
-    newAct->setToolTip(tr("New empty project (%1)").arg(newAct->shortcut().toString(QKeySequence::NativeText)));
-    add(file, tr("New from &Template…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), [this] { newFromTemplate(); })
-        ->setObjectName("new-from-template");
+    newAct->setToolTip(
+        tr("New empty project (%1)").arg(newAct->shortcut().toString(QKeySequence::NativeText)));
+    add(file, tr("New from &Template…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), [this] {
+        newFromTemplate();
+    })->setObjectName("new-from-template");
     QAction* openAct = add(file, tr("&Open…"), QKeySequence::Open, [this] { openDialog(); });
     openAct->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
-    add(file, tr("&Import Keras Model…"), QKeySequence(Qt::CTRL | Qt::Key_I), [this] { importKerasDialog(); });
+    add(file, tr("&Import Keras Model…"), QKeySequence(Qt::CTRL | Qt::Key_I),
+        [this] { importKerasDialog(); });
     QAction* saveAct = add(file, tr("&Save"), QKeySequence::Save, [this] { save(); });
     saveAct->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
     add(file, tr("Save &As…"), QKeySequence::SaveAs, [this] { saveAs(); });
     file->addSeparator();
-    add(file, tr("&Export Weights…"), QKeySequence(), [this] { m_training->exportWeightsDialog(); })
-        ->setStatusTip(tr("Write the trained weights as safetensors, under the graph's layer names"));
-    add(file, tr("Im&port Weights…"), QKeySequence(), [this] { m_training->importWeightsDialog(); })
-        ->setStatusTip(tr("Load safetensors weights by layer name; what does not fit is reported"));
+    add(file, tr("&Export Weights…"), QKeySequence(), [this] {
+        m_training->exportWeightsDialog();
+    })->setStatusTip(tr("Write the trained weights as safetensors, under the graph's layer names"));
+    add(file, tr("Im&port Weights…"), QKeySequence(), [this] {
+        m_training->importWeightsDialog();
+    })->setStatusTip(tr("Load safetensors weights by layer name; what does not fit is reported"));
     file->addSeparator();
     add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
 
@@ -221,8 +240,10 @@ void MainWindow::createActions() {
         // buttons around): what would be undone is said in the tooltip.
         const QString undoKey = undo->shortcut().toString(QKeySequence::NativeText);
         const QString redoKey = redo->shortcut().toString(QKeySequence::NativeText);
-        undo->setToolTip(stack->canUndo() ? tr("Undo %1 (%2)").arg(stack->undoText(), undoKey) : tr("Nothing to undo"));
-        redo->setToolTip(stack->canRedo() ? tr("Redo %1 (%2)").arg(stack->redoText(), redoKey) : tr("Nothing to redo"));
+        undo->setToolTip(stack->canUndo() ? tr("Undo %1 (%2)").arg(stack->undoText(), undoKey)
+                                          : tr("Nothing to undo"));
+        redo->setToolTip(stack->canRedo() ? tr("Redo %1 (%2)").arg(stack->redoText(), redoKey)
+                                          : tr("Nothing to redo"));
         undo->setStatusTip(undo->toolTip());
         redo->setStatusTip(redo->toolTip());
     };
@@ -236,21 +257,24 @@ void MainWindow::createActions() {
     updateUndo();
     edit->addSeparator();
     add(edit, tr("&Copy"), QKeySequence::Copy, [this] { m_scene->copySelection(); });
-    add(edit, tr("&Paste"), QKeySequence::Paste, [this] { m_scene->pasteAt(m_view->cursorScenePos()); });
-    add(edit, tr("D&uplicate"), QKeySequence(Qt::CTRL | Qt::Key_D), [this] { m_scene->duplicateSelection(); });
-    QAction* del = add(edit, tr("&Delete"), QKeySequence::Delete, [this] { m_scene->deleteSelection(); });
+    add(edit, tr("&Paste"), QKeySequence::Paste,
+        [this] { m_scene->pasteAt(m_view->cursorScenePos()); });
+    add(edit, tr("D&uplicate"), QKeySequence(Qt::CTRL | Qt::Key_D),
+        [this] { m_scene->duplicateSelection(); });
+    QAction* del =
+        add(edit, tr("&Delete"), QKeySequence::Delete, [this] { m_scene->deleteSelection(); });
     del->setShortcuts({QKeySequence::Delete, QKeySequence(Qt::Key_Backspace)});
     add(edit, tr("Select &All"), QKeySequence::SelectAll, [this] {
         for (QGraphicsItem* item : m_scene->items())
             item->setSelected(true);
     });
-    add(edit, tr("Add &Node…"), QKeySequence(Qt::Key_A | Qt::SHIFT), [this] {
-        showQuickAdd(m_view->cursorScenePos(), std::nullopt, {});
-    });
+    add(edit, tr("Add &Node…"), QKeySequence(Qt::Key_A | Qt::SHIFT),
+        [this] { showQuickAdd(m_view->cursorScenePos(), std::nullopt, {}); });
     addGroupActions(edit, this, m_scene);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    QAction* fit = add(view, tr("&Fit Graph"), QKeySequence(Qt::Key_F), [this] { m_view->fitAll(); });
+    QAction* fit =
+        add(view, tr("&Fit Graph"), QKeySequence(Qt::Key_F), [this] { m_view->fitAll(); });
     fit->setIcon(toolbarIcon(ToolbarIcon::Fit));
     fit->setIconText(tr("Fit"));
     fit->setToolTip(tr("Fit the whole graph in view (F)"));
@@ -261,7 +285,8 @@ void MainWindow::createActions() {
         updateStatus();
     });
     view->addSeparator();
-    QAction* layout = add(view, tr("Auto &Layout"), QKeySequence(Qt::CTRL | Qt::Key_L), [this] { autoLayout(); });
+    QAction* layout =
+        add(view, tr("Auto &Layout"), QKeySequence(Qt::CTRL | Qt::Key_L), [this] { autoLayout(); });
     layout->setIcon(toolbarIcon(ToolbarIcon::Layout));
     layout->setIconText(tr("Layout"));
     layout->setToolTip(tr("Lay the graph out again (Ctrl+L, one undoable step)"));
@@ -296,11 +321,12 @@ void MainWindow::createActions() {
     help->addAction(tr("&Getting Started"), this, [this] { m_firstRunHint->showHint(); })
         ->setObjectName("first-run-hint");
     help->addAction(tr("&About SegForge"), this, [this] {
-        QMessageBox::about(this, tr("About SegForge"),
-                           tr("<b>SegForge</b> %1<br>Build segmentation networks as graphs and see the "
-                              "tensor type on every wire. Mistakes are caught on the canvas, explained, "
-                              "and fixable with one click.")
-                               .arg(QString::fromLatin1(kVersion)));
+        QMessageBox::about(
+            this, tr("About SegForge"),
+            tr("<b>SegForge</b> %1<br>Build segmentation networks as graphs and see the "
+               "tensor type on every wire. Mistakes are caught on the canvas, explained, "
+               "and fixable with one click.")
+                .arg(QString::fromLatin1(kVersion)));
     });
 
     QToolBar* bar = addToolBar(tr("Main"));
@@ -334,7 +360,8 @@ void MainWindow::setDarkTheme(bool dark) {
     m_document->recheck(); // repaint everything in the new colours
 }
 
-void MainWindow::showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode, const QString& fromPort) {
+void MainWindow::showQuickAdd(QPointF scenePos, std::optional<qint64> fromNode,
+                              const QString& fromPort) {
     m_quickAddScenePos = scenePos;
     std::optional<core::TensorType> type;
     if (fromNode) {
@@ -369,7 +396,8 @@ bool MainWindow::maybeSave() {
     const bool running = c->trainingActive();
     const bool edits = m_document->isDirty();
     const bool weights = c->weightsModified() && c->hasWeights();
-    const bool weightsDropped = c->weightsModified() && !c->hasWeights(); // Reset Weights since the save
+    const bool weightsDropped =
+        c->weightsModified() && !c->hasWeights(); // Reset Weights since the save
     if (!running && !edits && !weights && !weightsDropped)
         return true;
     const QString name = m_document->displayName();
@@ -384,10 +412,13 @@ bool MainWindow::maybeSave() {
                                   : tr("%1 has %2.").arg(name, what.join(tr(" and ")));
     QString details;
     if (running)
-        details = tr("Training stops first; the weights of the last finished step are kept.") + "\n";
-    details += c->hasWeights() ? tr("Save writes the project and its weights beside it; Discard loses what is not saved.")
+        details =
+            tr("Training stops first; the weights of the last finished step are kept.") + "\n";
+    details += c->hasWeights() ? tr("Save writes the project and its weights beside it; Discard "
+                                    "loses what is not saved.")
                                : tr("Discard loses what is not saved.");
-    const QString question = tr("Save the project%1?").arg(c->hasWeights() ? tr(" with its weights") : QString());
+    const QString question =
+        tr("Save the project%1?").arg(c->hasWeights() ? tr(" with its weights") : QString());
     const QString title = running ? tr("Training is running") : tr("Unsaved work");
     QMessageBox::StandardButton answer;
     if (m_savePrompt) {
@@ -433,8 +464,9 @@ bool MainWindow::openFile(const QString& path, QString* error, bool quiet) {
         if (error)
             *error = why;
         if (!quiet)
-            QMessageBox::critical(this, tr("Cannot open %1").arg(QFileInfo(path).fileName()),
-                                  tr("The file was not opened; your current document is unchanged.\n\n%1").arg(why));
+            QMessageBox::critical(
+                this, tr("Cannot open %1").arg(QFileInfo(path).fileName()),
+                tr("The file was not opened; your current document is unchanged.\n\n%1").arg(why));
         statusBar()->showMessage(tr("Could not open %1").arg(path), 6000);
         return false;
     }
@@ -447,8 +479,9 @@ bool MainWindow::openFile(const QString& path, QString* error, bool quiet) {
 void MainWindow::openDialog() {
     if (!maybeSave())
         return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), dialogStartFolder(),
-                                                      tr("SegForge projects (*%1);;All files (*)").arg(projectExtension()));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open project"), dialogStartFolder(),
+        tr("SegForge projects (*%1);;All files (*)").arg(projectExtension()));
     if (path.isEmpty())
         return;
     rememberDialogPath(path);
@@ -458,9 +491,9 @@ void MainWindow::openDialog() {
 void MainWindow::importKerasDialog() {
     if (!maybeSave())
         return;
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Import Keras model"), dialogStartFolder(),
-        tr("Keras models (*.json *.keras);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Import Keras model"), dialogStartFolder(),
+                                     tr("Keras models (*.json *.keras);;All files (*)"));
     if (path.isEmpty())
         return;
     rememberDialogPath(path);
@@ -481,14 +514,17 @@ bool MainWindow::importKeras(const QString& path, QString* error, bool quiet) {
         if (error)
             *error = lines.join('\n');
         if (!quiet)
-            QMessageBox::critical(this, tr("Cannot import %1").arg(QFileInfo(path).fileName()),
-                                  tr("The model was not imported; your current document is unchanged.\n\n%1")
-                                      .arg(lines.join('\n')));
+            QMessageBox::critical(
+                this, tr("Cannot import %1").arg(QFileInfo(path).fileName()),
+                tr("The model was not imported; your current document is unchanged.\n\n%1")
+                    .arg(lines.join('\n')));
         statusBar()->showMessage(tr("Could not import %1").arg(path), 6000);
         return false;
     }
     m_document->resetUnsaved(std::move(*imported.project));
-    QString note = tr("Imported %1: %2 layers").arg(QFileInfo(path).fileName()).arg(m_document->graph().nodeCount());
+    QString note = tr("Imported %1: %2 layers")
+                       .arg(QFileInfo(path).fileName())
+                       .arg(m_document->graph().nodeCount());
     if (!imported.warnings.empty())
         note += tr(" — %n warning(s), first: %1", "", static_cast<int>(imported.warnings.size()))
                     .arg(QString::fromStdString(imported.warnings.front()));
@@ -506,7 +542,8 @@ bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {
         return false;
     };
     TrainingController* c = m_training->controller();
-    const bool samePlace = QFileInfo(path).absoluteFilePath() == QFileInfo(m_document->filePath()).absoluteFilePath();
+    const bool samePlace =
+        QFileInfo(path).absoluteFilePath() == QFileInfo(m_document->filePath()).absoluteFilePath();
     std::optional<core::WeightsSection> section = m_document->project().weights;
     QString note;
     if (c->hasWeights()) {
@@ -514,7 +551,8 @@ bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {
         if (c->weightsModified() || !samePlace || !section) {
             core::SavedWeights saved = c->saveWeights(path);
             if (!saved.section)
-                return fail(tr("The weights were not saved, nor the project: %1").arg(QString::fromStdString(saved.error)));
+                return fail(tr("The weights were not saved, nor the project: %1")
+                                .arg(QString::fromStdString(saved.error)));
             section = saved.section;
             note = QString::fromStdString(saved.note);
         }
@@ -529,8 +567,9 @@ bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {
         c->markWeightsSaved();
     scheduleAutosave(); // nothing unsaved now: the recovery copy and its weights go
     addRecent(path);
-    QString message = section ? tr("Saved %1 with its weights (step %2)").arg(path).arg(section->step)
-                              : tr("Saved %1").arg(path);
+    QString message = section
+                          ? tr("Saved %1 with its weights (step %2)").arg(path).arg(section->step)
+                          : tr("Saved %1").arg(path);
     if (!note.isEmpty())
         message += " — " + note;
     statusBar()->showMessage(message, 6000);
@@ -545,10 +584,12 @@ bool MainWindow::save() {
 
 bool MainWindow::saveAs() {
     // The file's own name in its folder; an untitled project starts in the last folder used.
-    const QString name = m_document->filePath().isEmpty() ? tr("untitled") + projectExtension()
-                                                          : QFileInfo(m_document->filePath()).fileName();
-    QString path = QFileDialog::getSaveFileName(this, tr("Save project"), dialogStartFolder() + "/" + name,
-                                                tr("SegForge projects (*%1)").arg(projectExtension()));
+    const QString name = m_document->filePath().isEmpty()
+                             ? tr("untitled") + projectExtension()
+                             : QFileInfo(m_document->filePath()).fileName();
+    QString path =
+        QFileDialog::getSaveFileName(this, tr("Save project"), dialogStartFolder() + "/" + name,
+                                     tr("SegForge projects (*%1)").arg(projectExtension()));
     if (path.isEmpty())
         return false;
     rememberDialogPath(path);
@@ -562,7 +603,8 @@ bool MainWindow::newEmpty() {
         return false;
     // Untitled: Save asks where, so the project that was open (the sample) is never overwritten.
     m_document->reset(core::Project{}, QString());
-    statusBar()->showMessage(tr("New empty project: add nodes from the palette, or double-click the canvas"), 8000);
+    statusBar()->showMessage(
+        tr("New empty project: add nodes from the palette, or double-click the canvas"), 8000);
     return true;
 }
 
@@ -584,11 +626,17 @@ void MainWindow::autoLayout() {
         QTimer::singleShot(0, m_view, &GraphView::fitAll);
 }
 
-bool MainWindow::offerFirstRunHint() { return m_firstRunHint->offer(); }
+bool MainWindow::offerFirstRunHint() {
+    return m_firstRunHint->offer();
+}
 
-QString MainWindow::dialogStartFolder() const { return dialogFolder(m_document->filePath()); }
+QString MainWindow::dialogStartFolder() const {
+    return dialogFolder(m_document->filePath());
+}
 
-QString MainWindow::recoveryPath() const { return m_recovery->path(); }
+QString MainWindow::recoveryPath() const {
+    return m_recovery->path();
+}
 
 void MainWindow::scheduleAutosave() {
     if (!m_recoveryDecided)
@@ -607,13 +655,17 @@ void MainWindow::scheduleAutosave() {
     if (!m_autosave->isActive())
         m_unsavedSince.start();
     const qint64 waited = m_unsavedSince.elapsed();
-    m_autosave->start(static_cast<int>(std::clamp<qint64>(kAutosaveMaxDelayMs - waited, 0, kAutosaveDelayMs)));
+    m_autosave->start(
+        static_cast<int>(std::clamp<qint64>(kAutosaveMaxDelayMs - waited, 0, kAutosaveDelayMs)));
 }
 
-int MainWindow::autosaveDueInMs() const { return m_autosave->isActive() ? m_autosave->remainingTime() : -1; }
+int MainWindow::autosaveDueInMs() const {
+    return m_autosave->isActive() ? m_autosave->remainingTime() : -1;
+}
 
 void MainWindow::autosave() {
-    if (m_recoveryDecided && m_document->isDirty()) // the copy is serialised and written off the GUI thread
+    if (m_recoveryDecided &&
+        m_document->isDirty()) // the copy is serialised and written off the GUI thread
         m_recovery->write(m_document->project(), m_document->filePath());
 }
 
@@ -631,16 +683,20 @@ void MainWindow::offerRecovery() {
     if (!recover && QGuiApplication::platformName() == "offscreen")
         return; // nobody to ask: leave the work where it is
     if (!recover) {
-        const QString what = source.isEmpty() ? tr("an untitled project") : QFileInfo(source).fileName();
-        QMessageBox box(QMessageBox::Question, tr("Recover unsaved work?"),
-                        recovered ? tr("SegForge did not close cleanly. Unsaved work on %1 was kept (%2).\n\n"
-                                       "Recover it? It opens as modified; the recovery copy is kept until you "
-                                       "save.")
-                                        .arg(what, QFileInfo(recoveryPath()).lastModified().toString())
-                                  : tr("SegForge did not close cleanly, but the recovery copy cannot be read:\n%1")
-                                        .arg(why),
-                        QMessageBox::NoButton, this);
-        QPushButton* yes = recovered ? box.addButton(tr("Recover"), QMessageBox::AcceptRole) : nullptr;
+        const QString what =
+            source.isEmpty() ? tr("an untitled project") : QFileInfo(source).fileName();
+        QMessageBox box(
+            QMessageBox::Question, tr("Recover unsaved work?"),
+            recovered
+                ? tr("SegForge did not close cleanly. Unsaved work on %1 was kept (%2).\n\n"
+                     "Recover it? It opens as modified; the recovery copy is kept until you "
+                     "save.")
+                      .arg(what, QFileInfo(recoveryPath()).lastModified().toString())
+                : tr("SegForge did not close cleanly, but the recovery copy cannot be read:\n%1")
+                      .arg(why),
+            QMessageBox::NoButton, this);
+        QPushButton* yes =
+            recovered ? box.addButton(tr("Recover"), QMessageBox::AcceptRole) : nullptr;
         box.addButton(tr("Discard"), QMessageBox::DestructiveRole);
         if (yes)
             box.setDefaultButton(yes);
@@ -664,8 +720,8 @@ void MainWindow::offerRecovery() {
 
 void MainWindow::autosaveWeights() {
     TrainingController* c = m_training->controller();
-    if (!m_weightsAutosave || !m_recoveryDecided || m_autosavingWeights || !c->hasWeights() || !c->weightsModified() ||
-        c->weightsGeneration() == m_autosavedWeights)
+    if (!m_weightsAutosave || !m_recoveryDecided || m_autosavingWeights || !c->hasWeights() ||
+        !c->weightsModified() || c->weightsGeneration() == m_autosavedWeights)
         return;
     // Stepping batch by batch pauses after each one: a copy at most every 10 s
     // then (epoch ends and the end of a run are always written).
@@ -676,7 +732,9 @@ void MainWindow::autosaveWeights() {
     const core::SavedWeights saved = c->saveWeights(m_recovery->path());
     m_autosavingWeights = false;
     if (!saved.section) {
-        statusBar()->showMessage(tr("Autosave of the weights failed: %1").arg(QString::fromStdString(saved.error)), 8000);
+        statusBar()->showMessage(
+            tr("Autosave of the weights failed: %1").arg(QString::fromStdString(saved.error)),
+            8000);
         return;
     }
     m_autosavedWeights = c->weightsGeneration();
@@ -721,10 +779,13 @@ void MainWindow::updateRecentMenu() {
     m_recentMenu->clear();
     const QStringList recent = QSettings().value("recentFiles").toStringList();
     for (const QString& path : recent) {
-        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] {
-            if (maybeSave())
-                openFile(path);
-        })->setToolTip(path);
+        m_recentMenu
+            ->addAction(QFileInfo(path).fileName(), this,
+                        [this, path] {
+                            if (maybeSave())
+                                openFile(path);
+                        })
+            ->setToolTip(path);
     }
     m_recentMenu->setEnabled(!recent.isEmpty());
 }

@@ -1,10 +1,8 @@
 #pragma once
 
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QMessageBox>
-
-#include <QElapsedTimer>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,7 +60,8 @@ public:
     bool maybeSave();
     /// Replaces the Save / Discard / Cancel question (tests, scripts). It gets
     /// the title and the text and answers Save, Discard or Cancel.
-    using SavePrompt = std::function<QMessageBox::StandardButton(const QString& title, const QString& text)>;
+    using SavePrompt =
+        std::function<QMessageBox::StandardButton(const QString& title, const QString& text)>;
     void setSavePrompt(SavePrompt prompt) { m_savePrompt = std::move(prompt); }
     /// Whether trained weights are autosaved into the recovery slot (on by
     /// default; off for scripted runs such as --screenshot, which are no work

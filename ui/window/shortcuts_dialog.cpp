@@ -8,7 +8,6 @@
 #include <QMenuBar>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-
 #include <functional>
 
 namespace segforge::ui {
@@ -46,7 +45,8 @@ QList<ShortcutsDialog::Row> ShortcutsDialog::collect(QMainWindow* window) {
     return rows;
 }
 
-ShortcutsDialog::ShortcutsDialog(QMainWindow* window, QWidget* parent) : QDialog(parent) {
+ShortcutsDialog::ShortcutsDialog(QMainWindow* window, QWidget* parent)
+    : QDialog(parent) {
     setWindowTitle(tr("Keyboard Shortcuts"));
     setObjectName("shortcuts-dialog");
     auto* tree = new QTreeWidget(this);

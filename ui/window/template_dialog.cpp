@@ -12,7 +12,8 @@
 
 namespace segforge::ui {
 
-TemplateDialog::TemplateDialog(QWidget* parent) : QDialog(parent) {
+TemplateDialog::TemplateDialog(QWidget* parent)
+    : QDialog(parent) {
     setWindowTitle(tr("New U-Net from template"));
     auto* form = new QFormLayout(this);
     auto spin = [this](int lo, int hi, int value, int step = 1) {
@@ -62,7 +63,8 @@ core::UNetOptions TemplateDialog::options() const {
     o.channels = m_channels->value();
     o.classes = m_classes->value();
     o.batchnorm = m_batchnorm->isChecked();
-    o.up = core::parseUpMode(m_up->currentData().toString().toStdString()).value_or(core::UNetOptions::Up::Transpose);
+    o.up = core::parseUpMode(m_up->currentData().toString().toStdString())
+               .value_or(core::UNetOptions::Up::Transpose);
     return o;
 }
 
@@ -76,12 +78,15 @@ void TemplateDialog::setOptions(const core::UNetOptions& o) {
     m_up->setCurrentIndex(std::max(0, m_up->findData(QString::fromUtf8(core::upModeName(o.up)))));
 }
 
-QString TemplateDialog::previewText() const { return m_preview->text(); }
+QString TemplateDialog::previewText() const {
+    return m_preview->text();
+}
 
 void TemplateDialog::updatePreview() {
     auto made = core::makeUNetProject(options());
     if (auto* err = std::get_if<std::string>(&made)) {
-        m_preview->setText("<span style='color:#ff5f5f'>" + QString::fromStdString(*err).toHtmlEscaped() + "</span>");
+        m_preview->setText("<span style='color:#ff5f5f'>" +
+                           QString::fromStdString(*err).toHtmlEscaped() + "</span>");
         if (m_ok)
             m_ok->setEnabled(false);
         return;
@@ -94,13 +99,14 @@ void TemplateDialog::updatePreview() {
     for (const auto& [id, n] : g.nodes())
         params += r.parameterCount(id);
     const int multiple = 1 << m_depth->value();
-    m_preview->setText(tr("<b>%L1</b> parameters · %2 nodes<br>Input sizes that work: multiples of %3 "
-                          "(%3, %4, %5, …)")
-                           .arg(params)
-                           .arg(g.nodeCount())
-                           .arg(multiple)
-                           .arg(2 * multiple)
-                           .arg(3 * multiple));
+    m_preview->setText(
+        tr("<b>%L1</b> parameters · %2 nodes<br>Input sizes that work: multiples of %3 "
+           "(%3, %4, %5, …)")
+            .arg(params)
+            .arg(g.nodeCount())
+            .arg(multiple)
+            .arg(2 * multiple)
+            .arg(3 * multiple));
     if (m_ok)
         m_ok->setEnabled(true);
 }

@@ -16,7 +16,8 @@ void draw(QPainter& p, ToolbarIcon which) {
     case ToolbarIcon::Fit: {
         p.setPen(QPen(ink, 1.6, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
         const qreal a = 2, b = 14, l = 4;
-        for (const auto& [x, y, dx, dy] : {std::tuple{a, a, 1, 1}, {b, a, -1, 1}, {a, b, 1, -1}, {b, b, -1, -1}}) {
+        for (const auto& [x, y, dx, dy] :
+             {std::tuple{a, a, 1, 1}, {b, a, -1, 1}, {a, b, 1, -1}, {b, b, -1, -1}}) {
             QPainterPath path({x + dx * l, y});
             path.lineTo(x, y);
             path.lineTo(x, y + dy * l);

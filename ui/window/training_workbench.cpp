@@ -12,9 +12,9 @@
 #include "training/training_controller.hpp"
 #include "training/training_panel.hpp"
 #include "training/training_plots.hpp"
+#include "util/constants.hpp"
 #include "window/dialog_folder.hpp"
 #include "window/gradient_legend.hpp"
-#include "util/constants.hpp"
 
 #include <QAction>
 #include <QDockWidget>
@@ -32,7 +32,8 @@ namespace {
 
 QString portTitle(const core::Graph& graph, const core::PortRef& port) {
     const core::Node* n = graph.findNode(port.node);
-    return n ? QString::fromStdString(n->name + "." + port.port) : QString::fromStdString(port.port);
+    return n ? QString::fromStdString(n->name + "." + port.port)
+             : QString::fromStdString(port.port);
 }
 
 /// The first output port of a node (what the inspector shows for a node).
@@ -56,25 +57,33 @@ std::optional<core::PortRef> firstInputProducer(const core::Graph& graph, core::
     return std::nullopt;
 }
 
-const char* kLockReason = "Training is running: stop it (Shift+F5) to edit the graph. Nodes can still be moved.";
+const char* kLockReason =
+    "Training is running: stop it (Shift+F5) to edit the graph. Nodes can still be moved.";
 
 } // namespace
 
-TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, GraphScene* scene, GraphView* view,
-                                     DiagnosticsPanel* diagnostics)
-    : QObject(window), m_window(window), m_document(document), m_scene(scene), m_view(view),
-      m_diagnostics(diagnostics), m_controller(new TrainingController(document, this)) {
+TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, GraphScene* scene,
+                                     GraphView* view, DiagnosticsPanel* diagnostics)
+    : QObject(window)
+    , m_window(window)
+    , m_document(document)
+    , m_scene(scene)
+    , m_view(view)
+    , m_diagnostics(diagnostics)
+    , m_controller(new TrainingController(document, this)) {
     createDocks(window);
     m_gradientLegend = new GradientLegend(m_view->viewport());
 
-    connect(m_controller, &TrainingController::stateChanged, this, &TrainingWorkbench::onStateChanged);
-    connect(m_controller, &TrainingController::runStarted, this, [this](int, qint64, qint64 firstStep) {
-        if (firstStep == 0)
-            m_plots->clear();
-        emit trainingStarted();
-        m_diagnostics->setRuntimeDiagnostic(std::nullopt);
-        m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
-    });
+    connect(m_controller, &TrainingController::stateChanged, this,
+            &TrainingWorkbench::onStateChanged);
+    connect(m_controller, &TrainingController::runStarted, this,
+            [this](int, qint64, qint64 firstStep) {
+                if (firstStep == 0)
+                    m_plots->clear();
+                emit trainingStarted();
+                m_diagnostics->setRuntimeDiagnostic(std::nullopt);
+                m_scene->setRunMark(core::kNoNode, NodeItem::RunMark::None);
+            });
     connect(m_controller, &TrainingController::batchDone, this, [this](const core::TrainEvent& e) {
         m_plots->addStep(e.step, e.trainLoss, e.learningRate);
         if (m_panel->gradientViewAction()->isChecked())
@@ -97,22 +106,28 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
             });
     connect(m_controller, &TrainingController::pausedAt, this,
             [this](core::NodeId node, core::Phase phase, bool) { onPaused(node, phase); });
-    connect(m_controller, &TrainingController::nonFiniteFound, this, &TrainingWorkbench::onNonFinite);
-    connect(m_controller, &TrainingController::runEnded, this, [this](core::TrainEventKind, const QString& message) {
-        emit statusText(message, 10000);
-        refreshInspector();
-    });
+    connect(m_controller, &TrainingController::nonFiniteFound, this,
+            &TrainingWorkbench::onNonFinite);
+    connect(m_controller, &TrainingController::runEnded, this,
+            [this](core::TrainEventKind, const QString& message) {
+                emit statusText(message, 10000);
+                refreshInspector();
+            });
     connect(m_controller, &TrainingController::failed, this, [this](const QString& message) {
         emit statusText(message, 15000);
-        auto* box = new QMessageBox(QMessageBox::Warning, tr("Training"), message, QMessageBox::Ok, m_window);
+        auto* box = new QMessageBox(QMessageBox::Warning, tr("Training"), message, QMessageBox::Ok,
+                                    m_window);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open(); // never blocks the event loop
     });
-    connect(m_panel, &TrainingPanel::statusText, this, [this](const QString& text) { emit statusText(text, 0); });
+    connect(m_panel, &TrainingPanel::statusText, this,
+            [this](const QString& text) { emit statusText(text, 0); });
     connect(m_panel->gradientViewAction(), &QAction::toggled, this, [this](bool on) {
         showGradientNorms();
         if (on && m_controller->gradientNorms().empty())
-            emit statusText(tr("Gradient view: wires are drawn by gradient norm after the next training step."), 6000);
+            emit statusText(
+                tr("Gradient view: wires are drawn by gradient norm after the next training step."),
+                6000);
     });
 
     connect(m_scene, &GraphScene::currentEdgeChanged, this, [this](std::optional<core::Edge> edge) {
@@ -142,32 +157,35 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
             metric = true;
             const auto producer = graph.producerOf({id, "prediction"});
             const auto type = producer ? m_document->check().typeOf(*producer) : std::nullopt;
-            if (schema->traits.averagesClasses && type && type->shape.rank() == 4 && type->shape.channels() > 0)
-                definitions[node.name] =
-                    QString::fromStdString(core::ClassPolicy::forPrediction(type->shape.channels()).describe());
+            if (schema->traits.averagesClasses && type && type->shape.rank() == 4 &&
+                type->shape.channels() > 0)
+                definitions[node.name] = QString::fromStdString(
+                    core::ClassPolicy::forPrediction(type->shape.channels()).describe());
         }
         m_plots->setHasMetric(metric);
         m_plots->setMetricDefinitions(std::move(definitions));
     };
     connect(m_document, &Document::changed, this, noteMetrics);
     noteMetrics();
-    connect(m_document, &Document::editRefused, this, [this](const QString& why) { emit statusText(why, 6000); });
-    connect(m_controller, &TrainingController::historyRestored, this, [this](const core::RunHistory& h) {
-        m_plots->clear();
-        for (const auto& s : h.steps)
-            m_plots->addStep(s.step, s.loss, s.learningRate);
-        for (const auto& e : h.epochs)
-            m_plots->addEpoch(e.epoch, e.step, e.trainLoss, e.valLoss, e.metrics);
-        m_plots->flush();
-    });
+    connect(m_document, &Document::editRefused, this,
+            [this](const QString& why) { emit statusText(why, 6000); });
+    connect(m_controller, &TrainingController::historyRestored, this,
+            [this](const core::RunHistory& h) {
+                m_plots->clear();
+                for (const auto& s : h.steps)
+                    m_plots->addStep(s.step, s.loss, s.learningRate);
+                for (const auto& e : h.epochs)
+                    m_plots->addEpoch(e.epoch, e.step, e.trainLoss, e.valLoss, e.metrics);
+                m_plots->flush();
+            });
     connect(m_controller, &TrainingController::weightsRestored, this,
             [this](bool ok, bool complete, const QString& report) {
                 emit statusText(report, complete ? 10000 : 0);
                 if (ok && complete)
                     return;
                 // Layers that lost their weights are worth a look, not a modal question.
-                auto* box = new QMessageBox(QMessageBox::Information, tr("Saved weights"), report, QMessageBox::Ok,
-                                            m_window);
+                auto* box = new QMessageBox(QMessageBox::Information, tr("Saved weights"), report,
+                                            QMessageBox::Ok, m_window);
                 box->setAttribute(Qt::WA_DeleteOnClose);
                 box->open();
             });
@@ -175,7 +193,8 @@ TrainingWorkbench::TrainingWorkbench(QMainWindow* window, Document* document, Gr
 
 void TrainingWorkbench::showGradientNorms() {
     const bool on = m_panel->gradientViewAction()->isChecked();
-    const std::map<core::PortRef, double> norms = on ? m_controller->gradientNorms() : std::map<core::PortRef, double>{};
+    const std::map<core::PortRef, double> norms =
+        on ? m_controller->gradientNorms() : std::map<core::PortRef, double>{};
     m_scene->setGradientNorms(norms);
     m_gradientLegend->setNorms(norms, m_controller->step());
     m_gradientLegend->setVisible(on);
@@ -196,11 +215,12 @@ void TrainingWorkbench::exportWeightsDialog() {
     }
     const QString name = m_document->filePath().isEmpty()
                              ? QString::fromLatin1(kWeightsFileName)
-                             : QFileInfo(QString::fromStdString(core::weightsFileNameFor(m_document->filePath().toStdString())))
+                             : QFileInfo(QString::fromStdString(core::weightsFileNameFor(
+                                             m_document->filePath().toStdString())))
                                    .fileName();
-    const QString path = QFileDialog::getSaveFileName(m_window, tr("Export weights"),
-                                                      dialogFolder(m_document->filePath()) + "/" + name,
-                                                      tr("safetensors (*.safetensors);;All files (*)"));
+    const QString path = QFileDialog::getSaveFileName(
+        m_window, tr("Export weights"), dialogFolder(m_document->filePath()) + "/" + name,
+        tr("safetensors (*.safetensors);;All files (*)"));
     if (path.isEmpty())
         return;
     rememberDialogPath(path);
@@ -209,7 +229,8 @@ void TrainingWorkbench::exportWeightsDialog() {
         QMessageBox::critical(m_window, tr("Export failed"), error);
         return;
     }
-    emit statusText(tr("Exported the weights of step %1 to %2").arg(m_controller->step()).arg(path), 8000);
+    emit statusText(tr("Exported the weights of step %1 to %2").arg(m_controller->step()).arg(path),
+                    8000);
 }
 
 QString TrainingWorkbench::importWeightsFile(const QString& path, QString* error) {
@@ -225,8 +246,12 @@ QString TrainingWorkbench::importWeightsFile(const QString& path, QString* error
             out << QString::fromStdString(n);
         return out.join(", ");
     };
-    const std::size_t total = m.loaded.size() + m.missing.size() + m.mismatched.size() + m.refused.size();
-    QString report = tr("%1 of %2 tensors loaded from %3.").arg(m.loaded.size()).arg(total).arg(QFileInfo(path).fileName());
+    const std::size_t total =
+        m.loaded.size() + m.missing.size() + m.mismatched.size() + m.refused.size();
+    QString report = tr("%1 of %2 tensors loaded from %3.")
+                         .arg(m.loaded.size())
+                         .arg(total)
+                         .arg(QFileInfo(path).fileName());
     if (!m.mismatched.empty())
         report += "\n" + tr("Other shape (kept as they were): %1").arg(list(m.mismatched));
     if (!m.missing.empty())
@@ -238,8 +263,9 @@ QString TrainingWorkbench::importWeightsFile(const QString& path, QString* error
 }
 
 void TrainingWorkbench::importWeightsDialog() {
-    const QString path = QFileDialog::getOpenFileName(m_window, tr("Import weights"), dialogFolder(m_document->filePath()),
-                                                      tr("safetensors (*.safetensors);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        m_window, tr("Import weights"), dialogFolder(m_document->filePath()),
+        tr("safetensors (*.safetensors);;All files (*)"));
     if (path.isEmpty())
         return;
     rememberDialogPath(path);
@@ -250,7 +276,8 @@ void TrainingWorkbench::importWeightsDialog() {
         return;
     }
     emit statusText(report.section('\n', 0, 0), 10000);
-    auto* box = new QMessageBox(QMessageBox::Information, tr("Imported weights"), report, QMessageBox::Ok, m_window);
+    auto* box = new QMessageBox(QMessageBox::Information, tr("Imported weights"), report,
+                                QMessageBox::Ok, m_window);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
     QString why;
@@ -307,9 +334,9 @@ QMenu* TrainingWorkbench::createMenu(QWidget* parent) {
     connect(refresh, &QAction::triggered, m_overlays, &OverlayPanel::refreshRequested);
     QAction* predict = menu->addAction(tr("Predict &Image…"));
     connect(predict, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(m_window, tr("Predict image"),
-                                                          dialogFolder(m_document->filePath()),
-                                                          tr("Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp)"));
+        const QString path = QFileDialog::getOpenFileName(
+            m_window, tr("Predict image"), dialogFolder(m_document->filePath()),
+            tr("Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp)"));
         if (path.isEmpty())
             return;
         rememberDialogPath(path);
@@ -337,9 +364,10 @@ void TrainingWorkbench::toggleBreakpoints() {
     for (core::NodeId id : nodes)
         m_controller->setBreakpoint(id, !m_controller->hasBreakpoint(id));
     m_scene->setBreakpoints(m_controller->breakpoints());
-    m_panel->runToBreakpointAction()->setEnabled(!m_controller->breakpoints().empty() &&
-                                                  (m_controller->state() == TrainingController::State::Idle ||
-                                                   m_controller->state() == TrainingController::State::Paused));
+    m_panel->runToBreakpointAction()->setEnabled(
+        !m_controller->breakpoints().empty() &&
+        (m_controller->state() == TrainingController::State::Idle ||
+         m_controller->state() == TrainingController::State::Paused));
 }
 
 void TrainingWorkbench::inspect(const core::PortRef& output) {
@@ -355,7 +383,8 @@ void TrainingWorkbench::refreshInspector() {
         m_inspector->showWire(title, nullptr, nullptr);
         return;
     }
-    m_inspector->showWire(title, m_controller->value(*m_inspected), m_controller->gradient(*m_inspected));
+    m_inspector->showWire(title, m_controller->value(*m_inspected),
+                          m_controller->gradient(*m_inspected));
 }
 
 void TrainingWorkbench::onStateChanged() {
@@ -425,9 +454,10 @@ bool TrainingWorkbench::stopTraining(bool ask) {
     if (!m_controller->trainingActive() && m_controller->state() != TrainingController::State::Busy)
         return true;
     if (ask && m_controller->trainingActive()) {
-        const auto answer = QMessageBox::question(m_window, tr("Training is running"),
-                                                  tr("Stop training? The weights of the last finished step are kept; "
-                                                     "save the project to keep them with it."));
+        const auto answer = QMessageBox::question(
+            m_window, tr("Training is running"),
+            tr("Stop training? The weights of the last finished step are kept; "
+               "save the project to keep them with it."));
         if (answer != QMessageBox::Yes)
             return false;
     }

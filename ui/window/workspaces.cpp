@@ -9,7 +9,6 @@
 #include <QScrollArea>
 #include <QSettings>
 #include <QTabBar>
-
 #include <algorithm>
 
 namespace segforge::ui {
@@ -38,7 +37,9 @@ int heightToShowWhole(QDockWidget* dock, int width, int extraLines) {
     return inner + title + extraLines * fm.lineSpacing() + 6;
 }
 
-int indexOf(Workspace w) { return static_cast<int>(w); }
+int indexOf(Workspace w) {
+    return static_cast<int>(w);
+}
 
 } // namespace
 
@@ -62,21 +63,26 @@ std::optional<Workspace> Workspaces::fromName(const QString& name) {
 }
 
 Workspaces::Workspaces(QMainWindow* window, const Docks& docks)
-    : QObject(window), m_window(window), m_docks(docks), m_tabs(new QTabBar(window)) {
+    : QObject(window)
+    , m_window(window)
+    , m_docks(docks)
+    , m_tabs(new QTabBar(window)) {
     m_tabs->setObjectName("workspace-tabs");
     m_tabs->setDrawBase(false);
     m_tabs->setExpanding(false);
     m_tabs->setElideMode(Qt::ElideNone);
     m_tabs->setFocusPolicy(Qt::NoFocus);
     const QStringList titles = {tr("Build"), tr("Train"), tr("Inspect")};
-    const QStringList tips = {tr("Build the graph: palette, properties, diagnostics"),
-                              tr("Train: training controls, loss and metric plots, predictions"),
-                              tr("Inspect tensors: the tensor inspector on the selected or pinned wires")};
+    const QStringList tips = {
+        tr("Build the graph: palette, properties, diagnostics"),
+        tr("Train: training controls, loss and metric plots, predictions"),
+        tr("Inspect tensors: the tensor inspector on the selected or pinned wires")};
     auto* group = new QActionGroup(this);
     for (int i = 0; i < 3; ++i) {
         m_tabs->addTab(titles[i]);
         const QKeySequence key(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i));
-        m_tabs->setTabToolTip(i, QStringLiteral("%1 (%2)").arg(tips[i], key.toString(QKeySequence::NativeText)));
+        m_tabs->setTabToolTip(
+            i, QStringLiteral("%1 (%2)").arg(tips[i], key.toString(QKeySequence::NativeText)));
         auto* a = new QAction(tr("%1 Workspace").arg(titles[i]), window);
         a->setObjectName("workspace-" + name(static_cast<Workspace>(i)));
         a->setShortcut(key);
@@ -96,7 +102,8 @@ Workspaces::Workspaces(QMainWindow* window, const Docks& docks)
     m_autoTrain = new QAction(tr("Switch to Train When Training Starts"), window);
     m_autoTrain->setCheckable(true);
     m_autoTrain->setChecked(QSettings().value("workspaces/autoTrain", true).toBool());
-    connect(m_autoTrain, &QAction::toggled, this, [](bool on) { QSettings().setValue("workspaces/autoTrain", on); });
+    connect(m_autoTrain, &QAction::toggled, this,
+            [](bool on) { QSettings().setValue("workspaces/autoTrain", on); });
     m_reset = new QAction(tr("Reset Workspace Layout"), window);
     m_reset->setStatusTip(tr("Put the docks of this workspace back where they started"));
     connect(m_reset, &QAction::triggered, this, &Workspaces::resetLayout);
@@ -153,8 +160,8 @@ void Workspaces::trainingStarted() {
 
 void Workspaces::applyDefault(Workspace workspace) {
     const Docks& d = m_docks;
-    for (QDockWidget* dock : {d.palette, d.properties, d.diagnostics, d.summary, d.training, d.plots, d.predictions,
-                              d.inspector}) {
+    for (QDockWidget* dock : {d.palette, d.properties, d.diagnostics, d.summary, d.training,
+                              d.plots, d.predictions, d.inspector}) {
         dock->setFloating(false);
         m_window->removeDockWidget(dock); // hides it too
     }
@@ -194,7 +201,8 @@ void Workspaces::applyDefault(Workspace workspace) {
         d.properties->raise();
         d.diagnostics->raise();
         m_window->resizeDocks({d.properties}, {column}, Qt::Horizontal);
-        m_window->resizeDocks({d.properties, d.diagnostics}, {h * 55 / 100, h * 45 / 100}, Qt::Vertical);
+        m_window->resizeDocks({d.properties, d.diagnostics}, {h * 55 / 100, h * 45 / 100},
+                              Qt::Vertical);
         break;
     case Workspace::Train:
         put(d.training, Qt::RightDockWidgetArea);
@@ -204,8 +212,8 @@ void Workspaces::applyDefault(Workspace workspace) {
             below(d.plots, d.predictions);
             const int controls = std::max(h * 22 / 100, heightToShowWhole(d.training, column, 3));
             const int rest = h - controls;
-            m_window->resizeDocks({d.training, d.plots, d.predictions}, {controls, rest * 56 / 100, rest * 44 / 100},
-                                  Qt::Vertical);
+            m_window->resizeDocks({d.training, d.plots, d.predictions},
+                                  {controls, rest * 56 / 100, rest * 44 / 100}, Qt::Vertical);
         } else {
             // A laptop screen: three docks stacked would leave each too short to
             // use (the controls scrolled, the plots a few pixels tall).
@@ -221,7 +229,8 @@ void Workspaces::applyDefault(Workspace workspace) {
         put(d.inspector, Qt::RightDockWidgetArea);
         below(d.inspector, d.diagnostics);
         m_window->resizeDocks({d.inspector}, {column}, Qt::Horizontal);
-        m_window->resizeDocks({d.inspector, d.diagnostics}, {h * 68 / 100, h * 32 / 100}, Qt::Vertical);
+        m_window->resizeDocks({d.inspector, d.diagnostics}, {h * 68 / 100, h * 32 / 100},
+                              Qt::Vertical);
         break;
     }
 }
