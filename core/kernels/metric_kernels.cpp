@@ -34,6 +34,8 @@ public:
         , m_k(ctx.in(0).channels())
         , m_threshold(ctx.getFloat("threshold")) {}
     std::int64_t classes() const { return m_k == 1 ? 2 : m_k; } ///< 2 for binary
+    /// One probability channel: both labels are 0 or 1.
+    bool binary() const { return m_k == 1; }
     std::int64_t pixels() const { return m_p.numel() / m_k; }
     std::int64_t predicted(std::int64_t i) const {
         return m_k == 1 ? (m_p.f32()[i] > m_threshold ? 1 : 0) : argmax(m_p.f32() + i * m_k, m_k);
@@ -62,6 +64,23 @@ ClassCounts countBatch(const Labels& l) {
                                     ClassCounts(l.classes()));
     parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
         ClassCounts& c = chunks[static_cast<std::size_t>(chunk)];
+        if (l.binary()) {
+            // Both labels are 0 or 1: three counters in registers, not vector slots.
+            std::int64_t p1 = 0, t1 = 0, both1 = 0;
+            for (std::int64_t i = i0; i < i1; ++i) {
+                const std::int64_t p = l.predicted(i), t = l.truth(i);
+                p1 += p;
+                t1 += t;
+                both1 += p & t;
+            }
+            const std::int64_t n = i1 - i0, both0 = n - p1 - t1 + both1;
+            c.predicted = {n - p1, p1};
+            c.truth = {n - t1, t1};
+            c.intersection = {both0, both1};
+            c.correct = both0 + both1;
+            c.pixels = n;
+            return;
+        }
         for (std::int64_t i = i0; i < i1; ++i)
             c.add(l.predicted(i), l.truth(i));
     });
