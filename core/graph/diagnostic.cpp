@@ -14,4 +14,20 @@ std::string_view severityName(Severity severity) {
     return "?";
 }
 
+std::string_view fixRankName(FixRank rank) {
+    switch (rank) {
+    case FixRank::Cause:
+        return "cause";
+    case FixRank::Rewire:
+        return "rewire";
+    case FixRank::Direct:
+        return "direct";
+    case FixRank::Mechanical:
+        return "mechanical";
+    case FixRank::Costly:
+        return "costly";
+    }
+    return "?";
+}
+
 } // namespace segforge::core

@@ -2,6 +2,7 @@
 
 #include "graph/graph_edit.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,11 +12,29 @@ namespace segforge::core {
 enum class Severity { Error, Warning, Info };
 std::string_view severityName(Severity severity);
 
+/// Why a fix stands where it does in a diagnostic's list, best first. A
+/// mismatch is traced to the layer where the two sizes (or types) diverged:
+/// undoing that cause comes before rewiring, rewiring before a mechanical
+/// patch of the symptom, and a patch that changes what the network computes
+/// comes last and says what it costs.
+enum class FixRank : std::uint8_t {
+    Cause,      ///< undoes the layer (or setting) that caused the finding
+    Rewire,     ///< wires an input from another node that has the right size/type
+    Direct,     ///< the one natural repair of a local finding (a rename, an epsilon)
+    Mechanical, ///< patches the symptom where it shows (crop, pad, resample, cast)
+    Costly,     ///< changes the network's meaning (crops most of a tensor, skips levels)
+};
+std::string_view fixRankName(FixRank rank); ///< "cause", "rewire", "direct", …
+
 /// A proposed repair: a graph edit the UI applies as one undoable step and the
 /// CLI prints. It is computed against the graph that was checked.
 struct FixIt {
     std::string description; ///< "Insert Rescale(scale=1/255) before 'conv1'"
     EditScript edits;
+    FixRank rank = FixRank::Direct;
+    /// Why it ranks there, in plain words: "'crop3' removes 1 row the skip
+    /// keeps", "crops away 72% of 'enc2'"; may be empty for Direct.
+    std::string reason{};
 };
 
 /// One finding of the checker, located on a node and (usually) a port.
@@ -47,6 +66,12 @@ inline constexpr std::string_view kBadAttribute = "bad-attribute";
 inline constexpr std::string_view kDuplicateName = "duplicate-name";
 inline constexpr std::string_view kDiceNoEpsilon = "dice-no-epsilon";
 inline constexpr std::string_view kBatchNormSmallBatch = "batchnorm-small-batch";
+/// The last batch of an epoch holds one sample and passes a BatchNormalization.
+inline constexpr std::string_view kBatchNormPartialBatch = "batchnorm-partial-batch";
+/// BatchNormalization sees one value per channel (N·H·W = 1): it outputs beta.
+inline constexpr std::string_view kBatchNormSingleValue = "batchnorm-single-value";
+/// The only loss is a Dice loss (info: pair it with cross-entropy).
+inline constexpr std::string_view kDiceOnlyLoss = "dice-only-loss";
 inline constexpr std::string_view kLossActivation = "loss-activation";
 /// A Rescale that leaves integer pixels far above 1 (1/255 on 16-bit data).
 inline constexpr std::string_view kRescaleRange = "rescale-range";

@@ -6,6 +6,7 @@
 #include "ops/attr_spec.hpp"
 #include "ops/export_mapping.hpp"
 #include "ops/keras_mapping.hpp"
+#include "tensor/size_expr.hpp"
 #include "tensor/tensor_type.hpp"
 
 #include <array>
@@ -156,6 +157,14 @@ private:
 using InferResult = std::vector<std::optional<TensorType>>;
 using InferFn = std::function<InferResult(InferContext&)>;
 using ParamFn = std::function<std::vector<ParamSpec>(const InferContext&)>;
+/// How an op's image output relates to its input's height or width (`axis` 0:
+/// height, 1: width), as an exact expression under Keras semantics: `input` is
+/// input 0's expression on that axis (sources ignore it and return their own
+/// size: a constant, or a variable when the size is free). `attrs` are resolved
+/// (validated, defaults filled). Every image input of one node must agree on
+/// height and width (Concatenate, Add, a loss's prediction and target).
+using SpatialFn =
+    std::function<SizeExpr(const AttrMap& attrs, int axis, const SizeExpr& input)>;
 
 /// The single description of an op. Palette, property editor, file format,
 /// checker (and later engine and import/export) all read this.
@@ -181,6 +190,9 @@ struct OpSchema {
     OpTraits traits{};
     std::optional<LossContract> contract;
     InferFn infer;
+    /// The symbolic twin of `infer` for height and width; empty when the output
+    /// is not an image (losses, metrics) or its size is unknown (a placeholder).
+    SpatialFn spatial;
     ParamFn params; ///< may be empty (no parameters)
     /// Runtime kernels (core/kernels). Sources have no forward (the
     /// executor feeds them); an empty backward means no gradient flows
