@@ -29,6 +29,10 @@ struct CheckOptions {
     /// saved weights carry them (dataset-type-mismatch). The editor leaves it
     /// off: its wires show the data as it is.
     bool forTraining = false;
+    /// The project's TrainingSettings::validationSplit: with a probed Dataset it
+    /// tells how many samples train, so the checker knows the epoch's last batch
+    /// (batchnorm-partial-batch, batchnorm-single-value).
+    double validationSplit = 0.2;
 
     /// Every diagnostic but the input-size sweep: for callers that need the
     /// graph's types (compiling, counting FLOPs, predicting), not advice on sizes.
