@@ -2,6 +2,7 @@
 
 #include "check/dataset_rules.hpp"
 #include "check/graph_rules.hpp"
+#include "check/training_rules.hpp"
 #include "check/input_size_sweep.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
@@ -348,6 +349,7 @@ CheckResult checkGraph(const Graph& graph, const CheckOptions& options,
     checkBatchNormBatchSize(graph, result);
     if (!options.dataProbes.empty())
         checkDatasets(graph, options.dataProbes, result, options.forTraining);
+    checkTrainingRules(graph, options, result);
     if (options.diagnoseInputSize)
         diagnoseInputSize(graph, options.maxInputSize, registry, result);
 

@@ -1,6 +1,8 @@
 #include "check/dataset_rules.hpp"
 
 #include "check/checker.hpp"
+#include "ops/builtin_ops.hpp"
+#include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
 #include "ops/op_registry.hpp"
 #include "util/str_cat.hpp"
@@ -271,6 +273,43 @@ void checkMaskChannels(const Graph& graph, const Node& node, const DataProbe& p,
     }
 }
 
+/// Class-index masks as the probe sees them: values 0..K−1 with K ≥ 3, dense
+/// enough to be classes ({0, 1, 2, 3}, not a {0, 128, 255} trimap or a VOC
+/// {0, 1, 255}). 0 when they are not.
+std::int64_t probedClassCount(const Node& dataset, const DataProbe& p) {
+    const std::string mode = attrString(dataset, "mask_mode");
+    if (mode == "binary" || p.maskHistogram.empty() || p.maskHistogram.begin()->first < 0)
+        return 0;
+    const std::int64_t top = p.maskHistogram.rbegin()->first;
+    const auto distinct = static_cast<std::int64_t>(p.maskHistogram.size());
+    if (top < 2) // 0/1 masks are what a binary loss wants
+        return 0;
+    if (mode == "class_index" || mode == "palette")
+        return top + 1;
+    if (top > 4096 || distinct < 3 || distinct * 4 < top + 1)
+        return 0;
+    return top + 1;
+}
+
+/// mask_mode='binary' for two-level masks (0/255, 0/65535): non-zero → 1 at
+/// the source. A mask wired straight into a float-only loss also needs a Cast.
+FixIt binaryModeFix(const Graph& graph, const Node& dataset, const MaskConsumer& c,
+                    const DataProbe& p) {
+    FixIt fix = setAttr(dataset, "mask_mode", std::string("binary"));
+    fix.rank = FixRank::Cause;
+    fix.reason =
+        strCat("the masks hold two levels, ", p.maskValuesText(), ": foreground and background");
+    const auto& accepted = c.schema->contract->targetDTypes;
+    if (c.target.from.node == dataset.id &&
+        std::find(accepted.begin(), accepted.end(), DType::UInt8) == accepted.end()) {
+        Node cast = ops::makeNode(ops::kCastOp, "cast", {{"dtype", std::string("float32")}});
+        for (GraphEdit& e : insertNodeOnEdge(graph, c.target, std::move(cast), "input", "output"))
+            fix.edits.push_back(std::move(e));
+        fix.description += strCat(" and insert Cast(float32) before '", c.node->name, "'.target");
+    }
+    return fix;
+}
+
 void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, CheckResult& r) {
     for (const MaskConsumer& c : maskConsumers(graph, node.id)) {
         auto target = r.typeOf(c.target.from);
@@ -289,6 +328,8 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
             const std::int64_t classes = pred->shape.channels();
             const std::int64_t ignore =
                 c.schema->findAttr("ignore_class") ? attrInt(*c.node, "ignore_class", -1) : -1;
+            if (attrString(node, "mask_mode") == "binary" && classes >= 2)
+                continue; // non-zero → 1: the stored values no longer reach the loss
             std::vector<std::int64_t> bad;
             for (const auto& [value, count] : p.maskHistogram) {
                 if ((value < 0 || value >= classes) && value != ignore)
@@ -307,15 +348,74 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
                            "-class prediction, but the masks of '", node.name, "' hold ",
                            p.maskValuesText(),
                            bad.empty() ? "" : strCat(" — out of range: ", badText), ". ", quote));
+            const bool twoLevels = p.maskHistogram.size() == 2 &&
+                                   p.maskHistogram.begin()->first == 0 && !bad.empty() &&
+                                   attrString(node, "mask_mode") == "as_stored";
+            if (twoLevels) {
+                // 0/255 or 0/65535: background and foreground, not class 255 (or void).
+                d.fixes.push_back(binaryModeFix(graph, node, c, p));
+                continue;
+            }
             if (bad.size() == 1 && bad.front() == 255 && c.schema->findAttr("ignore_class"))
                 d.fixes.push_back(setAttr(*c.node, "ignore_class", std::int64_t{255}));
             if (!bad.empty() && bad.back() < 256) {
-                if (const Node* conv = predictionConv(graph, c.node->id))
-                    d.fixes.push_back(setAttr(*conv, "filters", std::int64_t{bad.back() + 1}));
+                if (const Node* conv = predictionConv(graph, c.node->id)) {
+                    FixIt f = setAttr(*conv, "filters", std::int64_t{bad.back() + 1});
+                    if (bad.back() + 1 > 2 * classes) {
+                        f.rank = FixRank::Costly;
+                        f.reason = strCat("a ", bad.back() + 1, "-class head for ",
+                                          p.maskHistogram.size(), " stored values");
+                    }
+                    d.fixes.push_back(std::move(f));
+                }
             }
             continue;
         }
+        // Binary targets (BCE, Dice, …) fed class indices: the loss is what
+        // does not fit the data, whatever conversion the mask passed on the way.
+        if (const std::int64_t classes = probedClassCount(node, p); classes > 0) {
+            const FixIt swap = ops::classIndexLossFix(graph, *c.node, classes);
+            bool said = false;
+            for (Diagnostic& d : r.diagnostics) {
+                if (d.node != c.node->id)
+                    continue;
+                if (d.code == codes::kLossChannelMismatch || d.code == codes::kLossActivation ||
+                    (d.code == codes::kDTypeMismatch && d.port == "target")) {
+                    d.fixes = {swap};
+                    said = said || d.code == codes::kLossChannelMismatch;
+                }
+            }
+            if (said)
+                continue;
+            auto& d = add(r, Severity::Error, codes::kMaskValueRange, c.node->id, "target",
+                          strCat(where, " reads per-channel values in [0, 1], but the masks of '",
+                                 node.name, "' hold class indices ", p.maskValuesText(), " (",
+                                 classes, " classes); they reach it as ", target->toString(),
+                                 " with values ", formatNumber(v.lo), " to ", formatNumber(v.hi),
+                                 v.hi <= 1 ? " — rescaled, so every class above 0 looks like faint "
+                                             "foreground and the classes are lost"
+                                           : " — the loss is then meaningless",
+                                 ". A loss that reads class indices keeps them"));
+            d.fixes.push_back(swap);
+            continue;
+        }
         // Binary targets (BCE, Dice, …): every value must be in [0, 1].
+        const bool twoLevels = p.maskHistogram.size() <= 2 && !p.maskHistogram.empty() &&
+                               p.maskHistogram.begin()->first >= 0 &&
+                               attrString(node, "mask_mode") != "binary";
+        if (!twoLevels) {
+            // A ramp or photo: binary mode would make every non-zero pixel foreground.
+            for (Diagnostic& d : r.diagnostics) {
+                if (d.node != c.node->id || d.code != codes::kDTypeMismatch)
+                    continue;
+                std::erase_if(d.fixes, [&](const FixIt& f) {
+                    return std::any_of(f.edits.begin(), f.edits.end(), [&](const GraphEdit& e) {
+                        const auto* set = std::get_if<SetAttributeEdit>(&e);
+                        return set && set->node == node.id && set->name == "mask_mode";
+                    });
+                });
+            }
+        }
         if (v.lo >= 0 && v.hi <= 1)
             continue;
         auto& d = add(
@@ -327,8 +427,8 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
                                                              ? 0
                                                              : p.maskHistogram.rbegin()->first)),
                    "% of pixels at the top value). The loss is then meaningless. ", quote));
-        if (p.maskHistogram.size() <= 2)
-            d.fixes.push_back(setAttr(node, "mask_mode", std::string("binary")));
+        if (twoLevels)
+            d.fixes.push_back(binaryModeFix(graph, node, c, p));
     }
 }
 

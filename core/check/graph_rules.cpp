@@ -3,6 +3,7 @@
 #include "check/checker.hpp"
 #include "check/input_size_sweep.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -42,6 +43,55 @@ std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const Tensor
     if (want != DType::Float32) {
         fixes.push_back(cast(want));
         return fixes;
+    }
+    // A mask reaching a loss's target: what the values are decides the repair.
+    const Node* loss = graph.findNode(edge.to.node);
+    const OpSchema* lossSchema = loss ? OpRegistry::builtin().find(loss->op) : nullptr;
+    if (lossSchema && lossSchema->role == OpRole::Loss && lossSchema->contract &&
+        edge.to.port == "target") {
+        const TargetLayout layout = lossSchema->contract->layout;
+        const ops::ClassIndexTarget indices = ops::classIndexTarget(graph, edge.from, have);
+        if (indices.indices && layout != TargetLayout::ClassIndex) {
+            // Class indices: neither a cast nor a rescale makes them per-channel values.
+            fixes.push_back(ops::classIndexLossFix(graph, *loss, indices.classes));
+            return fixes;
+        }
+        if (have.range && have.range->lo >= 0 && have.range->hi <= 1) {
+            // 0/1 masks are already the values the loss wants: never rescale them.
+            FixIt f = cast(DType::Float32);
+            f.reason = "the mask already holds 0 and 1";
+            fixes.push_back(std::move(f));
+            return fixes;
+        }
+        const Node* dataset = ops::maskDatasetOf(graph, edge.from);
+        auto mode = dataset ? ops::resolvedAttr(*dataset, "mask_mode") : std::nullopt;
+        if (dataset && layout == TargetLayout::SameChannels && have.range &&
+            (have.range->hi == 255 || have.range->hi == 65535) && mode &&
+            std::get<std::string>(*mode) == "as_stored") {
+            // 0/255 (0/65535) masks: binary mode makes them 0/1 at the source,
+            // whatever later reads them (metrics, exported scripts).
+            FixIt f = cast(DType::Float32);
+            f.edits.insert(f.edits.begin(), SetAttributeEdit{dataset->id, "mask_mode",
+                                                             AttrValue{std::string("binary")}});
+            f.description = strCat("Set mask_mode='binary' on '", dataset->name,
+                                   "' (non-zero → 1) and insert Cast(float32)", where);
+            f.rank = FixRank::Cause;
+            f.reason = strCat("masks of 0 and ", formatNumber(have.range->hi),
+                              " are binary foreground");
+            fixes.push_back(std::move(f));
+            // Rescaling gives the same 0/1 here, but only on this wire.
+            const double hi = have.range->hi;
+            FixIt rescale{
+                strCat("Insert Rescale(scale=1/", formatNumber(hi), ")", where, " (0/",
+                       formatNumber(hi), " → 0/1 float32)"),
+                insertNodeOnEdge(graph, edge, ops::makeNode(ops::kRescaleOp, "rescale",
+                                                            {{"scale", 1.0 / hi}}),
+                                 "input", "output"),
+                FixRank::Mechanical, "only this wire sees 0/1; the Dataset still gives 0/" +
+                                         formatNumber(hi)};
+            fixes.push_back(std::move(rescale));
+            return fixes;
+        }
     }
     // Unsigned pixels (u8, u16) are scaled by their type's maximum.
     const double typeMax = unsignedMax(have.dtype);
@@ -202,6 +252,12 @@ void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
             singleBatchSource.emplace(next, src);
         if (!ops::traitsOf(node).batchStatistics)
             continue;
+        // A 1×1 map with batch 1 is one value per channel: batchnorm-single-value says it.
+        if (auto in = graph.producerOf({id, "input"})) {
+            auto t = result.typeOf(*in);
+            if (t && t->shape.rank() == 4 && t->shape.height() == 1 && t->shape.width() == 1)
+                continue;
+        }
         const Node& source = *graph.findNode(src);
         Diagnostic d{Severity::Warning,
                      std::string(codes::kBatchNormSmallBatch),

@@ -2,7 +2,10 @@
 
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
+#include "ops/op_registry.hpp"
 #include "util/str_cat.hpp"
+
+#include <cmath>
 
 namespace segforge::core::ops {
 namespace {
@@ -88,6 +91,37 @@ void checkPredictionKind(InferContext& ctx, bool& ok) {
     }
 }
 
+/// Class-index masks (values 0..K−1) reaching a loss that reads per-channel
+/// values: the loss, not the head, is what does not fit the data. True when
+/// reported (the prediction's activation is then part of the same repair).
+bool checkClassIndexTarget(InferContext& ctx, bool& ok) {
+    const OpSchema& schema = ctx.schema();
+    if (schema.role != OpRole::Loss || schema.contract->layout == TargetLayout::ClassIndex ||
+        !ctx.inputEdge(1))
+        return false;
+    const TensorType& p = ctx.input(0);
+    const TensorType& t = ctx.input(1);
+    if (t.shape.channels() != 1 || p.shape.channels() < 2)
+        return false;
+    const ClassIndexTarget target = classIndexTarget(ctx.graph(), ctx.inputEdge(1)->from, t);
+    if (!target.indices)
+        return false;
+    ok = false;
+    auto& d = ctx.error(
+        codes::kLossChannelMismatch, "target",
+        strCat(ctx.label(), ": the target ", t.toString(), " holds class indices",
+               target.classes > 0 ? strCat(" 0..", target.classes - 1) : std::string(),
+               " (one channel), but this loss compares the prediction's ",
+               channelsText(p.shape.channels()), " (", p.toString(),
+               ") with a target of as many channels (",
+               schema.contract->layout == TargetLayout::OneHot ? "one-hot" : "per-channel values",
+               "). ", kSparseCategoricalCrossentropyOp,
+               " reads class indices as they are; rescaling or casting them, or a 1-channel "
+               "sigmoid head, would throw the classes away"));
+    d.fixes.push_back(classIndexLossFix(ctx.graph(), ctx.node(), target.classes));
+    return true;
+}
+
 void checkChannels(InferContext& ctx, bool& ok) {
     const OpSchema& schema = ctx.schema();
     const Shape& p = ctx.input(0).shape;
@@ -164,6 +198,141 @@ void checkDiceEpsilon(InferContext& ctx) {
                        {SetAttributeEdit{ctx.node().id, "epsilon", AttrValue{1e-6}}}});
 }
 
+const Node* maskDatasetOf(const Graph& graph, const PortRef& from) {
+    PortRef at = from;
+    for (int guard = 0; guard < 64; ++guard) {
+        const Node* node = graph.findNode(at.node);
+        if (!node)
+            return nullptr;
+        const OpTraits& traits = traitsOf(*node);
+        if (traits.readsDataset)
+            return at.port == "mask" ? node : nullptr;
+        if (!traits.convertsData)
+            return nullptr;
+        auto up = graph.producerOf({node->id, "input"});
+        if (!up)
+            return nullptr;
+        at = *up;
+    }
+    return nullptr;
+}
+
+ClassIndexTarget classIndexTarget(const Graph& graph, const PortRef& from,
+                                  const TensorType& target) {
+    if (target.shape.rank() == 4 && target.shape.channels() != 1)
+        return {};
+    const bool integral = target.range && target.range->lo >= 0 &&
+                          std::floor(target.range->lo) == target.range->lo &&
+                          std::floor(target.range->hi) == target.range->hi;
+    const double hi = target.range ? target.range->hi : 0;
+    // 0/255 and 0/65535 are binary masks at full scale, not 256 or 65536 classes.
+    const bool fullScale = hi == 255 || hi == 65535;
+    std::string mode;
+    if (const Node* dataset = maskDatasetOf(graph, from)) {
+        auto v = resolvedAttr(*dataset, "mask_mode");
+        mode = v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "";
+    }
+    if (mode == "binary")
+        return {};
+    const std::int64_t classes =
+        integral && !fullScale && hi <= 65535 ? static_cast<std::int64_t>(hi) + 1 : 0;
+    if (mode == "class_index" || mode == "palette")
+        return {true, classes};
+    if (integral && !fullScale && hi >= 2 && hi <= 4096)
+        return {true, classes};
+    return {};
+}
+
+FixIt classIndexLossFix(const Graph& graph, const Node& loss, std::int64_t classes) {
+    const OpSchema* sparse = OpRegistry::builtin().find(kSparseCategoricalCrossentropyOp);
+    FixIt fix;
+    fix.rank = FixRank::Cause;
+    fix.edits.push_back(SetOpEdit{loss.id, kSparseCategoricalCrossentropyOp});
+    for (const auto& [key, value] : loss.attrs) {
+        if (!sparse || !sparse->findAttr(key))
+            fix.edits.push_back(SetAttributeEdit{loss.id, key, std::nullopt});
+    }
+    std::string also;
+
+    // The prediction: a softmax over the classes (or logits the loss softmaxes).
+    auto p = graph.producerOf({loss.id, "prediction"});
+    const Node* made = p ? graph.findNode(p->node) : nullptr;
+    for (int guard = 0; made && guard < 64 && traitsOf(*made).passThrough; ++guard) {
+        auto up = graph.producerOf({made->id, "input"});
+        made = up ? graph.findNode(up->node) : nullptr;
+    }
+    const Node* head = made;
+    if (made && traitsOf(*made).activation != ActivationUse::None) {
+        auto v = resolvedAttr(*made, "activation");
+        const std::string activation =
+            v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "";
+        if (activation == "linear" && traitsOf(*made).activation == ActivationUse::Fused) {
+            fix.edits.push_back(SetAttributeEdit{loss.id, "from_logits", AttrValue{true}});
+            also += strCat("; from_logits=true (the output of '", made->name, "' is linear)");
+        } else if (activation != "softmax") {
+            fix.edits.push_back(
+                SetAttributeEdit{made->id, "activation", AttrValue{std::string("softmax")}});
+            also += strCat("; activation='softmax' on '", made->name, "'");
+        }
+        if (traitsOf(*made).activation == ActivationUse::Only) {
+            auto up = graph.producerOf({made->id, "input"});
+            head = up ? graph.findNode(up->node) : nullptr;
+        }
+    } else if (made) {
+        fix.edits.push_back(SetAttributeEdit{loss.id, "from_logits", AttrValue{true}});
+        also += strCat("; from_logits=true ('", made->name, "' gives logits)");
+    }
+    if (head && traitsOf(*head).filtersSetChannels && classes > 0) {
+        auto v = resolvedAttr(*head, "filters");
+        if (v && std::holds_alternative<std::int64_t>(*v) && std::get<std::int64_t>(*v) < classes) {
+            fix.edits.push_back(SetAttributeEdit{head->id, "filters", AttrValue{classes}});
+            also += strCat("; filters=", classes, " on '", head->name, "' (one per class)");
+        }
+    }
+
+    // The target: indices must reach the loss as integers, so a Cast or
+    // Rescale between the Dataset's mask and the loss goes.
+    if (auto t = graph.producerOf({loss.id, "target"}); t && maskDatasetOf(graph, *t)) {
+        std::vector<const Node*> chain;
+        PortRef origin = *t;
+        while (!traitsOf(*graph.findNode(origin.node)).readsDataset && chain.size() < 64) {
+            chain.push_back(graph.findNode(origin.node));
+            origin = *graph.producerOf({origin.node, "input"});
+        }
+        if (!chain.empty()) {
+            // Remove each converter that feeds nothing else; the first one that
+            // does (a metric reads it too) stays and is only disconnected.
+            std::string removed;
+            PortRef consumer{loss.id, "target"};
+            for (const Node* n : chain) {
+                std::size_t uses = 0;
+                for (const Edge& e : graph.edges())
+                    uses += e.from.node == n->id ? 1 : 0;
+                if (uses != 1) {
+                    if (consumer.node == loss.id) // else the removed node took the edge along
+                        fix.edits.push_back(
+                            DisconnectEdit{{*graph.producerOf(consumer), consumer}});
+                    break;
+                }
+                fix.edits.push_back(RemoveNodeEdit{n->id});
+                removed += strCat(removed.empty() ? "'" : ", '", n->name, "'");
+                consumer = {n->id, "input"};
+            }
+            fix.edits.push_back(ConnectEdit{{origin, {loss.id, "target"}}});
+            const Node* data = graph.findNode(origin.node);
+            also += strCat("; its target straight from '", data->name, "'.", origin.port,
+                           removed.empty() ? std::string() : strCat(" (removes ", removed, ")"));
+        }
+    }
+    fix.description = strCat("Change '", loss.name, "' to ", kSparseCategoricalCrossentropyOp,
+                             ", which reads the masks' class indices as they are", also);
+    fix.reason = classes > 0 ? strCat("the masks hold class indices 0..", classes - 1, " (",
+                                      classes, " classes), not per-channel probabilities")
+                             : std::string("the masks hold class indices, not per-channel "
+                                           "probabilities");
+    return fix;
+}
+
 InferResult inferPredictionTarget(InferContext& ctx) {
     if (!requireImage(ctx, 0) || !requireImage(ctx, 1))
         return {std::nullopt};
@@ -215,9 +384,11 @@ InferResult inferPredictionTarget(InferContext& ctx) {
                        " (", l.height(), "×", l.width(), " → ", s.height(), "×", s.width(), ")")));
         }
     }
-    checkChannels(ctx, ok);
-    if (ctx.schema().role == OpRole::Loss)
-        checkPredictionKind(ctx, ok);
+    if (!checkClassIndexTarget(ctx, ok)) {
+        checkChannels(ctx, ok);
+        if (ctx.schema().role == OpRole::Loss)
+            checkPredictionKind(ctx, ok);
+    }
     if (!ok)
         return {std::nullopt};
     return {TensorType{Shape::scalar(), DType::Float32}};
