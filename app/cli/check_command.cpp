@@ -1,6 +1,6 @@
 #include "check/check_report.hpp"
 #include "check/checker.hpp"
-#include "check/input_size_sweep.hpp"
+#include "check/valid_input_sizes.hpp"
 #include "cli/commands.hpp"
 #include "cli/preflight.hpp"
 #include "keras/keras_import.hpp"
@@ -69,7 +69,8 @@ int runCheck(const CheckArgs& args) {
     if (args.maxSize)
         options.maxInputSize = std::max(1, *args.maxSize);
     core::CheckResult result = core::checkGraph(graph, options);
-    core::InputSizeReport sizes = core::sweepInputSizes(graph, options.maxInputSize);
+    // Derived from the check's symbolic sizes, exactly: --max-size no longer caps it.
+    core::InputSizeReport sizes = core::validInputSizes(graph, result);
     if (args.json)
         std::cout << core::checkReportToJson(graph, result, sizes)
                          .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)

@@ -23,11 +23,11 @@ json shapeJson(const Shape& s) {
 
 json dimensionJson(const DimensionReport& d) {
     json examples = json::array();
-    for (std::size_t i = 0; i < d.working.size() && i < 8; ++i)
-        examples.push_back(d.working[i]);
+    for (std::int64_t v : d.sizes.first(8))
+        examples.push_back(v);
     return {{"current", d.current}, {"works", d.currentWorks}, {"rule", d.rule},
             {"period", d.period},   {"offset", d.offset},      {"nearest", d.nearest},
-            {"examples", examples}};
+            {"below", d.below},     {"above", d.above},        {"examples", examples}};
 }
 
 std::string nodeName(const Graph& g, NodeId id) {
@@ -130,16 +130,12 @@ std::string checkReportToText(const Graph& graph, const CheckResult& result,
         for (std::size_t k = 0; k < nc.outputNames.size(); ++k) {
             std::string label = node.name + "." + nc.outputNames[k];
             out << "  " << label << std::string(label.size() < 32 ? 32 - label.size() : 1, ' ')
-                << (nc.outputs[k] ? nc.outputs[k]->toString() : std::string("?")) << "\n";
+                << result.label({id, nc.outputNames[k]}) << "\n";
         }
     }
     out << "  parameters: " << params << "\n";
     if (sizes.applicable) {
-        out << "  input sizes that work: "
-            << (sizes.height.rule == sizes.width.rule
-                    ? sizes.height.rule
-                    : "height " + sizes.height.rule + "; width " + sizes.width.rule)
-            << "\n";
+        out << "  input sizes that work: " << sizes.height.rule << "; " << sizes.width.rule << "\n";
     }
     for (const Diagnostic& d : result.diagnostics)
         out << "\n" << diagnosticToText(graph, d, fileLabel);

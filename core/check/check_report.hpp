@@ -1,7 +1,7 @@
 #pragma once
 
 #include "check/check_result.hpp"
-#include "check/input_size_sweep.hpp"
+#include "check/valid_input_sizes.hpp"
 #include "graph/graph.hpp"
 
 #include <nlohmann/json.hpp>

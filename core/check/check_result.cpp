@@ -1,5 +1,7 @@
 #include "check/check_result.hpp"
 
+#include <string>
+
 namespace segforge::core {
 
 std::optional<TensorType> CheckResult::typeOf(const PortRef& output) const {
@@ -12,6 +14,45 @@ std::optional<TensorType> CheckResult::typeOf(const PortRef& output) const {
             return nc.outputs[i];
     }
     return std::nullopt;
+}
+
+std::optional<std::array<SizeExpr, 2>> CheckResult::spatialOf(const PortRef& output) const {
+    auto it = nodes.find(output.node);
+    if (it == nodes.end())
+        return std::nullopt;
+    const NodeCheck& nc = it->second;
+    for (std::size_t i = 0; i < nc.outputNames.size() && i < nc.spatial.size(); ++i) {
+        if (nc.outputNames[i] == output.port)
+            return nc.spatial[i];
+    }
+    return std::nullopt;
+}
+
+std::string CheckResult::label(const PortRef& output) const {
+    const auto type = typeOf(output);
+    if (!type)
+        return "?";
+    const auto spatial = freeSize ? spatialOf(output) : std::nullopt;
+    if (!spatial || !type->shape.isImage())
+        return type->toString();
+    const Shape& s = type->shape;
+    std::string text = s[0] == Shape::kBatch ? std::string("N") : std::to_string(s[0]);
+    for (int axis = 0; axis < 2; ++axis) {
+        const SizeExpr& e = (*spatial)[static_cast<std::size_t>(axis)];
+        std::string dim;
+        if (!e.isSymbolic()) {
+            dim = std::to_string(s[axis + 1]);
+        } else if (auto cls = freeSizes[static_cast<std::size_t>(axis)].commonClass();
+                   cls && cls->first % e.modulus() == 0) {
+            dim = e.toStringOnClass(cls->first, cls->second);
+        } else {
+            dim = e.toString();
+        }
+        text += "\u00d7" + dim;
+    }
+    text +=
+        "\u00d7" + std::to_string(s.channels()) + " " + std::string(dtypeShortName(type->dtype));
+    return text;
 }
 
 const std::vector<ParamSpec>& CheckResult::paramsOf(NodeId node) const {

@@ -3,7 +3,7 @@
 #include "check/dataset_rules.hpp"
 #include "check/graph_rules.hpp"
 #include "check/training_rules.hpp"
-#include "check/input_size_sweep.hpp"
+#include "check/valid_input_sizes.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -262,6 +262,7 @@ struct GraphChecker {
             }
             checkDType(node, schema, inputNames[i], *inputs[i], *feeding.front());
         }
+        visitSpatial(node, schema, ait->second, inputEdges);
         if ((!known && !schema.inferWithUnknownInputs) || !schema.infer)
             return;
 
@@ -283,6 +284,10 @@ struct GraphChecker {
             }
         }
         nc.outputs = std::move(out);
+        for (std::size_t k = 0; k < nc.outputs.size() && k < nc.spatial.size(); ++k) {
+            if (nc.outputs[k] && !nc.outputs[k]->shape.isImage())
+                nc.spatial[k].reset();
+        }
         if (probes && schema.traits.readsDataset) {
             if (auto it = probes->find(id); it != probes->end()) {
                 if (auto probed = datasetTypesFromProbe(node, it->second); !probed.empty())
@@ -294,6 +299,70 @@ struct GraphChecker {
                                    [](const auto& t) { return t.has_value(); });
             if (all)
                 nc.params = schema.params(ctx);
+        }
+    }
+
+    /// The symbolic twin of infer: height and width of the node's image outputs
+    /// as expressions of the (free) input size, and the constraints the node
+    /// puts on them. Runs whether or not the concrete infer can: the derivation
+    /// of the sizes that work needs the whole graph.
+    void visitSpatial(const Node& node, const OpSchema& schema, const AttrMap& nodeAttrs,
+                      const std::vector<std::optional<Edge>>& inputEdges) {
+        NodeCheck& nc = result.nodes[node.id];
+        nc.spatial.assign(schema.outputs.size(), std::nullopt);
+        std::vector<std::array<SizeExpr, 2>> images;  ///< of every image input
+        std::optional<std::array<SizeExpr, 2>> first; ///< of input 0
+        for (std::size_t i = 0; i < inputEdges.size(); ++i) {
+            if (!inputEdges[i])
+                continue;
+            if (auto sp = result.spatialOf(inputEdges[i]->from)) {
+                images.push_back(*sp);
+                if (i == 0)
+                    first = *sp;
+            }
+        }
+        std::optional<std::array<SizeExpr, 2>> out;
+        if (schema.spatial) {
+            try {
+                if (schema.role == OpRole::Source) {
+                    // Always free here; variable_size only decides what labels show.
+                    AttrMap freeAttrs = nodeAttrs;
+                    if (auto it = freeAttrs.find("variable_size"); it != freeAttrs.end()) {
+                        result.freeSize = result.freeSize || std::get<bool>(it->second);
+                        it->second = true;
+                    }
+                    out = {schema.spatial(freeAttrs, 0, {}), schema.spatial(freeAttrs, 1, {})};
+                } else if (first) {
+                    out = {schema.spatial(nodeAttrs, 0, (*first)[0]),
+                           schema.spatial(nodeAttrs, 1, (*first)[1])};
+                }
+            } catch (const std::exception&) { // a schema bug leaves the size unknown
+                out.reset();
+            }
+        }
+        if (out) {
+            for (auto& sp : nc.spatial)
+                sp = out;
+            for (int axis = 0; axis < 2; ++axis) {
+                const SizeExpr& e = (*out)[static_cast<std::size_t>(axis)];
+                if (e.isKnown())
+                    result.sizeConstraints.push_back(
+                        {SizeConstraint::Kind::AtLeastOne, axis, node.id, e, {}});
+            }
+        }
+        if (images.size() < 2)
+            return;
+        for (int axis = 0; axis < 2; ++axis) {
+            const auto a = static_cast<std::size_t>(axis);
+            // An image output whose size on this axis is unknown joins along it
+            // (Concatenate on axis 1 or 2): its inputs need not agree there.
+            if (schema.spatial && out && !(*out)[a].isKnown())
+                continue;
+            for (std::size_t i = 1; i < images.size(); ++i) {
+                if (images[0][a].isKnown() && images[i][a].isKnown())
+                    result.sizeConstraints.push_back(
+                        {SizeConstraint::Kind::Equal, axis, node.id, images[0][a], images[i][a]});
+            }
         }
     }
 
@@ -337,6 +406,11 @@ CheckResult checkGraph(const Graph& graph, const CheckOptions& options,
     checker.order();
     for (NodeId id : result.order)
         checker.visit(id);
+    if (result.freeSize) {
+        for (int axis = 0; axis < 2; ++axis)
+            result.freeSizes[static_cast<std::size_t>(axis)] =
+                deriveSizeSet(result.sizeConstraints, axis);
+    }
 
     reportUnconnectedInputs(graph, result, checker.unconnected);
     checkHasLoss(graph, registry, result);

@@ -10,10 +10,11 @@
 namespace segforge::core {
 
 struct CheckOptions {
-    /// When a shape error could be caused by the input size, sweep sizes to
-    /// find the ones that work (input-size-indivisible). Costs a few hundred
-    /// re-checks, only when such an error exists.
+    /// When a shape error could be caused by the input size, derive the sizes
+    /// that work (input-size-indivisible) from the symbolic sizes: exact, no cap.
     bool diagnoseInputSize = true;
+    /// Unused: the sizes that work are derived, not swept up to a cap. Kept for
+    /// callers that still set it.
     int maxInputSize = 512;
     /// What the data of each Dataset node (by id) really is. A probed Dataset's
     /// outputs carry the data's true types, and the data diagnostics run

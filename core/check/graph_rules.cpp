@@ -1,7 +1,7 @@
 #include "check/graph_rules.hpp"
 
 #include "check/checker.hpp"
-#include "check/input_size_sweep.hpp"
+#include "check/valid_input_sizes.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/loss_common.hpp"
 #include "ops/op_helpers.hpp"
@@ -277,8 +277,8 @@ void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
     }
 }
 
-void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& registry,
-                       CheckResult& result) {
+void diagnoseInputSize(const Graph& graph, int /*maxSize: derived exactly, no cap*/,
+                       const OpRegistry& registry, CheckResult& result) {
     const Diagnostic* symptom = nullptr;
     for (const auto& d : result.diagnostics) {
         if (isSizeDependentCode(d.code)) {
@@ -288,69 +288,68 @@ void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& regist
     }
     if (!symptom)
         return;
-    // Only poolings and strides make some input sizes fail where others work;
-    // without them every size fails the same way and the sweep can be skipped.
-    bool downsamples = false;
-    for (const auto& [id, node] : graph.nodes()) {
-        const OpSchema* s = registry.find(node.op);
-        const Resampling resampling = s ? s->traits.resampling : Resampling::None;
-        if (resampling == Resampling::Down) {
-            downsamples = true;
-        } else if (resampling == Resampling::ByStrides) {
-            auto strides = ops::resolvedAttr(node, "strides");
-            if (strides &&
-                std::get<std::vector<std::int64_t>>(*strides) != std::vector<std::int64_t>{1, 1})
-                downsamples = true;
-        }
-    }
-    if (!downsamples)
-        return;
-    // Twice the current size is enough to see the pattern and to offer the
-    // nearest working size; it halves the cost of a re-check with this error.
-    std::int64_t largest = 0;
-    for (const auto& [id, node] : graph.nodes()) {
-        for (const char* dim : {"height", "width"}) {
-            if (!isSource(registry, node))
-                continue;
-            if (auto v = ops::resolvedAttr(node, dim))
-                largest = std::max(largest, std::get<std::int64_t>(*v));
-        }
-    }
-    const int range =
-        static_cast<int>(std::min<std::int64_t>(maxSize, std::max<std::int64_t>(64, 2 * largest)));
-    InputSizeReport report = sweepInputSizes(graph, range, registry);
+    // Derived from the constraints the checker collected: exact, no sweep, no cap.
+    const InputSizeReport report = validInputSizes(graph, result, registry);
     if (!report.applicable || (report.height.currentWorks && report.width.currentWorks) ||
-        report.height.working.empty() || report.width.working.empty())
+        report.height.sizes.empty() || report.width.sizes.empty())
         return;
 
     const Node& source = *graph.findNode(report.sources.front());
     const Node* where = graph.findNode(symptom->node);
-    std::string rule = report.height.rule == report.width.rule
-                           ? "heights and widths that work: " + report.height.rule
-                           : "heights that work: " + report.height.rule +
-                                 "; widths that work: " + report.width.rule;
+    const DimensionReport& h = report.height;
+    const DimensionReport& w = report.width;
+    auto choices = [](const DimensionReport& dim) {
+        if (dim.currentWorks || dim.below == 0 || dim.above == 0 || dim.below == dim.above)
+            return std::to_string(dim.nearest);
+        return strCat(dim.below, " or ", dim.above);
+    };
     Diagnostic d{Severity::Error,
                  std::string(codes::kInputSizeIndivisible),
                  source.id,
                  "",
-                 strCat("input size ", report.height.current, "×", report.width.current, " of '",
-                        source.name,
+                 strCat("input size ", h.current, "×", w.current, " of '", source.name,
                         "' does not survive the network's poolings and strides: the sizes no "
                         "longer agree at '",
-                        where ? where->name : "?", "' (", symptom->code, "). ", rule,
-                        " (nearest: ", report.height.nearest, "×", report.width.nearest, ")"),
+                        where ? where->name : "?", "' (", symptom->code,
+                        "). Heights that work: ", h.rule, "; widths that work: ", w.rule,
+                        " (nearest: ", choices(h), " × ", choices(w), ")"),
                  {}};
-    FixIt fix{strCat("Set the input size to ", report.height.nearest, "×", report.width.nearest),
-              {}};
-    for (NodeId id : report.sources) {
-        fix.edits.push_back(SetAttributeEdit{id, "height", AttrValue{report.height.nearest}});
-        fix.edits.push_back(SetAttributeEdit{id, "width", AttrValue{report.width.nearest}});
+    // The nearest size first, then the nearest below and above on every axis
+    // that fails (a smaller input trains faster, a larger one keeps detail).
+    std::vector<std::pair<std::int64_t, std::int64_t>> sizes{{h.nearest, w.nearest}};
+    auto offer = [&sizes](std::int64_t height, std::int64_t width) {
+        if (height > 0 && width > 0 &&
+            std::find(sizes.begin(), sizes.end(), std::pair{height, width}) == sizes.end())
+            sizes.emplace_back(height, width);
+    };
+    offer(h.currentWorks ? h.current : h.below, w.currentWorks ? w.current : w.below);
+    offer(h.currentWorks ? h.current : h.above, w.currentWorks ? w.current : w.above);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        const auto [height, width] = sizes[i];
+        FixIt fix{strCat("Set the input size to ", height, "×", width), {}};
+        fix.rank = FixRank::Cause;
+        const bool smaller = height * width < h.current * w.current;
+        fix.reason = strCat("the cause is the input size: the network's poolings and strides "
+                            "cannot carry ",
+                            h.current, "×", w.current, "; ", height, "×", width, " is the ",
+                            i == 0 ? "nearest" : (smaller ? "nearest smaller" : "nearest larger"),
+                            " size that works");
+        for (NodeId id : report.sources) {
+            fix.edits.push_back(SetAttributeEdit{id, "height", AttrValue{height}});
+            fix.edits.push_back(SetAttributeEdit{id, "width", AttrValue{width}});
+        }
+        if (i == 0) {
+            // On the collapse itself the layer's own repair (padding='same')
+            // stays first: the input size is the alternative there.
+            FixIt alternative = fix;
+            alternative.rank = FixRank::Direct;
+            for (auto& other : result.diagnostics) {
+                if (other.code == codes::kSpatialCollapse)
+                    other.fixes.push_back(alternative);
+            }
+        }
+        d.fixes.push_back(std::move(fix));
     }
-    for (auto& other : result.diagnostics) {
-        if (other.code == codes::kSpatialCollapse)
-            other.fixes.push_back(fix);
-    }
-    d.fixes.push_back(std::move(fix));
     result.diagnostics.push_back(std::move(d));
 }
 

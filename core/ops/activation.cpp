@@ -20,6 +20,7 @@ OpSchema activationSchema() {
         enumAttr("activation", "relu", activationChoices(), "function to apply"),
         floatAttr("alpha", 0.3, 0, 1, "negative slope of leaky_relu (Keras default 0.3)"),
     };
+    s.spatial = sameSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         TensorType out = ctx.input(0);
         applyActivationHint(out, ctx.getString("activation"));

@@ -23,6 +23,7 @@ OpSchema batchNormalizationSchema() {
         boolAttr("center", true, "learn an offset (beta)"),
         boolAttr("scale", true, "learn a scale (gamma)"),
     };
+    s.spatial = sameSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         if (!requireImage(ctx, 0))
             return {std::nullopt};

@@ -26,6 +26,7 @@ OpSchema castSchema() {
     s.outputs = {{"output", kAnyDType, "same values, new dtype"}};
     s.attrs = {enumAttr("dtype", "float32", {"float32", "int32", "uint8", "uint16", "bool"},
                         "target type")};
+    s.spatial = sameSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         TensorType t = ctx.input(0);
         t.dtype = *parseDType(ctx.getString("dtype"));

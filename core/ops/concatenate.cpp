@@ -22,6 +22,14 @@ OpSchema concatenateSchema() {
                 "axis to join along (-1: channels); the batch axis cannot be used"),
         intAttr("num_inputs", 2, 2, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)"),
     };
+    s.spatial = [](const AttrMap& a, int axis, const SizeExpr& in) {
+        std::int64_t joined = std::get<std::int64_t>(a.at("axis"));
+        if (joined < 0)
+            joined += 4;
+        // Joined along this axis: the sum of the inputs' sizes, which input 0 alone
+        // does not give.
+        return joined == axis + 1 ? SizeExpr{} : in;
+    };
     s.infer = [](InferContext& ctx) -> InferResult {
         for (int i = 0; i < ctx.inputCount(); ++i) {
             if (!requireImage(ctx, i))

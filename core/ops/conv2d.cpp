@@ -32,6 +32,7 @@ OpSchema conv2dSchema() {
                      {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial weights"),
             enumAttr("bias_initializer", "zeros", {"zeros", "ones"}, "initial bias"),
         });
+    s.spatial = convolutionSpatial;
     s.infer = [](InferContext& ctx) -> InferResult { return {inferConvolution(ctx)}; };
     s.params = [](const InferContext& ctx) {
         const auto k = ctx.getPair("kernel_size");

@@ -33,6 +33,12 @@ OpSchema conv2dTransposeSchema() {
                  {"glorot_uniform", "he_normal", "zeros", "ones"}, "initial weights"),
         enumAttr("bias_initializer", "zeros", {"zeros", "ones"}, "initial bias"),
     };
+    s.spatial = [](const AttrMap& a, int axis, const SizeExpr& in) {
+        const auto i = static_cast<std::size_t>(axis);
+        return deconvOutputSize(in, attrList(a, "kernel_size").at(i), attrList(a, "strides").at(i),
+                                attrList(a, "dilation_rate").at(i),
+                                attrString(a, "padding") == "same");
+    };
     s.infer = [](InferContext& ctx) -> InferResult {
         if (!requireImage(ctx, 0))
             return {std::nullopt};

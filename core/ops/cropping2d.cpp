@@ -17,6 +17,11 @@ OpSchema cropping2dSchema() {
     s.inputs = {{"input", kAnyDType, "N×H×W×C"}};
     s.outputs = {{"output", kAnyDType, "N×(H−top−bottom)×(W−left−right)×C"}};
     s.attrs = {quadAttr("cropping", 0, 0, "(top, bottom, left, right) pixels to remove")};
+    s.spatial = [](const AttrMap& a, int axis, const SizeExpr& in) {
+        const auto& c = attrList(a, "cropping"); // top, bottom, left, right
+        const auto i = static_cast<std::size_t>(2 * axis);
+        return in.plus(-c.at(i) - c.at(i + 1));
+    };
     s.infer = [](InferContext& ctx) -> InferResult {
         if (!requireImage(ctx, 0))
             return {std::nullopt};

@@ -20,6 +20,7 @@ OpSchema datasetSchema() {
         folderAttr("masks", "folder of masks, paired with images by file name"),
         intAttr("height", 128, 1, 65536, "image height in pixels"),
         intAttr("width", 128, 1, 65536, "image width in pixels"),
+        variableSizeAttr(),
         intAttr("channels", 3, 1, 4, "image channels (1 grey, 3 RGB, 4 RGBA)"),
         enumAttr("image_dtype", "uint8", {"uint8", "uint16", "float32"},
                  "element type of the images"),
@@ -50,6 +51,7 @@ OpSchema datasetSchema() {
         floatAttr("augment_contrast", 0.0, 0.0, 1.0,
                   "training: scale the image about its mean by U(1−c, 1+c) (0 = off)"),
     };
+    s.spatial = sourceSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         const auto h = ctx.getInt("height");
         const auto w = ctx.getInt("width");

@@ -20,6 +20,7 @@ OpSchema dropoutSchema() {
         floatAttr("rate", 0.5, 0, 1, "fraction dropped", /*maxExclusive=*/true),
         intAttr("seed", 0, 0, 2147483647, "random seed (0: derived from the training seed)"),
     };
+    s.spatial = sameSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         TensorType out = ctx.input(0);
         out.range.reset();

@@ -23,6 +23,7 @@ OpSchema elementwiseSchema(std::string name, std::string what) {
     s.outputs = {{"output", kFloatOnly, "N×H×W×C float32"}};
     s.attrs = {
         intAttr("num_inputs", 2, 2, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)")};
+    s.spatial = sameSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         for (int i = 0; i < ctx.inputCount(); ++i) {
             if (!requireImage(ctx, i))

@@ -15,11 +15,13 @@ OpSchema inputSchema() {
     s.attrs = {
         intAttr("height", 128, 1, 65536, "image height in pixels"),
         intAttr("width", 128, 1, 65536, "image width in pixels"),
+        variableSizeAttr(),
         intAttr("channels", 3, 1, 4096, "channels per pixel"),
         enumAttr("dtype", "float32", {"float32", "uint8", "uint16", "int32", "bool"},
                  "element type"),
         intAttr("batch_size", 0, 0, 65536, "training batch size; 0 = not fixed (Keras None)"),
     };
+    s.spatial = sourceSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         TensorType t{
             Shape::image(ctx.getInt("height"), ctx.getInt("width"), ctx.getInt("channels")),

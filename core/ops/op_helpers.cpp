@@ -49,6 +49,47 @@ std::int64_t deconvOutputLength(std::int64_t input, std::int64_t kernel, std::in
     return input * stride + std::max<std::int64_t>(dilated - stride, 0);
 }
 
+SizeExpr convOutputSize(const SizeExpr& input, std::int64_t kernel, std::int64_t stride,
+                        std::int64_t dilation, bool samePadding) {
+    const std::int64_t dilated = kernel + (kernel - 1) * (dilation - 1);
+    // ⌈out/stride⌉ of an out ≤ 0 stays ≤ 0: a collapse stays one.
+    return (samePadding ? input : input.plus(1 - dilated)).ceilDiv(stride);
+}
+
+SizeExpr deconvOutputSize(const SizeExpr& input, std::int64_t kernel, std::int64_t stride,
+                          std::int64_t dilation, bool samePadding) {
+    const std::int64_t dilated = kernel + (kernel - 1) * (dilation - 1);
+    if (samePadding)
+        return input.times(stride);
+    return input.times(stride).plus(std::max<std::int64_t>(dilated - stride, 0));
+}
+
+const std::vector<std::int64_t>& attrList(const AttrMap& attrs, std::string_view name) {
+    return std::get<std::vector<std::int64_t>>(attrs.at(std::string(name)));
+}
+
+const std::string& attrString(const AttrMap& attrs, std::string_view name) {
+    return std::get<std::string>(attrs.at(std::string(name)));
+}
+
+SizeExpr sameSpatial(const AttrMap&, int, const SizeExpr& input) {
+    return input;
+}
+
+SizeExpr sourceSpatial(const AttrMap& attrs, int axis, const SizeExpr&) {
+    auto free = attrs.find("variable_size");
+    if (free != attrs.end() && std::get<bool>(free->second))
+        return SizeExpr::variable(axis == 0 ? "H" : "W");
+    return SizeExpr::constant(std::get<std::int64_t>(attrs.at(axis == 0 ? "height" : "width")));
+}
+
+AttrSpec variableSizeAttr() {
+    return boolAttr("variable_size", false,
+                    "height and width are free (Keras None): wires show H and W, the checker "
+                    "derives every size that works; height/width stay the example size used to "
+                    "train and to show numbers");
+}
+
 bool requireImage(InferContext& ctx, int i) {
     const TensorType& t = ctx.input(i);
     if (t.shape.rank() == 4)
@@ -94,6 +135,13 @@ std::optional<TensorType> inferConvolution(InferContext& ctx) {
                    DType::Float32};
     applyActivationHint(out, ctx.getString("activation"));
     return out;
+}
+
+SizeExpr convolutionSpatial(const AttrMap& attrs, int axis, const SizeExpr& input) {
+    const auto a = static_cast<std::size_t>(axis);
+    return convOutputSize(input, attrList(attrs, "kernel_size").at(a),
+                          attrList(attrs, "strides").at(a), attrList(attrs, "dilation_rate").at(a),
+                          attrString(attrs, "padding") == "same");
 }
 
 Node makeNode(std::string op, std::string name, AttrMap attrs) {

@@ -27,6 +27,27 @@ std::int64_t convOutputLength(std::int64_t input, std::int64_t kernel, std::int6
 std::int64_t deconvOutputLength(std::int64_t input, std::int64_t kernel, std::int64_t stride,
                                 std::int64_t dilation, bool samePadding);
 
+/// The symbolic twins of convOutputLength and deconvOutputLength: the same
+/// formulas on a SizeExpr, so each exists once per concept. Where the concrete
+/// length is ≤ 0 (a collapse) the expression is ≤ 0 too.
+SizeExpr convOutputSize(const SizeExpr& input, std::int64_t kernel, std::int64_t stride,
+                        std::int64_t dilation, bool samePadding);
+SizeExpr deconvOutputSize(const SizeExpr& input, std::int64_t kernel, std::int64_t stride,
+                          std::int64_t dilation, bool samePadding);
+
+/// An attribute of a resolved AttrMap (SpatialFn's `attrs`).
+const std::vector<std::int64_t>& attrList(const AttrMap& attrs, std::string_view name);
+const std::string& attrString(const AttrMap& attrs, std::string_view name);
+
+/// OpSchema::spatial of an op whose output has input 0's height and width
+/// (activations, normalisation, merges, casts).
+SizeExpr sameSpatial(const AttrMap& attrs, int axis, const SizeExpr& input);
+/// OpSchema::spatial of a source with `height`/`width` and `variable_size`
+/// attributes (Input, Dataset): the variable "H"/"W" when the size is free.
+SizeExpr sourceSpatial(const AttrMap& attrs, int axis, const SizeExpr& input);
+/// The `variable_size` attribute of a source (Input, Dataset).
+AttrSpec variableSizeAttr();
+
 /// Reports rank-mismatch unless input i is rank-4 NHWC. Returns false on error.
 bool requireImage(InferContext& ctx, int i);
 
@@ -38,6 +59,8 @@ std::vector<AttrSpec> convolutionWindowAttrs(const char* kernelWhat);
 /// activation's value range; nullopt after reporting a non-image input or strides
 /// together with dilation (which Keras refuses, as the error says, with a fix).
 std::optional<TensorType> inferConvolution(InferContext& ctx);
+/// inferConvolution's symbolic twin for height (axis 0) or width (axis 1).
+SizeExpr convolutionSpatial(const AttrMap& attrs, int axis, const SizeExpr& input);
 
 /// A node value ready to be inserted by a FixIt.
 Node makeNode(std::string op, std::string name, AttrMap attrs = {});

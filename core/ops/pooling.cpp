@@ -27,6 +27,13 @@ OpSchema poolSchema(std::string name, std::string what) {
         enumAttr("padding", "valid", {"valid", "same"},
                  "'valid': floor((input − pool) / stride) + 1; 'same': ceil(input / stride)"),
     };
+    s.spatial = [](const AttrMap& a, int axis, const SizeExpr& in) {
+        const auto i = static_cast<std::size_t>(axis);
+        const std::int64_t pool = attrList(a, "pool_size").at(i);
+        const std::int64_t stride = attrList(a, "strides").at(i);
+        return convOutputSize(in, pool, stride == 0 ? pool : stride, 1,
+                              attrString(a, "padding") == "same");
+    };
     s.infer = [](InferContext& ctx) -> InferResult {
         if (!requireImage(ctx, 0))
             return {std::nullopt};

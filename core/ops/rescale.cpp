@@ -49,6 +49,7 @@ OpSchema rescaleSchema() {
         floatAttr("scale", 1.0 / 255.0, std::nullopt, std::nullopt, "multiplier"),
         floatAttr("offset", 0.0, std::nullopt, std::nullopt, "added after scaling"),
     };
+    s.spatial = sameSpatial;
     s.infer = [](InferContext& ctx) -> InferResult {
         TensorType t = ctx.input(0);
         warnIfPixelsStayLarge(ctx, t);

@@ -20,6 +20,9 @@ OpSchema upSampling2dSchema() {
         pairAttr("size", 2, 1, 64, "upsampling factor (height, width)"),
         enumAttr("interpolation", "nearest", {"nearest", "bilinear"}, "how new pixels are filled"),
     };
+    s.spatial = [](const AttrMap& a, int axis, const SizeExpr& in) {
+        return in.times(attrList(a, "size").at(static_cast<std::size_t>(axis)));
+    };
     s.infer = [](InferContext& ctx) -> InferResult {
         if (!requireImage(ctx, 0))
             return {std::nullopt};

@@ -16,6 +16,11 @@ OpSchema zeroPadding2dSchema() {
     s.inputs = {{"input", kAnyDType, "N×H×W×C"}};
     s.outputs = {{"output", kAnyDType, "N×(H+top+bottom)×(W+left+right)×C"}};
     s.attrs = {quadAttr("padding", 1, 0, "(top, bottom, left, right) pixels to add")};
+    s.spatial = [](const AttrMap& a, int axis, const SizeExpr& in) {
+        const auto& p = attrList(a, "padding"); // top, bottom, left, right
+        const auto i = static_cast<std::size_t>(2 * axis);
+        return in.plus(p.at(i) + p.at(i + 1));
+    };
     s.infer = [](InferContext& ctx) -> InferResult {
         if (!requireImage(ctx, 0))
             return {std::nullopt};

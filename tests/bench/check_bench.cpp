@@ -1,7 +1,7 @@
 // How fast is a re-check? The canvas re-runs it on every edit.
 
 #include "check/checker.hpp"
-#include "check/input_size_sweep.hpp"
+#include "check/valid_input_sizes.hpp"
 #include "templates/unet_template.hpp"
 
 #include <benchmark/benchmark.h>
@@ -50,11 +50,44 @@ void BM_CheckChain1000(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckChain1000)->Unit(benchmark::kMicrosecond);
 
-void BM_SweepInputSizesUNetDepth4(benchmark::State& state) {
-    Graph g = unet(4);
+// The symbolic part of a re-check (every wire's H and W expressions and the
+// size constraints) on the depth-5 U-Net with a free input size: the whole
+// re-check, labels derived, must stay under 1 ms.
+void BM_CheckUNetDepth5FreeSize(benchmark::State& state) {
+    Graph g = unet(5);
+    g.findNode(g.findNodeByName("data")->id)->attrs["variable_size"] = true;
     for (auto _ : state)
-        benchmark::DoNotOptimize(sweepInputSizes(g, 512));
+        benchmark::DoNotOptimize(checkGraph(g));
+    state.counters["constraints"] = static_cast<double>(checkGraph(g).sizeConstraints.size());
 }
-BENCHMARK(BM_SweepInputSizesUNetDepth4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CheckUNetDepth5FreeSize)->Unit(benchmark::kMicrosecond);
+
+// The derivation of the sizes that work from a check's constraints (was a sweep
+// of 512 re-checks): must stay under 5 ms.
+void BM_ValidInputSizesUNetDepth5(benchmark::State& state) {
+    Graph g = unet(5);
+    const CheckResult checked = checkGraph(g);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(validInputSizes(g, checked));
+}
+BENCHMARK(BM_ValidInputSizesUNetDepth5)->Unit(benchmark::kMicrosecond);
+
+// The same for a network whose strides combine to a large modulus (strides 3
+// and poolings of 2 on parallel branches: lcm 3^3·2^5 = 864 classes).
+void BM_ValidInputSizesLargeModulus(benchmark::State& state) {
+    Graph g = unet(5);
+    NodeId in = g.findNodeByName("data")->id;
+    PortRef x{in, "image"};
+    for (int i = 0; i < 3; ++i) {
+        NodeId conv = g.addNode("Conv2D", "stride3_" + std::to_string(i),
+                                {{"strides", std::int64_t{3}}, {"padding", std::string("same")}});
+        g.connect(x, {conv, "input"});
+        x = {conv, "output"};
+    }
+    const CheckResult checked = checkGraph(g);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(validInputSizes(g, checked));
+}
+BENCHMARK(BM_ValidInputSizesLargeModulus)->Unit(benchmark::kMicrosecond);
 
 } // namespace

@@ -64,7 +64,7 @@ TEST(Cli, TemplateThenCheckIsClean) {
     EXPECT_EQ(c.exitCode, 0) << c.out;
     EXPECT_THAT(c.out, HasSubstr("enc1_conv1.output"));
     EXPECT_THAT(c.out, HasSubstr("N×64×64×8 f32"));
-    EXPECT_THAT(c.out, HasSubstr("input sizes that work: multiples of 8, from 8"));
+    EXPECT_THAT(c.out, HasSubstr("input sizes that work: H = 8k, k ≥ 1; W = 8k, k ≥ 1"));
     EXPECT_THAT(c.out, HasSubstr("ok: 0 errors, 0 warnings"));
 }
 
@@ -239,7 +239,7 @@ TEST(Cli, CheckProbesTheDatasetFolders) {
     EXPECT_EQ(probed.exitCode, 1) << probed.out;
     EXPECT_THAT(probed.out, HasSubstr("N×24×24×3 u8"));
     EXPECT_THAT(probed.out, HasSubstr("error[concat-shape-mismatch] 'dec4_concat'"));
-    EXPECT_THAT(probed.out, HasSubstr("input sizes that work: multiples of 16"));
+    EXPECT_THAT(probed.out, HasSubstr("input sizes that work: H = 16k, k ≥ 1"));
     CliRun skipped = cli("check " + file.string() + " --data " + dir.string() + " --no-data");
     EXPECT_EQ(skipped.exitCode, 0) << skipped.out;
 }

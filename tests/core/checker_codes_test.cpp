@@ -203,8 +203,12 @@ TEST(CheckerCodes, InputSizeIndivisibleNamesWorkingSizes) {
     const Diagnostic& d = expectDiagnostic(r, codes::kInputSizeIndivisible);
     EXPECT_EQ(d.node, data);
     EXPECT_THAT(d.message, HasSubstr("100×100"));
-    EXPECT_THAT(d.message, HasSubstr("multiples of 16, from 16"));
-    EXPECT_THAT(d.message, HasSubstr("nearest: 96×96"));
+    EXPECT_THAT(d.message, HasSubstr("H = 16k, k ≥ 1"));
+    EXPECT_THAT(d.message, HasSubstr("W = 16k, k ≥ 1"));
+    EXPECT_THAT(d.message, HasSubstr("nearest: 96 or 112 × 96 or 112"));
+    ASSERT_FALSE(d.fixes.empty());
+    EXPECT_EQ(d.fixes.front().description, "Set the input size to 96×96");
+    EXPECT_EQ(d.fixes.front().rank, FixRank::Cause);
     // The symptom (a 25-vs-24 style concat) is reported where it happens too.
     EXPECT_TRUE(r.has(codes::kConcatShapeMismatch));
 

@@ -849,3 +849,163 @@ TEST(PythonSources, PyTorchLeakyReluSlopeIsTheEngines) {
     ASSERT_NE(at, std::string::npos);
     EXPECT_EQ(std::stod(modules.substr(at + def.size())), kernels::kLeakyReluSlope);
 }
+
+// ---- Symbolic sizes: every op's OpSchema::spatial is its infer, symbolically ----
+
+namespace {
+
+/// Ops with an image output but no expression for its height and width.
+const std::map<std::string, std::string>& opsWithoutSpatial() {
+    static const std::map<std::string, std::string> exempt{
+        {"KerasLayer", "a placeholder for an unknown Keras layer: its output size is unknown"},
+    };
+    return exempt;
+}
+
+/// Every combination of the window, stride, padding, crop and scale attributes
+/// the op has (at most a few dozen), on top of its first valid shape case.
+std::vector<AttrMap> spatialVariants(const OpSchema& s) {
+    using V = std::vector<std::int64_t>;
+    std::vector<std::pair<std::string, std::vector<AttrValue>>> axes;
+    auto has = [&s](const char* name) { return s.findAttr(name) != nullptr; };
+    const bool window = has("kernel_size");
+    if (has("padding") && s.findAttr("padding")->type == AttrType::Enum)
+        axes.push_back({"padding", {std::string("valid"), std::string("same")}});
+    if (has("padding") && s.findAttr("padding")->type == AttrType::IntList)
+        axes.push_back({"padding", {V{0, 0, 0, 0}, V{1, 0, 2, 3}, V{4, 4, 0, 1}}});
+    if (has("cropping"))
+        axes.push_back({"cropping", {V{0, 0, 0, 0}, V{1, 2, 3, 0}, V{5, 0, 0, 7}}});
+    if (has("kernel_size"))
+        axes.push_back({"kernel_size", {V{1, 1}, V{2, 2}, V{3, 3}, V{4, 4}, V{3, 2}}});
+    if (has("pool_size"))
+        axes.push_back({"pool_size", {V{1, 1}, V{2, 2}, V{3, 3}, V{2, 3}}});
+    if (has("strides"))
+        axes.push_back({"strides", window ? std::vector<AttrValue>{V{1, 1}, V{2, 2}, V{3, 3}}
+                                          : std::vector<AttrValue>{V{0, 0}, V{1, 1}, V{2, 2},
+                                                                   V{3, 3}, V{2, 1}}});
+    if (has("dilation_rate"))
+        axes.push_back({"dilation_rate", {V{1, 1}, V{2, 2}}});
+    if (has("size"))
+        axes.push_back({"size", {V{1, 1}, V{2, 2}, V{3, 2}}});
+    std::vector<AttrMap> variants{validCases(s.name).front().attrs};
+    for (const auto& [name, values] : axes) {
+        std::vector<AttrMap> next;
+        for (const AttrMap& base : variants) {
+            for (const AttrValue& v : values) {
+                AttrMap m = base;
+                m[name] = v;
+                next.push_back(std::move(m));
+            }
+        }
+        variants = std::move(next);
+    }
+    return variants;
+}
+
+std::string describe(const AttrMap& attrs) {
+    std::string text;
+    for (const auto& [name, value] : attrs)
+        text += name + "=" + attrToString(value) + " ";
+    return text;
+}
+
+/// The op's attributes as its SpatialFn receives them (validated, defaults filled).
+AttrMap resolvedAttrs(const OpSchema& s, const Node& node) {
+    AttrMap attrs;
+    for (const AttrSpec& spec : s.attrs) {
+        if (auto v = ops::resolvedAttr(node, spec.name))
+            attrs.emplace(spec.name, *v);
+    }
+    return attrs;
+}
+
+} // namespace
+
+TEST(OpSpatial, EveryImageOpDeclaresItsSizes) {
+    const auto& exempt = opsWithoutSpatial();
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (s.role == OpRole::Loss || s.role == OpRole::Metric) {
+            EXPECT_FALSE(s.spatial) << s.name << " has no image output: leave spatial empty";
+            continue;
+        }
+        if (exempt.count(s.name)) {
+            EXPECT_FALSE(s.spatial) << s.name << " has spatial: drop it from opsWithoutSpatial()";
+            continue;
+        }
+        auto cases = validCases(s.name);
+        ASSERT_FALSE(cases.empty()) << s.name;
+        auto type = outputOf(cases.front());
+        ASSERT_TRUE(type.has_value()) << s.name;
+        if (type->shape.isImage()) {
+            EXPECT_TRUE(s.spatial) << s.name << " outputs an image but declares no spatial";
+        }
+    }
+}
+
+TEST(OpSpatial, SourcesAreTheirSizeOrTheFreeVariable) {
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (s.role != OpRole::Source)
+            continue;
+        ASSERT_TRUE(s.findAttr("variable_size")) << s.name;
+        Node node;
+        node.op = s.name;
+        node.attrs = {{"height", std::int64_t{37}}, {"width", std::int64_t{21}}};
+        AttrMap attrs = resolvedAttrs(s, node);
+        EXPECT_EQ(s.spatial(attrs, 0, {}), SizeExpr::constant(37)) << s.name;
+        EXPECT_EQ(s.spatial(attrs, 1, {}), SizeExpr::constant(21)) << s.name;
+        attrs["variable_size"] = true;
+        EXPECT_EQ(s.spatial(attrs, 0, {}), SizeExpr::variable("H")) << s.name;
+        EXPECT_EQ(s.spatial(attrs, 1, {}), SizeExpr::variable("W")) << s.name;
+    }
+}
+
+TEST(OpSpatial, ExpressionIsTheConcreteInferAtEverySize) {
+    const SizeExpr h = SizeExpr::variable("H");
+    const SizeExpr w = SizeExpr::variable("W");
+    int compared = 0;
+    int collapsed = 0;
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        if (!s.spatial || s.role == OpRole::Source)
+            continue;
+        const ShapeCase base = validCases(s.name).front();
+        for (const AttrMap& attrs : spatialVariants(s)) {
+            Node probe;
+            probe.op = s.name;
+            probe.attrs = attrs;
+            const AttrMap resolved = resolvedAttrs(s, probe);
+            ASSERT_EQ(resolved.size(), s.attrs.size()) << s.name;
+            const SizeExpr eh = s.spatial(resolved, 0, h);
+            const SizeExpr ew = s.spatial(resolved, 1, w);
+            for (std::int64_t size = 1; size <= 300; ++size) {
+                ShapeCase c = base;
+                c.attrs = attrs;
+                for (ShapeIn& in : c.inputs) {
+                    in.h = static_cast<int>(size);
+                    in.w = static_cast<int>(size + 3); // the axes apart
+                }
+                CheckResult r;
+                NodeId node = kNoNode;
+                runShapeCase(c, r, node);
+                const auto& out = r.nodes.at(node).outputs;
+                const std::int64_t wantH = *eh.evaluate(size);
+                const std::int64_t wantW = *ew.evaluate(size + 3);
+                if (!out.empty() && out[0]) {
+                    ASSERT_EQ(out[0]->shape.height(), wantH)
+                        << s.name << " " << describe(attrs) << " at " << size << ": "
+                        << eh.toString();
+                    ASSERT_EQ(out[0]->shape.width(), wantW)
+                        << s.name << " " << describe(attrs) << " at " << size + 3 << ": "
+                        << ew.toString();
+                    ++compared;
+                } else if (r.has(codes::kSpatialCollapse)) {
+                    EXPECT_TRUE(wantH <= 0 || wantW <= 0)
+                        << s.name << " collapses at " << size << " but " << eh.toString() << " = "
+                        << wantH << ", " << ew.toString() << " = " << wantW;
+                    ++collapsed;
+                }
+            }
+        }
+    }
+    EXPECT_GT(compared, 20000);
+    EXPECT_GT(collapsed, 100);
+}
