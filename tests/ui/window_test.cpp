@@ -586,6 +586,15 @@ private slots:
         QCOMPARE(detail->messageText(), QString::fromStdString(message));
         QVERIFY(detail->whereText().contains("dec3_concat"));
         QCOMPARE(detail->fixButtons().size(), fixes);
+        // Each fix says why it stands where it does: its rank, then its reason.
+        for (std::size_t i = 0; i < fixes; ++i) {
+            auto* why = detail->findChild<QLabel*>(QStringLiteral("detail-fix-reason-%1").arg(i));
+            QVERIFY(why);
+            const core::FixIt& fix = mismatch->fixes[i];
+            QVERIFY(why->text().startsWith(
+                QString::fromStdString(std::string(core::fixRankName(fix.rank)))));
+            QVERIFY(why->text().contains(QString::fromStdString(fix.reason)));
+        }
         settle();
         // Cut in the table's column at 1280×720, whole here: wrapped, never wider than the dock.
         auto* label = detail->findChild<QLabel*>("diagnostic-message");

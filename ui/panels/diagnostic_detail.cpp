@@ -96,9 +96,24 @@ void DiagnosticDetail::showDiagnostic(const core::Diagnostic* d, const QString& 
         button->setObjectName(QStringLiteral("detail-fix-%1").arg(i));
         button->setToolTip(QString::fromStdString(fix.description));
         auto* text = wrappingLabel(row);
+        text->setObjectName(QStringLiteral("detail-fix-text-%1").arg(i));
         text->setText(QString::fromStdString(fix.description));
         grid->addWidget(button, 0, 0, Qt::AlignTop);
         grid->addWidget(text, 0, 1);
+        // Why the fix stands where it does: "cause · 'crop3' cuts the row the
+        // skip keeps", "costly · crops away 80 % of 'enc2'". Greyed, below it.
+        const QString why =
+            QString::fromStdString(std::string(core::fixRankName(fix.rank))) +
+            (fix.reason.empty() ? QString()
+                                : QStringLiteral(" · ") + QString::fromStdString(fix.reason));
+        auto* reason = wrappingLabel(row);
+        reason->setObjectName(QStringLiteral("detail-fix-reason-%1").arg(i));
+        reason->setText(why);
+        reason->setForegroundRole(QPalette::PlaceholderText);
+        QFont small = reason->font();
+        small.setPointSizeF(small.pointSizeF() * 0.9);
+        reason->setFont(small);
+        grid->addWidget(reason, 1, 1);
         grid->setColumnStretch(1, 1);
         connect(button, &QPushButton::clicked, this, [this, fix] { emit fixRequested(fix); });
         m_fixLayout->addWidget(row);

@@ -3,6 +3,7 @@
 #include "document/document.hpp"
 #include "panels/diagnostic_detail.hpp"
 #include "style/theme.hpp"
+#include "util/str_cat.hpp"
 
 #include <QHeaderView>
 #include <QLabel>
@@ -174,8 +175,9 @@ void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity
     if (fixes.size() > 1) {
         auto* menu = new QMenu(button);
         for (const auto& fix : fixes) {
-            menu->addAction(QString::fromStdString(fix.description), this,
-                            [this, fix] { m_document->applyFix(fix); });
+            menu->addAction(QString::fromStdString(core::strCat(fix.description, "  (",
+                                                                core::fixRankName(fix.rank), ")")),
+                            this, [this, fix] { m_document->applyFix(fix); });
         }
         button->setMenu(menu);
         button->setPopupMode(QToolButton::MenuButtonPopup);
