@@ -57,8 +57,8 @@ core::CheckOptions trainingCheckOptions(std::unordered_map<core::NodeId, core::D
 
 int preflightTraining(const core::Project& project, const std::string& file,
                       const std::optional<std::string>& dataDir) {
-    const core::CheckOptions options =
-        trainingCheckOptions(probeProjectData(project, dataDir, true));
+    core::CheckOptions options = trainingCheckOptions(probeProjectData(project, dataDir, true));
+    options.validationSplit = project.training.validationSplit;
     // A folder that is missing or cannot be listed is input that cannot be
     // read (exit 2, as for a missing project file); anything else the check
     // finds in readable data is a finding (exit 1, as check exits).

@@ -76,19 +76,19 @@ std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const Tensor
             f.description = strCat("Set mask_mode='binary' on '", dataset->name,
                                    "' (non-zero → 1) and insert Cast(float32)", where);
             f.rank = FixRank::Cause;
-            f.reason = strCat("masks of 0 and ", formatNumber(have.range->hi),
-                              " are binary foreground");
+            f.reason =
+                strCat("masks of 0 and ", formatNumber(have.range->hi), " are binary foreground");
             fixes.push_back(std::move(f));
             // Rescaling gives the same 0/1 here, but only on this wire.
             const double hi = have.range->hi;
             FixIt rescale{
                 strCat("Insert Rescale(scale=1/", formatNumber(hi), ")", where, " (0/",
                        formatNumber(hi), " → 0/1 float32)"),
-                insertNodeOnEdge(graph, edge, ops::makeNode(ops::kRescaleOp, "rescale",
-                                                            {{"scale", 1.0 / hi}}),
+                insertNodeOnEdge(graph, edge,
+                                 ops::makeNode(ops::kRescaleOp, "rescale", {{"scale", 1.0 / hi}}),
                                  "input", "output"),
-                FixRank::Mechanical, "only this wire sees 0/1; the Dataset still gives 0/" +
-                                         formatNumber(hi)};
+                FixRank::Mechanical,
+                "only this wire sees 0/1; the Dataset still gives 0/" + formatNumber(hi)};
             fixes.push_back(std::move(rescale));
             return fixes;
         }

@@ -90,6 +90,7 @@ void Document::recheck() {
     timer.start();
     core::CheckOptions options;
     options.dataProbes = probeDatasets();
+    options.validationSplit = m_project.training.validationSplit;
     m_check = core::checkGraph(m_project.graph, options);
     m_lastCheckMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
     emit changed();
