@@ -5,6 +5,7 @@
 #include "check/training_rules.hpp"
 #include "check/valid_input_sizes.hpp"
 #include "ops/op_helpers.hpp"
+#include "ops/op_ports.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>
@@ -52,7 +53,7 @@ struct GraphChecker {
             }
             const OpSchema* fs = registry.find(from->op);
             const OpSchema* ts = registry.find(to->op);
-            if (fs && !fs->hasOutput(e.from.port)) {
+            if (fs && !hasOutputPort(*fs, *from, e.from.port)) {
                 auto& d = add(Severity::Error, codes::kDanglingEdge, from->id, e.from.port,
                               strCat(nodeRef(*from), " has no output port '", e.from.port, "'"));
                 d.fixes.push_back({"Remove the edge", {DisconnectEdit{e}}});
@@ -217,9 +218,8 @@ struct GraphChecker {
         if (sit == schemas.end())
             return;
         const OpSchema& schema = *sit->second;
-        for (const auto& o : schema.outputs)
-            nc.outputNames.push_back(o.name);
-        nc.outputs.assign(schema.outputs.size(), std::nullopt);
+        nc.outputNames = outputNames(schema, node);
+        nc.outputs.assign(nc.outputNames.size(), std::nullopt);
         auto ait = attrs.find(id);
         if (ait == attrs.end())
             return;
@@ -276,7 +276,7 @@ struct GraphChecker {
                 strCat(nodeRef(node), ": internal error while inferring types: ", ex.what()));
             return;
         }
-        out.resize(schema.outputs.size());
+        out.resize(nc.outputNames.size());
         for (std::size_t k = 0; k < out.size(); ++k) {
             if (out[k] && collapses(*out[k])) {
                 reportCollapse(node, schema, inputs, *out[k]);

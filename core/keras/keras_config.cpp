@@ -3,13 +3,71 @@
 #include "util/bounded_json.hpp"
 #include "util/str_cat.hpp"
 
+#include <cstdio>
+
 namespace segforge::core::interop {
 
 using nlohmann::json;
 
 void ImportLog::warning(const std::string& path, const std::string& what) {
-    m_warnings.push_back(path.empty() ? strCat(m_file, ": ", what)
-                                      : strCat(m_file, ":", path, ": ", what));
+    std::string line =
+        path.empty() ? strCat(m_file, ": ", what) : strCat(m_file, ":", path, ": ", what);
+    for (const Entry& e : m_warnings) {
+        if (e.kind.empty() && e.line == line)
+            return; // said once is enough
+    }
+    m_warnings.push_back({std::move(line), ""});
+}
+
+void ImportLog::warning(const std::string& path, const std::string& what, WarningGroup group) {
+    for (Entry& e : m_warnings) {
+        if (!e.kind.empty() && e.kind == group.kind) {
+            e.subjects.push_back(std::move(group.subject));
+            return;
+        }
+    }
+    std::string line =
+        path.empty() ? strCat(m_file, ": ", what) : strCat(m_file, ":", path, ": ", what);
+    m_warnings.push_back({std::move(line),
+                          std::move(group.kind),
+                          {std::move(group.subject)},
+                          std::move(group.tail)});
+}
+
+void ImportLog::note(const std::string& what) {
+    m_warnings.push_back({strCat(m_file, ": note: ", what), ""});
+}
+
+std::vector<std::string> ImportLog::warnings() const {
+    constexpr std::size_t kNamed = 3;
+    std::vector<std::string> out;
+    out.reserve(m_warnings.size());
+    for (const Entry& e : m_warnings) {
+        if (e.subjects.size() < 2) {
+            out.push_back(e.line);
+            continue;
+        }
+        std::string names;
+        for (std::size_t i = 0; i < e.subjects.size() && i < kNamed; ++i)
+            names += (i ? ", " : "") + e.subjects[i];
+        if (e.subjects.size() > kNamed)
+            names += strCat(", … and ", e.subjects.size() - kNamed, " more");
+        out.push_back(strCat(m_file, ": ", e.kind, " on ", e.subjects.size(), " layers (", names,
+                             ")", e.tail));
+    }
+    return out;
+}
+
+std::size_t ImportLog::countOf(const std::string& kind) const {
+    for (const Entry& e : m_warnings) {
+        if (e.kind == kind && !kind.empty())
+            return e.subjects.size();
+    }
+    return 0;
+}
+
+void ImportLog::drop(const std::string& kind) {
+    std::erase_if(m_warnings, [&](const Entry& e) { return !kind.empty() && e.kind == kind; });
 }
 
 void ImportLog::error(const std::string& path, const std::string& what) {
@@ -43,10 +101,11 @@ std::int64_t asInt(const json& v, const std::string& path, const char* what) {
 
 } // namespace
 
-KerasConfig::KerasConfig(const json& config, std::string path, ImportLog& log)
+KerasConfig::KerasConfig(const json& config, std::string path, ImportLog& log, std::string subject)
     : m_config(config)
     , m_path(std::move(path))
-    , m_log(log) {
+    , m_log(log)
+    , m_subject(std::move(subject)) {
     if (!m_config.is_object())
         throw KerasFormatError(m_path,
                                "expected a layer config object, got " + jsonTypeName(m_config));
@@ -180,15 +239,61 @@ void KerasConfig::ignoreIfSet(const std::string& key, const std::string& why, co
     const json* v = raw(key);
     if (!v || v->is_null() || *v == neutral)
         return;
-    m_log.warning(pathOf(key), strCat("'", key, "' = ", jsonExcerpt(*v), " is ignored: ", why));
+    m_log.warning(
+        pathOf(key), strCat("'", key, "' = ", jsonExcerpt(*v), " is ignored: ", why),
+        {strCat(key, " ", describeKerasValue(*v), " ignored"), subject(), strCat(": ", why)});
 }
 
 void KerasConfig::finish(const std::string& label) {
     for (auto it = m_config.begin(); it != m_config.end(); ++it) {
         if (!m_read.count(it.key()))
             m_log.warning(pathOf(it.key()),
-                          strCat("unknown field '", it.key(), "' of ", label, " is ignored"));
+                          strCat("unknown field '", it.key(), "' of ", label, " is ignored"),
+                          {strCat("unknown field '", it.key(), "' ignored"),
+                           m_subject.empty() ? label : m_subject});
     }
+}
+
+std::string KerasConfig::subject() const {
+    return m_subject.empty() ? m_path : m_subject;
+}
+
+namespace {
+
+/// 9.999999747378752e-05 (a float32 written as a double) → "0.0001".
+std::string shortNumber(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+} // namespace
+
+std::string describeKerasValue(const json& value) {
+    if (!value.is_object() || !value.contains("class_name") || !value["class_name"].is_string())
+        return jsonExcerpt(value);
+    std::string args;
+    if (auto c = value.find("config"); c != value.end() && c->is_object()) {
+        for (auto it = c->begin(); it != c->end(); ++it) {
+            const json& x = it.value();
+            std::string text;
+            if (x.is_number_float()) {
+                if (x.get<double>() == 0.0)
+                    continue;
+                text = shortNumber(x.get<double>());
+            } else if (x.is_number_integer()) {
+                if (x.get<std::int64_t>() == 0)
+                    continue;
+                text = std::to_string(x.get<std::int64_t>());
+            } else if (x.is_null()) {
+                continue;
+            } else {
+                text = jsonExcerpt(x, 24);
+            }
+            args += (args.empty() ? "" : ", ") + it.key() + "=" + text;
+        }
+    }
+    return strCat(value["class_name"].get<std::string>(), "(", args, ")");
 }
 
 } // namespace segforge::core::interop

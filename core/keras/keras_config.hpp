@@ -29,19 +29,46 @@ private:
     std::string m_path;
 };
 
-/// Messages of one import, each "file:json.path: what".
+/// A warning that may repeat on many layers: `kind` is what is said of each
+/// (the setting and its value), `subject` the layer it is said of, `tail` the
+/// reason. Two or more warnings of one kind become one line naming the layers.
+struct WarningGroup {
+    std::string kind;    ///< "kernel_regularizer L2(l2=0.0001) ignored"
+    std::string subject; ///< "conv1"
+    std::string tail{};  ///< ": the network is the same"
+};
+
+/// Messages of one import, each "file:json.path: what". Warnings of one kind
+/// said of several layers are aggregated into one line, in the place of the
+/// first ("kernel_regularizer L2(l2=0.0001) ignored on 58 layers (conv1, conv2,
+/// conv3, … and 55 more)"); identical lines are kept once.
 class ImportLog {
 public:
     explicit ImportLog(std::string file)
         : m_file(std::move(file)) {}
     void warning(const std::string& path, const std::string& what);
+    /// `what` is the line written when the kind is said of one layer only.
+    void warning(const std::string& path, const std::string& what, WarningGroup group);
+    /// Information, not a problem: "file: note: what".
+    void note(const std::string& what);
     void error(const std::string& path, const std::string& what);
-    const std::vector<std::string>& warnings() const { return m_warnings; }
+    /// The warnings, aggregated.
+    std::vector<std::string> warnings() const;
     const std::vector<std::string>& errors() const { return m_errors; }
+    /// How many layers the warnings of `kind` were said of so far.
+    std::size_t countOf(const std::string& kind) const;
+    /// Drops the warnings of `kind` (a later decision said it otherwise).
+    void drop(const std::string& kind);
 
 private:
+    struct Entry {
+        std::string line; ///< the full line, for one occurrence
+        std::string kind; ///< "" = not grouped
+        std::vector<std::string> subjects{};
+        std::string tail{};
+    };
     std::string m_file;
-    std::vector<std::string> m_warnings;
+    std::vector<Entry> m_warnings;
     std::vector<std::string> m_errors;
 };
 
@@ -52,10 +79,14 @@ std::string jsonPath(const std::string& base, std::size_t index);
 class KerasConfig {
 public:
     /// `config` must outlive the reader. Throws KerasFormatError unless it is an object.
-    KerasConfig(const nlohmann::json& config, std::string path, ImportLog& log);
+    /// `subject` names the layer in aggregated warnings.
+    KerasConfig(const nlohmann::json& config, std::string path, ImportLog& log,
+                std::string subject = "");
 
     const std::string& path() const { return m_path; }
     std::string pathOf(const std::string& key) const { return jsonPath(m_path, key); }
+    /// The layer's name for aggregated warnings (its path when unnamed).
+    std::string subject() const;
 
     /// Present and not null. Marks the field as read.
     bool has(const std::string& key);
@@ -91,6 +122,12 @@ private:
     std::string m_path;
     ImportLog& m_log;
     std::set<std::string> m_read;
+    std::string m_subject;
 };
+
+/// A Keras object value as a short phrase: {"class_name": "L2", "config":
+/// {"l2": 1e-4}} → "L2(l2=0.0001)" (zero and null settings left out); other
+/// values as a JSON excerpt.
+std::string describeKerasValue(const nlohmann::json& value);
 
 } // namespace segforge::core::interop

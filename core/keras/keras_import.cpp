@@ -47,8 +47,20 @@ KerasImport Importer::run(const json& doc) {
                      "registered_name", "build_config", "compile_config"});
         Project project;
         project.name = modelName(doc, "keras_model");
+        m_channelsFirst = usesChannelsFirst(doc);
         importModel(doc, "", nullptr, 0);
         resolveReshapes();
+        sizeFreeInputs();
+        if (m_channelsFirst)
+            m_log.note(
+                "the model is channels_first (N×C×H×W) and was converted to SegForge's "
+                "channels_last (N×H×W×C): input shapes (C, H, W) became (H, W, C), axis "
+                "settings (Concatenate, BatchNormalization, Softmax) now name the same axis "
+                "in the new order, and data_format was dropped; per-axis pooling, upsampling, "
+                "cropping and padding settings are spatial and stay. No weights are imported; "
+                "Keras keeps convolution kernels as H×W×in×out in both layouts, so trained "
+                "kernels would need no transpose");
+        mapRegularizers(project.training);
         EditOutcome moved = applyEdits(m_graph, layoutGraph(m_graph));
         (void)moved; // moves of existing nodes cannot fail
         // A U-Net's levels become groups, so a large one can be read collapsed.
@@ -67,11 +79,17 @@ KerasImport Importer::run(const json& doc) {
 }
 
 void Importer::warnUnknown(const json& obj, const std::string& path,
-                           std::initializer_list<const char*> known) {
+                           std::initializer_list<const char*> known, const std::string& subject) {
     std::set<std::string> k(known.begin(), known.end());
     for (auto it = obj.begin(); it != obj.end(); ++it) {
-        if (!k.count(it.key()))
-            m_log.warning(jsonPath(path, it.key()), "unknown field '" + it.key() + "' is ignored");
+        if (k.count(it.key()))
+            continue;
+        const std::string what = "unknown field '" + it.key() + "' is ignored";
+        if (subject.empty())
+            m_log.warning(jsonPath(path, it.key()), what);
+        else
+            m_log.warning(jsonPath(path, it.key()), what,
+                          {"unknown layer field '" + it.key() + "' ignored", subject});
     }
 }
 

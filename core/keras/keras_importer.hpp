@@ -34,6 +34,11 @@ struct LayerEntry {
     std::string name;
     std::string path;
     std::vector<std::vector<KerasTensorRef>> calls;
+    /// The node index Keras gives the first call: 1 for a nested model, whose
+    /// node 0 is its own internal node, else 0.
+    std::int64_t firstCall = 0;
+    bool keras3 = false; ///< its calls are written as {"args", "kwargs"}
+    int outputsUsed = 1; ///< 1 + the highest output index the model reads from it
 };
 
 /// The state of one Functional model while its calls are resolved.
@@ -60,8 +65,9 @@ public:
 
 private:
     // keras_import.cpp
+    /// `subject` names the layer when the same field recurs on many (aggregated).
     void warnUnknown(const nlohmann::json& obj, const std::string& path,
-                     std::initializer_list<const char*> known);
+                     std::initializer_list<const char*> known, const std::string& subject = "");
     /// A Functional, Model or Sequential document at `path`; `bound` feeds its
     /// inputs when it is nested inside another model.
     Outputs importModel(const nlohmann::json& model, const std::string& path, const Outputs* bound,
@@ -75,6 +81,7 @@ private:
     const Outputs& resolve(FunctionalScope& scope, std::size_t index, std::int64_t call,
                            const std::string& refPath, int depth);
     PortRef inputLayer(const FunctionalScope& scope, const LayerEntry& e);
+    void numberNestedCalls(FunctionalScope& scope, const std::vector<KerasTensorRef>& outputs);
 
     // keras_sequential_import.cpp
     Outputs importSequential(const nlohmann::json& layers, const std::string& path,
@@ -85,10 +92,20 @@ private:
     // keras_node_import.cpp
     PortRef addInput(const std::string& name, const nlohmann::json& config,
                      const std::string& path);
+    /// `outputsUsed`: how many outputs the model reads (a placeholder gets as many).
     Outputs addLayer(const nlohmann::json& layer, const std::string& path, const std::string& cls,
-                     const std::string& name, const Outputs& inputs, int nesting);
+                     const std::string& name, const Outputs& inputs, int nesting,
+                     int outputsUsed = 1);
     NodeId addNode(Node node, const std::string& path);
     void resolveReshapes();
+
+    // keras_import_settings.cpp: what an imported model says about training
+    /// L2 kernel regularizers shared by (most) layers → AdamW weight decay.
+    void mapRegularizers(TrainingSettings& training);
+    /// A model with a channels_first layer anywhere is converted as a whole.
+    static bool usesChannelsFirst(const nlohmann::json& doc, int depth = 0);
+    /// Free (None) input sizes: kept variable, with a working example size.
+    void sizeFreeInputs();
 
     ImportLog m_log;
     /// The JSON path of the layer being read, so that a value of an
@@ -96,6 +113,25 @@ private:
     std::string m_reading;
     Graph m_graph;
     std::vector<std::pair<NodeId, std::vector<std::int64_t>>> m_reshapes;
+    /// Prepended to the names of the layers of the nested model being inlined
+    /// ("encoder_"), so that names stay unique.
+    std::string m_prefix;
+    /// The model is channels_first: converted to channels_last as it is read.
+    bool m_channelsFirst = false;
+    /// Inputs whose height or width Keras leaves free (None).
+    struct FreeSizeInput {
+        NodeId node = kNoNode;
+        bool height = false;
+        bool width = false;
+    };
+    std::vector<FreeSizeInput> m_freeSizeInputs;
+    /// Each layer that can carry a kernel_regularizer, with its pure L2 factor if any.
+    struct Regularizable {
+        std::string node;
+        std::optional<double> l2;
+        std::string warning; ///< the kind of the "… ignored" warning said of it
+    };
+    std::vector<Regularizable> m_regularizable;
 };
 
 } // namespace segforge::core::interop

@@ -22,6 +22,9 @@ using nlohmann::json;
 
 namespace {
 
+constexpr const char* kKernelRegularizer = "kernel_regularizer";
+constexpr const char* kAxisKey = "axis";
+
 /// An op and the form of its Keras table that one Keras class is read with.
 struct KerasClassOp {
     const OpSchema* schema = nullptr;
@@ -147,15 +150,52 @@ bool isTrainingOnlyLayer(const std::string& cls) {
     return std::find(kLayers.begin(), kLayers.end(), cls) != kLayers.end();
 }
 
-void requireChannelsLast(KerasConfig& cfg, const std::string& label) {
-    const std::string format = cfg.string("data_format", std::string("channels_last"));
-    if (format == "channels_last")
+/// Reads data_format. A channels_first layer is accepted only when the whole
+/// model is being converted (`channelsFirst`); a channels_last one is refused
+/// then, because the conversion moves every axis.
+void readDataFormat(KerasConfig& cfg, const std::string& label, bool channelsFirst) {
+    const std::string format =
+        cfg.string("data_format", std::string(channelsFirst ? "channels_first" : "channels_last"));
+    if (format == (channelsFirst ? "channels_first" : "channels_last"))
         return;
+    if (channelsFirst)
+        throw KerasFormatError(cfg.pathOf("data_format"),
+                               strCat(label, " uses data_format '", format,
+                                      "' in a channels_first model: a model that mixes the two "
+                                      "layouts cannot be converted to channels_last"));
     throw KerasFormatError(cfg.pathOf("data_format"),
                            strCat(label, " uses data_format '", format,
-                                  "' (N×C×H×W). SegForge works on channels_last tensors "
-                                  "(N×H×W×C) only: rebuild the model with "
-                                  "data_format='channels_last', the Keras default"));
+                                  "', which SegForge does not know (channels_last or "
+                                  "channels_first)"));
+}
+
+/// A Keras axis of an N×C×H×W tensor → the same axis of N×H×W×C, as SegForge
+/// writes it (channels: -1).
+std::int64_t channelsLastAxis(std::int64_t axis) {
+    const std::int64_t a = axis < 0 ? axis + 4 : axis;
+    switch (a) {
+    case 1:
+        return -1;
+    case 2:
+        return 1;
+    case 3:
+        return 2;
+    default:
+        return axis; // the batch, or out of range: the checker reports it
+    }
+}
+
+/// The `axis` field of a channels_first layer, rewritten for channels_last.
+json channelsLastAxisJson(const json& axis) {
+    if (axis.is_number_integer())
+        return channelsLastAxis(axis.get<std::int64_t>());
+    if (axis.is_array()) {
+        json out = json::array();
+        for (const json& a : axis)
+            out.push_back(channelsLastAxisJson(a));
+        return out;
+    }
+    return axis;
 }
 
 std::string lowercase(std::string s) {
@@ -189,7 +229,8 @@ struct Reading {
     KerasConfig& cfg;
     ImportLog& log;
     Node& node;
-    AttrMap read{}; ///< values as read from the config, by SegForge attribute
+    bool channelsFirst = false; ///< the model is converted from channels_first
+    AttrMap read{};             ///< values as read from the config, by SegForge attribute
 };
 
 /// Reads one table row into the node. Returns a placeholder reason when the
@@ -207,6 +248,8 @@ std::optional<std::string> readAttr(Reading& r, const KerasAttr& a) {
     case KerasValue::Int:
     case KerasValue::NegativeIsNone:
         value = r.cfg.integer(key, intDefault(a));
+        if (r.channelsFirst && key == kAxisKey)
+            value = channelsLastAxis(std::get<std::int64_t>(value));
         break;
     case KerasValue::ZeroIsNone:
         value = r.cfg.integer(key, intDefault(a).value_or(0));
@@ -238,9 +281,12 @@ std::optional<std::string> readAttr(Reading& r, const KerasAttr& a) {
         if (!supportedActivation(act)) {
             if (r.form.hook == KerasHook::ActivationFunction)
                 return "activation '" + act + "'";
-            r.log.warning(r.cfg.pathOf(key), strCat(r.label, ": activation '", act,
-                                                    "' has no SegForge equivalent; the "
-                                                    "checker reports it on the node"));
+            r.log.warning(r.cfg.pathOf(key),
+                          strCat(r.label, ": activation '", act,
+                                 "' has no SegForge equivalent; the "
+                                 "checker reports it on the node"),
+                          {strCat("activation '", act, "' has no SegForge equivalent"), r.name,
+                           "; the checker reports it on each node"});
         }
         value = act;
         break;
@@ -268,8 +314,10 @@ std::optional<std::string> gateHook(Reading& r) {
     KerasConfig& cfg = r.cfg;
     switch (r.form.hook) {
     case KerasHook::BatchNormAxis: {
-        const json* axis = cfg.raw("axis");
+        const json* axis = cfg.raw(kAxisKey);
         json a = axis ? *axis : json(-1);
+        if (r.channelsFirst)
+            a = channelsLastAxisJson(a);
         if (a.is_array() && a.size() == 1)
             a = a[0];
         if (!(a == json(-1) || a == json(3)))
@@ -283,10 +331,14 @@ std::optional<std::string> gateHook(Reading& r) {
             return "per-channel scale or offset";
         return std::nullopt;
     }
-    case KerasHook::SoftmaxAxis:
-        if (cfg.integer("axis", -1) != -1 && cfg.integer("axis", -1) != 3)
+    case KerasHook::SoftmaxAxis: {
+        std::int64_t axis = cfg.integer(kAxisKey, -1);
+        if (r.channelsFirst)
+            axis = channelsLastAxis(axis);
+        if (axis != -1 && axis != 3)
             return "softmax over an axis other than channels";
         return std::nullopt;
+    }
     case KerasHook::ReLU: {
         const bool capped = cfg.has("max_value");
         const double threshold = cfg.number("threshold", 0);
@@ -359,16 +411,17 @@ KerasLayerMapping identityMapping(const std::string& name) {
 /// A layer read through its op's table.
 KerasLayerMapping mapByTable(const KerasClassOp& entry, const std::string& cls,
                              const std::string& name, KerasConfig& cfg, int numInputs,
-                             ImportLog& log) {
+                             ImportLog& log, bool channelsFirst) {
     const KerasForm& form = *entry.form;
     KerasLayerMapping m;
     m.node.op = entry.schema->name;
     m.node.name = name;
-    Reading r{cls, name, strCat(cls, " '", name, "'"), form, cfg, log, m.node};
+    Reading r{cls, name, strCat(cls, " '", name, "'"), form, cfg, log, m.node, channelsFirst};
     if (form.channelsLast)
-        requireChannelsLast(cfg, r.label);
+        readDataFormat(cfg, r.label, channelsFirst);
     if (!form.importNote.empty())
-        log.warning(cfg.path(), r.label + " " + form.importNote);
+        log.warning(cfg.path(), r.label + " " + form.importNote,
+                    {strCat(cls, " ", form.importNote), name});
     for (const auto& [key, value] : form.implies)
         setNonDefaultAttr(m.node, key, value);
     if (auto reason = gateHook(r))
@@ -378,6 +431,14 @@ KerasLayerMapping mapByTable(const KerasClassOp& entry, const std::string& cls,
             return placeholderMapping(cls, name, *reason, numInputs);
     }
     for (const KerasFixed& f : form.fixed) {
+        if (f.key == kKernelRegularizer) {
+            m.regularizable = true;
+            const json* v = cfg.raw(f.key);
+            if (auto l2 = v ? pureL2Factor(*v) : std::nullopt) {
+                m.kernelL2 = *l2;
+                m.kernelL2Warning = strCat(f.key, " ", describeKerasValue(*v), " ignored");
+            }
+        }
         if (f.ignoredWhy.empty())
             cfg.accept({f.key.c_str()});
         else
@@ -391,11 +452,11 @@ KerasLayerMapping mapByTable(const KerasClassOp& entry, const std::string& cls,
 }
 
 KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, KerasConfig& cfg,
-                           int numInputs, ImportLog& log) {
+                           int numInputs, ImportLog& log, bool channelsFirst) {
     const std::string label = strCat(cls, " '", name, "'");
     const auto& classes = kerasClasses();
     if (auto it = classes.find(cls); it != classes.end())
-        return mapByTable(it->second, cls, name, cfg, numInputs, log);
+        return mapByTable(it->second, cls, name, cfg, numInputs, log, channelsFirst);
     // Keras layers without an op of their own.
     if (cls == "Permute") {
         const auto dims = cfg.shape("dims");
@@ -411,13 +472,16 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
         // Identity at inference and shape-preserving: a placeholder here would
         // leave every tensor after it (often the whole network) untyped.
         cfg.acceptAll();
-        log.warning(cfg.path(),
-                    strCat(label,
-                           " acts only during training (augmentation or noise) and keeps the "
-                           "shape: imported as a linear ",
-                           kerasIdentityOp().name,
-                           ". Augment in the data pipeline instead, applying the same transform "
-                           "to image and mask"));
+        const std::string advice = ". Augment in the data pipeline instead, applying the same "
+                                   "transform to image and mask";
+        log.warning(
+            cfg.path(),
+            strCat(label,
+                   " acts only during training (augmentation or noise) and keeps the "
+                   "shape: imported as a linear ",
+                   kerasIdentityOp().name, advice),
+            {strCat("training-only ", cls, " imported as a linear ", kerasIdentityOp().name), name,
+             advice});
         return identityMapping(name);
     }
     if (cls == "Reshape") {
@@ -435,6 +499,29 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
 }
 
 } // namespace
+
+std::optional<double> pureL2Factor(const json& regularizer) {
+    // Keras' default factor for the named regularizer "l2" (Keras 2 and 3).
+    constexpr double kKerasDefaultL2 = 0.01;
+    if (regularizer.is_string()) {
+        const std::string name = lowercase(regularizer.get<std::string>());
+        return name == "l2" ? std::optional<double>(kKerasDefaultL2) : std::nullopt;
+    }
+    if (!regularizer.is_object() || !regularizer.contains("class_name") ||
+        !regularizer["class_name"].is_string())
+        return std::nullopt;
+    const std::string cls = lowercase(regularizer["class_name"].get<std::string>());
+    if (cls != "l2" && cls != "l1l2" && cls != "l1_l2")
+        return std::nullopt;
+    const json config = regularizer.value("config", json::object());
+    if (!config.is_object())
+        return std::nullopt;
+    const json l1 = config.value("l1", json(0.0));
+    const json l2 = config.value("l2", json(cls == "l2" ? kKerasDefaultL2 : 0.0));
+    if (!l1.is_number() || l1.get<double>() != 0.0 || !l2.is_number() || !(l2.get<double>() > 0))
+        return std::nullopt;
+    return l2.get<double>();
+}
 
 const OpSchema& kerasInputOp() {
     static const OpSchema& op =
@@ -485,17 +572,20 @@ Node kerasPlaceholder(const std::string& className, const std::string& name,
 
 KerasLayerMapping mapKerasLayer(const std::string& className, const std::string& name,
                                 const json& config, const std::string& configPath, int numInputs,
-                                ImportLog& log) {
-    KerasConfig cfg(config, configPath, log);
-    KerasLayerMapping m = mapKnown(className, name, cfg, numInputs, log);
+                                ImportLog& log, bool channelsFirst) {
+    KerasConfig cfg(config, configPath, log, name);
+    KerasLayerMapping m = mapKnown(className, name, cfg, numInputs, log, channelsFirst);
     if (isKerasPlaceholder(m.node) && !m.reshapeTarget) {
         auto reason = m.node.attrs.find("reason");
-        log.warning(configPath, strCat(className, " '", name, "' has no SegForge op",
-                                       reason == m.node.attrs.end()
-                                           ? std::string()
-                                           : " (" + std::get<std::string>(reason->second) + ")",
-                                       ": imported as a ", placeholderOp().name,
-                                       " placeholder (unsupported-layer)"));
+        const std::string why = reason == m.node.attrs.end()
+                                    ? std::string()
+                                    : " (" + std::get<std::string>(reason->second) + ")";
+        log.warning(configPath,
+                    strCat(className, " '", name, "' has no SegForge op", why, ": imported as a ",
+                           placeholderOp().name, " placeholder (unsupported-layer)"),
+                    {strCat(className, " has no SegForge op", why, ": imported as ",
+                            placeholderOp().name, " placeholders (unsupported-layer)"),
+                     name});
         return m; // its fields are not ours to judge
     }
     // Fields every layer may carry; none changes what the layer computes here.

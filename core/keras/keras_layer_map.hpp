@@ -21,14 +21,26 @@ struct KerasLayerMapping {
     /// For a Reshape to rank 3: the target (height, width, channels), -1 allowed.
     /// The importer keeps the node when, after inference, it changes nothing.
     std::optional<std::vector<std::int64_t>> reshapeTarget;
+    /// The layer's class has a kernel_regularizer setting.
+    bool regularizable = false;
+    /// Its kernel_regularizer when it is a pure L2 penalty l2·Σw²: the factor,
+    /// and the kind of the warning that says it is ignored (the importer drops
+    /// that warning when it maps the factor to weight decay).
+    std::optional<double> kernelL2;
+    std::string kernelL2Warning;
 };
 
+/// The factor of a pure L2 regularizer ("l2", L2(l2=…), L1L2 with l1 = 0); nullopt otherwise.
+std::optional<double> pureL2Factor(const nlohmann::json& regularizer);
+
 /// Maps one layer. `config` is the layer's "config" object at `configPath`;
-/// `numInputs` the number of tensors it receives. Throws KerasFormatError for
-/// a malformed config (wrong types, missing required fields, channels_first).
+/// `numInputs` the number of tensors it receives. `channelsFirst`: the model is
+/// converted from channels_first, so data_format must say so and axes are
+/// rewritten for channels_last. Throws KerasFormatError for a malformed config
+/// (wrong types, missing required fields, a data_format the model does not use).
 KerasLayerMapping mapKerasLayer(const std::string& className, const std::string& name,
                                 const nlohmann::json& config, const std::string& configPath,
-                                int numInputs, ImportLog& log);
+                                int numInputs, ImportLog& log, bool channelsFirst = false);
 
 /// A KerasLayer placeholder node for a layer SegForge cannot map.
 Node kerasPlaceholder(const std::string& className, const std::string& name,

@@ -26,7 +26,8 @@ Outputs Importer::importSequential(const json& layers, const std::string& path, 
             throw KerasFormatError(lpath, "expected a layer object with a 'class_name'");
         warnUnknown(layer, lpath,
                     {"class_name", "config", "name", "module", "registered_name", "build_config",
-                     "inbound_nodes", "shared_object_id"});
+                     "inbound_nodes", "shared_object_id"},
+                    layerNameOf(layer));
         const std::string cls = layer["class_name"].get<std::string>();
         std::string name = layerNameOf(layer);
         if (name.empty())
@@ -64,7 +65,8 @@ PortRef Importer::implicitInput(const json& layer, const std::string& lpath, con
         m_log.warning(lpath, "the model does not say its input shape; the Input node uses " +
                                  strCat(kDefaultImageSize, "×", kDefaultImageSize, "×3 — set it"));
         shapeHolder["batch_input_shape"] =
-            json::array({nullptr, kDefaultImageSize, kDefaultImageSize, 3});
+            m_channelsFirst ? json::array({nullptr, 3, kDefaultImageSize, kDefaultImageSize})
+                            : json::array({nullptr, kDefaultImageSize, kDefaultImageSize, 3});
     }
     if (lc.is_object() && lc.contains("dtype") && lc["dtype"].is_string())
         shapeHolder["dtype"] = lc["dtype"];

@@ -1,5 +1,6 @@
 #include "layout/node_geometry.hpp"
 
+#include "ops/op_ports.hpp"
 #include "ops/op_registry.hpp"
 
 #include <algorithm>
@@ -46,8 +47,7 @@ NodeGeometry nodeGeometry(const Node& node, const OpSchema* schema) {
     NodeGeometry g;
     if (schema) {
         g.inputs = schema->inputNames(node);
-        for (const auto& o : schema->outputs)
-            g.outputs.push_back(o.name);
+        g.outputs = outputNames(*schema, node);
     }
     const std::size_t rows = std::max(g.inputs.size(), g.outputs.size());
     g.height =

@@ -1,5 +1,6 @@
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
+#include "ops/op_ports.hpp"
 #include "util/str_cat.hpp"
 
 namespace segforge::core::ops {
@@ -22,11 +23,14 @@ OpSchema kerasLayerSchema() {
     // Reported even behind another placeholder: a user replacing unsupported
     // layers wants the whole list at once, not one per check.
     s.inferWithUnknownInputs = true;
+    // As many outputs as the file uses (num_outputs): output, output_1, … (ops/op_ports).
     s.outputs = {{"output", kAnyDType, "unknown"}};
     s.attrs = {
         stringAttr("class_name", "", "the Keras layer class, e.g. Dense"),
         stringAttr("reason", "", "why it could not be mapped"),
         intAttr("num_inputs", 2, 1, kMaxVariadicInputs, "number of inputs (ports a, b, c, …)"),
+        intAttr(kNumOutputsAttr, 1, 1, kMaxVariadicOutputs,
+                "number of outputs the model uses (ports output, output_1, …)"),
     };
     s.infer = [](InferContext& ctx) -> InferResult {
         const std::string& cls = ctx.getString("class_name");

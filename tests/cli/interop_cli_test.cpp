@@ -135,3 +135,48 @@ TEST(InteropCli, ExportScriptsAndKerasJson) {
                   .exitCode,
               2);
 }
+
+TEST(InteropCli, RealKerasFilesOpenAsTheyAre) {
+    // Nested models, a channels_first model, a free input size and a flood of
+    // regularizers: each is checked clean and imported, none refused.
+    for (const std::string file : {"nested_encoder_keras2.json", "nested_encoder_keras3.json",
+                                   "channels_first_unet_keras2.json", "free_size_keras3.json",
+                                   "regularizer_flood_keras2.json"}) {
+        SCOPED_TRACE(file);
+        CliResult check = run("check " + keras(file), true);
+        EXPECT_EQ(check.exitCode, 0) << check.out;
+        fs::path project = scratch(fs::path(file).stem().string() + ".segforge");
+        CliResult imported = run("import " + keras(file) + " -o " + project.string(), true);
+        EXPECT_EQ(imported.exitCode, 0) << imported.out;
+        EXPECT_TRUE(fs::exists(project));
+        EXPECT_EQ(run("check " + project.string() + " --no-data").exitCode, 1)
+            << "as a project it has no loss yet";
+    }
+    // 60 layers' regularizers: two lines, not 120.
+    CliResult flood = run("check " + keras("regularizer_flood_keras2.json"), true);
+    std::size_t lines = 0;
+    for (std::size_t at = flood.out.find("regularizer"); at != std::string::npos;
+         at = flood.out.find("regularizer", at + 1)) {
+        const std::size_t eol = flood.out.find('\n', at);
+        ++lines;
+        at = eol == std::string::npos ? flood.out.size() - 1 : eol;
+    }
+    EXPECT_EQ(lines, 2u) << flood.out;
+    EXPECT_THAT(flood.out, HasSubstr("ignored on 60 layers"));
+}
+
+TEST(InteropCli, CustomLayerWithTwoOutputsIsAFindingNotARefusal) {
+    CliResult check = run("check --json " + keras("multi_output_custom_keras2.json"));
+    EXPECT_EQ(check.exitCode, 1) << check.out; // findings, not unreadable input (2)
+    auto doc = nlohmann::json::parse(check.out);
+    std::vector<std::string> codes;
+    for (const auto& d : doc["diagnostics"])
+        codes.push_back(d["code"].get<std::string>() + "/" + d["severity"].get<std::string>());
+    EXPECT_THAT(codes, ::testing::Contains("unsupported-layer/error"));
+    EXPECT_THAT(codes, ::testing::Not(::testing::Contains("dangling-edge/error")));
+    fs::path project = scratch("split.segforge");
+    CliResult imported =
+        run("import " + keras("multi_output_custom_keras2.json") + " -o " + project.string(), true);
+    EXPECT_EQ(imported.exitCode, 0) << imported.out;
+    EXPECT_THAT(imported.out, HasSubstr("1 unsupported layer(s)"));
+}

@@ -200,13 +200,14 @@ TEST(KerasImport, NestedModelsAreInlined) {
     std::set<std::string> names;
     for (const auto& [id, n] : g.nodes())
         names.insert(n.name);
-    EXPECT_EQ(names,
-              (std::set<std::string>{"x", "stem", "block_conv", "block_drop", "gate", "out"}));
-    EXPECT_EQ(producerName(g, "block_conv", "input"), "stem");
-    EXPECT_EQ(producerName(g, "gate", "a"), "block_drop");
-    EXPECT_EQ(producerName(g, "gate", "b"), "stem");
-    EXPECT_EQ(producerName(g, "out", "input"), "gate");
-    EXPECT_EQ(attr(g, "block_drop", "seed"), AttrValue{std::int64_t{7}});
+    // A nested model's layers are named after it, so that names stay unique.
+    EXPECT_EQ(names, (std::set<std::string>{"x", "stem", "block_block_conv", "block_block_drop",
+                                            "merge_block_gate", "out"}));
+    EXPECT_EQ(producerName(g, "block_block_conv", "input"), "stem");
+    EXPECT_EQ(producerName(g, "merge_block_gate", "a"), "block_block_drop");
+    EXPECT_EQ(producerName(g, "merge_block_gate", "b"), "stem");
+    EXPECT_EQ(producerName(g, "out", "input"), "merge_block_gate");
+    EXPECT_EQ(attr(g, "block_block_drop", "seed"), AttrValue{std::int64_t{7}});
     CheckResult r = checkImported(g);
     EXPECT_FALSE(r.hasErrors()) << codesOf(r);
     EXPECT_EQ(typeOf(g, r, "out"), "N×32×32×2 f32");
@@ -410,7 +411,9 @@ TEST(KerasImport, BadFilesSayWhatAndWhere) {
         {"bad/dangling.json",
          {"config.layers[4].inbound_nodes[0][0]", "'max_pool_2d', which is not a layer"}},
         {"bad/cycle.json", {"the model has a cycle", "'enc1'", "'dec1'"}},
-        {"bad/channels_first.json", {"config.layers[1].config.data_format", "channels_first"}},
+        // One channels_first layer among channels_last ones: no layout to convert to.
+        {"bad/channels_first.json",
+         {"config.layers[3].config.data_format", "mixes the two layouts"}},
         {"bad/wrong_type.json",
          {"config.layers[2].config.filters", "expected an integer, got a string"}},
         {"bad/not_a_model.json", {"not a Keras model"}},

@@ -2,6 +2,7 @@
 
 #include "data/data_probe.hpp"
 #include "document/document.hpp"
+#include "ops/op_ports.hpp"
 #include "ops/op_registry.hpp"
 #include "window/dialog_folder.hpp"
 
@@ -351,10 +352,10 @@ void PropertiesPanel::refreshValues() {
                          t ? QString::fromStdString(t->toString()).toHtmlEscaped()
                            : tr("not connected"));
     }
-    for (const auto& out : schema->outputs) {
-        auto t = r.typeOf({m_node, out.name});
+    for (const auto& out : core::outputNames(*schema, *n)) {
+        auto t = r.typeOf({m_node, out});
         rows << QString("<tr><td>out&nbsp;<b>%1</b></td><td><code>%2</code></td></tr>")
-                    .arg(QString::fromStdString(out.name),
+                    .arg(QString::fromStdString(out),
                          t ? QString::fromStdString(t->toString()).toHtmlEscaped()
                            : QStringLiteral("?"));
     }
