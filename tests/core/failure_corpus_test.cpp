@@ -20,6 +20,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -96,13 +97,25 @@ void writeData(const json& data, const TempDir& dir) {
     }
 }
 
+/// The case's dataset, written once per run (both tests of a case probe it).
+std::shared_ptr<const TempDir> writtenData(const std::string& name, const json& data) {
+    static std::map<std::string, std::shared_ptr<const TempDir>> written;
+    auto& dir = written[name];
+    if (!dir) {
+        auto fresh = std::make_shared<TempDir>();
+        writeData(data, *fresh);
+        dir = std::move(fresh);
+    }
+    return dir;
+}
+
 /// One case, loaded: its document, the graph to check and how to check it.
 struct LoadedCase {
     json doc;
     std::optional<Graph> graph;
     std::vector<std::string> loadErrors;
     CheckOptions options;
-    std::unique_ptr<TempDir> data; ///< the written dataset, while the case lives
+    std::shared_ptr<const TempDir> data; ///< the written dataset
 };
 
 LoadedCase loadCase(const CorpusCase& c) {
@@ -131,8 +144,7 @@ LoadedCase loadCase(const CorpusCase& c) {
     if (const json check = out.doc.value("check", json::object()); check.is_object())
         out.options.requireLoss = check.value("require_loss", true);
     if (out.graph && out.doc.contains("data")) {
-        out.data = std::make_unique<TempDir>();
-        writeData(out.doc["data"], *out.data);
+        out.data = writtenData(c.name, out.doc["data"]);
         for (const auto& [id, node] : out.graph->nodes()) {
             if (ops::traitsOf(node).readsDataset) {
                 out.options.dataProbes[id] =
