@@ -274,21 +274,32 @@ void checkMaskChannels(const Graph& graph, const Node& node, const DataProbe& p,
 }
 
 /// Class-index masks as the probe sees them: values 0..K−1 with K ≥ 3, dense
-/// enough to be classes ({0, 1, 2, 3}, not a {0, 128, 255} trimap or a VOC
-/// {0, 1, 255}). 0 when they are not.
-std::int64_t probedClassCount(const Node& dataset, const DataProbe& p) {
+/// enough to be classes ({0, 1, 2, 3}, not a {0, 128, 255} trimap), possibly
+/// with a void label 255 (or 65535) on top ({0, 1, 2, 3, 255}, as VOC).
+struct ProbedClasses {
+    std::int64_t classes = 0; ///< K; 0: not class indices
+    std::int64_t ignore = -1; ///< the void label, -1 if none
+};
+
+ProbedClasses probedClasses(const Node& dataset, const DataProbe& p) {
     const std::string mode = attrString(dataset, "mask_mode");
     if (mode == "binary" || p.maskHistogram.empty() || p.maskHistogram.begin()->first < 0)
-        return 0;
-    const std::int64_t top = p.maskHistogram.rbegin()->first;
-    const auto distinct = static_cast<std::int64_t>(p.maskHistogram.size());
+        return {};
+    std::int64_t top = p.maskHistogram.rbegin()->first;
+    auto distinct = static_cast<std::int64_t>(p.maskHistogram.size());
+    std::int64_t ignore = -1;
+    if ((top == 255 || top == 65535) && distinct >= 4) {
+        ignore = top; // a void label above the classes
+        top = std::next(p.maskHistogram.rbegin())->first;
+        --distinct;
+    }
     if (top < 2) // 0/1 masks are what a binary loss wants
-        return 0;
+        return {};
     if (mode == "class_index" || mode == "palette")
-        return top + 1;
+        return {top + 1, ignore};
     if (top > 4096 || distinct < 3 || distinct * 4 < top + 1)
-        return 0;
-    return top + 1;
+        return {};
+    return {top + 1, ignore};
 }
 
 /// mask_mode='binary' for two-level masks (0/255, 0/65535): non-zero → 1 at
@@ -373,8 +384,9 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
         }
         // Binary targets (BCE, Dice, …) fed class indices: the loss is what
         // does not fit the data, whatever conversion the mask passed on the way.
-        if (const std::int64_t classes = probedClassCount(node, p); classes > 0) {
-            const FixIt swap = ops::classIndexLossFix(graph, *c.node, classes);
+        if (const ProbedClasses found = probedClasses(node, p); found.classes > 0) {
+            const std::int64_t classes = found.classes;
+            const FixIt swap = ops::classIndexLossFix(graph, *c.node, classes, found.ignore);
             bool said = false;
             for (Diagnostic& d : r.diagnostics) {
                 if (d.node != c.node->id)
@@ -390,8 +402,11 @@ void checkMaskValues(const Graph& graph, const Node& node, const DataProbe& p, C
             auto& d = add(r, Severity::Error, codes::kMaskValueRange, c.node->id, "target",
                           strCat(where, " reads per-channel values in [0, 1], but the masks of '",
                                  node.name, "' hold class indices ", p.maskValuesText(), " (",
-                                 classes, " classes); they reach it as ", target->toString(),
-                                 " with values ", formatNumber(v.lo), " to ", formatNumber(v.hi),
+                                 classes, " classes",
+                                 found.ignore >= 0 ? strCat(" and the void label ", found.ignore)
+                                                   : std::string(),
+                                 "); they reach it as ", target->toString(), " with values ",
+                                 formatNumber(v.lo), " to ", formatNumber(v.hi),
                                  v.hi <= 1 ? " — rescaled, so every class above 0 looks like faint "
                                              "foreground and the classes are lost"
                                            : " — the loss is then meaningless",

@@ -243,7 +243,8 @@ ClassIndexTarget classIndexTarget(const Graph& graph, const PortRef& from,
     return {};
 }
 
-FixIt classIndexLossFix(const Graph& graph, const Node& loss, std::int64_t classes) {
+FixIt classIndexLossFix(const Graph& graph, const Node& loss, std::int64_t classes,
+                        std::int64_t ignoreClass) {
     const OpSchema* sparse = OpRegistry::builtin().find(kSparseCategoricalCrossentropyOp);
     FixIt fix;
     fix.rank = FixRank::Cause;
@@ -253,6 +254,10 @@ FixIt classIndexLossFix(const Graph& graph, const Node& loss, std::int64_t class
             fix.edits.push_back(SetAttributeEdit{loss.id, key, std::nullopt});
     }
     std::string also;
+    if (ignoreClass >= 0) {
+        fix.edits.push_back(SetAttributeEdit{loss.id, "ignore_class", AttrValue{ignoreClass}});
+        also += strCat("; ignore_class=", ignoreClass, " (the void label)");
+    }
 
     // The prediction: a softmax over the classes (or logits the loss softmaxes).
     auto p = graph.producerOf({loss.id, "prediction"});

@@ -36,7 +36,9 @@ ClassIndexTarget classIndexTarget(const Graph& graph, const PortRef& from,
 /// SparseCategoricalCrossentropy on the same wires, its target comes straight
 /// from the Dataset's mask (a Cast or Rescale on the way is removed: indices
 /// must stay integers), the prediction gets a softmax (or from_logits=true
-/// for a linear head) and the head at least `classes` filters. FixRank::Cause.
-FixIt classIndexLossFix(const Graph& graph, const Node& loss, std::int64_t classes);
+/// for a linear head) and the head at least `classes` filters. A void label
+/// (255 beside classes 0..K−1) becomes its ignore_class. FixRank::Cause.
+FixIt classIndexLossFix(const Graph& graph, const Node& loss, std::int64_t classes,
+                        std::int64_t ignoreClass = -1);
 
 } // namespace segforge::core::ops

@@ -294,3 +294,24 @@ TEST(TargetFixes, GreyRampMasksAreNotOfferedBinaryMode) {
     EXPECT_THAT(allFixes(r), Not(HasSubstr("mask_mode"))) << allFixes(r);
     EXPECT_THAT(allFixes(r), Not(HasSubstr("SparseCategoricalCrossentropy"))) << allFixes(r);
 }
+
+TEST(TargetFixes, ClassIndicesWithVoidLabelIntoBinaryCrossentropy) {
+    // keras-unet#50: classes 0..3 with a void border of 255, into a sigmoid BCE.
+    TempDir t;
+    writeSet(t, 2, [](int i) {
+        cv::Mat m = classIndexMask(i);
+        m(cv::Rect(0, 0, 16, 1)).setTo(255);
+        return m;
+    });
+    TargetGraph g = makeGraph(t, "BinaryCrossentropy", 1, "sigmoid", MaskPath::Cast);
+    const CheckOptions o = probed(t, g.data);
+    const CheckResult r = checkGraph(g.b.graph, o);
+    const Diagnostic& d = expectDiagnostic(r, codes::kMaskValueRange);
+    EXPECT_THAT(d.message, HasSubstr("4 classes and the void label 255"));
+    ASSERT_FALSE(d.fixes.empty());
+    EXPECT_THAT(d.fixes.front().description, HasSubstr("to SparseCategoricalCrossentropy"));
+    EXPECT_THAT(d.fixes.front().description, HasSubstr("ignore_class=255"));
+    EXPECT_THAT(d.fixes.front().description, HasSubstr("filters=4 on 'head'"));
+    const CheckResult after = applyAndRecheck(g.b.graph, d.fixes.front(), o);
+    EXPECT_FALSE(after.hasErrors()) << codesOf(after);
+}
