@@ -6,7 +6,8 @@ namespace segforge::cli {
 
 /// Exit codes shared by all commands:
 ///   0  success (warnings may have been printed)
-///   1  kExitFindings: the checker found errors — `check`, and `train`, which runs
+///   1  kExitFindings: the checker found errors — `check`, `fix` (errors left after
+///      its fixes), and `train`, which runs
 ///      the same check on its data first and does not start
 ///   2  kExitBadInput: bad usage, or input that cannot be read — a missing project
 ///      or data folder, or a data file that changed or vanished while training
@@ -25,6 +26,7 @@ inline constexpr int kExitInternalError = 4; ///< out of memory or a bug, never 
 /// Each command adds itself to the app as a subcommand: its options, their
 /// bounds and its usage text live with it (options.hpp).
 Command addCheckCommand(CLI::App& app);
+Command addFixCommand(CLI::App& app);
 Command addTemplateCommand(CLI::App& app);
 Command addOpsCommand(CLI::App& app);
 Command addSampleDataCommand(CLI::App& app);

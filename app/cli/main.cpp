@@ -17,9 +17,10 @@ int main(int argc, char** argv) {
     app.option_defaults()->multi_option_policy(
         CLI::MultiOptionPolicy::TakeLast); // a repeated option: the last
     const std::vector<Command> commands = {
-        addCheckCommand(app),      addTemplateCommand(app), addOpsCommand(app),
-        addSampleDataCommand(app), addTrainCommand(app),    addBenchCommand(app),
-        addPredictCommand(app),    addImportCommand(app),   addExportCommand(app),
+        addCheckCommand(app),  addFixCommand(app),        addTemplateCommand(app),
+        addOpsCommand(app),    addSampleDataCommand(app), addTrainCommand(app),
+        addBenchCommand(app),  addPredictCommand(app),    addImportCommand(app),
+        addExportCommand(app),
     };
     for (const Command& c : commands)
         c.app->allow_extras(); // an unknown option is named by leftoverArgument

@@ -1,5 +1,6 @@
 #include "check/check_report.hpp"
 
+#include "check/fix_application.hpp"
 #include "util/str_cat.hpp"
 
 #include <sstream>
@@ -67,11 +68,20 @@ json checkReportToJson(const Graph& graph, const CheckResult& result,
     json diagnostics = json::array();
     for (const Diagnostic& d : result.diagnostics) {
         json fixes = json::array();
-        for (const FixIt& f : d.fixes) {
+        for (std::size_t k = 0; k < d.fixes.size(); ++k) {
+            const FixIt& f = d.fixes[k];
             json edits = json::array();
             for (const GraphEdit& e : f.edits)
                 edits.push_back(describeEdit(graph, e));
-            fixes.push_back({{"description", f.description}, {"edits", edits}});
+            // "index" is the fix's place in the diagnostic's list, and "apply"
+            // names it for `segforge-cli fix --apply` as it is.
+            const int index = static_cast<int>(k) + 1;
+            fixes.push_back({{"index", index},
+                             {"description", f.description},
+                             {"rank", std::string(fixRankName(f.rank))},
+                             {"reason", f.reason},
+                             {"apply", toString(fixRequestFor(graph, d, index))},
+                             {"edits", edits}});
         }
         diagnostics.push_back(
             {{"severity", std::string(severityName(d.severity))},
@@ -109,8 +119,13 @@ std::string diagnosticToText(const Graph& graph, const Diagnostic& d,
             out << "." << d.port;
     }
     out << ": " << d.message << "\n";
-    for (std::size_t i = 0; i < d.fixes.size(); ++i)
-        out << "  fix " << (i + 1) << ": " << d.fixes[i].description << "\n";
+    for (std::size_t i = 0; i < d.fixes.size(); ++i) {
+        const FixIt& f = d.fixes[i];
+        const int index = static_cast<int>(i) + 1;
+        out << "  fix " << index << ": " << f.description << " [" << fixRankName(f.rank)
+            << (f.reason.empty() ? "" : ": ") << f.reason << "] ("
+            << toString(fixRequestFor(graph, d, index)) << ")\n";
+    }
     return out.str();
 }
 

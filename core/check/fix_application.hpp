@@ -37,8 +37,8 @@ struct FixOutcome {
     bool applied = false;
     std::string description; ///< the fix's description, when applied
     FixRank rank = FixRank::Direct;
-    std::string reason;      ///< the fix's rank reason, when applied
-    std::string error;       ///< why not: no such diagnostic, no fix #K, …
+    std::string reason; ///< the fix's rank reason, when applied
+    std::string error;  ///< why not: no such diagnostic, no fix #K, …
 };
 
 /// Checks `graph`, finds the diagnostic the request names (the first one with
@@ -48,11 +48,19 @@ struct FixOutcome {
 /// diagnostic has.
 FixOutcome applyFix(Graph& graph, const FixRequest& request, const CheckOptions& options = {});
 
+/// A fix that was applied: what named it (against the graph it was applied
+/// to) and what it said of itself.
+struct AppliedFix {
+    FixRequest request;
+    std::string description;
+    FixRank rank = FixRank::Direct;
+    std::string reason;
+};
+
 struct FirstFixesOutcome {
-    std::vector<std::string> applied; ///< descriptions, in the order applied
-    std::vector<FixRequest> requests; ///< parallel to `applied`: what each one was
-    bool clean = false;               ///< no error left
-    std::string stuck;                ///< why it stopped with errors left, if it did
+    std::vector<AppliedFix> applied; ///< in the order applied
+    bool clean = false;              ///< no error left
+    std::string stuck;               ///< why it stopped with errors left, if it did
 };
 
 /// `--first`: applies the top fix of the first diagnostic that has one (errors

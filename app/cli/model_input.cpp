@@ -1,0 +1,53 @@
+#include "cli/model_input.hpp"
+
+#include "cli/preflight.hpp"
+#include "keras/keras_import.hpp"
+#include "project/project_file.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+namespace segforge::cli {
+
+ModelInput readModelInput(const std::string& file) {
+    ModelInput input;
+    input.keras = core::looksLikeKerasFile(file);
+    if (input.keras) {
+        core::KerasImport imported = core::importKerasFile(file);
+        for (const auto& w : imported.warnings)
+            std::cerr << w << " (warning)\n";
+        input.project = std::move(imported.project);
+        input.errors = std::move(imported.errors);
+    } else {
+        core::ProjectLoad load = core::loadProject(file);
+        for (const auto& w : load.warnings)
+            std::cerr << w << " (warning)\n";
+        input.project = std::move(load.project);
+        input.errors = std::move(load.errors);
+    }
+    return input;
+}
+
+void addCheckDataOptions(CLI::App& command, CheckDataArgs& args) {
+    addInteger(command, "--max-size", args.maxSize,
+               "largest input size the size sweep tries (default " +
+                   std::to_string(core::CheckOptions{}.maxInputSize) + ")");
+    addText(command, "--data", args.data,
+            "probe DIR/images and DIR/masks instead of the Dataset folders", "DIR");
+    command.add_flag("--no-data", args.noData, "do not probe the data (even with --data)");
+}
+
+core::CheckOptions checkOptionsFor(const ModelInput& input, const CheckDataArgs& args) {
+    core::CheckOptions options;
+    // With data, the check is the one train runs before it starts (preflight):
+    // --data naming a missing folder is an error, as it is for train.
+    if (!input.keras && !args.noData && input.project)
+        options = trainingCheckOptions(
+            probeProjectData(*input.project, args.data, args.data.has_value()));
+    options.requireLoss = !input.keras;
+    if (args.maxSize)
+        options.maxInputSize = std::max(1, *args.maxSize);
+    return options;
+}
+
+} // namespace segforge::cli
