@@ -140,6 +140,9 @@ private slots:
         QCOMPARE(check.diagnostics[0].severity, core::Severity::Warning);
         QCOMPARE(m_window->diagnostics()->tree()->topLevelItemCount(), 1);
         QVERIFY(m_window->summary()->totals().contains("parameters"));
+        // Three poolings: the sizes that work, derived exactly.
+        QVERIFY2(m_window->summary()->inputSizes().contains("H = 8k, k ≥ 1"),
+                 qPrintable(m_window->summary()->inputSizes()));
     }
 
     void dragConv2DFromPalette() {

@@ -1,5 +1,6 @@
 #include "panels/summary_panel.hpp"
 
+#include "check/valid_input_sizes.hpp"
 #include "document/document.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -40,6 +41,11 @@ SummaryPanel::SummaryPanel(Document* document, QWidget* parent)
     m_totals = new QLabel(this);
     m_totals->setWordWrap(true);
     layout->addWidget(m_totals);
+    // The input sizes the network carries, derived from its symbolic sizes.
+    m_sizes = new QLabel(this);
+    m_sizes->setObjectName("summary-input-sizes");
+    m_sizes->setWordWrap(true);
+    layout->addWidget(m_sizes);
     m_table = new QTableWidget(this);
     m_table->setColumnCount(5);
     m_table->setHorizontalHeaderLabels(
@@ -69,6 +75,10 @@ QString SummaryPanel::totals() const {
     return m_totals->text();
 }
 
+QString SummaryPanel::inputSizes() const {
+    return m_sizes->text();
+}
+
 void SummaryPanel::refresh() {
     const core::CheckResult& r = m_document->check();
     const core::Graph& g = m_document->graph();
@@ -83,8 +93,9 @@ void SummaryPanel::refresh() {
         double bytes = 0;
         auto it = r.nodes.find(id);
         if (it != r.nodes.end()) {
-            for (const auto& t : it->second.outputs) {
-                types << (t ? QString::fromStdString(t->toString()) : QStringLiteral("?"));
+            for (std::size_t k = 0; k < it->second.outputs.size(); ++k) {
+                const auto& t = it->second.outputs[k];
+                types << QString::fromStdString(r.label({id, it->second.outputNames[k]}));
                 if (t)
                     bytes += static_cast<double>(t->shape.elementsPerSample()) *
                              core::dtypeSize(t->dtype) * batch;
@@ -115,6 +126,12 @@ void SummaryPanel::refresh() {
             .arg(params)
             .arg(formatBytes(weights), formatBytes(activations), formatBytes(training))
             .arg(m_batch->value()));
+    const core::InputSizeReport sizes = core::validInputSizes(g, r);
+    m_sizes->setVisible(sizes.applicable);
+    if (sizes.applicable)
+        m_sizes->setText(tr("Input sizes that work: %1 · %2")
+                             .arg(QString::fromStdString(sizes.height.rule),
+                                  QString::fromStdString(sizes.width.rule)));
 }
 
 } // namespace segforge::ui

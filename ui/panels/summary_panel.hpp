@@ -19,6 +19,8 @@ public:
     explicit SummaryPanel(Document* document, QWidget* parent = nullptr);
     QTableWidget* table() const { return m_table; }
     QString totals() const;
+    /// "Input sizes that work: H = 16k, k ≥ 1 · W = 16k, k ≥ 1"
+    QString inputSizes() const;
 
 private:
     void refresh();
@@ -27,6 +29,7 @@ private:
     QSpinBox* m_batch;
     QTableWidget* m_table;
     QLabel* m_totals;
+    QLabel* m_sizes;
 };
 
 /// "1.5 MiB"

@@ -85,7 +85,8 @@ void EdgeItem::refresh(const core::CheckResult& check) {
     const Theme& t = Theme::current();
     auto type = check.edgeType(m_edge);
     m_known = type.has_value();
-    m_label = type ? QString::fromStdString(type->toString()) : QStringLiteral("?");
+    // Numbers with a fixed input size; "N×H/16×W/16×256 f32" with a free one.
+    m_label = QString::fromStdString(check.label(m_edge.from));
     m_color = type ? t.dtypeColor(type->dtype) : t.textDim;
     m_rejected = false;
     m_warned = false;

@@ -117,7 +117,7 @@ void GroupLayer::refreshGroup(GroupItem* item, const core::Group& group) {
         const core::Node* n = g.findNode(member.node);
         p.label = QString::fromStdString((n ? n->name : std::string("?")) + "." + member.port);
         if (auto type = check.typeOf(producer)) {
-            p.typeText = QString::fromStdString(type->toString());
+            p.typeText = QString::fromStdString(check.label(producer));
             p.color = theme.dtypeColor(type->dtype);
         } else {
             p.typeText = QStringLiteral("?");

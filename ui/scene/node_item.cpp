@@ -88,7 +88,7 @@ void NodeItem::refresh(const core::Node& node, const core::OpSchema* schema,
         if (auto t = check.typeOf({node.id, name})) {
             p.color = theme.dtypeColor(t->dtype);
             p.known = true;
-            type = QString::fromStdString(t->toString());
+            type = QString::fromStdString(check.label({node.id, name}));
             if (m_outputs.empty())
                 m_typeColor = p.color;
         }
