@@ -44,6 +44,8 @@ core::CheckOptions checkOptionsFor(const ModelInput& input, const CheckDataArgs&
     if (!input.keras && !args.noData && input.project)
         options = trainingCheckOptions(
             probeProjectData(*input.project, args.data, args.data.has_value()));
+    if (input.project) // how many samples train: the BatchNorm last-batch findings
+        options.validationSplit = input.project->training.validationSplit;
     options.requireLoss = !input.keras;
     if (args.maxSize)
         options.maxInputSize = std::max(1, *args.maxSize);
