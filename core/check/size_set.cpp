@@ -228,16 +228,37 @@ std::string SizeSet::describe(const std::string& name) const {
     return text;
 }
 
+namespace {
+
+/// One distinct constraint, tabled on its own modulus: on H = mc·j + r' the
+/// difference a − b (or a alone) is slope[r']·j + offset[r'].
+struct Tabled {
+    bool equal = false;
+    std::int64_t modulus = 1;
+    std::vector<std::pair<std::int64_t, std::int64_t>> affine; ///< by r' < modulus
+};
+
+bool sameConstraint(const SizeConstraint& x, const SizeConstraint& y) {
+    return x.kind == y.kind && x.a == y.a && x.b == y.b;
+}
+
+} // namespace
+
 SizeSet deriveSizeSet(const std::vector<SizeConstraint>& constraints, int axis,
                       std::int64_t maxModulus) {
     SizeSet set;
-    std::vector<const SizeConstraint*> relevant;
+    // A network repeats its constraints (every 'same' convolution of a level
+    // says the same ⌊H/4⌋ ≥ 1): each distinct one once.
+    std::vector<const SizeConstraint*> distinct;
     std::int64_t m = 1;
     for (const SizeConstraint& c : constraints) {
         if (c.axis != axis || !c.a.isKnown() ||
             (c.kind == SizeConstraint::Kind::Equal && !c.b.isKnown()))
             continue;
-        relevant.push_back(&c);
+        if (std::any_of(distinct.begin(), distinct.end(),
+                        [&c](const SizeConstraint* d) { return sameConstraint(*d, c); }))
+            continue;
+        distinct.push_back(&c);
         for (const SizeExpr* e : {&c.a, &c.b}) {
             if (!e->isSymbolic())
                 continue;
@@ -251,18 +272,38 @@ SizeSet deriveSizeSet(const std::vector<SizeConstraint>& constraints, int axis,
         }
     }
     set.modulus = m;
+    std::vector<Tabled> tabled;
+    tabled.reserve(distinct.size());
+    for (const SizeConstraint* c : distinct) {
+        Tabled t;
+        t.equal = c->kind == SizeConstraint::Kind::Equal;
+        const std::int64_t ma = c->a.modulus();
+        const std::int64_t mb = t.equal ? c->b.modulus() : 1;
+        t.modulus = ma / std::gcd(ma, mb) * mb;
+        t.affine.resize(static_cast<std::size_t>(t.modulus));
+        for (std::int64_t r = 0; r < t.modulus; ++r) {
+            auto [a, b] = c->a.onResidueClass(t.modulus, r);
+            if (t.equal) {
+                const auto [a2, b2] = c->b.onResidueClass(t.modulus, r);
+                a -= a2;
+                b -= b2;
+            }
+            t.affine[static_cast<std::size_t>(r)] = {a, b};
+        }
+        tabled.push_back(std::move(t));
+    }
     for (std::int64_t r = 0; r < m; ++r) {
         // Sizes m·k + r ≥ 1.
         std::int64_t lo = r == 0 ? 1 : 0;
         std::optional<std::int64_t> hi;
         bool possible = true;
-        for (const SizeConstraint* c : relevant) {
-            auto [a, b] = c->a.onResidueClass(m, r);
-            if (c->kind == SizeConstraint::Kind::Equal) {
-                auto [a2, b2] = c->b.onResidueClass(m, r);
-                a -= a2;
-                b -= b2;
-                // a·k + b = 0
+        for (const Tabled& t : tabled) {
+            // H = m·k + r = mc·j + r' with j = (m/mc)·k + q.
+            const std::int64_t q = r / t.modulus;
+            const auto [a1, b1] = t.affine[static_cast<std::size_t>(r % t.modulus)];
+            const std::int64_t a = a1 * (m / t.modulus);
+            const std::int64_t b = a1 * q + b1;
+            if (t.equal) { // a·k + b = 0
                 if (a == 0) {
                     possible = b == 0;
                 } else if (b % a != 0) {
