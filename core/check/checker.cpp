@@ -1,6 +1,8 @@
 #include "check/checker.hpp"
 
+#include "check/causal_fixes.hpp"
 #include "check/dataset_rules.hpp"
+#include "check/fix_verification.hpp"
 #include "check/graph_rules.hpp"
 #include "check/training_rules.hpp"
 #include "check/valid_input_sizes.hpp"
@@ -388,7 +390,9 @@ struct GraphChecker {
             std::get<std::string>(padding->second) == "valid") {
             d.fixes.push_back(
                 {"Set padding='same' on '" + node.name + "'",
-                 {SetAttributeEdit{node.id, "padding", AttrValue{std::string("same")}}}});
+                 {SetAttributeEdit{node.id, "padding", AttrValue{std::string("same")}}},
+                 FixRank::Cause,
+                 "with padding='valid' its window trims more than the image holds"});
         }
     }
 };
@@ -438,6 +442,14 @@ CheckResult checkGraph(const Graph& graph, const CheckOptions& options,
                          return (ra == rank.end() ? 0 : ra->second) <
                                 (rb == rank.end() ? 0 : rb->second);
                      });
+
+    // Fixes: traced to their cause, each verified on a copy, best rank first.
+    if (options.verifyFixes) {
+        addCausalFixes(graph, options, registry, result);
+        verifyAndRankFixes(graph, options, registry, result);
+    } else {
+        orderFixesByRank(result);
+    }
     return result;
 }
 

@@ -34,10 +34,19 @@ struct CheckOptions {
     /// tells how many samples train, so the checker knows the epoch's last batch
     /// (batchnorm-partial-batch, batchnorm-single-value).
     double validationSplit = 0.2;
+    /// Before a fix is offered it is applied to a copy of the graph and
+    /// re-checked: it must remove its finding without a new error, or it is
+    /// dropped. Size mismatches also get fixes traced to their cause
+    /// (check/causal_fixes.hpp). Each diagnostic's fixes are ordered by FixRank.
+    /// Costs one re-check per fix, only when a finding has fixes.
+    bool verifyFixes = true;
 
-    /// Every diagnostic but the input-size sweep: for callers that need the
-    /// graph's types (compiling, counting FLOPs, predicting), not advice on sizes.
-    static CheckOptions withoutInputSizeSweep() { return {.diagnoseInputSize = false}; }
+    /// Every diagnostic but the input-size sweep, and fixes unverified: for
+    /// callers that need the graph's types (compiling, counting FLOPs,
+    /// predicting), not advice.
+    static CheckOptions withoutInputSizeSweep() {
+        return {.diagnoseInputSize = false, .verifyFixes = false};
+    }
 };
 
 /// Infers the type of every edge and collects every mistake in the graph.

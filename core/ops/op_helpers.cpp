@@ -188,6 +188,23 @@ std::string describeDifferingDims(const Shape& a, const Shape& b, int ignoreAxis
     return out;
 }
 
+namespace {
+
+/// The share of the larger tensor's pixels that matching it to the smaller one
+/// crops away (or, padding the smaller, fills with zeros).
+double pixelShareLost(const Shape& small, const Shape& large) {
+    const double s = static_cast<double>(small.height()) * static_cast<double>(small.width());
+    const double l = static_cast<double>(large.height()) * static_cast<double>(large.width());
+    return l > 0 ? 1.0 - s / l : 0.0;
+}
+
+std::string producerName(const InferContext& ctx, int i) {
+    const Node* n = producerOfInput(ctx, i);
+    return n ? n->name : ctx.inputName(i);
+}
+
+} // namespace
+
 std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int large) {
     std::vector<FixIt> fixes;
     const Shape& s = ctx.input(small).shape;
@@ -199,20 +216,30 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
     const std::string smallPort = ctx.inputName(small);
     const std::string largePort = ctx.inputName(large);
 
-    // An exact integer factor: the decoder forgot to upsample (or upsampled too little).
+    // An exact integer factor: the decoder forgot to upsample (or upsampled too
+    // little). Beyond a factor of 2 it jumps levels: the skip is likely wrong.
     if (s.height() > 0 && s.width() > 0 && l.height() % s.height() == 0 &&
         l.width() % s.width() == 0) {
         const std::int64_t fh = l.height() / s.height();
         const std::int64_t fw = l.width() / s.width();
         if (fh > 1 || fw > 1) {
+            const std::int64_t factor = std::max(fh, fw);
+            const FixRank rank = factor > 2 ? FixRank::Costly : FixRank::Mechanical;
+            const std::string reason =
+                factor > 2 ? strCat("resamples '", producerName(ctx, small), "' ×", factor,
+                                    ", across more than one level")
+                           : strCat("patches the size where the tensors meet");
             std::vector<std::int64_t> size{fh, fw};
-            fixes.push_back(insertOnInputFix(
+            FixIt up = insertOnInputFix(
                 ctx, small, makeNode(kUpSampling2DOp, "upsample", {{"size", size}}),
                 strCat("Insert UpSampling2D(size=",
                        fh == fw ? std::to_string(fh) : strCat("(", fh, ", ", fw, ")"),
                        ") on input '", smallPort, "' (", s.height(), "×", s.width(), " → ",
-                       l.height(), "×", l.width(), ")")));
-            fixes.push_back(
+                       l.height(), "×", l.width(), ")"));
+            up.rank = rank;
+            up.reason = reason;
+            fixes.push_back(std::move(up));
+            FixIt upconv =
                 insertOnInputFix(ctx, small,
                                  makeNode(kConv2DTransposeOp, "upconv",
                                           {{"filters", s.channels()},
@@ -220,22 +247,36 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
                                            {"strides", size},
                                            {"padding", std::string("same")}}),
                                  strCat("Insert Conv2DTranspose(", s.channels(), ", kernel ", fh,
-                                        ", strides ", fh, ") on input '", smallPort, "'")));
+                                        ", strides ", fh, ") on input '", smallPort, "'"));
+            upconv.rank = rank;
+            upconv.reason = reason;
+            fixes.push_back(std::move(upconv));
             return fixes;
         }
     }
 
     // Off by a few pixels (typically valid convolutions or an odd size that a
-    // pooling floored): crop the larger one, as the original U-Net does.
+    // pooling floored): crop the larger one, as the original U-Net does. Off
+    // by much more, either loses or invents most of a tensor.
+    const double lost = pixelShareLost(s, l);
+    const bool costly = lost > kCostlyPixelShare;
+    const long percent = std::lround(100 * lost);
     const std::vector<std::int64_t> crop{dh / 2, dh - dh / 2, dw / 2, dw - dw / 2};
-    fixes.push_back(insertOnInputFix(
+    FixIt cropFix = insertOnInputFix(
         ctx, large, makeNode(kCropping2DOp, "crop", {{"cropping", crop}}),
         strCat("Insert Cropping2D(", attrToString(crop), ") on input '", largePort, "' (",
-               l.height(), "×", l.width(), " → ", s.height(), "×", s.width(), ")")));
-    fixes.push_back(insertOnInputFix(
+               l.height(), "×", l.width(), " → ", s.height(), "×", s.width(), ")"));
+    cropFix.rank = costly ? FixRank::Costly : FixRank::Mechanical;
+    cropFix.reason = strCat("crops away ", percent, " % of '", producerName(ctx, large), "'");
+    fixes.push_back(std::move(cropFix));
+    FixIt padFix = insertOnInputFix(
         ctx, small, makeNode(kZeroPadding2DOp, "pad", {{"padding", crop}}),
         strCat("Insert ZeroPadding2D(", attrToString(crop), ") on input '", smallPort, "' (",
-               s.height(), "×", s.width(), " → ", l.height(), "×", l.width(), ")")));
+               s.height(), "×", s.width(), " → ", l.height(), "×", l.width(), ")"));
+    padFix.rank = costly ? FixRank::Costly : FixRank::Mechanical;
+    padFix.reason = strCat(percent, " % of '", producerName(ctx, small), "' padded to ",
+                           l.height(), "×", l.width(), " would be zeros");
+    fixes.push_back(std::move(padFix));
     return fixes;
 }
 

@@ -72,9 +72,15 @@ FixIt insertOnInputFix(const InferContext& ctx, int i, Node node, std::string de
 /// (OpTraits::passThrough: Dropout, BatchNormalization, Cast) when `skipPassThrough`.
 const Node* producerOfInput(const InferContext& ctx, int i, bool skipPassThrough = false);
 
+/// A fix that crops or pads away more than this share of a tensor's pixels
+/// changes what the network computes: it ranks FixRank::Costly.
+inline constexpr double kCostlyPixelShare = 0.25;
+
 /// Fixes for two spatial sizes that disagree: upsampling the smaller when it is
 /// an exact fraction, cropping the larger / padding the smaller when off by a few.
-/// `small` and `large` are input indices in ctx.
+/// `small` and `large` are input indices in ctx. They patch the symptom
+/// (FixRank::Mechanical), or change the network's meaning (FixRank::Costly:
+/// resampling by more than 2, cropping or padding more than kCostlyPixelShare).
 std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int large);
 
 /// "height and width", "height", "width", "channels" — which NHWC dims differ.
