@@ -128,7 +128,8 @@ private slots:
             o.depth = 3;
             o.size = 96;
             dialog->setOptions(o);
-            QVERIFY(dialog->previewText().contains("multiples of 8"));
+            QVERIFY2(dialog->previewText().contains("H = 8k, k \u2265 1 (8, 16, 24, …)"),
+                     qPrintable(dialog->previewText()));
             dialog->accept();
         });
         m_window->newFromTemplate();

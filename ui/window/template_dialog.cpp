@@ -1,6 +1,7 @@
 #include "window/template_dialog.hpp"
 
 #include "check/checker.hpp"
+#include "check/valid_input_sizes.hpp"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -98,15 +99,21 @@ void TemplateDialog::updatePreview() {
     std::int64_t params = 0;
     for (const auto& [id, n] : g.nodes())
         params += r.parameterCount(id);
-    const int multiple = 1 << m_depth->value();
-    m_preview->setText(
-        tr("<b>%L1</b> parameters · %2 nodes<br>Input sizes that work: multiples of %3 "
-           "(%3, %4, %5, …)")
-            .arg(params)
-            .arg(g.nodeCount())
-            .arg(multiple)
-            .arg(2 * multiple)
-            .arg(3 * multiple));
+    // Derived from the template's own sizes (its paddings, poolings, crops), not
+    // assumed from its depth.
+    const core::InputSizeReport sizes = core::validInputSizes(g, r);
+    const auto examples = [](const core::SizeSet& set) {
+        QStringList list;
+        for (std::int64_t v : set.first(3))
+            list << QString::number(v);
+        return list.isEmpty() ? QString() : " (" + list.join(", ") + ", …)";
+    };
+    m_preview->setText(tr("<b>%L1</b> parameters · %2 nodes<br>Input sizes that work: %3%4 · %5")
+                           .arg(params)
+                           .arg(g.nodeCount())
+                           .arg(QString::fromStdString(sizes.height.rule).toHtmlEscaped(),
+                                examples(sizes.height.sizes),
+                                QString::fromStdString(sizes.width.rule).toHtmlEscaped()));
     if (m_ok)
         m_ok->setEnabled(true);
 }
