@@ -311,6 +311,15 @@ TEST_P(FailureCorpus, ReportsWhatTheUserNeeds) {
 
     if (lc.doc.value("expect_no_errors", false))
         expectation(!r.hasErrors(), "no errors", casePending);
+    const json types = lc.doc.contains("expect_types") ? lc.doc["expect_types"] : json::object();
+    for (const auto& [name, want] : types.items()) {
+        const Node* n = graph.findNodeByName(name);
+        const auto type = n ? r.typeOf({n->id, "output"}) : std::nullopt;
+        const std::string have = type ? type->toString() : n ? "?" : "(no node)";
+        expectation(have == want.get<std::string>(),
+                    "'" + name + "' is " + want.get<std::string>() + " (it is " + have + ")",
+                    casePending);
+    }
     for (const json& e : lc.doc.value("expect_codes", json::array())) {
         const json codes = e.is_string() ? e : e.at("code");
         expectation(firstWith(r, codesOf(codes)) != nullptr, "reports " + codes.dump(),
