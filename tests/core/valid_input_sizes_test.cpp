@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <random>
 #include <unordered_map>
 
 using namespace segforge::core;
@@ -194,6 +195,41 @@ TEST(SizeSet, CommonClassIsWhereEveryWorkingSizeLies) {
     EXPECT_EQ(offset.commonClass(),
               (std::optional<std::pair<std::int64_t, std::int64_t>>{{16, 12}}));
     EXPECT_EQ(derive({atLeastOne(kH)}).commonClass(), std::nullopt);
+}
+
+TEST(SizeSet, RandomConstraintSetsMatchBruteForce) {
+    std::mt19937 rng(15);
+    auto randomExpr = [&rng] {
+        SizeExpr e = kH;
+        for (int i = static_cast<int>(rng() % 5); i > 0; --i) {
+            const int step = static_cast<int>(rng() % 4);
+            const auto v = static_cast<std::int64_t>(rng() % 3) + 2;
+            e = step == 0   ? e.plus(static_cast<std::int64_t>(rng() % 9) - 6)
+                : step == 1 ? e.times(v - 1)
+                : step == 2 ? e.floorDiv(v)
+                            : e.ceilDiv(v);
+        }
+        return e;
+    };
+    for (int trial = 0; trial < 2000; ++trial) {
+        std::vector<SizeConstraint> constraints;
+        for (int i = static_cast<int>(rng() % 4); i >= 0; --i)
+            constraints.push_back(rng() % 2 ? atLeastOne(randomExpr())
+                                            : equal(randomExpr(), randomExpr()));
+        const SizeSet s = derive(constraints);
+        ASSERT_FALSE(s.tooComplex);
+        for (std::int64_t size = 1; size <= 600; ++size) {
+            bool works = true;
+            for (const SizeConstraint& c : constraints) {
+                const std::int64_t a = *c.a.evaluate(size);
+                works = works &&
+                        (c.kind == SizeConstraint::Kind::AtLeastOne ? a >= 1
+                                                                    : a == *c.b.evaluate(size));
+            }
+            ASSERT_EQ(s.contains(size), works) << s.describe("H") << " at " << size;
+        }
+        EXPECT_FALSE(s.describe("H").empty());
+    }
 }
 
 TEST(SizeSet, AbsurdModulusGivesUpWithAMessage) {
