@@ -326,6 +326,12 @@ TEST(KerasRealFiles, FreeInputSizeStaysVariableWithAWorkingExample) {
     CheckResult c = checkImported(g);
     EXPECT_FALSE(c.hasErrors()) << codesOf(c);
     EXPECT_EQ(typeOf(g, c, "head"), "N×128×128×1 f32");
+    // The wires show the size symbolically, not the example's numbers.
+    EXPECT_TRUE(c.freeSize);
+    const std::string bottom = c.label({node(g, "c4").id, "output"});
+    EXPECT_THAT(bottom, HasSubstr("H"));
+    EXPECT_THAT(bottom, HasSubstr("W"));
+    EXPECT_THAT(bottom, Not(HasSubstr("16×16")));
     EXPECT_EQ(linesWith(r.warnings, "note: input 'image' has a free height and width"), 1u)
         << joined(r.warnings);
     EXPECT_EQ(linesWith(r.warnings, "130×130"), 1u) << joined(r.warnings);
