@@ -320,6 +320,16 @@ TEST_P(FailureCorpus, ReportsWhatTheUserNeeds) {
                     "'" + name + "' is " + want.get<std::string>() + " (it is " + have + ")",
                     casePending);
     }
+    // What the wires show: symbolic sizes where the input size is free.
+    const json labels = lc.doc.contains("expect_labels") ? lc.doc["expect_labels"] : json::object();
+    for (const auto& [name, want] : labels.items()) {
+        const Node* n = graph.findNodeByName(name);
+        const std::string have = n ? r.label({n->id, "output"}) : "(no node)";
+        const std::string shows =
+            want.is_string() ? want.get<std::string>() : want.value("shows", "");
+        expectation(have == shows, "'" + name + "' shows " + shows + " (it shows " + have + ")",
+                    want.is_string() ? casePending : pendingOf(want));
+    }
     for (const json& e : lc.doc.value("expect_codes", json::array())) {
         const json codes = e.is_string() ? e : e.at("code");
         expectation(firstWith(r, codesOf(codes)) != nullptr, "reports " + codes.dump(),
