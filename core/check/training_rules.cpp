@@ -208,6 +208,7 @@ std::vector<NodeId> checkSingleValue(const Graph& graph, const CheckOptions& opt
         const SourceBatches s = sourceBatches(sourceNode, options);
         std::string when;
         bool byData = false;
+        bool scriptsOnly = false; // SegForge's own training never sees the batch of one
         if (s.batch == 1) {
             when = strCat("batch_size 1 ('", sourceNode.name, "'.batch_size)");
         } else if (s.epoch && s.epoch->smallest == 1) {
@@ -220,12 +221,14 @@ std::vector<NodeId> checkSingleValue(const Graph& graph, const CheckOptions& opt
                           " the exported training scripts' last batch of each epoch is one "
                           "sample (SegForge's trainer drops it), and");
             byData = true;
+            scriptsOnly = true;
         } else {
             continue;
         }
         if (byData)
             covered.push_back(sourceNode.id);
-        auto& d = add(r, Severity::Error, codes::kBatchNormSingleValue, id, "input",
+        auto& d = add(r, scriptsOnly ? Severity::Warning : Severity::Error,
+                      codes::kBatchNormSingleValue, id, "input",
                       strCat(nodeRef(bn), " normalises a ", t->toString(), " map: with ", when,
                              " it sees N·H·W = 1 value per channel while training. The batch "
                              "variance is then 0 and its output is beta whatever the input "
@@ -294,8 +297,9 @@ void checkPartialBatch(const Graph& graph, const CheckOptions& options,
                    "Keras training scripts, which batch every pair and keep the last batch",
                    stats, ". SegForge's own trainer drops an epoch's last partial batch (of its ",
                    e.train, "-sample training split, ", dropped,
-                   dropped == 1 ? " sample sits" : " samples sit",
-                   " out each epoch, a different one each time), so it is not affected"));
+                   dropped == 1 ? " sample sits out each epoch, a different one each time"
+                                : " samples sit out each epoch, different ones each time",
+                   "), so it is not affected"));
         if (auto size = batchWithoutLoneSample(e))
             d.fixes.push_back(batchSizeFix(source, *size, &e));
     }

@@ -315,3 +315,20 @@ TEST(TargetFixes, ClassIndicesWithVoidLabelIntoBinaryCrossentropy) {
     const CheckResult after = applyAndRecheck(g.b.graph, d.fixes.front(), o);
     EXPECT_FALSE(after.hasErrors()) << codesOf(after);
 }
+
+TEST(TargetFixes, ClassIndexMasksIntoCategoricalCrossentropyBecomeSparse) {
+    // CategoricalCrossentropy wants one-hot targets; the project cannot one-hot
+    // a mask, so the loss that reads indices is the repair, not filters=1.
+    TempDir t;
+    writeSet(t, 2, classIndexMask);
+    TargetGraph g = makeGraph(t, "CategoricalCrossentropy", 4, "softmax", MaskPath::Cast);
+    const CheckOptions o = probed(t, g.data);
+    const CheckResult r = checkGraph(g.b.graph, o);
+    expectNoWrongClassIndexFix(r);
+    const Diagnostic& d = expectDiagnostic(r, codes::kLossChannelMismatch);
+    EXPECT_THAT(d.message, HasSubstr("one-hot"));
+    ASSERT_FALSE(d.fixes.empty());
+    EXPECT_THAT(d.fixes.front().description, HasSubstr("to SparseCategoricalCrossentropy"));
+    const CheckResult after = applyAndRecheck(g.b.graph, d.fixes.front(), o);
+    EXPECT_FALSE(after.hasErrors()) << codesOf(after);
+}

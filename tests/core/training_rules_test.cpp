@@ -163,6 +163,27 @@ TEST(TrainingRules, BatchNormOnOneByOneMapWithOneTrainingSample) {
     EXPECT_THAT(d.fixes.front().description, HasSubstr("Move 'bn' before 'pool'"));
 }
 
+TEST(TrainingRules, BatchNormOnOneByOneMapInTheExportedScriptsLastBatch) {
+    // 17 pairs in batches of 8: SegForge drops the last sample, the exported
+    // scripts do not — a warning (train is not blocked), fixed by batch size 7.
+    TempDir t;
+    writeBinarySet(t, 17, 8, 8, 1);
+    TrainGraph g = bnGraph(t, 8, 8, 8);
+    const CheckOptions o = probed(t, g.data);
+    const CheckResult r = checkGraph(g.b.graph, o);
+    const Diagnostic& d = expectDiagnostic(r, codes::kBatchNormSingleValue);
+    EXPECT_EQ(d.severity, Severity::Warning);
+    EXPECT_THAT(d.message, HasSubstr("exported training scripts' last batch"));
+    EXPECT_FALSE(r.has(codes::kBatchNormPartialBatch)) << codesOf(r); // said once
+    ASSERT_EQ(d.fixes.size(), 2u);
+    EXPECT_THAT(d.fixes[1].description, HasSubstr("Set batch_size=7 on 'data'"));
+    EditOutcome outcome = applyEdits(g.b.graph, d.fixes[1].edits);
+    ASSERT_TRUE(outcome.ok) << outcome.error;
+    const CheckResult after = checkGraph(g.b.graph, o);
+    EXPECT_FALSE(after.has(codes::kBatchNormSingleValue)) << codesOf(after);
+    EXPECT_FALSE(after.hasErrors()) << codesOf(after);
+}
+
 TEST(TrainingRules, BatchNormOnOneByOneMapWithBatchEightIsFine) {
     TempDir t;
     TrainGraph g = bnGraph(t, 16, 16, 8);
