@@ -28,6 +28,7 @@
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QtTest>
+#include <set>
 
 using namespace segforge;
 using namespace segforge::ui;
@@ -118,6 +119,27 @@ private slots:
         QVERIFY(!m_window->importKeras(bad, &error, true));
         QVERIFY2(error.contains("broken.json"), qPrintable(error)); // the message names the file
         QCOMPARE(m_window->document()->graph().nodeCount(), nodes);
+    }
+
+    void importedCustomLayerWithTwoOutputsDrawsBothPorts() {
+        // A Keras layer SegForge lacks, read at output 0 and 1: one placeholder, two ports.
+        QString error;
+        QVERIFY2(m_window->importKeras(SEGFORGE_TEST_DATA "/keras/multi_output_custom_keras2.json",
+                                       &error, true),
+                 qPrintable(error));
+        const core::Node* split = m_window->document()->graph().findNodeByName("split");
+        QVERIFY(split);
+        NodeItem* item = m_window->scene()->nodeItem(split->id);
+        QVERIFY(item);
+        QVERIFY(item->geometry().outputs == (std::vector<std::string>{"output", "output_1"}));
+        std::set<std::string> ports;
+        for (EdgeItem* e : m_window->scene()->edgeItems()) {
+            if (e->edge().from.node == split->id)
+                ports.insert(e->edge().from.port);
+        }
+        QVERIFY(ports == (std::set<std::string>{"output", "output_1"}));
+        QVERIFY(m_window->diagnostics()->rowOf("unsupported-layer") >= 0);
+        QVERIFY(m_window->diagnostics()->rowOf("dangling-edge") < 0);
     }
 
     void newFromTemplateHasNoDiagnostics() {
