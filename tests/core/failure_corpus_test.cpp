@@ -392,6 +392,33 @@ TEST_P(FailureCorpus, NoOfferedFixIntroducesANewError) {
     RecordProperty("fixes_applied", applied);
 }
 
+// Fixes are ordered by rank, best first, and every fix but a direct one says
+// why it stands where it does (what it undoes, what it costs).
+TEST_P(FailureCorpus, FixesComeInRankOrderAndSayWhy) {
+    const CorpusCase& c = GetParam();
+    LoadedCase lc = loadCase(c);
+    if (!lc.graph)
+        GTEST_SKIP() << "the case does not load (yet): " << pendingOf(lc.doc);
+    const Graph& graph = *lc.graph;
+    const CheckResult r = checkGraph(graph, lc.options);
+    for (const Diagnostic& d : r.diagnostics) {
+        const std::string where = "case " + c.name + ", " + d.code + "@" + nodeName(graph, d.node);
+        for (std::size_t k = 0; k < d.fixes.size(); ++k) {
+            const FixIt& fix = d.fixes[k];
+            if (k > 0) {
+                EXPECT_LE(static_cast<int>(d.fixes[k - 1].rank), static_cast<int>(fix.rank))
+                    << where << ": fix #" << k + 1 << " (" << fixRankName(fix.rank)
+                    << ") comes after a " << fixRankName(d.fixes[k - 1].rank) << " fix";
+            }
+            if (fix.rank != FixRank::Direct) {
+                EXPECT_FALSE(fix.reason.empty())
+                    << where << ": the " << fixRankName(fix.rank) << " fix \"" << fix.description
+                    << "\" does not say why";
+            }
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Corpus, FailureCorpus, ::testing::ValuesIn(corpusCases()),
                          [](const ::testing::TestParamInfo<CorpusCase>& param) {
                              return param.param.name;
