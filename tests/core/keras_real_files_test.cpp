@@ -396,6 +396,35 @@ TEST(KerasRealFiles, RegularizerFloodIsOneLineAndL2BecomesWeightDecay) {
     EXPECT_NEAR(r.project->training.weightDecay, 2e-4, 1e-9);
 }
 
+TEST(KerasRealFiles, Keras3RegularizerFormsAreMappedToo) {
+    // Keras 3 writes {"module": "keras.regularizers", "class_name": "L2", …}; a bare "l2"
+    // is Keras' L2 with its default factor 0.01.
+    const nlohmann::json k3 = {{"module", "keras.regularizers"},
+                               {"class_name", "L2"},
+                               {"config", {{"l2", 0.0005}}},
+                               {"registered_name", nullptr}};
+    for (const auto& [reg, decay] :
+         std::vector<std::pair<nlohmann::json, double>>{{k3, 0.001}, {"l2", 0.02}}) {
+        SCOPED_TRACE(reg.dump());
+        nlohmann::json doc = fixture("unet_keras3.json");
+        int set = 0;
+        for (auto& l : doc["config"]["layers"]) {
+            if (l["config"].contains("kernel_regularizer")) {
+                l["config"]["kernel_regularizer"] = reg;
+                ++set;
+            }
+        }
+        EXPECT_EQ(set, 5);
+        KerasImport r = importKerasModel(doc, "m.json");
+        ASSERT_TRUE(r.ok()) << joined(r.errors);
+        EXPECT_EQ(r.project->training.optimizer, "adamw");
+        EXPECT_NEAR(r.project->training.weightDecay, decay, 1e-12);
+        EXPECT_EQ(linesWith(r.warnings, "on 5 of 5 layers with kernels is mapped"), 1u)
+            << joined(r.warnings);
+        EXPECT_EQ(linesWith(r.warnings, "kernel_regularizer"), 1u) << joined(r.warnings);
+    }
+}
+
 TEST(KerasRealFiles, RegularizerThatIsNotL2StaysAnAggregatedWarning) {
     nlohmann::json doc = fixture("regularizer_flood_keras2.json");
     for (auto& l : doc["config"]["layers"]) {
