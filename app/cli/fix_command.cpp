@@ -5,6 +5,7 @@
 #include "cli/model_input.hpp"
 #include "project/project_file.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +14,8 @@
 namespace segforge::cli {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 struct FixArgs {
     std::string file;
@@ -29,8 +32,18 @@ nlohmann::json appliedJson(const core::AppliedFix& fix) {
             {"reason", fix.reason}};
 }
 
-int refuse(const std::string& why) {
-    std::cerr << "segforge-cli fix: " << why << "\n";
+/// Says why nothing was done (as {"errors":[…]} too with --json, as check does).
+int refuse(const FixArgs& args, const std::vector<std::string>& why) {
+    if (args.json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const std::string& w : why)
+            list.push_back(w);
+        std::cout << nlohmann::json{{"errors", list}}.dump(2, ' ', false,
+                                                           nlohmann::json::error_handler_t::replace)
+                  << "\n";
+    }
+    for (const std::string& w : why)
+        std::cerr << "segforge-cli fix: " << w << "\n";
     return kExitBadInput;
 }
 
@@ -41,24 +54,22 @@ int runFix(const FixArgs& args) {
         std::string error;
         std::optional<core::FixRequest> request = core::parseFixRequest(text, &error);
         if (!request)
-            return refuse(error);
+            return refuse(args, {error});
         requests.push_back(std::move(*request));
     }
     if (requests.empty() && !args.first)
-        return refuse("nothing to apply: give --apply CODE@NODE[#K] (as 'check --json' lists "
-                      "them) or --first");
+        return refuse(args,
+                      {"nothing to apply: give --apply CODE@NODE[#K] (as 'check --json' lists "
+                       "them) or --first"});
 
     ModelInput input = readModelInput(args.file);
-    if (!input.project) {
-        for (const auto& e : input.errors)
-            std::cerr << e << "\n";
-        return kExitBadInput;
-    }
+    if (!input.project)
+        return refuse(args, input.errors);
     // A Keras model is never overwritten with a project.
     if (input.keras && !args.out && !args.dryRun)
-        return refuse("'" + args.file +
-                      "' is a Keras model, which fix does not overwrite: name the project to "
-                      "write with -o PROJECT.segforge");
+        return refuse(args, {"'" + args.file +
+                             "' is a Keras model, which fix does not overwrite: name the project "
+                             "to write with -o PROJECT.segforge"});
     const std::string output = args.out.value_or(args.file);
 
     core::Project& project = *input.project;
@@ -71,8 +82,9 @@ int runFix(const FixArgs& args) {
     for (const core::FixRequest& request : requests) {
         core::FixOutcome outcome = core::applyFix(graph, request, options);
         if (!outcome.applied)
-            return refuse("cannot apply '" + core::toString(request) + "': " + outcome.error +
-                          (applied.empty() ? std::string() : " (nothing was written)"));
+            return refuse(args,
+                          {"cannot apply '" + core::toString(request) + "': " + outcome.error +
+                           (applied.empty() ? std::string() : " (nothing was written)")});
         applied.push_back({request, outcome.description, outcome.rank, outcome.reason});
     }
     std::optional<std::string> stuck;
@@ -85,8 +97,16 @@ int runFix(const FixArgs& args) {
 
     const core::CheckResult result = core::checkGraph(graph, options);
     if (!args.dryRun) {
+        // The weights section names a file beside the project: written
+        // elsewhere, the project would name a file that is not there.
+        if (project.weights && output != args.file &&
+            !fs::exists(fs::path(output).parent_path() / project.weights->file)) {
+            std::cerr << "segforge-cli fix: note: " << output << " does not name the weights "
+                      << project.weights->file << " (they are not in its folder)\n";
+            project.weights.reset();
+        }
         if (std::string error = core::saveProject(project, output); !error.empty())
-            return refuse(error);
+            return refuse(args, {error});
     }
 
     const std::size_t errors = result.count(core::Severity::Error);

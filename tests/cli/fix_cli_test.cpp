@@ -234,3 +234,35 @@ TEST(CliFix, HasItsUsage) {
     EXPECT_THAT(help.out, HasSubstr("--dry-run"));
     EXPECT_THAT(help.out, HasSubstr("--no-data"));
 }
+
+TEST(CliFix, JsonRefusalsAreJsonToo) {
+    ScratchDir dir("segforge_fix_jsonbad_");
+    const fs::path file = writeThreeErrors(dir.path());
+    CliResult f = runCli("fix --json --no-data " + q(file) + " --apply dtype-mismatch@conv1#9");
+    EXPECT_EQ(f.exitCode, 2);
+    const auto doc = nlohmann::json::parse(f.out);
+    ASSERT_EQ(doc["errors"].size(), 1u);
+    EXPECT_THAT(doc["errors"][0].get<std::string>(), HasSubstr("there is no fix #9"));
+}
+
+TEST(CliFix, TheWeightsSectionIsKeptBesideItsFileAndDroppedElsewhere) {
+    ScratchDir dir("segforge_fix_weights_");
+    const fs::path file = writeThreeErrors(dir.path());
+    // The same project with a weights section naming a file beside it.
+    std::string text = readAll(file);
+    text.insert(text.rfind('}'),
+                R"(, "weights": {"file": "three.weights.safetensors", "graph_revision": )"
+                R"("0123456789abcdef", "step": 3})");
+    std::ofstream(file) << text;
+    std::ofstream(dir.path() / "three.weights.safetensors") << "x";
+    fs::create_directories(dir.path() / "elsewhere");
+    const fs::path moved = dir.path() / "elsewhere" / "three.segforge";
+    CliResult away = runCli("fix --no-data --first " + q(file) + " -o " + q(moved), Stderr::Merge);
+    EXPECT_EQ(away.exitCode, 0) << away.out;
+    EXPECT_THAT(away.out, HasSubstr("does not name the weights three.weights.safetensors"));
+    EXPECT_FALSE(nlohmann::json::parse(readAll(moved)).contains("weights"));
+
+    CliResult here = runCli("fix --no-data --first " + q(file), Stderr::Merge);
+    EXPECT_EQ(here.exitCode, 0) << here.out;
+    EXPECT_EQ(nlohmann::json::parse(readAll(file))["weights"]["file"], "three.weights.safetensors");
+}
