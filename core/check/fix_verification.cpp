@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
+#include <utility>
 
 namespace segforge::core {
 namespace {
@@ -29,6 +31,10 @@ long countLike(const CheckResult& r, const Diagnostic& d) {
         return e.code == d.code && e.node == d.node && e.port == d.port &&
                static_cast<int>(e.severity) <= static_cast<int>(d.severity);
     });
+}
+
+long errorCount(const CheckResult& r) {
+    return static_cast<long>(r.count(Severity::Error));
 }
 
 /// A node the check could not reach: one of its inputs had no type (because
@@ -99,10 +105,11 @@ struct Verifier {
     /// The fix as offered: itself when it works; when its only fault is an
     /// error on a node it adds (a loss wired to a uint8 mask), itself followed
     /// by the first fix of that error that makes the whole work; else nothing.
-    std::optional<FixIt> accepted(const Diagnostic& diagnostic, const FixIt& fix) const {
+    std::optional<std::pair<FixIt, long>> accepted(const Diagnostic& diagnostic,
+                                                   const FixIt& fix) const {
         Trial t = run(diagnostic, fix);
         if (t.verdict.ok)
-            return fix;
+            return std::pair{fix, errorCount(t.after)};
         const bool onAddedNodes =
             !t.newErrors.empty() &&
             std::all_of(t.newErrors.begin(), t.newErrors.end(), [this](const Diagnostic* d) {
@@ -123,8 +130,8 @@ struct Verifier {
             if (!next.empty())
                 next[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(next[0])));
             whole.description = strCat(fix.description, ", then ", next);
-            if (run(diagnostic, whole).verdict.ok)
-                return whole;
+            if (Trial w = run(diagnostic, whole); w.verdict.ok)
+                return std::pair{std::move(whole), errorCount(w.after)};
         }
         return std::nullopt;
     }
@@ -162,12 +169,24 @@ void verifyAndRankFixes(const Graph& graph, const CheckOptions& options, const O
     const CheckOptions recheck = recheckOptions(options);
     const Verifier verifier{graph, result, recheck, registry};
     for (Diagnostic& d : result.diagnostics) {
-        std::vector<FixIt> kept;
+        std::vector<std::pair<FixIt, long>> kept;
+        long fewest = -1; // errors left by the best fix that is not a rewire
         for (const FixIt& fix : d.fixes) {
-            if (auto ok = verifier.accepted(d, fix))
+            if (auto ok = verifier.accepted(d, fix)) {
+                if (ok->first.rank != FixRank::Rewire && (fewest < 0 || ok->second < fewest))
+                    fewest = ok->second;
                 kept.push_back(std::move(*ok));
+            }
         }
-        d.fixes = std::move(kept);
+        d.fixes.clear();
+        for (auto& [fix, errorsLeft] : kept) {
+            // A rewire moves a skip to another level; when the decoder behind
+            // it then fails where another fix leaves it whole, the skip was not
+            // what was wrong (an up-sampling was missing, say).
+            if (fix.rank == FixRank::Rewire && fewest >= 0 && errorsLeft > fewest)
+                continue;
+            d.fixes.push_back(std::move(fix));
+        }
     }
     orderFixesByRank(result);
 }

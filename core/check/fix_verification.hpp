@@ -36,7 +36,9 @@ void orderFixesByRank(CheckResult& result);
 /// Drops every fix of `result` that verifyFix rejects, then orders them by
 /// rank. A fix whose only new errors are on nodes it adds (a loss wired to a
 /// mask it cannot read) is completed with the first fix of that error that
-/// makes the whole pass ("…, then insert Rescale…"), or dropped.
+/// makes the whole pass ("…, then insert Rescale…"), or dropped. A rewire that
+/// leaves more errors in the graph than another verified fix of the finding is
+/// dropped: the skip's level was not the mistake.
 void verifyAndRankFixes(const Graph& graph, const CheckOptions& options, const OpRegistry& registry,
                         CheckResult& result);
 

@@ -4,6 +4,7 @@
 // offered anywhere in the test corpus introduces an error.
 
 #include "check/causal_fixes.hpp"
+#include "check/fix_application.hpp"
 #include "check/fix_verification.hpp"
 #include "graph_builder.hpp"
 #include "ops/builtin_ops.hpp"
@@ -103,20 +104,13 @@ std::vector<std::string> newErrors(const Graph& g, const CheckResult& before,
     return out;
 }
 
-/// What `segforge-cli fix --apply CODE@NODE#1` does: check, find the finding by
-/// its code and node name, apply its first fix's edits as one script.
-FixIt applyFirstFixAt(Graph& g, std::string_view code, const std::string& node,
-                      const CheckOptions& options = {}) {
-    const CheckResult r = checkGraph(g, options);
-    const Diagnostic* d = findAt(r, code, idOf(g, node));
-    if (!d || d->fixes.empty()) {
-        ADD_FAILURE() << "no fix for " << code << "@" << node << " " << codesOf(r);
-        return {};
-    }
-    FixIt fix = d->fixes.front();
-    const EditOutcome applied = applyEdits(g, fix.edits);
-    EXPECT_TRUE(applied.ok) << applied.error;
-    return fix;
+/// Applies the first fix of CODE@NODE the way `segforge-cli fix --apply
+/// CODE@NODE#1` does (core::applyFix), and checks that it says what it applied.
+FixOutcome applyFirstFixAt(Graph& g, std::string_view code, const std::string& node,
+                           const CheckOptions& options = {}) {
+    FixOutcome outcome = applyFix(g, FixRequest{std::string(code), node, 1}, options);
+    EXPECT_TRUE(outcome.applied) << outcome.error;
+    return outcome;
 }
 
 // --- the graphs, each with one cause ------------------------------------------
@@ -225,7 +219,9 @@ TEST(CausalFixes, StrayCropIsRemovedNotCroppedAgain) {
     EXPECT_THAT(d->fixes[1].description, HasSubstr("Cropping2D")) << fixList(*d);
     EXPECT_EQ(d->fixes[1].rank, FixRank::Mechanical);
 
-    applyFirstFixAt(g, codes::kConcatShapeMismatch, "dec2_concat");
+    const FixOutcome applied = applyFirstFixAt(g, codes::kConcatShapeMismatch, "dec2_concat");
+    EXPECT_EQ(applied.description, "Remove Cropping2D 'crop3'");
+    EXPECT_EQ(applied.rank, FixRank::Cause);
     EXPECT_EQ(g.findNodeByName("crop3"), nullptr);
     const CheckResult after = checkGraph(g);
     EXPECT_FALSE(after.hasErrors()) << codesOf(after);
@@ -305,6 +301,25 @@ TEST(CausalFixes, SkipFromTheWrongLevelMeetingATrimmedUpConvIsRewiredAndPadded) 
     applyFirstFixAt(g, codes::kConcatShapeMismatch, "dec3_concat");
     const CheckResult after = checkGraph(g);
     EXPECT_FALSE(after.hasErrors()) << codesOf(after);
+}
+
+TEST(CausalFixes, AMissingUpsamplingIsNotTakenForASkipFromTheWrongLevel) {
+    // dec3_up deleted, the bottleneck wired straight into dec3_concat: 16×16
+    // meets 8×8. Wiring the skip from an 8×8 node would make the concat pass
+    // but leave the decoder a level short; the up-sampling is what is missing.
+    Graph g = unet(3, 64);
+    const NodeId concat = idOf(g, "dec3_concat");
+    ASSERT_TRUE(g.removeNode(idOf(g, "dec3_up")));
+    ASSERT_TRUE(g.connect({idOf(g, "bottleneck_conv2"), "output"}, {concat, "b"}));
+    const CheckResult r = checkGraph(g);
+    const Diagnostic* d = findAt(r, codes::kConcatShapeMismatch, concat);
+    ASSERT_NE(d, nullptr) << codesOf(r);
+    ASSERT_FALSE(d->fixes.empty());
+    EXPECT_THAT(d->fixes.front().description, HasSubstr("UpSampling2D(size=2)")) << fixList(*d);
+    for (const FixIt& f : d->fixes)
+        EXPECT_NE(f.rank, FixRank::Rewire) << fixList(*d);
+    applyFirstFixAt(g, codes::kConcatShapeMismatch, "dec3_concat");
+    EXPECT_FALSE(checkGraph(g).hasErrors());
 }
 
 TEST(CausalFixes, OriginalUNetValidConvolutionsGetPaddingSameBeforeACrop) {
