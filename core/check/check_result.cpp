@@ -28,6 +28,42 @@ std::optional<std::array<SizeExpr, 2>> CheckResult::spatialOf(const PortRef& out
     return std::nullopt;
 }
 
+namespace {
+
+/// A dimension as a label shows it between "×": without spaces, and in
+/// parentheses when it is a sum ("(H−2)"), so "N×(H−2)×(W−2)×32" reads as one.
+std::string compactDimension(const std::string& text) {
+    static const std::string kFloorOpen = "\u230a";  // ⌊
+    static const std::string kFloorClose = "\u230b"; // ⌋
+    std::string out;
+    int depth = 0;
+    bool sum = false;
+    for (std::size_t i = 0; i < text.size();) {
+        if (text.compare(i, kFloorOpen.size(), kFloorOpen) == 0) {
+            ++depth;
+            out += kFloorOpen;
+            i += kFloorOpen.size();
+            continue;
+        }
+        if (text.compare(i, kFloorClose.size(), kFloorClose) == 0) {
+            --depth;
+            out += kFloorClose;
+            i += kFloorClose.size();
+            continue;
+        }
+        const char c = text[i++];
+        depth += c == '(' ? 1 : (c == ')' ? -1 : 0);
+        if (c == ' ') {
+            sum = sum || depth == 0;
+            continue;
+        }
+        out += c;
+    }
+    return sum ? "(" + out + ")" : out;
+}
+
+} // namespace
+
 std::string CheckResult::label(const PortRef& output) const {
     const auto type = typeOf(output);
     if (!type)
@@ -48,7 +84,7 @@ std::string CheckResult::label(const PortRef& output) const {
         } else {
             dim = e.toString();
         }
-        text += "\u00d7" + dim;
+        text += "\u00d7" + compactDimension(dim);
     }
     text +=
         "\u00d7" + std::to_string(s.channels()) + " " + std::string(dtypeShortName(type->dtype));

@@ -46,7 +46,8 @@ struct CheckResult {
     /// What a wire shows: typeOf(output)->toString() ("N×128×128×16 f32") with a
     /// fixed input size; with a free one "N×H/16×W/16×256 f32" — the affine form
     /// on the residue class every working size lies in, else the exact floors
-    /// ("N×⌊H/16⌋×⌊W/16⌋×256 f32"). "?" when the type is unknown.
+    /// ("N×⌊H/16⌋×⌊W/16⌋×256 f32"); a sum in parentheses, without spaces
+    /// ("N×(H−2)×(W−2)×32 f32"). "?" when the type is unknown.
     std::string label(const PortRef& output) const;
     /// Parameter tensors of a node (empty if none or unknown).
     const std::vector<ParamSpec>& paramsOf(NodeId node) const;

@@ -456,6 +456,27 @@ TEST(SymbolicShapes, FreeSizeLabelsShowTheInputsFraction) {
     EXPECT_EQ(free.freeSizes[0].describe("H"), "H = 16k, k ≥ 1");
 }
 
+TEST(SymbolicShapes, SumsAreParenthesisedInLabels) {
+    GraphBuilder b;
+    NodeId in = b.input(32, 30, 3);
+    b.graph.findNode(in)->attrs["variable_size"] = true;
+    NodeId conv = b.then("Conv2D", "conv", out(in), {{"filters", std::int64_t{8}}});
+    NodeId pool = b.then("MaxPool2D", "pool", out(conv));
+    NodeId same = b.then("Conv2D", "same", out(pool),
+                         {{"filters", std::int64_t{8}},
+                          {"strides", std::int64_t{2}},
+                          {"padding", std::string("same")}});
+    CheckResult r = checkGraph(b.graph);
+    ASSERT_TRUE(r.freeSize);
+    EXPECT_EQ(r.label(out(in)), "N×H×W×3 f32");
+    EXPECT_EQ(r.label(out(conv)), "N×(H−2)×(W−2)×8 f32");
+    // No working size lies in one class here (any H ≥ 4 works): exact floors.
+    EXPECT_EQ(r.freeSizes[0].describe("H"), "any H ≥ 4");
+    EXPECT_EQ(r.label(out(pool)), "N×(⌊H/2⌋−1)×(⌊W/2⌋−1)×8 f32");
+    // ⌈(⌊H/2⌋ − 1)/2⌉ folds to ⌊H/4⌋.
+    EXPECT_EQ(r.label(out(same)), "N×⌊H/4⌋×⌊W/4⌋×8 f32");
+}
+
 TEST(SymbolicShapes, SymbolicWalkGoesOnPastAConcreteError) {
     // 100×100 fails at the example size, yet every wire keeps its expression.
     UNetOptions o;
