@@ -1,8 +1,9 @@
 #pragma once
 
 // Keras model import: the JSON of `model.to_json()` (Keras 2 and Keras 3,
-// Sequential and Functional, nested models inlined) and the config.json of a
-// `.keras` archive, into a SegForge project.
+// Sequential and Functional, nested models inlined, channels_first converted
+// to channels_last) and the config.json of a `.keras` archive, into a SegForge
+// project.
 //
 // The project has no loss: Keras keeps the loss in model.compile(), which
 // to_json() does not write. Checking the Keras file itself (`segforge-cli
@@ -23,7 +24,10 @@ namespace segforge::core {
 
 /// Outcome of an import. `errors` are fatal (no project); `warnings` say what
 /// was approximated, ignored or left as a KerasLayer placeholder. Every message
-/// reads `file:json.path: what`.
+/// reads `file:json.path: what`; a warning said of many layers is one line that
+/// names them (`file: what on 58 layers (a, b, c, … and 55 more)`), and what the
+/// import changed on purpose (a channels_first model converted, a free input
+/// size, regularizers as weight decay) is a line `file: note: what`.
 struct KerasImport {
     std::optional<Project> project;
     std::vector<std::string> errors;
