@@ -16,7 +16,10 @@ struct PendingInput {
 };
 
 /// Fixes for a tensor of dtype `have` arriving where `want` is needed: Rescale(1/255)
-/// for 0..255 data, Cast for integer masks and the rest.
+/// for 0..255 data, Cast for integer masks and the rest. A mask reaching a
+/// loss's target is repaired by what it holds: class indices change the loss
+/// (ops::classIndexLossFix), 0/1 masks are only cast, 0/255 and 0/65535 masks
+/// get mask_mode='binary' (and a Cast) before a Rescale.
 std::vector<FixIt> dtypeFixes(const Graph& graph, const Edge& edge, const TensorType& have,
                               DType want);
 
