@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -293,6 +294,8 @@ TEST_P(FailureCorpus, ReportsWhatTheUserNeeds) {
     const Graph& graph = *lc.graph;
     const CheckResult r = checkGraph(graph, lc.options);
     const std::string all = listDiagnostics(graph, r);
+    if (std::getenv("SEGFORGE_CORPUS_DUMP")) // what each case reports, for writing expectations
+        std::cout << "[ corpus   ] " << c.name << "\n" << all;
     SCOPED_TRACE("case " + c.name + ", " + lc.doc["source"].value("url", "") + "\n" + all);
 
     std::vector<std::string> pending; // expectations not met yet, with the part they wait for
