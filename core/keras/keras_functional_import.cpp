@@ -68,7 +68,8 @@ Outputs Importer::importFunctional(const json& config, const std::string& path,
         }
         if (e.calls.empty())
             m_log.warning(e.path,
-                          strCat("layer '", e.name, "' is never called; it is not imported"));
+                          strCat("layer '", e.name, "' is never called; it is not imported"),
+                          {"layers never called are not imported", e.name});
         for (std::size_t c = 0; c < e.calls.size(); ++c)
             resolve(scope, i, static_cast<std::int64_t>(c), e.path, 0);
     }

@@ -462,8 +462,11 @@ KerasLayerMapping mapKnown(const std::string& cls, const std::string& name, Kera
         const auto dims = cfg.shape("dims");
         std::vector<std::optional<std::int64_t>> identity{1, 2, 3};
         if (dims && *dims == identity) {
-            log.warning(cfg.path(), strCat(label, " keeps N×H×W×C: imported as a linear ",
-                                           kerasIdentityOp().name));
+            log.warning(
+                cfg.path(),
+                strCat(label, " keeps N×H×W×C: imported as a linear ", kerasIdentityOp().name),
+                {strCat("Permute keeping N×H×W×C imported as a linear ", kerasIdentityOp().name),
+                 name});
             return identityMapping(name);
         }
         return placeholderMapping(cls, name, "it reorders the NHWC axes", numInputs);

@@ -152,6 +152,7 @@ void Importer::resolveReshapes() {
         return;
     CheckOptions options;
     options.diagnoseInputSize = false;
+    options.verifyFixes = false; // the types, not advice
     CheckResult r = checkGraph(m_graph, options);
     for (const auto& [id, target] : m_reshapes) {
         auto from = m_graph.producerOf({id, "a"});
@@ -187,9 +188,13 @@ void Importer::resolveReshapes() {
         } else {
             node->attrs["reason"] =
                 strCat("reshapes ", s.toString(), " to (", t[0], ", ", t[1], ", ", t[2], ")");
-            m_log.warning("",
-                          strCat("Reshape '", node->name, "' changes ", s.toString(),
-                                 ": imported as a ", node->op, " placeholder (unsupported-layer)"));
+            m_log.warning(
+                "",
+                strCat("Reshape '", node->name, "' changes ", s.toString(), ": imported as a ",
+                       node->op, " placeholder (unsupported-layer)"),
+                {strCat("Reshape changing ", s.toString(), " to (", t[0], ", ", t[1], ", ", t[2],
+                        ") imported as ", node->op, " placeholders (unsupported-layer)"),
+                 node->name});
         }
     }
 }

@@ -473,6 +473,20 @@ TEST(KerasRealFiles, EveryRepeatedWarningKindIsAggregated) {
     EXPECT_EQ(r.warnings.size(), 4u) << joined(r.warnings);
 }
 
+TEST(KerasRealFiles, LayersNeverCalledAreOneLine) {
+    nlohmann::json doc = fixture("nested_encoder_keras2.json");
+    for (const char* name : {"spare1", "spare2", "spare3"}) {
+        doc["config"]["layers"].push_back({{"class_name", "Dropout"},
+                                           {"name", name},
+                                           {"config", {{"name", name}, {"rate", 0.5}}},
+                                           {"inbound_nodes", nlohmann::json::array()}});
+    }
+    KerasImport r = importKerasModel(doc, "m.json");
+    ASSERT_TRUE(r.ok()) << joined(r.errors);
+    EXPECT_EQ(linesWith(r.warnings, "never called"), 1u) << joined(r.warnings);
+    EXPECT_THAT(joined(r.warnings), HasSubstr("not imported on 3 layers (spare1, spare2, spare3)"));
+}
+
 TEST(KerasRealFiles, AWarningSaidOfOneLayerKeepsItsPath) {
     nlohmann::json doc = fixture("regularizer_flood_keras2.json");
     doc["config"]["layers"][5]["config"]["filterz"] = 3;
