@@ -159,6 +159,7 @@ Command addFixCommand(CLI::App& app) {
                     "applied in order")
         ->type_name("CODE@NODE[#K]")
         ->expected(1)
+        ->allow_extra_args(false) // --apply A FILE: FILE is the positional
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--first", args->first,
                   "then apply the top fix of the first finding that has one (errors first), "

@@ -96,7 +96,8 @@ TEST(CliFix, TheApplyHandlesFromCheckJsonFixTheProject) {
         applies += " --apply " + handles.back();
     }
     const fs::path fixed = dir.path() / "out.segforge";
-    CliResult f = runCli("fix --no-data " + q(file) + applies + " -o " + q(fixed));
+    // The requests before FILE: each --apply takes one value.
+    CliResult f = runCli("fix --no-data" + applies + " " + q(file) + " -o " + q(fixed));
     EXPECT_EQ(f.exitCode, 0) << f.out;
     for (const std::string& h : handles)
         EXPECT_THAT(f.out, HasSubstr("applied " + h + ": "));
