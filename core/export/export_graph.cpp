@@ -48,6 +48,7 @@ ExportGraph collectExportGraph(const Graph& graph) {
     CheckOptions options;
     options.diagnoseInputSize = false;
     options.requireLoss = false;
+    options.verifyFixes = false; // the types, not advice
     const CheckResult check = checkGraph(graph, options);
     const OpRegistry& registry = OpRegistry::builtin();
     // Nodes fed (directly or not) by a Dataset's mask prepare the targets: the

@@ -193,6 +193,34 @@ Graph strayPaddingResidual() {
     return b.graph;
 }
 
+/// No skips at all: two valid 3×3 convolutions make the prediction 28×28 for a 32×32 mask.
+Graph validConvsIntoLoss() {
+    GraphBuilder b;
+    const NodeId img = b.input(32, 32, 3, "float32", "image");
+    const NodeId mask = b.input(32, 32, 1, "float32", "mask");
+    AttrMap valid{{"filters", std::int64_t{8}},
+                  {"kernel_size", std::int64_t{3}},
+                  {"padding", std::string("valid")}};
+    const NodeId c1 = b.then(ops::kConv2DOp, "conv1", out(img), valid);
+    const NodeId c2 = b.then(ops::kConv2DOp, "conv2", out(c1), valid);
+    const NodeId head = b.then(ops::kConv2DOp, "head", out(c2),
+                               {{"filters", std::int64_t{1}},
+                                {"kernel_size", std::int64_t{1}},
+                                {"activation", std::string("sigmoid")}});
+    const NodeId loss = b.add(ops::kBinaryCrossentropyOp, "loss");
+    b.wire(out(head), {loss, "prediction"});
+    b.wire(out(mask), {loss, "target"});
+    return b.graph;
+}
+
+/// dec3_up deleted, the bottleneck wired straight into dec3_concat.
+Graph missingUpsampling() {
+    Graph g = unet(3, 64);
+    EXPECT_TRUE(g.removeNode(idOf(g, "dec3_up")));
+    EXPECT_TRUE(g.connect({idOf(g, "bottleneck_conv2"), "output"}, {idOf(g, "dec3_concat"), "b"}));
+    return g;
+}
+
 CheckOptions noLossNeeded() {
     CheckOptions o;
     o.requireLoss = false;
@@ -307,10 +335,8 @@ TEST(CausalFixes, AMissingUpsamplingIsNotTakenForASkipFromTheWrongLevel) {
     // dec3_up deleted, the bottleneck wired straight into dec3_concat: 16×16
     // meets 8×8. Wiring the skip from an 8×8 node would make the concat pass
     // but leave the decoder a level short; the up-sampling is what is missing.
-    Graph g = unet(3, 64);
+    Graph g = missingUpsampling();
     const NodeId concat = idOf(g, "dec3_concat");
-    ASSERT_TRUE(g.removeNode(idOf(g, "dec3_up")));
-    ASSERT_TRUE(g.connect({idOf(g, "bottleneck_conv2"), "output"}, {concat, "b"}));
     const CheckResult r = checkGraph(g);
     const Diagnostic* d = findAt(r, codes::kConcatShapeMismatch, concat);
     ASSERT_NE(d, nullptr) << codesOf(r);
@@ -320,6 +346,22 @@ TEST(CausalFixes, AMissingUpsamplingIsNotTakenForASkipFromTheWrongLevel) {
         EXPECT_NE(f.rank, FixRank::Rewire) << fixList(*d);
     applyFirstFixAt(g, codes::kConcatShapeMismatch, "dec3_concat");
     EXPECT_FALSE(checkGraph(g).hasErrors());
+}
+
+TEST(CausalFixes, APredictionTrimmedByValidConvolutionsGetsPaddingSameBeforeACrop) {
+    Graph g = validConvsIntoLoss();
+    const CheckResult r = checkGraph(g);
+    const Diagnostic* d = findAt(r, codes::kLossShapeMismatch, idOf(g, "loss"));
+    ASSERT_NE(d, nullptr) << codesOf(r);
+    ASSERT_GE(d->fixes.size(), 2u) << fixList(*d);
+    EXPECT_EQ(d->fixes.front().rank, FixRank::Cause) << fixList(*d);
+    EXPECT_THAT(d->fixes.front().description, HasSubstr("padding='same'"));
+    EXPECT_THAT(d->fixes.front().description, HasSubstr("'conv1', 'conv2'"));
+    // Cropping the 32×32 mask to 28×28 loses 23 % of it: mechanical, after.
+    EXPECT_THAT(d->fixes.back().description, HasSubstr("Cropping2D([2, 2, 2, 2])"));
+    EXPECT_EQ(d->fixes.back().rank, FixRank::Mechanical) << fixList(*d);
+    applyFirstFixAt(g, codes::kLossShapeMismatch, "loss");
+    EXPECT_FALSE(checkGraph(g).hasErrors()) << codesOf(checkGraph(g));
 }
 
 TEST(CausalFixes, OriginalUNetValidConvolutionsGetPaddingSameBeforeACrop) {
@@ -479,6 +521,8 @@ std::vector<CorpusGraph> corpus() {
     out.push_back({"wrongLevelValidUpConv", wrongLevelValidUpConv(), {}});
     out.push_back({"originalUNet", originalUNet(), {}});
     out.push_back({"strayPaddingResidual", strayPaddingResidual(), noLossNeeded()});
+    out.push_back({"validConvsIntoLoss", validConvsIntoLoss(), {}});
+    out.push_back({"missingUpsampling", missingUpsampling(), {}});
     return out;
 }
 
