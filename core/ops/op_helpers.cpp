@@ -225,10 +225,10 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
         if (fh > 1 || fw > 1) {
             const std::int64_t factor = std::max(fh, fw);
             const FixRank rank = factor > 2 ? FixRank::Costly : FixRank::Mechanical;
-            const std::string reason =
-                factor > 2 ? strCat("resamples '", producerName(ctx, small), "' ×", factor,
-                                    ", across more than one level")
-                           : strCat("patches the size where the tensors meet");
+            const std::string reason = factor > 2
+                                           ? strCat("resamples '", producerName(ctx, small), "' ×",
+                                                    factor, ", across more than one level")
+                                           : strCat("patches the size where the tensors meet");
             std::vector<std::int64_t> size{fh, fw};
             FixIt up = insertOnInputFix(
                 ctx, small, makeNode(kUpSampling2DOp, "upsample", {{"size", size}}),
@@ -274,8 +274,8 @@ std::vector<FixIt> spatialMatchFixes(const InferContext& ctx, int small, int lar
         strCat("Insert ZeroPadding2D(", attrToString(crop), ") on input '", smallPort, "' (",
                s.height(), "×", s.width(), " → ", l.height(), "×", l.width(), ")"));
     padFix.rank = costly ? FixRank::Costly : FixRank::Mechanical;
-    padFix.reason = strCat(percent, " % of '", producerName(ctx, small), "' padded to ",
-                           l.height(), "×", l.width(), " would be zeros");
+    padFix.reason = strCat(percent, " % of '", producerName(ctx, small), "' padded to ", l.height(),
+                           "×", l.width(), " would be zeros");
     fixes.push_back(std::move(padFix));
     return fixes;
 }
