@@ -166,6 +166,15 @@ Graph wrongLevelValidUpConv() {
     return g;
 }
 
+/// A transposed convolution 3×3, strides 2, padding 'valid' in the decoder:
+/// 5×5 becomes 11×11 where the skip is 10×10.
+Graph validTransposedConv() {
+    Graph g = unet(3, 40);
+    set(g, "dec3_up", "kernel_size", std::int64_t{3});
+    set(g, "dec3_up", "padding", std::string("valid"));
+    return g;
+}
+
 /// The original U-Net: valid 3×3 convolutions, 572×572 in.
 Graph originalUNet() {
     Graph g = unet(4, 576);
@@ -348,6 +357,20 @@ TEST(CausalFixes, AMissingUpsamplingIsNotTakenForASkipFromTheWrongLevel) {
     EXPECT_FALSE(checkGraph(g).hasErrors());
 }
 
+TEST(CausalFixes, ATransposedConvolutionThatGrowsPastItsStridesGetsPaddingSame) {
+    Graph g = validTransposedConv();
+    const CheckResult r = checkGraph(g);
+    const Diagnostic* d = findAt(r, codes::kConcatShapeMismatch, idOf(g, "dec3_concat"));
+    ASSERT_NE(d, nullptr) << codesOf(r);
+    EXPECT_THAT(d->message, HasSubstr("N×11×11×32"));
+    ASSERT_GE(d->fixes.size(), 2u) << fixList(*d);
+    EXPECT_EQ(d->fixes.front().description, "Set padding='same' on 'dec3_up'") << fixList(*d);
+    EXPECT_EQ(d->fixes.front().rank, FixRank::Cause);
+    EXPECT_EQ(d->fixes[1].rank, FixRank::Mechanical) << fixList(*d);
+    applyFirstFixAt(g, codes::kConcatShapeMismatch, "dec3_concat");
+    EXPECT_FALSE(checkGraph(g).hasErrors());
+}
+
 TEST(CausalFixes, APredictionTrimmedByValidConvolutionsGetsPaddingSameBeforeACrop) {
     Graph g = validConvsIntoLoss();
     const CheckResult r = checkGraph(g);
@@ -522,6 +545,7 @@ std::vector<CorpusGraph> corpus() {
     out.push_back({"originalUNet", originalUNet(), {}});
     out.push_back({"strayPaddingResidual", strayPaddingResidual(), noLossNeeded()});
     out.push_back({"validConvsIntoLoss", validConvsIntoLoss(), {}});
+    out.push_back({"validTransposedConv", validTransposedConv(), {}});
     out.push_back({"missingUpsampling", missingUpsampling(), {}});
     return out;
 }
