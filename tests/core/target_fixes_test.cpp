@@ -5,11 +5,13 @@
 // mask_mode='binary' first. Each fixture is written to a temp dir, probed,
 // checked; the first fix is applied with applyEdits and the graph re-checked.
 
+#include "check/fix_application.hpp"
 #include "data/data_probe.hpp"
 #include "data_fixtures.hpp"
 #include "graph_builder.hpp"
 #include "ops/builtin_ops.hpp"
 
+#include <functional>
 #include <gmock/gmock.h>
 
 using namespace segforge::core;
@@ -330,5 +332,62 @@ TEST(TargetFixes, ClassIndexMasksIntoCategoricalCrossentropyBecomeSparse) {
     ASSERT_FALSE(d.fixes.empty());
     EXPECT_THAT(d.fixes.front().description, HasSubstr("to SparseCategoricalCrossentropy"));
     const CheckResult after = applyAndRecheck(g.b.graph, d.fixes.front(), o);
+    EXPECT_FALSE(after.hasErrors()) << codesOf(after);
+}
+
+TEST(TargetFixes, FirstFixesAsSegforgeCliFixAppliesThemLeaveEachFixtureClean) {
+    // `segforge-cli fix --first`: the top fix of every finding, repeatedly,
+    // through core/check/fix_application — the path scripts and CI take.
+    struct Case {
+        const char* name;
+        std::function<cv::Mat(int)> mask;
+        const char* loss;
+        int classes;
+        const char* activation;
+        MaskPath path;
+    };
+    const Case cases[] = {
+        {"class indices 0..3", classIndexMask, "Dice", 4, "softmax", MaskPath::Direct},
+        {"0/255", [](int) { return halfMask(16, 16, 0, 255); }, "Dice", 1, "sigmoid",
+         MaskPath::Direct},
+        {"0/65535", [](int) { return halfMask(16, 16, 0, 65535, CV_16UC1); },
+         "SparseCategoricalCrossentropy", 2, "softmax", MaskPath::Direct},
+        {"0/1", [](int) { return halfMask(16, 16, 0, 1); }, "Dice", 1, "sigmoid", MaskPath::Direct},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        TempDir t;
+        writeSet(t, 2, c.mask);
+        TargetGraph g = makeGraph(t, c.loss, c.classes, c.activation, c.path);
+        const CheckOptions o = probed(t, g.data);
+        ASSERT_TRUE(checkGraph(g.b.graph, o).hasErrors());
+        const FirstFixesOutcome outcome = applyFirstFixes(g.b.graph, o);
+        EXPECT_TRUE(outcome.clean) << outcome.stuck;
+        ASSERT_FALSE(outcome.applied.empty());
+        const std::string first = outcome.applied.front().description;
+        EXPECT_THAT(first, Not(HasSubstr("Rescale")));
+        if (c.classes == 4) {
+            EXPECT_THAT(first, HasSubstr("SparseCategoricalCrossentropy"));
+            EXPECT_EQ(outcome.applied.front().rank, FixRank::Cause);
+        } else if (std::string(c.name) != "0/1") {
+            EXPECT_THAT(first, HasSubstr("mask_mode='binary'"));
+        } else {
+            EXPECT_THAT(first, HasSubstr("Cast(float32)"));
+        }
+        EXPECT_FALSE(checkGraph(g.b.graph, o).hasErrors()) << codesOf(checkGraph(g.b.graph, o));
+    }
+}
+
+TEST(TargetFixes, ApplyFixByCodeAndNodeAsTheCliNamesIt) {
+    TempDir t;
+    writeSet(t, 2, classIndexMask);
+    TargetGraph g = makeGraph(t, "Dice", 1, "sigmoid", MaskPath::Cast);
+    const CheckOptions o = probed(t, g.data);
+    auto request = parseFixRequest("mask-value-range@loss#1");
+    ASSERT_TRUE(request);
+    const FixOutcome outcome = applyFix(g.b.graph, *request, o);
+    ASSERT_TRUE(outcome.applied) << outcome.error;
+    EXPECT_THAT(outcome.description, HasSubstr("to SparseCategoricalCrossentropy"));
+    const CheckResult after = checkGraph(g.b.graph, o);
     EXPECT_FALSE(after.hasErrors()) << codesOf(after);
 }
