@@ -411,6 +411,53 @@ struct CausalSearch {
                        " and ", hw(m.y.shape));
             fixes.push_back(std::move(fix));
         }
+        paddingWithoutBorderLayers(validPadding(all), all, fixes);
+    }
+
+    /// padding='same' on every layer upstream that 'valid' resizes makes the
+    /// crops (or pads) that matched the skips to the trimmed decoder stale (the
+    /// original U-Net's): they go with it, in one fix.
+    void paddingWithoutBorderLayers(const std::vector<const Node*>& valid,
+                                    const std::set<NodeId>& among,
+                                    std::vector<FixIt>& fixes) const {
+        if (valid.empty())
+            return;
+        std::vector<const Node*> border;
+        std::set<NodeId> removed;
+        for (NodeId id : among) {
+            const Node& n = *graph.findNode(id);
+            Shape in, out;
+            if (onlyResizesBorder(n, &in, &out)) {
+                border.push_back(&n);
+                removed.insert(id);
+            }
+        }
+        if (border.empty())
+            return;
+        FixIt fix;
+        fix.rank = FixRank::Cause;
+        for (const Node* n : valid)
+            fix.edits.push_back(SetAttributeEdit{n->id, "padding", AttrValue{std::string("same")}});
+        std::string names;
+        for (const Node* n : border) {
+            // The first producer that stays (border layers may follow each other).
+            PortRef feed = adj.into(n->id).front().from;
+            while (removed.count(feed.node) && adj.into(feed.node).size() == 1)
+                feed = adj.into(feed.node).front().from;
+            fix.edits.push_back(RemoveNodeEdit{n->id});
+            for (const Edge& e : adj.from(n->id)) {
+                if (!removed.count(e.to.node))
+                    fix.edits.push_back(ConnectEdit{Edge{feed, e.to}});
+            }
+            names += strCat(names.empty() ? "" : ", ", n->op, " '", n->name, "'");
+        }
+        fix.description = strCat("Set padding='same' on ", nameList(valid), ", and remove ", names);
+        fix.reason =
+            strCat("with padding='valid' they trim the image, and the ",
+                   border.size() == 1 ? "layer that crops or pads" : "layers that crop or pad",
+                   " only made up for it; '", m.node->name, "' receives ", hw(m.x.shape), " and ",
+                   hw(m.y.shape));
+        fixes.push_back(std::move(fix));
     }
 
     /// Undirected hops from `start`, for "nearest level first".

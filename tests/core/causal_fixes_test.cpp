@@ -418,6 +418,49 @@ TEST(CausalFixes, OriginalUNetValidConvolutionsGetPaddingSameBeforeACrop) {
     EXPECT_NE(findAt(after, codes::kConcatShapeMismatch, idOf(g, "dec3_concat")), nullptr);
 }
 
+TEST(CausalFixes, VanillaUNetWithItsSkipCropsGetsPaddingSameAndLosesTheCrops) {
+    // The paper's U-Net on 256×256: valid convolutions, each skip cropped to the
+    // decoder's size (the crops added here through the checker's own crop fix),
+    // so the prediction is 68×68 against a 256×256 mask. padding='same' alone
+    // would leave the crops stale; the cause fix removes them with it.
+    Graph g = unet(4, 256);
+    for (auto& [id, node] : g.nodes()) {
+        if (node.op == ops::kConv2DOp && std::get<std::int64_t>(node.attrs.at("kernel_size")) == 3)
+            g.findNode(id)->attrs["padding"] = std::string("valid");
+    }
+    for (int round = 0; round < 4; ++round) {
+        const CheckResult r = checkGraph(g);
+        const auto mismatches = r.find(codes::kConcatShapeMismatch);
+        ASSERT_FALSE(mismatches.empty()) << codesOf(r);
+        const Diagnostic& d = *mismatches.front();
+        int crop = 0;
+        for (std::size_t k = 0; k < d.fixes.size() && !crop; ++k) {
+            if (d.fixes[k].description.find("Insert Cropping2D") != std::string::npos)
+                crop = static_cast<int>(k) + 1;
+        }
+        ASSERT_GT(crop, 0) << fixList(d);
+        ASSERT_TRUE(applyFix(g, fixRequestFor(g, d, crop)).applied);
+    }
+    const CheckResult r = checkGraph(g);
+    EXPECT_FALSE(r.has(codes::kConcatShapeMismatch)) << codesOf(r);
+    const Diagnostic* d = findAt(r, codes::kLossShapeMismatch, idOf(g, "loss"));
+    ASSERT_NE(d, nullptr) << codesOf(r);
+    EXPECT_THAT(d->message, HasSubstr("68×68"));
+    ASSERT_FALSE(d->fixes.empty());
+    EXPECT_EQ(d->fixes.front().rank, FixRank::Cause) << fixList(*d);
+    EXPECT_THAT(d->fixes.front().description, HasSubstr("Set padding='same' on 'enc1_conv1'"));
+    EXPECT_THAT(d->fixes.front().description, HasSubstr(", and remove Cropping2D 'crop'"));
+    // padding='same' without removing the crops breaks the skips: not offered.
+    for (const FixIt& f : d->fixes) {
+        if (f.description.find("padding='same'") != std::string::npos) {
+            EXPECT_THAT(f.description, HasSubstr("remove")) << fixList(*d);
+        }
+    }
+    applyFirstFixAt(g, codes::kLossShapeMismatch, "loss");
+    const CheckResult after = checkGraph(g);
+    EXPECT_FALSE(after.hasErrors()) << codesOf(after);
+}
+
 TEST(CausalFixes, StrayZeroPaddingOnAResidualBranchIsRemoved) {
     Graph g = strayPaddingResidual();
     const CheckResult r = checkGraph(g, noLossNeeded());
