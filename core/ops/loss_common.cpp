@@ -50,7 +50,10 @@ void checkPredictionKind(InferContext& ctx, bool& ok) {
                                            " is a softmax over 1 channel, which is always 1.0 — "
                                            "the loss cannot decrease. Use sigmoid for one class."));
                 d.fixes.push_back(activationFix(ctx, "sigmoid"));
-            } else {
+            } else if (ctx.node().op != kDiceOp) {
+                // Dice reads each channel's overlap: a softmax's channels are
+                // probabilities too, and for K exclusive classes the right ones
+                // (a sigmoid on a K-class head would not be).
                 auto& d = ctx.warning(
                     codes::kLossActivation, "prediction",
                     strCat(ctx.label(),

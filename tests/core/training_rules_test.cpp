@@ -111,6 +111,8 @@ TEST(TrainingRules, DiceOnlyLossOnMultiClassSoftmaxSaysWhatToPair) {
     EXPECT_THAT(d.message, HasSubstr("3-class softmax"));
     EXPECT_THAT(d.message, HasSubstr("CategoricalCrossentropy"));
     EXPECT_TRUE(d.fixes.empty()); // BCEDice would want a sigmoid
+    // Softmax over 3 exclusive classes is what a multi-class Dice reads: no sigmoid advice.
+    EXPECT_FALSE(r.has(codes::kLossActivation)) << codesOf(r);
 }
 
 TEST(TrainingRules, DiceOnlyLossSilentWithCrossEntropyBeside) {
