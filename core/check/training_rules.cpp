@@ -37,19 +37,10 @@ bool hasError(const CheckResult& r, NodeId node) {
 
 // ---- dice-only-loss ------------------------------------------------------
 
-void checkDiceOnly(const Graph& graph, CheckResult& r) {
-    const Node* dice = nullptr;
-    int losses = 0;
-    for (const auto& [id, node] : graph.nodes()) {
-        const OpSchema* s = OpRegistry::builtin().find(node.op);
-        if (!s || s->role != OpRole::Loss)
-            continue;
-        ++losses;
-        if (node.op == ops::kDiceOp)
-            dice = &node;
-    }
+/// `dice`: the graph's Dice node when it has exactly one loss and that is it.
+void checkDiceOnly(const Graph& graph, const Node* dice, CheckResult& r) {
     // A loss with an error is repaired first (class-index masks change the loss anyway).
-    if (losses != 1 || !dice || hasError(r, dice->id))
+    if (!dice || hasError(r, dice->id))
         return;
     auto producer = graph.producerOf({dice->id, "prediction"});
     auto prediction = producer ? r.typeOf(*producer) : std::nullopt;
@@ -327,12 +318,39 @@ EpochBatches epochBatches(std::int64_t pairs, std::int64_t readable, double vali
 }
 
 void checkTrainingRules(const Graph& graph, const CheckOptions& options, CheckResult& result) {
-    checkDiceOnly(graph, result);
-    bool anyBatchNorm = false;
-    for (const auto& [id, node] : graph.nodes())
-        anyBatchNorm = anyBatchNorm || ops::traitsOf(node).batchStatistics;
-    if (!anyBatchNorm)
+    // One pass over the nodes (a schema lookup each): this runs on every re-check.
+    const Node* dice = nullptr;
+    int losses = 0;
+    std::vector<NodeId> batchNorms;
+    for (const auto& [id, node] : graph.nodes()) {
+        const OpSchema* s = OpRegistry::builtin().find(node.op);
+        if (!s)
+            continue;
+        if (s->role == OpRole::Loss) {
+            ++losses;
+            if (node.op == ops::kDiceOp)
+                dice = &node;
+        }
+        if (s->traits.batchStatistics)
+            batchNorms.push_back(id);
+    }
+    checkDiceOnly(graph, losses == 1 ? dice : nullptr, result);
+    if (batchNorms.empty())
         return;
+    // Without probed data only a BatchNorm on a 1×1 map can be a finding.
+    if (options.dataProbes.empty()) {
+        std::sort(batchNorms.begin(), batchNorms.end());
+        const bool oneByOne =
+            std::any_of(graph.edges().begin(), graph.edges().end(), [&](const Edge& e) {
+                if (e.to.port != "input" ||
+                    !std::binary_search(batchNorms.begin(), batchNorms.end(), e.to.node))
+                    return false;
+                auto t = result.typeOf(e.from);
+                return t && t->shape.rank() == 4 && t->shape.height() == 1 && t->shape.width() == 1;
+            });
+        if (!oneByOne)
+            return;
+    }
     const auto sources = batchSources(graph, result);
     const std::vector<NodeId> covered = checkSingleValue(graph, options, sources, result);
     checkPartialBatch(graph, options, sources, covered, result);
