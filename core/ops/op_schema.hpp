@@ -163,8 +163,7 @@ using ParamFn = std::function<std::vector<ParamSpec>(const InferContext&)>;
 /// size: a constant, or a variable when the size is free). `attrs` are resolved
 /// (validated, defaults filled). Every image input of one node must agree on
 /// height and width (Concatenate, Add, a loss's prediction and target).
-using SpatialFn =
-    std::function<SizeExpr(const AttrMap& attrs, int axis, const SizeExpr& input)>;
+using SpatialFn = std::function<SizeExpr(const AttrMap& attrs, int axis, const SizeExpr& input)>;
 
 /// The single description of an op. Palette, property editor, file format,
 /// checker (and later engine and import/export) all read this.
