@@ -41,7 +41,7 @@ int runCheck(const CheckArgs& args) {
     const core::Graph& graph = project->graph;
     const core::CheckOptions options = checkOptionsFor(input, args.check);
     core::CheckResult result = core::checkGraph(graph, options);
-    // Derived from the check's symbolic sizes, exactly: --max-size no longer caps it.
+    // Derived from the check's symbolic sizes: exact, with no cap.
     core::InputSizeReport sizes = core::validInputSizes(graph, result);
     if (args.json)
         std::cout << core::checkReportToJson(graph, result, sizes)

@@ -1,5 +1,6 @@
 #include "cli/engine_support.hpp"
 
+#include "cli/load_messages.hpp"
 #include "project/project_file.hpp"
 
 #include <iostream>
@@ -9,8 +10,7 @@ namespace segforge::cli {
 std::optional<core::Project> loadProjectOrReport(const std::string& command,
                                                  const std::string& file) {
     core::ProjectLoad load = core::loadProject(file);
-    for (const auto& w : load.warnings)
-        std::cerr << w << " (warning)\n";
+    printLoadMessages(load.warnings);
     if (!load.ok()) {
         for (const auto& e : load.errors)
             std::cerr << "segforge-cli " << command << ": " << e << "\n";

@@ -1,5 +1,6 @@
 #include "check/checker.hpp"
 #include "cli/commands.hpp"
+#include "cli/load_messages.hpp"
 #include "keras/keras_import.hpp"
 #include "project/project_file.hpp"
 
@@ -16,8 +17,7 @@ struct ImportArgs {
 
 int runImport(const std::string& file, const std::string& out) {
     core::KerasImport imported = core::importKerasFile(file);
-    for (const auto& w : imported.warnings)
-        std::cerr << w << " (warning)\n";
+    printLoadMessages(imported.warnings);
     if (!imported.ok()) {
         for (const auto& e : imported.errors)
             std::cerr << e << "\n";

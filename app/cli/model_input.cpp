@@ -1,5 +1,6 @@
 #include "cli/model_input.hpp"
 
+#include "cli/load_messages.hpp"
 #include "cli/preflight.hpp"
 #include "keras/keras_import.hpp"
 #include "project/project_file.hpp"
@@ -14,14 +15,12 @@ ModelInput readModelInput(const std::string& file) {
     input.keras = core::looksLikeKerasFile(file);
     if (input.keras) {
         core::KerasImport imported = core::importKerasFile(file);
-        for (const auto& w : imported.warnings)
-            std::cerr << w << " (warning)\n";
+        printLoadMessages(imported.warnings);
         input.project = std::move(imported.project);
         input.errors = std::move(imported.errors);
     } else {
         core::ProjectLoad load = core::loadProject(file);
-        for (const auto& w : load.warnings)
-            std::cerr << w << " (warning)\n";
+        printLoadMessages(load.warnings);
         input.project = std::move(load.project);
         input.errors = std::move(load.errors);
     }
@@ -29,9 +28,6 @@ ModelInput readModelInput(const std::string& file) {
 }
 
 void addCheckDataOptions(CLI::App& command, CheckDataArgs& args) {
-    addInteger(command, "--max-size", args.maxSize,
-               "largest input size the size sweep tries (default " +
-                   std::to_string(core::CheckOptions{}.maxInputSize) + ")");
     addText(command, "--data", args.data,
             "probe DIR/images and DIR/masks instead of the Dataset folders", "DIR");
     command.add_flag("--no-data", args.noData, "do not probe the data (even with --data)");
@@ -47,8 +43,6 @@ core::CheckOptions checkOptionsFor(const ModelInput& input, const CheckDataArgs&
     if (input.project) // how many samples train: the BatchNorm last-batch findings
         options.validationSplit = input.project->training.validationSplit;
     options.requireLoss = !input.keras;
-    if (args.maxSize)
-        options.maxInputSize = std::max(1, *args.maxSize);
     return options;
 }
 

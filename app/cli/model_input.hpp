@@ -2,7 +2,7 @@
 
 // What `check` and `fix` share: reading the FILE they are given (a project,
 // or a Keras model imported on the fly) and the check options they declare
-// (--data, --no-data, --max-size) and build from it, so that `fix` re-checks
+// (--data, --no-data) and build from it, so that `fix` re-checks
 // exactly as `check` reports.
 
 #include "check/checker.hpp"
@@ -30,11 +30,10 @@ ModelInput readModelInput(const std::string& file);
 /// The check options a command takes from its command line.
 struct CheckDataArgs {
     bool noData = false;
-    std::optional<int> maxSize;
     std::optional<std::string> data;
 };
 
-/// Declares --max-size, --data DIR and --no-data on `command`.
+/// Declares --data DIR and --no-data on `command`.
 void addCheckDataOptions(CLI::App& command, CheckDataArgs& args);
 
 /// The options `check` runs with: a project's Dataset folders (or --data DIR)

@@ -429,7 +429,7 @@ CheckResult checkGraph(const Graph& graph, const CheckOptions& options,
         checkDatasets(graph, options.dataProbes, result, options.forTraining);
     checkTrainingRules(graph, options, result);
     if (options.diagnoseInputSize)
-        diagnoseInputSize(graph, options.maxInputSize, registry, result);
+        diagnoseInputSize(graph, registry, result);
 
     // Stable order for tools and tests: by node in dependency order, then as found.
     std::unordered_map<NodeId, std::size_t> rank;

@@ -13,9 +13,6 @@ struct CheckOptions {
     /// When a shape error could be caused by the input size, derive the sizes
     /// that work (input-size-indivisible) from the symbolic sizes: exact, no cap.
     bool diagnoseInputSize = true;
-    /// Unused: the sizes that work are derived, not swept up to a cap. Kept for
-    /// callers that still set it.
-    int maxInputSize = 512;
     /// What the data of each Dataset node (by id) really is. A probed Dataset's
     /// outputs carry the data's true types, and the data diagnostics run
     /// (dataset-empty, mask-value-range, …). Empty: attributes only.

@@ -277,8 +277,7 @@ void checkBatchNormBatchSize(const Graph& graph, CheckResult& result) {
     }
 }
 
-void diagnoseInputSize(const Graph& graph, int /*maxSize: derived exactly, no cap*/,
-                       const OpRegistry& registry, CheckResult& result) {
+void diagnoseInputSize(const Graph& graph, const OpRegistry& registry, CheckResult& result) {
     const Diagnostic* symptom = nullptr;
     for (const auto& d : result.diagnostics) {
         if (isSizeDependentCode(d.code)) {

@@ -28,7 +28,6 @@ void reportUnconnectedInputs(const Graph& graph, CheckResult& result,
 void checkHasLoss(const Graph& graph, const OpRegistry& registry, CheckResult& result);
 void checkBatchNormBatchSize(const Graph& graph, CheckResult& result);
 /// Adds input-size-indivisible when a shape error would vanish at another input size.
-void diagnoseInputSize(const Graph& graph, int maxSize, const OpRegistry& registry,
-                       CheckResult& result);
+void diagnoseInputSize(const Graph& graph, const OpRegistry& registry, CheckResult& result);
 
 } // namespace segforge::core
