@@ -1,6 +1,7 @@
 #include "check/causal_fixes.hpp"
 
 #include "check/fix_verification.hpp"
+#include "check/size_lineage.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -19,42 +20,6 @@ namespace {
 constexpr std::size_t kMaxRewires = 3;
 /// Rewires offered together with a cause fix that resizes the other input.
 constexpr std::size_t kMaxCombinedRewires = 2;
-
-struct Adjacency {
-    std::map<NodeId, std::vector<Edge>> in;
-    std::map<NodeId, std::vector<Edge>> out;
-    explicit Adjacency(const Graph& graph) {
-        for (const Edge& e : graph.edges()) {
-            in[e.to.node].push_back(e);
-            out[e.from.node].push_back(e);
-        }
-    }
-    const std::vector<Edge>& into(NodeId id) const {
-        static const std::vector<Edge> none;
-        auto it = in.find(id);
-        return it == in.end() ? none : it->second;
-    }
-    const std::vector<Edge>& from(NodeId id) const {
-        static const std::vector<Edge> none;
-        auto it = out.find(id);
-        return it == out.end() ? none : it->second;
-    }
-};
-
-/// `start` and every node it depends on.
-std::set<NodeId> ancestorsOf(const Adjacency& adj, NodeId start) {
-    std::set<NodeId> seen{start};
-    std::deque<NodeId> queue{start};
-    while (!queue.empty()) {
-        const NodeId id = queue.front();
-        queue.pop_front();
-        for (const Edge& e : adj.into(id)) {
-            if (seen.insert(e.from.node).second)
-                queue.push_back(e.from.node);
-        }
-    }
-    return seen;
-}
 
 std::string hw(const Shape& s) {
     return strCat(s.height(), "×", s.width());
@@ -98,60 +63,6 @@ std::vector<std::string> editKey(const Graph& graph, const EditScript& edits) {
         key.push_back(describeEdit(graph, e));
     std::sort(key.begin(), key.end());
     return key;
-}
-
-/// One side of the mismatch: an input of the merge (or loss) and what feeds it.
-struct Operand {
-    std::string port;
-    Edge edge;
-    Shape shape;
-    const Node* producer = nullptr;
-    std::set<NodeId> ancestors; ///< the producer and everything it depends on
-    std::set<NodeId> branch;    ///< ancestors the other operand does not share
-};
-
-/// The two operands of a size mismatch at `node`: `x` on the diagnostic's port,
-/// `y` the input it was compared with.
-struct Mismatch {
-    const Node* node = nullptr;
-    Operand x;
-    Operand y;
-};
-
-std::optional<Operand> operandOf(const Graph& graph, const CheckResult& result, NodeId node,
-                                 const std::string& port) {
-    const auto edges = graph.edgesInto({node, port});
-    if (edges.size() != 1)
-        return std::nullopt;
-    auto type = result.typeOf(edges.front().from);
-    if (!type || type->shape.rank() != 4)
-        return std::nullopt;
-    return Operand{port, edges.front(), type->shape, graph.findNode(edges.front().from.node), {},
-                   {}};
-}
-
-std::optional<Mismatch> mismatchAt(const Graph& graph, const Adjacency& adj,
-                                   const CheckResult& result, NodeId node, const std::string& portX,
-                                   const std::string& portY) {
-    Mismatch m;
-    m.node = graph.findNode(node);
-    auto x = operandOf(graph, result, node, portX);
-    auto y = operandOf(graph, result, node, portY);
-    if (!m.node || !x || !y)
-        return std::nullopt;
-    m.x = std::move(*x);
-    m.y = std::move(*y);
-    m.x.ancestors = ancestorsOf(adj, m.x.producer->id);
-    m.y.ancestors = ancestorsOf(adj, m.y.producer->id);
-    for (NodeId id : m.x.ancestors) {
-        if (!m.y.ancestors.count(id))
-            m.x.branch.insert(id);
-    }
-    for (NodeId id : m.y.ancestors) {
-        if (!m.x.ancestors.count(id))
-            m.y.branch.insert(id);
-    }
-    return m;
 }
 
 /// Finds the fixes for one mismatch; holds what the steps share.
