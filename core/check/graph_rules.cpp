@@ -338,13 +338,17 @@ void diagnoseInputSize(const Graph& graph, const OpRegistry& registry, CheckResu
             fix.edits.push_back(SetAttributeEdit{id, "width", AttrValue{width}});
         }
         if (i == 0) {
-            // On the collapse itself the layer's own repair (padding='same')
-            // stays first: the input size is the alternative there.
-            FixIt alternative = fix;
-            alternative.rank = FixRank::Direct;
+            // The nearest size is also offered where the symptom shows (the
+            // Concatenate, the loss): there it undoes the cause. On the collapse
+            // itself the layer's own repair (padding='same') stays first: the
+            // input size is the alternative there.
             for (auto& other : result.diagnostics) {
+                if (!isSizeDependentCode(other.code))
+                    continue;
+                FixIt here = fix;
                 if (other.code == codes::kSpatialCollapse)
-                    other.fixes.push_back(alternative);
+                    here.rank = FixRank::Direct;
+                other.fixes.push_back(std::move(here));
             }
         }
         d.fixes.push_back(std::move(fix));

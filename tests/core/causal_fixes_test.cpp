@@ -366,7 +366,12 @@ TEST(CausalFixes, ATransposedConvolutionThatGrowsPastItsStridesGetsPaddingSame) 
     ASSERT_GE(d->fixes.size(), 2u) << fixList(*d);
     EXPECT_EQ(d->fixes.front().description, "Set padding='same' on 'dec3_up'") << fixList(*d);
     EXPECT_EQ(d->fixes.front().rank, FixRank::Cause);
-    EXPECT_EQ(d->fixes[1].rank, FixRank::Mechanical) << fixList(*d);
+    // 40×40 is also a size this network cannot carry: the nearest one that it
+    // can is the other cause fix; the crop and the padding come after both.
+    ASSERT_GE(d->fixes.size(), 3u) << fixList(*d);
+    EXPECT_EQ(d->fixes[1].description, "Set the input size to 44×44") << fixList(*d);
+    EXPECT_EQ(d->fixes[1].rank, FixRank::Cause);
+    EXPECT_EQ(d->fixes[2].rank, FixRank::Mechanical) << fixList(*d);
     applyFirstFixAt(g, codes::kConcatShapeMismatch, "dec3_concat");
     EXPECT_FALSE(checkGraph(g).hasErrors());
 }
