@@ -65,8 +65,7 @@ void checkDiceOnly(const Graph& graph, const Node* dice, CheckResult& r) {
     d.fixes.push_back({strCat("Change '", dice->name, "' to ", ops::kBCEDiceOp,
                               " (bce_weight=1 · cross-entropy + dice_weight=1 · Dice, same "
                               "epsilon and wiring)"),
-                       {SetOpEdit{dice->id, ops::kBCEDiceOp}},
-                       FixRank::Direct,
+                       ops::changeOpEdits(*dice, ops::kBCEDiceOp), FixRank::Direct,
                        "the combined loss keeps Dice and adds cross-entropy's stable gradients"});
 }
 

@@ -29,12 +29,32 @@ FixIt activationFix(const InferContext& ctx, const std::string& activation) {
 void checkPredictionKind(InferContext& ctx, bool& ok) {
     const OpSchema& schema = ctx.schema();
     const bool hasLogitsFlag = schema.findAttr("from_logits") != nullptr;
-    if (hasLogitsFlag && ctx.getBool("from_logits"))
-        return;
     const TensorType& p = ctx.input(0);
     const ValueKind want = schema.contract->prediction;
     const Node* producer = producerOfInput(ctx, 0, true);
     const std::string from = producer ? strCat(" from '", producer->name, "'") : std::string();
+    if (hasLogitsFlag && ctx.getBool("from_logits")) {
+        // The loss applies the activation itself: one already applied is
+        // applied twice, squashing the gradients (TensorFlow: "Do not call
+        // this op with the output of softmax, as it will produce incorrect results").
+        if (p.kind == ValueKind::Unknown)
+            return;
+        const char* applied = p.kind == ValueKind::Distribution ? "softmax" : "sigmoid";
+        auto& d = ctx.warning(
+            codes::kLossActivation, "prediction",
+            strCat(ctx.label(), " has from_logits=true, so it applies ",
+                   want == ValueKind::Distribution ? "a softmax" : "a sigmoid",
+                   " itself, but the prediction", from, " is already a ", applied,
+                   " output: the activation is applied twice, the gradients shrink and the loss "
+                   "stalls"));
+        FixIt logitsOff{"Set from_logits=false on '" + ctx.node().name + "'",
+                        {SetAttributeEdit{ctx.node().id, "from_logits", AttrValue{false}}}};
+        logitsOff.rank = FixRank::Cause;
+        logitsOff.reason = strCat("the prediction is already probabilities; the loss must read "
+                                  "them as they are");
+        d.fixes.push_back(std::move(logitsOff));
+        return;
+    }
 
     auto logitsFix = [&]() {
         return FixIt{"Set from_logits=true on '" + ctx.node().name + "'",
@@ -74,7 +94,25 @@ void checkPredictionKind(InferContext& ctx, bool& ok) {
                 d.fixes.push_back(logitsFix());
         }
     } else if (want == ValueKind::Distribution) {
-        if (p.kind == ValueKind::Probability && p.shape.channels() > 1) {
+        if (p.kind == ValueKind::Distribution && p.shape.channels() == 1) {
+            ok = false;
+            auto& d = ctx.error(
+                codes::kLossChannelMismatch, "prediction",
+                strCat(ctx.label(), ": the prediction", from,
+                       " is a softmax over 1 channel, which is always 1.0 — the loss cannot "
+                       "decrease. A softmax needs one channel per class (2 or more); for one "
+                       "foreground class use a sigmoid and a binary loss"));
+            // One class: sigmoid and BinaryCrossentropy (same wires; the
+            // attributes both have are kept, the others dropped).
+            FixIt binary = activationFix(ctx, "sigmoid");
+            binary.description +=
+                strCat(" and change '", ctx.node().name, "' to ", kBinaryCrossentropyOp);
+            const EditScript change = changeOpEdits(ctx.node(), kBinaryCrossentropyOp);
+            binary.edits.insert(binary.edits.end(), change.begin(), change.end());
+            binary.rank = FixRank::Cause;
+            binary.reason = "one output channel is one class: a sigmoid scores it";
+            d.fixes.push_back(std::move(binary));
+        } else if (p.kind == ValueKind::Probability && p.shape.channels() > 1) {
             auto& d = ctx.warning(codes::kLossActivation, "prediction",
                                   strCat(ctx.label(),
                                          " expects a softmax over the classes, but the "
@@ -149,7 +187,7 @@ void checkChannels(InferContext& ctx, bool& ok) {
                                                     "(at least 2). For one foreground class use "
                                                     "BinaryCrossentropy."));
             d.fixes.push_back({"Change '" + ctx.node().name + "' to BinaryCrossentropy",
-                               {SetOpEdit{ctx.node().id, kBinaryCrossentropyOp}}});
+                               changeOpEdits(ctx.node(), kBinaryCrossentropyOp)});
             return;
         }
     } else if (layout == TargetLayout::OneHot) {
@@ -168,7 +206,7 @@ void checkChannels(InferContext& ctx, bool& ok) {
     if (layout == TargetLayout::ClassIndex && t.channels() == p.channels()) {
         d.fixes.push_back(
             {"Change '" + ctx.node().name + "' to CategoricalCrossentropy (one-hot target)",
-             {SetOpEdit{ctx.node().id, kCategoricalCrossentropyOp}}});
+             changeOpEdits(ctx.node(), kCategoricalCrossentropyOp)});
         return;
     }
     // Make the network predict as many channels as the target has.
@@ -248,14 +286,9 @@ ClassIndexTarget classIndexTarget(const Graph& graph, const PortRef& from,
 
 FixIt classIndexLossFix(const Graph& graph, const Node& loss, std::int64_t classes,
                         std::int64_t ignoreClass) {
-    const OpSchema* sparse = OpRegistry::builtin().find(kSparseCategoricalCrossentropyOp);
     FixIt fix;
     fix.rank = FixRank::Cause;
-    fix.edits.push_back(SetOpEdit{loss.id, kSparseCategoricalCrossentropyOp});
-    for (const auto& [key, value] : loss.attrs) {
-        if (!sparse || !sparse->findAttr(key))
-            fix.edits.push_back(SetAttributeEdit{loss.id, key, std::nullopt});
-    }
+    fix.edits = changeOpEdits(loss, kSparseCategoricalCrossentropyOp);
     std::string also;
     if (ignoreClass >= 0) {
         fix.edits.push_back(SetAttributeEdit{loss.id, "ignore_class", AttrValue{ignoreClass}});

@@ -152,6 +152,16 @@ Node makeNode(std::string op, std::string name, AttrMap attrs) {
     return n;
 }
 
+EditScript changeOpEdits(const Node& node, const char* op) {
+    EditScript edits{SetOpEdit{node.id, op}};
+    const OpSchema* target = OpRegistry::builtin().find(op);
+    for (const auto& [key, value] : node.attrs) {
+        if (!target || !target->findAttr(key))
+            edits.push_back(SetAttributeEdit{node.id, key, std::nullopt});
+    }
+    return edits;
+}
+
 FixIt insertOnInputFix(const InferContext& ctx, int i, Node node, std::string description) {
     FixIt fix;
     fix.description = std::move(description);

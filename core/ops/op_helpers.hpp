@@ -65,6 +65,11 @@ SizeExpr convolutionSpatial(const AttrMap& attrs, int axis, const SizeExpr& inpu
 /// A node value ready to be inserted by a FixIt.
 Node makeNode(std::string op, std::string name, AttrMap attrs = {});
 
+/// The edits that turn `node` into an `op` node on the same wires: the op
+/// changes and the attributes `op` does not have are dropped (the others,
+/// epsilon, from_logits…, are kept).
+EditScript changeOpEdits(const Node& node, const char* op);
+
 /// FixIt inserting `node` (ports input/output) on the edge feeding input i.
 FixIt insertOnInputFix(const InferContext& ctx, int i, Node node, std::string description);
 
