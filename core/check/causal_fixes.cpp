@@ -2,6 +2,7 @@
 
 #include "check/fix_verification.hpp"
 #include "check/size_lineage.hpp"
+#include "check/valid_input_sizes.hpp"
 #include "ops/op_helpers.hpp"
 #include "util/str_cat.hpp"
 
@@ -468,6 +469,95 @@ struct CausalSearch {
     }
 };
 
+/// The factor a resampling layer scales by on both axes (its `size`, or its
+/// `strides` falling back to its `pool_size`), nullopt when the axes differ.
+std::optional<std::int64_t> resamplingFactor(const Node& n, Resampling kind) {
+    auto pair = [&n](std::string_view name) -> std::optional<std::int64_t> {
+        auto v = ops::resolvedAttr(n, name);
+        const auto* list = v ? std::get_if<std::vector<std::int64_t>>(&*v) : nullptr;
+        if (!list || list->size() != 2 || (*list)[0] != (*list)[1])
+            return std::nullopt;
+        return (*list)[0];
+    };
+    if (kind == Resampling::Up)
+        return pair("size");
+    auto strides = pair("strides");
+    return strides && *strides > 0 ? strides : pair("pool_size");
+}
+
+/// An encoder whose poolings divide by another factor than its decoder's
+/// upsamplings multiply by (pool_size=3 against UpSampling2D(2)): no input
+/// size makes the levels meet. Offered as the cause of a collapse or a size
+/// mismatch when every upsampling shares one factor u, there are as many
+/// poolings as upsamplings, and some poolings use another factor: set those
+/// to u.
+std::optional<FixIt> resamplingFactorFix(const Graph& graph, const CheckOptions& options,
+                                         const OpRegistry& registry) {
+    std::vector<const Node*> downs;
+    std::vector<std::int64_t> downFactors;
+    std::optional<std::int64_t> up;
+    std::size_t ups = 0;
+    for (const auto& [id, n] : graph.nodes()) {
+        const Resampling kind = ops::traitsOf(n).resampling;
+        if (kind != Resampling::Up && kind != Resampling::Down)
+            continue;
+        auto factor = resamplingFactor(n, kind);
+        if (!factor)
+            return std::nullopt;
+        if (kind == Resampling::Down) {
+            downs.push_back(&n);
+            downFactors.push_back(*factor);
+            continue;
+        }
+        if (up && *up != *factor)
+            return std::nullopt;
+        up = factor;
+        ++ups;
+    }
+    if (!up || *up < 2 || ups != downs.size())
+        return std::nullopt;
+    FixIt fix;
+    std::vector<const Node*> changed;
+    std::int64_t other = 0;
+    for (std::size_t i = 0; i < downs.size(); ++i) {
+        if (downFactors[i] == *up)
+            continue;
+        changed.push_back(downs[i]);
+        other = downFactors[i];
+        const std::vector<std::int64_t> size{*up, *up};
+        fix.edits.push_back(SetAttributeEdit{downs[i]->id, "pool_size", AttrValue{size}});
+        fix.edits.push_back(SetAttributeEdit{downs[i]->id, "strides", std::nullopt});
+    }
+    if (changed.empty())
+        return std::nullopt;
+    std::string names;
+    for (std::size_t i = 0; i < changed.size(); ++i)
+        names += strCat(i ? ", '" : "'", changed[i]->name, "'");
+    fix.description = strCat("Set pool_size=", *up, " on ", names);
+    // With the levels meeting again, the input size must survive the new
+    // poolings too: the nearest size that does comes with the fix.
+    Graph copy = graph;
+    if (!applyEdits(copy, fix.edits).ok)
+        return std::nullopt;
+    const InputSizeReport sizes =
+        validInputSizes(copy, checkGraph(copy, recheckOptions(options), registry), registry);
+    if (sizes.applicable && !(sizes.height.currentWorks && sizes.width.currentWorks)) {
+        if (sizes.height.nearest <= 0 || sizes.width.nearest <= 0)
+            return std::nullopt;
+        for (NodeId id : sizes.sources) {
+            fix.edits.push_back(SetAttributeEdit{id, "height", AttrValue{sizes.height.nearest}});
+            fix.edits.push_back(SetAttributeEdit{id, "width", AttrValue{sizes.width.nearest}});
+        }
+        fix.description +=
+            strCat(", and the input size to ", sizes.height.nearest, "×", sizes.width.nearest);
+    }
+    fix.rank = FixRank::Cause;
+    fix.reason = strCat("the decoder upsamples by ", *up, " at each of its ", ups, " levels, but ",
+                        changed.size() == 1 ? "this pooling divides" : "these poolings divide",
+                        " by ", other, ": the levels can never meet");
+    return fix;
+}
+
 bool isSizeMismatch(std::string_view code) {
     return code == codes::kConcatShapeMismatch || code == codes::kElementwiseShapeMismatch ||
            code == codes::kLossShapeMismatch;
@@ -518,7 +608,14 @@ void rankOwnFixes(const Mismatch& m, std::vector<FixIt>& fixes) {
 void addCausalFixes(const Graph& graph, const CheckOptions& options, const OpRegistry& registry,
                     CheckResult& result) {
     std::optional<Adjacency> adj;
+    std::optional<std::optional<FixIt>> factorFix; // computed once, when needed
     for (Diagnostic& d : result.diagnostics) {
+        if (d.code == codes::kSpatialCollapse || isSizeMismatch(d.code)) {
+            if (!factorFix)
+                factorFix = resamplingFactorFix(graph, options, registry);
+            if (*factorFix)
+                d.fixes.insert(d.fixes.begin(), **factorFix);
+        }
         if (!isSizeMismatch(d.code) || d.node == kNoNode)
             continue;
         const Node* node = graph.findNode(d.node);
