@@ -5,6 +5,7 @@
 #include "check/checker.hpp"
 #include "graph/graph.hpp"
 #include "graph/graph_edit.hpp"
+#include "ops/op_helpers.hpp"
 
 #include <gtest/gtest.h>
 #include <string>
@@ -72,6 +73,24 @@ inline std::string codesOf(const CheckResult& r) {
     for (const auto& d : r.diagnostics)
         out += d.code + " ";
     return out;
+}
+
+/// The node named `name` (a test failure, and an empty node, if there is none).
+inline const Node& node(const Graph& g, const std::string& name) {
+    const Node* n = g.findNodeByName(name);
+    if (!n) {
+        ADD_FAILURE() << "no node '" << name << "'";
+        static const Node none;
+        return none;
+    }
+    return *n;
+}
+
+/// A node's attribute as the schema reads it (a test failure if unknown).
+inline AttrValue attr(const Graph& g, const std::string& name, const std::string& key) {
+    auto v = ops::resolvedAttr(node(g, name), key);
+    EXPECT_TRUE(v.has_value()) << name << "." << key;
+    return v.value_or(AttrValue{false});
 }
 
 } // namespace segforge::core::testing

@@ -27,22 +27,6 @@ Project importOk(const std::string& file) {
     return r.ok() ? *r.project : Project{};
 }
 
-const Node& node(const Graph& g, const std::string& name) {
-    const Node* n = g.findNodeByName(name);
-    if (!n) {
-        ADD_FAILURE() << "no node '" << name << "'";
-        static const Node none;
-        return none;
-    }
-    return *n;
-}
-
-AttrValue attr(const Graph& g, const std::string& name, const std::string& key) {
-    auto v = ops::resolvedAttr(node(g, name), key);
-    EXPECT_TRUE(v.has_value()) << name << "." << key;
-    return v.value_or(AttrValue{false});
-}
-
 std::string typeOf(const Graph& g, const CheckResult& r, const std::string& name) {
     auto t = r.typeOf({node(g, name).id, "output"});
     return t ? t->toString() : "(none)";

@@ -44,22 +44,6 @@ nlohmann::json fixture(const std::string& file) {
     return nlohmann::json::parse(in);
 }
 
-const Node& node(const Graph& g, const std::string& name) {
-    const Node* n = g.findNodeByName(name);
-    if (!n) {
-        ADD_FAILURE() << "no node '" << name << "'";
-        static const Node none;
-        return none;
-    }
-    return *n;
-}
-
-AttrValue attr(const Graph& g, const std::string& name, const std::string& key) {
-    auto v = ops::resolvedAttr(node(g, name), key);
-    EXPECT_TRUE(v.has_value()) << name << "." << key;
-    return v.value_or(AttrValue{false});
-}
-
 CheckResult checkImported(const Graph& g) {
     CheckOptions options;
     options.requireLoss = false;
