@@ -18,6 +18,7 @@
 #include "window/main_window.hpp"
 #include "window/template_dialog.hpp"
 
+#include <QDockWidget>
 #include <QLineEdit>
 #include <QMimeData>
 #include <QScrollArea>
@@ -166,6 +167,22 @@ private slots:
         // Three poolings: the sizes that work, derived exactly.
         QVERIFY2(m_window->summary()->inputSizes().contains("H = 8k, k ≥ 1"),
                  qPrintable(m_window->summary()->inputSizes()));
+        // SEGFORGE_SUMMARY_SHOTS=DIR: the Model summary at both window sizes, to look at.
+        if (const QString dir = qEnvironmentVariable("SEGFORGE_SUMMARY_SHOTS"); !dir.isEmpty()) {
+            auto* dock = m_window->findChild<QDockWidget*>("summary");
+            QVERIFY(dock);
+            dock->raise();
+            const QSize before = m_window->size();
+            for (const QSize size : {QSize(1280, 720), QSize(1920, 1080)}) {
+                m_window->resize(size);
+                QApplication::processEvents();
+                QVERIFY(m_window->grab().save(QStringLiteral("%1/summary_%2x%3.png")
+                                                  .arg(dir)
+                                                  .arg(size.width())
+                                                  .arg(size.height())));
+            }
+            m_window->resize(before);
+        }
     }
 
     void dragConv2DFromPalette() {
