@@ -85,11 +85,15 @@ std::vector<std::string> signatureOf(const CheckResult& result) {
 
 /// The diagnostics --first may fix, in the order it tries them: errors, then
 /// warnings, each in the checker's order; only those with a fix.
+/// The findings whose top fix `--first` may apply: errors, then warnings. A
+/// top fix that changes what the network computes (FixRank::Costly: it crops
+/// away most of a tensor, resamples across levels) is never applied unasked.
 std::vector<const Diagnostic*> candidatesOf(const CheckResult& result) {
     std::vector<const Diagnostic*> candidates;
     for (Severity severity : {Severity::Error, Severity::Warning})
         for (const Diagnostic& d : result.diagnostics)
-            if (d.severity == severity && !d.fixes.empty())
+            if (d.severity == severity && !d.fixes.empty() &&
+                d.fixes.front().rank != FixRank::Costly)
                 candidates.push_back(&d);
     return candidates;
 }
@@ -220,9 +224,16 @@ FirstFixesOutcome applyFirstFixes(Graph& graph, const CheckOptions& options, int
         while (next < candidates.size() && triedHere.count(next))
             ++next;
         if (next == candidates.size()) {
+            const bool costlyLeft = std::any_of(
+                result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& d) {
+                    return !d.fixes.empty() && d.fixes.front().rank == FixRank::Costly;
+                });
             outcome.stuck =
                 candidates.empty()
-                    ? strCat("no finding has a fix; errors left: ", errorList(graph, result))
+                    ? strCat(costlyLeft ? "only costly fixes are left (they change what the "
+                                          "network computes: apply one by name with --apply); "
+                                        : "no finding has a fix; ",
+                             "errors left: ", errorList(graph, result))
                     : strCat("no fix makes progress; errors left: ", errorList(graph, result));
             return outcome;
         }

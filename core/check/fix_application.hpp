@@ -65,7 +65,9 @@ struct FirstFixesOutcome {
 
 /// `--first`: applies the top fix of the first diagnostic that has one (errors
 /// before warnings), re-checks, and repeats until no error is left or it is
-/// stuck: no diagnostic has a fix that applies, the same findings come back
+/// stuck: no diagnostic has a fix that applies (a costly top fix — one that
+/// changes what the network computes — is never applied unasked: name it
+/// with applyFix), the same findings come back
 /// (a fix that changes nothing, or two fixes that undo each other), or
 /// `maxRounds` fixes did not make the graph clean.
 FirstFixesOutcome applyFirstFixes(Graph& graph, const CheckOptions& options = {},

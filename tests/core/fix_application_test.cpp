@@ -205,6 +205,32 @@ TEST(ApplyFirstFixes, AnUnfixableErrorEndsStuckWithoutLooping) {
     EXPECT_LE(outcome.applied.size(), before.diagnostics.size());
 }
 
+TEST(ApplyFirstFixes, ACostlyTopFixIsNeverAppliedUnasked) {
+    // Two separate inputs of 64×64 and 8×8 concatenated: the only repairs
+    // resample by 8 (FixRank::Costly), which changes what the network computes.
+    GraphBuilder b;
+    NodeId big = b.input(64, 64, 4, "float32", "big");
+    NodeId small = b.input(8, 8, 4, "float32", "small");
+    NodeId cat = b.add("Concatenate", "cat");
+    b.wire(out(big), {cat, "a"});
+    b.wire(out(small), {cat, "b"});
+    const CheckResult before = checkGraph(b.graph, withoutLoss());
+    const auto found = before.find(codes::kConcatShapeMismatch);
+    ASSERT_EQ(found.size(), 1u) << codesOf(before);
+    ASSERT_FALSE(found.front()->fixes.empty());
+    for (const FixIt& fix : found.front()->fixes)
+        EXPECT_EQ(fix.rank, FixRank::Costly) << fix.description;
+
+    const Graph unchanged = b.graph;
+    FirstFixesOutcome outcome = applyFirstFixes(b.graph, withoutLoss());
+    EXPECT_FALSE(outcome.clean);
+    EXPECT_TRUE(outcome.applied.empty());
+    EXPECT_THAT(outcome.stuck, HasSubstr("only costly fixes are left"));
+    EXPECT_TRUE(b.graph == unchanged);
+    // Named, it applies.
+    EXPECT_TRUE(applyFix(b.graph, {"concat-shape-mismatch", "cat", 1}, withoutLoss()).applied);
+}
+
 TEST(ApplyFirstFixes, TheRoundLimitStopsItAndSaysSo) {
     Graph graph = uint8IntoConv();
     const Graph original = graph;

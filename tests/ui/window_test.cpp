@@ -28,6 +28,7 @@
 #include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMenuBar>
 #include <QProgressBar>
 #include <QPushButton>
@@ -38,6 +39,7 @@
 #include <QSpinBox>
 #include <QTabBar>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -556,6 +558,44 @@ private slots:
                 ++withKeys;
         QVERIFY(rows.size() >= 20);
         QVERIFY(rows.size() <= withKeys);
+    }
+
+    void aCostlyTopFixIsNotOneClickAway() {
+        MainWindow window;
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        // Two separate inputs, 64×64 and 8×8, concatenated: every repair
+        // resamples by 8, which changes what the network computes (costly).
+        core::Project project;
+        core::Graph& g = project.graph;
+        auto input = [&g](const char* name, std::int64_t size) {
+            return g.addNode("Input", name,
+                             {{"height", size}, {"width", size}, {"channels", std::int64_t{4}}});
+        };
+        const core::NodeId big = input("big", 64);
+        const core::NodeId small = input("small", 8);
+        const core::NodeId cat = g.addNode("Concatenate", "cat", {});
+        QVERIFY(g.connect({big, "output"}, {cat, "a"}));
+        QVERIFY(g.connect({small, "output"}, {cat, "b"}));
+        window.document()->reset(project, QString());
+        settle();
+        const int row = window.diagnostics()->rowOf("concat-shape-mismatch");
+        QVERIFY(row >= 0);
+        QToolButton* fix = window.diagnostics()->fixButton(row);
+        QVERIFY(fix);
+        QCOMPARE(fix->text(), QStringLiteral("Fix…"));
+        QCOMPARE(fix->popupMode(), QToolButton::InstantPopup);
+        QVERIFY(fix->toolTip().contains("changes what the network computes"));
+        QVERIFY(fix->menu() && !fix->menu()->actions().isEmpty());
+        QVERIFY(fix->menu()->actions().front()->text().contains("(costly)"));
+        // A click opens the list; it applies nothing.
+        const int steps = window.document()->undoStack()->count();
+        QTimer::singleShot(0, fix->menu(), &QMenu::close);
+        fix->click();
+        settle();
+        QCOMPARE(window.document()->undoStack()->count(), steps);
+        window.document()->undoStack()->setClean();
     }
 
     void theDetailPaneShowsTheWholeMessageAndItsFixApplies() {

@@ -167,12 +167,19 @@ void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity
     if (d.fixes.empty())
         return;
     auto* button = new QToolButton(m_tree);
-    button->setText(tr("Fix"));
-    button->setToolTip(QString::fromStdString(d.fixes.front().description));
     const std::vector<core::FixIt> fixes = d.fixes; // the check result changes on apply
-    connect(button, &QToolButton::clicked, this,
-            [this, fixes] { m_document->applyFix(fixes.front()); });
-    if (fixes.size() > 1) {
+    // A top fix that changes what the network computes (costly) is never one
+    // click away: the button only opens the list, where its cost is written.
+    const bool costly = fixes.front().rank == core::FixRank::Costly;
+    button->setText(costly ? tr("Fix…") : tr("Fix"));
+    button->setToolTip(QString::fromStdString(
+        costly ? core::strCat("Every fix changes what the network computes: ",
+                              fixes.front().description, " (", fixes.front().reason, ")")
+               : fixes.front().description));
+    if (!costly)
+        connect(button, &QToolButton::clicked, this,
+                [this, fixes] { m_document->applyFix(fixes.front()); });
+    if (fixes.size() > 1 || costly) {
         auto* menu = new QMenu(button);
         for (const auto& fix : fixes) {
             menu->addAction(QString::fromStdString(core::strCat(fix.description, "  (",
@@ -180,7 +187,7 @@ void DiagnosticsPanel::addRow(const core::Diagnostic& d, const QString& severity
                             this, [this, fix] { m_document->applyFix(fix); });
         }
         button->setMenu(menu);
-        button->setPopupMode(QToolButton::MenuButtonPopup);
+        button->setPopupMode(costly ? QToolButton::InstantPopup : QToolButton::MenuButtonPopup);
     }
     m_tree->setItemWidget(item, 4, button);
 }
