@@ -8,6 +8,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools libgl-dev libqcustomplot-dev
   libopencv-dev libpng-dev libeigen3-dev nlohmann-json3-dev libzip-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libonnx-dev libprotobuf-dev
   fonts-dejavu-core xvfb xauth
   python3-torch python3-onnx python3-numpy python3-pil
 )
