@@ -323,6 +323,17 @@ struct GraphChecker {
                     first = *sp;
             }
         }
+        // A broadcasting op (Add, Multiply) takes its size on each axis from an
+        // input that is not the constant 1 there (a squeeze-excitation gate).
+        const auto isOne = [](const SizeExpr& e) { return e.constantValue() == 1; };
+        if (schema.traits.broadcasts && first) {
+            for (std::size_t a = 0; a < 2; ++a) {
+                for (const auto& img : images) {
+                    if (isOne((*first)[a]) && img[a].isKnown() && !isOne(img[a]))
+                        (*first)[a] = img[a];
+                }
+            }
+        }
         std::optional<std::array<SizeExpr, 2>> out;
         if (schema.spatial) {
             try {
@@ -360,6 +371,20 @@ struct GraphChecker {
             // (Concatenate on axis 1 or 2): its inputs need not agree there.
             if (schema.spatial && out && !(*out)[a].isKnown())
                 continue;
+            if (schema.traits.broadcasts) {
+                // Inputs of size 1 broadcast; the others must agree.
+                const SizeExpr* ref = nullptr;
+                for (const auto& img : images) {
+                    if (!img[a].isKnown() || isOne(img[a]))
+                        continue;
+                    if (ref)
+                        result.sizeConstraints.push_back(
+                            {SizeConstraint::Kind::Equal, axis, node.id, *ref, img[a]});
+                    else
+                        ref = &img[a];
+                }
+                continue;
+            }
             for (std::size_t i = 1; i < images.size(); ++i) {
                 if (images[0][a].isKnown() && images[i][a].isKnown())
                     result.sizeConstraints.push_back(

@@ -99,14 +99,15 @@ ExportGraph collectExportGraph(const Graph& graph) {
         }
         if (schema->role == OpRole::Metric || followedThrough(schema))
             continue;
-        if (schema->keras.placeholder) {
-            auto cls = node.attrs.find("class_name");
-            out.errors.push_back(
-                strCat("'", node.name, "' is a placeholder for the Keras layer ",
-                       cls == node.attrs.end() || !std::holds_alternative<std::string>(cls->second)
-                           ? std::string("?")
-                           : std::get<std::string>(cls->second),
-                       "; replace it with supported layers before exporting"));
+        if (schema->traits.placeholder) {
+            const bool keras = schema->keras.placeholder;
+            auto cls = node.attrs.find(keras ? "class_name" : "op_type");
+            out.errors.push_back(strCat(
+                "'", node.name, "' is a placeholder for the ", keras ? "Keras layer " : "ONNX op ",
+                cls == node.attrs.end() || !std::holds_alternative<std::string>(cls->second)
+                    ? std::string("?")
+                    : std::get<std::string>(cls->second),
+                "; replace it with supported layers before exporting"));
             continue;
         }
         ExportLayer layer{&node, schema, std::move(attrs), {}, std::nullopt};

@@ -77,6 +77,8 @@ inline constexpr std::string_view kLossActivation = "loss-activation";
 inline constexpr std::string_view kRescaleRange = "rescale-range";
 /// An imported Keras layer with no SegForge op (a KerasLayer placeholder).
 inline constexpr std::string_view kUnsupportedLayer = "unsupported-layer";
+/// An imported ONNX node with no SegForge op (an OnnxNode placeholder).
+inline constexpr std::string_view kUnsupportedOp = "unsupported-op";
 // Data diagnostics, from a probe of the Dataset node's folders (check/dataset_rules).
 inline constexpr std::string_view kMaskValueRange = "mask-value-range";
 inline constexpr std::string_view kMaskChannels = "mask-channels";

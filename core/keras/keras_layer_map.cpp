@@ -342,12 +342,21 @@ std::optional<std::string> gateHook(Reading& r) {
     case KerasHook::ReLU: {
         const bool capped = cfg.has("max_value");
         const double threshold = cfg.number("threshold", 0);
-        const double slope = cfg.number("negative_slope", 0);
         if (capped || threshold != 0)
             return capped ? "max_value (a capped ReLU)" : "a non-zero threshold";
-        if (slope != 0) {
-            setNonDefaultAttr(r.node, "activation", std::string("leaky_relu"));
-            setNonDefaultAttr(r.node, "alpha", slope);
+        return std::nullopt;
+    }
+    case KerasHook::KeepDims: {
+        // Keras' default keepdims=False gives N×C, which is no image: read as
+        // N×1×1×C. A Reshape((1, 1, C)) after it is then the identity.
+        const json* keep = cfg.raw("keepdims");
+        if (!keep || !keep->is_boolean() || !keep->get<bool>()) {
+            const std::string what = "keepdims=False (N×C) imported as keepdims=True (N×1×1×C)";
+            const std::string why = ": SegForge tensors stay N×H×W×C images; a Reshape to "
+                                    "(1, 1, C) after it becomes the identity, a Dense stays a "
+                                    "placeholder";
+            r.log.warning(keep ? cfg.pathOf("keepdims") : cfg.path(),
+                          strCat(r.label, ": ", what, why), {what, r.name, why});
         }
         return std::nullopt;
     }
@@ -373,6 +382,15 @@ std::optional<std::string> finishHook(Reading& r) {
             reason = "output_padding " + jsonExcerpt(*cfg.raw("output_padding"));
         return reason;
     }
+    case KerasHook::ReLU: {
+        // The form implies leaky_relu with the slope read; a slope of 0 is relu.
+        auto alpha = r.read.find("alpha");
+        if (alpha != r.read.end() && alpha->second == AttrValue(0.0)) {
+            setNonDefaultAttr(r.node, "activation", std::string("relu"));
+            r.node.attrs.erase("alpha");
+        }
+        return std::nullopt;
+    }
     case KerasHook::ActivationFunction: {
         // The function leaky_relu has Keras' fixed slope; the attribute's default is the layer's.
         auto act = r.node.attrs.find("activation");
@@ -383,8 +401,8 @@ std::optional<std::string> finishHook(Reading& r) {
     case KerasHook::None:
     case KerasHook::BatchNormAxis:
     case KerasHook::ScalarRescale:
-    case KerasHook::ReLU:
     case KerasHook::SoftmaxAxis:
+    case KerasHook::KeepDims:
         return std::nullopt;
     }
     return std::nullopt;

@@ -30,10 +30,13 @@ OpSchema activationSchema() {
         return AttrMap{{"activation", std::string(name)}};
     };
     s.keras.forms = {
-        {.classes = {"LeakyReLU"},
-         // Keras 2 called the slope alpha, Keras 3 negative_slope; both default to 0.3.
-         .attrs = {{"alpha", "negative_slope", KerasValue::Float, 0.3, {"alpha"}}},
-         .implies = activationIs("leaky_relu")},
+        // leaky_relu with its slope is written as ReLU(negative_slope=alpha) (the
+        // class LeakyReLU is the LeakyReLU op's). On import, a ReLU whose slope is
+        // 0 is relu (the ReLU hook).
+        {.classes = {"ReLU"},
+         .attrs = {{"alpha", "negative_slope", KerasValue::Float, 0.0}},
+         .implies = activationIs("leaky_relu"),
+         .hook = KerasHook::ReLU},
         {.classes = {"Activation"},
          .attrs = {{"activation",
                     "activation",
@@ -46,10 +49,6 @@ OpSchema activationSchema() {
          .implies = activationIs("softmax"),
          .importOnly = true,
          .hook = KerasHook::SoftmaxAxis},
-        {.classes = {"ReLU"},
-         .implies = activationIs("relu"),
-         .importOnly = true,
-         .hook = KerasHook::ReLU},
     };
     s.keras.identity = activationIs("linear");
     s.forward = kernels::activationForward;

@@ -28,6 +28,9 @@ extern const char kActivationOp[];
 extern const char kCropping2DOp[];
 extern const char kZeroPadding2DOp[];
 extern const char kKerasLayerOp[];
+extern const char kOnnxNodeOp[];
+extern const char kLeakyReLUOp[];
+extern const char kGlobalAvgPool2DOp[];
 extern const char kBinaryCrossentropyOp[];
 extern const char kCategoricalCrossentropyOp[];
 extern const char kSparseCategoricalCrossentropyOp[];
@@ -58,6 +61,11 @@ OpSchema cropping2dSchema();
 OpSchema zeroPadding2dSchema();
 /// Placeholder for an imported Keras layer without a SegForge op (reported, never run).
 OpSchema kerasLayerSchema();
+/// Placeholder for an imported ONNX node without a SegForge op (reported, never run).
+OpSchema onnxNodeSchema();
+OpSchema leakyReluSchema();
+/// Mean over H and W, keeping them as 1×1 (N×1×1×C).
+OpSchema globalAvgPool2dSchema();
 
 OpSchema binaryCrossentropySchema();
 OpSchema categoricalCrossentropySchema();

@@ -16,6 +16,7 @@ OpSchema elementwiseSchema(std::string name, std::string what) {
     OpSchema s;
     s.name = std::move(name);
     s.category = "Merge";
+    s.traits.broadcasts = true;
     s.description = what + " of tensors of the same shape (keras.layers." + s.name +
                     "); an axis of size 1 broadcasts.";
     s.inputs = {{"input", kFloatOnly, "N×H×W×C float32"}};

@@ -15,6 +15,7 @@ OpSchema kerasLayerSchema() {
     OpSchema s;
     s.name = kKerasLayerOp;
     s.category = "Interop";
+    s.traits.placeholder = true;
     s.description = "Placeholder for an imported Keras layer SegForge has no op for "
                     "(class_name names it). Replace it with supported layers; tensors after "
                     "it have no type until then.";

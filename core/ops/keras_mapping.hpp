@@ -66,6 +66,7 @@ enum class KerasHook {
     ReLU,        ///< max_value / threshold are placeholders; negative_slope ≠ 0 is leaky_relu
     SoftmaxAxis, ///< softmax over another axis than the channels is a placeholder
     ActivationFunction, ///< an unknown function is a placeholder; leaky_relu gets kLeakyReluSlope
+    KeepDims,           ///< keepdims absent or false (N×C) is read as N×1×1×C, with a warning
 };
 
 /// One Keras layer class (with its aliases) that an op is written as or read from.

@@ -84,6 +84,14 @@ struct OpTraits {
     /// A metric that averages a per-class score under the class policy of
     /// kernels/mask_metrics.hpp (Dice, IoU): the plot's legend states the policy.
     bool averagesClasses = false;
+    /// Stands for an imported layer SegForge cannot compute (KerasLayer,
+    /// OnnxNode): its infer reports it, it has no kernels and is never exported.
+    bool placeholder = false;
+    /// Inputs may differ on an axis where one of them has size 1, which
+    /// broadcasts (Add, Multiply: a squeeze-excitation gate of N×1×1×C times
+    /// N×H×W×C). The size analysis then asks equal H and W only of inputs
+    /// whose size is not the constant 1.
+    bool broadcasts = false;
 };
 
 /// A trainable (or running-statistics) tensor owned by a node.
@@ -113,6 +121,12 @@ public:
     const std::string& inputName(int i) const { return m_inputNames[static_cast<std::size_t>(i)]; }
     /// Type arriving at input i; infer is only called when every input is known.
     const TensorType& input(int i) const { return *m_inputs[static_cast<std::size_t>(i)]; }
+    /// Whether input i's type is known (only an op with inferWithUnknownInputs
+    /// sees one that is not).
+    bool inputKnown(int i) const {
+        return i >= 0 && static_cast<std::size_t>(i) < m_inputs.size() &&
+               m_inputs[static_cast<std::size_t>(i)].has_value();
+    }
     /// The edge feeding input i (absent for unconnected optional inputs).
     const std::optional<Edge>& inputEdge(int i) const {
         return m_inputEdges[static_cast<std::size_t>(i)];

@@ -17,6 +17,7 @@ void registerBuiltinOps(OpRegistry& registry) {
     registry.add(separableConv2dSchema());
     registry.add(maxPool2dSchema());
     registry.add(avgPool2dSchema());
+    registry.add(globalAvgPool2dSchema());
     registry.add(upSampling2dSchema());
     registry.add(concatenateSchema());
     registry.add(addSchema());
@@ -24,10 +25,12 @@ void registerBuiltinOps(OpRegistry& registry) {
     registry.add(batchNormalizationSchema());
     registry.add(dropoutSchema());
     registry.add(activationSchema());
+    registry.add(leakyReluSchema());
     registry.add(cropping2dSchema());
     registry.add(zeroPadding2dSchema());
-    // Interop: what a Keras import could not map
+    // Interop: what a Keras or ONNX import could not map
     registry.add(kerasLayerSchema());
+    registry.add(onnxNodeSchema());
     // Losses
     registry.add(binaryCrossentropySchema());
     registry.add(categoricalCrossentropySchema());

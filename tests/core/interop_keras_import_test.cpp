@@ -159,8 +159,8 @@ TEST(KerasImport, Keras2SequentialTakesItsShapeFromTheFirstLayer) {
     EXPECT_EQ(g.nodeCount(), 9u);
     EXPECT_EQ(node(g, "conv2d_input").op, "Input");
     EXPECT_EQ(attr(g, "conv2d_input", "channels"), AttrValue{std::int64_t{1}});
-    EXPECT_EQ(node(g, "leaky_re_lu").op, "Activation");
-    EXPECT_EQ(attr(g, "leaky_re_lu", "activation"), AttrValue{std::string("leaky_relu")});
+    // The LeakyReLU layer is the LeakyReLU op, with its slope (Keras 2's key alpha).
+    EXPECT_EQ(node(g, "leaky_re_lu").op, "LeakyReLU");
     EXPECT_EQ(attr(g, "leaky_re_lu", "alpha"), AttrValue{0.1});
     EXPECT_EQ(attr(g, "max_pooling2d", "strides"), ints({0, 0})); // None = pool_size
     EXPECT_EQ(attr(g, "zero_padding2d", "padding"), ints({1, 1, 2, 2}));

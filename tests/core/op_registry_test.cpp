@@ -858,6 +858,8 @@ namespace {
 const std::map<std::string, std::string>& opsWithoutSpatial() {
     static const std::map<std::string, std::string> exempt{
         {"KerasLayer", "a placeholder for an unknown Keras layer: its output size is unknown"},
+        {"OnnxNode", "a placeholder for an unknown ONNX node: the shapes the file declares hold "
+                     "at the file's input size only"},
     };
     return exempt;
 }

@@ -415,6 +415,11 @@ def run_op(op, inputs, params, a, training):
         return [inputs[0]]
     if op == "Activation":
         return [activation(inputs[0], a.get("activation", "relu"), a.get("alpha", 0.3))]
+    if op == "LeakyReLU":
+        return [F.leaky_relu(inputs[0], a.get("alpha", 0.3))]
+    if op == "GlobalAvgPool2D":
+        # nn.AdaptiveAvgPool2d(1) of the PyTorch export, on NCHW.
+        return [to_nhwc(F.adaptive_avg_pool2d(to_nchw(inputs[0]), 1))]
     if op == "Cropping2D":
         top, bottom, left, right = a["cropping"]
         x = inputs[0]
@@ -625,6 +630,13 @@ def cases():
         ("sepconv_3x3_dilated2_same_leaky", "SeparableConv2D",
          {"filters": 2, "dilation_rate": 2, "padding": "same", "activation": "leaky_relu"},
          [inp([2, 7, 7, 3])]),
+        # The ops of the ONNX import (after the others, so that their seeds
+        # (1000 + index) and data stay as they were).
+        ("leaky_relu_default", "LeakyReLU", {}, [inp(small)]),
+        ("leaky_relu_0.01", "LeakyReLU", {"alpha": 0.01}, [inp(small)]),
+        ("leaky_relu_1.7", "LeakyReLU", {"alpha": 1.7}, [inp(small)]),
+        ("global_avgpool_odd", "GlobalAvgPool2D", {}, [inp(odd)]),
+        ("global_avgpool_1x1", "GlobalAvgPool2D", {}, [inp([2, 1, 1, 3])]),
     ]
     return [x if len(x) == 5 else x + (True,) for x in c]
 
