@@ -139,6 +139,28 @@ ExportGraph collectExportGraph(const Graph& graph) {
     return out;
 }
 
+std::string noKerasLayerError(const ExportLayer& layer) {
+    std::string text = strCat(layer.node->op, " '", layer.node->name, "' has no Keras layer");
+    for (const KerasForm& form : layer.schema->keras.forms) {
+        if (form.importOnly)
+            continue;
+        std::string needs, has;
+        for (const auto& [key, value] : form.implies) {
+            auto it = layer.attrs.find(key);
+            if (it != layer.attrs.end() && it->second == value)
+                continue;
+            needs += strCat(needs.empty() ? "" : ", ", key, " = ", attrToString(value));
+            has +=
+                strCat(has.empty() ? "" : ", ", key, " = ",
+                       it == layer.attrs.end() ? std::string("(unset)") : attrToString(it->second));
+        }
+        if (!needs.empty())
+            return strCat(text, ": Keras' ", form.classes.front(), " has only ", needs,
+                          ", and this node has ", has);
+    }
+    return text;
+}
+
 std::string pythonIdentifier(const std::string& name) {
     std::string id;
     for (char c : name)

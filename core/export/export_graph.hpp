@@ -65,6 +65,12 @@ inline const std::vector<std::int64_t>& attrInts(const AttrMap& a, const char* k
     return std::get<std::vector<std::int64_t>>(a.at(key));
 }
 
+/// Why a layer cannot be written as a Keras layer, for the Keras exporters:
+/// "UpSampling2D 'up' has no Keras layer", and when the op has Keras forms that
+/// this node's attributes rule out (KerasForm::implies), which values Keras has
+/// and which the node has.
+std::string noKerasLayerError(const ExportLayer& layer);
+
 /// Python identifier made from a layer name ("enc1/conv" → "enc1_conv").
 std::string pythonIdentifier(const std::string& name);
 

@@ -135,7 +135,7 @@ ScriptExport exportKerasScript(const Project& project, const std::string& weight
         }
         const std::string call = layerCall(l);
         if (call.empty()) {
-            out.errors.push_back(strCat(l.node->op, " '", name, "' has no Keras layer"));
+            out.errors.push_back(noKerasLayerError(l));
             continue;
         }
         std::string args;

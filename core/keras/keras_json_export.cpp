@@ -138,7 +138,7 @@ KerasJsonExport exportKerasJson(const Graph& graph, const std::string& modelName
         }
         auto mapped = mapLayer(l);
         if (!mapped) {
-            out.errors.push_back(strCat(l.node->op, " '", l.node->name, "' has no Keras layer"));
+            out.errors.push_back(noKerasLayerError(l));
             continue;
         }
         ordered_json config{{"name", l.node->name}, {"trainable", true}, {"dtype", "float32"}};

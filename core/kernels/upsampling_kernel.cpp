@@ -1,6 +1,9 @@
 // UpSampling2D as keras.layers.UpSampling2D: 'nearest' repeats pixels,
 // 'bilinear' is tf.image.resize(bilinear) with half-pixel centres
-// (source = (dst + 0.5) / size − 0.5, clamped at the borders).
+// (source = (dst + 0.5) / size − 0.5, clamped at the borders), or with
+// align_corners = true PyTorch's interpolate(align_corners=True): source =
+// dst · (in − 1) / (out − 1), so the corner pixels of input and output coincide
+// (source 0 when out = 1).
 
 #include "kernels/kernels.hpp"
 #include "kernels/parallel.hpp"
@@ -24,10 +27,18 @@ struct Tap {
     float frac = 0;
 };
 
-std::vector<Tap> bilinearTaps(std::int64_t in, std::int64_t factor) {
-    std::vector<Tap> taps(static_cast<std::size_t>(in * factor));
-    for (std::int64_t o = 0; o < in * factor; ++o) {
-        const double src = (static_cast<double>(o) + 0.5) / static_cast<double>(factor) - 0.5;
+/// The taps of the `in · factor` output coordinates along one axis.
+std::vector<Tap> bilinearTaps(std::int64_t in, std::int64_t factor, bool alignCorners) {
+    const std::int64_t out = in * factor;
+    std::vector<Tap> taps(static_cast<std::size_t>(out));
+    for (std::int64_t o = 0; o < out; ++o) {
+        // align_corners: o·(in − 1)/(out − 1) rounded once, so that the last
+        // output reads exactly the last input (PyTorch multiplies by the rounded
+        // ratio, which may differ in the last bit).
+        const double src =
+            alignCorners
+                ? (out > 1 ? static_cast<double>(o * (in - 1)) / static_cast<double>(out - 1) : 0.0)
+                : (static_cast<double>(o) + 0.5) / static_cast<double>(factor) - 0.5;
         const double base = std::floor(src);
         Tap& t = taps[static_cast<std::size_t>(o)];
         t.frac = static_cast<float>(src - base);
@@ -38,28 +49,92 @@ std::vector<Tap> bilinearTaps(std::int64_t in, std::int64_t factor) {
     return taps;
 }
 
-/// Bilinear: calls fn(outIndex, inIndex, weight) for every (output, source) pair.
-template <typename Fn> void forEachSource(const KernelContext& ctx, Fn&& fn) {
-    const Tensor& x = ctx.in(0);
-    const Tensor& y = ctx.out(0);
-    const std::int64_t h = x.height(), w = x.width(), c = x.channels();
-    const std::int64_t oh = y.height(), ow = y.width();
-    const auto size = ctx.getPair("size");
-    const auto ty = bilinearTaps(h, size[0]);
-    const auto tx = bilinearTaps(w, size[1]);
-    for (std::int64_t n = 0; n < x.batch(); ++n) {
-        for (std::int64_t oy = 0; oy < oh; ++oy) {
-            for (std::int64_t ox = 0; ox < ow; ++ox) {
-                const std::int64_t o = ((n * oh + oy) * ow + ox) * c;
-                const Tap& a = ty[static_cast<std::size_t>(oy)];
-                const Tap& b = tx[static_cast<std::size_t>(ox)];
+/// The bilinear geometry of one node: sizes and the taps along each axis.
+struct Bilinear {
+    std::int64_t batch, h, w, c, oh, ow;
+    std::vector<Tap> ty, tx;
+
+    explicit Bilinear(const KernelContext& ctx)
+        : batch(ctx.in(0).batch())
+        , h(ctx.in(0).height())
+        , w(ctx.in(0).width())
+        , c(ctx.in(0).channels())
+        , oh(ctx.out(0).height())
+        , ow(ctx.out(0).width()) {
+        const auto size = ctx.getPair("size");
+        const bool align = ctx.getBool("align_corners");
+        ty = bilinearTaps(h, size[0], align);
+        tx = bilinearTaps(w, size[1], align);
+    }
+
+    /// Calls fn(outIndex, inIndex, weight) for the four taps of every pixel of
+    /// output row oy of sample n, the pixels in order, the taps as (lo, lo),
+    /// (lo, hi), (hi, lo), (hi, hi) — only those whose input row is `onlyRow`
+    /// when it is not negative.
+    template <typename Fn>
+    void row(std::int64_t n, std::int64_t oy, std::int64_t onlyRow, Fn&& fn) const {
+        const Tap& a = ty[static_cast<std::size_t>(oy)];
+        const bool lo = onlyRow < 0 || a.lo == onlyRow, hi = onlyRow < 0 || a.hi == onlyRow;
+        for (std::int64_t ox = 0; ox < ow; ++ox) {
+            const std::int64_t o = ((n * oh + oy) * ow + ox) * c;
+            const Tap& b = tx[static_cast<std::size_t>(ox)];
+            if (lo) {
                 fn(o, ((n * h + a.lo) * w + b.lo) * c, (1 - a.frac) * (1 - b.frac));
                 fn(o, ((n * h + a.lo) * w + b.hi) * c, (1 - a.frac) * b.frac);
+            }
+            if (hi) {
                 fn(o, ((n * h + a.hi) * w + b.lo) * c, a.frac * (1 - b.frac));
                 fn(o, ((n * h + a.hi) * w + b.hi) * c, a.frac * b.frac);
             }
         }
     }
+};
+
+/// Bilinear forward: output rows are independent, so threads split them; each
+/// output value sums its four taps in a fixed order.
+void bilinearForward(const KernelContext& ctx) {
+    const Bilinear g(ctx);
+    const float* x = ctx.in(0).f32();
+    float* y = ctx.out(0).f32();
+    ctx.out(0).fill(0.0f);
+    parallelForFine(g.batch * g.oh, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) { // r = n·OH + oy
+            g.row(r / g.oh, r % g.oh, -1, [&](std::int64_t o, std::int64_t i, float weight) {
+                for (std::int64_t k = 0; k < g.c; ++k)
+                    y[o + k] += weight * x[i + k];
+            });
+        }
+    });
+}
+
+/// Bilinear backward, gathered per input row so that threads write disjoint
+/// rows: input row iy collects the taps that read it from the output rows in
+/// order, which is the order of a serial scatter over the output, so the sums
+/// have the same bits at every thread count.
+void bilinearBackward(const KernelContext& ctx, float* dx) {
+    const Bilinear g(ctx);
+    const float* dy = ctx.outGrad(0).f32();
+    // The output rows reading each input row: a contiguous range, the taps being monotonic.
+    std::vector<std::int64_t> first(static_cast<std::size_t>(g.h), g.oh), last(first.size(), -1);
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+        for (std::int64_t iy :
+             {g.ty[static_cast<std::size_t>(oy)].lo, g.ty[static_cast<std::size_t>(oy)].hi}) {
+            auto u = static_cast<std::size_t>(iy);
+            first[u] = std::min(first[u], oy);
+            last[u] = std::max(last[u], oy);
+        }
+    }
+    parallelForFine(g.batch * g.h, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) { // r = n·H + iy
+            const std::int64_t n = r / g.h, iy = r % g.h;
+            const auto u = static_cast<std::size_t>(iy);
+            for (std::int64_t oy = first[u]; oy <= last[u]; ++oy)
+                g.row(n, oy, iy, [&](std::int64_t o, std::int64_t i, float weight) {
+                    for (std::int64_t k = 0; k < g.c; ++k)
+                        dx[i + k] += weight * dy[o + k];
+                });
+        }
+    });
 }
 
 /// Nearest: each input row becomes sh output rows of pixels repeated sw times; rows
@@ -109,18 +184,10 @@ void nearestBackward(const KernelContext& ctx, float* dx) {
 
 // in:(N,H,W,C) -> out:(N,H·sh,W·sw,C)
 void upSampling2dForward(const KernelContext& ctx) {
-    if (isNearest(ctx)) {
+    if (isNearest(ctx))
         nearestForward(ctx);
-        return;
-    }
-    const float* x = ctx.in(0).f32();
-    float* y = ctx.out(0).f32();
-    const std::int64_t c = ctx.in(0).channels();
-    ctx.out(0).fill(0.0f);
-    forEachSource(ctx, [&](std::int64_t o, std::int64_t i, float weight) {
-        for (std::int64_t k = 0; k < c; ++k)
-            y[o + k] += weight * x[i + k];
-    });
+    else
+        bilinearForward(ctx);
 }
 
 // dout:(N,H·sh,W·sw,C) -> din:(N,H,W,C) += the weighted sum of the outputs each pixel fed
@@ -128,17 +195,10 @@ void upSampling2dBackward(const KernelContext& ctx) {
     Tensor* dx = ctx.inGrad(0);
     if (!dx)
         return;
-    if (isNearest(ctx)) {
+    if (isNearest(ctx))
         nearestBackward(ctx, dx->f32());
-        return;
-    }
-    const float* dy = ctx.outGrad(0).f32();
-    float* d = dx->f32();
-    const std::int64_t c = ctx.in(0).channels();
-    forEachSource(ctx, [&](std::int64_t o, std::int64_t i, float weight) {
-        for (std::int64_t k = 0; k < c; ++k)
-            d[i + k] += weight * dy[o + k];
-    });
+    else
+        bilinearBackward(ctx, dx->f32());
 }
 
 } // namespace segforge::core::kernels

@@ -27,6 +27,7 @@ NCHW / (out, in, kh, kw) happens inside the helpers below, never in C++:
   zero-extended when Keras' output length is larger ('valid', kernel < stride).
 - UpSampling2D bilinear is tf.image.resize(bilinear) = half-pixel centres =
   torch interpolate(align_corners=False) with an explicit output size.
+  With align_corners (no Keras equivalent) it is torch's align_corners=True.
 - AvgPool2D 'same' does not count padded taps (TF), MaxPool2D pads with -inf.
 - BatchNormalization: biased batch variance for normalising *and* for the
   moving variance (Keras 3 semantics; tf.keras 2's fused kernel would use the
@@ -240,7 +241,9 @@ def upsampling(x, params, a):
     if a.get("interpolation", "nearest") == "nearest":
         return x.repeat_interleave(f[0], dim=1).repeat_interleave(f[1], dim=2)
     size = (x.shape[1] * f[0], x.shape[2] * f[1])
-    return to_nhwc(F.interpolate(to_nchw(x), size=size, mode="bilinear", align_corners=False))
+    # align_corners=True is PyTorch's own (nn.Upsample(..., align_corners=True)); Keras has none.
+    return to_nhwc(F.interpolate(to_nchw(x), size=size, mode="bilinear",
+                                 align_corners=a.get("align_corners", False)))
 
 
 def concatenate(*xs, a):
@@ -630,6 +633,13 @@ def cases():
         ("sepconv_3x3_dilated2_same_leaky", "SeparableConv2D",
          {"filters": 2, "dilation_rate": 2, "padding": "same", "activation": "leaky_relu"},
          [inp([2, 7, 7, 3])]),
+        # After the others, so that their seeds (1000 + index) and data stay as they were.
+        ("upsample_bilinear_align_corners_2", "UpSampling2D",
+         {"interpolation": "bilinear", "align_corners": True}, [inp([2, 3, 4, 2])]),
+        ("upsample_bilinear_align_corners_3", "UpSampling2D",
+         {"size": 3, "interpolation": "bilinear", "align_corners": True}, [inp([2, 4, 3, 2])]),
+        ("upsample_bilinear_align_corners_3x2_one_row", "UpSampling2D",
+         {"size": [3, 2], "interpolation": "bilinear", "align_corners": True}, [inp([2, 1, 3, 2])]),
         # The ops of the ONNX import (after the others, so that their seeds
         # (1000 + index) and data stay as they were).
         ("leaky_relu_default", "LeakyReLU", {}, [inp(small)]),
