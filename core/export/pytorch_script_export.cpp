@@ -3,9 +3,11 @@
 #include "export/python_sources.hpp"
 #include "export/script_common.hpp"
 #include "ops/builtin_ops.hpp"
+#include "project/graph_revision.hpp"
 #include "util/str_cat.hpp"
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace segforge::core {
 
@@ -103,35 +105,32 @@ class Net(nn.Module):
                    forward, "        return ", outputs, "\n");
     text += pythonSource("pytorch_load_weights");
     text += pythonSource("pytorch_losses");
-    text += scriptDataReader(data);
+    text += scriptTorchData(data);
+    text += pythonSource("write_safetensors");
     if (g.lossOp.empty())
         out.warnings.push_back(
             "the project has no loss; the script trains with binary cross-entropy");
-    const std::string body = strCat(
-        R"(    torch.manual_seed(args.seed)
-    model = Net()
-    if args.weights:
-        load_weights(model, args.weights)
-    loss_fn = make_loss()",
-        lossArgs(g), R"()
-    optimizer = )",
-        optimizerCall(project.training, "torch.optim.", "model.parameters(), lr=args.lr"), R"(
-    pairs = load_pairs(args.data)
-    to_nchw = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float()
-    for epoch in range(args.epochs):
-        model.train()
-        losses = []
-        for images, targets in batches(pairs, BATCH_SIZE, seed=args.seed + epoch):
-            optimizer.zero_grad()
-            loss = loss_fn(model(to_nchw(images)), to_nchw(targets))
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {np.mean(losses):.4f}")
-    torch.save(model.state_dict(), )",
-        pythonString(pythonIdentifier(project.name) + ".pt"), R"()
-)");
-    text += scriptMain(project, weights, body);
+    // The weights the script writes carry the graph revision and the layer
+    // signatures of the exported graph, as a SegForge save does
+    // (engine/project_weights.hpp), so that the app matches them layer by layer.
+    nlohmann::json signatures = nlohmann::json::object();
+    for (const ExportLayer& l : g.layers)
+        signatures[l.node->name] = layerSignature(*l.node);
+    const std::string weightsName = pythonIdentifier(project.name) + ".weights.safetensors";
+    text += fillPlaceholders(
+        pythonSource("pytorch_train"),
+        {{"SEGFORGE_DESCRIPTION", pythonString("Train " + project.name)},
+         {"SEGFORGE_WEIGHTS", weights.empty() ? std::string("None") : pythonString(weights)},
+         {"SEGFORGE_OUT", pythonString(weightsName)},
+         {"SEGFORGE_EPOCHS", std::to_string(project.training.epochs)},
+         {"SEGFORGE_LR", pyFloat(project.training.learningRate)},
+         {"SEGFORGE_SEED", std::to_string(project.training.seed)},
+         {"SEGFORGE_GRAPH_REVISION", pythonString(graphRevision(project.graph))},
+         {"SEGFORGE_LAYER_SIGNATURES", pythonString(signatures.dump())},
+         {"SEGFORGE_NET", "Net()"},
+         {"SEGFORGE_LOSS", "make_loss(" + lossArgs(g) + ")"},
+         {"SEGFORGE_OPTIMIZER",
+          optimizerCall(project.training, "torch.optim.", "model.parameters(), lr=args.lr")}});
     out.text = std::move(text);
     return out;
 }

@@ -1,6 +1,7 @@
 #include "export/script_common.hpp"
 
 #include "export/python_sources.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 #include "ops/op_registry.hpp"
 #include "util/str_cat.hpp"
@@ -30,6 +31,11 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
             d.maskSuffix = std::get<std::string>(a.at("mask_suffix"));
             d.maskMode = std::get<std::string>(a.at("mask_mode"));
             d.batchSize = std::get<std::int64_t>(a.at("batch_size"));
+            d.sizePolicy = std::get<std::string>(a.at("size_policy"));
+            d.flips = std::get<bool>(a.at("augment_flips"));
+            d.rotate90 = std::get<bool>(a.at("augment_rotate90"));
+            d.brightness = std::get<double>(a.at("augment_brightness"));
+            d.contrast = std::get<double>(a.at("augment_contrast"));
         }
         if (l.isInput()) {
             d.height = std::get<std::int64_t>(a.at("height"));
@@ -50,11 +56,27 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph) {
         loss && loss->contract ? loss->contract->layout : TargetLayout::SameChannels;
     d.oneHot = layout == TargetLayout::OneHot;
     d.sparse = layout == TargetLayout::ClassIndex;
+    // Validation scores with the metric nodes' threshold and epsilon (the first that has one).
+    bool thresholdSet = false, epsilonSet = false;
+    for (const auto& [id, node] : project.graph.nodes()) {
+        if (node.op != ops::kDiceCoefficientOp && node.op != ops::kIoUOp)
+            continue;
+        auto t = node.attrs.find("threshold");
+        if (!thresholdSet && t != node.attrs.end() && std::holds_alternative<double>(t->second)) {
+            d.threshold = std::get<double>(t->second);
+            thresholdSet = true;
+        }
+        auto e = node.attrs.find("epsilon");
+        if (!epsilonSet && e != node.attrs.end() && std::holds_alternative<double>(e->second)) {
+            d.metricEpsilon = std::get<double>(e->second);
+            epsilonSet = true;
+        }
+    }
+    d.validationSplit = project.training.validationSplit;
     if (d.images.empty())
         d.images = "images";
     if (d.masks.empty())
         d.masks = "masks";
-    (void)project;
     return d;
 }
 
@@ -70,7 +92,8 @@ std::string scriptHeader(const Project& project, const std::string& framework) {
         "import argparse\nimport json\nimport os\nimport struct\n\n"
         "import numpy as np\nfrom PIL import Image\n");
     s += keras ? "import keras\nfrom keras import layers, ops\n"
-               : "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n";
+               : "import random\n\nimport torch\nimport torch.distributed as dist\nimport "
+                 "torch.nn as nn\nimport torch.nn.functional as F\n";
     s += pythonSource("read_safetensors");
     return s;
 }
@@ -92,6 +115,29 @@ std::string scriptDataReader(const ScriptData& d) {
                              {"SEGFORGE_IMAGES", pythonString(d.images)},
                              {"SEGFORGE_MASKS", pythonString(d.masks)},
                              {"SEGFORGE_TARGET", target}});
+}
+
+std::string scriptTorchData(const ScriptData& d) {
+    const std::string target = d.oneHot ? "one_hot" : d.sparse ? "class_index" : "same_channels";
+    std::string text = fillPlaceholders(pythonSource("pytorch_data"),
+                                        {{"SEGFORGE_HEIGHT", std::to_string(d.height)},
+                                         {"SEGFORGE_WIDTH", std::to_string(d.width)},
+                                         {"SEGFORGE_CHANNELS", std::to_string(d.channels)},
+                                         {"SEGFORGE_CLASSES", std::to_string(d.classes)},
+                                         {"SEGFORGE_MASK_SUFFIX", pythonString(d.maskSuffix)},
+                                         {"SEGFORGE_MASK_MODE", pythonString(d.maskMode)},
+                                         {"SEGFORGE_BATCH_SIZE", std::to_string(d.batchSize)},
+                                         {"SEGFORGE_SIZE_POLICY", pythonString(d.sizePolicy)},
+                                         {"SEGFORGE_VALIDATION_SPLIT", pyFloat(d.validationSplit)},
+                                         {"SEGFORGE_FLIPS", pyBool(d.flips)},
+                                         {"SEGFORGE_ROTATE90", pyBool(d.rotate90)},
+                                         {"SEGFORGE_BRIGHTNESS", pyFloat(d.brightness)},
+                                         {"SEGFORGE_CONTRAST", pyFloat(d.contrast)},
+                                         {"SEGFORGE_TARGET", pythonString(target)}});
+    text += fillPlaceholders(pythonSource("pytorch_metrics"),
+                             {{"SEGFORGE_THRESHOLD", pyFloat(d.threshold)},
+                              {"SEGFORGE_METRIC_EPSILON", pyFloat(d.metricEpsilon)}});
+    return text;
 }
 
 std::string scriptMain(const Project& project, const std::string& weights,

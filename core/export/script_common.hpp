@@ -21,6 +21,13 @@ struct ScriptData {
     std::int64_t classes = 1; ///< channels of the network output
     bool oneHot = false;      ///< CategoricalCrossentropy targets
     bool sparse = false;      ///< SparseCategoricalCrossentropy targets
+    // What the PyTorch script's Dataset and validation read (core/data, the metric nodes).
+    std::string sizePolicy = "exact"; ///< exact, resize, crop_or_pad
+    double validationSplit = 0.2;     ///< the project's training.validationSplit
+    bool flips = false, rotate90 = false;
+    double brightness = 0, contrast = 0;
+    double threshold = 0.5;      ///< the first DiceCoefficient/IoU node's, else the default
+    double metricEpsilon = 1e-6; ///< likewise (kernels/mask_metrics.hpp's kMetricEpsilon)
 };
 
 ScriptData scriptDataOf(const Project& project, const ExportGraph& graph);
@@ -29,6 +36,9 @@ ScriptData scriptDataOf(const Project& project, const ExportGraph& graph);
 std::string scriptHeader(const Project& project, const std::string& framework);
 /// load_pairs()/load_sample()/batches() over image and mask folders (numpy, NHWC).
 std::string scriptDataReader(const ScriptData& data);
+/// The PyTorch script's Dataset, samplers (resources/python/pytorch_data.py) and
+/// Dice/IoU (pytorch_metrics.py) with the project's values.
+std::string scriptTorchData(const ScriptData& data);
 /// argparse main() skeleton: `body` runs with args.data, args.weights, args.epochs, args.lr.
 std::string scriptMain(const Project& project, const std::string& weights, const std::string& body);
 

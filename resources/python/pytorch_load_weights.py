@@ -1,4 +1,4 @@
-"""Loads SegForge weights into the PyTorch script's Net."""
+"""Loads SegForge weights into the PyTorch script's Net, and names its weights as SegForge does."""
 
 import torch
 
@@ -27,3 +27,25 @@ def load_weights(model, path):
                 module.running_var.copy_(get(name, "moving_variance"))
             elif hasattr(module, "load_keras"):  # the module reads its own Keras parameters
                 module.load_keras(lambda param, layer=name: get(layer, param))
+
+
+def segforge_tensors(model):
+    """The model's parameters and statistics as SegForge names them ('<layer>/<param>', Keras
+    layouts: the reverse of load_weights), as float32 numpy arrays."""
+    out = {}
+    put = lambda layer, param, t: out.__setitem__(f"{layer}/{param}", t.detach().float().cpu().numpy())
+    for name, module in model.layers.items():
+        if isinstance(module, (KerasConv2d, KerasConvTranspose2d)):
+            put(name, "kernel", module.weight.permute(2, 3, 1, 0))
+            if module.bias is not None:
+                put(name, "bias", module.bias)
+        elif isinstance(module, KerasBatchNorm):
+            if module.weight is not None:
+                put(name, "gamma", module.weight)
+            if module.bias is not None:
+                put(name, "beta", module.bias)
+            put(name, "moving_mean", module.running_mean)
+            put(name, "moving_variance", module.running_var)
+        elif hasattr(module, "save_keras"):  # the module writes its own Keras parameters
+            module.save_keras(lambda param, t, layer=name: put(layer, param, t))
+    return out

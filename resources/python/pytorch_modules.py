@@ -101,6 +101,16 @@ class KerasSeparableConv2d(nn.Module):
         if self.pointwise.bias is not None:
             self.pointwise.bias.copy_(get("bias"))
 
+    def save_keras(self, put):
+        """The reverse of load_keras: depthwise (kh, kw, in, m), pointwise (1, 1, in*m, out)."""
+        cin = self.depthwise.in_channels
+        kh, kw = self.depthwise.kernel_size
+        m = self.depthwise.out_channels // cin
+        put("depthwise_kernel", self.depthwise.weight[:, 0].permute(1, 2, 0).reshape(kh, kw, cin, m))
+        put("pointwise_kernel", self.pointwise.weight.permute(2, 3, 1, 0))
+        if self.pointwise.bias is not None:
+            put("bias", self.pointwise.bias)
+
 class KerasPool2d(nn.Module):
     """MaxPooling2D / AveragePooling2D; 'same' averages only over real pixels, as Keras does."""
 
