@@ -329,8 +329,9 @@ TEST(OnnxReader, RefusesWhatIsNotOnnx) {
             c = static_cast<char>(rng());
         std::string error;
         const auto file = read(bytes, error);
-        if (!file)
+        if (!file) {
             EXPECT_EQ(error.rfind("model.onnx: ", 0), 0u) << error;
+        }
     }
 
     // Protobuf that is not a model: no graph, no opset.
