@@ -2,7 +2,8 @@
 #include "cli/commands.hpp"
 #include "engine/initializers.hpp"
 #include "engine/project_weights.hpp"
-#include "export/python_script_export.hpp"
+#include "export/training_script_file.hpp"
+#include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
@@ -10,7 +11,6 @@
 #include "project/project_file.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -18,24 +18,6 @@
 namespace segforge::cli {
 
 namespace {
-
-/// Temp file beside the target, then rename: never a half-written script.
-std::string writeAtomically(const std::filesystem::path& path, const std::string& text) {
-    std::filesystem::path tmp = path;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        if (!(out << text) || !out.flush())
-            return "cannot write " + tmp.string();
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        return "cannot write " + path.string();
-    }
-    return "";
-}
 
 /// The parameters as `segforge-cli train` starts from them: the executor's
 /// initialisers, in its order (topological, then per node), from the project's seed.
@@ -140,8 +122,8 @@ int runExport(const ExportArgs& args) {
         warnings = e.warnings;
         text = std::move(e.bytes);
     } else {
-        core::ScriptExport e = args.to == "keras" ? core::exportKerasScript(*project, weights)
-                                                  : core::exportPyTorchScript(*project, weights);
+        core::ScriptExport e =
+            core::exportTrainingScript(*project, *core::scriptFrameworkFromName(args.to), weights);
         errors = e.errors;
         warnings = e.warnings;
         text = e.text;
@@ -153,7 +135,7 @@ int runExport(const ExportArgs& args) {
             std::cerr << file << ": cannot export: " << e << "\n";
         return kExitBadInput;
     }
-    if (std::string err = writeAtomically(args.out, text); !err.empty()) {
+    if (std::string err = core::writeFileAtomically(args.out, text); !err.empty()) {
         std::cerr << "segforge-cli export: " << err << "\n";
         return kExitBadInput;
     }

@@ -54,7 +54,19 @@ Executor::~Executor() = default;
 
 std::unique_ptr<Executor> Executor::compile(const Graph& graph, std::string& error,
                                             const OpRegistry& registry) {
-    const CheckResult check = checkGraph(graph, CheckOptions::withoutInputSizeSweep(), registry);
+    return compileChecked(graph, error, registry, true);
+}
+
+std::unique_ptr<Executor> Executor::compileWithoutLoss(const Graph& graph, std::string& error,
+                                                       const OpRegistry& registry) {
+    return compileChecked(graph, error, registry, false);
+}
+
+std::unique_ptr<Executor> Executor::compileChecked(const Graph& graph, std::string& error,
+                                                   const OpRegistry& registry, bool requireLoss) {
+    CheckOptions options = CheckOptions::withoutInputSizeSweep();
+    options.requireLoss = requireLoss;
+    const CheckResult check = checkGraph(graph, options, registry);
     if (check.hasErrors()) {
         error = "the graph has errors and cannot run:";
         for (const auto& d : check.diagnostics)

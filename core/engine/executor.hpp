@@ -60,6 +60,11 @@ public:
     /// nullptr and `error` set (quoting every checker error) when the graph has errors.
     static std::unique_ptr<Executor> compile(const Graph& graph, std::string& error,
                                              const OpRegistry& registry = OpRegistry::builtin());
+    /// The same for a network that has no loss (yet): an imported model, whose
+    /// weights are held, run forward, saved and restored. Training needs compile().
+    static std::unique_ptr<Executor>
+    compileWithoutLoss(const Graph& graph, std::string& error,
+                       const OpRegistry& registry = OpRegistry::builtin());
     ~Executor();
 
     /// Initialises every parameter from its initializer; deterministic in `seed`.
@@ -120,6 +125,8 @@ private:
     struct Value;
     struct Step;
     Executor();
+    static std::unique_ptr<Executor> compileChecked(const Graph& graph, std::string& error,
+                                                    const OpRegistry& registry, bool requireLoss);
     void allocate(std::int64_t batch);
     /// Without kept gradients: gives the value a zeroed gradient buffer (from the pool)
     /// unless it has one; returns it to the pool.

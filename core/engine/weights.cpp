@@ -58,13 +58,20 @@ WeightsMatch loadMatchingWeights(Executor& executor, const std::filesystem::path
     SafetensorsData data = loadSafetensors(path, m.error);
     if (!m.error.empty())
         return m;
-    m.metadata = data.metadata;
+    return loadMatchingWeights(executor, std::move(data.tensors), data.metadata, accept);
+}
+
+WeightsMatch loadMatchingWeights(Executor& executor, std::map<std::string, Tensor> tensors,
+                                 const std::map<std::string, std::string>& metadata,
+                                 const WeightsFilter& accept) {
+    WeightsMatch m;
+    m.metadata = metadata;
     std::map<std::string, bool> used;
-    for (const auto& [name, t] : data.tensors)
+    for (const auto& [name, t] : tensors)
         used[name] = false;
     for (Parameter& p : executor.parameters()) {
-        auto it = data.tensors.find(p.name);
-        if (it == data.tensors.end()) {
+        auto it = tensors.find(p.name);
+        if (it == tensors.end()) {
             m.missing.push_back(p.name);
             continue;
         }

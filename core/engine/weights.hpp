@@ -50,6 +50,11 @@ using WeightsFilter =
     std::function<bool(const Parameter&, const std::map<std::string, std::string>& metadata)>;
 WeightsMatch loadMatchingWeights(Executor& executor, const std::filesystem::path& path,
                                  const WeightsFilter& accept = {});
+/// The same for tensors already in memory (an ONNX import's weights), taken
+/// from `tensors`; `metadata` is what `accept` sees. `error` stays empty.
+WeightsMatch loadMatchingWeights(Executor& executor, std::map<std::string, Tensor> tensors,
+                                 const std::map<std::string, std::string>& metadata = {},
+                                 const WeightsFilter& accept = {});
 
 /// "12 of 14 tensors loaded; not in the file: a/kernel; other shape: b/kernel: …"
 std::string describeWeightsMatch(const WeightsMatch& match);

@@ -12,6 +12,7 @@
 #include <QFileInfo>
 #include <QThread>
 #include <cmath>
+#include <utility>
 
 namespace segforge::ui {
 
@@ -64,12 +65,13 @@ void TrainingController::setState(State state) {
     emit stateChanged(state);
 }
 
-QString TrainingController::prepareExecutor() {
+QString TrainingController::prepareExecutor(bool forTraining) {
     const core::Graph& graph = m_document->graph();
-    if (m_executor && core::sameNetwork(graph, m_graph))
+    if (m_executor && core::sameNetwork(graph, m_graph) && !(forTraining && m_lossless))
         return {};
     std::string error;
-    auto executor = core::Executor::compile(graph, error);
+    auto executor = forTraining ? core::Executor::compile(graph, error)
+                                : core::Executor::compileWithoutLoss(graph, error);
     if (!executor)
         return QString::fromStdString(error);
     if (m_executor) {
@@ -90,9 +92,20 @@ QString TrainingController::prepareExecutor() {
     m_trainer.reset(); // it refers to the old executor
     if (m_executor)
         bumpWeights(); // edited layers start afresh
+    const bool fresh = !m_executor;
     m_executor = std::move(executor);
+    m_lossless = !forTraining;
     m_graph = graph;
     m_runComplete = true;
+    if (fresh && !m_pendingWeights.empty()) {
+        // adoptWeights' weights, kept until the graph compiled: they are the
+        // weights now (a new trainer must not initialise them again).
+        m_executor->initializeParameters(
+            static_cast<std::uint64_t>(m_document->project().training.seed));
+        core::loadMatchingWeights(*m_executor, std::exchange(m_pendingWeights, {}));
+        m_keepWeights = true;
+        bumpWeights();
+    }
     return {};
 }
 
@@ -120,7 +133,7 @@ bool TrainingController::start(const core::TrainingOverrides& overrides, bool pa
         overrides.threads == m_overrides.threads && overrides.dataDir == m_overrides.dataDir;
     const bool hadTrainer = m_trainer != nullptr;
     m_keepWeights = m_executor != nullptr;
-    if (QString e = prepareExecutor(); !e.isEmpty())
+    if (QString e = prepareExecutor(true); !e.isEmpty())
         return fail(tr("The graph cannot be trained:\n%1").arg(e));
     m_prediction = core::predictionPort(m_graph);
 
@@ -360,9 +373,11 @@ void TrainingController::resetWeights() {
     if (m_executor)
         bumpWeights();
     m_history = {};
+    m_pendingWeights.clear();
     m_trainer.reset();
     m_source.reset();
     m_executor.reset();
+    m_lossless = false;
     m_graph = core::Graph();
     m_runComplete = true;
     m_nonFinite.reset();

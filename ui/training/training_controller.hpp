@@ -136,6 +136,16 @@ public:
     /// Loads a safetensors file by tensor name and shape into the document's
     /// graph (compiling it if needed); what did not fit is reported, not loaded.
     core::WeightsMatch importWeights(const QString& path);
+    /// Makes `weights` ("<node>/<param>" in SegForge's layouts, e.g. an ONNX
+    /// import's) the current weights of the document's graph: compiles it,
+    /// initialises every parameter from the seed and loads by name and shape
+    /// what fits (what does not is reported). They are unsaved weights, saved
+    /// with the project as trained ones are. When the graph does not compile
+    /// (an import's placeholders), `error` says so and the weights wait: the
+    /// first compile that succeeds (Train, Import Weights…) loads them.
+    core::WeightsMatch adoptWeights(std::map<std::string, core::Tensor> weights);
+    /// Weights adoptWeights keeps until the graph compiles.
+    bool hasPendingWeights() const { return !m_pendingWeights.empty(); }
     /// Epochs and batches per epoch of the current run (0 when there is none).
     int runEpochs() const;
     qint64 runBatchesPerEpoch() const;
@@ -180,7 +190,14 @@ signals:
 private:
     void setState(State state);
     /// Compiles the document's graph, keeping compatible weights. "" or an error.
-    QString prepareExecutor();
+    /// A fresh executor gets the pending weights (adoptWeights), if any.
+    /// `forTraining`: the graph must have a loss; otherwise (loading weights
+    /// into an imported network) it need not.
+    QString prepareExecutor(bool forTraining);
+    /// Compiles (if needed) and runs `load` on the executor; the weights
+    /// then are another network's: no optimizer state, no curves.
+    core::WeightsMatch
+    loadWeightsWith(const std::function<core::WeightsMatch(core::Executor&)>& load);
     void onEvent(const core::TrainEvent& event); ///< on the worker thread
     void runJob(std::function<void()> job);      ///< inference on the worker thread
     void applyBreakpoints();
@@ -205,6 +222,8 @@ private:
     core::TrainingOverrides m_overrides; ///< of the current run
     core::TrainingOverrides m_defaults;
     core::TrainingSettings m_settings;
+    bool m_lossless =
+        false; ///< m_executor was compiled without requiring a loss (not for training)
     bool m_keepWeights = false; ///< weights exist: a new trainer must not re-initialise them
     bool m_runComplete =
         true; ///< the trainer reached its last epoch (or NaN): next start is a new run
@@ -221,6 +240,8 @@ private:
     int m_lastEpoch = 0; ///< 1-based number of the last finished epoch
 
     core::RunHistory m_history;
+    std::map<std::string, core::Tensor>
+        m_pendingWeights;                  ///< adoptWeights' until the graph compiles
     std::uint64_t m_weightsGeneration = 0; ///< bumped whenever the weights change
     std::uint64_t m_savedGeneration = 0;
     bool m_savedHadWeights = false; ///< the last save/load had weights

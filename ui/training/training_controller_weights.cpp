@@ -189,22 +189,53 @@ QString TrainingController::exportWeights(const QString& path) {
 }
 
 core::WeightsMatch TrainingController::importWeights(const QString& path) {
+    return loadWeightsWith([&](core::Executor& executor) {
+        return core::loadMatchingWeights(executor, path.toStdString());
+    });
+}
+
+core::WeightsMatch TrainingController::adoptWeights(std::map<std::string, core::Tensor> weights) {
+    core::WeightsMatch m;
+    if (m_state != State::Idle) {
+        m.error = tr("Stop training before loading weights.").toStdString();
+        return m;
+    }
+    if (weights.empty())
+        return m;
+    std::string why;
+    if (!m_executor && !core::Executor::compileWithoutLoss(m_document->graph(), why)) {
+        // Loaded by the first compile that succeeds (prepareExecutor).
+        m_pendingWeights = std::move(weights);
+        m.error = tr("the graph does not compile yet (%1), so the weights wait until it does "
+                     "(Train or Import Weights… loads them)")
+                      .arg(QString::fromStdString(why).simplified())
+                      .toStdString();
+        return m;
+    }
+    return loadWeightsWith([&](core::Executor& executor) {
+        return core::loadMatchingWeights(executor, std::move(weights));
+    });
+}
+
+core::WeightsMatch TrainingController::loadWeightsWith(
+    const std::function<core::WeightsMatch(core::Executor&)>& load) {
     core::WeightsMatch m;
     if (m_state != State::Idle) {
         m.error = tr("Stop training before importing weights.").toStdString();
         return m;
     }
     const bool fresh = !m_executor;
-    if (QString e = prepareExecutor(); !e.isEmpty()) {
+    const bool pending = !m_pendingWeights.empty(); // a fresh compile loads them
+    if (QString e = prepareExecutor(false); !e.isEmpty()) {
         m.error = tr("The graph cannot be compiled: %1").arg(e).toStdString();
         return m;
     }
-    if (fresh)
+    if (fresh && !pending)
         m_executor->initializeParameters(
             static_cast<std::uint64_t>(m_document->project().training.seed));
-    m = core::loadMatchingWeights(*m_executor, path.toStdString());
+    m = load(*m_executor);
     if (!m.error.empty()) {
-        if (fresh)
+        if (fresh && !pending)
             m_executor.reset();
         return m;
     }
@@ -240,17 +271,24 @@ bool TrainingController::restoreWeights(const QString& projectPath,
             QStringList notes;
             QString error;
             bool complete = false;
+            bool lossless = false;
             std::int64_t step = 0;
         };
         auto r = std::make_shared<Restored>();
         std::string why;
         r->executor = core::Executor::compile(project.graph, why);
         if (!r->executor) {
+            // A network without a loss (an import) holds weights too; it cannot train yet.
+            std::string ignored;
+            r->executor = core::Executor::compileWithoutLoss(project.graph, ignored);
+            r->lossless = r->executor != nullptr;
+        }
+        if (!r->executor) {
             r->error = tr("The saved weights were not loaded: the graph has errors.");
         } else {
             const core::Node* dataset = core::findDatasetNode(project.graph, why);
             try {
-                if (dataset) {
+                if (dataset && !r->lossless) {
                     const auto options = core::pipelineOptionsFor(project, *dataset, overrides);
                     r->source = std::make_unique<core::ImageFolderSource>(options);
                     if (r->source->trainBatchCount() > 0)
@@ -325,6 +363,7 @@ bool TrainingController::restoreWeights(const QString& projectPath,
                     m_worker.join();
                 if (r->executor) {
                     m_executor = std::move(r->executor);
+                    m_lossless = r->lossless;
                     m_source = std::move(r->source);
                     m_trainer = std::move(r->trainer);
                     m_graph = project.graph;

@@ -3,8 +3,10 @@
 #include "document/document.hpp"
 #include "document/recovery_store.hpp"
 #include "engine/project_weights.hpp"
+#include "engine/weights.hpp"
 #include "keras/keras_import.hpp"
 #include "layout/grouped_layout.hpp"
+#include "onnx/onnx_import.hpp"
 #include "panels/diagnostics_panel.hpp"
 #include "panels/palette_panel.hpp"
 #include "panels/properties_panel.hpp"
@@ -20,6 +22,7 @@
 #include "util/constants.hpp"
 #include "util/version.hpp"
 #include "window/dialog_folder.hpp"
+#include "window/export_script_dialog.hpp"
 #include "window/first_run_hint.hpp"
 #include "window/shortcuts_dialog.hpp"
 #include "window/template_dialog.hpp"
@@ -40,6 +43,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -213,6 +217,9 @@ void MainWindow::createActions() {
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     add(file, tr("&Import Keras Model…"), QKeySequence(Qt::CTRL | Qt::Key_I),
         [this] { importKerasDialog(); });
+    add(file, tr("Import O&NNX Model…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I), [this] {
+        importOnnxDialog();
+    })->setStatusTip(tr("Open a PyTorch model exported with torch.onnx.export, with its weights"));
     QAction* saveAct = add(file, tr("&Save"), QKeySequence::Save, [this] { save(); });
     saveAct->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
     add(file, tr("Save &As…"), QKeySequence::SaveAs, [this] { saveAs(); });
@@ -223,6 +230,9 @@ void MainWindow::createActions() {
     add(file, tr("Im&port Weights…"), QKeySequence(), [this] {
         m_training->importWeightsDialog();
     })->setStatusTip(tr("Load safetensors weights by layer name; what does not fit is reported"));
+    add(file, tr("Export &Training Script…"), QKeySequence(), [this] {
+        exportTrainingScriptDialog();
+    })->setStatusTip(tr("Write a PyTorch or Keras script that trains this network elsewhere"));
     file->addSeparator();
     add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
 
@@ -454,6 +464,12 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 bool MainWindow::openFile(const QString& path, QString* error, bool quiet) {
+    // Models of other frameworks open as imports: a new, unsaved project.
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == "onnx")
+        return importOnnx(path, error, quiet);
+    if (suffix == "json" || suffix == "keras")
+        return importKeras(path, error, quiet);
     if (!m_training->stopTraining(!quiet)) {
         if (error)
             *error = tr("training is running");
@@ -481,7 +497,9 @@ void MainWindow::openDialog() {
         return;
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open project"), dialogStartFolder(),
-        tr("SegForge projects (*%1);;All files (*)").arg(projectExtension()));
+        tr("SegForge projects (*%1);;ONNX models (*.onnx);;Keras models (*.json *.keras);;All "
+           "files (*)")
+            .arg(projectExtension()));
     if (path.isEmpty())
         return;
     rememberDialogPath(path);
@@ -530,6 +548,201 @@ bool MainWindow::importKeras(const QString& path, QString* error, bool quiet) {
                     .arg(QString::fromStdString(imported.warnings.front()));
     statusBar()->showMessage(note, 10000);
     return true;
+}
+
+void MainWindow::importOnnxDialog() {
+    if (!maybeSave())
+        return;
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Import ONNX model"), dialogStartFolder(),
+                                     tr("ONNX models (*.onnx);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    rememberDialogPath(path);
+    importOnnx(path);
+}
+
+bool MainWindow::importOnnx(const QString& path, QString* error, bool quiet) {
+    if (!m_training->stopTraining(!quiet)) {
+        if (error)
+            *error = tr("training is running");
+        return false;
+    }
+    const QString fileName = QFileInfo(path).fileName();
+    core::OnnxImport imported = core::importOnnxFile(path.toStdString());
+    if (!imported.ok()) {
+        QStringList lines;
+        for (const auto& e : imported.errors)
+            lines << QString::fromStdString(e);
+        if (lines.isEmpty())
+            lines << tr("%1: the model could not be imported").arg(path);
+        if (error)
+            *error = lines.join('\n');
+        if (!quiet)
+            QMessageBox::critical(
+                this, tr("Cannot import %1").arg(fileName),
+                tr("The model was not imported; your current document is unchanged.\n\n%1")
+                    .arg(lines.join('\n')));
+        statusBar()->showMessage(tr("Could not import %1").arg(path), 6000);
+        return false;
+    }
+    std::map<std::string, core::Tensor> weights = std::move(imported.weights);
+    const std::size_t tensors = weights.size();
+    m_document->resetUnsaved(std::move(*imported.project)); // the workbench forgets old weights
+    QString weightsNote;
+    if (tensors > 0) {
+        const core::WeightsMatch m = m_training->controller()->adoptWeights(std::move(weights));
+        weightsNote =
+            m.error.empty()
+                ? tr("weights: %1").arg(QString::fromStdString(core::describeWeightsMatch(m)))
+                : tr("%n weight tensor(s) not loaded yet: %1", "", int(tensors))
+                      .arg(QString::fromStdString(m.error));
+    } else {
+        weightsNote = tr("the file holds no weights: they start from the seed");
+    }
+
+    // The placeholders, by ONNX op and node, as the canvas marks them.
+    QStringList placeholders;
+    for (const auto& [id, node] : m_document->graph().nodes()) {
+        if (node.op != "OnnxNode")
+            continue;
+        auto it = node.attrs.find("op_type");
+        const std::string* op =
+            it == node.attrs.end() ? nullptr : std::get_if<std::string>(&it->second);
+        placeholders << QStringLiteral("%1 (%2)").arg(
+            op && !op->empty() ? QString::fromStdString(*op) : tr("unknown op"),
+            QString::fromStdString(node.name));
+    }
+    const int warnings = static_cast<int>(imported.warnings.size());
+    QString note = tr("Imported %1: %2 layers — %3")
+                       .arg(fileName)
+                       .arg(m_document->graph().nodeCount())
+                       .arg(weightsNote);
+    if (!placeholders.isEmpty())
+        note += tr(" — %n placeholder(s)", "", int(placeholders.size()));
+    if (warnings > 0)
+        note += tr(" — %n warning(s), first: %1", "", warnings)
+                    .arg(QString::fromStdString(imported.warnings.front()));
+    statusBar()->showMessage(note, 15000);
+
+    if (!quiet && (!placeholders.isEmpty() || warnings > 0)) {
+        QString text;
+        if (!placeholders.isEmpty())
+            text = tr("%n ONNX op(s) have no SegForge equivalent: %1; they are marked on the "
+                      "canvas. Replace them with supported layers to train the network.",
+                      "", int(placeholders.size()))
+                       .arg(placeholders.join(", "));
+        else
+            text = tr("%1 was imported with %n warning(s).", "", warnings).arg(fileName);
+        QStringList all;
+        for (const auto& w : imported.warnings)
+            all << QString::fromStdString(w);
+        auto* box = new QMessageBox(QMessageBox::Information, tr("Imported %1").arg(fileName), text,
+                                    QMessageBox::Ok, this);
+        box->setObjectName("onnx-import-report");
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        if (!all.isEmpty()) {
+            constexpr int kShown = 8;
+            QStringList shown = all.mid(0, kShown);
+            if (all.size() > kShown)
+                shown << tr("… and %n more (Show Details)", "", int(all.size() - kShown));
+            box->setInformativeText(shown.join('\n'));
+            box->setDetailedText(all.join('\n'));
+        }
+        box->setWindowModality(Qt::NonModal); // the canvas stays usable while it is read
+        box->show();
+    }
+    return true;
+}
+
+QString MainWindow::defaultScriptPath() const {
+    const QFileInfo project(m_document->filePath());
+    const QString stem = m_document->filePath().isEmpty()
+                             ? QString::fromStdString(m_document->project().name)
+                             : project.completeBaseName();
+    QString safe = stem.isEmpty() ? QStringLiteral("model") : stem;
+    safe.replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_");
+    return QDir(dialogStartFolder()).filePath(safe + "_train.py");
+}
+
+void MainWindow::exportTrainingScriptDialog() {
+    ExportScriptDialog dialog(defaultScriptPath(), m_training->controller()->hasWeights(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    rememberDialogPath(dialog.path());
+    QString error;
+    const QString done =
+        exportTrainingScript(dialog.framework(), dialog.path(), dialog.startFromWeights(), &error);
+    if (done.isEmpty())
+        QMessageBox::critical(this, tr("Cannot export the training script"), error);
+}
+
+namespace {
+
+/// A path as a shell word (quoted when it needs to be).
+QString shellWord(const QString& path) {
+    static const QRegularExpression plain("^[A-Za-z0-9_./+:=@%-]+$");
+    if (plain.match(path).hasMatch())
+        return path;
+    QString quoted = path;
+    quoted.replace("'", "'\\''");
+    return "'" + quoted + "'";
+}
+
+} // namespace
+
+QString MainWindow::exportTrainingScript(core::ScriptFramework framework, const QString& path,
+                                         bool withWeights, QString* error) {
+    auto fail = [&](const QString& why) {
+        if (error)
+            *error = why;
+        statusBar()->showMessage(tr("The training script was not written"), 6000);
+        return QString();
+    };
+    if (path.trimmed().isEmpty())
+        return fail(tr("No file was chosen for the script."));
+    TrainingController* c = m_training->controller();
+    if (withWeights && !c->hasWeights())
+        return fail(tr("There are no current weights to start from: train, import or load "
+                       "weights first, or export without them."));
+    const QString scriptPath = QFileInfo(path).absoluteFilePath();
+    const QString weightsPath = withWeights ? ExportScriptDialog::weightsPathFor(scriptPath) : "";
+    core::Project project = m_document->project();
+    if (!m_document->filePath().isEmpty())
+        project.sourcePath = m_document->filePath().toStdString();
+    const core::ScriptExport e = core::writeTrainingScript(
+        project, framework, scriptPath.toStdString(), weightsPath.toStdString());
+    if (!e.ok()) {
+        QStringList lines;
+        for (const auto& l : e.errors)
+            lines << QString::fromStdString(l);
+        return fail(tr("The script for %1 was not written:\n\n%2")
+                        .arg(QString::fromStdString(project.name), lines.join('\n')));
+    }
+    if (withWeights) {
+        if (const QString why = c->exportWeights(weightsPath); !why.isEmpty()) {
+            QFile::remove(scriptPath); // it would name weights that are not there
+            return fail(
+                tr("The weights were not written (%1), so neither was the script.").arg(why));
+        }
+    }
+    const QString script = QFileInfo(scriptPath).fileName();
+    const auto folder = core::scriptDataFolder(project, framework);
+    const QString dataArg = folder ? shellWord(QString::fromStdString(folder->string()))
+                                : QStringLiteral("<folder with images/ and masks/>");
+    const QString run = QStringLiteral("python3 %1 --data %2").arg(shellWord(script), dataArg);
+    QString message =
+        withWeights
+            ? tr("Wrote %1 and %2 — run: %3").arg(script, QFileInfo(weightsPath).fileName(), run)
+            : tr("Wrote %1 — run: %2").arg(script, run);
+    if (framework == core::ScriptFramework::PyTorch)
+        message += tr(" — on N processes or GPUs: torchrun --nproc_per_node N %1 --data %2")
+                       .arg(shellWord(script), dataArg);
+    if (!e.warnings.empty())
+        message += tr(" — %n warning(s), first: %1", "", int(e.warnings.size()))
+                       .arg(QString::fromStdString(e.warnings.front()));
+    statusBar()->showMessage(message, 30000);
+    return message;
 }
 
 bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {

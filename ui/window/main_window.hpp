@@ -1,5 +1,7 @@
 #pragma once
 
+#include "export/training_script_file.hpp"
+
 #include <QElapsedTimer>
 #include <QMainWindow>
 #include <QMessageBox>
@@ -71,6 +73,22 @@ public:
     /// project; on failure shows the located errors (unless `quiet`) and keeps
     /// the current document. Import warnings go to the status bar.
     bool importKeras(const QString& path, QString* error = nullptr, bool quiet = false);
+    /// Imports an ONNX model (torch.onnx.export, opsets 11–17) as a new,
+    /// unsaved project whose current weights are the file's (saved with the
+    /// project like trained ones). On failure shows the located error (unless
+    /// `quiet`) and keeps the current document. Placeholders and warnings go to
+    /// the status bar and (unless `quiet`) a non-modal report
+    /// ("onnx-import-report").
+    bool importOnnx(const QString& path, QString* error = nullptr, bool quiet = false);
+    /// File → Export Training Script… without its dialog: writes the script
+    /// (and, with `withWeights`, the current weights beside it as
+    /// SCRIPT.weights.safetensors, which the script then loads). Returns the
+    /// status text ("Wrote … — run: …"), or "" with every reason in `error`
+    /// (nothing is left written then).
+    QString exportTrainingScript(core::ScriptFramework framework, const QString& path,
+                                 bool withWeights, QString* error = nullptr);
+    /// "<project stem>_train.py" in the project's folder (the dialog's default).
+    QString defaultScriptPath() const;
     /// Replaces the document with a U-Net made from the template (asks first if dirty).
     void newFromTemplate();
     /// File → New: an empty, untitled project (asks first if dirty); Save then
@@ -114,6 +132,8 @@ private:
     void addRecent(const QString& path);
     void openDialog();
     void importKerasDialog();
+    void importOnnxDialog();
+    void exportTrainingScriptDialog();
     bool saveAs();
     bool save();
     void autoLayout();
