@@ -35,8 +35,8 @@
 #include <QMessageBox>
 #include <QPainter>
 #include <QProcess>
-#include <QStatusBar>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>

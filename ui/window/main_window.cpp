@@ -729,7 +729,7 @@ QString MainWindow::exportTrainingScript(core::ScriptFramework framework, const 
     const QString script = QFileInfo(scriptPath).fileName();
     const auto folder = core::scriptDataFolder(project, framework);
     const QString dataArg = folder ? shellWord(QString::fromStdString(folder->string()))
-                                : QStringLiteral("<folder with images/ and masks/>");
+                                   : QStringLiteral("<folder with images/ and masks/>");
     const QString run = QStringLiteral("python3 %1 --data %2").arg(shellWord(script), dataArg);
     QString message =
         withWeights
