@@ -1,0 +1,195 @@
+// ONNX import, the graph as a whole: folded shape chains, placeholders for
+// what SegForge cannot compute (and the import going on), state_dict weights,
+// names, free sizes and refused inputs.
+
+#include "onnx_build.hpp"
+
+using namespace segforge::core;
+using namespace segforge::core::interop;
+using namespace segforge::core::testing;
+using ::testing::HasSubstr;
+
+TEST(OnnxImport, GroupedConvolutionIsAPlaceholderAndTheImportGoesOn) {
+    OnnxBuild b;
+    b.input("x", {1, 4, 8, 8});
+    b.init("dw", {4, 1, 3, 3});
+    auto& conv = b.node("Conv", "/dw/Conv", {"x", "dw"}, {"y"});
+    setInt(conv, "group", 4);
+    setInts(conv, "pads", {1, 1, 1, 1});
+    b.declare("y", {1, 4, 8, 8});
+    b.node("Relu", "/act/Relu", {"y"}, {"z"});
+    b.node("Gemm", "/head/Gemm", {"z"}, {"g"});
+    b.node("Gemm", "/head2/Gemm", {"z"}, {"g2"});
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(r.placeholders, 3);
+    EXPECT_EQ(nodeOp(g, "dw"), ops::kOnnxNodeOp);
+    EXPECT_EQ(std::get<std::string>(attr(g, "dw", "op_type")), "Conv");
+    EXPECT_THAT(std::get<std::string>(attr(g, "dw", "reason")), HasSubstr("group=4"));
+    EXPECT_EQ(std::get<std::string>(attr(g, "dw", "output_shapes")), "8,8,4");
+    // The Relu after it is translated and typed with the declared shape.
+    EXPECT_EQ(nodeOp(g, "act"), ops::kActivationOp);
+    EXPECT_EQ(typeOf(g, "act"), "N×8×8×4");
+    const std::string w = joined(r.warnings);
+    EXPECT_THAT(w, HasSubstr("node '/dw/Conv' (Conv): grouped/depthwise convolution (group=4)"));
+    // Two Gemms: one line naming both.
+    EXPECT_THAT(w, HasSubstr("ONNX Gemm imported as an OnnxNode placeholder (unsupported-op) on 2 "
+                             "nodes (head, head2)"));
+    EXPECT_THAT(w, HasSubstr("initializer(s) feed placeholders and are dropped (dw)"));
+    const CheckResult check = checkGraph(g, CheckOptions::withoutInputSizeSweep());
+    EXPECT_THAT(codesOf(check), HasSubstr("unsupported-op"));
+}
+
+TEST(OnnxImport, ShapeGatherArithmeticChainFoldsIntoPad) {
+    // What `F.pad(x, [dX // 2, dX - dX // 2, dY // 2, dY - dY // 2])` exports to,
+    // with dY = skip.H − x.H (here 7 − 6 = 1).
+    OnnxBuild b;
+    b.input("x", {1, 4, 6, 6});
+    b.input("skip", {1, 4, 7, 7});
+    auto constant = [&](const std::string& out, Dims v) {
+        auto& n = b.node("Constant", "/Constant_" + out, {}, {out});
+        interop::OnnxAttribute a;
+        a.name = "value";
+        a.kind = interop::OnnxAttribute::Kind::Tensor;
+        a.tensor = OnnxTensor{};
+        a.tensor->type = OnnxElem::Int64;
+        a.tensor->ints = v;
+        a.tensor->dims = v.size() == 1 ? Dims{} : Dims{static_cast<std::int64_t>(v.size())};
+        n.attributes.push_back(a);
+    };
+    b.node("Shape", "/Shape", {"skip"}, {"s1"});
+    constant("two", {2});
+    b.node("Gather", "/Gather", {"s1", "two"}, {"hs"});
+    b.node("Shape", "/Shape_1", {"x"}, {"s2"});
+    b.node("Gather", "/Gather_1", {"s2", "two"}, {"hx"});
+    b.node("Sub", "/Sub", {"hs", "hx"}, {"d"});
+    b.node("Div", "/Div", {"d", "two"}, {"half"});
+    b.node("Sub", "/Sub_1", {"d", "half"}, {"rest"});
+    constant("zero", {0, 0});
+    auto& u1 = b.node("Unsqueeze", "/Unsqueeze", {"half"}, {"uh"});
+    setInts(u1, "axes", {0});
+    auto& u2 = b.node("Unsqueeze", "/Unsqueeze_1", {"rest"}, {"ur"});
+    setInts(u2, "axes", {0});
+    auto& cat = b.node("Concat", "/Concat", {"zero", "uh", "uh", "zero", "ur", "ur"}, {"pads"});
+    setInt(cat, "axis", 0);
+    b.node("Pad", "/Pad", {"x", "pads"}, {"xp"});
+    auto& merge = b.node("Concat", "/up/Concat", {"skip", "xp"}, {"y"});
+    setInt(merge, "axis", 1);
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    // Two inputs, the padding, the concatenation: nothing of the arithmetic.
+    EXPECT_EQ(g.nodeCount(), 4u);
+    EXPECT_EQ(nodeOp(g, "Pad"), ops::kZeroPadding2DOp);
+    EXPECT_EQ(ints(g, "Pad", "padding"), (Dims{0, 1, 0, 1}));
+    EXPECT_EQ(nodeOp(g, "up"), ops::kConcatenateOp);
+    EXPECT_EQ(typeOf(g, "up"), "N×7×7×8");
+}
+
+TEST(OnnxImport, SliceCropsNegativePadCropsArithmeticWithScalars) {
+    OnnxBuild b;
+    b.input("x", {1, 2, 8, 8});
+    b.ints("starts", {1, 2});
+    b.ints("ends", {7, -1});
+    b.ints("axes", {2, 3});
+    b.node("Slice", "/crop/Slice", {"x", "starts", "ends", "axes"}, {"a"});
+    b.ints("pads", {0, 0, -1, 0, 0, 0, 0, 1});
+    b.node("Pad", "/p/Pad", {"a", "pads"}, {"c"});
+    b.init("half", {}, {0.5f});
+    b.node("Mul", "/m/Mul", {"c", "half"}, {"d"});
+    b.node("Sub", "/s/Sub", {"half", "d"}, {"e"});
+    b.node("Add", "/add/Add", {"d", "e"}, {"f"});
+    b.ints("cstart", {0});
+    b.ints("cend", {1});
+    b.ints("caxes", {1});
+    b.node("Slice", "/ch/Slice", {"f", "cstart", "cend", "caxes"}, {"g"});
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(ints(g, "crop", "cropping"), (Dims{1, 1, 2, 1}));
+    EXPECT_EQ(typeOf(g, "crop"), "N×6×5×2");
+    EXPECT_EQ(ints(g, "p", "padding"), (Dims{0, 0, 0, 1}));
+    EXPECT_EQ(ints(g, "p_crop", "cropping"), (Dims{1, 0, 0, 0}));
+    EXPECT_EQ(typeOf(g, "p_crop"), "N×5×6×2");
+    EXPECT_EQ(nodeOp(g, "m"), ops::kRescaleOp);
+    EXPECT_DOUBLE_EQ(std::get<double>(attr(g, "m", "scale")), 0.5);
+    EXPECT_DOUBLE_EQ(std::get<double>(attr(g, "s", "scale")), -1.0);
+    EXPECT_DOUBLE_EQ(std::get<double>(attr(g, "s", "offset")), 0.5);
+    EXPECT_EQ(nodeOp(g, "add"), ops::kAddOp);
+    EXPECT_EQ(nodeOp(g, "ch"), ops::kOnnxNodeOp);
+}
+
+TEST(OnnxImport, StateDictReplacesInitializersAndGraphInputParameters) {
+    OnnxBuild b;
+    b.input("x", {1, 1, 4, 4});
+    b.input("c2.weight", {1, 1, 1, 1}); // export_params=False
+    b.init("c1.weight", {1, 1, 1, 1}, {1.0f});
+    b.init("c1.bias", {1}, {0.0f});
+    b.node("Conv", "/c1/Conv", {"x", "c1.weight", "c1.bias"}, {"a"});
+    b.node("Conv", "/c2/Conv", {"a", "c2.weight"}, {"c"});
+    std::map<std::string, Tensor> sd;
+    Tensor w1(Shape{1, 1, 1, 1}, DType::Float32);
+    w1.f32()[0] = 7;
+    sd["c1.weight"] = w1;
+    sd["c1.bias"] = Tensor(Shape{2}, DType::Float32); // wrong shape
+    Tensor w2(Shape{1, 1, 1, 1}, DType::Float32);
+    w2.f32()[0] = 3;
+    sd["c2.weight"] = w2;
+    sd["fc.weight"] = Tensor(Shape{3}, DType::Float32);
+    OnnxImportOptions options;
+    options.stateDict = &sd;
+    options.stateDictLabel = "sd.safetensors";
+    OnnxImport r = importOk(b, options);
+    EXPECT_EQ(r.weights.at("c1/kernel").f32()[0], 7.0f);
+    EXPECT_EQ(r.weights.at("c2/kernel").f32()[0], 3.0f);
+    EXPECT_EQ(r.stateDictMatched, 2u);
+    EXPECT_EQ(r.stateDictUnused, (std::vector<std::string>{"fc.weight"}));
+    EXPECT_THAT(
+        joined(r.warnings),
+        HasSubstr("sd.safetensors: tensor 'c1.bias' is (2) but the model's 'c1.bias' is (1)"));
+    EXPECT_EQ(r.project->graph.nodeCount(), 3u); // the parameter input is no Input node
+
+    // Without the state_dict, the graph-input parameter starts from the initialiser.
+    OnnxImport bare = importOk(b);
+    EXPECT_EQ(bare.weights.count("c2/kernel"), 0u);
+    EXPECT_THAT(joined(bare.warnings), HasSubstr("export_params=False"));
+}
+
+TEST(OnnxImport, NamesAreSanitisedAndUnique) {
+    OnnxBuild b;
+    b.input("input.1", {1, 1, 4, 4});
+    b.node("Relu", "/enc1/block.0/Relu", {"input.1"}, {"a"});
+    b.node("Relu", "/enc1/block.0/Relu_1", {"a"}, {"b"});
+    b.node("Relu", "/enc1/block.0/Relu", {"b"}, {"c"});
+    b.node("Relu", "", {"c"}, {"d"});
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(nodeOp(g, "input_1"), ops::kInputOp);
+    EXPECT_EQ(nodeOp(g, "enc1_block_0"), ops::kActivationOp);
+    EXPECT_EQ(nodeOp(g, "enc1_block_0_Relu_1"), ops::kActivationOp);
+    EXPECT_EQ(nodeOp(g, "enc1_block_0_2"), ops::kActivationOp);
+    EXPECT_EQ(nodeOp(g, "Relu"), ops::kActivationOp);
+}
+
+TEST(OnnxImport, FreeSizesAreVariableAndBadInputsAreRefused) {
+    OnnxBuild b;
+    b.input("x", {-1, 3, -1, -1});
+    b.node("Relu", "/r/Relu", {"x"}, {"y"});
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_TRUE(std::get<bool>(attr(g, "x", "variable_size")));
+    EXPECT_THAT(joined(r.warnings), HasSubstr("note: the input's height or width is free"));
+
+    OnnxBuild flat;
+    flat.input("v", {1, 10});
+    flat.node("Relu", "r", {"v"}, {"y"});
+    OnnxImport bad = importOnnx(flat.f, "m.onnx");
+    EXPECT_FALSE(bad.ok());
+    EXPECT_THAT(joined(bad.errors), HasSubstr("m.onnx: graph input 'v' is (1, 10)"));
+
+    OnnxBuild cut;
+    cut.input("x", {1, 1, 4, 4});
+    cut.node("Relu", "r", {"nowhere"}, {"y"});
+    OnnxImport c = importOnnx(cut.f, "m.onnx");
+    EXPECT_FALSE(c.ok());
+    EXPECT_THAT(joined(c.errors),
+                HasSubstr("node 'r' (Relu) reads a value no earlier node produces"));
+}
