@@ -126,6 +126,46 @@ Project zooProject() {
     return p;
 }
 
+/// A decoder step as PyTorch U-Nets write it: bilinear upsampling with
+/// align_corners=True (non-square factor, odd sizes), which Keras cannot express.
+Project alignCornersProject() {
+    Project p;
+    p.name = "align corners";
+    Graph& g = p.graph;
+    using L = std::vector<std::int64_t>;
+    auto node = [&](const std::string& op, const std::string& name, AttrMap attrs, PortRef from,
+                    const std::string& port = "input") {
+        NodeId id = g.addNode(op, name, std::move(attrs));
+        EXPECT_TRUE(g.connect(from, {id, port})) << name;
+        return PortRef{id, "output"};
+    };
+    NodeId data = g.addNode(
+        "Dataset", "data",
+        {{"height", std::int64_t{9}}, {"width", std::int64_t{7}}, {"channels", std::int64_t{3}}});
+    auto x = node("Rescale", "scale", {{"scale", 1.0 / 127.5}, {"offset", -1.0}}, {data, "image"});
+    x = node("Conv2D", "c1", {{"filters", std::int64_t{4}}, {"padding", std::string("same")}}, x);
+    x = node(
+        "UpSampling2D", "up",
+        {{"size", L{2, 3}}, {"interpolation", std::string("bilinear")}, {"align_corners", true}},
+        x); // 18×21
+    x = node("Conv2D", "c2",
+             {{"filters", std::int64_t{3}},
+              {"padding", std::string("same")},
+              {"activation", std::string("relu")}},
+             x);
+    x = node("AvgPool2D", "pool", {{"pool_size", L{2, 3}}}, x); // 9×7
+    auto out = node("Conv2D", "output",
+                    {{"filters", std::int64_t{1}},
+                     {"kernel_size", std::int64_t{1}},
+                     {"activation", std::string("sigmoid")}},
+                    x);
+    auto target = node("Rescale", "scale_mask", {}, {data, "mask"});
+    NodeId loss = g.addNode("BinaryCrossentropy", "loss", {});
+    EXPECT_TRUE(g.connect(out, {loss, "prediction"}));
+    EXPECT_TRUE(g.connect(target, {loss, "target"}));
+    return p;
+}
+
 Project unetProject(bool transpose, int classes) {
     UNetOptions o;
     o.depth = 2;
@@ -276,6 +316,8 @@ Project projectFor(const std::string& key) {
         return unetProject(true, 1);
     if (key == "unet_bn_upsample_softmax")
         return unetProject(false, 3);
+    if (key == "align_corners")
+        return alignCornersProject();
     return zooProject();
 }
 
@@ -368,6 +410,12 @@ TEST_P(ExportRun, KerasScriptCompilesAndDeclaresTheSameLayers) {
     auto e = segforge::testing::runCli("export " + quoted(p.project) + " --to keras -o " +
                                            quoted(script),
                                        segforge::testing::Stderr::Merge);
+    if (GetParam() == "align_corners") { // Keras' UpSampling2D has no align_corners
+        EXPECT_NE(e.exitCode, 0) << e.out;
+        EXPECT_THAT(e.out, ::testing::HasSubstr("UpSampling2D 'up' has no Keras layer: Keras' "
+                                                "UpSampling2D has only align_corners = false"));
+        return;
+    }
     ASSERT_EQ(e.exitCode, 0) << e.out;
     {
         std::ofstream out(names);
@@ -380,4 +428,5 @@ TEST_P(ExportRun, KerasScriptCompilesAndDeclaresTheSameLayers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ExportRun,
-                         ::testing::Values("unet_bn_transpose", "unet_bn_upsample_softmax", "zoo"));
+                         ::testing::Values("unet_bn_transpose", "unet_bn_upsample_softmax", "zoo",
+                                           "align_corners"));
