@@ -127,6 +127,7 @@ class Net(nn.Module):
          {"SEGFORGE_SEED", std::to_string(project.training.seed)},
          {"SEGFORGE_GRAPH_REVISION", pythonString(graphRevision(project.graph))},
          {"SEGFORGE_LAYER_SIGNATURES", pythonString(signatures.dump())},
+         {"SEGFORGE_SCHEDULE", pythonString(project.training.schedule)},
          {"SEGFORGE_NET", "Net()"},
          {"SEGFORGE_LOSS", "make_loss(" + lossArgs(g) + ")"},
          {"SEGFORGE_OPTIMIZER",

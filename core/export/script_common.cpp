@@ -92,7 +92,8 @@ std::string scriptHeader(const Project& project, const std::string& framework) {
         "import argparse\nimport json\nimport os\nimport struct\n\n"
         "import numpy as np\nfrom PIL import Image\n");
     s += keras ? "import keras\nfrom keras import layers, ops\n"
-               : "import random\n\nimport torch\nimport torch.distributed as dist\nimport "
+               : "import math\nimport random\n\nimport torch\nimport torch.distributed as "
+                 "dist\nimport "
                  "torch.nn as nn\nimport torch.nn.functional as F\n";
     s += pythonSource("read_safetensors");
     return s;

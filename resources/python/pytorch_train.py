@@ -7,6 +7,7 @@ in their place (core/export/pytorch_script_export.cpp).
 
 import argparse
 import json
+import math
 import os
 import random
 
@@ -23,6 +24,7 @@ from write_safetensors import write_safetensors
 SEGFORGE_DESCRIPTION, SEGFORGE_WEIGHTS, SEGFORGE_OUT = "Train", None, "model.weights.safetensors"
 SEGFORGE_EPOCHS, SEGFORGE_LR, SEGFORGE_SEED = 10, 0.001, 0
 SEGFORGE_GRAPH_REVISION, SEGFORGE_LAYER_SIGNATURES = "", "{}"
+SEGFORGE_SCHEDULE = "constant"
 SEGFORGE_NET = SEGFORGE_LOSS = SEGFORGE_OPTIMIZER = None
 
 # --- SegForge embeds the lines below in exported scripts ---
@@ -40,6 +42,19 @@ EPILOG = """examples:
 
 --out is a SegForge weights file ('<layer>/<param>', float32), written after every
 epoch: `segforge-cli predict PROJECT --weights OUT ...` and the app load it."""
+
+
+LR_SCHEDULE = SEGFORGE_SCHEDULE  # constant, step or cosine (core/engine/optimizer.cpp)
+
+
+def learning_rate_at(base, step, total_steps):
+    """SegForge's schedule (training_setup.cpp): step decays ×0.1 every third of the run,
+    cosine falls to 0 over it."""
+    if LR_SCHEDULE == "step":
+        return base * 0.1 ** (step // max(1, total_steps // 3))
+    if LR_SCHEDULE == "cosine":
+        return 0.5 * base * (1 + math.cos(math.pi * min(1.0, step / max(1, total_steps))))
+    return base
 
 
 def save_atomic(obj, path):
@@ -117,10 +132,13 @@ def main():
         path = args.resume or checkpoint
         if not os.path.isfile(path):
             raise SystemExit(f"--resume: no checkpoint at '{path}'")
-        state = torch.load(path, map_location="cpu")
+        # The script's own file, with numpy and Python RNG states: not a weights-only load
+        # (torch 2.6 made weights_only=True the default; 1.13 has the argument too).
+        state = torch.load(path, map_location="cpu", weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scaler.load_state_dict(state["scaler"])
+        if state["scaler"] and scaler.is_enabled():  # empty when saved without CUDA amp
+            scaler.load_state_dict(state["scaler"])
         start_epoch = state["epoch"]
         torch.set_rng_state(state["rng"]["torch"])
         np.random.set_state(state["rng"]["numpy"])
@@ -165,7 +183,9 @@ def main():
         train_set.set_epoch(epoch)
         net.train()
         loss_sum, batches = 0.0, 0
-        for images, targets in loader:
+        for step, (images, targets) in enumerate(loader, epoch * sampler.batches):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate_at(args.lr, step, args.epochs * sampler.batches)
             images = images.to(device, non_blocking=True).float()
             targets = targets.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)

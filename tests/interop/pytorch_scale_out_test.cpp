@@ -12,9 +12,12 @@
 #include "data/image_pipeline.hpp"
 #include "data/sample_data.hpp"
 #include "engine/executor.hpp"
+#include "engine/project_weights.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
+#include "io/safetensors.hpp"
 #include "kernels/mask_metrics.hpp"
+#include "project/graph_revision.hpp"
 #include "project/project_file.hpp"
 #include "templates/unet_template.hpp"
 
@@ -196,6 +199,25 @@ TEST(PyTorchScaleOut, TorchrunTwoProcessesAgreeAndTheirWeightsPredictAsPyTorch) 
         segforge::testing::Stderr::Merge);
     ASSERT_EQ(predict.exitCode, 0) << predict.out;
     EXPECT_THAT(predict.out, ::testing::HasSubstr("for 24 of 24 images"));
+    // They carry the exported graph's revision and layer signatures, so the app's
+    // project loader (readProjectWeights) takes every layer as trained for this network.
+    std::string error;
+    const SafetensorsData file = loadSafetensors(s.dir / "ddp.safetensors", error);
+    ASSERT_EQ(error, "");
+    EXPECT_EQ(file.metadata.at("segforge.graph_revision"), graphRevision(s.p.graph));
+    EXPECT_THAT(file.metadata.at(kLayersMetadataKey), ::testing::HasSubstr("\"enc1_conv1\""));
+    {
+        auto ex = Executor::compile(s.p.graph, error);
+        ASSERT_TRUE(ex) << error;
+        WeightsSection section;
+        section.file = "ddp.safetensors";
+        const LoadedWeights loaded = readProjectWeights(s.project, section, *ex, s.p.graph);
+        EXPECT_EQ(loaded.match.error, "");
+        EXPECT_TRUE(loaded.sameNetwork);
+        EXPECT_EQ(loaded.match.loaded.size(), ex->parameters().size());
+        EXPECT_TRUE(loaded.match.missing.empty() && loaded.match.refused.empty() &&
+                    loaded.match.unused.empty() && loaded.match.mismatched.empty());
+    }
     auto masks =
         shell(helper() + " masks " + quoted(s.script) + " " + quoted(s.dir / "ddp.safetensors") +
               " " + quoted(s.data / "images") + " " + quoted(predicted));
@@ -215,6 +237,81 @@ TEST(PyTorchScaleOut, TorchrunTwoProcessesAgreeAndTheirWeightsPredictAsPyTorch) 
     // threshold (SegForge's and PyTorch's convolutions sum in different orders,
     // ~1e-6 apart): at most 0.1 % of the pixels.
     EXPECT_GE(static_cast<double>(agree), 0.999 * static_cast<double>(pixels));
+}
+
+TEST(PyTorchScaleOut, WeightsGoBackUnderSegForgesNamesAndLayouts) {
+    // Every parameterised module the script has: a separable convolution
+    // (depth multiplier 2), BatchNorm without gamma, a strided transposed
+    // convolution, a convolution with bias; random values, so that a transposed
+    // or misnamed tensor shows.
+    Project p;
+    Graph& g = p.graph;
+    auto node = [&](const std::string& op, const std::string& name, AttrMap attrs,
+                    std::vector<std::pair<PortRef, std::string>> inputs) {
+        NodeId id = g.addNode(op, name, std::move(attrs));
+        for (const auto& [from, port] : inputs)
+            EXPECT_TRUE(g.connect(from, {id, port})) << name << "." << port;
+        return PortRef{id, "output"};
+    };
+    NodeId data = g.addNode(
+        "Dataset", "data",
+        {{"height", std::int64_t{8}}, {"width", std::int64_t{8}}, {"channels", std::int64_t{3}}});
+    auto x = node("Rescale", "scale", {{"scale", 1.0 / 255}}, {{{data, "image"}, "input"}});
+    x = node("SeparableConv2D", "sep",
+             {{"filters", std::int64_t{5}},
+              {"kernel_size", std::int64_t{3}},
+              {"padding", std::string("same")},
+              {"depth_multiplier", std::int64_t{2}},
+              {"activation", std::string("relu")}},
+             {{x, "input"}});
+    x = node("BatchNormalization", "bn", {{"scale", false}}, {{x, "input"}});
+    x = node("Conv2DTranspose", "up",
+             {{"filters", std::int64_t{3}},
+              {"kernel_size", std::int64_t{2}},
+              {"strides", std::int64_t{2}}},
+             {{x, "input"}});
+    auto out = node("Conv2D", "output",
+                    {{"filters", std::int64_t{1}},
+                     {"kernel_size", std::int64_t{3}},
+                     {"strides", std::int64_t{2}},
+                     {"padding", std::string("same")},
+                     {"activation", std::string("sigmoid")}},
+                    {{x, "input"}});
+    auto target =
+        node("Rescale", "scale_mask", {{"scale", 1.0 / 255}}, {{{data, "mask"}, "input"}});
+    node("BinaryCrossentropy", "loss", {}, {{out, "prediction"}, {target, "target"}});
+
+    segforge::testing::ScratchDir scratch("segforge_pytorch_weights_");
+    const fs::path project = scratch.path() / "w.segforge", script = scratch.path() / "w.py",
+                   weights = scratch.path() / "in.safetensors",
+                   back = scratch.path() / "back.safetensors";
+    ASSERT_EQ(saveProject(p, project), "");
+    auto e = segforge::testing::runCli("export " + quoted(project) + " --to pytorch -o " +
+                                           quoted(script),
+                                       segforge::testing::Stderr::Merge);
+    ASSERT_EQ(e.exitCode, 0) << e.out;
+    std::string error;
+    auto ex = Executor::compile(g, error);
+    ASSERT_TRUE(ex) << error;
+    ex->initializeParameters(3);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0.5f, 1.5f);
+    for (Parameter& param : ex->parameters())
+        for (std::int64_t i = 0; i < param.value.numel(); ++i)
+            param.value.f32()[i] = u(rng) * (i % 2 ? 1.f : -1.f) * (1.f + float(i % 7));
+    ASSERT_EQ(saveWeights(*ex, weights), "");
+    auto r = shell(helper() + " roundtrip " + quoted(script) + " " + quoted(weights) + " " +
+                   quoted(back));
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    auto again = Executor::compile(g, error);
+    ASSERT_TRUE(again) << error;
+    // loadWeights wants every tensor of the graph under its name and shape, and no other.
+    ASSERT_EQ(loadWeights(*again, back), "");
+    for (std::size_t k = 0; k < ex->parameters().size(); ++k) {
+        const Tensor& a = ex->parameters()[k].value;
+        const Tensor& b = again->parameters()[k].value;
+        EXPECT_EQ(std::memcmp(a.f32(), b.f32(), a.byteSize()), 0) << ex->parameters()[k].name;
+    }
 }
 
 TEST(PyTorchScaleOut, AutoDeviceFallsBackToTheCpuWithoutCuda) {

@@ -12,6 +12,9 @@ under test.
         EPOCH (SegForge's order) and writes batch 0's images (NHWC uint8).
     pytorch_script_helper.py metrics SCRIPT PRED.f32 TARGET.f32 N,H,W,K
         prints the script's Dice and IoU of one NHWC batch.
+    pytorch_script_helper.py roundtrip SCRIPT WEIGHTS OUT
+        loads WEIGHTS into the script's Net and writes them back out with
+        the script's own writer (segforge_tensors, write_safetensors).
 """
 
 import importlib.util
@@ -75,6 +78,12 @@ def metrics(m, pred, target, shape):
     print(f"dice {dice:.9f} iou {iou:.9f}")
 
 
+def roundtrip(m, weights, out):
+    model = m.Net()
+    m.load_weights(model, weights)
+    m.write_safetensors(out, m.segforge_tensors(model), {"format": "segforge"})
+
+
 def main():
     command, script, *rest = sys.argv[1:]
     m = load(script)
@@ -84,6 +93,8 @@ def main():
         data(m, rest[0], int(rest[1]), int(rest[2]), rest[3])
     elif command == "metrics":
         metrics(m, *rest)
+    elif command == "roundtrip":
+        roundtrip(m, *rest)
     else:
         raise SystemExit(f"unknown command {command}")
 
