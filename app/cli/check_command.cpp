@@ -58,7 +58,8 @@ Command addCheckCommand(CLI::App& app) {
     auto args = std::make_shared<CheckArgs>();
     CLI::App* cmd =
         app.add_subcommand("check", "Infer the tensor type on every edge and report every mistake");
-    cmd->add_option("FILE", args->file, "a project, or a Keras model (model.to_json() or .keras)")
+    cmd->add_option("FILE", args->file,
+                    "a project, a Keras model (model.to_json() or .keras) or an ONNX model")
         ->required();
     cmd->add_flag("--json", args->json, "print the report as JSON");
     addCheckDataOptions(*cmd, args->check);

@@ -65,11 +65,12 @@ int runFix(const FixArgs& args) {
     ModelInput input = readModelInput(args.file);
     if (!input.project)
         return refuse(args, input.errors);
-    // A Keras model is never overwritten with a project.
-    if (input.keras && !args.out && !args.dryRun)
-        return refuse(args, {"'" + args.file +
-                             "' is a Keras model, which fix does not overwrite: name the project "
-                             "to write with -o PROJECT.segforge"});
+    // A Keras or ONNX model is never overwritten with a project.
+    if (input.imported() && !args.out && !args.dryRun)
+        return refuse(args, {"'" + args.file + "' is " +
+                             (input.onnx ? "an ONNX model" : "a Keras model") +
+                             ", which fix does not overwrite: name the project to write with -o "
+                             "PROJECT.segforge"});
     const std::string output = args.out.value_or(args.file);
 
     core::Project& project = *input.project;

@@ -3,17 +3,26 @@
 #include "cli/load_messages.hpp"
 #include "cli/preflight.hpp"
 #include "keras/keras_import.hpp"
+#include "onnx/onnx_import.hpp"
 #include "project/project_file.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 namespace segforge::cli {
 
 ModelInput readModelInput(const std::string& file) {
     ModelInput input;
-    input.keras = core::looksLikeKerasFile(file);
-    if (input.keras) {
+    input.onnx =
+        core::looksLikeOnnxFile(file) || std::filesystem::path(file).extension() == ".onnx";
+    input.keras = !input.onnx && core::looksLikeKerasFile(file);
+    if (input.onnx) {
+        core::OnnxImport imported = core::importOnnxFile(file);
+        printLoadMessages(imported.warnings);
+        input.project = std::move(imported.project);
+        input.errors = std::move(imported.errors);
+    } else if (input.keras) {
         core::KerasImport imported = core::importKerasFile(file);
         printLoadMessages(imported.warnings);
         input.project = std::move(imported.project);
@@ -37,12 +46,12 @@ core::CheckOptions checkOptionsFor(const ModelInput& input, const CheckDataArgs&
     core::CheckOptions options;
     // With data, the check is the one train runs before it starts (preflight):
     // --data naming a missing folder is an error, as it is for train.
-    if (!input.keras && !args.noData && input.project)
+    if (!input.imported() && !args.noData && input.project)
         options = trainingCheckOptions(
             probeProjectData(*input.project, args.data, args.data.has_value()));
     if (input.project) // how many samples train: the BatchNorm last-batch findings
         options.validationSplit = input.project->training.validationSplit;
-    options.requireLoss = !input.keras;
+    options.requireLoss = !input.imported();
     return options;
 }
 

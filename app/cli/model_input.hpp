@@ -20,10 +20,14 @@ struct ModelInput {
     std::optional<core::Project> project;
     std::vector<std::string> errors; ///< why there is no project
     bool keras = false;              ///< read from a Keras model (JSON or .keras)
+    bool onnx = false;               ///< imported from an ONNX model
+    /// Imported from a model file (Keras or ONNX): it carries no loss.
+    bool imported() const { return keras || onnx; }
 };
 
-/// Reads FILE: a Keras model JSON (class_name/config at its root) or .keras
-/// archive is imported, anything else is loaded as a project. Warnings go to
+/// Reads FILE: an ONNX model (by content or the .onnx extension), a Keras
+/// model JSON (class_name/config at its root) or .keras archive is imported,
+/// anything else is loaded as a project. Warnings go to
 /// stderr as they are met.
 ModelInput readModelInput(const std::string& file);
 
@@ -37,8 +41,8 @@ struct CheckDataArgs {
 void addCheckDataOptions(CLI::App& command, CheckDataArgs& args);
 
 /// The options `check` runs with: a project's Dataset folders (or --data DIR)
-/// probed as training reads them, unless --no-data; a Keras model carries no
-/// loss (that is in model.compile()), so no-loss is only a warning for it.
+/// probed as training reads them, unless --no-data; a Keras or ONNX model
+/// carries no loss, so no-loss is only a warning for it.
 core::CheckOptions checkOptionsFor(const ModelInput& input, const CheckDataArgs& args);
 
 } // namespace segforge::cli

@@ -1,6 +1,7 @@
 #include "engine/project_weights.hpp"
 
 #include "engine/trainer.hpp"
+#include "io/safetensors.hpp"
 #include "project/graph_revision.hpp"
 #include "util/bounded_json.hpp"
 #include "util/constants.hpp"
@@ -100,6 +101,37 @@ SavedWeights writeProjectWeights(const std::filesystem::path& projectPath,
             }
             section.checkpoint = file;
         }
+    }
+    out.section = std::move(section);
+    return out;
+}
+
+SavedWeights writeWeightsMap(const std::filesystem::path& projectPath, const Graph& graph,
+                             const std::map<std::string, Tensor>& weights) {
+    SavedWeights out;
+    nlohmann::json layers = nlohmann::json::object();
+    std::vector<std::pair<std::string, const Tensor*>> tensors;
+    for (const auto& [name, tensor] : weights) {
+        const Node* node = graph.findNodeByName(layerOf(name));
+        if (!node) {
+            out.error = strCat("weight '", name, "' names no node of the graph");
+            return out;
+        }
+        layers[node->name] = layerSignature(*node);
+        tensors.emplace_back(name, &tensor);
+    }
+    WeightsSection section;
+    section.file = weightsFileNameFor(projectPath);
+    section.graphRevision = graphRevision(graph);
+    section.step = 0;
+    const std::map<std::string, std::string> meta{{kRevisionKey, section.graphRevision},
+                                                  {kStepKey, "0"},
+                                                  {kLayersMetadataKey, layers.dump()},
+                                                  {"format", "segforge"}};
+    if (std::string err = saveSafetensors(projectSibling(projectPath, section.file), tensors, meta);
+        !err.empty()) {
+        out.error = err;
+        return out;
     }
     out.section = std::move(section);
     return out;

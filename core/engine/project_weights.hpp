@@ -15,6 +15,7 @@
 #include "project/run_history.hpp"
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,14 @@ struct SavedWeights {
 /// so that it never names files that are not complete.
 SavedWeights writeProjectWeights(const std::filesystem::path& projectPath,
                                  const WeightsToSave& what);
+
+/// Writes parameters that come without an executor (an imported model's:
+/// "<node>/<param>" in SegForge's layouts) as NAME.weights.safetensors beside
+/// `projectPath`, with the metadata readProjectWeights reads (the graph's
+/// revision, step 0, each layer's signature), atomically. Record the returned
+/// section in the project and write the project after this returns.
+SavedWeights writeWeightsMap(const std::filesystem::path& projectPath, const Graph& graph,
+                             const std::map<std::string, Tensor>& weights);
 
 struct LoadedWeights {
     WeightsMatch match;
