@@ -221,6 +221,32 @@ class ExtrasNet(nn.Module):
         return torch.softmax(self.head(y), dim=1)
 
 
+class OpsZoo(nn.Module):
+    """The rest of what U-Net exports hold: dilation, an even kernel with
+    stride 2, AvgPool (exported with a zero Pad before it), Tanh, Dropout,
+    nearest ×2, bilinear to a size, a crop by slicing, a 3-input sum. (Zero
+    padding by nn.ZeroPad2d/F.pad exports as the shape chain milesial_odd has.)"""
+
+    def __init__(self, cin=3):
+        super().__init__()
+        self.dilated = nn.Conv2d(cin, 6, 3, padding=2, dilation=2)
+        self.second = nn.Conv2d(6, 6, 3, padding=1)
+        self.strided = nn.Conv2d(6, 8, 4, stride=2, padding=1)
+        self.pool = nn.AvgPool2d(2)
+        self.drop = nn.Dropout(0.3)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.mix = nn.Conv2d(8 + 6, 4, 1)
+        self.head = nn.Conv2d(4, 2, 3, padding=1)
+
+    def forward(self, x):
+        a = torch.tanh(self.dilated(x))  # 20×20
+        b = F.relu(self.second(a))  # 20×20
+        c = self.drop(self.pool(F.relu(self.strided(b))))  # 10 → 5
+        u = self.up(F.interpolate(c, size=(10, 10), mode="bilinear", align_corners=False))  # 20
+        m = self.mix(torch.cat([u, a + b + a], dim=1))
+        return self.head(m)[:, :, 1:-1, 2:-1]  # a crop: 18×17
+
+
 class GeluNet(nn.Module):
     """An op SegForge has no counterpart for (GELU exports as Div, Erf, Add,
     Mul): the import must leave a placeholder and go on."""
@@ -247,6 +273,7 @@ EXPORTS = {
     # (c) extras
     "milesial_odd": (MilesialUNet, (1, 37, 35), 17, False, True, False),
     "extras_softmax": (ExtrasNet, (3, 24, 24), 13, False, True, False),
+    "ops_zoo": (OpsZoo, (3, 20, 20), 13, False, True, False),
     "gelu_placeholder": (GeluNet, (3, 16, 16), 13, False, True, False),
     # weights from the state_dict: no initializers at all / other weights in the file
     "unet_bn_noparams": (PlainUNet, (3, 32, 32), 13, True, False, False),
