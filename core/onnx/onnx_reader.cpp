@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <limits>
 #include <onnx/onnx_pb.h>
@@ -229,19 +230,21 @@ private:
         std::set<std::string> names;
         for (int i = 0; i < g.initializer_size(); ++i) {
             const onnx::TensorProto& t = g.initializer(i);
-            const std::string where =
-                strCat(m_label, ": graph.initializer ", q(t.name()), " (#", i, ")");
+            auto where = [&] {
+                return strCat(m_label, ": graph.initializer ", q(t.name()), " (#", i, ")");
+            };
             if (t.name().empty())
                 fail(strCat(m_label, ": graph.initializer #", i, " has no name"));
             if (!names.insert(t.name()).second)
-                fail(where + ": a second initializer of that name");
+                fail(where() + ": a second initializer of that name");
             checkTensor(t, where);
         }
         out.initializers.reserve(static_cast<std::size_t>(g.initializer_size()));
         for (int i = 0; i < g.initializer_size(); ++i) {
             const onnx::TensorProto& t = g.initializer(i);
-            out.initializers.push_back(convertTensor(
-                t, strCat(m_label, ": graph.initializer ", q(t.name()), " (#", i, ")")));
+            out.initializers.push_back(convertTensor(t, [&] {
+                return strCat(m_label, ": graph.initializer ", q(t.name()), " (#", i, ")");
+            }));
         }
 
         out.nodes.reserve(static_cast<std::size_t>(g.node_size()));
@@ -249,11 +252,11 @@ private:
             out.nodes.push_back(convertNode(g.node(i), static_cast<std::size_t>(i)));
 
         for (int i = 0; i < g.input_size(); ++i)
-            out.inputs.push_back(convertValue(g.input(i), strCat("graph.input #", i)));
+            out.inputs.push_back(convertValue(g.input(i), "graph.input", i));
         for (int i = 0; i < g.output_size(); ++i)
-            out.outputs.push_back(convertValue(g.output(i), strCat("graph.output #", i)));
+            out.outputs.push_back(convertValue(g.output(i), "graph.output", i));
         for (int i = 0; i < g.value_info_size(); ++i)
-            out.valueInfo.push_back(convertValue(g.value_info(i), strCat("graph.value_info #", i)));
+            out.valueInfo.push_back(convertValue(g.value_info(i), "graph.value_info", i));
     }
 
     OnnxNodeDef convertNode(const onnx::NodeProto& n, std::size_t index) {
@@ -267,20 +270,23 @@ private:
         node.name = n.name().empty() ? strCat(node.opType, "_", index) : validUtf8(n.name());
         node.inputs.assign(n.input().begin(), n.input().end());
         node.outputs.assign(n.output().begin(), n.output().end());
-        const std::string where =
-            strCat(m_label, ": graph.node ", q(node.name), " (#", index, ", ", q(node.opType), ")");
+        auto where = [&] {
+            return strCat(m_label, ": graph.node ", q(node.name), " (#", index, ", ",
+                          q(node.opType), ")");
+        };
         for (const onnx::AttributeProto& a : n.attribute())
             node.attributes.push_back(convertAttribute(a, where));
         return node;
     }
 
-    OnnxAttribute convertAttribute(const onnx::AttributeProto& a, const std::string& nodeWhere) {
+    template <class NodeWhere>
+    OnnxAttribute convertAttribute(const onnx::AttributeProto& a, const NodeWhere& nodeWhere) {
         using AP = onnx::AttributeProto;
         OnnxAttribute out;
         out.name = validUtf8(a.name());
-        const std::string where = nodeWhere + " attribute " + q(a.name());
+        auto where = [&] { return nodeWhere() + " attribute " + q(a.name()); };
         if (a.name().empty())
-            fail(nodeWhere + ": an attribute without a name");
+            fail(nodeWhere() + ": an attribute without a name");
         int type = a.type();
         if (type == AP::UNDEFINED) { // IR < 0.0.2 files: the type follows from the field set
             if (a.ints_size() > 0)
@@ -329,7 +335,7 @@ private:
             break;
         case AP::TENSOR:
             if (!a.has_t())
-                fail(where + ": of type TENSOR holds no tensor");
+                fail(where() + ": of type TENSOR holds no tensor");
             out.kind = OnnxAttribute::Kind::Tensor;
             checkTensor(a.t(), where);
             out.tensor = convertTensor(a.t(), where);
@@ -343,52 +349,54 @@ private:
 
     /// Validates a tensor's declaration and the size of its data (no allocation);
     /// counts its elements against the total.
-    void checkTensor(const onnx::TensorProto& t, const std::string& where) {
+    template <class Where> void checkTensor(const onnx::TensorProto& t, const Where& where) {
         if (!knownElem(t.data_type()))
-            fail(strCat(where, ": data_type ", t.data_type(),
+            fail(strCat(where(), ": data_type ", t.data_type(),
                         t.data_type() == 0 ? " (UNDEFINED)"
                                            : " is not an element type this reader knows"));
         const auto type = static_cast<OnnxElem>(t.data_type());
         if (t.dims_size() > m_limits.maxRank)
-            fail(strCat(where, ": rank ", t.dims_size(), ", more than the ", m_limits.maxRank,
+            fail(strCat(where(), ": rank ", t.dims_size(), ", more than the ", m_limits.maxRank,
                         " dimensions allowed"));
         std::int64_t count = 1;
         for (int d = 0; d < t.dims_size(); ++d) {
             const std::int64_t dim = t.dims(d);
             if (dim < 0)
-                fail(strCat(where, ": dims[", d, "] is ", dim, ", negative"));
+                fail(strCat(where(), ": dims[", d, "] is ", dim, ", negative"));
             if (dim > m_limits.maxDim)
-                fail(strCat(where, ": dims[", d, "] is ", dim, ", more than the limit of ",
+                fail(strCat(where(), ": dims[", d, "] is ", dim, ", more than the limit of ",
                             m_limits.maxDim));
             if (__builtin_mul_overflow(count, dim, &count) || count > m_limits.maxTensorElements)
-                fail(strCat(where, ": dims ", dimsText({t.dims().begin(), t.dims().end()}),
+                fail(strCat(where(), ": dims ", dimsText({t.dims().begin(), t.dims().end()}),
                             " declare more than ", m_limits.maxTensorElements,
                             " elements, the limit per tensor"));
         }
         if (count > m_limits.maxTotalElements - m_totalElements)
-            fail(strCat(where, ": with this tensor's ", count,
+            fail(strCat(where(), ": with this tensor's ", count,
                         " elements the tensors hold more than ", m_limits.maxTotalElements,
                         " elements together, the limit"));
         m_totalElements += count;
         if (type == OnnxElem::String)
-            fail(where + ": STRING tensors are not supported");
+            fail(where() + ": STRING tensors are not supported");
         if (t.has_segment())
-            fail(where + ": a segment of a split tensor; segmented tensors are not supported");
+            fail(where() + ": a segment of a split tensor; segmented tensors are not supported");
 
-        const std::string need = strCat("dims ", dimsText({t.dims().begin(), t.dims().end()}), " (",
-                                        onnxElemName(type), ") need ", count);
+        auto need = [&] {
+            return strCat("dims ", dimsText({t.dims().begin(), t.dims().end()}), " (",
+                          onnxElemName(type), ") need ", count);
+        };
         if (t.data_location() == onnx::TensorProto::EXTERNAL)
             return; // checked when read
         if (t.has_raw_data()) {
             const auto want = static_cast<std::uint64_t>(count) * elemBytes(type);
             if (t.raw_data().size() != want)
-                fail(strCat(where, ": raw_data holds ", t.raw_data().size(), " bytes, ", need,
+                fail(strCat(where(), ": raw_data holds ", t.raw_data().size(), " bytes, ", need(),
                             " element(s) of ", elemBytes(type), " bytes = ", want));
             return;
         }
         const auto [field, held] = typedField(t, type);
         if (held != count)
-            fail(strCat(where, ": ", field, " holds ", held, " value(s), ", need));
+            fail(strCat(where(), ": ", field, " holds ", held, " value(s), ", need()));
     }
 
     /// The typed data field ONNX stores `type` in without raw_data, and how many values it holds.
@@ -410,7 +418,8 @@ private:
     }
 
     /// Converts a tensor checkTensor accepted.
-    OnnxTensor convertTensor(const onnx::TensorProto& t, const std::string& where) {
+    template <class Where>
+    OnnxTensor convertTensor(const onnx::TensorProto& t, const Where& where) {
         OnnxTensor out;
         out.name = validUtf8(t.name());
         out.type = static_cast<OnnxElem>(t.data_type());
@@ -458,8 +467,8 @@ private:
         return out;
     }
 
-    std::string readExternal(const onnx::TensorProto& t, const std::string& where,
-                             std::int64_t count) {
+    template <class Where>
+    std::string readExternal(const onnx::TensorProto& t, const Where& where, std::int64_t count) {
         std::string location;
         std::optional<std::int64_t> offset, length;
         for (const auto& kv : t.external_data()) {
@@ -468,42 +477,42 @@ private:
             } else if (kv.key() == "offset" || kv.key() == "length") {
                 const auto v = parseCount(kv.value());
                 if (!v)
-                    fail(strCat(where, ": external_data ", kv.key(), " ", q(kv.value()),
+                    fail(strCat(where(), ": external_data ", kv.key(), " ", q(kv.value()),
                                 " is not a byte count"));
                 (kv.key() == "offset" ? offset : length) = v;
             }
         }
         if (location.empty())
-            fail(where + ": stored as external data without a \"location\"");
+            fail(where() + ": stored as external data without a \"location\"");
         if (!m_externalDir)
-            fail(strCat(where, ": stored as external data in ", q(location),
+            fail(strCat(where(), ": stored as external data in ", q(location),
                         ", which is not read when the model comes without its folder"));
         const bool plainName =
             location != "." && location != ".." &&
             location.find_first_of(std::string_view("/\\:\0", 4)) == std::string::npos;
         if (!plainName)
-            fail(strCat(where, ": external data location ", q(location),
+            fail(strCat(where(), ": external data location ", q(location),
                         " is not a plain file name beside the model (no folders, no \"..\")"));
         const std::filesystem::path path = *m_externalDir / location;
         std::error_code ec;
         if (!std::filesystem::is_regular_file(path, ec))
-            fail(strCat(where, ": external data file ", q(location), " is missing"));
+            fail(strCat(where(), ": external data file ", q(location), " is missing"));
         const std::uintmax_t fileSize = std::filesystem::file_size(path, ec);
         if (ec)
-            fail(strCat(where, ": external data file ", q(location),
+            fail(strCat(where(), ": external data file ", q(location),
                         " cannot be read: ", ec.message()));
         const auto want =
             static_cast<std::uint64_t>(count) * elemBytes(static_cast<OnnxElem>(t.data_type()));
         const std::uint64_t off = static_cast<std::uint64_t>(offset.value_or(0));
         if (off > fileSize)
-            fail(strCat(where, ": external data offset ", off, " lies past the end of ",
+            fail(strCat(where(), ": external data offset ", off, " lies past the end of ",
                         q(location), " (", fileSize, " bytes)"));
         const std::uint64_t len = length ? static_cast<std::uint64_t>(*length) : fileSize - off;
         if (len > fileSize - off)
-            fail(strCat(where, ": external data range ", off, "+", len, " runs past the end of ",
+            fail(strCat(where(), ": external data range ", off, "+", len, " runs past the end of ",
                         q(location), " (", fileSize, " bytes)"));
         if (len != want)
-            fail(strCat(where, ": external data holds ", len, " bytes, dims ",
+            fail(strCat(where(), ": external data holds ", len, " bytes, dims ",
                         dimsText({t.dims().begin(), t.dims().end()}), " (",
                         onnxElemName(static_cast<OnnxElem>(t.data_type())), ") need ", want));
         std::string bytes(static_cast<std::size_t>(len), '\0');
@@ -511,14 +520,14 @@ private:
         in.seekg(static_cast<std::streamoff>(off));
         in.read(bytes.data(), static_cast<std::streamsize>(len));
         if (!in || in.gcount() != static_cast<std::streamsize>(len))
-            fail(strCat(where, ": external data file ", q(location), " could not be read"));
+            fail(strCat(where(), ": external data file ", q(location), " could not be read"));
         return bytes;
     }
 
-    OnnxValue convertValue(const onnx::ValueInfoProto& v, const std::string& what) {
+    OnnxValue convertValue(const onnx::ValueInfoProto& v, const char* what, int index) {
         OnnxValue out;
         out.name = validUtf8(v.name());
-        const std::string where = strCat(m_label, ": ", what, " ", q(v.name()));
+        auto where = [&] { return strCat(m_label, ": ", what, " #", index, " ", q(v.name())); };
         if (!v.has_type() || !v.type().has_tensor_type())
             return out; // untyped, or a sequence/map/optional: no tensor shape
         const auto& tt = v.type().tensor_type();
@@ -528,13 +537,13 @@ private:
             return out;
         out.hasShape = true;
         if (tt.shape().dim_size() > m_limits.maxRank)
-            fail(strCat(where, ": rank ", tt.shape().dim_size(), ", more than the ",
+            fail(strCat(where(), ": rank ", tt.shape().dim_size(), ", more than the ",
                         m_limits.maxRank, " dimensions allowed"));
         for (int d = 0; d < tt.shape().dim_size(); ++d) {
             const auto& dim = tt.shape().dim(d);
             if (dim.has_dim_value()) {
                 if (dim.dim_value() < 0 || dim.dim_value() > m_limits.maxDim)
-                    fail(strCat(where, ": dim ", d, " is ", dim.dim_value(),
+                    fail(strCat(where(), ": dim ", d, " is ", dim.dim_value(),
                                 dim.dim_value() < 0 ? ", negative" : ", more than the limit"));
                 out.dims.push_back(dim.dim_value());
                 out.dimNames.emplace_back();
@@ -691,7 +700,9 @@ std::optional<OnnxFile> readOnnx(std::string_view bytes, const std::string& file
         return std::nullopt;
     }
     try {
-        onnx::ModelProto model;
+        // An arena: the thousands of small messages of a model are freed at once.
+        google::protobuf::Arena arena;
+        auto& model = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
         google::protobuf::io::CodedInputStream stream(
             reinterpret_cast<const std::uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
         stream.SetRecursionLimit(kRecursionLimit);

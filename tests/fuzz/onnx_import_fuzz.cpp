@@ -8,10 +8,10 @@
 // then it links with just onnx_reader.cpp, util/bounded_json.cpp and
 // protobuf, for a quick sanitized libFuzzer build without the whole core
 // (a minute instead of the half hour an instrumented core takes on 2 cores):
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined,float-cast-overflow \
-//     -DONNX_ML=1 -DONNX_NAMESPACE=onnx -DSEGFORGE_ONNX_READER_ONLY -Icore \
-//     -Ibuild/test/core/generated -Itests/fuzz core/onnx/onnx_reader.cpp \
-//     core/util/bounded_json.cpp tests/fuzz/onnx_import_fuzz.cpp \
+//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined,float-cast-overflow
+//     -DONNX_ML=1 -DONNX_NAMESPACE=onnx -DSEGFORGE_ONNX_READER_ONLY -Icore
+//     -Ibuild/test/core/generated -Itests/fuzz core/onnx/onnx_reader.cpp
+//     core/util/bounded_json.cpp tests/fuzz/onnx_import_fuzz.cpp
 //     -o build/fuzz-onnx/onnx_reader_fuzz -lonnx_proto -lprotobuf
 //   build/fuzz-onnx/onnx_reader_fuzz -dict=tests/fuzz/onnx.dict CORPUS_COPY/
 // Seeds: tests/fuzz/make_onnx_seeds.py; found-* files are inputs the fuzzer
