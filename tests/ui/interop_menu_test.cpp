@@ -78,7 +78,7 @@ std::vector<float> ramp(std::size_t n, float scale, float offset) {
 /// bias) → Relu → Conv 4→2 (1×1, bias) → Sigmoid, on 1×3×16×16. With
 /// `unsupported`, an op SegForge has no equivalent for sits after the Relu.
 std::string tinyOnnx(bool unsupported) {
-    core::interop::OnnxModel m("tiny");
+    core::interop::OnnxModel m("torch_jit"); // what torch.onnx.export names every graph
     m.addInput({"input", core::interop::OnnxType::Float, {1, 3, 16, 16}});
     m.addFloatInitializer("conv1.weight", {4, 3, 3, 3}, ramp(4 * 3 * 3 * 3, 0.05f, 0.01f));
     m.addFloatInitializer("conv1.bias", {4}, {0.1f, -0.2f, 0.3f, -0.4f});
@@ -185,6 +185,8 @@ private slots:
         QCOMPARE(w->document()->graph().nodeCount(), expected.project->graph.nodeCount());
         QVERIFY(w->document()->isDirty());
         QVERIFY(w->document()->filePath().isEmpty()); // untitled: Save asks where
+        // Named after the file, not torch's "torch_jit".
+        QCOMPARE(QString::fromStdString(w->document()->project().name), QString("tiny"));
         QVERIFY2(c->hasWeights(), qPrintable(w->statusBar()->currentMessage()));
         QVERIFY(c->weightsModified());
         for (const auto& [name, tensor] : expected.weights) {
@@ -278,6 +280,11 @@ private slots:
                      qPrintable(message));
             QCOMPARE(message.contains("torchrun --nproc_per_node N"),
                      framework == core::ScriptFramework::PyTorch);
+            // Keras' script joins --data with the project's relative folders (data/images).
+            if (framework == core::ScriptFramework::Keras)
+                QVERIFY2(message.endsWith("--data " + m_dir.path()) ||
+                             message.contains("--data " + m_dir.path() + " —"),
+                         qPrintable(message));
             QString output;
             QCOMPARE(pyCompile(script, &output), 0);
         }

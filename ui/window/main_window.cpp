@@ -588,6 +588,12 @@ bool MainWindow::importOnnx(const QString& path, QString* error, bool quiet) {
     }
     std::map<std::string, core::Tensor> weights = std::move(imported.weights);
     const std::size_t tensors = weights.size();
+    // torch.onnx.export names every graph "torch_jit" (or "main_graph"), the
+    // importer a nameless one "onnx_model": the file's name says more (and
+    // names the exported script, NAME_train.py).
+    std::string& name = imported.project->name;
+    if (name.empty() || name == "torch_jit" || name == "main_graph" || name == "onnx_model")
+        name = QFileInfo(path).completeBaseName().toStdString();
     m_document->resetUnsaved(std::move(*imported.project)); // the workbench forgets old weights
     QString weightsNote;
     if (tensors > 0) {
