@@ -117,7 +117,10 @@ def epoch_order(train, seed, epoch):
 
 
 def read_image(path):
+    """The image as stored (RGB order, its own bit depth), in IMAGE_CHANNELS channels."""
     image = Image.open(path)
+    if image.mode == "P":  # OpenCV decodes a palette PNG to its colours
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     a = np.asarray(image)
     if a.ndim == 2:
         a = a[..., None]
@@ -146,16 +149,14 @@ def read_mask(path, palette):
         return stored
     first = stored[..., :1]
     if MASK_MODE == "palette":
-        if stored.shape[2] == 1 and (image.mode != "P" or palette):
-            if not palette:
+        if stored.shape[2] == 1:
+            if not palette:  # no colour masks in the data: the indices (or grey levels) are classes
                 return first
-            if image.mode == "P":  # a palette PNG: its indices become its colours
-                colours = np.asarray(image.convert("RGB"))
-            else:
-                colours = np.repeat(first, 3, axis=2)
+            # a palette PNG's indices become its colours; grey level v is the colour (v, v, v)
+            colours = np.asarray(image.convert("RGB")) if image.mode == "P" else np.repeat(first, 3, axis=2)
         else:
-            if image.mode == "P":
-                return first  # no project palette: the file's indices are the classes
+            if stored.dtype != np.uint8:
+                raise SystemExit(f"mask {os.path.basename(path)}: palette masks must be 8-bit")
             colours = stored[..., :3] if stored.shape[2] >= 3 else np.repeat(first, 3, axis=2)
         keys = (colours[..., 0].astype(np.int64) << 16) | (colours[..., 1].astype(np.int64) << 8) | colours[..., 2]
         lookup = {(r << 16) | (g << 8) | b: k for k, (r, g, b) in enumerate(palette)}
@@ -172,15 +173,16 @@ def read_mask(path, palette):
 
 
 def mask_palette(pairs):
-    """Palette mode's colours: every colour of every (non-palette) mask, sorted."""
+    """Palette mode's colours: every colour of every 8-bit colour mask, sorted (SegForge's full
+    probe, core/data/data_probe.cpp; grey and palette-PNG masks hold indices and add none)."""
     if MASK_MODE != "palette":
         return []
     colours = set()
     for _, _, mask_path in pairs:
         image = Image.open(mask_path)
-        if image.mode == "P":
+        if image.mode not in ("RGB", "RGBA"):
             continue
-        a = np.asarray(image.convert("RGB")).reshape(-1, 3)
+        a = np.asarray(image)[..., :3].reshape(-1, 3)
         colours.update(map(tuple, np.unique(a, axis=0).tolist()))
         if len(colours) > 256:
             raise SystemExit("palette masks with more than 256 colours")

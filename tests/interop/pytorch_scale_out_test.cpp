@@ -9,6 +9,7 @@
 // /usr/bin/python3 with python3-torch 1.13 (SEGFORGE_SYSTEM_PYTHON).
 
 #include "cli/cli_runner.hpp"
+#include "data/image_io.hpp"
 #include "data/image_pipeline.hpp"
 #include "data/sample_data.hpp"
 #include "engine/executor.hpp"
@@ -29,6 +30,7 @@
 #include <gmock/gmock.h>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -79,17 +81,22 @@ struct ScriptRun {
              script = dir / "train.py", init = dir / "init.safetensors";
     Project p;
 
-    explicit ScriptRun(bool augment = false) {
+    /// Plain: the sample data. Augmented: flips, rotations, brightness and
+    /// contrast, batches of 6, validation_split 0.25, seed 5. Palette: three
+    /// classes in colour masks (black, red, azure), mask_mode palette.
+    enum class Kind { Plain, Augmented, Palette };
+    explicit ScriptRun(Kind kind = Kind::Plain) {
         UNetOptions o;
         o.depth = 2;
         o.filters = 4;
         o.size = 32;
+        o.classes = kind == Kind::Palette ? 3 : 1;
         auto made = makeUNetProject(o);
         EXPECT_TRUE(std::holds_alternative<Project>(made));
         p = std::get<Project>(made);
-        if (augment) {
-            Node* dataset = p.graph.findNode(p.graph.findNodeByName("data")->id);
-            EXPECT_NE(dataset, nullptr);
+        Node* dataset = p.graph.findNode(p.graph.findNodeByName("data")->id);
+        EXPECT_NE(dataset, nullptr);
+        if (kind != Kind::Plain) {
             dataset->attrs["augment_flips"] = true;
             dataset->attrs["augment_rotate90"] = true;
             dataset->attrs["augment_brightness"] = 0.2;
@@ -98,11 +105,16 @@ struct ScriptRun {
             p.training.validationSplit = 0.25;
             p.training.seed = 5;
         }
+        if (kind == Kind::Palette) {
+            dataset->attrs["mask_mode"] = std::string("palette");
+            writePaletteData();
+        } else {
+            SampleDataOptions s;
+            s.count = 24;
+            s.size = 32;
+            EXPECT_EQ(writeSampleData(data, s), "");
+        }
         EXPECT_EQ(saveProject(p, project), "");
-        SampleDataOptions s;
-        s.count = 24;
-        s.size = 32;
-        EXPECT_EQ(writeSampleData(data, s), "");
         auto e = segforge::testing::runCli("export " + quoted(project) + " --to pytorch -o " +
                                                quoted(script),
                                            segforge::testing::Stderr::Merge);
@@ -113,6 +125,23 @@ struct ScriptRun {
         if (ex) {
             ex->initializeParameters(7);
             EXPECT_EQ(saveWeights(*ex, init), "");
+        }
+    }
+
+    /// 16 random RGB images, each mask a red and an azure rectangle on black.
+    void writePaletteData() const {
+        fs::create_directories(data / "images");
+        fs::create_directories(data / "masks");
+        std::mt19937 rng(9);
+        for (int i = 0; i < 16; ++i) {
+            cv::Mat image(32, 32, CV_8UC3), mask(32, 32, CV_8UC3, cv::Scalar(0, 0, 0));
+            cv::randu(image, 0, 256);
+            auto at = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+            mask(cv::Rect(at(16), at(16), 4 + at(12), 4 + at(12))).setTo(cv::Scalar(255, 0, 0));
+            mask(cv::Rect(at(16), at(16), 4 + at(12), 4 + at(12))).setTo(cv::Scalar(0, 128, 255));
+            const std::string stem = "p" + std::to_string(100 + i);
+            EXPECT_EQ(writeImage(data / "images" / (stem + ".png"), image), "");
+            EXPECT_EQ(writeImage(data / "masks" / (stem + ".png"), mask), "");
         }
     }
 
@@ -360,25 +389,28 @@ TEST(PyTorchScaleOut, AmpOnTheCpuTrainsInBfloat16) {
     EXPECT_TRUE(fs::exists(s.dir / "amp.safetensors"));
 }
 
-TEST(PyTorchScaleOut, DatasetSplitsOrdersAndAugmentsAsSegForge) {
-    ScriptRun s(true);
+namespace {
+
+/// SegForge's pipeline and the script's Dataset on the same data: the same
+/// validation samples, the same first training batch of `epoch` (names,
+/// augmented pixels, and targets whose classes are SegForge's mask labels).
+void expectSameBatch(const ScriptRun& s, int epoch) {
     TrainingOverrides overrides;
     overrides.dataDir = s.data;
     std::string error;
     const Node* dataset = findDatasetNode(s.p.graph, error);
     ASSERT_NE(dataset, nullptr) << error;
     PipelineOptions options = pipelineOptionsFor(s.p, *dataset, overrides);
-    // pipelineOptionsFor reads the augmentations of the Dataset node.
     ASSERT_TRUE(options.augment.flips && options.augment.rotate90);
     options.prefetch = false;
     ImageFolderSource source(options);
-    const int epoch = 1;
     source.beginEpoch(epoch);
     const Batch batch = source.trainBatch(0);
 
-    const fs::path images = s.dir / "batch0.u8";
-    auto r = shell(helper() + " data " + quoted(s.script) + " " + quoted(s.data) + " 5 " +
-                   std::to_string(epoch) + " " + quoted(images));
+    const fs::path images = s.dir / "batch0.u8", targets = s.dir / "targets0.f32";
+    auto r = shell(helper() + " data " + quoted(s.script) + " " + quoted(s.data) + " " +
+                   std::to_string(s.p.training.seed) + " " + std::to_string(epoch) + " " +
+                   quoted(images) + " " + quoted(targets));
     ASSERT_EQ(r.exitCode, 0) << r.out;
     std::string validation, names;
     for (const std::string& stem : source.validationStems())
@@ -393,6 +425,46 @@ TEST(PyTorchScaleOut, DatasetSplitsOrdersAndAugmentsAsSegForge) {
     for (std::size_t i = 0; i < got.size(); ++i)
         differ += static_cast<std::uint8_t>(got[i]) != batch.image.u8()[i];
     EXPECT_EQ(differ, 0u) << "of " << got.size() << " augmented pixel values";
+
+    // Targets (N, C, H, W): C = 1 holds the foreground (or a class index), C > 1 is one-hot.
+    ASSERT_EQ(batch.mask.dtype(), DType::UInt8);
+    const std::string t = fileBytes(targets);
+    const std::int64_t n = batch.mask.shape()[0],
+                       hw = batch.mask.shape()[1] * batch.mask.shape()[2];
+    const std::int64_t c = static_cast<std::int64_t>(t.size() / 4) / (n * hw);
+    ASSERT_EQ(static_cast<std::int64_t>(t.size()), n * c * hw * 4);
+    std::vector<float> target(t.size() / 4);
+    std::memcpy(target.data(), t.data(), t.size());
+    // One binary channel: SegForge's 0/255 mask is the target 0/1 (the project's Rescale).
+    const bool binary =
+        c == 1 && options.maskMode != MaskMode::ClassIndex && options.maskMode != MaskMode::Palette;
+    std::size_t wrong = 0;
+    std::set<int> classes;
+    for (std::int64_t b = 0; b < n; ++b)
+        for (std::int64_t i = 0; i < hw; ++i) {
+            const int want = batch.mask.u8()[b * hw + i];
+            const float* px = target.data() + b * c * hw + i;
+            int label = static_cast<int>(std::lround(px[0]));
+            for (std::int64_t k = 1; k < c; ++k)
+                if (px[k * hw] > px[label * hw])
+                    label = static_cast<int>(k);
+            classes.insert(want);
+            wrong += label != (binary ? int{want != 0} : want);
+        }
+    EXPECT_EQ(wrong, 0u) << "of " << n * hw << " target pixels";
+    EXPECT_GE(classes.size(), 2u);
+}
+
+} // namespace
+
+TEST(PyTorchScaleOut, DatasetSplitsOrdersAndAugmentsAsSegForge) {
+    ScriptRun s(ScriptRun::Kind::Augmented);
+    expectSameBatch(s, 1);
+}
+
+TEST(PyTorchScaleOut, PaletteMasksBecomeSegForgesClasses) {
+    ScriptRun s(ScriptRun::Kind::Palette);
+    expectSameBatch(s, 0);
 }
 
 TEST(PyTorchScaleOut, DiceAndIoUScoreAsSegForgesMetrics) {

@@ -7,9 +7,10 @@ under test.
         PyTorch's masks of IMAGES with WEIGHTS (p >= 0.5, or argmax: what
         segforge-cli predict writes) against PREDICTED/<stem>_mask.png;
         prints "pixels N agree A foreground F".
-    pytorch_script_helper.py data SCRIPT DATA SEED EPOCH OUT.u8
+    pytorch_script_helper.py data SCRIPT DATA SEED EPOCH OUT.u8 TARGETS.f32
         prints the validation stems and the stems of training batch 0 of
-        EPOCH (SegForge's order) and writes batch 0's images (NHWC uint8).
+        EPOCH (SegForge's order) and writes batch 0's images (NHWC uint8)
+        and the targets the loss reads (NCHW float32).
     pytorch_script_helper.py metrics SCRIPT PRED.f32 TARGET.f32 N,H,W,K
         prints the script's Dice and IoU of one NHWC batch.
     pytorch_script_helper.py roundtrip SCRIPT WEIGHTS OUT
@@ -55,11 +56,11 @@ def masks(m, weights, images, predicted):
     print(f"pixels {pixels} agree {agree} foreground {foreground}")
 
 
-def data(m, data_dir, seed, epoch, out):
+def data(m, data_dir, seed, epoch, out, targets_out):
     pairs = m.load_pairs(data_dir)
     train, validation = m.split_pairs(len(pairs), m.VALIDATION_SPLIT, seed)
     print("validation", " ".join(pairs[i][0] for i in validation))
-    dataset = m.SegForgeDataset(pairs, train, seed, True)
+    dataset = m.SegForgeDataset(pairs, train, seed, True, m.mask_palette(pairs))
     sampler = m.SegForgeSampler(dataset, m.BATCH_SIZE, seed)
     sampler.set_epoch(epoch)
     dataset.set_epoch(epoch)
@@ -67,6 +68,7 @@ def data(m, data_dir, seed, epoch, out):
     print("batch0", " ".join(pairs[train[i]][0] for i in first))
     images = np.stack([dataset[i][0].numpy().transpose(1, 2, 0) for i in first])
     images.astype(np.uint8).tofile(out)
+    np.stack([dataset[i][1].numpy() for i in first]).astype("<f4").tofile(targets_out)
 
 
 def metrics(m, pred, target, shape):
@@ -90,7 +92,7 @@ def main():
     if command == "masks":
         masks(m, *rest)
     elif command == "data":
-        data(m, rest[0], int(rest[1]), int(rest[2]), rest[3])
+        data(m, rest[0], int(rest[1]), int(rest[2]), rest[3], rest[4])
     elif command == "metrics":
         metrics(m, *rest)
     elif command == "roundtrip":
