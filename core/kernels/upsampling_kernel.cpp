@@ -68,24 +68,17 @@ struct Bilinear {
     }
 
     /// Calls fn(outIndex, inIndex, weight) for the four taps of every pixel of
-    /// output row oy of sample n, the pixels in order, the taps as (lo, lo),
-    /// (lo, hi), (hi, lo), (hi, hi) — only those whose input row is `onlyRow`
-    /// when it is not negative.
-    template <typename Fn>
-    void row(std::int64_t n, std::int64_t oy, std::int64_t onlyRow, Fn&& fn) const {
+    /// output row oy of sample n: the pixels in order, the taps as (lo, lo),
+    /// (lo, hi), (hi, lo), (hi, hi).
+    template <typename Fn> void row(std::int64_t n, std::int64_t oy, Fn&& fn) const {
         const Tap& a = ty[static_cast<std::size_t>(oy)];
-        const bool lo = onlyRow < 0 || a.lo == onlyRow, hi = onlyRow < 0 || a.hi == onlyRow;
         for (std::int64_t ox = 0; ox < ow; ++ox) {
             const std::int64_t o = ((n * oh + oy) * ow + ox) * c;
             const Tap& b = tx[static_cast<std::size_t>(ox)];
-            if (lo) {
-                fn(o, ((n * h + a.lo) * w + b.lo) * c, (1 - a.frac) * (1 - b.frac));
-                fn(o, ((n * h + a.lo) * w + b.hi) * c, (1 - a.frac) * b.frac);
-            }
-            if (hi) {
-                fn(o, ((n * h + a.hi) * w + b.lo) * c, a.frac * (1 - b.frac));
-                fn(o, ((n * h + a.hi) * w + b.hi) * c, a.frac * b.frac);
-            }
+            fn(o, ((n * h + a.lo) * w + b.lo) * c, (1 - a.frac) * (1 - b.frac));
+            fn(o, ((n * h + a.lo) * w + b.hi) * c, (1 - a.frac) * b.frac);
+            fn(o, ((n * h + a.hi) * w + b.lo) * c, a.frac * (1 - b.frac));
+            fn(o, ((n * h + a.hi) * w + b.hi) * c, a.frac * b.frac);
         }
     }
 };
@@ -99,7 +92,7 @@ void bilinearForward(const KernelContext& ctx) {
     ctx.out(0).fill(0.0f);
     parallelForFine(g.batch * g.oh, [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) { // r = n·OH + oy
-            g.row(r / g.oh, r % g.oh, -1, [&](std::int64_t o, std::int64_t i, float weight) {
+            g.row(r / g.oh, r % g.oh, [&](std::int64_t o, std::int64_t i, float weight) {
                 for (std::int64_t k = 0; k < g.c; ++k)
                     y[o + k] += weight * x[i + k];
             });
@@ -107,33 +100,19 @@ void bilinearForward(const KernelContext& ctx) {
     });
 }
 
-/// Bilinear backward, gathered per input row so that threads write disjoint
-/// rows: input row iy collects the taps that read it from the output rows in
-/// order, which is the order of a serial scatter over the output, so the sums
-/// have the same bits at every thread count.
+/// Bilinear backward: the forward's taps scattered back, output rows in order,
+/// one sample per task (samples write disjoint gradients). Each input
+/// gradient sums its taps in the same order at every thread count.
 void bilinearBackward(const KernelContext& ctx, float* dx) {
     const Bilinear g(ctx);
     const float* dy = ctx.outGrad(0).f32();
-    // The output rows reading each input row: a contiguous range, the taps being monotonic.
-    std::vector<std::int64_t> first(static_cast<std::size_t>(g.h), g.oh), last(first.size(), -1);
-    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-        for (std::int64_t iy :
-             {g.ty[static_cast<std::size_t>(oy)].lo, g.ty[static_cast<std::size_t>(oy)].hi}) {
-            auto u = static_cast<std::size_t>(iy);
-            first[u] = std::min(first[u], oy);
-            last[u] = std::max(last[u], oy);
-        }
-    }
-    parallelForFine(g.batch * g.h, [&](std::int64_t r0, std::int64_t r1) {
-        for (std::int64_t r = r0; r < r1; ++r) { // r = n·H + iy
-            const std::int64_t n = r / g.h, iy = r % g.h;
-            const auto u = static_cast<std::size_t>(iy);
-            for (std::int64_t oy = first[u]; oy <= last[u]; ++oy)
-                g.row(n, oy, iy, [&](std::int64_t o, std::int64_t i, float weight) {
+    parallelForFine(g.batch, [&](std::int64_t n0, std::int64_t n1) {
+        for (std::int64_t n = n0; n < n1; ++n)
+            for (std::int64_t oy = 0; oy < g.oh; ++oy)
+                g.row(n, oy, [&](std::int64_t o, std::int64_t i, float weight) {
                     for (std::int64_t k = 0; k < g.c; ++k)
                         dx[i + k] += weight * dy[o + k];
                 });
-        }
     });
 }
 
