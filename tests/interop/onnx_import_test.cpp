@@ -9,6 +9,7 @@
 // flipped, a bias dropped) miss by far more.
 
 #include "check/checker.hpp"
+#include "cli/cli_runner.hpp"
 #include "engine/executor.hpp"
 #include "io/safetensors.hpp"
 #include "onnx/onnx_import.hpp"
@@ -532,4 +533,33 @@ TEST_F(OnnxImportFromPyTorch, ComparisonFailsWhenTheWeightsAreBrokenOnPurpose) {
             EXPECT_GT(diff, kBrokenMargin) << name << ": " << what;
         }
     }
+}
+
+// The command line: `check` reads the .onnx itself (no loss is only a
+// warning there; an unsupported op is an error naming it), `import` writes a
+// project and its weights, and that project, which has no loss yet, is
+// checked with findings (exit 1).
+TEST_F(OnnxImportFromPyTorch, CliChecksImportsAndChecksTheProject) {
+    ASSERT_TRUE(made({"resunet", "gelu_placeholder"}));
+    using segforge::testing::runCli;
+    using segforge::testing::Stderr;
+    const fs::path model = modelDir("resunet") / "model.onnx";
+    const fs::path project = modelsRoot() / "resunet.segforge";
+    auto checked = runCli("check " + quoted(model), Stderr::Merge);
+    EXPECT_EQ(checked.exitCode, 0) << checked.out;
+    EXPECT_THAT(checked.out, ::testing::HasSubstr("no-loss")) << checked.out;
+
+    auto gelu =
+        runCli("check " + quoted(modelDir("gelu_placeholder") / "model.onnx"), Stderr::Merge);
+    EXPECT_EQ(gelu.exitCode, 1) << gelu.out;
+    EXPECT_THAT(gelu.out, ::testing::HasSubstr("unsupported-op")) << gelu.out;
+    EXPECT_THAT(gelu.out, ::testing::HasSubstr("ONNX op Erf")) << gelu.out;
+
+    auto imported = runCli("import " + quoted(model) + " -o " + quoted(project), Stderr::Merge);
+    ASSERT_EQ(imported.exitCode, 0) << imported.out;
+    EXPECT_TRUE(fs::exists(project));
+    EXPECT_TRUE(fs::exists(modelsRoot() / "resunet.weights.safetensors")) << imported.out;
+    auto projectCheck = runCli("check " + quoted(project) + " --no-data", Stderr::Merge);
+    EXPECT_EQ(projectCheck.exitCode, 1) << "as a project it has no loss yet\n" << projectCheck.out;
+    EXPECT_THAT(projectCheck.out, ::testing::HasSubstr("no-loss"));
 }
