@@ -104,30 +104,63 @@ std::optional<Folded> binary(const Folded& a, const Folded& b, const std::string
     return out;
 }
 
-/// Slice of a 1-D constant (the only rank shape chains use).
-std::optional<Folded> slice1d(const Folded& data, std::int64_t start, std::int64_t end,
-                              std::int64_t step) {
-    if (data.dims.size() != 1 || step == 0)
-        return std::nullopt;
-    const auto n = static_cast<std::int64_t>(data.v.size());
-    auto clampIndex = [&](std::int64_t i, std::int64_t lo, std::int64_t hi) {
+/// The indices one axis keeps under ONNX Slice's clamping rules.
+std::vector<std::int64_t> sliceIndices(std::int64_t n, std::int64_t start, std::int64_t end,
+                                       std::int64_t step) {
+    std::vector<std::int64_t> out;
+    if (step == 0)
+        return out;
+    auto norm = [n](std::int64_t i, std::int64_t lo, std::int64_t hi) {
         if (i < 0)
-            i += n;
+            i += n; // no overflow: n ≥ 0
         return std::clamp(i, lo, hi);
     };
+    if (step > 0) {
+        for (std::int64_t i = norm(start, 0, n), e = norm(end, 0, n); i < e; i += step)
+            out.push_back(i);
+    } else {
+        for (std::int64_t i = norm(start, -1, n - 1), e = norm(end, -1, n - 1); i > e; i += step)
+            out.push_back(i);
+    }
+    return out;
+}
+
+/// Gathers `data` at the given indices per axis (row-major): Slice and Transpose.
+Folded pick(const Folded& data, const std::vector<std::vector<std::int64_t>>& keep,
+            const std::vector<std::size_t>& order) {
+    const std::size_t rank = data.dims.size();
+    std::vector<std::int64_t> strides(rank, 1);
+    for (std::size_t i = rank; i-- > 1;)
+        strides[i - 1] = strides[i] * data.dims[i];
     Folded out;
     out.isFloat = data.isFloat;
-    if (step > 0) {
-        const std::int64_t s = clampIndex(start, 0, n), e = clampIndex(end, 0, n);
-        for (std::int64_t i = s; i < e; i += step)
-            out.v.push_back(data.v[static_cast<std::size_t>(i)]);
-    } else {
-        const std::int64_t s = clampIndex(start, -1, n - 1), e = clampIndex(end, -1, n - 1);
-        for (std::int64_t i = s; i > e; i += step)
-            out.v.push_back(data.v[static_cast<std::size_t>(i)]);
+    for (std::size_t a : order)
+        out.dims.push_back(static_cast<std::int64_t>(keep[a].size()));
+    if (countOf(out.dims) <= 0)
+        return out;
+    std::vector<std::size_t> at(rank, 0); // position in each (ordered) output axis
+    while (true) {
+        std::int64_t offset = 0;
+        for (std::size_t k = 0; k < rank; ++k)
+            offset += keep[order[k]][at[k]] * strides[order[k]];
+        out.v.push_back(data.v[static_cast<std::size_t>(offset)]);
+        std::size_t k = rank;
+        while (k-- > 0) {
+            if (++at[k] < keep[order[k]].size())
+                break;
+            at[k] = 0;
+        }
+        if (k == static_cast<std::size_t>(-1))
+            break;
     }
-    out.dims = {static_cast<std::int64_t>(out.v.size())};
     return out;
+}
+
+std::vector<std::size_t> identityOrder(std::size_t rank) {
+    std::vector<std::size_t> order(rank);
+    for (std::size_t i = 0; i < rank; ++i)
+        order[i] = i;
+    return order;
 }
 
 } // namespace
@@ -283,7 +316,7 @@ std::optional<std::vector<OnnxTensor>> foldOnnxNode(const OnnxImporter& im,
         return one(f);
     }
     if (op == "Slice") {
-        std::vector<std::int64_t> starts, ends, axes{0}, steps{1};
+        std::vector<std::int64_t> starts, ends, axes, steps;
         if (node.inputs.size() > 1) {
             auto s = intsOf(1), e = intsOf(2);
             if (!s || !e)
@@ -297,12 +330,49 @@ std::optional<std::vector<OnnxTensor>> foldOnnxNode(const OnnxImporter& im,
         } else {
             starts = onnxInts(node, "starts", {});
             ends = onnxInts(node, "ends", {});
-            axes = onnxInts(node, "axes", {0});
+            axes = onnxInts(node, "axes", {});
         }
-        if (starts.size() != 1 || ends.size() != 1 || axes.size() != 1 || steps.size() != 1 ||
-            normAxis(axes[0], 1) != 0)
+        const std::size_t rank = data->dims.size();
+        if (axes.empty())
+            for (std::size_t i = 0; i < starts.size(); ++i)
+                axes.push_back(static_cast<std::int64_t>(i));
+        if (steps.empty())
+            steps.assign(starts.size(), 1);
+        if (rank == 0 || ends.size() != starts.size() || axes.size() != starts.size() ||
+            steps.size() != starts.size())
             return std::nullopt;
-        return one(slice1d(*data, starts[0], ends[0], steps[0]));
+        std::vector<std::vector<std::int64_t>> keep(rank);
+        for (std::size_t a = 0; a < rank; ++a)
+            keep[a] = sliceIndices(data->dims[a], 0, data->dims[a], 1);
+        for (std::size_t i = 0; i < starts.size(); ++i) {
+            const std::int64_t a = normAxis(axes[i], rank);
+            if (a < 0 || a >= static_cast<std::int64_t>(rank) || steps[i] == 0)
+                return std::nullopt;
+            keep[static_cast<std::size_t>(a)] =
+                sliceIndices(data->dims[static_cast<std::size_t>(a)], starts[i], ends[i], steps[i]);
+        }
+        return one(pick(*data, keep, identityOrder(rank)));
+    }
+    if (op == "Transpose") {
+        const std::size_t rank = data->dims.size();
+        std::vector<std::int64_t> perm = onnxInts(node, "perm", {});
+        if (perm.empty())
+            for (std::size_t i = rank; i-- > 0;)
+                perm.push_back(static_cast<std::int64_t>(i));
+        if (perm.size() != rank)
+            return std::nullopt;
+        std::vector<std::size_t> order;
+        std::vector<bool> seen(rank, false);
+        for (std::int64_t p : perm) {
+            if (p < 0 || p >= static_cast<std::int64_t>(rank) || seen[static_cast<std::size_t>(p)])
+                return std::nullopt;
+            seen[static_cast<std::size_t>(p)] = true;
+            order.push_back(static_cast<std::size_t>(p));
+        }
+        std::vector<std::vector<std::int64_t>> keep(rank);
+        for (std::size_t a = 0; a < rank; ++a)
+            keep[a] = sliceIndices(data->dims[a], 0, data->dims[a], 1);
+        return one(pick(*data, keep, order));
     }
     if (op == "Cast") {
         const std::int64_t to = onnxInt(node, "to", 1);

@@ -193,3 +193,33 @@ TEST(OnnxImport, FreeSizesAreVariableAndBadInputsAreRefused) {
     EXPECT_THAT(joined(c.errors),
                 HasSubstr("node 'r' (Relu) reads a value no earlier node produces"));
 }
+
+TEST(OnnxImport, PyTorchPadListChainFoldsThroughReshapeSliceTranspose) {
+    // torch.onnx.export of F.pad(x, [1, 2, 3, 0]) (left, right, top, bottom):
+    // the list padded to 8 with ConstantOfShape, reshaped to (4, 2), rows
+    // reversed by a Slice with step −1, transposed and flattened.
+    OnnxBuild b(13);
+    b.input("x", {1, 2, 5, 5});
+    b.ints("four", {4});
+    b.ints("list", {1, 2, 3, 0});
+    b.ints("pairs", {-1, 2});
+    b.ints("axis0", {0});
+    b.ints("minus1", {-1});
+    b.ints("to_start", {-9223372036854775807LL});
+    b.node("ConstantOfShape", "/ConstantOfShape", {"four"}, {"zeros"});
+    auto& cat = b.node("Concat", "/Concat", {"list", "zeros"}, {"eight"});
+    setInt(cat, "axis", 0);
+    b.node("Reshape", "/Reshape", {"eight", "pairs"}, {"m"});
+    b.node("Slice", "/Slice", {"m", "minus1", "to_start", "axis0", "minus1"}, {"rev"});
+    auto& tr = b.node("Transpose", "/Transpose", {"rev"}, {"t"});
+    setInts(tr, "perm", {1, 0});
+    b.node("Reshape", "/Reshape_1", {"t", "minus1"}, {"flat"});
+    auto& cast = b.node("Cast", "/Cast", {"flat"}, {"pads"});
+    setInt(cast, "to", 7);
+    b.node("Pad", "/Pad", {"x", "pads", ""}, {"y"});
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(g.nodeCount(), 2u);
+    EXPECT_EQ(ints(g, "Pad", "padding"), (Dims{3, 0, 1, 2}));
+    EXPECT_EQ(typeOf(g, "Pad"), "N×8×8×2");
+}
