@@ -392,6 +392,24 @@ private slots:
             painter.drawPixmap(w->mapFromGlobal(dialog.mapToGlobal(QPoint(0, 0))), dialog.grab());
             painter.end();
             QVERIFY(shot.save(QString::fromUtf8(dir) + "/export_script_window_" + suffix));
+            dialog.close();
+
+            // The report of an import with placeholders, over the window.
+            const QString hard = qEnvironmentVariable("SEGFORGE_SHOT_ONNX_PLACEHOLDERS");
+            QVERIFY(w->importOnnx(
+                hard.isEmpty() ? writeFile(m_dir.path() + "/hard.onnx", tinyOnnx(true)) : hard));
+            QMessageBox* box = nullptr;
+            QVERIFY(pumpUntil([&] { return (box = visibleBox("onnx-import-report")) != nullptr; },
+                              5000));
+            w->view()->showStart();
+            QApplication::processEvents();
+            box->move(w->geometry().center() - box->rect().center());
+            QPixmap report = w->grab();
+            QPainter reportPainter(&report);
+            reportPainter.drawPixmap(w->mapFromGlobal(box->mapToGlobal(QPoint(0, 0))), box->grab());
+            reportPainter.end();
+            QVERIFY(report.save(QString::fromUtf8(dir) + "/onnx_placeholders_" + suffix));
+            box->close();
         }
     }
 };

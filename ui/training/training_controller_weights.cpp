@@ -206,9 +206,9 @@ core::WeightsMatch TrainingController::adoptWeights(std::map<std::string, core::
     if (!m_executor && !core::Executor::compileWithoutLoss(m_document->graph(), why)) {
         // Loaded by the first compile that succeeds (prepareExecutor).
         m_pendingWeights = std::move(weights);
-        m.error = tr("the graph does not compile yet (%1), so the weights wait until it does "
-                     "(Train or Import Weights… loads them)")
-                      .arg(QString::fromStdString(why).simplified())
+        // (The diagnostics panel lists the errors.)
+        m.error = tr("the graph does not compile yet, so they wait until it does (Train or "
+                     "Import Weights… loads them)")
                       .toStdString();
         return m;
     }

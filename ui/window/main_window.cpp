@@ -598,26 +598,43 @@ bool MainWindow::importOnnx(const QString& path, QString* error, bool quiet) {
     QString weightsNote;
     if (tensors > 0) {
         const core::WeightsMatch m = m_training->controller()->adoptWeights(std::move(weights));
-        weightsNote =
-            m.error.empty()
-                ? tr("weights: %1").arg(QString::fromStdString(core::describeWeightsMatch(m)))
-                : tr("%n weight tensor(s) not loaded yet: %1", "", int(tensors))
-                      .arg(QString::fromStdString(m.error));
+        if (m.error.empty())
+            weightsNote =
+                tr("weights: %1").arg(QString::fromStdString(core::describeWeightsMatch(m)));
+        else if (m_training->controller()->hasPendingWeights())
+            weightsNote = tr("%n weight tensor(s) wait until the graph compiles", "", int(tensors));
+        else
+            weightsNote = tr("%n weight tensor(s) not loaded: %1", "", int(tensors))
+                              .arg(QString::fromStdString(m.error));
     } else {
         weightsNote = tr("the file holds no weights: they start from the seed");
     }
 
-    // The placeholders, by ONNX op and node, as the canvas marks them.
-    QStringList placeholders;
+    // The placeholders, by ONNX op and node, as the canvas marks them:
+    // "Gemm (head_fc)", "HardSwish ×5 (enc1_act, enc2_act, bott_act, …)".
+    std::map<QString, QStringList> byOp;
+    int placeholderCount = 0;
     for (const auto& [id, node] : m_document->graph().nodes()) {
         if (node.op != "OnnxNode")
             continue;
         auto it = node.attrs.find("op_type");
         const std::string* op =
             it == node.attrs.end() ? nullptr : std::get_if<std::string>(&it->second);
-        placeholders << QStringLiteral("%1 (%2)").arg(
-            op && !op->empty() ? QString::fromStdString(*op) : tr("unknown op"),
-            QString::fromStdString(node.name));
+        byOp[op && !op->empty() ? QString::fromStdString(*op) : tr("unknown op")]
+            << QString::fromStdString(node.name);
+        ++placeholderCount;
+    }
+    QStringList placeholders;
+    for (auto& [op, names] : byOp) {
+        constexpr int kNamed = 3;
+        const int count = static_cast<int>(names.size());
+        QStringList shown = names.mid(0, kNamed);
+        if (count > kNamed)
+            shown << QStringLiteral("…");
+        placeholders
+            << (count == 1
+                    ? QStringLiteral("%1 (%2)").arg(op, names.front())
+                    : QStringLiteral("%1 ×%2 (%3)").arg(op).arg(count).arg(shown.join(", ")));
     }
     const int warnings = static_cast<int>(imported.warnings.size());
     QString note = tr("Imported %1: %2 layers — %3")
@@ -625,7 +642,7 @@ bool MainWindow::importOnnx(const QString& path, QString* error, bool quiet) {
                        .arg(m_document->graph().nodeCount())
                        .arg(weightsNote);
     if (!placeholders.isEmpty())
-        note += tr(" — %n placeholder(s)", "", int(placeholders.size()));
+        note += tr(" — %n placeholder(s)", "", placeholderCount);
     if (warnings > 0)
         note += tr(" — %n warning(s), first: %1", "", warnings)
                     .arg(QString::fromStdString(imported.warnings.front()));
@@ -636,7 +653,7 @@ bool MainWindow::importOnnx(const QString& path, QString* error, bool quiet) {
         if (!placeholders.isEmpty())
             text = tr("%n ONNX op(s) have no SegForge equivalent: %1; they are marked on the "
                       "canvas. Replace them with supported layers to train the network.",
-                      "", int(placeholders.size()))
+                      "", placeholderCount)
                        .arg(placeholders.join(", "));
         else
             text = tr("%1 was imported with %n warning(s).", "", warnings).arg(fileName);
@@ -648,7 +665,7 @@ bool MainWindow::importOnnx(const QString& path, QString* error, bool quiet) {
         box->setObjectName("onnx-import-report");
         box->setAttribute(Qt::WA_DeleteOnClose);
         if (!all.isEmpty()) {
-            constexpr int kShown = 8;
+            constexpr int kShown = 6;
             QStringList shown = all.mid(0, kShown);
             if (all.size() > kShown)
                 shown << tr("… and %n more (Show Details)", "", int(all.size() - kShown));
