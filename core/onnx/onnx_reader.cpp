@@ -235,7 +235,7 @@ private:
             };
             if (t.name().empty())
                 fail(strCat(m_label, ": graph.initializer #", i, " has no name"));
-            if (!names.insert(t.name()).second)
+            if (!names.insert(validUtf8(t.name())).second) // as the importer will see them
                 fail(where() + ": a second initializer of that name");
             checkTensor(t, where);
         }
@@ -268,8 +268,10 @@ private:
         node.opType = validUtf8(n.op_type());
         node.domain = validUtf8(n.domain());
         node.name = n.name().empty() ? strCat(node.opType, "_", index) : validUtf8(n.name());
-        node.inputs.assign(n.input().begin(), n.input().end());
-        node.outputs.assign(n.output().begin(), n.output().end());
+        for (const std::string& in : n.input())
+            node.inputs.push_back(validUtf8(in));
+        for (const std::string& out : n.output())
+            node.outputs.push_back(validUtf8(out));
         auto where = [&] {
             return strCat(m_label, ": graph.node ", q(node.name), " (#", index, ", ",
                           q(node.opType), ")");
@@ -319,7 +321,7 @@ private:
             break;
         case AP::STRING:
             out.kind = OnnxAttribute::Kind::String;
-            out.s = a.s();
+            out.s = validUtf8(a.s());
             break;
         case AP::INTS:
             out.kind = OnnxAttribute::Kind::Ints;
@@ -331,7 +333,8 @@ private:
             break;
         case AP::STRINGS:
             out.kind = OnnxAttribute::Kind::Strings;
-            out.strings.assign(a.strings().begin(), a.strings().end());
+            for (const std::string& text : a.strings())
+                out.strings.push_back(validUtf8(text));
             break;
         case AP::TENSOR:
             if (!a.has_t())

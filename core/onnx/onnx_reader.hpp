@@ -6,7 +6,9 @@
 // against its declared dims and the limits before anything is allocated for
 // it; a file that is not ONNX, is truncated, or declares absurd sizes gives an
 // error naming where ("model.onnx: graph.initializer 'w' (#3): …") and no
-// OnnxFile, never a crash or a huge allocation.
+// OnnxFile, never a crash or a huge allocation. Every string in an OnnxFile
+// (names, op types, string attributes) is valid UTF-8 — invalid sequences are
+// replaced by U+FFFD — so that messages may quote them as they are.
 
 #include <cstdint>
 #include <filesystem>

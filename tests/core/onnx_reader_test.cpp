@@ -547,3 +547,32 @@ TEST(OnnxReader, SniffsByContent) {
     wrongWire.bytes(kModelIr, "x");
     EXPECT_FALSE(looksLikeOnnx(wrongWire.data()));
 }
+
+TEST(OnnxReader, StringsComeBackAsValidUtf8) {
+    // Found by fuzzing the importer: a Resize mode "neare\xff\xfe" was quoted into a
+    // warning as it was. The reader hands over names and string attributes as UTF-8.
+    ProtoWriter mode;
+    mode.bytes(kAttrName, "mode");
+    mode.bytes(4, "neare\xff\xfe");
+    mode.varint(kAttrType, 3); // STRING
+    ProtoWriter names;
+    names.bytes(kAttrName, "names");
+    names.bytes(9, "ok");
+    names.bytes(9, "\xc3(");
+    names.varint(kAttrType, 8); // STRINGS
+    ProtoWriter node;
+    node.bytes(kNodeInput, "in\x80put");
+    node.bytes(kNodeOutput, "out");
+    node.bytes(kNodeOpType, "Resize");
+    node.message(kNodeAttr, mode);
+    node.message(kNodeAttr, names);
+    ProtoWriter g;
+    g.message(kGraphNode, node);
+    std::string error;
+    const auto file = read(modelAround(g.data()), error);
+    ASSERT_TRUE(file) << error;
+    const OnnxNodeDef& n = file->graph.nodes[0];
+    EXPECT_EQ(n.attribute("mode")->s, "neare\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(n.attribute("names")->strings, (std::vector<std::string>{"ok", "\xEF\xBF\xBD("}));
+    EXPECT_EQ(n.inputs[0], "in\xEF\xBF\xBDput");
+}
