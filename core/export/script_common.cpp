@@ -87,14 +87,18 @@ std::string scriptHeader(const Project& project, const std::string& framework) {
         " for ", keras ? "Keras 3" : "PyTorch", ".\n\n",
         "Builds the network of the SegForge project with the same layer names,\n"
         "loads SegForge weights (safetensors, '<layer>/<param>') when given, and\n"
-        "trains on image/mask folders paired by file name.\n\n"
-        "    python3 this_script.py --data DATASET_DIR [--weights W] [--epochs N]\n\"\"\"\n\n"
+        "trains on image/mask folders paired by file name.\n\n",
+        keras ? "    python3 this_script.py --data DATASET_DIR [--weights W] [--epochs N]\n"
+              : "    python3 this_script.py --data DATASET_DIR [--device cpu|cuda] [--amp]\n"
+                "    torchrun --standalone --nproc_per_node N this_script.py --data DATASET_DIR\n\n"
+                "It writes SegForge weights (--out) after every epoch, which segforge-cli\n"
+                "predict and the app load; --help lists every option.\n",
+        "\"\"\"\n\n"
         "import argparse\nimport json\nimport os\nimport struct\n\n"
         "import numpy as np\nfrom PIL import Image\n");
     s += keras ? "import keras\nfrom keras import layers, ops\n"
-               : "import math\nimport random\n\nimport torch\nimport torch.distributed as "
-                 "dist\nimport "
-                 "torch.nn as nn\nimport torch.nn.functional as F\n";
+               : "import math\nimport random\n\nimport torch\nimport torch.distributed as dist\n"
+                 "import torch.nn as nn\nimport torch.nn.functional as F\n";
     s += pythonSource("read_safetensors");
     return s;
 }

@@ -38,7 +38,9 @@ EPILOG = """examples:
   one GPU:        python3 %(prog)s --data DATA --device cuda --amp
   N processes:    torchrun --standalone --nproc_per_node N %(prog)s --data DATA
                   (gloo on CPUs, nccl on GPUs, one GPU per process; --batch-size is
-                  the global batch and must split evenly over the N processes)
+                  the global batch and must split evenly over the N processes;
+                  Debian 12's torchrun, torch 1.13 on Python 3.11, also needs
+                  --redirects 1 --tee 1: its default of 0 fails there)
 
 --out is a SegForge weights file ('<layer>/<param>', float32), written after every
 epoch: `segforge-cli predict PROJECT --weights OUT ...` and the app load it."""
