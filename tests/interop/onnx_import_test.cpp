@@ -392,7 +392,8 @@ TEST_P(OnnxImportStateDict, ForwardMatchesPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, OnnxImportStateDict,
-                         ::testing::Values("unet_bn_noparams", "resunet_bn_stale"));
+                         ::testing::Values("unet_bn_noparams", "resunet_bn_stale",
+                                           "resunet_bn_fresh"));
 
 // Without the state_dict the stale file's own (other) weights give another
 // output: the state_dict test above is not passing by accident.

@@ -262,22 +262,27 @@ class GeluNet(nn.Module):
 
 # --- the exports ----------------------------------------------------------
 
-# name: (model factory, input C×H×W, opset, keep BatchNorm, export_params, other weights in file)
+# name: (model factory, input C×H×W, opset, keep BatchNorm, export_params, the file's weights:
+#        None = the model's, "other" = other random ones, "fresh" = PyTorch's default init)
 EXPORTS = {
     # (a) plain U-Net: as users get it (Conv+BN fused by the export) and with BN nodes kept
-    "unet_plain": (PlainUNet, (3, 32, 32), 13, False, True, False),
-    "unet_plain_bn": (PlainUNet, (3, 32, 32), 13, True, True, False),
+    "unet_plain": (PlainUNet, (3, 32, 32), 13, False, True, None),
+    "unet_plain_bn": (PlainUNet, (3, 32, 32), 13, True, True, None),
     # (b) ResNet-encoder U-Net, fused at opset 11 and BN kept at opset 13
-    "resunet": (ResUNet, (3, 32, 32), 11, False, True, False),
-    "resunet_bn": (ResUNet, (3, 32, 32), 13, True, True, False),
+    "resunet": (ResUNet, (3, 32, 32), 11, False, True, None),
+    "resunet_bn": (ResUNet, (3, 32, 32), 13, True, True, None),
     # (c) extras
-    "milesial_odd": (MilesialUNet, (1, 37, 35), 17, False, True, False),
-    "extras_softmax": (ExtrasNet, (3, 24, 24), 13, False, True, False),
-    "ops_zoo": (OpsZoo, (3, 20, 20), 13, False, True, False),
-    "gelu_placeholder": (GeluNet, (3, 16, 16), 13, False, True, False),
+    "milesial_odd": (MilesialUNet, (1, 37, 35), 17, False, True, None),
+    "extras_softmax": (ExtrasNet, (3, 24, 24), 13, False, True, None),
+    "ops_zoo": (OpsZoo, (3, 20, 20), 13, False, True, None),
+    "gelu_placeholder": (GeluNet, (3, 16, 16), 13, False, True, None),
     # weights from the state_dict: no initializers at all / other weights in the file
-    "unet_bn_noparams": (PlainUNet, (3, 32, 32), 13, True, False, False),
-    "resunet_bn_stale": (ResUNet, (3, 32, 32), 13, True, True, True),
+    "unet_bn_noparams": (PlainUNet, (3, 32, 32), 13, True, False, None),
+    "resunet_bn_stale": (ResUNet, (3, 32, 32), 13, True, True, "other"),
+    # an untrained model exported to look at, trained weights brought later: its
+    # BatchNorms' equal initializers (ones, zeros) are merged by the export, the
+    # rest reached through Identity nodes named as the state_dict names them
+    "resunet_bn_fresh": (ResUNet, (3, 32, 32), 13, True, True, "fresh"),
 }
 
 BATCH = 2
@@ -325,9 +330,11 @@ def export(name, out_dir):
     write_safetensors(os.path.join(d, "io.safetensors"),
                       {"input": x.numpy(), "output": y.numpy()})
 
-    if stale:  # the file's initializers are other weights: the state_dict must replace them
-        # (not zeros: the export would merge equal initializers into Identity nodes)
+    if stale == "other":  # the file holds other weights: the state_dict must replace them
         randomize(model, seed=99)
+    elif stale == "fresh":
+        torch.manual_seed(0)
+        model = factory().eval()
     kwargs = dict(
         opset_version=opset,
         input_names=["input"],
