@@ -176,6 +176,19 @@ void OnnxImporter::setWeight(NodeId node, const std::string& param, Tensor value
     m_weights[nodeName(node) + "/" + param] = std::move(value);
 }
 
+std::vector<const OnnxNodeDef*> OnnxImporter::consumers(const std::string& name) const {
+    std::vector<const OnnxNodeDef*> out;
+    if (auto it = m_consumers.find(name); it != m_consumers.end())
+        for (std::size_t i : it->second)
+            out.push_back(&m_file.graph.nodes[i]);
+    return out;
+}
+
+bool OnnxImporter::isGraphOutput(const std::string& name) const {
+    return std::any_of(m_file.graph.outputs.begin(), m_file.graph.outputs.end(),
+                       [&](const OnnxValue& v) { return v.name == name; });
+}
+
 const std::string& OnnxImporter::nodeName(NodeId id) const {
     return m_graph.findNode(id)->name;
 }
@@ -232,6 +245,10 @@ void OnnxImporter::indexInputs() {
     static const std::set<std::string> withParameters{
         "Conv",   "ConvTranspose", "BatchNormalization",   "Gemm",
         "MatMul", "PRelu",         "InstanceNormalization"};
+    for (std::size_t i = 0; i < g.nodes.size(); ++i)
+        for (const std::string& in : g.nodes[i].inputs)
+            if (!in.empty() && (m_consumers[in].empty() || m_consumers[in].back() != i))
+                m_consumers[in].push_back(i);
     std::set<std::string> paramSlots;
     for (const OnnxNodeDef& n : g.nodes)
         if (withParameters.count(n.opType))
@@ -377,6 +394,8 @@ OnnxImport OnnxImporter::run() {
     indexInputs();
     if (m_log.errors().empty()) {
         for (const OnnxNodeDef& node : m_file.graph.nodes) {
+            if (m_absorbed.count(node.index))
+                continue;
             bool known = true;
             for (const std::string& in : node.inputs)
                 known = known && (in.empty() || value(in) || m_weightInputs.count(in));

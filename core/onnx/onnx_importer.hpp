@@ -103,6 +103,11 @@ public:
     void bindConstant(const std::string& name, OnnxTensor tensor);
     /// A parameter of a created node, in SegForge's layout.
     void setWeight(NodeId node, const std::string& param, Tensor value);
+    /// The nodes that read a value (and the graph outputs: `isGraphOutput`).
+    std::vector<const OnnxNodeDef*> consumers(const std::string& name) const;
+    bool isGraphOutput(const std::string& name) const;
+    /// A later node translated together with the current one: the loop skips it.
+    void absorb(const OnnxNodeDef& node) { m_absorbed.insert(node.index); }
     const std::string& nodeName(NodeId id) const;
 
 private:
@@ -128,6 +133,8 @@ private:
     std::vector<NodeId> m_freeInputs;
     std::map<std::string, Tensor> m_weights;
     std::set<std::string> m_initializers;
+    std::map<std::string, std::vector<std::size_t>> m_consumers; ///< value → node positions
+    std::set<std::size_t> m_absorbed;
     std::vector<std::string> m_placeholderInits;
     int m_placeholders = 0;
     std::size_t m_stateDictMatched = 0;

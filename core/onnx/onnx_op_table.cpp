@@ -280,6 +280,49 @@ std::string translateSoftmax(OnnxImporter& im, const OnnxNodeDef& node) {
     return activation(im, node, "softmax", true);
 }
 
+/// The one consumer of `value` when it has exactly one and is no graph output.
+const OnnxNodeDef* onlyConsumer(const OnnxImporter& im, const std::string& value,
+                                const char* opType) {
+    const auto users = im.consumers(value);
+    return users.size() == 1 && users[0]->opType == opType && !im.isGraphOutput(value) ? users[0]
+                                                                                       : nullptr;
+}
+
+/// Before opset 13, torch.onnx.export writes softmax(dim=1) as a Transpose
+/// that puts the channels last, a Softmax over the last axis and the inverse
+/// Transpose: the three are one channel softmax. Any other transpose moves the channels out of
+/// place.
+std::string translateTranspose(OnnxImporter& im, const OnnxNodeDef& node) {
+    std::string why;
+    const OnnxValueState* x = im.imageInput(node, 0, why);
+    if (!x)
+        return why;
+    const Dims perm = onnxInts(node, "perm", {3, 2, 1, 0});
+    // The channels go last (PyTorch writes (0, 3, 2, 1) or (0, 2, 3, 1)); the
+    // transpose after the softmax undoes it.
+    Dims inverse(4, -1);
+    for (std::size_t i = 0; i < perm.size() && perm.size() == 4; ++i)
+        if (perm[i] >= 0 && perm[i] < 4)
+            inverse[static_cast<std::size_t>(perm[i])] = static_cast<std::int64_t>(i);
+    const bool channelsLast = perm.size() == 4 && perm[0] == 0 && perm[3] == 1 &&
+                              std::count(inverse.begin(), inverse.end(), -1) == 0;
+    const OnnxNodeDef* softmax =
+        channelsLast ? onlyConsumer(im, node.outputs.at(0), "Softmax") : nullptr;
+    const OnnxNodeDef* back = softmax && !softmax->outputs.empty()
+                                  ? onlyConsumer(im, softmax->outputs[0], "Transpose")
+                                  : nullptr;
+    const std::int64_t axis =
+        softmax ? onnxInt(*softmax, "axis", im.file().opset >= 13 ? -1 : 1) : 0;
+    if (!back || (axis != 3 && axis != -1) || onnxInts(*back, "perm", {}) != inverse)
+        return "a transpose of the tensor's axes (SegForge keeps N×H×W×C)";
+    const NodeId id = im.addNode(ops::kActivationOp, *softmax, "",
+                                 {{"activation", std::string("softmax")}}, {*x->port});
+    im.bind(back->outputs.at(0), {id, "output"}, x->shape, true);
+    im.absorb(*softmax);
+    im.absorb(*back);
+    return "";
+}
+
 /// Identity, and Dropout as torch.onnx.export writes it in eval mode: no node.
 std::string translatePassThrough(OnnxImporter& im, const OnnxNodeDef& node) {
     if (node.inputs.empty() || node.outputs.empty() || !im.value(node.inputs[0]))
@@ -302,6 +345,7 @@ OnnxOpTranslator onnxOpTranslator(const std::string& opType) {
         {"Tanh", translateTanh},
         {"LeakyRelu", translateLeakyRelu},
         {"Softmax", translateSoftmax},
+        {"Transpose", translateTranspose},
         {"Identity", translatePassThrough},
         {"Dropout", translatePassThrough},
         {"GlobalAveragePool", translateGlobalAveragePool},

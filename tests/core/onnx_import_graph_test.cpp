@@ -223,3 +223,23 @@ TEST(OnnxImport, PyTorchPadListChainFoldsThroughReshapeSliceTranspose) {
     EXPECT_EQ(ints(g, "Pad", "padding"), (Dims{3, 0, 1, 2}));
     EXPECT_EQ(typeOf(g, "Pad"), "N×8×8×2");
 }
+
+TEST(OnnxImport, Opset11SoftmaxBetweenTransposesIsAChannelSoftmax) {
+    OnnxBuild b(11);
+    b.input("x", {1, 3, 4, 4});
+    auto& t1 = b.node("Transpose", "/Transpose", {"x"}, {"a"});
+    setInts(t1, "perm", {0, 2, 3, 1});
+    auto& sm = b.node("Softmax", "/Softmax", {"a"}, {"c"});
+    setInt(sm, "axis", 3);
+    auto& t2 = b.node("Transpose", "/Transpose_1", {"c"}, {"y"});
+    setInts(t2, "perm", {0, 3, 1, 2});
+    auto& odd = b.node("Transpose", "/Transpose_2", {"y"}, {"z"});
+    setInts(odd, "perm", {0, 1, 3, 2});
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(std::get<std::string>(attr(g, "Softmax", "activation")), "softmax");
+    EXPECT_EQ(typeOf(g, "Softmax"), "N×4×4×3");
+    EXPECT_EQ(nodeOp(g, "Transpose_2"), ops::kOnnxNodeOp);
+    EXPECT_EQ(r.placeholders, 1);
+    EXPECT_EQ(g.nodeCount(), 3u);
+}
