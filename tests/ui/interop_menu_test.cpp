@@ -364,6 +364,59 @@ private slots:
         QVERIFY(c->weightsModified());
     }
 
+    void theLoopClosesThroughPyTorch() {
+        // Export Training Script… with the current weights → PyTorch trains one
+        // epoch → Import Weights… loads what it wrote, every tensor by name.
+        QProcess probe;
+        probe.start(QStringLiteral(SEGFORGE_PYTHON), {"-c", "import torch"});
+        if (!probe.waitForFinished(60'000) || probe.exitCode() != 0)
+            QSKIP("no torch in " SEGFORGE_PYTHON);
+        const QString project = saveUNet(m_dir.path(), "loop.segforge");
+        core::SampleDataOptions data;
+        data.count = 8;
+        data.size = 32;
+        QCOMPARE(core::writeSampleData((m_dir.path() + "/data").toStdString(), data),
+                 std::string());
+        auto w = makeWindow();
+        QString error;
+        QVERIFY2(w->openFile(project, &error, true), qPrintable(error));
+        TrainingController* c = w->training()->controller();
+        std::map<std::string, core::Tensor> seed;
+        seed.emplace("nothing/kernel", core::Tensor(core::Shape{1}, core::DType::Float32));
+        QVERIFY(c->adoptWeights(std::move(seed)).error.empty());
+        const core::Tensor before = *c->parameter("enc1_conv1/kernel");
+        const QString script = m_dir.path() + "/loop_train.py";
+        QVERIFY2(!w->exportTrainingScript(core::ScriptFramework::PyTorch, script, true, &error)
+                      .isEmpty(),
+                 qPrintable(error));
+
+        const QString trained = m_dir.path() + "/trained.safetensors";
+        QProcess run;
+        run.setProcessChannelMode(QProcess::MergedChannels);
+        run.setWorkingDirectory(m_dir.path());
+        run.start(QStringLiteral(SEGFORGE_PYTHON),
+                  {script, "--data", m_dir.path() + "/data", "--epochs", "1", "--workers", "0",
+                   "--out", trained, "--device", "cpu"});
+        QVERIFY(run.waitForFinished(300'000));
+        const QString output = QString::fromUtf8(run.readAll());
+        QVERIFY2(run.exitCode() == 0, qPrintable(output));
+        QVERIFY2(QFileInfo::exists(trained), qPrintable(output));
+
+        const QString report = w->training()->importWeightsFile(trained, &error);
+        QVERIFY2(report.contains(" tensors loaded from trained.safetensors"),
+                 qPrintable(report + error));
+        qInfo("%s", qPrintable(report.section('\n', 0, 0)));
+        const QStringList counts = report.section(' ', 0, 2).split(" of ");
+        QCOMPARE(counts.size(), 2);
+        QCOMPARE(counts[0], counts[1].section(' ', 0, 0)); // every tensor
+        QVERIFY2(!report.contains("Other shape") && !report.contains("Not in the file"),
+                 qPrintable(report));
+        // Trained there: other values than the ones the script started from.
+        const core::Tensor* after = c->parameter("enc1_conv1/kernel");
+        QVERIFY(after);
+        QVERIFY(values(*after) != values(before));
+    }
+
     void screenshots() {
         const QByteArray dir = qgetenv("SEGFORGE_SHOT_DIR");
         if (dir.isEmpty())
