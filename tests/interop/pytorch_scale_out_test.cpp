@@ -220,6 +220,41 @@ TEST(PyTorchScaleOut, TorchrunTwoProcessesAgreeAndTheirWeightsPredictAsPyTorch) 
                                 << single.at(0);
     }
 
+    // SegForge's own validation of those weights (its split and batches, its loss,
+    // DiceCoefficient and IoU nodes, each batch weighted by its samples as the
+    // trainer weights them) gives the numbers the two processes printed.
+    {
+        std::string error;
+        auto ex = Executor::compile(s.p.graph, error);
+        ASSERT_TRUE(ex) << error;
+        ASSERT_EQ(loadWeights(*ex, s.dir / "ddp.safetensors"), "");
+        TrainingOverrides overrides;
+        overrides.dataDir = s.data;
+        PipelineOptions options =
+            pipelineOptionsFor(s.p, *findDatasetNode(s.p.graph, error), overrides);
+        options.prefetch = false;
+        ImageFolderSource source(options);
+        double loss = 0, dice = 0, iou = 0, samples = 0;
+        for (std::size_t v = 0; v < source.validationBatchCount(); ++v) {
+            const Batch batch = source.validationBatch(v);
+            ASSERT_EQ(ex->evaluate(batch), RunStatus::Finished);
+            const auto n = static_cast<double>(batch.image.shape()[0]);
+            const auto scalars = ex->scalars();
+            loss += ex->loss() * n;
+            dice += scalars.at("dice") * n;
+            iou += scalars.at("iou") * n;
+            samples += n;
+        }
+        ASSERT_GT(samples, 0);
+        std::cout << "[ measured ] SegForge's validation of the DDP weights: loss "
+                  << loss / samples << " dice " << dice / samples << " iou " << iou / samples
+                  << "; the script's: " << lines.at(0) << "\n";
+        EXPECT_NEAR(field(lines.at(0), "val_loss"), loss / samples, 1e-4);
+        EXPECT_NEAR(field(lines.at(0), "val_dice"), dice / samples, 1e-4);
+        EXPECT_NEAR(field(lines.at(0), "val_iou"), iou / samples, 1e-4);
+        EXPECT_GT(dice, 0); // not the trivial score of empty predictions
+    }
+
     // The weights rank 0 wrote load into segforge-cli predict, whose masks are PyTorch's.
     const fs::path predicted = s.dir / "predicted";
     auto predict = segforge::testing::runCli(
