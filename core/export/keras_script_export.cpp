@@ -73,8 +73,13 @@ std::string layerCall(const ExportLayer& l) {
         return "";
     std::string args;
     for (const KerasFixed& f : form->fixed) {
-        if (f.written && f.inScript)
-            args += strCat(f.key, "=", f.json, ", ");
+        if (f.written && f.inScript) // JSON's literals in Python's spelling
+            args += strCat(f.key, "=",
+                           f.json == "true"    ? std::string("True")
+                           : f.json == "false" ? std::string("False")
+                           : f.json == "null"  ? std::string("None")
+                                               : f.json,
+                           ", ");
     }
     const std::string attrs = pyArguments(form->attrs, l.attrs);
     return strCat("layers.", form->classes.front(), "(", args, attrs, attrs.empty() ? "" : ", ",

@@ -185,6 +185,9 @@ void Importer::resolveReshapes() {
                  node->name});
             node->op = identity.name;
             node->attrs = *identity.keras.identity;
+            // The placeholder's input port 'a' becomes the identity's 'input'.
+            m_graph.disconnect({*from, {id, "a"}});
+            m_graph.connect(*from, {id, "input"});
         } else {
             node->attrs["reason"] =
                 strCat("reshapes ", s.toString(), " to (", t[0], ", ", t[1], ", ", t[2], ")");

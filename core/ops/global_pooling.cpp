@@ -34,9 +34,10 @@ OpSchema globalAvgPool2dSchema() {
         return {out};
     };
     s.keras.forms = {{.classes = {"GlobalAveragePooling2D", "GlobalAvgPool2D"},
-                      // keepdims=False (Keras' default) gives N×C, which is no image:
-                      // the importer's hook makes that layer a placeholder.
-                      .fixed = {{.key = "keepdims", .json = "true", .ignoredWhy = ""}},
+                      // keepdims=False (Keras' default) gives N×C, which is no image: the
+                      // importer's hook reads it as True and warns. Written True, in the
+                      // JSON and in the script.
+                      .fixed = {{.key = "keepdims", .json = "true", .inScript = true}},
                       .channelsLast = true,
                       .hook = KerasHook::KeepDims}};
     s.forward = kernels::globalAvgPool2dForward;

@@ -6,9 +6,11 @@
 #include "engine/executor.hpp"
 #include "engine_op_harness.hpp"
 #include "export/export_graph.hpp"
+#include "export/python_script_export.hpp"
 #include "graph_builder.hpp"
 #include "keras/keras_import.hpp"
 #include "keras/keras_json_export.hpp"
+#include "op_shape_cases.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_helpers.hpp"
 #include "ops/op_registry.hpp"
@@ -22,6 +24,12 @@ using namespace segforge::core::testing;
 using ::testing::HasSubstr;
 
 namespace {
+
+/// The type on a wire as text, "?" when it has none.
+std::string typeText(const CheckResult& r, PortRef port) {
+    auto t = r.typeOf(port);
+    return t ? t->toString() : std::string("?");
+}
 
 std::vector<const Diagnostic*> unsupported(const CheckResult& r) {
     return r.find(codes::kUnsupportedOp);
@@ -51,8 +59,8 @@ TEST(OnnxNode, ReportsTheOnnxOpAndNodeNameAndPassesTheDeclaredType) {
                 HasSubstr("ONNX op Gemm (node '/head/Gemm') has no SegForge equivalent (a dense "
                           "layer over a flattened tensor); replace it with supported layers"));
     // The rest of the network is still checked, with the declared type.
-    EXPECT_EQ(r.typeOf(out(gemm))->toString(), "N×1×1×10 f32");
-    EXPECT_EQ(r.typeOf(out(act))->toString(), "N×1×1×10 f32");
+    EXPECT_EQ(typeText(r, out(gemm)), "N×1×1×10 f32");
+    EXPECT_EQ(typeText(r, out(act)), "N×1×1×10 f32");
 }
 
 TEST(OnnxNode, WithoutDeclaredShapesTheTensorsAfterItHaveNoTypeAndAreStillReported) {
@@ -88,8 +96,8 @@ TEST(OnnxNode, SecondOutputGetsItsOwnDeclaredShapeAndBadEntriesAreNamed) {
                              {"output_dtype", std::string("int32")},
                              {"output_shapes", std::string("6,4,1;6, 4 ,1")}});
     CheckResult r = checkGraph(b.graph, CheckOptions::withoutInputSizeSweep());
-    EXPECT_EQ(r.typeOf(out(split))->toString(), "N×6×4×1 i32");
-    EXPECT_EQ(r.typeOf(out(split, "output_1"))->toString(), "N×6×4×1 i32");
+    EXPECT_EQ(typeText(r, out(split)), "N×6×4×1 i32");
+    EXPECT_EQ(typeText(r, out(split, "output_1")), "N×6×4×1 i32");
 
     b.graph.findNode(split)->attrs["output_shapes"] = std::string("6,4,0;x,1,1;1,1,1");
     CheckResult bad = checkGraph(b.graph, CheckOptions::withoutInputSizeSweep());
@@ -250,7 +258,7 @@ TEST(GlobalAvgPool2D, KerasKeepdimsTrueImportsAndFalseIsReadAsTrueWithAWarning) 
     EXPECT_EQ(layerL(kept).op, ops::kGlobalAvgPool2DOp);
     EXPECT_EQ(joined(kept.warnings).find("keepdims"), std::string::npos) << joined(kept.warnings);
     CheckResult r = checkGraph(kept.project->graph, CheckOptions::withoutInputSizeSweep());
-    EXPECT_EQ(r.typeOf(out(layerL(kept).id))->toString(), "N×1×1×4 f32");
+    EXPECT_EQ(typeText(r, out(layerL(kept).id)), "N×1×1×4 f32");
 
     for (const char* config : {R"({"name": "l", "keepdims": false})", R"({"name": "l"})"}) {
         KerasImport flat = importKerasJson(keras3With("GlobalAvgPool2D", config), "m.json");
@@ -260,6 +268,28 @@ TEST(GlobalAvgPool2D, KerasKeepdimsTrueImportsAndFalseIsReadAsTrueWithAWarning) 
                     HasSubstr("keepdims=False (N×C) imported as keepdims=True (N×1×1×C)"))
             << config;
     }
+
+    // Keras' squeeze-excitation: GAP (N×C) → Reshape((1, 1, C)), which is then the identity.
+    const std::string se = R"({"class_name": "Functional", "config": {"name": "m", "layers": [
+      {"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
+       "config": {"batch_shape": [null, 8, 8, 4], "dtype": "float32", "name": "in"}},
+      {"class_name": "GlobalAveragePooling2D", "name": "gap", "config": {"name": "gap"},
+       "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
+         "config": {"shape": [null, 8, 8, 4], "dtype": "float32", "keras_history": ["in", 0, 0]}}],
+         "kwargs": {}}]},
+      {"class_name": "Reshape", "name": "r", "config": {"name": "r", "target_shape": [1, 1, 4]},
+       "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
+         "config": {"shape": [null, 4], "dtype": "float32", "keras_history": ["gap", 0, 0]}}],
+         "kwargs": {}}]}],
+      "input_layers": [["in", 0, 0]], "output_layers": [["r", 0, 0]]}})";
+    KerasImport seImport = importKerasJson(se, "m.json");
+    ASSERT_TRUE(seImport.ok()) << joined(seImport.errors);
+    CheckResult seCheck =
+        checkGraph(seImport.project->graph, CheckOptions::withoutInputSizeSweep());
+    const Node* reshape = seImport.project->graph.findNodeByName("r");
+    ASSERT_NE(reshape, nullptr);
+    EXPECT_EQ(reshape->op, "Activation") << "a Reshape that keeps N×1×1×C is the identity";
+    EXPECT_EQ(typeText(seCheck, out(reshape->id)), "N×1×1×4 f32") << codesOf(seCheck);
 
     GraphBuilder b;
     NodeId in = b.input(8, 8, 4, "float32", "in");
@@ -322,9 +352,9 @@ TEST(SqueezeExcitation, TypesAndFreeInputSizesGoThroughTheBroadcast) {
         SeNet n = seNet(gateFirst);
         CheckResult r = checkGraph(n.b.graph);
         EXPECT_FALSE(r.hasErrors()) << codesOf(r);
-        EXPECT_EQ(r.typeOf(out(n.gap))->toString(), "N×1×1×4 f32");
-        EXPECT_EQ(r.typeOf(out(n.gate))->toString(), "N×1×1×4 f32");
-        EXPECT_EQ(r.typeOf(out(n.scaled))->toString(), "N×5×6×4 f32");
+        EXPECT_EQ(typeText(r, out(n.gap)), "N×1×1×4 f32");
+        EXPECT_EQ(typeText(r, out(n.gate)), "N×1×1×4 f32");
+        EXPECT_EQ(typeText(r, out(n.scaled)), "N×5×6×4 f32");
 
         n.b.graph.findNode(n.image)->attrs["variable_size"] = true;
         n.b.graph.findNode(n.target)->attrs["variable_size"] = true;
@@ -379,6 +409,55 @@ TEST(SqueezeExcitation, WholeGraphGradientMatchesFiniteDifferences) {
         }
         EXPECT_GT(checked, 15);
     }
+}
+
+TEST(ImportOps, KerasScriptWritesTheSlopesAndKeepdims) {
+    Project p;
+    p.name = "m";
+    GraphBuilder b;
+    NodeId in = b.input(8, 8, 4, "float32", "in");
+    NodeId leaky = b.then(ops::kLeakyReLUOp, "leaky", out(in), {{"alpha", 0.01}});
+    NodeId act = b.then("Activation", "act", out(leaky),
+                        {{"activation", std::string("leaky_relu")}, {"alpha", 0.05}});
+    b.then(ops::kGlobalAvgPool2DOp, "gap", out(act));
+    p.graph = b.graph;
+    ScriptExport s = exportKerasScript(p, "");
+    ASSERT_TRUE(s.ok()) << joined(s.errors);
+    EXPECT_THAT(s.text, HasSubstr("layers.LeakyReLU(negative_slope=0.01"));
+    EXPECT_THAT(s.text, HasSubstr("layers.ReLU(negative_slope=0.05"));
+    EXPECT_THAT(s.text, HasSubstr("layers.GlobalAveragePooling2D(keepdims=True, "));
+}
+
+// The two traits these ops brought, against what the ops do.
+TEST(ImportOps, PlaceholderAndBroadcastsTraitsAreWhatTheOpsDo) {
+    int placeholders = 0, broadcasting = 0;
+    for (const OpSchema& s : OpRegistry::builtin().all()) {
+        SCOPED_TRACE(s.name);
+        EXPECT_EQ(s.traits.placeholder, s.inferWithUnknownInputs);
+        if (s.traits.placeholder) {
+            ++placeholders;
+            EXPECT_FALSE(s.forward);
+            EXPECT_FALSE(s.backward);
+            EXPECT_EQ(s.category, "Interop");
+            EXPECT_FALSE(s.pytorch.module);
+            EXPECT_FALSE(s.onnx.write);
+        }
+        // A valid shape case whose inputs differ in height: only a broadcasting op has one.
+        bool mixed = false;
+        for (const ShapeCase& c : shapeCases()) {
+            if (c.op != s.name || !c.expectedCode.empty() || c.inputs.size() < 2)
+                continue;
+            for (const ShapeIn& in : c.inputs)
+                mixed = mixed || in.h != c.inputs.front().h;
+        }
+        if (s.role == OpRole::Layer && s.inputs.size() == 1 && s.variadicInputs &&
+            !s.traits.placeholder && s.name != "Concatenate") {
+            EXPECT_EQ(s.traits.broadcasts, mixed);
+        }
+        broadcasting += s.traits.broadcasts;
+    }
+    EXPECT_EQ(placeholders, 2); // KerasLayer, OnnxNode
+    EXPECT_EQ(broadcasting, 2); // Add, Multiply
 }
 
 } // namespace
