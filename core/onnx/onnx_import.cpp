@@ -361,6 +361,10 @@ void OnnxImporter::translate(const OnnxNodeDef& node) {
         return;
     }
     OnnxOpTranslator fn = onnxOpTranslator(node.opType);
+    if (node.outputs.empty() || node.outputs[0].empty()) {
+        placeholder(node, "it has no output");
+        return;
+    }
     if (!fn) {
         placeholder(node, "SegForge has no op for it");
         return;

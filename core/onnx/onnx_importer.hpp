@@ -24,6 +24,9 @@ namespace segforge::core::interop {
 /// The size an input's free (symbolic) height or width is given while the
 /// graph is translated; the Input node keeps variable_size.
 inline constexpr std::int64_t kOnnxExampleSize = 128;
+/// Window sizes, strides, dilations and pads beyond this are refused (no
+/// image is that large; it keeps the size arithmetic far from overflow).
+inline constexpr std::int64_t kMaxOnnxWindow = 1 << 20;
 /// Constants the evaluator folds hold at most this many elements.
 inline constexpr std::int64_t kMaxFoldElements = 4096;
 

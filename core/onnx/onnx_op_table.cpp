@@ -126,6 +126,8 @@ std::string translateConvTranspose(OnnxImporter& im, const OnnxNodeDef& node) {
     if (k.size() != 2 || s.size() != 2 || d.size() != 2 || pads.size() != 4 || op.size() != 2 ||
         k != Dims{w->dims[2], w->dims[3]})
         return "its kernel_shape, strides, dilations, pads or output_padding are not 2-D";
+    if (!outputShape.empty() && outputShape.size() < 2)
+        return "its output_shape does not give a height and a width";
     bool badBias = false;
     auto bias = biasInput(im, node, 2, w->dims[1], badBias);
     if (badBias)
@@ -136,6 +138,16 @@ std::string translateConvTranspose(OnnxImporter& im, const OnnxNodeDef& node) {
         const std::int64_t in = x->shape[2 + a];
         if (s[a] < 1 || d[a] < 1 || k[a] < 1 || op[a] < 0)
             return "its strides, dilations or kernel are not positive";
+        const std::int64_t limits[] = {s[a],
+                                       d[a],
+                                       k[a],
+                                       op[a],
+                                       pads[static_cast<std::size_t>(a)],
+                                       pads[static_cast<std::size_t>(a) + 2]};
+        if (std::any_of(std::begin(limits), std::end(limits),
+                        [](std::int64_t v) { return v > kMaxOnnxWindow || v < 0; }))
+            return strCat("its kernel, strides, dilations or pads are negative or exceed ",
+                          kMaxOnnxWindow);
         const std::int64_t dk = (k[a] - 1) * d[a] + 1;
         const std::int64_t full = (in - 1) * s[a] + dk;
         pt[a] = pads[static_cast<std::size_t>(a)];
@@ -146,6 +158,8 @@ std::string translateConvTranspose(OnnxImporter& im, const OnnxNodeDef& node) {
             const std::int64_t want = autoSame && outputShape.empty()
                                           ? in * s[a]
                                           : outputShape.at(outputShape.size() - 2 + a);
+            if (want < 1 || want > kMaxOnnxWindow * 64)
+                return strCat("its output_shape (", want, ") is not a usable size");
             const std::int64_t total = full + op[a] - want;
             if (total < 0)
                 return strCat("its output_shape (", want, ") is larger than the full output");
@@ -399,6 +413,9 @@ std::string readOnnxWindow(const OnnxNodeDef& node, const std::vector<std::int64
         const auto i = static_cast<std::size_t>(a);
         if (k[i] < 1 || s[i] < 1 || d[i] < 1 || p[i] < 0 || p[i + 2] < 0)
             return "its kernel, strides or dilations are not positive, or a pad is negative";
+        if (k[i] > kMaxOnnxWindow || s[i] > kMaxOnnxWindow || d[i] > kMaxOnnxWindow ||
+            p[i] > kMaxOnnxWindow || p[i + 2] > kMaxOnnxWindow)
+            return strCat("its kernel, strides, dilations or pads exceed ", kMaxOnnxWindow);
         w.kernel[a] = k[i];
         w.strides[a] = s[i];
         w.dilations[a] = d[i];

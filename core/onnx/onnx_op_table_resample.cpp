@@ -310,6 +310,9 @@ std::string translatePad(OnnxImporter& im, const OnnxNodeDef& node) {
         return strCat("it pads with ", fill, " (SegForge pads with zeros)");
     if (pads[0] || pads[1] || pads[4] || pads[5])
         return "it pads the batch or channel axis";
+    if (std::any_of(pads.begin(), pads.end(),
+                    [](std::int64_t v) { return v > kMaxOnnxWindow || v < -kMaxOnnxWindow; }))
+        return strCat("its pads exceed ", kMaxOnnxWindow);
     const std::int64_t p[4] = {pads[2], pads[6], pads[3], pads[7]}; // top, bottom, left, right
     PortRef port = *x->port;
     Dims shape = x->shape;

@@ -234,3 +234,23 @@ TEST(OnnxImport, ResizeFromScalesAndFromSizes) {
     EXPECT_TRUE(std::get<bool>(attr(g, "u3", "align_corners")));
     EXPECT_EQ(nodeOp(g, "u4"), ops::kOnnxNodeOp);
 }
+
+TEST(OnnxImport, ConvTransposeOutputShapeAndAutoPad) {
+    OnnxBuild b;
+    b.input("x", {1, 2, 4, 4});
+    b.init("w", {2, 2, 3, 3});
+    // output_shape 8: total padding 9 − 8 = 1, the larger half at the start (ONNX).
+    auto& t1 = b.node("ConvTranspose", "t1", {"x", "w"}, {"a"});
+    setInts(t1, "strides", {2, 2});
+    setInts(t1, "output_shape", {8, 8});
+    // SAME_UPPER: input × stride, the smaller half at the start — Keras' 'same'.
+    auto& t2 = b.node("ConvTranspose", "t2", {"a", "w"}, {"c"});
+    setInts(t2, "strides", {2, 2});
+    setString(t2, "auto_pad", "SAME_UPPER");
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(ints(g, "t1_crop", "cropping"), (Dims{1, 0, 1, 0}));
+    EXPECT_EQ(typeOf(g, "t1_crop"), "N×8×8×2");
+    EXPECT_EQ(std::get<std::string>(attr(g, "t2", "padding")), "same");
+    EXPECT_EQ(typeOf(g, "t2"), "N×16×16×2");
+}
