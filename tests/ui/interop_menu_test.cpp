@@ -235,6 +235,30 @@ private slots:
         TrainingController* c = w->training()->controller();
         QVERIFY(!c->hasWeights());
         QVERIFY(c->hasPendingWeights());
+        QVERIFY(!expected.weights.empty());
+        QCOMPARE(c->pendingWeights().size(), expected.weights.size());
+
+        // Saved with the project all the same, and waiting again after a reopen.
+        const QString saved = m_dir.path() + "/hard.segforge";
+        QString error;
+        QVERIFY2(w->saveFile(saved, &error, true), qPrintable(error));
+        QVERIFY(QFileInfo::exists(m_dir.path() + "/hard.weights.safetensors"));
+        w.reset();
+        auto again = makeWindow();
+        TrainingController* c2 = again->training()->controller();
+        QSignalSpy restored(c2, &TrainingController::weightsRestored);
+        QVERIFY2(again->openFile(saved, &error, true), qPrintable(error));
+        QVERIFY(pumpUntil(
+            [&] { return restored.count() > 0 && c2->state() == TrainingController::State::Idle; },
+            60'000));
+        QVERIFY2(restored.first().at(2).toString().contains("wait until the graph compiles"),
+                 qPrintable(restored.first().at(2).toString()));
+        QVERIFY(!c2->weightsModified());
+        QCOMPARE(c2->pendingWeights().size(), expected.weights.size());
+        for (const auto& [name, tensor] : expected.weights)
+            QVERIFY2(values(c2->pendingWeights().at(name)) == values(tensor), name.c_str());
+        if (QMessageBox* info = visibleBox())
+            info->close();
     }
 
     void corruptOnnxLeavesTheDocumentAlone() {

@@ -146,6 +146,7 @@ public:
     core::WeightsMatch adoptWeights(std::map<std::string, core::Tensor> weights);
     /// Weights adoptWeights keeps until the graph compiles.
     bool hasPendingWeights() const { return !m_pendingWeights.empty(); }
+    const std::map<std::string, core::Tensor>& pendingWeights() const { return m_pendingWeights; }
     /// Epochs and batches per epoch of the current run (0 when there is none).
     int runEpochs() const;
     qint64 runBatchesPerEpoch() const;

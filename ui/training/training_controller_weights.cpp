@@ -7,6 +7,7 @@
 #include "engine/trainer.hpp"
 #include "engine/training_setup.hpp"
 #include "engine/weights.hpp"
+#include "io/safetensors.hpp"
 #include "project/graph_revision.hpp"
 #include "training/training_controller.hpp"
 
@@ -272,6 +273,8 @@ bool TrainingController::restoreWeights(const QString& projectPath,
             QString error;
             bool complete = false;
             bool lossless = false;
+            std::map<std::string, core::Tensor>
+                pending; ///< read, for a graph that does not compile
             std::int64_t step = 0;
         };
         auto r = std::make_shared<Restored>();
@@ -284,7 +287,18 @@ bool TrainingController::restoreWeights(const QString& projectPath,
             r->lossless = r->executor != nullptr;
         }
         if (!r->executor) {
-            r->error = tr("The saved weights were not loaded: the graph has errors.");
+            // The graph has errors (an import's placeholders): the weights wait,
+            // as adoptWeights keeps them, until it compiles.
+            std::string readError;
+            core::SafetensorsData file =
+                core::loadSafetensors(core::projectSibling(path, section.file), readError);
+            if (readError.empty() && !file.tensors.empty()) {
+                r->pending = std::move(file.tensors);
+            } else {
+                r->error = tr("The saved weights were not loaded: the graph has errors.");
+                if (!readError.empty())
+                    r->error += " " + QString::fromStdString(readError);
+            }
         } else {
             const core::Node* dataset = core::findDatasetNode(project.graph, why);
             try {
@@ -383,7 +397,16 @@ bool TrainingController::restoreWeights(const QString& projectPath,
                 }
                 setState(State::Idle);
                 QString report;
-                if (!r->error.isEmpty()) {
+                if (!r->pending.empty()) {
+                    const int count = static_cast<int>(r->pending.size());
+                    m_pendingWeights = std::move(r->pending);
+                    markWeightsSaved(); // they are the file's
+                    report = tr("The saved weights (%n tensor(s), %1) wait until the graph "
+                                "compiles: replace its placeholders, then Train or Import "
+                                "Weights… loads them",
+                                "", count)
+                                 .arg(QString::fromStdString(section.file));
+                } else if (!r->error.isEmpty()) {
                     report = r->error;
                 } else {
                     report = tr("Restored the weights of step %1 (%2)")

@@ -792,6 +792,18 @@ bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {
             section = saved.section;
             note = QString::fromStdString(saved.note);
         }
+    } else if (c->hasPendingWeights()) {
+        // Imported weights waiting for the graph to compile (placeholders):
+        // saved as they are, so that the reopened project has them too.
+        if (c->weightsModified() || !samePlace || !section) {
+            core::SavedWeights saved =
+                core::writeWeightsMap(path.toStdString(), m_document->graph(), c->pendingWeights());
+            if (saved.section)
+                section = saved.section;
+            else
+                note = tr("the imported weights were not saved: %1")
+                           .arg(QString::fromStdString(saved.error));
+        }
     } else if (c->weightsModified() || !samePlace) {
         section.reset(); // reset since the last save, or nothing to put beside the new file
     }
@@ -799,7 +811,7 @@ bool MainWindow::saveFile(const QString& path, QString* error, bool quiet) {
     QString why;
     if (!m_document->save(path, &why))
         return fail(why);
-    if (c->hasWeights() || !section)
+    if (c->hasWeights() || c->hasPendingWeights() || !section)
         c->markWeightsSaved();
     scheduleAutosave(); // nothing unsaved now: the recovery copy and its weights go
     addRecent(path);
