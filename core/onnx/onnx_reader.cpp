@@ -191,8 +191,11 @@ public:
     OnnxFile convert(const onnx::ModelProto& model) {
         OnnxFile file;
         file.irVersion = model.ir_version();
-        if (!model.has_ir_version() || file.irVersion <= 0)
+        if (!model.has_ir_version())
             fail(m_label + ": not an ONNX model (no ir_version)");
+        if (file.irVersion <= 0)
+            fail(strCat(m_label, ": not an ONNX model (ir_version ", file.irVersion,
+                        ", not a positive version)"));
         if (!model.has_graph())
             fail(m_label + ": not an ONNX model (no graph)");
         bool haveOpset = false;
