@@ -1,4 +1,5 @@
 #include "onnx/onnx_importer.hpp"
+#include "onnx/onnx_op_types.hpp"
 
 #include <cmath>
 #include <functional>
@@ -88,7 +89,7 @@ std::optional<Folded> binary(const Folded& a, const Folded& b, const std::string
     for (std::size_t i = 0; i < n; ++i) {
         const double x = a.v[aOne ? 0 : i], y = b.v[bOne ? 0 : i];
         double r = 0;
-        if (op == "Add")
+        if (op == onnx_op::kAdd)
             r = x + y;
         else if (op == "Sub")
             r = x - y;
@@ -374,7 +375,7 @@ std::optional<std::vector<OnnxTensor>> foldOnnxNode(const OnnxImporter& im,
             keep[a] = sliceIndices(data->dims[a], 0, data->dims[a], 1);
         return one(pick(*data, keep, order));
     }
-    if (op == "Cast") {
+    if (op == onnx_op::kCast) {
         const std::int64_t to = onnxInt(node, "to", 1);
         const auto target = static_cast<OnnxElem>(to);
         Folded f = *data;
@@ -385,7 +386,7 @@ std::optional<std::vector<OnnxTensor>> foldOnnxNode(const OnnxImporter& im,
                 d = target == OnnxElem::Bool ? (d != 0) : std::trunc(d);
         return one(f);
     }
-    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+    if (op == onnx_op::kAdd || op == "Sub" || op == "Mul" || op == "Div") {
         auto b = in(1);
         return b ? one(binary(*data, *b, op)) : std::nullopt;
     }

@@ -2,6 +2,7 @@
 #include "layout/graph_layout.hpp"
 #include "layout/level_groups.hpp"
 #include "onnx/onnx_importer.hpp"
+#include "onnx/onnx_op_types.hpp"
 #include "ops/builtin_ops.hpp"
 #include "ops/op_ports.hpp"
 #include "ops/op_registry.hpp"
@@ -243,7 +244,7 @@ void OnnxImporter::indexInputs() {
     // Graph inputs consumed in a parameter slot (a convolution's weight and
     // bias, BatchNorm's statistics) are weights (export_params=False).
     static const std::set<std::string> withParameters{
-        "Conv",   "ConvTranspose", "BatchNormalization",   "Gemm",
+        "Conv",   "ConvTranspose", onnx_op::kBatchNormalization, "Gemm",
         "MatMul", "PRelu",         "InstanceNormalization"};
     for (std::size_t i = 0; i < g.nodes.size(); ++i)
         for (const std::string& in : g.nodes[i].inputs)
@@ -303,7 +304,7 @@ void OnnxImporter::addGraphInput(const OnnxValue& in) {
     const std::int64_t w = freeW ? kOnnxExampleSize : in.dims[3];
     OnnxNodeDef pseudo;
     pseudo.name = in.name;
-    pseudo.opType = "Input";
+    pseudo.opType = "input";
     AttrMap attrs{{"height", h}, {"width", w}, {"channels", in.dims[1]}};
     if (freeH || freeW)
         attrs["variable_size"] = true;

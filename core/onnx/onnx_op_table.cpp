@@ -1,4 +1,5 @@
 #include "onnx/onnx_importer.hpp"
+#include "onnx/onnx_op_types.hpp"
 #include "ops/builtin_ops.hpp"
 #include "util/str_cat.hpp"
 
@@ -341,7 +342,7 @@ std::string translateTranspose(OnnxImporter& im, const OnnxNodeDef& node) {
 std::string translatePassThrough(OnnxImporter& im, const OnnxNodeDef& node) {
     if (node.inputs.empty() || node.outputs.empty() || !im.value(node.inputs[0]))
         return "it has no input";
-    if (node.opType == "Dropout" && node.outputs.size() > 1 && !node.outputs[1].empty())
+    if (node.opType == onnx_op::kDropout && node.outputs.size() > 1 && !node.outputs[1].empty())
         return "its mask output is used";
     im.alias(node.outputs[0], node.inputs[0]);
     return "";
@@ -353,7 +354,7 @@ OnnxOpTranslator onnxOpTranslator(const std::string& opType) {
     static const std::unordered_map<std::string, OnnxOpTranslator> table{
         {"Conv", translateConv},
         {"ConvTranspose", translateConvTranspose},
-        {"BatchNormalization", translateBatchNormalization},
+        {onnx_op::kBatchNormalization, translateBatchNormalization},
         {"Relu", translateRelu},
         {"Sigmoid", translateSigmoid},
         {"Tanh", translateTanh},
@@ -361,14 +362,14 @@ OnnxOpTranslator onnxOpTranslator(const std::string& opType) {
         {"Softmax", translateSoftmax},
         {"Transpose", translateTranspose},
         {"Identity", translatePassThrough},
-        {"Dropout", translatePassThrough},
+        {onnx_op::kDropout, translatePassThrough},
         {"GlobalAveragePool", translateGlobalAveragePool},
         {"MaxPool", translateMaxPool},
         {"AveragePool", translateAveragePool},
         {"Resize", translateResize},
         {"Upsample", translateResize},
         {"Concat", translateConcat},
-        {"Add", translateArithmetic},
+        {onnx_op::kAdd, translateArithmetic},
         {"Sub", translateArithmetic},
         {"Mul", translateArithmetic},
         {"Div", translateArithmetic},

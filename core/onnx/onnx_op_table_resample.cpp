@@ -1,4 +1,5 @@
 #include "onnx/onnx_importer.hpp"
+#include "onnx/onnx_op_types.hpp"
 #include "ops/builtin_ops.hpp"
 #include "util/str_cat.hpp"
 
@@ -228,7 +229,7 @@ std::string translateArithmetic(OnnxImporter& im, const OnnxNodeDef& node) {
     if (!a || !b)
         return "an input is missing";
     if (a->port && b->port) {
-        if (op != "Add" && op != "Mul")
+        if (op != onnx_op::kAdd && op != "Mul")
             return strCat("SegForge has no op for ", op, " of two tensors");
         std::string why;
         const OnnxValueState* x = im.imageInput(node, 0, why);
@@ -241,8 +242,8 @@ std::string translateArithmetic(OnnxImporter& im, const OnnxNodeDef& node) {
                 return "its inputs' shapes do not broadcast";
             out[i] = i == 0 ? x->shape[0] : std::max(x->shape[i], y->shape[i]);
         }
-        const NodeId id = im.addNode(op == "Add" ? ops::kAddOp : ops::kMultiplyOp, node, "", {},
-                                     {*x->port, *y->port});
+        const NodeId id = im.addNode(op == onnx_op::kAdd ? ops::kAddOp : ops::kMultiplyOp, node, "",
+                                     {}, {*x->port, *y->port});
         im.bind(node.outputs.at(0), {id, "output"}, out, x->nonNegative && y->nonNegative);
         return "";
     }
@@ -261,7 +262,7 @@ std::string translateArithmetic(OnnxImporter& im, const OnnxNodeDef& node) {
     if (!x)
         return why;
     double scale = 1, offset = 0;
-    if (op == "Add")
+    if (op == onnx_op::kAdd)
         offset = c[0];
     else if (op == "Mul")
         scale = c[0];

@@ -374,7 +374,9 @@ TEST(OpRegistry, NoOpNameLiteralOutsideTheOpsOwnFile) {
         const std::string text = buffer.str();
         const std::filesystem::path relative = std::filesystem::relative(entry.path(), core);
         ++scanned;
-        if (isOpFile(relative, text))
+        // ONNX operator types that coincide with op names (Add, Cast, …) live in
+        // one file of the ONNX importer: another vocabulary, not a use of the op.
+        if (isOpFile(relative, text) || relative.generic_string() == "onnx/onnx_op_types.hpp")
             continue;
         const std::string code = withoutComments(text);
         for (const std::string& name : names) {
