@@ -1,7 +1,8 @@
-// The ONNX reader: valid models (written with the project's own OnnxModel
-// writer, or field by field with ProtoWriter) come back with their values;
-// hostile bytes — not ONNX, truncated, absurd sizes, paths out of the folder —
-// are refused with a message naming the file and the place, never a crash.
+// The ONNX reader (suite ReadOnnx: not "Onnx…", which scripts/sanitize.sh leaves out
+// for needing Python; these must run under ASan). Valid models (written with the project's own
+// OnnxModel writer, or field by field with ProtoWriter) come back with their values; hostile bytes
+// — not ONNX, truncated, absurd sizes, paths out of the folder — are refused with a message naming
+// the file and the place, never a crash.
 
 #include "onnx/onnx_model.hpp"
 #include "onnx/onnx_reader.hpp"
@@ -122,7 +123,7 @@ struct TempFolder {
 
 } // namespace
 
-TEST(OnnxReader, ReadsWhatTheWriterWrote) {
+TEST(ReadOnnx, ReadsWhatTheWriterWrote) {
     std::string error;
     const auto file = read(sampleModel(), error);
     ASSERT_TRUE(file) << error;
@@ -181,7 +182,7 @@ TEST(OnnxReader, ReadsWhatTheWriterWrote) {
     EXPECT_TRUE(looksLikeOnnx(sampleModel()));
 }
 
-TEST(OnnxReader, ReadsTypedDataFieldsAndConvertsElementTypes) {
+TEST(ReadOnnx, ReadsTypedDataFieldsAndConvertsElementTypes) {
     ProtoWriter g;
     g.bytes(kGraphName, "g");
     // float_data (the form without raw_data).
@@ -246,7 +247,7 @@ TEST(OnnxReader, ReadsTypedDataFieldsAndConvertsElementTypes) {
     EXPECT_EQ(onnxElemName(OnnxElem::Int64), "INT64");
 }
 
-TEST(OnnxReader, TensorAttributesAndSubgraphsOfNodes) {
+TEST(ReadOnnx, TensorAttributesAndSubgraphsOfNodes) {
     ProtoWriter value = tensorHead("", OnnxElem::Int64, {2});
     value.varint(kTensorInt64Data, 1);
     value.varint(kTensorInt64Data, -1);
@@ -308,7 +309,7 @@ TEST(OnnxReader, TensorAttributesAndSubgraphsOfNodes) {
                   "graph.node 'k' (#0, 'Constant') attribute 'value': raw_data holds 3 bytes");
 }
 
-TEST(OnnxReader, RefusesWhatIsNotOnnx) {
+TEST(ReadOnnx, RefusesWhatIsNotOnnx) {
     expectRefused("", "empty file");
     expectRefused("{\"class_name\": \"Functional\", \"config\": {}}", "JSON");
     expectRefused(std::string("PK\x03\x04\x14\x00\x00\x00", 8) + std::string(40, 'z'),
@@ -344,7 +345,7 @@ TEST(OnnxReader, RefusesWhatIsNotOnnx) {
     expectRefused(noOpset.data(), "opset_import names no version of the default domain");
 }
 
-TEST(OnnxReader, EveryTruncationIsRefusedOrValid) {
+TEST(ReadOnnx, EveryTruncationIsRefusedOrValid) {
     const std::string bytes = sampleModel();
     EXPECT_TRUE(looksLikeOnnx(bytes.substr(0, 3)));
     int refused = 0;
@@ -367,7 +368,7 @@ TEST(OnnxReader, EveryTruncationIsRefusedOrValid) {
     EXPECT_NE(error.find("truncated ONNX model: field 7"), std::string::npos) << error;
 }
 
-TEST(OnnxReader, RefusesAbsurdDeclarationsBeforeAllocating) {
+TEST(ReadOnnx, RefusesAbsurdDeclarationsBeforeAllocating) {
     // 2^40 elements declared, no data: refused by the per-tensor limit.
     expectRefused(modelAround(graphWithInitializer(
                       rawTensor("huge", OnnxElem::Float, {1 << 20, 1 << 20}, ""))),
@@ -462,7 +463,7 @@ TEST(OnnxReader, RefusesAbsurdDeclarationsBeforeAllocating) {
     expectRefused(inputWithDims({1, -5}), "graph.input #0 'x': dim 1 is -5, negative");
 }
 
-TEST(OnnxReader, DeepNestingIsRefusedNotACrash) {
+TEST(ReadOnnx, DeepNestingIsRefusedNotACrash) {
     // If inside If inside If …: far past protobuf's recursion limit.
     std::string graph;
     for (int level = 0; level < 2000; ++level) {
@@ -480,7 +481,7 @@ TEST(OnnxReader, DeepNestingIsRefusedNotACrash) {
     expectRefused(modelAround(graph), "nested too deeply");
 }
 
-TEST(OnnxReader, ExternalDataStaysInTheModelsFolder) {
+TEST(ReadOnnx, ExternalDataStaysInTheModelsFolder) {
     TempFolder folder;
     const float values[] = {1.0f, 2.0f, 3.0f, -4.0f};
     folder.write("weights.bin", "HEAD" + rawOf(values, sizeof values));
@@ -532,7 +533,7 @@ TEST(OnnxReader, ExternalDataStaysInTheModelsFolder) {
     expectRefused(external({{"offset", "0"}}), "without a \"location\"", {}, folder.path);
 }
 
-TEST(OnnxReader, SniffsByContent) {
+TEST(ReadOnnx, SniffsByContent) {
     EXPECT_TRUE(looksLikeOnnx(sampleModel()));
     // Fields in another order: the graph first, then ir_version.
     ProtoWriter m;
@@ -548,7 +549,7 @@ TEST(OnnxReader, SniffsByContent) {
     EXPECT_FALSE(looksLikeOnnx(wrongWire.data()));
 }
 
-TEST(OnnxReader, StringsComeBackAsValidUtf8) {
+TEST(ReadOnnx, StringsComeBackAsValidUtf8) {
     // Found by fuzzing the importer: a Resize mode "neare\xff\xfe" was quoted into a
     // warning as it was. The reader hands over names and string attributes as UTF-8.
     ProtoWriter mode;
