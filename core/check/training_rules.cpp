@@ -208,8 +208,9 @@ std::vector<NodeId> checkSingleValue(const Graph& graph, const CheckOptions& opt
             byData = true;
         } else if (s.epoch && s.epoch->scriptLast == 1) {
             when = strCat(s.epoch->pairs, " pairs in batches of ", s.batch,
-                          " the exported training scripts' last batch of each epoch is one "
-                          "sample (SegForge's trainer drops it), and");
+                          " the exported Keras training script's last batch of each epoch is one "
+                          "sample (SegForge's trainer and the exported PyTorch script drop it), "
+                          "and");
             byData = true;
             scriptsOnly = true;
         } else {
@@ -283,13 +284,15 @@ void checkPartialBatch(const Graph& graph, const CheckOptions& options,
         auto& d = add(
             r, Severity::Warning, codes::kBatchNormPartialBatch, source.id, "",
             strCat("Dataset '", source.name, "': ", e.pairs, " pairs in batches of ", e.batchSize,
-                   " leave a last batch of 1 sample in each epoch of the exported PyTorch and "
-                   "Keras training scripts, which batch every pair and keep the last batch",
-                   stats, ". SegForge's own trainer drops an epoch's last partial batch (of its ",
+                   " leave a last batch of 1 sample in each epoch of the exported Keras "
+                   "training script, which batches every pair and keeps the last batch",
+                   stats,
+                   ". SegForge's own trainer and the exported PyTorch script drop an epoch's "
+                   "last partial batch (of its ",
                    e.train, "-sample training split, ", dropped,
                    dropped == 1 ? " sample sits out each epoch, a different one each time"
                                 : " samples sit out each epoch, different ones each time",
-                   "), so it is not affected"));
+                   "), so they are not affected"));
         if (auto size = batchWithoutLoneSample(e))
             d.fixes.push_back(batchSizeFix(source, *size, &e));
     }

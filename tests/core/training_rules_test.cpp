@@ -175,7 +175,7 @@ TEST(TrainingRules, BatchNormOnOneByOneMapInTheExportedScriptsLastBatch) {
     const CheckResult r = checkGraph(g.b.graph, o);
     const Diagnostic& d = expectDiagnostic(r, codes::kBatchNormSingleValue);
     EXPECT_EQ(d.severity, Severity::Warning);
-    EXPECT_THAT(d.message, HasSubstr("exported training scripts' last batch"));
+    EXPECT_THAT(d.message, HasSubstr("exported Keras training script's last batch"));
     EXPECT_FALSE(r.has(codes::kBatchNormPartialBatch)) << codesOf(r); // said once
     ASSERT_EQ(d.fixes.size(), 2u);
     EXPECT_THAT(d.fixes[1].description, HasSubstr("Set batch_size=7 on 'data'"));
@@ -220,7 +220,8 @@ TEST(TrainingRules, PartialLastBatchOfOneSample) {
     EXPECT_EQ(d.node, g.data);
     EXPECT_THAT(d.message, HasSubstr("17 pairs in batches of 8"));
     EXPECT_THAT(d.message, HasSubstr("'bn'"));
-    EXPECT_THAT(d.message, HasSubstr("SegForge's own trainer drops"));
+    EXPECT_THAT(d.message,
+                HasSubstr("SegForge's own trainer and the exported PyTorch script drop"));
     EXPECT_THAT(d.message, HasSubstr("14-sample training split, 6 samples sit out"));
     ASSERT_FALSE(d.fixes.empty());
     EXPECT_THAT(d.fixes.front().description, HasSubstr("Set batch_size=7 on 'data'"));
