@@ -101,46 +101,11 @@ const OnnxValueState* OnnxImporter::imageInput(const OnnxNodeDef& node, std::siz
     return v;
 }
 
-std::string OnnxImporter::baseName(const OnnxNodeDef& node) const {
-    // "/enc1/conv/Conv" → "enc1_conv": the path without the op's own name.
-    std::vector<std::string> parts;
-    std::string part;
-    for (char ch : node.name + "/") {
-        if (ch == '/' || ch == '.' || ch == ':') {
-            if (!part.empty())
-                parts.push_back(part);
-            part.clear();
-        } else {
-            part += ch;
-        }
-    }
-    if (parts.size() > 1 && parts.back() == node.opType)
-        parts.pop_back();
-    std::string out;
-    for (const std::string& p : parts) {
-        for (char ch : p) {
-            const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                            (ch >= '0' && ch <= '9') || ch == '_';
-            const char c = ok ? ch : '_';
-            if (c == '_' && (out.empty() || out.back() == '_'))
-                continue;
-            out += c;
-        }
-        if (!out.empty() && out.back() != '_')
-            out += '_';
-    }
-    while (!out.empty() && out.back() == '_')
-        out.pop_back();
-    if (out.empty() || (out[0] >= '0' && out[0] <= '9'))
-        out = node.opType.empty() ? "node" + out : node.opType + (out.empty() ? "" : "_" + out);
-    return out;
-}
-
 NodeId OnnxImporter::addNode(const char* op, const OnnxNodeDef& from, const std::string& suffix,
                              AttrMap attrs, const std::vector<PortRef>& inputs) {
     Node node;
     node.op = op;
-    node.name = m_graph.uniqueName(baseName(from) + suffix);
+    node.name = m_graph.uniqueName(baseName(from, suffix));
     node.attrs = std::move(attrs);
     const OpSchema* schema = OpRegistry::builtin().find(op);
     const std::vector<std::string> ports = schema->inputNames(node);

@@ -121,7 +121,8 @@ private:
     void placeholder(const OnnxNodeDef& node, const std::string& reason);
     void translate(const OnnxNodeDef& node);
     void verifyShapes();
-    std::string baseName(const OnnxNodeDef& node) const;
+    /// The name a node made from `node` (plus `suffix`) wants (onnx_import_names.cpp).
+    std::string baseName(const OnnxNodeDef& node, const std::string& suffix) const;
 
     const OnnxFile& m_file;
     const OnnxImportOptions& m_options;

@@ -30,6 +30,14 @@ namespace {
 
 using Dims = std::vector<std::int64_t>;
 
+/// The one consumer of `value` when it has exactly one and is no graph output.
+const OnnxNodeDef* onlyConsumer(const OnnxImporter& im, const std::string& value,
+                                const char* opType) {
+    const auto users = im.consumers(value);
+    return users.size() == 1 && users[0]->opType == opType && !im.isGraphOutput(value) ? users[0]
+                                                                                       : nullptr;
+}
+
 std::vector<std::int64_t> pair(const std::int64_t v[2]) {
     return {v[0], v[1]};
 }
@@ -95,12 +103,29 @@ std::string translateConv(OnnxImporter& im, const OnnxNodeDef& node) {
                   {"padding", padding},
                   {"dilation_rate", pair(win.dilations)},
                   {"use_bias", bias.has_value()}};
+    // A Relu, Sigmoid or Tanh that alone reads the convolution becomes its
+    // activation (one Conv2D, as a Keras model writes it).
+    const OnnxNodeDef* act = nullptr;
+    const char* fused = nullptr;
+    for (const auto& [onnxOp, name] :
+         {std::pair{"Relu", "relu"}, std::pair{"Sigmoid", "sigmoid"}, std::pair{"Tanh", "tanh"}}) {
+        if ((act = onlyConsumer(im, node.outputs.at(0), onnxOp)) && !act->outputs.empty()) {
+            fused = name;
+            attrs["activation"] = std::string(name);
+            break;
+        }
+    }
     const NodeId id = im.addNode(ops::kConv2DOp, node, "", std::move(attrs), {port});
     if (w->values)
         im.setWeight(id, "kernel", onnxKernelToSegForge(*w));
     if (bias && bias->values)
         im.setWeight(id, "bias", onnxVectorToSegForge(*bias));
-    im.bind(node.outputs.at(0), {id, "output"}, out);
+    if (fused) {
+        im.absorb(*act);
+        im.bind(act->outputs[0], {id, "output"}, out, std::string(fused) != "tanh");
+    } else {
+        im.bind(node.outputs.at(0), {id, "output"}, out);
+    }
     return "";
 }
 
@@ -293,14 +318,6 @@ std::string translateSoftmax(OnnxImporter& im, const OnnxNodeDef& node) {
                       opset13 ? "" : " (before opset 13: over every axis from it on, flattened)",
                       " — SegForge's softmax runs over the channels (axis 1)");
     return activation(im, node, "softmax", true);
-}
-
-/// The one consumer of `value` when it has exactly one and is no graph output.
-const OnnxNodeDef* onlyConsumer(const OnnxImporter& im, const std::string& value,
-                                const char* opType) {
-    const auto users = im.consumers(value);
-    return users.size() == 1 && users[0]->opType == opType && !im.isGraphOutput(value) ? users[0]
-                                                                                       : nullptr;
 }
 
 /// Before opset 13, torch.onnx.export writes softmax(dim=1) as a Transpose

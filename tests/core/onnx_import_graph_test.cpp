@@ -164,8 +164,8 @@ TEST(OnnxImport, NamesAreSanitisedAndUnique) {
     const Graph& g = r.project->graph;
     EXPECT_EQ(nodeOp(g, "input_1"), ops::kInputOp);
     EXPECT_EQ(nodeOp(g, "enc1_block_0"), ops::kActivationOp);
-    EXPECT_EQ(nodeOp(g, "enc1_block_0_Relu_1"), ops::kActivationOp);
-    EXPECT_EQ(nodeOp(g, "enc1_block_0_2"), ops::kActivationOp);
+    EXPECT_EQ(nodeOp(g, "enc1_block_0_relu_1"), ops::kActivationOp);
+    EXPECT_EQ(nodeOp(g, "enc1_block_0_relu"), ops::kActivationOp);
     EXPECT_EQ(nodeOp(g, "Relu"), ops::kActivationOp);
 }
 

@@ -254,3 +254,30 @@ TEST(OnnxImport, ConvTransposeOutputShapeAndAutoPad) {
     EXPECT_EQ(std::get<std::string>(attr(g, "t2", "padding")), "same");
     EXPECT_EQ(typeOf(g, "t2"), "N×16×16×2");
 }
+
+TEST(OnnxImport, AnActivationThatAloneReadsAConvolutionIsFusedIntoIt) {
+    OnnxBuild b;
+    b.input("x", {1, 1, 6, 6});
+    b.init("w", {2, 1, 3, 3});
+    setInts(b.node("Conv", "/c1/Conv", {"x", "w"}, {"a"}), "pads", {1, 1, 1, 1});
+    b.node("Relu", "/c1/Relu", {"a"}, {"r"});
+    // Relu is non-negative: the pooling's zero padding is exact, no warning.
+    auto& pool = b.node("MaxPool", "/pool/MaxPool", {"r"}, {"p"});
+    setInts(pool, "kernel_shape", {3, 3});
+    setInts(pool, "strides", {2, 2});
+    setInts(pool, "pads", {1, 1, 1, 1});
+    b.init("w2", {2, 2, 1, 1});
+    b.node("Conv", "/c2/Conv", {"p", "w2"}, {"c"});
+    b.node("Sigmoid", "/c2/Sigmoid", {"c"}, {"s"});
+    b.node("Add", "/add/Add", {"c", "s"}, {"y"}); // c is read twice: not fused
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(std::get<std::string>(attr(g, "c1", "activation")), "relu");
+    EXPECT_EQ(g.findNodeByName("c1_Relu"), nullptr);
+    EXPECT_EQ(nodeOp(g, "pool_pad"), ops::kZeroPadding2DOp);
+    EXPECT_THAT(joined(r.warnings), ::testing::Not(HasSubstr("MaxPool")));
+    EXPECT_EQ(std::get<std::string>(attr(g, "c2", "activation")), "linear");
+    EXPECT_EQ(nodeOp(g, "c2_sigmoid"), ops::kActivationOp);
+    EXPECT_EQ(typeOf(g, "add"), "N×3×3×2");
+    EXPECT_EQ(g.nodeCount(), 7u); // x, c1, pool_pad, pool, c2, c2_sigmoid, add
+}
