@@ -1,6 +1,7 @@
 #include "onnx/onnx_importer.hpp"
 #include "onnx/onnx_op_types.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -470,6 +471,16 @@ std::int64_t onnxInt(const OnnxNodeDef& node, const char* name, std::int64_t def
 float onnxFloat(const OnnxNodeDef& node, const char* name, float def) {
     const OnnxAttribute* a = node.attribute(name);
     return a && a->kind == OnnxAttribute::Kind::Float ? a->f : def;
+}
+
+double onnxDecimal(const OnnxNodeDef& node, const char* name, float def) {
+    const float f = onnxFloat(node, name, def);
+    char text[64];
+    const auto written = std::to_chars(text, text + sizeof text, f);
+    double d = f;
+    if (written.ec == std::errc())
+        std::from_chars(text, written.ptr, d);
+    return d;
 }
 
 std::string onnxString(const OnnxNodeDef& node, const char* name, const std::string& def) {

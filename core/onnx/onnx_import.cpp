@@ -31,6 +31,56 @@ std::string declaredHwc(const std::vector<std::int64_t>& nchw) {
     return strCat(dim(nchw[2]), ",", dim(nchw[3]), ",", dim(nchw[1]));
 }
 
+/// ONNX ops whose output has the shape of their inputs broadcast together
+/// (element-wise maths and normalisations): a placeholder for one of them
+/// passes the shape on when the file declares none, so the network after it
+/// is still translated and checked.
+bool keepsBroadcastShape(const std::string& opType) {
+    static const std::set<std::string> ops{"Abs",         "Acos",
+                                           "Acosh",       "Asin",
+                                           "Asinh",       "Atan",
+                                           "Atanh",       "Celu",
+                                           "Clip",        "Cos",
+                                           "Cosh",        "Div",
+                                           "Elu",         "Erf",
+                                           "Exp",         "Gelu",
+                                           "HardSigmoid", "HardSwish",
+                                           "Hardmax",     "InstanceNormalization",
+                                           "LRN",         "LayerNormalization",
+                                           "Log",         "LogSoftmax",
+                                           "Max",         "Mean",
+                                           "Min",         "Mish",
+                                           "Neg",         "Pow",
+                                           "PRelu",       "Reciprocal",
+                                           "Round",       "Selu",
+                                           "Shrink",      "Sign",
+                                           "Sin",         "Sinh",
+                                           "Softmax",     "Softplus",
+                                           "Softsign",    "Sqrt",
+                                           "Sub",         "Sum",
+                                           "Tan",         "ThresholdedRelu"};
+    return ops.count(opType) > 0;
+}
+
+/// NumPy broadcasting of shapes (right-aligned; a 1 stretches); empty when
+/// they do not broadcast.
+std::vector<std::int64_t> broadcastShapes(const std::vector<std::vector<std::int64_t>>& shapes) {
+    std::size_t rank = 0;
+    for (const auto& s : shapes)
+        rank = std::max(rank, s.size());
+    std::vector<std::int64_t> out(rank, 1);
+    for (const auto& s : shapes)
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            std::int64_t& o = out[rank - s.size() + i];
+            if (s[i] == o || s[i] == 1)
+                continue;
+            if (o != 1 || s[i] < 1)
+                return {};
+            o = s[i];
+        }
+    return out;
+}
+
 std::string shapeText(const std::vector<std::int64_t>& s) {
     std::string out = "(";
     for (std::size_t i = 0; i < s.size(); ++i)
@@ -206,6 +256,23 @@ void OnnxImporter::indexInputs() {
         m_values[t.name].constant = m_tensors[t.name];
         m_values[t.name].shape = t.dims;
     }
+    // torch.onnx.export stores parameters with equal values once (the 1s and
+    // 0s of untrained BatchNorms) and names each other one through an Identity
+    // of that initializer: a state_dict tensor of the Identity's name is that
+    // layer's own value.
+    if (m_options.stateDict)
+        for (const OnnxNodeDef& n : g.nodes) {
+            if (n.opType != "Identity" || n.inputs.size() != 1 || n.outputs.size() != 1 ||
+                !m_initializers.count(n.inputs[0]))
+                continue;
+            const OnnxTensor* source = m_tensors[n.inputs[0]];
+            if (const OnnxTensor* own = fromStateDict(n.outputs[0], source->dims)) {
+                m_tensors[n.outputs[0]] = own;
+                m_values[n.outputs[0]].constant = own;
+                m_values[n.outputs[0]].shape = own->dims;
+                absorb(n);
+            }
+        }
     // Graph inputs consumed in a parameter slot (a convolution's weight and
     // bias, BatchNorm's statistics) are weights (export_params=False).
     static const std::set<std::string> withParameters{
@@ -293,6 +360,17 @@ void OnnxImporter::placeholder(const OnnxNodeDef& node, const std::string& reaso
     for (std::size_t k = 0; k < node.outputs.size(); ++k) {
         auto it = m_declared.find(node.outputs[k]);
         outShapes.push_back(it != m_declared.end() ? it->second : std::vector<std::int64_t>{});
+        if (outShapes.back().empty() && k == 0 && keepsBroadcastShape(node.opType)) {
+            std::vector<std::vector<std::int64_t>> operands;
+            bool known = true;
+            for (const std::string& in : node.inputs)
+                if (const OnnxValueState* v = in.empty() ? nullptr : value(in))
+                    operands.push_back(v->shape);
+                else
+                    known = known && in.empty();
+            if (known && !operands.empty())
+                outShapes.back() = broadcastShapes(operands);
+        }
         shapes += (k ? ";" : "") + declaredHwc(outShapes.back());
     }
     const auto outputs = std::max<std::size_t>(1, node.outputs.size());

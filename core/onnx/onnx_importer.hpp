@@ -158,6 +158,9 @@ std::optional<std::vector<OnnxTensor>> foldOnnxNode(const OnnxImporter& im,
 // Attribute readers with ONNX defaults.
 std::int64_t onnxInt(const OnnxNodeDef& node, const char* name, std::int64_t def);
 float onnxFloat(const OnnxNodeDef& node, const char* name, float def);
+/// A float attribute as the decimal it was written as (0.01f → 0.01, not
+/// 0.009999999776): the shortest decimal that reads back as the same float.
+double onnxDecimal(const OnnxNodeDef& node, const char* name, float def);
 std::string onnxString(const OnnxNodeDef& node, const char* name, const std::string& def);
 std::vector<std::int64_t> onnxInts(const OnnxNodeDef& node, const char* name,
                                    std::vector<std::int64_t> def);

@@ -240,14 +240,12 @@ std::string translateBatchNormalization(OnnxImporter& im, const OnnxNodeDef& nod
             return strCat("its ", params[i - 1], " is not a constant vector of ", c, " values");
         weights.push_back(*p);
     }
-    const float epsilon = onnxFloat(node, "epsilon", 1e-5f);
-    const float momentum = onnxFloat(node, "momentum", 0.9f);
+    const double epsilon = onnxDecimal(node, "epsilon", 1e-5f);
+    const double momentum = onnxDecimal(node, "momentum", 0.9f);
     if (epsilon < 0 || epsilon > 1 || momentum < 0 || momentum > 1)
         return "its epsilon or momentum lies outside [0, 1]";
-    const NodeId id = im.addNode(
-        ops::kBatchNormalizationOp, node, "",
-        {{"epsilon", static_cast<double>(epsilon)}, {"momentum", static_cast<double>(momentum)}},
-        {*x->port});
+    const NodeId id = im.addNode(ops::kBatchNormalizationOp, node, "",
+                                 {{"epsilon", epsilon}, {"momentum", momentum}}, {*x->port});
     for (std::size_t i = 0; i < 4; ++i)
         if (weights[i].values)
             im.setWeight(id, params[i], onnxVectorToSegForge(weights[i]));
@@ -284,9 +282,8 @@ std::string translateLeakyRelu(OnnxImporter& im, const OnnxNodeDef& node) {
     const OnnxValueState* x = im.imageInput(node, 0, why);
     if (!x)
         return why;
-    const float alpha = onnxFloat(node, "alpha", 0.01f);
     const NodeId id = im.addNode(ops::kLeakyReLUOp, node, "",
-                                 {{"alpha", static_cast<double>(alpha)}}, {*x->port});
+                                 {{"alpha", onnxDecimal(node, "alpha", 0.01f)}}, {*x->port});
     im.bind(node.outputs.at(0), {id, "output"}, x->shape);
     return "";
 }

@@ -8,6 +8,7 @@ using namespace segforge::core;
 using namespace segforge::core::interop;
 using namespace segforge::core::testing;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(OnnxImport, GroupedConvolutionIsAPlaceholderAndTheImportGoesOn) {
     OnnxBuild b;
@@ -151,6 +152,71 @@ TEST(OnnxImport, StateDictReplacesInitializersAndGraphInputParameters) {
     OnnxImport bare = importOk(b);
     EXPECT_EQ(bare.weights.count("c2/kernel"), 0u);
     EXPECT_THAT(joined(bare.warnings), HasSubstr("export_params=False"));
+}
+
+// torch.onnx.export stores equal parameters once (fresh BatchNorms' 1s and
+// 0s) and names the others through an Identity of that initializer.
+TEST(OnnxImport, StateDictTensorsNamedByIdentityAliasesAreEachLayersOwn) {
+    OnnxBuild b;
+    b.input("x", {1, 2, 4, 4});
+    b.init("bn1.weight", {2}, {1, 1});
+    b.init("bn1.bias", {2}, {0, 0});
+    b.init("bn1.running_mean", {2}, {0, 0});
+    b.init("bn1.running_var", {2}, {1, 1});
+    b.node("Identity", "Identity_0", {"bn1.weight"}, {"bn2.weight"});
+    b.node("Identity", "Identity_1", {"bn1.bias"}, {"bn2.bias"});
+    b.node("BatchNormalization", "/bn1/BatchNormalization",
+           {"x", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var"}, {"a"});
+    b.node("BatchNormalization", "/bn2/BatchNormalization",
+           {"a", "bn2.weight", "bn2.bias", "bn1.running_mean", "bn1.running_var"}, {"c"});
+    std::map<std::string, Tensor> sd;
+    auto vec = [](float a, float c) {
+        Tensor t(Shape{2}, DType::Float32);
+        t.f32()[0] = a;
+        t.f32()[1] = c;
+        return t;
+    };
+    sd["bn1.weight"] = vec(2, 3);
+    sd["bn2.weight"] = vec(5, 7);
+    sd["bn2.bias"] = vec(0.5f, 0.25f);
+    OnnxImportOptions options;
+    options.stateDict = &sd;
+    options.stateDictLabel = "sd.safetensors";
+    OnnxImport r = importOk(b, options);
+    EXPECT_EQ(r.stateDictMatched, 3u);
+    EXPECT_TRUE(r.stateDictUnused.empty());
+    EXPECT_EQ(r.weights.at("bn1/gamma").f32()[1], 3.0f);
+    EXPECT_EQ(r.weights.at("bn2/gamma").f32()[0], 5.0f);
+    EXPECT_EQ(r.weights.at("bn2/gamma").f32()[1], 7.0f);
+    EXPECT_EQ(r.weights.at("bn2/beta").f32()[0], 0.5f);
+    EXPECT_EQ(r.weights.at("bn1/beta").f32()[0], 0.0f); // the file's own value
+}
+
+// An op SegForge lacks that keeps its input's shape (GELU exports as Erf)
+// passes the shape on, so what follows it is still translated.
+TEST(OnnxImport, AShapeKeepingUnsupportedOpPassesItsShapeOn) {
+    OnnxBuild b;
+    b.input("x", {1, 2, 6, 6});
+    b.node("Erf", "/act/Erf", {"x"}, {"a"});
+    b.init("two", {}, {2.0f});
+    b.node("Pow", "/pow/Pow", {"a", "two"}, {"p"});
+    b.node("Sub", "/sub/Sub", {"p", "x"}, {"s"});
+    b.init("c.weight", {4, 2, 3, 3});
+    auto& conv = b.node("Conv", "/c/Conv", {"s", "c.weight"}, {"y"});
+    setInts(conv, "pads", {1, 1, 1, 1});
+    OnnxImport r = importOk(b);
+    const Graph& g = r.project->graph;
+    EXPECT_EQ(r.placeholders, 3);
+    EXPECT_EQ(std::get<std::string>(attr(g, "act", "output_shapes")), "6,6,2");
+    EXPECT_EQ(std::get<std::string>(attr(g, "pow", "output_shapes")), "6,6,2");
+    EXPECT_EQ(std::get<std::string>(attr(g, "sub", "output_shapes")), "6,6,2");
+    EXPECT_EQ(nodeOp(g, "c"), ops::kConv2DOp);
+    EXPECT_EQ(typeOf(g, "c"), "N×6×6×4");
+    EXPECT_EQ(r.weights.count("c/kernel"), 1u);
+    // Reported as what they are: no unconnected-input for the constant operand.
+    const CheckResult check = checkGraph(g, CheckOptions::withoutInputSizeSweep());
+    EXPECT_THAT(codesOf(check), HasSubstr("unsupported-op"));
+    EXPECT_THAT(codesOf(check), Not(HasSubstr("unconnected-input")));
 }
 
 TEST(OnnxImport, NamesAreSanitisedAndUnique) {
