@@ -207,7 +207,8 @@ private slots:
         QVERIFY(m_window->properties()->editor("filters"));
         // Palette search filters by name.
         m_window->palette()->searchField()->setText("pool");
-        QCOMPARE(m_window->palette()->visibleOps(), (QStringList{"MaxPool2D", "AvgPool2D"}));
+        QCOMPARE(m_window->palette()->visibleOps(),
+                 (QStringList{"MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"}));
     }
 
     void connectTwoPortsWithTheMouse() {
