@@ -34,6 +34,26 @@ inline CliResult runCli(const std::string& args, Stderr stderrMode = Stderr::Dis
     return r;
 }
 
+/// Runs a shell command with stderr merged into the output (Python scripts,
+/// torchrun, the CLI with shell syntax).
+inline CliResult shell(const std::string& command) {
+    CliResult r;
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    if (!pipe)
+        return r;
+    std::array<char, 4096> buf{};
+    while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe))
+        r.out.append(buf.data(), n);
+    const int status = pclose(pipe);
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+/// A path single-quoted for the shell (test paths hold no quote).
+inline std::string quoted(const std::filesystem::path& p) {
+    return "'" + p.string() + "'";
+}
+
 /// A folder of this test process's own (ctest runs each test in a process of
 /// its own, and several may run at once), created empty and removed at exit.
 class ScratchDir {

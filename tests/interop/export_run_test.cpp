@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using segforge::testing::quoted;
+using segforge::testing::shell;
 using namespace segforge::core;
 
 namespace {
@@ -177,24 +179,6 @@ Project unetProject(bool transpose, int classes) {
     auto made = makeUNetProject(o);
     EXPECT_TRUE(std::holds_alternative<Project>(made));
     return std::get<Project>(made);
-}
-
-/// Output of a shell command and its exit code.
-segforge::testing::CliResult shell(const std::string& command) {
-    segforge::testing::CliResult r;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return r;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, pipe))
-        r.out.append(buf, n);
-    const int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-std::string quoted(const fs::path& p) {
-    return "'" + p.string() + "'";
 }
 
 void writeFloats(const fs::path& path, const std::vector<float>& values) {

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using segforge::testing::quoted;
+using segforge::testing::shell;
 using namespace segforge::core;
 
 namespace {
@@ -87,23 +89,6 @@ Project seProject(bool excite) {
     auto target = node("Rescale", "scale_mask", {}, {{{data, "mask"}, "input"}});
     node("BinaryCrossentropy", "loss", {}, {{out, "prediction"}, {target, "target"}});
     return p;
-}
-
-segforge::testing::CliResult shell(const std::string& command) {
-    segforge::testing::CliResult r;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return r;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, pipe))
-        r.out.append(buf, n);
-    const int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-std::string quoted(const fs::path& p) {
-    return "'" + p.string() + "'";
 }
 
 double maxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {

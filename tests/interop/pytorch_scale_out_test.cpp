@@ -34,29 +34,14 @@
 #include <sstream>
 
 namespace fs = std::filesystem;
+using segforge::testing::quoted;
+using segforge::testing::shell;
 using namespace segforge::core;
 using segforge::testing::CliResult;
 
 namespace {
 
 const char* kPython = SEGFORGE_PYTHON;
-
-std::string quoted(const fs::path& p) {
-    return "'" + p.string() + "'";
-}
-
-CliResult shell(const std::string& command) {
-    CliResult r;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return r;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, pipe))
-        r.out.append(buf, n);
-    const int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 std::string helper() {
     return std::string(kPython) + " " +
