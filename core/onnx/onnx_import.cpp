@@ -101,7 +101,7 @@ OnnxImporter::OnnxImporter(const OnnxFile& file, const std::string& label,
                            const OnnxImportOptions& options)
     : m_file(file)
     , m_options(options)
-    , m_log(label) {}
+    , m_log(label, "nodes") {}
 
 const OnnxValueState* OnnxImporter::value(const std::string& name) const {
     auto it = m_values.find(name);
@@ -230,14 +230,15 @@ void OnnxImporter::indexInputs() {
         used.insert(name);
         const Tensor& t = it->second;
         if (t.shape().dims() != dims) {
-            m_log.warning(strCat(m_options.stateDictLabel, ": tensor '", name, "' is ",
+            m_log.warning("",
+                          strCat(m_options.stateDictLabel, ": tensor '", name, "' is ",
                                  shapeText(t.shape().dims()), " but the model's '", name, "' is ",
                                  shapeText(dims), "; the model's own values are kept"));
             return nullptr;
         }
         if (t.dtype() != DType::Float32) {
-            m_log.warning(strCat(m_options.stateDictLabel, ": tensor '", name,
-                                 "' is not float32; the model's own values are kept"));
+            m_log.warning("", strCat(m_options.stateDictLabel, ": tensor '", name,
+                                     "' is not float32; the model's own values are kept"));
             return nullptr;
         }
         OnnxTensor copy;
@@ -311,24 +312,24 @@ void OnnxImporter::indexInputs() {
         m_unusedStateDict = std::move(unused);
     }
     if (!m_weightInputs.empty())
-        m_log.warning(strCat(m_weightInputs.size(),
-                             " parameter(s) are graph inputs without values (exported with "
-                             "export_params=False) and no state_dict gave them: those layers "
-                             "start from SegForge's initialisers (import with --weights "
-                             "state_dict.safetensors to bring the trained values)"));
+        m_log.warning("", strCat(m_weightInputs.size(),
+                                 " parameter(s) are graph inputs without values (exported with "
+                                 "export_params=False) and no state_dict gave them: those layers "
+                                 "start from SegForge's initialisers (import with --weights "
+                                 "state_dict.safetensors to bring the trained values)"));
 }
 
 void OnnxImporter::addGraphInput(const OnnxValue& in) {
     if (!in.hasShape || in.dims.size() != 4 || !isFloatElem(in.type)) {
-        m_log.error(strCat("graph input '", in.name, "' is ",
-                           in.hasShape ? shapeText(in.dims) : std::string("without a shape"), " ",
-                           onnxElemName(in.type),
-                           ": SegForge models take float images N×C×H×W (rank 4)"));
+        m_log.error("", strCat("graph input '", in.name, "' is ",
+                               in.hasShape ? shapeText(in.dims) : std::string("without a shape"),
+                               " ", onnxElemName(in.type),
+                               ": SegForge models take float images N×C×H×W (rank 4)"));
         return;
     }
     if (in.dims[1] < 1) {
-        m_log.error(
-            strCat("graph input '", in.name, "' has no fixed channel count; SegForge needs it"));
+        m_log.error("", strCat("graph input '", in.name,
+                               "' has no fixed channel count; SegForge needs it"));
         return;
     }
     const bool freeH = in.dims[2] < 1, freeW = in.dims[3] < 1;
@@ -393,10 +394,11 @@ void OnnxImporter::placeholder(const OnnxNodeDef& node, const std::string& reaso
     }
     ++m_placeholders;
     const std::string op = node.domain.empty() ? node.opType : node.domain + "." + node.opType;
-    m_log.warning(strCat("ONNX ", op, " imported as an OnnxNode placeholder (unsupported-op)"),
-                  nodeName(id),
+    m_log.warning("",
                   strCat("node '", node.name, "' (", op, "): ", reason,
-                         "; imported as an OnnxNode placeholder (unsupported-op)"));
+                         "; imported as an OnnxNode placeholder (unsupported-op)"),
+                  {strCat("ONNX ", op, " imported as an OnnxNode placeholder (unsupported-op)"),
+                   nodeName(id)});
 }
 
 void OnnxImporter::translate(const OnnxNodeDef& node) {
@@ -430,10 +432,10 @@ void OnnxImporter::verifyShapes() {
             continue;
         const Shape& s = type->shape;
         if (s.height() != v.shape[2] || s.width() != v.shape[3] || s.channels() != v.shape[1])
-            m_log.warning(strCat("internal: '", name, "' is ", shapeText(v.shape),
-                                 " in ONNX but SegForge computes ", s.toString(), " at '",
-                                 nodeName(v.port->node),
-                                 "' — the translation is wrong here; please report it"));
+            m_log.warning("", strCat("internal: '", name, "' is ", shapeText(v.shape),
+                                     " in ONNX but SegForge computes ", s.toString(), " at '",
+                                     nodeName(v.port->node),
+                                     "' — the translation is wrong here; please report it"));
     }
 }
 
@@ -448,7 +450,8 @@ OnnxImport OnnxImporter::run() {
             for (const std::string& in : node.inputs)
                 known = known && (in.empty() || value(in) || m_weightInputs.count(in));
             if (!known) {
-                m_log.error(strCat("node '", node.name, "' (", node.opType,
+                m_log.error("",
+                            strCat("node '", node.name, "' (", node.opType,
                                    ") reads a value no earlier node produces (the nodes are not "
                                    "in topological order, or the graph is cut)"));
                 break;
@@ -468,9 +471,10 @@ OnnxImport OnnxImporter::run() {
                           "Resize sizes, Pad amounts) were folded at the example size ",
                           kOnnxExampleSize, "×", kOnnxExampleSize));
     if (!m_placeholderInits.empty())
-        m_log.warning(
-            strCat(m_placeholderInits.size(), " initializer(s) feed placeholders and are dropped (",
-                   m_placeholderInits.front(), m_placeholderInits.size() > 1 ? ", …" : "", ")"));
+        m_log.warning("", strCat(m_placeholderInits.size(),
+                                 " initializer(s) feed placeholders and are dropped (",
+                                 m_placeholderInits.front(),
+                                 m_placeholderInits.size() > 1 ? ", …" : "", ")"));
     verifyShapes();
     const CheckResult check = checkTypesForLayout(m_graph);
     (void)applyEdits(m_graph, layoutGraph(m_graph, check));

@@ -10,6 +10,7 @@
 
 #include "graph/graph.hpp"
 #include "onnx/onnx_import.hpp"
+#include "util/import_log.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -42,31 +43,6 @@ struct OnnxValueState {
     bool nonNegative = false;
 };
 
-/// Messages of one import (as the Keras importer's ImportLog): warnings of one
-/// kind said of several nodes become one line naming them.
-class OnnxLog {
-public:
-    explicit OnnxLog(std::string file)
-        : m_file(std::move(file)) {}
-    void warning(const std::string& what);
-    /// `kind` is said of `subject` (a node name); repeats are aggregated.
-    void warning(const std::string& kind, const std::string& subject, const std::string& what);
-    void note(const std::string& what);
-    void error(const std::string& what);
-    std::vector<std::string> warnings() const;
-    const std::vector<std::string>& errors() const { return m_errors; }
-
-private:
-    struct Entry {
-        std::string line;
-        std::string kind;
-        std::vector<std::string> subjects{};
-    };
-    std::string m_file;
-    std::vector<Entry> m_entries;
-    std::vector<std::string> m_errors;
-};
-
 /// A weight as the translation reads it: the initializer's (or the
 /// state_dict's) values, or only the dims a graph input declares
 /// (export_params=False without a state_dict: the layer keeps its initialiser).
@@ -82,7 +58,7 @@ public:
 
     // --- for the translation table --------------------------------------
     const OnnxFile& file() const { return m_file; }
-    OnnxLog& log() { return m_log; }
+    ImportLog& log() { return m_log; }
     /// The state of a value name (nullptr when nothing produced it).
     const OnnxValueState* value(const std::string& name) const;
     /// A constant input (nullptr when it is a wire, absent or omitted).
@@ -126,7 +102,7 @@ private:
 
     const OnnxFile& m_file;
     const OnnxImportOptions& m_options;
-    OnnxLog m_log;
+    ImportLog m_log;
     Graph m_graph;
     std::map<std::string, OnnxValueState> m_values;
     std::map<std::string, const OnnxTensor*> m_tensors; ///< initializers and constants by name

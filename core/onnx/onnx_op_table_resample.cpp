@@ -65,11 +65,12 @@ std::string pool(OnnxImporter& im, const OnnxNodeDef& node, bool average) {
             return "average pooling with pads that are not counted (count_include_pad=0) and "
                    "not TF's 'same' pads";
         if (!average && !x->nonNegative)
-            im.log().warning("MaxPool padding imported as zero padding", node.name,
+            im.log().warning("",
                              strCat("node '", node.name,
                                     "' (MaxPool): its pads are imported as ZeroPadding2D before a "
                                     "'valid' pooling; ONNX pads with −∞, so values at the borders "
-                                    "differ where the input is negative"));
+                                    "differ where the input is negative"),
+                             {"MaxPool padding imported as zero padding", node.name});
         const std::int64_t pads[4] = {win.pads[0], win.pads[1] + extra[0], win.pads[2],
                                       win.pads[3] + extra[1]};
         onnxPadBefore(im, node, pads, port, shape);
