@@ -25,6 +25,10 @@ std::string translateConcat(OnnxImporter& im, const OnnxNodeDef& node);
 std::string translateArithmetic(OnnxImporter& im, const OnnxNodeDef& node);
 std::string translatePad(OnnxImporter& im, const OnnxNodeDef& node);
 std::string translateSlice(OnnxImporter& im, const OnnxNodeDef& node);
+// onnx_op_table_norm.cpp
+std::string translateInstanceNormalization(OnnxImporter& im, const OnnxNodeDef& node);
+std::string translateGroupNormalization(OnnxImporter& im, const OnnxNodeDef& node);
+std::string translateReshape(OnnxImporter& im, const OnnxNodeDef& node);
 
 namespace {
 
@@ -369,6 +373,9 @@ OnnxOpTranslator onnxOpTranslator(const std::string& opType) {
         {"Conv", translateConv},
         {"ConvTranspose", translateConvTranspose},
         {onnx_op::kBatchNormalization, translateBatchNormalization},
+        {"InstanceNormalization", translateInstanceNormalization},
+        {onnx_op::kGroupNormalization, translateGroupNormalization},
+        {"Reshape", translateReshape},
         {"Relu", translateRelu},
         {"Sigmoid", translateSigmoid},
         {"Tanh", translateTanh},

@@ -11,5 +11,6 @@ inline constexpr char kAdd[] = "Add";
 inline constexpr char kBatchNormalization[] = "BatchNormalization";
 inline constexpr char kCast[] = "Cast";
 inline constexpr char kDropout[] = "Dropout";
+inline constexpr char kGroupNormalization[] = "GroupNormalization";
 
 } // namespace segforge::core::interop::onnx_op

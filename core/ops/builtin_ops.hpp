@@ -31,6 +31,7 @@ extern const char kKerasLayerOp[];
 extern const char kOnnxNodeOp[];
 extern const char kLeakyReLUOp[];
 extern const char kGlobalAvgPool2DOp[];
+extern const char kGroupNormalizationOp[];
 extern const char kBinaryCrossentropyOp[];
 extern const char kCategoricalCrossentropyOp[];
 extern const char kSparseCategoricalCrossentropyOp[];
@@ -66,6 +67,9 @@ OpSchema onnxNodeSchema();
 OpSchema leakyReluSchema();
 /// Mean over H and W, keeping them as 1×1 (N×1×1×C).
 OpSchema globalAvgPool2dSchema();
+/// Normalises each sample over groups of channels (PyTorch nn.GroupNorm, Keras
+/// GroupNormalization); groups = C is InstanceNorm. No running statistics.
+OpSchema groupNormalizationSchema();
 
 OpSchema binaryCrossentropySchema();
 OpSchema categoricalCrossentropySchema();

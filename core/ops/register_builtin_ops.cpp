@@ -23,6 +23,7 @@ void registerBuiltinOps(OpRegistry& registry) {
     registry.add(addSchema());
     registry.add(multiplySchema());
     registry.add(batchNormalizationSchema());
+    registry.add(groupNormalizationSchema());
     registry.add(dropoutSchema());
     registry.add(activationSchema());
     registry.add(leakyReluSchema());

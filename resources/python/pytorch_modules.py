@@ -143,6 +143,31 @@ class KerasBatchNorm(nn.Module):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training, 1.0 - self.momentum, self.epsilon)
 
+class KerasGroupNorm(nn.Module):
+    """keras.layers.GroupNormalization (torch.nn.GroupNorm with gamma and beta each optional)."""
+
+    def __init__(self, groups, channels, epsilon, center, scale):
+        super().__init__()
+        self.groups, self.epsilon = groups, epsilon
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+
+    def forward(self, x):
+        return F.group_norm(x, self.groups, self.weight, self.bias, self.epsilon)
+
+    def load_keras(self, get):
+        with torch.no_grad():
+            if self.weight is not None:
+                self.weight.copy_(get("gamma"))
+            if self.bias is not None:
+                self.bias.copy_(get("beta"))
+
+    def save_keras(self, put):
+        if self.weight is not None:
+            put("gamma", self.weight)
+        if self.bias is not None:
+            put("beta", self.bias)
+
 class Lambda(nn.Module):
     """A parameter-free layer, kept as a module so that every layer has its name."""
 

@@ -89,7 +89,7 @@ TEST(InteropCli, ImportWritesAProjectThatKeepsTheMistake) {
         run("import " + keras("unsupported_keras3.json") + " -o " + project.string(), true);
     ASSERT_EQ(r.exitCode, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("1 unsupported layer(s)"));
-    EXPECT_THAT(r.out, HasSubstr("GroupNormalization 'enc2_gn' has no SegForge op"));
+    EXPECT_THAT(r.out, HasSubstr("LayerNormalization 'enc2_gn' has no SegForge op"));
     CliResult c = run("check --json " + project.string());
     EXPECT_EQ(c.exitCode, 1);
     auto doc = nlohmann::json::parse(c.out);

@@ -162,7 +162,7 @@ TEST(KerasJsonExport, PlaceholdersAndCyclesCannotLeave) {
     KerasJsonExport e = exportKerasJson(imported.project->graph, "m");
     ASSERT_EQ(e.errors.size(), 1u);
     EXPECT_THAT(e.errors[0],
-                HasSubstr("'enc2_gn' is a placeholder for the Keras layer GroupNormalization"));
+                HasSubstr("'enc2_gn' is a placeholder for the Keras layer LayerNormalization"));
     ScriptExport s = exportPyTorchScript(*imported.project, "");
     EXPECT_FALSE(s.ok());
 

@@ -203,28 +203,28 @@ TEST(KerasImport, UnsupportedLayerBecomesAReportedPlaceholder) {
     const Graph& g = imported.project->graph;
     const Node& gn = node(g, "enc2_gn");
     EXPECT_EQ(gn.op, "KerasLayer");
-    EXPECT_EQ(gn.attrs.at("class_name"), AttrValue{std::string("GroupNormalization")});
+    EXPECT_EQ(gn.attrs.at("class_name"), AttrValue{std::string("LayerNormalization")});
     EXPECT_EQ(producerName(g, "up1", "input"), "enc2_gn");
     EXPECT_THAT(joined(imported.warnings),
-                HasSubstr("GroupNormalization 'enc2_gn' has no SegForge op"));
+                HasSubstr("LayerNormalization 'enc2_gn' has no SegForge op"));
 
     CheckResult r = checkImported(g);
     const Diagnostic& d = expectDiagnostic(r, codes::kUnsupportedLayer);
     EXPECT_EQ(d.node, gn.id);
-    EXPECT_THAT(d.message, HasSubstr("GroupNormalization"));
+    EXPECT_THAT(d.message, HasSubstr("LayerNormalization"));
     EXPECT_EQ(r.count(Severity::Error), 1u) << codesOf(r);
     EXPECT_EQ(typeOf(g, r, "enc2_act"), "N×32×32×16 f32");
     EXPECT_EQ(typeOf(g, r, "up1"), "(none)");
 }
 
 TEST(KerasImport, EveryPlaceholderOfAChainIsReported) {
-    // Input → GroupNormalization → Dense → LayerNormalization → Conv2D: three
+    // Input → UnitNormalization → Dense → LayerNormalization → Conv2D: three
     // unsupported layers in a row; the check must name all three, not only the
     // first (the others see an untyped input).
     const std::string text = R"({"class_name": "Functional", "config": {"name": "chain", "layers": [
       {"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
        "config": {"batch_input_shape": [null, 8, 8, 4], "dtype": "float32", "name": "in"}},
-      {"class_name": "GroupNormalization", "name": "gn", "config": {"name": "gn", "groups": 2},
+      {"class_name": "UnitNormalization", "name": "gn", "config": {"name": "gn", "axis": -1},
        "inbound_nodes": [[["in", 0, 0, {}]]]},
       {"class_name": "Dense", "name": "dense", "config": {"name": "dense", "units": 4},
        "inbound_nodes": [[["gn", 0, 0, {}]]]},
@@ -242,7 +242,7 @@ TEST(KerasImport, EveryPlaceholderOfAChainIsReported) {
         reported.push_back(g.findNode(d->node)->name);
     EXPECT_THAT(reported, ::testing::UnorderedElementsAre("gn", "dense", "ln")) << codesOf(r);
     EXPECT_EQ(r.count(Severity::Error), 3u) << codesOf(r);
-    for (const char* cls : {"GroupNormalization", "Dense", "LayerNormalization"})
+    for (const char* cls : {"UnitNormalization", "Dense", "LayerNormalization"})
         EXPECT_THAT(joined(imported.warnings), HasSubstr(cls));
     EXPECT_EQ(typeOf(g, r, "conv"), "(none)");
 }

@@ -372,7 +372,8 @@ TEST_P(OnnxImportFromPyTorch, ForwardMatchesPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Models, OnnxImportFromPyTorch,
                          ::testing::Values("unet_plain", "unet_plain_bn", "resunet", "resunet_bn",
-                                           "milesial_odd", "extras_softmax", "ops_zoo"));
+                                           "milesial_odd", "extras_softmax", "ops_zoo",
+                                           "nnunet_instancenorm", "groupnorm"));
 
 class OnnxImportStateDict : public OnnxImportFromPyTorch {};
 

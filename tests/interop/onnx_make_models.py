@@ -260,6 +260,39 @@ class GeluNet(nn.Module):
         return torch.sigmoid(self.conv2(F.gelu(self.conv1(x))))
 
 
+class NnUNetStage(nn.Module):
+    """(d) nnU-Net's conv block: Conv 3×3 (bias), InstanceNorm2d(affine=True),
+    LeakyReLU(0.01), twice, with a stride-2 conv between; a 1×1 head."""
+
+    def __init__(self, cin=3, classes=2):
+        super().__init__()
+
+        def block(a, b, stride=1):
+            return nn.Sequential(nn.Conv2d(a, b, 3, stride=stride, padding=1),
+                                 nn.InstanceNorm2d(b, affine=True), nn.LeakyReLU(0.01))
+
+        self.enc = block(cin, 8)
+        self.down = block(8, 8, stride=2)
+        self.head = nn.Conv2d(8, classes, 1)
+
+    def forward(self, x):
+        return self.head(self.down(self.enc(x)))
+
+
+class GroupNormNet(nn.Module):
+    """(d) Conv, nn.GroupNorm(2, 8) (exported by torch 1.13 as Reshape,
+    InstanceNormalization, Reshape, Mul, Add), ReLU, a 1×1 head."""
+
+    def __init__(self, cin=3, classes=2):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, 8, 3, padding=1)
+        self.norm = nn.GroupNorm(2, 8)
+        self.head = nn.Conv2d(8, classes, 1)
+
+    def forward(self, x):
+        return self.head(F.relu(self.norm(self.conv(x))))
+
+
 # --- the exports ----------------------------------------------------------
 
 # name: (model factory, input C×H×W, opset, keep BatchNorm, export_params, the file's weights:
@@ -276,6 +309,9 @@ EXPORTS = {
     "extras_softmax": (ExtrasNet, (3, 24, 24), 13, False, True, None),
     "ops_zoo": (OpsZoo, (3, 20, 20), 13, False, True, None),
     "gelu_placeholder": (GeluNet, (3, 16, 16), 13, False, True, None),
+    # (d) instance and group normalisation
+    "nnunet_instancenorm": (NnUNetStage, (3, 16, 16), 13, False, True, None),
+    "groupnorm": (GroupNormNet, (3, 12, 12), 13, False, True, None),
     # weights from the state_dict: no initializers at all / other weights in the file
     "unet_bn_noparams": (PlainUNet, (3, 32, 32), 13, True, False, None),
     "resunet_bn_stale": (ResUNet, (3, 32, 32), 13, True, True, "other"),
@@ -302,7 +338,7 @@ def randomize(model, seed):
                 w.copy_(torch.randn(w.shape, generator=g) * (2.0 / fan_in) ** 0.5)
                 if m.bias is not None:
                     m.bias.copy_(torch.rand(m.bias.shape, generator=g) - 0.5)
-            elif isinstance(m, nn.BatchNorm2d):
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d)) and m.affine:
                 m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
                 m.bias.copy_(torch.rand(m.bias.shape, generator=g) - 0.5)
         for m in model.modules():

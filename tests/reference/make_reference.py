@@ -420,6 +420,17 @@ def run_op(op, inputs, params, a, training):
         return [activation(inputs[0], a.get("activation", "relu"), a.get("alpha", 0.3))]
     if op == "LeakyReLU":
         return [F.leaky_relu(inputs[0], a.get("alpha", 0.3))]
+    if op == "GroupNormalization":
+        # nn.GroupNorm (F.group_norm) on NCHW; gamma / beta each optional, as Keras has them.
+        # (torch 1.13's group_norm backward fails on weight=None: a constant 1 / 0 instead.)
+        c = inputs[0].shape[-1]
+        k, gamma, beta = 0, torch.ones(c), torch.zeros(c)
+        if a.get("scale", True):
+            gamma, k = params[k], k + 1
+        if a.get("center", True):
+            beta = params[k]
+        y = F.group_norm(to_nchw(inputs[0]).contiguous(), a.get("groups", 1), gamma, beta, a.get("epsilon", 1e-5))
+        return [to_nhwc(y)]
     if op == "GlobalAvgPool2D":
         # nn.AdaptiveAvgPool2d(1) of the PyTorch export, on NCHW.
         return [to_nhwc(F.adaptive_avg_pool2d(to_nchw(inputs[0]), 1))]
@@ -506,6 +517,9 @@ def param_shapes(op, a, inputs):
     if op == "BatchNormalization":
         n = int(a.get("scale", True)) + int(a.get("center", True))
         return [(cin,)] * (n + 2), [True] * n + [False, False]
+    if op == "GroupNormalization":
+        n = int(a.get("scale", True)) + int(a.get("center", True))
+        return [(cin,)] * n, [True] * n
     return [], []
 
 
@@ -647,6 +661,11 @@ def cases():
         ("leaky_relu_1.7", "LeakyReLU", {"alpha": 1.7}, [inp(small)]),
         ("global_avgpool_odd", "GlobalAvgPool2D", {}, [inp(odd)]),
         ("global_avgpool_1x1", "GlobalAvgPool2D", {}, [inp([2, 1, 1, 3])]),
+        # GroupNormalization (nn.GroupNorm), appended last for the same reason.
+        ("groupnorm_groups2", "GroupNormalization", {"groups": 2}, [inp([2, 4, 3, 6])]),
+        ("groupnorm_instance", "GroupNormalization", {"groups": 4, "epsilon": 1e-3}, [inp([2, 3, 5, 4])]),
+        ("groupnorm_layer_noscale", "GroupNormalization", {"groups": 1, "scale": False},
+         [inp([1, 4, 4, 3])]),
     ]
     return [x if len(x) == 5 else x + (True,) for x in c]
 

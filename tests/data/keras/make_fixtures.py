@@ -173,8 +173,9 @@ def k3_functional(extra_unsupported=False):
                       activation="relu"))
     last = "enc2_act"
     if extra_unsupported:
-        L.append(k3_layer("GroupNormalization", "enc2_gn", [k3_tensor([None, 32, 32, 16], last)],
-                          groups=4, axis=-1, epsilon=0.001, center=True, scale=True))
+        # Keras' LayerNormalization (over the channels): no SegForge op.
+        L.append(k3_layer("LayerNormalization", "enc2_gn", [k3_tensor([None, 32, 32, 16], last)],
+                          axis=-1, epsilon=0.001, center=True, scale=True))
         last = "enc2_gn"
     L.append(k3_conv("up1", last, [None, 32, 32, 16], 8, kernel=2, activation="linear",
                      cls="Conv2DTranspose", strides=2))
