@@ -6,7 +6,10 @@
 // values are in tests/data/reference (ReferenceOp.*groupnorm*).
 
 #include "engine_op_harness.hpp"
+#include "export/python_script_export.hpp"
 #include "graph_builder.hpp"
+#include "keras/keras_import.hpp"
+#include "keras/keras_json_export.hpp"
 #include "kernels/parallel.hpp"
 #include "onnx/onnx_export.hpp"
 #include "onnx/onnx_import.hpp"
@@ -243,3 +246,29 @@ TEST(GroupNorm, OnnxExportReadsBackAsOneGroupNormalization) {
 }
 
 } // namespace
+
+TEST(GroupNorm, KerasAndPyTorchExportsCarryTheAttributes) {
+    Project p;
+    p.name = "gn";
+    GraphBuilder b;
+    const NodeId in = b.input(8, 8, 6);
+    b.then("GroupNormalization", "gn", out(in),
+           {{"groups", std::int64_t{3}}, {"epsilon", 1e-4}, {"center", false}});
+    p.graph = b.graph;
+    ScriptExport torch = exportPyTorchScript(p, "");
+    ASSERT_TRUE(torch.ok()) << ::testing::PrintToString(torch.errors);
+    EXPECT_THAT(torch.text,
+                HasSubstr("self.layers[\"gn\"] = KerasGroupNorm(3, 6, 0.0001, False, True)"));
+    EXPECT_THAT(torch.text, HasSubstr("class KerasGroupNorm"));
+
+    KerasJsonExport e = exportKerasJson(p.graph, "m");
+    ASSERT_TRUE(e.ok()) << ::testing::PrintToString(e.errors);
+    KerasImport back = importKerasJson(e.model.dump(), "m.json");
+    ASSERT_TRUE(back.ok()) << ::testing::PrintToString(back.errors);
+    const Node* gn = back.project->graph.findNodeByName("gn");
+    ASSERT_TRUE(gn);
+    EXPECT_EQ(gn->op, "GroupNormalization");
+    EXPECT_EQ(gn->attrs.at("groups"), AttrValue{std::int64_t{3}});
+    EXPECT_EQ(gn->attrs.at("epsilon"), AttrValue{1e-4});
+    EXPECT_EQ(gn->attrs.at("center"), AttrValue{false});
+}
