@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using segforge::testing::quoted;
+using segforge::testing::shell;
 using namespace segforge::core;
 
 namespace {
@@ -36,27 +38,7 @@ constexpr double kTolerance = 1e-4;
 /// A broken import must miss by at least this (ten times the tolerance).
 constexpr double kBrokenMargin = 1e-3;
 
-struct Shell {
-    int exitCode = -1;
-    std::string out;
-};
-
-Shell shell(const std::string& command) {
-    Shell r;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return r;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, pipe))
-        r.out.append(buf, n);
-    const int status = pclose(pipe);
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-std::string quoted(const fs::path& p) {
-    return "'" + p.string() + "'";
-}
+using Shell = segforge::testing::CliResult;
 
 fs::path modelsRoot() {
     return fs::temp_directory_path() / ("segforge_onnx_import_" + std::to_string(getpid()));
