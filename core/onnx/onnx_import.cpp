@@ -81,18 +81,6 @@ std::vector<std::int64_t> broadcastShapes(const std::vector<std::vector<std::int
     return out;
 }
 
-std::string shapeText(const std::vector<std::int64_t>& s) {
-    std::string out = "(";
-    for (std::size_t i = 0; i < s.size(); ++i)
-        out += (i ? ", " : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
-    return out + ")";
-}
-
-bool isFloatElem(OnnxElem t) {
-    return t == OnnxElem::Float || t == OnnxElem::Float16 || t == OnnxElem::BFloat16 ||
-           t == OnnxElem::Double;
-}
-
 } // namespace
 
 // --- OnnxImporter -----------------------------------------------------------
@@ -143,9 +131,10 @@ const OnnxValueState* OnnxImporter::imageInput(const OnnxNodeDef& node, std::siz
     }
     if (v->shape.size() != 4 ||
         std::any_of(v->shape.begin() + 1, v->shape.end(), [](std::int64_t d) { return d < 1; })) {
-        why = strCat("input '", node.inputs[i], "' has ",
-                     v->shape.empty() ? std::string("no known shape")
-                                      : "shape " + shapeText(v->shape) + ", not a known N×C×H×W");
+        why =
+            strCat("input '", node.inputs[i], "' has ",
+                   v->shape.empty() ? std::string("no known shape")
+                                    : "shape " + onnxShapeText(v->shape) + ", not a known N×C×H×W");
         return nullptr;
     }
     return v;
@@ -230,10 +219,10 @@ void OnnxImporter::indexInputs() {
         used.insert(name);
         const Tensor& t = it->second;
         if (t.shape().dims() != dims) {
-            m_log.warning("",
-                          strCat(m_options.stateDictLabel, ": tensor '", name, "' is ",
-                                 shapeText(t.shape().dims()), " but the model's '", name, "' is ",
-                                 shapeText(dims), "; the model's own values are kept"));
+            m_log.warning("", strCat(m_options.stateDictLabel, ": tensor '", name, "' is ",
+                                     onnxShapeText(t.shape().dims()), " but the model's '", name,
+                                     "' is ", onnxShapeText(dims),
+                                     "; the model's own values are kept"));
             return nullptr;
         }
         if (t.dtype() != DType::Float32) {
@@ -317,34 +306,6 @@ void OnnxImporter::indexInputs() {
                                  "export_params=False) and no state_dict gave them: those layers "
                                  "start from SegForge's initialisers (import with --weights "
                                  "state_dict.safetensors to bring the trained values)"));
-}
-
-void OnnxImporter::addGraphInput(const OnnxValue& in) {
-    if (!in.hasShape || in.dims.size() != 4 || !isFloatElem(in.type)) {
-        m_log.error("", strCat("graph input '", in.name, "' is ",
-                               in.hasShape ? shapeText(in.dims) : std::string("without a shape"),
-                               " ", onnxElemName(in.type),
-                               ": SegForge models take float images N×C×H×W (rank 4)"));
-        return;
-    }
-    if (in.dims[1] < 1) {
-        m_log.error("", strCat("graph input '", in.name,
-                               "' has no fixed channel count; SegForge needs it"));
-        return;
-    }
-    const bool freeH = in.dims[2] < 1, freeW = in.dims[3] < 1;
-    const std::int64_t h = freeH ? kOnnxExampleSize : in.dims[2];
-    const std::int64_t w = freeW ? kOnnxExampleSize : in.dims[3];
-    OnnxNodeDef pseudo;
-    pseudo.name = in.name;
-    pseudo.opType = "input";
-    AttrMap attrs{{"height", h}, {"width", w}, {"channels", in.dims[1]}};
-    if (freeH || freeW)
-        attrs["variable_size"] = true;
-    const NodeId id = addNode(ops::kInputOp, pseudo, "", std::move(attrs), {});
-    if (freeH || freeW)
-        m_freeInputs.push_back(id);
-    bind(in.name, {id, "output"}, {in.dims[0], in.dims[1], h, w});
 }
 
 void OnnxImporter::placeholder(const OnnxNodeDef& node, const std::string& reason) {
@@ -432,7 +393,7 @@ void OnnxImporter::verifyShapes() {
             continue;
         const Shape& s = type->shape;
         if (s.height() != v.shape[2] || s.width() != v.shape[3] || s.channels() != v.shape[1])
-            m_log.warning("", strCat("internal: '", name, "' is ", shapeText(v.shape),
+            m_log.warning("", strCat("internal: '", name, "' is ", onnxShapeText(v.shape),
                                      " in ONNX but SegForge computes ", s.toString(), " at '",
                                      nodeName(v.port->node),
                                      "' — the translation is wrong here; please report it"));

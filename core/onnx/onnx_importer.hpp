@@ -121,6 +121,16 @@ private:
     std::vector<std::string> m_unusedStateDict;
 };
 
+/// Where a graph's layout meets SegForge's: an NHWC graph input read through a
+/// Transpose to NCHW (as SegForge's own ONNX export writes it) and the
+/// Transpose back to NHWC before a graph output need no node.
+bool isNhwcGraphInput(const OnnxImporter& im, const OnnxValue& in);
+/// "(1, 3, ?, ?)": dims for messages, '?' where unknown.
+std::string onnxShapeText(const std::vector<std::int64_t>& dims);
+/// A Transpose (0, 2, 3, 1) whose result is only a graph output: "" (done, no
+/// node), or nullopt when `node` is not one.
+std::optional<std::string> translateOutputToNhwc(OnnxImporter& im, const OnnxNodeDef& node);
+
 /// One ONNX op's translation: "" when done, else why it stays a placeholder.
 using OnnxOpTranslator = std::string (*)(OnnxImporter&, const OnnxNodeDef&);
 /// The translator of an op type of the default domain, nullptr when none.

@@ -29,6 +29,8 @@ std::string translateSlice(OnnxImporter& im, const OnnxNodeDef& node);
 std::string translateInstanceNormalization(OnnxImporter& im, const OnnxNodeDef& node);
 std::string translateGroupNormalization(OnnxImporter& im, const OnnxNodeDef& node);
 std::string translateReshape(OnnxImporter& im, const OnnxNodeDef& node);
+// onnx_graph_boundary.cpp
+std::string translateCast(OnnxImporter& im, const OnnxNodeDef& node);
 
 namespace {
 
@@ -326,6 +328,8 @@ std::string translateSoftmax(OnnxImporter& im, const OnnxNodeDef& node) {
 /// Transpose: the three are one channel softmax. Any other transpose moves the channels out of
 /// place.
 std::string translateTranspose(OnnxImporter& im, const OnnxNodeDef& node) {
+    if (auto done = translateOutputToNhwc(im, node))
+        return *done;
     std::string why;
     const OnnxValueState* x = im.imageInput(node, 0, why);
     if (!x)
@@ -382,6 +386,7 @@ OnnxOpTranslator onnxOpTranslator(const std::string& opType) {
         {"LeakyRelu", translateLeakyRelu},
         {"Softmax", translateSoftmax},
         {"Transpose", translateTranspose},
+        {onnx_op::kCast, translateCast},
         {"Identity", translatePassThrough},
         {onnx_op::kDropout, translatePassThrough},
         {"GlobalAveragePool", translateGlobalAveragePool},
