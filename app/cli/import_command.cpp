@@ -6,6 +6,7 @@
 #include "io/safetensors.hpp"
 #include "keras/keras_import.hpp"
 #include "onnx/onnx_import.hpp"
+#include "ops/builtin_ops.hpp"
 #include "project/project_file.hpp"
 
 #include <filesystem>
@@ -20,6 +21,24 @@ struct ImportArgs {
     std::string model, out;
     std::optional<std::string> weights;
 };
+
+/// Prints the import's warnings, and its errors when it made no project
+/// (then false).
+bool printImportMessages(const std::vector<std::string>& warnings,
+                         const std::vector<std::string>& errors, bool ok) {
+    printLoadMessages(warnings);
+    for (const auto& e : ok ? std::vector<std::string>{} : errors)
+        std::cerr << e << "\n";
+    return ok;
+}
+
+bool saveImported(const core::Project& project, const std::string& out) {
+    if (std::string err = core::saveProject(project, out); !err.empty()) {
+        std::cerr << "segforge-cli import: " << err << "\n";
+        return false;
+    }
+    return true;
+}
 
 void printCheckSummary(const core::Project& project, const std::string& out) {
     core::CheckOptions options;
@@ -46,12 +65,8 @@ int runOnnxImport(const std::string& file, const std::string& out,
         options.stateDictLabel = *weightsFile;
     }
     core::OnnxImport imported = core::importOnnxFile(file, options);
-    printLoadMessages(imported.warnings);
-    if (!imported.ok()) {
-        for (const auto& e : imported.errors)
-            std::cerr << e << "\n";
+    if (!printImportMessages(imported.warnings, imported.errors, imported.ok()))
         return kExitBadInput;
-    }
     core::Project& project = *imported.project;
     if (!imported.weights.empty()) {
         core::SavedWeights saved = core::writeWeightsMap(out, project.graph, imported.weights);
@@ -61,10 +76,8 @@ int runOnnxImport(const std::string& file, const std::string& out,
         }
         project.weights = saved.section;
     }
-    if (std::string err = core::saveProject(project, out); !err.empty()) {
-        std::cerr << "segforge-cli import: " << err << "\n";
+    if (!saveImported(project, out))
         return kExitBadInput;
-    }
     std::cout << "wrote " << out << ": " << project.name << ", " << project.graph.nodeCount()
               << " nodes";
     if (imported.placeholders > 0)
@@ -101,20 +114,14 @@ int runImport(const std::string& file, const std::string& out,
         return kExitBadInput;
     }
     core::KerasImport imported = core::importKerasFile(file);
-    printLoadMessages(imported.warnings);
-    if (!imported.ok()) {
-        for (const auto& e : imported.errors)
-            std::cerr << e << "\n";
+    if (!printImportMessages(imported.warnings, imported.errors, imported.ok()))
         return kExitBadInput;
-    }
     core::Project& project = *imported.project;
-    if (std::string err = core::saveProject(project, out); !err.empty()) {
-        std::cerr << "segforge-cli import: " << err << "\n";
+    if (!saveImported(project, out))
         return kExitBadInput;
-    }
     int placeholders = 0;
     for (const auto& [id, node] : project.graph.nodes())
-        placeholders += node.op == "KerasLayer" ? 1 : 0;
+        placeholders += node.op == core::ops::kKerasLayerOp ? 1 : 0;
     std::cout << "wrote " << out << ": " << project.name << ", " << project.graph.nodeCount()
               << " nodes";
     if (placeholders > 0)

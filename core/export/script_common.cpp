@@ -103,42 +103,45 @@ std::string scriptHeader(const Project& project, const std::string& framework) {
     return s;
 }
 
+namespace {
+
+/// What both data readers (Keras' NumPy one, PyTorch's Dataset) are told.
+std::vector<std::pair<std::string, std::string>> dataPlaceholders(const ScriptData& d) {
+    return {{"SEGFORGE_HEIGHT", std::to_string(d.height)},
+            {"SEGFORGE_WIDTH", std::to_string(d.width)},
+            {"SEGFORGE_CHANNELS", std::to_string(d.channels)},
+            {"SEGFORGE_CLASSES", std::to_string(d.classes)},
+            {"SEGFORGE_MASK_SUFFIX", pythonString(d.maskSuffix)},
+            {"SEGFORGE_MASK_MODE", pythonString(d.maskMode)},
+            {"SEGFORGE_BATCH_SIZE", std::to_string(d.batchSize)}};
+}
+
+} // namespace
+
 std::string scriptDataReader(const ScriptData& d) {
     // The target each loss reads: one-hot classes, class indices, or the mask per channel.
     const std::string target =
         d.oneHot   ? "np.eye(NUM_CLASSES, dtype=\"float32\")[mask.astype(\"int64\")]"
         : d.sparse ? "mask.astype(\"float32\")[..., None]  # class indices"
                    : "np.repeat(mask.astype(\"float32\")[..., None], NUM_CLASSES, axis=-1)";
-    return fillPlaceholders(pythonSource("data_reader"),
-                            {{"SEGFORGE_HEIGHT", std::to_string(d.height)},
-                             {"SEGFORGE_WIDTH", std::to_string(d.width)},
-                             {"SEGFORGE_CHANNELS", std::to_string(d.channels)},
-                             {"SEGFORGE_CLASSES", std::to_string(d.classes)},
-                             {"SEGFORGE_MASK_SUFFIX", pythonString(d.maskSuffix)},
-                             {"SEGFORGE_MASK_MODE", pythonString(d.maskMode)},
-                             {"SEGFORGE_BATCH_SIZE", std::to_string(d.batchSize)},
-                             {"SEGFORGE_IMAGES", pythonString(d.images)},
-                             {"SEGFORGE_MASKS", pythonString(d.masks)},
-                             {"SEGFORGE_TARGET", target}});
+    auto values = dataPlaceholders(d);
+    values.insert(values.end(), {{"SEGFORGE_IMAGES", pythonString(d.images)},
+                                 {"SEGFORGE_MASKS", pythonString(d.masks)},
+                                 {"SEGFORGE_TARGET", target}});
+    return fillPlaceholders(pythonSource("data_reader"), values);
 }
 
 std::string scriptTorchData(const ScriptData& d) {
     const std::string target = d.oneHot ? "one_hot" : d.sparse ? "class_index" : "same_channels";
-    std::string text = fillPlaceholders(pythonSource("pytorch_data"),
-                                        {{"SEGFORGE_HEIGHT", std::to_string(d.height)},
-                                         {"SEGFORGE_WIDTH", std::to_string(d.width)},
-                                         {"SEGFORGE_CHANNELS", std::to_string(d.channels)},
-                                         {"SEGFORGE_CLASSES", std::to_string(d.classes)},
-                                         {"SEGFORGE_MASK_SUFFIX", pythonString(d.maskSuffix)},
-                                         {"SEGFORGE_MASK_MODE", pythonString(d.maskMode)},
-                                         {"SEGFORGE_BATCH_SIZE", std::to_string(d.batchSize)},
-                                         {"SEGFORGE_SIZE_POLICY", pythonString(d.sizePolicy)},
-                                         {"SEGFORGE_VALIDATION_SPLIT", pyFloat(d.validationSplit)},
-                                         {"SEGFORGE_FLIPS", pyBool(d.flips)},
-                                         {"SEGFORGE_ROTATE90", pyBool(d.rotate90)},
-                                         {"SEGFORGE_BRIGHTNESS", pyFloat(d.brightness)},
-                                         {"SEGFORGE_CONTRAST", pyFloat(d.contrast)},
-                                         {"SEGFORGE_TARGET", pythonString(target)}});
+    auto values = dataPlaceholders(d);
+    values.insert(values.end(), {{"SEGFORGE_SIZE_POLICY", pythonString(d.sizePolicy)},
+                                 {"SEGFORGE_VALIDATION_SPLIT", pyFloat(d.validationSplit)},
+                                 {"SEGFORGE_FLIPS", pyBool(d.flips)},
+                                 {"SEGFORGE_ROTATE90", pyBool(d.rotate90)},
+                                 {"SEGFORGE_BRIGHTNESS", pyFloat(d.brightness)},
+                                 {"SEGFORGE_CONTRAST", pyFloat(d.contrast)},
+                                 {"SEGFORGE_TARGET", pythonString(target)}});
+    std::string text = fillPlaceholders(pythonSource("pytorch_data"), values);
     text += fillPlaceholders(pythonSource("pytorch_metrics"),
                              {{"SEGFORGE_THRESHOLD", pyFloat(d.threshold)},
                               {"SEGFORGE_METRIC_EPSILON", pyFloat(d.metricEpsilon)}});
