@@ -71,9 +71,10 @@ void rowTile(const RowJob& j, const float* wBlock, std::int64_t f0, std::int64_t
         }
     }
     const std::int64_t nf = minI(kBlock, j.f - f0);
+    const std::int64_t outStride = j.outStride ? j.outStride : j.f;
     SEGFORGE_UNROLL
     for (int p = 0; p < P; ++p) {
-        float* o = j.out + (ox0 + p) * j.f + f0;
+        float* o = j.out + (ox0 + p) * outStride + f0;
         R r0 = a0[p], r1 = a1[p];
         if (j.bias) {
             r0 = V::add(r0, V::load(j.bias + f0));
@@ -146,6 +147,8 @@ void weightTile(const WeightJob& j, std::int64_t ky, std::int64_t kx, std::int64
     if (xlo >= xhi)
         return;
     float* d = j.dw + ((ky * j.kw + kx) * j.c + c0) * j.f + f0;
+    const std::int64_t inStride = j.inStride ? j.inStride : j.c;
+    const std::int64_t dzStride = j.dzStride ? j.dzStride : j.f;
     R a0[CB], a1[CB];
     SEGFORGE_UNROLL
     for (int k = 0; k < CB; ++k) {
@@ -156,10 +159,10 @@ void weightTile(const WeightJob& j, std::int64_t ky, std::int64_t kx, std::int64
         const std::int64_t iy = oy + ky - j.padTop;
         if (iy < 0 || iy >= j.h)
             continue;
-        const float* xin = j.in + (iy * j.w + xlo + kx - j.padLeft) * j.c + c0;
-        const float* g = j.dz + (oy * j.ow + xlo) * j.f + f0;
+        const float* xin = j.in + (iy * j.w + xlo + kx - j.padLeft) * inStride + c0;
+        const float* g = j.dz + (oy * j.ow + xlo) * dzStride + f0;
         if (nf == kBlock) {
-            for (std::int64_t ox = xlo; ox < xhi; ++ox, xin += j.c, g += j.f) {
+            for (std::int64_t ox = xlo; ox < xhi; ++ox, xin += inStride, g += dzStride) {
                 const R g0 = V::load(g);
                 const R g1 = V::load(g + 8);
                 SEGFORGE_UNROLL
@@ -171,7 +174,7 @@ void weightTile(const WeightJob& j, std::int64_t ky, std::int64_t kx, std::int64
             }
         } else { // the last, partial block of channels: never read past the row
             float tmp[kBlock] = {};
-            for (std::int64_t ox = xlo; ox < xhi; ++ox, xin += j.c, g += j.f) {
+            for (std::int64_t ox = xlo; ox < xhi; ++ox, xin += inStride, g += dzStride) {
                 for (std::int64_t k = 0; k < nf; ++k)
                     tmp[k] = g[k];
                 const R g0 = V::load(tmp);

@@ -24,8 +24,9 @@ struct RowJob {
     const float* zeros = nullptr;  ///< at least C zeros, read for taps in the padding
     std::int64_t f = 0;            ///< output channels
     std::int64_t ow = 0, oy = 0;
-    float* out = nullptr;    ///< the output row, (OW, F)
-    bool accumulate = false; ///< out += conv (no bias, no activation)
+    float* out = nullptr;       ///< the output row, (OW, F)
+    std::int64_t outStride = 0; ///< floats between output pixels; 0: f
+    bool accumulate = false;    ///< out += conv (no bias, no activation)
     bool relu = false;
 };
 
@@ -37,6 +38,9 @@ struct WeightJob {
     const float* dz = nullptr; ///< the image's output gradient, (OH, OW, F)
     std::int64_t f = 0, ow = 0, oy0 = 0, oy1 = 0;
     float* dw = nullptr; ///< (kh, kw, C, F), accumulated
+    /// Floats between pixels of `in` and of `dz`; 0: c and f. Larger strides take a
+    /// block of channels out of wider rows (the Winograd weight gradient's units).
+    std::int64_t inStride = 0, dzStride = 0;
 };
 
 /// Winograd F(4×4, 3×3) (conv_winograd.cpp): a range of 4×4 output tiles, numbered
@@ -97,12 +101,15 @@ struct WinogradGradientJob {
     float* biasSum = nullptr;
 };
 
-/// Weight gradient, second half: m[36][C][F] (the products summed over tiles) ->
-/// dw (3, 3, C, F) += Gᵀ m G, for input channels [c0, c1).
+/// Weight gradient, second half: m[36][c1 − c0][fEnd − fBegin] (the products summed
+/// over tiles) -> dw (3, 3, C, F) += Gᵀ m G, for input channels [c0, c1) and output
+/// channels [fBegin, fEnd).
 struct WinogradFilterGradientJob {
-    const float* m = nullptr;
-    std::int64_t stride = 0; ///< floats between m's positions (≥ C·F)
+    const float* m = nullptr; ///< the products of (c0, fBegin) first
+    std::int64_t stride = 0;  ///< floats between m's positions
+    std::int64_t mRow = 0;    ///< floats between m's rows (input channels); 0: f
     std::int64_t c = 0, f = 0, c0 = 0, c1 = 0;
+    std::int64_t fBegin = 0, fEnd = 0; ///< 0, 0: all of F (multiples of 8)
     float* dw = nullptr;
 };
 

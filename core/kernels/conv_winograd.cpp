@@ -1,7 +1,13 @@
 // Driver of the Winograd convolution: transforming the filters, cutting the
 // tiles into groups, and per group the input transform, 36 products on the
-// row kernel and the output transform. Scratch lives in thread-local vectors
-// that only grow: a warm training step allocates nothing.
+// row kernel and the output transform.
+//
+// Scratch is bounded whatever the layer: layers whose 36 × C × F transformed
+// filters (or weight-gradient sums) exceed a budget (the deep, low-resolution
+// ones) are cut into blocks of channels and "super-groups" of tiles that fit
+// fixed budgets, instead of holding 36·C·F floats per call or per thread.
+// Buffers are thread-local and only grow, so a warm training step allocates
+// nothing; with the budgets, what each thread keeps is bounded too.
 
 #include "kernels/conv_winograd.hpp"
 
@@ -23,6 +29,11 @@ namespace {
 using direct::kBlock;
 constexpr std::int64_t kPositions = 36; // 6×6 transformed values per tile
 constexpr std::int64_t kMinChannelPairs = 16 * 16;
+constexpr std::int64_t kFloat = sizeof(float);
+/// Tiles per unit of the parallel transforms of a super-group (and per bias-sum row).
+constexpr std::int64_t kTransformTiles = 4;
+/// Tiles per unit of a blocked forward product (a multiple of the row kernel's 6 pixels).
+constexpr std::int64_t kProductTiles = 24;
 
 bool winogradFromEnvironment() {
     const char* v = std::getenv("SEGFORGE_WINOGRAD");
@@ -30,6 +41,14 @@ bool winogradFromEnvironment() {
 }
 
 std::atomic<bool> g_winograd{winogradFromEnvironment()};
+
+std::atomic<std::int64_t> g_filterBytes{WinogradScratchLimits{}.filterBytes};
+std::atomic<std::int64_t> g_tileBytes{WinogradScratchLimits{}.tileBytes};
+std::atomic<std::int64_t> g_partialBytes{WinogradScratchLimits{}.partialBytes};
+
+std::int64_t ceilDiv(std::int64_t a, std::int64_t b) {
+    return (a + b - 1) / b;
+}
 
 /// Floats between positions for `count` tiles of `channels`: whole cache lines, an odd
 /// number of them (see WinogradTiles::stride).
@@ -46,7 +65,10 @@ struct WinogradConv {
     const float* in = nullptr;   ///< (N, H, W, C)
     const float* mask = nullptr; ///< optional, as `in`: in counts only where mask > 0
     std::int64_t n = 0, h = 0, w = 0, c = 0, padTop = 0, padLeft = 0;
-    const float* kernel = nullptr; ///< (3, 3, C, F)
+    /// (3, 3, C, F); or, when `adjoint`, the forward layer's (3, 3, F, C), read
+    /// flipped in space and transposed in channels.
+    const float* kernel = nullptr;
+    bool adjoint = false;
     std::int64_t f = 0;
     float* out = nullptr; ///< (N, OH, OW, F)
     std::int64_t oh = 0, ow = 0;
@@ -81,9 +103,8 @@ direct::WinogradTiles allTiles(const WinogradConv& p) {
 
 /// Tiles per group. A group's transformed inputs and products should stay near 256 KiB,
 /// but every group reads all 36 × C × F transformed weights once, so a group also
-/// needs enough tiles that this is not the larger stream (C·F/(C+F) tiles: the deep,
-/// low-resolution layers take all their tiles at once), and the groups should keep
-/// every thread busy.
+/// needs enough tiles that this is not the larger stream (C·F/(C+F) tiles),
+/// and the groups should keep every thread busy.
 std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t f,
                            std::int64_t perThread) {
     const std::int64_t byCache = (64 * 1024) / (kPositions * std::max(c, f));
@@ -91,6 +112,20 @@ std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t
     const std::int64_t threads = engineThreads();
     const std::int64_t byThreads = (totalTiles + perThread * threads - 1) / (perThread * threads);
     return std::clamp<std::int64_t>(std::min(std::max(byCache, byReuse), byThreads), 1, 256);
+}
+
+/// Super-groups: tiles whose transforms of `channels` (in + out) fit the tile budget,
+/// as equal as possible. Depends on the layer only, never on the thread count.
+struct SuperGroups {
+    std::int64_t count = 1, size = 0;
+};
+SuperGroups superGroups(std::int64_t totalTiles, std::int64_t channels) {
+    const std::int64_t perTile = kPositions * channels * kFloat;
+    const std::int64_t most = std::max<std::int64_t>(kTransformTiles, g_tileBytes.load() / perTile);
+    SuperGroups s;
+    s.count = ceilDiv(totalTiles, most);
+    s.size = ceilDiv(totalTiles, s.count);
+    return s;
 }
 
 /// Fills a group's transformed input patches (the same for the output and the weight
@@ -111,25 +146,71 @@ void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
     mk.winogradInput(in);
 }
 
-void run(const WinogradConv& p) {
-    const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local std::vector<float> packedStore, zerosStore;
-    const std::int64_t blocks = (p.f + kBlock - 1) / kBlock;
-    const std::int64_t plane = planeStride(1, blocks * p.c * kBlock);
-    // The tail block's unused lanes must read zero.
-    float* u = p.f % kBlock != 0 ? zeroed(packedStore, kPositions * plane)
-                                 : grownTo(packedStore, kPositions * plane);
+/// Transforms output channels [f0, f1) of p's filters into u, packed
+/// [36][(f1 − f0)/16][C][16] with `plane` floats between positions (tail lanes left as
+/// they were). `gathered` holds 9 × C × (f1 − f0) floats when the filters must first be
+/// gathered (a block of F, or the adjoint); it may be null otherwise.
+void transformFilters(const direct::MicroKernels& mk, const WinogradConv& p, std::int64_t f0,
+                      std::int64_t f1, float* gathered, float* u, std::int64_t plane) {
+    const std::int64_t fn = f1 - f0;
+    const bool direct = !p.adjoint && fn == p.f;
     parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
+        if (!direct) { // gathered[tap][c][k] for this range of c
+            for (std::int64_t tap = 0; tap < 9; ++tap) {
+                float* dst = gathered + tap * p.c * fn;
+                if (p.adjoint) { // w'[tap][c][k] = w[8 − tap][f0 + k][c], w: (3, 3, F, C)
+                    const float* src = p.kernel + (8 - tap) * p.f * p.c + f0 * p.c;
+                    for (std::int64_t k = 0; k < fn; ++k)
+                        for (std::int64_t ci = c0; ci < c1; ++ci)
+                            dst[ci * fn + k] = src[k * p.c + ci];
+                } else {
+                    const float* src = p.kernel + tap * p.c * p.f + f0;
+                    for (std::int64_t ci = c0; ci < c1; ++ci)
+                        std::copy(src + ci * p.f, src + ci * p.f + fn, dst + ci * fn);
+                }
+            }
+        }
         direct::WinogradFilterJob job;
-        job.w = p.kernel;
+        job.w = direct ? p.kernel : gathered;
         job.c = p.c;
-        job.f = p.f;
+        job.f = fn;
         job.c0 = c0;
         job.c1 = c1;
         job.u = u;
         job.stride = plane;
         mk.winogradFilter(job);
     });
+}
+
+/// Output transform of tiles [t0, t0 + count) from m (the group's products, tile 0 first).
+void transformOutput(const direct::MicroKernels& mk, const WinogradConv& p,
+                     const direct::WinogradTiles& tiles, const float* m) {
+    direct::WinogradOutputJob out;
+    out.tiles = tiles;
+    out.m = m;
+    out.f = p.f;
+    out.oh = p.oh;
+    out.ow = p.ow;
+    out.out = p.out;
+    out.bias = p.bias;
+    out.accumulate = p.accumulate;
+    out.relu = p.relu;
+    mk.winogradOutput(out);
+}
+
+/// The many-tile layers (36·C·F within the filter budget): all filters transformed once,
+/// then each group of tiles transformed, multiplied and transformed back while it is
+/// in cache.
+void runAllFilters(const WinogradConv& p) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    thread_local std::vector<float> packedStore, gatheredStore, zerosStore;
+    const std::int64_t blocks = (p.f + kBlock - 1) / kBlock;
+    const std::int64_t plane = planeStride(1, blocks * p.c * kBlock);
+    // The tail block's unused lanes must read zero.
+    float* u = p.f % kBlock != 0 ? zeroed(packedStore, kPositions * plane)
+                                 : grownTo(packedStore, kPositions * plane);
+    float* gathered = p.adjoint ? grownTo(gatheredStore, 9 * p.c * p.f) : nullptr;
+    transformFilters(mk, p, 0, p.f, gathered, u, plane);
     const float* zeros = zeroed(zerosStore, p.c);
 
     const direct::WinogradTiles all = allTiles(p);
@@ -162,20 +243,286 @@ void run(const WinogradConv& p) {
                 mk.row(product);
             }
 
-            direct::WinogradOutputJob out;
-            out.tiles = tiles;
-            out.tiles.stride = mStride;
-            out.m = m;
-            out.f = p.f;
-            out.oh = p.oh;
-            out.ow = p.ow;
-            out.out = p.out;
-            out.bias = p.bias;
-            out.accumulate = p.accumulate;
-            out.relu = p.relu;
-            mk.winogradOutput(out);
+            tiles.stride = mStride;
+            transformOutput(mk, p, tiles, m);
         }
     });
+}
+
+/// The weight-heavy layers (few tiles, many channels): per super-group of tiles, the
+/// inputs are transformed once; the filters are transformed one block of output
+/// channels at a time, and each block's 36 products are cut into (position, tiles)
+/// units; the output transform runs once all blocks are done. Scratch: 36 × S × (C + F)
+/// for the tiles, 36 × C × block (+ 9 × C × block gathered) for the filters.
+void runBlocked(const WinogradConv& p) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    thread_local std::vector<float> zerosStore;
+    thread_local ScratchBuffer vStore, mStore, uStore, gatheredStore;
+    const float* zeros = zeroed(zerosStore, p.c);
+
+    const std::int64_t fRounded = ceilDiv(p.f, kBlock) * kBlock;
+    const std::int64_t byBudget =
+        g_filterBytes.load() / (kPositions * p.c * kFloat) / kBlock * kBlock;
+    const std::int64_t fBlock = std::clamp<std::int64_t>(byBudget, kBlock, fRounded);
+    const std::int64_t plane = planeStride(1, fBlock * p.c);
+    float* u = grownTo(uStore, kPositions * plane);
+    float* gathered = grownTo(gatheredStore, 9 * p.c * fBlock);
+
+    const direct::WinogradTiles all = allTiles(p);
+    const SuperGroups sg = superGroups(all.count, p.c + p.f);
+    const std::int64_t vStride = planeStride(sg.size, p.c), mStride = planeStride(sg.size, p.f);
+    float* v = grownTo(vStore, kPositions * vStride);
+    float* m = grownTo(mStore, kPositions * mStride);
+
+    for (std::int64_t s = 0; s < sg.count; ++s) {
+        const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
+        const std::int64_t units = ceilDiv(count, kTransformTiles);
+        parallelForFine(units, [&](std::int64_t k0, std::int64_t k1) {
+            for (std::int64_t k = k0; k < k1; ++k) {
+                direct::WinogradTiles tiles = all;
+                tiles.t0 = t0 + k * kTransformTiles;
+                tiles.count = std::min(kTransformTiles, count - k * kTransformTiles);
+                tiles.stride = vStride;
+                transformInput(mk, p, tiles, zeros, v + k * kTransformTiles * p.c);
+            }
+        });
+        for (std::int64_t f0 = 0; f0 < p.f; f0 += fBlock) {
+            const std::int64_t f1 = std::min(p.f, f0 + fBlock);
+            if ((f1 - f0) % kBlock != 0) // the tail block's unused lanes must read zero
+                std::fill(u, u + kPositions * plane, 0.0f);
+            transformFilters(mk, p, f0, f1, gathered, u, plane);
+            const std::int64_t ranges = ceilDiv(count, kProductTiles);
+            parallelForFine(kPositions * ranges, [&](std::int64_t k0, std::int64_t k1) {
+                for (std::int64_t k = k0; k < k1; ++k) {
+                    const std::int64_t pos = k / ranges, r0 = (k % ranges) * kProductTiles;
+                    const std::int64_t n = std::min(kProductTiles, count - r0);
+                    direct::RowJob product; // (n × C) · (C × block), a 1×1 convolution
+                    product.h = 1;
+                    product.w = n;
+                    product.c = p.c;
+                    product.zeros = zeros;
+                    product.f = f1 - f0;
+                    product.ow = n;
+                    product.in = v + pos * vStride + r0 * p.c;
+                    product.packed = u + pos * plane;
+                    product.out = m + pos * mStride + r0 * p.f + f0;
+                    product.outStride = p.f;
+                    mk.row(product);
+                }
+            });
+        }
+        parallelForFine(units, [&](std::int64_t k0, std::int64_t k1) {
+            for (std::int64_t k = k0; k < k1; ++k) {
+                direct::WinogradTiles tiles = all;
+                tiles.t0 = t0 + k * kTransformTiles;
+                tiles.count = std::min(kTransformTiles, count - k * kTransformTiles);
+                tiles.stride = mStride;
+                transformOutput(mk, p, tiles, m + k * kTransformTiles * p.f);
+            }
+        });
+    }
+}
+
+void run(const WinogradConv& p) {
+    if (kPositions * p.c * p.f * kFloat <= g_filterBytes.load())
+        runAllFilters(p);
+    else
+        runBlocked(p);
+}
+
+/// The many-tile layers' weight gradient (36·C·F within the partial budget): each
+/// parallelFor chunk sums its groups' products m[36][C][F] in a buffer of its own; the
+/// buffers are added in chunk order, then transformed back once. The result depends on
+/// the thread count (the chunks), never on timing.
+void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
+                     float* db) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    thread_local std::vector<float> zerosStore, biasStore;
+    thread_local std::vector<ScratchBuffer> partialStore;
+    std::vector<ScratchBuffer>& partials = partialStore; // the workers use the caller's
+    const float* zeros = zeroed(zerosStore, p.c);
+
+    const direct::WinogradTiles all = allTiles(p);
+    const std::int64_t total = all.count;
+    const std::int64_t group = tilesPerGroup(total, p.c, p.f, 1);
+    const std::int64_t groups = (total + group - 1) / group;
+    const std::int64_t mStride = planeStride(1, p.c * p.f);
+    const std::int64_t size = kPositions * mStride;
+    const int chunks = parallelChunks(groups);
+    if (partials.size() < static_cast<std::size_t>(chunks))
+        partials.resize(static_cast<std::size_t>(chunks));
+    for (int k = 0; k < chunks; ++k)
+        grownTo(partials[static_cast<std::size_t>(k)], size); // zeroed by the chunk
+    float* biasSums = zeroed(biasStore, chunks * p.f);        // one row of F per chunk
+    parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
+        thread_local std::vector<float> vStore, wStore;
+        const std::int64_t vStride = planeStride(group, p.c), wStride = planeStride(group, p.f);
+        float* v = grownTo(vStore, kPositions * vStride);
+        float* wt = grownTo(wStore, kPositions * wStride);
+        float* m = partials[static_cast<std::size_t>(chunk)].data.get();
+        std::fill(m, m + size, 0.0f);
+        for (std::int64_t gi = g0; gi < g1; ++gi) {
+            direct::WinogradTiles tiles = all;
+            tiles.t0 = gi * group;
+            tiles.count = std::min(group, total - tiles.t0);
+            tiles.stride = vStride;
+            transformInput(mk, p, tiles, zeros, v);
+
+            direct::WinogradGradientJob gj;
+            gj.tiles = tiles;
+            gj.tiles.stride = wStride;
+            gj.dz = dz;
+            gj.mask = reluOut;
+            gj.biasSum = db ? biasSums + chunk * p.f : nullptr;
+            gj.f = p.f;
+            gj.oh = p.oh;
+            gj.ow = p.ow;
+            gj.w = wt;
+            mk.winogradGradient(gj);
+
+            direct::WeightJob product; // 36 products (C × tiles) · (tiles × F), summed into m
+            product.h = 1;
+            product.w = tiles.count;
+            product.c = p.c;
+            product.f = p.f;
+            product.ow = tiles.count;
+            product.oy0 = 0;
+            product.oy1 = 1;
+            for (std::int64_t pos = 0; pos < kPositions; ++pos) {
+                product.in = v + pos * vStride;
+                product.dz = wt + pos * wStride;
+                product.dw = m + pos * mStride;
+                mk.weights(product);
+            }
+        }
+    });
+    if (db)
+        for (int k = 0; k < chunks; ++k)
+            for (std::int64_t i = 0; i < p.f; ++i)
+                db[i] += biasSums[k * p.f + i];
+    // One pass over m, each element summing the chunks in order: no serial step per chunk.
+    float* m = partials[0].data.get();
+    if (chunks > 1)
+        parallelForFine(size, [&](std::int64_t i0, std::int64_t i1) {
+            for (int k = 1; k < chunks; ++k) {
+                const float* other = partials[static_cast<std::size_t>(k)].data.get();
+                for (std::int64_t i = i0; i < i1; ++i)
+                    m[i] += other[i];
+            }
+        });
+    parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
+        direct::WinogradFilterGradientJob job;
+        job.m = m + c0 * p.f;
+        job.stride = mStride;
+        job.c = p.c;
+        job.f = p.f;
+        job.c0 = c0;
+        job.c1 = c1;
+        job.dw = dw;
+        mk.winogradFilterGradient(job);
+    });
+}
+
+/// The weight-heavy layers' weight gradient: per super-group of tiles, the inputs and
+/// output gradients are transformed once; then each unit, a block of input × output
+/// channels, sums its 36 products over the super-group's tiles in a small buffer of its
+/// own and adds Gᵀ m G to its own block of dw. No unit shares what it writes, so the
+/// result is the same for every thread count; scratch is 36 × S × (C + F) plus one
+/// block's sums per thread.
+void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
+                    float* db) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    thread_local std::vector<float> zerosStore, biasStore;
+    thread_local ScratchBuffer vStore, wStore;
+    const float* zeros = zeroed(zerosStore, p.c);
+
+    const direct::WinogradTiles all = allTiles(p);
+    const SuperGroups sg = superGroups(all.count, p.c + p.f);
+    const std::int64_t vStride = planeStride(sg.size, p.c), wStride = planeStride(sg.size, p.f);
+    float* v = grownTo(vStore, kPositions * vStride);
+    float* wt = grownTo(wStore, kPositions * wStride);
+
+    // Blocks of channels: 24 inputs (four of the weight kernel's 6-channel tiles) × 64
+    // outputs, made smaller until there are four units per thread. Any blocking gives
+    // the same sums (each is over all the super-group's tiles, in order).
+    std::int64_t cBlock = 24, fBlock = 64;
+    const std::int64_t wanted = 4 * static_cast<std::int64_t>(engineThreads());
+    const auto units = [&] { return ceilDiv(p.c, cBlock) * ceilDiv(p.f, fBlock); };
+    while (units() < wanted && fBlock > kBlock)
+        fBlock /= 2;
+    while (units() < wanted && cBlock > 6)
+        cBlock /= 2;
+    const std::int64_t fBlocks = ceilDiv(p.f, fBlock);
+    const std::int64_t mPlane = planeStride(1, cBlock * fBlock);
+
+    for (std::int64_t s = 0; s < sg.count; ++s) {
+        const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
+        const std::int64_t transformUnits = ceilDiv(count, kTransformTiles);
+        float* biasSums = db ? zeroed(biasStore, transformUnits * p.f) : nullptr; // a row per unit
+        parallelForFine(transformUnits, [&](std::int64_t k0, std::int64_t k1) {
+            for (std::int64_t k = k0; k < k1; ++k) {
+                direct::WinogradTiles tiles = all;
+                tiles.t0 = t0 + k * kTransformTiles;
+                tiles.count = std::min(kTransformTiles, count - k * kTransformTiles);
+                tiles.stride = vStride;
+                transformInput(mk, p, tiles, zeros, v + k * kTransformTiles * p.c);
+
+                direct::WinogradGradientJob gj;
+                gj.tiles = tiles;
+                gj.tiles.stride = wStride;
+                gj.dz = dz;
+                gj.mask = reluOut;
+                gj.biasSum = biasSums ? biasSums + k * p.f : nullptr;
+                gj.f = p.f;
+                gj.oh = p.oh;
+                gj.ow = p.ow;
+                gj.w = wt + k * kTransformTiles * p.f;
+                mk.winogradGradient(gj);
+            }
+        });
+        if (db)
+            for (std::int64_t k = 0; k < transformUnits; ++k)
+                for (std::int64_t i = 0; i < p.f; ++i)
+                    db[i] += biasSums[k * p.f + i];
+
+        parallelForFine(units(), [&](std::int64_t u0, std::int64_t u1) {
+            thread_local ScratchBuffer mStore;
+            float* m = grownTo(mStore, kPositions * mPlane);
+            for (std::int64_t unit = u0; unit < u1; ++unit) {
+                const std::int64_t c0 = (unit / fBlocks) * cBlock, c1 = std::min(p.c, c0 + cBlock);
+                const std::int64_t f0 = (unit % fBlocks) * fBlock, f1 = std::min(p.f, f0 + fBlock);
+                std::fill(m, m + kPositions * mPlane, 0.0f);
+                direct::WeightJob product; // (block × tiles) · (tiles × block), into m
+                product.h = 1;
+                product.w = count;
+                product.c = c1 - c0;
+                product.inStride = p.c;
+                product.f = f1 - f0;
+                product.dzStride = p.f;
+                product.ow = count;
+                product.oy0 = 0;
+                product.oy1 = 1;
+                for (std::int64_t pos = 0; pos < kPositions; ++pos) {
+                    product.in = v + pos * vStride + c0;
+                    product.dz = wt + pos * wStride + f0;
+                    product.dw = m + pos * mPlane;
+                    mk.weights(product);
+                }
+                direct::WinogradFilterGradientJob job;
+                job.m = m;
+                job.stride = mPlane;
+                job.mRow = f1 - f0;
+                job.c = p.c;
+                job.f = p.f;
+                job.c0 = c0;
+                job.c1 = c1;
+                job.fBegin = f0;
+                job.fEnd = f1;
+                job.dw = dw;
+                mk.winogradFilterGradient(job);
+            }
+        });
+    }
 }
 
 } // namespace
@@ -186,6 +533,16 @@ void setConvWinograd(bool on) {
 
 bool convWinograd() {
     return g_winograd.load();
+}
+
+void setWinogradScratchLimits(const WinogradScratchLimits& limits) {
+    g_filterBytes = limits.filterBytes;
+    g_tileBytes = limits.tileBytes;
+    g_partialBytes = limits.partialBytes;
+}
+
+WinogradScratchLimits winogradScratchLimits() {
+    return {g_filterBytes.load(), g_tileBytes.load(), g_partialBytes.load()};
 }
 
 bool useWinogradConv(const ConvGeometry& g, std::int64_t f) {
@@ -208,23 +565,8 @@ void convWinogradForward(const float* x, const float* w, const float* bias, floa
 void convWinogradBackwardData(const float* dz, const float* reluOut, const float* w, float* dx,
                               const ConvGeometry& g, std::int64_t f) {
     // The adjoint: dz convolved with the kernel flipped in space and transposed in
-    // channels, w'[ky][kx][f][c] = w[2−ky][2−kx][c][f], padded by 2 − pad.
-    thread_local std::vector<float> adjointStore;
-    float* adjoint = grownTo(adjointStore, 9 * g.c * f);
-    constexpr std::int64_t kTile = 16; // transposed in 16 × 16 blocks that stay in L1
-    const std::int64_t cTiles = (g.c + kTile - 1) / kTile;
-    parallelForFine(9 * cTiles, [&](std::int64_t t0, std::int64_t t1) {
-        for (std::int64_t t = t0; t < t1; ++t) {
-            const std::int64_t tap = t / cTiles, c0 = (t % cTiles) * kTile,
-                               c1 = std::min(g.c, c0 + kTile);
-            const float* src = w + (8 - tap) * g.c * f;
-            float* dst = adjoint + tap * f * g.c;
-            for (std::int64_t f0 = 0; f0 < f; f0 += kTile)
-                for (std::int64_t ci = c0; ci < c1; ++ci)
-                    for (std::int64_t fi = f0; fi < std::min(f, f0 + kTile); ++fi)
-                        dst[fi * g.c + ci] = src[ci * f + fi];
-        }
-    });
+    // channels, w'[ky][kx][f][c] = w[2−ky][2−kx][c][f], padded by 2 − pad (gathered
+    // block by block as the filters are transformed).
     WinogradConv p;
     p.in = dz;
     p.mask = reluOut;
@@ -234,7 +576,8 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
     p.c = f;
     p.padTop = 2 - g.padTop;
     p.padLeft = 2 - g.padLeft;
-    p.kernel = adjoint;
+    p.kernel = w;
+    p.adjoint = true;
     p.f = g.c;
     p.out = dx;
     p.oh = g.h;
@@ -245,90 +588,11 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
 
 void convWinogradBackwardWeights(const float* x, const float* dz, const float* reluOut, float* dw,
                                  float* db, const ConvGeometry& g, std::int64_t f) {
-    const direct::MicroKernels& mk = direct::activeKernels();
     const WinogradConv p = convolutionOf(x, g, f);
-    thread_local std::vector<float> zerosStore;
-    thread_local std::vector<std::vector<float>> partialStore;
-    thread_local std::vector<float> biasStore;
-    std::vector<std::vector<float>>& partials = partialStore; // the workers use the caller's
-    const float* zeros = zeroed(zerosStore, g.c);
-
-    const direct::WinogradTiles all = allTiles(p);
-    const std::int64_t total = all.count;
-    const std::int64_t group = tilesPerGroup(total, g.c, f, 1);
-    const std::int64_t groups = (total + group - 1) / group;
-    // Each chunk sums its groups' products m[36][C][F] in a buffer of its own; the
-    // buffers are added in chunk order, then transformed back once.
-    const std::int64_t mStride = planeStride(1, g.c * f);
-    const std::int64_t size = kPositions * mStride;
-    const int chunks = parallelChunks(groups);
-    for (int k = 0; k < chunks; ++k)
-        zeroedPartial(partials, k, size);
-    float* biasSums = zeroed(biasStore, chunks * f); // one row of F per chunk
-    parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
-        thread_local std::vector<float> vStore, wStore;
-        const std::int64_t vStride = planeStride(group, g.c), wStride = planeStride(group, f);
-        float* v = grownTo(vStore, kPositions * vStride);
-        float* wt = grownTo(wStore, kPositions * wStride);
-        float* m = partials[static_cast<std::size_t>(chunk)].data();
-        for (std::int64_t gi = g0; gi < g1; ++gi) {
-            direct::WinogradTiles tiles = all;
-            tiles.t0 = gi * group;
-            tiles.count = std::min(group, total - tiles.t0);
-            tiles.stride = vStride;
-            transformInput(mk, p, tiles, zeros, v);
-
-            direct::WinogradGradientJob gj;
-            gj.tiles = tiles;
-            gj.tiles.stride = wStride;
-            gj.dz = dz;
-            gj.mask = reluOut;
-            gj.biasSum = db ? biasSums + chunk * f : nullptr;
-            gj.f = f;
-            gj.oh = g.oh;
-            gj.ow = g.ow;
-            gj.w = wt;
-            mk.winogradGradient(gj);
-
-            direct::WeightJob product; // 36 products (C × tiles) · (tiles × F), summed into m
-            product.h = 1;
-            product.w = tiles.count;
-            product.c = g.c;
-            product.f = f;
-            product.ow = tiles.count;
-            product.oy0 = 0;
-            product.oy1 = 1;
-            for (std::int64_t pos = 0; pos < kPositions; ++pos) {
-                product.in = v + pos * vStride;
-                product.dz = wt + pos * wStride;
-                product.dw = m + pos * mStride;
-                mk.weights(product);
-            }
-        }
-    });
-    if (db)
-        for (int k = 0; k < chunks; ++k)
-            for (std::int64_t i = 0; i < f; ++i)
-                db[i] += biasSums[k * f + i];
-    float* m = partials[0].data();
-    for (int k = 1; k < chunks; ++k) {
-        const float* other = partials[static_cast<std::size_t>(k)].data();
-        parallelForFine(size, [&](std::int64_t i0, std::int64_t i1) {
-            for (std::int64_t i = i0; i < i1; ++i)
-                m[i] += other[i];
-        });
-    }
-    parallelForFine(g.c, [&](std::int64_t c0, std::int64_t c1) {
-        direct::WinogradFilterGradientJob job;
-        job.m = m;
-        job.stride = mStride;
-        job.c = g.c;
-        job.f = f;
-        job.c0 = c0;
-        job.c1 = c1;
-        job.dw = dw;
-        mk.winogradFilterGradient(job);
-    });
+    if (kPositions * g.c * f * kFloat <= g_partialBytes.load())
+        weightsByChunks(p, dz, reluOut, dw, db);
+    else
+        weightsBlocked(p, dz, reluOut, dw, db);
 }
 
 } // namespace segforge::core::kernels

@@ -7,6 +7,9 @@
 // in the channel count); so does the weight gradient, by the same transforms
 // transposed. Work is cut into groups of tiles; a tile's result is
 // the same whichever group or thread computes it, so runs stay bit-identical.
+// Scratch stays within fixed budgets (WinogradScratchLimits): layers with many
+// channels are cut into blocks of channels and super-groups of tiles rather
+// than holding all 36 × C × F transformed filters or weight-gradient sums.
 // Transforms: conv_winograd_body.hpp; the 36 products run on the direct row
 // kernel as 1×1 convolutions.
 
@@ -21,6 +24,23 @@ namespace segforge::core::kernels {
 /// called while a kernel runs.
 void setConvWinograd(bool on);
 bool convWinograd();
+
+/// Byte budgets of the Winograd scratch. Layers whose 36 × C × F floats exceed
+/// `filterBytes` transform their filters one block of output channels at a time,
+/// with the transformed tiles of up to `tileBytes` (36 × tiles × (C + F) floats)
+/// held at once; the weight gradient keeps one 36 × C × F sum per thread chunk only
+/// within `partialBytes`, and otherwise cuts C × F into blocks, each summed over all
+/// tiles by one unit (the same bits for every thread count).
+struct WinogradScratchLimits {
+    std::int64_t filterBytes = 4 << 20;
+    std::int64_t tileBytes = 16 << 20;
+    std::int64_t partialBytes = 1 << 20;
+};
+
+/// Sets the budgets (tests use small ones to run the blocked paths on small layers).
+/// Must not be called while a kernel runs.
+void setWinogradScratchLimits(const WinogradScratchLimits& limits);
+WinogradScratchLimits winogradScratchLimits();
 
 /// True for a 3×3, stride-1, undilated convolution with channel counts that are
 /// multiples of 8 and C·F ≥ 256, when Winograd is on and the direct kernels are in use.
@@ -38,9 +58,10 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
                               const ConvGeometry& g, std::int64_t f);
 
 // in:(N,H,W,C) dz:(N,OH,OW,F) -> dw:(3,3,C,F) += the weight gradient, and db:(F) +=
-// the bias gradient unless db is nullptr; `reluOut` as for the input gradient. The
-// products are summed per chunk of tiles and the chunks added in order: the result
-// depends on the thread count, never on timing.
+// the bias gradient unless db is nullptr; `reluOut` as for the input gradient. Small
+// C × F: the products are summed per chunk of tiles and the chunks added in order, so
+// the result depends on the thread count, never on timing; large C × F: each block of
+// C × F is summed by one unit over all tiles, the same for every thread count.
 void convWinogradBackwardWeights(const float* x, const float* dz, const float* reluOut, float* dw,
                                  float* db, const ConvGeometry& g, std::int64_t f);
 

@@ -285,9 +285,11 @@ template <class V> void winogradGradient(const WinogradGradientJob& j) {
 template <class V> void winogradFilterGradient(const WinogradFilterGradientJob& j) {
     using R = typename V::Reg;
     const std::int64_t plane = j.stride;
+    const std::int64_t mRow = j.mRow ? j.mRow : j.f;
+    const std::int64_t fEnd = j.fEnd ? j.fEnd : j.f;
     for (std::int64_t ci = j.c0; ci < j.c1; ++ci) {
-        for (std::int64_t f0 = 0; f0 < j.f; f0 += 8) {
-            const float* src = j.m + ci * j.f + f0;
+        for (std::int64_t f0 = j.fBegin; f0 < fEnd; f0 += 8) {
+            const float* src = j.m + (ci - j.c0) * mRow + (f0 - j.fBegin);
             R rows[3][kWinoPatch]; // rows[ky][b]: row ky of Gᵀ m, column b
             SEGFORGE_UNROLL
             for (int b = 0; b < kWinoPatch; ++b) {

@@ -190,6 +190,11 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"winograd_unet_32", 2, 16, 16, 32, 32, 3, 3, "same", "relu", false},
         // Deep and low-resolution (the bottleneck's shape): one group takes all tiles.
         ConvCase{"winograd_deep_low_res", 2, 8, 8, 128, 96, 3, 3, "same", "relu", true},
+        // Weight-heavy (36·C·F past the scratch budgets): filters transformed per block of
+        // output channels, weight gradient summed per block of C × F over all tiles.
+        ConvCase{"winograd_weight_heavy", 2, 8, 8, 256, 256, 3, 3, "same", "relu", true},
+        // Weight-heavy with odd sizes, 'valid' padding and half-used 16-channel blocks.
+        ConvCase{"winograd_heavy_odd", 3, 6, 9, 136, 232, 3, 3, "valid", "relu", true},
         // Conv2DTranspose, kernel == strides: 1×1 direct convolution + shuffle.
         ConvCase{"transpose_unet_up", 2, 6, 5, 32, 16, 2, 2, "same", "linear", true,
                  "Conv2DTranspose", 2},
@@ -224,6 +229,66 @@ TEST_P(ConvDirectTest, WinogradMatchesDirectAndIgnoresTheThreadCount) {
         EXPECT_EQ(one.y, two.y);
         EXPECT_EQ(one.dx, two.dx);
     }
+}
+
+/// Winograd with scratch budgets so small that every 3×3 layer takes the blocked
+/// paths: filters transformed 16 output channels at a time, super-groups of 4 tiles,
+/// the weight gradient cut into blocks of C × F.
+ConvRun runWithTinyWinogradScratch(const ConvCase& c, ConvPath path, int threads) {
+    const kernels::WinogradScratchLimits saved = kernels::winogradScratchLimits();
+    kernels::setWinogradScratchLimits({1, 1, 0});
+    ConvRun r = runConv(c, path, threads);
+    kernels::setWinogradScratchLimits(saved);
+    return r;
+}
+
+/// Whether c's layer runs Winograd on the direct kernels.
+bool takesWinograd(const ConvCase& c) {
+    if (std::string(c.op) != "Conv2D" || c.stride != 1)
+        return false;
+    const bool same = std::string(c.padding) == "same";
+    const std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
+    kernels::setConvPath(ConvPath::DirectPortable);
+    const bool winograd = kernels::useWinogradConv(
+        kernels::makeConvGeometry(c.n, c.h, c.w, c.cin, oh, ow, c.kh, c.kw, 1, 1, 1, 1, same),
+        c.cout);
+    kernels::setConvPath(ConvPath::Auto);
+    return winograd;
+}
+
+TEST_P(ConvDirectTest, BlockedWinogradMatchesDirectAndIgnoresTheThreadCount) {
+    const ConvCase& c = GetParam();
+    if (!takesWinograd(c))
+        GTEST_SKIP() << "not a Winograd layer";
+    for (ConvPath path : {ConvPath::DirectPortable, ConvPath::DirectAvx2}) {
+        if (path == ConvPath::DirectAvx2 && !kernels::convAvx2Available())
+            continue;
+        SCOPED_TRACE(path == ConvPath::DirectAvx2 ? "avx2" : "portable");
+        const ConvRun direct = runWithoutWinograd(c, path, 1);
+        const ConvRun one = runWithTinyWinogradScratch(c, path, 1);
+        expectSameAsGemm(one, direct);
+        // Every block of outputs and of weight-gradient sums has one writer, whatever
+        // the thread count.
+        const ConvRun two = runWithTinyWinogradScratch(c, path, 2);
+        EXPECT_EQ(one.y, two.y);
+        EXPECT_EQ(one.dx, two.dx);
+        EXPECT_EQ(one.dw, two.dw);
+        EXPECT_EQ(one.db, two.db);
+        EXPECT_EQ(two.dw, runWithTinyWinogradScratch(c, path, 2).dw);
+    }
+}
+
+TEST(ConvDirect, WinogradWeightHeavyGradientIgnoresTheThreadCount) {
+    // At the default budgets a 256 → 256 layer at 8×8 cuts its weight gradient into
+    // blocks of C × F: 1 and 2 threads give the same bits.
+    const ConvCase c{"heavy", 2, 8, 8, 256, 256, 3, 3, "same", "relu", true};
+    ASSERT_TRUE(takesWinograd(c));
+    const ConvPath path =
+        kernels::convAvx2Available() ? ConvPath::DirectAvx2 : ConvPath::DirectPortable;
+    const ConvRun one = runConv(c, path, 1);
+    const ConvRun two = runConv(c, path, 2);
+    EXPECT_EQ(one.dw, two.dw);
+    EXPECT_EQ(one.db, two.db);
 }
 
 TEST(ConvDirect, WinogradTakesOnly3x3StrideOneWithChannelsInEights) {
