@@ -115,7 +115,7 @@ int runBench(const BenchArgs& args) {
     auto ex = compileOrReport("bench", project->graph);
     if (!ex)
         return kExitFindings;
-    ex->setKeepValueGradients(false); // as `train` runs it
+    ex->setKeepIntermediates(false); // the lean memory plan, as `train` runs it
     core::setEngineThreads(threads);
     const core::CheckResult check =
         core::checkGraph(project->graph, core::CheckOptions::withoutInputSizeSweep());

@@ -192,7 +192,7 @@ int runTrain(const TrainArgs& args) {
     auto executor = compileOrReport("train", project->graph);
     if (!executor)
         return kExitFindings;
-    executor->setKeepValueGradients(false); // nothing inspects them here: half the gradient memory
+    executor->setKeepIntermediates(false); // nothing inspects them here: the lean memory plan
     std::unique_ptr<core::ImageFolderSource> source;
     std::size_t batchSize = 0;
     try {

@@ -34,6 +34,7 @@ struct Executor::Value {
     Tensor tensor;
     Tensor grad;
     bool requiresGrad = false;
+    int producer = -1; ///< step index
 };
 
 /// One node of the plan.
@@ -98,6 +99,7 @@ std::unique_ptr<Executor> Executor::compileChecked(const Graph& graph, std::stri
             v.node = id;
             v.port = nc.outputNames[k];
             v.type = *nc.outputs[k];
+            v.producer = static_cast<int>(ex->m_steps.size());
             valueOf[{id, v.port}] = static_cast<int>(ex->m_values.size());
             step.outputs.push_back(static_cast<int>(ex->m_values.size()));
             ex->m_values.push_back(std::move(v));
@@ -139,6 +141,34 @@ std::unique_ptr<Executor> Executor::compileChecked(const Graph& graph, std::stri
         if (s.backward && reaches)
             ex->m_backwardOrder.push_back(i);
     }
+    std::vector<LifetimeStep> lifetimeSteps;
+    for (const Step& s : ex->m_steps) {
+        LifetimeStep l;
+        l.inputs = s.inputs;
+        l.outputs = s.outputs;
+        l.backwardReadsInputs = s.schema->backwardReads.inputs;
+        l.backwardReadsOutputs = s.schema->backwardReads.outputs;
+        l.recomputable = s.schema->recomputable;
+        l.source = s.schema->role == OpRole::Source;
+        l.reported = s.schema->role == OpRole::Loss || s.schema->role == OpRole::Metric;
+        lifetimeSteps.push_back(std::move(l));
+    }
+    ex->m_lifetimes = planValueLifetimes(lifetimeSteps, ex->m_values.size(), ex->m_backwardOrder);
+    ex->m_releaseTraining.resize(ex->m_steps.size());
+    ex->m_releaseInference.resize(ex->m_steps.size());
+    ex->m_releaseBackward.resize(ex->m_backwardOrder.size());
+    for (std::size_t v = 0; v < ex->m_lifetimes.size(); ++v) {
+        const ValueLifetime& life = ex->m_lifetimes[v];
+        if (life.pinned || life.lastForwardUse < 0)
+            continue;
+        const auto last = static_cast<std::size_t>(life.lastForwardUse);
+        ex->m_releaseInference[last].push_back(static_cast<int>(v));
+        if (life.recompute || life.lastBackwardRead < 0)
+            ex->m_releaseTraining[last].push_back(static_cast<int>(v));
+        if (life.lastBackwardRead >= 0)
+            ex->m_releaseBackward[static_cast<std::size_t>(life.lastBackwardRead)].push_back(
+                static_cast<int>(v));
+    }
     return ex;
 }
 
@@ -169,52 +199,110 @@ void Executor::feedInput(const std::string& nodeName, Tensor value) {
 }
 
 void Executor::allocate(std::int64_t batch) {
+    if (!m_keepIntermediates) { // shapes now, data as the plan lends it
+        for (std::size_t i = 0; i < m_values.size(); ++i) {
+            Value& v = m_values[i];
+            releaseGrad(v);
+            const Shape shape = concreteShape(v.type.shape, batch);
+            if (batch == m_batch && v.tensor.shape() == shape) {
+                if (!m_lifetimes[i].pinned)
+                    reclaim(v); // what an interrupted step left
+                continue;
+            }
+            reclaim(v);
+            v.tensor = Tensor::unallocated(shape, v.type.dtype);
+        }
+        m_batch = batch;
+        return;
+    }
     if (batch == m_batch)
         return;
-    m_gradPool.clear();
     for (Value& v : m_values) {
         const Shape shape = concreteShape(v.type.shape, batch);
         v.tensor = Tensor(shape, v.type.dtype);
-        v.grad = v.requiresGrad && m_keepGradients ? Tensor(shape, DType::Float32) : Tensor();
+        v.grad = v.requiresGrad ? Tensor(shape, DType::Float32) : Tensor();
     }
     m_batch = batch;
 }
 
-void Executor::setKeepValueGradients(bool keep) {
-    if (keep == m_keepGradients)
+void Executor::setKeepIntermediates(bool keep) {
+    if (keep == m_keepIntermediates)
         return;
-    m_keepGradients = keep;
+    m_keepIntermediates = keep;
+    for (Value& v : m_values) {
+        v.tensor = Tensor();
+        v.grad = Tensor();
+    }
+    m_pool.clear();
     m_batch = -1; // the next step allocates afresh
+}
+
+void Executor::lend(Value& v) {
+    if (!v.tensor.hasStorage())
+        v.tensor.adoptStorage(m_pool.take(v.tensor.dataBytes()));
+}
+
+void Executor::reclaim(Value& v) {
+    if (v.tensor.numel() > 0 && v.tensor.hasStorage())
+        m_pool.give(v.tensor.takeStorage());
 }
 
 void Executor::acquireGrad(Value& v) {
     if (!v.grad.empty())
         return;
-    const Shape shape = v.tensor.shape();
-    auto it = std::find_if(m_gradPool.begin(), m_gradPool.end(),
-                           [&](const Tensor& t) { return t.shape() == shape; });
-    if (it == m_gradPool.end()) {
-        v.grad = Tensor(shape, DType::Float32);
-    } else {
-        v.grad = std::move(*it);
-        m_gradPool.erase(it);
-    }
+    v.grad = Tensor::unallocated(v.tensor.shape(), DType::Float32);
+    v.grad.adoptStorage(m_pool.take(v.grad.dataBytes()));
     kernels::zeroFill(v.grad.f32(), v.grad.numel());
 }
 
 void Executor::releaseGrad(Value& v) {
-    if (!v.grad.empty())
-        m_gradPool.push_back(std::move(v.grad));
+    if (!v.grad.empty() && v.grad.hasStorage())
+        m_pool.give(v.grad.takeStorage());
     v.grad = Tensor();
+}
+
+void Executor::releaseAfterForward(std::size_t index) {
+    for (int v : (m_training ? m_releaseTraining : m_releaseInference)[index])
+        reclaim(m_values[static_cast<std::size_t>(v)]);
+}
+
+void Executor::releaseAfterBackward(std::size_t position) {
+    for (int v : m_releaseBackward[position])
+        reclaim(m_values[static_cast<std::size_t>(v)]);
+}
+
+void Executor::materialize(int index) {
+    Value& v = m_values[static_cast<std::size_t>(index)];
+    if (v.tensor.hasStorage())
+        return;
+    const ValueLifetime& life = m_lifetimes[static_cast<std::size_t>(index)];
+    if (!life.recompute || v.producer < 0)
+        throw std::logic_error(strCat("the memory plan let go of value ", index, " (", v.port,
+                                      ") before a backward step read it"));
+    const Step& producer = m_steps[static_cast<std::size_t>(v.producer)];
+    for (int in : producer.inputs)
+        materialize(in);
+    for (int out : producer.outputs)
+        lend(m_values[static_cast<std::size_t>(out)]);
+    KernelContext ctx;
+    ctx.attrs = &producer.attrs;
+    ctx.training = m_training;
+    for (int in : producer.inputs)
+        ctx.inputs.push_back(&m_values[static_cast<std::size_t>(in)].tensor);
+    for (int out : producer.outputs)
+        ctx.outputs.push_back(&m_values[static_cast<std::size_t>(out)].tensor);
+    std::vector<Tensor> noState;
+    ctx.saved = &noState;
+    producer.schema->forward(ctx);
 }
 
 // Zeroes every gradient and seeds the losses with 1. Without kept gradients the
 // buffers go back to the pool and come out, zeroed, as the pass reaches them.
 void Executor::startBackward() {
     for (Value& v : m_values) {
-        if (m_keepGradients && !v.grad.empty())
+        if (m_keepIntermediates && !v.grad.empty())
             kernels::zeroFill(v.grad.f32(), v.grad.numel());
-        else if (!m_keepGradients)
+        else if (!m_keepIntermediates)
             releaseGrad(v);
     }
     for (Parameter& p : m_params)
@@ -226,7 +314,7 @@ void Executor::startBackward() {
                 Value& v = m_values[static_cast<std::size_t>(out)];
                 if (!v.requiresGrad)
                     continue;
-                if (!m_keepGradients)
+                if (!m_keepIntermediates)
                     acquireGrad(v);
                 v.grad.fill(1.0f);
             }
@@ -285,9 +373,15 @@ RunStatus Executor::stepNode() {
     }
     if (m_guard && !guard(index, phase))
         return RunStatus::NonFinite;
-    if (phase == Phase::Backward && !m_keepGradients) // the producer was the last to read them
-        for (int out : m_steps[index].outputs)
-            releaseGrad(m_values[static_cast<std::size_t>(out)]);
+    if (!m_keepIntermediates) {
+        if (phase == Phase::Forward) {
+            releaseAfterForward(index);
+        } else {
+            for (int out : m_steps[index].outputs) // the producer was the last to read them
+                releaseGrad(m_values[static_cast<std::size_t>(out)]);
+            releaseAfterBackward(position - m_steps.size());
+        }
+    }
     if (m_breakpoints.count(m_steps[index].id))
         return stepDone() ? RunStatus::Finished : RunStatus::Breakpoint;
     return RunStatus::Finished;
@@ -328,6 +422,9 @@ void Executor::runForward(std::size_t index) {
             v.tensor = m_feeds.at(s.name + "." + v.port);
         }
     } else {
+        if (!m_keepIntermediates)
+            for (int out : s.outputs)
+                lend(m_values[static_cast<std::size_t>(out)]);
         KernelContext ctx = makeContext(
             s.attrs, m_training, mix(mix(m_seed, static_cast<std::uint64_t>(s.id)), m_stepCounter));
         for (int in : s.inputs)
@@ -354,16 +451,24 @@ void Executor::runForward(std::size_t index) {
 void Executor::runBackward(std::size_t index) {
     Step& s = m_steps[index];
     KernelContext ctx = makeContext(s.attrs, m_training, 0);
+    if (!m_keepIntermediates) {
+        if (s.schema->backwardReads.inputs)
+            for (int in : s.inputs)
+                materialize(in);
+        if (s.schema->backwardReads.outputs)
+            for (int out : s.outputs)
+                materialize(out);
+    }
     for (int in : s.inputs) {
         Value& v = m_values[static_cast<std::size_t>(in)];
-        if (v.requiresGrad && !m_keepGradients)
+        if (v.requiresGrad && !m_keepIntermediates)
             acquireGrad(v);
         ctx.inputs.push_back(&v.tensor);
         ctx.inputGrads.push_back(v.requiresGrad ? &v.grad : nullptr);
     }
     for (int out : s.outputs) {
         Value& v = m_values[static_cast<std::size_t>(out)];
-        if (v.requiresGrad && !m_keepGradients) // an output no consumer differentiated: zeros
+        if (v.requiresGrad && !m_keepIntermediates) // an output no consumer differentiated: zeros
             acquireGrad(v);
         ctx.outputs.push_back(&v.tensor);
         ctx.outputGrads.push_back(&v.grad);
@@ -492,8 +597,23 @@ std::vector<std::string> Executor::metricNames() const {
 const Tensor* Executor::output(NodeId node, const std::string& port) const {
     for (const Value& v : m_values)
         if (v.node == node && v.port == port)
-            return &v.tensor;
+            return v.tensor.hasStorage() ? &v.tensor : nullptr;
     return nullptr;
+}
+
+Executor::MemoryUse Executor::memoryUse() const {
+    MemoryUse use;
+    for (const Value& v : m_values) {
+        use.values += v.tensor.byteSize();
+        use.gradients += v.grad.byteSize();
+    }
+    for (const Step& s : m_steps)
+        for (const Tensor& t : s.saved)
+            use.saved += t.byteSize();
+    for (const Parameter& p : m_params)
+        use.parameters += p.value.byteSize() + p.grad.byteSize();
+    use.pooled = m_pool.freeBytes();
+    return use;
 }
 
 const Tensor* Executor::gradient(NodeId node, const std::string& port) const {

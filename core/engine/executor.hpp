@@ -1,7 +1,9 @@
 #pragma once
 
 #include "data/batch_source.hpp"
+#include "engine/buffer_pool.hpp"
 #include "engine/optimizer.hpp"
+#include "engine/value_lifetimes.hpp"
 #include "graph/graph.hpp"
 #include "ops/op_registry.hpp"
 
@@ -96,13 +98,23 @@ public:
     }
     void setBreakpoint(NodeId node, bool on);
     void setNanGuard(bool on) { m_guard = on; }
-    /// true (the default): every value keeps its gradient after the step, for the
-    /// inspector and the gradient view. false: a value's gradient buffer exists only
-    /// while the backward pass needs it (from its first consumer to its producer) and
-    /// then serves another value of the same shape, so gradient() answers nullptr
-    /// after the step; the arithmetic is the same, bit for bit. Saves about half the
-    /// gradient memory of a U-Net; for the CLI's train and bench.
-    void setKeepValueGradients(bool keep);
+    /// true (the default): every value and its gradient stay after the step, for the
+    /// inspector, the gradient view and stepping. false, the lean plan of `train` and
+    /// `bench`: a value's data lives only from its producer to its last reader, forward
+    /// or backward (engine/value_lifetimes.hpp); the outputs of cheap pure ops that a
+    /// backward kernel reads (Concatenate, UpSampling2D, …) are computed again for it
+    /// instead of being kept; a gradient lives from its first consumer's backward to its
+    /// producer's; and all of them share one pool of buffers. The arithmetic is the same,
+    /// bit for bit. After a lean step output() and gradient() answer nullptr for what
+    /// is gone; losses, metrics, their inputs and graph outputs are always kept.
+    void setKeepIntermediates(bool keep);
+    bool keepsIntermediates() const { return m_keepIntermediates; }
+    /// Bytes of data the executor holds now, by kind (for bench and the tests).
+    struct MemoryUse {
+        std::size_t values = 0, gradients = 0, pooled = 0, saved = 0, parameters = 0;
+        std::size_t total() const { return values + gradients + pooled + saved + parameters; }
+    };
+    MemoryUse memoryUse() const;
     void setSeed(std::uint64_t seed) { m_seed = seed; }
     /// With the seed, the counter makes each step's randomness (Dropout) distinct; the
     /// trainer sets it from its position so that a resumed run repeats the same masks.
@@ -128,10 +140,17 @@ private:
     static std::unique_ptr<Executor> compileChecked(const Graph& graph, std::string& error,
                                                     const OpRegistry& registry, bool requireLoss);
     void allocate(std::int64_t batch);
-    /// Without kept gradients: gives the value a zeroed gradient buffer (from the pool)
-    /// unless it has one; returns it to the pool.
+    /// Lean plan: gives the value a zeroed gradient buffer (from the pool) unless it
+    /// has one; returns it to the pool.
     void acquireGrad(Value& v);
     void releaseGrad(Value& v);
+    /// Lean plan: gives a value's tensor data from the pool / returns it.
+    void lend(Value& v);
+    void reclaim(Value& v);
+    /// Lean plan, backward: makes value `index` hold its data again, recomputing it.
+    void materialize(int index);
+    void releaseAfterForward(std::size_t index);
+    void releaseAfterBackward(std::size_t position);
     void startBackward();
     void runForward(std::size_t index);
     void runBackward(std::size_t index);
@@ -149,9 +168,13 @@ private:
     std::uint64_t m_stepCounter = 0;
     bool m_guard = true;
     bool m_training = true;
-    bool m_keepGradients = true;
-    std::vector<Tensor> m_gradPool; ///< gradient buffers not held by any value
-    std::size_t m_cursor = 0;       ///< position in forward+backward sequence
+    bool m_keepIntermediates = true;
+    std::vector<ValueLifetime> m_lifetimes; ///< per value, the lean plan
+    BufferPool m_pool;                      ///< lean plan: buffers no value holds now
+    /// Lean plan: the values whose data goes back to the pool after each forward step
+    /// (training, inference) and after each backward position.
+    std::vector<std::vector<int>> m_releaseTraining, m_releaseInference, m_releaseBackward;
+    std::size_t m_cursor = 0; ///< position in forward+backward sequence
     std::vector<std::size_t> m_backwardOrder;
 };
 

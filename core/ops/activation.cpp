@@ -51,6 +51,7 @@ OpSchema activationSchema() {
          .hook = KerasHook::SoftmaxAxis},
     };
     s.keras.identity = activationIs("linear");
+    s.backwardReads = {.inputs = false, .outputs = true}; // the derivative from the output
     s.forward = kernels::activationForward;
     s.backward = kernels::activationBackward;
     s.pytorch.module = [](const InteropView& v) {

@@ -69,6 +69,7 @@ OpSchema batchNormalizationSchema() {
     }};
     s.keras.weights = {
         {"gamma", "scale"}, {"beta", "center"}, {"moving_mean", ""}, {"moving_variance", ""}};
+    s.backwardReads = {.inputs = false, .outputs = false}; // saved state and shapes
     s.forward = kernels::batchNormForward;
     s.backward = kernels::batchNormBackward;
     s.pytorch.needsInputChannels = true;

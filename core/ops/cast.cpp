@@ -34,6 +34,8 @@ OpSchema castSchema() {
     };
     s.keras.none = "no Keras layer, because the exporters follow a Cast through to its source: "
                    "the model reads the input's dtype, the script's data reader converts the masks";
+    s.backwardReads = {.inputs = false, .outputs = false};
+    s.recomputable = true;
     s.forward = kernels::castForward;
     s.backward = kernels::castBackward;
     s.pytorch.notExportable =

@@ -81,6 +81,8 @@ OpSchema concatenateSchema() {
     };
     s.keras.forms = {{.classes = {"Concatenate"},
                       .attrs = {{"axis", "axis", KerasValue::Int, std::int64_t{-1}}}}};
+    s.backwardReads = {.inputs = false, .outputs = false};
+    s.recomputable = true;
     s.forward = kernels::concatenateForward;
     s.backward = kernels::concatenateBackward;
     s.pytorch.module = [](const InteropView& v) {

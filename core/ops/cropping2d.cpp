@@ -35,6 +35,8 @@ OpSchema cropping2dSchema() {
     s.keras.forms = {{.classes = {"Cropping2D"},
                       .attrs = {{"cropping", "cropping", KerasValue::Quad, std::int64_t{0}}},
                       .channelsLast = true}};
+    s.backwardReads = {.inputs = false, .outputs = false};
+    s.recomputable = true;
     s.forward = kernels::cropping2dForward;
     s.backward = kernels::cropping2dBackward;
     s.pytorch.module = [](const InteropView& v) {

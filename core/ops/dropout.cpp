@@ -41,6 +41,7 @@ OpSchema dropoutSchema() {
          .importNote = "is imported as Dropout: Keras drops whole channels, SegForge drops single "
                        "values (same expected scale)"},
     };
+    s.backwardReads = {.inputs = false, .outputs = false}; // saved state and shapes
     s.forward = kernels::dropoutForward;
     s.backward = kernels::dropoutBackward;
     s.pytorch.module = [](const InteropView& v) {

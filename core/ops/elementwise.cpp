@@ -93,6 +93,8 @@ void onnxChain(const InteropView& v, OnnxBuilder& b, const std::string& op) {
 OpSchema addSchema() {
     OpSchema s = elementwiseSchema(kAddOp, "Element-wise sum");
     s.keras.forms = {{.classes = {"Add"}}};
+    s.backwardReads = {.inputs = false, .outputs = false};
+    s.recomputable = true;
     s.forward = kernels::addForward;
     s.backward = kernels::addBackward;
     s.pytorch.module = [](const InteropView&) {
@@ -105,6 +107,7 @@ OpSchema addSchema() {
 OpSchema multiplySchema() {
     OpSchema s = elementwiseSchema(kMultiplyOp, "Element-wise product");
     s.keras.forms = {{.classes = {"Multiply"}}};
+    s.backwardReads = {.inputs = true, .outputs = false};
     s.forward = kernels::multiplyForward;
     s.backward = kernels::multiplyBackward;
     s.pytorch.module = [](const InteropView&) {

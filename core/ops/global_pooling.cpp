@@ -40,6 +40,7 @@ OpSchema globalAvgPool2dSchema() {
                       .fixed = {{.key = "keepdims", .json = "true", .inScript = true}},
                       .channelsLast = true,
                       .hook = KerasHook::KeepDims}};
+    s.backwardReads = {.inputs = false, .outputs = false}; // saved state and shapes
     s.forward = kernels::globalAvgPool2dForward;
     s.backward = kernels::globalAvgPool2dBackward;
     // The exported PyTorch network is NCHW: a mean over the last two axes.

@@ -90,6 +90,7 @@ OpSchema groupNormalizationSchema() {
         .hook = KerasHook::BatchNormAxis,
     }};
     s.keras.weights = {{"gamma", "scale"}, {"beta", "center"}};
+    s.backwardReads = {.inputs = false, .outputs = false}; // saved state and shapes
     s.forward = kernels::groupNormForward;
     s.backward = kernels::groupNormBackward;
     // KerasGroupNorm (resources/python/pytorch_modules.py) is F.group_norm with

@@ -36,6 +36,7 @@ OpSchema leakyReluSchema() {
                       // Keras 2 called the slope alpha, Keras 3 negative_slope; both
                       // default to 0.3. Written with Keras 3's key, as every layer is.
                       .attrs = {{"alpha", "negative_slope", KerasValue::Float, 0.3, {"alpha"}}}}};
+    s.backwardReads = {.inputs = true, .outputs = false};
     s.forward = kernels::leakyReluForward;
     s.backward = kernels::leakyReluBackward;
     s.pytorch.module = [](const InteropView& v) {

@@ -200,6 +200,19 @@ struct OpSchema {
     /// outputs, so the NaN/Inf guard, which has checked every input already, skips
     /// their outputs in the forward pass.
     bool keepsValuesFinite = false;
+    /// What the backward kernel reads besides the output gradients, the parameters and
+    /// its saved state: the inputs' data, the outputs' data (shapes are always there).
+    /// The engine's lean memory plan lets go of a value once no backward reads it, so
+    /// an op must not read what it declares false here; op_registry_test checks it.
+    struct BackwardReads {
+        bool inputs = true;
+        bool outputs = true;
+    } backwardReads{};
+    /// `forward` is a cheap, pure function of the inputs (no parameters, no saved state,
+    /// no randomness) that overwrites every output element: the lean memory plan drops
+    /// such an output after the forward pass and computes it again for the backward
+    /// steps that read it (Concatenate, UpSampling2D, Rescale, Cast, padding, cropping).
+    bool recomputable = false;
     OpTraits traits{};
     std::optional<LossContract> contract;
     InferFn infer;

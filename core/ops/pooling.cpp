@@ -103,6 +103,7 @@ OpSchema maxPool2dSchema() {
     OpSchema s = poolSchema(kMaxPool2DOp, "Maximum");
     s.keepsValuesFinite = true;
     s.keras = poolKeras({"MaxPooling2D", "MaxPool2D"});
+    s.backwardReads = {.inputs = false, .outputs = false}; // saved state and shapes
     s.forward = kernels::maxPool2dForward;
     s.backward = kernels::maxPool2dBackward;
     s.pytorch = poolPyTorch("max");
@@ -114,6 +115,7 @@ OpSchema avgPool2dSchema() {
     OpSchema s = poolSchema(kAvgPool2DOp, "Average");
     // Averaging keeps ranges but not kinds (an average of probabilities is one).
     s.keras = poolKeras({"AveragePooling2D", "AvgPool2D"});
+    s.backwardReads = {.inputs = false, .outputs = false}; // shapes only
     s.forward = kernels::avgPool2dForward;
     s.backward = kernels::avgPool2dBackward;
     s.pytorch = poolPyTorch("avg");

@@ -69,6 +69,8 @@ OpSchema rescaleSchema() {
                       .attrs = {{"scale", "scale", KerasValue::Float, 1.0},
                                 {"offset", "offset", KerasValue::Float, 0.0}},
                       .hook = KerasHook::ScalarRescale}};
+    s.backwardReads = {.inputs = false, .outputs = false};
+    s.recomputable = true;
     s.forward = kernels::rescaleForward;
     s.backward = kernels::rescaleBackward;
     s.pytorch.module = [](const InteropView& v) {

@@ -55,6 +55,8 @@ OpSchema upSampling2dSchema() {
          // Keras has no align_corners: a node with it has no Keras layer.
          .implies = {{"align_corners", false}},
          .channelsLast = true}};
+    s.backwardReads = {.inputs = false, .outputs = false};
+    s.recomputable = true;
     s.forward = kernels::upSampling2dForward;
     s.backward = kernels::upSampling2dBackward;
     s.pytorch.module = [](const InteropView& v) {

@@ -36,6 +36,8 @@ OpSchema zeroPadding2dSchema() {
     s.keras.forms = {{.classes = {"ZeroPadding2D"},
                       .attrs = {{"padding", "padding", KerasValue::Quad, std::int64_t{1}}},
                       .channelsLast = true}};
+    s.backwardReads = {.inputs = false, .outputs = false};
+    s.recomputable = true;
     s.forward = kernels::zeroPadding2dForward;
     s.backward = kernels::zeroPadding2dBackward;
     s.pytorch.module = [](const InteropView& v) {

@@ -7,26 +7,54 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace segforge::core {
+
+namespace {
+
+/// The byte size of a tensor of `shape` and `dtype`; throws when a dimension is
+/// symbolic or the size cannot be addressed.
+std::size_t checkedBytes(const Shape& shape, DType dtype, std::int64_t& numel) {
+    for (std::int64_t d : shape.dims())
+        if (d < 0)
+            throw std::invalid_argument("Tensor needs a concrete shape, got " + shape.toString());
+    const std::optional<std::int64_t> count = shape.checkedNumel();
+    std::int64_t bytes = 0;
+    // Both products are checked: a signed overflow here is undefined behaviour, and a
+    // wrapped size would allocate a small buffer that every kernel then overruns.
+    if (!count ||
+        __builtin_mul_overflow(*count, static_cast<std::int64_t>(dtypeSize(dtype)), &bytes) ||
+        static_cast<std::uint64_t>(bytes) > std::numeric_limits<std::size_t>::max())
+        throw std::invalid_argument("Tensor shape " + shape.toString() +
+                                    " has too many elements to address");
+    numel = *count;
+    return static_cast<std::size_t>(bytes);
+}
+
+} // namespace
 
 Tensor::Tensor(Shape shape, DType dtype)
     : m_shape(std::move(shape))
     , m_dtype(dtype) {
-    for (std::int64_t d : m_shape.dims())
-        if (d < 0)
-            throw std::invalid_argument("Tensor needs a concrete shape, got " + m_shape.toString());
-    const std::optional<std::int64_t> numel = m_shape.checkedNumel();
-    std::int64_t bytes = 0;
-    // Both products are checked: a signed overflow here is undefined behaviour, and a
-    // wrapped size would allocate a small buffer that every kernel then overruns.
-    if (!numel ||
-        __builtin_mul_overflow(*numel, static_cast<std::int64_t>(dtypeSize(dtype)), &bytes) ||
-        static_cast<std::uint64_t>(bytes) > std::numeric_limits<std::size_t>::max())
-        throw std::invalid_argument("Tensor shape " + m_shape.toString() +
-                                    " has too many elements to address");
-    m_numel = *numel;
-    m_storage.assign(static_cast<std::size_t>(bytes), std::byte{0});
+    m_storage.assign(checkedBytes(m_shape, m_dtype, m_numel), std::byte{0});
+}
+
+Tensor Tensor::unallocated(Shape shape, DType dtype) {
+    Tensor t;
+    t.m_shape = std::move(shape);
+    t.m_dtype = dtype;
+    checkedBytes(t.m_shape, dtype, t.m_numel);
+    return t;
+}
+
+std::vector<std::byte> Tensor::takeStorage() {
+    return std::exchange(m_storage, {});
+}
+
+void Tensor::adoptStorage(std::vector<std::byte> storage) {
+    m_storage = std::move(storage);
+    m_storage.resize(dataBytes());
 }
 
 void Tensor::expect(DType dtype) const {

@@ -21,6 +21,8 @@ public:
     /// std::invalid_argument (before allocating anything). Readers of files
     /// check sizes against the file first and never get here with absurd shapes.
     Tensor(Shape shape, DType dtype);
+    /// The same checks, but no data yet (hasStorage() is false until adoptStorage()).
+    static Tensor unallocated(Shape shape, DType dtype);
 
     const Shape& shape() const { return m_shape; }
     DType dtype() const { return m_dtype; }
@@ -53,6 +55,16 @@ public:
     /// Stores v into element i, truncating toward zero and saturating for the
     /// integer dtypes (as a C cast would, without its undefined behaviour).
     void setValueAt(std::int64_t i, double v);
+
+    /// Storage lending, for the engine's memory plan: takeStorage() moves the bytes out
+    /// (the tensor keeps its shape and dtype but has no data: hasStorage() is false and
+    /// the typed views return nullptr); adoptStorage() gives it bytes again, reusing
+    /// `storage`'s capacity when it suffices. The contents are whatever `storage` held.
+    bool hasStorage() const { return m_numel == 0 || !m_storage.empty(); }
+    std::vector<std::byte> takeStorage();
+    void adoptStorage(std::vector<std::byte> storage);
+    /// Bytes the data occupies (also when it has been taken).
+    std::size_t dataBytes() const { return static_cast<std::size_t>(m_numel) * dtypeSize(m_dtype); }
 
     /// Same data, new shape with the same element count.
     Tensor reshaped(Shape shape) const;

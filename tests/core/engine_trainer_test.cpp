@@ -314,7 +314,7 @@ UNetSteps runUNetSteps(bool keepValueGradients, int steps) {
     o.batchSize = 4;
     ImageFolderSource source(pipelineOptionsFor(project, *dataset, o));
     auto ex = compileTrainerGraph(project.graph);
-    ex->setKeepValueGradients(keepValueGradients);
+    ex->setKeepIntermediates(keepValueGradients);
     ex->initializeParameters(7);
     auto adam = makeOptimizer({"adam"});
     UNetSteps r;
