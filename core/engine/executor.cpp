@@ -146,8 +146,9 @@ std::unique_ptr<Executor> Executor::compileChecked(const Graph& graph, std::stri
         LifetimeStep l;
         l.inputs = s.inputs;
         l.outputs = s.outputs;
-        l.backwardReadsInputs = s.schema->backwardReads.inputs;
-        l.backwardReadsOutputs = s.schema->backwardReads.outputs;
+        const OpSchema::BackwardReads reads = s.schema->backwardReadsFor(s.attrs);
+        l.backwardReadsInputs = reads.inputs;
+        l.backwardReadsOutputs = reads.outputs;
         l.recomputable = s.schema->recomputable;
         l.source = s.schema->role == OpRole::Source;
         l.reported = s.schema->role == OpRole::Loss || s.schema->role == OpRole::Metric;
@@ -452,10 +453,11 @@ void Executor::runBackward(std::size_t index) {
     Step& s = m_steps[index];
     KernelContext ctx = makeContext(s.attrs, m_training, 0);
     if (!m_keepIntermediates) {
-        if (s.schema->backwardReads.inputs)
+        const OpSchema::BackwardReads reads = s.schema->backwardReadsFor(s.attrs);
+        if (reads.inputs)
             for (int in : s.inputs)
                 materialize(in);
-        if (s.schema->backwardReads.outputs)
+        if (reads.outputs)
             for (int out : s.outputs)
                 materialize(out);
     }

@@ -63,6 +63,7 @@ OpSchema conv2dSchema() {
         .hook = KerasHook::Convolution,
     }};
     s.keras.weights = {{"kernel", ""}, {"bias", "use_bias"}};
+    s.backwardReadsOf = convolutionBackwardReads;
     s.forward = kernels::conv2dForward;
     s.backward = kernels::conv2dBackward;
     s.pytorch.needsInputChannels = true;

@@ -84,6 +84,7 @@ OpSchema conv2dTransposeSchema() {
         .hook = KerasHook::TransposedConvolution,
     }};
     s.keras.weights = {{"kernel", ""}, {"bias", "use_bias"}};
+    s.backwardReadsOf = convolutionBackwardReads;
     s.forward = kernels::conv2dTransposeForward;
     s.backward = kernels::conv2dTransposeBackward;
     s.pytorch.needsInputChannels = true;

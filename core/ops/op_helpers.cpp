@@ -72,6 +72,10 @@ const std::string& attrString(const AttrMap& attrs, std::string_view name) {
     return std::get<std::string>(attrs.at(std::string(name)));
 }
 
+OpSchema::BackwardReads convolutionBackwardReads(const AttrMap& attrs) {
+    return {.inputs = true, .outputs = attrString(attrs, "activation") != "linear"};
+}
+
 SizeExpr sameSpatial(const AttrMap&, int, const SizeExpr& input) {
     return input;
 }

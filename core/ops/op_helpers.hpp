@@ -38,6 +38,9 @@ SizeExpr deconvOutputSize(const SizeExpr& input, std::int64_t kernel, std::int64
 /// An attribute of a resolved AttrMap (SpatialFn's `attrs`).
 const std::vector<std::int64_t>& attrList(const AttrMap& attrs, std::string_view name);
 const std::string& attrString(const AttrMap& attrs, std::string_view name);
+/// The backward reads of a convolution with a fused `activation`: its input, and its
+/// output only when the activation is not linear (the derivative comes from it).
+OpSchema::BackwardReads convolutionBackwardReads(const AttrMap& attrs);
 
 /// OpSchema::spatial of an op whose output has input 0's height and width
 /// (activations, normalisation, merges, casts).

@@ -208,6 +208,10 @@ struct OpSchema {
         bool inputs = true;
         bool outputs = true;
     } backwardReads{};
+    /// When set, the reads depend on the (resolved) attributes and this answers
+    /// instead of `backwardReads` (a convolution reads its output only for the
+    /// derivative of a fused activation).
+    std::function<BackwardReads(const AttrMap& resolved)> backwardReadsOf;
     /// `forward` is a cheap, pure function of the inputs (no parameters, no saved state,
     /// no randomness) that overwrites every output element: the lean memory plan drops
     /// such an output after the forward pass and computes it again for the backward
@@ -235,6 +239,10 @@ struct OpSchema {
     KerasMapping keras{};
 
     const AttrSpec* findAttr(std::string_view attrName) const;
+    /// What the backward kernel of a node with these resolved attributes reads.
+    BackwardReads backwardReadsFor(const AttrMap& resolved) const {
+        return backwardReadsOf ? backwardReadsOf(resolved) : backwardReads;
+    }
     /// Input port names of a concrete node (expands variadic inputs).
     std::vector<std::string> inputNames(const Node& node) const;
     bool hasInput(const Node& node, std::string_view port) const;

@@ -71,6 +71,7 @@ OpSchema separableConv2dSchema() {
         .channelsLast = true,
     }};
     s.keras.weights = {{"depthwise_kernel", ""}, {"pointwise_kernel", ""}, {"bias", "use_bias"}};
+    s.backwardReadsOf = convolutionBackwardReads;
     s.forward = kernels::separableConv2dForward;
     s.backward = kernels::separableConv2dBackward;
     s.pytorch.needsInputChannels = true;

@@ -165,7 +165,7 @@ TEST_P(OpContract, BackwardReadsOnlyWhatItsSchemaDeclares) {
         OpHarness h = harnessFor(c);
         EXPECT_TRUE(h.ok());
         h.forward();
-        const auto& reads = h.schema().backwardReads;
+        const auto reads = h.schema().backwardReadsFor(*h.context().attrs);
         if (scrambleUndeclared) {
             if (!reads.inputs)
                 for (std::size_t i = 0; i < h.inputs().size(); ++i)
