@@ -18,21 +18,44 @@ std::vector<float>& slot(std::vector<std::vector<float>>& state, std::size_t i, 
     return state[i];
 }
 
+/// Calls fn(i, k0, k1) for ranges [k0, k1) of parameter i that together cover every
+/// element of every parameter: one parallel pass over all of them (instead of one per
+/// tensor, most of which are too small to split), in blocks of a fixed size.
+template <typename Fn> void forEachParameterRange(const std::vector<ParamRef>& params, Fn&& fn) {
+    std::vector<std::int64_t> start(params.size() + 1, 0);
+    for (std::size_t i = 0; i < params.size(); ++i)
+        start[i + 1] = start[i] + params[i].value->numel();
+    constexpr std::int64_t kBlock = 1 << 14;
+    const std::int64_t total = start.back();
+    parallelForFine((total + kBlock - 1) / kBlock, [&](std::int64_t b0, std::int64_t b1) {
+        const std::int64_t e0 = b0 * kBlock, e1 = std::min(total, b1 * kBlock);
+        auto i = static_cast<std::size_t>(std::upper_bound(start.begin(), start.end(), e0) -
+                                          start.begin() - 1);
+        for (std::int64_t e = e0; e < e1; ++i) {
+            const std::int64_t end = std::min(e1, start[i + 1]);
+            if (end > e)
+                fn(i, e - start[i], end - start[i]);
+            e = std::max(e, end);
+        }
+    });
+}
+
 class Sgd final : public Optimizer {
 public:
     explicit Sgd(double momentum)
         : m_momentum(momentum) {}
     void step(const std::vector<ParamRef>& params, double lr) override {
-        for (std::size_t i = 0; i < params.size(); ++i) {
+        for (std::size_t i = 0; i < params.size(); ++i)
+            slot(m_velocity, i, params[i].value->numel());
+        forEachParameterRange(params, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
             float* p = params[i].value->f32();
             const float* g = params[i].grad->f32();
-            const std::int64_t n = params[i].value->numel();
-            float* v = slot(m_velocity, i, n).data();
-            parallelForEach(n, [&](std::int64_t k) {
+            float* v = m_velocity[i].data();
+            for (std::int64_t k = k0; k < k1; ++k) {
                 v[k] = static_cast<float>(m_momentum * v[k] - lr * g[k]);
                 p[k] += v[k];
-            });
-        }
+            }
+        });
         ++m_iterations;
     }
 
@@ -60,18 +83,22 @@ public:
         const auto eps = static_cast<float>(m_s.epsilon);
         const auto decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
         for (std::size_t i = 0; i < params.size(); ++i) {
+            slot(m_m, i, params[i].value->numel());
+            slot(m_v, i, params[i].value->numel());
+        }
+        const auto step = static_cast<float>(alpha);
+        forEachParameterRange(params, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
             float* p = params[i].value->f32();
             const float* g = params[i].grad->f32();
-            const std::int64_t n = params[i].value->numel();
-            float* m = slot(m_m, i, n).data();
-            float* v = slot(m_v, i, n).data();
-            parallelForEach(n, [&](std::int64_t k) {
+            float* m = m_m[i].data();
+            float* v = m_v[i].data();
+            for (std::int64_t k = k0; k < k1; ++k) {
                 m[k] = b1 * m[k] + (1 - b1) * g[k];
                 v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
                 p[k] -= decay * p[k];
-                p[k] -= static_cast<float>(alpha) * m[k] / (std::sqrt(v[k]) + eps);
-            });
-        }
+                p[k] -= step * m[k] / (std::sqrt(v[k]) + eps);
+            }
+        });
     }
 
     std::map<std::string, std::vector<std::vector<float>>*> state() override {

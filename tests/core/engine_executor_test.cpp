@@ -6,6 +6,7 @@
 #include "engine/initializers.hpp"
 #include "engine_op_harness.hpp"
 #include "graph_builder.hpp"
+#include "kernels/parallel.hpp"
 #include "ops/op_registry.hpp"
 #include "whole_graph_gradient.hpp"
 
@@ -306,6 +307,55 @@ TEST(EngineOptimizer, SgdMomentumAdamAdamWAndSchedules) {
     EXPECT_NEAR(learningRateAt(cosine, 50), 0.05, 1e-12);
     EXPECT_NEAR(learningRateAt(cosine, 100), 0.0, 1e-12);
     EXPECT_NEAR(learningRateAt(cosine, 200), 0.0, 1e-12);
+}
+
+// The optimizers update all parameters in one parallel pass cut into fixed blocks:
+// tensors smaller than a block, straddling blocks and empty ones must each get
+// exactly the per-element update, at any thread count.
+TEST(EngineOptimizer, OnePassOverAllParametersUpdatesEveryElementOnce) {
+    const std::vector<std::int64_t> sizes{1, 16383, 0, 16385, 40000, 7};
+    for (const char* kind : {"adam", "sgd"})
+        for (int threads : {1, 2, 3}) {
+            setEngineThreads(threads);
+            std::vector<Tensor> values, grads;
+            for (std::size_t i = 0; i < sizes.size(); ++i) {
+                values.push_back(
+                    uniformTensor({sizes[i]}, -1, 1, 10 + static_cast<std::uint32_t>(i)));
+                grads.push_back(
+                    uniformTensor({sizes[i]}, -1, 1, 20 + static_cast<std::uint32_t>(i)));
+            }
+            std::vector<ParamRef> refs;
+            for (std::size_t i = 0; i < sizes.size(); ++i)
+                refs.push_back({&values[i], &grads[i]});
+            auto opt = makeOptimizer({kind, 0.9});
+            const std::vector<Tensor> before = values;
+            opt->step(refs, 0.01);
+            opt->step(refs, 0.01);
+            for (std::size_t i = 0; i < sizes.size(); ++i)
+                for (std::int64_t k = 0; k < sizes[i]; ++k) {
+                    const float p0 = before[i].f32()[k], g = grads[i].f32()[k];
+                    float expect = 0;
+                    if (std::string(kind) == "sgd") { // v1 = −lr·g; v2 = 0.9·v1 − lr·g
+                        const float v1 = static_cast<float>(0.9 * 0 - 0.01 * g);
+                        const float p1 = p0 + v1;
+                        expect = p1 + static_cast<float>(0.9 * v1 - 0.01 * g);
+                    } else { // Adam's two steps, element by element (Keras' bias correction)
+                        const OptimizerSettings d;
+                        double m = 0, v = 0, p = p0;
+                        for (int t = 1; t <= 2; ++t) {
+                            m = d.beta1 * m + (1 - d.beta1) * g;
+                            v = d.beta2 * v + (1 - d.beta2) * g * g;
+                            const double alpha = 0.01 * std::sqrt(1 - std::pow(d.beta2, t)) /
+                                                 (1 - std::pow(d.beta1, t));
+                            p -= alpha * m / (std::sqrt(v) + d.epsilon);
+                        }
+                        expect = static_cast<float>(p);
+                    }
+                    ASSERT_NEAR(values[i].f32()[k], expect, 2e-6)
+                        << kind << ", " << threads << " threads, tensor " << i << "[" << k << "]";
+                }
+        }
+    setEngineThreads(0);
 }
 
 TEST(EngineInitializers, KerasDistributionsFromASeed) {
