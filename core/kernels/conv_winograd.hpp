@@ -29,12 +29,14 @@ bool convWinograd();
 /// `filterBytes` transform their filters one block of output channels at a time,
 /// with the transformed tiles of up to `tileBytes` (36 × tiles × (C + F) floats)
 /// held at once; the weight gradient keeps one 36 × C × F sum per thread chunk only
-/// within `partialBytes`, and otherwise cuts C × F into blocks, each summed over all
-/// tiles by one unit (the same bits for every thread count).
+/// while all chunks' sums fit `partialBytes`, and otherwise cuts C × F into blocks,
+/// each summed over all tiles by one unit (the same bits for every thread count).
+/// Weight-heavy layers (tiles·(C + F) ≤ C·F, 36·C·F floats past 1 MiB) take the
+/// blocked schemes whatever the budgets: they are faster there.
 struct WinogradScratchLimits {
-    std::int64_t filterBytes = 4 << 20;
+    std::int64_t filterBytes = 8 << 20;
     std::int64_t tileBytes = 16 << 20;
-    std::int64_t partialBytes = 1 << 20;
+    std::int64_t partialBytes = 16 << 20; ///< all chunks together
 };
 
 /// Sets the budgets (tests use small ones to run the blocked paths on small layers).
