@@ -12,21 +12,22 @@ bool tooLarge(std::size_t capacity, std::size_t bytes) {
 
 } // namespace
 
-std::vector<std::byte> BufferPool::take(std::size_t bytes) {
+TensorStorage BufferPool::take(std::size_t bytes) {
     auto it = m_free.lower_bound(bytes);
     if (it != m_free.end() && !tooLarge(it->first, bytes)) {
-        std::vector<std::byte> buffer = std::move(it->second);
+        TensorStorage buffer = std::move(it->second);
         m_free.erase(it);
         return buffer;
     }
-    std::vector<std::byte> buffer(bytes);
+    TensorStorage buffer(bytes);
     return buffer;
 }
 
-void BufferPool::give(std::vector<std::byte> buffer) {
+void BufferPool::give(TensorStorage buffer) {
     if (buffer.capacity() == 0)
         return;
-    // At full size, so that a later, smaller adoption only shrinks it (no zeroing).
+    // At full size (uninitialised elements: nothing is written), so that a later,
+    // smaller adoption only shrinks it.
     buffer.resize(buffer.capacity());
     const std::size_t capacity = buffer.capacity();
     m_free.emplace(capacity, std::move(buffer));

@@ -48,11 +48,11 @@ Tensor Tensor::unallocated(Shape shape, DType dtype) {
     return t;
 }
 
-std::vector<std::byte> Tensor::takeStorage() {
+TensorStorage Tensor::takeStorage() {
     return std::exchange(m_storage, {});
 }
 
-void Tensor::adoptStorage(std::vector<std::byte> storage) {
+void Tensor::adoptStorage(TensorStorage storage) {
     m_storage = std::move(storage);
     m_storage.resize(dataBytes());
 }

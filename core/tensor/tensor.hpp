@@ -5,10 +5,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace segforge::core {
+
+/// std::allocator, except that growing a vector leaves the new elements
+/// uninitialised: a buffer's pages are then first touched by the kernel that
+/// writes them, on the threads that write them, and not zeroed in vain.
+template <typename T> struct UninitializedAllocator : std::allocator<T> {
+    using value_type = T;
+    template <typename U> struct rebind { using other = UninitializedAllocator<U>; };
+    UninitializedAllocator() = default;
+    template <typename U> UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+    template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+    template <typename U, typename... Args> void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+/// The bytes of a tensor (malloc alignment, 16 bytes, suits Eigen's unaligned maps).
+using TensorStorage = std::vector<std::byte, UninitializedAllocator<std::byte>>;
 
 /// A runtime value: NHWC, contiguous, row-major, with a concrete shape (no
 /// symbolic batch). Networks compute in float32; uint8/uint16/int32 appear only at
@@ -61,8 +80,8 @@ public:
     /// the typed views return nullptr); adoptStorage() gives it bytes again, reusing
     /// `storage`'s capacity when it suffices. The contents are whatever `storage` held.
     bool hasStorage() const { return m_numel == 0 || !m_storage.empty(); }
-    std::vector<std::byte> takeStorage();
-    void adoptStorage(std::vector<std::byte> storage);
+    TensorStorage takeStorage();
+    void adoptStorage(TensorStorage storage);
     /// Bytes the data occupies (also when it has been taken).
     std::size_t dataBytes() const { return static_cast<std::size_t>(m_numel) * dtypeSize(m_dtype); }
 
@@ -78,7 +97,7 @@ private:
     Shape m_shape;
     DType m_dtype = DType::Float32;
     std::int64_t m_numel = 0;
-    std::vector<std::byte> m_storage; // malloc alignment (16 bytes) suits Eigen's unaligned maps
+    TensorStorage m_storage;
 };
 
 } // namespace segforge::core

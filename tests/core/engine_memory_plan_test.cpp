@@ -76,36 +76,36 @@ TEST(ValueLifetimes, AValueNoBackwardReadsIsNeitherKeptNorRecomputed) {
 
 TEST(BufferPool, LendsTheSmallestBufferThatHoldsARequest) {
     BufferPool pool;
-    std::vector<std::byte> a = pool.take(4 << 20), b = pool.take(8 << 20);
+    TensorStorage a = pool.take(4 << 20), b = pool.take(8 << 20);
     const std::byte* aData = a.data();
     const std::byte* bData = b.data();
     pool.give(std::move(b));
     pool.give(std::move(a));
     EXPECT_EQ(pool.freeBytes(), std::size_t{12} << 20);
-    std::vector<std::byte> c = pool.take(3 << 20); // fits both: the smaller one
+    TensorStorage c = pool.take(3 << 20); // fits both: the smaller one
     EXPECT_EQ(c.data(), aData);
-    std::vector<std::byte> d = pool.take(5 << 20);
+    TensorStorage d = pool.take(5 << 20);
     EXPECT_EQ(d.data(), bData);
     EXPECT_EQ(pool.freeBytes(), 0u);
     pool.give(std::move(d));
-    std::vector<std::byte> e = pool.take(1024); // 8 MiB is far too large for 1 KiB
+    TensorStorage e = pool.take(1024); // 8 MiB is far too large for 1 KiB
     EXPECT_NE(e.data(), bData);
     EXPECT_GE(e.size(), 1024u);
     EXPECT_EQ(pool.freeBytes(), std::size_t{8} << 20);
 }
 
-TEST(TensorStorage, CanBeLentAndTakenBackKeepingTheShape) {
+TEST(TensorStorageLending, CanBeLentAndTakenBackKeepingTheShape) {
     Tensor t = Tensor::unallocated(Shape{2, 3, 4, 5}, DType::Float32);
     EXPECT_FALSE(t.hasStorage());
     EXPECT_EQ(t.dataBytes(), 2u * 3 * 4 * 5 * 4);
     EXPECT_EQ(t.byteSize(), 0u);
-    std::vector<std::byte> big(4096, std::byte{7});
+    TensorStorage big(4096, std::byte{7});
     const std::byte* data = big.data();
     t.adoptStorage(std::move(big));
     EXPECT_TRUE(t.hasStorage());
     EXPECT_EQ(t.bytes(), data); // capacity reused
     EXPECT_EQ(t.byteSize(), t.dataBytes());
-    std::vector<std::byte> back = t.takeStorage();
+    TensorStorage back = t.takeStorage();
     EXPECT_EQ(back.data(), data);
     EXPECT_FALSE(t.hasStorage());
     EXPECT_EQ(t.shape(), (Shape{2, 3, 4, 5}));
