@@ -7,7 +7,8 @@
 // ones) are cut into blocks of channels and "super-groups" of tiles that fit
 // fixed budgets, instead of holding 36·C·F floats per call or per thread.
 // Buffers are thread-local and only grow, so a warm training step allocates
-// nothing; with the budgets, what each thread keeps is bounded too.
+// nothing; with the budgets, what each thread keeps is bounded too: the big
+// ones live on the calling thread only and are shared by all schemes.
 
 #include "kernels/conv_winograd.hpp"
 
@@ -45,6 +46,20 @@ std::atomic<bool> g_winograd{winogradFromEnvironment()};
 std::atomic<std::int64_t> g_filterBytes{WinogradScratchLimits{}.filterBytes};
 std::atomic<std::int64_t> g_tileBytes{WinogradScratchLimits{}.tileBytes};
 std::atomic<std::int64_t> g_partialBytes{WinogradScratchLimits{}.partialBytes};
+
+/// The big buffers, on the calling thread (the workers use the caller's), shared by
+/// all schemes: a layer's call holds them, and what stays between calls is one
+/// tile budget, one filter budget and the gathered filters, never one set per scheme.
+struct CallerScratch {
+    ScratchBuffer tiles;    ///< transformed tiles (≤ tileBytes) or chunk sums (≤ partialBytes)
+    ScratchBuffer filters;  ///< transformed filters (≤ filterBytes)
+    ScratchBuffer gathered; ///< a block of filters gathered for the transform
+};
+
+CallerScratch& callerScratch() {
+    thread_local CallerScratch s;
+    return s;
+}
 
 std::int64_t ceilDiv(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
@@ -111,7 +126,10 @@ std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t
     const std::int64_t byReuse = (c * f + c + f - 1) / (c + f);
     const std::int64_t threads = engineThreads();
     const std::int64_t byThreads = (totalTiles + perThread * threads - 1) / (perThread * threads);
-    return std::clamp<std::int64_t>(std::min(std::max(byCache, byReuse), byThreads), 1, 256);
+    // Each thread keeps its group's scratch (36 × group × (C + F)): at most 4 MiB.
+    const std::int64_t byMemory = (4 << 20) / (kPositions * (c + f) * kFloat);
+    return std::clamp<std::int64_t>(std::min({std::max(byCache, byReuse), byThreads, byMemory}), 1,
+                                    256);
 }
 
 /// Super-groups: tiles whose transforms of `channels` (in + out) fit the tile budget,
@@ -203,13 +221,14 @@ void transformOutput(const direct::MicroKernels& mk, const WinogradConv& p,
 /// in cache.
 void runAllFilters(const WinogradConv& p) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local std::vector<float> packedStore, gatheredStore, zerosStore;
+    thread_local std::vector<float> zerosStore;
+    CallerScratch& scratch = callerScratch();
     const std::int64_t blocks = (p.f + kBlock - 1) / kBlock;
     const std::int64_t plane = planeStride(1, blocks * p.c * kBlock);
-    // The tail block's unused lanes must read zero.
-    float* u = p.f % kBlock != 0 ? zeroed(packedStore, kPositions * plane)
-                                 : grownTo(packedStore, kPositions * plane);
-    float* gathered = p.adjoint ? grownTo(gatheredStore, 9 * p.c * p.f) : nullptr;
+    float* u = grownTo(scratch.filters, kPositions * plane);
+    if (p.f % kBlock != 0) // the tail block's unused lanes must read zero
+        std::fill(u, u + kPositions * plane, 0.0f);
+    float* gathered = p.adjoint ? grownTo(scratch.gathered, 9 * p.c * p.f) : nullptr;
     transformFilters(mk, p, 0, p.f, gathered, u, plane);
     const float* zeros = zeroed(zerosStore, p.c);
 
@@ -257,7 +276,7 @@ void runAllFilters(const WinogradConv& p) {
 void runBlocked(const WinogradConv& p) {
     const direct::MicroKernels& mk = direct::activeKernels();
     thread_local std::vector<float> zerosStore;
-    thread_local ScratchBuffer vStore, mStore, uStore, gatheredStore;
+    CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 
     const std::int64_t fRounded = ceilDiv(p.f, kBlock) * kBlock;
@@ -265,14 +284,14 @@ void runBlocked(const WinogradConv& p) {
         g_filterBytes.load() / (kPositions * p.c * kFloat) / kBlock * kBlock;
     const std::int64_t fBlock = std::clamp<std::int64_t>(byBudget, kBlock, fRounded);
     const std::int64_t plane = planeStride(1, fBlock * p.c);
-    float* u = grownTo(uStore, kPositions * plane);
-    float* gathered = grownTo(gatheredStore, 9 * p.c * fBlock);
+    float* u = grownTo(scratch.filters, kPositions * plane);
+    float* gathered = grownTo(scratch.gathered, 9 * p.c * fBlock);
 
     const direct::WinogradTiles all = allTiles(p);
     const SuperGroups sg = superGroups(all.count, p.c + p.f);
     const std::int64_t vStride = planeStride(sg.size, p.c), mStride = planeStride(sg.size, p.f);
-    float* v = grownTo(vStore, kPositions * vStride);
-    float* m = grownTo(mStore, kPositions * mStride);
+    float* v = grownTo(scratch.tiles, kPositions * (vStride + mStride));
+    float* m = v + kPositions * vStride;
 
     for (std::int64_t s = 0; s < sg.count; ++s) {
         const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
@@ -348,8 +367,7 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
                      float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
     thread_local std::vector<float> zerosStore, biasStore;
-    thread_local std::vector<ScratchBuffer> partialStore;
-    std::vector<ScratchBuffer>& partials = partialStore; // the workers use the caller's
+    CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 
     const direct::WinogradTiles all = allTiles(p);
@@ -359,17 +377,14 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
     const std::int64_t mStride = planeStride(1, p.c * p.f);
     const std::int64_t size = kPositions * mStride;
     const int chunks = parallelChunks(groups);
-    if (partials.size() < static_cast<std::size_t>(chunks))
-        partials.resize(static_cast<std::size_t>(chunks));
-    for (int k = 0; k < chunks; ++k)
-        grownTo(partials[static_cast<std::size_t>(k)], size); // zeroed by the chunk
-    float* biasSums = zeroed(biasStore, chunks * p.f);        // one row of F per chunk
+    float* partials = grownTo(scratch.tiles, chunks * size); // each chunk zeroes its own
+    float* biasSums = zeroed(biasStore, chunks * p.f);       // one row of F per chunk
     parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
         thread_local std::vector<float> vStore, wStore;
         const std::int64_t vStride = planeStride(group, p.c), wStride = planeStride(group, p.f);
         float* v = grownTo(vStore, kPositions * vStride);
         float* wt = grownTo(wStore, kPositions * wStride);
-        float* m = partials[static_cast<std::size_t>(chunk)].data.get();
+        float* m = partials + chunk * size;
         std::fill(m, m + size, 0.0f);
         for (std::int64_t gi = g0; gi < g1; ++gi) {
             direct::WinogradTiles tiles = all;
@@ -411,11 +426,11 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
             for (std::int64_t i = 0; i < p.f; ++i)
                 db[i] += biasSums[k * p.f + i];
     // One pass over m, each element summing the chunks in order: no serial step per chunk.
-    float* m = partials[0].data.get();
+    float* m = partials;
     if (chunks > 1)
         parallelForFine(size, [&](std::int64_t i0, std::int64_t i1) {
             for (int k = 1; k < chunks; ++k) {
-                const float* other = partials[static_cast<std::size_t>(k)].data.get();
+                const float* other = partials + k * size;
                 for (std::int64_t i = i0; i < i1; ++i)
                     m[i] += other[i];
             }
@@ -443,14 +458,14 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
                     float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
     thread_local std::vector<float> zerosStore, biasStore;
-    thread_local ScratchBuffer vStore, wStore;
+    CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 
     const direct::WinogradTiles all = allTiles(p);
     const SuperGroups sg = superGroups(all.count, p.c + p.f);
     const std::int64_t vStride = planeStride(sg.size, p.c), wStride = planeStride(sg.size, p.f);
-    float* v = grownTo(vStore, kPositions * vStride);
-    float* wt = grownTo(wStore, kPositions * wStride);
+    float* v = grownTo(scratch.tiles, kPositions * (vStride + wStride));
+    float* wt = v + kPositions * vStride;
 
     // Blocks of channels: 24 inputs (four of the weight kernel's 6-channel tiles) × 64
     // outputs, made smaller until there are four units per thread. Any blocking gives
