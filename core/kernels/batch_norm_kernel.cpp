@@ -2,8 +2,15 @@
 // (biased) variance over N·H·W and moves the running statistics,
 // moving = momentum·moving + (1 − momentum)·batch; inference uses the moving
 // statistics. Parameters in ParamSpec order: [gamma] [beta] moving_mean moving_variance.
+//
+// The per-channel sums run in double over blocks of pixels that depend only on
+// the sizes (kernels/channel_blocks.hpp), combined in block order, so every
+// result is the same bits at any thread count; the point-wise passes run in
+// parallel chunks of pixels with the channels (contiguous in NHWC) innermost.
 
+#include "kernels/channel_blocks.hpp"
 #include "kernels/kernels.hpp"
+#include "kernels/parallel.hpp"
 
 #include <cmath>
 #include <vector>
@@ -28,6 +35,21 @@ BnSlots slots(const KernelContext& ctx) {
     return s;
 }
 
+/// Per channel (count, mean, M2) over all pixels: the blocks merged in order.
+std::vector<MeanM2> channelStats(const float* x, std::int64_t pixels, std::int64_t c) {
+    const PixelBlocks pb(1, pixels, c);
+    std::vector<double> mean, m2;
+    blockMeanM2(x, pb, mean, m2);
+    std::vector<MeanM2> stats(static_cast<std::size_t>(c));
+    for (std::int64_t j = 0; j < pb.count(); ++j)
+        for (std::int64_t k = 0; k < c; ++k) {
+            const auto i = static_cast<std::size_t>(j * c + k);
+            stats[static_cast<std::size_t>(k)].merge(static_cast<double>(pb.size(j)), mean[i],
+                                                     m2[i]);
+        }
+    return stats;
+}
+
 } // namespace
 
 // in:(N,H,W,C) gamma,beta,moving_mean,moving_variance:(C) -> out:(N,H,W,C)
@@ -37,7 +59,7 @@ void batchNormForward(const KernelContext& ctx) {
     Tensor& y = ctx.out(0);
     const BnSlots s = slots(ctx);
     const std::int64_t c = x.channels();
-    const std::int64_t m = x.numel() / c;
+    const std::int64_t m = c > 0 ? x.numel() / c : 0;
     const double eps = ctx.getFloat("epsilon");
     const float* xp = x.f32();
     std::vector<double> mean(static_cast<std::size_t>(c), 0.0),
@@ -45,23 +67,15 @@ void batchNormForward(const KernelContext& ctx) {
     float* movingMean = ctx.param(s.mean).f32();
     float* movingVar = ctx.param(s.var).f32();
     if (ctx.training) {
-        for (std::int64_t i = 0; i < m; ++i)
-            for (std::int64_t k = 0; k < c; ++k)
-                mean[static_cast<std::size_t>(k)] += xp[i * c + k];
-        for (auto& v : mean)
-            v /= static_cast<double>(m);
-        for (std::int64_t i = 0; i < m; ++i)
-            for (std::int64_t k = 0; k < c; ++k) {
-                const double d = xp[i * c + k] - mean[static_cast<std::size_t>(k)];
-                var[static_cast<std::size_t>(k)] += d * d;
-            }
+        const std::vector<MeanM2> stats = channelStats(xp, m, c);
         const double momentum = ctx.getFloat("momentum");
         for (std::int64_t k = 0; k < c; ++k) {
-            auto& v = var[static_cast<std::size_t>(k)];
-            v /= static_cast<double>(m);
-            movingMean[k] = static_cast<float>(momentum * movingMean[k] +
-                                               (1 - momentum) * mean[static_cast<std::size_t>(k)]);
-            movingVar[k] = static_cast<float>(momentum * movingVar[k] + (1 - momentum) * v);
+            const auto kk = static_cast<std::size_t>(k);
+            mean[kk] = stats[kk].mean;
+            var[kk] = stats[kk].variance();
+            movingMean[k] =
+                static_cast<float>(momentum * movingMean[k] + (1 - momentum) * mean[kk]);
+            movingVar[k] = static_cast<float>(momentum * movingVar[k] + (1 - momentum) * var[kk]);
         }
     } else {
         for (std::int64_t k = 0; k < c; ++k) {
@@ -75,17 +89,38 @@ void batchNormForward(const KernelContext& ctx) {
     saved[1] = Tensor(Shape{c}, DType::Float32);
     float* xhat = saved[0].f32();
     float* inv = saved[1].f32();
-    for (std::int64_t k = 0; k < c; ++k)
-        inv[k] = static_cast<float>(1.0 / std::sqrt(var[static_cast<std::size_t>(k)] + eps));
+    // Per-channel factors, so the point-wise loop has no branch.
+    std::vector<double> invD(static_cast<std::size_t>(c));
+    std::vector<float> gam(static_cast<std::size_t>(c), 1.0f),
+        bet(static_cast<std::size_t>(c), 0.0f);
     const float* gamma = s.gamma >= 0 ? ctx.param(s.gamma).f32() : nullptr;
     const float* beta = s.beta >= 0 ? ctx.param(s.beta).f32() : nullptr;
+    for (std::int64_t k = 0; k < c; ++k) {
+        const auto kk = static_cast<std::size_t>(k);
+        inv[k] = static_cast<float>(1.0 / std::sqrt(var[kk] + eps));
+        invD[kk] = inv[k];
+        if (gamma)
+            gam[kk] = gamma[k];
+        if (beta)
+            bet[kk] = beta[k];
+    }
     float* yp = y.f32();
-    for (std::int64_t i = 0; i < m; ++i)
-        for (std::int64_t k = 0; k < c; ++k) {
-            const std::int64_t j = i * c + k;
-            xhat[j] = static_cast<float>((xp[j] - mean[static_cast<std::size_t>(k)]) * inv[k]);
-            yp[j] = xhat[j] * (gamma ? gamma[k] : 1.0f) + (beta ? beta[k] : 0.0f);
+    forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
+        const double* __restrict mu = mean.data();
+        const double* __restrict r = invD.data();
+        const float* __restrict g = gam.data();
+        const float* __restrict b = bet.data();
+        for (std::int64_t p = p0; p < p1; ++p) {
+            const float* __restrict xi = xp + p * c;
+            float* __restrict hi = xhat + p * c;
+            float* __restrict yi = yp + p * c;
+            for (std::int64_t k = 0; k < c; ++k) {
+                const auto h = static_cast<float>((static_cast<double>(xi[k]) - mu[k]) * r[k]);
+                hi[k] = h;
+                yi[k] = h * g[k] + b[k];
+            }
         }
+    });
 }
 
 // dout:(N,H,W,C) -> din:(N,H,W,C) dgamma,dbeta:(C), accumulated
@@ -93,16 +128,19 @@ void batchNormBackward(const KernelContext& ctx) {
     const BnSlots s = slots(ctx);
     const Tensor& dy = ctx.outGrad(0);
     const std::int64_t c = dy.channels();
-    const std::int64_t m = dy.numel() / c;
+    const std::int64_t m = c > 0 ? dy.numel() / c : 0;
     const float* g = dy.f32();
     const float* xhat = ctx.state().at(0).f32();
     const float* inv = ctx.state().at(1).f32();
+    const PixelBlocks pb(1, m, c);
+    std::vector<double> blockDy, blockDyX;
+    blockSums(g, xhat, pb, blockDy, blockDyX);
     std::vector<double> sumDy(static_cast<std::size_t>(c), 0.0),
         sumDyX(static_cast<std::size_t>(c), 0.0);
-    for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < pb.count(); ++j)
         for (std::int64_t k = 0; k < c; ++k) {
-            sumDy[static_cast<std::size_t>(k)] += g[i * c + k];
-            sumDyX[static_cast<std::size_t>(k)] += g[i * c + k] * xhat[i * c + k];
+            sumDy[static_cast<std::size_t>(k)] += blockDy[static_cast<std::size_t>(j * c + k)];
+            sumDyX[static_cast<std::size_t>(k)] += blockDyX[static_cast<std::size_t>(j * c + k)];
         }
     if (Tensor* dg = s.gamma >= 0 ? ctx.paramGrad(s.gamma) : nullptr)
         for (std::int64_t k = 0; k < c; ++k)
@@ -115,18 +153,37 @@ void batchNormBackward(const KernelContext& ctx) {
         return;
     const float* gamma = s.gamma >= 0 ? ctx.param(s.gamma).f32() : nullptr;
     float* d = dx->f32();
-    const double invM = 1.0 / static_cast<double>(m);
-    for (std::int64_t i = 0; i < m; ++i)
-        for (std::int64_t k = 0; k < c; ++k) {
-            const std::int64_t j = i * c + k;
-            const double scale = (gamma ? gamma[k] : 1.0f) * inv[k];
-            if (ctx.training) // the batch statistics depend on x too
-                d[j] += static_cast<float>(scale *
-                                           (g[j] - invM * sumDy[static_cast<std::size_t>(k)] -
-                                            xhat[j] * invM * sumDyX[static_cast<std::size_t>(k)]));
-            else
-                d[j] += static_cast<float>(scale * g[j]);
+    const double invM = m > 0 ? 1.0 / static_cast<double>(m) : 0.0;
+    // dx = scale·(dy − mean(dy) − x̂·mean(dy·x̂)) in training (the batch statistics
+    // depend on x too), scale·dy at inference.
+    std::vector<double> scale(static_cast<std::size_t>(c)), meanDy(scale.size(), 0.0),
+        meanDyX(scale.size(), 0.0);
+    for (std::int64_t k = 0; k < c; ++k) {
+        const auto kk = static_cast<std::size_t>(k);
+        scale[kk] = (gamma ? gamma[k] : 1.0f) * inv[k];
+        if (ctx.training) {
+            meanDy[kk] = invM * sumDy[kk];
+            meanDyX[kk] = invM * sumDyX[kk];
         }
+    }
+    const bool training = ctx.training;
+    forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
+        const double* __restrict sc = scale.data();
+        const double* __restrict a = meanDy.data();
+        const double* __restrict b = meanDyX.data();
+        for (std::int64_t p = p0; p < p1; ++p) {
+            const float* __restrict gi = g + p * c;
+            const float* __restrict hi = xhat + p * c;
+            float* __restrict di = d + p * c;
+            if (training)
+                for (std::int64_t k = 0; k < c; ++k)
+                    di[k] += static_cast<float>(sc[k] * (static_cast<double>(gi[k]) - a[k] -
+                                                         static_cast<double>(hi[k]) * b[k]));
+            else
+                for (std::int64_t k = 0; k < c; ++k)
+                    di[k] += static_cast<float>(sc[k] * static_cast<double>(gi[k]));
+        }
+    });
 }
 
 } // namespace segforge::core::kernels

@@ -4,6 +4,7 @@
 // thread count or on what ran before.
 
 #include "kernels/kernels.hpp"
+#include "kernels/parallel.hpp"
 
 #include <cstring>
 
@@ -38,12 +39,12 @@ void dropoutForward(const KernelContext& ctx) {
         splitMix(ctx.seed ^ splitMix(static_cast<std::uint64_t>(ctx.getInt("seed"))));
     const float* xp = x.f32();
     float* yp = y.f32();
-    for (std::int64_t i = 0; i < x.numel(); ++i) {
+    parallelForEach(x.numel(), [&](std::int64_t i) {
         const double u =
             static_cast<double>(splitMix(key + static_cast<std::uint64_t>(i)) >> 11) * 0x1.0p-53;
         mask[i] = u < rate ? 0.0f : scale;
         yp[i] = xp[i] * mask[i];
-    }
+    });
 }
 
 // dout -> din += dout · mask
@@ -55,8 +56,19 @@ void dropoutBackward(const KernelContext& ctx) {
     float* d = dx->f32();
     const auto& saved = ctx.state();
     const float* mask = saved.empty() ? nullptr : saved[0].f32();
-    for (std::int64_t i = 0; i < dx->numel(); ++i)
-        d[i] += mask ? dy[i] * mask[i] : dy[i];
+    const std::int64_t n = dx->numel();
+    const auto loop = [&](std::int64_t i0, std::int64_t i1) {
+        if (mask)
+            for (std::int64_t i = i0; i < i1; ++i)
+                d[i] += dy[i] * mask[i];
+        else
+            for (std::int64_t i = i0; i < i1; ++i)
+                d[i] += dy[i];
+    };
+    if (n < (1 << 14))
+        loop(0, n);
+    else
+        parallelForFine(n, loop);
 }
 
 } // namespace segforge::core::kernels

@@ -3,13 +3,15 @@
 // values; the same in training and inference (no running statistics).
 // Parameters in ParamSpec order: [gamma] [beta].
 //
-// Sums run in double in a fixed order within one (sample, group) job, and every
-// job writes only its own outputs, so the result does not depend on the thread
-// count. The parameter gradients are summed per channel over the samples in
-// order, one job per group.
+// The per-channel sums run in double over blocks of pixels that depend only on
+// the sizes (kernels/channel_blocks.hpp); a group's statistics merge its blocks
+// and channels in a fixed order, so every result is the same bits at any thread
+// count. The point-wise passes run in parallel chunks of pixels with the
+// channels (contiguous in NHWC) innermost, from per (sample, channel) factors.
 
 #include "kernels/group_norm_kernel.hpp"
 
+#include "kernels/channel_blocks.hpp"
 #include "kernels/parallel.hpp"
 
 #include <cmath>
@@ -60,38 +62,57 @@ void groupNormForward(const KernelContext& ctx) {
     float* xhat = saved[1].f32();
     const float* gamma = s.gamma >= 0 ? ctx.param(s.gamma).f32() : nullptr;
     const float* beta = s.beta >= 0 ? ctx.param(s.beta).f32() : nullptr;
-    const double count = static_cast<double>(d.pixels * d.cg);
-    parallelForFine(d.n * d.groups, [&](std::int64_t j0, std::int64_t j1) {
-        for (std::int64_t j = j0; j < j1; ++j) {
-            const std::int64_t b = j / d.groups, c0 = (j % d.groups) * d.cg;
-            const std::int64_t base = b * d.pixels * d.c + c0;
-            double sum = 0.0;
-            for (std::int64_t p = 0; p < d.pixels; ++p)
-                for (std::int64_t k = 0; k < d.cg; ++k)
-                    sum += x[base + p * d.c + k];
-            const double mean = count > 0 ? sum / count : 0.0;
-            double sq = 0.0;
-            for (std::int64_t p = 0; p < d.pixels; ++p)
+    const PixelBlocks pb(d.n, d.pixels, d.c);
+    std::vector<double> blockMean, blockM2;
+    blockMeanM2(x, pb, blockMean, blockM2);
+    // Per (sample, channel): the group's mean and 1/sqrt(var + eps).
+    const auto nc = static_cast<std::size_t>(d.n * d.c);
+    std::vector<double> meanC(nc), invC(nc);
+    for (std::int64_t b = 0; b < d.n; ++b)
+        for (std::int64_t g = 0; g < d.groups; ++g) {
+            const std::int64_t c0 = g * d.cg;
+            MeanM2 st;
+            for (std::int64_t j = b * pb.perSample; j < (b + 1) * pb.perSample; ++j)
                 for (std::int64_t k = 0; k < d.cg; ++k) {
-                    const double v = x[base + p * d.c + k] - mean;
-                    sq += v * v;
+                    const auto i = static_cast<std::size_t>(j * d.c + c0 + k);
+                    st.merge(static_cast<double>(pb.size(j)), blockMean[i], blockM2[i]);
                 }
-            const double var = count > 0 ? sq / count : 0.0;
-            const double r = 1.0 / std::sqrt(var + eps);
-            inv[j] = static_cast<float>(r);
-            for (std::int64_t p = 0; p < d.pixels; ++p)
-                for (std::int64_t k = 0; k < d.cg; ++k) {
-                    const std::int64_t i = base + p * d.c + k;
-                    const float h = static_cast<float>((x[i] - mean) * r);
-                    xhat[i] = h;
-                    y[i] = h * (gamma ? gamma[c0 + k] : 1.0f) + (beta ? beta[c0 + k] : 0.0f);
-                }
+            const double r = 1.0 / std::sqrt(st.variance() + eps);
+            inv[b * d.groups + g] = static_cast<float>(r);
+            for (std::int64_t k = 0; k < d.cg; ++k) {
+                meanC[static_cast<std::size_t>(b * d.c + c0 + k)] = st.mean;
+                invC[static_cast<std::size_t>(b * d.c + c0 + k)] = r;
+            }
+        }
+    std::vector<float> gam(static_cast<std::size_t>(d.c), 1.0f), bet(gam.size(), 0.0f);
+    for (std::int64_t k = 0; k < d.c; ++k) {
+        if (gamma)
+            gam[static_cast<std::size_t>(k)] = gamma[k];
+        if (beta)
+            bet[static_cast<std::size_t>(k)] = beta[k];
+    }
+    const std::int64_t c = d.c, pixels = d.pixels;
+    forPixelChunks(d.n * pixels, c, [&](std::int64_t q0, std::int64_t q1) {
+        const float* __restrict ga = gam.data();
+        const float* __restrict be = bet.data();
+        for (std::int64_t q = q0; q < q1; ++q) {
+            const double* __restrict mu = meanC.data() + (q / pixels) * c;
+            const double* __restrict r = invC.data() + (q / pixels) * c;
+            const float* __restrict xi = x + q * c;
+            float* __restrict hi = xhat + q * c;
+            float* __restrict yi = y + q * c;
+            for (std::int64_t k = 0; k < c; ++k) {
+                const auto h = static_cast<float>((static_cast<double>(xi[k]) - mu[k]) * r[k]);
+                hi[k] = h;
+                yi[k] = h * ga[k] + be[k];
+            }
         }
     });
 }
 
 // With x̂ = (x − μ)·r and dx̂ = dy·gamma, per (sample, group) of M values:
 // dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)); dgamma[c] = Σ dy·x̂, dbeta[c] = Σ dy.
+// One pass gives Σ dy and Σ dy·x̂ per (block, channel); the group sums weight them by gamma.
 void groupNormBackward(const KernelContext& ctx) {
     const GnSlots s = slots(ctx);
     const Tensor& dyt = ctx.outGrad(0);
@@ -102,55 +123,63 @@ void groupNormBackward(const KernelContext& ctx) {
     const float* gamma = s.gamma >= 0 ? ctx.param(s.gamma).f32() : nullptr;
     Tensor* dg = s.gamma >= 0 ? ctx.paramGrad(s.gamma) : nullptr;
     Tensor* db = s.beta >= 0 ? ctx.paramGrad(s.beta) : nullptr;
-    if (dg || db) {
-        parallelForFine(d.groups, [&](std::int64_t g0, std::int64_t g1) {
-            std::vector<double> sg(static_cast<std::size_t>(d.cg)), sb(sg.size());
-            for (std::int64_t g = g0; g < g1; ++g) {
-                std::fill(sg.begin(), sg.end(), 0.0);
-                std::fill(sb.begin(), sb.end(), 0.0);
-                const std::int64_t c0 = g * d.cg;
-                for (std::int64_t b = 0; b < d.n; ++b)
-                    for (std::int64_t p = 0; p < d.pixels; ++p)
-                        for (std::int64_t k = 0; k < d.cg; ++k) {
-                            const std::int64_t i = (b * d.pixels + p) * d.c + c0 + k;
-                            sg[static_cast<std::size_t>(k)] += static_cast<double>(dy[i]) * xhat[i];
-                            sb[static_cast<std::size_t>(k)] += dy[i];
-                        }
-                for (std::int64_t k = 0; k < d.cg; ++k) {
-                    if (dg)
-                        dg->f32()[c0 + k] += static_cast<float>(sg[static_cast<std::size_t>(k)]);
-                    if (db)
-                        db->f32()[c0 + k] += static_cast<float>(sb[static_cast<std::size_t>(k)]);
-                }
+    const PixelBlocks pb(d.n, d.pixels, d.c);
+    std::vector<double> blockDy, blockDyX;
+    blockSums(dy, xhat, pb, blockDy, blockDyX);
+    if (dg || db)
+        for (std::int64_t k = 0; k < d.c; ++k) {
+            double sg = 0.0, sb = 0.0;
+            for (std::int64_t j = 0; j < pb.count(); ++j) {
+                sg += blockDyX[static_cast<std::size_t>(j * d.c + k)];
+                sb += blockDy[static_cast<std::size_t>(j * d.c + k)];
             }
-        });
-    }
+            if (dg)
+                dg->f32()[k] += static_cast<float>(sg);
+            if (db)
+                db->f32()[k] += static_cast<float>(sb);
+        }
     Tensor* dxt = ctx.inGrad(0);
     if (!dxt)
         return;
     float* dx = dxt->f32();
+    std::vector<double> gam(static_cast<std::size_t>(d.c), 1.0);
+    if (gamma)
+        for (std::int64_t k = 0; k < d.c; ++k)
+            gam[static_cast<std::size_t>(k)] = gamma[k];
+    // Per (sample, channel): r, mean(dx̂) and mean(dx̂·x̂) of the channel's group.
+    const auto nc = static_cast<std::size_t>(d.n * d.c);
+    std::vector<double> invC(nc), meanG(nc), meanGX(nc);
     const double count = static_cast<double>(d.pixels * d.cg);
-    parallelForFine(d.n * d.groups, [&](std::int64_t j0, std::int64_t j1) {
-        for (std::int64_t j = j0; j < j1; ++j) {
-            const std::int64_t b = j / d.groups, c0 = (j % d.groups) * d.cg;
-            const std::int64_t base = b * d.pixels * d.c + c0;
+    for (std::int64_t b = 0; b < d.n; ++b)
+        for (std::int64_t g = 0; g < d.groups; ++g) {
+            const std::int64_t c0 = g * d.cg;
             double sumG = 0.0, sumGX = 0.0;
-            for (std::int64_t p = 0; p < d.pixels; ++p)
+            for (std::int64_t j = b * pb.perSample; j < (b + 1) * pb.perSample; ++j)
                 for (std::int64_t k = 0; k < d.cg; ++k) {
-                    const std::int64_t i = base + p * d.c + k;
-                    const double g = static_cast<double>(dy[i]) * (gamma ? gamma[c0 + k] : 1.0f);
-                    sumG += g;
-                    sumGX += g * xhat[i];
+                    const auto i = static_cast<std::size_t>(j * d.c + c0 + k);
+                    sumG += gam[static_cast<std::size_t>(c0 + k)] * blockDy[i];
+                    sumGX += gam[static_cast<std::size_t>(c0 + k)] * blockDyX[i];
                 }
-            const double meanG = count > 0 ? sumG / count : 0.0;
-            const double meanGX = count > 0 ? sumGX / count : 0.0;
-            const double r = inv[j];
-            for (std::int64_t p = 0; p < d.pixels; ++p)
-                for (std::int64_t k = 0; k < d.cg; ++k) {
-                    const std::int64_t i = base + p * d.c + k;
-                    const double g = static_cast<double>(dy[i]) * (gamma ? gamma[c0 + k] : 1.0f);
-                    dx[i] += static_cast<float>(r * (g - meanG - xhat[i] * meanGX));
-                }
+            for (std::int64_t k = 0; k < d.cg; ++k) {
+                const auto i = static_cast<std::size_t>(b * d.c + c0 + k);
+                invC[i] = inv[b * d.groups + g];
+                meanG[i] = count > 0 ? sumG / count : 0.0;
+                meanGX[i] = count > 0 ? sumGX / count : 0.0;
+            }
+        }
+    const std::int64_t c = d.c, pixels = d.pixels;
+    forPixelChunks(d.n * pixels, c, [&](std::int64_t q0, std::int64_t q1) {
+        const double* __restrict ga = gam.data();
+        for (std::int64_t q = q0; q < q1; ++q) {
+            const double* __restrict r = invC.data() + (q / pixels) * c;
+            const double* __restrict a = meanG.data() + (q / pixels) * c;
+            const double* __restrict bx = meanGX.data() + (q / pixels) * c;
+            const float* __restrict gi = dy + q * c;
+            const float* __restrict hi = xhat + q * c;
+            float* __restrict di = dx + q * c;
+            for (std::int64_t k = 0; k < c; ++k)
+                di[k] += static_cast<float>(r[k] * (static_cast<double>(gi[k]) * ga[k] - a[k] -
+                                                    static_cast<double>(hi[k]) * bx[k]));
         }
     });
 }

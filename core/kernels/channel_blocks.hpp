@@ -1,0 +1,123 @@
+#pragma once
+
+// Per-channel statistics of NHWC tensors for the normalisation kernels: the
+// pixels are cut into blocks of whole pixels (never across samples), each block
+// computes its per-channel partial in double, and the callers combine the
+// blocks in block order. The blocks depend only on the sizes, never on the
+// thread count, so the results are the same bits at any thread count; a block
+// holds about kBlockValues values, so its second pass reads the cache.
+
+#include "kernels/parallel.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace segforge::core::kernels {
+
+/// The blocks of `samples` runs of `pixels` pixels of `channels` values each.
+struct PixelBlocks {
+    static constexpr std::int64_t kBlockValues = 16384;
+
+    std::int64_t samples = 0, pixels = 0, channels = 0;
+    std::int64_t blockPixels = 1; ///< pixels per block (the last of a sample may hold fewer)
+    std::int64_t perSample = 0;   ///< blocks per sample
+
+    PixelBlocks(std::int64_t samples_, std::int64_t pixels_, std::int64_t channels_)
+        : samples(samples_)
+        , pixels(pixels_)
+        , channels(channels_)
+        , blockPixels(
+              std::max<std::int64_t>(1, kBlockValues / std::max<std::int64_t>(1, channels_)))
+        , perSample(pixels_ > 0 ? (pixels_ + blockPixels - 1) / blockPixels : 0) {}
+
+    std::int64_t count() const { return samples * perSample; }
+    std::int64_t sampleOf(std::int64_t block) const { return block / perSample; }
+    /// First pixel of `block`, counted from the tensor's start.
+    std::int64_t begin(std::int64_t block) const {
+        return sampleOf(block) * pixels + (block % perSample) * blockPixels;
+    }
+    std::int64_t size(std::int64_t block) const {
+        return std::min(blockPixels, pixels - (block % perSample) * blockPixels);
+    }
+};
+
+/// fn(p0, p1) over chunks of [0, pixels): in parallel chunks where the tensor is large
+/// enough to be worth waking the pool, else on the caller in one piece.
+template <typename Fn> void forPixelChunks(std::int64_t pixels, std::int64_t channels, Fn&& fn) {
+    if (pixels * channels < PixelBlocks::kBlockValues)
+        fn(std::int64_t{0}, pixels);
+    else
+        parallelForFine(pixels, fn);
+}
+
+/// Per block j and channel k: mean[j·C + k] and m2[j·C + k] = Σ (x − mean)² over the
+/// block's pixels (two passes over the block, in double).
+inline void blockMeanM2(const float* x, const PixelBlocks& pb, std::vector<double>& mean,
+                        std::vector<double>& m2) {
+    const std::int64_t c = pb.channels;
+    mean.assign(static_cast<std::size_t>(pb.count() * c), 0.0);
+    m2.assign(mean.size(), 0.0);
+    parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
+        for (std::int64_t j = j0; j < j1; ++j) {
+            const float* __restrict xb = x + pb.begin(j) * c;
+            const std::int64_t len = pb.size(j);
+            double* __restrict mu = mean.data() + j * c;
+            double* __restrict sq = m2.data() + j * c;
+            for (std::int64_t p = 0; p < len; ++p)
+                for (std::int64_t k = 0; k < c; ++k)
+                    mu[k] += static_cast<double>(xb[p * c + k]);
+            const double inv = 1.0 / static_cast<double>(len);
+            for (std::int64_t k = 0; k < c; ++k)
+                mu[k] *= inv;
+            for (std::int64_t p = 0; p < len; ++p)
+                for (std::int64_t k = 0; k < c; ++k) {
+                    const double d = static_cast<double>(xb[p * c + k]) - mu[k];
+                    sq[k] += d * d;
+                }
+        }
+    });
+}
+
+/// Per block j and channel k: sumA[j·C + k] = Σ a and sumAB[j·C + k] = Σ a·b over the
+/// block's pixels, in double.
+inline void blockSums(const float* a, const float* b, const PixelBlocks& pb,
+                      std::vector<double>& sumA, std::vector<double>& sumAB) {
+    const std::int64_t c = pb.channels;
+    sumA.assign(static_cast<std::size_t>(pb.count() * c), 0.0);
+    sumAB.assign(sumA.size(), 0.0);
+    parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
+        for (std::int64_t j = j0; j < j1; ++j) {
+            const float* __restrict ab = a + pb.begin(j) * c;
+            const float* __restrict bb = b + pb.begin(j) * c;
+            const std::int64_t len = pb.size(j);
+            double* __restrict s1 = sumA.data() + j * c;
+            double* __restrict s2 = sumAB.data() + j * c;
+            for (std::int64_t p = 0; p < len; ++p)
+                for (std::int64_t k = 0; k < c; ++k) {
+                    const double v = ab[p * c + k];
+                    s1[k] += v;
+                    s2[k] += v * static_cast<double>(bb[p * c + k]);
+                }
+        }
+    });
+}
+
+/// Running (count, mean, M2) of a set of values, merged with Chan et al.'s formula.
+struct MeanM2 {
+    double count = 0.0, mean = 0.0, m2 = 0.0;
+
+    void merge(double n, double mu, double sq) {
+        if (n <= 0.0)
+            return;
+        const double total = count + n;
+        const double delta = mu - mean;
+        mean += delta * (n / total);
+        m2 += sq + delta * delta * (count * n / total);
+        count = total;
+    }
+    /// The biased variance (0 for no values).
+    double variance() const { return count > 0.0 ? m2 / count : 0.0; }
+};
+
+} // namespace segforge::core::kernels
