@@ -5,10 +5,13 @@
 #include "kernels/activation_math.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/select_bits.hpp"
 #include "util/str_cat.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace segforge::core::kernels {
@@ -125,13 +128,25 @@ DiceSums diceSums(const KernelContext& ctx) {
                std::vector<double>(static_cast<std::size_t>(batch))};
     parallelForFine(batch, [&](std::int64_t b0, std::int64_t b1) { // a sample per task
         for (std::int64_t b = b0; b < b1; ++b) {
-            double inter = 0, total = 0;
-            for (std::int64_t i = b * per; i < (b + 1) * per; ++i) {
-                inter += static_cast<double>(p[i]) * t[i];
-                total += static_cast<double>(p[i]) + t[i];
+            // Eight lanes added in a fixed order: independent chains, and they vectorise.
+            double inter[8] = {}, total[8] = {};
+            const float* pb = p + b * per;
+            const float* tb = t + b * per;
+            std::int64_t i = 0;
+            for (; i + 8 <= per; i += 8)
+                for (int l = 0; l < 8; ++l) {
+                    inter[l] += static_cast<double>(pb[i + l]) * tb[i + l];
+                    total[l] += static_cast<double>(pb[i + l]) + tb[i + l];
+                }
+            for (; i < per; ++i) {
+                inter[0] += static_cast<double>(pb[i]) * tb[i];
+                total[0] += static_cast<double>(pb[i]) + tb[i];
             }
-            s.inter[static_cast<std::size_t>(b)] = inter;
-            s.total[static_cast<std::size_t>(b)] = total;
+            auto fold = [](const double* v) {
+                return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+            };
+            s.inter[static_cast<std::size_t>(b)] = fold(inter);
+            s.total[static_cast<std::size_t>(b)] = fold(total);
         }
     });
     return s;
@@ -164,6 +179,116 @@ void diceGrad(const KernelContext& ctx, double weight) {
         const double den = s.total[b] + eps;
         d[i] += static_cast<float>(-g * (2 * t[i] * den - num) / (den * den));
     });
+}
+
+// BCEDice in one sweep. The per-element work is split into short stages over a
+// block of kStage elements so that each stage vectorises: the clipped log
+// arguments, the logs in float (logFloat, within 2 ulp), the sums in eight
+// double lanes added in a fixed order. A sample is cut into fixed blocks of kSweepBlock elements
+// whose sums are added in block order, so the value ignores the thread count.
+
+constexpr std::int64_t kStage = 256;
+constexpr std::int64_t kSweepBlock = 1 << 14;
+
+/// ln x for a positive normal float, without branches (Cephes' logf): x = m·2^e with
+/// m in [√½, √2), a degree-9 polynomial in m − 1.
+inline float logFloat(float x) {
+    const auto bits = std::bit_cast<std::int32_t>(x);
+    auto e = static_cast<float>(((bits >> 23) & 0xff) - 126);
+    float m = std::bit_cast<float>((bits & 0x007fffff) | 0x3f000000); // in [0.5, 1)
+    const bool low = m < 0.707106781186547524f;
+    e = selectBits(low, e - 1.0f, e);
+    m = selectBits(low, (m + m) - 1.0f, m - 1.0f);
+    const float z = m * m;
+    float y = 7.0376836292e-2f;
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    y += -2.12194440e-4f * e;
+    y += -0.5f * z;
+    return (m + y) + 0.693359375f * e;
+}
+
+/// One block's Σ BCE, Σ p·t and Σ (p + t).
+struct BceDiceSums {
+    double bce = 0, inter = 0, total = 0;
+};
+
+BceDiceSums bceDiceSweep(const float* p, const float* t, std::int64_t n) {
+    double bceLane[8] = {}, interLane[8] = {}, totalLane[8] = {};
+    float a[kStage], b[kStage];
+    double tail[3] = {};
+    for (std::int64_t s0 = 0; s0 < n; s0 += kStage) {
+        const std::int64_t m = std::min(kStage, n - s0);
+        const float* ps = p + s0;
+        const float* ts = t + s0;
+        // With c = clip(p, ε, 1 − ε): c + ε = min(max(p, ε) + ε, 1) and 1 − c + ε =
+        // min(max(1 − p, ε) + ε, 1). In float, 1 − p is exact for p ≥ ½ (and within
+        // half an ulp below), so 1 − p + ε keeps ε next to 1, where 1 − ε itself would
+        // round. A NaN prediction makes the Dice sums NaN, so the loss too.
+        constexpr float kEpsF = static_cast<float>(kEps);
+        for (std::int64_t i = 0; i < m; ++i) {
+            const float v = ps[i], w = 1.0f - v;
+            const float a0 = selectBits(v > kEpsF, v, kEpsF) + kEpsF;
+            const float b0 = selectBits(w > kEpsF, w, kEpsF) + kEpsF;
+            a[i] = selectBits(a0 < 1.0f, a0, 1.0f);
+            b[i] = selectBits(b0 < 1.0f, b0, 1.0f);
+        }
+        for (std::int64_t i = 0; i < m; ++i) {
+            a[i] = logFloat(a[i]);
+            b[i] = logFloat(b[i]);
+        }
+        std::int64_t i = 0;
+        for (; i + 8 <= m; i += 8)
+            for (int l = 0; l < 8; ++l) {
+                const double pv = ps[i + l], tv = ts[i + l];
+                bceLane[l] -= tv * a[i + l] + (1 - tv) * b[i + l];
+                interLane[l] += pv * tv;
+                totalLane[l] += pv + tv;
+            }
+        for (; i < m; ++i) {
+            const double pv = ps[i], tv = ts[i];
+            tail[0] -= tv * a[i] + (1 - tv) * b[i];
+            tail[1] += pv * tv;
+            tail[2] += pv + tv;
+        }
+    }
+    auto fold = [](const double* v) {
+        return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+    };
+    return {fold(bceLane) + tail[0], fold(interLane) + tail[1], fold(totalLane) + tail[2]};
+}
+
+/// Per-sample sums of the whole batch, each sample's blocks added in order.
+std::vector<BceDiceSums> bceDiceSums(const KernelContext& ctx) {
+    const Tensor& pred = ctx.in(0);
+    const std::int64_t batch = pred.batch();
+    const std::int64_t per = batch ? pred.numel() / batch : 0;
+    const std::int64_t blocks = std::max<std::int64_t>((per + kSweepBlock - 1) / kSweepBlock, 1);
+    std::vector<BceDiceSums> partial(static_cast<std::size_t>(batch * blocks));
+    parallelForFine(batch * blocks, [&](std::int64_t j0, std::int64_t j1) {
+        for (std::int64_t j = j0; j < j1; ++j) {
+            const std::int64_t b = j / blocks, i0 = std::min(per, (j % blocks) * kSweepBlock);
+            const std::int64_t i1 = std::min(per, i0 + kSweepBlock);
+            partial[static_cast<std::size_t>(j)] =
+                bceDiceSweep(pred.f32() + b * per + i0, ctx.in(1).f32() + b * per + i0, i1 - i0);
+        }
+    });
+    std::vector<BceDiceSums> sums(static_cast<std::size_t>(batch));
+    for (std::int64_t j = 0; j < batch * blocks; ++j) {
+        BceDiceSums& s = sums[static_cast<std::size_t>(j / blocks)];
+        const BceDiceSums& q = partial[static_cast<std::size_t>(j)];
+        s.bce += q.bce;
+        s.inter += q.inter;
+        s.total += q.total;
+    }
+    return sums;
 }
 
 } // namespace
@@ -203,16 +328,55 @@ std::string diceLossExplain(const KernelContext& ctx, std::int64_t sample) {
 }
 
 // pred, target:(N,H,W,C) -> loss:() = bce_weight·BCE + dice_weight·Dice
+// One sweep: per sample Σ BCE, Σ p·t and Σ (p + t).
 void bceDiceLossForward(const KernelContext& ctx) {
-    const double bceMean = meanOf(ctx, [](double p, double t) { return bce(p, t, false).loss; });
+    const std::vector<BceDiceSums> sums = bceDiceSums(ctx);
+    const double eps = ctx.getFloat("epsilon");
+    const std::int64_t n = ctx.in(0).numel();
+    double bceSum = 0, dice = 0;
+    for (const BceDiceSums& s : sums) {
+        bceSum += s.bce;
+        dice += 1 - (2 * s.inter + eps) / (s.total + eps);
+    }
+    const double bceMean = n ? bceSum / static_cast<double>(n) : 0.0;
+    const double diceMean = sums.empty() ? 0.0 : dice / static_cast<double>(sums.size());
     ctx.out(0).f32()[0] = static_cast<float>(ctx.getFloat("bce_weight") * bceMean +
-                                             ctx.getFloat("dice_weight") * diceValue(ctx));
+                                             ctx.getFloat("dice_weight") * diceMean);
 }
 
+// The Dice sums again (a sweep without logs), then one sweep adding both terms'
+// gradients: dp += g_bce·bce'(p, t) − g_dice·(2t·den − num) / den² per sample.
 void bceDiceLossBackward(const KernelContext& ctx) {
-    meanBackward(ctx, ctx.getFloat("bce_weight"),
-                 [](double p, double t) { return bceGrad(p, t, false); });
-    diceGrad(ctx, ctx.getFloat("dice_weight"));
+    Tensor* dp = ctx.inGrad(0);
+    if (!dp)
+        return;
+    const DiceSums s = diceSums(ctx);
+    const double eps = ctx.getFloat("epsilon");
+    const std::int64_t batch = ctx.in(0).batch();
+    const std::int64_t n = ctx.in(0).numel();
+    const std::int64_t per = batch ? n / batch : 0;
+    const double upstream = ctx.outGrad(0).f32()[0];
+    const double gBce = ctx.getFloat("bce_weight") * upstream / static_cast<double>(n);
+    const double gDice = ctx.getFloat("dice_weight") * upstream / static_cast<double>(batch);
+    const float* p = ctx.in(0).f32();
+    const float* t = ctx.in(1).f32();
+    float* d = dp->f32();
+    parallelForFine(batch * per, [&](std::int64_t i0, std::int64_t i1) {
+        while (i0 < i1) {
+            const std::int64_t b = i0 / per, end = std::min(i1, (b + 1) * per);
+            const double num = 2 * s.inter[static_cast<std::size_t>(b)] + eps;
+            const double den = s.total[static_cast<std::size_t>(b)] + eps;
+            const double diceScale = -gDice / (den * den);
+            for (std::int64_t i = i0; i < end; ++i) {
+                const double pv = p[i], tv = t[i];
+                // bceGrad without branches: the clip stops the gradient outside [ε, 1 − ε].
+                const double g = -tv / (pv + kEps) + (1 - tv) / (1 - pv + kEps);
+                const double bceG = selectBits((pv >= kEps) & (pv <= 1 - kEps), g, 0.0);
+                d[i] += static_cast<float>(gBce * bceG + diceScale * (2 * tv * den - num));
+            }
+            i0 = end;
+        }
+    });
 }
 
 // pred, target:(N,H,W,C) -> loss:() mean binary focal cross-entropy

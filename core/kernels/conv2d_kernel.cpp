@@ -6,11 +6,13 @@
 // fused into the output tile. Everything else: im2col over blocks of output
 // rows, then one GEMM per block (Eigen); 1×1 stride-1 convolutions and heads
 // with a few classes skip im2col, since NHWC pixels are already the rows of the
-// patch matrix.
+// patch matrix. A 1×1 head with fewer than 8 classes runs
+// conv_pointwise_head.cpp: a dot product per pixel, bias and activation fused.
 
 #include "kernels/activation_math.hpp"
 #include "kernels/conv_direct.hpp"
 #include "kernels/conv_geometry.hpp"
+#include "kernels/conv_pointwise_head.hpp"
 #include "kernels/conv_winograd.hpp"
 #include "kernels/eigen_maps.hpp"
 #include "kernels/kernels.hpp"
@@ -33,7 +35,7 @@ float fusedSlope(const KernelContext&) {
 }
 
 /// The direct kernels compute 16 output channels at a time: a 1×1 head with one or
-/// a few classes runs faster as Eigen's matrix-vector products.
+/// a few classes runs conv_pointwise_head.cpp (or Eigen when ConvPath::Gemm is forced).
 bool useDirect(const ConvGeometry& g, std::int64_t f) {
     return useDirectConv(g) && !(isPointwise(g) && f < 8);
 }
@@ -75,6 +77,11 @@ void conv2dForward(const KernelContext& ctx) {
     if (useWinograd(g, f, act)) {
         convWinogradForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp, g, f,
                             act == ActKind::Relu);
+        return;
+    }
+    if (usePointwiseHead(g, f)) {
+        pointwiseHeadForward(xp, ctx.param(0).f32(), bias ? ctx.param(1).f32() : nullptr, yp,
+                             pixels, g.c, f, act, fusedSlope(ctx));
         return;
     }
     if (useDirect(g, f)) {
@@ -139,6 +146,12 @@ void conv2dBackward(const KernelContext& ctx) {
         convWinogradBackwardWeights(xp, dy, mask, dwT->f32(), dbT ? dbT->f32() : nullptr, g, f);
         if (dxT)
             convWinogradBackwardData(dy, mask, ctx.param(0).f32(), dxT->f32(), g, f);
+        return;
+    }
+    if (usePointwiseHead(g, f)) {
+        pointwiseHeadBackward(xp, y.f32(), ctx.outGrad(0).f32(), ctx.param(0).f32(),
+                              dxT ? dxT->f32() : nullptr, dwT ? dwT->f32() : nullptr,
+                              dbT ? dbT->f32() : nullptr, pixels, g.c, f, act, fusedSlope(ctx));
         return;
     }
     // A linear convolution's pre-activation gradient is the output gradient itself.

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace segforge::core::kernels {
@@ -37,6 +38,16 @@ public:
     /// One probability channel: both labels are 0 or 1.
     bool binary() const { return m_k == 1; }
     std::int64_t pixels() const { return m_p.numel() / m_k; }
+    const Tensor& prediction() const { return m_p; }
+    const Tensor& target() const { return m_t; }
+    /// The largest float not above the threshold: for a float p, p > it exactly when
+    /// p > the (double) threshold, so a binary map compares in float.
+    float floatThreshold() const {
+        auto f = static_cast<float>(m_threshold);
+        if (static_cast<double>(f) > m_threshold)
+            f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+        return f;
+    }
     std::int64_t predicted(std::int64_t i) const {
         return m_k == 1 ? (m_p.f32()[i] > m_threshold ? 1 : 0) : argmax(m_p.f32() + i * m_k, m_k);
     }
@@ -56,6 +67,55 @@ private:
     double m_threshold;
 };
 
+/// Pixels of a binary map (K = 1) in [i0, i1): predicted foreground, true foreground,
+/// both. Branch-free over float or uint8 targets, counted in int32 per stage, so that
+/// the loop vectorises.
+struct BinaryCounts {
+    std::int64_t p1 = 0, t1 = 0, both1 = 0;
+};
+
+template <typename T, typename IsTrue>
+BinaryCounts countBinary(const float* p, const T* t, std::int64_t i0, std::int64_t i1,
+                         float threshold, IsTrue isTrue) {
+    constexpr std::int64_t kStage = 1 << 20; // well below 2³¹
+    BinaryCounts c;
+    for (std::int64_t s0 = i0; s0 < i1; s0 += kStage) {
+        const std::int64_t s1 = std::min(i1, s0 + kStage);
+        std::int32_t p1 = 0, t1 = 0, both1 = 0;
+        for (std::int64_t i = s0; i < s1; ++i) {
+            const std::int32_t pv = p[i] > threshold ? 1 : 0;
+            const std::int32_t tv = isTrue(t[i]) ? 1 : 0;
+            p1 += pv;
+            t1 += tv;
+            both1 += pv & tv;
+        }
+        c.p1 += p1;
+        c.t1 += t1;
+        c.both1 += both1;
+    }
+    return c;
+}
+
+/// The binary counts over [i0, i1) by the fastest loop the target's type allows.
+BinaryCounts countBinaryRange(const Labels& l, std::int64_t i0, std::int64_t i1) {
+    const Tensor& target = l.target();
+    const float* p = l.prediction().f32();
+    const float threshold = l.floatThreshold();
+    if (target.channels() == 1 && target.dtype() == DType::Float32)
+        return countBinary(p, target.f32(), i0, i1, threshold, [](float v) { return v > 0.5f; });
+    if (target.channels() == 1 && target.dtype() == DType::UInt8)
+        return countBinary(p, target.u8(), i0, i1, threshold,
+                           [](std::uint8_t v) { return v != 0; });
+    BinaryCounts c;
+    for (std::int64_t i = i0; i < i1; ++i) {
+        const std::int64_t pv = l.predicted(i), tv = l.truth(i);
+        c.p1 += pv;
+        c.t1 += tv;
+        c.both1 += pv & tv;
+    }
+    return c;
+}
+
 /// The batch's class counts, counted in parallel chunks and added afterwards:
 /// whole numbers, exact whatever the thread count.
 ClassCounts countBatch(const Labels& l) {
@@ -65,14 +125,9 @@ ClassCounts countBatch(const Labels& l) {
     parallelFor(pixels, [&](std::int64_t i0, std::int64_t i1, int chunk) {
         ClassCounts& c = chunks[static_cast<std::size_t>(chunk)];
         if (l.binary()) {
-            // Both labels are 0 or 1: three counters in registers, not vector slots.
-            std::int64_t p1 = 0, t1 = 0, both1 = 0;
-            for (std::int64_t i = i0; i < i1; ++i) {
-                const std::int64_t p = l.predicted(i), t = l.truth(i);
-                p1 += p;
-                t1 += t;
-                both1 += p & t;
-            }
+            // Both labels are 0 or 1: three counters, not vector slots.
+            const BinaryCounts b = countBinaryRange(l, i0, i1);
+            const std::int64_t p1 = b.p1, t1 = b.t1, both1 = b.both1;
             const std::int64_t n = i1 - i0, both0 = n - p1 - t1 + both1;
             c.predicted = {n - p1, p1};
             c.truth = {n - t1, t1};

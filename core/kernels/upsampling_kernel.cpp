@@ -116,44 +116,71 @@ void bilinearBackward(const KernelContext& ctx, float* dx) {
     });
 }
 
+/// a[k] = b[k] = src[k]: one pixel to its two copies. The three never overlap
+/// (restrict), which spares each pixel the overlap check before the vector loop.
+inline void copyTwice(float* __restrict a, float* __restrict b, const float* __restrict src,
+                      std::int64_t n) {
+    for (std::int64_t k = 0; k < n; ++k) {
+        a[k] = src[k];
+        b[k] = src[k];
+    }
+}
+
 /// Nearest: each input row becomes sh output rows of pixels repeated sw times; rows
-/// are independent, so threads split them.
+/// are independent, so threads split them. The first output row is written pixel by
+/// pixel (each value stored sw times from a register, no call per pixel), the
+/// others are copies of it.
 void nearestForward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     const std::int64_t h = x.height(), w = x.width(), c = x.channels();
     const auto size = ctx.getPair("size");
     const std::int64_t sh = size[0], sw = size[1], ow = w * sw;
-    const auto pixelBytes = static_cast<std::size_t>(c) * sizeof(float);
+    const auto rowBytes = static_cast<std::size_t>(ow * c) * sizeof(float);
     parallelForFine(x.batch() * h, [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) { // r = n·H + iy
             const float* in = x.f32() + r * w * c;
             float* first = ctx.out(0).f32() + r * sh * ow * c;
-            for (std::int64_t ix = 0; ix < w; ++ix)
-                for (std::int64_t k = 0; k < sw; ++k)
-                    std::memcpy(first + (ix * sw + k) * c, in + ix * c, pixelBytes);
+            if (sw == 2) {
+                for (std::int64_t ix = 0; ix < w; ++ix)
+                    copyTwice(first + ix * 2 * c, first + ix * 2 * c + c, in + ix * c, c);
+            } else {
+                for (std::int64_t ix = 0; ix < w; ++ix)
+                    for (std::int64_t k = 0; k < sw; ++k)
+                        std::memcpy(first + (ix * sw + k) * c, in + ix * c,
+                                    static_cast<std::size_t>(c) * sizeof(float));
+            }
             for (std::int64_t k = 1; k < sh; ++k)
-                std::memcpy(first + k * ow * c, first, static_cast<std::size_t>(ow) * pixelBytes);
+                std::memcpy(first + k * ow * c, first, rowBytes);
         }
     });
 }
 
-/// Nearest: each input pixel's gradient gains the sum of its sh × sw copies.
+/// Nearest: each input pixel's gradient gains the sum of its sh × sw copies, added
+/// in row-major order of the copies. Blocks of channels are summed in a local array
+/// (the compiler keeps it in registers; dx itself might alias dy as far as it knows).
 void nearestBackward(const KernelContext& ctx, float* dx) {
     const Tensor& x = ctx.in(0);
     const std::int64_t h = x.height(), w = x.width(), c = x.channels();
     const auto size = ctx.getPair("size");
     const std::int64_t sh = size[0], sw = size[1], ow = w * sw;
     parallelForFine(x.batch() * h, [&](std::int64_t r0, std::int64_t r1) {
+        constexpr std::int64_t kBlock = 64;
         for (std::int64_t r = r0; r < r1; ++r) {
             const float* dy = ctx.outGrad(0).f32() + r * sh * ow * c;
             for (std::int64_t ix = 0; ix < w; ++ix) {
                 float* d = dx + (r * w + ix) * c;
-                for (std::int64_t ky = 0; ky < sh; ++ky)
-                    for (std::int64_t kx = 0; kx < sw; ++kx) {
-                        const float* src = dy + (ky * ow + ix * sw + kx) * c;
-                        for (std::int64_t k = 0; k < c; ++k)
-                            d[k] += src[k];
-                    }
+                for (std::int64_t c0 = 0; c0 < c; c0 += kBlock) {
+                    const std::int64_t nc = std::min(kBlock, c - c0);
+                    float acc[kBlock];
+                    std::copy(d + c0, d + c0 + nc, acc);
+                    for (std::int64_t ky = 0; ky < sh; ++ky)
+                        for (std::int64_t kx = 0; kx < sw; ++kx) {
+                            const float* src = dy + (ky * ow + ix * sw + kx) * c + c0;
+                            for (std::int64_t k = 0; k < nc; ++k)
+                                acc[k] += src[k];
+                        }
+                    std::copy(acc, acc + nc, d + c0);
+                }
             }
         }
     });
