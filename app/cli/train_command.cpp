@@ -12,6 +12,7 @@
 #include "project/run_history_csv.hpp"
 #include "util/constants.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -35,24 +36,35 @@ std::string num(double v, int digits = 6) {
     return core::csvNumber(v, digits);
 }
 
-/// metrics.csv's layout (project/run_history_csv.hpp): val_dice and val_iou are
-/// the first DiceCoefficient / IoU nodes, then val_<name> for every other metric node.
-core::RunHistoryCsv metricsCsvFor(const core::Graph& graph) {
+/// The metric nodes by the column they get in metrics.csv: the first
+/// DiceCoefficient and IoU nodes, and every other one.
+struct MetricColumns {
     std::string dice, iou;
     std::vector<std::string> others;
+};
+
+MetricColumns metricColumnsOf(const core::Graph& graph) {
+    MetricColumns m;
     const auto& registry = core::OpRegistry::builtin();
     for (const auto& [id, node] : graph.nodes()) {
         const core::OpSchema* s = registry.find(node.op);
         if (!s || s->role != core::OpRole::Metric)
             continue;
-        if (node.op == "DiceCoefficient" && dice.empty())
-            dice = node.name;
-        else if (node.op == "IoU" && iou.empty())
-            iou = node.name;
+        if (node.op == "DiceCoefficient" && m.dice.empty())
+            m.dice = node.name;
+        else if (node.op == "IoU" && m.iou.empty())
+            m.iou = node.name;
         else
-            others.push_back(node.name);
+            m.others.push_back(node.name);
     }
-    return core::RunHistoryCsv::runFolder(dice, iou, others);
+    return m;
+}
+
+/// metrics.csv's layout (project/run_history_csv.hpp): val_dice and val_iou are
+/// the first DiceCoefficient / IoU nodes, then val_<name> for every other metric node.
+core::RunHistoryCsv metricsCsvFor(const core::Graph& graph) {
+    const MetricColumns m = metricColumnsOf(graph);
+    return core::RunHistoryCsv::runFolder(m.dice, m.iou, m.others);
 }
 
 /// An epoch's row of metrics.csv.
@@ -137,7 +149,7 @@ struct TrainArgs {
     std::string project;
     std::optional<std::string> data;
     std::optional<int> epochs, batch, seed, threads;
-    std::optional<double> lr;
+    std::optional<double> lr, stopAtDice;
     std::string out = "segforge-run";
     bool resume = false, overwrite = false;
 };
@@ -149,9 +161,16 @@ int runTrain(const TrainArgs& args) {
                      "of them\n";
         return kExitBadInput;
     }
+    const auto started = std::chrono::steady_clock::now();
     auto project = loadProjectOrReport("train", args.project);
     if (!project)
         return kExitBadInput;
+    const std::string diceMetric = metricColumnsOf(project->graph).dice;
+    if (args.stopAtDice && diceMetric.empty()) {
+        std::cerr << "segforge-cli train: --stop-at-dice needs a DiceCoefficient metric node in "
+                     "the project\n";
+        return kExitBadInput;
+    }
     const fs::path out = args.out;
     const bool resumeAsked = args.resume, overwrite = args.overwrite;
     if (!resumeAsked && !overwrite) {
@@ -281,6 +300,7 @@ int runTrain(const TrainArgs& args) {
                   std::to_string(core::engineThreads()) + " threads" +
                   (resume ? ", resumed at step " + std::to_string(trainer.step()) : ""));
     const std::int64_t firstStep = trainer.step();
+    std::optional<std::string> reached; // what --stop-at-dice stopped at
     trainer.setCallback([&](const core::TrainEvent& e) {
         if (e.kind == core::TrainEventKind::Batch) {
             progress.batch(e, firstStep);
@@ -294,6 +314,17 @@ int runTrain(const TrainArgs& args) {
                           ": train_loss " + num(e.trainLoss, 4) + " val_loss " + num(e.valLoss, 4) +
                           metricSummary(e.valMetrics, "val_") + " (" + num(e.epochSeconds, 3) +
                           " s, " + num(e.msPerStep, 4) + " ms/step)");
+            auto dice = e.valMetrics.find(diceMetric);
+            if (args.stopAtDice && dice != e.valMetrics.end() && dice->second > *args.stopAtDice &&
+                !reached) {
+                const double seconds =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                        .count();
+                reached = "validation Dice " + num(dice->second, 4) + " > " +
+                          num(*args.stopAtDice, 4) + " after epoch " + std::to_string(e.epoch + 1) +
+                          ", " + num(seconds, 3) + " s after the start";
+                trainer.requestStop();
+            }
         }
     });
     core::TrainResult result;
@@ -332,8 +363,10 @@ int runTrain(const TrainArgs& args) {
         std::cerr << "segforge-cli train: " << err << "\n";
         return kExitBadInput;
     }
+    if (reached)
+        progress.line("stopped: " + *reached);
     progress.line("wrote " + weights.string() + " and " + csvPath.string());
-    if (result.status == core::TrainEventKind::Stopped && interruptedBy != 0) {
+    if (result.status == core::TrainEventKind::Stopped && interruptedBy != 0 && !reached) {
         std::cerr << "segforge-cli train: interrupted at step " << trainer.step() << " (epoch "
                   << trainer.epoch() + 1 << ", batch " << trainer.batch() + 1 << ")";
         if (result.checkpointError.empty())
@@ -359,6 +392,9 @@ Command addTrainCommand(CLI::App& app) {
     addNumber(*cmd, "--lr", args->lr, "learning rate (default: the project's)",
               Bounds::greaterThan(0));
     addInteger(*cmd, "--seed", args->seed, "seed (default: the project's)", Bounds::atLeast(0));
+    addNumber(*cmd, "--stop-at-dice", args->stopAtDice,
+              "stop after the first epoch whose validation Dice exceeds D (and say when)",
+              Bounds::between(0, 1));
     addInteger(*cmd, "--threads", args->threads,
                "engine threads, 0: all cores (default: the project's)", Bounds::atLeast(0));
     cmd->add_option("-o,--out", args->out, "the run folder (default segforge-run)")

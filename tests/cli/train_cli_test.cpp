@@ -169,6 +169,35 @@ TEST(TrainCli, TrainsWritesMetricsAndWeightsDeterministically) {
                   std::vector<std::string>(rowsB[r].begin(), rowsB[r].begin() + 5));
 }
 
+// --stop-at-dice ends the run after the first epoch whose validation Dice exceeds
+// the target and says when; the run is complete (weights, checkpoint, one row).
+TEST(TrainCli, StopAtDiceEndsTheRunAtTheFirstEpochPastTheTarget) {
+    const fs::path project = tinyProject();
+    const fs::path out = workDir() / "run_stop_at_dice";
+    const CliRun r =
+        cli("train " + project.string() +
+            " --epochs 5 --batch 2 --seed 5 --threads 1 --stop-at-dice 0 --out " + out.string());
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("stopped: validation Dice "));
+    EXPECT_THAT(r.out, HasSubstr("> 0 after epoch 1, "));
+    EXPECT_EQ(r.out.find("epoch 2/5"), std::string::npos) << r.out;
+    EXPECT_EQ(readCsv(out / "metrics.csv").size(), 2u); // the header and epoch 1
+    EXPECT_TRUE(fs::exists(out / "weights.safetensors"));
+
+    // A target no epoch reaches trains every epoch; a target above 1 is refused.
+    const fs::path all = workDir() / "run_stop_never";
+    const CliRun never =
+        cli("train " + project.string() +
+            " --epochs 2 --batch 2 --seed 5 --threads 1 --stop-at-dice 1 --out " + all.string());
+    ASSERT_EQ(never.exitCode, 0) << never.out;
+    EXPECT_EQ(never.out.find("stopped:"), std::string::npos);
+    EXPECT_EQ(readCsv(all / "metrics.csv").size(), 3u);
+    EXPECT_NE(cli("train " + project.string() + " --stop-at-dice 1.5 --out " +
+                  (workDir() / "run_bad").string())
+                  .exitCode,
+              0);
+}
+
 TEST(TrainCli, DataOverrideAndMissingData) {
     const fs::path project = tinyProject();
     // The project elsewhere: its own relative folders do not exist, --data points at the data.
