@@ -61,6 +61,17 @@ CallerScratch& callerScratch() {
     return s;
 }
 
+/// A many-tile group's transformed inputs and products (or output gradients), on each
+/// thread that runs groups, shared by the forward and the weight-gradient scheme.
+struct GroupScratch {
+    std::vector<float> in, out;
+};
+
+GroupScratch& groupScratch() {
+    thread_local GroupScratch s;
+    return s;
+}
+
 std::int64_t ceilDiv(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
@@ -236,10 +247,10 @@ void runAllFilters(const WinogradConv& p) {
     const std::int64_t total = all.count;
     const std::int64_t group = tilesPerGroup(total, p.c, p.f, 4);
     parallelForFine((total + group - 1) / group, [&](std::int64_t g0, std::int64_t g1) {
-        thread_local std::vector<float> vStore, mStore;
+        GroupScratch& gs = groupScratch();
         const std::int64_t vStride = planeStride(group, p.c), mStride = planeStride(group, p.f);
-        float* v = grownTo(vStore, kPositions * vStride);
-        float* m = grownTo(mStore, kPositions * mStride);
+        float* v = grownTo(gs.in, kPositions * vStride);
+        float* m = grownTo(gs.out, kPositions * mStride);
         for (std::int64_t g = g0; g < g1; ++g) {
             direct::WinogradTiles tiles = all;
             tiles.t0 = g * group;
@@ -380,10 +391,10 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
     float* partials = grownTo(scratch.tiles, chunks * size); // each chunk zeroes its own
     float* biasSums = zeroed(biasStore, chunks * p.f);       // one row of F per chunk
     parallelFor(groups, [&](std::int64_t g0, std::int64_t g1, int chunk) {
-        thread_local std::vector<float> vStore, wStore;
+        GroupScratch& gs = groupScratch();
         const std::int64_t vStride = planeStride(group, p.c), wStride = planeStride(group, p.f);
-        float* v = grownTo(vStore, kPositions * vStride);
-        float* wt = grownTo(wStore, kPositions * wStride);
+        float* v = grownTo(gs.in, kPositions * vStride);
+        float* wt = grownTo(gs.out, kPositions * wStride);
         float* m = partials + chunk * size;
         std::fill(m, m + size, 0.0f);
         for (std::int64_t gi = g0; gi < g1; ++gi) {
