@@ -155,32 +155,23 @@ void nearestForward(const KernelContext& ctx) {
     });
 }
 
-/// Nearest: each input pixel's gradient gains the sum of its sh × sw copies, added
-/// in row-major order of the copies. Blocks of channels are summed in a local array
-/// (the compiler keeps it in registers; dx itself might alias dy as far as it knows).
+/// Nearest: each input pixel's gradient gains the sum of its sh × sw copies.
 void nearestBackward(const KernelContext& ctx, float* dx) {
     const Tensor& x = ctx.in(0);
     const std::int64_t h = x.height(), w = x.width(), c = x.channels();
     const auto size = ctx.getPair("size");
     const std::int64_t sh = size[0], sw = size[1], ow = w * sw;
     parallelForFine(x.batch() * h, [&](std::int64_t r0, std::int64_t r1) {
-        constexpr std::int64_t kBlock = 64;
         for (std::int64_t r = r0; r < r1; ++r) {
             const float* dy = ctx.outGrad(0).f32() + r * sh * ow * c;
             for (std::int64_t ix = 0; ix < w; ++ix) {
                 float* d = dx + (r * w + ix) * c;
-                for (std::int64_t c0 = 0; c0 < c; c0 += kBlock) {
-                    const std::int64_t nc = std::min(kBlock, c - c0);
-                    float acc[kBlock];
-                    std::copy(d + c0, d + c0 + nc, acc);
-                    for (std::int64_t ky = 0; ky < sh; ++ky)
-                        for (std::int64_t kx = 0; kx < sw; ++kx) {
-                            const float* src = dy + (ky * ow + ix * sw + kx) * c + c0;
-                            for (std::int64_t k = 0; k < nc; ++k)
-                                acc[k] += src[k];
-                        }
-                    std::copy(acc, acc + nc, d + c0);
-                }
+                for (std::int64_t ky = 0; ky < sh; ++ky)
+                    for (std::int64_t kx = 0; kx < sw; ++kx) {
+                        const float* src = dy + (ky * ow + ix * sw + kx) * c;
+                        for (std::int64_t k = 0; k < c; ++k)
+                            d[k] += src[k];
+                    }
             }
         }
     });
