@@ -481,6 +481,7 @@ void Executor::runBackward(std::size_t index) {
         ctx.paramGrads.push_back(param.spec.trainable ? &param.grad : nullptr);
     }
     ctx.saved = &s.saved;
+    ctx.outputGradsDisposable = !m_keepIntermediates; // released right after this step
     try {
         s.schema->backward(ctx);
     } catch (const std::exception& e) {

@@ -157,12 +157,14 @@ void conv2dBackward(const KernelContext& ctx) {
     // A linear convolution's pre-activation gradient is the output gradient itself.
     const float* dzp = ctx.outGrad(0).f32();
     if (act != ActKind::Linear) {
-        float* scratch = preActivationGrad(y.numel()).data();
+        float* dz = ctx.disposableOutGrad(0);
+        if (!dz)
+            dz = preActivationGrad(y.numel()).data();
         parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
-            activationGrad(y.f32() + p0 * f, ctx.outGrad(0).f32() + p0 * f, scratch + p0 * f,
-                           p1 - p0, f, act, fusedSlope(ctx), false);
+            activationGrad(y.f32() + p0 * f, ctx.outGrad(0).f32() + p0 * f, dz + p0 * f, p1 - p0, f,
+                           act, fusedSlope(ctx), false);
         });
-        dzp = scratch;
+        dzp = dz;
     }
     const auto dzAll = matrix(dzp, pixels, f);
     if (dbT)

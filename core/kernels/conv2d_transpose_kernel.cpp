@@ -171,10 +171,13 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
     const std::int64_t pixels = y.numel() / g.c;
     const ActKind act = parseActivation(ctx.getString("activation"));
     // A linear layer's pre-activation gradient is the output gradient itself; otherwise
-    // it goes to a thread-local buffer that only grows (no allocation once warm).
+    // it overwrites the output gradient when the lean plan frees that next, or goes to
+    // a thread-local buffer that only grows (no allocation once warm).
     const float* dz = ctx.outGrad(0).f32();
     if (act != ActKind::Linear) {
-        float* out = scratch(4, y.numel());
+        float* out = ctx.disposableOutGrad(0);
+        if (!out)
+            out = scratch(4, y.numel());
         parallelFor(pixels, [&](std::int64_t p0, std::int64_t p1, int) {
             activationGrad(y.f32() + p0 * g.c, ctx.outGrad(0).f32() + p0 * g.c, out + p0 * g.c,
                            p1 - p0, g.c, act, kDefaultLeakySlope, false);

@@ -46,4 +46,12 @@ bool KernelContext::hasAttr(std::string_view name) const {
     return attrs && attrs->find(name) != attrs->end();
 }
 
+float* KernelContext::disposableOutGrad(int i) const {
+    // The executor hands every output gradient over as a mutable tensor it owns; the
+    // pointers are const here only so that kernels do not write them by accident.
+    return outputGradsDisposable
+               ? const_cast<Tensor*>(outputGrads[static_cast<std::size_t>(i)])->f32()
+               : nullptr;
+}
+
 } // namespace segforge::core

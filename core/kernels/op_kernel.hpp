@@ -33,11 +33,16 @@ struct KernelContext {
     std::vector<const Tensor*> outputGrads; ///< dLoss/dOutput, parallel to outputs
     std::vector<Tensor*> inputGrads;        ///< nullptr where no gradient is wanted
     std::vector<Tensor*> paramGrads;        ///< nullptr for non-trainable parameters
+    /// The lean memory plan frees the output gradients right after this call: a kernel
+    /// may then overwrite them (the pre-activation gradient in place of a scratch copy).
+    bool outputGradsDisposable = false;
 
     const Tensor& in(int i) const { return *inputs[static_cast<std::size_t>(i)]; }
     Tensor& out(int i) const { return *outputs[static_cast<std::size_t>(i)]; }
     Tensor& param(int i) const { return *params[static_cast<std::size_t>(i)]; }
     const Tensor& outGrad(int i) const { return *outputGrads[static_cast<std::size_t>(i)]; }
+    /// Output gradient i to overwrite, or nullptr when someone reads it after this call.
+    float* disposableOutGrad(int i) const;
     Tensor* inGrad(int i) const {
         return static_cast<std::size_t>(i) < inputGrads.size()
                    ? inputGrads[static_cast<std::size_t>(i)]

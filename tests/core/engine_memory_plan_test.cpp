@@ -161,7 +161,7 @@ TEST_P(OpContract, ForwardOverwritesEveryOutputElement) {
 
 TEST_P(OpContract, BackwardReadsOnlyWhatItsSchemaDeclares) {
     const GradCase& c = GetParam();
-    auto gradients = [&](bool scrambleUndeclared) {
+    auto gradients = [&](bool scrambleUndeclared, bool disposable = false) {
         OpHarness h = harnessFor(c);
         EXPECT_TRUE(h.ok());
         h.forward();
@@ -175,6 +175,7 @@ TEST_P(OpContract, BackwardReadsOnlyWhatItsSchemaDeclares) {
                     scramble(h.outputs()[k], 31 + static_cast<std::uint32_t>(k));
         }
         KernelContext ctx = h.context();
+        ctx.outputGradsDisposable = disposable;
         std::vector<Tensor> outGrads, inGrads, paramGrads;
         for (std::size_t k = 0; k < h.outputs().size(); ++k)
             outGrads.push_back(h.outputs()[k].numel() == 1
@@ -203,6 +204,11 @@ TEST_P(OpContract, BackwardReadsOnlyWhatItsSchemaDeclares) {
         EXPECT_TRUE(sameBits(real[i], blind[i]))
             << c.name << ": gradient " << i
             << " changed when data its schema says backward does not read was replaced";
+    // The lean plan lets a backward overwrite its output gradients (they are freed next).
+    const std::vector<Tensor> inPlace = gradients(false, true);
+    for (std::size_t i = 0; i < real.size(); ++i)
+        EXPECT_TRUE(sameBits(real[i], inPlace[i]))
+            << c.name << ": gradient " << i << " differs with disposable output gradients";
 }
 
 TEST_P(OpContract, RecomputableOpsArePure) {
