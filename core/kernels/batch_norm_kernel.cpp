@@ -155,33 +155,33 @@ void batchNormBackward(const KernelContext& ctx) {
     float* d = dx->f32();
     const double invM = m > 0 ? 1.0 / static_cast<double>(m) : 0.0;
     // dx = scale·(dy − mean(dy) − x̂·mean(dy·x̂)) in training (the batch statistics
-    // depend on x too), scale·dy at inference.
-    std::vector<double> scale(static_cast<std::size_t>(c)), meanDy(scale.size(), 0.0),
-        meanDyX(scale.size(), 0.0);
+    // depend on x too), scale·dy at inference; in float, which has twice the lanes of
+    // double (the double sums are rounded once; each element takes a few float roundings).
+    std::vector<float> scale(static_cast<std::size_t>(c)), meanDy(scale.size(), 0.0f),
+        meanDyX(scale.size(), 0.0f);
     for (std::int64_t k = 0; k < c; ++k) {
         const auto kk = static_cast<std::size_t>(k);
         scale[kk] = (gamma ? gamma[k] : 1.0f) * inv[k];
         if (ctx.training) {
-            meanDy[kk] = invM * sumDy[kk];
-            meanDyX[kk] = invM * sumDyX[kk];
+            meanDy[kk] = static_cast<float>(invM * sumDy[kk]);
+            meanDyX[kk] = static_cast<float>(invM * sumDyX[kk]);
         }
     }
     const bool training = ctx.training;
     forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
-        const double* __restrict sc = scale.data();
-        const double* __restrict a = meanDy.data();
-        const double* __restrict b = meanDyX.data();
+        const float* __restrict sc = scale.data();
+        const float* __restrict a = meanDy.data();
+        const float* __restrict b = meanDyX.data();
         for (std::int64_t p = p0; p < p1; ++p) {
             const float* __restrict gi = g + p * c;
             const float* __restrict hi = xhat + p * c;
             float* __restrict di = d + p * c;
             if (training)
                 for (std::int64_t k = 0; k < c; ++k)
-                    di[k] += static_cast<float>(sc[k] * (static_cast<double>(gi[k]) - a[k] -
-                                                         static_cast<double>(hi[k]) * b[k]));
+                    di[k] += sc[k] * (gi[k] - a[k] - hi[k] * b[k]);
             else
                 for (std::int64_t k = 0; k < c; ++k)
-                    di[k] += static_cast<float>(sc[k] * static_cast<double>(gi[k]));
+                    di[k] += sc[k] * gi[k];
         }
     });
 }
