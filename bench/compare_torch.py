@@ -322,6 +322,15 @@ def run(cmd, env=None):
 
 
 def peak_rss_mib():
+    """This process's peak resident memory: VmHWM, which (unlike ru_maxrss) does not
+    count what the process held before exec (the parent script's PyTorch)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
