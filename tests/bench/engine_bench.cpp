@@ -4,6 +4,7 @@
 // kernels), 1 = im2col + GEMM, 2 = direct portable (with Winograd).
 // Reports GFLOP/s counting 2·N·H·W·Cin·Cout·9 per pass (backward: input + weight grads, 2×).
 
+#include "conv_setup.hpp"
 #include "engine/executor.hpp"
 #include "kernels/conv_direct.hpp"
 #include "kernels/conv_winograd.hpp"
@@ -18,43 +19,7 @@ using namespace segforge::core;
 
 namespace {
 
-struct ConvSetup {
-    Tensor x, y, w, b, dy, dx, dw, db;
-    std::vector<Tensor> saved;
-    AttrMap attrs;
-    KernelContext ctx;
-
-    ConvSetup(std::int64_t n, std::int64_t hw, std::int64_t cin, std::int64_t cout)
-        : x(Shape{n, hw, hw, cin}, DType::Float32)
-        , y(Shape{n, hw, hw, cout}, DType::Float32)
-        , w(Shape{3, 3, cin, cout}, DType::Float32)
-        , b(Shape{cout}, DType::Float32)
-        , dy(Shape{n, hw, hw, cout}, DType::Float32)
-        , dx(Shape{n, hw, hw, cin}, DType::Float32)
-        , dw(Shape{3, 3, cin, cout}, DType::Float32)
-        , db(Shape{cout}, DType::Float32) {
-        std::mt19937 rng(1);
-        std::uniform_real_distribution<float> u(-1, 1);
-        for (Tensor* t : {&x, &w, &dy})
-            for (std::int64_t i = 0; i < t->numel(); ++i)
-                t->f32()[i] = u(rng);
-        attrs = {{"filters", cout},
-                 {"kernel_size", std::vector<std::int64_t>{3, 3}},
-                 {"strides", std::vector<std::int64_t>{1, 1}},
-                 {"padding", std::string("same")},
-                 {"dilation_rate", std::vector<std::int64_t>{1, 1}},
-                 {"activation", std::string("relu")},
-                 {"use_bias", true}};
-        ctx.attrs = &attrs;
-        ctx.inputs = {&x};
-        ctx.outputs = {&y};
-        ctx.params = {&w, &b};
-        ctx.saved = &saved;
-        ctx.outputGrads = {&dy};
-        ctx.inputGrads = {&dx};
-        ctx.paramGrads = {&dw, &db};
-    }
-};
+using bench::ConvSetup;
 
 void convBench(benchmark::State& state, bool backward) {
     const std::int64_t hw = state.range(0), cin = state.range(1), cout = state.range(2);

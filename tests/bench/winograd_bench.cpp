@@ -8,6 +8,7 @@
 // --benchmark_enable_random_interleaving=true and repetitions. Reports GFLOP/s
 // counting 2·N·H·W·Cin·Cout·9 per pass (backward: input + weight gradients, 2×).
 
+#include "conv_setup.hpp"
 #include "kernels/conv_direct.hpp"
 #include "kernels/conv_winograd.hpp"
 #include "kernels/parallel.hpp"
@@ -21,43 +22,7 @@ using namespace segforge::core;
 
 namespace {
 
-struct WinogradSetup {
-    Tensor x, y, w, b, dy, dx, dw, db;
-    std::vector<Tensor> saved;
-    AttrMap attrs;
-    KernelContext ctx;
-
-    WinogradSetup(std::int64_t n, std::int64_t hw, std::int64_t cin, std::int64_t cout)
-        : x(Shape{n, hw, hw, cin}, DType::Float32)
-        , y(Shape{n, hw, hw, cout}, DType::Float32)
-        , w(Shape{3, 3, cin, cout}, DType::Float32)
-        , b(Shape{cout}, DType::Float32)
-        , dy(Shape{n, hw, hw, cout}, DType::Float32)
-        , dx(Shape{n, hw, hw, cin}, DType::Float32)
-        , dw(Shape{3, 3, cin, cout}, DType::Float32)
-        , db(Shape{cout}, DType::Float32) {
-        std::mt19937 rng(1);
-        std::uniform_real_distribution<float> u(-1, 1);
-        for (Tensor* t : {&x, &w, &dy})
-            for (std::int64_t i = 0; i < t->numel(); ++i)
-                t->f32()[i] = u(rng);
-        attrs = {{"filters", cout},
-                 {"kernel_size", std::vector<std::int64_t>{3, 3}},
-                 {"strides", std::vector<std::int64_t>{1, 1}},
-                 {"padding", std::string("same")},
-                 {"dilation_rate", std::vector<std::int64_t>{1, 1}},
-                 {"activation", std::string("relu")},
-                 {"use_bias", true}};
-        ctx.attrs = &attrs;
-        ctx.inputs = {&x};
-        ctx.outputs = {&y};
-        ctx.params = {&w, &b};
-        ctx.saved = &saved;
-        ctx.outputGrads = {&dy};
-        ctx.inputGrads = {&dx};
-        ctx.paramGrads = {&dw, &db};
-    }
-};
+using bench::ConvSetup;
 
 kernels::WinogradScratchLimits limitsOf(std::int64_t scheme) {
     constexpr std::int64_t kHuge = std::int64_t{1} << 40;
@@ -79,7 +44,7 @@ void winogradBench(benchmark::State& state, bool backward) {
     kernels::setConvWinograd(true);
     kernels::setWinogradScratchLimits(limitsOf(state.range(4)));
     setEngineThreads(static_cast<int>(state.range(5)));
-    WinogradSetup s(n, hw, cin, cout);
+    ConvSetup s(n, hw, cin, cout);
     const OpSchema* conv = OpRegistry::builtin().find("Conv2D");
     conv->forward(s.ctx);
     for (auto _ : state) {
