@@ -26,7 +26,8 @@ ConvGeometry poolGeometry(const KernelContext& ctx) {
                             p[0], p[1], sh, sw, 1, 1, ctx.getString("padding") == "same");
 }
 
-/// Calls fn(inputPixelIndex) for every in-bounds tap of output position (n, oy, ox).
+/// Calls fn(inputPixelIndex, tap) for every in-bounds tap of output position (n, oy, ox),
+/// in order; tap = ky·kw + kx.
 template <typename Fn>
 void forEachTap(const ConvGeometry& g, std::int64_t n, std::int64_t oy, std::int64_t ox, Fn&& fn) {
     for (std::int64_t ky = 0; ky < g.kh; ++ky) {
@@ -36,7 +37,7 @@ void forEachTap(const ConvGeometry& g, std::int64_t n, std::int64_t oy, std::int
         for (std::int64_t kx = 0; kx < g.kw; ++kx) {
             const std::int64_t ix = ox * g.sw - g.padLeft + kx;
             if (ix >= 0 && ix < g.w)
-                fn((n * g.h + iy) * g.w + ix);
+                fn((n * g.h + iy) * g.w + ix, ky * g.kw + kx);
         }
     }
 }
@@ -120,25 +121,17 @@ void maxPoolForward(const ConvGeometry& g, const float* x, float* y, Index* arg)
                     std::fill(best, best + nc, -std::numeric_limits<float>::infinity());
                     std::fill(at, at + nc, static_cast<std::int32_t>(kNoTap));
                     bool first = true;
-                    for (std::int64_t ky = 0; ky < g.kh; ++ky) {
-                        const std::int64_t iy = oy * g.sh - g.padTop + ky;
-                        if (iy < 0 || iy >= g.h)
-                            continue;
-                        for (std::int64_t kx = 0; kx < g.kw; ++kx) {
-                            const std::int64_t ix = ox * g.sw - g.padLeft + kx;
-                            if (ix < 0 || ix >= g.w)
-                                continue;
-                            const float* xp = x + ((n * g.h + iy) * g.w + ix) * g.c + c0;
-                            const auto tap = static_cast<std::int32_t>(ky * g.kw + kx);
-                            for (std::int64_t c = 0; c < nc; ++c) {
-                                const float v = xp[c];
-                                const bool take = first | takes(v, best[c]);
-                                best[c] = selectBits(take, v, best[c]);
-                                at[c] = take ? tap : at[c];
-                            }
-                            first = false;
+                    forEachTap(g, n, oy, ox, [&](std::int64_t pixel, std::int64_t k) {
+                        const float* xp = x + pixel * g.c + c0;
+                        const auto tap = static_cast<std::int32_t>(k);
+                        for (std::int64_t c = 0; c < nc; ++c) {
+                            const float v = xp[c];
+                            const bool take = first | takes(v, best[c]);
+                            best[c] = selectBits(take, v, best[c]);
+                            at[c] = take ? tap : at[c];
                         }
-                    }
+                        first = false;
+                    });
                     std::copy(best, best + nc, y + o + c0);
                     for (std::int64_t c = 0; c < nc; ++c)
                         arg[o + c0 + c] = static_cast<Index>(at[c]);
@@ -269,7 +262,7 @@ void avgPool2dForward(const KernelContext& ctx) {
                 std::int64_t count = 0;
                 for (std::int64_t c = 0; c < g.c; ++c)
                     yp[c] = 0;
-                forEachTap(g, n, oy, ox, [&](std::int64_t pixel) {
+                forEachTap(g, n, oy, ox, [&](std::int64_t pixel, std::int64_t) {
                     ++count;
                     const float* xp = x + pixel * g.c;
                     for (std::int64_t c = 0; c < g.c; ++c)
@@ -296,11 +289,11 @@ void avgPool2dBackward(const KernelContext& ctx) {
             for (std::int64_t ox = 0; ox < g.ow; ++ox) {
                 const float* dyp = dy + ((n * g.oh + oy) * g.ow + ox) * g.c;
                 std::int64_t count = 0;
-                forEachTap(g, n, oy, ox, [&](std::int64_t) { ++count; });
+                forEachTap(g, n, oy, ox, [&](std::int64_t, std::int64_t) { ++count; });
                 if (!count)
                     continue;
                 const float inv = 1.0f / static_cast<float>(count);
-                forEachTap(g, n, oy, ox, [&](std::int64_t pixel) {
+                forEachTap(g, n, oy, ox, [&](std::int64_t pixel, std::int64_t) {
                     float* dp = d + pixel * g.c;
                     for (std::int64_t c = 0; c < g.c; ++c)
                         dp[c] += dyp[c] * inv;
