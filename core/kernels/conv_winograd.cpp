@@ -175,6 +175,25 @@ void transformInput(const direct::MicroKernels& mk, const WinogradConv& p,
     mk.winogradInput(in);
 }
 
+/// The weight gradient's output-gradient transform of a group of tiles (the masked dz
+/// of p's output, F channels) into w, positions `stride` apart; adds the tiles' bias
+/// gradient to biasSum unless it is nullptr.
+void transformGradient(const direct::MicroKernels& mk, const WinogradConv& p,
+                       direct::WinogradTiles tiles, std::int64_t stride, const float* dz,
+                       const float* reluOut, float* biasSum, float* w) {
+    direct::WinogradGradientJob gj;
+    gj.tiles = tiles;
+    gj.tiles.stride = stride;
+    gj.dz = dz;
+    gj.mask = reluOut;
+    gj.biasSum = biasSum;
+    gj.f = p.f;
+    gj.oh = p.oh;
+    gj.ow = p.ow;
+    gj.w = w;
+    mk.winogradGradient(gj);
+}
+
 /// Transforms output channels [f0, f1) of p's filters into u, packed
 /// [36][(f1 − f0)/16][C][16] with `plane` floats between positions (tail lanes left as
 /// they were). `gathered` holds 9 × C × (f1 − f0) floats when the filters must first be
@@ -404,17 +423,8 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
             tiles.stride = vStride;
             transformInput(mk, p, tiles, zeros, v);
 
-            direct::WinogradGradientJob gj;
-            gj.tiles = tiles;
-            gj.tiles.stride = wStride;
-            gj.dz = dz;
-            gj.mask = reluOut;
-            gj.biasSum = db ? biasSums + chunk * p.f : nullptr;
-            gj.f = p.f;
-            gj.oh = p.oh;
-            gj.ow = p.ow;
-            gj.w = wt;
-            mk.winogradGradient(gj);
+            transformGradient(mk, p, tiles, wStride, dz, reluOut,
+                              db ? biasSums + chunk * p.f : nullptr, wt);
 
             direct::WeightJob product; // 36 products (C × tiles) · (tiles × F), summed into m
             product.h = 1;
@@ -503,17 +513,9 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
                 tiles.stride = vStride;
                 transformInput(mk, p, tiles, zeros, v + k * kTransformTiles * p.c);
 
-                direct::WinogradGradientJob gj;
-                gj.tiles = tiles;
-                gj.tiles.stride = wStride;
-                gj.dz = dz;
-                gj.mask = reluOut;
-                gj.biasSum = biasSums ? biasSums + k * p.f : nullptr;
-                gj.f = p.f;
-                gj.oh = p.oh;
-                gj.ow = p.ow;
-                gj.w = wt + k * kTransformTiles * p.f;
-                mk.winogradGradient(gj);
+                transformGradient(mk, p, tiles, wStride, dz, reluOut,
+                                  biasSums ? biasSums + k * p.f : nullptr,
+                                  wt + k * kTransformTiles * p.f);
             }
         });
         if (db)
