@@ -106,20 +106,9 @@ void batchNormForward(const KernelContext& ctx) {
     }
     float* yp = y.f32();
     forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
-        const double* __restrict mu = mean.data();
-        const double* __restrict r = invD.data();
-        const float* __restrict g = gam.data();
-        const float* __restrict b = bet.data();
-        for (std::int64_t p = p0; p < p1; ++p) {
-            const float* __restrict xi = xp + p * c;
-            float* __restrict hi = xhat + p * c;
-            float* __restrict yi = yp + p * c;
-            for (std::int64_t k = 0; k < c; ++k) {
-                const auto h = static_cast<float>((static_cast<double>(xi[k]) - mu[k]) * r[k]);
-                hi[k] = h;
-                yi[k] = h * g[k] + b[k];
-            }
-        }
+        for (std::int64_t p = p0; p < p1; ++p)
+            normalizePixel(xp + p * c, mean.data(), invD.data(), gam.data(), bet.data(), c,
+                           xhat + p * c, yp + p * c);
     });
 }
 

@@ -44,6 +44,19 @@ struct PixelBlocks {
 
 /// fn(p0, p1) over chunks of [0, pixels): in parallel chunks where the tensor is large
 /// enough to be worth waking the pool, else on the caller in one piece.
+/// One pixel of a normalisation: x̂ = (x − mean)·inv in double, rounded to float, and
+/// y = x̂·gamma + beta, over its `channels` values.
+inline void normalizePixel(const float* __restrict x, const double* __restrict mean,
+                           const double* __restrict inv, const float* __restrict gamma,
+                           const float* __restrict beta, std::int64_t channels,
+                           float* __restrict xhat, float* __restrict y) {
+    for (std::int64_t k = 0; k < channels; ++k) {
+        const auto h = static_cast<float>((static_cast<double>(x[k]) - mean[k]) * inv[k]);
+        xhat[k] = h;
+        y[k] = h * gamma[k] + beta[k];
+    }
+}
+
 template <typename Fn> void forPixelChunks(std::int64_t pixels, std::int64_t channels, Fn&& fn) {
     if (pixels * channels < PixelBlocks::kBlockValues)
         fn(std::int64_t{0}, pixels);

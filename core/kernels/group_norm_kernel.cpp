@@ -93,19 +93,10 @@ void groupNormForward(const KernelContext& ctx) {
     }
     const std::int64_t c = d.c, pixels = d.pixels;
     forPixelChunks(d.n * pixels, c, [&](std::int64_t q0, std::int64_t q1) {
-        const float* __restrict ga = gam.data();
-        const float* __restrict be = bet.data();
-        for (std::int64_t q = q0; q < q1; ++q) {
-            const double* __restrict mu = meanC.data() + (q / pixels) * c;
-            const double* __restrict r = invC.data() + (q / pixels) * c;
-            const float* __restrict xi = x + q * c;
-            float* __restrict hi = xhat + q * c;
-            float* __restrict yi = y + q * c;
-            for (std::int64_t k = 0; k < c; ++k) {
-                const auto h = static_cast<float>((static_cast<double>(xi[k]) - mu[k]) * r[k]);
-                hi[k] = h;
-                yi[k] = h * ga[k] + be[k];
-            }
+        for (std::int64_t q = q0; q < q1; ++q) { // statistics per sample and channel
+            const std::int64_t sample = (q / pixels) * c;
+            normalizePixel(x + q * c, meanC.data() + sample, invC.data() + sample, gam.data(),
+                           bet.data(), c, xhat + q * c, y + q * c);
         }
     });
 }
