@@ -272,6 +272,24 @@ void Executor::releaseAfterBackward(std::size_t position) {
         reclaim(m_values[static_cast<std::size_t>(v)]);
 }
 
+namespace {
+
+KernelContext makeContext(const AttrMap& attrs, bool training, std::uint64_t seed) {
+    KernelContext ctx;
+    ctx.attrs = &attrs;
+    ctx.training = training;
+    ctx.seed = seed;
+    return ctx;
+}
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+    std::uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
+    x ^= x >> 31;
+    return x * 0xBF58476D1CE4E5B9ull;
+}
+
+} // namespace
+
 void Executor::materialize(int index) {
     Value& v = m_values[static_cast<std::size_t>(index)];
     if (v.tensor.hasStorage())
@@ -285,9 +303,7 @@ void Executor::materialize(int index) {
         materialize(in);
     for (int out : producer.outputs)
         lend(m_values[static_cast<std::size_t>(out)]);
-    KernelContext ctx;
-    ctx.attrs = &producer.attrs;
-    ctx.training = m_training;
+    KernelContext ctx = makeContext(producer.attrs, m_training, 0); // recomputable: no randomness
     for (int in : producer.inputs)
         ctx.inputs.push_back(&m_values[static_cast<std::size_t>(in)].tensor);
     for (int out : producer.outputs)
@@ -396,24 +412,6 @@ RunStatus Executor::run() {
     }
     return RunStatus::Finished;
 }
-
-namespace {
-
-KernelContext makeContext(const AttrMap& attrs, bool training, std::uint64_t seed) {
-    KernelContext ctx;
-    ctx.attrs = &attrs;
-    ctx.training = training;
-    ctx.seed = seed;
-    return ctx;
-}
-
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-    std::uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
-    x ^= x >> 31;
-    return x * 0xBF58476D1CE4E5B9ull;
-}
-
-} // namespace
 
 void Executor::runForward(std::size_t index) {
     Step& s = m_steps[index];
