@@ -177,15 +177,21 @@ int runBench(const BenchArgs& args) {
     const double stepFlops = 3 * core::convolutionFlops(project->graph, batch);
     const double gflops = trainMedian > 0 ? stepFlops / (trainMedian * 1e6) : 0;
     const double rss = peakRssMib();
+    // The memory plan's buffers over the training steps (inference lends less).
+    const core::BufferPool::Use buffers = ex->bufferUse();
+    const double mib = 1.0 / (1024.0 * 1024.0);
     if (args.json) {
-        nlohmann::ordered_json j{{"train_ms_median", trainMedian},
-                                 {"infer_ms_median", inferMedian},
-                                 {"gflops", gflops},
-                                 {"peak_rss_mib", rss},
-                                 {"batch", batch},
-                                 {"steps", steps},
-                                 {"threads", core::engineThreads()},
-                                 {"train_gflop_per_step", stepFlops * 1e-9}};
+        nlohmann::ordered_json j{
+            {"train_ms_median", trainMedian},
+            {"infer_ms_median", inferMedian},
+            {"gflops", gflops},
+            {"peak_rss_mib", rss},
+            {"buffers_peak_lent_mib", static_cast<double>(buffers.peakLent) * mib},
+            {"buffers_peak_held_mib", static_cast<double>(buffers.peakHeld) * mib},
+            {"batch", batch},
+            {"steps", steps},
+            {"threads", core::engineThreads()},
+            {"train_gflop_per_step", stepFlops * 1e-9}};
         if (!timings.empty()) {
             const auto flops = core::convolutionFlopsByNode(project->graph, batch);
             nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
@@ -209,9 +215,12 @@ int runBench(const BenchArgs& args) {
                   "  training step (batch %d, %d threads): median %.1f ms over %d steps\n"
                   "  inference (1 image):                   median %.2f ms\n"
                   "  convolutions: %.2f GFLOP per step (3 × forward), %.1f GFLOP/s achieved\n"
-                  "  peak memory (RSS): %.0f MiB\n",
+                  "  peak memory (RSS): %.0f MiB; activations, gradients and saved state: "
+                  "%.0f MiB at once, %.0f MiB of buffers\n",
                   project->name.c_str(), batch, core::engineThreads(), trainMedian, steps,
-                  inferMedian, stepFlops * 1e-9, gflops, rss);
+                  inferMedian, stepFlops * 1e-9, gflops, rss,
+                  static_cast<double>(buffers.peakLent) * mib,
+                  static_cast<double>(buffers.peakHeld) * mib);
     std::cout << buf;
     if (!timings.empty())
         printProfile(timings, core::convolutionFlopsByNode(project->graph, batch),

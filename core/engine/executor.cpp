@@ -238,9 +238,23 @@ void Executor::setKeepIntermediates(bool keep) {
     m_batch = -1; // the next step allocates afresh
 }
 
+namespace {
+
+/// The pool's names for what the executor lends, the same in every pass: a value's
+/// data or gradient, a node's saved state (plus its slot, below 256).
+enum class Lending : std::uint64_t { Data = 1, Gradient = 2, State = 3 };
+
+std::uint64_t lendingTag(Lending what, std::size_t index) {
+    return static_cast<std::uint64_t>(what) << 56 | static_cast<std::uint64_t>(index) << 8;
+}
+
+} // namespace
+
 void Executor::lend(Value& v) {
     if (!v.tensor.hasStorage())
-        v.tensor.adoptStorage(m_pool.take(v.tensor.dataBytes()));
+        v.tensor.adoptStorage(
+            m_pool.take(v.tensor.dataBytes(),
+                        lendingTag(Lending::Data, static_cast<std::size_t>(&v - m_values.data()))));
 }
 
 void Executor::reclaim(Value& v) {
@@ -252,7 +266,9 @@ void Executor::acquireGrad(Value& v) {
     if (!v.grad.empty())
         return;
     v.grad = Tensor::unallocated(v.tensor.shape(), DType::Float32);
-    v.grad.adoptStorage(m_pool.take(v.grad.dataBytes()));
+    v.grad.adoptStorage(
+        m_pool.take(v.grad.dataBytes(),
+                    lendingTag(Lending::Gradient, static_cast<std::size_t>(&v - m_values.data()))));
     kernels::zeroFill(v.grad.f32(), v.grad.numel());
 }
 
@@ -265,11 +281,20 @@ void Executor::releaseGrad(Value& v) {
 void Executor::releaseAfterForward(std::size_t index) {
     for (int v : (m_training ? m_releaseTraining : m_releaseInference)[index])
         reclaim(m_values[static_cast<std::size_t>(v)]);
+    if (!m_training) // no backward will read it
+        releaseState(m_steps[index]);
 }
 
 void Executor::releaseAfterBackward(std::size_t position) {
     for (int v : m_releaseBackward[position])
         reclaim(m_values[static_cast<std::size_t>(v)]);
+}
+
+void Executor::releaseState(Step& s) {
+    for (Tensor& t : s.saved)
+        if (t.numel() > 0 && t.hasStorage())
+            m_pool.give(t.takeStorage());
+    s.saved.clear();
 }
 
 namespace {
@@ -366,6 +391,8 @@ void Executor::beginStep(bool training) {
         }
     }
     allocate(batch < 0 ? 1 : batch);
+    if (!m_keepIntermediates) // a training step and a validation pass are planned apart
+        m_pool.beginPass(static_cast<std::uint64_t>(m_batch) << 1 | (training ? 1u : 0u));
 }
 
 bool Executor::stepDone() const {
@@ -396,6 +423,7 @@ RunStatus Executor::stepNode() {
         } else {
             for (int out : m_steps[index].outputs) // the producer was the last to read them
                 releaseGrad(m_values[static_cast<std::size_t>(out)]);
+            releaseState(m_steps[index]);
             releaseAfterBackward(position - m_steps.size());
         }
     }
@@ -433,6 +461,10 @@ void Executor::runForward(std::size_t index) {
         for (int p : s.params)
             ctx.params.push_back(&m_params[static_cast<std::size_t>(p)].value);
         ctx.saved = &s.saved;
+        if (!m_keepIntermediates) {
+            ctx.pool = &m_pool;
+            ctx.stateTag = lendingTag(Lending::State, index);
+        }
         try {
             s.schema->forward(ctx);
         } catch (const std::exception& e) {

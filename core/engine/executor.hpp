@@ -1,11 +1,11 @@
 #pragma once
 
 #include "data/batch_source.hpp"
-#include "engine/buffer_pool.hpp"
 #include "engine/optimizer.hpp"
 #include "engine/value_lifetimes.hpp"
 #include "graph/graph.hpp"
 #include "ops/op_registry.hpp"
+#include "tensor/buffer_pool.hpp"
 
 #include <functional>
 #include <map>
@@ -115,6 +115,8 @@ public:
         std::size_t total() const { return values + gradients + pooled + saved + parameters; }
     };
     MemoryUse memoryUse() const;
+    /// The lean plan's buffers (values, gradients and saved state), now and at peak.
+    BufferPool::Use bufferUse() const { return m_pool.use(); }
     void setSeed(std::uint64_t seed) { m_seed = seed; }
     /// With the seed, the counter makes each step's randomness (Dropout) distinct; the
     /// trainer sets it from its position so that a resumed run repeats the same masks.
@@ -144,6 +146,9 @@ private:
     /// has one; returns it to the pool.
     void acquireGrad(Value& v);
     void releaseGrad(Value& v);
+    /// Lean plan: returns a node's saved state (x̂, masks, pooling taps) to the pool
+    /// once its backward has read it, or right after the forward when not training.
+    void releaseState(Step& s);
     /// Lean plan: gives a value's tensor data from the pool / returns it.
     void lend(Value& v);
     void reclaim(Value& v);

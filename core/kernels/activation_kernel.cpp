@@ -1,6 +1,7 @@
 // The Activation op; the functions themselves live in activation_math.
 
 #include "kernels/activation_math.hpp"
+#include "kernels/channel_blocks.hpp"
 #include "kernels/kernels.hpp"
 
 #include <cstring>
@@ -15,14 +16,21 @@ std::int64_t channelsOf(const Tensor& t) {
 
 } // namespace
 
-// in:(N,H,W,C) -> out:(N,H,W,C); softmax over C
+// in:(N,H,W,C) -> out:(N,H,W,C); softmax over C. Elementwise within a pixel, so
+// parallel chunks of whole pixels give the same bits at any thread count.
 void activationForward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     Tensor& y = ctx.out(0);
-    std::memcpy(y.bytes(), x.bytes(), x.byteSize());
     const std::int64_t c = channelsOf(x);
-    activateInPlace(y.f32(), c ? x.numel() / c : 0, c, parseActivation(ctx.getString("activation")),
-                    static_cast<float>(ctx.getFloat("alpha")));
+    const ActKind kind = parseActivation(ctx.getString("activation"));
+    const auto alpha = static_cast<float>(ctx.getFloat("alpha"));
+    const float* xp = x.f32();
+    float* yp = y.f32();
+    forPixelChunks(c ? x.numel() / c : 0, c, [&](std::int64_t p0, std::int64_t p1) {
+        std::memcpy(yp + p0 * c, xp + p0 * c,
+                    static_cast<std::size_t>((p1 - p0) * c) * sizeof(float));
+        activateInPlace(yp + p0 * c, p1 - p0, c, kind, alpha);
+    });
 }
 
 // dout -> din += dout · act'(in), computed from the output
@@ -32,9 +40,14 @@ void activationBackward(const KernelContext& ctx) {
         return;
     const Tensor& y = ctx.out(0);
     const std::int64_t c = channelsOf(y);
-    activationGrad(y.f32(), ctx.outGrad(0).f32(), dx->f32(), c ? y.numel() / c : 0, c,
-                   parseActivation(ctx.getString("activation")),
-                   static_cast<float>(ctx.getFloat("alpha")), true);
+    const ActKind kind = parseActivation(ctx.getString("activation"));
+    const auto alpha = static_cast<float>(ctx.getFloat("alpha"));
+    const float* yp = y.f32();
+    const float* dy = ctx.outGrad(0).f32();
+    float* dz = dx->f32();
+    forPixelChunks(c ? y.numel() / c : 0, c, [&](std::int64_t p0, std::int64_t p1) {
+        activationGrad(yp + p0 * c, dy + p0 * c, dz + p0 * c, p1 - p0, c, kind, alpha, true);
+    });
 }
 
 } // namespace segforge::core::kernels

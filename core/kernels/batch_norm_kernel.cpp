@@ -83,12 +83,8 @@ void batchNormForward(const KernelContext& ctx) {
             var[static_cast<std::size_t>(k)] = movingVar[k];
         }
     }
-    auto& saved = ctx.state();
-    saved.assign(2, Tensor());
-    saved[0] = Tensor(x.shape(), DType::Float32);
-    saved[1] = Tensor(Shape{c}, DType::Float32);
-    float* xhat = saved[0].f32();
-    float* inv = saved[1].f32();
+    float* xhat = ctx.stateTensor(0, x.shape(), DType::Float32).f32();
+    float* inv = ctx.stateTensor(1, Shape{c}, DType::Float32).f32();
     // Per-channel factors, so the point-wise loop has no branch.
     std::vector<double> invD(static_cast<std::size_t>(c));
     std::vector<float> gam(static_cast<std::size_t>(c), 1.0f),

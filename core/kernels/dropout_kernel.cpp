@@ -25,15 +25,13 @@ std::uint64_t splitMix(std::uint64_t x) {
 void dropoutForward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     Tensor& y = ctx.out(0);
-    auto& saved = ctx.state();
     const double rate = ctx.getFloat("rate");
     if (!ctx.training || rate == 0.0) {
         std::memcpy(y.bytes(), x.bytes(), x.byteSize());
-        saved.clear();
+        ctx.state().clear();
         return;
     }
-    saved.assign(1, Tensor(x.shape(), DType::Float32));
-    float* mask = saved[0].f32();
+    float* mask = ctx.stateTensor(0, x.shape(), DType::Float32).f32();
     const auto scale = static_cast<float>(1.0 / (1.0 - rate));
     const std::uint64_t key =
         splitMix(ctx.seed ^ splitMix(static_cast<std::uint64_t>(ctx.getInt("seed"))));

@@ -52,14 +52,10 @@ void groupNormForward(const KernelContext& ctx) {
     const GnSlots s = slots(ctx);
     const GnDims d = dims(xt, ctx.getInt("groups"));
     const double eps = ctx.getFloat("epsilon");
-    auto& saved = ctx.state();
-    saved.assign(2, Tensor());
-    saved[0] = Tensor(Shape{d.n * d.groups}, DType::Float32);
-    saved[1] = Tensor(xt.shape(), DType::Float32);
+    float* inv = ctx.stateTensor(0, Shape{d.n * d.groups}, DType::Float32).f32();
+    float* xhat = ctx.stateTensor(1, xt.shape(), DType::Float32).f32();
     const float* x = xt.f32();
     float* y = ctx.out(0).f32();
-    float* inv = saved[0].f32();
-    float* xhat = saved[1].f32();
     const float* gamma = s.gamma >= 0 ? ctx.param(s.gamma).f32() : nullptr;
     const float* beta = s.beta >= 0 ? ctx.param(s.beta).f32() : nullptr;
     const PixelBlocks pb(d.n, d.pixels, d.c);

@@ -1,5 +1,7 @@
 #include "kernels/op_kernel.hpp"
 
+#include "tensor/buffer_pool.hpp"
+
 #include <stdexcept>
 
 namespace segforge::core {
@@ -21,6 +23,24 @@ std::vector<Tensor>& KernelContext::state() const {
     if (!saved)
         throw std::logic_error("kernel needs saved state but none was provided");
     return *saved;
+}
+
+Tensor& KernelContext::stateTensor(std::size_t slot, const Shape& shape, DType dtype) const {
+    std::vector<Tensor>& s = state();
+    if (s.size() <= slot)
+        s.resize(slot + 1);
+    Tensor& t = s[slot];
+    if (t.shape() == shape && t.dtype() == dtype && t.hasStorage())
+        return t;
+    if (!pool) {
+        t = Tensor(shape, dtype);
+        return t;
+    }
+    if (t.hasStorage() && t.numel() > 0)
+        pool->give(t.takeStorage());
+    t = Tensor::unallocated(shape, dtype);
+    t.adoptStorage(pool->take(t.dataBytes(), stateTag ? stateTag + slot : 0));
+    return t;
 }
 
 std::int64_t KernelContext::getInt(std::string_view name) const {

@@ -16,6 +16,8 @@
 
 namespace segforge::core {
 
+class BufferPool;
+
 /// Arguments of one kernel call. Outputs (and gradients) are allocated by the
 /// caller with the inferred shapes; a kernel never resizes them.
 /// Backward kernels *accumulate* (+=) into inputGrads and paramGrads, so a
@@ -26,8 +28,12 @@ struct KernelContext {
     std::vector<Tensor*> outputs;      ///< in output-port order
     std::vector<Tensor*> params; ///< in ParamSpec order; forward may update non-trainable ones
     std::vector<Tensor>* saved = nullptr; ///< per-node state kept from forward to backward
-    bool training = true;                 ///< Dropout and BatchNormalization behave differently
-    std::uint64_t seed = 0;               ///< per node and step (Dropout)
+    /// The lean memory plan's buffers: where stateTensor() takes new state from (the
+    /// executor gives it back after the node's backward). nullptr: the heap.
+    BufferPool* pool = nullptr;
+    std::uint64_t stateTag = 0; ///< the pool's name for this node's state (slot added)
+    bool training = true;       ///< Dropout and BatchNormalization behave differently
+    std::uint64_t seed = 0;     ///< per node and step (Dropout)
 
     // Backward only.
     std::vector<const Tensor*> outputGrads; ///< dLoss/dOutput, parallel to outputs
@@ -54,6 +60,10 @@ struct KernelContext {
                    : nullptr;
     }
     std::vector<Tensor>& state() const;
+    /// Saved state `slot` with this shape and dtype, for the forward to fill: every
+    /// element must be written, since its data is last step's or uninitialised. Kept
+    /// when it already has the shape, else new (from the pool where there is one).
+    Tensor& stateTensor(std::size_t slot, const Shape& shape, DType dtype) const;
 
     std::int64_t getInt(std::string_view name) const;
     double getFloat(std::string_view name) const;

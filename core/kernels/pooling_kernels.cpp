@@ -223,15 +223,13 @@ void maxPool2dForward(const KernelContext& ctx) {
     const float* x = ctx.in(0).f32();
     float* y = ctx.out(0).f32();
     const DType dtype = tapDType(g);
-    auto& saved = ctx.state();
-    if (saved.size() != 1 || saved[0].shape() != ctx.out(0).shape() || saved[0].dtype() != dtype)
-        saved.assign(1, Tensor(ctx.out(0).shape(), dtype));
+    Tensor& taps = ctx.stateTensor(0, ctx.out(0).shape(), dtype);
     if (dtype == DType::Int32)
-        maxPoolForward(g, x, y, saved[0].i32());
+        maxPoolForward(g, x, y, taps.i32());
     else if (isPlain2x2(g))
-        maxPool2x2Forward(g, x, y, saved[0].u8());
+        maxPool2x2Forward(g, x, y, taps.u8());
     else
-        maxPoolForward(g, x, y, saved[0].u8());
+        maxPoolForward(g, x, y, taps.u8());
 }
 
 // dout:(N,H',W',C) -> din:(N,H,W,C) += dout at each window's winning tap

@@ -44,9 +44,7 @@ void separableConv2dForward(const KernelContext& ctx) {
     Tensor& y = ctx.out(0);
     const std::int64_t f = y.channels();
     const std::int64_t pixels = g.n * g.oh * g.ow;
-    auto& saved = ctx.state();
-    saved.assign(1, Tensor(Shape{g.n, g.oh, g.ow, cm}, DType::Float32));
-    float* t = saved[0].f32();
+    float* t = ctx.stateTensor(0, Shape{g.n, g.oh, g.ow, cm}, DType::Float32).f32();
     const float* x = ctx.in(0).f32();
     const float* dw = ctx.param(0).f32();
     parallelForFine(pixels, [&](std::int64_t p0, std::int64_t p1) {

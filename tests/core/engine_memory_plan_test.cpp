@@ -1,17 +1,19 @@
-// The lean memory plan (engine/value_lifetimes, engine/buffer_pool and the
+// The lean memory plan (engine/value_lifetimes, tensor/buffer_pool and the
 // executor's lean mode): the lifetimes it computes, the pool it lends from, the
 // op contracts it relies on — every forward overwrites all of its outputs (the
 // pool's buffers hold old data), a backward reads only what its schema declares,
 // a recomputable op is pure — and, end to end, the same bits as the kept plan
 // with less memory.
 
-#include "engine/buffer_pool.hpp"
 #include "engine/executor.hpp"
 #include "engine/value_lifetimes.hpp"
 #include "kernels/parallel.hpp"
 #include "op_gradient_cases.hpp"
 #include "templates/unet_template.hpp"
+#include "tensor/buffer_plan.hpp"
+#include "tensor/buffer_pool.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <gtest/gtest.h>
@@ -74,24 +76,98 @@ TEST(ValueLifetimes, AValueNoBackwardReadsIsNeitherKeptNorRecomputed) {
 
 // ---- pool ------------------------------------------------------------------
 
-TEST(BufferPool, LendsTheSmallestBufferThatHoldsARequest) {
-    BufferPool pool;
-    TensorStorage a = pool.take(4 << 20), b = pool.take(8 << 20);
-    const std::byte* aData = a.data();
-    const std::byte* bData = b.data();
-    pool.give(std::move(b));
+TEST(BufferPlan, RequestsShareABufferOnlyWhenTheirLifetimesDoNotOverlap) {
+    // a: [1, 3)  b: [2, 5)  c: [4, 6)  d: [6, never)  e: [7, 8)
+    const std::vector<BufferRequest> requests = {
+        {8, 1, 3}, {4, 2, 5}, {6, 4, 6}, {5, 6, BufferRequest::kNeverGiven}, {2, 7, 8}};
+    const BufferPlan plan = planBuffers(requests);
+    ASSERT_EQ(plan.bufferOf.size(), requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i)
+        for (std::size_t j = i + 1; j < requests.size(); ++j)
+            if (plan.bufferOf[i] == plan.bufferOf[j]) {
+                EXPECT_TRUE(requests[i].given <= requests[j].taken ||
+                            requests[j].given <= requests[i].taken)
+                    << i << " and " << j << " overlap but share a buffer";
+            }
+    for (std::size_t i = 0; i < requests.size(); ++i)
+        EXPECT_GE(plan.capacity[static_cast<std::size_t>(plan.bufferOf[i])], requests[i].bytes);
+    // a, c and d follow each other in the 8-byte buffer; b and e share the 4-byte one.
+    EXPECT_EQ(plan.bufferOf[0], plan.bufferOf[2]);
+    EXPECT_EQ(plan.bufferOf[0], plan.bufferOf[3]);
+    EXPECT_EQ(plan.bufferOf[1], plan.bufferOf[4]);
+    EXPECT_EQ(plan.totalBytes(), 12u);
+}
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+/// One pass of the pattern above, with tags 1, 2, 3: returns the three buffers' data.
+std::vector<const std::byte*> runPass(BufferPool& pool, std::uint64_t kind,
+                                      std::size_t cBytes = 6 * kMiB) {
+    pool.beginPass(kind);
+    TensorStorage a = pool.take(8 * kMiB, 1);
+    TensorStorage b = pool.take(4 * kMiB, 2);
+    std::vector<const std::byte*> data = {a.data(), b.data()};
     pool.give(std::move(a));
-    EXPECT_EQ(pool.freeBytes(), std::size_t{12} << 20);
-    TensorStorage c = pool.take(3 << 20); // fits both: the smaller one
-    EXPECT_EQ(c.data(), aData);
-    TensorStorage d = pool.take(5 << 20);
-    EXPECT_EQ(d.data(), bData);
+    TensorStorage c = pool.take(cBytes, 3);
+    EXPECT_GE(c.size(), cBytes);
+    data.push_back(c.data());
+    pool.give(std::move(b));
+    pool.give(std::move(c));
+    return data;
+}
+
+TEST(BufferPool, FreesWhatNoPlanNames) {
+    BufferPool pool;
+    TensorStorage a = pool.take(4 * kMiB);
+    EXPECT_EQ(pool.use().lent, 4 * kMiB);
+    pool.give(std::move(a));
     EXPECT_EQ(pool.freeBytes(), 0u);
-    pool.give(std::move(d));
-    TensorStorage e = pool.take(1024); // 8 MiB is far too large for 1 KiB
-    EXPECT_NE(e.data(), bData);
-    EXPECT_GE(e.size(), 1024u);
-    EXPECT_EQ(pool.freeBytes(), std::size_t{8} << 20);
+    EXPECT_EQ(pool.use().held, 0u);
+    EXPECT_EQ(pool.use().peakHeld, 4 * kMiB);
+}
+
+TEST(BufferPool, PlansARecordedPassSoThatLaterPassesReuseItsBuffers) {
+    BufferPool pool;
+    runPass(pool, 7); // recorded: a and b are held at once, then b and c
+    EXPECT_FALSE(pool.planned(7));
+    EXPECT_EQ(pool.use().peakHeld, 12 * kMiB);
+    const std::vector<const std::byte*> second = runPass(pool, 7);
+    EXPECT_TRUE(pool.planned(7));
+    EXPECT_EQ(second[2], second[0]) << "c follows a in its buffer";
+    EXPECT_EQ(pool.freeBytes(), 12 * kMiB); // the plan's two buffers, kept
+    pool.resetPeaks();
+    const std::vector<const std::byte*> third = runPass(pool, 7);
+    EXPECT_EQ(third, second) << "a planned pass allocates nothing";
+    EXPECT_EQ(pool.use().peakHeld, 12 * kMiB);
+    EXPECT_EQ(pool.use().peakLent, 12 * kMiB);
+    EXPECT_EQ(pool.use().lent, 0u);
+}
+
+TEST(BufferPool, APassThatStraysFromItsPlanStillGetsBuffersAndIsPlannedAgain) {
+    BufferPool pool;
+    runPass(pool, 1);
+    runPass(pool, 1);
+    runPass(pool, 1, 16 * kMiB); // c outgrew its slot
+    pool.beginPass(2);           // ends the pass: planned again from it
+    EXPECT_TRUE(pool.planned(1));
+    const std::vector<const std::byte*> again = runPass(pool, 1, 16 * kMiB);
+    EXPECT_EQ(runPass(pool, 1, 16 * kMiB), again);
+    EXPECT_TRUE(pool.planned(1));
+}
+
+TEST(BufferPool, PlansOfTwoKindsShareTheirBuffers) {
+    BufferPool pool;
+    runPass(pool, 1);
+    runPass(pool, 1); // kind 1 holds an 8 and a 4 MiB buffer
+    for (int i = 0; i < 3; ++i) {
+        pool.beginPass(2);
+        TensorStorage v = pool.take(7 * kMiB, 9);
+        pool.give(std::move(v));
+    }
+    EXPECT_TRUE(pool.planned(2));
+    EXPECT_EQ(pool.use().held, 12 * kMiB) << "kind 2 uses kind 1's 8 MiB buffer";
+    runPass(pool, 1);
+    EXPECT_EQ(pool.use().held, 12 * kMiB);
 }
 
 TEST(TensorStorageLending, CanBeLentAndTakenBackKeepingTheShape) {
@@ -252,6 +328,7 @@ struct TrainedRun {
     std::vector<std::map<std::string, double>> evaluations;
     std::vector<std::vector<float>> params;
     Executor::MemoryUse afterForward;
+    std::size_t savedBetweenSteps = 0; ///< the most saved state held after a step ended
 };
 
 TrainedRun train(const UNetOptions& u, bool keep, int threads) {
@@ -271,9 +348,11 @@ TrainedRun train(const UNetOptions& u, bool keep, int threads) {
             ex->trainStep(syntheticBatch(u, 4, 40 + static_cast<std::uint32_t>(s)), *adam, 1e-3),
             RunStatus::Finished);
         r.losses.push_back(ex->loss());
+        r.savedBetweenSteps = std::max(r.savedBetweenSteps, ex->memoryUse().saved);
         // A validation pass between training steps, at another batch size.
         EXPECT_EQ(ex->evaluate(syntheticBatch(u, 3, 90)), RunStatus::Finished);
         r.evaluations.push_back(ex->scalars());
+        r.savedBetweenSteps = std::max(r.savedBetweenSteps, ex->memoryUse().saved);
     }
     ex->feed(syntheticBatch(u, 4, 7));
     ex->beginStep(true);
@@ -307,6 +386,10 @@ TEST_P(LeanPlan, GivesTheSameBitsAsKeepingEverythingWithLessMemory) {
         EXPECT_EQ(lean.afterForward.gradients, 0u);
         EXPECT_LT(lean.afterForward.values, kept.afterForward.values * 8 / 10)
             << "lean " << lean.afterForward.values << " B, kept " << kept.afterForward.values;
+        // Saved state (pooling taps, x̂) lives from a node's forward to its backward.
+        EXPECT_GT(lean.afterForward.saved, 0u);
+        EXPECT_GT(kept.savedBetweenSteps, 0u);
+        EXPECT_EQ(lean.savedBetweenSteps, 0u);
     }
 }
 
