@@ -262,14 +262,16 @@ void Executor::reclaim(Value& v) {
         m_pool.give(v.tensor.takeStorage());
 }
 
-void Executor::acquireGrad(Value& v) {
+bool Executor::acquireGrad(Value& v, bool zero) {
     if (!v.grad.empty())
-        return;
+        return false;
     v.grad = Tensor::unallocated(v.tensor.shape(), DType::Float32);
     v.grad.adoptStorage(
         m_pool.take(v.grad.dataBytes(),
                     lendingTag(Lending::Gradient, static_cast<std::size_t>(&v - m_values.data()))));
-    kernels::zeroFill(v.grad.f32(), v.grad.numel());
+    if (zero)
+        kernels::zeroFill(v.grad.f32(), v.grad.numel());
+    return true;
 }
 
 void Executor::releaseGrad(Value& v) {
@@ -491,12 +493,15 @@ void Executor::runBackward(std::size_t index) {
             for (int out : s.outputs)
                 materialize(out);
     }
+    const bool assigns = !m_keepIntermediates && s.schema->assignsFreshInputGrads;
     for (int in : s.inputs) {
         Value& v = m_values[static_cast<std::size_t>(in)];
-        if (v.requiresGrad && !m_keepIntermediates)
-            acquireGrad(v);
+        // An input the node reads twice has one gradient, which the kernel adds to.
+        const bool mayAssign = assigns && std::count(s.inputs.begin(), s.inputs.end(), in) == 1;
+        const bool fresh = v.requiresGrad && !m_keepIntermediates && acquireGrad(v, !mayAssign);
         ctx.inputs.push_back(&v.tensor);
         ctx.inputGrads.push_back(v.requiresGrad ? &v.grad : nullptr);
+        ctx.freshInputGrads.push_back(fresh && mayAssign);
     }
     for (int out : s.outputs) {
         Value& v = m_values[static_cast<std::size_t>(out)];

@@ -142,9 +142,9 @@ private:
     static std::unique_ptr<Executor> compileChecked(const Graph& graph, std::string& error,
                                                     const OpRegistry& registry, bool requireLoss);
     void allocate(std::int64_t batch);
-    /// Lean plan: gives the value a zeroed gradient buffer (from the pool) unless it
-    /// has one; returns it to the pool.
-    void acquireGrad(Value& v);
+    /// Lean plan: gives the value a gradient buffer from the pool, zeroed unless `zero`
+    /// is false, and answers true, unless it has one already.
+    bool acquireGrad(Value& v, bool zero = true);
     void releaseGrad(Value& v);
     /// Lean plan: returns a node's saved state (x̂, masks, pooling taps) to the pool
     /// once its backward has read it, or right after the forward when not training.

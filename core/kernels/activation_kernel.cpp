@@ -33,7 +33,7 @@ void activationForward(const KernelContext& ctx) {
     });
 }
 
-// dout -> din += dout · act'(in), computed from the output
+// dout -> din += dout · act'(in), computed from the output (din = … when it is fresh)
 void activationBackward(const KernelContext& ctx) {
     Tensor* dx = ctx.inGrad(0);
     if (!dx)
@@ -45,8 +45,9 @@ void activationBackward(const KernelContext& ctx) {
     const float* yp = y.f32();
     const float* dy = ctx.outGrad(0).f32();
     float* dz = dx->f32();
+    const bool accumulate = !ctx.inputGradFresh(0);
     forPixelChunks(c ? y.numel() / c : 0, c, [&](std::int64_t p0, std::int64_t p1) {
-        activationGrad(yp + p0 * c, dy + p0 * c, dz + p0 * c, p1 - p0, c, kind, alpha, true);
+        activationGrad(yp + p0 * c, dy + p0 * c, dz + p0 * c, p1 - p0, c, kind, alpha, accumulate);
     });
 }
 

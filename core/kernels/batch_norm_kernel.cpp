@@ -108,7 +108,7 @@ void batchNormForward(const KernelContext& ctx) {
     });
 }
 
-// dout:(N,H,W,C) -> din:(N,H,W,C) dgamma,dbeta:(C), accumulated
+// dout:(N,H,W,C) -> din:(N,H,W,C) dgamma,dbeta:(C), accumulated (din assigned when fresh)
 void batchNormBackward(const KernelContext& ctx) {
     const BnSlots s = slots(ctx);
     const Tensor& dy = ctx.outGrad(0);
@@ -153,6 +153,7 @@ void batchNormBackward(const KernelContext& ctx) {
         }
     }
     const bool training = ctx.training;
+    const bool assign = ctx.inputGradFresh(0);
     forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
         const float* __restrict sc = scale.data();
         const float* __restrict a = meanDy.data();
@@ -161,9 +162,15 @@ void batchNormBackward(const KernelContext& ctx) {
             const float* __restrict gi = g + p * c;
             const float* __restrict hi = xhat + p * c;
             float* __restrict di = d + p * c;
-            if (training)
+            if (training && assign)
+                for (std::int64_t k = 0; k < c; ++k)
+                    di[k] = sc[k] * (gi[k] - a[k] - hi[k] * b[k]);
+            else if (training)
                 for (std::int64_t k = 0; k < c; ++k)
                     di[k] += sc[k] * (gi[k] - a[k] - hi[k] * b[k]);
+            else if (assign)
+                for (std::int64_t k = 0; k < c; ++k)
+                    di[k] = sc[k] * gi[k];
             else
                 for (std::int64_t k = 0; k < c; ++k)
                     di[k] += sc[k] * gi[k];

@@ -17,6 +17,7 @@
 #include "kernels/eigen_maps.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/tensor_sweeps.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -122,7 +123,8 @@ void conv2dForward(const KernelContext& ctx) {
     });
 }
 
-// dout:(N,H',W',F) -> din:(N,H,W,Cin) dw:(kh,kw,Cin,F) db:(F), all accumulated
+// dout:(N,H',W',F) -> din:(N,H,W,Cin) dw:(kh,kw,Cin,F) db:(F), all accumulated (a fresh
+// din is written by Winograd, zeroed first on the other paths)
 // Threads split the batch: images write disjoint parts of din, and each thread sums
 // its images' dw in a buffer of its own; the buffers are added in thread order, so
 // the result depends on the thread count but never on timing.
@@ -145,9 +147,12 @@ void conv2dBackward(const KernelContext& ctx) {
         const float* dy = ctx.outGrad(0).f32();
         convWinogradBackwardWeights(xp, dy, mask, dwT->f32(), dbT ? dbT->f32() : nullptr, g, f);
         if (dxT)
-            convWinogradBackwardData(dy, mask, ctx.param(0).f32(), dxT->f32(), g, f);
+            convWinogradBackwardData(dy, mask, ctx.param(0).f32(), dxT->f32(), g, f,
+                                     !ctx.inputGradFresh(0));
         return;
     }
+    if (dxT && ctx.inputGradFresh(0))
+        zeroFill(dxT->f32(), dxT->numel());
     if (usePointwiseHead(g, f)) {
         pointwiseHeadBackward(xp, y.f32(), ctx.outGrad(0).f32(), ctx.param(0).f32(),
                               dxT ? dxT->f32() : nullptr, dwT ? dwT->f32() : nullptr,

@@ -601,7 +601,7 @@ void convWinogradForward(const float* x, const float* w, const float* bias, floa
 }
 
 void convWinogradBackwardData(const float* dz, const float* reluOut, const float* w, float* dx,
-                              const ConvGeometry& g, std::int64_t f) {
+                              const ConvGeometry& g, std::int64_t f, bool accumulate) {
     // The adjoint: dz convolved with the kernel flipped in space and transposed in
     // channels, w'[ky][kx][f][c] = w[2−ky][2−kx][c][f], padded by 2 − pad (gathered
     // block by block as the filters are transformed).
@@ -620,7 +620,7 @@ void convWinogradBackwardData(const float* dz, const float* reluOut, const float
     p.out = dx;
     p.oh = g.h;
     p.ow = g.w;
-    p.accumulate = true;
+    p.accumulate = accumulate;
     run(p);
 }
 

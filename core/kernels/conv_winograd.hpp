@@ -53,11 +53,12 @@ bool useWinogradConv(const ConvGeometry& g, std::int64_t f);
 void convWinogradForward(const float* x, const float* w, const float* bias, float* y,
                          const ConvGeometry& g, std::int64_t f, bool relu);
 
-// dz:(N,OH,OW,F) w:(3,3,C,F) -> dx:(N,H,W,C) += the input gradient. With `reluOut`
-// (the layer's output, after its fused ReLU), dz is the gradient of that output and
-// counts only where reluOut > 0; nullptr for a linear layer.
+// dz:(N,OH,OW,F) w:(3,3,C,F) -> dx:(N,H,W,C) += the input gradient (= when not
+// `accumulate`: every element is written). With `reluOut` (the layer's output, after
+// its fused ReLU), dz is the gradient of that output and counts only where
+// reluOut > 0; nullptr for a linear layer.
 void convWinogradBackwardData(const float* dz, const float* reluOut, const float* w, float* dx,
-                              const ConvGeometry& g, std::int64_t f);
+                              const ConvGeometry& g, std::int64_t f, bool accumulate = true);
 
 // in:(N,H,W,C) dz:(N,OH,OW,F) -> dw:(3,3,C,F) += the weight gradient, and db:(F) +=
 // the bias gradient unless db is nullptr; `reluOut` as for the input gradient. Small

@@ -119,8 +119,13 @@ void concatenateBackward(const KernelContext& ctx) {
             const float* src = dy.f32() + o * outRow;
             for (std::size_t i = 0; i < ctx.inputs.size(); ++i) {
                 const std::int64_t row = ctx.inputs[i]->shape()[axis] * inner;
-                if (Tensor* dx = ctx.inGrad(static_cast<int>(i)))
-                    addFloats(dx->f32() + o * row, src, row);
+                if (Tensor* dx = ctx.inGrad(static_cast<int>(i))) {
+                    if (ctx.inputGradFresh(static_cast<int>(i)))
+                        std::memcpy(dx->f32() + o * row, src,
+                                    static_cast<std::size_t>(row) * sizeof(float));
+                    else
+                        addFloats(dx->f32() + o * row, src, row);
+                }
                 src += row;
             }
         }

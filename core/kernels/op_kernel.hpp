@@ -42,6 +42,10 @@ struct KernelContext {
     /// The lean memory plan frees the output gradients right after this call: a kernel
     /// may then overwrite them (the pre-activation gradient in place of a scratch copy).
     bool outputGradsDisposable = false;
+    /// Parallel to inputGrads (or empty): true where the gradient was just lent by the
+    /// lean plan's pool and holds garbage, for an op that assignsFreshInputGrads to
+    /// overwrite rather than accumulate into.
+    std::vector<bool> freshInputGrads;
 
     const Tensor& in(int i) const { return *inputs[static_cast<std::size_t>(i)]; }
     Tensor& out(int i) const { return *outputs[static_cast<std::size_t>(i)]; }
@@ -58,6 +62,10 @@ struct KernelContext {
         return static_cast<std::size_t>(i) < paramGrads.size()
                    ? paramGrads[static_cast<std::size_t>(i)]
                    : nullptr;
+    }
+    bool inputGradFresh(int i) const {
+        return static_cast<std::size_t>(i) < freshInputGrads.size() &&
+               freshInputGrads[static_cast<std::size_t>(i)];
     }
     std::vector<Tensor>& state() const;
     /// Saved state `slot` with this shape and dtype, for the forward to fill: every

@@ -7,6 +7,7 @@
 
 #include "kernels/kernels.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/tensor_sweeps.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -155,8 +156,9 @@ void nearestForward(const KernelContext& ctx) {
     });
 }
 
-/// Nearest: each input pixel's gradient gains the sum of its sh × sw copies.
+/// Nearest: each input pixel's gradient gains (or, fresh, is) the sum of its sh × sw copies.
 void nearestBackward(const KernelContext& ctx, float* dx) {
+    const bool assign = ctx.inputGradFresh(0);
     const Tensor& x = ctx.in(0);
     const std::int64_t h = x.height(), w = x.width(), c = x.channels();
     const auto size = ctx.getPair("size");
@@ -166,6 +168,8 @@ void nearestBackward(const KernelContext& ctx, float* dx) {
             const float* dy = ctx.outGrad(0).f32() + r * sh * ow * c;
             for (std::int64_t ix = 0; ix < w; ++ix) {
                 float* d = dx + (r * w + ix) * c;
+                if (assign)
+                    std::fill(d, d + c, 0.0f);
                 for (std::int64_t ky = 0; ky < sh; ++ky)
                     for (std::int64_t kx = 0; kx < sw; ++kx) {
                         const float* src = dy + (ky * ow + ix * sw + kx) * c;
@@ -192,10 +196,13 @@ void upSampling2dBackward(const KernelContext& ctx) {
     Tensor* dx = ctx.inGrad(0);
     if (!dx)
         return;
-    if (isNearest(ctx))
+    if (isNearest(ctx)) {
         nearestBackward(ctx, dx->f32());
-    else
-        bilinearBackward(ctx, dx->f32());
+        return;
+    }
+    if (ctx.inputGradFresh(0)) // bilinear scatters: it needs zeros to add to
+        zeroFill(dx->f32(), dx->numel());
+    bilinearBackward(ctx, dx->f32());
 }
 
 } // namespace segforge::core::kernels

@@ -53,6 +53,7 @@ OpSchema activationSchema() {
     s.keras.identity = activationIs("linear");
     s.backwardReads = {.inputs = false, .outputs = true}; // the derivative from the output
     s.forward = kernels::activationForward;
+    s.assignsFreshInputGrads = true;
     s.backward = kernels::activationBackward;
     s.pytorch.module = [](const InteropView& v) {
         return strCat("Lambda(lambda x: activate(x, ", v.pyText("activation"), ", ",

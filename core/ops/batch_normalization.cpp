@@ -71,6 +71,7 @@ OpSchema batchNormalizationSchema() {
         {"gamma", "scale"}, {"beta", "center"}, {"moving_mean", ""}, {"moving_variance", ""}};
     s.backwardReads = {.inputs = false, .outputs = false}; // saved state and shapes
     s.forward = kernels::batchNormForward;
+    s.assignsFreshInputGrads = true;
     s.backward = kernels::batchNormBackward;
     s.pytorch.needsInputChannels = true;
     s.pytorch.module = [](const InteropView& v) {

@@ -84,6 +84,7 @@ OpSchema concatenateSchema() {
     s.backwardReads = {.inputs = false, .outputs = false};
     s.recomputable = true;
     s.forward = kernels::concatenateForward;
+    s.assignsFreshInputGrads = true;
     s.backward = kernels::concatenateBackward;
     s.pytorch.module = [](const InteropView& v) {
         return strCat("Lambda(lambda *xs: torch.cat(xs, dim=concat_axis(", v.getInt("axis"), ")))");

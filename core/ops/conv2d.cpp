@@ -65,6 +65,7 @@ OpSchema conv2dSchema() {
     s.keras.weights = {{"kernel", ""}, {"bias", "use_bias"}};
     s.backwardReadsOf = convolutionBackwardReads;
     s.forward = kernels::conv2dForward;
+    s.assignsFreshInputGrads = true;
     s.backward = kernels::conv2dBackward;
     s.pytorch.needsInputChannels = true;
     s.pytorch.module = [](const InteropView& v) {

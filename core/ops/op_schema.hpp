@@ -217,6 +217,11 @@ struct OpSchema {
     /// such an output after the forward pass and computes it again for the backward
     /// steps that read it (Concatenate, UpSampling2D, Rescale, Cast, padding, cropping).
     bool recomputable = false;
+    /// The backward kernel overwrites, instead of adding to, every element of an input
+    /// gradient that KernelContext::inputGradFresh() marks; the lean memory plan then
+    /// lends such a gradient without zeroing it first (op_registry's contract test
+    /// checks that garbage there changes nothing).
+    bool assignsFreshInputGrads = false;
     OpTraits traits{};
     std::optional<LossContract> contract;
     InferFn infer;

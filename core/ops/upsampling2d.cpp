@@ -58,6 +58,7 @@ OpSchema upSampling2dSchema() {
     s.backwardReads = {.inputs = false, .outputs = false};
     s.recomputable = true;
     s.forward = kernels::upSampling2dForward;
+    s.assignsFreshInputGrads = true;
     s.backward = kernels::upSampling2dBackward;
     s.pytorch.module = [](const InteropView& v) {
         const auto& size = v.getList("size");

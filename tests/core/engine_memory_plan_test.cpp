@@ -237,7 +237,7 @@ TEST_P(OpContract, ForwardOverwritesEveryOutputElement) {
 
 TEST_P(OpContract, BackwardReadsOnlyWhatItsSchemaDeclares) {
     const GradCase& c = GetParam();
-    auto gradients = [&](bool scrambleUndeclared, bool disposable = false) {
+    auto gradients = [&](bool scrambleUndeclared, bool disposable = false, bool fresh = false) {
         OpHarness h = harnessFor(c);
         EXPECT_TRUE(h.ok());
         h.forward();
@@ -265,8 +265,13 @@ TEST_P(OpContract, BackwardReadsOnlyWhatItsSchemaDeclares) {
             paramGrads.emplace_back(p.shape(), DType::Float32);
         for (auto& g : outGrads)
             ctx.outputGrads.push_back(&g);
-        for (auto& g : inGrads)
-            ctx.inputGrads.push_back(g.empty() ? nullptr : &g);
+        for (std::size_t i = 0; i < inGrads.size(); ++i) {
+            ctx.inputGrads.push_back(inGrads[i].empty() ? nullptr : &inGrads[i]);
+            if (fresh) { // what a buffer fresh from the pool may hold
+                scramble(inGrads[i], 41 + static_cast<std::uint32_t>(i));
+                ctx.freshInputGrads.push_back(true);
+            }
+        }
         for (std::size_t p = 0; p < paramGrads.size(); ++p)
             ctx.paramGrads.push_back(h.trainable(p) ? &paramGrads[p] : nullptr);
         h.schema().backward(ctx);
@@ -285,6 +290,13 @@ TEST_P(OpContract, BackwardReadsOnlyWhatItsSchemaDeclares) {
     for (std::size_t i = 0; i < real.size(); ++i)
         EXPECT_TRUE(sameBits(real[i], inPlace[i]))
             << c.name << ": gradient " << i << " differs with disposable output gradients";
+    // An op that assigns fresh input gradients writes every element of them.
+    if (harnessFor(c).schema().assignsFreshInputGrads) {
+        const std::vector<Tensor> assigned = gradients(false, false, true);
+        for (std::size_t i = 0; i < real.size(); ++i)
+            EXPECT_TRUE(sameBits(real[i], assigned[i]))
+                << c.name << ": gradient " << i << " depends on what its fresh buffer held";
+    }
 }
 
 TEST_P(OpContract, RecomputableOpsArePure) {
