@@ -147,6 +147,10 @@ void BufferPool::endPass() {
         m_plans[m_kind] = std::move(plan);
         freeUnbound();
     }
+    forgetPass();
+}
+
+void BufferPool::forgetPass() {
     m_requests.clear();
     m_recorded.clear();
     m_open.clear();
@@ -174,12 +178,7 @@ void BufferPool::clear() {
     m_freeBytes = 0;
     m_plans.clear();
     m_bindings.clear();
-    m_requests.clear();
-    m_recorded.clear();
-    m_open.clear();
-    m_occurrences.clear();
-    m_clock = 0;
-    m_inPass = false;
+    forgetPass();
     account();
 }
 
