@@ -147,10 +147,6 @@ void BufferPool::endPass() {
         m_plans[m_kind] = std::move(plan);
         freeUnbound();
     }
-    forgetPass();
-}
-
-void BufferPool::forgetPass() {
     m_requests.clear();
     m_recorded.clear();
     m_open.clear();
@@ -178,7 +174,8 @@ void BufferPool::clear() {
     m_freeBytes = 0;
     m_plans.clear();
     m_bindings.clear();
-    forgetPass();
+    m_requests.clear(); // nothing left to plan: endPass only forgets the pass under way
+    endPass();
     account();
 }
 

@@ -75,7 +75,6 @@ private:
     TensorStorage takePlanned(Plan& plan, std::size_t bytes, std::uint64_t tag, int occurrence);
     void bind(Slot& slot, const std::byte* buffer);
     void endPass();
-    void forgetPass(); ///< drops the record of the pass under way
     void freeUnbound();
     void account();
 
