@@ -216,8 +216,8 @@ DType tapDType(const ConvGeometry& g) {
 
 // in:(N,H,W,C) -> out:(N,H',W',C); saved[0]: (N,H',W',C) the winning tap ky·kw + kx
 // of each output (uint8, or int32 for windows over 254 taps). Output rows are
-// independent: threads split them. The state is kept from step to step (every
-// element is rewritten).
+// independent: threads split them. Every element of the state is rewritten (its
+// buffer is last step's, or one from the lean plan's pool).
 void maxPool2dForward(const KernelContext& ctx) {
     const ConvGeometry g = poolGeometry(ctx);
     const float* x = ctx.in(0).f32();
