@@ -22,8 +22,9 @@ namespace {
 
 using direct::kBlock;
 
-/// SEGFORGE_CONV_PATH=gemm|portable|avx2 picks the initial path (benchmarks compare
-/// them without a rebuild); unset or unknown means Auto.
+/// SEGFORGE_CONV_PATH=gemm|portable|avx2|avx512 picks the initial path (benchmarks
+/// compare them without a rebuild); unset or unknown means Auto, and so does a kernel
+/// set this CPU lacks (activeKernels() falls back).
 ConvPath pathFromEnvironment() {
     const char* v = std::getenv("SEGFORGE_CONV_PATH");
     if (!v)
@@ -32,7 +33,11 @@ ConvPath pathFromEnvironment() {
         return ConvPath::Gemm;
     if (std::strcmp(v, "portable") == 0)
         return ConvPath::DirectPortable;
-    return ConvPath::Auto; // "avx2" too: Auto takes it wherever the CPU allows
+    if (std::strcmp(v, "avx2") == 0)
+        return ConvPath::DirectAvx2;
+    if (std::strcmp(v, "avx512") == 0)
+        return ConvPath::DirectAvx512;
+    return ConvPath::Auto;
 }
 
 std::atomic<ConvPath> g_path{pathFromEnvironment()};
@@ -40,6 +45,15 @@ std::atomic<ConvPath> g_path{pathFromEnvironment()};
 bool cpuHasAvx2Fma() {
 #if defined(__x86_64__) || defined(__i386__)
     static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+#else
+    return false;
+#endif
+}
+
+bool cpuHasAvx512() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool has = __builtin_cpu_supports("avx512f") && cpuHasAvx2Fma();
     return has;
 #else
     return false;
@@ -59,8 +73,8 @@ const direct::MicroKernels& microKernels() {
 }
 
 struct Scratch {
-    std::vector<float> packed, bias, zeros;
-    std::vector<std::vector<float>> partial;
+    ScratchVector packed, bias, zeros;
+    std::vector<ScratchVector> partial;
 };
 
 Scratch& scratch() {
@@ -76,7 +90,7 @@ std::int64_t roundUp(std::int64_t f) {
 // weights of the convolution that maps the output gradient back to the input:
 // w'[ky][kx][f][c] = w[kh−1−ky][kw−1−kx][c][f], packed over C output blocks.
 void pack(const float* w, std::int64_t kh, std::int64_t kw, std::int64_t c, std::int64_t f,
-          bool adjoint, std::vector<float>& out) {
+          bool adjoint, ScratchVector& out) {
     const std::int64_t cin = adjoint ? f : c, cout = adjoint ? c : f;
     const std::int64_t blocks = roundUp(cout) / kBlock;
     const std::int64_t blockSize = kh * kw * cin * kBlock;
@@ -104,10 +118,26 @@ void pack(const float* w, std::int64_t kh, std::int64_t kw, std::int64_t c, std:
 } // namespace
 
 const direct::MicroKernels& direct::activeKernels() {
-    const ConvPath path = g_path.load();
-    if (path == ConvPath::DirectPortable)
+    switch (g_path.load()) {
+    case ConvPath::DirectPortable:
         return portableKernels();
-    if (path == ConvPath::DirectAvx2 || (convAvx2Available() && !portableRequestedByEnvironment()))
+    case ConvPath::DirectAvx2: // forced; only the environment can force what is missing
+        if (convAvx2Available())
+            return *avx2Kernels();
+        break;
+    case ConvPath::DirectAvx512:
+        if (convAvx512Available())
+            return *avx512Kernels();
+        break;
+    case ConvPath::Auto:
+    case ConvPath::Gemm:
+        break;
+    }
+    if (portableRequestedByEnvironment())
+        return portableKernels();
+    if (convAvx512Available())
+        return *avx512Kernels();
+    if (convAvx2Available())
         return *avx2Kernels();
     return portableKernels();
 }
@@ -116,9 +146,16 @@ bool convAvx2Available() {
     return cpuHasAvx2Fma() && direct::avx2Kernels() != nullptr;
 }
 
+bool convAvx512Available() {
+    return cpuHasAvx512() && direct::avx512Kernels() != nullptr;
+}
+
 void setConvPath(ConvPath path) {
     if (path == ConvPath::DirectAvx2 && !convAvx2Available())
         throw std::logic_error("the AVX2 convolution kernels are not available on this CPU/build");
+    if (path == ConvPath::DirectAvx512 && !convAvx512Available())
+        throw std::logic_error(
+            "the AVX-512 convolution kernels are not available on this CPU/build");
     g_path = path;
 }
 
@@ -133,11 +170,16 @@ const char* convPathName() {
     case ConvPath::DirectPortable:
         return "portable";
     case ConvPath::DirectAvx2:
-        return "avx2";
+    case ConvPath::DirectAvx512:
     case ConvPath::Auto:
         break;
     }
-    return &microKernels() == &direct::portableKernels() ? "portable" : "avx2";
+    const direct::MicroKernels* active = &microKernels();
+    if (active == direct::avx512Kernels())
+        return "avx512";
+    if (active == direct::avx2Kernels())
+        return "avx2";
+    return "portable";
 }
 
 bool useDirectConv(const ConvGeometry& g) {

@@ -6,7 +6,10 @@
 // 6 pixels × 16 channels (or 6 input channels × 16 output channels for the
 // weight gradient) in registers. The micro-kernels exist twice, compiled from
 // one template (conv_direct_body.hpp): portable (SSE2 baseline) and AVX2+FMA
-// (conv_direct_avx2.cpp, built with -mavx2 -mfma), chosen at run time.
+// (conv_direct_avx2.cpp, built with -mavx2 -mfma); where the CPU has AVX-512,
+// 16-lane row and weight kernels (conv_direct_avx512.cpp) with tiles of
+// 12 pixels (or input channels) × 32 output channels take over, giving the
+// same bits. Chosen at run time.
 // Results are independent of timing: work is cut into fixed row blocks, and
 // the weight gradient sums per-chunk partials in chunk order.
 
@@ -17,19 +20,22 @@
 
 namespace segforge::core::kernels {
 
-/// Which convolution code runs. Auto: the direct kernels wherever they apply, on AVX2
-/// when the CPU has it (unless the environment sets SEGFORGE_CONV_PORTABLE=1), im2col +
-/// GEMM elsewhere. The other values force one path, so tests can compare them. The
-/// environment variable SEGFORGE_CONV_PATH=gemm|portable sets the initial value.
-enum class ConvPath { Auto, Gemm, DirectPortable, DirectAvx2 };
+/// Which convolution code runs. Auto: the direct kernels wherever they apply, on
+/// AVX-512 or else AVX2 when the CPU has it (unless the environment sets
+/// SEGFORGE_CONV_PORTABLE=1), im2col + GEMM elsewhere. The other values force one
+/// path, so tests can compare them. The environment variable
+/// SEGFORGE_CONV_PATH=gemm|portable|avx2|avx512 sets the initial value.
+enum class ConvPath { Auto, Gemm, DirectPortable, DirectAvx2, DirectAvx512 };
 
 /// True when the AVX2 kernels were compiled in and this CPU runs AVX2 and FMA.
 bool convAvx2Available();
-/// Must not be called while a kernel runs. DirectAvx2 without convAvx2Available() throws
-/// std::logic_error.
+/// True when the AVX-512 kernels were compiled in and this CPU (and OS) runs AVX-512F.
+bool convAvx512Available();
+/// Must not be called while a kernel runs. DirectAvx2 without convAvx2Available(), or
+/// DirectAvx512 without convAvx512Available(), throws std::logic_error.
 void setConvPath(ConvPath path);
 ConvPath convPath();
-/// "avx2", "portable" or "gemm": what Auto resolves to for a direct-capable convolution.
+/// "avx512", "avx2", "portable" or "gemm": what runs a direct-capable convolution.
 const char* convPathName();
 
 /// Whether the direct kernels take this convolution under the current ConvPath

@@ -4,8 +4,8 @@
 // after defining V, so each copy has internal linkage. No standard-library
 // templates here (see conv_direct_jobs.hpp).
 //
-// V provides: Reg, zero(), load(p), store(p, r), broadcast(p), fma(a, b, c) = a·b + c,
-// add(a, b), max0(r) = r > 0 ? r : 0.
+// V provides: Reg, kLanes (8), zero(), load(p), store(p, r), broadcast(p),
+// fma(a, b, c) = a·b + c, add(a, b), max0(r) = r > 0 ? r : 0.
 
 #ifndef SEGFORGE_CONV_DIRECT_BODY_INCLUDED
 #define SEGFORGE_CONV_DIRECT_BODY_INCLUDED

@@ -2,10 +2,10 @@
 
 // The interface between the direct convolution's driver (conv_direct.cpp:
 // packing, threading) and its micro-kernels (conv_direct_body.hpp, compiled
-// once portable and once for AVX2). Plain structs and function pointers only:
-// the AVX2 translation unit includes no standard-library templates, so no
-// inline function compiled with -mavx2 can be picked by the linker for code
-// that runs on a CPU without it.
+// once portable, once for AVX2 and once more for AVX-512). Plain structs and
+// function pointers only: the AVX2 and AVX-512 translation units include no
+// standard-library templates, so no inline function compiled with -mavx2 or
+// -mavx512f can be picked by the linker for code that runs on a CPU without it.
 
 #include <cstdint>
 
@@ -127,6 +127,9 @@ struct MicroKernels {
 const MicroKernels& portableKernels();
 /// The AVX2+FMA set, or nullptr when it was not compiled in.
 const MicroKernels* avx2Kernels();
+/// The AVX-512 set (16-lane row and weight kernels, the AVX2 transforms), or nullptr
+/// when it was not compiled in.
+const MicroKernels* avx512Kernels();
 /// The set the current ConvPath and CPU select (conv_direct.cpp).
 const MicroKernels& activeKernels();
 

@@ -19,6 +19,7 @@ struct PortableVec {
     struct Reg {
         Float4 lo, hi;
     };
+    static constexpr int kLanes = 8;
     static Reg zero() { return Reg{Float4{}, Float4{}}; }
     static Reg load(const float* p) {
         Reg r;
@@ -60,6 +61,7 @@ struct PortableVec {
     struct Reg {
         float v[8];
     };
+    static constexpr int kLanes = 8;
     static Reg zero() { return Reg{}; }
     static Reg load(const float* p) {
         Reg r;

@@ -64,7 +64,7 @@ CallerScratch& callerScratch() {
 /// A many-tile group's transformed inputs and products (or output gradients), on each
 /// thread that runs groups, shared by the forward and the weight-gradient scheme.
 struct GroupScratch {
-    std::vector<float> in, out;
+    ScratchVector in, out;
 };
 
 GroupScratch& groupScratch() {
@@ -251,7 +251,7 @@ void transformOutput(const direct::MicroKernels& mk, const WinogradConv& p,
 /// in cache.
 void runAllFilters(const WinogradConv& p) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local std::vector<float> zerosStore;
+    thread_local ScratchVector zerosStore;
     CallerScratch& scratch = callerScratch();
     const std::int64_t blocks = (p.f + kBlock - 1) / kBlock;
     const std::int64_t plane = planeStride(1, blocks * p.c * kBlock);
@@ -305,7 +305,7 @@ void runAllFilters(const WinogradConv& p) {
 /// for the tiles, 36 × C × block (+ 9 × C × block gathered) for the filters.
 void runBlocked(const WinogradConv& p) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local std::vector<float> zerosStore;
+    thread_local ScratchVector zerosStore;
     CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 
@@ -396,7 +396,7 @@ void run(const WinogradConv& p) {
 void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
                      float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local std::vector<float> zerosStore, biasStore;
+    thread_local ScratchVector zerosStore, biasStore;
     CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 
@@ -478,7 +478,7 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
 void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
                     float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local std::vector<float> zerosStore, biasStore;
+    thread_local ScratchVector zerosStore, biasStore;
     CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 

@@ -1,9 +1,10 @@
 // The Winograd F(4×4, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016; interpolation points 0, ±1, ±2, ∞),
-// written over the same 8-lane vector type V as conv_direct_body.hpp and
-// compiled twice with it. Each transform is separable: one 1-D pass down the
-// columns into a small stack array, one along its rows. Vectors run over
-// channels, so C and F are multiples of 8.
+// written over a vector type V of V::kLanes lanes: the 8-lane types of
+// conv_direct_body.hpp (portable and AVX2) and the 16-lane AVX-512 one. Each
+// transform is separable: one 1-D pass down the columns into a small stack
+// array, one along its rows. Vectors run over channels, so C and F are
+// multiples of V::kLanes (8 always; 16 where conv_direct_avx512.cpp takes them).
 //
 //        ⎡4  0 −5  0 1 0⎤        ⎡ 1/4    0     0  ⎤        ⎡1 1  1 1  1 0⎤
 //        ⎢0 −4 −4  1 1 0⎥        ⎢−1/6 −1/6  −1/6 ⎥   Aᵀ = ⎢0 1 −1 2 −2 0⎥
@@ -114,52 +115,89 @@ inline WinoTilePos winoTilePos(const WinogradTiles& tiles, std::int64_t t) {
     return {t / perImage, r / tiles.tilesW, r % tiles.tilesW};
 }
 
-template <class V> void winogradInput(const WinogradInputJob& j) {
+/// Bᵀ d B of one tile's 6×6 patch, channel vector by channel vector, into
+/// dst[(i·6 + jj)·plane + channel]; load(a, b, c0) answers the patch's row a,
+/// column b at channels [c0, c0 + V::kLanes).
+template <class V, class Load>
+void winoInputPatch(Load load, std::int64_t c, float* dst, std::int64_t plane) {
     using R = typename V::Reg;
+    for (std::int64_t c0 = 0; c0 < c; c0 += V::kLanes) {
+        R cols[kWinoPatch][kWinoPatch]; // cols[i][b]: row i of Bᵀ d, column b
+        SEGFORGE_UNROLL
+        for (int b = 0; b < kWinoPatch; ++b) {
+            R d[kWinoPatch], t[kWinoPatch];
+            SEGFORGE_UNROLL
+            for (int a = 0; a < kWinoPatch; ++a)
+                d[a] = load(a, b, c0);
+            winoInput1d<V>(d, t);
+            SEGFORGE_UNROLL
+            for (int i = 0; i < kWinoPatch; ++i)
+                cols[i][b] = t[i];
+        }
+        SEGFORGE_UNROLL
+        for (int i = 0; i < kWinoPatch; ++i) {
+            R t[kWinoPatch];
+            winoInput1d<V>(cols[i], t);
+            SEGFORGE_UNROLL
+            for (int jj = 0; jj < kWinoPatch; ++jj)
+                V::store(dst + (i * kWinoPatch + jj) * plane + c0, t[jj]);
+        }
+    }
+}
+
+template <class V> void winogradInput(const WinogradInputJob& j) {
     const std::int64_t plane = j.tiles.stride;
+    const std::int64_t c = j.c, rowStride = j.w * c;
     for (std::int64_t k = 0; k < j.tiles.count; ++k) {
         const WinoTilePos pos = winoTilePos(j.tiles, j.tiles.t0 + k);
-        const std::int64_t image = pos.n * j.h * j.w * j.c;
+        const std::int64_t iy0 = pos.ty * kWinoTile - j.padTop,
+                           ix0 = pos.tx * kWinoTile - j.padLeft;
+        const std::int64_t image = pos.n * j.h * rowStride;
+        float* dst = j.v + k * c;
+        if (iy0 >= 0 && iy0 + kWinoPatch <= j.h && ix0 >= 0 && ix0 + kWinoPatch <= j.w) {
+            // The whole patch inside the image: rows rowStride apart, pixels c apart.
+            const std::int64_t at0 = image + iy0 * rowStride + ix0 * c;
+            const float* in = j.in + at0;
+            if (j.mask) {
+                const float* mask = j.mask + at0;
+                winoInputPatch<V>(
+                    [&](int a, int b, std::int64_t c0) {
+                        const std::int64_t at = a * rowStride + b * c + c0;
+                        return V::wherePositive(V::load(mask + at), V::load(in + at));
+                    },
+                    c, dst, plane);
+            } else {
+                winoInputPatch<V>(
+                    [&](int a, int b, std::int64_t c0) {
+                        return V::load(in + a * rowStride + b * c + c0);
+                    },
+                    c, dst, plane);
+            }
+            continue;
+        }
+        // A patch across the image's edge: pixels outside read zeros.
         const float* src[kWinoPatch][kWinoPatch];
         const float* msk[kWinoPatch][kWinoPatch];
         for (int a = 0; a < kWinoPatch; ++a) {
-            const std::int64_t iy = pos.ty * kWinoTile - j.padTop + a;
+            const std::int64_t iy = iy0 + a;
             for (int b = 0; b < kWinoPatch; ++b) {
-                const std::int64_t ix = pos.tx * kWinoTile - j.padLeft + b;
+                const std::int64_t ix = ix0 + b;
                 const bool inside = iy >= 0 && iy < j.h && ix >= 0 && ix < j.w;
-                const std::int64_t at = image + (iy * j.w + ix) * j.c;
+                const std::int64_t at = image + iy * rowStride + ix * c;
                 src[a][b] = inside ? j.in + at : j.zeros;
                 msk[a][b] = inside && j.mask ? j.mask + at : j.zeros;
             }
         }
-        float* dst = j.v + k * j.c;
-        for (std::int64_t c0 = 0; c0 < j.c; c0 += 8) {
-            R cols[kWinoPatch][kWinoPatch]; // cols[i][b]: row i of Bᵀ d, column b
-            SEGFORGE_UNROLL
-            for (int b = 0; b < kWinoPatch; ++b) {
-                R d[kWinoPatch], t[kWinoPatch];
-                SEGFORGE_UNROLL
-                for (int a = 0; a < kWinoPatch; ++a)
-                    d[a] = V::load(src[a][b] + c0);
-                if (j.mask) {
-                    SEGFORGE_UNROLL
-                    for (int a = 0; a < kWinoPatch; ++a)
-                        d[a] = V::wherePositive(V::load(msk[a][b] + c0), d[a]);
-                }
-                winoInput1d<V>(d, t);
-                SEGFORGE_UNROLL
-                for (int i = 0; i < kWinoPatch; ++i)
-                    cols[i][b] = t[i];
-            }
-            SEGFORGE_UNROLL
-            for (int i = 0; i < kWinoPatch; ++i) {
-                R t[kWinoPatch];
-                winoInput1d<V>(cols[i], t);
-                SEGFORGE_UNROLL
-                for (int jj = 0; jj < kWinoPatch; ++jj)
-                    V::store(dst + (i * kWinoPatch + jj) * plane + c0, t[jj]);
-            }
-        }
+        if (j.mask)
+            winoInputPatch<V>(
+                [&](int a, int b, std::int64_t c0) {
+                    return V::wherePositive(V::load(msk[a][b] + c0), V::load(src[a][b] + c0));
+                },
+                c, dst, plane);
+        else
+            winoInputPatch<V>(
+                [&](int a, int b, std::int64_t c0) { return V::load(src[a][b] + c0); }, c, dst,
+                plane);
     }
 }
 
@@ -173,7 +211,7 @@ template <class V> void winogradOutput(const WinogradOutputJob& j) {
                            colsOut = minI(kWinoTile, j.ow - ox0);
         float* image = j.out + pos.n * j.oh * j.ow * j.f;
         const float* src = j.m + k * j.f;
-        for (std::int64_t f0 = 0; f0 < j.f; f0 += 8) {
+        for (std::int64_t f0 = 0; f0 < j.f; f0 += V::kLanes) {
             R half[kWinoTile][kWinoPatch]; // half[i][b]: row i of Aᵀ m, column b
             SEGFORGE_UNROLL
             for (int b = 0; b < kWinoPatch; ++b) {
@@ -214,7 +252,7 @@ template <class V> void winogradFilter(const WinogradFilterJob& j) {
     // not 36 per block.
     for (std::int64_t fb = 0; fb < j.f; fb += kBlock) {
         for (std::int64_t ci = j.c0; ci < j.c1; ++ci) {
-            for (std::int64_t f0 = fb; f0 < minI(fb + kBlock, j.f); f0 += 8) {
+            for (std::int64_t f0 = fb; f0 < minI(fb + kBlock, j.f); f0 += V::kLanes) {
                 R rows[kWinoPatch][3]; // rows[i][kx]: row i of G g
                 SEGFORGE_UNROLL
                 for (int kx = 0; kx < 3; ++kx) {
@@ -250,7 +288,7 @@ template <class V> void winogradGradient(const WinogradGradientJob& j) {
         const std::int64_t rows = minI(kWinoTile, j.oh - oy0), colsIn = minI(kWinoTile, j.ow - ox0);
         const std::int64_t image = pos.n * j.oh * j.ow * j.f;
         float* dst = j.w + k * j.f;
-        for (std::int64_t f0 = 0; f0 < j.f; f0 += 8) {
+        for (std::int64_t f0 = 0; f0 < j.f; f0 += V::kLanes) {
             R cols[kWinoPatch][kWinoTile]; // cols[i][x]: row i of A dy, column x
             SEGFORGE_UNROLL
             for (int x = 0; x < kWinoTile; ++x) {
@@ -288,7 +326,7 @@ template <class V> void winogradFilterGradient(const WinogradFilterGradientJob& 
     const std::int64_t mRow = j.mRow ? j.mRow : j.f;
     const std::int64_t fEnd = j.fEnd ? j.fEnd : j.f;
     for (std::int64_t ci = j.c0; ci < j.c1; ++ci) {
-        for (std::int64_t f0 = j.fBegin; f0 < fEnd; f0 += 8) {
+        for (std::int64_t f0 = j.fBegin; f0 < fEnd; f0 += V::kLanes) {
             const float* src = j.m + (ci - j.c0) * mRow + (f0 - j.fBegin);
             R rows[3][kWinoPatch]; // rows[ky][b]: row ky of Gᵀ m, column b
             SEGFORGE_UNROLL

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tensor/buffer_allocator.hpp"
 #include "tensor/dtype.hpp"
 #include "tensor/shape.hpp"
 
@@ -12,22 +13,8 @@
 
 namespace segforge::core {
 
-/// std::allocator, except that growing a vector leaves the new elements
-/// uninitialised: a buffer's pages are then first touched by the kernel that
-/// writes them, on the threads that write them, and not zeroed in vain.
-template <typename T> struct UninitializedAllocator : std::allocator<T> {
-    using value_type = T;
-    template <typename U> struct rebind { using other = UninitializedAllocator<U>; };
-    UninitializedAllocator() = default;
-    template <typename U> UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
-    template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
-    template <typename U, typename... Args> void construct(U* p, Args&&... args) {
-        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-};
-
-/// The bytes of a tensor (malloc alignment, 16 bytes, suits Eigen's unaligned maps).
-using TensorStorage = std::vector<std::byte, UninitializedAllocator<std::byte>>;
+/// The bytes of a tensor, from a cache line on.
+using TensorStorage = std::vector<std::byte, BufferAllocator<std::byte>>;
 
 /// A runtime value: NHWC, contiguous, row-major, with a concrete shape (no
 /// symbolic batch). Networks compute in float32; uint8/uint16/int32 appear only at

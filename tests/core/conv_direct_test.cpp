@@ -132,6 +132,9 @@ void expectSameAsGemm(const ConvRun& got, const ConvRun& ref) {
     expectClose(got.db, ref.db, "bias gradient");
 }
 
+ConvRun runWithoutWinograd(const ConvCase& c, ConvPath path, int threads);
+ConvRun runWithTinyWinogradScratch(const ConvCase& c, ConvPath path, int threads);
+
 class ConvDirectTest : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(ConvDirectTest, PortableMatchesGemm) {
@@ -151,6 +154,51 @@ TEST_P(ConvDirectTest, Avx2MatchesGemm) {
     for (int threads : {1, 2}) {
         SCOPED_TRACE(::testing::Message() << threads << " thread(s)");
         expectSameAsGemm(runConv(c, ConvPath::DirectAvx2, threads), ref);
+    }
+}
+
+/// The direct kernel sets this CPU runs, each with its name.
+std::vector<std::pair<ConvPath, const char*>> directPaths() {
+    std::vector<std::pair<ConvPath, const char*>> paths{{ConvPath::DirectPortable, "portable"}};
+    if (kernels::convAvx2Available())
+        paths.emplace_back(ConvPath::DirectAvx2, "avx2");
+    if (kernels::convAvx512Available())
+        paths.emplace_back(ConvPath::DirectAvx512, "avx512");
+    return paths;
+}
+
+TEST_P(ConvDirectTest, Avx512GivesTheAvx2Bits) {
+    if (!kernels::convAvx512Available())
+        GTEST_SKIP() << "no AVX-512 on this CPU";
+    // The 16-lane kernels sum every output in the 8-lane kernels' order: the same bits,
+    // on the direct path, on Winograd and on blocked Winograd, at any thread count.
+    const ConvCase& c = GetParam();
+    for (int threads : {1, 2}) {
+        SCOPED_TRACE(::testing::Message() << threads << " thread(s)");
+        const ConvRun runs[][2] = {
+            {runConv(c, ConvPath::DirectAvx2, threads),
+             runConv(c, ConvPath::DirectAvx512, threads)},
+            {runWithoutWinograd(c, ConvPath::DirectAvx2, threads),
+             runWithoutWinograd(c, ConvPath::DirectAvx512, threads)},
+            {runWithTinyWinogradScratch(c, ConvPath::DirectAvx2, threads),
+             runWithTinyWinogradScratch(c, ConvPath::DirectAvx512, threads)}};
+        for (const auto& [avx2, avx512] : runs) {
+            EXPECT_EQ(avx512.y, avx2.y);
+            EXPECT_EQ(avx512.dx, avx2.dx);
+            EXPECT_EQ(avx512.dw, avx2.dw);
+            EXPECT_EQ(avx512.db, avx2.db);
+        }
+    }
+}
+
+TEST_P(ConvDirectTest, Avx512MatchesGemm) {
+    if (!kernels::convAvx512Available())
+        GTEST_SKIP() << "no AVX-512 on this CPU";
+    const ConvCase& c = GetParam();
+    const ConvRun ref = runConv(c, ConvPath::Gemm, 1);
+    for (int threads : {1, 2}) {
+        SCOPED_TRACE(::testing::Message() << threads << " thread(s)");
+        expectSameAsGemm(runConv(c, ConvPath::DirectAvx512, threads), ref);
     }
 }
 
@@ -175,6 +223,9 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"rgb_in", 3, 8, 10, 3, 16, 3, 3, "same", "relu", true},
         ConvCase{"wide_out_tail", 2, 6, 13, 17, 37, 3, 3, "same", "linear", true},
         ConvCase{"deep_small", 2, 4, 4, 64, 48, 3, 3, "same", "relu", true},
+        // Rows of 30 (two 12-pixel tiles and a rest), 20 input channels (a 12-channel
+        // tile and a rest), 48 outputs (a pair of 16-channel blocks and a single one).
+        ConvCase{"wide_tiles_and_rests", 2, 5, 30, 20, 48, 3, 3, "same", "relu", true},
         ConvCase{"winograd_narrow_in", 2, 9, 8, 8, 64, 3, 3, "same", "relu", true},
         ConvCase{"one_pixel_wide", 2, 7, 1, 9, 8, 3, 3, "same", "relu", false},
         ConvCase{"valid_tanh", 1, 9, 11, 7, 20, 3, 3, "valid", "tanh", true},
@@ -217,10 +268,8 @@ ConvRun runWithoutWinograd(const ConvCase& c, ConvPath path, int threads) {
 
 TEST_P(ConvDirectTest, WinogradMatchesDirectAndIgnoresTheThreadCount) {
     const ConvCase& c = GetParam();
-    for (ConvPath path : {ConvPath::DirectPortable, ConvPath::DirectAvx2}) {
-        if (path == ConvPath::DirectAvx2 && !kernels::convAvx2Available())
-            continue;
-        SCOPED_TRACE(path == ConvPath::DirectAvx2 ? "avx2" : "portable");
+    for (const auto& [path, name] : directPaths()) {
+        SCOPED_TRACE(name);
         const ConvRun direct = runWithoutWinograd(c, path, 1);
         const ConvRun one = runConv(c, path, 1);
         expectSameAsGemm(one, direct);
@@ -260,10 +309,8 @@ TEST_P(ConvDirectTest, BlockedWinogradMatchesDirectAndIgnoresTheThreadCount) {
     const ConvCase& c = GetParam();
     if (!takesWinograd(c))
         GTEST_SKIP() << "not a Winograd layer";
-    for (ConvPath path : {ConvPath::DirectPortable, ConvPath::DirectAvx2}) {
-        if (path == ConvPath::DirectAvx2 && !kernels::convAvx2Available())
-            continue;
-        SCOPED_TRACE(path == ConvPath::DirectAvx2 ? "avx2" : "portable");
+    for (const auto& [path, name] : directPaths()) {
+        SCOPED_TRACE(name);
         const ConvRun direct = runWithoutWinograd(c, path, 1);
         const ConvRun one = runWithTinyWinogradScratch(c, path, 1);
         expectSameAsGemm(one, direct);
@@ -317,12 +364,21 @@ TEST(ConvDirect, WinogradTakesOnly3x3StrideOneWithChannelsInEights) {
     kernels::setConvPath(ConvPath::Auto);
 }
 
-TEST(ConvDirect, AutoUsesAvx2WhenTheCpuHasIt) {
+TEST(ConvDirect, AutoUsesTheWidestKernelsTheCpuHas) {
     kernels::setConvPath(ConvPath::Auto);
     const std::string name = kernels::convPathName();
     if (std::getenv("SEGFORGE_CONV_PORTABLE"))
         GTEST_SKIP() << "portable path forced by the environment";
-    EXPECT_EQ(name, kernels::convAvx2Available() ? "avx2" : "portable");
+    EXPECT_EQ(name, kernels::convAvx512Available() ? "avx512"
+                    : kernels::convAvx2Available() ? "avx2"
+                                                   : "portable");
+    if (kernels::convAvx512Available()) { // a forced path answers its own name
+        kernels::setConvPath(ConvPath::DirectAvx2);
+        EXPECT_STREQ(kernels::convPathName(), "avx2");
+        kernels::setConvPath(ConvPath::DirectAvx512);
+        EXPECT_STREQ(kernels::convPathName(), "avx512");
+        kernels::setConvPath(ConvPath::Auto);
+    }
 }
 
 TEST(ConvDirect, StridedAndDilatedStayOnGemm) {
