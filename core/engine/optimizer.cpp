@@ -1,5 +1,6 @@
 #include "engine/optimizer.hpp"
 
+#include "kernels/optimizer_kernels.hpp"
 #include "kernels/parallel.hpp"
 
 #include <algorithm>
@@ -48,13 +49,8 @@ public:
         for (std::size_t i = 0; i < params.size(); ++i)
             slot(m_velocity, i, params[i].value->numel());
         forEachParameterRange(params, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
-            float* p = params[i].value->f32();
-            const float* g = params[i].grad->f32();
-            float* v = m_velocity[i].data();
-            for (std::int64_t k = k0; k < k1; ++k) {
-                v[k] = static_cast<float>(m_momentum * v[k] - lr * g[k]);
-                p[k] += v[k];
-            }
+            kernels::sgdUpdate(params[i].value->f32() + k0, params[i].grad->f32() + k0,
+                               m_velocity[i].data() + k0, k1 - k0, m_momentum, lr);
         });
         ++m_iterations;
     }
@@ -79,25 +75,19 @@ public:
         // Keras folds the bias corrections into the step size.
         const double alpha =
             lr * std::sqrt(1 - std::pow(m_s.beta2, t)) / (1 - std::pow(m_s.beta1, t));
-        const auto b1 = static_cast<float>(m_s.beta1), b2 = static_cast<float>(m_s.beta2);
-        const auto eps = static_cast<float>(m_s.epsilon);
-        const auto decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
+        kernels::AdamCoefficients c;
+        c.beta1 = static_cast<float>(m_s.beta1);
+        c.beta2 = static_cast<float>(m_s.beta2);
+        c.epsilon = static_cast<float>(m_s.epsilon);
+        c.decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
+        c.step = static_cast<float>(alpha);
         for (std::size_t i = 0; i < params.size(); ++i) {
             slot(m_m, i, params[i].value->numel());
             slot(m_v, i, params[i].value->numel());
         }
-        const auto step = static_cast<float>(alpha);
         forEachParameterRange(params, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
-            float* p = params[i].value->f32();
-            const float* g = params[i].grad->f32();
-            float* m = m_m[i].data();
-            float* v = m_v[i].data();
-            for (std::int64_t k = k0; k < k1; ++k) {
-                m[k] = b1 * m[k] + (1 - b1) * g[k];
-                v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
-                p[k] -= decay * p[k];
-                p[k] -= step * m[k] / (std::sqrt(v[k]) + eps);
-            }
+            kernels::adamUpdate(params[i].value->f32() + k0, params[i].grad->f32() + k0,
+                                m_m[i].data() + k0, m_v[i].data() + k0, k1 - k0, c);
         });
     }
 

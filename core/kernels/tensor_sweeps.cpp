@@ -1,5 +1,6 @@
 #include "kernels/tensor_sweeps.hpp"
 
+#include "kernels/cloned_for_wide_vectors.hpp"
 #include "kernels/parallel.hpp"
 
 #include <algorithm>
@@ -13,17 +14,10 @@ namespace {
 /// Elements per parallel task.
 constexpr std::int64_t kSweepBlock = 1 << 16;
 
-// The NaN/Inf guard reads every value and gradient of a step: where GCC can, its loop
-// is compiled for AVX-512 and AVX2 as well, and the loader picks what the CPU runs.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SEGFORGE_WIDEST_VECTORS __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SEGFORGE_WIDEST_VECTORS
-#endif
-
 // A non-finite float has an exponent field of all ones. Integer arithmetic on the
-// bits, so the loop vectorises (std::isfinite on floats does not).
-SEGFORGE_WIDEST_VECTORS bool anyNonFinite(const float* v, std::int64_t n) {
+// bits, so the loop vectorises (std::isfinite on floats does not). The NaN/Inf guard
+// reads every value and gradient of a step with it.
+SEGFORGE_CLONED_FOR_WIDE_VECTORS bool anyNonFinite(const float* v, std::int64_t n) {
     std::uint32_t found = 0;
     for (std::int64_t i = 0; i < n; ++i) {
         std::uint32_t bits;
