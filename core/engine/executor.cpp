@@ -8,6 +8,7 @@
 #include "util/str_cat.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
@@ -241,8 +242,9 @@ void Executor::setKeepIntermediates(bool keep) {
 namespace {
 
 /// The pool's names for what the executor lends, the same in every pass: a value's
-/// data or gradient, a node's saved state (plus its slot, below 256).
-enum class Lending : std::uint64_t { Data = 1, Gradient = 2, State = 3 };
+/// data or gradient, a node's saved state (plus its slot, below 256), a parameter's
+/// gradient (updateInBackward).
+enum class Lending : std::uint64_t { Data = 1, Gradient = 2, State = 3, ParameterGradient = 4 };
 
 std::uint64_t lendingTag(Lending what, std::size_t index) {
     return static_cast<std::uint64_t>(what) << 56 | static_cast<std::uint64_t>(index) << 8;
@@ -349,9 +351,12 @@ void Executor::startBackward() {
         else if (!m_keepIntermediates)
             releaseGrad(v);
     }
-    for (Parameter& p : m_params)
+    for (Parameter& p : m_params) {
         if (!p.grad.empty())
             p.grad.fill(0.0f);
+        else if (p.spec.trainable && !m_updater) // after steps that updated in the backward
+            p.grad = Tensor(p.value.shape(), DType::Float32);
+    }
     for (const Step& s : m_steps)
         if (s.schema->role == OpRole::Loss)
             for (int out : s.outputs) {
@@ -367,6 +372,8 @@ void Executor::startBackward() {
 void Executor::beginStep(bool training) {
     m_training = training;
     m_cursor = 0;
+    m_updater = nullptr;
+    m_updatesBegun = false;
     m_nonFinite.reset();
     ++m_stepCounter;
     // The batch size comes from the fed sources; every source must agree.
@@ -419,6 +426,11 @@ RunStatus Executor::stepNode() {
     }
     if (m_guard && !guard(index, phase))
         return RunStatus::NonFinite;
+    if (m_updater && phase == Phase::Backward) {
+        updateParameters(index);
+        if (stepDone())
+            updateUnreachedParameters();
+    }
     if (!m_keepIntermediates) {
         if (phase == Phase::Forward) {
             releaseAfterForward(index);
@@ -512,6 +524,13 @@ void Executor::runBackward(std::size_t index) {
     }
     for (int p : s.params) {
         Parameter& param = m_params[static_cast<std::size_t>(p)];
+        if (m_updater && param.spec.trainable && param.grad.empty()) { // lent until updated
+            param.grad = Tensor::unallocated(param.value.shape(), DType::Float32);
+            param.grad.adoptStorage(
+                m_pool.take(param.grad.dataBytes(),
+                            lendingTag(Lending::ParameterGradient, static_cast<std::size_t>(p))));
+            kernels::zeroFill(param.grad.f32(), param.grad.numel());
+        }
         ctx.params.push_back(&param.value);
         ctx.paramGrads.push_back(param.spec.trainable ? &param.grad : nullptr);
     }
@@ -592,11 +611,84 @@ void Executor::setBreakpoint(NodeId node, bool on) {
         m_breakpoints.erase(node);
 }
 
+void Executor::updateInBackward(Optimizer& optimizer, double learningRate) {
+    if (m_keepIntermediates || !m_training || m_cursor != 0)
+        throw std::logic_error("updateInBackward: only at the start of a lean training step");
+    m_updater = &optimizer;
+    m_updateRefs.clear();
+    m_updateParams.clear();
+    m_updateRefOf.assign(m_params.size(), -1);
+    for (std::size_t i = 0; i < m_params.size(); ++i) {
+        Parameter& p = m_params[i];
+        if (!p.spec.trainable)
+            continue;
+        m_updateRefOf[i] = static_cast<int>(m_updateRefs.size());
+        m_updateRefs.push_back({&p.value, &p.grad});
+        m_updateParams.push_back(i);
+        releaseParameterGrad(p); // lent again by the node's backward, until updated
+    }
+    m_updated.assign(m_updateRefs.size(), false);
+    m_updateLr = learningRate;
+}
+
+void Executor::applyUpdates(const std::vector<std::size_t>& which) {
+    if (which.empty())
+        return;
+    const auto t0 = std::chrono::steady_clock::now();
+    // The optimizer counts the step with its first update: a step abandoned before it
+    // (a stop request, NaN in the forward pass) leaves the optimizer as it was.
+    if (!m_updatesBegun)
+        m_updater->beginStep(m_updateRefs, m_updateLr);
+    m_updater->update(m_updateRefs, which);
+    m_updateMs +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    m_updatesBegun = true;
+    for (std::size_t r : which) {
+        m_updated[r] = true;
+        releaseParameterGrad(m_params[m_updateParams[r]]);
+    }
+}
+
+void Executor::releaseParameterGrad(Parameter& p) {
+    if (p.grad.numel() > 0 && p.grad.hasStorage())
+        m_pool.give(p.grad.takeStorage());
+    p.grad = Tensor();
+}
+
+void Executor::updateParameters(std::size_t index) {
+    std::vector<std::size_t> which;
+    for (int p : m_steps[index].params) {
+        const int r = m_updateRefOf[static_cast<std::size_t>(p)];
+        if (r >= 0 && !m_updated[static_cast<std::size_t>(r)] &&
+            !m_params[static_cast<std::size_t>(p)].grad.empty())
+            which.push_back(static_cast<std::size_t>(r));
+    }
+    applyUpdates(which);
+}
+
+void Executor::updateUnreachedParameters() {
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < m_params.size(); ++i) {
+        const int r = m_updateRefOf[i];
+        if (r < 0 || m_updated[static_cast<std::size_t>(r)])
+            continue;
+        Parameter& p = m_params[i];
+        p.grad = Tensor::unallocated(p.value.shape(), DType::Float32);
+        p.grad.adoptStorage(
+            m_pool.take(p.grad.dataBytes(), lendingTag(Lending::ParameterGradient, i)));
+        kernels::zeroFill(p.grad.f32(), p.grad.numel());
+        which.push_back(static_cast<std::size_t>(r));
+    }
+    applyUpdates(which);
+}
+
 RunStatus Executor::trainStep(const Batch& batch, Optimizer& optimizer, double learningRate) {
     feed(batch);
     beginStep(true);
+    if (!m_keepIntermediates)
+        updateInBackward(optimizer, learningRate);
     const RunStatus status = run();
-    if (status == RunStatus::Finished)
+    if (status == RunStatus::Finished && m_keepIntermediates)
         optimizer.step(trainableParameters(), learningRate);
     return status;
 }

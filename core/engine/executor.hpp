@@ -88,7 +88,24 @@ public:
     RunStatus stepNode();
     bool stepDone() const;
 
-    /// feed + beginStep(true) + run + optimizer step (skipped unless Finished).
+    /// Lean plan, after beginStep(true): this step's backward pass updates each node's
+    /// trainable parameters with `optimizer` as soon as their gradients are complete and
+    /// have passed the NaN/Inf guard, and then lets those gradients go, instead of
+    /// holding a gradient per parameter until an optimizer step after the pass. The bits
+    /// are Optimizer::step's. Parameters whose node has no backward here are updated
+    /// with zero gradients when the step ends, as step() would. Parameter::grad is empty
+    /// between such steps. Should the guard stop the backward pass, the nodes between
+    /// it and the loss have taken their update (the trainer then stops training, and
+    /// `train` writes no weights). Throws std::logic_error outside a lean training step.
+    void updateInBackward(Optimizer& optimizer, double learningRate);
+    /// Whether this step's backward pass has updated parameters already: a stop
+    /// request must then let the step finish.
+    bool updatesBegun() const { return m_updatesBegun; }
+    /// Milliseconds spent in updateInBackward's updates, summed over the executor's life.
+    double updateMilliseconds() const { return m_updateMs; }
+
+    /// feed + beginStep(true) + run + optimizer step (skipped unless Finished); under the
+    /// lean plan the optimizer updates in the backward pass (updateInBackward).
     RunStatus trainStep(const Batch& batch, Optimizer& optimizer, double learningRate);
     /// feed + beginStep(false) + run.
     RunStatus evaluate(const Batch& batch);
@@ -149,6 +166,12 @@ private:
     /// Lean plan: returns a node's saved state (x̂, masks, pooling taps) to the pool
     /// once its backward has read it, or right after the forward when not training.
     void releaseState(Step& s);
+    /// updateInBackward: updates the trainable parameters of step `index` and returns
+    /// their gradients to the pool; at the step's end, those no backward reached.
+    void updateParameters(std::size_t index);
+    void updateUnreachedParameters();
+    void applyUpdates(const std::vector<std::size_t>& which);
+    void releaseParameterGrad(Parameter& p);
     /// Lean plan: gives a value's tensor data from the pool / returns it.
     void lend(Value& v);
     void reclaim(Value& v);
@@ -172,6 +195,14 @@ private:
     std::uint64_t m_seed = 42;
     std::uint64_t m_stepCounter = 0;
     bool m_guard = true;
+    Optimizer* m_updater = nullptr;          ///< updateInBackward, this step
+    std::vector<ParamRef> m_updateRefs;      ///< the trainable parameters, for m_updater
+    std::vector<std::size_t> m_updateParams; ///< per m_updateRefs entry: its parameter
+    std::vector<int> m_updateRefOf;          ///< per parameter: its place in m_updateRefs, or -1
+    std::vector<bool> m_updated;             ///< per m_updateRefs entry, this step
+    double m_updateLr = 0;
+    bool m_updatesBegun = false;
+    double m_updateMs = 0;
     bool m_training = true;
     bool m_keepIntermediates = true;
     std::vector<ValueLifetime> m_lifetimes; ///< per value, the lean plan

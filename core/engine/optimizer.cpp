@@ -19,23 +19,26 @@ std::vector<float>& slot(std::vector<std::vector<float>>& state, std::size_t i, 
     return state[i];
 }
 
-/// Calls fn(i, k0, k1) for ranges [k0, k1) of parameter i that together cover every
-/// element of every parameter: one parallel pass over all of them (instead of one per
-/// tensor, most of which are too small to split), in blocks of a fixed size.
-template <typename Fn> void forEachParameterRange(const std::vector<ParamRef>& params, Fn&& fn) {
-    std::vector<std::int64_t> start(params.size() + 1, 0);
-    for (std::size_t i = 0; i < params.size(); ++i)
-        start[i + 1] = start[i] + params[i].value->numel();
+/// Calls fn(i, k0, k1) for ranges [k0, k1) of the parameters params[i], i in `which`,
+/// that together cover every element of each: one parallel pass over all of them
+/// (instead of one per tensor, most of which are too small to split), in blocks of a
+/// fixed size.
+template <typename Fn>
+void forEachParameterRange(const std::vector<ParamRef>& params,
+                           const std::vector<std::size_t>& which, Fn&& fn) {
+    std::vector<std::int64_t> start(which.size() + 1, 0);
+    for (std::size_t w = 0; w < which.size(); ++w)
+        start[w + 1] = start[w] + params[which[w]].value->numel();
     constexpr std::int64_t kBlock = 1 << 14;
     const std::int64_t total = start.back();
     parallelForFine((total + kBlock - 1) / kBlock, [&](std::int64_t b0, std::int64_t b1) {
         const std::int64_t e0 = b0 * kBlock, e1 = std::min(total, b1 * kBlock);
-        auto i = static_cast<std::size_t>(std::upper_bound(start.begin(), start.end(), e0) -
+        auto w = static_cast<std::size_t>(std::upper_bound(start.begin(), start.end(), e0) -
                                           start.begin() - 1);
-        for (std::int64_t e = e0; e < e1; ++i) {
-            const std::int64_t end = std::min(e1, start[i + 1]);
+        for (std::int64_t e = e0; e < e1; ++w) {
+            const std::int64_t end = std::min(e1, start[w + 1]);
             if (end > e)
-                fn(i, e - start[i], end - start[i]);
+                fn(which[w], e - start[w], end - start[w]);
             e = std::max(e, end);
         }
     });
@@ -45,14 +48,18 @@ class Sgd final : public Optimizer {
 public:
     explicit Sgd(double momentum)
         : m_momentum(momentum) {}
-    void step(const std::vector<ParamRef>& params, double lr) override {
+    void beginStep(const std::vector<ParamRef>& params, double lr) override {
         for (std::size_t i = 0; i < params.size(); ++i)
             slot(m_velocity, i, params[i].value->numel());
-        forEachParameterRange(params, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
-            kernels::sgdUpdate(params[i].value->f32() + k0, params[i].grad->f32() + k0,
-                               m_velocity[i].data() + k0, k1 - k0, m_momentum, lr);
-        });
+        m_lr = lr;
         ++m_iterations;
+    }
+    void update(const std::vector<ParamRef>& params,
+                const std::vector<std::size_t>& which) override {
+        forEachParameterRange(params, which, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
+            kernels::sgdUpdate(params[i].value->f32() + k0, params[i].grad->f32() + k0,
+                               m_velocity[i].data() + k0, k1 - k0, m_momentum, m_lr);
+        });
     }
 
     std::map<std::string, std::vector<std::vector<float>>*> state() override {
@@ -61,6 +68,7 @@ public:
 
 private:
     double m_momentum;
+    double m_lr = 0;
     std::vector<std::vector<float>> m_velocity;
 };
 
@@ -69,25 +77,27 @@ public:
     Adam(const OptimizerSettings& s, bool decoupledDecay)
         : m_s(s)
         , m_decay(decoupledDecay) {}
-    void step(const std::vector<ParamRef>& params, double lr) override {
+    void beginStep(const std::vector<ParamRef>& params, double lr) override {
         ++m_iterations;
         const double t = static_cast<double>(m_iterations);
         // Keras folds the bias corrections into the step size.
         const double alpha =
             lr * std::sqrt(1 - std::pow(m_s.beta2, t)) / (1 - std::pow(m_s.beta1, t));
-        kernels::AdamCoefficients c;
-        c.beta1 = static_cast<float>(m_s.beta1);
-        c.beta2 = static_cast<float>(m_s.beta2);
-        c.epsilon = static_cast<float>(m_s.epsilon);
-        c.decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
-        c.step = static_cast<float>(alpha);
+        m_c.beta1 = static_cast<float>(m_s.beta1);
+        m_c.beta2 = static_cast<float>(m_s.beta2);
+        m_c.epsilon = static_cast<float>(m_s.epsilon);
+        m_c.decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
+        m_c.step = static_cast<float>(alpha);
         for (std::size_t i = 0; i < params.size(); ++i) {
             slot(m_m, i, params[i].value->numel());
             slot(m_v, i, params[i].value->numel());
         }
-        forEachParameterRange(params, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
+    }
+    void update(const std::vector<ParamRef>& params,
+                const std::vector<std::size_t>& which) override {
+        forEachParameterRange(params, which, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
             kernels::adamUpdate(params[i].value->f32() + k0, params[i].grad->f32() + k0,
-                                m_m[i].data() + k0, m_v[i].data() + k0, k1 - k0, c);
+                                m_m[i].data() + k0, m_v[i].data() + k0, k1 - k0, m_c);
         });
     }
 
@@ -98,10 +108,19 @@ public:
 private:
     OptimizerSettings m_s;
     bool m_decay;
+    kernels::AdamCoefficients m_c; ///< this step's
     std::vector<std::vector<float>> m_m, m_v;
 };
 
 } // namespace
+
+void Optimizer::step(const std::vector<ParamRef>& params, double learningRate) {
+    beginStep(params, learningRate);
+    std::vector<std::size_t> all(params.size());
+    for (std::size_t i = 0; i < all.size(); ++i)
+        all[i] = i;
+    update(params, all);
+}
 
 std::unique_ptr<Optimizer> makeOptimizer(const OptimizerSettings& settings) {
     if (settings.kind == "sgd")

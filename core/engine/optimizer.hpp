@@ -25,10 +25,21 @@ struct OptimizerSettings {
 
 /// Updates parameters from their gradients. Keeps per-parameter state (momenta)
 /// keyed by position, so the parameter list must keep its order between steps.
+///
+/// A step is beginStep() and then update() of every parameter once, in any order
+/// and groups: the executor's lean plan updates each node's parameters as soon as
+/// the backward pass has completed their gradients (Executor::updateInBackward).
+/// Element by element the arithmetic is the same, so the bits are step()'s.
 class Optimizer {
 public:
     virtual ~Optimizer() = default;
-    virtual void step(const std::vector<ParamRef>& params, double learningRate) = 0;
+    /// The whole step: beginStep, then update of every parameter.
+    void step(const std::vector<ParamRef>& params, double learningRate);
+    /// Counts the step and fixes its coefficients; makes room for the parameters' state.
+    virtual void beginStep(const std::vector<ParamRef>& params, double learningRate) = 0;
+    /// Updates params[i] for each i in `which` from its gradient, in one parallel pass.
+    virtual void update(const std::vector<ParamRef>& params,
+                        const std::vector<std::size_t>& which) = 0;
     std::int64_t iterations() const { return m_iterations; }
     /// For checkpoints: the step count and the per-parameter state by slot name
     /// ("velocity"; "m", "v"), each a vector per parameter, in parameter order.

@@ -18,10 +18,16 @@ double median(std::vector<double> v) {
 
 StepProfile::StepProfile(Executor& executor)
     : m_executor(executor)
-    , m_last(std::chrono::steady_clock::now()) {
+    , m_last(std::chrono::steady_clock::now())
+    , m_lastUpdates(executor.updateMilliseconds()) {
     m_executor.setObserver([this](const NodeEvent& e) {
         const auto now = std::chrono::steady_clock::now();
-        const double ms = std::chrono::duration<double, std::milli>(now - m_last).count();
+        // Parameter updates in the backward pass (Executor::updateInBackward) are the
+        // optimizer's time, not the next node's.
+        const double updates = m_executor.updateMilliseconds();
+        const double ms = std::chrono::duration<double, std::milli>(now - m_last).count() -
+                          (updates - m_lastUpdates);
+        m_lastUpdates = updates;
         Samples& s = m_samples[e.node];
         s.name = e.name;
         s.op = e.op;
@@ -37,6 +43,7 @@ StepProfile::~StepProfile() {
 
 void StepProfile::startStep() {
     m_last = std::chrono::steady_clock::now();
+    m_lastUpdates = m_executor.updateMilliseconds();
 }
 
 std::vector<NodeTiming> StepProfile::medians() const {

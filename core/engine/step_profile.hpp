@@ -39,6 +39,7 @@ public:
 private:
     Executor& m_executor;
     std::chrono::steady_clock::time_point m_last;
+    double m_lastUpdates = 0; ///< the executor's updateMilliseconds() then
     struct Samples {
         std::string name, op;
         std::vector<double> forward, backward;

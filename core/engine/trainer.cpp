@@ -151,14 +151,19 @@ Trainer::Flow Trainer::control(bool insideStep, bool validation) {
     }
 }
 
-Trainer::StepOutcome Trainer::runStep(const Batch& batch, bool training, std::uint64_t counter) {
+Trainer::StepOutcome Trainer::runStep(const Batch& batch, bool training, std::uint64_t counter,
+                                      Optimizer* updater, double learningRate) {
     m_lastNode.clear(); // a pause before this step's first node names no node of the last step
     m_lastPhase = Phase::Forward;
     m_executor.feed(batch);
     m_executor.setStepCounter(counter);
     m_executor.beginStep(training);
+    if (updater)
+        m_executor.updateInBackward(*updater, learningRate);
     while (!m_executor.stepDone()) {
-        if (control(true, !training) == Flow::Stop)
+        // Once parameters have taken this step's update, a stop waits for the step's end
+        // (the next batch's check), so that no run stops with half a step applied.
+        if (control(true, !training) == Flow::Stop && !m_executor.updatesBegun())
             return {RunStatus::Finished, true};
         const RunStatus status = m_executor.stepNode();
         if (status == RunStatus::NonFinite)
@@ -222,7 +227,10 @@ TrainResult Trainer::run() {
                     frozen.push_back(p.value);
             const double pausedBefore = m_pausedSeconds;
             const std::int64_t t0 = nowNs();
-            const StepOutcome out = runStep(batch, true, trainCounter(m_step));
+            const double lr = learningRateAt(m_settings.schedule, m_step);
+            // The lean plan updates each node's parameters in the backward pass.
+            Optimizer* updater = m_executor.keepsIntermediates() ? nullptr : m_optimizer.get();
+            const StepOutcome out = runStep(batch, true, trainCounter(m_step), updater, lr);
             if (out.stopped || out.status == RunStatus::NonFinite) {
                 std::size_t k = 0;
                 for (Parameter& p : m_executor.parameters())
@@ -232,8 +240,8 @@ TrainResult Trainer::run() {
                     return finish(TrainEventKind::Stopped);
                 return finish(TrainEventKind::NonFinite, m_executor.nonFinite());
             }
-            const double lr = learningRateAt(m_settings.schedule, m_step);
-            m_optimizer->step(m_executor.trainableParameters(), lr);
+            if (!updater)
+                m_optimizer->step(m_executor.trainableParameters(), lr);
             const double ms =
                 static_cast<double>(nowNs() - t0) * 1e-6 - (m_pausedSeconds - pausedBefore) * 1e3;
             ++m_step;
@@ -262,7 +270,8 @@ TrainResult Trainer::run() {
             if (control(false, true) == Flow::Stop)
                 return finish(TrainEventKind::Stopped);
             const Batch batch = m_source.validationBatch(v);
-            const StepOutcome out = runStep(batch, false, validationCounter(m_epoch, v));
+            const StepOutcome out =
+                runStep(batch, false, validationCounter(m_epoch, v), nullptr, 0.0);
             if (out.stopped)
                 return finish(TrainEventKind::Stopped);
             if (out.status == RunStatus::NonFinite)

@@ -113,7 +113,10 @@ private:
         std::size_t batches = 0;
     };
 
-    StepOutcome runStep(const Batch& batch, bool training, std::uint64_t counter);
+    /// One step, node by node; with an `updater`, the executor updates the parameters
+    /// in the backward pass (Executor::updateInBackward).
+    StepOutcome runStep(const Batch& batch, bool training, std::uint64_t counter,
+                        Optimizer* updater, double learningRate);
     /// Between nodes (insideStep) or batches: waits while paused; Stop when asked to.
     Flow control(bool insideStep, bool validation);
     void publish(const TrainEvent& event);

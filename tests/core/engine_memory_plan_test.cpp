@@ -340,11 +340,15 @@ struct TrainedRun {
     std::vector<double> losses;
     std::vector<std::map<std::string, double>> evaluations;
     std::vector<std::vector<float>> params;
+    std::vector<std::vector<float>> optimizerState; ///< every slot of every parameter
+    std::size_t trainableBytes = 0;
     Executor::MemoryUse afterForward;
     std::size_t savedBetweenSteps = 0; ///< the most saved state held after a step ended
 };
 
-TrainedRun train(const UNetOptions& u, bool keep, int threads) {
+/// Three steps and validation passes; the lean plan's trainStep updates the parameters
+/// in the backward pass (Executor::updateInBackward), the kept plan after it.
+TrainedRun train(const UNetOptions& u, bool keep, int threads, const char* optimizer = "adam") {
     setEngineThreads(threads);
     auto made = makeUNetProject(u);
     EXPECT_TRUE(std::holds_alternative<Project>(made));
@@ -354,11 +358,13 @@ TrainedRun train(const UNetOptions& u, bool keep, int threads) {
     EXPECT_TRUE(ex) << error;
     ex->setKeepIntermediates(keep);
     ex->initializeParameters(3);
-    auto adam = makeOptimizer({"adam"});
+    OptimizerSettings settings;
+    settings.kind = optimizer;
+    auto opt = makeOptimizer(settings);
     TrainedRun r;
     for (int s = 0; s < 3; ++s) {
         EXPECT_EQ(
-            ex->trainStep(syntheticBatch(u, 4, 40 + static_cast<std::uint32_t>(s)), *adam, 1e-3),
+            ex->trainStep(syntheticBatch(u, 4, 40 + static_cast<std::uint32_t>(s)), *opt, 1e-3),
             RunStatus::Finished);
         r.losses.push_back(ex->loss());
         r.savedBetweenSteps = std::max(r.savedBetweenSteps, ex->memoryUse().saved);
@@ -372,8 +378,14 @@ TrainedRun train(const UNetOptions& u, bool keep, int threads) {
     for (std::size_t i = 0; i < ex->order().size(); ++i)
         ex->stepNode(); // the whole forward pass
     r.afterForward = ex->memoryUse();
-    for (const Parameter& p : ex->parameters())
+    for (const Parameter& p : ex->parameters()) {
         r.params.emplace_back(p.value.f32(), p.value.f32() + p.value.numel());
+        if (p.spec.trainable)
+            r.trainableBytes += p.value.byteSize();
+    }
+    for (const auto& [name, slots] : opt->state())
+        r.optimizerState.insert(r.optimizerState.end(), slots->begin(), slots->end());
+    EXPECT_EQ(opt->iterations(), 3);
     setEngineThreads(0);
     return r;
 }
@@ -403,6 +415,22 @@ TEST_P(LeanPlan, GivesTheSameBitsAsKeepingEverythingWithLessMemory) {
         EXPECT_GT(lean.afterForward.saved, 0u);
         EXPECT_GT(kept.savedBetweenSteps, 0u);
         EXPECT_EQ(lean.savedBetweenSteps, 0u);
+        // Updated in the backward pass, the lean plan holds no parameter gradient
+        // between steps; the kept plan one per trainable parameter.
+        EXPECT_EQ(kept.afterForward.parameters - lean.afterForward.parameters, kept.trainableBytes);
+    }
+}
+
+TEST_P(LeanPlan, UpdatesInTheBackwardPassGiveTheOptimizerStepsBits) {
+    // Every optimizer: the same parameters and the same optimizer state (momenta,
+    // moments) as its step after the pass, element by element.
+    for (const char* optimizer : {"sgd", "adamw"}) {
+        const TrainedRun kept = train(GetParam().u, true, 2, optimizer);
+        const TrainedRun lean = train(GetParam().u, false, 2, optimizer);
+        EXPECT_EQ(kept.losses, lean.losses) << optimizer;
+        EXPECT_EQ(kept.params, lean.params) << optimizer;
+        EXPECT_EQ(kept.optimizerState, lean.optimizerState) << optimizer;
+        EXPECT_FALSE(lean.optimizerState.empty());
     }
 }
 

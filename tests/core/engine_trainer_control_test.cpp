@@ -203,3 +203,73 @@ TEST(EngineTrainerControl, StopMidStepRestoresBatchNormStatistics) {
     }
     EXPECT_GE(nonTrainable, 2) << "moving mean and variance";
 }
+
+TEST(EngineTrainerControl, UnderTheLeanPlanAStopAfterTheFirstUpdateFinishesTheStep) {
+    // The lean plan updates each node's parameters in the backward pass: a stop asked for
+    // before the first update abandons the step, one asked for after it lets the step
+    // finish, so that no run stops with half a step applied.
+    GraphBuilder b;
+    const NodeId data = b.add("Dataset", "data",
+                              {{"height", std::int64_t{8}},
+                               {"width", std::int64_t{8}},
+                               {"channels", std::int64_t{2}},
+                               {"image_dtype", std::string("float32")},
+                               {"mask_dtype", std::string("float32")},
+                               {"mask_max", std::int64_t{1}}});
+    const NodeId conv = b.then("Conv2D", "conv", {data, "image"},
+                               {{"filters", std::int64_t{4}},
+                                {"kernel_size", std::int64_t{3}},
+                                {"padding", std::string("same")},
+                                {"activation", std::string("relu")}});
+    const NodeId head = b.then("Conv2D", "head", out(conv),
+                               {{"filters", std::int64_t{1}},
+                                {"kernel_size", std::int64_t{1}},
+                                {"activation", std::string("sigmoid")}});
+    const NodeId loss = b.add("BinaryCrossentropy", "loss");
+    b.wire(out(head), {loss, "prediction"});
+    b.wire({data, "mask"}, {loss, "target"});
+
+    // Stops at step 2's backward event of `node` (before that node's own update).
+    auto stoppedAt = [&](const char* node) {
+        auto ex = compileTrainerGraph(b.graph);
+        ex->setKeepIntermediates(false);
+        SyntheticSource source(40, 4, 8, 3);
+        Trainer trainer(*ex, source, settings());
+        trainer.setNodeObserver([&](const NodeEvent& e) {
+            if (trainer.step() == 2 && e.name == node && e.phase == Phase::Backward)
+                trainer.requestStop();
+        });
+        const TrainResult result = trainer.run();
+        EXPECT_EQ(result.status, TrainEventKind::Stopped);
+        return std::pair{std::move(ex), trainer.step()};
+    };
+    // An uninterrupted lean run, stopped between two batches after `steps` steps.
+    auto straightFor = [&](std::int64_t steps) {
+        auto ex = compileTrainerGraph(b.graph);
+        ex->setKeepIntermediates(false);
+        SyntheticSource source(40, 4, 8, 3);
+        Trainer straight(*ex, source, settings());
+        straight.setCallback([&](const TrainEvent& e) {
+            if (e.kind == TrainEventKind::Batch && e.step == steps)
+                straight.requestStop();
+        });
+        EXPECT_EQ(straight.run().status, TrainEventKind::Stopped);
+        return ex;
+    };
+    auto expectSameParameters = [](Executor& got, Executor& want, const char* what) {
+        for (std::size_t i = 0; i < got.parameters().size(); ++i) {
+            const Tensor& p = got.parameters()[i].value;
+            const Tensor& q = want.parameters()[i].value;
+            EXPECT_EQ(std::memcmp(p.bytes(), q.bytes(), q.byteSize()), 0)
+                << what << ": " << got.parameters()[i].name;
+        }
+    };
+
+    auto [beforeUpdates, stepsBefore] = stoppedAt("head"); // the loss has no parameters
+    EXPECT_EQ(stepsBefore, 3) << "head was updated right after its event: the step finished";
+    expectSameParameters(*beforeUpdates, *straightFor(3), "stopped in head's backward");
+
+    auto [atLoss, stepsAtLoss] = stoppedAt("loss");
+    EXPECT_EQ(stepsAtLoss, 2) << "nothing was updated yet: the step was abandoned";
+    expectSameParameters(*atLoss, *straightFor(2), "stopped in the loss's backward");
+}
