@@ -84,17 +84,22 @@ __mmask16 laneMask(std::int64_t lanes) {
                            : static_cast<__mmask16>((1u << lanes) - 1u);
 }
 
+/// Sets every register of a tile to zero.
+template <int NB, int N> void zeroTile(__m512 (&acc)[NB][N]) {
+    SEGFORGE_UNROLL
+    for (int b = 0; b < NB; ++b) {
+        SEGFORGE_UNROLL
+        for (int k = 0; k < N; ++k)
+            acc[b][k] = _mm512_setzero_ps();
+    }
+}
+
 // in:(H,W,C) -> out pixels [ox0, ox0+P) of row oy, channels [f0, f0 + 16·NB)
 template <int NB, int P>
 void wideRowTile(const RowJob& j, const float* wBlock, std::int64_t blockSize, std::int64_t f0,
                  std::int64_t ox0) {
     __m512 acc[NB][P];
-    SEGFORGE_UNROLL
-    for (int b = 0; b < NB; ++b) {
-        SEGFORGE_UNROLL
-        for (int p = 0; p < P; ++p)
-            acc[b][p] = _mm512_setzero_ps();
-    }
+    zeroTile(acc);
     const std::int64_t c = j.c;
     for (std::int64_t ky = 0; ky < j.kh; ++ky) {
         const std::int64_t iy = j.oy + ky - j.padTop;
@@ -212,12 +217,7 @@ void wideWeightTile(const WeightJob& j, std::int64_t ky, std::int64_t kx, std::i
     const std::int64_t inStride = j.inStride ? j.inStride : j.c;
     const std::int64_t dzStride = j.dzStride ? j.dzStride : j.f;
     __m512 acc[NB][CB];
-    SEGFORGE_UNROLL
-    for (int b = 0; b < NB; ++b) {
-        SEGFORGE_UNROLL
-        for (int k = 0; k < CB; ++k)
-            acc[b][k] = _mm512_setzero_ps();
-    }
+    zeroTile(acc);
     for (std::int64_t oy = j.oy0; oy < j.oy1; ++oy) {
         const std::int64_t iy = oy + ky - j.padTop;
         if (iy < 0 || iy >= j.h)

@@ -208,30 +208,11 @@ TEST(EngineTrainerControl, UnderTheLeanPlanAStopAfterTheFirstUpdateFinishesTheSt
     // The lean plan updates each node's parameters in the backward pass: a stop asked for
     // before the first update abandons the step, one asked for after it lets the step
     // finish, so that no run stops with half a step applied.
-    GraphBuilder b;
-    const NodeId data = b.add("Dataset", "data",
-                              {{"height", std::int64_t{8}},
-                               {"width", std::int64_t{8}},
-                               {"channels", std::int64_t{2}},
-                               {"image_dtype", std::string("float32")},
-                               {"mask_dtype", std::string("float32")},
-                               {"mask_max", std::int64_t{1}}});
-    const NodeId conv = b.then("Conv2D", "conv", {data, "image"},
-                               {{"filters", std::int64_t{4}},
-                                {"kernel_size", std::int64_t{3}},
-                                {"padding", std::string("same")},
-                                {"activation", std::string("relu")}});
-    const NodeId head = b.then("Conv2D", "head", out(conv),
-                               {{"filters", std::int64_t{1}},
-                                {"kernel_size", std::int64_t{1}},
-                                {"activation", std::string("sigmoid")}});
-    const NodeId loss = b.add("BinaryCrossentropy", "loss");
-    b.wire(out(head), {loss, "prediction"});
-    b.wire({data, "mask"}, {loss, "target"});
+    const Graph graph = trainerGraph(); // data → conv → drop → head → loss
 
     // Stops at step 2's backward event of `node` (before that node's own update).
     auto stoppedAt = [&](const char* node) {
-        auto ex = compileTrainerGraph(b.graph);
+        auto ex = compileTrainerGraph(graph);
         ex->setKeepIntermediates(false);
         SyntheticSource source(40, 4, 8, 3);
         Trainer trainer(*ex, source, settings());
@@ -245,7 +226,7 @@ TEST(EngineTrainerControl, UnderTheLeanPlanAStopAfterTheFirstUpdateFinishesTheSt
     };
     // An uninterrupted lean run, stopped between two batches after `steps` steps.
     auto straightFor = [&](std::int64_t steps) {
-        auto ex = compileTrainerGraph(b.graph);
+        auto ex = compileTrainerGraph(graph);
         ex->setKeepIntermediates(false);
         SyntheticSource source(40, 4, 8, 3);
         Trainer straight(*ex, source, settings());
