@@ -9,6 +9,7 @@
 // parallel chunks of pixels with the channels (contiguous in NHWC) innermost.
 
 #include "kernels/channel_blocks.hpp"
+#include "kernels/channel_sweeps.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/parallel.hpp"
 
@@ -102,9 +103,8 @@ void batchNormForward(const KernelContext& ctx) {
     }
     float* yp = y.f32();
     forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
-        for (std::int64_t p = p0; p < p1; ++p)
-            normalizePixel(xp + p * c, mean.data(), invD.data(), gam.data(), bet.data(), c,
-                           xhat + p * c, yp + p * c);
+        normalizeRows(xp + p0 * c, p1 - p0, c, mean.data(), invD.data(), gam.data(), bet.data(),
+                      xhat + p0 * c, yp + p0 * c);
     });
 }
 
@@ -155,26 +155,8 @@ void batchNormBackward(const KernelContext& ctx) {
     const bool training = ctx.training;
     const bool assign = ctx.inputGradFresh(0);
     forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
-        const float* __restrict sc = scale.data();
-        const float* __restrict a = meanDy.data();
-        const float* __restrict b = meanDyX.data();
-        for (std::int64_t p = p0; p < p1; ++p) {
-            const float* __restrict gi = g + p * c;
-            const float* __restrict hi = xhat + p * c;
-            float* __restrict di = d + p * c;
-            if (training && assign)
-                for (std::int64_t k = 0; k < c; ++k)
-                    di[k] = sc[k] * (gi[k] - a[k] - hi[k] * b[k]);
-            else if (training)
-                for (std::int64_t k = 0; k < c; ++k)
-                    di[k] += sc[k] * (gi[k] - a[k] - hi[k] * b[k]);
-            else if (assign)
-                for (std::int64_t k = 0; k < c; ++k)
-                    di[k] = sc[k] * gi[k];
-            else
-                for (std::int64_t k = 0; k < c; ++k)
-                    di[k] += sc[k] * gi[k];
-        }
+        batchNormInputGradRows(g + p0 * c, xhat + p0 * c, p1 - p0, c, scale.data(), meanDy.data(),
+                               meanDyX.data(), training, assign, d + p0 * c);
     });
 }
 

@@ -7,6 +7,7 @@
 // thread count, so the results are the same bits at any thread count; a block
 // holds about kBlockValues values, so its second pass reads the cache.
 
+#include "kernels/channel_sweeps.hpp"
 #include "kernels/parallel.hpp"
 
 #include <algorithm>
@@ -44,19 +45,6 @@ struct PixelBlocks {
 
 /// fn(p0, p1) over chunks of [0, pixels): in parallel chunks where the tensor is large
 /// enough to be worth waking the pool, else on the caller in one piece.
-/// One pixel of a normalisation: x̂ = (x − mean)·inv in double, rounded to float, and
-/// y = x̂·gamma + beta, over its `channels` values.
-inline void normalizePixel(const float* __restrict x, const double* __restrict mean,
-                           const double* __restrict inv, const float* __restrict gamma,
-                           const float* __restrict beta, std::int64_t channels,
-                           float* __restrict xhat, float* __restrict y) {
-    for (std::int64_t k = 0; k < channels; ++k) {
-        const auto h = static_cast<float>((static_cast<double>(x[k]) - mean[k]) * inv[k]);
-        xhat[k] = h;
-        y[k] = h * gamma[k] + beta[k];
-    }
-}
-
 template <typename Fn> void forPixelChunks(std::int64_t pixels, std::int64_t channels, Fn&& fn) {
     if (pixels * channels < PixelBlocks::kBlockValues)
         fn(std::int64_t{0}, pixels);
@@ -73,21 +61,14 @@ inline void blockMeanM2(const float* x, const PixelBlocks& pb, std::vector<doubl
     m2.assign(mean.size(), 0.0);
     parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
         for (std::int64_t j = j0; j < j1; ++j) {
-            const float* __restrict xb = x + pb.begin(j) * c;
+            const float* xb = x + pb.begin(j) * c;
             const std::int64_t len = pb.size(j);
-            double* __restrict mu = mean.data() + j * c;
-            double* __restrict sq = m2.data() + j * c;
-            for (std::int64_t p = 0; p < len; ++p)
-                for (std::int64_t k = 0; k < c; ++k)
-                    mu[k] += static_cast<double>(xb[p * c + k]);
+            double* mu = mean.data() + j * c;
+            addChannelSums(xb, len, c, mu);
             const double inv = 1.0 / static_cast<double>(len);
             for (std::int64_t k = 0; k < c; ++k)
                 mu[k] *= inv;
-            for (std::int64_t p = 0; p < len; ++p)
-                for (std::int64_t k = 0; k < c; ++k) {
-                    const double d = static_cast<double>(xb[p * c + k]) - mu[k];
-                    sq[k] += d * d;
-                }
+            addChannelSquaredDeviations(xb, len, c, mu, m2.data() + j * c);
         }
     });
 }
@@ -101,17 +82,8 @@ inline void blockSums(const float* a, const float* b, const PixelBlocks& pb,
     sumAB.assign(sumA.size(), 0.0);
     parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
         for (std::int64_t j = j0; j < j1; ++j) {
-            const float* __restrict ab = a + pb.begin(j) * c;
-            const float* __restrict bb = b + pb.begin(j) * c;
-            const std::int64_t len = pb.size(j);
-            double* __restrict s1 = sumA.data() + j * c;
-            double* __restrict s2 = sumAB.data() + j * c;
-            for (std::int64_t p = 0; p < len; ++p)
-                for (std::int64_t k = 0; k < c; ++k) {
-                    const double v = ab[p * c + k];
-                    s1[k] += v;
-                    s2[k] += v * static_cast<double>(bb[p * c + k]);
-                }
+            addChannelSumsAndProducts(a + pb.begin(j) * c, b + pb.begin(j) * c, pb.size(j), c,
+                                      sumA.data() + j * c, sumAB.data() + j * c);
         }
     });
 }

@@ -12,8 +12,10 @@
 #include "kernels/group_norm_kernel.hpp"
 
 #include "kernels/channel_blocks.hpp"
+#include "kernels/channel_sweeps.hpp"
 #include "kernels/parallel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -89,10 +91,12 @@ void groupNormForward(const KernelContext& ctx) {
     }
     const std::int64_t c = d.c, pixels = d.pixels;
     forPixelChunks(d.n * pixels, c, [&](std::int64_t q0, std::int64_t q1) {
-        for (std::int64_t q = q0; q < q1; ++q) { // statistics per sample and channel
-            const std::int64_t sample = (q / pixels) * c;
-            normalizePixel(x + q * c, meanC.data() + sample, invC.data() + sample, gam.data(),
-                           bet.data(), c, xhat + q * c, y + q * c);
+        for (std::int64_t q = q0; q < q1;) { // statistics per sample and channel
+            const std::int64_t sample = q / pixels, end = std::min(q1, (sample + 1) * pixels);
+            normalizeRows(x + q * c, end - q, c, meanC.data() + sample * c,
+                          invC.data() + sample * c, gam.data(), bet.data(), xhat + q * c,
+                          y + q * c);
+            q = end;
         }
     });
 }
