@@ -354,7 +354,7 @@ void Executor::startBackward() {
     for (Parameter& p : m_params) {
         if (!p.grad.empty())
             p.grad.fill(0.0f);
-        else if (p.spec.trainable && !m_updater) // after steps that updated in the backward
+        else if (p.spec.trainable && !m_updater) // lean: for Optimizer::step after the pass
             p.grad = Tensor(p.value.shape(), DType::Float32);
     }
     for (const Step& s : m_steps)
@@ -374,6 +374,9 @@ void Executor::beginStep(bool training) {
     m_cursor = 0;
     m_updater = nullptr;
     m_updatesBegun = false;
+    if (!m_keepIntermediates) // the lean plan holds no parameter gradient between steps
+        for (Parameter& p : m_params)
+            releaseParameterGrad(p);
     m_nonFinite.reset();
     ++m_stepCounter;
     // The batch size comes from the fed sources; every source must agree.
@@ -426,8 +429,9 @@ RunStatus Executor::stepNode() {
     }
     if (m_guard && !guard(index, phase))
         return RunStatus::NonFinite;
-    if (m_updater && phase == Phase::Backward) {
-        updateParameters(index);
+    if (m_updater) {
+        if (phase == Phase::Backward)
+            updateParameters(index);
         if (stepDone())
             updateUnreachedParameters();
     }
@@ -524,13 +528,8 @@ void Executor::runBackward(std::size_t index) {
     }
     for (int p : s.params) {
         Parameter& param = m_params[static_cast<std::size_t>(p)];
-        if (m_updater && param.spec.trainable && param.grad.empty()) { // lent until updated
-            param.grad = Tensor::unallocated(param.value.shape(), DType::Float32);
-            param.grad.adoptStorage(
-                m_pool.take(param.grad.dataBytes(),
-                            lendingTag(Lending::ParameterGradient, static_cast<std::size_t>(p))));
-            kernels::zeroFill(param.grad.f32(), param.grad.numel());
-        }
+        if (m_updater && param.spec.trainable && param.grad.empty()) // lent until updated
+            lendParameterGrad(static_cast<std::size_t>(p));
         ctx.params.push_back(&param.value);
         ctx.paramGrads.push_back(param.spec.trainable ? &param.grad : nullptr);
     }
@@ -623,9 +622,8 @@ void Executor::updateInBackward(Optimizer& optimizer, double learningRate) {
         if (!p.spec.trainable)
             continue;
         m_updateRefOf[i] = static_cast<int>(m_updateRefs.size());
-        m_updateRefs.push_back({&p.value, &p.grad});
+        m_updateRefs.push_back({&p.value, &p.grad}); // lent by the node's backward
         m_updateParams.push_back(i);
-        releaseParameterGrad(p); // lent again by the node's backward, until updated
     }
     m_updated.assign(m_updateRefs.size(), false);
     m_updateLr = learningRate;
@@ -647,6 +645,14 @@ void Executor::applyUpdates(const std::vector<std::size_t>& which) {
         m_updated[r] = true;
         releaseParameterGrad(m_params[m_updateParams[r]]);
     }
+}
+
+void Executor::lendParameterGrad(std::size_t index) {
+    Parameter& p = m_params[index];
+    p.grad = Tensor::unallocated(p.value.shape(), DType::Float32);
+    p.grad.adoptStorage(
+        m_pool.take(p.grad.dataBytes(), lendingTag(Lending::ParameterGradient, index)));
+    kernels::zeroFill(p.grad.f32(), p.grad.numel());
 }
 
 void Executor::releaseParameterGrad(Parameter& p) {
@@ -672,11 +678,7 @@ void Executor::updateUnreachedParameters() {
         const int r = m_updateRefOf[i];
         if (r < 0 || m_updated[static_cast<std::size_t>(r)])
             continue;
-        Parameter& p = m_params[i];
-        p.grad = Tensor::unallocated(p.value.shape(), DType::Float32);
-        p.grad.adoptStorage(
-            m_pool.take(p.grad.dataBytes(), lendingTag(Lending::ParameterGradient, i)));
-        kernels::zeroFill(p.grad.f32(), p.grad.numel());
+        lendParameterGrad(i); // zeros: Optimizer::step updates these too
         which.push_back(static_cast<std::size_t>(r));
     }
     applyUpdates(which);

@@ -171,6 +171,8 @@ private:
     void updateParameters(std::size_t index);
     void updateUnreachedParameters();
     void applyUpdates(const std::vector<std::size_t>& which);
+    /// Lean plan: a zeroed gradient for parameter `index` from the pool / back to it.
+    void lendParameterGrad(std::size_t index);
     void releaseParameterGrad(Parameter& p);
     /// Lean plan: gives a value's tensor data from the pool / returns it.
     void lend(Value& v);
