@@ -94,6 +94,26 @@ template <int NB, int N> void zeroTile(__m512 (&acc)[NB][N]) {
     }
 }
 
+/// One tap of the kernel: acc[b][p] += pixel(p, ci) · w[ci] of block b, over the input
+/// channels ci in order (wp: the tap's weights of the first block, blocks blockSize apart).
+template <int NB, int P, class Pixel>
+void addTap(__m512 (&acc)[NB][P], const float* wp, std::int64_t blockSize, std::int64_t c,
+            Pixel pixel) {
+    for (std::int64_t ci = 0; ci < c; ++ci, wp += kBlock) {
+        __m512 w[NB];
+        SEGFORGE_UNROLL
+        for (int b = 0; b < NB; ++b)
+            w[b] = _mm512_loadu_ps(wp + b * blockSize);
+        SEGFORGE_UNROLL
+        for (int p = 0; p < P; ++p) {
+            const __m512 x = _mm512_set1_ps(pixel(p, ci));
+            SEGFORGE_UNROLL
+            for (int b = 0; b < NB; ++b)
+                acc[b][p] = _mm512_fmadd_ps(x, w[b], acc[b][p]);
+        }
+    }
+}
+
 // in:(H,W,C) -> out pixels [ox0, ox0+P) of row oy, channels [f0, f0 + 16·NB)
 template <int NB, int P>
 void wideRowTile(const RowJob& j, const float* wBlock, std::int64_t blockSize, std::int64_t f0,
@@ -112,19 +132,8 @@ void wideRowTile(const RowJob& j, const float* wBlock, std::int64_t blockSize, s
             if (ix0 >= 0 && ix0 + P <= j.w) {
                 // Every tap inside the row: the pixels lie c floats apart.
                 const float* src = rowIn + ix0 * c;
-                for (std::int64_t ci = 0; ci < c; ++ci, wp += kBlock, ++src) {
-                    __m512 w[NB];
-                    SEGFORGE_UNROLL
-                    for (int b = 0; b < NB; ++b)
-                        w[b] = _mm512_loadu_ps(wp + b * blockSize);
-                    SEGFORGE_UNROLL
-                    for (int p = 0; p < P; ++p) {
-                        const __m512 x = _mm512_set1_ps(src[p * c]);
-                        SEGFORGE_UNROLL
-                        for (int b = 0; b < NB; ++b)
-                            acc[b][p] = _mm512_fmadd_ps(x, w[b], acc[b][p]);
-                    }
-                }
+                addTap(acc, wp, blockSize, c,
+                       [&](int p, std::int64_t ci) { return src[p * c + ci]; });
                 continue;
             }
             // Taps in the padding read zeros.
@@ -134,19 +143,7 @@ void wideRowTile(const RowJob& j, const float* wBlock, std::int64_t blockSize, s
                 const std::int64_t ix = ix0 + p;
                 src[p] = ix >= 0 && ix < j.w ? rowIn + ix * c : j.zeros;
             }
-            for (std::int64_t ci = 0; ci < c; ++ci, wp += kBlock) {
-                __m512 w[NB];
-                SEGFORGE_UNROLL
-                for (int b = 0; b < NB; ++b)
-                    w[b] = _mm512_loadu_ps(wp + b * blockSize);
-                SEGFORGE_UNROLL
-                for (int p = 0; p < P; ++p) {
-                    const __m512 x = _mm512_set1_ps(src[p][ci]);
-                    SEGFORGE_UNROLL
-                    for (int b = 0; b < NB; ++b)
-                        acc[b][p] = _mm512_fmadd_ps(x, w[b], acc[b][p]);
-                }
-            }
+            addTap(acc, wp, blockSize, c, [&](int p, std::int64_t ci) { return src[p][ci]; });
         }
     }
     const std::int64_t outStride = j.outStride ? j.outStride : j.f;
