@@ -3,6 +3,7 @@
 #include "check/checker.hpp"
 #include "engine/initializers.hpp"
 #include "engine/node_attributes.hpp"
+#include "kernels/denormals.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/tensor_sweeps.hpp"
 #include "util/str_cat.hpp"
@@ -414,6 +415,7 @@ bool Executor::stepDone() const {
 RunStatus Executor::stepNode() {
     if (stepDone())
         return RunStatus::Finished;
+    const DenormalsFlushed flushed; // as on the pool's threads (kernels/denormals.hpp)
     const std::size_t position = m_cursor++;
     std::size_t index = 0;
     Phase phase = Phase::Forward;

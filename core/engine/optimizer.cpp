@@ -1,5 +1,6 @@
 #include "engine/optimizer.hpp"
 
+#include "kernels/denormals.hpp"
 #include "kernels/optimizer_kernels.hpp"
 #include "kernels/parallel.hpp"
 
@@ -115,6 +116,7 @@ private:
 } // namespace
 
 void Optimizer::step(const std::vector<ParamRef>& params, double learningRate) {
+    const DenormalsFlushed flushed; // as in the executor's passes (kernels/denormals.hpp)
     beginStep(params, learningRate);
     std::vector<std::size_t> all(params.size());
     for (std::size_t i = 0; i < all.size(); ++i)

@@ -1,5 +1,7 @@
 #include "kernels/parallel.hpp"
 
+#include "kernels/denormals.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -120,6 +122,7 @@ public:
 
 private:
     void work(std::uint64_t seen) {
+        flushDenormalsOnThisThread();
         for (;;) {
             for (int i = 0; i < kSpin && m_generation.load(std::memory_order_acquire) == seen; ++i)
                 cpuRelax();
@@ -183,6 +186,7 @@ int parallelChunks(std::int64_t n) {
 void parallelFor(std::int64_t n, const ChunkFn& fn) {
     if (n <= 0)
         return;
+    const DenormalsFlushed flushed;
     if (parallelChunks(n) == 1) {
         fn(0, n, 0);
         return;
@@ -194,6 +198,7 @@ void parallelFor(std::int64_t n, const ChunkFn& fn) {
 void parallelForFine(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& fn) {
     if (n <= 0)
         return;
+    const DenormalsFlushed flushed;
     if (parallelChunks(n) == 1) {
         fn(0, n);
         return;

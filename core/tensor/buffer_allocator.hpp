@@ -12,9 +12,12 @@ namespace segforge::core {
 /// dynamic mmap threshold had risen past their size, and the peak RSS of the same
 /// step differed by tens of MiB from run to run.) Sanitizer builds take everything
 /// from the heap, where AddressSanitizer sees overruns.
+/// From kHugePageBytes on, the mapping starts on a 2 MiB boundary and is advised
+/// for transparent huge pages (see buffer_allocator.cpp).
 void* allocateBuffer(std::size_t bytes);
 void freeBuffer(void* p, std::size_t bytes) noexcept;
 inline constexpr std::size_t kMappedBufferBytes = std::size_t{1} << 18;
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
 /// The allocator of tensor data and kernel scratch. Two differences from
 /// std::allocator:

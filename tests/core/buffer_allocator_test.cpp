@@ -3,6 +3,7 @@
 // straddle two lines.
 
 #include "kernels/scratch_buffers.hpp"
+#include "tensor/buffer_allocator.hpp"
 #include "tensor/buffer_pool.hpp"
 #include "tensor/tensor.hpp"
 
@@ -56,6 +57,25 @@ TEST(BufferAllocator, ScratchStartsOnACacheLineAndKeepsItsContentsWhileItFits) {
     EXPECT_EQ(kernels::grownTo(b, 999), q);
     EXPECT_TRUE(onCacheLine(kernels::grownTo(b, 50001)));
     EXPECT_GE(b.data.size(), 50001u);
+}
+
+TEST(BufferAllocator, BigBuffersStartOnAHugePageAndAreWhollyUsable) {
+    // Sizes on and off page boundaries: the mapping is trimmed to whole pages and
+    // unmapped with the same rounding.
+    for (std::size_t bytes : {kHugePageBytes, kHugePageBytes + 3, 5 * kHugePageBytes + 4100}) {
+        SCOPED_TRACE(bytes);
+        auto* p = static_cast<unsigned char*>(allocateBuffer(bytes));
+#if !defined(__SANITIZE_ADDRESS__) && defined(__unix__)
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % kHugePageBytes, 0u);
+#endif
+        EXPECT_TRUE(onCacheLine(p));
+        for (std::size_t i = 0; i < bytes; i += 4096)
+            p[i] = static_cast<unsigned char>(i / 4096);
+        p[bytes - 1] = 7;
+        EXPECT_EQ(p[4096], 1);
+        EXPECT_EQ(p[bytes - 1], 7);
+        freeBuffer(p, bytes);
+    }
 }
 
 } // namespace
