@@ -13,6 +13,7 @@
 #include "kernels/kernels.hpp"
 #include "kernels/parallel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -54,7 +55,9 @@ std::vector<MeanM2> channelStats(const float* x, std::int64_t pixels, std::int64
 } // namespace
 
 // in:(N,H,W,C) gamma,beta,moving_mean,moving_variance:(C) -> out:(N,H,W,C)
-// saved[0]: x̂ (N,H,W,C); saved[1]: 1/sqrt(var + eps) per channel (C)
+// saved[0]: the mean used, saved[1]: 1/sqrt(var + eps), per channel (C), in float. The
+// backward pass recomputes x̂ from the input rather than keeping a copy of its size:
+// the forward pass then writes one tensor, not two.
 void batchNormForward(const KernelContext& ctx) {
     const Tensor& x = ctx.in(0);
     Tensor& y = ctx.out(0);
@@ -63,48 +66,37 @@ void batchNormForward(const KernelContext& ctx) {
     const std::int64_t m = c > 0 ? x.numel() / c : 0;
     const double eps = ctx.getFloat("epsilon");
     const float* xp = x.f32();
-    std::vector<double> mean(static_cast<std::size_t>(c), 0.0),
-        var(static_cast<std::size_t>(c), 0.0);
     float* movingMean = ctx.param(s.mean).f32();
     float* movingVar = ctx.param(s.var).f32();
+    float* mean = ctx.stateTensor(0, Shape{c}, DType::Float32).f32();
+    float* inv = ctx.stateTensor(1, Shape{c}, DType::Float32).f32();
     if (ctx.training) {
         const std::vector<MeanM2> stats = channelStats(xp, m, c);
         const double momentum = ctx.getFloat("momentum");
         for (std::int64_t k = 0; k < c; ++k) {
-            const auto kk = static_cast<std::size_t>(k);
-            mean[kk] = stats[kk].mean;
-            var[kk] = stats[kk].variance();
-            movingMean[k] =
-                static_cast<float>(momentum * movingMean[k] + (1 - momentum) * mean[kk]);
-            movingVar[k] = static_cast<float>(momentum * movingVar[k] + (1 - momentum) * var[kk]);
+            const MeanM2& st = stats[static_cast<std::size_t>(k)];
+            const double var = st.variance();
+            mean[k] = static_cast<float>(st.mean);
+            inv[k] = static_cast<float>(1.0 / std::sqrt(var + eps));
+            movingMean[k] = static_cast<float>(momentum * movingMean[k] + (1 - momentum) * st.mean);
+            movingVar[k] = static_cast<float>(momentum * movingVar[k] + (1 - momentum) * var);
         }
     } else {
         for (std::int64_t k = 0; k < c; ++k) {
-            mean[static_cast<std::size_t>(k)] = movingMean[k];
-            var[static_cast<std::size_t>(k)] = movingVar[k];
+            mean[k] = movingMean[k];
+            inv[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(movingVar[k]) + eps));
         }
     }
-    float* xhat = ctx.stateTensor(0, x.shape(), DType::Float32).f32();
-    float* inv = ctx.stateTensor(1, Shape{c}, DType::Float32).f32();
     // Per-channel factors, so the point-wise loop has no branch.
-    std::vector<double> invD(static_cast<std::size_t>(c));
     std::vector<float> gam(static_cast<std::size_t>(c), 1.0f),
         bet(static_cast<std::size_t>(c), 0.0f);
-    const float* gamma = s.gamma >= 0 ? ctx.param(s.gamma).f32() : nullptr;
-    const float* beta = s.beta >= 0 ? ctx.param(s.beta).f32() : nullptr;
-    for (std::int64_t k = 0; k < c; ++k) {
-        const auto kk = static_cast<std::size_t>(k);
-        inv[k] = static_cast<float>(1.0 / std::sqrt(var[kk] + eps));
-        invD[kk] = inv[k];
-        if (gamma)
-            gam[kk] = gamma[k];
-        if (beta)
-            bet[kk] = beta[k];
-    }
+    if (s.gamma >= 0)
+        std::copy_n(ctx.param(s.gamma).f32(), c, gam.begin());
+    if (s.beta >= 0)
+        std::copy_n(ctx.param(s.beta).f32(), c, bet.begin());
     float* yp = y.f32();
     forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
-        normalizeRows(xp + p0 * c, p1 - p0, c, mean.data(), invD.data(), gam.data(), bet.data(),
-                      xhat + p0 * c, yp + p0 * c);
+        batchNormRows(xp + p0 * c, p1 - p0, c, mean, inv, gam.data(), bet.data(), yp + p0 * c);
     });
 }
 
@@ -115,11 +107,18 @@ void batchNormBackward(const KernelContext& ctx) {
     const std::int64_t c = dy.channels();
     const std::int64_t m = c > 0 ? dy.numel() / c : 0;
     const float* g = dy.f32();
-    const float* xhat = ctx.state().at(0).f32();
+    const float* x = ctx.in(0).f32();
+    const float* mean = ctx.state().at(0).f32();
     const float* inv = ctx.state().at(1).f32();
+    // Σ dy and Σ dy·x̂ per channel: per block of pixels in parallel, the blocks added in order.
     const PixelBlocks pb(1, m, c);
-    std::vector<double> blockDy, blockDyX;
-    blockSums(g, xhat, pb, blockDy, blockDyX);
+    std::vector<double> blockDy(static_cast<std::size_t>(pb.count() * c), 0.0),
+        blockDyX(blockDy.size(), 0.0);
+    parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
+        for (std::int64_t j = j0; j < j1; ++j)
+            addBatchNormGradSums(g + pb.begin(j) * c, x + pb.begin(j) * c, pb.size(j), c, mean, inv,
+                                 blockDy.data() + j * c, blockDyX.data() + j * c);
+    });
     std::vector<double> sumDy(static_cast<std::size_t>(c), 0.0),
         sumDyX(static_cast<std::size_t>(c), 0.0);
     for (std::int64_t j = 0; j < pb.count(); ++j)
@@ -155,8 +154,8 @@ void batchNormBackward(const KernelContext& ctx) {
     const bool training = ctx.training;
     const bool assign = ctx.inputGradFresh(0);
     forPixelChunks(m, c, [&](std::int64_t p0, std::int64_t p1) {
-        batchNormInputGradRows(g + p0 * c, xhat + p0 * c, p1 - p0, c, scale.data(), meanDy.data(),
-                               meanDyX.data(), training, assign, d + p0 * c);
+        batchNormInputGradRows(g + p0 * c, x + p0 * c, p1 - p0, c, mean, inv, scale.data(),
+                               meanDy.data(), meanDyX.data(), training, assign, d + p0 * c);
     });
 }
 

@@ -48,21 +48,51 @@ SEGFORGE_CLONED_FOR_WIDE_VECTORS void normalizeRows(const float* __restrict x, s
         }
 }
 
+/// BatchNormalization's x̂ = (x − mean)·inv, in float: the forward pass and both
+/// backward sweeps compute it with this one expression, so they agree to the bit.
+inline float normalized(float x, float mean, float inv) {
+    return (x - mean) * inv;
+}
+
 SEGFORGE_CLONED_FOR_WIDE_VECTORS void
-batchNormInputGradRows(const float* __restrict dy, const float* __restrict xhat, std::int64_t rows,
-                       std::int64_t c, const float* __restrict scale,
-                       const float* __restrict meanDy, const float* __restrict meanDyX,
-                       bool training, bool assign, float* __restrict dx) {
+batchNormRows(const float* __restrict x, std::int64_t rows, std::int64_t c,
+              const float* __restrict mean, const float* __restrict inv,
+              const float* __restrict gamma, const float* __restrict beta, float* __restrict y) {
+    for (std::int64_t p = 0; p < rows; ++p)
+        for (std::int64_t k = 0; k < c; ++k)
+            y[p * c + k] = normalized(x[p * c + k], mean[k], inv[k]) * gamma[k] + beta[k];
+}
+
+SEGFORGE_CLONED_FOR_WIDE_VECTORS void
+addBatchNormGradSums(const float* __restrict dy, const float* __restrict x, std::int64_t rows,
+                     std::int64_t c, const float* __restrict mean, const float* __restrict inv,
+                     double* __restrict sumDy, double* __restrict sumDyX) {
+    for (std::int64_t p = 0; p < rows; ++p)
+        for (std::int64_t k = 0; k < c; ++k) {
+            const double g = dy[p * c + k];
+            sumDy[k] += g;
+            sumDyX[k] += g * static_cast<double>(normalized(x[p * c + k], mean[k], inv[k]));
+        }
+}
+
+SEGFORGE_CLONED_FOR_WIDE_VECTORS void
+batchNormInputGradRows(const float* __restrict dy, const float* __restrict x, std::int64_t rows,
+                       std::int64_t c, const float* __restrict mean, const float* __restrict inv,
+                       const float* __restrict scale, const float* __restrict meanDy,
+                       const float* __restrict meanDyX, bool training, bool assign,
+                       float* __restrict dx) {
     for (std::int64_t p = 0; p < rows; ++p) {
         const float* __restrict gi = dy + p * c;
-        const float* __restrict hi = xhat + p * c;
+        const float* __restrict xi = x + p * c;
         float* __restrict di = dx + p * c;
         if (training && assign)
             for (std::int64_t k = 0; k < c; ++k)
-                di[k] = scale[k] * (gi[k] - meanDy[k] - hi[k] * meanDyX[k]);
+                di[k] = scale[k] *
+                        (gi[k] - meanDy[k] - normalized(xi[k], mean[k], inv[k]) * meanDyX[k]);
         else if (training)
             for (std::int64_t k = 0; k < c; ++k)
-                di[k] += scale[k] * (gi[k] - meanDy[k] - hi[k] * meanDyX[k]);
+                di[k] += scale[k] *
+                         (gi[k] - meanDy[k] - normalized(xi[k], mean[k], inv[k]) * meanDyX[k]);
         else if (assign)
             for (std::int64_t k = 0; k < c; ++k)
                 di[k] = scale[k] * gi[k];

@@ -22,10 +22,18 @@ void addChannelSumsAndProducts(const float* a, const float* b, std::int64_t rows
 void normalizeRows(const float* x, std::int64_t rows, std::int64_t c, const double* mean,
                    const double* inv, const float* gamma, const float* beta, float* xhat, float* y);
 
-/// BatchNormalization's input gradient over rows: dx = scale·(dy − meanDy − x̂·meanDyX)
-/// in training, scale·dy at inference; assigned, or added to dx.
-void batchNormInputGradRows(const float* dy, const float* xhat, std::int64_t rows, std::int64_t c,
-                            const float* scale, const float* meanDy, const float* meanDyX,
-                            bool training, bool assign, float* dx);
-
+/// BatchNormalization keeps no x̂: its sweeps recompute x̂ = (x − mean)·inv from
+/// its input x in float, the same bits in all three.
+/// y = x̂·gamma + beta.
+void batchNormRows(const float* x, std::int64_t rows, std::int64_t c, const float* mean,
+                   const float* inv, const float* gamma, const float* beta, float* y);
+/// sumDy[k] += Σ dy and sumDyX[k] += Σ dy·x̂, in double.
+void addBatchNormGradSums(const float* dy, const float* x, std::int64_t rows, std::int64_t c,
+                          const float* mean, const float* inv, double* sumDy, double* sumDyX);
+/// The input gradient over rows: dx = scale·(dy − meanDy − x̂·meanDyX) in training,
+/// scale·dy at inference; assigned, or added to dx.
+void batchNormInputGradRows(const float* dy, const float* x, std::int64_t rows, std::int64_t c,
+                            const float* mean, const float* inv, const float* scale,
+                            const float* meanDy, const float* meanDyX, bool training, bool assign,
+                            float* dx);
 } // namespace segforge::core::kernels

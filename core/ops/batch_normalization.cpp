@@ -69,7 +69,7 @@ OpSchema batchNormalizationSchema() {
     }};
     s.keras.weights = {
         {"gamma", "scale"}, {"beta", "center"}, {"moving_mean", ""}, {"moving_variance", ""}};
-    s.backwardReads = {.inputs = false, .outputs = false}; // saved state and shapes
+    s.backwardReads = {.inputs = true, .outputs = false}; // x̂ is recomputed from x
     s.forward = kernels::batchNormForward;
     s.assignsFreshInputGrads = true;
     s.backward = kernels::batchNormBackward;

@@ -202,8 +202,9 @@ TEST_P(BatchNormParallel, MatchesSerialLoopsAndRepeatsItsBits) {
         const OpRun r = runOp("BatchNormalization", attrs, {x}, threads, nc.training, params, {dy});
         ASSERT_EQ(r.outputs.size(), 1u);
         expectNear(r.outputs[0], ref.y, 2e-6, "y");
+        // The state is per channel (x̂ is recomputed from x in the backward pass).
         ASSERT_EQ(r.state.size(), 2u);
-        expectNear(r.state[0], ref.xhat, 2e-6, "xhat");
+        expectNear(r.state[0], ref.mean, 1e-6, "mean");
         std::vector<double> inv;
         for (double v : ref.var)
             inv.push_back(1.0 / std::sqrt(v + eps));
