@@ -42,6 +42,13 @@ const char* convPathName();
 /// (they handle stride 1, dilation 1, any kernel size and padding).
 bool useDirectConv(const ConvGeometry& g);
 
+/// Whether the direct kernels take this convolution on the gathered schedule: small
+/// images with many channels (the deepest U-Net levels at small batches), whose
+/// patches are gathered into rows (im2col, at most 8 MiB) and multiplied 32 output
+/// channels at a time, each task's weights staying in cache over all pixels. Winograd
+/// declines these layers (conv_winograd.hpp).
+bool useGatheredConv(const ConvGeometry& g, std::int64_t f);
+
 // in:(N,H,W,C) w:(kh,kw,C,F) bias:(F) or nullptr -> out:(N,OH,OW,F) = act(conv + bias).
 // `act` is applied here when it is Linear or Relu; otherwise the caller applies it.
 // Returns true when it applied the activation.

@@ -587,7 +587,7 @@ bool useWinogradConv(const ConvGeometry& g, std::int64_t f) {
     // Below 16×16 channel pairs the transforms cost about what the products save (the
     // U-Net's 16→16 layers at 128×128 already run 25–30 % faster than direct).
     return g_winograd.load() && useDirectConv(g) && g.kh == 3 && g.kw == 3 && g.c % 8 == 0 &&
-           f % 8 == 0 && g.c * f >= kMinChannelPairs;
+           f % 8 == 0 && g.c * f >= kMinChannelPairs && !useGatheredConv(g, f);
 }
 
 void convWinogradForward(const float* x, const float* w, const float* bias, float* y,

@@ -246,6 +246,11 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"winograd_weight_heavy", 2, 8, 8, 256, 256, 3, 3, "same", "relu", true},
         // Weight-heavy with odd sizes, 'valid' padding and half-used 16-channel blocks.
         ConvCase{"winograd_heavy_odd", 3, 6, 9, 136, 232, 3, 3, "valid", "relu", true},
+        // Few pixels for many channels: the gathered schedule (im2col rows, 32 output
+        // channels per task), 'same' and 'valid' (the adjoint then pads by 2), with
+        // tail blocks of 8 channels on both sides and a partial 48-row weight task.
+        ConvCase{"gathered_bottleneck", 1, 4, 4, 256, 256, 3, 3, "same", "relu", true},
+        ConvCase{"gathered_odd", 2, 3, 5, 200, 168, 3, 3, "valid", "linear", true},
         // Conv2DTranspose, kernel == strides: 1×1 direct convolution + shuffle.
         ConvCase{"transpose_unet_up", 2, 6, 5, 32, 16, 2, 2, "same", "linear", true,
                  "Conv2DTranspose", 2},
@@ -322,6 +327,46 @@ TEST_P(ConvDirectTest, BlockedWinogradMatchesDirectAndIgnoresTheThreadCount) {
         EXPECT_EQ(one.dw, two.dw);
         EXPECT_EQ(one.db, two.db);
         EXPECT_EQ(two.dw, runWithTinyWinogradScratch(c, path, 2).dw);
+    }
+}
+
+/// c's geometry as the Conv2D kernel sees it.
+kernels::ConvGeometry geometryOf(const ConvCase& c) {
+    const bool same = std::string(c.padding) == "same";
+    const std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
+    return kernels::makeConvGeometry(c.n, c.h, c.w, c.cin, oh, ow, c.kh, c.kw, 1, 1, 1, 1, same);
+}
+
+TEST(ConvDirect, GatheredScheduleTakesFewPixelsWithManyChannelsAndIgnoresTheThreadCount) {
+    // The 64-filter U-Net's bottleneck at batch 1 (8×8, 1024 → 1024) is gathered, and
+    // Winograd declines it; the level above it (16×16, 512 → 512) and the same
+    // bottleneck at batch 4 (its patches past 8 MiB) are not.
+    const auto g = [](std::int64_t n, std::int64_t hw, std::int64_t c) {
+        return kernels::makeConvGeometry(n, hw, hw, c, hw, hw, 3, 3, 1, 1, 1, 1, true);
+    };
+    EXPECT_TRUE(kernels::useGatheredConv(g(1, 8, 1024), 1024));
+    EXPECT_FALSE(kernels::useWinogradConv(g(1, 8, 1024), 1024));
+    EXPECT_FALSE(kernels::useGatheredConv(g(1, 16, 512), 512));
+    EXPECT_TRUE(kernels::useWinogradConv(g(1, 16, 512), 512));
+    EXPECT_FALSE(kernels::useGatheredConv(g(4, 8, 1024), 1024));
+    EXPECT_FALSE(kernels::useGatheredConv(
+        kernels::makeConvGeometry(1, 4, 4, 256, 4, 4, 1, 1, 1, 1, 1, 1, true), 256))
+        << "a 1×1 convolution has nothing to gather";
+    // Each output and each weight-gradient row has one writer, whatever the thread count.
+    for (const ConvCase& c :
+         {ConvCase{"gathered", 1, 4, 4, 256, 256, 3, 3, "same", "relu", true},
+          ConvCase{"gathered_odd", 2, 3, 5, 200, 168, 3, 3, "valid", "linear", true}}) {
+        SCOPED_TRACE(c.name);
+        ASSERT_TRUE(kernels::useGatheredConv(geometryOf(c), c.cout));
+        for (const auto& [path, name] : directPaths()) {
+            SCOPED_TRACE(name);
+            const ConvRun one = runConv(c, path, 1);
+            const ConvRun two = runConv(c, path, 2);
+            EXPECT_EQ(one.y, two.y);
+            EXPECT_EQ(one.dx, two.dx);
+            EXPECT_EQ(one.dw, two.dw);
+            EXPECT_EQ(one.db, two.db);
+        }
     }
 }
 
