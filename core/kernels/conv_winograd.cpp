@@ -469,6 +469,18 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
     });
 }
 
+/// rows (count × channels) -> panels: for each block of `block` channels (the last one
+/// narrower), that block of every row, rows of the block's width one after another.
+void toPanels(const float* rows, std::int64_t count, std::int64_t channels, std::int64_t block,
+              float* panels) {
+    for (std::int64_t c0 = 0; c0 < channels; c0 += block) {
+        const std::int64_t width = std::min(block, channels - c0);
+        float* dst = panels + c0 * count;
+        for (std::int64_t t = 0; t < count; ++t)
+            std::copy(rows + t * channels + c0, rows + t * channels + c0 + width, dst + t * width);
+    }
+}
+
 /// The weight-heavy layers' weight gradient: per super-group of tiles, the inputs and
 /// output gradients are transformed once; then each unit, a block of input × output
 /// channels, sums its 36 products over the super-group's tiles in a small buffer of its
@@ -485,8 +497,13 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
     const direct::WinogradTiles all = allTiles(p);
     const SuperGroups sg = superGroups(all.count, p.c + p.f);
     const std::int64_t vStride = planeStride(sg.size, p.c), wStride = planeStride(sg.size, p.f);
-    float* v = grownTo(scratch.tiles, kPositions * (vStride + wStride));
+    // The transforms as written (tiles × channels per position), then the same values
+    // as panels (per position, each block of channels over all tiles, contiguous).
+    const std::int64_t planes = kPositions * (vStride + wStride);
+    float* v = grownTo(scratch.tiles, 2 * planes);
     float* wt = v + kPositions * vStride;
+    float* vPanels = v + planes;
+    float* wPanels = wt + planes;
 
     // Blocks of channels: 24 inputs (four of the weight kernel's 6-channel tiles) × 64
     // outputs, made smaller until there are four units per thread. Any blocking gives
@@ -522,6 +539,15 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
             for (std::int64_t k = 0; k < transformUnits; ++k)
                 for (std::int64_t i = 0; i < p.f; ++i)
                     db[i] += biasSums[k * p.f + i];
+        // A unit's products then read two contiguous panels instead of a few channels
+        // out of every tile's row (rows of 1024 channels are 4 KiB apart: every read
+        // a new page, and all of them in the same few L1 sets).
+        parallelForFine(kPositions, [&](std::int64_t pos0, std::int64_t pos1) {
+            for (std::int64_t pos = pos0; pos < pos1; ++pos) {
+                toPanels(v + pos * vStride, count, p.c, cBlock, vPanels + pos * vStride);
+                toPanels(wt + pos * wStride, count, p.f, fBlock, wPanels + pos * wStride);
+            }
+        });
 
         parallelForFine(units(), [&](std::int64_t u0, std::int64_t u1) {
             thread_local ScratchBuffer mStore;
@@ -534,15 +560,13 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
                 product.h = 1;
                 product.w = count;
                 product.c = c1 - c0;
-                product.inStride = p.c;
                 product.f = f1 - f0;
-                product.dzStride = p.f;
                 product.ow = count;
                 product.oy0 = 0;
                 product.oy1 = 1;
                 for (std::int64_t pos = 0; pos < kPositions; ++pos) {
-                    product.in = v + pos * vStride + c0;
-                    product.dz = wt + pos * wStride + f0;
+                    product.in = vPanels + pos * vStride + c0 * count;
+                    product.dz = wPanels + pos * wStride + f0 * count;
                     product.dw = m + pos * mPlane;
                     mk.weights(product);
                 }
