@@ -341,16 +341,15 @@ void convDirectBackwardData(const float* dz, const float* w, float* dx, const Co
     }
     pack(w, g.kh, g.kw, g.c, f, true, s.packed);
     const float* zeros = zeroed(s.zeros, f);
-    // The adjoint is a stride-1 convolution of dz (OH×OW×F) with the flipped kernel,
-    // padded by k−1−pad, producing H×W×C.
+    const ConvGeometry a = adjointGeometry(g, f);
     direct::RowJob job;
-    job.h = g.oh;
-    job.w = g.ow;
-    job.c = f;
-    job.kh = g.kh;
-    job.kw = g.kw;
-    job.padTop = g.kh - 1 - g.padTop;
-    job.padLeft = g.kw - 1 - g.padLeft;
+    job.h = a.h;
+    job.w = a.w;
+    job.c = a.c;
+    job.kh = a.kh;
+    job.kw = a.kw;
+    job.padTop = a.padTop;
+    job.padLeft = a.padLeft;
     job.packed = s.packed.data();
     job.zeros = zeros;
     job.f = g.c;

@@ -132,6 +132,14 @@ void expectSameAsGemm(const ConvRun& got, const ConvRun& ref) {
     expectClose(got.db, ref.db, "bias gradient");
 }
 
+/// Output and all three gradients, bit for bit.
+void expectSameBits(const ConvRun& a, const ConvRun& b) {
+    EXPECT_EQ(a.y, b.y);
+    EXPECT_EQ(a.dx, b.dx);
+    EXPECT_EQ(a.dw, b.dw);
+    EXPECT_EQ(a.db, b.db);
+}
+
 ConvRun runWithoutWinograd(const ConvCase& c, ConvPath path, int threads);
 ConvRun runWithTinyWinogradScratch(const ConvCase& c, ConvPath path, int threads);
 
@@ -182,12 +190,8 @@ TEST_P(ConvDirectTest, Avx512GivesTheAvx2Bits) {
              runWithoutWinograd(c, ConvPath::DirectAvx512, threads)},
             {runWithTinyWinogradScratch(c, ConvPath::DirectAvx2, threads),
              runWithTinyWinogradScratch(c, ConvPath::DirectAvx512, threads)}};
-        for (const auto& [avx2, avx512] : runs) {
-            EXPECT_EQ(avx512.y, avx2.y);
-            EXPECT_EQ(avx512.dx, avx2.dx);
-            EXPECT_EQ(avx512.dw, avx2.dw);
-            EXPECT_EQ(avx512.db, avx2.db);
-        }
+        for (const auto& [avx2, avx512] : runs)
+            expectSameBits(avx512, avx2);
     }
 }
 
@@ -208,10 +212,7 @@ TEST_P(ConvDirectTest, RepeatsBitForBit) {
         kernels::convAvx2Available() ? ConvPath::DirectAvx2 : ConvPath::DirectPortable;
     const ConvRun a = runConv(c, path, 2);
     const ConvRun b = runConv(c, path, 2);
-    EXPECT_EQ(a.y, b.y);
-    EXPECT_EQ(a.dx, b.dx);
-    EXPECT_EQ(a.dw, b.dw);
-    EXPECT_EQ(a.db, b.db);
+    expectSameBits(a, b);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -322,10 +323,7 @@ TEST_P(ConvDirectTest, BlockedWinogradMatchesDirectAndIgnoresTheThreadCount) {
         // Every block of outputs and of weight-gradient sums has one writer, whatever
         // the thread count.
         const ConvRun two = runWithTinyWinogradScratch(c, path, 2);
-        EXPECT_EQ(one.y, two.y);
-        EXPECT_EQ(one.dx, two.dx);
-        EXPECT_EQ(one.dw, two.dw);
-        EXPECT_EQ(one.db, two.db);
+        expectSameBits(one, two);
         EXPECT_EQ(two.dw, runWithTinyWinogradScratch(c, path, 2).dw);
     }
 }
@@ -362,10 +360,7 @@ TEST(ConvDirect, GatheredScheduleTakesFewPixelsWithManyChannelsAndIgnoresTheThre
             SCOPED_TRACE(name);
             const ConvRun one = runConv(c, path, 1);
             const ConvRun two = runConv(c, path, 2);
-            EXPECT_EQ(one.y, two.y);
-            EXPECT_EQ(one.dx, two.dx);
-            EXPECT_EQ(one.dw, two.dw);
-            EXPECT_EQ(one.db, two.db);
+            expectSameBits(one, two);
         }
     }
 }
