@@ -207,9 +207,10 @@ void transformFilters(const direct::MicroKernels& mk, const WinogradConv& p, std
             for (std::int64_t tap = 0; tap < 9; ++tap) {
                 float* dst = gathered + tap * p.c * fn;
                 if (p.adjoint) { // w'[tap][c][k] = w[8 − tap][f0 + k][c], w: (3, 3, F, C)
+                    // Rows of dst in order (strided reads, not strided writes).
                     const float* src = p.kernel + (8 - tap) * p.f * p.c + f0 * p.c;
-                    for (std::int64_t k = 0; k < fn; ++k)
-                        for (std::int64_t ci = c0; ci < c1; ++ci)
+                    for (std::int64_t ci = c0; ci < c1; ++ci)
+                        for (std::int64_t k = 0; k < fn; ++k)
                             dst[ci * fn + k] = src[k * p.c + ci];
                 } else {
                     const float* src = p.kernel + tap * p.c * p.f + f0;
