@@ -14,12 +14,12 @@ namespace {
 
 constexpr std::align_val_t kLine{64};
 
+#if defined(SEGFORGE_MAPPED_BUFFERS)
 std::size_t pageRounded(std::size_t bytes) {
     constexpr std::size_t kPage = 4096;
     return (bytes + kPage - 1) & ~(kPage - 1);
 }
 
-#if defined(SEGFORGE_MAPPED_BUFFERS)
 bool mapped(std::size_t bytes) {
     return bytes >= kMappedBufferBytes;
 }
