@@ -112,13 +112,11 @@ void batchNormBackward(const KernelContext& ctx) {
     const float* inv = ctx.state().at(1).f32();
     // Σ dy and Σ dy·x̂ per channel: per block of pixels in parallel, the blocks added in order.
     const PixelBlocks pb(1, m, c);
-    std::vector<double> blockDy(static_cast<std::size_t>(pb.count() * c), 0.0),
-        blockDyX(blockDy.size(), 0.0);
-    parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
-        for (std::int64_t j = j0; j < j1; ++j)
-            addBatchNormGradSums(g + pb.begin(j) * c, x + pb.begin(j) * c, pb.size(j), c, mean, inv,
-                                 blockDy.data() + j * c, blockDyX.data() + j * c);
-    });
+    std::vector<double> blockDy, blockDyX;
+    blockSumPairs(pb, blockDy, blockDyX,
+                  [&](std::int64_t p0, std::int64_t len, double* dys, double* dyxs) {
+                      addBatchNormGradSums(g + p0 * c, x + p0 * c, len, c, mean, inv, dys, dyxs);
+                  });
     std::vector<double> sumDy(static_cast<std::size_t>(c), 0.0),
         sumDyX(static_cast<std::size_t>(c), 0.0);
     for (std::int64_t j = 0; j < pb.count(); ++j)

@@ -73,18 +73,28 @@ inline void blockMeanM2(const float* x, const PixelBlocks& pb, std::vector<doubl
     });
 }
 
+/// Two sums per block j and channel k, first[j·C + k] and second[j·C + k], in double:
+/// sweep(p0, len, first + j·C, second + j·C) adds block j's pixels [p0, p0 + len); the
+/// blocks run in parallel.
+template <typename Sweep>
+void blockSumPairs(const PixelBlocks& pb, std::vector<double>& first, std::vector<double>& second,
+                   Sweep&& sweep) {
+    const std::int64_t c = pb.channels;
+    first.assign(static_cast<std::size_t>(pb.count() * c), 0.0);
+    second.assign(first.size(), 0.0);
+    parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
+        for (std::int64_t j = j0; j < j1; ++j)
+            sweep(pb.begin(j), pb.size(j), first.data() + j * c, second.data() + j * c);
+    });
+}
+
 /// Per block j and channel k: sumA[j·C + k] = Σ a and sumAB[j·C + k] = Σ a·b over the
 /// block's pixels, in double.
 inline void blockSums(const float* a, const float* b, const PixelBlocks& pb,
                       std::vector<double>& sumA, std::vector<double>& sumAB) {
     const std::int64_t c = pb.channels;
-    sumA.assign(static_cast<std::size_t>(pb.count() * c), 0.0);
-    sumAB.assign(sumA.size(), 0.0);
-    parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
-        for (std::int64_t j = j0; j < j1; ++j) {
-            addChannelSumsAndProducts(a + pb.begin(j) * c, b + pb.begin(j) * c, pb.size(j), c,
-                                      sumA.data() + j * c, sumAB.data() + j * c);
-        }
+    blockSumPairs(pb, sumA, sumAB, [&](std::int64_t p0, std::int64_t len, double* s, double* sp) {
+        addChannelSumsAndProducts(a + p0 * c, b + p0 * c, len, c, s, sp);
     });
 }
 

@@ -297,16 +297,19 @@ ConvRun runWithTinyWinogradScratch(const ConvCase& c, ConvPath path, int threads
     return r;
 }
 
+/// c's geometry as the Conv2D kernel sees it.
+kernels::ConvGeometry geometryOf(const ConvCase& c) {
+    const bool same = std::string(c.padding) == "same";
+    const std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
+    return kernels::makeConvGeometry(c.n, c.h, c.w, c.cin, oh, ow, c.kh, c.kw, 1, 1, 1, 1, same);
+}
+
 /// Whether c's layer runs Winograd on the direct kernels.
 bool takesWinograd(const ConvCase& c) {
     if (std::string(c.op) != "Conv2D" || c.stride != 1)
         return false;
-    const bool same = std::string(c.padding) == "same";
-    const std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
     kernels::setConvPath(ConvPath::DirectPortable);
-    const bool winograd = kernels::useWinogradConv(
-        kernels::makeConvGeometry(c.n, c.h, c.w, c.cin, oh, ow, c.kh, c.kw, 1, 1, 1, 1, same),
-        c.cout);
+    const bool winograd = kernels::useWinogradConv(geometryOf(c), c.cout);
     kernels::setConvPath(ConvPath::Auto);
     return winograd;
 }
@@ -326,13 +329,6 @@ TEST_P(ConvDirectTest, BlockedWinogradMatchesDirectAndIgnoresTheThreadCount) {
         expectSameBits(one, two);
         EXPECT_EQ(two.dw, runWithTinyWinogradScratch(c, path, 2).dw);
     }
-}
-
-/// c's geometry as the Conv2D kernel sees it.
-kernels::ConvGeometry geometryOf(const ConvCase& c) {
-    const bool same = std::string(c.padding) == "same";
-    const std::int64_t oh = same ? c.h : c.h - c.kh + 1, ow = same ? c.w : c.w - c.kw + 1;
-    return kernels::makeConvGeometry(c.n, c.h, c.w, c.cin, oh, ow, c.kh, c.kw, 1, 1, 1, 1, same);
 }
 
 TEST(ConvDirect, GatheredScheduleTakesFewPixelsWithManyChannelsAndIgnoresTheThreadCount) {
