@@ -19,7 +19,7 @@ void freeBuffer(void* p, std::size_t bytes) noexcept;
 inline constexpr std::size_t kMappedBufferBytes = std::size_t{1} << 18;
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
-/// The allocator of tensor data and kernel scratch. Two differences from
+/// The allocator of tensor data and kernel scratch. Three differences from
 /// std::allocator:
 /// - growing a vector leaves the new elements uninitialised: a buffer's pages are
 ///   then first touched by the kernel that writes them, on the threads that write
