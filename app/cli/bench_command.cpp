@@ -3,6 +3,7 @@
 #include "cli/engine_support.hpp"
 #include "engine/flop_count.hpp"
 #include "engine/node_attributes.hpp"
+#include "engine/scaling_estimate.hpp"
 #include "engine/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
@@ -112,10 +113,82 @@ void printProfile(std::vector<core::NodeTiming> timings,
     }
 }
 
+/// One training step, recorded by `profile`.
+void scalingStep(core::Executor& ex, core::Optimizer& optimizer, double lr,
+                 core::ScalingProfile& profile) {
+    profile.startStep();
+    ex.beginStep(true);
+    ex.updateInBackward(optimizer, lr);
+    ex.run();
+    profile.endStep();
+}
+
+/// `steps` training steps per thread count, each cut for its count and run on one
+/// core chunk by chunk; the counts take turns step by step (after a warm-up step
+/// each), so a drift of the machine's speed slows them all alike.
+std::vector<core::ScalingEstimate> measureScaling(core::Executor& ex, core::Optimizer& optimizer,
+                                                  double lr, int steps,
+                                                  const std::vector<int>& threads) {
+    std::vector<std::unique_ptr<core::ScalingProfile>> profiles;
+    for (int t : threads) {
+        core::ScalingProfile warmUp(ex, t);
+        scalingStep(ex, optimizer, lr, warmUp); // scratch grown for this cut
+        profiles.push_back(std::make_unique<core::ScalingProfile>(ex, t));
+    }
+    for (int s = 0; s < steps; ++s)
+        for (auto& p : profiles)
+            scalingStep(ex, optimizer, lr, *p);
+    std::vector<core::ScalingEstimate> out;
+    for (const auto& p : profiles)
+        out.push_back(p->estimate());
+    return out;
+}
+
+/// --scaling's report: per thread count, the bound and its efficiency against
+/// the 1-thread cut; then the nodes that lose the most at the largest count.
+void printScaling(const std::vector<core::ScalingEstimate>& estimates) {
+    const core::ScalingEstimate& one = estimates.front();
+    const core::ScalingEstimate& most = estimates.back();
+    std::printf("  scaling bound (the step cut for each thread count, run on one core chunk by "
+                "chunk, the chunks shared out as the pool would; memory assumed to keep up):\n");
+    std::printf("    %8s %9s %9s %11s %10s %6s\n", "threads", "work ms", "bound ms", "efficiency",
+                "serial ms", "loops");
+    for (const core::ScalingEstimate& e : estimates)
+        std::printf("    %8d %9.1f %9.2f %11.2f %10.2f %6d\n", e.threads, e.workMs, e.boundMs,
+                    one.workMs / (e.threads * e.boundMs), e.serialMs, e.loopsPerStep);
+    if (most.threads == 1)
+        return;
+    struct Loss {
+        const core::NodeScaling* node;
+        double perfect, lost;
+    };
+    std::vector<Loss> losses;
+    for (const core::NodeScaling& n : most.nodes) {
+        auto same = std::find_if(one.nodes.begin(), one.nodes.end(),
+                                 [&](const core::NodeScaling& o) { return o.node == n.node; });
+        const double perfect = same == one.nodes.end() ? 0.0 : same->workMs / most.threads;
+        losses.push_back({&n, perfect, n.boundMs - perfect});
+    }
+    std::sort(losses.begin(), losses.end(),
+              [](const Loss& a, const Loss& b) { return a.lost > b.lost; });
+    losses.resize(std::min<std::size_t>(losses.size(), 10));
+    std::printf("    losing most at %d threads, ms: lost = bound − perfect (1-thread work / %d); "
+                "of it, the cut's extra work (its work / %d − perfect), serial, and the rest "
+                "waits on unequal or too few chunks:\n",
+                most.threads, most.threads, most.threads);
+    std::printf("      %-24s %-20s %8s %8s %8s %8s %8s\n", "node", "op", "lost", "bound", "perfect",
+                "extra", "serial");
+    for (const Loss& l : losses)
+        std::printf("      %-24.24s %-20.20s %8.2f %8.2f %8.2f %8.2f %8.2f\n", l.node->name.c_str(),
+                    l.node->op.c_str(), l.lost, l.node->boundMs, l.perfect,
+                    l.node->workMs / most.threads - l.perfect, l.node->serialMs);
+}
+
 struct BenchArgs {
     std::string project;
     int batch = 8, steps = 20, threads = 2;
     bool json = false, profile = false;
+    std::vector<int> scaling; ///< target thread counts of --scaling
 };
 
 int runBench(const BenchArgs& args) {
@@ -162,6 +235,15 @@ int runBench(const BenchArgs& args) {
     const std::vector<core::NodeTiming> timings =
         profile ? profile->medians() : std::vector<core::NodeTiming>{};
     profile.reset();
+    // --scaling: 1 and each target, the same steps cut for that many threads.
+    std::vector<core::ScalingEstimate> scaling;
+    if (!args.scaling.empty()) {
+        std::vector<int> targets = args.scaling;
+        targets.push_back(1);
+        std::sort(targets.begin(), targets.end());
+        targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+        scaling = measureScaling(*ex, *optimizer, lr, steps, targets);
+    }
     // Single-image inference.
     feedSynthetic(*ex, project->graph, check, 1);
     std::vector<double> inferMs;
@@ -206,6 +288,26 @@ int runBench(const BenchArgs& args) {
             j["optimizer_ms_median"] = median(optimizerMs);
             j["profile"] = std::move(nodes);
         }
+        if (!scaling.empty()) {
+            nlohmann::ordered_json targets = nlohmann::ordered_json::array();
+            for (const core::ScalingEstimate& e : scaling) {
+                nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+                for (const core::NodeScaling& n : e.nodes)
+                    nodes.push_back({{"name", n.name},
+                                     {"op", n.op},
+                                     {"work_ms", n.workMs},
+                                     {"serial_ms", n.serialMs},
+                                     {"bound_ms", n.boundMs}});
+                targets.push_back({{"threads", e.threads},
+                                   {"work_ms", e.workMs},
+                                   {"serial_ms", e.serialMs},
+                                   {"bound_ms", e.boundMs},
+                                   {"efficiency", scaling.front().workMs / (e.threads * e.boundMs)},
+                                   {"loops_per_step", e.loopsPerStep},
+                                   {"nodes", std::move(nodes)}});
+            }
+            j["scaling"] = std::move(targets);
+        }
         std::cout << j.dump() << "\n";
         return kExitOk;
     }
@@ -225,6 +327,8 @@ int runBench(const BenchArgs& args) {
     if (!timings.empty())
         printProfile(timings, core::convolutionFlopsByNode(project->graph, batch),
                      median(optimizerMs), trainMedian);
+    if (!scaling.empty())
+        printScaling(scaling);
     return kExitOk;
 }
 
@@ -245,6 +349,12 @@ Command addBenchCommand(CLI::App& app) {
     cmd->add_flag("--json", args->json, "print the results as JSON");
     cmd->add_flag("--profile", args->profile,
                   "also time every node's forward and backward pass (medians per step)");
+    cmd->add_option("--scaling", args->scaling,
+                    "also bound the step at these thread counts (comma list, e.g. 8,16) on this "
+                    "machine: the step cut for each count runs on one core, chunk by chunk, and "
+                    "the chunks are shared out as the pool would; memory is assumed to keep up")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber);
     return {cmd, [args] { return runBench(*args); }};
 }
 

@@ -98,6 +98,24 @@ inline void blockSums(const float* a, const float* b, const PixelBlocks& pb,
     });
 }
 
+/// out[k] += Σ over the rows of x[row·C + k], for a bias gradient: fixed blocks
+/// of rows summed in parallel in double, then the blocks in block order, so the
+/// result is the same bits at any thread count and no thread sums it all alone.
+inline void addColumnSums(const float* x, std::int64_t rows, std::int64_t c, float* out) {
+    const PixelBlocks pb(1, rows, c);
+    std::vector<double> sums(static_cast<std::size_t>(pb.count() * c), 0.0);
+    forPixelChunks(pb.count(), c * pb.blockPixels, [&](std::int64_t j0, std::int64_t j1) {
+        for (std::int64_t j = j0; j < j1; ++j)
+            addChannelSums(x + pb.begin(j) * c, pb.size(j), c, sums.data() + j * c);
+    });
+    for (std::int64_t k = 0; k < c; ++k) {
+        double total = 0.0;
+        for (std::int64_t j = 0; j < pb.count(); ++j)
+            total += sums[static_cast<std::size_t>(j * c + k)];
+        out[k] += static_cast<float>(total);
+    }
+}
+
 /// Running (count, mean, M2) of a set of values, merged with Chan et al.'s formula.
 struct MeanM2 {
     double count = 0.0, mean = 0.0, m2 = 0.0;

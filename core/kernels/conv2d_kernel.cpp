@@ -10,6 +10,7 @@
 // conv_pointwise_head.cpp: a dot product per pixel, bias and activation fused.
 
 #include "kernels/activation_math.hpp"
+#include "kernels/channel_blocks.hpp"
 #include "kernels/conv_direct.hpp"
 #include "kernels/conv_geometry.hpp"
 #include "kernels/conv_pointwise_head.hpp"
@@ -171,9 +172,8 @@ void conv2dBackward(const KernelContext& ctx) {
         });
         dzp = dz;
     }
-    const auto dzAll = matrix(dzp, pixels, f);
     if (dbT)
-        RowVectorMap(dbT->f32(), f) += dzAll.colwise().sum();
+        addColumnSums(dzp, pixels, f, dbT->f32());
     if (useDirect(g, f)) {
         if (dwT)
             convDirectBackwardWeights(xp, dzp, dwT->f32(), g, f);

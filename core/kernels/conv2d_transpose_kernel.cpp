@@ -9,6 +9,7 @@
 // a depth-to-space shuffle, and runs on the direct 1×1 kernels.
 
 #include "kernels/activation_math.hpp"
+#include "kernels/channel_blocks.hpp"
 #include "kernels/conv_direct.hpp"
 #include "kernels/conv_geometry.hpp"
 #include "kernels/eigen_maps.hpp"
@@ -185,7 +186,7 @@ void conv2dTransposeBackward(const KernelContext& ctx) {
         dz = out;
     }
     if (Tensor* db = ctx.paramGrad(1); db && ctx.getBool("use_bias"))
-        RowVectorMap(db->f32(), g.c) += matrix(dz, pixels, g.c).colwise().sum();
+        addColumnSums(dz, pixels, g.c, db->f32());
     if (const ConvGeometry pw = pointwiseGeometry(g, cin); isDepthToSpace(g) && useDirectConv(pw)) {
         depthToSpaceBackward(ctx, g, pw, dz);
         return;

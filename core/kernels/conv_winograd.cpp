@@ -33,6 +33,9 @@ constexpr std::int64_t kMinChannelPairs = 16 * 16;
 constexpr std::int64_t kFloat = sizeof(float);
 /// Tiles per unit of the parallel transforms of a super-group (and per bias-sum row).
 constexpr std::int64_t kTransformTiles = 4;
+/// The fewest tiles a group of the many-tile schemes holds: the product kernel's
+/// tile of 12 pixels.
+constexpr std::int64_t kMinGroupTiles = 12;
 /// Tiles per unit of a blocked forward product (a multiple of the row kernel's 6 pixels).
 constexpr std::int64_t kProductTiles = 24;
 
@@ -136,7 +139,10 @@ std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t
     const std::int64_t byCache = (64 * 1024) / (kPositions * std::max(c, f));
     const std::int64_t byReuse = (c * f + c + f - 1) / (c + f);
     const std::int64_t threads = engineThreads();
-    const std::int64_t byThreads = (totalTiles + perThread * threads - 1) / (perThread * threads);
+    // Several groups per thread, but none under the product kernel's tile of 12 pixels:
+    // a smaller group streams all the transformed filters for a sliver of tiles.
+    const std::int64_t byThreads = std::max<std::int64_t>(
+        kMinGroupTiles, (totalTiles + perThread * threads - 1) / (perThread * threads));
     // Each thread keeps its group's scratch (36 × group × (C + F)): at most 4 MiB.
     const std::int64_t byMemory = (4 << 20) / (kPositions * (c + f) * kFloat);
     return std::clamp<std::int64_t>(std::min({std::max(byCache, byReuse), byThreads, byMemory}), 1,
@@ -383,8 +389,19 @@ bool weightHeavy(const WinogradConv& p) {
     return tiles * (p.c + p.f) <= p.c * p.f && kPositions * p.c * p.f * kFloat > (1 << 20);
 }
 
+/// Whether the many-tile scheme would cut groups smaller than the product kernel's
+/// tile of 12 pixels to give every thread four of them (many threads, few tiles):
+/// each group then streams all the transformed filters for a sliver of tiles. The
+/// blocked scheme's products come in 36 positions × ranges of tiles and go round
+/// any thread count. Found with `bench --scaling`: at 16 threads the 16-filter
+/// U-Net's 16×16 decoder layer at batch 8 did 1.5× its 1-thread work.
+bool tooFewTilesPerThread(const WinogradConv& p) {
+    return allTiles(p).count < kMinGroupTiles * engineThreads();
+}
+
 void run(const WinogradConv& p) {
-    if (kPositions * p.c * p.f * kFloat <= g_filterBytes.load() && !weightHeavy(p))
+    if (kPositions * p.c * p.f * kFloat <= g_filterBytes.load() && !weightHeavy(p) &&
+        !tooFewTilesPerThread(p))
         runAllFilters(p);
     else
         runBlocked(p);

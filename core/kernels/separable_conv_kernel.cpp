@@ -4,6 +4,7 @@
 // bias and activation. The depthwise result is kept from forward to backward.
 
 #include "kernels/activation_math.hpp"
+#include "kernels/channel_blocks.hpp"
 #include "kernels/conv_geometry.hpp"
 #include "kernels/eigen_maps.hpp"
 #include "kernels/kernels.hpp"
@@ -94,7 +95,7 @@ void separableConv2dBackward(const KernelContext& ctx) {
         matrix(dpw->f32(), cm, f).noalias() += matrix(t, pixels, cm).transpose() * dzm;
     if (ctx.getBool("use_bias"))
         if (Tensor* db = ctx.paramGrad(2))
-            RowVectorMap(db->f32(), static_cast<Eigen::Index>(f)) += dzm.colwise().sum();
+            addColumnSums(dz, pixels, f, db->f32());
 
     std::vector<float> dtBuf(static_cast<std::size_t>(pixels * cm));
     matrix(dtBuf.data(), pixels, cm).noalias() = dzm * pw.transpose();

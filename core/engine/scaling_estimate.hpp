@@ -1,0 +1,88 @@
+#pragma once
+
+// How far the engine's cut of a training step into parallel work lets it scale,
+// measured on a machine with fewer cores than the target. The steps run under a
+// simulating ParallelCensus (kernels/parallel.hpp): kernels cut their work for
+// the target thread count, every chunk runs on the caller and is timed, and the
+// chunks of each loop are then shared out as the pool would share them. The
+// serial time between loops stays as it was (Amdahl). The prediction assumes
+// the memory system keeps up with every thread, so it bounds the speed-up from
+// above; it answers, on a 2-core machine, which nodes would hold a 16-core one
+// back by how their work is cut: too few chunks to go round, chunks of unequal
+// size, work that grows with the thread count, or work outside any loop.
+
+#include "engine/executor.hpp"
+#include "kernels/parallel.hpp"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segforge::core {
+
+/// One node (forward and backward together), medians over the steps.
+struct NodeScaling {
+    NodeId node = kNoNode;
+    std::string name;
+    std::string op;
+    double workMs = 0;   ///< its chunks and serial parts, one after another
+    double serialMs = 0; ///< of it, outside any parallel loop
+    double boundMs = 0;  ///< predicted at the target thread count
+};
+
+/// Medians over the recorded steps at one target thread count.
+struct ScalingEstimate {
+    int threads = 1;     ///< the target
+    double workMs = 0;   ///< the step's work cut for the target, run on one core
+    double serialMs = 0; ///< of it, outside any parallel loop
+    double boundMs = 0;  ///< the step predicted at the target
+    int loopsPerStep = 0;
+    std::vector<NodeScaling> nodes; ///< in execution order
+};
+
+/// Records steps for a ScalingEstimate at `threads`. During each recorded step
+/// it keeps a simulating ParallelCensus live and is the executor's observer (the
+/// executor must outlive it); between its steps it changes nothing, so profiles
+/// for several thread counts can take turns step by step, and a machine whose
+/// speed drifts slows all of them alike.
+class ScalingProfile {
+public:
+    ScalingProfile(Executor& executor, int threads);
+    ~ScalingProfile();
+    ScalingProfile(const ScalingProfile&) = delete;
+    ScalingProfile& operator=(const ScalingProfile&) = delete;
+
+    /// Around each recorded step (beginStep() through the end of run()); one
+    /// profile's step at a time.
+    void startStep();
+    void endStep();
+
+    ScalingEstimate estimate() const;
+
+private:
+    struct Span {
+        double workMs = 0, serialMs = 0, boundMs = 0;
+        int loops = 0;
+        Span& operator+=(const Span& o);
+    };
+    /// The time since the last mark, split as the census saw it.
+    Span spanSinceLastMark();
+
+    Executor& m_executor;
+    int m_threads;
+    std::optional<ParallelCensus> m_census;
+    std::chrono::steady_clock::time_point m_last;
+    Span m_step;               ///< the step so far
+    std::vector<Span> m_steps; ///< finished steps
+    struct NodeSpans {
+        std::string name, op;
+        Span step; ///< this step so far (forward + backward)
+        bool ran = false;
+        std::vector<Span> steps;
+    };
+    std::map<NodeId, NodeSpans> m_nodes;
+};
+
+} // namespace segforge::core
