@@ -487,6 +487,88 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
     });
 }
 
+/// The weight gradient of layers whose 36·C·F sums fit the filter budget when the
+/// chunk scheme would give its chunks few tiles each (many threads for the tiles):
+/// its sums per chunk and their reduction grow with the thread count, and a chunk
+/// of a dozen tiles is mostly overhead. Per super-group of tiles, the inputs and
+/// output gradients are transformed once; then each unit, one position and a block
+/// of input channels, adds its products over the super-group's tiles straight into
+/// m[36][C][F]; each element has one writer and sums the tiles in order, so the
+/// result is the same bits at any thread count, and the work does not grow with it.
+/// Then Gᵀ m G per range of input channels. Scratch: 36 × S × (C + F) for the tiles,
+/// 36·C·F for m.
+void weightsByPositions(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
+                        float* db) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    thread_local ScratchVector zerosStore, biasStore;
+    CallerScratch& scratch = callerScratch();
+    const float* zeros = zeroed(zerosStore, p.c);
+
+    const direct::WinogradTiles all = allTiles(p);
+    const SuperGroups sg = superGroups(all.count, p.c + p.f);
+    const std::int64_t vStride = planeStride(sg.size, p.c), wStride = planeStride(sg.size, p.f);
+    float* v = grownTo(scratch.tiles, kPositions * (vStride + wStride));
+    float* wt = v + kPositions * vStride;
+    const std::int64_t mStride = planeStride(1, p.c * p.f);
+    float* m = grownTo(scratch.filters, kPositions * mStride);
+    parallelForFine(kPositions, [&](std::int64_t pos0, std::int64_t pos1) {
+        std::fill(m + pos0 * mStride, m + pos1 * mStride, 0.0f);
+    });
+    constexpr std::int64_t cBlock = 24; // four of the weight kernel's 6-channel tiles
+    const std::int64_t cBlocks = ceilDiv(p.c, cBlock);
+
+    for (std::int64_t s = 0; s < sg.count; ++s) {
+        const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
+        const std::int64_t transformUnits = ceilDiv(count, kTransformTiles);
+        float* biasSums = db ? zeroed(biasStore, transformUnits * p.f) : nullptr; // a row per unit
+        parallelForFine(transformUnits, [&](std::int64_t k0, std::int64_t k1) {
+            for (std::int64_t k = k0; k < k1; ++k) {
+                direct::WinogradTiles tiles = all;
+                tiles.t0 = t0 + k * kTransformTiles;
+                tiles.count = std::min(kTransformTiles, count - k * kTransformTiles);
+                tiles.stride = vStride;
+                transformInput(mk, p, tiles, zeros, v + k * kTransformTiles * p.c);
+                transformGradient(mk, p, tiles, wStride, dz, reluOut,
+                                  biasSums ? biasSums + k * p.f : nullptr,
+                                  wt + k * kTransformTiles * p.f);
+            }
+        });
+        if (db)
+            for (std::int64_t k = 0; k < transformUnits; ++k)
+                for (std::int64_t i = 0; i < p.f; ++i)
+                    db[i] += biasSums[k * p.f + i];
+        parallelForFine(kPositions * cBlocks, [&](std::int64_t u0, std::int64_t u1) {
+            for (std::int64_t u = u0; u < u1; ++u) {
+                const std::int64_t pos = u / cBlocks, c0 = (u % cBlocks) * cBlock;
+                direct::WeightJob product; // (block × tiles) · (tiles × F), into m
+                product.h = 1;
+                product.w = count;
+                product.c = std::min(cBlock, p.c - c0);
+                product.f = p.f;
+                product.ow = count;
+                product.oy0 = 0;
+                product.oy1 = 1;
+                product.in = v + pos * vStride + c0;
+                product.inStride = p.c;
+                product.dz = wt + pos * wStride;
+                product.dw = m + pos * mStride + c0 * p.f;
+                mk.weights(product);
+            }
+        });
+    }
+    parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
+        direct::WinogradFilterGradientJob job;
+        job.m = m + c0 * p.f;
+        job.stride = mStride;
+        job.c = p.c;
+        job.f = p.f;
+        job.c0 = c0;
+        job.c1 = c1;
+        job.dw = dw;
+        mk.winogradFilterGradient(job);
+    });
+}
+
 /// rows (count × channels) -> panels: for each block of `block` channels (the last one
 /// narrower), that block of every row, rows of the block's width one after another.
 void toPanels(const float* rows, std::int64_t count, std::int64_t channels, std::int64_t block,
@@ -671,10 +753,18 @@ void convWinogradBackwardWeights(const float* x, const float* dz, const float* r
     const WinogradConv p = convolutionOf(x, g, f);
     // The chunk scheme holds one 36·C·F sum per chunk: within the budget, and not for
     // weight-heavy layers, where the blocked scheme is faster too.
+    // A chunk of fewer than 32 tiles (many threads for the tiles) spends more on its
+    // sums than it saves; then m is summed by position instead, where it fits.
+    constexpr std::int64_t kMinChunkTiles = 32;
     const std::int64_t tiles = allTiles(p).count;
     const std::int64_t chunks = parallelChunks(ceilDiv(tiles, tilesPerGroup(tiles, g.c, f, 1)));
-    if (chunks * kPositions * g.c * f * kFloat <= g_partialBytes.load() && !weightHeavy(p))
+    const std::int64_t sums = kPositions * g.c * f * kFloat;
+    if (weightHeavy(p))
+        weightsBlocked(p, dz, reluOut, dw, db);
+    else if (chunks * sums <= g_partialBytes.load() && tiles >= kMinChunkTiles * chunks)
         weightsByChunks(p, dz, reluOut, dw, db);
+    else if (sums <= g_filterBytes.load())
+        weightsByPositions(p, dz, reluOut, dw, db);
     else
         weightsBlocked(p, dz, reluOut, dw, db);
 }

@@ -209,8 +209,10 @@ public:
     /// Whether the loop is to run simulated: its chunks one by one on the caller.
     bool simulated() const { return m_state && m_state->simulatedThreads > 0; }
 
-    /// Runs chunk `k` of `chunks` of [0, n) on the caller, timed.
-    template <typename Fn> void runChunk(std::int64_t n, int k, int chunks, const Fn& fn) {
+    /// Runs chunk `k` of `chunks` of [0, n) on the caller, timed. Not inlined, so that
+    /// a profiler's call stacks tell a simulated chunk's work from serial code.
+    template <typename Fn>
+    [[gnu::noinline]] void runChunk(std::int64_t n, int k, int chunks, const Fn& fn) {
         const auto t0 = Clock::now();
         t_insideChunk = true;
         try {

@@ -331,6 +331,46 @@ TEST_P(ConvDirectTest, BlockedWinogradMatchesDirectAndIgnoresTheThreadCount) {
     }
 }
 
+/// c as its kernels cut it for `threads` threads (a simulating census: engineThreads()
+/// answers `threads`), each chunk run in turn on this thread.
+ConvRun runAsIfOnThreads(const ConvCase& c, ConvPath path, int threads) {
+    const ParallelCensus census(threads);
+    return runConv(c, path, 1);
+}
+
+TEST_P(ConvDirectTest, WinogradCutForManyThreadsMatchesDirect) {
+    // At 16 and 64 threads the small layers take the schemes for many threads: the
+    // blocked forward and input gradient (fewer than 12 tiles per thread), the weight
+    // gradient summed by position (chunks of fewer than 32 tiles).
+    const ConvCase& c = GetParam();
+    if (!takesWinograd(c))
+        GTEST_SKIP() << "not a Winograd layer";
+    for (const auto& [path, name] : directPaths()) {
+        SCOPED_TRACE(name);
+        const ConvRun direct = runWithoutWinograd(c, path, 1);
+        expectSameAsGemm(runAsIfOnThreads(c, path, 16), direct);
+        expectSameAsGemm(runAsIfOnThreads(c, path, 64), direct);
+        // Simulated threads compute the bits of real ones.
+        expectSameBits(runAsIfOnThreads(c, path, 2), runConv(c, path, 2));
+    }
+}
+
+TEST(ConvDirect, WinogradWeightGradientByPositionIgnoresTheThreadCount) {
+    // 32 tiles of 32 → 32 channels: one thread sums them in one chunk; at 16 and 64
+    // threads chunks would hold 12 tiles, so m[36][C][F] is summed by position, each
+    // element by one unit over all tiles in order: the same bits at either count.
+    const ConvCase c{"by_position", 2, 16, 16, 32, 32, 3, 3, "same", "relu", true};
+    ASSERT_TRUE(takesWinograd(c));
+    for (const auto& [path, name] : directPaths()) {
+        SCOPED_TRACE(name);
+        const ConvRun sixteen = runAsIfOnThreads(c, path, 16);
+        const ConvRun sixtyFour = runAsIfOnThreads(c, path, 64);
+        EXPECT_EQ(sixteen.dw, sixtyFour.dw);
+        EXPECT_EQ(sixteen.db, sixtyFour.db);
+        expectSameAsGemm(sixteen, runWithoutWinograd(c, path, 1));
+    }
+}
+
 TEST(ConvDirect, GatheredScheduleTakesFewPixelsWithManyChannelsAndIgnoresTheThreadCount) {
     // The 64-filter U-Net's bottleneck at batch 1 (8×8, 1024 → 1024) is gathered, and
     // Winograd declines it; the level above it (16×16, 512 → 512) and the same
