@@ -30,7 +30,8 @@ void forEachParameterRange(const std::vector<ParamRef>& params,
     std::vector<std::int64_t> start(which.size() + 1, 0);
     for (std::size_t w = 0; w < which.size(); ++w)
         start[w + 1] = start[w] + params[which[w]].value->numel();
-    constexpr std::int64_t kBlock = 1 << 14;
+    // 4096 values: a node's parameters (from a few thousand) go round many threads.
+    constexpr std::int64_t kBlock = 1 << 12;
     const std::int64_t total = start.back();
     parallelForFine((total + kBlock - 1) / kBlock, [&](std::int64_t b0, std::int64_t b1) {
         const std::int64_t e0 = b0 * kBlock, e1 = std::min(total, b1 * kBlock);

@@ -130,12 +130,23 @@ direct::WinogradTiles allTiles(const WinogradConv& p) {
     return all;
 }
 
-/// Tiles per group. A group's transformed inputs and products should stay near 256 KiB,
-/// but every group reads all 36 × C × F transformed weights once, so a group also
-/// needs enough tiles that this is not the larger stream (C·F/(C+F) tiles),
-/// and the groups should keep every thread busy.
-std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t f,
-                           std::int64_t perThread) {
+/// Tiles cut into `count` groups of nearly equal size, as parallelFor cuts a range.
+struct TileGroups {
+    std::int64_t total = 0, count = 1;
+    std::int64_t most() const { return ceilDiv(total, count); } ///< tiles in the largest
+    std::int64_t begin(std::int64_t g) const { return total * g / count; }
+    std::int64_t size(std::int64_t g) const { return begin(g + 1) - begin(g); }
+};
+
+/// The groups of a many-tile scheme. A group's transformed inputs and products should
+/// stay near 256 KiB, but every group reads all 36 × C × F transformed weights once, so
+/// a group also needs enough tiles that this is not the larger stream (C·F/(C+F)
+/// tiles), and the groups should keep every thread busy: `perThread` each, and a
+/// multiple of the thread count of them, so that no thread holds one group more than
+/// the others while they wait (43 groups on 16 threads take 3 rounds where 2.7 would
+/// do; found with `bench --scaling`).
+TileGroups tileGroups(std::int64_t totalTiles, std::int64_t c, std::int64_t f,
+                      std::int64_t perThread) {
     const std::int64_t byCache = (64 * 1024) / (kPositions * std::max(c, f));
     const std::int64_t byReuse = (c * f + c + f - 1) / (c + f);
     const std::int64_t threads = engineThreads();
@@ -145,8 +156,12 @@ std::int64_t tilesPerGroup(std::int64_t totalTiles, std::int64_t c, std::int64_t
         kMinGroupTiles, (totalTiles + perThread * threads - 1) / (perThread * threads));
     // Each thread keeps its group's scratch (36 × group × (C + F)): at most 4 MiB.
     const std::int64_t byMemory = (4 << 20) / (kPositions * (c + f) * kFloat);
-    return std::clamp<std::int64_t>(std::min({std::max(byCache, byReuse), byThreads, byMemory}), 1,
-                                    256);
+    const std::int64_t group = std::clamp<std::int64_t>(
+        std::min({std::max(byCache, byReuse), byThreads, byMemory}), 1, 256);
+    std::int64_t groups = ceilDiv(totalTiles, group);
+    if (groups > threads)
+        groups = std::min(totalTiles, ceilDiv(groups, threads) * threads);
+    return {totalTiles, groups};
 }
 
 /// Super-groups: tiles whose transforms of `channels` (in + out) fit the tile budget,
@@ -271,16 +286,17 @@ void runAllFilters(const WinogradConv& p) {
 
     const direct::WinogradTiles all = allTiles(p);
     const std::int64_t total = all.count;
-    const std::int64_t group = tilesPerGroup(total, p.c, p.f, 4);
-    parallelForFine((total + group - 1) / group, [&](std::int64_t g0, std::int64_t g1) {
+    const TileGroups groups = tileGroups(total, p.c, p.f, 4);
+    const std::int64_t group = groups.most();
+    parallelForFine(groups.count, [&](std::int64_t g0, std::int64_t g1) {
         GroupScratch& gs = groupScratch();
         const std::int64_t vStride = planeStride(group, p.c), mStride = planeStride(group, p.f);
         float* v = grownTo(gs.in, kPositions * vStride);
         float* m = grownTo(gs.out, kPositions * mStride);
         for (std::int64_t g = g0; g < g1; ++g) {
             direct::WinogradTiles tiles = all;
-            tiles.t0 = g * group;
-            tiles.count = std::min(group, total - tiles.t0);
+            tiles.t0 = groups.begin(g);
+            tiles.count = groups.size(g);
 
             tiles.stride = vStride;
             transformInput(mk, p, tiles, zeros, v);
@@ -420,8 +436,8 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
 
     const direct::WinogradTiles all = allTiles(p);
     const std::int64_t total = all.count;
-    const std::int64_t group = tilesPerGroup(total, p.c, p.f, 1);
-    const std::int64_t groups = (total + group - 1) / group;
+    const TileGroups cut = tileGroups(total, p.c, p.f, 1);
+    const std::int64_t group = cut.most(), groups = cut.count;
     const std::int64_t mStride = planeStride(1, p.c * p.f);
     const std::int64_t size = kPositions * mStride;
     const int chunks = parallelChunks(groups);
@@ -436,8 +452,8 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
         std::fill(m, m + size, 0.0f);
         for (std::int64_t gi = g0; gi < g1; ++gi) {
             direct::WinogradTiles tiles = all;
-            tiles.t0 = gi * group;
-            tiles.count = std::min(group, total - tiles.t0);
+            tiles.t0 = cut.begin(gi);
+            tiles.count = cut.size(gi);
             tiles.stride = vStride;
             transformInput(mk, p, tiles, zeros, v);
 
@@ -757,7 +773,7 @@ void convWinogradBackwardWeights(const float* x, const float* dz, const float* r
     // sums than it saves; then m is summed by position instead, where it fits.
     constexpr std::int64_t kMinChunkTiles = 32;
     const std::int64_t tiles = allTiles(p).count;
-    const std::int64_t chunks = parallelChunks(ceilDiv(tiles, tilesPerGroup(tiles, g.c, f, 1)));
+    const std::int64_t chunks = parallelChunks(tileGroups(tiles, g.c, f, 1).count);
     const std::int64_t sums = kPositions * g.c * f * kFloat;
     if (weightHeavy(p))
         weightsBlocked(p, dz, reluOut, dw, db);
