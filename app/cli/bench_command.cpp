@@ -6,6 +6,7 @@
 #include "engine/scaling_estimate.hpp"
 #include "engine/step_profile.hpp"
 #include "kernels/parallel.hpp"
+#include "util/median.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -59,12 +60,6 @@ void feedSynthetic(core::Executor& ex, const core::Graph& graph, const core::Che
                          syntheticTensor(*check.typeOf({id, "output"}), batch, false, rng));
         }
     }
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n == 0 ? 0.0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
 }
 
 double msSince(std::chrono::steady_clock::time_point t0) {
@@ -254,8 +249,8 @@ int runBench(const BenchArgs& args) {
         if (s > 0)
             inferMs.push_back(msSince(t0));
     }
-    const double trainMedian = median(trainMs);
-    const double inferMedian = median(inferMs);
+    const double trainMedian = core::median(trainMs);
+    const double inferMedian = core::median(inferMs);
     const double stepFlops = 3 * core::convolutionFlops(project->graph, batch);
     const double gflops = trainMedian > 0 ? stepFlops / (trainMedian * 1e6) : 0;
     const double rss = peakRssMib();
@@ -285,7 +280,7 @@ int runBench(const BenchArgs& args) {
                                  {"backward_ms", t.backwardMs},
                                  {"gflop", f == flops.end() ? 0.0 : 3 * f->second * 1e-9}});
             }
-            j["optimizer_ms_median"] = median(optimizerMs);
+            j["optimizer_ms_median"] = core::median(optimizerMs);
             j["profile"] = std::move(nodes);
         }
         if (!scaling.empty()) {
@@ -326,7 +321,7 @@ int runBench(const BenchArgs& args) {
     std::cout << buf;
     if (!timings.empty())
         printProfile(timings, core::convolutionFlopsByNode(project->graph, batch),
-                     median(optimizerMs), trainMedian);
+                     core::median(optimizerMs), trainMedian);
     if (!scaling.empty())
         printScaling(scaling);
     return kExitOk;

@@ -1,19 +1,13 @@
 #include "engine/scaling_estimate.hpp"
 
+#include "util/median.hpp"
+
 #include <algorithm>
 #include <functional>
 
 namespace segforge::core {
 
 namespace {
-
-double median(std::vector<double> v) {
-    if (v.empty())
-        return 0.0;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 template <typename T, typename Field> double medianOf(const std::vector<T>& samples, Field field) {
     std::vector<double> v;

@@ -1,20 +1,10 @@
 #include "engine/step_profile.hpp"
 
+#include "util/median.hpp"
+
 #include <algorithm>
 
 namespace segforge::core {
-
-namespace {
-
-double median(std::vector<double> v) {
-    if (v.empty())
-        return 0.0;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-} // namespace
 
 StepProfile::StepProfile(Executor& executor)
     : m_executor(executor)

@@ -423,6 +423,51 @@ void run(const WinogradConv& p) {
         runBlocked(p);
 }
 
+/// The weight gradient's transforms of a super-group's tiles [t0, t0 + count): inputs
+/// into v, output gradients into wt (positions vStride and wStride apart), in units of
+/// 4 tiles; the bias gradient summed per unit, then the units in order into db.
+void transformSuperGroup(const direct::MicroKernels& mk, const WinogradConv& p,
+                         const direct::WinogradTiles& all, std::int64_t t0, std::int64_t count,
+                         std::int64_t vStride, std::int64_t wStride, const float* dz,
+                         const float* reluOut, const float* zeros, float* v, float* wt, float* db) {
+    thread_local ScratchVector biasStore;
+    const std::int64_t transformUnits = ceilDiv(count, kTransformTiles);
+    float* biasSums = db ? zeroed(biasStore, transformUnits * p.f) : nullptr; // a row per unit
+    parallelForFine(transformUnits, [&](std::int64_t k0, std::int64_t k1) {
+        for (std::int64_t k = k0; k < k1; ++k) {
+            direct::WinogradTiles tiles = all;
+            tiles.t0 = t0 + k * kTransformTiles;
+            tiles.count = std::min(kTransformTiles, count - k * kTransformTiles);
+            tiles.stride = vStride;
+            transformInput(mk, p, tiles, zeros, v + k * kTransformTiles * p.c);
+            transformGradient(mk, p, tiles, wStride, dz, reluOut,
+                              biasSums ? biasSums + k * p.f : nullptr,
+                              wt + k * kTransformTiles * p.f);
+        }
+    });
+    if (db)
+        for (std::int64_t k = 0; k < transformUnits; ++k)
+            for (std::int64_t i = 0; i < p.f; ++i)
+                db[i] += biasSums[k * p.f + i];
+}
+
+/// dw += Gᵀ m G for all of m[36][C][F] (positions mStride apart), by ranges of input
+/// channels.
+void addFilterGradient(const direct::MicroKernels& mk, const WinogradConv& p, const float* m,
+                       std::int64_t mStride, float* dw) {
+    parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
+        direct::WinogradFilterGradientJob job;
+        job.m = m + c0 * p.f;
+        job.stride = mStride;
+        job.c = p.c;
+        job.f = p.f;
+        job.c0 = c0;
+        job.c1 = c1;
+        job.dw = dw;
+        mk.winogradFilterGradient(job);
+    });
+}
+
 /// The many-tile layers' weight gradient (36·C·F within the partial budget): each
 /// parallelFor chunk sums its groups' products m[36][C][F] in a buffer of its own; the
 /// buffers are added in chunk order, then transformed back once. The result depends on
@@ -490,17 +535,7 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
                     m[i] += other[i];
             }
         });
-    parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
-        direct::WinogradFilterGradientJob job;
-        job.m = m + c0 * p.f;
-        job.stride = mStride;
-        job.c = p.c;
-        job.f = p.f;
-        job.c0 = c0;
-        job.c1 = c1;
-        job.dw = dw;
-        mk.winogradFilterGradient(job);
-    });
+    addFilterGradient(mk, p, m, mStride, dw);
 }
 
 /// The weight gradient of layers whose 36·C·F sums fit the filter budget when the
@@ -516,7 +551,7 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
 void weightsByPositions(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
                         float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local ScratchVector zerosStore, biasStore;
+    thread_local ScratchVector zerosStore;
     CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 
@@ -535,24 +570,7 @@ void weightsByPositions(const WinogradConv& p, const float* dz, const float* rel
 
     for (std::int64_t s = 0; s < sg.count; ++s) {
         const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
-        const std::int64_t transformUnits = ceilDiv(count, kTransformTiles);
-        float* biasSums = db ? zeroed(biasStore, transformUnits * p.f) : nullptr; // a row per unit
-        parallelForFine(transformUnits, [&](std::int64_t k0, std::int64_t k1) {
-            for (std::int64_t k = k0; k < k1; ++k) {
-                direct::WinogradTiles tiles = all;
-                tiles.t0 = t0 + k * kTransformTiles;
-                tiles.count = std::min(kTransformTiles, count - k * kTransformTiles);
-                tiles.stride = vStride;
-                transformInput(mk, p, tiles, zeros, v + k * kTransformTiles * p.c);
-                transformGradient(mk, p, tiles, wStride, dz, reluOut,
-                                  biasSums ? biasSums + k * p.f : nullptr,
-                                  wt + k * kTransformTiles * p.f);
-            }
-        });
-        if (db)
-            for (std::int64_t k = 0; k < transformUnits; ++k)
-                for (std::int64_t i = 0; i < p.f; ++i)
-                    db[i] += biasSums[k * p.f + i];
+        transformSuperGroup(mk, p, all, t0, count, vStride, wStride, dz, reluOut, zeros, v, wt, db);
         parallelForFine(kPositions * cBlocks, [&](std::int64_t u0, std::int64_t u1) {
             for (std::int64_t u = u0; u < u1; ++u) {
                 const std::int64_t pos = u / cBlocks, c0 = (u % cBlocks) * cBlock;
@@ -572,17 +590,7 @@ void weightsByPositions(const WinogradConv& p, const float* dz, const float* rel
             }
         });
     }
-    parallelForFine(p.c, [&](std::int64_t c0, std::int64_t c1) {
-        direct::WinogradFilterGradientJob job;
-        job.m = m + c0 * p.f;
-        job.stride = mStride;
-        job.c = p.c;
-        job.f = p.f;
-        job.c0 = c0;
-        job.c1 = c1;
-        job.dw = dw;
-        mk.winogradFilterGradient(job);
-    });
+    addFilterGradient(mk, p, m, mStride, dw);
 }
 
 /// rows (count × channels) -> panels: for each block of `block` channels (the last one
@@ -606,7 +614,7 @@ void toPanels(const float* rows, std::int64_t count, std::int64_t channels, std:
 void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
                     float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local ScratchVector zerosStore, biasStore;
+    thread_local ScratchVector zerosStore;
     CallerScratch& scratch = callerScratch();
     const float* zeros = zeroed(zerosStore, p.c);
 
@@ -636,25 +644,7 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
 
     for (std::int64_t s = 0; s < sg.count; ++s) {
         const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
-        const std::int64_t transformUnits = ceilDiv(count, kTransformTiles);
-        float* biasSums = db ? zeroed(biasStore, transformUnits * p.f) : nullptr; // a row per unit
-        parallelForFine(transformUnits, [&](std::int64_t k0, std::int64_t k1) {
-            for (std::int64_t k = k0; k < k1; ++k) {
-                direct::WinogradTiles tiles = all;
-                tiles.t0 = t0 + k * kTransformTiles;
-                tiles.count = std::min(kTransformTiles, count - k * kTransformTiles);
-                tiles.stride = vStride;
-                transformInput(mk, p, tiles, zeros, v + k * kTransformTiles * p.c);
-
-                transformGradient(mk, p, tiles, wStride, dz, reluOut,
-                                  biasSums ? biasSums + k * p.f : nullptr,
-                                  wt + k * kTransformTiles * p.f);
-            }
-        });
-        if (db)
-            for (std::int64_t k = 0; k < transformUnits; ++k)
-                for (std::int64_t i = 0; i < p.f; ++i)
-                    db[i] += biasSums[k * p.f + i];
+        transformSuperGroup(mk, p, all, t0, count, vStride, wStride, dz, reluOut, zeros, v, wt, db);
         // A unit's products then read two contiguous panels instead of a few channels
         // out of every tile's row (rows of 1024 channels are 4 KiB apart: every read
         // a new page, and all of them in the same few L1 sets).

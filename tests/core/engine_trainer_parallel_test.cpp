@@ -1,15 +1,20 @@
 // The engine's thread pool and the threaded convolution kernels: chunks cover
 // the range exactly once, errors come back to the caller, and a threaded
-// convolution agrees with the single-threaded one.
+// convolution agrees with the single-threaded one. The chunking rule in one
+// place (chunksFor), the census of parallel loops and the scaling bound built
+// on it (bench --scaling).
 
 #include "engine/executor.hpp"
+#include "engine/scaling_estimate.hpp"
 #include "engine_op_harness.hpp"
 #include "graph_builder.hpp"
 #include "kernels/parallel.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 using namespace segforge::core;
@@ -119,4 +124,212 @@ TEST(EngineParallel, ThreadedConvolutionsAgreeWithOneThread) {
         EXPECT_EQ(std::memcmp(two[t].bytes(), twoAgain[t].bytes(), two[t].byteSize()), 0)
             << "same threads, same bits";
     }
+}
+
+TEST(ParallelChunking, ThePoolRunsTheChunksThatChunksForCounts) {
+    ThreadsGuard guard;
+    for (int threads : {1, 2, 3}) {
+        setEngineThreads(threads);
+        for (std::int64_t n : {1, 2, 7, 100, 1000}) {
+            EXPECT_EQ(parallelChunks(n), chunksFor(n, threads, false));
+            std::atomic<int> fine{0};
+            parallelForFine(n, [&](std::int64_t, std::int64_t) { ++fine; });
+            EXPECT_EQ(fine.load(), chunksFor(n, threads, true)) << threads << " threads, n " << n;
+        }
+    }
+    EXPECT_EQ(chunksFor(0, 4, false), 0);
+    EXPECT_EQ(chunksFor(1, 16, true), 1);
+    EXPECT_EQ(chunksFor(1000, 16, false), 16);
+    EXPECT_EQ(chunksFor(1000, 16, true), 128);
+    EXPECT_EQ(chunksFor(20, 16, true), 20);
+}
+
+TEST(ParallelChunking, MakespanSharesChunksOutInOrderToTheFirstFreeThread) {
+    EXPECT_DOUBLE_EQ(makespanMs({}, 4), 0.0);
+    EXPECT_DOUBLE_EQ(makespanMs({5, 5, 5, 5}, 1), 20.0);
+    EXPECT_DOUBLE_EQ(makespanMs({5, 5, 5, 5}, 4), 5.0);
+    EXPECT_DOUBLE_EQ(makespanMs({5, 5, 5, 5}, 16), 5.0) << "4 chunks keep 4 threads busy";
+    // 4, 1, 1, 1, 1 on 2 threads: the second thread takes every small chunk while the
+    // first is busy, then both finish at 4.
+    EXPECT_DOUBLE_EQ(makespanMs({4, 1, 1, 1, 1}, 2), 4.0);
+    // A big last chunk starts late: 1, 1, 4 on 2 threads ends at 5.
+    EXPECT_DOUBLE_EQ(makespanMs({1, 1, 4}, 2), 5.0);
+}
+
+TEST(ParallelCensus, RecordsLoopsOfSeveralChunksOnlyAndOneCensusAtATime) {
+    ThreadsGuard guard;
+    {
+        setEngineThreads(1); // every loop is one chunk: serial code
+        ParallelCensus census;
+        parallelFor(10, [](std::int64_t, std::int64_t, int) {});
+        parallelForFine(100, [](std::int64_t, std::int64_t) {});
+        EXPECT_TRUE(census.take().empty());
+    }
+    for (int threads : {2, 3}) {
+        setEngineThreads(threads);
+        ParallelCensus census;
+        EXPECT_THROW(ParallelCensus{}, std::logic_error);
+        parallelFor(10, [](std::int64_t, std::int64_t, int) {});
+        parallelForFine(100, [](std::int64_t, std::int64_t) {
+            parallelFor(5, [](std::int64_t, std::int64_t, int) {}); // part of its chunk
+        });
+        parallelForEach(10, [](std::int64_t) {}); // below serialBelow: no loop at all
+        const std::vector<ParallelLoop> loops = census.take();
+        ASSERT_EQ(loops.size(), 2u) << threads << " threads";
+        EXPECT_EQ(loops[0].items, 10);
+        EXPECT_FALSE(loops[0].fine);
+        EXPECT_EQ(loops[1].items, 100);
+        EXPECT_TRUE(loops[1].fine);
+        EXPECT_GE(loops[0].ms, 0.0);
+        EXPECT_TRUE(census.take().empty());
+    }
+    ParallelCensus again; // the last one is gone
+    parallelFor(3, [](std::int64_t, std::int64_t, int) {});
+    parallelFor(1, [](std::int64_t, std::int64_t, int) {
+        parallelFor(4, [](std::int64_t, std::int64_t, int) {}); // not in a chunk: a loop
+    });
+    const std::vector<ParallelLoop> loops = again.take();
+    ASSERT_EQ(loops.size(), 2u);
+    EXPECT_EQ(loops[1].items, 4);
+}
+
+TEST(ParallelCensus, SimulatesAThreadCountChunkByChunkWithTheSameChunks) {
+    ThreadsGuard guard;
+    setEngineThreads(2);
+    std::vector<std::pair<std::int64_t, std::int64_t>> real, simulated;
+    parallelFor(10, [&](std::int64_t b, std::int64_t e, int) {
+        static std::mutex m;
+        std::lock_guard lock(m);
+        real.emplace_back(b, e);
+    });
+    {
+        ParallelCensus census(5);
+        EXPECT_EQ(engineThreads(), 5) << "kernels cut their work for the simulated count";
+        EXPECT_EQ(parallelChunks(10), 5);
+        std::vector<int> order;
+        parallelFor(10, [&](std::int64_t b, std::int64_t e, int chunk) {
+            EXPECT_EQ(parallelChunks(100), 1) << "inside a chunk, as in a real run";
+            simulated.emplace_back(b, e);
+            order.push_back(chunk);
+        });
+        int fine = 0;
+        parallelForFine(1000, [&](std::int64_t, std::int64_t) { ++fine; });
+        EXPECT_EQ(fine, chunksFor(1000, 5, true));
+        EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4})) << "one after another, in order";
+        const std::vector<ParallelLoop> loops = census.take();
+        ASSERT_EQ(loops.size(), 2u);
+        EXPECT_EQ(loops[0].chunkMs.size(), 5u);
+        EXPECT_EQ(loops[1].chunkMs.size(), static_cast<std::size_t>(chunksFor(1000, 5, true)));
+        double sum = 0;
+        for (double ms : loops[1].chunkMs)
+            sum += ms;
+        EXPECT_LE(sum, loops[1].ms + 1e-9);
+        EXPECT_THROW(parallelFor(3,
+                                 [](std::int64_t, std::int64_t e, int) {
+                                     if (e == 3)
+                                         throw std::runtime_error("last chunk");
+                                 }),
+                     std::runtime_error);
+        EXPECT_EQ(parallelChunks(10), 5) << "an error leaves no chunk marked as running";
+    }
+    EXPECT_EQ(engineThreads(), 2) << "the real count is back";
+    std::sort(real.begin(), real.end());
+    EXPECT_EQ(real.size(), 2u);
+    EXPECT_EQ(simulated.size(), 5u);
+    EXPECT_EQ(simulated.back().second, 10);
+}
+
+TEST(ScalingProfile, SimulatedThreadsGiveTheBitsOfRealOnesAndTheBoundFallsWithThreads) {
+    ThreadsGuard guard;
+    GraphBuilder b;
+    const NodeId in = b.input(32, 32, 3, "float32", "image");
+    const NodeId c1 = b.then("Conv2D", "c1", out(in),
+                             {{"filters", std::int64_t{8}},
+                              {"padding", std::string("same")},
+                              {"activation", std::string("relu")}});
+    const NodeId c2 = b.then("Conv2D", "c2", out(c1),
+                             {{"filters", std::int64_t{8}},
+                              {"padding", std::string("same")},
+                              {"activation", std::string("relu")}});
+    const NodeId c3 = b.then("Conv2D", "c3", out(c2),
+                             {{"filters", std::int64_t{1}},
+                              {"kernel_size", std::int64_t{1}},
+                              {"activation", std::string("sigmoid")}});
+    const NodeId target = b.input(32, 32, 1, "float32", "target");
+    const NodeId loss = b.add("BinaryCrossentropy", "loss");
+    b.wire(out(c3), {loss, "prediction"});
+    b.wire(out(target), {loss, "target"});
+    const Tensor image = uniformTensor({4, 32, 32, 3}, -1, 1, 1);
+    const Tensor mask = uniformTensor({4, 32, 32, 1}, 0, 1, 2);
+    auto compiled = [&] {
+        std::string error;
+        auto ex = Executor::compile(b.graph, error);
+        EXPECT_TRUE(ex) << error;
+        ex->initializeParameters(3);
+        ex->feedInput("image", image);
+        ex->feedInput("target", mask);
+        return ex;
+    };
+    auto gradients = [](Executor& ex) {
+        std::vector<Tensor> g;
+        for (const auto& p : ex.parameters())
+            g.push_back(p.grad);
+        return g;
+    };
+
+    // Three real threads and three simulated ones compute the same bits.
+    setEngineThreads(3);
+    auto real = compiled();
+    real->beginStep(true);
+    ASSERT_EQ(real->run(), RunStatus::Finished);
+    setEngineThreads(1);
+    auto simulated = compiled();
+    ScalingEstimate three;
+    {
+        ScalingProfile profile(*simulated, 3);
+        profile.startStep();
+        simulated->beginStep(true);
+        ASSERT_EQ(simulated->run(), RunStatus::Finished);
+        profile.endStep();
+        three = profile.estimate();
+    }
+    const std::vector<Tensor> a = gradients(*real), c = gradients(*simulated);
+    ASSERT_EQ(a.size(), c.size());
+    for (std::size_t t = 0; t < a.size(); ++t)
+        EXPECT_EQ(std::memcmp(a[t].bytes(), c[t].bytes(), a[t].byteSize()), 0) << "tensor " << t;
+    EXPECT_EQ(three.threads, 3);
+
+    auto estimateAt = [&](int threads) {
+        ScalingProfile profile(*simulated, threads);
+        for (int step = 0; step < 3; ++step) {
+            profile.startStep();
+            simulated->beginStep(true);
+            EXPECT_EQ(simulated->run(), RunStatus::Finished);
+            profile.endStep();
+        }
+        return profile.estimate();
+    };
+    const ScalingEstimate one = estimateAt(1), sixteen = estimateAt(16);
+    // One thread: the bound is the step as it ran.
+    EXPECT_GT(one.workMs, 0.0);
+    EXPECT_EQ(one.loopsPerStep, 0) << "at one thread every loop is one chunk";
+    EXPECT_NEAR(one.boundMs, one.workMs, 1e-9 * one.workMs);
+    EXPECT_GT(sixteen.loopsPerStep, 3) << "the convolutions run parallel loops";
+    EXPECT_LT(sixteen.serialMs, sixteen.workMs);
+    EXPECT_LT(sixteen.boundMs, sixteen.workMs) << "sixteen threads share the chunks";
+    EXPECT_GE(sixteen.boundMs, sixteen.serialMs) << "Amdahl: the serial part stays";
+    ASSERT_EQ(sixteen.nodes.size(), simulated->order().size());
+    double nodesMs = 0;
+    for (const NodeScaling& n : sixteen.nodes) {
+        nodesMs += n.workMs;
+        EXPECT_LE(n.serialMs, n.workMs + 1e-9) << n.name;
+        EXPECT_LE(n.boundMs, n.workMs + 1e-9) << n.name;
+        if (n.name == "c2") {
+            EXPECT_LT(n.boundMs, n.workMs) << "a 32×32 convolution has chunks to share";
+        }
+    }
+    EXPECT_LE(nodesMs, sixteen.workMs * (1 + 1e-9));
+    EXPECT_EQ(engineThreads(), 1);
+    simulated->beginStep(true); // the profile is gone: the executor runs unobserved
+    EXPECT_EQ(simulated->run(), RunStatus::Finished);
 }
