@@ -108,13 +108,19 @@ void printProfile(std::vector<core::NodeTiming> timings,
     }
 }
 
+/// One training step on the fed data as `train` runs it under the lean plan: the
+/// parameters updated in the backward pass.
+core::RunStatus trainStep(core::Executor& ex, core::Optimizer& optimizer, double lr) {
+    ex.beginStep(true);
+    ex.updateInBackward(optimizer, lr);
+    return ex.run();
+}
+
 /// One training step, recorded by `profile`.
 void scalingStep(core::Executor& ex, core::Optimizer& optimizer, double lr,
                  core::ScalingProfile& profile) {
     profile.startStep();
-    ex.beginStep(true);
-    ex.updateInBackward(optimizer, lr);
-    ex.run();
+    trainStep(ex, optimizer, lr);
     profile.endStep();
 }
 
@@ -150,7 +156,7 @@ void printScaling(const std::vector<core::ScalingEstimate>& estimates) {
                 "serial ms", "loops");
     for (const core::ScalingEstimate& e : estimates)
         std::printf("    %8d %9.1f %9.2f %11.2f %10.2f %6d\n", e.threads, e.workMs, e.boundMs,
-                    one.workMs / (e.threads * e.boundMs), e.serialMs, e.loopsPerStep);
+                    e.efficiencyAgainst(one), e.serialMs, e.loopsPerStep);
     if (most.threads == 1)
         return;
     struct Loss {
@@ -214,10 +220,8 @@ int runBench(const BenchArgs& args) {
         const auto t0 = std::chrono::steady_clock::now();
         if (profile)
             profile->startStep();
-        ex->beginStep(true);
-        ex->updateInBackward(*optimizer, lr); // as `train` does under the lean plan
         const double updateMs = ex->updateMilliseconds();
-        if (ex->run() != core::RunStatus::Finished) {
+        if (trainStep(*ex, *optimizer, lr) != core::RunStatus::Finished) {
             std::cerr << "segforge-cli bench: "
                       << (ex->nonFinite() ? ex->nonFinite()->message() : "stopped") << "\n";
             return kExitTrainingFailed;
@@ -297,7 +301,7 @@ int runBench(const BenchArgs& args) {
                                    {"work_ms", e.workMs},
                                    {"serial_ms", e.serialMs},
                                    {"bound_ms", e.boundMs},
-                                   {"efficiency", scaling.front().workMs / (e.threads * e.boundMs)},
+                                   {"efficiency", e.efficiencyAgainst(scaling.front())},
                                    {"loops_per_step", e.loopsPerStep},
                                    {"nodes", std::move(nodes)}});
             }

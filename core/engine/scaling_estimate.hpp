@@ -40,6 +40,12 @@ struct ScalingEstimate {
     double boundMs = 0;  ///< the step predicted at the target
     int loopsPerStep = 0;
     std::vector<NodeScaling> nodes; ///< in execution order
+
+    /// The parallel efficiency the bound allows, against the work of the 1-thread
+    /// cut: one.workMs / (threads · boundMs).
+    double efficiencyAgainst(const ScalingEstimate& one) const {
+        return boundMs > 0 ? one.workMs / (threads * boundMs) : 0.0;
+    }
 };
 
 /// Records steps for a ScalingEstimate at `threads`. During each recorded step

@@ -104,7 +104,7 @@ inline void blockSums(const float* a, const float* b, const PixelBlocks& pb,
 inline void addColumnSums(const float* x, std::int64_t rows, std::int64_t c, float* out) {
     const PixelBlocks pb(1, rows, c);
     std::vector<double> sums(static_cast<std::size_t>(pb.count() * c), 0.0);
-    forPixelChunks(pb.count(), c * pb.blockPixels, [&](std::int64_t j0, std::int64_t j1) {
+    parallelForFine(pb.count(), [&](std::int64_t j0, std::int64_t j1) {
         for (std::int64_t j = j0; j < j1; ++j)
             addChannelSums(x + pb.begin(j) * c, pb.size(j), c, sums.data() + j * c);
     });

@@ -405,9 +405,9 @@ bool weightHeavy(const WinogradConv& p) {
     return tiles * (p.c + p.f) <= p.c * p.f && kPositions * p.c * p.f * kFloat > (1 << 20);
 }
 
-/// Whether the many-tile scheme would cut groups smaller than the product kernel's
-/// tile of 12 pixels to give every thread four of them (many threads, few tiles):
-/// each group then streams all the transformed filters for a sliver of tiles. The
+/// Whether the tiles are too few for the many-tile scheme to give every thread a
+/// group of the product kernel's tile of 12 pixels (many threads, few tiles): its
+/// groups would then be slivers, each streaming all the transformed filters. The
 /// blocked scheme's products come in 36 positions × ranges of tiles and go round
 /// any thread count. Found with `bench --scaling`: at 16 threads the 16-filter
 /// U-Net's 16×16 decoder layer at batch 8 did 1.5× its 1-thread work.

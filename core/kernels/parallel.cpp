@@ -23,6 +23,18 @@ namespace {
 
 thread_local bool t_insideChunk = false;
 
+using ChunkFn = std::function<void(std::int64_t, std::int64_t, int)>;
+
+/// Runs chunk k of `chunks` over [0, n), marked as inside a chunk (nested loops run
+/// serially), however it ends.
+void runChunk(const ChunkFn& fn, std::int64_t n, int k, int chunks) {
+    struct Inside {
+        Inside() { t_insideChunk = true; }
+        ~Inside() { t_insideChunk = false; }
+    } inside;
+    fn(n * k / chunks, n * (k + 1) / chunks, k);
+}
+
 void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
@@ -48,8 +60,6 @@ template <typename Done> void spinThenYield(Done&& done) {
         std::this_thread::yield();
 }
 
-using ChunkFn = std::function<void(std::int64_t, std::int64_t, int)>;
-
 /// One parallelFor call. Chunks are claimed from a counter by whichever thread
 /// is free — the caller included — so a worker that the OS has not scheduled
 /// yet (the machine is shared) delays nothing: the caller runs its chunk. What
@@ -68,17 +78,13 @@ struct Job {
             const int k = next.fetch_add(1, std::memory_order_relaxed);
             if (k >= chunks)
                 return;
-            const std::int64_t begin = n * k / chunks;
-            const std::int64_t end = n * (k + 1) / chunks;
-            t_insideChunk = true;
             try {
-                (*fn)(begin, end, k);
+                runChunk(*fn, n, k, chunks);
             } catch (...) {
                 std::lock_guard lock(errorMutex);
                 if (!error)
                     error = std::current_exception();
             }
-            t_insideChunk = false;
             if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1)
                 remaining.notify_one(); // the caller may sleep on it
         }
@@ -209,20 +215,14 @@ public:
     /// Whether the loop is to run simulated: its chunks one by one on the caller.
     bool simulated() const { return m_state && m_state->simulatedThreads > 0; }
 
-    /// Runs chunk `k` of `chunks` of [0, n) on the caller, timed. Not inlined, so that
-    /// a profiler's call stacks tell a simulated chunk's work from serial code.
-    template <typename Fn>
-    [[gnu::noinline]] void runChunk(std::int64_t n, int k, int chunks, const Fn& fn) {
-        const auto t0 = Clock::now();
-        t_insideChunk = true;
-        try {
-            fn(n * k / chunks, n * (k + 1) / chunks, k);
-        } catch (...) {
-            t_insideChunk = false;
-            throw;
+    /// Runs the loop's chunks one after another on the caller, each timed. Not inlined,
+    /// so that a profiler's call stacks tell a simulated chunk's work from serial code.
+    [[gnu::noinline]] void runChunksTimed(std::int64_t n, int chunks, const ChunkFn& fn) {
+        for (int k = 0; k < chunks; ++k) {
+            const auto t0 = Clock::now();
+            runChunk(fn, n, k, chunks);
+            m_loop.chunkMs.push_back(msBetween(t0, Clock::now()));
         }
-        t_insideChunk = false;
-        m_loop.chunkMs.push_back(msBetween(t0, Clock::now()));
     }
 
 private:
@@ -234,6 +234,22 @@ private:
 int threadsForWork() {
     const int simulated = g_simulatedThreads.load(std::memory_order_relaxed);
     return simulated > 0 ? simulated : pool().threads();
+}
+
+/// Chunks of a loop of n items called here: one inside a chunk (nested loops run serially).
+int chunksHere(std::int64_t n, bool fine) {
+    return t_insideChunk ? 1 : chunksFor(n, threadsForWork(), fine);
+}
+
+/// A loop of more than one chunk: chunk by chunk under a simulating census, else on the pool.
+void runLoop(std::int64_t n, int chunks, bool fine, const ChunkFn& fn) {
+    CensusEntry census(n, fine);
+    if (census.simulated()) {
+        census.runChunksTimed(n, chunks, fn);
+        return;
+    }
+    std::lock_guard lock(g_runMutex);
+    pool().run(n, chunks, fn);
 }
 
 } // namespace
@@ -257,7 +273,7 @@ int chunksFor(std::int64_t n, int threads, bool fine) {
 }
 
 int parallelChunks(std::int64_t n) {
-    return t_insideChunk ? 1 : chunksFor(n, threadsForWork(), false);
+    return chunksHere(n, false);
 }
 
 void parallelFor(std::int64_t n, const ChunkFn& fn) {
@@ -269,34 +285,19 @@ void parallelFor(std::int64_t n, const ChunkFn& fn) {
         fn(0, n, 0);
         return;
     }
-    CensusEntry census(n, false);
-    if (census.simulated()) {
-        for (int k = 0; k < chunks; ++k)
-            census.runChunk(n, k, chunks, fn);
-        return;
-    }
-    std::lock_guard lock(g_runMutex);
-    pool().run(n, chunks, fn);
+    runLoop(n, chunks, false, fn);
 }
 
 void parallelForFine(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& fn) {
     if (n <= 0)
         return;
     const DenormalsFlushed flushed;
-    const int chunks = t_insideChunk ? 1 : chunksFor(n, threadsForWork(), true);
+    const int chunks = chunksHere(n, true);
     if (chunks == 1) {
         fn(0, n);
         return;
     }
-    CensusEntry census(n, true);
-    const ChunkFn wrapped = [&fn](std::int64_t begin, std::int64_t end, int) { fn(begin, end); };
-    if (census.simulated()) {
-        for (int k = 0; k < chunks; ++k)
-            census.runChunk(n, k, chunks, wrapped);
-        return;
-    }
-    std::lock_guard lock(g_runMutex);
-    pool().run(n, chunks, wrapped);
+    runLoop(n, chunks, true, [&fn](std::int64_t begin, std::int64_t end, int) { fn(begin, end); });
 }
 
 double makespanMs(const std::vector<double>& chunkMs, int threads) {

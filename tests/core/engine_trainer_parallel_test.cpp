@@ -233,7 +233,6 @@ TEST(ParallelCensus, SimulatesAThreadCountChunkByChunkWithTheSameChunks) {
         EXPECT_EQ(parallelChunks(10), 5) << "an error leaves no chunk marked as running";
     }
     EXPECT_EQ(engineThreads(), 2) << "the real count is back";
-    std::sort(real.begin(), real.end());
     EXPECT_EQ(real.size(), 2u);
     EXPECT_EQ(simulated.size(), 5u);
     EXPECT_EQ(simulated.back().second, 10);
@@ -314,6 +313,8 @@ TEST(ScalingProfile, SimulatedThreadsGiveTheBitsOfRealOnesAndTheBoundFallsWithTh
     EXPECT_GT(one.workMs, 0.0);
     EXPECT_EQ(one.loopsPerStep, 0) << "at one thread every loop is one chunk";
     EXPECT_NEAR(one.boundMs, one.workMs, 1e-9 * one.workMs);
+    EXPECT_NEAR(one.efficiencyAgainst(one), 1.0, 1e-9);
+    EXPECT_NEAR(sixteen.efficiencyAgainst(one), one.workMs / (16 * sixteen.boundMs), 1e-12);
     EXPECT_GT(sixteen.loopsPerStep, 3) << "the convolutions run parallel loops";
     EXPECT_LT(sixteen.serialMs, sixteen.workMs);
     EXPECT_LT(sixteen.boundMs, sixteen.workMs) << "sixteen threads share the chunks";
