@@ -22,6 +22,7 @@
 #include <random>
 #include <string>
 #include <sys/resource.h>
+#include <thread>
 
 namespace segforge::cli {
 
@@ -124,12 +125,28 @@ void scalingStep(core::Executor& ex, core::Optimizer& optimizer, double lr,
     profile.endStep();
 }
 
+/// --scaling's results: the bound at every count, and what this machine really
+/// does at the counts it has the cores for (1 included).
+struct Scaling {
+    std::vector<core::ScalingEstimate> bound, measured;
+
+    /// The measured estimate at `threads`, if that count was measured.
+    const core::ScalingEstimate* measuredAt(int threads) const {
+        for (const core::ScalingEstimate& e : measured)
+            if (e.threads == threads)
+                return &e;
+        return nullptr;
+    }
+};
+
 /// `steps` training steps per thread count, each cut for its count and run on one
 /// core chunk by chunk; the counts take turns step by step (after a warm-up step
-/// each), so a drift of the machine's speed slows them all alike.
-std::vector<core::ScalingEstimate> measureScaling(core::Executor& ex, core::Optimizer& optimizer,
-                                                  double lr, int steps,
-                                                  const std::vector<int>& threads) {
+/// each), so a drift of the machine's speed slows them all alike. Then the counts
+/// this machine has cores for, really run: in a few rounds of a block of steps per
+/// count, each block after a warm-up step (a new thread count starts new threads).
+Scaling measureScaling(core::Executor& ex, core::Optimizer& optimizer, double lr, int steps,
+                       const std::vector<int>& threads) {
+    Scaling out;
     std::vector<std::unique_ptr<core::ScalingProfile>> profiles;
     for (int t : threads) {
         core::ScalingProfile warmUp(ex, t);
@@ -139,50 +156,156 @@ std::vector<core::ScalingEstimate> measureScaling(core::Executor& ex, core::Opti
     for (int s = 0; s < steps; ++s)
         for (auto& p : profiles)
             scalingStep(ex, optimizer, lr, *p);
-    std::vector<core::ScalingEstimate> out;
     for (const auto& p : profiles)
-        out.push_back(p->estimate());
+        out.bound.push_back(p->estimate());
+
+    const int ownThreads = core::engineThreads();
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    profiles.clear();
+    std::vector<int> measured;
+    for (int t : threads)
+        if (t <= cores) {
+            measured.push_back(t);
+            profiles.push_back(
+                std::make_unique<core::ScalingProfile>(ex, t, core::ScalingRun::Measured));
+        }
+    const int rounds = std::min(steps, 3);
+    for (int r = 0; r < rounds; ++r)
+        for (std::size_t k = 0; k < measured.size(); ++k) {
+            core::setEngineThreads(measured[k]);
+            trainStep(ex, optimizer, lr); // warm-up: the new threads' caches and scratch
+            for (int s = steps * r / rounds; s < steps * (r + 1) / rounds; ++s)
+                scalingStep(ex, optimizer, lr, *profiles[k]);
+        }
+    core::setEngineThreads(ownThreads);
+    for (const auto& p : profiles)
+        out.measured.push_back(p->estimate());
     return out;
 }
 
-/// --scaling's report: per thread count, the bound and its efficiency against
-/// the 1-thread cut; then the nodes that lose the most at the largest count.
-void printScaling(const std::vector<core::ScalingEstimate>& estimates) {
-    const core::ScalingEstimate& one = estimates.front();
-    const core::ScalingEstimate& most = estimates.back();
-    std::printf("  scaling bound (the step cut for each thread count, run on one core chunk by "
-                "chunk, the chunks shared out as the pool would; memory assumed to keep up):\n");
-    std::printf("    %8s %9s %9s %11s %10s %6s\n", "threads", "work ms", "bound ms", "efficiency",
-                "serial ms", "loops");
-    for (const core::ScalingEstimate& e : estimates)
-        std::printf("    %8d %9.1f %9.2f %11.2f %10.2f %6d\n", e.threads, e.workMs, e.boundMs,
-                    e.efficiencyAgainst(one), e.serialMs, e.loopsPerStep);
-    if (most.threads == 1)
-        return;
-    struct Loss {
-        const core::NodeScaling* node;
-        double perfect, lost;
-    };
-    std::vector<Loss> losses;
-    for (const core::NodeScaling& n : most.nodes) {
+/// A node's loss at a thread count against the 1-thread run: lost = its time there
+/// − perfect (its 1-thread time / threads).
+struct NodeLoss {
+    const core::NodeScaling* node;
+    double perfect, lost;
+};
+
+/// The nodes of `at` that lose the most against `one`, most first.
+std::vector<NodeLoss> nodeLosses(const core::ScalingEstimate& at, const core::ScalingEstimate& one,
+                                 std::size_t most) {
+    std::vector<NodeLoss> losses;
+    for (const core::NodeScaling& n : at.nodes) {
         auto same = std::find_if(one.nodes.begin(), one.nodes.end(),
                                  [&](const core::NodeScaling& o) { return o.node == n.node; });
-        const double perfect = same == one.nodes.end() ? 0.0 : same->workMs / most.threads;
+        const double perfect = same == one.nodes.end() ? 0.0 : same->workMs / at.threads;
         losses.push_back({&n, perfect, n.boundMs - perfect});
     }
     std::sort(losses.begin(), losses.end(),
-              [](const Loss& a, const Loss& b) { return a.lost > b.lost; });
-    losses.resize(std::min<std::size_t>(losses.size(), 10));
-    std::printf("    losing most at %d threads, ms: lost = bound − perfect (1-thread work / %d); "
-                "of it, the cut's extra work (its work / %d − perfect), serial, and the rest "
+              [](const NodeLoss& a, const NodeLoss& b) { return a.lost > b.lost; });
+    losses.resize(std::min(losses.size(), most));
+    return losses;
+}
+
+/// --scaling's report: per thread count, the bound and its efficiency against
+/// the 1-thread cut, and what this machine measured where it has the cores; then
+/// the nodes that lose the most at the largest count in the bound, and at the
+/// largest measured count, with the part of the measured loss the bound explains.
+void printScaling(const Scaling& scaling) {
+    const core::ScalingEstimate& one = scaling.bound.front();
+    const core::ScalingEstimate& most = scaling.bound.back();
+    const core::ScalingEstimate* measuredOne = scaling.measuredAt(1);
+    std::printf("  scaling: the bound is the step cut for each thread count, run on one core "
+                "chunk by chunk, the chunks shared out as the pool would (memory assumed to keep "
+                "up); measured is the step really run on that many threads (this machine has %u "
+                "hardware threads):\n",
+                std::max(1u, std::thread::hardware_concurrency()));
+    std::printf("    %8s %9s %9s %11s %10s %6s %12s %11s %10s\n", "threads", "work ms", "bound ms",
+                "efficiency", "serial ms", "loops", "measured ms", "efficiency", "serial ms");
+    for (const core::ScalingEstimate& e : scaling.bound) {
+        std::printf("    %8d %9.1f %9.2f %11.2f %10.2f %6d", e.threads, e.workMs, e.boundMs,
+                    e.efficiencyAgainst(one), e.serialMs, e.loopsPerStep);
+        if (const core::ScalingEstimate* m = scaling.measuredAt(e.threads); m && measuredOne)
+            std::printf(" %12.2f %11.2f %10.2f\n", m->boundMs, m->efficiencyAgainst(*measuredOne),
+                        m->serialMs);
+        else
+            std::printf(" %12s %11s %10s\n", "-", "-", "-");
+    }
+    if (most.threads == 1)
+        return;
+    std::printf("    bound, losing most at %d threads, ms: lost = bound − perfect (1-thread work / "
+                "%d); of it, the cut's extra work (its work / %d − perfect), serial, and the rest "
                 "waits on unequal or too few chunks:\n",
                 most.threads, most.threads, most.threads);
     std::printf("      %-24s %-20s %8s %8s %8s %8s %8s\n", "node", "op", "lost", "bound", "perfect",
                 "extra", "serial");
-    for (const Loss& l : losses)
+    for (const NodeLoss& l : nodeLosses(most, one, 10))
         std::printf("      %-24.24s %-20.20s %8.2f %8.2f %8.2f %8.2f %8.2f\n", l.node->name.c_str(),
                     l.node->op.c_str(), l.lost, l.node->boundMs, l.perfect,
                     l.node->workMs / most.threads - l.perfect, l.node->serialMs);
+
+    const core::ScalingEstimate* measured = nullptr;
+    for (const core::ScalingEstimate& m : scaling.measured)
+        if (m.threads > 1)
+            measured = &m;
+    if (!measured || !measuredOne)
+        return;
+    const core::ScalingEstimate* bound = nullptr;
+    for (const core::ScalingEstimate& e : scaling.bound)
+        if (e.threads == measured->threads)
+            bound = &e;
+    std::printf("    measured, losing most at %d threads, ms: lost = measured − perfect (measured "
+                "at 1 thread / %d); of it, what the bound explains (its lost), and the rest "
+                "(memory bandwidth, dispatch, the machine):\n",
+                measured->threads, measured->threads);
+    std::printf("      %-24s %-20s %8s %8s %8s %8s %8s\n", "node", "op", "lost", "measured",
+                "perfect", "bound", "rest");
+    for (const NodeLoss& l : nodeLosses(*measured, *measuredOne, 10)) {
+        double boundLost = 0;
+        for (const NodeLoss& b : nodeLosses(*bound, one, bound->nodes.size()))
+            if (b.node->node == l.node->node)
+                boundLost = b.lost;
+        std::printf("      %-24.24s %-20.20s %8.2f %8.2f %8.2f %8.2f %8.2f\n",
+                    l.node->name.c_str(), l.node->op.c_str(), l.lost, l.node->boundMs, l.perfect,
+                    boundLost, l.lost - boundLost);
+    }
+}
+
+/// --scaling in --json: per count, the bound (and its nodes), and where measured,
+/// the measured step: "measured_ms", "measured_efficiency", "measured_serial_ms",
+/// and per node "measured_ms".
+nlohmann::ordered_json scalingJson(const Scaling& scaling) {
+    const core::ScalingEstimate* measuredOne = scaling.measuredAt(1);
+    nlohmann::ordered_json targets = nlohmann::ordered_json::array();
+    for (const core::ScalingEstimate& e : scaling.bound) {
+        const core::ScalingEstimate* m = measuredOne ? scaling.measuredAt(e.threads) : nullptr;
+        nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+        for (const core::NodeScaling& n : e.nodes) {
+            nlohmann::ordered_json node{{"name", n.name},
+                                        {"op", n.op},
+                                        {"work_ms", n.workMs},
+                                        {"serial_ms", n.serialMs},
+                                        {"bound_ms", n.boundMs}};
+            if (m)
+                for (const core::NodeScaling& mn : m->nodes)
+                    if (mn.node == n.node)
+                        node["measured_ms"] = mn.boundMs;
+            nodes.push_back(std::move(node));
+        }
+        nlohmann::ordered_json target{{"threads", e.threads},
+                                      {"work_ms", e.workMs},
+                                      {"serial_ms", e.serialMs},
+                                      {"bound_ms", e.boundMs},
+                                      {"efficiency", e.efficiencyAgainst(scaling.bound.front())},
+                                      {"loops_per_step", e.loopsPerStep}};
+        if (m) {
+            target["measured_ms"] = m->boundMs;
+            target["measured_efficiency"] = m->efficiencyAgainst(*measuredOne);
+            target["measured_serial_ms"] = m->serialMs;
+        }
+        target["nodes"] = std::move(nodes);
+        targets.push_back(std::move(target));
+    }
+    return targets;
 }
 
 struct BenchArgs {
@@ -235,7 +358,7 @@ int runBench(const BenchArgs& args) {
         profile ? profile->medians() : std::vector<core::NodeTiming>{};
     profile.reset();
     // --scaling: 1 and each target, the same steps cut for that many threads.
-    std::vector<core::ScalingEstimate> scaling;
+    Scaling scaling;
     if (!args.scaling.empty()) {
         std::vector<int> targets = args.scaling;
         targets.push_back(1);
@@ -287,26 +410,8 @@ int runBench(const BenchArgs& args) {
             j["optimizer_ms_median"] = core::median(optimizerMs);
             j["profile"] = std::move(nodes);
         }
-        if (!scaling.empty()) {
-            nlohmann::ordered_json targets = nlohmann::ordered_json::array();
-            for (const core::ScalingEstimate& e : scaling) {
-                nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
-                for (const core::NodeScaling& n : e.nodes)
-                    nodes.push_back({{"name", n.name},
-                                     {"op", n.op},
-                                     {"work_ms", n.workMs},
-                                     {"serial_ms", n.serialMs},
-                                     {"bound_ms", n.boundMs}});
-                targets.push_back({{"threads", e.threads},
-                                   {"work_ms", e.workMs},
-                                   {"serial_ms", e.serialMs},
-                                   {"bound_ms", e.boundMs},
-                                   {"efficiency", e.efficiencyAgainst(scaling.front())},
-                                   {"loops_per_step", e.loopsPerStep},
-                                   {"nodes", std::move(nodes)}});
-            }
-            j["scaling"] = std::move(targets);
-        }
+        if (!scaling.bound.empty())
+            j["scaling"] = scalingJson(scaling);
         std::cout << j.dump() << "\n";
         return kExitOk;
     }
@@ -326,7 +431,7 @@ int runBench(const BenchArgs& args) {
     if (!timings.empty())
         printProfile(timings, core::convolutionFlopsByNode(project->graph, batch),
                      core::median(optimizerMs), trainMedian);
-    if (!scaling.empty())
+    if (!scaling.bound.empty())
         printScaling(scaling);
     return kExitOk;
 }
@@ -351,7 +456,9 @@ Command addBenchCommand(CLI::App& app) {
     cmd->add_option("--scaling", args->scaling,
                     "also bound the step at these thread counts (comma list, e.g. 8,16) on this "
                     "machine: the step cut for each count runs on one core, chunk by chunk, and "
-                    "the chunks are shared out as the pool would; memory is assumed to keep up")
+                    "the chunks are shared out as the pool would; memory is assumed to keep up. "
+                    "The counts this machine has hardware threads for (and 1) are also measured, "
+                    "really run on that many threads, node by node")
         ->delimiter(',')
         ->check(CLI::PositiveNumber);
     return {cmd, [args] { return runBench(*args); }};

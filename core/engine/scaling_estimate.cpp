@@ -27,9 +27,10 @@ ScalingProfile::Span& ScalingProfile::Span::operator+=(const Span& o) {
     return *this;
 }
 
-ScalingProfile::ScalingProfile(Executor& executor, int threads)
+ScalingProfile::ScalingProfile(Executor& executor, int threads, ScalingRun run)
     : m_executor(executor)
-    , m_threads(std::max(1, threads)) {}
+    , m_threads(std::max(1, threads))
+    , m_run(run) {}
 
 ScalingProfile::~ScalingProfile() {
     if (m_census)
@@ -37,9 +38,9 @@ ScalingProfile::~ScalingProfile() {
 }
 
 ScalingProfile::Span ScalingProfile::spanSinceLastMark() {
-    const auto now = std::chrono::steady_clock::now();
-    const double ms = std::chrono::duration<double, std::milli>(now - m_last).count();
-    m_last = now;
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - m_last)
+            .count();
     Span span;
     span.workMs = ms;
     double loopsMs = 0;
@@ -56,11 +57,18 @@ ScalingProfile::Span ScalingProfile::spanSinceLastMark() {
     span.serialMs = std::max(0.0, ms - loopsMs);
     span.boundMs += span.serialMs;
     m_step += span;
+    // The profile's own bookkeeping is no part of the step: the next span starts after it.
+    m_last = std::chrono::steady_clock::now();
     return span;
 }
 
 void ScalingProfile::startStep() {
-    m_census.emplace(m_threads);
+    if (m_run == ScalingRun::Measured) {
+        setEngineThreads(m_threads);
+        m_census.emplace(0); // records the real loops (their chunks untimed: makespan 0)
+    } else {
+        m_census.emplace(m_threads);
+    }
     m_executor.setObserver([this](const NodeEvent& e) {
         NodeSpans& node = m_nodes[e.node];
         node.name = e.name;

@@ -48,14 +48,28 @@ struct ScalingEstimate {
     }
 };
 
+/// How a ScalingProfile runs its steps.
+enum class ScalingRun {
+    Simulated, ///< cut for the target count, chunk by chunk on the caller: the bound
+    Measured,  ///< really on that many threads: what the machine does
+};
+
 /// Records steps for a ScalingEstimate at `threads`. During each recorded step
-/// it keeps a simulating ParallelCensus live and is the executor's observer (the
-/// executor must outlive it); between its steps it changes nothing, so profiles
-/// for several thread counts can take turns step by step, and a machine whose
-/// speed drifts slows all of them alike.
+/// it keeps a ParallelCensus live and is the executor's observer (the executor
+/// must outlive it); between its steps it changes nothing, so profiles for
+/// several thread counts can take turns step by step, and a machine whose speed
+/// drifts slows all of them alike.
+///
+/// Measured: startStep() sets the engine to `threads` threads (the caller restores
+/// its own count when done, and gives a new count a warm-up step: new worker
+/// threads start with cold caches and empty scratch); the census only records the
+/// real loops, so boundMs is the measured time and serialMs the time spent outside
+/// any parallel loop. Set against a simulated estimate at the same count, what is
+/// left after the bound's losses is what the cut of the work does not explain:
+/// memory bandwidth, dispatch, the machine.
 class ScalingProfile {
 public:
-    ScalingProfile(Executor& executor, int threads);
+    ScalingProfile(Executor& executor, int threads, ScalingRun run = ScalingRun::Simulated);
     ~ScalingProfile();
     ScalingProfile(const ScalingProfile&) = delete;
     ScalingProfile& operator=(const ScalingProfile&) = delete;
@@ -78,6 +92,7 @@ private:
 
     Executor& m_executor;
     int m_threads;
+    ScalingRun m_run;
     std::optional<ParallelCensus> m_census;
     std::chrono::steady_clock::time_point m_last;
     Span m_step;               ///< the step so far

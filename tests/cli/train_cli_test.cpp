@@ -5,6 +5,7 @@
 #include "data/image_io.hpp"
 #include "io/safetensors.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 using ::testing::HasSubstr;
@@ -296,6 +298,40 @@ TEST(TrainCli, BenchJsonCountsConvolutionFlops) {
     ASSERT_EQ(text.exitCode, 0) << text.out;
     EXPECT_THAT(text.out, HasSubstr("training step (batch 2, 1 threads): median"));
     EXPECT_THAT(text.out, HasSubstr("GFLOP/s"));
+}
+
+TEST(TrainCli, BenchScalingBoundsEveryCountAndMeasuresTheOnesThisMachineHas) {
+    const fs::path project = smallProject("scaling.segforge", "Dice", "glorot_uniform", "sigmoid");
+    const CliRun r =
+        cli("bench " + project.string() + " --batch 2 --steps 2 --threads 1 --scaling 2,4 --json");
+    ASSERT_EQ(r.exitCode, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    const auto& scaling = j.at("scaling");
+    ASSERT_EQ(scaling.size(), 3u) << "1, then the targets";
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (const auto& target : scaling) {
+        const int threads = target.at("threads").get<int>();
+        EXPECT_GT(target.at("bound_ms").get<double>(), 0.0);
+        EXPECT_FALSE(target.at("nodes").empty());
+        const bool measured = threads <= cores;
+        EXPECT_EQ(target.contains("measured_ms"), measured) << threads << " threads";
+        EXPECT_EQ(target.at("nodes").front().contains("measured_ms"), measured);
+        if (measured) {
+            EXPECT_GT(target.at("measured_ms").get<double>(), 0.0);
+            EXPECT_LE(target.at("measured_serial_ms").get<double>(),
+                      target.at("measured_ms").get<double>());
+        }
+    }
+    EXPECT_EQ(scaling.at(0).at("threads").get<int>(), 1);
+    EXPECT_NEAR(scaling.at(0).at("measured_efficiency").get<double>(), 1.0, 1e-9);
+
+    const CliRun text =
+        cli("bench " + project.string() + " --batch 2 --steps 2 --threads 1 --scaling 2");
+    ASSERT_EQ(text.exitCode, 0) << text.out;
+    EXPECT_THAT(text.out, HasSubstr("bound, losing most at 2 threads"));
+    if (cores >= 2) {
+        EXPECT_THAT(text.out, HasSubstr("measured, losing most at 2 threads"));
+    }
 }
 
 TEST(TrainCli, PredictWritesMasksAndOverlays) {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
@@ -238,43 +239,69 @@ TEST(ParallelCensus, SimulatesAThreadCountChunkByChunkWithTheSameChunks) {
     EXPECT_EQ(simulated.back().second, 10);
 }
 
-TEST(ScalingProfile, SimulatedThreadsGiveTheBitsOfRealOnesAndTheBoundFallsWithThreads) {
-    ThreadsGuard guard;
-    GraphBuilder b;
-    const NodeId in = b.input(32, 32, 3, "float32", "image");
-    const NodeId c1 = b.then("Conv2D", "c1", out(in),
-                             {{"filters", std::int64_t{8}},
-                              {"padding", std::string("same")},
-                              {"activation", std::string("relu")}});
-    const NodeId c2 = b.then("Conv2D", "c2", out(c1),
-                             {{"filters", std::int64_t{8}},
-                              {"padding", std::string("same")},
-                              {"activation", std::string("relu")}});
-    const NodeId c3 = b.then("Conv2D", "c3", out(c2),
-                             {{"filters", std::int64_t{1}},
-                              {"kernel_size", std::int64_t{1}},
-                              {"activation", std::string("sigmoid")}});
-    const NodeId target = b.input(32, 32, 1, "float32", "target");
-    const NodeId loss = b.add("BinaryCrossentropy", "loss");
-    b.wire(out(c3), {loss, "prediction"});
-    b.wire(out(target), {loss, "target"});
-    const Tensor image = uniformTensor({4, 32, 32, 3}, -1, 1, 1);
-    const Tensor mask = uniformTensor({4, 32, 32, 1}, 0, 1, 2);
-    auto compiled = [&] {
+namespace {
+
+/// Three convolutions and a loss on a 32×32 image, batch 4, compiled and fed: a
+/// step with parallel loops for the scaling profiles.
+class ThreeConvolutions {
+public:
+    ThreeConvolutions() {
+        const NodeId in = m_b.input(32, 32, 3, "float32", "image");
+        const NodeId c1 = m_b.then("Conv2D", "c1", out(in),
+                                   {{"filters", std::int64_t{8}},
+                                    {"padding", std::string("same")},
+                                    {"activation", std::string("relu")}});
+        const NodeId c2 = m_b.then("Conv2D", "c2", out(c1),
+                                   {{"filters", std::int64_t{8}},
+                                    {"padding", std::string("same")},
+                                    {"activation", std::string("relu")}});
+        const NodeId c3 = m_b.then("Conv2D", "c3", out(c2),
+                                   {{"filters", std::int64_t{1}},
+                                    {"kernel_size", std::int64_t{1}},
+                                    {"activation", std::string("sigmoid")}});
+        const NodeId target = m_b.input(32, 32, 1, "float32", "target");
+        const NodeId loss = m_b.add("BinaryCrossentropy", "loss");
+        m_b.wire(out(c3), {loss, "prediction"});
+        m_b.wire(out(target), {loss, "target"});
+    }
+
+    std::unique_ptr<Executor> compiled() const {
         std::string error;
-        auto ex = Executor::compile(b.graph, error);
+        auto ex = Executor::compile(m_b.graph, error);
         EXPECT_TRUE(ex) << error;
         ex->initializeParameters(3);
-        ex->feedInput("image", image);
-        ex->feedInput("target", mask);
+        ex->feedInput("image", m_image);
+        ex->feedInput("target", m_mask);
         return ex;
-    };
-    auto gradients = [](Executor& ex) {
+    }
+
+    static std::vector<Tensor> gradients(Executor& ex) {
         std::vector<Tensor> g;
         for (const auto& p : ex.parameters())
             g.push_back(p.grad);
         return g;
-    };
+    }
+
+    /// Whether a and b hold the same bits, tensor by tensor.
+    static void expectSameBits(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+        ASSERT_EQ(a.size(), b.size());
+        for (std::size_t t = 0; t < a.size(); ++t)
+            EXPECT_EQ(std::memcmp(a[t].bytes(), b[t].bytes(), a[t].byteSize()), 0)
+                << "tensor " << t;
+    }
+
+private:
+    GraphBuilder m_b;
+    Tensor m_image = uniformTensor({4, 32, 32, 3}, -1, 1, 1);
+    Tensor m_mask = uniformTensor({4, 32, 32, 1}, 0, 1, 2);
+};
+
+} // namespace
+
+TEST(ScalingProfile, SimulatedThreadsGiveTheBitsOfRealOnesAndTheBoundFallsWithThreads) {
+    ThreadsGuard guard;
+    const ThreeConvolutions net;
+    auto compiled = [&] { return net.compiled(); };
 
     // Three real threads and three simulated ones compute the same bits.
     setEngineThreads(3);
@@ -292,10 +319,8 @@ TEST(ScalingProfile, SimulatedThreadsGiveTheBitsOfRealOnesAndTheBoundFallsWithTh
         profile.endStep();
         three = profile.estimate();
     }
-    const std::vector<Tensor> a = gradients(*real), c = gradients(*simulated);
-    ASSERT_EQ(a.size(), c.size());
-    for (std::size_t t = 0; t < a.size(); ++t)
-        EXPECT_EQ(std::memcmp(a[t].bytes(), c[t].bytes(), a[t].byteSize()), 0) << "tensor " << t;
+    ThreeConvolutions::expectSameBits(ThreeConvolutions::gradients(*real),
+                                      ThreeConvolutions::gradients(*simulated));
     EXPECT_EQ(three.threads, 3);
 
     auto estimateAt = [&](int threads) {
@@ -333,4 +358,39 @@ TEST(ScalingProfile, SimulatedThreadsGiveTheBitsOfRealOnesAndTheBoundFallsWithTh
     EXPECT_EQ(engineThreads(), 1);
     simulated->beginStep(true); // the profile is gone: the executor runs unobserved
     EXPECT_EQ(simulated->run(), RunStatus::Finished);
+}
+
+TEST(ScalingProfile, MeasuredStepsRunOnThatManyThreadsAndTheirBoundIsTheTimeTheyTook) {
+    ThreadsGuard guard;
+    const ThreeConvolutions net;
+    setEngineThreads(2);
+    auto plain = net.compiled();
+    plain->beginStep(true);
+    ASSERT_EQ(plain->run(), RunStatus::Finished);
+
+    setEngineThreads(1);
+    auto measured = net.compiled();
+    ScalingProfile profile(*measured, 2, ScalingRun::Measured);
+    for (int step = 0; step < 3; ++step) {
+        profile.startStep();
+        EXPECT_EQ(engineThreads(), 2) << "a measured step runs on the target's threads";
+        measured->beginStep(true);
+        ASSERT_EQ(measured->run(), RunStatus::Finished);
+        profile.endStep();
+        if (step == 0) // a real 2-thread step: the bits of any other one
+            ThreeConvolutions::expectSameBits(ThreeConvolutions::gradients(*plain),
+                                              ThreeConvolutions::gradients(*measured));
+    }
+    const ScalingEstimate two = profile.estimate();
+    EXPECT_EQ(two.threads, 2);
+    EXPECT_GT(two.workMs, 0.0);
+    EXPECT_NEAR(two.boundMs, two.workMs, 1e-9 * two.workMs) << "measured: the time it took";
+    EXPECT_GT(two.loopsPerStep, 3) << "the real loops of two threads are recorded";
+    EXPECT_GT(two.serialMs, 0.0);
+    EXPECT_LT(two.serialMs, two.workMs);
+    ASSERT_EQ(two.nodes.size(), measured->order().size());
+    for (const NodeScaling& n : two.nodes) {
+        EXPECT_NEAR(n.boundMs, n.workMs, 1e-9 * n.workMs + 1e-12) << n.name;
+        EXPECT_LE(n.serialMs, n.workMs + 1e-9) << n.name;
+    }
 }
