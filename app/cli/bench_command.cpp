@@ -264,9 +264,9 @@ void printScaling(const Scaling& scaling) {
         for (const NodeLoss& b : nodeLosses(*bound, one, bound->nodes.size()))
             if (b.node->node == l.node->node)
                 boundLost = b.lost;
-        std::printf("      %-24.24s %-20.20s %8.2f %8.2f %8.2f %8.2f %8.2f\n",
-                    l.node->name.c_str(), l.node->op.c_str(), l.lost, l.node->boundMs, l.perfect,
-                    boundLost, l.lost - boundLost);
+        std::printf("      %-24.24s %-20.20s %8.2f %8.2f %8.2f %8.2f %8.2f\n", l.node->name.c_str(),
+                    l.node->op.c_str(), l.lost, l.node->boundMs, l.perfect, boundLost,
+                    l.lost - boundLost);
     }
 }
 
