@@ -249,10 +249,11 @@ void printScaling(const Scaling& scaling) {
             measured = &m;
     if (!measured || !measuredOne)
         return;
-    const core::ScalingEstimate* bound = nullptr;
+    std::map<core::NodeId, double> boundLost; // at the measured count
     for (const core::ScalingEstimate& e : scaling.bound)
         if (e.threads == measured->threads)
-            bound = &e;
+            for (const NodeLoss& l : nodeLosses(e, one, e.nodes.size()))
+                boundLost[l.node->node] = l.lost;
     std::printf("    measured, losing most at %d threads, ms: lost = measured − perfect (measured "
                 "at 1 thread / %d); of it, what the bound explains (its lost), and the rest "
                 "(memory bandwidth, dispatch, the machine):\n",
@@ -260,13 +261,10 @@ void printScaling(const Scaling& scaling) {
     std::printf("      %-24s %-20s %8s %8s %8s %8s %8s\n", "node", "op", "lost", "measured",
                 "perfect", "bound", "rest");
     for (const NodeLoss& l : nodeLosses(*measured, *measuredOne, 10)) {
-        double boundLost = 0;
-        for (const NodeLoss& b : nodeLosses(*bound, one, bound->nodes.size()))
-            if (b.node->node == l.node->node)
-                boundLost = b.lost;
+        const double explained = boundLost[l.node->node];
         std::printf("      %-24.24s %-20.20s %8.2f %8.2f %8.2f %8.2f %8.2f\n", l.node->name.c_str(),
-                    l.node->op.c_str(), l.lost, l.node->boundMs, l.perfect, boundLost,
-                    l.lost - boundLost);
+                    l.node->op.c_str(), l.lost, l.node->boundMs, l.perfect, explained,
+                    l.lost - explained);
     }
 }
 
