@@ -538,6 +538,48 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
     addFilterGradient(mk, p, m, mStride, dw);
 }
 
+/// One super-group of tiles of a weight gradient, its inputs and output gradients
+/// transformed (transformSuperGroup): positions vStride and wStride apart.
+struct SuperGroupTiles {
+    std::int64_t count = 0; ///< tiles
+    const float* v = nullptr;
+    const float* wt = nullptr;
+    std::int64_t vStride = 0, wStride = 0;
+    /// With `spare`: as many floats again, laid out alike (inputs first), for the
+    /// caller's own copy of the transforms.
+    float* spare = nullptr;
+};
+
+/// The super-group schemes' pass over the tiles: cut into super-groups that fit the
+/// tile budget, each one's inputs and output gradients transformed once (its bias
+/// gradient summed into db), then `products(tiles)`. Scratch: 36 × S × (C + F) on
+/// the caller, twice that with `spare`.
+template <typename Products>
+void forEachSuperGroup(const WinogradConv& p, const float* dz, const float* reluOut, float* db,
+                       bool spare, Products&& products) {
+    const direct::MicroKernels& mk = direct::activeKernels();
+    thread_local ScratchVector zerosStore;
+    const float* zeros = zeroed(zerosStore, p.c);
+    const direct::WinogradTiles all = allTiles(p);
+    const SuperGroups sg = superGroups(all.count, p.c + p.f);
+    SuperGroupTiles tiles;
+    tiles.vStride = planeStride(sg.size, p.c);
+    tiles.wStride = planeStride(sg.size, p.f);
+    const std::int64_t planes = kPositions * (tiles.vStride + tiles.wStride);
+    float* v = grownTo(callerScratch().tiles, spare ? 2 * planes : planes);
+    float* wt = v + kPositions * tiles.vStride;
+    tiles.v = v;
+    tiles.wt = wt;
+    tiles.spare = spare ? v + planes : nullptr;
+    for (std::int64_t s = 0; s < sg.count; ++s) {
+        const std::int64_t t0 = s * sg.size;
+        tiles.count = std::min(sg.size, all.count - t0);
+        transformSuperGroup(mk, p, all, t0, tiles.count, tiles.vStride, tiles.wStride, dz, reluOut,
+                            zeros, v, wt, db);
+        products(tiles);
+    }
+}
+
 /// The weight gradient of layers whose 36·C·F sums fit the filter budget when the
 /// chunk scheme would give its chunks few tiles each (many threads for the tiles):
 /// its sums per chunk and their reduction grow with the thread count, and a chunk
@@ -551,45 +593,34 @@ void weightsByChunks(const WinogradConv& p, const float* dz, const float* reluOu
 void weightsByPositions(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
                         float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local ScratchVector zerosStore;
-    CallerScratch& scratch = callerScratch();
-    const float* zeros = zeroed(zerosStore, p.c);
-
-    const direct::WinogradTiles all = allTiles(p);
-    const SuperGroups sg = superGroups(all.count, p.c + p.f);
-    const std::int64_t vStride = planeStride(sg.size, p.c), wStride = planeStride(sg.size, p.f);
-    float* v = grownTo(scratch.tiles, kPositions * (vStride + wStride));
-    float* wt = v + kPositions * vStride;
     const std::int64_t mStride = planeStride(1, p.c * p.f);
-    float* m = grownTo(scratch.filters, kPositions * mStride);
+    float* m = grownTo(callerScratch().filters, kPositions * mStride);
     parallelForFine(kPositions, [&](std::int64_t pos0, std::int64_t pos1) {
         std::fill(m + pos0 * mStride, m + pos1 * mStride, 0.0f);
     });
     constexpr std::int64_t cBlock = 24; // four of the weight kernel's 6-channel tiles
     const std::int64_t cBlocks = ceilDiv(p.c, cBlock);
 
-    for (std::int64_t s = 0; s < sg.count; ++s) {
-        const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
-        transformSuperGroup(mk, p, all, t0, count, vStride, wStride, dz, reluOut, zeros, v, wt, db);
+    forEachSuperGroup(p, dz, reluOut, db, false, [&](const SuperGroupTiles& t) {
         parallelForFine(kPositions * cBlocks, [&](std::int64_t u0, std::int64_t u1) {
             for (std::int64_t u = u0; u < u1; ++u) {
                 const std::int64_t pos = u / cBlocks, c0 = (u % cBlocks) * cBlock;
                 direct::WeightJob product; // (block × tiles) · (tiles × F), into m
                 product.h = 1;
-                product.w = count;
+                product.w = t.count;
                 product.c = std::min(cBlock, p.c - c0);
                 product.f = p.f;
-                product.ow = count;
+                product.ow = t.count;
                 product.oy0 = 0;
                 product.oy1 = 1;
-                product.in = v + pos * vStride + c0;
+                product.in = t.v + pos * t.vStride + c0;
                 product.inStride = p.c;
-                product.dz = wt + pos * wStride;
+                product.dz = t.wt + pos * t.wStride;
                 product.dw = m + pos * mStride + c0 * p.f;
                 mk.weights(product);
             }
         });
-    }
+    });
     addFilterGradient(mk, p, m, mStride, dw);
 }
 
@@ -614,21 +645,6 @@ void toPanels(const float* rows, std::int64_t count, std::int64_t channels, std:
 void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut, float* dw,
                     float* db) {
     const direct::MicroKernels& mk = direct::activeKernels();
-    thread_local ScratchVector zerosStore;
-    CallerScratch& scratch = callerScratch();
-    const float* zeros = zeroed(zerosStore, p.c);
-
-    const direct::WinogradTiles all = allTiles(p);
-    const SuperGroups sg = superGroups(all.count, p.c + p.f);
-    const std::int64_t vStride = planeStride(sg.size, p.c), wStride = planeStride(sg.size, p.f);
-    // The transforms as written (tiles × channels per position), then the same values
-    // as panels (per position, each block of channels over all tiles, contiguous).
-    const std::int64_t planes = kPositions * (vStride + wStride);
-    float* v = grownTo(scratch.tiles, 2 * planes);
-    float* wt = v + kPositions * vStride;
-    float* vPanels = v + planes;
-    float* wPanels = wt + planes;
-
     // Blocks of channels: 24 inputs (four of the weight kernel's 6-channel tiles) × 64
     // outputs, made smaller until there are four units per thread. Any blocking gives
     // the same sums (each is over all the super-group's tiles, in order).
@@ -642,16 +658,19 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
     const std::int64_t fBlocks = ceilDiv(p.f, fBlock);
     const std::int64_t mPlane = planeStride(1, cBlock * fBlock);
 
-    for (std::int64_t s = 0; s < sg.count; ++s) {
-        const std::int64_t t0 = s * sg.size, count = std::min(sg.size, all.count - t0);
-        transformSuperGroup(mk, p, all, t0, count, vStride, wStride, dz, reluOut, zeros, v, wt, db);
+    // The transforms as written (tiles × channels per position), then the same values
+    // as panels in the spare scratch (per position, each block of channels over all
+    // tiles, contiguous).
+    forEachSuperGroup(p, dz, reluOut, db, true, [&](const SuperGroupTiles& t) {
+        float* vPanels = t.spare;
+        float* wPanels = t.spare + kPositions * t.vStride;
         // A unit's products then read two contiguous panels instead of a few channels
         // out of every tile's row (rows of 1024 channels are 4 KiB apart: every read
         // a new page, and all of them in the same few L1 sets).
         parallelForFine(kPositions, [&](std::int64_t pos0, std::int64_t pos1) {
             for (std::int64_t pos = pos0; pos < pos1; ++pos) {
-                toPanels(v + pos * vStride, count, p.c, cBlock, vPanels + pos * vStride);
-                toPanels(wt + pos * wStride, count, p.f, fBlock, wPanels + pos * wStride);
+                toPanels(t.v + pos * t.vStride, t.count, p.c, cBlock, vPanels + pos * t.vStride);
+                toPanels(t.wt + pos * t.wStride, t.count, p.f, fBlock, wPanels + pos * t.wStride);
             }
         });
 
@@ -664,15 +683,15 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
                 std::fill(m, m + kPositions * mPlane, 0.0f);
                 direct::WeightJob product; // (block × tiles) · (tiles × block), into m
                 product.h = 1;
-                product.w = count;
+                product.w = t.count;
                 product.c = c1 - c0;
                 product.f = f1 - f0;
-                product.ow = count;
+                product.ow = t.count;
                 product.oy0 = 0;
                 product.oy1 = 1;
                 for (std::int64_t pos = 0; pos < kPositions; ++pos) {
-                    product.in = vPanels + pos * vStride + c0 * count;
-                    product.dz = wPanels + pos * wStride + f0 * count;
+                    product.in = vPanels + pos * t.vStride + c0 * t.count;
+                    product.dz = wPanels + pos * t.wStride + f0 * t.count;
                     product.dw = m + pos * mPlane;
                     mk.weights(product);
                 }
@@ -690,7 +709,7 @@ void weightsBlocked(const WinogradConv& p, const float* dz, const float* reluOut
                 mk.winogradFilterGradient(job);
             }
         });
-    }
+    });
 }
 
 } // namespace
