@@ -206,6 +206,11 @@ std::vector<NodeLoss> nodeLosses(const core::ScalingEstimate& at, const core::Sc
     return losses;
 }
 
+/// The efficiency of `at`'s noise-included bound against the typical 1-thread work.
+double noisyEfficiency(const core::ScalingEstimate& at, const core::ScalingEstimate& one) {
+    return at.perStepBoundMs > 0 ? one.workMs / (at.threads * at.perStepBoundMs) : 0.0;
+}
+
 /// --scaling's report: per thread count, the bound and its efficiency against
 /// the 1-thread cut, and what this machine measured where it has the cores; then
 /// the nodes that lose the most at the largest count in the bound, and at the
@@ -216,14 +221,17 @@ void printScaling(const Scaling& scaling) {
     const core::ScalingEstimate* measuredOne = scaling.measuredAt(1);
     std::printf("  scaling: the bound is the step cut for each thread count, run on one core "
                 "chunk by chunk, the chunks shared out as the pool would (memory assumed to keep "
-                "up); measured is the step really run on that many threads (this machine has %u "
+                "up), each chunk and serial stretch at its median over the steps; noisy is the "
+                "median of each step's own bound, a chunk the machine held up once included; "
+                "measured is the step really run on that many threads (this machine has %u "
                 "hardware threads):\n",
                 std::max(1u, std::thread::hardware_concurrency()));
-    std::printf("    %8s %9s %9s %11s %10s %6s %12s %11s %10s\n", "threads", "work ms", "bound ms",
-                "efficiency", "serial ms", "loops", "measured ms", "efficiency", "serial ms");
+    std::printf("    %8s %9s %9s %11s %6s %10s %6s %12s %11s %10s\n", "threads", "work ms",
+                "bound ms", "efficiency", "noisy", "serial ms", "loops", "measured ms",
+                "efficiency", "serial ms");
     for (const core::ScalingEstimate& e : scaling.bound) {
-        std::printf("    %8d %9.1f %9.2f %11.2f %10.2f %6d", e.threads, e.workMs, e.boundMs,
-                    e.efficiencyAgainst(one), e.serialMs, e.loopsPerStep);
+        std::printf("    %8d %9.1f %9.2f %11.2f %6.2f %10.2f %6d", e.threads, e.workMs, e.boundMs,
+                    e.efficiencyAgainst(one), noisyEfficiency(e, one), e.serialMs, e.loopsPerStep);
         if (const core::ScalingEstimate* m = scaling.measuredAt(e.threads); m && measuredOne)
             std::printf(" %12.2f %11.2f %10.2f\n", m->boundMs, m->efficiencyAgainst(*measuredOne),
                         m->serialMs);
@@ -268,9 +276,10 @@ void printScaling(const Scaling& scaling) {
     }
 }
 
-/// --scaling in --json: per count, the bound (and its nodes), and where measured,
-/// the measured step: "measured_ms", "measured_efficiency", "measured_serial_ms",
-/// and per node "measured_ms".
+/// --scaling in --json: per count, the bound (and its nodes), the noise-included
+/// bound ("noisy_bound_ms", "noisy_efficiency"), and where measured, the measured
+/// step: "measured_ms", "measured_efficiency", "measured_serial_ms", and per node
+/// "measured_ms".
 nlohmann::ordered_json scalingJson(const Scaling& scaling) {
     const core::ScalingEstimate* measuredOne = scaling.measuredAt(1);
     nlohmann::ordered_json targets = nlohmann::ordered_json::array();
@@ -289,12 +298,15 @@ nlohmann::ordered_json scalingJson(const Scaling& scaling) {
                         node["measured_ms"] = mn.boundMs;
             nodes.push_back(std::move(node));
         }
-        nlohmann::ordered_json target{{"threads", e.threads},
-                                      {"work_ms", e.workMs},
-                                      {"serial_ms", e.serialMs},
-                                      {"bound_ms", e.boundMs},
-                                      {"efficiency", e.efficiencyAgainst(scaling.bound.front())},
-                                      {"loops_per_step", e.loopsPerStep}};
+        nlohmann::ordered_json target{
+            {"threads", e.threads},
+            {"work_ms", e.workMs},
+            {"serial_ms", e.serialMs},
+            {"bound_ms", e.boundMs},
+            {"efficiency", e.efficiencyAgainst(scaling.bound.front())},
+            {"noisy_bound_ms", e.perStepBoundMs},
+            {"noisy_efficiency", noisyEfficiency(e, scaling.bound.front())},
+            {"loops_per_step", e.loopsPerStep}};
         if (m) {
             target["measured_ms"] = m->boundMs;
             target["measured_efficiency"] = m->efficiencyAgainst(*measuredOne);
@@ -454,7 +466,8 @@ Command addBenchCommand(CLI::App& app) {
     cmd->add_option("--scaling", args->scaling,
                     "also bound the step at these thread counts (comma list, e.g. 8,16) on this "
                     "machine: the step cut for each count runs on one core, chunk by chunk, and "
-                    "the chunks are shared out as the pool would; memory is assumed to keep up. "
+                    "the chunks are shared out as the pool would; memory is assumed to keep up; "
+                    "each chunk counts at its median over the steps (noisy: each step's own). "
                     "The counts this machine has hardware threads for (and 1) are also measured, "
                     "really run on that many threads, node by node")
         ->delimiter(',')

@@ -22,7 +22,7 @@
 
 namespace segforge::core {
 
-/// One node (forward and backward together), medians over the steps.
+/// One node (forward and backward together) in the typical step.
 struct NodeScaling {
     NodeId node = kNoNode;
     std::string name;
@@ -32,12 +32,15 @@ struct NodeScaling {
     double boundMs = 0;  ///< predicted at the target thread count
 };
 
-/// Medians over the recorded steps at one target thread count.
+/// The typical step at one target thread count (see typicalStretches).
 struct ScalingEstimate {
     int threads = 1;     ///< the target
     double workMs = 0;   ///< the step's work cut for the target, run on one core
     double serialMs = 0; ///< of it, outside any parallel loop
     double boundMs = 0;  ///< the step predicted at the target
+    /// The median of every recorded step's own bound: the chunks' noise included
+    /// (a chunk the machine held up once holds its whole loop up in that step).
+    double perStepBoundMs = 0;
     int loopsPerStep = 0;
     std::vector<NodeScaling> nodes; ///< in execution order
 
@@ -47,6 +50,40 @@ struct ScalingEstimate {
         return boundMs > 0 ? one.workMs / (threads * boundMs) : 0.0;
     }
 };
+
+/// One parallel loop of a recorded step.
+struct LoopRecord {
+    double overheadMs = 0;       ///< its wall time outside its chunks (dispatch, timing)
+    std::vector<double> chunkMs; ///< simulated: each chunk's time, in chunk order
+};
+
+/// The stretch of a step between two node events: serial code and the loops it ran,
+/// charged to the node whose event ends it (kNoNode: the tail after the last one).
+struct StretchRecord {
+    NodeId node = kNoNode;
+    double serialMs = 0; ///< outside any loop
+    std::vector<LoopRecord> loops;
+};
+
+/// One recorded step: its stretches in order.
+using StepRecord = std::vector<StretchRecord>;
+
+/// A stretch of the typical step.
+struct StretchEstimate {
+    NodeId node = kNoNode;
+    double workMs = 0, serialMs = 0, boundMs = 0;
+    int loops = 0;
+};
+
+/// The typical step of `steps` at `threads`: every serial time, loop overhead and
+/// chunk time is its median over the steps, and each loop's bound is the makespan
+/// of its median chunks. A chunk the shared machine held up in one step (a
+/// preempted core: 2–10× its usual time) is noise, not the cut of the work, and
+/// drops out; a chunk slow in every step (more work, cold data) stays. A training
+/// step runs the same loops in the same order every time; steps whose loops differ
+/// in number or cut from most of them (by node, loop count and chunk counts) are
+/// left out, the largest group of alike steps is used (the earliest on a tie).
+std::vector<StretchEstimate> typicalStretches(const std::vector<StepRecord>& steps, int threads);
 
 /// How a ScalingProfile runs its steps.
 enum class ScalingRun {
@@ -82,28 +119,17 @@ public:
     ScalingEstimate estimate() const;
 
 private:
-    struct Span {
-        double workMs = 0, serialMs = 0, boundMs = 0;
-        int loops = 0;
-        Span& operator+=(const Span& o);
-    };
-    /// The time since the last mark, split as the census saw it.
-    Span spanSinceLastMark();
+    /// Closes the stretch since the last mark, charged to `node`.
+    void closeStretch(NodeId node);
 
     Executor& m_executor;
     int m_threads;
     ScalingRun m_run;
     std::optional<ParallelCensus> m_census;
     std::chrono::steady_clock::time_point m_last;
-    Span m_step;               ///< the step so far
-    std::vector<Span> m_steps; ///< finished steps
-    struct NodeSpans {
-        std::string name, op;
-        Span step; ///< this step so far (forward + backward)
-        bool ran = false;
-        std::vector<Span> steps;
-    };
-    std::map<NodeId, NodeSpans> m_nodes;
+    StepRecord m_step;                                             ///< the step so far
+    std::vector<StepRecord> m_steps;                               ///< finished steps
+    std::map<NodeId, std::pair<std::string, std::string>> m_names; ///< name, op
 };
 
 } // namespace segforge::core

@@ -312,6 +312,12 @@ TEST(TrainCli, BenchScalingBoundsEveryCountAndMeasuresTheOnesThisMachineHas) {
     for (const auto& target : scaling) {
         const int threads = target.at("threads").get<int>();
         EXPECT_GT(target.at("bound_ms").get<double>(), 0.0);
+        EXPECT_GT(target.at("noisy_bound_ms").get<double>(), 0.0);
+        EXPECT_NEAR(target.at("noisy_efficiency").get<double>() *
+                        target.at("noisy_bound_ms").get<double>(),
+                    target.at("efficiency").get<double>() * target.at("bound_ms").get<double>(),
+                    1e-9)
+            << "both against the same 1-thread work";
         EXPECT_FALSE(target.at("nodes").empty());
         const bool measured = threads <= cores;
         EXPECT_EQ(target.contains("measured_ms"), measured) << threads << " threads";
