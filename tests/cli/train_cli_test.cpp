@@ -313,10 +313,9 @@ TEST(TrainCli, BenchScalingBoundsEveryCountAndMeasuresTheOnesThisMachineHas) {
         const int threads = target.at("threads").get<int>();
         EXPECT_GT(target.at("bound_ms").get<double>(), 0.0);
         EXPECT_GT(target.at("noisy_bound_ms").get<double>(), 0.0);
-        EXPECT_NEAR(target.at("noisy_efficiency").get<double>() *
-                        target.at("noisy_bound_ms").get<double>(),
-                    target.at("efficiency").get<double>() * target.at("bound_ms").get<double>(),
-                    1e-9)
+        EXPECT_NEAR(
+            target.at("noisy_efficiency").get<double>() * target.at("noisy_bound_ms").get<double>(),
+            target.at("efficiency").get<double>() * target.at("bound_ms").get<double>(), 1e-9)
             << "both against the same 1-thread work";
         EXPECT_FALSE(target.at("nodes").empty());
         const bool measured = threads <= cores;

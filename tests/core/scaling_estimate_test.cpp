@@ -4,7 +4,6 @@
 #include "engine/scaling_estimate.hpp"
 
 #include <gtest/gtest.h>
-
 #include <vector>
 
 using namespace segforge::core;
@@ -22,8 +21,7 @@ StepRecord step(std::vector<double> chunks) {
 } // namespace
 
 TEST(TypicalStretches, TheBoundIsTheMakespanOfTheMedianChunksAndTheWorkTheirSum) {
-    const std::vector<StepRecord> steps{step({1, 1, 1, 3}), step({1, 1, 1, 3}),
-                                        step({1, 1, 1, 3})};
+    const std::vector<StepRecord> steps{step({1, 1, 1, 3}), step({1, 1, 1, 3}), step({1, 1, 1, 3})};
     const std::vector<StretchEstimate> two = typicalStretches(steps, 2);
     ASSERT_EQ(two.size(), 2u);
     EXPECT_EQ(two[0].node, NodeId{1});
