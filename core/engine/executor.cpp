@@ -55,6 +55,21 @@ struct Executor::Step {
 Executor::Executor() = default;
 Executor::~Executor() = default;
 
+namespace {
+
+/// A float32 tensor of zeros whose pages the pool's threads first touch (they zero
+/// it in parallel blocks): on a NUMA machine a parameter's pages are then spread
+/// over the nodes of the threads that read and update it, not all placed on the
+/// caller's node. The initializers write the values after, on the caller.
+Tensor zerosTouchedInParallel(Shape shape) {
+    Tensor t = Tensor::unallocated(std::move(shape), DType::Float32);
+    t.adoptStorage(TensorStorage(t.dataBytes()));
+    kernels::zeroFill(t.f32(), t.numel());
+    return t;
+}
+
+} // namespace
+
 std::unique_ptr<Executor> Executor::compile(const Graph& graph, std::string& error,
                                             const OpRegistry& registry) {
     return compileChecked(graph, error, registry, true);
@@ -112,9 +127,9 @@ std::unique_ptr<Executor> Executor::compileChecked(const Graph& graph, std::stri
             p.name = node.name + "/" + spec.name;
             p.node = id;
             p.spec = spec;
-            p.value = Tensor(Shape(spec.shape), DType::Float32);
+            p.value = zerosTouchedInParallel(Shape(spec.shape));
             if (spec.trainable)
-                p.grad = Tensor(Shape(spec.shape), DType::Float32);
+                p.grad = zerosTouchedInParallel(Shape(spec.shape));
             trainable = trainable || spec.trainable;
             step.params.push_back(static_cast<int>(ex->m_params.size()));
             ex->m_params.push_back(std::move(p));

@@ -6,19 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <stdexcept>
 
 namespace segforge::core {
 
 namespace {
-
-std::vector<float>& slot(std::vector<std::vector<float>>& state, std::size_t i, std::int64_t n) {
-    if (state.size() <= i)
-        state.resize(i + 1);
-    if (state[i].size() != static_cast<std::size_t>(n))
-        state[i].assign(static_cast<std::size_t>(n), 0.0f);
-    return state[i];
-}
 
 /// Calls fn(i, k0, k1) for ranges [k0, k1) of the parameters params[i], i in `which`,
 /// that together cover every element of each: one parallel pass over all of them
@@ -46,13 +39,39 @@ void forEachParameterRange(const std::vector<ParamRef>& params,
     });
 }
 
+/// Sizes every parameter's slot in each of `slots` to its parameter. The slots
+/// that were (re)sized are zeroed in one parallel pass over their parameters, so
+/// their pages are first touched by the pool's threads (OptimizerSlot), not all
+/// by the caller.
+void sizeSlots(const std::vector<ParamRef>& params,
+               std::initializer_list<std::vector<OptimizerSlot>*> slots) {
+    std::vector<std::vector<std::vector<OptimizerSlot>*>> resized(params.size());
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto n = static_cast<std::size_t>(params[i].value->numel());
+        for (std::vector<OptimizerSlot>* state : slots) {
+            if (state->size() <= i)
+                state->resize(i + 1);
+            if ((*state)[i].size() == n)
+                continue;
+            OptimizerSlot(n).swap((*state)[i]); // uninitialised: zeroed below
+            resized[i].push_back(state);
+        }
+        if (!resized[i].empty())
+            which.push_back(i);
+    }
+    forEachParameterRange(params, which, [&](std::size_t i, std::int64_t k0, std::int64_t k1) {
+        for (std::vector<OptimizerSlot>* state : resized[i])
+            std::fill((*state)[i].begin() + k0, (*state)[i].begin() + k1, 0.0f);
+    });
+}
+
 class Sgd final : public Optimizer {
 public:
     explicit Sgd(double momentum)
         : m_momentum(momentum) {}
     void beginStep(const std::vector<ParamRef>& params, double lr) override {
-        for (std::size_t i = 0; i < params.size(); ++i)
-            slot(m_velocity, i, params[i].value->numel());
+        sizeSlots(params, {&m_velocity});
         m_lr = lr;
         ++m_iterations;
     }
@@ -64,14 +83,14 @@ public:
         });
     }
 
-    std::map<std::string, std::vector<std::vector<float>>*> state() override {
+    std::map<std::string, std::vector<OptimizerSlot>*> state() override {
         return {{"velocity", &m_velocity}};
     }
 
 private:
     double m_momentum;
     double m_lr = 0;
-    std::vector<std::vector<float>> m_velocity;
+    std::vector<OptimizerSlot> m_velocity;
 };
 
 class Adam final : public Optimizer {
@@ -90,10 +109,7 @@ public:
         m_c.epsilon = static_cast<float>(m_s.epsilon);
         m_c.decay = static_cast<float>(m_decay ? lr * m_s.weightDecay : 0.0);
         m_c.step = static_cast<float>(alpha);
-        for (std::size_t i = 0; i < params.size(); ++i) {
-            slot(m_m, i, params[i].value->numel());
-            slot(m_v, i, params[i].value->numel());
-        }
+        sizeSlots(params, {&m_m, &m_v});
     }
     void update(const std::vector<ParamRef>& params,
                 const std::vector<std::size_t>& which) override {
@@ -103,7 +119,7 @@ public:
         });
     }
 
-    std::map<std::string, std::vector<std::vector<float>>*> state() override {
+    std::map<std::string, std::vector<OptimizerSlot>*> state() override {
         return {{"m", &m_m}, {"v", &m_v}};
     }
 
@@ -111,7 +127,7 @@ private:
     OptimizerSettings m_s;
     bool m_decay;
     kernels::AdamCoefficients m_c; ///< this step's
-    std::vector<std::vector<float>> m_m, m_v;
+    std::vector<OptimizerSlot> m_m, m_v;
 };
 
 } // namespace

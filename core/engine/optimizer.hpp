@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tensor/buffer_allocator.hpp"
 #include "tensor/tensor.hpp"
 
 #include <cstdint>
@@ -15,6 +16,12 @@ struct ParamRef {
     Tensor* value = nullptr;
     const Tensor* grad = nullptr;
 };
+
+/// One parameter's optimizer state (a momentum, a moment). Its pages are first
+/// touched by the parallel pass that zeroes it, in the blocks the updates use, so
+/// on a NUMA machine they are spread over the nodes of the threads that update
+/// them rather than all placed on the caller's node.
+using OptimizerSlot = std::vector<float, BufferAllocator<float>>;
 
 struct OptimizerSettings {
     std::string kind = "adam";                         ///< sgd, adam, adamw
@@ -44,7 +51,7 @@ public:
     /// For checkpoints: the step count and the per-parameter state by slot name
     /// ("velocity"; "m", "v"), each a vector per parameter, in parameter order.
     void setIterations(std::int64_t iterations) { m_iterations = iterations; }
-    virtual std::map<std::string, std::vector<std::vector<float>>*> state() = 0;
+    virtual std::map<std::string, std::vector<OptimizerSlot>*> state() = 0;
 
 protected:
     std::int64_t m_iterations = 0;

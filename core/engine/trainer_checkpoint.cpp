@@ -125,7 +125,7 @@ std::string Trainer::saveCheckpoint(const std::filesystem::path& path) const {
     for (const Parameter& p : m_executor.parameters())
         tensors.emplace_back(p.name, &p.value);
     std::vector<Tensor>
-        state; // copies: the optimizer keeps std::vector<float>, safetensors wants Tensors
+        state; // copies: the optimizer keeps OptimizerSlots, safetensors wants Tensors
     const auto slots = m_optimizer->state();
     for (const auto& [slot, perParam] : slots)
         for (const auto& values : *perParam) {
@@ -264,7 +264,7 @@ std::string Trainer::restoreCheckpoint(SafetensorsData data, const std::string& 
     }
     const auto trainable = m_executor.trainableParameters();
     const auto slots = m_optimizer->state();
-    std::map<std::string, std::vector<std::vector<float>>> restored;
+    std::map<std::string, std::vector<OptimizerSlot>> restored;
     for (const auto& [slot, perParam] : slots) {
         auto& values = restored[slot];
         for (std::size_t i = 0;; ++i) {

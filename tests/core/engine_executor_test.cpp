@@ -358,6 +358,35 @@ TEST(EngineOptimizer, OnePassOverAllParametersUpdatesEveryElementOnce) {
     setEngineThreads(0);
 }
 
+// A parameter whose size changed (a rebuilt layer) starts its optimizer state from
+// zeros, which the pool's threads write (the slot's storage is uninitialised until
+// then); the other parameters keep theirs.
+TEST(EngineOptimizer, AResizedParameterStartsFromZeroStateAndTheOthersKeepTheirs) {
+    setEngineThreads(2);
+    Tensor small = uniformTensor({5}, -1, 1, 1), large = uniformTensor({9000}, -1, 1, 2);
+    const Tensor smallGrad = uniformTensor({5}, -1, 1, 3),
+                 largeGrad = uniformTensor({9000}, -1, 1, 4);
+    auto adam = makeOptimizer({"adam"});
+    adam->step({{&small, &smallGrad}, {&large, &largeGrad}}, 0.01);
+    const OptimizerSlot largeM = adam->state().at("m")->at(1);
+
+    { // leave garbage where the resized slot's storage is likely to come from
+        OptimizerSlot dirty(7000, 12345.0f);
+    }
+    Tensor resized = uniformTensor({7000}, -1, 1, 5);
+    const Tensor resizedGrad = uniformTensor({7000}, -1, 1, 6);
+    const std::vector<ParamRef> refs{{&resized, &resizedGrad}, {&large, &largeGrad}};
+    adam->beginStep(refs, 0.01);
+    for (const char* slot : {"m", "v"}) {
+        const OptimizerSlot& state = adam->state().at(slot)->at(0);
+        ASSERT_EQ(state.size(), 7000u) << slot;
+        for (std::size_t k = 0; k < state.size(); ++k)
+            ASSERT_EQ(state[k], 0.0f) << slot << "[" << k << "]";
+    }
+    EXPECT_EQ(adam->state().at("m")->at(1), largeM) << "an unchanged parameter keeps its moments";
+    setEngineThreads(0);
+}
+
 TEST(EngineInitializers, KerasDistributionsFromASeed) {
     const ParamSpec glorot{"kernel", {3, 3, 8, 16}, "glorot_uniform"};
     Tensor a(Shape(glorot.shape), DType::Float32), b(Shape(glorot.shape), DType::Float32);

@@ -384,7 +384,8 @@ TrainedRun train(const UNetOptions& u, bool keep, int threads, const char* optim
             r.trainableBytes += p.value.byteSize();
     }
     for (const auto& [name, slots] : opt->state())
-        r.optimizerState.insert(r.optimizerState.end(), slots->begin(), slots->end());
+        for (const OptimizerSlot& slot : *slots)
+            r.optimizerState.emplace_back(slot.begin(), slot.end());
     EXPECT_EQ(opt->iterations(), 3);
     setEngineThreads(0);
     return r;
