@@ -6,6 +6,7 @@
 #include "engine/scaling_estimate.hpp"
 #include "engine/step_profile.hpp"
 #include "kernels/parallel.hpp"
+#include "util/available_cores.hpp"
 #include "util/median.hpp"
 
 #include <algorithm>
@@ -22,7 +23,6 @@
 #include <random>
 #include <string>
 #include <sys/resource.h>
-#include <thread>
 
 namespace segforge::cli {
 
@@ -160,7 +160,7 @@ Scaling measureScaling(core::Executor& ex, core::Optimizer& optimizer, double lr
         out.bound.push_back(p->estimate());
 
     const int ownThreads = core::engineThreads();
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int cores = core::availableCores();
     profiles.clear();
     std::vector<int> measured;
     for (int t : threads)
@@ -223,9 +223,9 @@ void printScaling(const Scaling& scaling) {
                 "chunk by chunk, the chunks shared out as the pool would (memory assumed to keep "
                 "up), each chunk and serial stretch at its median over the steps; noisy is the "
                 "median of each step's own bound, a chunk the machine held up once included; "
-                "measured is the step really run on that many threads (this machine has %u "
-                "hardware threads):\n",
-                std::max(1u, std::thread::hardware_concurrency()));
+                "measured is the step really run on that many threads (this process may use %d "
+                "cores):\n",
+                core::availableCores());
     std::printf("    %8s %9s %9s %11s %6s %10s %6s %12s %11s %10s\n", "threads", "work ms",
                 "bound ms", "efficiency", "noisy", "serial ms", "loops", "measured ms",
                 "efficiency", "serial ms");
@@ -426,17 +426,17 @@ int runBench(const BenchArgs& args) {
         return kExitOk;
     }
     char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "%s\n"
-                  "  training step (batch %d, %d threads): median %.1f ms over %d steps\n"
-                  "  inference (1 image):                   median %.2f ms\n"
-                  "  convolutions: %.2f GFLOP per step (3 × forward), %.1f GFLOP/s achieved\n"
-                  "  peak memory (RSS): %.0f MiB; activations, gradients and saved state: "
-                  "%.0f MiB at once, %.0f MiB of buffers\n",
-                  project->name.c_str(), batch, core::engineThreads(), trainMedian, steps,
-                  inferMedian, stepFlops * 1e-9, gflops, rss,
-                  static_cast<double>(buffers.peakLent) * mib,
-                  static_cast<double>(buffers.peakHeld) * mib);
+    std::snprintf(
+        buf, sizeof buf,
+        "%s\n"
+        "  training step (batch %d, %d thread%s): median %.1f ms over %d step%s\n"
+        "  inference (1 image):                   median %.2f ms\n"
+        "  convolutions: %.2f GFLOP per step (3 × forward), %.1f GFLOP/s achieved\n"
+        "  peak memory (RSS): %.0f MiB; activations, gradients and saved state: "
+        "%.0f MiB at once, %.0f MiB of buffers\n",
+        project->name.c_str(), batch, core::engineThreads(), core::engineThreads() == 1 ? "" : "s",
+        trainMedian, steps, steps == 1 ? "" : "s", inferMedian, stepFlops * 1e-9, gflops, rss,
+        static_cast<double>(buffers.peakLent) * mib, static_cast<double>(buffers.peakHeld) * mib);
     std::cout << buf;
     if (!timings.empty())
         printProfile(timings, core::convolutionFlopsByNode(project->graph, batch),
@@ -468,7 +468,7 @@ Command addBenchCommand(CLI::App& app) {
                     "machine: the step cut for each count runs on one core, chunk by chunk, and "
                     "the chunks are shared out as the pool would; memory is assumed to keep up; "
                     "each chunk counts at its median over the steps (noisy: each step's own). "
-                    "The counts this machine has hardware threads for (and 1) are also measured, "
+                    "The counts this process has cores for (and 1) are also measured, "
                     "really run on that many threads, node by node")
         ->delimiter(',')
         ->check(CLI::PositiveNumber);

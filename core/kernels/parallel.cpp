@@ -1,6 +1,7 @@
 #include "kernels/parallel.hpp"
 
 #include "kernels/denormals.hpp"
+#include "util/available_cores.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -263,7 +264,7 @@ void runLoop(std::int64_t n, int chunks, bool fine, const ChunkFn& fn) {
 
 void setEngineThreads(int threads) {
     if (threads <= 0)
-        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        threads = availableCores();
     std::lock_guard lock(g_runMutex);
     if (threads != pool().threads())
         pool().resize(threads);

@@ -12,7 +12,8 @@
 namespace segforge::core {
 
 /// Sets how many threads kernels use: 1 runs everything on the caller,
-/// 0 means one per hardware thread. Must not be called while a kernel runs.
+/// 0 means one per core this process may use (availableCores(): its affinity
+/// mask, SMT siblings once, a cgroup quota). Must not be called while a kernel runs.
 void setEngineThreads(int threads);
 int engineThreads();
 

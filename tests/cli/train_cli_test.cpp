@@ -4,6 +4,7 @@
 #include "cli_runner.hpp"
 #include "data/image_io.hpp"
 #include "io/safetensors.hpp"
+#include "util/available_cores.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -13,7 +14,6 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 using ::testing::HasSubstr;
@@ -296,7 +296,7 @@ TEST(TrainCli, BenchJsonCountsConvolutionFlops) {
 
     const CliRun text = cli("bench " + tinyProject().string() + " --batch 2 --steps 2 --threads 1");
     ASSERT_EQ(text.exitCode, 0) << text.out;
-    EXPECT_THAT(text.out, HasSubstr("training step (batch 2, 1 threads): median"));
+    EXPECT_THAT(text.out, HasSubstr("training step (batch 2, 1 thread): median"));
     EXPECT_THAT(text.out, HasSubstr("GFLOP/s"));
 }
 
@@ -308,7 +308,7 @@ TEST(TrainCli, BenchScalingBoundsEveryCountAndMeasuresTheOnesThisMachineHas) {
     const auto j = nlohmann::json::parse(r.out);
     const auto& scaling = j.at("scaling");
     ASSERT_EQ(scaling.size(), 3u) << "1, then the targets";
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int cores = segforge::core::availableCores();
     for (const auto& target : scaling) {
         const int threads = target.at("threads").get<int>();
         EXPECT_GT(target.at("bound_ms").get<double>(), 0.0);

@@ -3,6 +3,7 @@
 #include "document/document.hpp"
 #include "engine/training_setup.hpp"
 #include "ops/op_helpers.hpp"
+#include "util/available_cores.hpp"
 
 #include <QAction>
 #include <QComboBox>
@@ -186,7 +187,10 @@ void TrainingPanel::buildForm() {
     m_threads = new QSpinBox(box);
     m_threads->setRange(0, 256);
     m_threads->setSpecialValueText(tr("all"));
-    m_threads->setToolTip(tr("Threads: CPU threads for training (all: every core)"));
+    m_threads->setToolTip(tr("Threads: CPU threads for training (all: one per core this process "
+                             "may use, here %1; the second thread of a core and CPUs beyond a "
+                             "container's limit do not count)")
+                              .arg(core::availableCores()));
     m_split = new QDoubleSpinBox(box);
     m_split->setRange(0.0, 0.9);
     m_split->setSingleStep(0.05);
